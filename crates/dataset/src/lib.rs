@@ -1,1 +1,18 @@
-//! reko-dataset
+//! reko-dataset: schemas, dataset kinds, data locations, columnar record
+//! batches and the bulk CSV importer.
+//!
+//! This crate performs no I/O beyond reading local files.
+
+pub mod batch;
+pub mod dataset_type;
+pub mod error;
+pub mod import;
+pub mod location;
+pub mod schema;
+
+pub use batch::{BatchError, Column, DecodeError, RecordBatch, StrColumn, Validity};
+pub use dataset_type::{DatasetType, Domain};
+pub use error::ImportError;
+pub use import::{import_csv, import_csv_with_options, ImportOptions};
+pub use location::resolve_data_location;
+pub use schema::{parse_schema, Field, FieldType, Schema, SchemaError};

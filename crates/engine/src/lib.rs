@@ -1,1 +1,27 @@
-//! reko-engine
+//! reko-engine: the recommendation engine of Reko.
+//!
+//! * [`training_data`]: an interned, compact snapshot of Interactions / Items / Users.
+//! * [`recipe`]: the recipe plug-in interface, registry, solution configuration, event
+//!   filtering and the [`train`] pipeline.
+//! * [`evaluation`]: the offline evaluation split and metrics of §7, shared by all recipes.
+//! * [`artifact`]: immutable, versioned, checksummed model files.
+//! * [`model`]: serving ([`load_model`] → [`Model`]).
+//!
+//! The engine knows nothing of HTTP or storage.
+
+pub mod artifact;
+pub mod error;
+pub mod evaluation;
+pub mod model;
+pub mod recipe;
+pub mod recipes;
+pub mod training_data;
+
+pub use artifact::ModelArtifact;
+pub use error::EngineError;
+pub use model::{load_model, Model, RecommendQuery, ScoredItem};
+pub use recipe::{
+    recipe, recipes, train, validate_config, EventParameters, RecipeInfo, TrainedSolution,
+    TrainingConfig, TrainingProgress,
+};
+pub use training_data::{TrainingData, TrainingDataBuilder, UserInteractions};

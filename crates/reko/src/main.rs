@@ -1,1 +1,144 @@
-fn main() {}
+//! `reko`: the single binary. `reko serve` runs the server, `reko demo` the end-to-end showcase,
+//! `reko tasks` shows background work of a running server.
+
+mod config;
+mod demo;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use config::{Config, Overrides};
+
+#[derive(Parser, Debug)]
+#[command(name = "reko", version, about = "Self-hosted, Amazon Personalize-compatible recommendations")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the HTTP server (control plane, runtime and events on one listener).
+    Serve(ServeArgs),
+    /// Generate a synthetic dataset, then import, train, deploy and recommend through the API.
+    Demo(demo::DemoArgs),
+    /// List the background tasks (imports, training, deployments) of a running server.
+    Tasks {
+        /// Base URL of the server.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        endpoint: String,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct ServeArgs {
+    /// Config file (default: ./reko.toml if present).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long)]
+    listen: Option<String>,
+    /// Data directory [default: ./reko-data].
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Region used in ARNs [default: us-east-1].
+    #[arg(long)]
+    region: Option<String>,
+    /// Account id used in ARNs [default: 123456789012].
+    #[arg(long)]
+    account_id: Option<String>,
+    /// Background task workers [default: 2].
+    #[arg(long)]
+    workers: Option<usize>,
+    /// Log filter [default: info].
+    #[arg(long)]
+    log: Option<String>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    match cli.command {
+        Command::Serve(args) => runtime.block_on(serve(args)),
+        Command::Demo(args) => runtime.block_on(demo::run(args)),
+        Command::Tasks { endpoint } => runtime.block_on(print_tasks(&endpoint)),
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let overrides = Overrides {
+        listen: args.listen,
+        data_dir: args.data_dir,
+        region: args.region,
+        account_id: args.account_id,
+        workers: args.workers,
+        log: args.log,
+    };
+    let config = Config::load(args.config.as_deref(), &overrides)?;
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&config.log).context("invalid log filter")?)
+        .with_writer(std::io::stderr)
+        .init();
+    let reko = reko_service::Reko::open(reko_service::ServiceConfig {
+        data_dir: config.data_dir.clone(),
+        region: config.region.clone(),
+        account_id: config.account_id.clone(),
+        workers: config.workers,
+        ..Default::default()
+    })
+    .with_context(|| format!("opening the data directory {}", config.data_dir.display()))?;
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, data_dir = %config.data_dir.display(), region = %config.region, "reko is serving");
+    // Tests and scripts read this line to find the port.
+    println!("Listening on http://{addr}");
+    let shutdown = async {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("installing the SIGTERM handler");
+            tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::info!("shutting down");
+    };
+    reko_http::serve(listener, reko.clone(), shutdown).await?;
+    tokio::task::spawn_blocking(move || reko.shutdown()).await?;
+    Ok(())
+}
+
+/// `GET /reko/tasks` over a plain HTTP/1.1 connection, printed as a table.
+async fn print_tasks(endpoint: &str) -> anyhow::Result<()> {
+    let authority = endpoint
+        .strip_prefix("http://")
+        .context("only http:// endpoints are supported")?
+        .trim_end_matches('/');
+    let mut stream = tokio::net::TcpStream::connect(authority).await.with_context(|| format!("connecting to {authority}"))?;
+    let request = format!("GET /reko/tasks HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await?;
+    let text = String::from_utf8_lossy(&response);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).context("malformed HTTP response")?;
+    let value: serde_json::Value = serde_json::from_str(body).context("the server did not answer JSON")?;
+    println!("{:>5}  {:<26} {:<10} {:>6}  {:<50} DETAIL", "ID", "KIND", "STATE", "DONE", "RESOURCE");
+    for task in value["tasks"].as_array().into_iter().flatten() {
+        println!(
+            "{:>5}  {:<26} {:<10} {:>5.0}%  {:<50} {}",
+            task["taskId"],
+            task["kind"].as_str().unwrap_or(""),
+            task["state"].as_str().unwrap_or(""),
+            task["progress"].as_f64().unwrap_or(0.0) * 100.0,
+            task["resourceArn"].as_str().unwrap_or(""),
+            task["detail"].as_str().unwrap_or("")
+        );
+    }
+    Ok(())
+}

@@ -1,1 +1,163 @@
-//! reko-service
+//! Reko's service layer: every Personalize operation as a function in Personalize's vocabulary
+//! (create dataset group, create dataset import job, get recommendations, ...), over the storage
+//! and the engine. It knows nothing of HTTP; `reko-http` decodes requests and dispatches here.
+//!
+//! Long operations (imports, training, campaign deployment, deletions) are persistent tasks run by
+//! background workers; see [`tasks`].
+
+pub mod arn;
+mod campaign;
+mod dataset;
+mod dataset_group;
+mod dataset_import_job;
+mod deletion;
+pub mod error;
+mod event_tracker;
+mod recipe;
+pub mod resource;
+mod runtime;
+mod schema;
+mod snapshot;
+mod solution;
+mod solution_version;
+pub mod tasks;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
+use std::time::Duration;
+
+use reko_storage::{SqliteStore, Store};
+
+pub use error::{ServiceError, ServiceResult};
+pub use runtime::Deployment;
+pub use tasks::TaskInfo;
+
+use arn::ArnScheme;
+
+/// What a Reko server needs to know about itself.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// Holds `reko.db` (catalog, records, tasks) and `models/` (solution version artifacts).
+    pub data_dir: PathBuf,
+    /// Region and account used in ARNs.
+    pub region: String,
+    pub account_id: String,
+    /// Background task workers (imports, training, deployments run in parallel up to this).
+    pub workers: usize,
+    /// An interrupted task is retried after a restart at most this many times, then its resource
+    /// fails with a reason.
+    pub max_task_attempts: i64,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        ServiceConfig {
+            data_dir: PathBuf::from("reko-data"),
+            region: "us-east-1".to_string(),
+            account_id: "123456789012".to_string(),
+            workers: 2,
+            max_task_attempts: 3,
+        }
+    }
+}
+
+/// A running Reko service. Cheap to clone; all clones share state.
+#[derive(Clone)]
+pub struct Reko {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: ServiceConfig,
+    arns: ArnScheme,
+    store: Arc<dyn Store>,
+    /// Models currently served, per campaign ARN. Swapped whole, so a redeployment has no gap.
+    deployments: RwLock<HashMap<String, Arc<Deployment>>>,
+    wake: (Mutex<u64>, Condvar),
+    stopping: AtomicBool,
+    workers: Mutex<Vec<std::thread::JoinHandle<()>>>,
+}
+
+impl Reko {
+    /// Opens (or creates) the data directory, repairs interrupted work and starts the workers.
+    pub fn open(config: ServiceConfig) -> ServiceResult<Reko> {
+        std::fs::create_dir_all(config.data_dir.join("models")).map_err(|e| {
+            ServiceError::Internal(format!("cannot create data directory {}: {e}", config.data_dir.display()))
+        })?;
+        let store = SqliteStore::open(&config.data_dir.join("reko.db"))?;
+        let reko = Reko {
+            inner: Arc::new(Inner {
+                arns: ArnScheme { region: config.region.clone(), account_id: config.account_id.clone() },
+                config,
+                store: Arc::new(store),
+                deployments: RwLock::new(HashMap::new()),
+                wake: (Mutex::new(0), Condvar::new()),
+                stopping: AtomicBool::new(false),
+                workers: Mutex::new(Vec::new()),
+            }),
+        };
+        reko.recover_interrupted_tasks()?;
+        reko.start_workers();
+        Ok(reko)
+    }
+
+    pub fn config(&self) -> &ServiceConfig {
+        &self.inner.config
+    }
+
+    pub(crate) fn arns(&self) -> &ArnScheme {
+        &self.inner.arns
+    }
+
+    pub(crate) fn store(&self) -> &dyn Store {
+        self.inner.store.as_ref()
+    }
+
+    pub(crate) fn models_dir(&self) -> PathBuf {
+        self.inner.config.data_dir.join("models")
+    }
+
+    /// Wakes a worker: a task was enqueued.
+    pub(crate) fn notify_workers(&self) {
+        let (lock, cvar) = &self.inner.wake;
+        *lock.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        cvar.notify_all();
+    }
+
+    fn start_workers(&self) {
+        let mut handles = self.inner.workers.lock().unwrap_or_else(|p| p.into_inner());
+        for i in 0..self.inner.config.workers.max(1) {
+            let reko = self.clone();
+            let handle = std::thread::Builder::new()
+                .name(format!("reko-worker-{i}"))
+                .spawn(move || reko.worker_loop())
+                .expect("spawning a worker thread");
+            handles.push(handle);
+        }
+    }
+
+    fn worker_loop(&self) {
+        while !self.inner.stopping.load(Ordering::SeqCst) {
+            match self.run_next_task() {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(e) => tracing::error!(error = %e, "task queue failure"),
+            }
+            let (lock, cvar) = &self.inner.wake;
+            let guard = lock.lock().unwrap_or_else(|p| p.into_inner());
+            let _ = cvar.wait_timeout(guard, Duration::from_millis(200));
+        }
+    }
+
+    /// Stops the workers after their current task. Interrupted work resumes at the next open.
+    pub fn shutdown(&self) {
+        self.inner.stopping.store(true, Ordering::SeqCst);
+        self.notify_workers();
+        let handles: Vec<_> = self.inner.workers.lock().unwrap_or_else(|p| p.into_inner()).drain(..).collect();
+        for h in handles {
+            let _ = h.join();
+        }
+    }
+}

@@ -1,1 +1,198 @@
-//! reko-storage
+//! Reko's system of record: the resource catalog, the datasets' records and the persistent task
+//! queue, behind traits so that the embedded SQLite store can later be joined by a PostgreSQL one
+//! (cluster mode) without touching the engine or the HTTP layer.
+//!
+//! The catalog stores every Personalize resource as a JSON document (its Describe shape) with a few
+//! indexed columns (kind, name, parent, status). Dataset records are stored as encoded columnar
+//! chunks (opaque bytes here; `reko-dataset` owns the format), so a bulk import is one transaction
+//! no matter its size.
+
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+use serde_json::Value;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// A resource with the same kind and name (or ARN) already exists.
+    #[error("{kind} {name} already exists")]
+    AlreadyExists { kind: String, name: String },
+    #[error("resource {0} does not exist")]
+    NotFound(String),
+    #[error("storage failure: {0}")]
+    Backend(String),
+    #[error("stored document of {arn} is not valid JSON: {reason}")]
+    CorruptDocument { arn: String, reason: String },
+}
+
+impl From<rusqlite::Error> for StorageError {
+    fn from(e: rusqlite::Error) -> Self {
+        StorageError::Backend(e.to_string())
+    }
+}
+
+pub type StorageResult<T> = Result<T, StorageError>;
+
+/// One Personalize resource in the catalog.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceRecord {
+    pub arn: String,
+    /// Resource kind in Personalize vocabulary: "dataset-group", "schema", "dataset", ...
+    pub kind: String,
+    /// Unique per kind when `unique_name` is set (name uniqueness is per account+region).
+    pub name: String,
+    pub unique_name: bool,
+    /// The owning resource (dataset group of a dataset, solution of a version, ...), if any.
+    pub parent_arn: Option<String>,
+    /// The dataset group this resource belongs to, for isolation and dependency checks.
+    pub dataset_group_arn: Option<String>,
+    pub status: String,
+    pub created: f64,
+    /// The wire document returned by Describe.
+    pub doc: Value,
+}
+
+/// Which records a bulk import replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportMode {
+    /// Replace every previously bulk-imported chunk of the dataset (never individually put rows).
+    Full,
+    /// Append; same-id records are resolved newest-wins when the snapshot is read.
+    Incremental,
+}
+
+/// Where records came from: bulk import jobs or individual Put* calls (kept apart, reference §4.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordSource {
+    Bulk,
+    Put,
+}
+
+impl RecordSource {
+    fn as_str(self) -> &'static str {
+        match self {
+            RecordSource::Bulk => "bulk",
+            RecordSource::Put => "put",
+        }
+    }
+}
+
+/// A stored chunk of records, in insertion order.
+#[derive(Debug, Clone)]
+pub struct RecordChunk {
+    pub seq: i64,
+    pub source: RecordSource,
+    pub rows: u64,
+    pub data: Vec<u8>,
+}
+
+/// A change of one resource's status and document, applied in the same transaction as other work.
+#[derive(Debug, Clone)]
+pub struct ResourceUpdate {
+    pub arn: String,
+    pub status: String,
+    pub doc: Value,
+}
+
+pub trait Catalog: Send + Sync {
+    /// Inserts a new resource; fails with `AlreadyExists` on a duplicate ARN or unique name.
+    fn insert_resource(&self, record: &ResourceRecord) -> StorageResult<()>;
+    fn get_resource(&self, arn: &str) -> StorageResult<Option<ResourceRecord>>;
+    /// Replaces status and document of an existing resource.
+    fn update_resource(&self, update: &ResourceUpdate) -> StorageResult<()>;
+    fn delete_resource(&self, arn: &str) -> StorageResult<()>;
+    /// Resources of a kind, optionally restricted to a parent, newest first, then by ARN.
+    fn list_resources(&self, kind: &str, parent_arn: Option<&str>) -> StorageResult<Vec<ResourceRecord>>;
+    /// Resources of any kind whose parent is `parent_arn`.
+    fn children(&self, parent_arn: &str) -> StorageResult<Vec<ResourceRecord>>;
+    /// Resources of a kind in a given status set (used at startup to repair interrupted work).
+    fn resources_in_status(&self, kind: &str, statuses: &[&str]) -> StorageResult<Vec<ResourceRecord>>;
+}
+
+pub trait RecordStore: Send + Sync {
+    /// Atomically stores the chunks of one bulk import (replacing earlier bulk chunks in FULL mode)
+    /// and applies `finish` (the import job becoming ACTIVE): nothing is visible before the commit.
+    fn commit_import(
+        &self,
+        dataset_arn: &str,
+        mode: ImportMode,
+        chunks: &[(u64, Vec<u8>)],
+        finish: &ResourceUpdate,
+    ) -> StorageResult<()>;
+    /// Appends one chunk of individually put records.
+    fn append_records(&self, dataset_arn: &str, source: RecordSource, rows: u64, data: &[u8]) -> StorageResult<()>;
+    /// Every chunk of a dataset, in insertion order: a consistent snapshot.
+    fn read_records(&self, dataset_arn: &str) -> StorageResult<Vec<RecordChunk>>;
+    fn count_records(&self, dataset_arn: &str) -> StorageResult<u64>;
+    fn delete_records(&self, dataset_arn: &str) -> StorageResult<()>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskState {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+}
+
+impl TaskState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskState::Queued => "queued",
+            TaskState::Running => "running",
+            TaskState::Succeeded => "succeeded",
+            TaskState::Failed => "failed",
+        }
+    }
+    fn parse(s: &str) -> TaskState {
+        match s {
+            "running" => TaskState::Running,
+            "succeeded" => TaskState::Succeeded,
+            "failed" => TaskState::Failed,
+            _ => TaskState::Queued,
+        }
+    }
+}
+
+/// A persistent background task (import, training, deployment, deletion, ...).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Task {
+    pub id: i64,
+    pub kind: String,
+    pub resource_arn: String,
+    pub state: TaskState,
+    pub progress: f64,
+    pub detail: String,
+    pub attempts: i64,
+    pub created: f64,
+    pub updated: f64,
+}
+
+pub trait TaskQueue: Send + Sync {
+    fn enqueue_task(&self, kind: &str, resource_arn: &str) -> StorageResult<i64>;
+    /// Inserts a resource and the task that brings it to life in one transaction, so a crash can
+    /// never leave a pending resource without the work that completes it.
+    fn insert_resource_with_task(&self, record: &ResourceRecord, task_kind: &str) -> StorageResult<i64>;
+    /// Updates a resource and enqueues a task for it in one transaction.
+    fn update_resource_with_task(&self, update: &ResourceUpdate, task_kind: &str) -> StorageResult<i64>;
+    /// Takes the oldest queued task and marks it running.
+    fn claim_task(&self) -> StorageResult<Option<Task>>;
+    fn report_progress(&self, id: i64, progress: f64, detail: &str) -> StorageResult<()>;
+    /// Ends a task, together with the resource update that makes its outcome visible.
+    fn finish_task(&self, id: i64, state: TaskState, detail: &str, update: Option<&ResourceUpdate>) -> StorageResult<()>;
+    /// After a restart: running tasks go back to the queue (counting the attempt). Returns them.
+    fn requeue_interrupted(&self) -> StorageResult<Vec<Task>>;
+    fn list_tasks(&self) -> StorageResult<Vec<Task>>;
+}
+
+/// Everything the service needs from a store.
+pub trait Store: Catalog + RecordStore + TaskQueue {}
+impl<T: Catalog + RecordStore + TaskQueue> Store for T {}
+
+pub(crate) fn now_epoch() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as f64 / 1000.0)
+        .unwrap_or(0.0)
+}

@@ -1,0 +1,22 @@
+//! The engine's error type. The service layer maps these onto Personalize exceptions.
+
+/// Errors raised by training, evaluation, artifact I/O and model loading.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The solution configuration is not acceptable (unknown hyperparameter, value out of
+    /// range, malformed events configuration). The message names the key and the value.
+    #[error("{0}")]
+    InvalidConfig(String),
+    /// The (filtered) training data does not meet the minimum to train (§4.4).
+    #[error("{0}")]
+    InsufficientData(String),
+    /// No recipe of that name is implemented by this engine.
+    #[error("unknown recipe: {0}")]
+    UnknownRecipe(String),
+    /// A model artifact failed verification or could not be decoded.
+    #[error("corrupt model artifact: {0}")]
+    CorruptArtifact(String),
+    /// An I/O error while reading or writing an artifact.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}

@@ -1,0 +1,57 @@
+//! Serving: a loaded model answers recommendation and ranking queries.
+
+use std::sync::Arc;
+
+use crate::artifact::ModelArtifact;
+use crate::error::EngineError;
+
+/// A recommendation request, after the service resolved the campaign.
+pub struct RecommendQuery<'a> {
+    /// `userId`, if given.
+    pub user_id: Option<&'a str>,
+    /// `itemId`, if given (RELATED_ITEMS recipes).
+    pub item_id: Option<&'a str>,
+    /// How many items to return at most.
+    pub num_results: usize,
+    /// Items to skip (filters); returns true for an item that must not be returned.
+    pub exclude: &'a dyn Fn(&str) -> bool,
+}
+
+/// One recommended or ranked item.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ScoredItem {
+    /// Item id.
+    pub item_id: String,
+    /// Score, for recipes that return scores.
+    pub score: Option<f64>,
+}
+
+/// A servable model. Implementations are immutable and shared across request threads.
+pub trait Model: Send + Sync {
+    /// Recipe name.
+    fn recipe(&self) -> &str;
+    /// Whether results carry scores.
+    fn has_scores(&self) -> bool;
+    /// GetRecommendations: at most `num_results` items, best first, none excluded.
+    fn recommend(&self, query: &RecommendQuery) -> Vec<ScoredItem>;
+    /// GetPersonalizedRanking: `input` reordered for the user; items unknown to the model are
+    /// appended at the end in input order.
+    fn rank(&self, user_id: &str, input: &[String]) -> Vec<ScoredItem>;
+    /// Whether the model knows the item (was trained with it).
+    fn knows_item(&self, item_id: &str) -> bool;
+    /// Number of items the model knows.
+    fn num_items(&self) -> usize;
+}
+
+/// Build a serving model from an artifact (dispatching on its recipe).
+pub fn load_model(artifact: &ModelArtifact) -> Result<Arc<dyn Model>, EngineError> {
+    let r = crate::recipe::registry_entry(&artifact.recipe)
+        .ok_or_else(|| EngineError::UnknownRecipe(artifact.recipe.clone()))?;
+    if !r.supports_format_version(artifact.format_version) {
+        return Err(EngineError::CorruptArtifact(format!(
+            "payload format version {} not supported by recipe {}",
+            artifact.format_version, artifact.recipe
+        )));
+    }
+    r.load(artifact)
+}

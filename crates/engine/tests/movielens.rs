@@ -1,0 +1,76 @@
+//! Trains aws-popularity-count on MovieLens 100K when the data set is present
+//! (`shared/data/ml-100k/u.data` next to the repository); skipped otherwise.
+
+use std::path::Path;
+
+use reko_engine::{load_model, train, RecommendQuery, TrainingConfig, TrainingDataBuilder};
+
+const U_DATA: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/data/ml-100k/u.data"
+);
+
+#[test]
+fn movielens_100k_popularity() {
+    let path = Path::new(U_DATA);
+    if !path.exists() {
+        eprintln!("skipping: {U_DATA} not found");
+        return;
+    }
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut b = TrainingDataBuilder::new();
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        let f: Vec<&str> = line.split('\t').collect();
+        let rating: f32 = f[2].parse().unwrap();
+        b.push_interaction(
+            f[0],
+            f[1],
+            f[3].parse().unwrap(),
+            Some("rating"),
+            Some(rating),
+        );
+    }
+    let data = b.build();
+    assert_eq!(data.num_interactions(), 100_000);
+    assert_eq!(data.num_users(), 943);
+    assert_eq!(data.num_items(), 1682);
+
+    let mut stages = Vec::new();
+    let sol = train(
+        "aws-popularity-count",
+        &data,
+        &TrainingConfig::default(),
+        &mut |p| stages.push(p.stage),
+    )
+    .unwrap();
+    eprintln!("MovieLens 100K, aws-popularity-count: {:#?}", sol.metrics);
+    let m = &sol.metrics;
+    assert!(m["precision_at_25"] > 0.0 && m["precision_at_25"] < 1.0);
+    assert!(m["coverage"] > 0.0 && m["coverage"] <= 1.0);
+    for (k, v) in m {
+        assert!((0.0..=1.0).contains(v), "{k} = {v}");
+    }
+    assert!(m["normalized_discounted_cumulative_gain_at_25"] > 0.0);
+
+    // Event value threshold: ratings >= 4 only.
+    let cfg = TrainingConfig {
+        event_value_threshold: Some(4.0),
+        ..Default::default()
+    };
+    let sol4 = train("aws-popularity-count", &data, &cfg, &mut |_| {}).unwrap();
+    eprintln!("MovieLens 100K, ratings >= 4: {:#?}", sol4.metrics);
+
+    let model = load_model(&sol.artifact).unwrap();
+    let top = model.recommend(&RecommendQuery {
+        user_id: Some("1"),
+        item_id: None,
+        num_results: 5,
+        exclude: &|_| false,
+    });
+    eprintln!(
+        "top 5: {:?}",
+        top.iter().map(|s| &s.item_id).collect::<Vec<_>>()
+    );
+    // Item 50 (Star Wars) is the most rated movie of MovieLens 100K.
+    assert_eq!(top[0].item_id, "50");
+}

@@ -1,0 +1,90 @@
+//! Layered configuration: built-in defaults, then `reko.toml`, then `REKO_*` environment
+//! variables, then command-line flags.
+
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Config {
+    /// Address the HTTP listener binds (`127.0.0.1:0` picks a free port).
+    pub listen: String,
+    /// Directory of the embedded store and the model files.
+    pub data_dir: PathBuf,
+    /// Region and account id used in ARNs.
+    pub region: String,
+    pub account_id: String,
+    /// Background task workers.
+    pub workers: usize,
+    /// Log filter in `tracing` syntax, e.g. `info` or `reko=debug,tower_http=info`.
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("reko-data"),
+            region: "us-east-1".into(),
+            account_id: "123456789012".into(),
+            workers: 2,
+            log: "info".into(),
+        }
+    }
+}
+
+/// Values given on the command line; only those present override the other layers.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workers: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log: Option<String>,
+}
+
+impl Config {
+    /// Loads the layers. `file` is the config file (default `reko.toml`; a missing default file
+    /// is fine, a missing explicit one is an error).
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Config> {
+        let path = file.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("reko.toml"));
+        if file.is_some() && !path.exists() {
+            anyhow::bail!("config file {} does not exist", path.display());
+        }
+        let config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(&path))
+            .merge(Env::prefixed("REKO_"))
+            .merge(Serialized::defaults(overrides))
+            .extract()?;
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_apply_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("reko.toml", "listen = \"0.0.0.0:9000\"\nregion = \"eu-west-1\"\nworkers = 4")?;
+            jail.set_env("REKO_REGION", "ap-south-1");
+            let overrides = Overrides { workers: Some(8), ..Overrides::default() };
+            let config = Config::load(None, &overrides).map_err(|e| e.to_string())?;
+            assert_eq!(config.listen, "0.0.0.0:9000");
+            assert_eq!(config.region, "ap-south-1");
+            assert_eq!(config.workers, 8);
+            assert_eq!(config.account_id, "123456789012");
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,222 @@
+//! Campaigns: a deployed solution version serving real-time requests. Deployment and updates are
+//! tasks; an update swaps the served model atomically, so serving never has a gap.
+
+use std::sync::Arc;
+
+use reko_api::{
+    status, Campaign, CampaignSummary, CampaignUpdateSummary, CreateCampaignRequest, CreateCampaignResponse,
+    DeleteCampaignRequest, DescribeCampaignRequest, DescribeCampaignResponse, ListCampaignsRequest,
+    ListCampaignsResponse, SolutionVersion, UpdateCampaignRequest, UpdateCampaignResponse,
+};
+use reko_engine::ModelArtifact;
+
+use crate::error::{ServiceError, ServiceResult};
+use crate::resource::{now, paginate, to_document, update_of, ResourceKind, Stored};
+use crate::runtime::Deployment;
+use crate::tasks::{self, set_status, Outcome, Progress};
+use crate::Reko;
+
+/// Personalize's quota of active campaigns per dataset group.
+const MAX_CAMPAIGNS_PER_DATASET_GROUP: usize = 5;
+
+impl Reko {
+    pub fn create_campaign(&self, req: CreateCampaignRequest) -> ServiceResult<CreateCampaignResponse> {
+        if req.solution_version_arn.ends_with("/$LATEST")
+            || req.campaign_config.as_ref().and_then(|c| c.sync_with_latest_solution_version) == Some(true)
+        {
+            return Err(ServiceError::NotImplemented(
+                "CreateCampaign with syncWithLatestSolutionVersion / $LATEST".into(),
+            ));
+        }
+        let version = self.active_solution_version(&req.solution_version_arn)?;
+        let group = version.dataset_group_arn.clone().unwrap_or_default();
+        let in_group = self
+            .store()
+            .list_resources(ResourceKind::Campaign.as_str(), None)?
+            .into_iter()
+            .filter(|c| c.dataset_group_arn.as_deref() == Some(group.as_str()))
+            .count();
+        if in_group >= MAX_CAMPAIGNS_PER_DATASET_GROUP {
+            return Err(ServiceError::Limit(
+                "Cannot create a campaign. More than 5 resources in ACTIVE state. Please delete some and try again."
+                    .into(),
+            ));
+        }
+        let arn = self.arns().arn(ResourceKind::Campaign, &req.name);
+        let created = now();
+        let campaign = Campaign {
+            name: req.name.clone(),
+            campaign_arn: arn.clone(),
+            solution_version_arn: req.solution_version_arn.clone(),
+            min_provisioned_tps: Some(req.min_provisioned_tps.unwrap_or(1)),
+            campaign_config: req.campaign_config,
+            status: status::CREATE_PENDING.into(),
+            failure_reason: None,
+            creation_date_time: created,
+            last_updated_date_time: created,
+            latest_campaign_update: None,
+        };
+        let internal = serde_json::json!({ "tags": req.tags.unwrap_or_default() });
+        self.create_resource(
+            ResourceKind::Campaign,
+            &arn,
+            &req.name,
+            Some(&version.solution_arn),
+            Some(&group),
+            to_document(&campaign, &internal)?,
+            tasks::DEPLOY,
+        )?;
+        Ok(CreateCampaignResponse { campaign_arn: arn })
+    }
+
+    pub fn describe_campaign(&self, req: DescribeCampaignRequest) -> ServiceResult<DescribeCampaignResponse> {
+        Ok(DescribeCampaignResponse { campaign: self.load::<Campaign>(ResourceKind::Campaign, &req.campaign_arn)?.wire })
+    }
+
+    pub fn list_campaigns(&self, req: ListCampaignsRequest) -> ServiceResult<ListCampaignsResponse> {
+        let all = self.load_all::<Campaign>(ResourceKind::Campaign, req.solution_arn.as_deref())?;
+        let summaries: Vec<CampaignSummary> = all.iter().map(|s| CampaignSummary::from(&s.wire)).collect();
+        let (campaigns, next_token) = paginate(summaries, req.next_token.as_deref(), req.max_results)?;
+        Ok(ListCampaignsResponse { campaigns, next_token })
+    }
+
+    pub fn update_campaign(&self, req: UpdateCampaignRequest) -> ServiceResult<UpdateCampaignResponse> {
+        let mut stored = self.load::<Campaign>(ResourceKind::Campaign, &req.campaign_arn)?;
+        let current = stored.wire.status.clone();
+        let update_pending = stored.wire.latest_campaign_update.as_ref().is_some_and(|u| status::is_pending(&u.status));
+        if (current != status::ACTIVE && current != status::CREATE_FAILED) || update_pending {
+            return Err(ServiceError::InUse(format!(
+                "Campaign {} is {}{}; it can be updated when ACTIVE or CREATE FAILED.",
+                req.campaign_arn,
+                current,
+                if update_pending { " with an update in progress" } else { "" }
+            )));
+        }
+        if req.campaign_config.as_ref().and_then(|c| c.sync_with_latest_solution_version) == Some(true)
+            || req.solution_version_arn.as_deref().is_some_and(|a| a.ends_with("/$LATEST"))
+        {
+            return Err(ServiceError::NotImplemented(
+                "UpdateCampaign with syncWithLatestSolutionVersion / $LATEST".into(),
+            ));
+        }
+        let target_version = req.solution_version_arn.clone().unwrap_or_else(|| stored.wire.solution_version_arn.clone());
+        let version = self.active_solution_version(&target_version)?;
+        if Some(version.solution_arn.as_str()) != stored.record.parent_arn.as_deref() {
+            return Err(ServiceError::Invalid(format!(
+                "Solution version {target_version} belongs to another solution than campaign {}.",
+                req.campaign_arn
+            )));
+        }
+        let created = now();
+        let update = CampaignUpdateSummary {
+            solution_version_arn: Some(target_version),
+            min_provisioned_tps: req.min_provisioned_tps.or(stored.wire.min_provisioned_tps),
+            campaign_config: req.campaign_config.or_else(|| stored.wire.campaign_config.clone()),
+            status: status::CREATE_PENDING.into(),
+            failure_reason: None,
+            creation_date_time: created,
+            last_updated_date_time: created,
+        };
+        let campaign_status = if current == status::CREATE_FAILED {
+            // A failed campaign is re-created with the new configuration.
+            stored.wire.solution_version_arn = update.solution_version_arn.clone().unwrap_or_default();
+            stored.wire.min_provisioned_tps = update.min_provisioned_tps;
+            stored.wire.campaign_config = update.campaign_config.clone();
+            stored.wire.failure_reason = None;
+            status::CREATE_PENDING
+        } else {
+            status::ACTIVE
+        };
+        stored.wire.status = campaign_status.into();
+        stored.wire.last_updated_date_time = created;
+        stored.wire.latest_campaign_update = Some(update);
+        self.store().update_resource_with_task(&update_of(&stored, campaign_status)?, tasks::DEPLOY)?;
+        self.notify_workers();
+        Ok(UpdateCampaignResponse { campaign_arn: req.campaign_arn })
+    }
+
+    pub fn delete_campaign(&self, req: DeleteCampaignRequest) -> ServiceResult<()> {
+        let stored = self.load::<Campaign>(ResourceKind::Campaign, &req.campaign_arn)?;
+        self.start_deletion(&stored)
+    }
+
+    fn active_solution_version(&self, arn: &str) -> ServiceResult<SolutionVersion> {
+        let version = self.load::<SolutionVersion>(ResourceKind::SolutionVersion, arn)?.wire;
+        if version.status != status::ACTIVE {
+            return Err(ServiceError::InUse(format!(
+                "Solution version {arn} is {}; only an ACTIVE solution version can be deployed.",
+                version.status
+            )));
+        }
+        Ok(version)
+    }
+
+    /// Loads and verifies the model of a solution version.
+    pub(crate) fn load_deployment(&self, campaign_arn: &str, solution_version_arn: &str) -> ServiceResult<Arc<Deployment>> {
+        let stored = self.load::<SolutionVersion>(ResourceKind::SolutionVersion, solution_version_arn)?;
+        let path = self.artifact_path(solution_version_arn)?;
+        let artifact = match stored.internal.get("artifactSha256").and_then(|v| v.as_str()) {
+            Some(sha) => ModelArtifact::read_from_verified(&path, sha)?,
+            None => ModelArtifact::read_from(&path)?,
+        };
+        let model = reko_engine::load_model(&artifact)?;
+        Ok(Arc::new(Deployment {
+            campaign_arn: campaign_arn.to_string(),
+            solution_version_arn: solution_version_arn.to_string(),
+            model,
+        }))
+    }
+
+    /// The deployment task: initial deployment, redeployment after a failure, or an update.
+    pub(crate) fn run_deployment(&self, arn: &str, progress: &mut Progress<'_>) -> ServiceResult<Outcome> {
+        let mut stored: Stored<Campaign> = match self.load(ResourceKind::Campaign, arn) {
+            Ok(s) => s,
+            Err(ServiceError::NotFound(_)) => return Ok(Outcome::Done { detail: "campaign no longer exists".into(), update: None }),
+            Err(e) => return Err(e),
+        };
+        let updating = stored.wire.status == status::ACTIVE
+            && stored.wire.latest_campaign_update.as_ref().is_some_and(|u| status::is_pending(&u.status));
+        if updating {
+            let target = stored
+                .wire
+                .latest_campaign_update
+                .as_ref()
+                .and_then(|u| u.solution_version_arn.clone())
+                .unwrap_or_else(|| stored.wire.solution_version_arn.clone());
+            if let Some(update) = stored.wire.latest_campaign_update.as_mut() {
+                update.status = status::CREATE_IN_PROGRESS.into();
+                update.last_updated_date_time = now();
+            }
+            self.save(&stored, status::ACTIVE)?;
+            progress.report(0.5, "loading the new model; the previous one keeps serving");
+            let deployment = self.load_deployment(arn, &target)?;
+            stored.wire.solution_version_arn = target;
+            if let Some(update) = stored.wire.latest_campaign_update.clone() {
+                stored.wire.min_provisioned_tps = update.min_provisioned_tps;
+                stored.wire.campaign_config = update.campaign_config;
+            }
+            if let Some(u) = stored.wire.latest_campaign_update.as_mut() {
+                u.status = status::ACTIVE.into();
+                u.last_updated_date_time = now();
+            }
+            stored.wire.last_updated_date_time = now();
+            let finish = update_of(&stored, status::ACTIVE)?;
+            self.install(deployment);
+            return Ok(Outcome::Done { detail: "campaign updated".into(), update: Some(finish) });
+        }
+        if !status::is_pending(&stored.wire.status) {
+            return Ok(Outcome::Done { detail: format!("already {}", stored.wire.status), update: None });
+        }
+        self.mark_in_progress(arn)?;
+        progress.report(0.5, "loading the model");
+        let deployment = self.load_deployment(arn, &stored.wire.solution_version_arn)?;
+        if let Some(u) = stored.wire.latest_campaign_update.as_mut() {
+            u.status = status::ACTIVE.into();
+            u.last_updated_date_time = now();
+        }
+        let mut finish = update_of(&stored, status::ACTIVE)?;
+        set_status(&mut finish.doc, status::ACTIVE);
+        self.install(deployment);
+        Ok(Outcome::Done { detail: "campaign active".into(), update: Some(finish) })
+    }
+}

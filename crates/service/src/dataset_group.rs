@@ -1,0 +1,122 @@
+//! Dataset groups: the isolation boundary of everything else.
+
+use reko_api::{
+    status, CreateDatasetGroupRequest, CreateDatasetGroupResponse, DatasetGroup, DatasetGroupSummary,
+    DeleteDatasetGroupRequest, DescribeDatasetGroupRequest, DescribeDatasetGroupResponse, ListDatasetGroupsRequest,
+    ListDatasetGroupsResponse,
+};
+use reko_storage::ResourceRecord;
+
+use crate::error::{ServiceError, ServiceResult};
+use crate::resource::{now, paginate, to_document, ResourceKind};
+use crate::tasks;
+use crate::Reko;
+
+impl Reko {
+    pub fn create_dataset_group(&self, req: CreateDatasetGroupRequest) -> ServiceResult<CreateDatasetGroupResponse> {
+        let arn = self.arns().arn(ResourceKind::DatasetGroup, &req.name);
+        let created = now();
+        let group = DatasetGroup {
+            name: req.name.clone(),
+            dataset_group_arn: arn.clone(),
+            status: status::CREATE_PENDING.into(),
+            role_arn: req.role_arn,
+            kms_key_arn: req.kms_key_arn,
+            creation_date_time: created,
+            last_updated_date_time: created,
+            failure_reason: None,
+            domain: req.domain.clone(),
+        };
+        let internal = serde_json::json!({ "tags": req.tags.unwrap_or_default() });
+        self.create_resource(
+            ResourceKind::DatasetGroup,
+            &arn,
+            &req.name,
+            None,
+            Some(&arn),
+            to_document(&group, &internal)?,
+            tasks::ACTIVATE,
+        )?;
+        Ok(CreateDatasetGroupResponse { dataset_group_arn: arn, domain: req.domain })
+    }
+
+    pub fn describe_dataset_group(&self, req: DescribeDatasetGroupRequest) -> ServiceResult<DescribeDatasetGroupResponse> {
+        let stored = self.load::<DatasetGroup>(ResourceKind::DatasetGroup, &req.dataset_group_arn)?;
+        Ok(DescribeDatasetGroupResponse { dataset_group: stored.wire })
+    }
+
+    pub fn list_dataset_groups(&self, req: ListDatasetGroupsRequest) -> ServiceResult<ListDatasetGroupsResponse> {
+        let all = self.load_all::<DatasetGroup>(ResourceKind::DatasetGroup, None)?;
+        let summaries: Vec<DatasetGroupSummary> = all.iter().map(|s| DatasetGroupSummary::from(&s.wire)).collect();
+        let (dataset_groups, next_token) = paginate(summaries, req.next_token.as_deref(), req.max_results)?;
+        Ok(ListDatasetGroupsResponse { dataset_groups, next_token })
+    }
+
+    pub fn delete_dataset_group(&self, req: DeleteDatasetGroupRequest) -> ServiceResult<()> {
+        let stored = self.load::<DatasetGroup>(ResourceKind::DatasetGroup, &req.dataset_group_arn)?;
+        let children = self.store().children(&req.dataset_group_arn)?;
+        if let Some(child) = children.first() {
+            return Err(ServiceError::InUse(format!(
+                "Cannot delete dataset group {} while it contains resources (e.g. {} {}). Delete its datasets, \
+                 solutions, campaigns and event trackers first.",
+                req.dataset_group_arn, child.kind, child.arn
+            )));
+        }
+        self.start_deletion(&stored)
+    }
+
+    /// Loads a dataset group that must be ACTIVE before resources are created in it.
+    pub(crate) fn active_dataset_group(&self, arn: &str) -> ServiceResult<DatasetGroup> {
+        let group = self.load::<DatasetGroup>(ResourceKind::DatasetGroup, arn)?.wire;
+        if group.status != status::ACTIVE {
+            return Err(ServiceError::InUse(format!(
+                "Dataset group {arn} is {}; wait until it is ACTIVE.",
+                group.status
+            )));
+        }
+        Ok(group)
+    }
+
+    /// Records a new resource with its activation (or other) task in one transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn create_resource(
+        &self,
+        kind: ResourceKind,
+        arn: &str,
+        name: &str,
+        parent_arn: Option<&str>,
+        dataset_group_arn: Option<&str>,
+        doc: serde_json::Value,
+        task_kind: &str,
+    ) -> ServiceResult<()> {
+        let record = ResourceRecord {
+            arn: arn.to_string(),
+            kind: kind.as_str().to_string(),
+            name: name.to_string(),
+            unique_name: unique_name(kind),
+            parent_arn: parent_arn.map(str::to_string),
+            dataset_group_arn: dataset_group_arn.map(str::to_string),
+            status: status::CREATE_PENDING.to_string(),
+            created: now(),
+            doc,
+        };
+        match self.store().insert_resource_with_task(&record, task_kind) {
+            Ok(_) => {}
+            Err(reko_storage::StorageError::AlreadyExists { .. }) => {
+                return Err(ServiceError::AlreadyExists(format!(
+                    "A {} with the name {name} already exists ({arn}).",
+                    kind.label()
+                )))
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.notify_workers();
+        Ok(())
+    }
+}
+
+/// Whether names of this kind are unique per account and region (datasets and solution versions
+/// are identified by their ARN only).
+fn unique_name(kind: ResourceKind) -> bool {
+    !matches!(kind, ResourceKind::Dataset | ResourceKind::SolutionVersion)
+}

@@ -1,0 +1,53 @@
+//! Asynchronous deletion: `Delete*` answers at once, Describe shows `DELETE PENDING`, then the
+//! resource is gone (ResourceNotFoundException), as in Personalize.
+
+use reko_api::status;
+use serde::Serialize;
+
+use crate::error::ServiceResult;
+use crate::resource::{update_of, ResourceKind, Stored};
+use crate::tasks::{self, set_status, Outcome};
+use crate::Reko;
+
+impl Reko {
+    /// Marks a resource `DELETE PENDING` and enqueues its deletion.
+    pub(crate) fn start_deletion<T: Serialize>(&self, stored: &Stored<T>) -> ServiceResult<()> {
+        let mut update = update_of(stored, status::DELETE_PENDING)?;
+        set_status(&mut update.doc, status::DELETE_PENDING);
+        if let Some(map) = update.doc.as_object_mut() {
+            let internal = map.entry(crate::resource::INTERNAL_KEY).or_insert_with(|| serde_json::json!({}));
+            if let Some(internal) = internal.as_object_mut() {
+                internal.insert("statusBeforeDelete".into(), stored.record.status.clone().into());
+            }
+        }
+        self.store().update_resource_with_task(&update, tasks::DELETE)?;
+        self.notify_workers();
+        Ok(())
+    }
+
+    pub(crate) fn run_deletion(&self, arn: &str) -> ServiceResult<Outcome> {
+        let Some(record) = self.store().get_resource(arn)? else {
+            return Ok(Outcome::Done { detail: "already deleted".into(), update: None });
+        };
+        if record.kind == ResourceKind::Dataset.as_str() {
+            self.store().delete_records(arn)?;
+            for job in self.store().children(arn)? {
+                self.store().delete_resource(&job.arn)?;
+            }
+        } else if record.kind == ResourceKind::Solution.as_str() {
+            for version in self.store().children(arn)? {
+                self.store().delete_resource(&version.arn)?;
+            }
+            let dir = self.solution_models_dir(&record.name);
+            if dir.exists() {
+                if let Err(e) = std::fs::remove_dir_all(&dir) {
+                    tracing::warn!(error = %e, dir = %dir.display(), "could not remove model files");
+                }
+            }
+        } else if record.kind == ResourceKind::Campaign.as_str() {
+            self.undeploy(arn);
+        }
+        self.store().delete_resource(arn)?;
+        Ok(Outcome::Done { detail: format!("deleted {arn}"), update: None })
+    }
+}

@@ -1,0 +1,118 @@
+//! The runtime: GetRecommendations and GetPersonalizedRanking against deployed campaigns.
+
+use std::sync::Arc;
+
+use reko_api::{
+    status, Campaign, GetPersonalizedRankingRequest, GetPersonalizedRankingResponse, GetRecommendationsRequest,
+    GetRecommendationsResponse, PredictedItem,
+};
+use reko_engine::{Model, RecommendQuery, ScoredItem};
+
+use crate::error::{ServiceError, ServiceResult};
+use crate::resource::ResourceKind;
+use crate::Reko;
+
+/// A model served by a campaign.
+pub struct Deployment {
+    pub campaign_arn: String,
+    pub solution_version_arn: String,
+    pub model: Arc<dyn Model>,
+}
+
+/// Default `numResults` of GetRecommendations.
+const DEFAULT_NUM_RESULTS: usize = 25;
+
+impl Reko {
+    pub fn get_recommendations(&self, req: GetRecommendationsRequest) -> ServiceResult<GetRecommendationsResponse> {
+        if req.recommender_arn.is_some() {
+            return Err(ServiceError::NotImplemented("GetRecommendations with recommenderArn (recommenders)".into()));
+        }
+        let campaign_arn = req
+            .campaign_arn
+            .as_deref()
+            .ok_or_else(|| ServiceError::Invalid("campaignArn is required (recommenders are not supported).".into()))?;
+        let deployment = self.deployment(campaign_arn)?;
+        if req.filter_arn.is_some() {
+            return Err(ServiceError::NotImplemented("GetRecommendations with filterArn (filters)".into()));
+        }
+        if req.promotions.as_ref().is_some_and(|p| !p.is_empty()) {
+            return Err(ServiceError::NotImplemented("GetRecommendations with promotions".into()));
+        }
+        if req.metadata_columns.is_some() {
+            return Err(ServiceError::Invalid(format!(
+                "metadataColumns needs a campaign with enableMetadataWithRecommendations; campaign {campaign_arn} \
+                 does not return metadata."
+            )));
+        }
+        let num_results = req.num_results.map(|n| n.max(0) as usize).unwrap_or(DEFAULT_NUM_RESULTS);
+        let items = deployment.model.recommend(&RecommendQuery {
+            user_id: req.user_id.as_deref(),
+            item_id: req.item_id.as_deref(),
+            num_results,
+            exclude: &|_| false,
+        });
+        Ok(GetRecommendationsResponse { item_list: predicted(items), recommendation_id: recommendation_id() })
+    }
+
+    pub fn get_personalized_ranking(
+        &self,
+        req: GetPersonalizedRankingRequest,
+    ) -> ServiceResult<GetPersonalizedRankingResponse> {
+        let deployment = self.deployment(&req.campaign_arn)?;
+        if req.filter_arn.is_some() {
+            return Err(ServiceError::NotImplemented("GetPersonalizedRanking with filterArn (filters)".into()));
+        }
+        if req.metadata_columns.is_some() {
+            return Err(ServiceError::Invalid(format!(
+                "metadataColumns needs a campaign with enableMetadataWithRecommendations; campaign {} does not return \
+                 metadata.",
+                req.campaign_arn
+            )));
+        }
+        let ranked = deployment.model.rank(&req.user_id, &req.input_list);
+        Ok(GetPersonalizedRankingResponse { personalized_ranking: predicted(ranked), recommendation_id: recommendation_id() })
+    }
+
+    /// The model a campaign serves, loaded on first use after a start.
+    fn deployment(&self, campaign_arn: &str) -> ServiceResult<Arc<Deployment>> {
+        if let Some(d) = self.inner.deployments.read().unwrap_or_else(|p| p.into_inner()).get(campaign_arn) {
+            return Ok(d.clone());
+        }
+        let campaign = self.load::<Campaign>(ResourceKind::Campaign, campaign_arn)?.wire;
+        if campaign.status != status::ACTIVE {
+            return Err(ServiceError::Invalid(format!(
+                "Campaign {campaign_arn} is {}; it serves requests once ACTIVE.",
+                campaign.status
+            )));
+        }
+        let deployment = self.load_deployment(campaign_arn, &campaign.solution_version_arn)?;
+        let mut map = self.inner.deployments.write().unwrap_or_else(|p| p.into_inner());
+        // Another request (or a finishing update) may have installed one meanwhile: keep it.
+        Ok(map.entry(campaign_arn.to_string()).or_insert(deployment).clone())
+    }
+
+    /// Makes a deployment the one served by its campaign (atomic swap).
+    pub(crate) fn install(&self, deployment: Arc<Deployment>) {
+        self.inner
+            .deployments
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(deployment.campaign_arn.clone(), deployment);
+    }
+
+    pub(crate) fn undeploy(&self, campaign_arn: &str) {
+        self.inner.deployments.write().unwrap_or_else(|p| p.into_inner()).remove(campaign_arn);
+    }
+}
+
+fn predicted(items: Vec<ScoredItem>) -> Vec<PredictedItem> {
+    items
+        .into_iter()
+        .map(|i| PredictedItem { item_id: Some(i.item_id), score: i.score, promotion_name: None, metadata: None, reason: None })
+        .collect()
+}
+
+/// `RID-` + UUID, 40 characters (reference §2.1).
+fn recommendation_id() -> String {
+    format!("RID-{}", uuid::Uuid::new_v4())
+}

@@ -1,0 +1,208 @@
+//! Solutions: a recipe plus its configuration, trained into solution versions.
+
+use reko_api::{
+    status, CreateSolutionRequest, CreateSolutionResponse, DeleteSolutionRequest, DescribeSolutionRequest,
+    DescribeSolutionResponse, ListSolutionsRequest, ListSolutionsResponse, Solution, SolutionConfig, SolutionSummary,
+    SolutionVersion, SolutionVersionSummary,
+};
+use reko_engine::{EventParameters, TrainingConfig};
+
+use crate::arn;
+use crate::error::{ServiceError, ServiceResult};
+use crate::resource::{now, paginate, to_document, ResourceKind, Stored};
+use crate::tasks;
+use crate::Reko;
+
+/// Personalize's quota of active solutions per dataset group.
+const MAX_SOLUTIONS_PER_DATASET_GROUP: usize = 10;
+
+/// Recipes of Amazon Personalize that Reko does not train yet: asking for one is answered with a
+/// clear "not implemented", unlike an ARN that names no recipe at all.
+const PERSONALIZE_RECIPES: &[&str] = &[
+    "aws-user-personalization-v2",
+    "aws-user-personalization",
+    "aws-trending-now",
+    "aws-personalized-ranking-v2",
+    "aws-personalized-ranking",
+    "aws-similar-items",
+    "aws-sims",
+    "aws-semantic-similarity",
+    "aws-item-affinity",
+    "aws-item-attribute-affinity",
+    "aws-next-best-action",
+    "aws-hrnn",
+    "aws-hrnn-metadata",
+    "aws-hrnn-coldstart",
+];
+
+impl Reko {
+    pub fn create_solution(&self, req: CreateSolutionRequest) -> ServiceResult<CreateSolutionResponse> {
+        self.active_dataset_group(&req.dataset_group_arn)?;
+        if req.perform_auto_ml == Some(true) {
+            if req.recipe_arn.is_some() {
+                return Err(ServiceError::Invalid(
+                    "recipeArn and performAutoML=true cannot be used together.".into(),
+                ));
+            }
+            return Err(ServiceError::NotImplemented("CreateSolution with performAutoML=true (AutoML)".into()));
+        }
+        let recipe_arn = req
+            .recipe_arn
+            .clone()
+            .ok_or_else(|| ServiceError::Invalid("recipeArn is required (AutoML is not supported).".into()))?;
+        recipe_for_arn(&recipe_arn)?;
+        if req.perform_hpo == Some(true) {
+            return Err(ServiceError::NotImplemented("CreateSolution with performHPO=true (hyperparameter optimization)".into()));
+        }
+        if req.perform_incremental_update == Some(true) {
+            return Err(ServiceError::Invalid(
+                "performIncrementalUpdate is only supported with the aws-semantic-similarity recipe.".into(),
+            ));
+        }
+        if req.perform_auto_training == Some(true) {
+            return Err(ServiceError::NotImplemented(
+                "CreateSolution with performAutoTraining=true (automatic retraining); create solution versions explicitly"
+                    .into(),
+            ));
+        }
+        let config = training_config(req.event_type.as_deref(), req.solution_config.as_ref())?;
+        if req.solution_config.as_ref().is_some_and(|c| c.optimization_objective.is_some()) {
+            return Err(ServiceError::NotImplemented("solutionConfig.optimizationObjective".into()));
+        }
+        if req.solution_config.as_ref().is_some_and(|c| c.hpo_config.is_some()) {
+            return Err(ServiceError::Invalid("solutionConfig.hpoConfig requires performHPO=true.".into()));
+        }
+        reko_engine::validate_config(recipe_name(&recipe_arn), &config)?;
+        let active = self.load_all::<Solution>(ResourceKind::Solution, Some(&req.dataset_group_arn))?.len();
+        if active >= MAX_SOLUTIONS_PER_DATASET_GROUP {
+            return Err(ServiceError::Limit(format!(
+                "Dataset group {} already has {MAX_SOLUTIONS_PER_DATASET_GROUP} solutions.",
+                req.dataset_group_arn
+            )));
+        }
+        let arn = self.arns().arn(ResourceKind::Solution, &req.name);
+        let created = now();
+        let solution = Solution {
+            name: req.name.clone(),
+            solution_arn: arn.clone(),
+            perform_hpo: Some(false),
+            perform_auto_ml: Some(false),
+            // Reko does not retrain automatically yet, so it reports what it does.
+            perform_auto_training: Some(false),
+            perform_incremental_update: Some(false),
+            recipe_arn: Some(recipe_arn),
+            dataset_group_arn: req.dataset_group_arn.clone(),
+            event_type: req.event_type,
+            solution_config: req.solution_config,
+            auto_ml_result: None,
+            status: status::CREATE_PENDING.into(),
+            creation_date_time: created,
+            last_updated_date_time: created,
+            latest_solution_version: None,
+            latest_solution_update: None,
+        };
+        let internal = serde_json::json!({ "tags": req.tags.unwrap_or_default() });
+        self.create_resource(
+            ResourceKind::Solution,
+            &arn,
+            &req.name,
+            Some(&req.dataset_group_arn),
+            Some(&req.dataset_group_arn),
+            to_document(&solution, &internal)?,
+            tasks::ACTIVATE,
+        )?;
+        Ok(CreateSolutionResponse { solution_arn: arn })
+    }
+
+    pub fn describe_solution(&self, req: DescribeSolutionRequest) -> ServiceResult<DescribeSolutionResponse> {
+        let mut solution = self.load::<Solution>(ResourceKind::Solution, &req.solution_arn)?.wire;
+        let versions = self.load_all::<SolutionVersion>(ResourceKind::SolutionVersion, Some(&req.solution_arn))?;
+        solution.latest_solution_version = versions.first().map(|v| SolutionVersionSummary::from(&v.wire));
+        Ok(DescribeSolutionResponse { solution })
+    }
+
+    pub fn list_solutions(&self, req: ListSolutionsRequest) -> ServiceResult<ListSolutionsResponse> {
+        let all = self.load_all::<Solution>(ResourceKind::Solution, req.dataset_group_arn.as_deref())?;
+        let summaries: Vec<SolutionSummary> = all.iter().map(|s| SolutionSummary::from(&s.wire)).collect();
+        let (solutions, next_token) = paginate(summaries, req.next_token.as_deref(), req.max_results)?;
+        Ok(ListSolutionsResponse { solutions, next_token })
+    }
+
+    pub fn delete_solution(&self, req: DeleteSolutionRequest) -> ServiceResult<()> {
+        let stored = self.load::<Solution>(ResourceKind::Solution, &req.solution_arn)?;
+        let campaigns = self.store().children(&req.solution_arn)?;
+        if let Some(campaign) = campaigns.iter().find(|r| r.kind == ResourceKind::Campaign.as_str()) {
+            return Err(ServiceError::InUse(format!(
+                "Cannot delete solution {}: campaign {} uses it. Delete the campaign first.",
+                req.solution_arn, campaign.arn
+            )));
+        }
+        if let Some(training) = campaigns
+            .iter()
+            .find(|r| r.kind == ResourceKind::SolutionVersion.as_str() && status::is_pending(&r.status))
+        {
+            return Err(ServiceError::InUse(format!(
+                "Cannot delete solution {} while solution version {} is {}.",
+                req.solution_arn, training.arn, training.status
+            )));
+        }
+        self.start_deletion(&stored)
+    }
+
+    pub(crate) fn solution_models_dir(&self, solution_name: &str) -> std::path::PathBuf {
+        self.models_dir().join(solution_name)
+    }
+
+    /// Loads a solution that must be ACTIVE.
+    pub(crate) fn active_solution(&self, arn: &str) -> ServiceResult<Stored<Solution>> {
+        let stored = self.load::<Solution>(ResourceKind::Solution, arn)?;
+        if stored.wire.status != status::ACTIVE {
+            return Err(ServiceError::InUse(format!("Solution {arn} is {}; wait until it is ACTIVE.", stored.wire.status)));
+        }
+        Ok(stored)
+    }
+}
+
+/// The engine recipe a recipe ARN names, or a clear error.
+pub(crate) fn recipe_for_arn(recipe_arn: &str) -> ServiceResult<&'static reko_engine::RecipeInfo> {
+    let name = arn::recipe_name(recipe_arn)
+        .ok_or_else(|| ServiceError::Invalid(format!("Value '{recipe_arn}' at 'recipeArn' is not a recipe ARN.")))?;
+    if let Some(info) = reko_engine::recipe(name) {
+        return Ok(info);
+    }
+    if PERSONALIZE_RECIPES.contains(&name) {
+        return Err(ServiceError::NotImplemented(format!("The recipe {name} ({recipe_arn})")));
+    }
+    Err(ServiceError::NotFound(format!("Could not find recipe: {recipe_arn}")))
+}
+
+fn recipe_name(recipe_arn: &str) -> &str {
+    arn::recipe_name(recipe_arn).unwrap_or(recipe_arn)
+}
+
+/// Translates a solution's event selection and configuration into the engine's terms.
+pub(crate) fn training_config(event_type: Option<&str>, config: Option<&SolutionConfig>) -> ServiceResult<TrainingConfig> {
+    let mut out = TrainingConfig { event_type: event_type.map(str::to_string), ..TrainingConfig::default() };
+    let Some(config) = config else { return Ok(out) };
+    if let Some(threshold) = &config.event_value_threshold {
+        let value: f64 = threshold.trim().parse().map_err(|_| {
+            ServiceError::Invalid(format!(
+                "Value '{threshold}' at 'solutionConfig.eventValueThreshold' is not a number."
+            ))
+        })?;
+        out.event_value_threshold = Some(value);
+    }
+    if let Some(list) = config.events_config.as_ref().and_then(|e| e.event_parameters_list.as_ref()) {
+        out.event_parameters = list
+            .iter()
+            .map(|p| EventParameters {
+                event_type: p.event_type.clone(),
+                event_value_threshold: p.event_value_threshold,
+                weight: p.weight,
+            })
+            .collect();
+    }
+    out.hyperparameters = config.algorithm_hyper_parameters.clone().unwrap_or_default();
+    out.feature_transformation_parameters = config.feature_transformation_parameters.clone().unwrap_or_default();
+    Ok(out)
+}

@@ -1,0 +1,218 @@
+//! Solution versions: trained models, each an immutable artifact with its offline metrics.
+
+use std::collections::BTreeMap;
+
+use reko_api::{
+    status, CreateSolutionVersionRequest, CreateSolutionVersionResponse, DescribeSolutionVersionRequest,
+    DescribeSolutionVersionResponse, GetSolutionMetricsRequest, GetSolutionMetricsResponse,
+    ListSolutionVersionsRequest, ListSolutionVersionsResponse, Solution, SolutionVersion, SolutionVersionSummary,
+    StopSolutionVersionCreationRequest,
+};
+use reko_engine::TrainingProgress;
+
+use crate::error::{ServiceError, ServiceResult};
+use crate::resource::{now, paginate, to_document, update_of, ResourceKind};
+use crate::solution::{recipe_for_arn, training_config};
+use crate::tasks::{self, set_status, Outcome, Progress};
+use crate::Reko;
+
+/// Personalize's quota of solution versions pending or in progress per region.
+const MAX_PENDING_VERSIONS: usize = 20;
+const MODEL_FILE: &str = "model.rkm";
+
+impl Reko {
+    pub fn create_solution_version(
+        &self,
+        req: CreateSolutionVersionRequest,
+    ) -> ServiceResult<CreateSolutionVersionResponse> {
+        let solution = self.active_solution(&req.solution_arn)?.wire;
+        let mode = req.training_mode.clone().unwrap_or_else(|| "FULL".into());
+        match mode.as_str() {
+            "FULL" => {}
+            "UPDATE" => {
+                return Err(ServiceError::Invalid(format!(
+                    "trainingMode UPDATE requires a User-Personalization solution; {} uses {}.",
+                    req.solution_arn,
+                    solution.recipe_arn.as_deref().unwrap_or("another recipe")
+                )))
+            }
+            other => {
+                return Err(ServiceError::Invalid(format!(
+                    "trainingMode {other} is reported on automatic versions only and cannot be requested."
+                )))
+            }
+        }
+        let pending = self
+            .store()
+            .resources_in_status(ResourceKind::SolutionVersion.as_str(), &[status::CREATE_PENDING, status::CREATE_IN_PROGRESS])?
+            .len();
+        if pending >= MAX_PENDING_VERSIONS {
+            return Err(ServiceError::Limit("More than 20 resources with PENDING or IN_PROGRESS status.".into()));
+        }
+        if let Some(name) = &req.name {
+            let taken = self
+                .load_all::<SolutionVersion>(ResourceKind::SolutionVersion, Some(&req.solution_arn))?
+                .iter()
+                .any(|v| v.wire.name.as_deref() == Some(name.as_str()));
+            if taken {
+                return Err(ServiceError::AlreadyExists(format!(
+                    "Solution {} already has a version named {name}.",
+                    req.solution_arn
+                )));
+            }
+        }
+        let arn = format!("{}/{}", req.solution_arn, crate::arn::solution_version_id());
+        let created = now();
+        let version = SolutionVersion {
+            name: req.name.clone(),
+            solution_version_arn: arn.clone(),
+            solution_arn: req.solution_arn.clone(),
+            perform_hpo: solution.perform_hpo,
+            perform_auto_ml: solution.perform_auto_ml,
+            perform_incremental_update: solution.perform_incremental_update,
+            recipe_arn: solution.recipe_arn.clone(),
+            event_type: solution.event_type.clone(),
+            dataset_group_arn: Some(solution.dataset_group_arn.clone()),
+            solution_config: solution.solution_config.clone(),
+            training_hours: None,
+            training_mode: Some(mode),
+            tuned_hpo_params: None,
+            status: status::CREATE_PENDING.into(),
+            failure_reason: None,
+            creation_date_time: created,
+            last_updated_date_time: created,
+            training_type: Some("MANUAL".into()),
+        };
+        let internal = serde_json::json!({ "tags": req.tags.unwrap_or_default() });
+        self.create_resource(
+            ResourceKind::SolutionVersion,
+            &arn,
+            req.name.as_deref().unwrap_or(&arn),
+            Some(&req.solution_arn),
+            Some(&solution.dataset_group_arn),
+            to_document(&version, &internal)?,
+            tasks::TRAIN,
+        )?;
+        Ok(CreateSolutionVersionResponse { solution_version_arn: arn })
+    }
+
+    pub fn describe_solution_version(
+        &self,
+        req: DescribeSolutionVersionRequest,
+    ) -> ServiceResult<DescribeSolutionVersionResponse> {
+        let stored = self.load::<SolutionVersion>(ResourceKind::SolutionVersion, &req.solution_version_arn)?;
+        Ok(DescribeSolutionVersionResponse { solution_version: stored.wire })
+    }
+
+    pub fn list_solution_versions(&self, req: ListSolutionVersionsRequest) -> ServiceResult<ListSolutionVersionsResponse> {
+        if let Some(solution_arn) = &req.solution_arn {
+            self.load::<Solution>(ResourceKind::Solution, solution_arn)?;
+        }
+        let all = self.load_all::<SolutionVersion>(ResourceKind::SolutionVersion, req.solution_arn.as_deref())?;
+        let summaries: Vec<SolutionVersionSummary> =
+            all.iter().map(|s| SolutionVersionSummary::from(&s.wire)).collect();
+        let (solution_versions, next_token) = paginate(summaries, req.next_token.as_deref(), req.max_results)?;
+        Ok(ListSolutionVersionsResponse { solution_versions, next_token })
+    }
+
+    pub fn stop_solution_version_creation(&self, req: StopSolutionVersionCreationRequest) -> ServiceResult<()> {
+        let mut stored = self.load::<SolutionVersion>(ResourceKind::SolutionVersion, &req.solution_version_arn)?;
+        let next = match stored.wire.status.as_str() {
+            status::CREATE_PENDING => status::CREATE_STOPPED,
+            // The training task sees this and ends as CREATE STOPPED.
+            status::CREATE_IN_PROGRESS => status::CREATE_STOPPING,
+            other => {
+                return Err(ServiceError::InUse(format!(
+                    "Solution version {} is {other}; only a version that is CREATE PENDING or CREATE IN_PROGRESS can be stopped.",
+                    req.solution_version_arn
+                )))
+            }
+        };
+        stored.wire.status = next.into();
+        stored.wire.last_updated_date_time = now();
+        self.save(&stored, next)
+    }
+
+    pub fn get_solution_metrics(&self, req: GetSolutionMetricsRequest) -> ServiceResult<GetSolutionMetricsResponse> {
+        let stored = self.load::<SolutionVersion>(ResourceKind::SolutionVersion, &req.solution_version_arn)?;
+        if stored.wire.status != status::ACTIVE {
+            return Err(ServiceError::InUse(format!(
+                "Solution version {} is {}; metrics exist once it is ACTIVE.",
+                req.solution_version_arn, stored.wire.status
+            )));
+        }
+        let metrics: BTreeMap<String, f64> = stored
+            .internal
+            .get("metrics")
+            .cloned()
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|e| ServiceError::Internal(format!("stored metrics are unreadable: {e}")))?
+            .unwrap_or_default();
+        Ok(GetSolutionMetricsResponse { solution_version_arn: req.solution_version_arn, metrics })
+    }
+
+    /// Where a solution version's model artifact lives.
+    pub(crate) fn artifact_path(&self, solution_version_arn: &str) -> ServiceResult<std::path::PathBuf> {
+        let (solution_arn, id) = solution_version_arn
+            .rsplit_once('/')
+            .ok_or_else(|| ServiceError::Internal(format!("malformed solution version ARN {solution_version_arn}")))?;
+        let solution_name = solution_arn.rsplit('/').next().unwrap_or(solution_arn);
+        Ok(self.solution_models_dir(solution_name).join(id).join(MODEL_FILE))
+    }
+
+    /// The training task: snapshot the dataset group, train, evaluate, write the artifact.
+    pub(crate) fn run_training(&self, arn: &str, progress: &mut Progress<'_>) -> ServiceResult<Outcome> {
+        let stored = match self.load::<SolutionVersion>(ResourceKind::SolutionVersion, arn) {
+            Ok(s) => s,
+            Err(ServiceError::NotFound(_)) => return Ok(Outcome::Done { detail: "version no longer exists".into(), update: None }),
+            Err(e) => return Err(e),
+        };
+        if !status::is_pending(&stored.wire.status) {
+            return Ok(Outcome::Done { detail: format!("already {}", stored.wire.status), update: None });
+        }
+        self.mark_in_progress(arn)?;
+        let started = std::time::Instant::now();
+        let recipe_arn = stored.wire.recipe_arn.clone().unwrap_or_default();
+        let recipe = recipe_for_arn(&recipe_arn)?;
+        let config = training_config(stored.wire.event_type.as_deref(), stored.wire.solution_config.as_ref())?;
+        let group = stored.wire.dataset_group_arn.clone().unwrap_or_default();
+        progress.report(0.0, "reading a snapshot of the dataset group");
+        let data = match self.training_data(&group) {
+            Ok(data) => data,
+            Err(ServiceError::Invalid(reason)) => return Ok(Outcome::Failed { reason }),
+            Err(e) => return Err(e),
+        };
+        let mut report = |p: TrainingProgress| progress.report(p.fraction * 0.95, p.stage);
+        let trained = match reko_engine::train(recipe.name, &data, &config, &mut report) {
+            Ok(trained) => trained,
+            Err(e @ (reko_engine::EngineError::InsufficientData(_) | reko_engine::EngineError::InvalidConfig(_))) => {
+                return Ok(Outcome::Failed { reason: e.to_string() })
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let path = self.artifact_path(arn)?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| ServiceError::Internal(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let checksum = trained.artifact.write_to(&path)?;
+        // Re-read the current document: StopSolutionVersionCreation may have changed it meanwhile.
+        let mut current = self.load::<SolutionVersion>(ResourceKind::SolutionVersion, arn)?;
+        let final_status = if current.wire.status == status::CREATE_STOPPING {
+            status::CREATE_STOPPED
+        } else {
+            status::ACTIVE
+        };
+        current.wire.training_hours = Some(started.elapsed().as_secs_f64() / 3600.0);
+        if let Some(internal) = current.internal.as_object_mut() {
+            internal.insert("artifactPath".into(), path.display().to_string().into());
+            internal.insert("artifactSha256".into(), checksum.clone().into());
+            internal.insert("metrics".into(), serde_json::to_value(&trained.metrics).unwrap_or_default());
+        }
+        let mut update = update_of(&current, final_status)?;
+        set_status(&mut update.doc, final_status);
+        progress.report(1.0, "model written");
+        Ok(Outcome::Done { detail: format!("{final_status}; model sha256 {checksum}"), update: Some(update) })
+    }
+}

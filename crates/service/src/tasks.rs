@@ -1,0 +1,212 @@
+//! Persistent background tasks: the long half of Personalize's asynchronous operations.
+//!
+//! Every create/update/delete that Personalize reports as `... PENDING` enqueues a task in the same
+//! transaction that records the resource. Workers claim tasks, move the resource to
+//! `... IN_PROGRESS`, do the work and finish the task together with the resource's final status.
+//! After a crash or restart, tasks that were running are queued again: every task is idempotent
+//! (it first checks whether its resource already reached a final state), and one interrupted too
+//! often fails its resource with a reason instead of looping forever.
+
+use reko_api::status;
+use reko_storage::{ResourceUpdate, Task, TaskState};
+use serde::Serialize;
+
+use crate::error::{ServiceError, ServiceResult};
+use crate::resource::{now, INTERNAL_KEY};
+use crate::Reko;
+
+/// Task kinds, stored in the queue.
+pub(crate) const ACTIVATE: &str = "activate";
+pub(crate) const IMPORT: &str = "dataset-import";
+pub(crate) const TRAIN: &str = "solution-version-training";
+pub(crate) const DEPLOY: &str = "campaign-deployment";
+pub(crate) const DELETE: &str = "delete";
+
+/// A task as shown to operators (`GET /reko/tasks`, `reko tasks`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskInfo {
+    pub task_id: i64,
+    pub kind: String,
+    pub resource_arn: String,
+    pub state: String,
+    pub progress: f64,
+    pub detail: String,
+    pub attempts: i64,
+    pub created: f64,
+    pub updated: f64,
+}
+
+impl From<Task> for TaskInfo {
+    fn from(t: Task) -> Self {
+        TaskInfo {
+            task_id: t.id,
+            kind: t.kind,
+            resource_arn: t.resource_arn,
+            state: t.state.as_str().to_string(),
+            progress: t.progress,
+            detail: t.detail,
+            attempts: t.attempts,
+            created: t.created,
+            updated: t.updated,
+        }
+    }
+}
+
+/// Reports a running task's progress to the log and the queue.
+pub(crate) struct Progress<'a> {
+    reko: &'a Reko,
+    task: &'a Task,
+    last: std::time::Instant,
+}
+
+impl Progress<'_> {
+    pub fn report(&mut self, fraction: f64, detail: &str) {
+        // Throttled: progress is for humans, the queue is not a log.
+        if self.last.elapsed() < std::time::Duration::from_millis(250) && fraction < 1.0 {
+            return;
+        }
+        self.last = std::time::Instant::now();
+        tracing::info!(task = self.task.id, kind = %self.task.kind, resource = %self.task.resource_arn,
+            progress = format!("{:.0}%", fraction * 100.0), "{detail}");
+        if let Err(e) = self.reko.store().report_progress(self.task.id, fraction, detail) {
+            tracing::warn!(error = %e, "could not record task progress");
+        }
+    }
+}
+
+/// What a task handler ends with: the final update of its resource (applied atomically with the
+/// task's completion), or a failure reason for the resource.
+pub(crate) enum Outcome {
+    Done { detail: String, update: Option<ResourceUpdate> },
+    Failed { reason: String },
+}
+
+impl Reko {
+    pub fn list_tasks(&self) -> ServiceResult<Vec<TaskInfo>> {
+        Ok(self.store().list_tasks()?.into_iter().map(TaskInfo::from).collect())
+    }
+
+    pub(crate) fn recover_interrupted_tasks(&self) -> ServiceResult<()> {
+        for task in self.store().requeue_interrupted()? {
+            tracing::warn!(task = task.id, kind = %task.kind, resource = %task.resource_arn,
+                "task was interrupted by a shutdown; it will run again");
+        }
+        Ok(())
+    }
+
+    /// Claims and runs one task. Returns whether there was one.
+    pub(crate) fn run_next_task(&self) -> ServiceResult<bool> {
+        let Some(task) = self.store().claim_task()? else { return Ok(false) };
+        let started = std::time::Instant::now();
+        tracing::info!(task = task.id, kind = %task.kind, resource = %task.resource_arn, attempt = task.attempts, "task started");
+        let outcome = if task.attempts > self.config().max_task_attempts {
+            Ok(Outcome::Failed {
+                reason: format!(
+                    "The operation was interrupted {} times by server restarts and was abandoned.",
+                    task.attempts - 1
+                ),
+            })
+        } else {
+            let mut progress = Progress { reko: self, task: &task, last: std::time::Instant::now() };
+            // A panic in a handler must not kill the worker or leave the resource in progress.
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run_task(&task, &mut progress)))
+                .unwrap_or_else(|_| Err(ServiceError::Internal("internal error while running the task".into())))
+        };
+        match outcome {
+            Ok(Outcome::Done { detail, update }) => {
+                tracing::info!(task = task.id, resource = %task.resource_arn, secs = started.elapsed().as_secs_f64(), "task done: {detail}");
+                self.store().finish_task(task.id, TaskState::Succeeded, &detail, update.as_ref())?;
+            }
+            Ok(Outcome::Failed { reason }) => self.fail_task(&task, &reason)?,
+            Err(e) => self.fail_task(&task, &e.to_string())?,
+        }
+        Ok(true)
+    }
+
+    fn run_task(&self, task: &Task, progress: &mut Progress<'_>) -> ServiceResult<Outcome> {
+        match task.kind.as_str() {
+            ACTIVATE => self.run_activation(&task.resource_arn),
+            IMPORT => self.run_import(&task.resource_arn, progress),
+            TRAIN => self.run_training(&task.resource_arn, progress),
+            DEPLOY => self.run_deployment(&task.resource_arn, progress),
+            DELETE => self.run_deletion(&task.resource_arn),
+            other => Err(ServiceError::Internal(format!("unknown task kind {other}"))),
+        }
+    }
+
+    /// Fails a task and its resource (`CREATE FAILED` with the reason), unless the resource is gone.
+    fn fail_task(&self, task: &Task, reason: &str) -> ServiceResult<()> {
+        tracing::warn!(task = task.id, resource = %task.resource_arn, "task failed: {reason}");
+        let update = match self.store().get_resource(&task.resource_arn)? {
+            Some(record) => {
+                let mut doc = record.doc.clone();
+                let failed_status = failure_status(&task.kind, &record.status, &mut doc, reason);
+                Some(ResourceUpdate { arn: record.arn, status: failed_status, doc })
+            }
+            None => None,
+        };
+        self.store().finish_task(task.id, TaskState::Failed, reason, update.as_ref())?;
+        Ok(())
+    }
+
+    /// Brings a lightweight resource (dataset group, dataset, solution, event tracker) to ACTIVE.
+    fn run_activation(&self, arn: &str) -> ServiceResult<Outcome> {
+        let Some(record) = self.store().get_resource(arn)? else {
+            return Ok(Outcome::Done { detail: "resource no longer exists".into(), update: None });
+        };
+        if record.status != status::CREATE_PENDING && record.status != status::CREATE_IN_PROGRESS {
+            return Ok(Outcome::Done { detail: format!("already {}", record.status), update: None });
+        }
+        let mut doc = record.doc;
+        set_status(&mut doc, status::ACTIVE);
+        Ok(Outcome::Done { detail: "active".into(), update: Some(ResourceUpdate { arn: arn.into(), status: status::ACTIVE.into(), doc }) })
+    }
+
+    /// Moves a resource to `CREATE IN_PROGRESS` (visible to Describe while the work runs).
+    pub(crate) fn mark_in_progress(&self, arn: &str) -> ServiceResult<()> {
+        if let Some(record) = self.store().get_resource(arn)? {
+            let mut doc = record.doc;
+            set_status(&mut doc, status::CREATE_IN_PROGRESS);
+            self.store().update_resource(&ResourceUpdate { arn: arn.into(), status: status::CREATE_IN_PROGRESS.into(), doc })?;
+        }
+        Ok(())
+    }
+}
+
+/// Sets `status` and `lastUpdatedDateTime` in a wire document.
+pub(crate) fn set_status(doc: &mut serde_json::Value, new_status: &str) {
+    if let Some(map) = doc.as_object_mut() {
+        map.insert("status".into(), new_status.into());
+        map.insert("lastUpdatedDateTime".into(), now().into());
+    }
+}
+
+/// The failed status a task leaves on its resource, writing the reason into the document.
+fn failure_status(task_kind: &str, current: &str, doc: &mut serde_json::Value, reason: &str) -> String {
+    if task_kind == DEPLOY && current == status::ACTIVE {
+        // A failed campaign update: the campaign keeps serving its previous deployment.
+        if let Some(update) = doc.get_mut("latestCampaignUpdate").and_then(|u| u.as_object_mut()) {
+            update.insert("status".into(), status::CREATE_FAILED.into());
+            update.insert("failureReason".into(), reason.into());
+            update.insert("lastUpdatedDateTime".into(), now().into());
+        }
+        return status::ACTIVE.to_string();
+    }
+    if task_kind == DELETE {
+        // A deletion that failed leaves the resource as it was before the request.
+        let previous = doc
+            .get(INTERNAL_KEY)
+            .and_then(|i| i.get("statusBeforeDelete"))
+            .and_then(|s| s.as_str())
+            .unwrap_or(status::ACTIVE)
+            .to_string();
+        set_status(doc, &previous);
+        return previous;
+    }
+    set_status(doc, status::CREATE_FAILED);
+    if let Some(map) = doc.as_object_mut() {
+        map.insert("failureReason".into(), reason.into());
+    }
+    status::CREATE_FAILED.to_string()
+}

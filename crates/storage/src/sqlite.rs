@@ -1,0 +1,519 @@
+//! The embedded store: one SQLite database in WAL mode in the data directory.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
+
+use crate::{
+    now_epoch, Catalog, ImportMode, RecordChunk, RecordSource, RecordStore, ResourceRecord, ResourceUpdate,
+    StorageError, StorageResult, Task, TaskQueue, TaskState,
+};
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS resources (
+    arn TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    unique_name INTEGER NOT NULL,
+    parent_arn TEXT,
+    dataset_group_arn TEXT,
+    status TEXT NOT NULL,
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS resources_unique_name ON resources(kind, name) WHERE unique_name = 1;
+CREATE INDEX IF NOT EXISTS resources_kind ON resources(kind, created);
+CREATE INDEX IF NOT EXISTS resources_parent ON resources(parent_arn);
+CREATE TABLE IF NOT EXISTS record_chunks (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    dataset_arn TEXT NOT NULL,
+    source TEXT NOT NULL,
+    rows INTEGER NOT NULL,
+    data BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS record_chunks_dataset ON record_chunks(dataset_arn, seq);
+CREATE TABLE IF NOT EXISTS tasks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    resource_arn TEXT NOT NULL,
+    state TEXT NOT NULL,
+    progress REAL NOT NULL DEFAULT 0,
+    detail TEXT NOT NULL DEFAULT '',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tasks_state ON tasks(state, id);
+"#;
+
+/// SQLite-backed [`crate::Store`]. WAL mode with `synchronous=FULL`: a commit survives a crash or
+/// power loss, and readers never see a half-applied transaction.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path) -> StorageResult<SqliteStore> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(SqliteStore { conn: Mutex::new(conn) })
+    }
+
+    /// A private in-memory store, for tests.
+    pub fn open_in_memory() -> StorageResult<SqliteStore> {
+        let conn = Connection::open_in_memory()?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(SqliteStore { conn: Mutex::new(conn) })
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> StorageResult<T>) -> StorageResult<T> {
+        // A poisoned lock only means another thread panicked mid-call; SQLite rolled back its
+        // transaction, so the connection is still consistent.
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut conn)
+    }
+}
+
+fn resource_from_row(row: &Row<'_>) -> rusqlite::Result<(ResourceRecord, String)> {
+    let doc: String = row.get(9)?;
+    Ok((
+        ResourceRecord {
+            arn: row.get(0)?,
+            kind: row.get(1)?,
+            name: row.get(2)?,
+            unique_name: row.get::<_, i64>(3)? != 0,
+            parent_arn: row.get(4)?,
+            dataset_group_arn: row.get(5)?,
+            status: row.get(6)?,
+            created: row.get(7)?,
+            doc: serde_json::Value::Null,
+        },
+        doc,
+    ))
+}
+
+const RESOURCE_COLUMNS: &str = "arn, kind, name, unique_name, parent_arn, dataset_group_arn, status, created, updated, doc";
+
+fn collect_resources(
+    stmt: &mut rusqlite::Statement<'_>,
+    params: impl rusqlite::Params,
+) -> StorageResult<Vec<ResourceRecord>> {
+    let rows = stmt.query_map(params, resource_from_row)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (mut record, doc) = row?;
+        record.doc = parse_doc(&record.arn, &doc)?;
+        out.push(record);
+    }
+    Ok(out)
+}
+
+fn parse_doc(arn: &str, doc: &str) -> StorageResult<serde_json::Value> {
+    serde_json::from_str(doc).map_err(|e| StorageError::CorruptDocument { arn: arn.to_string(), reason: e.to_string() })
+}
+
+fn apply_update(tx: &Transaction<'_>, update: &ResourceUpdate) -> StorageResult<()> {
+    let changed = tx.execute(
+        "UPDATE resources SET status = ?2, doc = ?3, updated = ?4 WHERE arn = ?1",
+        params![update.arn, update.status, update.doc.to_string(), now_epoch()],
+    )?;
+    if changed == 0 {
+        return Err(StorageError::NotFound(update.arn.clone()));
+    }
+    Ok(())
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(err, _) if err.code == rusqlite::ErrorCode::ConstraintViolation)
+}
+
+fn insert(conn: &Connection, r: &ResourceRecord) -> StorageResult<()> {
+    let result = conn.execute(
+        &format!("INSERT INTO resources ({RESOURCE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)"),
+        params![
+            r.arn,
+            r.kind,
+            r.name,
+            r.unique_name as i64,
+            r.parent_arn,
+            r.dataset_group_arn,
+            r.status,
+            r.created,
+            r.doc.to_string()
+        ],
+    );
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => {
+            Err(StorageError::AlreadyExists { kind: r.kind.clone(), name: r.name.clone() })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn enqueue(conn: &Connection, kind: &str, resource_arn: &str) -> StorageResult<i64> {
+    let now = now_epoch();
+    conn.execute(
+        "INSERT INTO tasks (kind, resource_arn, state, created, updated) VALUES (?1, ?2, 'queued', ?3, ?3)",
+        params![kind, resource_arn, now],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+impl Catalog for SqliteStore {
+    fn insert_resource(&self, r: &ResourceRecord) -> StorageResult<()> {
+        self.with(|conn| insert(conn, r))
+    }
+
+    fn get_resource(&self, arn: &str) -> StorageResult<Option<ResourceRecord>> {
+        self.with(|conn| {
+            let found = conn
+                .query_row(
+                    &format!("SELECT {RESOURCE_COLUMNS} FROM resources WHERE arn = ?1"),
+                    params![arn],
+                    resource_from_row,
+                )
+                .optional()?;
+            match found {
+                None => Ok(None),
+                Some((mut record, doc)) => {
+                    record.doc = parse_doc(&record.arn, &doc)?;
+                    Ok(Some(record))
+                }
+            }
+        })
+    }
+
+    fn update_resource(&self, update: &ResourceUpdate) -> StorageResult<()> {
+        self.with(|conn| {
+            let tx = conn.transaction()?;
+            apply_update(&tx, update)?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn delete_resource(&self, arn: &str) -> StorageResult<()> {
+        self.with(|conn| {
+            conn.execute("DELETE FROM resources WHERE arn = ?1", params![arn])?;
+            Ok(())
+        })
+    }
+
+    fn list_resources(&self, kind: &str, parent_arn: Option<&str>) -> StorageResult<Vec<ResourceRecord>> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {RESOURCE_COLUMNS} FROM resources WHERE kind = ?1 AND (?2 IS NULL OR parent_arn = ?2)
+                 ORDER BY created DESC, arn ASC"
+            ))?;
+            collect_resources(&mut stmt, params![kind, parent_arn])
+        })
+    }
+
+    fn children(&self, parent_arn: &str) -> StorageResult<Vec<ResourceRecord>> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {RESOURCE_COLUMNS} FROM resources WHERE parent_arn = ?1 ORDER BY created DESC, arn ASC"
+            ))?;
+            collect_resources(&mut stmt, params![parent_arn])
+        })
+    }
+
+    fn resources_in_status(&self, kind: &str, statuses: &[&str]) -> StorageResult<Vec<ResourceRecord>> {
+        let mut out = Vec::new();
+        for status in statuses {
+            self.with(|conn| {
+                let mut stmt = conn.prepare_cached(&format!(
+                    "SELECT {RESOURCE_COLUMNS} FROM resources WHERE kind = ?1 AND status = ?2 ORDER BY created"
+                ))?;
+                out.extend(collect_resources(&mut stmt, params![kind, status])?);
+                Ok(())
+            })?;
+        }
+        Ok(out)
+    }
+}
+
+impl RecordStore for SqliteStore {
+    fn commit_import(
+        &self,
+        dataset_arn: &str,
+        mode: ImportMode,
+        chunks: &[(u64, Vec<u8>)],
+        finish: &ResourceUpdate,
+    ) -> StorageResult<()> {
+        self.with(|conn| {
+            let tx = conn.transaction()?;
+            if mode == ImportMode::Full {
+                tx.execute(
+                    "DELETE FROM record_chunks WHERE dataset_arn = ?1 AND source = 'bulk'",
+                    params![dataset_arn],
+                )?;
+            }
+            {
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO record_chunks (dataset_arn, source, rows, data) VALUES (?1, 'bulk', ?2, ?3)",
+                )?;
+                for (rows, data) in chunks {
+                    insert.execute(params![dataset_arn, *rows as i64, data])?;
+                }
+            }
+            apply_update(&tx, finish)?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn append_records(&self, dataset_arn: &str, source: RecordSource, rows: u64, data: &[u8]) -> StorageResult<()> {
+        self.with(|conn| {
+            conn.execute(
+                "INSERT INTO record_chunks (dataset_arn, source, rows, data) VALUES (?1, ?2, ?3, ?4)",
+                params![dataset_arn, source.as_str(), rows as i64, data],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn read_records(&self, dataset_arn: &str) -> StorageResult<Vec<RecordChunk>> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT seq, source, rows, data FROM record_chunks WHERE dataset_arn = ?1 ORDER BY seq",
+            )?;
+            let rows = stmt.query_map(params![dataset_arn], |row| {
+                let source: String = row.get(1)?;
+                Ok(RecordChunk {
+                    seq: row.get(0)?,
+                    source: if source == "put" { RecordSource::Put } else { RecordSource::Bulk },
+                    rows: row.get::<_, i64>(2)? as u64,
+                    data: row.get(3)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    fn count_records(&self, dataset_arn: &str) -> StorageResult<u64> {
+        self.with(|conn| {
+            let n: i64 = conn.query_row(
+                "SELECT COALESCE(SUM(rows), 0) FROM record_chunks WHERE dataset_arn = ?1",
+                params![dataset_arn],
+                |row| row.get(0),
+            )?;
+            Ok(n as u64)
+        })
+    }
+
+    fn delete_records(&self, dataset_arn: &str) -> StorageResult<()> {
+        self.with(|conn| {
+            conn.execute("DELETE FROM record_chunks WHERE dataset_arn = ?1", params![dataset_arn])?;
+            Ok(())
+        })
+    }
+}
+
+fn task_from_row(row: &Row<'_>) -> rusqlite::Result<Task> {
+    let state: String = row.get(3)?;
+    Ok(Task {
+        id: row.get(0)?,
+        kind: row.get(1)?,
+        resource_arn: row.get(2)?,
+        state: TaskState::parse(&state),
+        progress: row.get(4)?,
+        detail: row.get(5)?,
+        attempts: row.get(6)?,
+        created: row.get(7)?,
+        updated: row.get(8)?,
+    })
+}
+
+const TASK_COLUMNS: &str = "id, kind, resource_arn, state, progress, detail, attempts, created, updated";
+
+impl TaskQueue for SqliteStore {
+    fn enqueue_task(&self, kind: &str, resource_arn: &str) -> StorageResult<i64> {
+        self.with(|conn| enqueue(conn, kind, resource_arn))
+    }
+
+    fn insert_resource_with_task(&self, record: &ResourceRecord, task_kind: &str) -> StorageResult<i64> {
+        self.with(|conn| {
+            let tx = conn.transaction()?;
+            insert(&tx, record)?;
+            let id = enqueue(&tx, task_kind, &record.arn)?;
+            tx.commit()?;
+            Ok(id)
+        })
+    }
+
+    fn update_resource_with_task(&self, update: &ResourceUpdate, task_kind: &str) -> StorageResult<i64> {
+        self.with(|conn| {
+            let tx = conn.transaction()?;
+            apply_update(&tx, update)?;
+            let id = enqueue(&tx, task_kind, &update.arn)?;
+            tx.commit()?;
+            Ok(id)
+        })
+    }
+
+    fn claim_task(&self) -> StorageResult<Option<Task>> {
+        self.with(|conn| {
+            let tx = conn.transaction()?;
+            let task = tx
+                .query_row(
+                    &format!("SELECT {TASK_COLUMNS} FROM tasks WHERE state = 'queued' ORDER BY id LIMIT 1"),
+                    [],
+                    task_from_row,
+                )
+                .optional()?;
+            let Some(mut task) = task else { return Ok(None) };
+            let now = now_epoch();
+            tx.execute(
+                "UPDATE tasks SET state = 'running', attempts = attempts + 1, updated = ?2 WHERE id = ?1",
+                params![task.id, now],
+            )?;
+            tx.commit()?;
+            task.state = TaskState::Running;
+            task.attempts += 1;
+            task.updated = now;
+            Ok(Some(task))
+        })
+    }
+
+    fn report_progress(&self, id: i64, progress: f64, detail: &str) -> StorageResult<()> {
+        self.with(|conn| {
+            conn.execute(
+                "UPDATE tasks SET progress = ?2, detail = ?3, updated = ?4 WHERE id = ?1",
+                params![id, progress, detail, now_epoch()],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn finish_task(&self, id: i64, state: TaskState, detail: &str, update: Option<&ResourceUpdate>) -> StorageResult<()> {
+        self.with(|conn| {
+            let tx = conn.transaction()?;
+            if let Some(update) = update {
+                apply_update(&tx, update)?;
+            }
+            let progress = if state == TaskState::Succeeded { 1.0 } else { -1.0 };
+            tx.execute(
+                "UPDATE tasks SET state = ?2, detail = ?3, updated = ?4,
+                 progress = CASE WHEN ?5 >= 0 THEN ?5 ELSE progress END WHERE id = ?1",
+                params![id, state.as_str(), detail, now_epoch(), progress],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn requeue_interrupted(&self) -> StorageResult<Vec<Task>> {
+        self.with(|conn| {
+            let tx = conn.transaction()?;
+            let tasks = {
+                let mut stmt =
+                    tx.prepare(&format!("SELECT {TASK_COLUMNS} FROM tasks WHERE state = 'running' ORDER BY id"))?;
+                let rows = stmt.query_map([], task_from_row)?;
+                rows.collect::<Result<Vec<_>, _>>()?
+            };
+            tx.execute("UPDATE tasks SET state = 'queued', updated = ?1 WHERE state = 'running'", params![now_epoch()])?;
+            tx.commit()?;
+            Ok(tasks)
+        })
+    }
+
+    fn list_tasks(&self) -> StorageResult<Vec<Task>> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare_cached(&format!("SELECT {TASK_COLUMNS} FROM tasks ORDER BY id"))?;
+            let rows = stmt.query_map([], task_from_row)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn resource(arn: &str, kind: &str, name: &str) -> ResourceRecord {
+        ResourceRecord {
+            arn: arn.into(),
+            kind: kind.into(),
+            name: name.into(),
+            unique_name: true,
+            parent_arn: None,
+            dataset_group_arn: None,
+            status: "CREATE PENDING".into(),
+            created: now_epoch(),
+            doc: json!({"name": name}),
+        }
+    }
+
+    #[test]
+    fn unique_names_per_kind() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        store.insert_resource(&resource("a:1", "schema", "x")).unwrap();
+        let err = store.insert_resource(&resource("a:2", "schema", "x")).unwrap_err();
+        assert!(matches!(err, StorageError::AlreadyExists { .. }), "{err}");
+        store.insert_resource(&resource("a:3", "solution", "x")).unwrap();
+        let mut not_unique = resource("a:4", "dataset", "x");
+        not_unique.unique_name = false;
+        store.insert_resource(&not_unique).unwrap();
+        let mut again = resource("a:5", "dataset", "x");
+        again.unique_name = false;
+        store.insert_resource(&again).unwrap();
+        assert_eq!(store.list_resources("dataset", None).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn import_commit_is_atomic_and_full_replaces_bulk_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("reko.db")).unwrap();
+        store.insert_resource(&resource("job:1", "dataset-import-job", "j1")).unwrap();
+        store.append_records("ds", RecordSource::Put, 1, b"put").unwrap();
+        let finish = ResourceUpdate { arn: "job:1".into(), status: "ACTIVE".into(), doc: json!({}) };
+        store.commit_import("ds", ImportMode::Full, &[(2, b"a".to_vec()), (3, b"b".to_vec())], &finish).unwrap();
+        assert_eq!(store.count_records("ds").unwrap(), 6);
+        store.commit_import("ds", ImportMode::Full, &[(4, b"c".to_vec())], &finish).unwrap();
+        let chunks = store.read_records("ds").unwrap();
+        assert_eq!(chunks.len(), 2);
+        assert_eq!(chunks[0].source, RecordSource::Put);
+        assert_eq!(chunks[1].data, b"c");
+        // A failing finish update (unknown job) rolls the whole import back.
+        let bad = ResourceUpdate { arn: "job:404".into(), status: "ACTIVE".into(), doc: json!({}) };
+        assert!(store.commit_import("ds", ImportMode::Incremental, &[(9, b"z".to_vec())], &bad).is_err());
+        assert_eq!(store.count_records("ds").unwrap(), 5);
+        assert_eq!(store.get_resource("job:1").unwrap().unwrap().status, "ACTIVE");
+    }
+
+    #[test]
+    fn tasks_survive_a_restart_and_are_requeued() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("reko.db");
+        {
+            let store = SqliteStore::open(&path).unwrap();
+            store.enqueue_task("train", "sv:1").unwrap();
+            store.enqueue_task("import", "job:1").unwrap();
+            let t = store.claim_task().unwrap().unwrap();
+            assert_eq!(t.kind, "train");
+            store.report_progress(t.id, 0.5, "epoch 1").unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let interrupted = store.requeue_interrupted().unwrap();
+        assert_eq!(interrupted.len(), 1);
+        assert_eq!(interrupted[0].resource_arn, "sv:1");
+        let again = store.claim_task().unwrap().unwrap();
+        assert_eq!((again.resource_arn.as_str(), again.attempts), ("sv:1", 2));
+        store.finish_task(again.id, TaskState::Succeeded, "done", None).unwrap();
+        let next = store.claim_task().unwrap().unwrap();
+        assert_eq!(next.kind, "import");
+        assert!(store.claim_task().unwrap().is_none());
+        let all = store.list_tasks().unwrap();
+        assert_eq!(all[0].state, TaskState::Succeeded);
+        assert_eq!(all[0].progress, 1.0);
+    }
+}
