@@ -164,11 +164,7 @@ pub struct UpdateCampaignResponse {
 
 impl ValidateAt for CampaignConfig {
     fn validate_at(&self, v: &mut Violations, path: &str) {
-        v.parameter_map(
-            &join(path, "itemExplorationConfig"),
-            self.item_exploration_config.as_ref(),
-            100,
-        );
+        v.parameter_map(&join(path, "itemExplorationConfig"), self.item_exploration_config.as_ref(), 100);
         if let Some(map) = &self.ranking_influence {
             let rp = join(path, "rankingInfluence");
             for (key, weight) in map {
@@ -176,10 +172,7 @@ impl ValidateAt for CampaignConfig {
                     &rp,
                     key,
                     RANKING_INFLUENCE_TYPES.contains(&key.as_str()),
-                    &format!(
-                        "Member must satisfy enum value set: [{}]",
-                        RANKING_INFLUENCE_TYPES.join(", ")
-                    ),
+                    &format!("Member must satisfy enum value set: [{}]", RANKING_INFLUENCE_TYPES.join(", ")),
                 );
                 v.float_range(&join(&rp, key), *weight, Some(0.0), Some(1.0));
             }
@@ -273,16 +266,9 @@ mod tests {
             json!({"name": "c", "campaignArn": CAMPAIGN, "status": "ACTIVE",
                              "creationDateTime": 1.0, "lastUpdatedDateTime": 2.0})
         );
-        let l = serde_json::to_value(ListCampaignsResponse {
-            campaigns: vec![],
-            next_token: None,
-        })
-        .unwrap();
+        let l = serde_json::to_value(ListCampaignsResponse { campaigns: vec![], next_token: None }).unwrap();
         assert_eq!(l, json!({"campaigns": []}));
-        assert!(
-            serde_json::to_value(DescribeCampaignResponse { campaign: c }).unwrap()["campaign"]
-                .is_object()
-        );
+        assert!(serde_json::to_value(DescribeCampaignResponse { campaign: c }).unwrap()["campaign"].is_object());
     }
 
     #[test]
@@ -292,10 +278,7 @@ mod tests {
         )
         .unwrap();
         req.validate().unwrap();
-        let bad = CreateCampaignRequest {
-            min_provisioned_tps: Some(0),
-            ..req.clone()
-        };
+        let bad = CreateCampaignRequest { min_provisioned_tps: Some(0), ..req.clone() };
         assert!(bad.validate().unwrap_err().message().contains(
             "Value '0' at 'minProvisionedTPS' failed to satisfy constraint: Member must have value greater than or equal to 1"
         ));
@@ -303,47 +286,23 @@ mod tests {
         ri.insert("RECENCY".to_string(), 0.5);
         ri.insert("POPULARITY".to_string(), 2.0);
         let bad = CreateCampaignRequest {
-            campaign_config: Some(CampaignConfig {
-                ranking_influence: Some(ri),
-                ..Default::default()
-            }),
+            campaign_config: Some(CampaignConfig { ranking_influence: Some(ri), ..Default::default() }),
             ..req.clone()
         };
         let msg = bad.validate().unwrap_err().message();
         assert!(msg.starts_with("2 validation errors detected"), "{msg}");
-        assert!(
-            msg.contains("Value 'RECENCY' at 'campaignConfig.rankingInfluence'"),
-            "{msg}"
-        );
-        assert!(
-            msg.contains("Value '2' at 'campaignConfig.rankingInfluence.POPULARITY'"),
-            "{msg}"
-        );
+        assert!(msg.contains("Value 'RECENCY' at 'campaignConfig.rankingInfluence'"), "{msg}");
+        assert!(msg.contains("Value '2' at 'campaignConfig.rankingInfluence.POPULARITY'"), "{msg}");
         let latest = UpdateCampaignRequest {
             campaign_arn: CAMPAIGN.into(),
-            solution_version_arn: Some(
-                "arn:aws:personalize:us-east-1:123456789012:solution/s/$LATEST".into(),
-            ),
+            solution_version_arn: Some("arn:aws:personalize:us-east-1:123456789012:solution/s/$LATEST".into()),
             ..Default::default()
         };
         latest.validate().unwrap();
         let err = parse_request::<UpdateCampaignRequest>(b"{}").unwrap_err();
         assert!(err.message().contains("missing field `campaignArn`"));
-        assert!(DescribeCampaignRequest {
-            campaign_arn: "x".into()
-        }
-        .validate()
-        .is_err());
-        assert!(DeleteCampaignRequest {
-            campaign_arn: "x".into()
-        }
-        .validate()
-        .is_err());
-        assert!(ListCampaignsRequest {
-            solution_arn: Some("x".into()),
-            ..Default::default()
-        }
-        .validate()
-        .is_err());
+        assert!(DescribeCampaignRequest { campaign_arn: "x".into() }.validate().is_err());
+        assert!(DeleteCampaignRequest { campaign_arn: "x".into() }.validate().is_err());
+        assert!(ListCampaignsRequest { solution_arn: Some("x".into()), ..Default::default() }.validate().is_err());
     }
 }

@@ -35,9 +35,7 @@ impl ValidateAt for DataSource {
 /// Checks a data location (see [`MAX_LOCAL_DATA_LOCATION`] for the rules).
 pub fn validate_data_location(v: &mut Violations, path: &str, loc: &str) {
     let lower = loc.to_ascii_lowercase();
-    let remote = ["s3:", "http:", "https:"]
-        .iter()
-        .any(|p| lower.starts_with(p));
+    let remote = ["s3:", "http:", "https:"].iter().any(|p| lower.starts_with(p));
     if remote {
         v.max_len(path, loc, 256);
         v.pattern(path, loc, is_valid_s3_location(loc), S3_LOCATION_PATTERN);
@@ -97,11 +95,7 @@ pub fn encode_next_token(offset_key: &str) -> String {
 pub fn decode_next_token(token: &str) -> ApiResult<String> {
     let bad = || {
         let shown: String = token.chars().take(64).collect();
-        let ellipsis = if token.chars().count() > 64 {
-            "..."
-        } else {
-            ""
-        };
+        let ellipsis = if token.chars().count() > 64 { "..." } else { "" };
         ApiError::InvalidNextToken(format!("Invalid nextToken: '{shown}{ellipsis}'"))
     };
     let hex = token.strip_prefix(TOKEN_PREFIX).ok_or_else(bad)?;
@@ -110,10 +104,7 @@ pub fn decode_next_token(token: &str) -> ApiResult<String> {
     }
     let bytes = (0..hex.len())
         .step_by(2)
-        .map(|i| {
-            hex.get(i..i + 2)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        })
+        .map(|i| hex.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
         .collect::<Option<Vec<u8>>>()
         .ok_or_else(bad)?;
     String::from_utf8(bytes).map_err(|_| bad())
@@ -142,10 +133,7 @@ pub fn paginate<'a, T>(
                             "Invalid nextToken: '{token}' (the listing changed)"
                         )));
                     }
-                    items
-                        .iter()
-                        .position(|it| key(it) > wanted)
-                        .unwrap_or(items.len())
+                    items.iter().position(|it| key(it) > wanted).unwrap_or(items.len())
                 }
             }
         }
@@ -211,10 +199,7 @@ mod tests {
     fn data_locations() {
         let check = |loc: &str| {
             let mut v = Violations::new();
-            DataSource {
-                data_location: Some(loc.to_string()),
-            }
-            .validate_at(&mut v, "dataSource");
+            DataSource { data_location: Some(loc.to_string()) }.validate_at(&mut v, "dataSource");
             v.finish()
         };
         assert!(check("s3://bucket/interactions.csv").is_ok());
@@ -229,24 +214,14 @@ mod tests {
         assert!(check("").is_err());
         let mut v = Violations::new();
         DataSource::default().validate_at(&mut v, "dataSource");
-        assert!(v
-            .finish()
-            .unwrap_err()
-            .message()
-            .contains("Value null at 'dataSource.dataLocation'"));
+        assert!(v.finish().unwrap_err().message().contains("Value null at 'dataSource.dataLocation'"));
     }
 
     #[test]
     fn dates_have_millisecond_precision() {
         assert_eq!(date_from_millis(1_698_431_822_857), 1_698_431_822.857);
-        assert_eq!(
-            round_date_to_millis(1_704_067_200.123_456),
-            1_704_067_200.123
-        );
-        assert_eq!(
-            serde_json::to_string(&date_from_millis(1_698_431_822_857)).unwrap(),
-            "1698431822.857"
-        );
+        assert_eq!(round_date_to_millis(1_704_067_200.123_456), 1_704_067_200.123);
+        assert_eq!(serde_json::to_string(&date_from_millis(1_698_431_822_857)).unwrap(), "1698431822.857");
     }
 
     #[test]

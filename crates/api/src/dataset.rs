@@ -8,13 +8,7 @@ use crate::validate::{is_valid_dataset_type, Validate, Violations, DATASET_TYPE_
 
 /// The dataset types, as `Dataset.datasetType` reports them (upper case; input is
 /// case-insensitive, reference §2.3).
-pub const DATASET_TYPES: &[&str] = &[
-    "INTERACTIONS",
-    "ITEMS",
-    "USERS",
-    "ACTIONS",
-    "ACTION_INTERACTIONS",
-];
+pub const DATASET_TYPES: &[&str] = &["INTERACTIONS", "ITEMS", "USERS", "ACTIONS", "ACTION_INTERACTIONS"];
 
 /// The canonical (upper-case) dataset type for a case-insensitive input, if it is one.
 pub fn canonical_dataset_type(input: &str) -> Option<&'static str> {
@@ -149,12 +143,7 @@ impl Validate for CreateDatasetRequest {
         v.arn("schemaArn", &self.schema_arn);
         v.arn("datasetGroupArn", &self.dataset_group_arn);
         v.max_len("datasetType", &self.dataset_type, 256);
-        v.pattern(
-            "datasetType",
-            &self.dataset_type,
-            is_valid_dataset_type(&self.dataset_type),
-            DATASET_TYPE_PATTERN,
-        );
+        v.pattern("datasetType", &self.dataset_type, is_valid_dataset_type(&self.dataset_type), DATASET_TYPE_PATTERN);
         v.tags("tags", self.tags.as_ref());
         v.finish()
     }
@@ -219,15 +208,10 @@ mod tests {
         let s = serde_json::to_value(DatasetSummary::from(&d)).unwrap();
         assert_eq!(s["datasetType"], "INTERACTIONS");
         assert!(s.get("schemaArn").is_none());
-        let l = serde_json::to_value(ListDatasetsResponse {
-            datasets: vec![],
-            next_token: None,
-        })
-        .unwrap();
+        let l = serde_json::to_value(ListDatasetsResponse { datasets: vec![], next_token: None }).unwrap();
         assert_eq!(l, json!({"datasets": []}));
         assert_eq!(
-            serde_json::to_value(DescribeDatasetResponse { dataset: d }).unwrap()["dataset"]
-                ["trackingId"],
+            serde_json::to_value(DescribeDatasetResponse { dataset: d }).unwrap()["dataset"]["trackingId"],
             "t-1"
         );
     }
@@ -235,55 +219,27 @@ mod tests {
     #[test]
     fn dataset_types() {
         assert_eq!(canonical_dataset_type("Interactions"), Some("INTERACTIONS"));
-        assert_eq!(
-            canonical_dataset_type("action_interactions"),
-            Some("ACTION_INTERACTIONS")
-        );
+        assert_eq!(canonical_dataset_type("action_interactions"), Some("ACTION_INTERACTIONS"));
         assert_eq!(canonical_dataset_type("Events"), None);
     }
 
     #[test]
     fn validation() {
         let req: CreateDatasetRequest = parse_request(
-            format!(r#"{{"name":"d","schemaArn":"{SCHEMA}","datasetGroupArn":"{DSG}","datasetType":"Interactions"}}"#).as_bytes(),
+            format!(r#"{{"name":"d","schemaArn":"{SCHEMA}","datasetGroupArn":"{DSG}","datasetType":"Interactions"}}"#)
+                .as_bytes(),
         )
         .unwrap();
         assert_eq!(req.dataset_type, "Interactions");
-        let bad = CreateDatasetRequest {
-            dataset_type: "Items2".into(),
-            ..req.clone()
-        };
+        let bad = CreateDatasetRequest { dataset_type: "Items2".into(), ..req.clone() };
         let msg = bad.validate().unwrap_err().message();
         assert!(msg.contains("Value 'Items2' at 'datasetType' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[A-Za-z_]+$"), "{msg}");
         let err = parse_request::<CreateDatasetRequest>(br#"{"name":"d"}"#).unwrap_err();
         assert!(err.message().contains("missing field"));
-        assert!(UpdateDatasetRequest {
-            dataset_arn: "x".into(),
-            schema_arn: SCHEMA.into()
-        }
-        .validate()
-        .is_err());
-        assert!(ListDatasetsRequest {
-            dataset_group_arn: Some("x".into()),
-            ..Default::default()
-        }
-        .validate()
-        .is_err());
-        ListDatasetsRequest {
-            dataset_group_arn: Some(DSG.into()),
-            ..Default::default()
-        }
-        .validate()
-        .unwrap();
-        assert!(DescribeDatasetRequest {
-            dataset_arn: "".into()
-        }
-        .validate()
-        .is_err());
-        assert!(DeleteDatasetRequest {
-            dataset_arn: "".into()
-        }
-        .validate()
-        .is_err());
+        assert!(UpdateDatasetRequest { dataset_arn: "x".into(), schema_arn: SCHEMA.into() }.validate().is_err());
+        assert!(ListDatasetsRequest { dataset_group_arn: Some("x".into()), ..Default::default() }.validate().is_err());
+        ListDatasetsRequest { dataset_group_arn: Some(DSG.into()), ..Default::default() }.validate().unwrap();
+        assert!(DescribeDatasetRequest { dataset_arn: "".into() }.validate().is_err());
+        assert!(DeleteDatasetRequest { dataset_arn: "".into() }.validate().is_err());
     }
 }

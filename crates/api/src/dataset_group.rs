@@ -174,12 +174,7 @@ mod tests {
         let g: DatasetGroup = serde_json::from_value(body.clone()).unwrap();
         assert_eq!(g.creation_date_time, 1698431822.0);
         let out = serde_json::to_value(&g).unwrap();
-        let keys: Vec<&str> = out
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
+        let keys: Vec<&str> = out.as_object().unwrap().keys().map(String::as_str).collect();
         for k in [
             "name",
             "datasetGroupArn",
@@ -198,14 +193,8 @@ mod tests {
         assert_eq!(s["datasetGroupArn"], ARN);
         assert!(s.get("roleArn").is_none());
         let resp = DescribeDatasetGroupResponse { dataset_group: g };
-        assert_eq!(
-            serde_json::to_value(&resp).unwrap()["datasetGroup"]["name"],
-            "g1"
-        );
-        let list = ListDatasetGroupsResponse {
-            dataset_groups: vec![summary],
-            next_token: None,
-        };
+        assert_eq!(serde_json::to_value(&resp).unwrap()["datasetGroup"]["name"], "g1");
+        let list = ListDatasetGroupsResponse { dataset_groups: vec![summary], next_token: None };
         let l = serde_json::to_value(&list).unwrap();
         assert!(l["datasetGroups"].is_array());
         assert!(l.get("nextToken").is_none());
@@ -214,27 +203,22 @@ mod tests {
     #[test]
     fn create_request_parses_and_validates() {
         let req: CreateDatasetGroupRequest =
-            parse_request(br#"{"name":"my-group","domain":"VIDEO_ON_DEMAND","unknownMember":1}"#)
-                .unwrap();
+            parse_request(br#"{"name":"my-group","domain":"VIDEO_ON_DEMAND","unknownMember":1}"#).unwrap();
         assert_eq!(req.domain.as_deref(), Some("VIDEO_ON_DEMAND"));
 
-        let err =
-            parse_request::<CreateDatasetGroupRequest>(br#"{"name":"bad name!"}"#).unwrap_err();
+        let err = parse_request::<CreateDatasetGroupRequest>(br#"{"name":"bad name!"}"#).unwrap_err();
         assert_eq!(
             err.message(),
             "1 validation error detected: Value 'bad name!' at 'name' failed to satisfy constraint: \
              Member must satisfy regular expression pattern: ^[a-zA-Z0-9][a-zA-Z0-9\\-_]*"
         );
-        let err = parse_request::<CreateDatasetGroupRequest>(br#"{"name":"g","domain":"RETAIL"}"#)
-            .unwrap_err();
+        let err = parse_request::<CreateDatasetGroupRequest>(br#"{"name":"g","domain":"RETAIL"}"#).unwrap_err();
         assert!(err.message().contains(
             "Value 'RETAIL' at 'domain' failed to satisfy constraint: Member must satisfy enum value set: [ECOMMERCE, VIDEO_ON_DEMAND]"
         ));
         let long = format!(r#"{{"name":"{}"}}"#, "a".repeat(64));
         let err = parse_request::<CreateDatasetGroupRequest>(long.as_bytes()).unwrap_err();
-        assert!(err
-            .message()
-            .contains("Member must have length less than or equal to 63"));
+        assert!(err.message().contains("Member must have length less than or equal to 63"));
     }
 
     #[test]
@@ -242,11 +226,7 @@ mod tests {
         let err = parse_request::<CreateDatasetGroupRequest>(b"").unwrap_err();
         assert_eq!(err.code(), "InvalidInputException");
         assert!(err.message().starts_with("Invalid request body: "));
-        assert!(
-            err.message().contains("missing field `name`"),
-            "{}",
-            err.message()
-        );
+        assert!(err.message().contains("missing field `name`"), "{}", err.message());
         let err = parse_request::<CreateDatasetGroupRequest>(br#"{"name":5}"#).unwrap_err();
         assert!(err.message().contains("invalid type"), "{}", err.message());
         let ok: ListDatasetGroupsRequest = parse_request(b"").unwrap();
@@ -264,50 +244,24 @@ mod tests {
         req.kms_key_arn = Some("arn:aws:kms:us-east-1:123456789012:key/k".into());
         req.validate().unwrap();
         req.kms_key_arn = Some("not-a-key".into());
-        assert!(req
-            .validate()
-            .unwrap_err()
-            .message()
-            .contains("Value 'not-a-key' at 'kmsKeyArn'"));
+        assert!(req.validate().unwrap_err().message().contains("Value 'not-a-key' at 'kmsKeyArn'"));
         req.kms_key_arn = None;
         req.role_arn = Some("arn:aws:iam::1:role/R".into());
-        assert!(req
-            .validate()
-            .unwrap_err()
-            .message()
-            .contains("at 'roleArn'"));
+        assert!(req.validate().unwrap_err().message().contains("at 'roleArn'"));
     }
 
     #[test]
     fn describe_and_list_validation() {
-        let err = DescribeDatasetGroupRequest {
-            dataset_group_arn: "notanarn".into(),
-        }
-        .validate()
-        .unwrap_err();
+        let err = DescribeDatasetGroupRequest { dataset_group_arn: "notanarn".into() }.validate().unwrap_err();
         assert!(err.message().contains(
             "Value 'notanarn' at 'datasetGroupArn' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:([a-z\\d-]+):personalize:.*:.*:.+"
         ));
-        DeleteDatasetGroupRequest {
-            dataset_group_arn: ARN.into(),
-        }
-        .validate()
-        .unwrap();
-        let err = ListDatasetGroupsRequest {
-            max_results: Some(1000),
-            next_token: None,
-        }
-        .validate()
-        .unwrap_err();
+        DeleteDatasetGroupRequest { dataset_group_arn: ARN.into() }.validate().unwrap();
+        let err = ListDatasetGroupsRequest { max_results: Some(1000), next_token: None }.validate().unwrap_err();
         assert!(err.message().contains(
             "Value '1000' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 100"
         ));
-        let err = ListDatasetGroupsRequest {
-            max_results: None,
-            next_token: Some("é".into()),
-        }
-        .validate()
-        .unwrap_err();
+        let err = ListDatasetGroupsRequest { max_results: None, next_token: Some("é".into()) }.validate().unwrap_err();
         assert!(err.message().contains("at 'nextToken'"));
     }
 }

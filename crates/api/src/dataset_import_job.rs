@@ -164,16 +164,10 @@ mod tests {
         let s = serde_json::to_value(DatasetImportJobSummary::from(&j)).unwrap();
         assert_eq!(s["failureReason"], "Invalid Data location.");
         assert!(s.get("dataSource").is_none());
-        let l = serde_json::to_value(ListDatasetImportJobsResponse {
-            dataset_import_jobs: vec![],
-            next_token: None,
-        })
-        .unwrap();
+        let l = serde_json::to_value(ListDatasetImportJobsResponse { dataset_import_jobs: vec![], next_token: None })
+            .unwrap();
         assert_eq!(l, json!({"datasetImportJobs": []}));
-        let d = serde_json::to_value(DescribeDatasetImportJobResponse {
-            dataset_import_job: j,
-        })
-        .unwrap();
+        let d = serde_json::to_value(DescribeDatasetImportJobResponse { dataset_import_job: j }).unwrap();
         assert_eq!(d["datasetImportJob"]["jobName"], "j");
     }
 
@@ -183,41 +177,19 @@ mod tests {
             r#"{{"jobName":"j","datasetArn":"{DS}","dataSource":{{"dataLocation":"file:///tmp/x.csv"}},"importMode":"INCREMENTAL"}}"#
         );
         let req: CreateDatasetImportJobRequest = parse_request(ok.as_bytes()).unwrap();
-        assert_eq!(
-            req.data_source.data_location.as_deref(),
-            Some("file:///tmp/x.csv")
-        );
-        let bad = CreateDatasetImportJobRequest {
-            import_mode: Some("APPEND".into()),
-            ..req.clone()
-        };
+        assert_eq!(req.data_source.data_location.as_deref(), Some("file:///tmp/x.csv"));
+        let bad = CreateDatasetImportJobRequest { import_mode: Some("APPEND".into()), ..req.clone() };
         assert!(bad.validate().unwrap_err().message().contains(
             "Value 'APPEND' at 'importMode' failed to satisfy constraint: Member must satisfy enum value set: [FULL, INCREMENTAL]"
         ));
-        let bad = CreateDatasetImportJobRequest {
-            data_source: DataSource::default(),
-            ..req.clone()
-        };
-        assert!(bad
-            .validate()
-            .unwrap_err()
-            .message()
-            .contains("'dataSource.dataLocation'"));
+        let bad = CreateDatasetImportJobRequest { data_source: DataSource::default(), ..req.clone() };
+        assert!(bad.validate().unwrap_err().message().contains("'dataSource.dataLocation'"));
         let err = parse_request::<CreateDatasetImportJobRequest>(
             format!(r#"{{"jobName":"j","datasetArn":"{DS}"}}"#).as_bytes(),
         )
         .unwrap_err();
         assert!(err.message().contains("missing field `dataSource`"));
-        assert!(DescribeDatasetImportJobRequest {
-            dataset_import_job_arn: "x".into()
-        }
-        .validate()
-        .is_err());
-        assert!(ListDatasetImportJobsRequest {
-            max_results: Some(101),
-            ..Default::default()
-        }
-        .validate()
-        .is_err());
+        assert!(DescribeDatasetImportJobRequest { dataset_import_job_arn: "x".into() }.validate().is_err());
+        assert!(ListDatasetImportJobsRequest { max_results: Some(101), ..Default::default() }.validate().is_err());
     }
 }

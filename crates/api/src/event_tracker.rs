@@ -151,55 +151,29 @@ mod tests {
         let s = serde_json::to_value(EventTrackerSummary::from(&t)).unwrap();
         assert!(s.get("trackingId").is_none());
         assert_eq!(s["eventTrackerArn"], t.event_tracker_arn.as_str());
-        let r = serde_json::to_value(CreateEventTrackerResponse {
-            event_tracker_arn: "a".into(),
-            tracking_id: "b".into(),
-        })
-        .unwrap();
+        let r =
+            serde_json::to_value(CreateEventTrackerResponse { event_tracker_arn: "a".into(), tracking_id: "b".into() })
+                .unwrap();
         assert_eq!(r, json!({"eventTrackerArn": "a", "trackingId": "b"}));
-        let l = serde_json::to_value(ListEventTrackersResponse {
-            event_trackers: vec![],
-            next_token: None,
-        })
-        .unwrap();
+        let l = serde_json::to_value(ListEventTrackersResponse { event_trackers: vec![], next_token: None }).unwrap();
         assert_eq!(l, json!({"eventTrackers": []}));
-        assert!(
-            serde_json::to_value(DescribeEventTrackerResponse { event_tracker: t }).unwrap()
-                ["eventTracker"]
-                .is_object()
-        );
+        assert!(serde_json::to_value(DescribeEventTrackerResponse { event_tracker: t }).unwrap()["eventTracker"]
+            .is_object());
     }
 
     #[test]
     fn validation() {
         let req: CreateEventTrackerRequest =
-            parse_request(format!(r#"{{"name":"t","datasetGroupArn":"{DSG}"}}"#).as_bytes())
-                .unwrap();
+            parse_request(format!(r#"{{"name":"t","datasetGroupArn":"{DSG}"}}"#).as_bytes()).unwrap();
         req.validate().unwrap();
         let err = parse_request::<CreateEventTrackerRequest>(br#"{"name":"t"}"#).unwrap_err();
         assert!(err.message().contains("missing field `datasetGroupArn`"));
-        let err = CreateEventTrackerRequest {
-            name: "_t".into(),
-            ..req
-        }
-        .validate()
-        .unwrap_err();
+        let err = CreateEventTrackerRequest { name: "_t".into(), ..req }.validate().unwrap_err();
         assert!(err.message().contains("Value '_t' at 'name'"));
-        assert!(DescribeEventTrackerRequest {
-            event_tracker_arn: "x".into()
-        }
-        .validate()
-        .is_err());
-        assert!(DeleteEventTrackerRequest {
-            event_tracker_arn: "x".into()
-        }
-        .validate()
-        .is_err());
-        assert!(ListEventTrackersRequest {
-            dataset_group_arn: Some("x".into()),
-            ..Default::default()
-        }
-        .validate()
-        .is_err());
+        assert!(DescribeEventTrackerRequest { event_tracker_arn: "x".into() }.validate().is_err());
+        assert!(DeleteEventTrackerRequest { event_tracker_arn: "x".into() }.validate().is_err());
+        assert!(ListEventTrackersRequest { dataset_group_arn: Some("x".into()), ..Default::default() }
+            .validate()
+            .is_err());
     }
 }

@@ -102,18 +102,12 @@ pub fn is_control_plane_operation(name: &str) -> bool {
 
 /// The runtime operation served on `path`, if any.
 pub fn runtime_operation_for_path(path: &str) -> Option<&'static str> {
-    RUNTIME_OPERATIONS
-        .iter()
-        .find(|(_, p)| *p == path)
-        .map(|(op, _)| *op)
+    RUNTIME_OPERATIONS.iter().find(|(_, p)| *p == path).map(|(op, _)| *op)
 }
 
 /// The events operation served on `path`, if any.
 pub fn events_operation_for_path(path: &str) -> Option<&'static str> {
-    EVENTS_OPERATIONS
-        .iter()
-        .find(|(_, p)| *p == path)
-        .map(|(op, _)| *op)
+    EVENTS_OPERATIONS.iter().find(|(_, p)| *p == path).map(|(op, _)| *op)
 }
 
 #[cfg(test)]
@@ -141,10 +135,7 @@ mod tests {
         assert!(is_control_plane_operation("UpdateSolution"));
         assert!(!is_control_plane_operation("GetRecommendations"));
         assert!(!is_control_plane_operation("createDatasetGroup"));
-        assert_eq!(
-            runtime_operation_for_path("/recommendations"),
-            Some("GetRecommendations")
-        );
+        assert_eq!(runtime_operation_for_path("/recommendations"), Some("GetRecommendations"));
         assert_eq!(events_operation_for_path("/events"), Some("PutEvents"));
         assert_eq!(events_operation_for_path("/recommendations"), None);
     }

@@ -53,10 +53,7 @@ impl From<&Recipe> for RecipeSummary {
 impl RecipeSummary {
     /// The summary of `recipe` listed under `domain` (domain use-case recipes).
     pub fn with_domain(recipe: &Recipe, domain: Option<&str>) -> Self {
-        RecipeSummary {
-            domain: domain.map(str::to_string),
-            ..RecipeSummary::from(recipe)
-        }
+        RecipeSummary { domain: domain.map(str::to_string), ..RecipeSummary::from(recipe) }
     }
 }
 
@@ -96,11 +93,7 @@ pub struct DescribeRecipeResponse {
 impl Validate for ListRecipesRequest {
     fn validate(&self) -> ApiResult<()> {
         let mut v = Violations::new();
-        v.opt_one_of(
-            "recipeProvider",
-            self.recipe_provider.as_ref(),
-            RECIPE_PROVIDERS,
-        );
+        v.opt_one_of("recipeProvider", self.recipe_provider.as_ref(), RECIPE_PROVIDERS);
         v.next_token(self.next_token.as_ref());
         v.max_results(self.max_results);
         v.domain("domain", self.domain.as_ref());
@@ -137,34 +130,23 @@ mod tests {
         assert!(s.get("domain").is_none());
         let s = serde_json::to_value(RecipeSummary::with_domain(&r, Some("ECOMMERCE"))).unwrap();
         assert_eq!(s["domain"], "ECOMMERCE");
-        let l = serde_json::to_value(ListRecipesResponse {
-            recipes: vec![],
-            next_token: None,
-        })
-        .unwrap();
+        let l = serde_json::to_value(ListRecipesResponse { recipes: vec![], next_token: None }).unwrap();
         assert_eq!(l, json!({"recipes": []}));
         assert_eq!(
-            serde_json::to_value(DescribeRecipeResponse { recipe: r }).unwrap()["recipe"]
-                ["recipeType"],
+            serde_json::to_value(DescribeRecipeResponse { recipe: r }).unwrap()["recipe"]["recipeType"],
             "RELATED_ITEMS"
         );
     }
 
     #[test]
     fn validation() {
-        let req: ListRecipesRequest =
-            parse_request(br#"{"recipeProvider":"SERVICE","domain":"ECOMMERCE"}"#).unwrap();
+        let req: ListRecipesRequest = parse_request(br#"{"recipeProvider":"SERVICE","domain":"ECOMMERCE"}"#).unwrap();
         assert_eq!(req.domain.as_deref(), Some("ECOMMERCE"));
-        let err =
-            parse_request::<ListRecipesRequest>(br#"{"recipeProvider":"CUSTOM"}"#).unwrap_err();
+        let err = parse_request::<ListRecipesRequest>(br#"{"recipeProvider":"CUSTOM"}"#).unwrap_err();
         assert!(err.message().contains(
             "Value 'CUSTOM' at 'recipeProvider' failed to satisfy constraint: Member must satisfy enum value set: [SERVICE]"
         ));
-        DescribeRecipeRequest {
-            recipe_arn: "arn:aws:personalize:::recipe/aws-sims".into(),
-        }
-        .validate()
-        .unwrap();
+        DescribeRecipeRequest { recipe_arn: "arn:aws:personalize:::recipe/aws-sims".into() }.validate().unwrap();
         assert!(parse_request::<DescribeRecipeRequest>(b"{}")
             .unwrap_err()
             .message()

@@ -6,9 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult};
-use crate::validate::{
-    is_word, join, Validate, Violations, ATTRIBUTE_NAME_PATTERN, FILTER_ATTRIBUTE_NAME_PATTERN,
-};
+use crate::validate::{is_word, join, Validate, Violations, ATTRIBUTE_NAME_PATTERN, FILTER_ATTRIBUTE_NAME_PATTERN};
 
 /// Default `numResults` of GetRecommendations (reference §8.1).
 pub const DEFAULT_NUM_RESULTS: i32 = 25;
@@ -177,12 +175,7 @@ impl Validate for GetRecommendationsRequest {
         v.opt_max_len("itemId", self.item_id.as_ref(), 256);
         v.opt_max_len("userId", self.user_id.as_ref(), 256);
         if let Some(n) = self.num_results {
-            v.int_range(
-                "numResults",
-                n.into(),
-                Some(0),
-                Some(MAX_NUM_RESULTS.into()),
-            );
+            v.int_range("numResults", n.into(), Some(0), Some(MAX_NUM_RESULTS.into()));
         }
         context(&mut v, self.context.as_ref());
         v.opt_arn("filterArn", self.filter_arn.as_ref());
@@ -194,12 +187,7 @@ impl Validate for GetRecommendationsRequest {
                 let pp = format!("promotions.{}", i + 1);
                 v.opt_name(&join(&pp, "name"), p.name.as_ref());
                 if let Some(pct) = p.percent_promoted_items {
-                    v.int_range(
-                        &join(&pp, "percentPromotedItems"),
-                        pct.into(),
-                        Some(1),
-                        Some(100),
-                    );
+                    v.int_range(&join(&pp, "percentPromotedItems"), pct.into(), Some(1), Some(100));
                 }
                 v.opt_arn(&join(&pp, "filterArn"), p.filter_arn.as_ref());
                 filter_values(&mut v, &join(&pp, "filterValues"), p.filter_values.as_ref());
@@ -219,9 +207,9 @@ impl Validate for GetRecommendationsRequest {
         }
         v.finish()?;
         match (&self.campaign_arn, &self.recommender_arn) {
-            (Some(_), Some(_)) | (None, None) => Err(ApiError::invalid(
-                "Exactly one of campaignArn or recommenderArn must be specified",
-            )),
+            (Some(_), Some(_)) | (None, None) => {
+                Err(ApiError::invalid("Exactly one of campaignArn or recommenderArn must be specified"))
+            }
             _ => Ok(()),
         }
     }
@@ -231,11 +219,8 @@ impl Validate for GetPersonalizedRankingRequest {
     fn validate(&self) -> ApiResult<()> {
         let mut v = Violations::new();
         v.arn("campaignArn", &self.campaign_arn);
-        let limit = if wants_metadata(self.metadata_columns.as_ref()) {
-            MAX_RESULTS_WITH_METADATA
-        } else {
-            MAX_INPUT_LIST
-        };
+        let limit =
+            if wants_metadata(self.metadata_columns.as_ref()) { MAX_RESULTS_WITH_METADATA } else { MAX_INPUT_LIST };
         v.max_count("inputList", self.input_list.len(), limit);
         for (i, item) in self.input_list.iter().enumerate() {
             v.max_len(&format!("inputList.{}", i + 1), item, 256);
@@ -272,11 +257,7 @@ mod tests {
     fn responses_use_exact_keys() {
         let resp = GetRecommendationsResponse {
             item_list: vec![
-                PredictedItem {
-                    item_id: Some("i1".into()),
-                    score: Some(0.5),
-                    ..Default::default()
-                },
+                PredictedItem { item_id: Some("i1".into()), score: Some(0.5), ..Default::default() },
                 PredictedItem {
                     item_id: Some("i2".into()),
                     promotion_name: Some("p".into()),
@@ -297,14 +278,8 @@ mod tests {
         );
         let back: GetRecommendationsResponse = serde_json::from_value(v).unwrap();
         assert_eq!(back, resp);
-        let r = GetPersonalizedRankingResponse {
-            personalized_ranking: vec![],
-            recommendation_id: "RID-y".into(),
-        };
-        assert_eq!(
-            serde_json::to_value(&r).unwrap(),
-            json!({"personalizedRanking": [], "recommendationId": "RID-y"})
-        );
+        let r = GetPersonalizedRankingResponse { personalized_ranking: vec![], recommendation_id: "RID-y".into() };
+        assert_eq!(serde_json::to_value(&r).unwrap(), json!({"personalizedRanking": [], "recommendationId": "RID-y"}));
     }
 
     fn base() -> GetRecommendationsRequest {
@@ -323,36 +298,22 @@ mod tests {
     fn recommendations_validation() {
         base().validate().unwrap();
         assert_eq!(base().num_results_or_default(), 25);
-        let msg = err(&GetRecommendationsRequest {
-            num_results: Some(100_000),
-            ..base()
-        });
+        let msg = err(&GetRecommendationsRequest { num_results: Some(100_000), ..base() });
         assert!(msg.contains("Value '100000' at 'numResults' failed to satisfy constraint: Member must have value less than or equal to 500"), "{msg}");
-        assert!(err(&GetRecommendationsRequest {
-            num_results: Some(-1),
-            ..base()
-        })
-        .contains("greater than or equal to 0"));
-        let msg = err(&GetRecommendationsRequest {
-            user_id: Some("u".repeat(257)),
-            ..base()
-        });
-        assert!(msg.contains("at 'userId' failed to satisfy constraint: Member must have length less than or equal to 256"), "{msg}");
-        assert!(err(&GetRecommendationsRequest {
-            campaign_arn: Some("notanarn".into()),
-            ..base()
-        })
-        .contains("Value 'notanarn' at 'campaignArn'"));
+        assert!(
+            err(&GetRecommendationsRequest { num_results: Some(-1), ..base() }).contains("greater than or equal to 0")
+        );
+        let msg = err(&GetRecommendationsRequest { user_id: Some("u".repeat(257)), ..base() });
+        assert!(
+            msg.contains("at 'userId' failed to satisfy constraint: Member must have length less than or equal to 256"),
+            "{msg}"
+        );
+        assert!(err(&GetRecommendationsRequest { campaign_arn: Some("notanarn".into()), ..base() })
+            .contains("Value 'notanarn' at 'campaignArn'"));
         // Exactly one of campaignArn / recommenderArn.
-        assert!(err(&GetRecommendationsRequest {
-            campaign_arn: None,
-            ..base()
-        })
-        .contains("Exactly one"));
+        assert!(err(&GetRecommendationsRequest { campaign_arn: None, ..base() }).contains("Exactly one"));
         let both = GetRecommendationsRequest {
-            recommender_arn: Some(
-                "arn:aws:personalize:us-east-1:123456789012:recommender/r".into(),
-            ),
+            recommender_arn: Some("arn:aws:personalize:us-east-1:123456789012:recommender/r".into()),
             ..base()
         };
         assert!(err(&both).contains("Exactly one"));
@@ -360,41 +321,25 @@ mod tests {
 
     #[test]
     fn maps_and_promotions() {
-        let ctx: BTreeMap<String, String> = (0..151)
-            .map(|i| (format!("K{i}"), "v".to_string()))
-            .collect();
-        assert!(err(&GetRecommendationsRequest {
-            context: Some(ctx),
-            ..base()
-        })
-        .contains("Value with 151 elements at 'context'"));
+        let ctx: BTreeMap<String, String> = (0..151).map(|i| (format!("K{i}"), "v".to_string())).collect();
+        assert!(err(&GetRecommendationsRequest { context: Some(ctx), ..base() })
+            .contains("Value with 151 elements at 'context'"));
         let ctx: BTreeMap<String, String> = [("bad-key".to_string(), "v".to_string())].into();
-        let msg = err(&GetRecommendationsRequest {
-            context: Some(ctx),
-            ..base()
-        });
-        assert!(msg.contains("Value 'bad-key' at 'context' failed to satisfy constraint: Map keys must satisfy constraint"), "{msg}");
+        let msg = err(&GetRecommendationsRequest { context: Some(ctx), ..base() });
+        assert!(
+            msg.contains("Value 'bad-key' at 'context' failed to satisfy constraint: Map keys must satisfy constraint"),
+            "{msg}"
+        );
         let ctx: BTreeMap<String, String> = [("DEVICE".to_string(), "x".repeat(1001))].into();
-        assert!(err(&GetRecommendationsRequest {
-            context: Some(ctx),
-            ..base()
-        })
-        .contains("at 'context.DEVICE'"));
+        assert!(err(&GetRecommendationsRequest { context: Some(ctx), ..base() }).contains("at 'context.DEVICE'"));
 
-        let fv: BTreeMap<String, String> = (0..26)
-            .map(|i| (format!("K{i}"), "v".to_string()))
-            .collect();
-        assert!(err(&GetRecommendationsRequest {
-            filter_values: Some(fv),
-            ..base()
-        })
-        .contains("Value with 26 elements at 'filterValues'"));
+        let fv: BTreeMap<String, String> = (0..26).map(|i| (format!("K{i}"), "v".to_string())).collect();
+        assert!(err(&GetRecommendationsRequest { filter_values: Some(fv), ..base() })
+            .contains("Value with 26 elements at 'filterValues'"));
         let fv: BTreeMap<String, String> = [("K".repeat(51), "v".to_string())].into();
-        assert!(err(&GetRecommendationsRequest {
-            filter_values: Some(fv),
-            ..base()
-        })
-        .contains("at 'filterValues' failed"));
+        assert!(
+            err(&GetRecommendationsRequest { filter_values: Some(fv), ..base() }).contains("at 'filterValues' failed")
+        );
 
         let promo = Promotion {
             name: Some("p".into()),
@@ -402,85 +347,40 @@ mod tests {
             filter_arn: Some(FILTER.into()),
             filter_values: None,
         };
-        GetRecommendationsRequest {
-            promotions: Some(vec![promo.clone()]),
-            ..base()
-        }
-        .validate()
-        .unwrap();
-        let msg = err(&GetRecommendationsRequest {
-            promotions: Some(vec![promo.clone(), promo.clone()]),
-            ..base()
-        });
-        assert!(
-            msg.contains("Value with 2 elements at 'promotions'"),
-            "{msg}"
-        );
-        let bad = Promotion {
-            percent_promoted_items: Some(101),
-            ..promo
-        };
-        let msg = err(&GetRecommendationsRequest {
-            promotions: Some(vec![bad]),
-            ..base()
-        });
-        assert!(
-            msg.contains("Value '101' at 'promotions.1.percentPromotedItems'"),
-            "{msg}"
-        );
+        GetRecommendationsRequest { promotions: Some(vec![promo.clone()]), ..base() }.validate().unwrap();
+        let msg = err(&GetRecommendationsRequest { promotions: Some(vec![promo.clone(), promo.clone()]), ..base() });
+        assert!(msg.contains("Value with 2 elements at 'promotions'"), "{msg}");
+        let bad = Promotion { percent_promoted_items: Some(101), ..promo };
+        let msg = err(&GetRecommendationsRequest { promotions: Some(vec![bad]), ..base() });
+        assert!(msg.contains("Value '101' at 'promotions.1.percentPromotedItems'"), "{msg}");
 
-        let meta: BTreeMap<String, Vec<String>> =
-            [("ITEMS".to_string(), vec!["GENRE".to_string()])].into();
-        GetRecommendationsRequest {
-            metadata_columns: Some(meta.clone()),
-            num_results: Some(50),
-            ..base()
-        }
-        .validate()
-        .unwrap();
-        let msg = err(&GetRecommendationsRequest {
-            metadata_columns: Some(meta.clone()),
-            num_results: Some(51),
-            ..base()
-        });
+        let meta: BTreeMap<String, Vec<String>> = [("ITEMS".to_string(), vec!["GENRE".to_string()])].into();
+        GetRecommendationsRequest { metadata_columns: Some(meta.clone()), num_results: Some(50), ..base() }
+            .validate()
+            .unwrap();
+        let msg =
+            err(&GetRecommendationsRequest { metadata_columns: Some(meta.clone()), num_results: Some(51), ..base() });
         assert!(msg.contains("Value '51' at 'numResults'"), "{msg}");
-        let two: BTreeMap<String, Vec<String>> =
-            [("ITEMS".to_string(), vec![]), ("USERS".to_string(), vec![])].into();
-        assert!(err(&GetRecommendationsRequest {
-            metadata_columns: Some(two),
-            ..base()
-        })
-        .contains("at 'metadataColumns'"));
+        let two: BTreeMap<String, Vec<String>> = [("ITEMS".to_string(), vec![]), ("USERS".to_string(), vec![])].into();
+        assert!(
+            err(&GetRecommendationsRequest { metadata_columns: Some(two), ..base() }).contains("at 'metadataColumns'")
+        );
     }
 
     #[test]
     fn ranking_validation() {
-        let req: GetPersonalizedRankingRequest = parse_request(
-            format!(r#"{{"campaignArn":"{CAMPAIGN}","userId":"u","inputList":["a","b"]}}"#)
-                .as_bytes(),
-        )
-        .unwrap();
+        let req: GetPersonalizedRankingRequest =
+            parse_request(format!(r#"{{"campaignArn":"{CAMPAIGN}","userId":"u","inputList":["a","b"]}}"#).as_bytes())
+                .unwrap();
         assert_eq!(req.input_list.len(), 2);
         let err = parse_request::<GetPersonalizedRankingRequest>(
             format!(r#"{{"campaignArn":"{CAMPAIGN}","userId":"u"}}"#).as_bytes(),
         )
         .unwrap_err();
-        assert!(
-            err.message().contains("missing field `inputList`"),
-            "{}",
-            err.message()
-        );
-        let long = GetPersonalizedRankingRequest {
-            input_list: vec!["i".into(); 501],
-            ..req.clone()
-        };
-        assert!(long
-            .validate()
-            .unwrap_err()
-            .message()
-            .contains("Value with 501 elements at 'inputList'"));
-        let meta: BTreeMap<String, Vec<String>> =
-            [("ITEMS".to_string(), vec!["GENRE".to_string()])].into();
+        assert!(err.message().contains("missing field `inputList`"), "{}", err.message());
+        let long = GetPersonalizedRankingRequest { input_list: vec!["i".into(); 501], ..req.clone() };
+        assert!(long.validate().unwrap_err().message().contains("Value with 501 elements at 'inputList'"));
+        let meta: BTreeMap<String, Vec<String>> = [("ITEMS".to_string(), vec!["GENRE".to_string()])].into();
         let with_meta = GetPersonalizedRankingRequest {
             input_list: vec!["i".into(); 51],
             metadata_columns: Some(meta),
@@ -491,14 +391,7 @@ mod tests {
             .unwrap_err()
             .message()
             .contains("Member must have length less than or equal to 50"));
-        let bad_item = GetPersonalizedRankingRequest {
-            input_list: vec!["a".into(), "x".repeat(300)],
-            ..req
-        };
-        assert!(bad_item
-            .validate()
-            .unwrap_err()
-            .message()
-            .contains("at 'inputList.2'"));
+        let bad_item = GetPersonalizedRankingRequest { input_list: vec!["a".into(), "x".repeat(300)], ..req };
+        assert!(bad_item.validate().unwrap_err().message().contains("at 'inputList.2'"));
     }
 }

@@ -153,11 +153,7 @@ mod tests {
         assert_eq!(summary["schemaArn"], s.schema_arn.as_str());
         let r = serde_json::to_value(DescribeSchemaResponse { schema: s }).unwrap();
         assert_eq!(r["schema"]["name"], "s");
-        let l = serde_json::to_value(ListSchemasResponse {
-            schemas: vec![],
-            next_token: Some("t".into()),
-        })
-        .unwrap();
+        let l = serde_json::to_value(ListSchemasResponse { schemas: vec![], next_token: Some("t".into()) }).unwrap();
         assert_eq!(l, json!({"schemas": [], "nextToken": "t"}));
     }
 
@@ -165,34 +161,14 @@ mod tests {
     fn validation() {
         let err = parse_request::<CreateSchemaRequest>(br#"{"name":"s"}"#).unwrap_err();
         assert!(err.message().contains("missing field `schema`"));
-        let req = CreateSchemaRequest {
-            name: "s".into(),
-            schema: "x".repeat(20_001),
-            domain: None,
-        };
+        let req = CreateSchemaRequest { name: "s".into(), schema: "x".repeat(20_001), domain: None };
         let msg = req.validate().unwrap_err().message();
-        assert!(msg.contains("at 'schema' failed to satisfy constraint: Member must have length less than or equal to 20000"));
-        let req = CreateSchemaRequest {
-            name: "s".into(),
-            schema: "{}".into(),
-            domain: Some("ECOMMERCE".into()),
-        };
+        assert!(msg
+            .contains("at 'schema' failed to satisfy constraint: Member must have length less than or equal to 20000"));
+        let req = CreateSchemaRequest { name: "s".into(), schema: "{}".into(), domain: Some("ECOMMERCE".into()) };
         req.validate().unwrap();
-        assert!(DescribeSchemaRequest {
-            schema_arn: "x".into()
-        }
-        .validate()
-        .is_err());
-        assert!(DeleteSchemaRequest {
-            schema_arn: "x".into()
-        }
-        .validate()
-        .is_err());
-        assert!(ListSchemasRequest {
-            next_token: None,
-            max_results: Some(0)
-        }
-        .validate()
-        .is_err());
+        assert!(DescribeSchemaRequest { schema_arn: "x".into() }.validate().is_err());
+        assert!(DeleteSchemaRequest { schema_arn: "x".into() }.validate().is_err());
+        assert!(ListSchemasRequest { next_token: None, max_results: Some(0) }.validate().is_err());
     }
 }

@@ -9,8 +9,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::solution_version::SolutionVersionSummary;
 use crate::tags::Tag;
 use crate::validate::{
-    is_valid_column_name, is_valid_dataset_type, join, Validate, ValidateAt, Violations,
-    COLUMN_NAME_PATTERN, DATASET_TYPE_PATTERN, OBJECTIVE_SENSITIVITIES,
+    is_valid_column_name, is_valid_dataset_type, join, Validate, ValidateAt, Violations, COLUMN_NAME_PATTERN,
+    DATASET_TYPE_PATTERN, OBJECTIVE_SENSITIVITIES,
 };
 
 /// `EventParameters`: per-event-type threshold and weight.
@@ -386,11 +386,7 @@ fn hpo_resource(v: &mut Violations, path: &str, value: Option<&String>, max: u32
     v.max_len(path, value, 256);
     match value.trim().parse::<u32>() {
         Ok(n) if (1..=max).contains(&n) => {}
-        _ => v.push(
-            path,
-            value,
-            &format!("Member must be an integer between 1 and {max}"),
-        ),
+        _ => v.push(path, value, &format!("Member must be an integer between 1 and {max}")),
     }
 }
 
@@ -483,28 +479,15 @@ fn dataset_columns(v: &mut Violations, path: &str, map: Option<&BTreeMap<String,
         for (i, column) in columns.iter().enumerate() {
             let p = format!("{cp}.{}", i + 1);
             v.max_len(&p, column, 150);
-            v.pattern(
-                &p,
-                column,
-                is_valid_column_name(column),
-                COLUMN_NAME_PATTERN,
-            );
+            v.pattern(&p, column, is_valid_column_name(column), COLUMN_NAME_PATTERN);
         }
     }
 }
 
 impl ValidateAt for TrainingDataConfig {
     fn validate_at(&self, v: &mut Violations, path: &str) {
-        dataset_columns(
-            v,
-            &join(path, "excludedDatasetColumns"),
-            self.excluded_dataset_columns.as_ref(),
-        );
-        dataset_columns(
-            v,
-            &join(path, "includedDatasetColumns"),
-            self.included_dataset_columns.as_ref(),
-        );
+        dataset_columns(v, &join(path, "excludedDatasetColumns"), self.excluded_dataset_columns.as_ref());
+        dataset_columns(v, &join(path, "includedDatasetColumns"), self.included_dataset_columns.as_ref());
     }
 }
 
@@ -518,17 +501,9 @@ impl ValidateAt for AutoTrainingConfig {
 
 impl ValidateAt for SolutionConfig {
     fn validate_at(&self, v: &mut Violations, path: &str) {
-        v.opt_max_len(
-            &join(path, "eventValueThreshold"),
-            self.event_value_threshold.as_ref(),
-            256,
-        );
+        v.opt_max_len(&join(path, "eventValueThreshold"), self.event_value_threshold.as_ref(), 256);
         v.nested(&join(path, "hpoConfig"), self.hpo_config.as_ref());
-        v.parameter_map(
-            &join(path, "algorithmHyperParameters"),
-            self.algorithm_hyper_parameters.as_ref(),
-            100,
-        );
+        v.parameter_map(&join(path, "algorithmHyperParameters"), self.algorithm_hyper_parameters.as_ref(), 100);
         v.parameter_map(
             &join(path, "featureTransformationParameters"),
             self.feature_transformation_parameters.as_ref(),
@@ -551,29 +526,16 @@ impl ValidateAt for SolutionConfig {
             if let Some(attr) = &o.item_attribute {
                 v.len_range(&join(&op, "itemAttribute"), attr, 1, 150);
             }
-            v.opt_one_of(
-                &join(&op, "objectiveSensitivity"),
-                o.objective_sensitivity.as_ref(),
-                OBJECTIVE_SENSITIVITIES,
-            );
+            v.opt_one_of(&join(&op, "objectiveSensitivity"), o.objective_sensitivity.as_ref(), OBJECTIVE_SENSITIVITIES);
         }
-        v.nested(
-            &join(path, "trainingDataConfig"),
-            self.training_data_config.as_ref(),
-        );
-        v.nested(
-            &join(path, "autoTrainingConfig"),
-            self.auto_training_config.as_ref(),
-        );
+        v.nested(&join(path, "trainingDataConfig"), self.training_data_config.as_ref());
+        v.nested(&join(path, "autoTrainingConfig"), self.auto_training_config.as_ref());
     }
 }
 
 impl ValidateAt for SolutionUpdateConfig {
     fn validate_at(&self, v: &mut Violations, path: &str) {
-        v.nested(
-            &join(path, "autoTrainingConfig"),
-            self.auto_training_config.as_ref(),
-        );
+        v.nested(&join(path, "autoTrainingConfig"), self.auto_training_config.as_ref());
         v.nested(&join(path, "eventsConfig"), self.events_config.as_ref());
     }
 }
@@ -591,12 +553,8 @@ impl Validate for CreateSolutionRequest {
         // Reference §3.0: either a recipe or AutoML, not both and not neither.
         let auto_ml = self.perform_auto_ml.unwrap_or(false);
         match (auto_ml, self.recipe_arn.is_some()) {
-            (true, true) => Err(ApiError::invalid(
-                "recipeArn must be omitted when performAutoML is true",
-            )),
-            (false, false) => Err(ApiError::invalid(
-                "Either recipeArn or performAutoML=true must be specified",
-            )),
+            (true, true) => Err(ApiError::invalid("recipeArn must be omitted when performAutoML is true")),
+            (false, false) => Err(ApiError::invalid("Either recipeArn or performAutoML=true must be specified")),
             _ => Ok(()),
         }
     }
@@ -697,16 +655,9 @@ mod tests {
         let summary = serde_json::to_value(SolutionSummary::from(&s)).unwrap();
         assert_eq!(summary["recipeArn"], RECIPE);
         assert!(summary.get("performHPO").is_none());
-        let l = serde_json::to_value(ListSolutionsResponse {
-            solutions: vec![],
-            next_token: None,
-        })
-        .unwrap();
+        let l = serde_json::to_value(ListSolutionsResponse { solutions: vec![], next_token: None }).unwrap();
         assert_eq!(l, json!({"solutions": []}));
-        assert!(
-            serde_json::to_value(DescribeSolutionResponse { solution: s }).unwrap()["solution"]
-                .is_object()
-        );
+        assert!(serde_json::to_value(DescribeSolutionResponse { solution: s }).unwrap()["solution"].is_object());
     }
 
     fn request(config: Value) -> CreateSolutionRequest {
@@ -732,79 +683,42 @@ mod tests {
 
     #[test]
     fn nested_constraints_use_dotted_paths() {
-        let msg = error_for(
-            json!({"eventsConfig": {"eventParametersList": [{"eventType": "a", "weight": 1.5}]}}),
-        );
+        let msg = error_for(json!({"eventsConfig": {"eventParametersList": [{"eventType": "a", "weight": 1.5}]}}));
         assert!(msg.contains(
             "Value '1.5' at 'solutionConfig.eventsConfig.eventParametersList.1.weight' failed to satisfy constraint: Member must have value less than or equal to 1"
         ), "{msg}");
-        let eleven: Vec<Value> = (0..11)
-            .map(|i| json!({"eventType": format!("e{i}")}))
-            .collect();
+        let eleven: Vec<Value> = (0..11).map(|i| json!({"eventType": format!("e{i}")})).collect();
         let msg = error_for(json!({"eventsConfig": {"eventParametersList": eleven}}));
+        assert!(msg.contains("Value with 11 elements at 'solutionConfig.eventsConfig.eventParametersList'"), "{msg}");
+
+        let msg = error_for(json!({"autoTrainingConfig": {"schedulingExpression": "rate(45 days)"}}));
         assert!(
-            msg.contains(
-                "Value with 11 elements at 'solutionConfig.eventsConfig.eventParametersList'"
-            ),
+            msg.contains("Value 'rate(45 days)' at 'solutionConfig.autoTrainingConfig.schedulingExpression'"),
             "{msg}"
         );
+        let msg = error_for(json!({"autoTrainingConfig": {"schedulingExpression": "cron(0 0 * * ?)"}}));
+        assert!(msg.contains("Member must satisfy regular expression pattern: rate\\(\\d+ days?\\)"), "{msg}");
 
         let msg =
-            error_for(json!({"autoTrainingConfig": {"schedulingExpression": "rate(45 days)"}}));
-        assert!(
-            msg.contains(
-                "Value 'rate(45 days)' at 'solutionConfig.autoTrainingConfig.schedulingExpression'"
-            ),
-            "{msg}"
-        );
-        let msg =
-            error_for(json!({"autoTrainingConfig": {"schedulingExpression": "cron(0 0 * * ?)"}}));
-        assert!(
-            msg.contains("Member must satisfy regular expression pattern: rate\\(\\d+ days?\\)"),
-            "{msg}"
-        );
+            error_for(json!({"optimizationObjective": {"itemAttribute": "PRICE", "objectiveSensitivity": "MAX"}}));
+        assert!(msg.contains("Value 'MAX' at 'solutionConfig.optimizationObjective.objectiveSensitivity'"), "{msg}");
 
-        let msg = error_for(
-            json!({"optimizationObjective": {"itemAttribute": "PRICE", "objectiveSensitivity": "MAX"}}),
-        );
-        assert!(
-            msg.contains(
-                "Value 'MAX' at 'solutionConfig.optimizationObjective.objectiveSensitivity'"
-            ),
-            "{msg}"
-        );
+        let msg = error_for(json!({"hpoConfig": {"hpoResourceConfig": {"maxNumberOfTrainingJobs": "41"}}}));
+        assert!(msg.contains("'solutionConfig.hpoConfig.hpoResourceConfig.maxNumberOfTrainingJobs'"), "{msg}");
 
-        let msg = error_for(
-            json!({"hpoConfig": {"hpoResourceConfig": {"maxNumberOfTrainingJobs": "41"}}}),
-        );
-        assert!(
-            msg.contains("'solutionConfig.hpoConfig.hpoResourceConfig.maxNumberOfTrainingJobs'"),
-            "{msg}"
-        );
-
-        let big: serde_json::Map<String, Value> =
-            (0..101).map(|i| (format!("k{i}"), json!("v"))).collect();
+        let big: serde_json::Map<String, Value> = (0..101).map(|i| (format!("k{i}"), json!("v"))).collect();
         let msg = error_for(json!({"algorithmHyperParameters": big}));
-        assert!(
-            msg.contains("Value with 101 elements at 'solutionConfig.algorithmHyperParameters'"),
-            "{msg}"
-        );
-        let msg =
-            error_for(json!({"algorithmHyperParameters": {"hidden_dimension": "9".repeat(1001)}}));
-        assert!(
-            msg.contains("at 'solutionConfig.algorithmHyperParameters.hidden_dimension'"),
-            "{msg}"
-        );
+        assert!(msg.contains("Value with 101 elements at 'solutionConfig.algorithmHyperParameters'"), "{msg}");
+        let msg = error_for(json!({"algorithmHyperParameters": {"hidden_dimension": "9".repeat(1001)}}));
+        assert!(msg.contains("at 'solutionConfig.algorithmHyperParameters.hidden_dimension'"), "{msg}");
 
-        let msg = error_for(
-            json!({"trainingDataConfig": {"excludedDatasetColumns": {"ITEMS": ["1BAD"]}}}),
-        );
-        assert!(msg.contains("Value '1BAD' at 'solutionConfig.trainingDataConfig.excludedDatasetColumns.ITEMS.1'"), "{msg}");
-        let msg = error_for(json!({"autoMLConfig": {"recipeList": ["nope"]}}));
+        let msg = error_for(json!({"trainingDataConfig": {"excludedDatasetColumns": {"ITEMS": ["1BAD"]}}}));
         assert!(
-            msg.contains("Value 'nope' at 'solutionConfig.autoMLConfig.recipeList.1'"),
+            msg.contains("Value '1BAD' at 'solutionConfig.trainingDataConfig.excludedDatasetColumns.ITEMS.1'"),
             "{msg}"
         );
+        let msg = error_for(json!({"autoMLConfig": {"recipeList": ["nope"]}}));
+        assert!(msg.contains("Value 'nope' at 'solutionConfig.autoMLConfig.recipeList.1'"), "{msg}");
     }
 
     #[test]
@@ -822,29 +736,14 @@ mod tests {
     fn other_requests() {
         let err = parse_request::<CreateSolutionRequest>(br#"{"name":"s"}"#).unwrap_err();
         assert!(err.message().contains("missing field `datasetGroupArn`"));
-        assert!(DescribeSolutionRequest {
-            solution_arn: "x".into()
-        }
-        .validate()
-        .is_err());
-        assert!(DeleteSolutionRequest {
-            solution_arn: "x".into()
-        }
-        .validate()
-        .is_err());
-        assert!(ListSolutionsRequest {
-            max_results: Some(-1),
-            ..Default::default()
-        }
-        .validate()
-        .is_err());
+        assert!(DescribeSolutionRequest { solution_arn: "x".into() }.validate().is_err());
+        assert!(DeleteSolutionRequest { solution_arn: "x".into() }.validate().is_err());
+        assert!(ListSolutionsRequest { max_results: Some(-1), ..Default::default() }.validate().is_err());
         let err = parse_request::<UpdateSolutionRequest>(
             br#"{"solutionArn":"arn:aws:personalize:us-east-1:1:solution/s","performAutoTraining":true,
                  "solutionUpdateConfig":{"autoTrainingConfig":{"schedulingExpression":"rate(0 days)"}}}"#,
         )
         .unwrap_err();
-        assert!(err
-            .message()
-            .contains("solutionUpdateConfig.autoTrainingConfig.schedulingExpression"));
+        assert!(err.message().contains("solutionUpdateConfig.autoTrainingConfig.schedulingExpression"));
     }
 }

@@ -230,19 +230,12 @@ mod tests {
             json!({"solutionVersionArn": SV, "status": "ACTIVE", "trainingMode": "FULL",
                              "trainingType": "MANUAL", "creationDateTime": 1.0, "lastUpdatedDateTime": 2.5})
         );
-        let l = serde_json::to_value(ListSolutionVersionsResponse {
-            solution_versions: vec![],
-            next_token: None,
-        })
-        .unwrap();
+        let l =
+            serde_json::to_value(ListSolutionVersionsResponse { solution_versions: vec![], next_token: None }).unwrap();
         assert_eq!(l, json!({"solutionVersions": []}));
-        let d = serde_json::to_value(DescribeSolutionVersionResponse {
-            solution_version: v,
-        })
-        .unwrap();
+        let d = serde_json::to_value(DescribeSolutionVersionResponse { solution_version: v }).unwrap();
         assert_eq!(
-            d["solutionVersion"]["tunedHPOParams"]["algorithmHyperParameters"]
-                ["popularity_discount_factor"],
+            d["solutionVersion"]["tunedHPOParams"]["algorithmHyperParameters"]["popularity_discount_factor"],
             "0.4"
         );
     }
@@ -252,10 +245,7 @@ mod tests {
         let mut metrics = BTreeMap::new();
         metrics.insert("precision_at_5".to_string(), 0.4);
         metrics.insert("coverage".to_string(), 1.0);
-        let r = GetSolutionMetricsResponse {
-            solution_version_arn: SV.into(),
-            metrics,
-        };
+        let r = GetSolutionMetricsResponse { solution_version_arn: SV.into(), metrics };
         let v = serde_json::to_value(&r).unwrap();
         assert_eq!(v["solutionVersionArn"], SV);
         assert_eq!(v["metrics"]["precision_at_5"], 0.4);
@@ -265,49 +255,22 @@ mod tests {
 
     #[test]
     fn validation() {
-        let req: CreateSolutionVersionRequest = parse_request(
-            format!(r#"{{"solutionArn":"{SOL}","trainingMode":"UPDATE"}}"#).as_bytes(),
-        )
-        .unwrap();
+        let req: CreateSolutionVersionRequest =
+            parse_request(format!(r#"{{"solutionArn":"{SOL}","trainingMode":"UPDATE"}}"#).as_bytes()).unwrap();
         assert_eq!(req.training_mode.as_deref(), Some("UPDATE"));
-        let bad = CreateSolutionVersionRequest {
-            training_mode: Some("PARTIAL".into()),
-            ..req.clone()
-        };
+        let bad = CreateSolutionVersionRequest { training_mode: Some("PARTIAL".into()), ..req.clone() };
         assert!(bad.validate().unwrap_err().message().contains(
             "Value 'PARTIAL' at 'trainingMode' failed to satisfy constraint: Member must satisfy enum value set: [FULL, UPDATE, AUTOTRAIN]"
         ));
-        let bad = CreateSolutionVersionRequest {
-            name: Some("".into()),
-            ..req
-        };
-        assert!(bad
-            .validate()
-            .unwrap_err()
-            .message()
-            .contains("Member must have length greater than or equal to 1"));
+        let bad = CreateSolutionVersionRequest { name: Some("".into()), ..req };
+        assert!(bad.validate().unwrap_err().message().contains("Member must have length greater than or equal to 1"));
         let err = parse_request::<CreateSolutionVersionRequest>(b"{}").unwrap_err();
         assert!(err.message().contains("missing field `solutionArn`"));
-        assert!(DescribeSolutionVersionRequest {
-            solution_version_arn: "x".into()
-        }
-        .validate()
-        .is_err());
-        assert!(StopSolutionVersionCreationRequest {
-            solution_version_arn: "x".into()
-        }
-        .validate()
-        .is_err());
-        GetSolutionMetricsRequest {
-            solution_version_arn: SV.into(),
-        }
-        .validate()
-        .unwrap();
-        assert!(ListSolutionVersionsRequest {
-            solution_arn: Some("x".into()),
-            ..Default::default()
-        }
-        .validate()
-        .is_err());
+        assert!(DescribeSolutionVersionRequest { solution_version_arn: "x".into() }.validate().is_err());
+        assert!(StopSolutionVersionCreationRequest { solution_version_arn: "x".into() }.validate().is_err());
+        GetSolutionMetricsRequest { solution_version_arn: SV.into() }.validate().unwrap();
+        assert!(ListSolutionVersionsRequest { solution_arn: Some("x".into()), ..Default::default() }
+            .validate()
+            .is_err());
     }
 }

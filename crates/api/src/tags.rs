@@ -81,37 +81,21 @@ mod tests {
         let req: TagResourceRequest = parse_request(body.as_bytes()).unwrap();
         assert_eq!(req.tags[0].tag_key, "env");
         let json = serde_json::to_value(&req.tags[0]).unwrap();
-        assert_eq!(
-            json,
-            serde_json::json!({"tagKey": "env", "tagValue": "prod"})
-        );
+        assert_eq!(json, serde_json::json!({"tagKey": "env", "tagValue": "prod"}));
     }
 
     #[test]
     fn untag_validation() {
-        let req = UntagResourceRequest {
-            resource_arn: ARN.into(),
-            tag_keys: vec!["ok".into(), "".into()],
-        };
+        let req = UntagResourceRequest { resource_arn: ARN.into(), tag_keys: vec!["ok".into(), "".into()] };
         let msg = req.validate().unwrap_err().message();
         assert!(msg.contains("Value '' at 'tagKeys.2'"), "{msg}");
         let err = parse_request::<TagResourceRequest>(br#"{"resourceArn":"x"}"#).unwrap_err();
-        assert!(
-            err.message().contains("missing field `tags`"),
-            "{}",
-            err.message()
-        );
+        assert!(err.message().contains("missing field `tags`"), "{}", err.message());
     }
 
     #[test]
     fn list_tags_needs_an_arn() {
-        let req = ListTagsForResourceRequest {
-            resource_arn: "nope".into(),
-        };
-        assert!(req
-            .validate()
-            .unwrap_err()
-            .message()
-            .contains("Value 'nope' at 'resourceArn'"));
+        let req = ListTagsForResourceRequest { resource_arn: "nope".into() };
+        assert!(req.validate().unwrap_err().message().contains("Value 'nope' at 'resourceArn'"));
     }
 }

@@ -37,13 +37,9 @@ pub trait ValidateAt {
 /// JSON errors (a missing required member, a wrong JSON type, malformed JSON) become
 /// `InvalidInputException` with the serde message, which names the member.
 pub fn parse_request<T: DeserializeOwned + Validate>(body: &[u8]) -> ApiResult<T> {
-    let body: &[u8] = if body.iter().all(|b| b.is_ascii_whitespace()) {
-        b"{}"
-    } else {
-        body
-    };
-    let request: T = serde_json::from_slice(body)
-        .map_err(|e| ApiError::invalid(format!("Invalid request body: {e}")))?;
+    let body: &[u8] = if body.iter().all(|b| b.is_ascii_whitespace()) { b"{}" } else { body };
+    let request: T =
+        serde_json::from_slice(body).map_err(|e| ApiError::invalid(format!("Invalid request body: {e}")))?;
     request.validate()?;
     Ok(request)
 }
@@ -122,11 +118,7 @@ fn strip_arn_partition(s: &str) -> Option<&str> {
     let rest = s.strip_prefix("arn:")?;
     let colon = rest.find(':')?;
     let partition = &rest[..colon];
-    if partition.is_empty()
-        || !partition
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-    {
+    if partition.is_empty() || !partition.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
         return None;
     }
     Some(&rest[colon + 1..])
@@ -176,10 +168,7 @@ pub fn is_valid_role_arn(s: &str) -> bool {
     };
     // `/?` followed by `[...]+`; the class itself contains `/`, so `role/x`, `rolex`, `role//x`
     // all match, and `role/` alone matches too (the `/` is taken by the class).
-    !rest.is_empty()
-        && rest
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-/".contains(c))
+    !rest.is_empty() && rest.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@-/".contains(c))
 }
 
 /// `arn:aws.*:kms:.*:[0-9]{12}:key/.*` over the whole string.
@@ -214,19 +203,15 @@ pub fn is_valid_kms_key_arn(s: &str) -> bool {
 
 /// `(s3|http|https)://.+` over the whole string.
 pub fn is_valid_s3_location(s: &str) -> bool {
-    ["s3://", "http://", "https://"].iter().any(|p| {
-        s.strip_prefix(p)
-            .is_some_and(|r| !r.is_empty() && !r.contains(['\n', '\r']))
-    })
+    ["s3://", "http://", "https://"]
+        .iter()
+        .any(|p| s.strip_prefix(p).is_some_and(|r| !r.is_empty() && !r.contains(['\n', '\r'])))
 }
 
 /// `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$` (letters, separators, numbers, and `_.:/=+-@`).
 pub fn is_valid_tag_text(s: &str) -> bool {
     s.chars().all(|c| {
-        c.is_alphabetic()
-            || c.is_numeric()
-            || (c.is_whitespace() && !c.is_control())
-            || "_.:/=+-@".contains(c)
+        c.is_alphabetic() || c.is_numeric() || (c.is_whitespace() && !c.is_control()) || "_.:/=+-@".contains(c)
     })
 }
 
@@ -234,9 +219,7 @@ pub fn is_valid_tag_text(s: &str) -> bool {
 pub fn is_valid_column_name(s: &str) -> bool {
     let mut chars = s.chars();
     match chars.next() {
-        Some(c) if c.is_ascii_alphabetic() || c == '_' => {
-            chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        }
+        Some(c) if c.is_ascii_alphabetic() || c == '_' => chars.all(|c| c.is_ascii_alphanumeric() || c == '_'),
         _ => false,
     }
 }
@@ -255,8 +238,7 @@ pub fn is_word(s: &str) -> bool {
 pub fn parse_scheduling_expression(s: &str) -> Option<u64> {
     let inner = s.strip_prefix("rate(")?.strip_suffix(')')?;
     let (n, unit) = inner.split_once(' ')?;
-    if n.is_empty() || !n.chars().all(|c| c.is_ascii_digit()) || !(unit == "day" || unit == "days")
-    {
+    if n.is_empty() || !n.chars().all(|c| c.is_ascii_digit()) || !(unit == "day" || unit == "days") {
         return None;
     }
     Some(n.parse().unwrap_or(u64::MAX))
@@ -281,38 +263,25 @@ impl Violations {
 
     /// Records `Value '<value>' at '<path>' failed to satisfy constraint: <constraint>`.
     pub fn push(&mut self, path: &str, value: &str, constraint: &str) {
-        self.items.push(format!(
-            "Value '{}' at '{path}' failed to satisfy constraint: {constraint}",
-            echo(value)
-        ));
+        self.items.push(format!("Value '{}' at '{path}' failed to satisfy constraint: {constraint}", echo(value)));
     }
 
     /// Records a violation about a collection, echoing its size instead of its contents.
     pub fn push_collection(&mut self, path: &str, size: usize, constraint: &str) {
-        self.items.push(format!(
-            "Value with {size} elements at '{path}' failed to satisfy constraint: {constraint}"
-        ));
+        self.items.push(format!("Value with {size} elements at '{path}' failed to satisfy constraint: {constraint}"));
     }
 
     /// `Value null at '<path>' failed to satisfy constraint: Member must not be null`.
     pub fn push_null(&mut self, path: &str) {
-        self.items.push(format!(
-            "Value null at '{path}' failed to satisfy constraint: Member must not be null"
-        ));
+        self.items.push(format!("Value null at '{path}' failed to satisfy constraint: Member must not be null"));
     }
 
     /// `1 validation error detected: ...` / `N validation errors detected: a; b`.
     pub fn finish(self) -> ApiResult<()> {
         match self.items.len() {
             0 => Ok(()),
-            1 => Err(ApiError::invalid(format!(
-                "1 validation error detected: {}",
-                self.items[0]
-            ))),
-            n => Err(ApiError::invalid(format!(
-                "{n} validation errors detected: {}",
-                self.items.join("; ")
-            ))),
+            1 => Err(ApiError::invalid(format!("1 validation error detected: {}", self.items[0]))),
+            n => Err(ApiError::invalid(format!("{n} validation errors detected: {}", self.items.join("; ")))),
         }
     }
 
@@ -320,21 +289,13 @@ impl Violations {
 
     pub fn min_len(&mut self, path: &str, value: &str, min: usize) {
         if len(value) < min {
-            self.push(
-                path,
-                value,
-                &format!("Member must have length greater than or equal to {min}"),
-            );
+            self.push(path, value, &format!("Member must have length greater than or equal to {min}"));
         }
     }
 
     pub fn max_len(&mut self, path: &str, value: &str, max: usize) {
         if len(value) > max {
-            self.push(
-                path,
-                value,
-                &format!("Member must have length less than or equal to {max}"),
-            );
+            self.push(path, value, &format!("Member must have length less than or equal to {max}"));
         }
     }
 
@@ -351,24 +312,13 @@ impl Violations {
 
     pub fn pattern(&mut self, path: &str, value: &str, ok: bool, pattern: &str) {
         if !ok {
-            self.push(
-                path,
-                value,
-                &format!("Member must satisfy regular expression pattern: {pattern}"),
-            );
+            self.push(path, value, &format!("Member must satisfy regular expression pattern: {pattern}"));
         }
     }
 
     pub fn one_of(&mut self, path: &str, value: &str, allowed: &[&str]) {
         if !allowed.contains(&value) {
-            self.push(
-                path,
-                value,
-                &format!(
-                    "Member must satisfy enum value set: [{}]",
-                    allowed.join(", ")
-                ),
-            );
+            self.push(path, value, &format!("Member must satisfy enum value set: [{}]", allowed.join(", ")));
         }
     }
 
@@ -381,20 +331,12 @@ impl Violations {
     pub fn int_range(&mut self, path: &str, value: i64, min: Option<i64>, max: Option<i64>) {
         if let Some(min) = min {
             if value < min {
-                self.push(
-                    path,
-                    &value.to_string(),
-                    &format!("Member must have value greater than or equal to {min}"),
-                );
+                self.push(path, &value.to_string(), &format!("Member must have value greater than or equal to {min}"));
             }
         }
         if let Some(max) = max {
             if value > max {
-                self.push(
-                    path,
-                    &value.to_string(),
-                    &format!("Member must have value less than or equal to {max}"),
-                );
+                self.push(path, &value.to_string(), &format!("Member must have value less than or equal to {max}"));
             }
         }
     }
@@ -406,23 +348,12 @@ impl Violations {
         }
         if let Some(min) = min {
             if value < min {
-                self.push(
-                    path,
-                    &num(value),
-                    &format!(
-                        "Member must have value greater than or equal to {}",
-                        num(min)
-                    ),
-                );
+                self.push(path, &num(value), &format!("Member must have value greater than or equal to {}", num(min)));
             }
         }
         if let Some(max) = max {
             if value > max {
-                self.push(
-                    path,
-                    &num(value),
-                    &format!("Member must have value less than or equal to {}", num(max)),
-                );
+                self.push(path, &num(value), &format!("Member must have value less than or equal to {}", num(max)));
             }
         }
     }
@@ -430,11 +361,7 @@ impl Violations {
     /// Upper bound on the number of elements of a list or entries of a map.
     pub fn max_count(&mut self, path: &str, count: usize, max: usize) {
         if count > max {
-            self.push_collection(
-                path,
-                count,
-                &format!("Member must have length less than or equal to {max}"),
-            );
+            self.push_collection(path, count, &format!("Member must have length less than or equal to {max}"));
         }
     }
 
@@ -481,12 +408,7 @@ impl Violations {
     /// KmsKeyArn: max 2048, KMS key pattern.
     pub fn kms_key_arn(&mut self, path: &str, value: &str) {
         self.max_len(path, value, 2048);
-        self.pattern(
-            path,
-            value,
-            is_valid_kms_key_arn(value),
-            KMS_KEY_ARN_PATTERN,
-        );
+        self.pattern(path, value, is_valid_kms_key_arn(value), KMS_KEY_ARN_PATTERN);
     }
 
     pub fn domain(&mut self, path: &str, value: Option<&String>) {
@@ -523,31 +445,16 @@ impl Violations {
             self.tag_key(&join(&p, "tagKey"), &tag.tag_key);
             let vp = join(&p, "tagValue");
             self.max_len(&vp, &tag.tag_value, 256);
-            self.pattern(
-                &vp,
-                &tag.tag_value,
-                is_valid_tag_text(&tag.tag_value),
-                TAG_PATTERN,
-            );
+            self.pattern(&vp, &tag.tag_value, is_valid_tag_text(&tag.tag_value), TAG_PATTERN);
         }
     }
 
     /// A `map<ParameterName, ParameterValue>`: ≤`max_entries`, keys ≤256, values ≤1000.
-    pub fn parameter_map(
-        &mut self,
-        path: &str,
-        map: Option<&BTreeMap<String, String>>,
-        max_entries: usize,
-    ) {
+    pub fn parameter_map(&mut self, path: &str, map: Option<&BTreeMap<String, String>>, max_entries: usize) {
         let Some(map) = map else { return };
         self.max_count(path, map.len(), max_entries);
         for (key, value) in map {
-            self.map_key(
-                path,
-                key,
-                key.chars().count() <= 256,
-                "Member must have length less than or equal to 256",
-            );
+            self.map_key(path, key, key.chars().count() <= 256, "Member must have length less than or equal to 256");
             self.max_len(&join(path, key), value, 1000);
         }
     }
@@ -556,11 +463,7 @@ impl Violations {
     /// (`Map keys must satisfy constraint: [...]`).
     pub fn map_key(&mut self, path: &str, key: &str, ok: bool, constraint: &str) {
         if !ok {
-            self.push(
-                path,
-                key,
-                &format!("Map keys must satisfy constraint: [{constraint}]"),
-            );
+            self.push(path, key, &format!("Map keys must satisfy constraint: [{constraint}]"));
         }
     }
 
@@ -601,13 +504,9 @@ mod tests {
 
     #[test]
     fn arn_pattern() {
-        assert!(is_valid_arn(
-            "arn:aws:personalize:us-east-1:123456789012:dataset-group/x"
-        ));
+        assert!(is_valid_arn("arn:aws:personalize:us-east-1:123456789012:dataset-group/x"));
         assert!(is_valid_arn("arn:aws:personalize:::recipe/aws-sims"));
-        assert!(is_valid_arn(
-            "arn:aws-cn:personalize:cn-north-1:1:solution/s/0b76212f"
-        ));
+        assert!(is_valid_arn("arn:aws-cn:personalize:cn-north-1:1:solution/s/0b76212f"));
         assert!(is_valid_arn("arn:aws:personalize:r:a:solution/s/$LATEST"));
         assert!(!is_valid_arn("arn:aws:personalize:::"));
         assert!(is_valid_arn("arn:aws:personalize::::"));
@@ -621,24 +520,14 @@ mod tests {
 
     #[test]
     fn role_and_kms_patterns() {
-        assert!(is_valid_role_arn(
-            "arn:aws:iam::123456789012:role/PersonalizeRole"
-        ));
-        assert!(is_valid_role_arn(
-            "arn:aws:iam::123456789012:role/path/to/R-1"
-        ));
+        assert!(is_valid_role_arn("arn:aws:iam::123456789012:role/PersonalizeRole"));
+        assert!(is_valid_role_arn("arn:aws:iam::123456789012:role/path/to/R-1"));
         assert!(!is_valid_role_arn("arn:aws:iam::12345678901:role/R"));
         assert!(!is_valid_role_arn("arn:aws:iam::123456789012:user/R"));
         assert!(!is_valid_role_arn("arn:aws:iam::123456789012:role"));
-        assert!(!is_valid_role_arn(
-            "arn:aws:iam::123456789012:role/bad role"
-        ));
-        assert!(is_valid_kms_key_arn(
-            "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-        ));
-        assert!(is_valid_kms_key_arn(
-            "arn:aws-us-gov:kms::123456789012:key/"
-        ));
+        assert!(!is_valid_role_arn("arn:aws:iam::123456789012:role/bad role"));
+        assert!(is_valid_kms_key_arn("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"));
+        assert!(is_valid_kms_key_arn("arn:aws-us-gov:kms::123456789012:key/"));
         assert!(!is_valid_kms_key_arn("arn:aws:kms:us-east-1:12345:key/x"));
         assert!(!is_valid_kms_key_arn("arn:aws:iam::123456789012:key/x"));
     }
@@ -682,7 +571,9 @@ mod tests {
         assert!(msg.contains(
             "Value '1000' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 100"
         ));
-        assert!(msg.contains("Value '0' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 1"));
+        assert!(msg.contains(
+            "Value '0' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 1"
+        ));
     }
 
     #[test]
@@ -700,14 +591,8 @@ mod tests {
     fn tags_and_maps() {
         let mut v = Violations::new();
         let tags = vec![
-            Tag {
-                tag_key: String::new(),
-                tag_value: "ok".into(),
-            },
-            Tag {
-                tag_key: "k".into(),
-                tag_value: "bad*".into(),
-            },
+            Tag { tag_key: String::new(), tag_value: "ok".into() },
+            Tag { tag_key: "k".into(), tag_value: "bad*".into() },
         ];
         v.tags("tags", Some(&tags));
         let msg = v.finish().unwrap_err().message();
@@ -715,12 +600,7 @@ mod tests {
         assert!(msg.contains("Value 'bad*' at 'tags.2.tagValue'"), "{msg}");
 
         let mut v = Violations::new();
-        let many: Vec<Tag> = (0..201)
-            .map(|i| Tag {
-                tag_key: format!("k{i}"),
-                tag_value: String::new(),
-            })
-            .collect();
+        let many: Vec<Tag> = (0..201).map(|i| Tag { tag_key: format!("k{i}"), tag_value: String::new() }).collect();
         v.tags("tags", Some(&many));
         let msg = v.finish().unwrap_err().message();
         assert!(msg.contains("Value with 201 elements at 'tags'"), "{msg}");
@@ -729,11 +609,7 @@ mod tests {
         let mut m = BTreeMap::new();
         m.insert("k".to_string(), "x".repeat(1001));
         v.parameter_map("p", Some(&m), 100);
-        assert!(v
-            .finish()
-            .unwrap_err()
-            .message()
-            .contains("at 'p.k' failed"));
+        assert!(v.finish().unwrap_err().message().contains("at 'p.k' failed"));
     }
 
     #[test]

@@ -56,10 +56,7 @@ fn generate(path: &Path, rows: u64) -> std::io::Result<()> {
 }
 
 fn run(label: &str, files: &[PathBuf], schema: &Schema, runs: usize) {
-    let bytes: u64 = files
-        .iter()
-        .map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
-        .sum();
+    let bytes: u64 = files.iter().map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0)).sum();
     let mut times = Vec::new();
     let mut rows = 0;
     let mut encoded = 0;
@@ -86,10 +83,7 @@ fn run(label: &str, files: &[PathBuf], schema: &Schema, runs: usize) {
     times.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let best = times[0];
     let median = times[times.len() / 2];
-    println!(
-        "{label}: {rows} rows, {bytes} CSV bytes ({:.1} MB), encoded {encoded} bytes",
-        bytes as f64 / 1e6
-    );
+    println!("{label}: {rows} rows, {bytes} CSV bytes ({:.1} MB), encoded {encoded} bytes", bytes as f64 / 1e6);
     println!(
         "{label}: best {:.3} s = {:.0} rows/s, {:.1} MB/s; median {:.3} s = {:.0} rows/s, {:.1} MB/s",
         best,
@@ -117,16 +111,12 @@ fn main() {
     let path = dir.join("interactions.csv");
     let t = Instant::now();
     generate(&path, rows).expect("generate");
-    println!(
-        "generated {rows} rows in {:.1} s",
-        t.elapsed().as_secs_f64()
-    );
+    println!("generated {rows} rows in {:.1} s", t.elapsed().as_secs_f64());
     let schema = schema();
     run("synthetic", std::slice::from_ref(&path), &schema, 3);
     let _ = std::fs::remove_file(&path);
 
-    let ml = std::env::var("REKO_ML100K")
-        .unwrap_or_else(|_| "/work/shared/data/ml-100k/u.data".to_string());
+    let ml = std::env::var("REKO_ML100K").unwrap_or_else(|_| "/work/shared/data/ml-100k/u.data".to_string());
     match std::fs::read_to_string(&ml) {
         Ok(text) => {
             let csv = dir.join("ml100k.csv");

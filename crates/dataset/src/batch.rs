@@ -66,9 +66,7 @@ impl Validity {
 
     /// Number of null rows.
     pub fn null_count(&self) -> usize {
-        self.0
-            .as_ref()
-            .map_or(0, |v| v.iter().filter(|&&b| !b).count())
+        self.0.as_ref().map_or(0, |v| v.iter().filter(|&&b| !b).count())
     }
 
     fn slice(&self, start: usize, end: usize) -> Self {
@@ -136,11 +134,7 @@ pub struct StrColumn {
 
 impl Default for StrColumn {
     fn default() -> Self {
-        StrColumn {
-            offsets: vec![0],
-            data: String::new(),
-            validity: Validity::all_valid(),
-        }
+        StrColumn { offsets: vec![0], data: String::new(), validity: Validity::all_valid() }
     }
 }
 
@@ -219,19 +213,14 @@ impl StrColumn {
         let base = self.offsets[start];
         let offsets = self.offsets[start..=end].iter().map(|o| o - base).collect();
         let data = self.data[base as usize..self.offsets[end] as usize].to_string();
-        StrColumn {
-            offsets,
-            data,
-            validity: self.validity.slice(start, end),
-        }
+        StrColumn { offsets, data, validity: self.validity.slice(start, end) }
     }
 
     fn append(&mut self, other: &StrColumn) {
         let len = self.len();
         let base = self.data.len() as u64;
         self.data.push_str(&other.data);
-        self.offsets
-            .extend(other.offsets[1..].iter().map(|o| o + base));
+        self.offsets.extend(other.offsets[1..].iter().map(|o| o + base));
         self.validity.append(len, &other.validity, other.len());
     }
 }
@@ -246,11 +235,7 @@ pub(crate) struct StrBuilder {
 
 impl Default for StrBuilder {
     fn default() -> Self {
-        StrBuilder {
-            offsets: vec![0],
-            data: String::new(),
-            validity: ValidityBuilder::default(),
-        }
+        StrBuilder { offsets: vec![0], data: String::new(), validity: ValidityBuilder::default() }
     }
 }
 
@@ -258,11 +243,7 @@ impl StrBuilder {
     pub(crate) fn with_capacity(rows: usize, bytes: usize) -> Self {
         let mut offsets = Vec::with_capacity(rows + 1);
         offsets.push(0);
-        StrBuilder {
-            offsets,
-            data: String::with_capacity(bytes),
-            validity: ValidityBuilder::default(),
-        }
+        StrBuilder { offsets, data: String::with_capacity(bytes), validity: ValidityBuilder::default() }
     }
 
     #[inline]
@@ -292,11 +273,7 @@ impl StrBuilder {
     }
 
     pub(crate) fn finish(self) -> StrColumn {
-        StrColumn {
-            offsets: self.offsets,
-            data: self.data,
-            validity: self.validity.finish(),
-        }
+        StrColumn { offsets: self.offsets, data: self.data, validity: self.validity.finish() }
     }
 }
 
@@ -461,13 +438,7 @@ impl Column {
                 a.extend_from_slice(b);
                 va.append(len, vb, olen);
             }
-            (a, b) => {
-                return Err(BatchError(format!(
-                    "column types differ: {} vs {}",
-                    a.field_type(),
-                    b.field_type()
-                )))
-            }
+            (a, b) => return Err(BatchError(format!("column types differ: {} vs {}", a.field_type(), b.field_type()))),
         }
         Ok(())
     }
@@ -486,11 +457,7 @@ impl Column {
                     .sum();
                 let mut offsets = Vec::with_capacity(rows + 1);
                 offsets.push(0);
-                Column::Str(StrColumn {
-                    offsets,
-                    data: String::with_capacity(bytes),
-                    validity: Validity::all_valid(),
-                })
+                Column::Str(StrColumn { offsets, data: String::with_capacity(bytes), validity: Validity::all_valid() })
             }
             Column::Int(..) => Column::Int(Vec::with_capacity(rows), Validity::all_valid()),
             Column::Long(..) => Column::Long(Vec::with_capacity(rows), Validity::all_valid()),
@@ -501,9 +468,7 @@ impl Column {
     }
 
     fn check_validity_len(&self) -> bool {
-        self.validity()
-            .flags()
-            .is_none_or(|f| f.len() == self.len())
+        self.validity().flags().is_none_or(|f| f.len() == self.len())
     }
 }
 
@@ -530,11 +495,7 @@ impl RecordBatch {
     /// be unique.
     pub fn new(names: Vec<String>, columns: Vec<Column>) -> Result<Self, BatchError> {
         if names.len() != columns.len() {
-            return Err(BatchError(format!(
-                "{} names for {} columns",
-                names.len(),
-                columns.len()
-            )));
+            return Err(BatchError(format!("{} names for {} columns", names.len(), columns.len())));
         }
         let mut seen = HashSet::new();
         for n in &names {
@@ -545,33 +506,20 @@ impl RecordBatch {
         let rows = columns.first().map_or(0, |c| c.len());
         for (n, c) in names.iter().zip(&columns) {
             if c.len() != rows {
-                return Err(BatchError(format!(
-                    "column '{n}' has {} rows, expected {rows}",
-                    c.len()
-                )));
+                return Err(BatchError(format!("column '{n}' has {} rows, expected {rows}", c.len())));
             }
             if !c.check_validity_len() {
-                return Err(BatchError(format!(
-                    "column '{n}' has a validity vector of the wrong length"
-                )));
+                return Err(BatchError(format!("column '{n}' has a validity vector of the wrong length")));
             }
         }
-        Ok(RecordBatch {
-            names,
-            columns,
-            rows,
-        })
+        Ok(RecordBatch { names, columns, rows })
     }
 
     /// An empty batch with one column per schema field.
     pub fn empty(schema: &Schema) -> Self {
         RecordBatch {
             names: schema.fields.iter().map(|f| f.name.clone()).collect(),
-            columns: schema
-                .fields
-                .iter()
-                .map(|f| Column::empty(f.field_type))
-                .collect(),
+            columns: schema.fields.iter().map(|f| Column::empty(f.field_type)).collect(),
             rows: 0,
         }
     }
@@ -670,8 +618,7 @@ impl RecordBatch {
                 )));
             }
             for (i, (a, c)) in out.columns.iter_mut().zip(&b.columns).enumerate() {
-                a.append(c)
-                    .map_err(|e| BatchError(format!("column '{}': {}", b.names[i], e.0)))?;
+                a.append(c).map_err(|e| BatchError(format!("column '{}': {}", b.names[i], e.0)))?;
             }
             out.rows += b.rows;
         }
@@ -696,10 +643,7 @@ impl RecordBatch {
         if self.rows <= max_rows {
             return vec![self.clone()];
         }
-        (0..self.rows)
-            .step_by(max_rows)
-            .map(|s| self.slice(s, s + max_rows))
-            .collect()
+        (0..self.rows).step_by(max_rows).map(|s| self.slice(s, s + max_rows)).collect()
     }
 
     /// Encodes the batch in the binary format described in the module docs.
@@ -747,18 +691,10 @@ impl RecordBatch {
                     out.extend_from_slice(&(s.data.len() as u64).to_le_bytes());
                     out.extend_from_slice(s.data.as_bytes());
                 }
-                Column::Int(v, _) => v
-                    .iter()
-                    .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
-                Column::Long(v, _) => v
-                    .iter()
-                    .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
-                Column::Float(v, _) => v
-                    .iter()
-                    .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
-                Column::Double(v, _) => v
-                    .iter()
-                    .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+                Column::Int(v, _) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+                Column::Long(v, _) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+                Column::Float(v, _) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+                Column::Double(v, _) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
                 Column::Bool(v, _) => write_bitmap(&mut out, v),
             }
         }
@@ -783,12 +719,9 @@ impl RecordBatch {
         let ncols = r.u32()? as usize;
         // each column needs at least 7 bytes: bounds the allocation below
         if ncols > r.remaining() / 7 {
-            return Err(DecodeError(format!(
-                "{ncols} columns cannot fit in the buffer"
-            )));
+            return Err(DecodeError(format!("{ncols} columns cannot fit in the buffer")));
         }
-        let rows: usize = usize::try_from(rows)
-            .map_err(|_| DecodeError(format!("row count {rows} too large")))?;
+        let rows: usize = usize::try_from(rows).map_err(|_| DecodeError(format!("row count {rows} too large")))?;
         let mut names = Vec::with_capacity(ncols);
         let mut columns = Vec::with_capacity(ncols);
         for _ in 0..ncols {
@@ -800,18 +733,12 @@ impl RecordBatch {
             let validity = match r.u8()? {
                 0 => Validity::all_valid(),
                 1 => Validity::from_flags(r.bitmap(rows)?),
-                v => {
-                    return Err(DecodeError(format!(
-                        "column '{name}': bad validity flag {v}"
-                    )))
-                }
+                v => return Err(DecodeError(format!("column '{name}': bad validity flag {v}"))),
             };
             let col = match tag {
                 0 => {
                     let width = r.u8()?;
-                    let noff = rows
-                        .checked_add(1)
-                        .ok_or_else(|| DecodeError("row count overflow".to_string()))?;
+                    let noff = rows.checked_add(1).ok_or_else(|| DecodeError("row count overflow".to_string()))?;
                     let offsets: Vec<u64> = match width {
                         4 => r
                             .fixed(noff, 4)?
@@ -823,15 +750,10 @@ impl RecordBatch {
                             .chunks_exact(8)
                             .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
                             .collect(),
-                        w => {
-                            return Err(DecodeError(format!(
-                                "column '{name}': bad offset width {w}"
-                            )))
-                        }
+                        w => return Err(DecodeError(format!("column '{name}': bad offset width {w}"))),
                     };
                     let dlen = r.u64()?;
-                    let dlen = usize::try_from(dlen)
-                        .map_err(|_| DecodeError("data length too large".to_string()))?;
+                    let dlen = usize::try_from(dlen).map_err(|_| DecodeError("data length too large".to_string()))?;
                     let data = std::str::from_utf8(r.take(dlen)?)
                         .map_err(|_| DecodeError(format!("column '{name}': data is not UTF-8")))?;
                     if offsets[0] != 0 || offsets[rows] as usize != dlen {
@@ -842,46 +764,26 @@ impl RecordBatch {
                             return Err(DecodeError(format!("column '{name}': bad offsets")));
                         }
                     }
-                    Column::Str(StrColumn {
-                        offsets,
-                        data: data.to_string(),
-                        validity,
-                    })
+                    Column::Str(StrColumn { offsets, data: data.to_string(), validity })
                 }
                 1 => Column::Int(
-                    r.fixed(rows, 4)?
-                        .chunks_exact(4)
-                        .map(|c| i32::from_le_bytes(c.try_into().unwrap()))
-                        .collect(),
+                    r.fixed(rows, 4)?.chunks_exact(4).map(|c| i32::from_le_bytes(c.try_into().unwrap())).collect(),
                     validity,
                 ),
                 2 => Column::Long(
-                    r.fixed(rows, 8)?
-                        .chunks_exact(8)
-                        .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
-                        .collect(),
+                    r.fixed(rows, 8)?.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap())).collect(),
                     validity,
                 ),
                 3 => Column::Float(
-                    r.fixed(rows, 4)?
-                        .chunks_exact(4)
-                        .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
-                        .collect(),
+                    r.fixed(rows, 4)?.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect(),
                     validity,
                 ),
                 4 => Column::Double(
-                    r.fixed(rows, 8)?
-                        .chunks_exact(8)
-                        .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
-                        .collect(),
+                    r.fixed(rows, 8)?.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect(),
                     validity,
                 ),
                 5 => Column::Bool(r.bitmap(rows)?, validity),
-                t => {
-                    return Err(DecodeError(format!(
-                        "column '{name}': unknown type tag {t}"
-                    )))
-                }
+                t => return Err(DecodeError(format!("column '{name}': unknown type tag {t}"))),
             };
             names.push(name);
             columns.push(col);
@@ -943,17 +845,13 @@ impl<'a> Reader<'a> {
     }
 
     fn fixed(&mut self, count: usize, width: usize) -> Result<&'a [u8], DecodeError> {
-        let n = count
-            .checked_mul(width)
-            .ok_or_else(|| DecodeError("length overflow".to_string()))?;
+        let n = count.checked_mul(width).ok_or_else(|| DecodeError("length overflow".to_string()))?;
         self.take(n)
     }
 
     fn bitmap(&mut self, rows: usize) -> Result<Vec<bool>, DecodeError> {
         let bytes = self.take(rows.div_ceil(8))?;
-        Ok((0..rows)
-            .map(|i| bytes[i / 8] >> (i % 8) & 1 == 1)
-            .collect())
+        Ok((0..rows).map(|i| bytes[i / 8] >> (i % 8) & 1 == 1).collect())
     }
 
     fn u8(&mut self) -> Result<u8, DecodeError> {
@@ -980,35 +878,14 @@ mod tests {
 
     fn sample() -> RecordBatch {
         RecordBatch::new(
+            vec!["S".into(), "I".into(), "L".into(), "F".into(), "D".into(), "B".into()],
             vec![
-                "S".into(),
-                "I".into(),
-                "L".into(),
-                "F".into(),
-                "D".into(),
-                "B".into(),
-            ],
-            vec![
-                Column::Str(StrColumn::from_options([
-                    Some("a"),
-                    None,
-                    Some("héllo|x"),
-                    Some(""),
-                ])),
-                Column::Int(
-                    vec![1, 0, -3, i32::MAX],
-                    Validity::from_flags(vec![true, false, true, true]),
-                ),
+                Column::Str(StrColumn::from_options([Some("a"), None, Some("héllo|x"), Some("")])),
+                Column::Int(vec![1, 0, -3, i32::MAX], Validity::from_flags(vec![true, false, true, true])),
                 Column::Long(vec![i64::MIN, 2, 3, 4], Validity::all_valid()),
-                Column::Float(
-                    vec![1.5, 0.0, -2.25, 3.0],
-                    Validity::from_flags(vec![true, false, true, true]),
-                ),
+                Column::Float(vec![1.5, 0.0, -2.25, 3.0], Validity::from_flags(vec![true, false, true, true])),
                 Column::Double(vec![0.1, 0.2, 0.3, 1e300], Validity::all_valid()),
-                Column::Bool(
-                    vec![true, false, false, true],
-                    Validity::from_flags(vec![true, true, false, true]),
-                ),
+                Column::Bool(vec![true, false, false, true], Validity::from_flags(vec![true, true, false, true])),
             ],
         )
         .unwrap()
@@ -1045,26 +922,17 @@ mod tests {
     fn new_validates() {
         assert!(RecordBatch::new(
             vec!["a".into(), "b".into()],
-            vec![
-                Column::Long(vec![1], Validity::all_valid()),
-                Column::Long(vec![], Validity::all_valid())
-            ]
+            vec![Column::Long(vec![1], Validity::all_valid()), Column::Long(vec![], Validity::all_valid())]
         )
         .is_err());
         assert!(RecordBatch::new(
             vec!["a".into(), "a".into()],
-            vec![
-                Column::Long(vec![1], Validity::all_valid()),
-                Column::Long(vec![1], Validity::all_valid())
-            ]
+            vec![Column::Long(vec![1], Validity::all_valid()), Column::Long(vec![1], Validity::all_valid())]
         )
         .is_err());
         assert!(RecordBatch::new(
             vec!["a".into()],
-            vec![Column::Long(
-                vec![1],
-                Validity::from_flags(vec![false, true])
-            )]
+            vec![Column::Long(vec![1], Validity::from_flags(vec![false, true]))]
         )
         .is_err());
     }
@@ -1133,11 +1001,7 @@ mod tests {
         assert_eq!(b.split(100), vec![b.clone()]);
         assert_eq!(RecordBatch::concat(std::slice::from_ref(&b)).unwrap(), b);
         assert!(RecordBatch::concat(&[]).is_err());
-        let other = RecordBatch::new(
-            vec!["S".into()],
-            vec![Column::Long(vec![], Validity::all_valid())],
-        )
-        .unwrap();
+        let other = RecordBatch::new(vec!["S".into()], vec![Column::Long(vec![], Validity::all_valid())]).unwrap();
         assert!(RecordBatch::concat(&[b.clone(), other]).is_err());
         let s = b.slice(1, 3);
         assert_eq!(s.len(), 2);
@@ -1147,29 +1011,17 @@ mod tests {
     }
 
     fn arb_validity(n: usize) -> impl Strategy<Value = Validity> {
-        prop_oneof![
-            Just(Validity::all_valid()),
-            prop::collection::vec(any::<bool>(), n).prop_map(Validity::from_flags),
-        ]
+        prop_oneof![Just(Validity::all_valid()), prop::collection::vec(any::<bool>(), n).prop_map(Validity::from_flags),]
     }
 
     fn arb_column(n: usize) -> BoxedStrategy<Column> {
         prop_oneof![
-            prop::collection::vec(prop::option::of(".{0,8}"), n)
-                .prop_map(|v| Column::Str(StrColumn::from_options(v))),
-            (prop::collection::vec(any::<i32>(), n), arb_validity(n))
-                .prop_map(|(v, m)| Column::Int(v, m)),
-            (prop::collection::vec(any::<i64>(), n), arb_validity(n))
-                .prop_map(|(v, m)| Column::Long(v, m)),
-            (prop::collection::vec(-1e30f32..1e30f32, n), arb_validity(n))
-                .prop_map(|(v, m)| Column::Float(v, m)),
-            (
-                prop::collection::vec(-1e300f64..1e300f64, n),
-                arb_validity(n)
-            )
-                .prop_map(|(v, m)| Column::Double(v, m)),
-            (prop::collection::vec(any::<bool>(), n), arb_validity(n))
-                .prop_map(|(v, m)| Column::Bool(v, m)),
+            prop::collection::vec(prop::option::of(".{0,8}"), n).prop_map(|v| Column::Str(StrColumn::from_options(v))),
+            (prop::collection::vec(any::<i32>(), n), arb_validity(n)).prop_map(|(v, m)| Column::Int(v, m)),
+            (prop::collection::vec(any::<i64>(), n), arb_validity(n)).prop_map(|(v, m)| Column::Long(v, m)),
+            (prop::collection::vec(-1e30f32..1e30f32, n), arb_validity(n)).prop_map(|(v, m)| Column::Float(v, m)),
+            (prop::collection::vec(-1e300f64..1e300f64, n), arb_validity(n)).prop_map(|(v, m)| Column::Double(v, m)),
+            (prop::collection::vec(any::<bool>(), n), arb_validity(n)).prop_map(|(v, m)| Column::Bool(v, m)),
         ]
         .boxed()
     }

@@ -27,9 +27,7 @@ impl DatasetType {
     /// (`ACTION_INTERACTIONS`) is accepted by the same rule.
     pub fn parse(s: &str) -> Option<Self> {
         let s = s.trim();
-        Self::ALL
-            .into_iter()
-            .find(|dt| dt.as_wire().eq_ignore_ascii_case(s))
+        Self::ALL.into_iter().find(|dt| dt.as_wire().eq_ignore_ascii_case(s))
     }
 
     /// The upper-case form returned by Describe* and used in ARNs.
@@ -56,9 +54,7 @@ impl DatasetType {
 
     /// Inverse of [`DatasetType::schema_record_name`] (exact match).
     pub fn from_schema_record_name(name: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|dt| dt.schema_record_name() == name)
+        Self::ALL.into_iter().find(|dt| dt.schema_record_name() == name)
     }
 }
 
@@ -109,25 +105,13 @@ mod tests {
 
     #[test]
     fn parse_dataset_types() {
-        assert_eq!(
-            DatasetType::parse("Interactions"),
-            Some(DatasetType::Interactions)
-        );
-        assert_eq!(
-            DatasetType::parse("interactions"),
-            Some(DatasetType::Interactions)
-        );
+        assert_eq!(DatasetType::parse("Interactions"), Some(DatasetType::Interactions));
+        assert_eq!(DatasetType::parse("interactions"), Some(DatasetType::Interactions));
         assert_eq!(DatasetType::parse("ITEMS"), Some(DatasetType::Items));
         assert_eq!(DatasetType::parse("Users"), Some(DatasetType::Users));
         assert_eq!(DatasetType::parse("Actions"), Some(DatasetType::Actions));
-        assert_eq!(
-            DatasetType::parse("Action_Interactions"),
-            Some(DatasetType::ActionInteractions)
-        );
-        assert_eq!(
-            DatasetType::parse("action_interactions"),
-            Some(DatasetType::ActionInteractions)
-        );
+        assert_eq!(DatasetType::parse("Action_Interactions"), Some(DatasetType::ActionInteractions));
+        assert_eq!(DatasetType::parse("action_interactions"), Some(DatasetType::ActionInteractions));
         assert_eq!(DatasetType::parse("ActionInteractions"), None);
         assert_eq!(DatasetType::parse("Events"), None);
         assert_eq!(DatasetType::parse(""), None);
@@ -135,35 +119,20 @@ mod tests {
 
     #[test]
     fn wire_and_record_names() {
-        assert_eq!(
-            DatasetType::ActionInteractions.as_wire(),
-            "ACTION_INTERACTIONS"
-        );
+        assert_eq!(DatasetType::ActionInteractions.as_wire(), "ACTION_INTERACTIONS");
         assert_eq!(DatasetType::Items.as_wire(), "ITEMS");
-        assert_eq!(
-            DatasetType::ActionInteractions.schema_record_name(),
-            "ActionInteractions"
-        );
+        assert_eq!(DatasetType::ActionInteractions.schema_record_name(), "ActionInteractions");
         for dt in DatasetType::ALL {
             assert_eq!(DatasetType::parse(dt.as_wire()), Some(dt));
-            assert_eq!(
-                DatasetType::from_schema_record_name(dt.schema_record_name()),
-                Some(dt)
-            );
+            assert_eq!(DatasetType::from_schema_record_name(dt.schema_record_name()), Some(dt));
         }
     }
 
     #[test]
     fn parse_domains() {
         assert_eq!(Domain::parse("ECOMMERCE"), Some(Domain::Ecommerce));
-        assert_eq!(
-            Domain::parse("VIDEO_ON_DEMAND"),
-            Some(Domain::VideoOnDemand)
-        );
-        assert_eq!(
-            Domain::parse("video_on_demand"),
-            Some(Domain::VideoOnDemand)
-        );
+        assert_eq!(Domain::parse("VIDEO_ON_DEMAND"), Some(Domain::VideoOnDemand));
+        assert_eq!(Domain::parse("video_on_demand"), Some(Domain::VideoOnDemand));
         assert_eq!(Domain::parse("RETAIL"), None);
         assert_eq!(Domain::VideoOnDemand.as_wire(), "VIDEO_ON_DEMAND");
     }

@@ -15,38 +15,18 @@ pub enum ImportError {
     Io { file: String, message: String },
     /// Problem with the header row (missing/unknown/duplicate columns).
     #[error("{file} line {line}: {message}")]
-    Header {
-        file: String,
-        line: u64,
-        message: String,
-    },
+    Header { file: String, line: u64, message: String },
     /// A value failed validation.
     #[error("{file} line {line}, column {column}: {message}")]
-    Value {
-        file: String,
-        line: u64,
-        column: String,
-        message: String,
-    },
+    Value { file: String, line: u64, column: String, message: String },
     /// A row with a different number of fields than the header.
     #[error("{file} line {line}: the row has {found} fields but the header has {expected}")]
-    FieldCount {
-        file: String,
-        line: u64,
-        expected: usize,
-        found: usize,
-    },
+    FieldCount { file: String, line: u64, expected: usize, found: usize },
     /// The CSV could not be tokenised.
     #[error("{file} line {line}: malformed CSV: {message}")]
-    Csv {
-        file: String,
-        line: u64,
-        message: String,
-    },
+    Csv { file: String, line: u64, message: String },
     /// Interactions imports need a minimum number of records.
-    #[error(
-        "Interactions import jobs require at least {min} records, but the input contains {found}."
-    )]
+    #[error("Interactions import jobs require at least {min} records, but the input contains {found}.")]
     TooFewRecords { found: u64, min: u64 },
     /// The schema cannot be used for this import.
     #[error("{0}")]

@@ -49,10 +49,7 @@ pub struct ImportOptions {
 
 impl Default for ImportOptions {
     fn default() -> Self {
-        ImportOptions {
-            parallel: true,
-            min_chunk_bytes: 1 << 20,
-        }
+        ImportOptions { parallel: true, min_chunk_bytes: 1 << 20 }
     }
 }
 
@@ -67,13 +64,7 @@ pub fn import_csv(
     dataset_type: DatasetType,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<RecordBatch, ImportError> {
-    import_csv_with_options(
-        files,
-        schema,
-        dataset_type,
-        progress,
-        &ImportOptions::default(),
-    )
+    import_csv_with_options(files, schema, dataset_type, progress, &ImportOptions::default())
 }
 
 /// [`import_csv`] with explicit [`ImportOptions`].
@@ -92,9 +83,7 @@ pub fn import_csv_with_options(
         )));
     }
     if files.is_empty() {
-        return Err(ImportError::InvalidLocation(
-            "No data files were found.".to_string(),
-        ));
+        return Err(ImportError::InvalidLocation("No data files were found.".to_string()));
     }
     let specs: Vec<Spec> = schema
         .fields
@@ -118,11 +107,7 @@ pub fn import_csv_with_options(
             },
         })
         .collect();
-    let progress = Progress {
-        f: progress,
-        total: AtomicU64::new(0),
-        last: Mutex::new(0),
-    };
+    let progress = Progress { f: progress, total: AtomicU64::new(0), last: Mutex::new(0) };
     let mut parts: Vec<RecordBatch> = Vec::new();
     for path in files {
         import_file(path, schema, &specs, &progress, options, &mut parts)?;
@@ -134,12 +119,8 @@ pub fn import_csv_with_options(
     } else {
         RecordBatch::concat(&parts).map_err(|e| ImportError::Schema(e.to_string()))?
     };
-    if dataset_type == DatasetType::Interactions && (batch.len() as u64) < MIN_INTERACTIONS_RECORDS
-    {
-        return Err(ImportError::TooFewRecords {
-            found: batch.len() as u64,
-            min: MIN_INTERACTIONS_RECORDS,
-        });
+    if dataset_type == DatasetType::Interactions && (batch.len() as u64) < MIN_INTERACTIONS_RECORDS {
+        return Err(ImportError::TooFewRecords { found: batch.len() as u64, min: MIN_INTERACTIONS_RECORDS });
     }
     Ok(batch)
 }
@@ -218,32 +199,20 @@ fn import_file(
     options: &ImportOptions,
     parts: &mut Vec<RecordBatch>,
 ) -> Result<(), ImportError> {
-    let file = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string());
-    let data = std::fs::read(path).map_err(|e| ImportError::Io {
-        file: file.clone(),
-        message: e.to_string(),
-    })?;
+    let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
+    let data = std::fs::read(path).map_err(|e| ImportError::Io { file: file.clone(), message: e.to_string() })?;
     let bytes = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&data);
 
     // ---- header
     let mut rdr = csv_reader(bytes);
     let mut header = csv::ByteRecord::new();
-    let header_err = |message: String| ImportError::Header {
-        file: file.clone(),
-        line: 1,
-        message,
-    };
+    let header_err = |message: String| ImportError::Header { file: file.clone(), line: 1, message };
     loop {
         match rdr.read_byte_record(&mut header) {
             Ok(true) if is_blank(&header) => continue,
             Ok(true) => break,
             Ok(false) => {
-                return Err(header_err(
-                    "the file is empty; expected a header row with the column names".into(),
-                ))
+                return Err(header_err("the file is empty; expected a header row with the column names".into()))
             }
             Err(e) => return Err(header_err(format!("malformed CSV header: {e}"))),
         }
@@ -255,32 +224,22 @@ fn import_file(
         header_end += 1;
     }
     let header_line = line_at(bytes, 1, header.position().map_or(0, |p| p.byte()));
-    let header_err = |message: String| ImportError::Header {
-        file: file.clone(),
-        line: header_line,
-        message,
-    };
+    let header_err = |message: String| ImportError::Header { file: file.clone(), line: header_line, message };
     let mut col_map = Vec::with_capacity(header.len());
     let mut seen = HashSet::new();
     let mut unknown = Vec::new();
     for raw in header.iter() {
         let name = String::from_utf8_lossy(raw);
         if !seen.insert(name.to_string()) {
-            return Err(header_err(format!(
-                "the column '{name}' appears more than once in the header"
-            )));
+            return Err(header_err(format!("the column '{name}' appears more than once in the header")));
         }
         match schema.field_index(&name) {
             Some(i) => col_map.push(i),
             None => unknown.push(name.into_owned()),
         }
     }
-    let missing_required: Vec<&str> = schema
-        .fields
-        .iter()
-        .filter(|f| !f.nullable && !seen.contains(&f.name))
-        .map(|f| f.name.as_str())
-        .collect();
+    let missing_required: Vec<&str> =
+        schema.fields.iter().filter(|f| !f.nullable && !seen.contains(&f.name)).map(|f| f.name.as_str()).collect();
     if !missing_required.is_empty() {
         return Err(header_err(format!(
             "Input CSV is missing the following columns: [{}]",
@@ -288,30 +247,16 @@ fn import_file(
         )));
     }
     if !unknown.is_empty() {
-        return Err(header_err(format!(
-            "Input CSV has columns that are not in the schema: [{}]",
-            unknown.join(", ")
-        )));
+        return Err(header_err(format!("Input CSV has columns that are not in the schema: [{}]", unknown.join(", "))));
     }
-    let missing: Vec<usize> = (0..schema.fields.len())
-        .filter(|&i| !col_map.contains(&i))
-        .collect();
-    let ctx = FileCtx {
-        file,
-        specs,
-        col_map,
-        missing,
-    };
+    let missing: Vec<usize> = (0..schema.fields.len()).filter(|&i| !col_map.contains(&i)).collect();
+    let ctx = FileCtx { file, specs, col_map, missing };
 
     // ---- body
     let body = &bytes[header_end..];
     let body_first_line = 1 + count_newlines(&bytes[..header_end]);
     let threads = rayon::current_num_threads().max(1);
-    let n_chunks = if options.parallel {
-        (body.len() / options.min_chunk_bytes.max(1)).min(threads * 4)
-    } else {
-        1
-    };
+    let n_chunks = if options.parallel { (body.len() / options.min_chunk_bytes.max(1)).min(threads * 4) } else { 1 };
     if n_chunks <= 1 || body.contains(&b'"') {
         let cols = parse_piece(body, body_first_line, 0, &ctx, progress)?;
         parts.push(finish(schema, cols)?);
@@ -370,29 +315,20 @@ fn parse_piece(
     ctx: &FileCtx<'_>,
     progress: &Progress<'_>,
 ) -> Result<Vec<Builder>, ImportError> {
-    let mut builders: Vec<Builder> = ctx
-        .specs
-        .iter()
-        .map(|s| Builder::new(s.field_type, rows_hint))
-        .collect();
+    let mut builders: Vec<Builder> = ctx.specs.iter().map(|s| Builder::new(s.field_type, rows_hint)).collect();
     let mut rdr = csv_reader(bytes);
     let mut rec = csv::ByteRecord::new();
     let ncols = ctx.col_map.len();
     let mut rows: usize = 0;
     let mut unreported: u64 = 0;
-    let line_of =
-        |rec: &csv::ByteRecord| line_at(bytes, first_line, rec.position().map_or(0, |p| p.byte()));
+    let line_of = |rec: &csv::ByteRecord| line_at(bytes, first_line, rec.position().map_or(0, |p| p.byte()));
     loop {
         match rdr.read_byte_record(&mut rec) {
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
                 let line = line_at(bytes, first_line, e.position().map_or(0, |p| p.byte()));
-                return Err(ImportError::Csv {
-                    file: ctx.file.clone(),
-                    line,
-                    message: e.to_string(),
-                });
+                return Err(ImportError::Csv { file: ctx.file.clone(), line, message: e.to_string() });
             }
         }
         if rec.len() != ncols {
@@ -442,10 +378,7 @@ fn show(raw: &[u8]) -> String {
     out.extend(chars.by_ref().take(SHOW_CHARS));
     out.push('\'');
     if chars.next().is_some() {
-        out.push_str(&format!(
-            " (truncated, {} characters in all)",
-            s.chars().count()
-        ));
+        out.push_str(&format!(" (truncated, {} characters in all)", s.chars().count()));
     }
     out
 }
@@ -471,11 +404,7 @@ fn parse_i64(b: &[u8]) -> Option<i64> {
             return None;
         }
         v = v.checked_mul(10)?;
-        v = if neg {
-            v.checked_sub(d as i64)?
-        } else {
-            v.checked_add(d as i64)?
-        };
+        v = if neg { v.checked_sub(d as i64)? } else { v.checked_add(d as i64)? };
     }
     Some(v)
 }
@@ -495,15 +424,9 @@ impl Builder {
             FieldType::String => Builder::Str(StrBuilder::with_capacity(rows, rows * 8)),
             FieldType::Int => Builder::Int(Vec::with_capacity(rows), ValidityBuilder::default()),
             FieldType::Long => Builder::Long(Vec::with_capacity(rows), ValidityBuilder::default()),
-            FieldType::Float => {
-                Builder::Float(Vec::with_capacity(rows), ValidityBuilder::default())
-            }
-            FieldType::Double => {
-                Builder::Double(Vec::with_capacity(rows), ValidityBuilder::default())
-            }
-            FieldType::Boolean => {
-                Builder::Bool(Vec::with_capacity(rows), ValidityBuilder::default())
-            }
+            FieldType::Float => Builder::Float(Vec::with_capacity(rows), ValidityBuilder::default()),
+            FieldType::Double => Builder::Double(Vec::with_capacity(rows), ValidityBuilder::default()),
+            FieldType::Boolean => Builder::Bool(Vec::with_capacity(rows), ValidityBuilder::default()),
         }
     }
 
@@ -554,10 +477,7 @@ impl Builder {
         let v = trim_ascii(raw);
         if v.is_empty() {
             if !spec.nullable {
-                return Err(format!(
-                    "empty value, but the field is not nullable (type {})",
-                    spec.field_type
-                ));
+                return Err(format!("empty value, but the field is not nullable (type {})", spec.field_type));
             }
             self.push_nulls(1);
             return Ok(());
@@ -630,20 +550,13 @@ fn push_str(b: &mut StrBuilder, raw: &[u8], spec: &Spec<'_>) -> Result<(), Strin
         if s.len() > max {
             let n = s.chars().count();
             if n > max {
-                return Err(format!(
-                    "{} is {n} characters long; the maximum is {max}",
-                    show(raw)
-                ));
+                return Err(format!("{} is {n} characters long; the maximum is {max}", show(raw)));
             }
         }
     }
     if let Some(allowed) = spec.allowed {
         if !allowed.contains(&s) {
-            return Err(format!(
-                "{} is not a valid value; expected one of {}",
-                show(raw),
-                allowed.join(", ")
-            ));
+            return Err(format!("{} is not a valid value; expected one of {}", show(raw), allowed.join(", ")));
         }
     }
     b.push(s);

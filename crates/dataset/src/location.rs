@@ -30,25 +30,16 @@ fn percent_decode(s: &str) -> Result<String, ImportError> {
         out.push(bytes[i]);
         i += 1;
     }
-    String::from_utf8(out).map_err(|_| {
-        ImportError::InvalidLocation(format!("The URL '{s}' does not decode to UTF-8."))
-    })
+    String::from_utf8(out).map_err(|_| ImportError::InvalidLocation(format!("The URL '{s}' does not decode to UTF-8.")))
 }
 
 fn list_dir(dir: &Path, location: &str) -> Result<Vec<PathBuf>, ImportError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        ImportError::InvalidLocation(format!(
-            "The folder '{}' cannot be read: {e}.",
-            dir.display()
-        ))
-    })?;
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| ImportError::InvalidLocation(format!("The folder '{}' cannot be read: {e}.", dir.display())))?;
     let mut files = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| {
-            ImportError::InvalidLocation(format!(
-                "The folder '{}' cannot be read: {e}.",
-                dir.display()
-            ))
+            ImportError::InvalidLocation(format!("The folder '{}' cannot be read: {e}.", dir.display()))
         })?;
         let name = entry.file_name();
         if name.to_string_lossy().starts_with('.') {
@@ -56,18 +47,13 @@ fn list_dir(dir: &Path, location: &str) -> Result<Vec<PathBuf>, ImportError> {
         }
         let path = entry.path();
         // follow symlinks: a link to a regular file counts
-        if std::fs::metadata(&path)
-            .map(|m| m.is_file())
-            .unwrap_or(false)
-        {
+        if std::fs::metadata(&path).map(|m| m.is_file()).unwrap_or(false) {
             files.push(path);
         }
     }
     files.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
     if files.is_empty() {
-        return Err(ImportError::InvalidLocation(format!(
-            "The folder '{location}' contains no data files."
-        )));
+        return Err(ImportError::InvalidLocation(format!("The folder '{location}' contains no data files.")));
     }
     Ok(files)
 }
@@ -82,24 +68,16 @@ fn list_dir(dir: &Path, location: &str) -> Result<Vec<PathBuf>, ImportError> {
 pub fn resolve_data_location(location: &str) -> Result<Vec<PathBuf>, ImportError> {
     let trimmed = location.trim();
     if trimmed.is_empty() {
-        return Err(ImportError::InvalidLocation(
-            "The data location is empty.".to_string(),
-        ));
+        return Err(ImportError::InvalidLocation("The data location is empty.".to_string()));
     }
     let lower = trimmed.to_ascii_lowercase();
-    if ["s3://", "s3a://", "s3n://", "http://", "https://"]
-        .iter()
-        .any(|p| lower.starts_with(p))
-    {
+    if ["s3://", "s3a://", "s3n://", "http://", "https://"].iter().any(|p| lower.starts_with(p)) {
         return Err(ImportError::UnsupportedLocation(trimmed.to_string()));
     }
     let path_str = if lower.starts_with("file://") {
         let rest = &trimmed["file://".len()..];
         let rest = match rest.get(.."localhost".len()) {
-            Some(host)
-                if host.eq_ignore_ascii_case("localhost")
-                    && rest["localhost".len()..].starts_with('/') =>
-            {
+            Some(host) if host.eq_ignore_ascii_case("localhost") && rest["localhost".len()..].starts_with('/') => {
                 &rest["localhost".len()..]
             }
             _ => rest,
@@ -125,22 +103,16 @@ pub fn resolve_data_location(location: &str) -> Result<Vec<PathBuf>, ImportError
         Ok(m) if m.is_dir() => list_dir(&path, trimmed),
         Ok(m) if m.is_file() => {
             if path_str.ends_with('/') {
-                Err(ImportError::InvalidLocation(format!(
-                    "'{trimmed}' ends with '/' but is not a folder."
-                )))
+                Err(ImportError::InvalidLocation(format!("'{trimmed}' ends with '/' but is not a folder.")))
             } else {
                 Ok(vec![path])
             }
         }
-        Ok(_) => Err(ImportError::InvalidLocation(format!(
-            "'{trimmed}' is neither a regular file nor a folder."
-        ))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ImportError::InvalidLocation(
-            format!("The file or folder '{trimmed}' does not exist."),
-        )),
-        Err(e) => Err(ImportError::InvalidLocation(format!(
-            "'{trimmed}' cannot be accessed: {e}."
-        ))),
+        Ok(_) => Err(ImportError::InvalidLocation(format!("'{trimmed}' is neither a regular file nor a folder."))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(ImportError::InvalidLocation(format!("The file or folder '{trimmed}' does not exist.")))
+        }
+        Err(e) => Err(ImportError::InvalidLocation(format!("'{trimmed}' cannot be accessed: {e}."))),
     }
 }
 
@@ -155,22 +127,11 @@ mod tests {
         std::fs::write(&f, "x").unwrap();
         let s = f.to_str().unwrap();
         assert_eq!(resolve_data_location(s).unwrap(), vec![f.clone()]);
-        assert_eq!(
-            resolve_data_location(&format!("file://{s}")).unwrap(),
-            vec![f.clone()]
-        );
+        assert_eq!(resolve_data_location(&format!("file://{s}")).unwrap(), vec![f.clone()]);
         let encoded = s.replace(' ', "%20");
-        assert_eq!(
-            resolve_data_location(&format!("file://{encoded}")).unwrap(),
-            vec![f.clone()]
-        );
-        assert_eq!(
-            resolve_data_location(&format!("file://localhost{s}")).unwrap(),
-            vec![f.clone()]
-        );
-        let e = resolve_data_location(&format!("{s}/"))
-            .unwrap_err()
-            .to_string();
+        assert_eq!(resolve_data_location(&format!("file://{encoded}")).unwrap(), vec![f.clone()]);
+        assert_eq!(resolve_data_location(&format!("file://localhost{s}")).unwrap(), vec![f.clone()]);
+        let e = resolve_data_location(&format!("{s}/")).unwrap_err().to_string();
         assert!(e.starts_with("Invalid Data location."), "{e}");
     }
 
@@ -183,16 +144,10 @@ mod tests {
         std::fs::create_dir(dir.path().join("sub")).unwrap();
         std::fs::write(dir.path().join("sub").join("z.csv"), "x").unwrap();
         let d = dir.path().to_str().unwrap();
-        let expect: Vec<PathBuf> = ["a.csv", "b.csv", "c.csv"]
-            .iter()
-            .map(|n| dir.path().join(n))
-            .collect();
+        let expect: Vec<PathBuf> = ["a.csv", "b.csv", "c.csv"].iter().map(|n| dir.path().join(n)).collect();
         assert_eq!(resolve_data_location(&format!("{d}/")).unwrap(), expect);
         assert_eq!(resolve_data_location(d).unwrap(), expect);
-        assert_eq!(
-            resolve_data_location(&format!("file://{d}/")).unwrap(),
-            expect
-        );
+        assert_eq!(resolve_data_location(&format!("file://{d}/")).unwrap(), expect);
     }
 
     #[test]
@@ -201,10 +156,7 @@ mod tests {
         std::fs::write(dir.path().join(".only_hidden"), "x").unwrap();
         let d = format!("{}/", dir.path().display());
         let e = resolve_data_location(&d).unwrap_err().to_string();
-        assert!(
-            e.contains("Invalid Data location.") && e.contains("no data files"),
-            "{e}"
-        );
+        assert!(e.contains("Invalid Data location.") && e.contains("no data files"), "{e}");
         assert!(e.contains(&d), "{e}");
         let missing = format!("{}/nope.csv", dir.path().display());
         let e = resolve_data_location(&missing).unwrap_err().to_string();
@@ -212,27 +164,16 @@ mod tests {
         assert!(e.contains(&missing) && e.contains("does not exist"), "{e}");
         assert!(resolve_data_location("").is_err());
         assert!(resolve_data_location("file://relative/x.csv").is_err());
-        assert!(resolve_data_location("ftp://host/x.csv")
-            .unwrap_err()
-            .to_string()
-            .contains("'ftp'"));
+        assert!(resolve_data_location("ftp://host/x.csv").unwrap_err().to_string().contains("'ftp'"));
     }
 
     #[test]
     fn object_storage_not_supported() {
-        for loc in [
-            "s3://bucket/key.csv",
-            "S3://bucket/",
-            "http://x/y.csv",
-            "https://x/y.csv",
-        ] {
+        for loc in ["s3://bucket/key.csv", "S3://bucket/", "http://x/y.csv", "https://x/y.csv"] {
             let e = resolve_data_location(loc).unwrap_err();
             assert_eq!(e, ImportError::UnsupportedLocation(loc.to_string()));
             let msg = e.to_string();
-            assert!(
-                msg.contains("not supported yet") && msg.contains(loc),
-                "{msg}"
-            );
+            assert!(msg.contains("not supported yet") && msg.contains(loc), "{msg}");
         }
     }
 }

@@ -69,10 +69,7 @@ impl FieldType {
 
     /// `int`, `long`, `float` or `double`.
     pub fn is_numeric(self) -> bool {
-        matches!(
-            self,
-            FieldType::Int | FieldType::Long | FieldType::Float | FieldType::Double
-        )
+        matches!(self, FieldType::Int | FieldType::Long | FieldType::Float | FieldType::Double)
     }
 }
 
@@ -100,14 +97,7 @@ pub struct Field {
 impl Field {
     /// A plain non-nullable field.
     pub fn new(name: impl Into<String>, field_type: FieldType) -> Self {
-        Field {
-            name: name.into(),
-            field_type,
-            nullable: false,
-            categorical: false,
-            textual: false,
-            item_name: false,
-        }
+        Field { name: name.into(), field_type, nullable: false, categorical: false, textual: false, item_name: false }
     }
 
     /// Builder-style: make the field nullable.
@@ -148,10 +138,7 @@ pub struct Schema {
 /// Removes non-alphanumerics and lower-cases: two field names that collide
 /// under this normalisation are rejected (reference §4.1).
 fn normalized_name(name: &str) -> String {
-    name.chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
+    name.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()).collect()
 }
 
 fn valid_field_name(name: &str) -> bool {
@@ -238,44 +225,27 @@ fn bool_attr(obj: &Map<String, Value>, field: &str, attr: &str) -> Result<bool, 
 /// Parses and validates an Avro schema document (reference §4.1).
 pub fn parse_schema(json: &str) -> Result<Schema, SchemaError> {
     if json.chars().count() > MAX_SCHEMA_CHARS {
-        return Err(SchemaError::new(format!(
-            "The schema is longer than {MAX_SCHEMA_CHARS} characters"
-        )));
+        return Err(SchemaError::new(format!("The schema is longer than {MAX_SCHEMA_CHARS} characters")));
     }
-    let doc: Value = serde_json::from_str(json)
-        .map_err(|e| SchemaError::new(format!("The schema is not valid JSON: {e}")))?;
-    let obj = doc.as_object().ok_or_else(|| {
-        SchemaError::new(format!(
-            "The schema must be a JSON object, found {}",
-            json_kind(&doc)
-        ))
-    })?;
+    let doc: Value =
+        serde_json::from_str(json).map_err(|e| SchemaError::new(format!("The schema is not valid JSON: {e}")))?;
+    let obj = doc
+        .as_object()
+        .ok_or_else(|| SchemaError::new(format!("The schema must be a JSON object, found {}", json_kind(&doc))))?;
     match obj.get("type") {
         Some(Value::String(t)) if t == "record" => {}
         Some(Value::String(t)) => {
-            return Err(SchemaError::new(format!(
-                "The schema \"type\" must be \"record\", found \"{t}\""
-            )))
+            return Err(SchemaError::new(format!("The schema \"type\" must be \"record\", found \"{t}\"")))
         }
         Some(other) => {
-            return Err(SchemaError::new(format!(
-                "The schema \"type\" must be \"record\", found {}",
-                json_kind(other)
-            )))
+            return Err(SchemaError::new(format!("The schema \"type\" must be \"record\", found {}", json_kind(other))))
         }
-        None => {
-            return Err(SchemaError::new(
-                "The schema is missing \"type\": \"record\"",
-            ))
-        }
+        None => return Err(SchemaError::new("The schema is missing \"type\": \"record\"")),
     }
     let name = match obj.get("name") {
         Some(Value::String(n)) => n.clone(),
         Some(other) => {
-            return Err(SchemaError::new(format!(
-                "The schema \"name\" must be a string, found {}",
-                json_kind(other)
-            )))
+            return Err(SchemaError::new(format!("The schema \"name\" must be a string, found {}", json_kind(other))))
         }
         None => return Err(SchemaError::new("The schema is missing \"name\"")),
     };
@@ -297,17 +267,12 @@ pub fn parse_schema(json: &str) -> Result<Schema, SchemaError> {
     let raw_fields = match obj.get("fields") {
         Some(Value::Array(f)) => f,
         Some(other) => {
-            return Err(SchemaError::new(format!(
-                "The schema \"fields\" must be an array, found {}",
-                json_kind(other)
-            )))
+            return Err(SchemaError::new(format!("The schema \"fields\" must be an array, found {}", json_kind(other))))
         }
         None => return Err(SchemaError::new("The schema is missing \"fields\"")),
     };
     if raw_fields.is_empty() {
-        return Err(SchemaError::new(
-            "The schema must define at least one field",
-        ));
+        return Err(SchemaError::new("The schema must define at least one field"));
     }
 
     let mut fields = Vec::with_capacity(raw_fields.len());
@@ -315,11 +280,7 @@ pub fn parse_schema(json: &str) -> Result<Schema, SchemaError> {
     let mut normalized: Vec<(String, String)> = Vec::new();
     for (i, raw) in raw_fields.iter().enumerate() {
         let fobj = raw.as_object().ok_or_else(|| {
-            SchemaError::new(format!(
-                "Field #{} must be a JSON object, found {}",
-                i + 1,
-                json_kind(raw)
-            ))
+            SchemaError::new(format!("Field #{} must be a JSON object, found {}", i + 1, json_kind(raw)))
         })?;
         let fname = match fobj.get("name") {
             Some(Value::String(n)) => n.clone(),
@@ -330,12 +291,7 @@ pub fn parse_schema(json: &str) -> Result<Schema, SchemaError> {
                     json_kind(other)
                 )))
             }
-            None => {
-                return Err(SchemaError::new(format!(
-                    "Field #{} is missing \"name\"",
-                    i + 1
-                )))
-            }
+            None => return Err(SchemaError::new(format!("Field #{} is missing \"name\"", i + 1))),
         };
         if fname.chars().count() > MAX_FIELD_NAME_CHARS {
             return Err(SchemaError::new(format!(
@@ -343,14 +299,10 @@ pub fn parse_schema(json: &str) -> Result<Schema, SchemaError> {
             )));
         }
         if !valid_field_name(&fname) {
-            return Err(SchemaError::new(format!(
-                "Field '{fname}': the name must match [A-Za-z_][A-Za-z0-9_]*"
-            )));
+            return Err(SchemaError::new(format!("Field '{fname}': the name must match [A-Za-z_][A-Za-z0-9_]*")));
         }
         if !names.insert(fname.clone()) {
-            return Err(SchemaError::new(format!(
-                "Field '{fname}' is defined more than once"
-            )));
+            return Err(SchemaError::new(format!("Field '{fname}' is defined more than once")));
         }
         let norm = normalized_name(&fname);
         if let Some((other, _)) = normalized.iter().find(|(_, n)| *n == norm) {
@@ -359,18 +311,12 @@ pub fn parse_schema(json: &str) -> Result<Schema, SchemaError> {
             )));
         }
         normalized.push((fname.clone(), norm));
-        let ty = fobj
-            .get("type")
-            .ok_or_else(|| SchemaError::new(format!("Field '{fname}' is missing \"type\"")))?;
+        let ty = fobj.get("type").ok_or_else(|| SchemaError::new(format!("Field '{fname}' is missing \"type\"")))?;
         let (field_type, nullable) = parse_field_type(&fname, ty)?;
         let categorical = bool_attr(fobj, &fname, "categorical")?;
         let textual = bool_attr(fobj, &fname, "textual")?;
         let item_name = bool_attr(fobj, &fname, "itemName")?;
-        for (flag, attr) in [
-            (categorical, "categorical"),
-            (textual, "textual"),
-            (item_name, "itemName"),
-        ] {
+        for (flag, attr) in [(categorical, "categorical"), (textual, "textual"), (item_name, "itemName")] {
             if flag && field_type != FieldType::String {
                 return Err(SchemaError::new(format!(
                     "Field '{fname}': \"{attr}\": true is only allowed on string fields, but the type is {field_type}"
@@ -378,24 +324,11 @@ pub fn parse_schema(json: &str) -> Result<Schema, SchemaError> {
             }
         }
         if categorical && textual {
-            return Err(SchemaError::new(format!(
-                "Field '{fname}' cannot be both categorical and textual"
-            )));
+            return Err(SchemaError::new(format!("Field '{fname}' cannot be both categorical and textual")));
         }
-        fields.push(Field {
-            name: fname,
-            field_type,
-            nullable,
-            categorical,
-            textual,
-            item_name,
-        });
+        fields.push(Field { name: fname, field_type, nullable, categorical, textual, item_name });
     }
-    Ok(Schema {
-        name,
-        namespace,
-        fields,
-    })
+    Ok(Schema { name, namespace, fields })
 }
 
 /// How a reserved or required field must be typed.
@@ -409,23 +342,11 @@ struct Rule {
 }
 
 const fn req(name: &'static str, types: &'static [FieldType]) -> Rule {
-    Rule {
-        name,
-        types,
-        required: true,
-        categorical: None,
-        textual: None,
-    }
+    Rule { name, types, required: true, categorical: None, textual: None }
 }
 
 const fn opt(name: &'static str, types: &'static [FieldType]) -> Rule {
-    Rule {
-        name,
-        types,
-        required: false,
-        categorical: None,
-        textual: None,
-    }
+    Rule { name, types, required: false, categorical: None, textual: None }
 }
 
 const STR: &[FieldType] = &[FieldType::String];
@@ -461,22 +382,13 @@ impl Schema {
                     "{} schema is missing the required field '{}' ({})",
                     dt.schema_record_name(),
                     rule.name,
-                    rule.types
-                        .iter()
-                        .map(|t| t.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" or ")
+                    rule.types.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(" or ")
                 )));
             }
             return Ok(());
         };
         if !rule.types.contains(&f.field_type) {
-            let expected = rule
-                .types
-                .iter()
-                .map(|t| t.as_str())
-                .collect::<Vec<_>>()
-                .join(" or ");
+            let expected = rule.types.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(" or ");
             return Err(SchemaError::new(format!(
                 "Field '{}' must be of type {expected} in a {} schema, found {}",
                 f.name,
@@ -494,10 +406,7 @@ impl Schema {
         if let Some(c) = rule.categorical {
             if f.categorical != c {
                 return Err(SchemaError::new(if c {
-                    format!(
-                        "Field '{}' must be categorical (\"categorical\": true)",
-                        f.name
-                    )
+                    format!("Field '{}' must be categorical (\"categorical\": true)", f.name)
                 } else {
                     format!("Field '{}' must not be categorical", f.name)
                 }));
@@ -531,10 +440,7 @@ impl Schema {
                 req("USER_ID", STR),
                 req("ITEM_ID", STR),
                 req("TIMESTAMP", LONG),
-                Rule {
-                    categorical: Some(false),
-                    ..opt("EVENT_TYPE", STR)
-                },
+                Rule { categorical: Some(false), ..opt("EVENT_TYPE", STR) },
                 opt("EVENT_VALUE", FLOATING),
                 opt("IMPRESSION", STR),
                 opt("RECOMMENDATION_ID", STR),
@@ -553,32 +459,20 @@ impl Schema {
                 req("USER_ID", STR),
                 req("ACTION_ID", STR),
                 req("TIMESTAMP", LONG),
-                Rule {
-                    categorical: Some(false),
-                    ..req("EVENT_TYPE", STR)
-                },
+                Rule { categorical: Some(false), ..req("EVENT_TYPE", STR) },
             ],
         };
         match (dt, domain) {
             (DatasetType::Interactions, Some(_)) => {
                 rules.retain(|r| r.name != "EVENT_TYPE");
-                rules.push(Rule {
-                    categorical: Some(false),
-                    ..req("EVENT_TYPE", STR)
-                });
+                rules.push(Rule { categorical: Some(false), ..req("EVENT_TYPE", STR) });
             }
             (DatasetType::Items, Some(Domain::Ecommerce)) => rules.extend([
                 req("PRICE", FLOATING),
-                Rule {
-                    categorical: Some(true),
-                    ..req("CATEGORY_L1", STR)
-                },
+                Rule { categorical: Some(true), ..req("CATEGORY_L1", STR) },
                 opt("CATEGORY_L2", STR),
                 opt("CATEGORY_L3", STR),
-                Rule {
-                    textual: Some(true),
-                    ..opt("PRODUCT_DESCRIPTION", STR)
-                },
+                Rule { textual: Some(true), ..opt("PRODUCT_DESCRIPTION", STR) },
                 opt("AGE_GROUP", STR),
                 opt("ADULT", STR),
                 opt("GENDER", STR),
@@ -587,27 +481,13 @@ impl Schema {
                 rules.retain(|r| r.name != "CREATION_TIMESTAMP");
                 rules.extend([
                     req("CREATION_TIMESTAMP", LONG),
-                    Rule {
-                        categorical: Some(true),
-                        ..req("GENRES", STR)
-                    },
+                    Rule { categorical: Some(true), ..req("GENRES", STR) },
                     opt("PRICE", FLOATING),
-                    opt(
-                        "DURATION",
-                        &[
-                            FieldType::Int,
-                            FieldType::Long,
-                            FieldType::Float,
-                            FieldType::Double,
-                        ],
-                    ),
+                    opt("DURATION", &[FieldType::Int, FieldType::Long, FieldType::Float, FieldType::Double]),
                     opt("GENRE_L2", STR),
                     opt("GENRE_L3", STR),
                     opt("AVERAGE_RATING", FLOATING),
-                    Rule {
-                        textual: Some(true),
-                        ..opt("PRODUCT_DESCRIPTION", STR)
-                    },
+                    Rule { textual: Some(true), ..opt("PRODUCT_DESCRIPTION", STR) },
                     opt("CONTENT_OWNER", STR),
                 ]);
             }
@@ -648,18 +528,11 @@ impl Schema {
                     "RECOMMENDATION_ID",
                     "EVENT_ATTRIBUTION_SOURCE",
                 ];
-                self.fields
-                    .iter()
-                    .filter(|f| !reserved.contains(&f.name.as_str()))
-                    .collect()
+                self.fields.iter().filter(|f| !reserved.contains(&f.name.as_str())).collect()
             }
             DatasetType::Items => self.fields.iter().filter(|f| f.name != "ITEM_ID").collect(),
             DatasetType::Users => self.fields.iter().filter(|f| f.name != "USER_ID").collect(),
-            DatasetType::Actions => self
-                .fields
-                .iter()
-                .filter(|f| f.name != "ACTION_ID")
-                .collect(),
+            DatasetType::Actions => self.fields.iter().filter(|f| f.name != "ACTION_ID").collect(),
             DatasetType::ActionInteractions => Vec::new(),
         };
         let (min, max, what) = match dt {
@@ -688,12 +561,7 @@ impl Schema {
             )));
         }
         if dt == DatasetType::Items {
-            let textual: Vec<&str> = self
-                .fields
-                .iter()
-                .filter(|f| f.textual)
-                .map(|f| f.name.as_str())
-                .collect();
+            let textual: Vec<&str> = self.fields.iter().filter(|f| f.textual).map(|f| f.name.as_str()).collect();
             if textual.len() > 1 {
                 return Err(SchemaError::new(format!(
                     "Items schema has {} textual fields ({}); at most 1 is allowed",
@@ -721,7 +589,8 @@ mod tests {
         parse_schema(json).unwrap_err().to_string()
     }
 
-    const INTERACTIONS_FIELDS: &str = r#"{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"TIMESTAMP","type":"long"}"#;
+    const INTERACTIONS_FIELDS: &str =
+        r#"{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"TIMESTAMP","type":"long"}"#;
 
     #[test]
     fn parses_reference_example() {
@@ -735,21 +604,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.name, "Interactions");
-        assert_eq!(
-            s.namespace.as_deref(),
-            Some("com.amazonaws.personalize.schema")
-        );
+        assert_eq!(s.namespace.as_deref(), Some("com.amazonaws.personalize.schema"));
         assert_eq!(s.fields.len(), 6);
-        assert_eq!(
-            s.fields[3],
-            Field::new("EVENT_VALUE", FieldType::Float).nullable()
-        );
-        assert_eq!(
-            s.fields[4],
-            Field::new("DEVICE", FieldType::String)
-                .nullable()
-                .categorical()
-        );
+        assert_eq!(s.fields[3], Field::new("EVENT_VALUE", FieldType::Float).nullable());
+        assert_eq!(s.fields[4], Field::new("DEVICE", FieldType::String).nullable().categorical());
         assert_eq!(s.field_index("TIMESTAMP"), Some(5));
         assert_eq!(s.field_index("timestamp"), None);
         assert_eq!(s.dataset_type(), Some(DatasetType::Interactions));
@@ -791,35 +649,23 @@ mod tests {
 
     #[test]
     fn rejects_bad_types() {
-        let e = err(&schema(
-            "Items",
-            r#"{"name":"TAGS","type":{"type":"array","items":"string"}}"#,
-        ));
+        let e = err(&schema("Items", r#"{"name":"TAGS","type":{"type":"array","items":"string"}}"#));
         assert!(e.contains("'TAGS'") && e.contains("complex types"), "{e}");
         let e = err(&schema("Items", r#"{"name":"TAGS","type":"array"}"#));
         assert!(e.contains("'TAGS'") && e.contains("not supported"), "{e}");
         let e = err(&schema("Items", r#"{"name":"X","type":"map"}"#));
         assert!(e.contains("'X'"), "{e}");
         let e = err(&schema("Items", r#"{"name":"X","type":"decimal"}"#));
-        assert!(
-            e.contains("'X'") && e.contains("unknown type \"decimal\""),
-            "{e}"
-        );
+        assert!(e.contains("'X'") && e.contains("unknown type \"decimal\""), "{e}");
         let e = err(&schema("Items", r#"{"name":"X","type":"null"}"#));
         assert!(e.contains("'X'") && e.contains("union"), "{e}");
-        let e = err(&schema(
-            "Items",
-            r#"{"name":"X","type":["null","string","int"]}"#,
-        ));
+        let e = err(&schema("Items", r#"{"name":"X","type":["null","string","int"]}"#));
         assert!(e.contains("'X'") && e.contains("exactly one"), "{e}");
         let e = err(&schema("Items", r#"{"name":"X","type":["string","int"]}"#));
         assert!(e.contains("'X'"), "{e}");
         let e = err(&schema("Items", r#"{"name":"X","type":["null","null"]}"#));
         assert!(e.contains("'X'"), "{e}");
-        let e = err(&schema(
-            "Items",
-            r#"{"name":"X","type":["null",{"type":"record"}]}"#,
-        ));
+        let e = err(&schema("Items", r#"{"name":"X","type":["null",{"type":"record"}]}"#));
         assert!(e.contains("'X'"), "{e}");
         let e = err(&schema("Items", r#"{"name":"X","type":5}"#));
         assert!(e.contains("'X'"), "{e}");
@@ -834,63 +680,29 @@ mod tests {
         let e = err(&schema("Items", r#"{"name":"","type":"string"}"#));
         assert!(e.contains("must match"), "{e}");
         let name = "A".repeat(151);
-        let e = err(&schema(
-            "Items",
-            &format!(r#"{{"name":"{name}","type":"string"}}"#),
-        ));
+        let e = err(&schema("Items", &format!(r#"{{"name":"{name}","type":"string"}}"#)));
         assert!(e.contains("longer than 150"), "{e}");
         let name = "A".repeat(150);
-        parse_schema(&schema(
-            "Items",
-            &format!(r#"{{"name":"{name}","type":"string"}}"#),
-        ))
-        .unwrap();
-        let e = err(&schema(
-            "Items",
-            r#"{"name":"A","type":"string"},{"name":"A","type":"int"}"#,
-        ));
+        parse_schema(&schema("Items", &format!(r#"{{"name":"{name}","type":"string"}}"#))).unwrap();
+        let e = err(&schema("Items", r#"{"name":"A","type":"string"},{"name":"A","type":"int"}"#));
         assert!(e.contains("'A' is defined more than once"), "{e}");
-        let e = err(&schema(
-            "Items",
-            r#"{"name":"GENRES_FIELD_1","type":"string"},{"name":"GENRESFIELD1","type":"int"}"#,
-        ));
-        assert!(
-            e.contains("'GENRESFIELD1'") && e.contains("'GENRES_FIELD_1'"),
-            "{e}"
-        );
+        let e =
+            err(&schema("Items", r#"{"name":"GENRES_FIELD_1","type":"string"},{"name":"GENRESFIELD1","type":"int"}"#));
+        assert!(e.contains("'GENRESFIELD1'") && e.contains("'GENRES_FIELD_1'"), "{e}");
     }
 
     #[test]
     fn rejects_bad_attributes() {
-        let e = err(&schema(
-            "Items",
-            r#"{"name":"P","type":"float","categorical":true}"#,
-        ));
-        assert!(
-            e.contains("'P'") && e.contains("categorical") && e.contains("float"),
-            "{e}"
-        );
-        let e = err(&schema(
-            "Items",
-            r#"{"name":"P","type":"int","textual":true}"#,
-        ));
+        let e = err(&schema("Items", r#"{"name":"P","type":"float","categorical":true}"#));
+        assert!(e.contains("'P'") && e.contains("categorical") && e.contains("float"), "{e}");
+        let e = err(&schema("Items", r#"{"name":"P","type":"int","textual":true}"#));
         assert!(e.contains("'P'") && e.contains("textual"), "{e}");
-        let e = err(&schema(
-            "Items",
-            r#"{"name":"P","type":"string","categorical":"yes"}"#,
-        ));
+        let e = err(&schema("Items", r#"{"name":"P","type":"string","categorical":"yes"}"#));
         assert!(e.contains("'P'") && e.contains("true or false"), "{e}");
-        let e = err(&schema(
-            "Items",
-            r#"{"name":"P","type":"string","categorical":true,"textual":true}"#,
-        ));
+        let e = err(&schema("Items", r#"{"name":"P","type":"string","categorical":true,"textual":true}"#));
         assert!(e.contains("both"), "{e}");
         // categorical false on a number is fine
-        parse_schema(&schema(
-            "Items",
-            r#"{"name":"P","type":"float","categorical":false}"#,
-        ))
-        .unwrap();
+        parse_schema(&schema("Items", r#"{"name":"P","type":"float","categorical":false}"#)).unwrap();
         let s = parse_schema(&schema(
             "Items",
             r#"{"name":"ITEM_ID","type":"string"},{"name":"TITLE","type":"string","itemName":true}"#,
@@ -899,37 +711,20 @@ mod tests {
         assert!(s.fields[1].item_name);
     }
 
-    fn check(
-        name: &str,
-        fields: &str,
-        dt: DatasetType,
-        domain: Option<Domain>,
-    ) -> Result<(), String> {
-        parse_schema(&schema(name, fields))
-            .unwrap()
-            .check_for(dt, domain)
-            .map_err(|e| e.to_string())
+    fn check(name: &str, fields: &str, dt: DatasetType, domain: Option<Domain>) -> Result<(), String> {
+        parse_schema(&schema(name, fields)).unwrap().check_for(dt, domain).map_err(|e| e.to_string())
     }
 
     #[test]
     fn interactions_rules() {
         let dt = DatasetType::Interactions;
         check("Interactions", INTERACTIONS_FIELDS, dt, None).unwrap();
-        let e = check(
-            "Items",
-            r#"{"name":"ITEM_ID","type":"string"},{"name":"X","type":"int"}"#,
-            dt,
-            None,
-        )
-        .unwrap_err();
+        let e =
+            check("Items", r#"{"name":"ITEM_ID","type":"string"},{"name":"X","type":"int"}"#, dt, None).unwrap_err();
         assert!(e.contains("\"Interactions\""), "{e}");
-        let e = check(
-            "Interactions",
-            r#"{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"}"#,
-            dt,
-            None,
-        )
-        .unwrap_err();
+        let e =
+            check("Interactions", r#"{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"}"#, dt, None)
+                .unwrap_err();
         assert!(e.contains("'TIMESTAMP'") && e.contains("long"), "{e}");
         let e = check(
             "Interactions",
@@ -948,122 +743,37 @@ mod tests {
         .unwrap_err();
         assert!(e.contains("'USER_ID'") && e.contains("nullable"), "{e}");
         let with = |extra: &str| format!("{INTERACTIONS_FIELDS},{extra}");
-        let e = check(
-            "Interactions",
-            &with(r#"{"name":"EVENT_TYPE","type":"string","categorical":true}"#),
-            dt,
-            None,
-        )
-        .unwrap_err();
-        assert!(
-            e.contains("'EVENT_TYPE'") && e.contains("must not be categorical"),
-            "{e}"
-        );
-        let e = check(
-            "Interactions",
-            &with(r#"{"name":"EVENT_TYPE","type":"int"}"#),
-            dt,
-            None,
-        )
-        .unwrap_err();
+        let e = check("Interactions", &with(r#"{"name":"EVENT_TYPE","type":"string","categorical":true}"#), dt, None)
+            .unwrap_err();
+        assert!(e.contains("'EVENT_TYPE'") && e.contains("must not be categorical"), "{e}");
+        let e = check("Interactions", &with(r#"{"name":"EVENT_TYPE","type":"int"}"#), dt, None).unwrap_err();
         assert!(e.contains("'EVENT_TYPE'"), "{e}");
-        check(
-            "Interactions",
-            &with(r#"{"name":"EVENT_VALUE","type":["null","float"]}"#),
-            dt,
-            None,
-        )
-        .unwrap();
-        check(
-            "Interactions",
-            &with(r#"{"name":"EVENT_VALUE","type":"double"}"#),
-            dt,
-            None,
-        )
-        .unwrap();
-        let e = check(
-            "Interactions",
-            &with(r#"{"name":"EVENT_VALUE","type":"long"}"#),
-            dt,
-            None,
-        )
-        .unwrap_err();
-        assert!(
-            e.contains("'EVENT_VALUE'") && e.contains("float or double"),
-            "{e}"
-        );
-        check(
-            "Interactions",
-            &with(r#"{"name":"IMPRESSION","type":["null","string"]}"#),
-            dt,
-            None,
-        )
-        .unwrap();
-        let e = check(
-            "Interactions",
-            &with(r#"{"name":"IMPRESSION","type":"long"}"#),
-            dt,
-            None,
-        )
-        .unwrap_err();
+        check("Interactions", &with(r#"{"name":"EVENT_VALUE","type":["null","float"]}"#), dt, None).unwrap();
+        check("Interactions", &with(r#"{"name":"EVENT_VALUE","type":"double"}"#), dt, None).unwrap();
+        let e = check("Interactions", &with(r#"{"name":"EVENT_VALUE","type":"long"}"#), dt, None).unwrap_err();
+        assert!(e.contains("'EVENT_VALUE'") && e.contains("float or double"), "{e}");
+        check("Interactions", &with(r#"{"name":"IMPRESSION","type":["null","string"]}"#), dt, None).unwrap();
+        let e = check("Interactions", &with(r#"{"name":"IMPRESSION","type":"long"}"#), dt, None).unwrap_err();
         assert!(e.contains("'IMPRESSION'"), "{e}");
-        let e = check(
-            "Interactions",
-            &with(r#"{"name":"RECOMMENDATION_ID","type":"int"}"#),
-            dt,
-            None,
-        )
-        .unwrap_err();
+        let e = check("Interactions", &with(r#"{"name":"RECOMMENDATION_ID","type":"int"}"#), dt, None).unwrap_err();
         assert!(e.contains("'RECOMMENDATION_ID'"), "{e}");
         let five = (0..5)
             .map(|i| format!(r#"{{"name":"M{i}","type":["null","string"],"categorical":true}}"#))
             .collect::<Vec<_>>()
             .join(",");
-        check(
-            "Interactions",
-            &with(&format!(
-                "{five},{}",
-                r#"{"name":"EVENT_TYPE","type":"string"}"#
-            )),
-            dt,
-            None,
-        )
-        .unwrap();
-        let e = check(
-            "Interactions",
-            &with(&format!("{five},{}", r#"{"name":"M5","type":"int"}"#)),
-            dt,
-            None,
-        )
-        .unwrap_err();
-        assert!(
-            e.contains("6 non-reserved metadata") && e.contains("at most 5"),
-            "{e}"
-        );
-        let e = check(
-            "Interactions",
-            &with(r#"{"name":"NOTES","type":"string","textual":true}"#),
-            dt,
-            None,
-        )
-        .unwrap_err();
+        check("Interactions", &with(&format!("{five},{}", r#"{"name":"EVENT_TYPE","type":"string"}"#)), dt, None)
+            .unwrap();
+        let e =
+            check("Interactions", &with(&format!("{five},{}", r#"{"name":"M5","type":"int"}"#)), dt, None).unwrap_err();
+        assert!(e.contains("6 non-reserved metadata") && e.contains("at most 5"), "{e}");
+        let e =
+            check("Interactions", &with(r#"{"name":"NOTES","type":"string","textual":true}"#), dt, None).unwrap_err();
         assert!(e.contains("'NOTES'") && e.contains("Items"), "{e}");
         // domain interactions need EVENT_TYPE
-        let e = check(
-            "Interactions",
-            INTERACTIONS_FIELDS,
-            dt,
-            Some(Domain::Ecommerce),
-        )
-        .unwrap_err();
+        let e = check("Interactions", INTERACTIONS_FIELDS, dt, Some(Domain::Ecommerce)).unwrap_err();
         assert!(e.contains("'EVENT_TYPE'"), "{e}");
-        check(
-            "Interactions",
-            &with(r#"{"name":"EVENT_TYPE","type":"string"}"#),
-            dt,
-            Some(Domain::VideoOnDemand),
-        )
-        .unwrap();
+        check("Interactions", &with(r#"{"name":"EVENT_TYPE","type":"string"}"#), dt, Some(Domain::VideoOnDemand))
+            .unwrap();
     }
 
     #[test]
@@ -1071,21 +781,10 @@ mod tests {
         let dt = DatasetType::Items;
         let e = check("Items", r#"{"name":"ITEM_ID","type":"string"}"#, dt, None).unwrap_err();
         assert!(e.contains("at least 1 metadata"), "{e}");
-        let e = check(
-            "Items",
-            r#"{"name":"GENRES","type":"string","categorical":true}"#,
-            dt,
-            None,
-        )
-        .unwrap_err();
+        let e = check("Items", r#"{"name":"GENRES","type":"string","categorical":true}"#, dt, None).unwrap_err();
         assert!(e.contains("'ITEM_ID'"), "{e}");
-        check(
-            "Items",
-            r#"{"name":"ITEM_ID","type":"string"},{"name":"CREATION_TIMESTAMP","type":"long"}"#,
-            dt,
-            None,
-        )
-        .unwrap();
+        check("Items", r#"{"name":"ITEM_ID","type":"string"},{"name":"CREATION_TIMESTAMP","type":"long"}"#, dt, None)
+            .unwrap();
         let e = check(
             "Items",
             r#"{"name":"ITEM_ID","type":"string"},{"name":"CREATION_TIMESTAMP","type":"int"}"#,
@@ -1101,10 +800,7 @@ mod tests {
             None,
         )
         .unwrap_err();
-        assert!(
-            e.contains("textual") && e.contains("D1") && e.contains("D2"),
-            "{e}"
-        );
+        assert!(e.contains("textual") && e.contains("D1") && e.contains("D2"), "{e}");
         let many = |n: usize| {
             let mut f = vec![r#"{"name":"ITEM_ID","type":"string"}"#.to_string()];
             f.extend((0..n).map(|i| format!(r#"{{"name":"M{i}","type":"int"}}"#)));
@@ -1112,10 +808,7 @@ mod tests {
         };
         check("Items", &many(100), dt, None).unwrap();
         let e = check("Items", &many(101), dt, None).unwrap_err();
-        assert!(
-            e.contains("101 metadata") && e.contains("at most 100"),
-            "{e}"
-        );
+        assert!(e.contains("101 metadata") && e.contains("at most 100"), "{e}");
     }
 
     #[test]
@@ -1123,18 +816,27 @@ mod tests {
         let dt = DatasetType::Items;
         let ecom_ok = r#"{"name":"ITEM_ID","type":"string"},{"name":"PRICE","type":"float"},{"name":"CATEGORY_L1","type":"string","categorical":true}"#;
         check("Items", ecom_ok, dt, Some(Domain::Ecommerce)).unwrap();
-        let e = check("Items", r#"{"name":"ITEM_ID","type":"string"},{"name":"CATEGORY_L1","type":"string","categorical":true}"#, dt, Some(Domain::Ecommerce)).unwrap_err();
+        let e = check(
+            "Items",
+            r#"{"name":"ITEM_ID","type":"string"},{"name":"CATEGORY_L1","type":"string","categorical":true}"#,
+            dt,
+            Some(Domain::Ecommerce),
+        )
+        .unwrap_err();
         assert!(e.contains("'PRICE'"), "{e}");
         let e = check("Items", r#"{"name":"ITEM_ID","type":"string"},{"name":"PRICE","type":"float"},{"name":"CATEGORY_L1","type":"string"}"#, dt, Some(Domain::Ecommerce)).unwrap_err();
-        assert!(
-            e.contains("'CATEGORY_L1'") && e.contains("must be categorical"),
-            "{e}"
-        );
+        assert!(e.contains("'CATEGORY_L1'") && e.contains("must be categorical"), "{e}");
         let e = check("Items", r#"{"name":"ITEM_ID","type":"string"},{"name":"PRICE","type":"string"},{"name":"CATEGORY_L1","type":"string","categorical":true}"#, dt, Some(Domain::Ecommerce)).unwrap_err();
         assert!(e.contains("'PRICE'"), "{e}");
         let vod_ok = r#"{"name":"ITEM_ID","type":"string"},{"name":"CREATION_TIMESTAMP","type":"long"},{"name":"GENRES","type":"string","categorical":true}"#;
         check("Items", vod_ok, dt, Some(Domain::VideoOnDemand)).unwrap();
-        let e = check("Items", r#"{"name":"ITEM_ID","type":"string"},{"name":"GENRES","type":"string","categorical":true}"#, dt, Some(Domain::VideoOnDemand)).unwrap_err();
+        let e = check(
+            "Items",
+            r#"{"name":"ITEM_ID","type":"string"},{"name":"GENRES","type":"string","categorical":true}"#,
+            dt,
+            Some(Domain::VideoOnDemand),
+        )
+        .unwrap_err();
         assert!(e.contains("'CREATION_TIMESTAMP'"), "{e}");
         let e = check(
             "Items",
@@ -1150,32 +852,13 @@ mod tests {
 
     #[test]
     fn users_actions_rules() {
-        check(
-            "Users",
-            r#"{"name":"USER_ID","type":"string"},{"name":"AGE","type":"int"}"#,
-            DatasetType::Users,
-            None,
-        )
-        .unwrap();
-        let e = check(
-            "Users",
-            r#"{"name":"USER_ID","type":"string"}"#,
-            DatasetType::Users,
-            None,
-        )
-        .unwrap_err();
+        check("Users", r#"{"name":"USER_ID","type":"string"},{"name":"AGE","type":"int"}"#, DatasetType::Users, None)
+            .unwrap();
+        let e = check("Users", r#"{"name":"USER_ID","type":"string"}"#, DatasetType::Users, None).unwrap_err();
         assert!(e.contains("at least 1"), "{e}");
-        let many = (0..26)
-            .map(|i| format!(r#"{{"name":"M{i}","type":"int"}}"#))
-            .collect::<Vec<_>>()
-            .join(",");
-        let e = check(
-            "Users",
-            &format!(r#"{{"name":"USER_ID","type":"string"}},{many}"#),
-            DatasetType::Users,
-            None,
-        )
-        .unwrap_err();
+        let many = (0..26).map(|i| format!(r#"{{"name":"M{i}","type":"int"}}"#)).collect::<Vec<_>>().join(",");
+        let e = check("Users", &format!(r#"{{"name":"USER_ID","type":"string"}},{many}"#), DatasetType::Users, None)
+            .unwrap_err();
         assert!(e.contains("at most 25"), "{e}");
         let e = check(
             "Users",
@@ -1188,23 +871,18 @@ mod tests {
 
         let dt = DatasetType::Actions;
         check("Actions", r#"{"name":"ACTION_ID","type":"string"},{"name":"VALUE","type":["null","long"]},{"name":"REPEAT_FREQUENCY","type":"int"}"#, dt, None).unwrap();
-        let e = check(
-            "Actions",
-            r#"{"name":"ACTION_ID","type":"string"},{"name":"VALUE","type":"float"}"#,
-            dt,
-            None,
-        )
-        .unwrap_err();
+        let e = check("Actions", r#"{"name":"ACTION_ID","type":"string"},{"name":"VALUE","type":"float"}"#, dt, None)
+            .unwrap_err();
         assert!(e.contains("'VALUE'"), "{e}");
-        let e = check("Actions", r#"{"name":"ACTION_ID","type":"string"},{"name":"EXPIRATION_TIMESTAMP","type":"string"}"#, dt, None).unwrap_err();
-        assert!(e.contains("'EXPIRATION_TIMESTAMP'"), "{e}");
         let e = check(
             "Actions",
-            r#"{"name":"ACTION_ID","type":"string"}"#,
+            r#"{"name":"ACTION_ID","type":"string"},{"name":"EXPIRATION_TIMESTAMP","type":"string"}"#,
             dt,
             None,
         )
         .unwrap_err();
+        assert!(e.contains("'EXPIRATION_TIMESTAMP'"), "{e}");
+        let e = check("Actions", r#"{"name":"ACTION_ID","type":"string"}"#, dt, None).unwrap_err();
         assert!(e.contains("at least 1"), "{e}");
 
         let dt = DatasetType::ActionInteractions;

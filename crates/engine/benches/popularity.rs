@@ -15,10 +15,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 fn main() {
-    let n: usize = std::env::var("REKO_BENCH_INTERACTIONS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5_000_000);
+    let n: usize = std::env::var("REKO_BENCH_INTERACTIONS").ok().and_then(|s| s.parse().ok()).unwrap_or(5_000_000);
     let num_users = n / 20;
     let num_items = (n / 25).max(1000);
     let users: Vec<String> = (0..num_users).map(|u| format!("user-{u:08}")).collect();
@@ -40,13 +37,7 @@ fn main() {
     let mut b = TrainingDataBuilder::new();
     b.reserve(n);
     for &(u, i, ts, ty, v) in &rows {
-        b.push_interaction(
-            &users[u as usize],
-            &items[i as usize],
-            ts,
-            Some(types[ty as usize]),
-            Some(v),
-        );
+        b.push_interaction(&users[u as usize], &items[i as usize], ts, Some(types[ty as usize]), Some(v));
     }
     let push = t.elapsed();
     drop(rows);
@@ -63,17 +54,8 @@ fn main() {
     );
 
     let t = Instant::now();
-    let sol = train(
-        "aws-popularity-count",
-        &data,
-        &TrainingConfig::default(),
-        &mut |_| {},
-    )
-    .unwrap();
-    println!(
-        "train (filter + evaluation + final fit + encode): {:.2?}",
-        t.elapsed()
-    );
+    let sol = train("aws-popularity-count", &data, &TrainingConfig::default(), &mut |_| {}).unwrap();
+    println!("train (filter + evaluation + final fit + encode): {:.2?}", t.elapsed());
     println!("metrics: {:?}", sol.metrics);
 
     let dir = std::env::temp_dir().join(format!("reko-bench-{}", std::process::id()));
@@ -85,41 +67,24 @@ fn main() {
     let t = Instant::now();
     let artifact = reko_engine::ModelArtifact::read_from_verified(&path, &sum).unwrap();
     let model = load_model(&artifact).unwrap();
-    println!(
-        "artifact: {} bytes, write {:.2?}, read+verify+load {:.2?}",
-        artifact.payload.len(),
-        write,
-        t.elapsed()
-    );
+    println!("artifact: {} bytes, write {:.2?}, read+verify+load {:.2?}", artifact.payload.len(), write, t.elapsed());
     std::fs::remove_dir_all(&dir).ok();
 
     let excluded: HashSet<String> = model
-        .recommend(&RecommendQuery {
-            user_id: None,
-            item_id: None,
-            num_results: 100,
-            exclude: &|_| false,
-        })
+        .recommend(&RecommendQuery { user_id: None, item_id: None, num_results: 100, exclude: &|_| false })
         .into_iter()
         .step_by(2)
         .map(|s| s.item_id)
         .collect();
     for (label, exclude) in [
         ("no filter", &(|_: &str| false) as &dyn Fn(&str) -> bool),
-        ("50 of the top 100 excluded", &|i: &str| {
-            excluded.contains(i)
-        }),
+        ("50 of the top 100 excluded", &|i: &str| excluded.contains(i)),
     ] {
         let mut lat = Vec::with_capacity(10_000);
         for k in 0..10_000 {
             let user = &users[k % num_users];
             let t = Instant::now();
-            let r = model.recommend(&RecommendQuery {
-                user_id: Some(user),
-                item_id: None,
-                num_results: 25,
-                exclude,
-            });
+            let r = model.recommend(&RecommendQuery { user_id: Some(user), item_id: None, num_results: 25, exclude });
             lat.push(t.elapsed());
             assert_eq!(r.len(), 25);
         }

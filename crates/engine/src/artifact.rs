@@ -56,8 +56,7 @@ impl ModelArtifact {
     /// The complete file contents (header, payload, checksum trailer) and the checksum.
     pub fn encode(&self) -> (Vec<u8>, String) {
         let name = self.recipe.as_bytes();
-        let mut buf =
-            Vec::with_capacity(8 + 4 + 4 + 4 + name.len() + 8 + self.payload.len() + CHECKSUM_LEN);
+        let mut buf = Vec::with_capacity(8 + 4 + 4 + 4 + name.len() + 8 + self.payload.len() + CHECKSUM_LEN);
         buf.extend_from_slice(MAGIC);
         buf.extend_from_slice(&CONTAINER_VERSION.to_le_bytes());
         buf.extend_from_slice(&self.format_version.to_le_bytes());
@@ -93,10 +92,7 @@ impl ModelArtifact {
             COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
         let result = (|| -> std::io::Result<()> {
-            let mut f = fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&tmp)?;
+            let mut f = fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
             f.write_all(&bytes)?;
             f.sync_all()?;
             drop(f);
@@ -117,16 +113,12 @@ impl ModelArtifact {
     /// SHA-256 checksum. Any mismatch is [`EngineError::CorruptArtifact`] naming the path.
     pub fn read_from(path: &Path) -> Result<ModelArtifact, EngineError> {
         let bytes = fs::read(path)?;
-        Self::decode(&bytes)
-            .map_err(|what| EngineError::CorruptArtifact(format!("{}: {what}", path.display())))
+        Self::decode(&bytes).map_err(|what| EngineError::CorruptArtifact(format!("{}: {what}", path.display())))
     }
 
     /// [`Self::read_from`], additionally checking the checksum against the one returned by
     /// [`Self::write_to`] when the artifact was written.
-    pub fn read_from_verified(
-        path: &Path,
-        expected_sha256_hex: &str,
-    ) -> Result<ModelArtifact, EngineError> {
+    pub fn read_from_verified(path: &Path, expected_sha256_hex: &str) -> Result<ModelArtifact, EngineError> {
         let bytes = fs::read(path)?;
         if bytes.len() >= CHECKSUM_LEN {
             let actual = hex(&bytes[bytes.len() - CHECKSUM_LEN..]);
@@ -137,18 +129,14 @@ impl ModelArtifact {
                 )));
             }
         }
-        Self::decode(&bytes)
-            .map_err(|what| EngineError::CorruptArtifact(format!("{}: {what}", path.display())))
+        Self::decode(&bytes).map_err(|what| EngineError::CorruptArtifact(format!("{}: {what}", path.display())))
     }
 
     /// Decode and verify file contents; the error says what failed.
     pub fn decode(bytes: &[u8]) -> Result<ModelArtifact, String> {
         let min = 8 + 4 + 4 + 4 + 8 + CHECKSUM_LEN;
         if bytes.len() < min {
-            return Err(format!(
-                "file too short ({} bytes, at least {min} expected)",
-                bytes.len()
-            ));
+            return Err(format!("file too short ({} bytes, at least {min} expected)", bytes.len()));
         }
         if &bytes[..8] != MAGIC {
             return Err("bad magic bytes (not a REKOMODL file)".into());
@@ -157,9 +145,7 @@ impl ModelArtifact {
         let u32_at = |o: usize| u32::from_le_bytes(body[o..o + 4].try_into().unwrap());
         let container = u32_at(8);
         if container != CONTAINER_VERSION {
-            return Err(format!(
-                "unsupported container version {container} (expected {CONTAINER_VERSION})"
-            ));
+            return Err(format!("unsupported container version {container} (expected {CONTAINER_VERSION})"));
         }
         let format_version = u32_at(12);
         let name_len = u32_at(16) as usize;
@@ -179,25 +165,15 @@ impl ModelArtifact {
         }
         let digest = Sha256::digest(body);
         if digest.as_slice() != trailer {
-            return Err(format!(
-                "SHA-256 checksum mismatch (stored {}, computed {})",
-                hex(trailer),
-                hex(&digest)
-            ));
+            return Err(format!("SHA-256 checksum mismatch (stored {}, computed {})", hex(trailer), hex(&digest)));
         }
         let Some(r) = crate::recipe::registry_entry(&recipe) else {
             return Err(format!("unknown recipe {recipe:?}"));
         };
         if !r.supports_format_version(format_version) {
-            return Err(format!(
-                "payload format version {format_version} not supported by recipe {recipe}"
-            ));
+            return Err(format!("payload format version {format_version} not supported by recipe {recipe}"));
         }
-        Ok(ModelArtifact {
-            recipe,
-            format_version,
-            payload: body[po + 8..].to_vec(),
-        })
+        Ok(ModelArtifact { recipe, format_version, payload: body[po + 8..].to_vec() })
     }
 }
 
@@ -250,12 +226,8 @@ mod tests {
     use crate::recipes::popularity_count;
 
     fn sample() -> ModelArtifact {
-        popularity_count::PopularityModel::from_ranked(vec![
-            ("a".into(), 3.0),
-            ("b".into(), 2.0),
-            ("ü".into(), 1.0),
-        ])
-        .to_artifact()
+        popularity_count::PopularityModel::from_ranked(vec![("a".into(), 3.0), ("b".into(), 2.0), ("ü".into(), 1.0)])
+            .to_artifact()
     }
 
     #[test]
@@ -268,10 +240,7 @@ mod tests {
         let back = ModelArtifact::read_from(&p).unwrap();
         assert_eq!(back, a);
         assert_eq!(ModelArtifact::read_from_verified(&p, &sum).unwrap(), a);
-        assert!(matches!(
-            ModelArtifact::read_from_verified(&p, &"0".repeat(64)),
-            Err(EngineError::CorruptArtifact(_))
-        ));
+        assert!(matches!(ModelArtifact::read_from_verified(&p, &"0".repeat(64)), Err(EngineError::CorruptArtifact(_))));
         // Overwrite is atomic and leaves no temp files behind.
         a.write_to(&p).unwrap();
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
@@ -293,40 +262,22 @@ mod tests {
         }
         for n in 0..bytes.len() {
             fs::write(&p, &bytes[..n]).unwrap();
-            assert!(
-                matches!(
-                    ModelArtifact::read_from(&p),
-                    Err(EngineError::CorruptArtifact(_))
-                ),
-                "truncated to {n}"
-            );
+            assert!(matches!(ModelArtifact::read_from(&p), Err(EngineError::CorruptArtifact(_))), "truncated to {n}");
         }
         let mut longer = bytes.clone();
         longer.push(0);
         fs::write(&p, &longer).unwrap();
-        assert!(matches!(
-            ModelArtifact::read_from(&p),
-            Err(EngineError::CorruptArtifact(_))
-        ));
+        assert!(matches!(ModelArtifact::read_from(&p), Err(EngineError::CorruptArtifact(_))));
     }
 
     #[test]
     fn unknown_recipe_and_version_rejected() {
-        let (bytes, _) = ModelArtifact {
-            recipe: "aws-nope".into(),
-            format_version: 1,
-            payload: vec![],
-        }
-        .encode();
-        assert!(ModelArtifact::decode(&bytes)
-            .unwrap_err()
-            .contains("unknown recipe"));
+        let (bytes, _) = ModelArtifact { recipe: "aws-nope".into(), format_version: 1, payload: vec![] }.encode();
+        assert!(ModelArtifact::decode(&bytes).unwrap_err().contains("unknown recipe"));
         let mut a = sample();
         a.format_version = 99;
         let (bytes, _) = a.encode();
-        assert!(ModelArtifact::decode(&bytes)
-            .unwrap_err()
-            .contains("format version"));
+        assert!(ModelArtifact::decode(&bytes).unwrap_err().contains("format version"));
     }
 
     #[test]
@@ -342,20 +293,13 @@ mod tests {
             }
             assert!(ModelArtifact::decode(&b).is_err());
             // Payloads bypassing the checksum (in-memory artifacts) must not panic either.
-            let a = ModelArtifact {
-                recipe: "aws-popularity-count".into(),
-                format_version: 1,
-                payload: b,
-            };
+            let a = ModelArtifact { recipe: "aws-popularity-count".into(), format_version: 1, payload: b };
             let _ = crate::load_model(&a);
         }
     }
 
     #[test]
     fn missing_file_is_io() {
-        assert!(matches!(
-            ModelArtifact::read_from(Path::new("/nonexistent/reko/model")),
-            Err(EngineError::Io(_))
-        ));
+        assert!(matches!(ModelArtifact::read_from(Path::new("/nonexistent/reko/model")), Err(EngineError::Io(_))));
     }
 }

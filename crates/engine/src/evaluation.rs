@@ -62,8 +62,7 @@ pub fn test_users(data: &TrainingData) -> Vec<bool> {
     }
     let n_test = ((active.len() as f64 * 0.1).round() as usize).max(1);
     active.select_nth_unstable_by(n_test - 1, |a, b| {
-        a.0.cmp(&b.0)
-            .then_with(|| data.user_id(a.1).cmp(data.user_id(b.1)))
+        a.0.cmp(&b.0).then_with(|| data.user_id(a.1).cmp(data.user_id(b.1)))
     });
     for &(_, u) in &active[..n_test] {
         is_test[u as usize] = true;
@@ -92,11 +91,7 @@ const CUTOFFS: [usize; 3] = [5, 10, 25];
 /// Metrics of one recommendation list (`recommended`, best first, at most 25 considered)
 /// against a set of relevant items. Gain 1/log2(1 + position), position 1 = top; the ideal
 /// DCG places min(K, |relevant|) relevant items first; precision divides by K.
-pub fn user_metrics(
-    recommended: &[u32],
-    is_relevant: impl Fn(u32) -> bool,
-    num_relevant: usize,
-) -> UserMetrics {
+pub fn user_metrics(recommended: &[u32], is_relevant: impl Fn(u32) -> bool, num_relevant: usize) -> UserMetrics {
     let mut m = UserMetrics::default();
     if num_relevant == 0 {
         return m;
@@ -116,14 +111,8 @@ pub fn user_metrics(
         prefix[i] = (dcg, hits);
     }
     for (c, &k) in CUTOFFS.iter().enumerate() {
-        let (dcg_k, hits_k) = if list.is_empty() {
-            (0.0, 0)
-        } else {
-            prefix[k.min(list.len()) - 1]
-        };
-        let ideal: f64 = (0..k.min(num_relevant))
-            .map(|i| 1.0 / ((i + 2) as f64).log2())
-            .sum();
+        let (dcg_k, hits_k) = if list.is_empty() { (0.0, 0) } else { prefix[k.min(list.len()) - 1] };
+        let ideal: f64 = (0..k.min(num_relevant)).map(|i| 1.0 / ((i + 2) as f64).log2()).sum();
         m.ndcg[c] = dcg_k / ideal;
         m.precision[c] = hits_k as f64 / k as f64;
     }
@@ -164,33 +153,18 @@ where
     F: FnOnce(&TrainingData) -> Result<Box<dyn FittedModel>, EngineError>,
 {
     let is_test = test_users(data);
-    let train = data.retain_per_user(|u, n| {
-        if is_test[u as usize] && n >= 2 {
-            0..n - held_out_count(n)
-        } else {
-            0..n
-        }
-    });
+    let train =
+        data.retain_per_user(|u, n| if is_test[u as usize] && n >= 2 { 0..n - held_out_count(n) } else { 0..n });
     let model = fit(&train)?;
     let model: &dyn FittedModel = model.as_ref();
-    let test: Vec<u32> = (0..data.num_users() as u32)
-        .filter(|&u| is_test[u as usize] && data.user_len(u) >= 2)
-        .collect();
+    let test: Vec<u32> =
+        (0..data.num_users() as u32).filter(|&u| is_test[u as usize] && data.user_len(u) >= 2).collect();
     let words = data.num_items().div_ceil(64);
     let acc = test
         .par_iter()
         .with_min_len(256)
         .fold(
-            || {
-                (
-                    Acc {
-                        covered: vec![0; words],
-                        ..Default::default()
-                    },
-                    Vec::new(),
-                    Vec::new(),
-                )
-            },
+            || (Acc { covered: vec![0; words], ..Default::default() }, Vec::new(), Vec::new()),
             |(mut acc, mut recs, mut relevant), &u| {
                 let all = data.user_interactions(u);
                 let n = all.len();
@@ -202,11 +176,7 @@ where
                 recs.clear();
                 model.recommend_indices(u, train.user_interactions(u), EVAL_K, &mut recs);
                 recs.truncate(EVAL_K);
-                let m = user_metrics(
-                    &recs,
-                    |i| relevant.binary_search(&i).is_ok(),
-                    relevant.len(),
-                );
+                let m = user_metrics(&recs, |i| relevant.binary_search(&i).is_ok(), relevant.len());
                 acc.users += 1;
                 acc.rr += m.reciprocal_rank;
                 for c in 0..3 {
@@ -223,11 +193,7 @@ where
         .reduce(Acc::default, Acc::merge);
     let users = acc.users.max(1) as f64;
     let covered: u32 = acc.covered.iter().map(|w| w.count_ones()).sum();
-    let coverage = if data.num_items() == 0 {
-        0.0
-    } else {
-        covered as f64 / data.num_items() as f64
-    };
+    let coverage = if data.num_items() == 0 { 0.0 } else { covered as f64 / data.num_items() as f64 };
     let values = [
         coverage,
         acc.rr / users,
@@ -238,11 +204,7 @@ where
         acc.precision[1] / users,
         acc.precision[2] / users,
     ];
-    Ok(METRIC_KEYS
-        .iter()
-        .map(|k| k.to_string())
-        .zip(values)
-        .collect())
+    Ok(METRIC_KEYS.iter().map(|k| k.to_string()).zip(values).collect())
 }
 
 #[cfg(test)]
@@ -282,16 +244,10 @@ mod tests {
         assert_eq!(a, test_users(&d));
         assert_eq!(a.iter().filter(|&&t| t).count(), 100);
         // Independent of interning order: depends on the user id only.
-        let ids: Vec<&str> = (0..1000u32)
-            .filter(|&u| a[u as usize])
-            .map(|u| d.user_id(u))
-            .collect();
+        let ids: Vec<&str> = (0..1000u32).filter(|&u| a[u as usize]).map(|u| d.user_id(u)).collect();
         let d2 = synthetic(1000, 3, 50);
         let b = test_users(&d2);
-        let ids2: Vec<&str> = (0..1000u32)
-            .filter(|&u| b[u as usize])
-            .map(|u| d2.user_id(u))
-            .collect();
+        let ids2: Vec<&str> = (0..1000u32).filter(|&u| b[u as usize]).map(|u| d2.user_id(u)).collect();
         assert_eq!(ids, ids2);
         assert_eq!(held_out_count(2), 1);
         assert_eq!(held_out_count(25), 2);
@@ -301,13 +257,7 @@ mod tests {
     /// that the split hands the model only the history.
     struct Oracle(TrainingData);
     impl FittedModel for Oracle {
-        fn recommend_indices(
-            &self,
-            user: u32,
-            history: UserInteractions<'_>,
-            n: usize,
-            out: &mut Vec<u32>,
-        ) {
+        fn recommend_indices(&self, user: u32, history: UserInteractions<'_>, n: usize, out: &mut Vec<u32>) {
             let all = self.0.user_interactions(user);
             assert!(history.len() < all.len());
             assert_eq!(history.items, &all.items[..history.len()]);
@@ -334,9 +284,6 @@ mod tests {
         assert_eq!(metrics["normalized_discounted_cumulative_gain_at_25"], 1.0);
         assert!((metrics["precision_at_5"] - 0.4).abs() < 1e-12);
         let coverage = metrics["coverage"];
-        assert!(
-            coverage > 20.0 / 219.0 && coverage <= 40.0 / 219.0,
-            "{coverage}"
-        );
+        assert!(coverage > 20.0 / 219.0 && coverage <= 40.0 / 219.0, "{coverage}");
     }
 }

@@ -21,7 +21,7 @@ pub use artifact::ModelArtifact;
 pub use error::EngineError;
 pub use model::{load_model, Model, RecommendQuery, ScoredItem};
 pub use recipe::{
-    recipe, recipes, train, validate_config, EventParameters, RecipeInfo, TrainedSolution,
-    TrainingConfig, TrainingProgress,
+    recipe, recipes, train, validate_config, EventParameters, RecipeInfo, TrainedSolution, TrainingConfig,
+    TrainingProgress,
 };
 pub use training_data::{TrainingData, TrainingDataBuilder, UserInteractions};

@@ -107,13 +107,7 @@ pub struct TrainedSolution {
 /// evaluation and serialised into an artifact.
 pub trait FittedModel: Send + Sync {
     /// Top-`n` item indices for `user`, whose (training) history is `history`.
-    fn recommend_indices(
-        &self,
-        user: u32,
-        history: UserInteractions<'_>,
-        n: usize,
-        out: &mut Vec<u32>,
-    );
+    fn recommend_indices(&self, user: u32, history: UserInteractions<'_>, n: usize, out: &mut Vec<u32>);
     /// Serialise into an artifact.
     fn to_artifact(&self) -> ModelArtifact;
 }
@@ -135,11 +129,7 @@ pub trait Recipe: Send + Sync {
         Ok(())
     }
     /// Train on (already filtered) data.
-    fn fit(
-        &self,
-        data: &TrainingData,
-        config: &TrainingConfig,
-    ) -> Result<Box<dyn FittedModel>, EngineError>;
+    fn fit(&self, data: &TrainingData, config: &TrainingConfig) -> Result<Box<dyn FittedModel>, EngineError>;
     /// Whether this build can load payloads of `format_version`.
     fn supports_format_version(&self, format_version: u32) -> bool;
     /// Build a serving model from an artifact of this recipe.
@@ -215,12 +205,7 @@ fn check_params(
 /// ([`EngineError::InvalidConfig`] naming the key and value otherwise).
 pub fn validate_config(recipe: &str, config: &TrainingConfig) -> Result<(), EngineError> {
     let r = lookup(recipe)?;
-    check_params(
-        &config.hyperparameters,
-        r.hyperparameters(),
-        "hyperparameter",
-        recipe,
-    )?;
+    check_params(&config.hyperparameters, r.hyperparameters(), "hyperparameter", recipe)?;
     check_params(
         &config.feature_transformation_parameters,
         r.feature_transformation_parameters(),
@@ -321,9 +306,7 @@ pub fn filter_events(data: &TrainingData, config: &TrainingConfig) -> TrainingDa
 
 /// Whether the configuration filters or weights events at all.
 fn filters_events(config: &TrainingConfig) -> bool {
-    config.event_type.is_some()
-        || config.event_value_threshold.is_some()
-        || !config.event_parameters.is_empty()
+    config.event_type.is_some() || config.event_value_threshold.is_some() || !config.event_parameters.is_empty()
 }
 
 /// Minimum interactions after filtering (§4.4).
@@ -357,10 +340,7 @@ pub fn train(
 ) -> Result<TrainedSolution, EngineError> {
     let r = lookup(recipe)?;
     validate_config(recipe, config)?;
-    progress(TrainingProgress {
-        stage: "filtering",
-        fraction: 0.0,
-    });
+    progress(TrainingProgress { stage: "filtering", fraction: 0.0 });
     // Without event filtering, train on the snapshot itself (no copy).
     let owned;
     let filtered = if filters_events(config) {
@@ -370,25 +350,13 @@ pub fn train(
         data
     };
     check_minimum_data(filtered)?;
-    progress(TrainingProgress {
-        stage: "evaluating",
-        fraction: 0.1,
-    });
+    progress(TrainingProgress { stage: "evaluating", fraction: 0.1 });
     let metrics = evaluation::evaluate(filtered, |d| r.fit(d, config))?;
-    progress(TrainingProgress {
-        stage: "training",
-        fraction: 0.5,
-    });
+    progress(TrainingProgress { stage: "training", fraction: 0.5 });
     let model = r.fit(filtered, config)?;
-    progress(TrainingProgress {
-        stage: "writing",
-        fraction: 0.9,
-    });
+    progress(TrainingProgress { stage: "writing", fraction: 0.9 });
     let artifact = model.to_artifact();
-    progress(TrainingProgress {
-        stage: "writing",
-        fraction: 1.0,
-    });
+    progress(TrainingProgress { stage: "writing", fraction: 1.0 });
     Ok(TrainedSolution { artifact, metrics })
 }
 
@@ -428,13 +396,9 @@ pub(crate) mod tests {
     fn validation() {
         let ok = TrainingConfig::default();
         validate_config("aws-popularity-count", &ok).unwrap();
-        assert!(matches!(
-            validate_config("aws-nope", &ok),
-            Err(EngineError::UnknownRecipe(_))
-        ));
+        assert!(matches!(validate_config("aws-nope", &ok), Err(EngineError::UnknownRecipe(_))));
         let mut c = ok.clone();
-        c.hyperparameters
-            .insert("hidden_dimension".into(), "64".into());
+        c.hyperparameters.insert("hidden_dimension".into(), "64".into());
         match validate_config("aws-popularity-count", &c) {
             Err(EngineError::InvalidConfig(m)) => {
                 assert!(m.contains("hidden_dimension") && m.contains("64"), "{m}")
@@ -442,11 +406,8 @@ pub(crate) mod tests {
             other => panic!("{other:?}"),
         }
         let mut c = ok.clone();
-        c.event_parameters = vec![EventParameters {
-            event_type: Some("click".into()),
-            event_value_threshold: None,
-            weight: Some(1.5),
-        }];
+        c.event_parameters =
+            vec![EventParameters { event_type: Some("click".into()), event_value_threshold: None, weight: Some(1.5) }];
         assert!(matches!(
             validate_config("aws-popularity-count", &c),
             Err(EngineError::InvalidConfig(m)) if m.contains("1.5") && m.contains("click")
@@ -456,26 +417,10 @@ pub(crate) mod tests {
     #[test]
     fn param_spec_checks() {
         const SPECS: &[ParamSpec] = &[
-            ParamSpec {
-                name: "n",
-                kind: ParamKind::Int { min: 2, max: 32 },
-                default: "32",
-            },
-            ParamSpec {
-                name: "f",
-                kind: ParamKind::Float { min: 0.0, max: 1.0 },
-                default: "0.5",
-            },
-            ParamSpec {
-                name: "b",
-                kind: ParamKind::Bool,
-                default: "true",
-            },
-            ParamSpec {
-                name: "c",
-                kind: ParamKind::Categorical(&["1 hour", "1 day"]),
-                default: "1 day",
-            },
+            ParamSpec { name: "n", kind: ParamKind::Int { min: 2, max: 32 }, default: "32" },
+            ParamSpec { name: "f", kind: ParamKind::Float { min: 0.0, max: 1.0 }, default: "0.5" },
+            ParamSpec { name: "b", kind: ParamKind::Bool, default: "true" },
+            ParamSpec { name: "c", kind: ParamKind::Categorical(&["1 hour", "1 day"]), default: "1 day" },
         ];
         let check = |k: &str, v: &str| {
             let m = BTreeMap::from([(k.to_string(), v.to_string())]);
@@ -483,9 +428,7 @@ pub(crate) mod tests {
         };
         assert!(check("n", "2").is_ok() && check("n", "32").is_ok());
         assert!(check("n", "33").is_err() && check("n", "1.5").is_err());
-        assert!(
-            check("f", "0.25").is_ok() && check("f", "NaN").is_err() && check("f", "-0.1").is_err()
-        );
+        assert!(check("f", "0.25").is_ok() && check("f", "NaN").is_err() && check("f", "-0.1").is_err());
         assert!(check("b", "false").is_ok() && check("b", "True").is_err());
         assert!(check("c", "1 hour").is_ok() && check("c", "2 hours").is_err());
     }
@@ -493,10 +436,7 @@ pub(crate) mod tests {
     #[test]
     fn filter_by_event_type_is_case_sensitive() {
         let d = synthetic(10, 10, 20);
-        let mut c = TrainingConfig {
-            event_type: Some("click".into()),
-            ..Default::default()
-        };
+        let mut c = TrainingConfig { event_type: Some("click".into()), ..Default::default() };
         assert_eq!(filter_events(&d, &c).num_interactions(), 50);
         c.event_type = Some("Click".into());
         assert_eq!(filter_events(&d, &c).num_interactions(), 0);
@@ -509,10 +449,7 @@ pub(crate) mod tests {
         b.push_interaction("u", "b", 2, None, Some(2.0));
         b.push_interaction("u", "c", 3, None, None);
         let d = b.build();
-        let c = TrainingConfig {
-            event_value_threshold: Some(2.0),
-            ..Default::default()
-        };
+        let c = TrainingConfig { event_value_threshold: Some(2.0), ..Default::default() };
         let f = filter_events(&d, &c);
         assert_eq!(f.user_interactions(0).items, &[1]);
         assert!(f.interaction_weights().is_none());
@@ -523,16 +460,8 @@ pub(crate) mod tests {
         let d = synthetic(10, 10, 20); // values 0..9, click on even k, buy on odd k
         let c = TrainingConfig {
             event_parameters: vec![
-                EventParameters {
-                    event_type: Some("buy".into()),
-                    event_value_threshold: Some(5.0),
-                    weight: Some(0.5),
-                },
-                EventParameters {
-                    event_type: Some("view".into()),
-                    event_value_threshold: None,
-                    weight: None,
-                },
+                EventParameters { event_type: Some("buy".into()), event_value_threshold: Some(5.0), weight: Some(0.5) },
+                EventParameters { event_type: Some("view".into()), event_value_threshold: None, weight: None },
             ],
             ..Default::default()
         };
@@ -543,11 +472,7 @@ pub(crate) mod tests {
         assert!((0..h.len()).all(|i| h.weight(i) == 0.5));
         // A fallback entry (no event type) keeps the other types with its own weight.
         let mut c2 = c.clone();
-        c2.event_parameters.push(EventParameters {
-            event_type: None,
-            event_value_threshold: None,
-            weight: Some(0.25),
-        });
+        c2.event_parameters.push(EventParameters { event_type: None, event_value_threshold: None, weight: Some(0.25) });
         let f2 = filter_events(&d, &c2);
         assert_eq!(f2.num_interactions(), 80);
     }
@@ -556,16 +481,10 @@ pub(crate) mod tests {
     fn minimum_data() {
         // 1000 interactions from 20 users: too few users with 2+ interactions.
         let d = synthetic(20, 50, 100);
-        match train(
-            "aws-popularity-count",
-            &d,
-            &TrainingConfig::default(),
-            &mut |_| {},
-        ) {
-            Err(EngineError::InsufficientData(m)) => assert_eq!(
-                m,
-                "Create failed. Dataset has fewer than 25 users with at least 2 interactions each."
-            ),
+        match train("aws-popularity-count", &d, &TrainingConfig::default(), &mut |_| {}) {
+            Err(EngineError::InsufficientData(m)) => {
+                assert_eq!(m, "Create failed. Dataset has fewer than 25 users with at least 2 interactions each.")
+            }
             other => panic!("{other:?}"),
         }
         let d = synthetic(30, 30, 100); // 900 interactions
@@ -575,22 +494,10 @@ pub(crate) mod tests {
         ));
         // Filtering happens first.
         let d = synthetic(40, 40, 100); // 1600, 800 clicks
-        let c = TrainingConfig {
-            event_type: Some("click".into()),
-            ..Default::default()
-        };
-        assert!(matches!(
-            train("aws-popularity-count", &d, &c, &mut |_| {}),
-            Err(EngineError::InsufficientData(_))
-        ));
+        let c = TrainingConfig { event_type: Some("click".into()), ..Default::default() };
+        assert!(matches!(train("aws-popularity-count", &d, &c, &mut |_| {}), Err(EngineError::InsufficientData(_))));
         let mut stages = vec![];
-        train(
-            "aws-popularity-count",
-            &d,
-            &TrainingConfig::default(),
-            &mut |p| stages.push(p.stage),
-        )
-        .unwrap();
+        train("aws-popularity-count", &d, &TrainingConfig::default(), &mut |p| stages.push(p.stage)).unwrap();
         assert_eq!(stages.first(), Some(&"filtering"));
         assert_eq!(stages.last(), Some(&"writing"));
     }

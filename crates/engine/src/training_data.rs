@@ -118,17 +118,8 @@ impl TrainingDataBuilder {
         let user = self.cat.users.intern(user_id);
         let item = self.intern_item(item_id);
         let event_type = event_type.map_or(NO_EVENT_TYPE, |t| self.cat.event_types.intern(t));
-        let value_bits = event_value
-            .filter(|v| !v.is_nan())
-            .unwrap_or(f32::NAN)
-            .to_bits();
-        self.rows.push(Row {
-            user,
-            item,
-            timestamp,
-            event_type,
-            value_bits,
-        });
+        let value_bits = event_value.filter(|v| !v.is_nan()).unwrap_or(f32::NAN).to_bits();
+        self.rows.push(Row { user, item, timestamp, event_type, value_bits });
     }
 
     /// Add one row of the Items dataset (the catalogue); the item need not have interactions.
@@ -151,14 +142,9 @@ impl TrainingDataBuilder {
     /// deterministically whatever the push order.
     pub fn build(self) -> TrainingData {
         let TrainingDataBuilder { cat, mut rows } = self;
-        rows.par_sort_unstable_by_key(|r| {
-            (r.user, r.timestamp, r.item, r.event_type, r.value_bits)
-        });
+        rows.par_sort_unstable_by_key(|r| (r.user, r.timestamp, r.item, r.event_type, r.value_bits));
         rows.dedup_by(|b, a| {
-            a.user == b.user
-                && a.timestamp == b.timestamp
-                && a.item == b.item
-                && a.event_type == b.event_type
+            a.user == b.user && a.timestamp == b.timestamp && a.item == b.item && a.event_type == b.event_type
         });
         let n = rows.len();
         let num_users = cat.users.len();
@@ -183,15 +169,7 @@ impl TrainingDataBuilder {
         while offsets.len() < num_users + 1 {
             offsets.push(items.len());
         }
-        TrainingData {
-            cat: Arc::new(cat),
-            offsets,
-            items,
-            timestamps,
-            event_types,
-            event_values,
-            weights: None,
-        }
+        TrainingData { cat: Arc::new(cat), offsets, items, timestamps, event_types, event_values, weights: None }
     }
 }
 
@@ -346,10 +324,7 @@ impl TrainingData {
     }
     /// Number of users with at least `min` interactions.
     pub fn users_with_at_least(&self, min: usize) -> usize {
-        self.offsets
-            .windows(2)
-            .filter(|w| w[1] - w[0] >= min)
-            .count()
+        self.offsets.windows(2).filter(|w| w[1] - w[0] >= min).count()
     }
     /// Latest interaction timestamp, if any.
     pub fn max_timestamp(&self) -> Option<i64> {
@@ -381,18 +356,12 @@ impl TrainingData {
 
     /// A view keeping, for each user, the sub-range `range(user, len)` of their chronological
     /// interactions (e.g. the oldest 90%). Id tables are shared.
-    pub fn retain_per_user(
-        &self,
-        mut range: impl FnMut(u32, usize) -> Range<usize>,
-    ) -> TrainingData {
+    pub fn retain_per_user(&self, mut range: impl FnMut(u32, usize) -> Range<usize>) -> TrainingData {
         let mut out = self.empty_like(self.weights.is_some());
         for u in 0..self.num_users() {
             let (start, end) = (self.offsets[u], self.offsets[u + 1]);
             let r = range(u as u32, end - start);
-            assert!(
-                r.start <= r.end && r.end <= end - start,
-                "range out of bounds"
-            );
+            assert!(r.start <= r.end && r.end <= end - start, "range out of bounds");
             for i in start + r.start..start + r.end {
                 let w = self.weights.as_ref().map_or(1.0, |ws| ws[i]);
                 out.push_from(self, i, w);
@@ -479,13 +448,7 @@ mod tests {
     fn retain_views_share_ids() {
         let mut b = TrainingDataBuilder::new();
         for t in 0..10 {
-            b.push_interaction(
-                "u",
-                &format!("i{t}"),
-                t,
-                Some(if t % 2 == 0 { "a" } else { "b" }),
-                None,
-            );
+            b.push_interaction("u", &format!("i{t}"), t, Some(if t % 2 == 0 { "a" } else { "b" }), None);
         }
         b.push_interaction("v", "i0", 3, Some("a"), None);
         let d = b.build();

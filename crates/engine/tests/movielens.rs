@@ -5,10 +5,7 @@ use std::path::Path;
 
 use reko_engine::{load_model, train, RecommendQuery, TrainingConfig, TrainingDataBuilder};
 
-const U_DATA: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/data/ml-100k/u.data"
-);
+const U_DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/ml-100k/u.data");
 
 #[test]
 fn movielens_100k_popularity() {
@@ -22,13 +19,7 @@ fn movielens_100k_popularity() {
     for line in text.lines().filter(|l| !l.is_empty()) {
         let f: Vec<&str> = line.split('\t').collect();
         let rating: f32 = f[2].parse().unwrap();
-        b.push_interaction(
-            f[0],
-            f[1],
-            f[3].parse().unwrap(),
-            Some("rating"),
-            Some(rating),
-        );
+        b.push_interaction(f[0], f[1], f[3].parse().unwrap(), Some("rating"), Some(rating));
     }
     let data = b.build();
     assert_eq!(data.num_interactions(), 100_000);
@@ -36,13 +27,7 @@ fn movielens_100k_popularity() {
     assert_eq!(data.num_items(), 1682);
 
     let mut stages = Vec::new();
-    let sol = train(
-        "aws-popularity-count",
-        &data,
-        &TrainingConfig::default(),
-        &mut |p| stages.push(p.stage),
-    )
-    .unwrap();
+    let sol = train("aws-popularity-count", &data, &TrainingConfig::default(), &mut |p| stages.push(p.stage)).unwrap();
     eprintln!("MovieLens 100K, aws-popularity-count: {:#?}", sol.metrics);
     let m = &sol.metrics;
     assert!(m["precision_at_25"] > 0.0 && m["precision_at_25"] < 1.0);
@@ -53,24 +38,14 @@ fn movielens_100k_popularity() {
     assert!(m["normalized_discounted_cumulative_gain_at_25"] > 0.0);
 
     // Event value threshold: ratings >= 4 only.
-    let cfg = TrainingConfig {
-        event_value_threshold: Some(4.0),
-        ..Default::default()
-    };
+    let cfg = TrainingConfig { event_value_threshold: Some(4.0), ..Default::default() };
     let sol4 = train("aws-popularity-count", &data, &cfg, &mut |_| {}).unwrap();
     eprintln!("MovieLens 100K, ratings >= 4: {:#?}", sol4.metrics);
 
     let model = load_model(&sol.artifact).unwrap();
-    let top = model.recommend(&RecommendQuery {
-        user_id: Some("1"),
-        item_id: None,
-        num_results: 5,
-        exclude: &|_| false,
-    });
-    eprintln!(
-        "top 5: {:?}",
-        top.iter().map(|s| &s.item_id).collect::<Vec<_>>()
-    );
+    let top =
+        model.recommend(&RecommendQuery { user_id: Some("1"), item_id: None, num_results: 5, exclude: &|_| false });
+    eprintln!("top 5: {:?}", top.iter().map(|s| &s.item_id).collect::<Vec<_>>());
     // Item 50 (Star Wars) is the most rated movie of MovieLens 100K.
     assert_eq!(top[0].item_id, "50");
 }

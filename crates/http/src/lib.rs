@@ -90,10 +90,7 @@ async fn get_personalized_ranking(State(reko): State<Reko>, body: Bytes) -> Resp
 }
 
 /// Decodes a runtime request and runs it inline: scoring is in memory and fast.
-async fn runtime_call<Req, Resp>(
-    body: &[u8],
-    call: impl FnOnce(Req) -> reko_service::ServiceResult<Resp>,
-) -> Response
+async fn runtime_call<Req, Resp>(body: &[u8], call: impl FnOnce(Req) -> reko_service::ServiceResult<Resp>) -> Response
 where
     Req: DeserializeOwned + Validate,
     Resp: Serialize,

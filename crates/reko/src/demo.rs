@@ -142,11 +142,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     for (name, d) in &timings {
         ui.line(&format!("  {name:<34} {:>7.1}s", d.as_secs_f64()));
     }
-    ui.line(&format!(
-        "  {:<34} {:>7.1}s",
-        "total",
-        started.elapsed().as_secs_f64()
-    ));
+    ui.line(&format!("  {:<34} {:>7.1}s", "total", started.elapsed().as_secs_f64()));
     ui.line(&format!("  dataset group: {}", setup.dataset_group));
     ui.line(&format!("  solution:      {solution}"));
     ui.line(&format!("  campaign:      {campaign}"));
@@ -195,18 +191,8 @@ async fn step_generate(ui: &Ui, args: &DemoArgs, dir: &Path) -> anyhow::Result<D
         reko_synth::write_items(&files.items, &dataset.items)?;
         reko_synth::write_users(&files.users, &dataset.users)?;
         let categories = reko_synth::load_item_categories(&files.items)?;
-        let prices = dataset
-            .items
-            .iter()
-            .enumerate()
-            .map(|(i, it)| (reko_synth::item_id(i), it.price))
-            .collect();
-        Ok(DemoData {
-            files,
-            dataset,
-            categories,
-            prices,
-        })
+        let prices = dataset.items.iter().enumerate().map(|(i, it)| (reko_synth::item_id(i), it.price)).collect();
+        Ok(DemoData { files, dataset, categories, prices })
     })
     .await
     .context("data generation panicked")?
@@ -246,18 +232,10 @@ impl RunningServer {
     }
 }
 
-async fn step_start_server(
-    ui: &Ui,
-    args: &DemoArgs,
-    data_dir: &Path,
-) -> anyhow::Result<RunningServer> {
+async fn step_start_server(ui: &Ui, args: &DemoArgs, data_dir: &Path) -> anyhow::Result<RunningServer> {
     if let Some(url) = &args.endpoint {
         ui.line(&format!("  ✓ Using the Reko server at {url}"));
-        return Ok(RunningServer {
-            url: url.trim_end_matches('/').to_string(),
-            shutdown: None,
-            handle: None,
-        });
+        return Ok(RunningServer { url: url.trim_end_matches('/').to_string(), shutdown: None, handle: None });
     }
     let pb = ui.spinner("Starting the embedded Reko server");
     let reko = reko_service::Reko::open(reko_service::ServiceConfig {
@@ -267,9 +245,7 @@ async fn step_start_server(
         ..Default::default()
     })
     .map_err(|e| anyhow!("opening the Reko service in {}: {e}", data_dir.display()))?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .context("binding 127.0.0.1:0")?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("binding 127.0.0.1:0")?;
     let addr = listener.local_addr()?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let handle = tokio::spawn(reko_http::serve(listener, reko, async move {
@@ -277,11 +253,7 @@ async fn step_start_server(
     }));
     let url = format!("http://{addr}");
     ui.done(pb, &format!("Embedded Reko server listening on {url}"));
-    Ok(RunningServer {
-        url,
-        shutdown: Some(tx),
-        handle: Some(handle),
-    })
+    Ok(RunningServer { url, shutdown: Some(tx), handle: Some(handle) })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -333,10 +305,8 @@ impl Flow {
             .and_then(|hostport| hostport.split('/').next())
             .and_then(|hostport| hostport.to_socket_addrs().ok())
             .and_then(|mut a| a.next());
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
         let tag = format!("{:06x}", (nanos ^ u128::from(std::process::id())) & 0xff_ffff);
         Flow {
             control,
@@ -357,15 +327,11 @@ impl Flow {
     async fn step_datasets(&self) -> anyhow::Result<Setup> {
         let c = &self.control;
         let name = self.name("dsg");
-        let dsg = sdk(
-            c.create_dataset_group().name(&name).send().await,
-            "CreateDatasetGroup",
-        )?
-        .dataset_group_arn()
-        .context("CreateDatasetGroup returned no datasetGroupArn")?
-        .to_string();
-        self.wait(&[("Dataset group", Res::DatasetGroup(dsg.clone()))])
-            .await?;
+        let dsg = sdk(c.create_dataset_group().name(&name).send().await, "CreateDatasetGroup")?
+            .dataset_group_arn()
+            .context("CreateDatasetGroup returned no datasetGroupArn")?
+            .to_string();
+        self.wait(&[("Dataset group", Res::DatasetGroup(dsg.clone()))]).await?;
 
         let mut datasets = Vec::new();
         for (kind, schema) in [
@@ -374,17 +340,11 @@ impl Flow {
             ("Users", reko_synth::users_schema()),
         ] {
             let lower = kind.to_lowercase();
-            let schema_arn = sdk(
-                c.create_schema()
-                    .name(self.name(&lower))
-                    .schema(schema)
-                    .send()
-                    .await,
-                "CreateSchema",
-            )?
-            .schema_arn()
-            .context("CreateSchema returned no schemaArn")?
-            .to_string();
+            let schema_arn =
+                sdk(c.create_schema().name(self.name(&lower)).schema(schema).send().await, "CreateSchema")?
+                    .schema_arn()
+                    .context("CreateSchema returned no schemaArn")?
+                    .to_string();
             let ds = sdk(
                 c.create_dataset()
                     .name(self.name(&lower))
@@ -400,10 +360,7 @@ impl Flow {
             .to_string();
             datasets.push((kind, ds));
         }
-        let waits: Vec<(&str, Res)> = datasets
-            .iter()
-            .map(|(kind, arn)| (*kind, Res::Dataset(arn.clone())))
-            .collect();
+        let waits: Vec<(&str, Res)> = datasets.iter().map(|(kind, arn)| (*kind, Res::Dataset(arn.clone()))).collect();
         self.wait(&waits).await?;
         self.ui.line(&format!("    dataset group {dsg}"));
         Ok(Setup {
@@ -422,18 +379,13 @@ impl Flow {
             ("Import items", &setup.items, &files.items),
             ("Import users", &setup.users, &files.users),
         ] {
-            let abs = std::fs::canonicalize(path)
-                .with_context(|| format!("resolving {}", path.display()))?;
+            let abs = std::fs::canonicalize(path).with_context(|| format!("resolving {}", path.display()))?;
             let job = sdk(
                 self.control
                     .create_dataset_import_job()
                     .job_name(self.name(&label.to_lowercase().replace(' ', "-")))
                     .dataset_arn(dataset)
-                    .data_source(
-                        DataSource::builder()
-                            .data_location(format!("file://{}", abs.display()))
-                            .build(),
-                    )
+                    .data_source(DataSource::builder().data_location(format!("file://{}", abs.display())).build())
                     .send()
                     .await,
                 "CreateDatasetImportJob",
@@ -461,20 +413,12 @@ impl Flow {
         .solution_arn()
         .context("CreateSolution returned no solutionArn")?
         .to_string();
-        self.wait(&[("Solution (aws-popularity-count)", Res::Solution(solution.clone()))])
-            .await?;
-        let version = sdk(
-            c.create_solution_version()
-                .solution_arn(&solution)
-                .send()
-                .await,
-            "CreateSolutionVersion",
-        )?
-        .solution_version_arn()
-        .context("CreateSolutionVersion returned no solutionVersionArn")?
-        .to_string();
-        self.wait(&[("Training solution version", Res::SolutionVersion(version.clone()))])
-            .await?;
+        self.wait(&[("Solution (aws-popularity-count)", Res::Solution(solution.clone()))]).await?;
+        let version = sdk(c.create_solution_version().solution_arn(&solution).send().await, "CreateSolutionVersion")?
+            .solution_version_arn()
+            .context("CreateSolutionVersion returned no solutionVersionArn")?
+            .to_string();
+        self.wait(&[("Training solution version", Res::SolutionVersion(version.clone()))]).await?;
         Ok((solution, version))
     }
 
@@ -493,8 +437,7 @@ impl Flow {
         .campaign_arn()
         .context("CreateCampaign returned no campaignArn")?
         .to_string();
-        self.wait(&[("Deploying campaign", Res::Campaign(campaign.clone()))])
-            .await?;
+        self.wait(&[("Deploying campaign", Res::Campaign(campaign.clone()))]).await?;
         Ok(campaign)
     }
 
@@ -505,9 +448,7 @@ impl Flow {
         let mut per_category: Vec<HashMap<u16, usize>> = vec![HashMap::new(); ds.users.len()];
         for i in &ds.interactions {
             history[i.user as usize] += 1;
-            *per_category[i.user as usize]
-                .entry(ds.items[i.item as usize].category)
-                .or_default() += 1;
+            *per_category[i.user as usize].entry(ds.items[i.item as usize].category).or_default() += 1;
         }
         // Deterministic pick: users spread over the id range with a real history.
         let mut users: Vec<Option<usize>> = Vec::new();
@@ -526,8 +467,7 @@ impl Flow {
         for user in users {
             let (user_id, about) = match user {
                 Some(u) => {
-                    let mut cats: Vec<(u16, usize)> =
-                        per_category[u].iter().map(|(k, v)| (*k, *v)).collect();
+                    let mut cats: Vec<(u16, usize)> = per_category[u].iter().map(|(k, v)| (*k, *v)).collect();
                     cats.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
                     let favourites: Vec<String> = cats
                         .iter()
@@ -540,19 +480,9 @@ impl Flow {
                             )
                         })
                         .collect();
-                    (
-                        reko_synth::user_id(u),
-                        format!(
-                            "{} interactions; mostly {}",
-                            history[u],
-                            favourites.join(", ")
-                        ),
-                    )
+                    (reko_synth::user_id(u), format!("{} interactions; mostly {}", history[u], favourites.join(", ")))
                 }
-                None => (
-                    format!("new-user-{}", self.tag),
-                    "no history (cold start)".to_string(),
-                ),
+                None => (format!("new-user-{}", self.tag), "no history (cold start)".to_string()),
             };
             let out = sdk(
                 self.runtime
@@ -566,36 +496,22 @@ impl Flow {
             )?;
             let favourite_names: Vec<String> = match user {
                 Some(u) => {
-                    let mut cats: Vec<(u16, usize)> =
-                        per_category[u].iter().map(|(k, v)| (*k, *v)).collect();
+                    let mut cats: Vec<(u16, usize)> = per_category[u].iter().map(|(k, v)| (*k, *v)).collect();
                     cats.sort_by(|a, b| b.1.cmp(&a.1));
-                    cats.iter()
-                        .take(3)
-                        .map(|(c, _)| reko_synth::category_name(*c as usize))
-                        .collect()
+                    cats.iter().take(3).map(|(c, _)| reko_synth::category_name(*c as usize)).collect()
                 }
                 None => Vec::new(),
             };
             self.ui.header(&format!("Top 10 for {user_id} — {about}"));
-            self.ui.line(&format!(
-                "  {:>4}  {:<8} {:<14} {:>9}",
-                "rank", "item", "category", "price"
-            ));
+            self.ui.line(&format!("  {:>4}  {:<8} {:<14} {:>9}", "rank", "item", "category", "price"));
             let mut matches = 0;
             for (rank, item) in out.item_list().iter().enumerate() {
                 let id = item.item_id().unwrap_or("?");
                 let category = data.categories.get(id).map(String::as_str).unwrap_or("?");
                 let favourite = favourite_names.iter().any(|f| f == category);
                 matches += usize::from(favourite);
-                let price = data
-                    .prices
-                    .get(id)
-                    .map(|p| format!("{p:.2}"))
-                    .unwrap_or_default();
-                let score = item
-                    .score()
-                    .map(|s| format!("  score {s:.4}"))
-                    .unwrap_or_default();
+                let price = data.prices.get(id).map(|p| format!("{p:.2}")).unwrap_or_default();
+                let score = item.score().map(|s| format!("  score {s:.4}")).unwrap_or_default();
                 self.ui.line(&format!(
                     "  {:>4}  {:<8} {:<14} {:>9}{}{}",
                     rank + 1,
@@ -612,27 +528,17 @@ impl Flow {
                     out.item_list().len()
                 ));
             }
-            self.ui.line(&format!(
-                "  recommendationId {}",
-                out.recommendation_id().unwrap_or("-")
-            ));
+            self.ui.line(&format!("  recommendationId {}", out.recommendation_id().unwrap_or("-")));
         }
         Ok(())
     }
 
     /// Step 8: offline metrics of the trained version.
     async fn step_metrics(&self, version: &str) -> anyhow::Result<()> {
-        let out = sdk(
-            self.control
-                .get_solution_metrics()
-                .solution_version_arn(version)
-                .send()
-                .await,
-            "GetSolutionMetrics",
-        )?;
+        let out =
+            sdk(self.control.get_solution_metrics().solution_version_arn(version).send().await, "GetSolutionMetrics")?;
         self.ui.header(&format!("Offline metrics of {version}"));
-        let mut metrics: Vec<(&String, &f64)> =
-            out.metrics().map(|m| m.iter().collect()).unwrap_or_default();
+        let mut metrics: Vec<(&String, &f64)> = out.metrics().map(|m| m.iter().collect()).unwrap_or_default();
         metrics.sort_by(|a, b| a.0.cmp(b.0));
         if metrics.is_empty() {
             self.ui.line("  (no metrics reported)");
@@ -645,10 +551,7 @@ impl Flow {
 
     /// Polls the resources every 100 ms (one progress line each) until all are ACTIVE.
     async fn wait(&self, resources: &[(&str, Res)]) -> anyhow::Result<()> {
-        let bars: Vec<ProgressBar> = resources
-            .iter()
-            .map(|(label, _)| self.ui.spinner(label))
-            .collect();
+        let bars: Vec<ProgressBar> = resources.iter().map(|(label, _)| self.ui.spinner(label)).collect();
         let mut done = vec![false; resources.len()];
         let start = Instant::now();
         loop {
@@ -664,10 +567,7 @@ impl Flow {
                 match status.as_str() {
                     "ACTIVE" => {
                         done[i] = true;
-                        self.ui.done(
-                            bars[i].clone(),
-                            &format!("{label} ({:.1}s)", start.elapsed().as_secs_f64()),
-                        );
+                        self.ui.done(bars[i].clone(), &format!("{label} ({:.1}s)", start.elapsed().as_secs_f64()));
                     }
                     s if s.ends_with("FAILED") || s.ends_with("STOPPED") => {
                         for b in &bars {
@@ -717,10 +617,7 @@ impl Flow {
 }
 
 /// Turns an SDK result into an `anyhow` error that shows the error code and message.
-fn sdk<T, E: ProvideErrorMetadata + std::fmt::Debug>(
-    result: Result<T, E>,
-    op: &str,
-) -> anyhow::Result<T> {
+fn sdk<T, E: ProvideErrorMetadata + std::fmt::Debug>(result: Result<T, E>, op: &str) -> anyhow::Result<T> {
     result.map_err(|e| match (e.code(), e.message()) {
         (Some(code), message) => anyhow!("{op} failed: {code}: {}", message.unwrap_or("")),
         (None, _) => anyhow!("{op} failed: {e:?}"),
@@ -751,66 +648,40 @@ impl Res {
     }
 
     /// Current status and failure reason.
-    async fn status(
-        &self,
-        c: &aws_sdk_personalize::Client,
-    ) -> anyhow::Result<(String, Option<String>)> {
+    async fn status(&self, c: &aws_sdk_personalize::Client) -> anyhow::Result<(String, Option<String>)> {
         fn pick(s: Option<&str>, r: Option<&str>) -> (String, Option<String>) {
-            (
-                s.unwrap_or("UNKNOWN").to_string(),
-                r.map(str::to_string),
-            )
+            (s.unwrap_or("UNKNOWN").to_string(), r.map(str::to_string))
         }
         Ok(match self {
             Res::DatasetGroup(a) => {
-                let o = sdk(
-                    c.describe_dataset_group().dataset_group_arn(a).send().await,
-                    "DescribeDatasetGroup",
-                )?;
+                let o = sdk(c.describe_dataset_group().dataset_group_arn(a).send().await, "DescribeDatasetGroup")?;
                 let d = o.dataset_group();
                 pick(d.and_then(|d| d.status()), d.and_then(|d| d.failure_reason()))
             }
             Res::Dataset(a) => {
-                let o = sdk(
-                    c.describe_dataset().dataset_arn(a).send().await,
-                    "DescribeDataset",
-                )?;
+                let o = sdk(c.describe_dataset().dataset_arn(a).send().await, "DescribeDataset")?;
                 pick(o.dataset().and_then(|d| d.status()), None)
             }
             Res::ImportJob(a) => {
                 let o = sdk(
-                    c.describe_dataset_import_job()
-                        .dataset_import_job_arn(a)
-                        .send()
-                        .await,
+                    c.describe_dataset_import_job().dataset_import_job_arn(a).send().await,
                     "DescribeDatasetImportJob",
                 )?;
                 let d = o.dataset_import_job();
                 pick(d.and_then(|d| d.status()), d.and_then(|d| d.failure_reason()))
             }
             Res::Solution(a) => {
-                let o = sdk(
-                    c.describe_solution().solution_arn(a).send().await,
-                    "DescribeSolution",
-                )?;
+                let o = sdk(c.describe_solution().solution_arn(a).send().await, "DescribeSolution")?;
                 pick(o.solution().and_then(|d| d.status()), None)
             }
             Res::SolutionVersion(a) => {
-                let o = sdk(
-                    c.describe_solution_version()
-                        .solution_version_arn(a)
-                        .send()
-                        .await,
-                    "DescribeSolutionVersion",
-                )?;
+                let o =
+                    sdk(c.describe_solution_version().solution_version_arn(a).send().await, "DescribeSolutionVersion")?;
                 let d = o.solution_version();
                 pick(d.and_then(|d| d.status()), d.and_then(|d| d.failure_reason()))
             }
             Res::Campaign(a) => {
-                let o = sdk(
-                    c.describe_campaign().campaign_arn(a).send().await,
-                    "DescribeCampaign",
-                )?;
+                let o = sdk(c.describe_campaign().campaign_arn(a).send().await, "DescribeCampaign")?;
                 let d = o.campaign();
                 pick(d.and_then(|d| d.status()), d.and_then(|d| d.failure_reason()))
             }
@@ -824,11 +695,7 @@ impl Res {
 
 /// `resourceArn → (progress 0..1, detail)` of running tasks; empty when unavailable.
 async fn fetch_task_progress(addr: SocketAddr) -> HashMap<String, (f64, String)> {
-    tokio::task::spawn_blocking(move || get_tasks(addr))
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or_default()
+    tokio::task::spawn_blocking(move || get_tasks(addr)).await.ok().flatten().unwrap_or_default()
 }
 
 fn get_tasks(addr: SocketAddr) -> Option<HashMap<String, (f64, String)>> {
@@ -836,26 +703,17 @@ fn get_tasks(addr: SocketAddr) -> Option<HashMap<String, (f64, String)>> {
     let mut stream = TcpStream::connect_timeout(&addr, timeout).ok()?;
     stream.set_read_timeout(Some(timeout)).ok()?;
     stream.set_write_timeout(Some(timeout)).ok()?;
-    write!(
-        stream,
-        "GET /reko/tasks HTTP/1.1\r\nHost: {addr}\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
+    write!(stream, "GET /reko/tasks HTTP/1.1\r\nHost: {addr}\r\nAccept: application/json\r\nConnection: close\r\n\r\n")
+        .ok()?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).ok()?;
     let text = String::from_utf8_lossy(&raw);
     let (head, body) = text.split_once("\r\n\r\n")?;
-    let status_ok = head
-        .lines()
-        .next()
-        .is_some_and(|l| l.split_whitespace().nth(1) == Some("200"));
+    let status_ok = head.lines().next().is_some_and(|l| l.split_whitespace().nth(1) == Some("200"));
     if !status_ok {
         return None;
     }
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
+    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
         dechunk(body)?
     } else {
         body.to_string()
@@ -871,11 +729,7 @@ fn get_tasks(addr: SocketAddr) -> Option<HashMap<String, (f64, String)>> {
             continue;
         };
         let progress = t.get("progress").and_then(|p| p.as_f64()).unwrap_or(0.0);
-        let detail = t
-            .get("detail")
-            .and_then(|d| d.as_str())
-            .unwrap_or("")
-            .to_string();
+        let detail = t.get("detail").and_then(|d| d.as_str()).unwrap_or("").to_string();
         out.insert(arn.to_string(), (progress.clamp(0.0, 1.0), detail));
     }
     Some(out)
@@ -906,9 +760,7 @@ struct Ui {
 
 impl Ui {
     fn new() -> Ui {
-        Ui {
-            multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
-        }
+        Ui { multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()) }
     }
 
     fn spinner_style() -> ProgressStyle {
@@ -969,26 +821,18 @@ impl WorkDir {
     fn new(explicit: Option<PathBuf>, keep: bool) -> anyhow::Result<WorkDir> {
         match explicit {
             Some(path) => {
-                std::fs::create_dir_all(&path)
-                    .with_context(|| format!("creating {}", path.display()))?;
+                std::fs::create_dir_all(&path).with_context(|| format!("creating {}", path.display()))?;
                 let path = std::fs::canonicalize(&path)?;
-                Ok(WorkDir {
-                    path,
-                    remove: false,
-                })
+                Ok(WorkDir { path, remove: false })
             }
             None => {
                 let nanos = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
                     .map(|d| d.as_nanos())
                     .unwrap_or(0);
-                let path = std::env::temp_dir().join(format!(
-                    "reko-demo-{}-{:x}",
-                    std::process::id(),
-                    nanos & 0xffff_ffff
-                ));
-                std::fs::create_dir_all(&path)
-                    .with_context(|| format!("creating {}", path.display()))?;
+                let path =
+                    std::env::temp_dir().join(format!("reko-demo-{}-{:x}", std::process::id(), nanos & 0xffff_ffff));
+                std::fs::create_dir_all(&path).with_context(|| format!("creating {}", path.display()))?;
                 Ok(WorkDir { path, remove: !keep })
             }
         }

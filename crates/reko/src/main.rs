@@ -90,9 +90,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         ..Default::default()
     })
     .with_context(|| format!("opening the data directory {}", config.data_dir.display()))?;
-    let listener = tokio::net::TcpListener::bind(&config.listen)
-        .await
-        .with_context(|| format!("binding {}", config.listen))?;
+    let listener =
+        tokio::net::TcpListener::bind(&config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, data_dir = %config.data_dir.display(), region = %config.region, "reko is serving");
     // Tests and scripts read this line to find the port.
@@ -116,11 +115,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
 /// `GET /reko/tasks` over a plain HTTP/1.1 connection, printed as a table.
 async fn print_tasks(endpoint: &str) -> anyhow::Result<()> {
-    let authority = endpoint
-        .strip_prefix("http://")
-        .context("only http:// endpoints are supported")?
-        .trim_end_matches('/');
-    let mut stream = tokio::net::TcpStream::connect(authority).await.with_context(|| format!("connecting to {authority}"))?;
+    let authority =
+        endpoint.strip_prefix("http://").context("only http:// endpoints are supported")?.trim_end_matches('/');
+    let mut stream =
+        tokio::net::TcpStream::connect(authority).await.with_context(|| format!("connecting to {authority}"))?;
     let request = format!("GET /reko/tasks HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await?;
     let mut response = Vec::new();
@@ -132,7 +130,7 @@ async fn print_tasks(endpoint: &str) -> anyhow::Result<()> {
     for task in value["tasks"].as_array().into_iter().flatten() {
         println!(
             "{:>5}  {:<26} {:<10} {:>5.0}%  {:<50} {}",
-            task["taskId"],
+            task["taskId"].as_i64().unwrap_or(0),
             task["kind"].as_str().unwrap_or(""),
             task["state"].as_str().unwrap_or(""),
             task["progress"].as_f64().unwrap_or(0.0) * 100.0,

@@ -22,17 +22,11 @@ const METRIC_KEYS: [&str; 8] = [
 ];
 
 fn ids(items: &[aws_sdk_personalizeruntime::types::PredictedItem]) -> Vec<String> {
-    items
-        .iter()
-        .map(|i| i.item_id().expect("itemId").to_string())
-        .collect()
+    items.iter().map(|i| i.item_id().expect("itemId").to_string()).collect()
 }
 
 async fn create_schema(c: &aws_sdk_personalize::Client, name: &str, schema: &str) -> String {
-    let out = ok(
-        c.create_schema().name(name).schema(schema).send().await,
-        "CreateSchema",
-    );
+    let out = ok(c.create_schema().name(name).schema(schema).send().await, "CreateSchema");
     let a = out.schema_arn().expect("schemaArn").to_string();
     assert_eq!(a, arn("schema", name));
     a
@@ -47,20 +41,11 @@ async fn create_dataset(
     schema_arn: &str,
 ) -> String {
     let out = ok(
-        c.create_dataset()
-            .name(name)
-            .dataset_group_arn(dsg_arn)
-            .dataset_type(kind)
-            .schema_arn(schema_arn)
-            .send()
-            .await,
+        c.create_dataset().name(name).dataset_group_arn(dsg_arn).dataset_type(kind).schema_arn(schema_arn).send().await,
         "CreateDataset",
     );
     let a = out.dataset_arn().expect("datasetArn").to_string();
-    assert_eq!(
-        a,
-        arn("dataset", &format!("{dsg_name}/{}", kind.to_uppercase()))
-    );
+    assert_eq!(a, arn("dataset", &format!("{dsg_name}/{}", kind.to_uppercase())));
     wait_active(c, &Res::Dataset(a.clone())).await;
     a
 }
@@ -83,62 +68,39 @@ async fn import(
             .await,
         "CreateDatasetImportJob",
     );
-    let a = out
-        .dataset_import_job_arn()
-        .expect("datasetImportJobArn")
-        .to_string();
+    let a = out.dataset_import_job_arn().expect("datasetImportJobArn").to_string();
     assert_eq!(a, arn("dataset-import-job", job));
     a
 }
 
 async fn create_dataset_group(c: &aws_sdk_personalize::Client, name: &str) -> String {
-    let out = ok(
-        c.create_dataset_group().name(name).send().await,
-        "CreateDatasetGroup",
-    );
+    let out = ok(c.create_dataset_group().name(name).send().await, "CreateDatasetGroup");
     let a = out.dataset_group_arn().expect("datasetGroupArn").to_string();
     assert_eq!(a, arn("dataset-group", name));
     a
 }
 
 /// Creates a popularity solution + version and waits for both; returns (solution, version).
-async fn train_popularity(
-    c: &aws_sdk_personalize::Client,
-    dsg_arn: &str,
-    name: &str,
-) -> (String, String) {
+async fn train_popularity(c: &aws_sdk_personalize::Client, dsg_arn: &str, name: &str) -> (String, String) {
     let sol = ok(
-        c.create_solution()
-            .name(name)
-            .dataset_group_arn(dsg_arn)
-            .recipe_arn(POPULARITY_RECIPE)
-            .send()
-            .await,
+        c.create_solution().name(name).dataset_group_arn(dsg_arn).recipe_arn(POPULARITY_RECIPE).send().await,
         "CreateSolution",
     )
     .solution_arn()
     .expect("solutionArn")
     .to_string();
     wait_active(c, &Res::Solution(sol.clone())).await;
-    let sv = ok(
-        c.create_solution_version().solution_arn(&sol).send().await,
-        "CreateSolutionVersion",
-    )
-    .solution_version_arn()
-    .expect("solutionVersionArn")
-    .to_string();
+    let sv = ok(c.create_solution_version().solution_arn(&sol).send().await, "CreateSolutionVersion")
+        .solution_version_arn()
+        .expect("solutionVersionArn")
+        .to_string();
     wait_active(c, &Res::SolutionVersion(sv.clone())).await;
     (sol, sv)
 }
 
 async fn deploy(c: &aws_sdk_personalize::Client, name: &str, sv: &str) -> String {
     let camp = ok(
-        c.create_campaign()
-            .name(name)
-            .solution_version_arn(sv)
-            .min_provisioned_tps(1)
-            .send()
-            .await,
+        c.create_campaign().name(name).solution_version_arn(sv).min_provisioned_tps(1).send().await,
         "CreateCampaign",
     )
     .campaign_arn()
@@ -172,62 +134,15 @@ fn assert_popularity_order(got: &[String], counts: &HashMap<String, usize>, slac
 async fn movielens_end_to_end() {
     let tmp = tempfile::tempdir().unwrap();
     let ml = convert_movielens(&tmp.path().join("ml"));
-    assert_eq!(
-        (ml.n_interactions, ml.n_items, ml.n_users),
-        (100_000, 1682, 943)
-    );
+    assert_eq!((ml.n_interactions, ml.n_items, ml.n_users), (100_000, 1682, 943));
     let server = Server::start(&tmp.path().join("data"));
     let c = &server.control;
     let rt = &server.runtime;
 
-    // ---- Recipes -------------------------------------------------------------------------
-    let (recipes, pages) = collect_pages(2, |token| async move {
-        let out = ok(
-            c.list_recipes()
-                .max_results(2)
-                .set_next_token(token)
-                .send()
-                .await,
-            "ListRecipes",
-        );
-        (
-            out.recipes()
-                .iter()
-                .map(|r| r.recipe_arn().expect("recipeArn").to_string())
-                .collect::<Vec<_>>(),
-            out.next_token().map(str::to_string),
-        )
-    })
-    .await;
-    assert!(pages >= 2, "ListRecipes maxResults=2 should paginate");
-    let unique: HashSet<&String> = recipes.iter().collect();
-    assert_eq!(unique.len(), recipes.len(), "duplicate recipes across pages");
-    assert!(recipes.contains(&POPULARITY_RECIPE.to_string()), "{recipes:?}");
-    let recipe = ok(
-        c.describe_recipe().recipe_arn(POPULARITY_RECIPE).send().await,
-        "DescribeRecipe",
-    );
-    let recipe = recipe.recipe().expect("recipe");
-    assert_eq!(recipe.name(), Some("aws-popularity-count"));
-    assert_eq!(recipe.recipe_arn(), Some(POPULARITY_RECIPE));
-    assert_eq!(recipe.status(), Some("ACTIVE"));
-    assert!(recipe.recipe_type().is_some_and(|t| !t.is_empty()));
-    expect_code(
-        c.describe_recipe()
-            .recipe_arn("arn:aws:personalize:::recipe/aws-no-such-recipe")
-            .send()
-            .await,
-        "ResourceNotFoundException",
-        "DescribeRecipe(unknown)",
-    );
-
     // ---- Dataset group -------------------------------------------------------------------
     let dsg = create_dataset_group(c, "ml-dsg").await;
     wait_active(c, &Res::DatasetGroup(dsg.clone())).await;
-    let d = ok(
-        c.describe_dataset_group().dataset_group_arn(&dsg).send().await,
-        "DescribeDatasetGroup",
-    );
+    let d = ok(c.describe_dataset_group().dataset_group_arn(&dsg).send().await, "DescribeDatasetGroup");
     let d = d.dataset_group().unwrap();
     assert_eq!(d.name(), Some("ml-dsg"));
     assert_eq!(d.status(), Some("ACTIVE"));
@@ -242,10 +157,7 @@ async fn movielens_end_to_end() {
     let s_int = create_schema(c, "ml-interactions", ML_INTERACTIONS_SCHEMA).await;
     let s_items = create_schema(c, "ml-items", ML_ITEMS_SCHEMA).await;
     let s_users = create_schema(c, "ml-users", ML_USERS_SCHEMA).await;
-    let described = ok(
-        c.describe_schema().schema_arn(&s_int).send().await,
-        "DescribeSchema",
-    );
+    let described = ok(c.describe_schema().schema_arn(&s_int).send().await, "DescribeSchema");
     let described = described.schema().unwrap();
     assert_eq!(described.name(), Some("ml-interactions"));
     let a: serde_json::Value = serde_json::from_str(described.schema().unwrap()).unwrap();
@@ -255,10 +167,7 @@ async fn movielens_end_to_end() {
     let ds_int = create_dataset(c, &dsg, "ml-dsg", "ml-int", "Interactions", &s_int).await;
     let ds_items = create_dataset(c, &dsg, "ml-dsg", "ml-items", "Items", &s_items).await;
     let ds_users = create_dataset(c, &dsg, "ml-dsg", "ml-users", "Users", &s_users).await;
-    let dd = ok(
-        c.describe_dataset().dataset_arn(&ds_int).send().await,
-        "DescribeDataset",
-    );
+    let dd = ok(c.describe_dataset().dataset_arn(&ds_int).send().await, "DescribeDataset");
     let dd = dd.dataset().unwrap();
     assert_eq!(dd.dataset_type(), Some("INTERACTIONS"));
     assert_eq!(dd.dataset_group_arn(), Some(dsg.as_str()));
@@ -280,19 +189,11 @@ async fn movielens_end_to_end() {
         let dsg = dsg.clone();
         async move {
             let out = ok(
-                c.list_datasets()
-                    .dataset_group_arn(dsg)
-                    .max_results(2)
-                    .set_next_token(token)
-                    .send()
-                    .await,
+                c.list_datasets().dataset_group_arn(dsg).max_results(2).set_next_token(token).send().await,
                 "ListDatasets",
             );
             (
-                out.datasets()
-                    .iter()
-                    .map(|d| d.dataset_arn().unwrap().to_string())
-                    .collect::<Vec<_>>(),
+                out.datasets().iter().map(|d| d.dataset_arn().unwrap().to_string()).collect::<Vec<_>>(),
                 out.next_token().map(str::to_string),
             )
         }
@@ -300,10 +201,7 @@ async fn movielens_end_to_end() {
     .await;
     assert_eq!(pages, 2, "3 datasets with maxResults=2 → 2 pages");
     let got: HashSet<String> = datasets.into_iter().collect();
-    let want: HashSet<String> = [&ds_int, &ds_items, &ds_users]
-        .into_iter()
-        .cloned()
-        .collect();
+    let want: HashSet<String> = [&ds_int, &ds_items, &ds_users].into_iter().cloned().collect();
     assert_eq!(got, want);
 
     // In use: dataset group with datasets, schema used by a dataset.
@@ -325,41 +223,22 @@ async fn movielens_end_to_end() {
     for j in [&j_int, &j_items, &j_users] {
         wait_active(c, &Res::ImportJob(j.clone())).await;
     }
-    let jd = ok(
-        c.describe_dataset_import_job()
-            .dataset_import_job_arn(&j_int)
-            .send()
-            .await,
-        "DescribeDatasetImportJob",
-    );
+    let jd =
+        ok(c.describe_dataset_import_job().dataset_import_job_arn(&j_int).send().await, "DescribeDatasetImportJob");
     let jd = jd.dataset_import_job().unwrap();
     assert_eq!(jd.job_name(), Some("ml-import-int"));
     assert_eq!(jd.dataset_arn(), Some(ds_int.as_str()));
-    assert_eq!(
-        jd.data_source().and_then(|d| d.data_location()),
-        Some(file_url(&ml.interactions).as_str())
-    );
+    assert_eq!(jd.data_source().and_then(|d| d.data_location()), Some(file_url(&ml.interactions).as_str()));
     assert!(jd.failure_reason().is_none());
-    let listed = ok(
-        c.list_dataset_import_jobs()
-            .dataset_arn(&ds_int)
-            .send()
-            .await,
-        "ListDatasetImportJobs",
-    );
+    let listed = ok(c.list_dataset_import_jobs().dataset_arn(&ds_int).send().await, "ListDatasetImportJobs");
     assert_eq!(listed.dataset_import_jobs().len(), 1);
-    assert_eq!(
-        listed.dataset_import_jobs()[0].dataset_import_job_arn(),
-        Some(j_int.as_str())
-    );
+    assert_eq!(listed.dataset_import_jobs()[0].dataset_import_job_arn(), Some(j_int.as_str()));
     assert_eq!(listed.dataset_import_jobs()[0].status(), Some("ACTIVE"));
 
     // ---- Solutions -----------------------------------------------------------------------
     let (sol, sv) = train_popularity(c, &dsg, "ml-pop").await;
     assert_eq!(sol, arn("solution", "ml-pop"));
-    let suffix = sv
-        .strip_prefix(&format!("{sol}/"))
-        .unwrap_or_else(|| panic!("version ARN {sv} not under {sol}"));
+    let suffix = sv.strip_prefix(&format!("{sol}/")).unwrap_or_else(|| panic!("version ARN {sv} not under {sol}"));
     assert!(
         suffix.len() == 8 && suffix.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()),
         "version id {suffix:?} is not 8 lowercase hex chars"
@@ -368,10 +247,7 @@ async fn movielens_end_to_end() {
     let sd = sd.solution().unwrap();
     assert_eq!(sd.recipe_arn(), Some(POPULARITY_RECIPE));
     assert_eq!(sd.dataset_group_arn(), Some(dsg.as_str()));
-    assert_eq!(
-        sd.latest_solution_version().and_then(|v| v.solution_version_arn()),
-        Some(sv.as_str())
-    );
+    assert_eq!(sd.latest_solution_version().and_then(|v| v.solution_version_arn()), Some(sv.as_str()));
 
     // Second solution: only ratings >= 4 count.
     let sol4 = ok(
@@ -392,71 +268,40 @@ async fn movielens_end_to_end() {
     let sd4 = ok(c.describe_solution().solution_arn(&sol4).send().await, "DescribeSolution");
     let sd4 = sd4.solution().unwrap();
     assert_eq!(sd4.event_type(), Some("rating"));
-    assert_eq!(
-        sd4.solution_config().and_then(|s| s.event_value_threshold()),
-        Some("4")
-    );
-    let sv4 = ok(
-        c.create_solution_version().solution_arn(&sol4).send().await,
-        "CreateSolutionVersion(threshold)",
-    )
-    .solution_version_arn()
-    .unwrap()
-    .to_string();
+    assert_eq!(sd4.solution_config().and_then(|s| s.event_value_threshold()), Some("4"));
+    let sv4 = ok(c.create_solution_version().solution_arn(&sol4).send().await, "CreateSolutionVersion(threshold)")
+        .solution_version_arn()
+        .unwrap()
+        .to_string();
     wait_active(c, &Res::SolutionVersion(sv4.clone())).await;
 
     let (solutions, _) = collect_pages(1, |token| {
         let dsg = dsg.clone();
         async move {
             let out = ok(
-                c.list_solutions()
-                    .dataset_group_arn(dsg)
-                    .max_results(1)
-                    .set_next_token(token)
-                    .send()
-                    .await,
+                c.list_solutions().dataset_group_arn(dsg).max_results(1).set_next_token(token).send().await,
                 "ListSolutions",
             );
             (
-                out.solutions()
-                    .iter()
-                    .map(|s| s.solution_arn().unwrap().to_string())
-                    .collect::<Vec<_>>(),
+                out.solutions().iter().map(|s| s.solution_arn().unwrap().to_string()).collect::<Vec<_>>(),
                 out.next_token().map(str::to_string),
             )
         }
     })
     .await;
-    assert_eq!(
-        solutions.iter().collect::<HashSet<_>>(),
-        [&sol, &sol4].into_iter().collect::<HashSet<_>>()
-    );
-    let versions = ok(
-        c.list_solution_versions().solution_arn(&sol).send().await,
-        "ListSolutionVersions",
-    );
+    assert_eq!(solutions.iter().collect::<HashSet<_>>(), [&sol, &sol4].into_iter().collect::<HashSet<_>>());
+    let versions = ok(c.list_solution_versions().solution_arn(&sol).send().await, "ListSolutionVersions");
     assert_eq!(versions.solution_versions().len(), 1);
-    assert_eq!(
-        versions.solution_versions()[0].solution_version_arn(),
-        Some(sv.as_str())
-    );
+    assert_eq!(versions.solution_versions()[0].solution_version_arn(), Some(sv.as_str()));
 
     // ---- Metrics -------------------------------------------------------------------------
     for v in [&sv, &sv4] {
-        let m = ok(
-            c.get_solution_metrics().solution_version_arn(v).send().await,
-            "GetSolutionMetrics",
-        );
+        let m = ok(c.get_solution_metrics().solution_version_arn(v).send().await, "GetSolutionMetrics");
         assert_eq!(m.solution_version_arn(), Some(v.as_str()));
         let metrics = m.metrics().expect("metrics");
         for key in METRIC_KEYS {
-            let value = metrics
-                .get(key)
-                .unwrap_or_else(|| panic!("metric {key} missing: {metrics:?}"));
-            assert!(
-                (0.0..=1.0).contains(value),
-                "metric {key} = {value} out of [0, 1]"
-            );
+            let value = metrics.get(key).unwrap_or_else(|| panic!("metric {key} missing: {metrics:?}"));
+            assert!((0.0..=1.0).contains(value), "metric {key} = {value} out of [0, 1]");
         }
         assert!(metrics["coverage"] > 0.0, "{metrics:?}");
         assert!(metrics["precision_at_25"] > 0.0, "{metrics:?}");
@@ -479,37 +324,21 @@ async fn movielens_end_to_end() {
     );
 
     let r = ok(
-        rt.get_recommendations()
-            .campaign_arn(&camp)
-            .user_id("196")
-            .send()
-            .await,
+        rt.get_recommendations().campaign_arn(&camp).user_id("196").send().await,
         "GetRecommendations(default numResults)",
     );
     let top25 = ids(r.item_list());
     assert_eq!(top25.len(), 25, "default numResults is 25");
-    assert_eq!(
-        top25.iter().collect::<HashSet<_>>().len(),
-        25,
-        "duplicate items: {top25:?}"
-    );
+    assert_eq!(top25.iter().collect::<HashSet<_>>().len(), 25, "duplicate items: {top25:?}");
     let rid = r.recommendation_id().expect("recommendationId");
     assert!(rid.starts_with("RID-") && rid.len() <= 40, "{rid}");
     for item in r.item_list() {
-        assert!(
-            item.score().is_none(),
-            "aws-popularity-count returns no scores (reference §8.1): {item:?}"
-        );
+        assert!(item.score().is_none(), "aws-popularity-count returns no scores (reference §8.1): {item:?}");
     }
     assert_popularity_order(&top25, &ml.popularity, 40, "popularity top 25");
 
     let r10 = ok(
-        rt.get_recommendations()
-            .campaign_arn(&camp)
-            .user_id("196")
-            .num_results(10)
-            .send()
-            .await,
+        rt.get_recommendations().campaign_arn(&camp).user_id("196").num_results(10).send().await,
         "GetRecommendations(numResults=10)",
     );
     let top10 = ids(r10.item_list());
@@ -517,93 +346,49 @@ async fn movielens_end_to_end() {
     assert_ne!(r10.recommendation_id(), r.recommendation_id());
 
     let other = ok(
-        rt.get_recommendations()
-            .campaign_arn(&camp)
-            .user_id("1")
-            .num_results(10)
-            .send()
-            .await,
+        rt.get_recommendations().campaign_arn(&camp).user_id("1").num_results(10).send().await,
         "GetRecommendations(other user)",
     );
     assert_eq!(ids(other.item_list()), top10, "popularity is the same for everyone");
     let unknown = ok(
-        rt.get_recommendations()
-            .campaign_arn(&camp)
-            .user_id("no-such-user-424242")
-            .num_results(10)
-            .send()
-            .await,
+        rt.get_recommendations().campaign_arn(&camp).user_id("no-such-user-424242").num_results(10).send().await,
         "GetRecommendations(unknown user)",
     );
     assert_eq!(ids(unknown.item_list()), top10, "unknown users get popular items");
 
     expect_code(
-        rt.get_recommendations()
-            .campaign_arn(&camp)
-            .user_id("196")
-            .num_results(501)
-            .send()
-            .await,
+        rt.get_recommendations().campaign_arn(&camp).user_id("196").num_results(501).send().await,
         "InvalidInputException",
         "GetRecommendations(numResults=501)",
     );
     expect_code(
-        rt.get_recommendations()
-            .campaign_arn("notanarn")
-            .user_id("196")
-            .send()
-            .await,
+        rt.get_recommendations().campaign_arn("notanarn").user_id("196").send().await,
         "InvalidInputException",
         "GetRecommendations(bad ARN)",
     );
     expect_code(
-        rt.get_recommendations()
-            .campaign_arn(arn("campaign", "no-such-campaign"))
-            .user_id("196")
-            .send()
-            .await,
+        rt.get_recommendations().campaign_arn(arn("campaign", "no-such-campaign")).user_id("196").send().await,
         "ResourceNotFoundException",
         "GetRecommendations(unknown campaign)",
     );
 
     // Ranking (a Reko extension on popularity campaigns): by popularity, unknown items last.
     let ranked_all = common::MovieLens::ranked(&ml.popularity);
-    let (very, mid, low) = (
-        ranked_all[0].clone(),
-        ranked_all[100].clone(),
-        ranked_all[1000].clone(),
-    );
-    let input = vec![
-        low.clone(),
-        "no-such-item-1".to_string(),
-        mid.clone(),
-        very.clone(),
-    ];
+    let (very, mid, low) = (ranked_all[0].clone(), ranked_all[100].clone(), ranked_all[1000].clone());
+    let input = vec![low.clone(), "no-such-item-1".to_string(), mid.clone(), very.clone()];
     let ranking = ok(
-        rt.get_personalized_ranking()
-            .campaign_arn(&camp)
-            .user_id("196")
-            .set_input_list(Some(input))
-            .send()
-            .await,
+        rt.get_personalized_ranking().campaign_arn(&camp).user_id("196").set_input_list(Some(input)).send().await,
         "GetPersonalizedRanking",
     );
     assert_eq!(
         ids(ranking.personalized_ranking()),
         vec![very.clone(), mid.clone(), low.clone(), "no-such-item-1".into()]
     );
-    assert!(ranking
-        .recommendation_id()
-        .is_some_and(|r| r.starts_with("RID-")));
+    assert!(ranking.recommendation_id().is_some_and(|r| r.starts_with("RID-")));
 
     // ---- UpdateCampaign to the thresholded version ------------------------------------------
     ok(
-        c.update_campaign()
-            .campaign_arn(&camp)
-            .solution_version_arn(&sv4)
-            .min_provisioned_tps(2)
-            .send()
-            .await,
+        c.update_campaign().campaign_arn(&camp).solution_version_arn(&sv4).min_provisioned_tps(2).send().await,
         "UpdateCampaign",
     );
     wait_active(c, &Res::CampaignUpdate(camp.clone())).await;
@@ -613,56 +398,32 @@ async fn movielens_end_to_end() {
     assert_eq!(cd.solution_version_arn(), Some(sv4.as_str()));
     assert_eq!(cd.min_provisioned_tps(), Some(2));
     let r4 = ok(
-        rt.get_recommendations()
-            .campaign_arn(&camp)
-            .user_id("196")
-            .send()
-            .await,
+        rt.get_recommendations().campaign_arn(&camp).user_id("196").send().await,
         "GetRecommendations(after update)",
     );
     let top25_4 = ids(r4.item_list());
     assert_eq!(top25_4.len(), 25);
-    assert_ne!(
-        top25_4, top25,
-        "eventValueThreshold=4 must change the popularity list"
-    );
+    assert_ne!(top25_4, top25, "eventValueThreshold=4 must change the popularity list");
     assert_popularity_order(&top25_4, &ml.popularity_4plus, 40, "ratings>=4 top 25");
 
     // ---- Event tracker -------------------------------------------------------------------
-    let et = ok(
-        c.create_event_tracker()
-            .name("ml-tracker")
-            .dataset_group_arn(&dsg)
-            .send()
-            .await,
-        "CreateEventTracker",
-    );
+    let et = ok(c.create_event_tracker().name("ml-tracker").dataset_group_arn(&dsg).send().await, "CreateEventTracker");
     let et_arn = et.event_tracker_arn().unwrap().to_string();
     assert_eq!(et_arn, arn("event-tracker", "ml-tracker"));
     let tracking_id = et.tracking_id().expect("trackingId").to_string();
     assert_eq!(tracking_id.len(), 36, "trackingId is a UUID: {tracking_id}");
     wait_active(c, &Res::EventTracker(et_arn.clone())).await;
-    let etd = ok(
-        c.describe_event_tracker().event_tracker_arn(&et_arn).send().await,
-        "DescribeEventTracker",
-    );
+    let etd = ok(c.describe_event_tracker().event_tracker_arn(&et_arn).send().await, "DescribeEventTracker");
     let etd = etd.event_tracker().unwrap();
     assert_eq!(etd.tracking_id(), Some(tracking_id.as_str()));
     assert_eq!(etd.account_id(), Some(ACCOUNT));
     assert_eq!(etd.dataset_group_arn(), Some(dsg.as_str()));
     expect_code(
-        c.create_event_tracker()
-            .name("ml-tracker-2")
-            .dataset_group_arn(&dsg)
-            .send()
-            .await,
+        c.create_event_tracker().name("ml-tracker-2").dataset_group_arn(&dsg).send().await,
         "ResourceAlreadyExistsException",
         "CreateEventTracker(second on the dataset group)",
     );
-    let ets = ok(
-        c.list_event_trackers().dataset_group_arn(&dsg).send().await,
-        "ListEventTrackers",
-    );
+    let ets = ok(c.list_event_trackers().dataset_group_arn(&dsg).send().await, "ListEventTrackers");
     assert_eq!(ets.event_trackers().len(), 1);
 
     // ---- Teardown, in dependency order -----------------------------------------------------
@@ -683,10 +444,7 @@ async fn movielens_end_to_end() {
         "ResourceNotFoundException",
         "DescribeSolutionVersion(solution deleted)",
     );
-    ok(
-        c.delete_event_tracker().event_tracker_arn(&et_arn).send().await,
-        "DeleteEventTracker",
-    );
+    ok(c.delete_event_tracker().event_tracker_arn(&et_arn).send().await, "DeleteEventTracker");
     wait_gone(c, &Res::EventTracker(et_arn.clone())).await;
     for d in [&ds_int, &ds_items, &ds_users] {
         ok(c.delete_dataset().dataset_arn(d).send().await, "DeleteDataset");
@@ -702,10 +460,7 @@ async fn movielens_end_to_end() {
             "DescribeSchema(deleted)",
         );
     }
-    ok(
-        c.delete_dataset_group().dataset_group_arn(&dsg).send().await,
-        "DeleteDatasetGroup",
-    );
+    ok(c.delete_dataset_group().dataset_group_arn(&dsg).send().await, "DeleteDatasetGroup");
     wait_gone(c, &Res::DatasetGroup(dsg.clone())).await;
 }
 
@@ -726,32 +481,19 @@ async fn control_plane_errors_and_pagination() {
         wait_active(c, &Res::DatasetGroup(a.clone())).await;
     }
     let (listed, pages) = collect_pages(2, |token| async move {
-        let out = ok(
-            c.list_dataset_groups()
-                .max_results(2)
-                .set_next_token(token)
-                .send()
-                .await,
-            "ListDatasetGroups",
-        );
+        let out = ok(c.list_dataset_groups().max_results(2).set_next_token(token).send().await, "ListDatasetGroups");
         for s in out.dataset_groups() {
             assert!(s.status().is_some() && s.name().is_some(), "{s:?}");
         }
         (
-            out.dataset_groups()
-                .iter()
-                .map(|d| d.dataset_group_arn().unwrap().to_string())
-                .collect::<Vec<_>>(),
+            out.dataset_groups().iter().map(|d| d.dataset_group_arn().unwrap().to_string()).collect::<Vec<_>>(),
             out.next_token().map(str::to_string),
         )
     })
     .await;
     assert_eq!(pages, 3, "5 dataset groups at 2 per page");
     assert_eq!(listed.len(), 5, "{listed:?}");
-    assert_eq!(
-        listed.iter().collect::<HashSet<_>>(),
-        created.iter().collect::<HashSet<_>>()
-    );
+    assert_eq!(listed.iter().collect::<HashSet<_>>(), created.iter().collect::<HashSet<_>>());
     let all = ok(c.list_dataset_groups().send().await, "ListDatasetGroups");
     assert_eq!(all.dataset_groups().len(), 5);
     assert!(all.next_token().is_none());
@@ -761,19 +503,9 @@ async fn control_plane_errors_and_pagination() {
         create_schema(c, &format!("page-schema-{i}"), reko_synth::users_schema()).await;
     }
     let (schemas, pages) = collect_pages(2, |token| async move {
-        let out = ok(
-            c.list_schemas()
-                .max_results(2)
-                .set_next_token(token)
-                .send()
-                .await,
-            "ListSchemas",
-        );
+        let out = ok(c.list_schemas().max_results(2).set_next_token(token).send().await, "ListSchemas");
         (
-            out.schemas()
-                .iter()
-                .map(|s| s.name().unwrap().to_string())
-                .collect::<Vec<_>>(),
+            out.schemas().iter().map(|s| s.name().unwrap().to_string()).collect::<Vec<_>>(),
             out.next_token().map(str::to_string),
         )
     })
@@ -787,21 +519,14 @@ async fn control_plane_errors_and_pagination() {
         "CreateDatasetGroup(duplicate)",
     );
     expect_code(
-        c.create_schema()
-            .name("page-schema-0")
-            .schema(reko_synth::users_schema())
-            .send()
-            .await,
+        c.create_schema().name("page-schema-0").schema(reko_synth::users_schema()).send().await,
         "ResourceAlreadyExistsException",
         "CreateSchema(duplicate)",
     );
 
     // Not found.
     expect_code(
-        c.describe_dataset_group()
-            .dataset_group_arn(arn("dataset-group", "nope"))
-            .send()
-            .await,
+        c.describe_dataset_group().dataset_group_arn(arn("dataset-group", "nope")).send().await,
         "ResourceNotFoundException",
         "DescribeDatasetGroup(unknown)",
     );
@@ -821,10 +546,7 @@ async fn control_plane_errors_and_pagination() {
         "DescribeCampaign(unknown)",
     );
     expect_code(
-        c.delete_dataset_group()
-            .dataset_group_arn(arn("dataset-group", "nope"))
-            .send()
-            .await,
+        c.delete_dataset_group().dataset_group_arn(arn("dataset-group", "nope")).send().await,
         "ResourceNotFoundException",
         "DeleteDatasetGroup(unknown)",
     );
@@ -840,10 +562,7 @@ async fn control_plane_errors_and_pagination() {
         "CreateDataset(unknown dataset group)",
     );
     expect_code(
-        c.create_solution_version()
-            .solution_arn(arn("solution", "nope"))
-            .send()
-            .await,
+        c.create_solution_version().solution_arn(arn("solution", "nope")).send().await,
         "ResourceNotFoundException",
         "CreateSolutionVersion(unknown solution)",
     );
@@ -861,16 +580,9 @@ async fn control_plane_errors_and_pagination() {
         "InvalidInputException",
         "ListDatasetGroups(maxResults=1000)",
     );
+    expect_code(c.list_recipes().max_results(101).send().await, "InvalidInputException", "ListRecipes(maxResults=101)");
     expect_code(
-        c.list_recipes().max_results(101).send().await,
-        "InvalidInputException",
-        "ListRecipes(maxResults=101)",
-    );
-    expect_code(
-        c.describe_dataset_group()
-            .dataset_group_arn("notanarn")
-            .send()
-            .await,
+        c.describe_dataset_group().dataset_group_arn("notanarn").send().await,
         "InvalidInputException",
         "DescribeDatasetGroup(bad ARN)",
     );
@@ -891,10 +603,7 @@ async fn control_plane_errors_and_pagination() {
         "CreateDataset(bad datasetType)",
     );
     let msg = expect_code(
-        c.list_dataset_groups()
-            .next_token("definitely-not-a-token")
-            .send()
-            .await,
+        c.list_dataset_groups().next_token("definitely-not-a-token").send().await,
         "InvalidNextTokenException",
         "ListDatasetGroups(bad nextToken)",
     );
@@ -915,16 +624,38 @@ async fn control_plane_errors_and_pagination() {
 
     // Deletion.
     for a in &created {
-        ok(
-            c.delete_dataset_group().dataset_group_arn(a).send().await,
-            "DeleteDatasetGroup",
-        );
+        ok(c.delete_dataset_group().dataset_group_arn(a).send().await, "DeleteDatasetGroup");
     }
     for a in &created {
         wait_gone(c, &Res::DatasetGroup(a.clone())).await;
     }
     let all = ok(c.list_dataset_groups().send().await, "ListDatasetGroups");
     assert!(all.dataset_groups().is_empty());
+
+    // ---- Recipes -------------------------------------------------------------------------
+    let (recipes, pages) = collect_pages(2, |token| async move {
+        let out = ok(c.list_recipes().max_results(2).set_next_token(token).send().await, "ListRecipes");
+        (
+            out.recipes().iter().map(|r| r.recipe_arn().expect("recipeArn").to_string()).collect::<Vec<_>>(),
+            out.next_token().map(str::to_string),
+        )
+    })
+    .await;
+    assert!(pages >= 2, "ListRecipes maxResults=2 should paginate");
+    let unique: HashSet<&String> = recipes.iter().collect();
+    assert_eq!(unique.len(), recipes.len(), "duplicate recipes across pages");
+    assert!(recipes.contains(&POPULARITY_RECIPE.to_string()), "{recipes:?}");
+    let recipe = ok(c.describe_recipe().recipe_arn(POPULARITY_RECIPE).send().await, "DescribeRecipe");
+    let recipe = recipe.recipe().expect("recipe");
+    assert_eq!(recipe.name(), Some("aws-popularity-count"));
+    assert_eq!(recipe.recipe_arn(), Some(POPULARITY_RECIPE));
+    assert_eq!(recipe.status(), Some("ACTIVE"));
+    assert!(recipe.recipe_type().is_some_and(|t| !t.is_empty()));
+    expect_code(
+        c.describe_recipe().recipe_arn("arn:aws:personalize:::recipe/aws-no-such-recipe").send().await,
+        "ResourceNotFoundException",
+        "DescribeRecipe(unknown)",
+    );
 }
 
 /// A CSV with a bad value on one line fails the whole import with a reason naming the file,
@@ -934,13 +665,7 @@ async fn failed_import_is_atomic_and_reports_location() {
     let tmp = tempfile::tempdir().unwrap();
     let synth_dir = tmp.path().join("synth");
     std::fs::create_dir_all(&synth_dir).unwrap();
-    let cfg = reko_synth::SynthConfig {
-        users: 300,
-        items: 200,
-        interactions: 6_000,
-        seed: 11,
-        ..Default::default()
-    };
+    let cfg = reko_synth::SynthConfig { users: 300, items: 200, interactions: 6_000, seed: 11, ..Default::default() };
     let files = reko_synth::write_dataset(&synth_dir, &cfg).unwrap();
     // Split the good interactions into two files: the base import and a later increment.
     let text = std::fs::read_to_string(&files.interactions).unwrap();
@@ -974,59 +699,29 @@ async fn failed_import_is_atomic_and_reports_location() {
     let j1 = import(c, "imp-base", &ds, &file_url(&base), None).await;
     wait_active(c, &Res::ImportJob(j1)).await;
 
-    let j2 = import(
-        c,
-        "imp-bad",
-        &ds,
-        &file_url(&bad),
-        Some(ImportMode::Incremental),
-    )
-    .await;
+    let j2 = import(c, "imp-bad", &ds, &file_url(&bad), Some(ImportMode::Incremental)).await;
     let (status, reason) = wait_settled(c, &Res::ImportJob(j2.clone()), WAIT).await;
     assert_eq!(status, "CREATE FAILED", "bad CSV must fail the import");
     let reason = reason.expect("failureReason on a failed import");
-    assert!(
-        reason.contains("bad-interactions.csv"),
-        "failureReason must name the file: {reason:?}"
-    );
+    assert!(reason.contains("bad-interactions.csv"), "failureReason must name the file: {reason:?}");
     assert!(
         reason.to_lowercase().contains("line") && reason.contains(&bad_line.to_string()),
         "failureReason must name line {bad_line}: {reason:?}"
     );
-    assert!(
-        reason.contains("TIMESTAMP"),
-        "failureReason must name the column: {reason:?}"
-    );
+    assert!(reason.contains("TIMESTAMP"), "failureReason must name the column: {reason:?}");
 
-    let j3 = import(
-        c,
-        "imp-more",
-        &ds,
-        &file_url(&more),
-        Some(ImportMode::Incremental),
-    )
-    .await;
+    let j3 = import(c, "imp-more", &ds, &file_url(&more), Some(ImportMode::Incremental)).await;
     wait_active(c, &Res::ImportJob(j3)).await;
 
     let (_, sv) = train_popularity(c, &dsg, "imp-pop").await;
     let camp = deploy(c, "imp-campaign", &sv).await;
     let r = ok(
-        server
-            .runtime
-            .get_recommendations()
-            .campaign_arn(&camp)
-            .user_id("u1")
-            .num_results(100)
-            .send()
-            .await,
+        server.runtime.get_recommendations().campaign_arn(&camp).user_id("u1").num_results(100).send().await,
         "GetRecommendations",
     );
     let got = ids(r.item_list());
     assert!(!got.is_empty());
-    assert!(
-        !got.contains(&"ghost-item".to_string()),
-        "rows of the failed import leaked into training: {got:?}"
-    );
+    assert!(!got.contains(&"ghost-item".to_string()), "rows of the failed import leaked into training: {got:?}");
     // Items only present in the later increment are visible: every recommended id is a
     // synthetic item.
     assert!(got.iter().all(|i| i.starts_with('i')), "{got:?}");
@@ -1039,13 +734,8 @@ async fn restart_recovers_in_progress_work() {
     let tmp = tempfile::tempdir().unwrap();
     let synth_dir = tmp.path().join("synth");
     std::fs::create_dir_all(&synth_dir).unwrap();
-    let cfg = reko_synth::SynthConfig {
-        users: 20_000,
-        items: 5_000,
-        interactions: 600_000,
-        seed: 5,
-        ..Default::default()
-    };
+    let cfg =
+        reko_synth::SynthConfig { users: 20_000, items: 5_000, interactions: 600_000, seed: 5, ..Default::default() };
     let files = reko_synth::write_dataset(&synth_dir, &cfg).unwrap();
     let data_dir = tmp.path().join("data");
 
@@ -1068,10 +758,7 @@ async fn restart_recovers_in_progress_work() {
     wait_active(&c, &Res::DatasetGroup(dsg.clone())).await;
     wait_active(&c, &Res::Dataset(ds.clone())).await;
     let (status, reason) = wait_settled(&c, &Res::ImportJob(job.clone()), WAIT).await;
-    assert!(
-        status == "ACTIVE" || status == "CREATE FAILED",
-        "import after restart ended {status} ({reason:?})"
-    );
+    assert!(status == "ACTIVE" || status == "CREATE FAILED", "import after restart ended {status} ({reason:?})");
     if status == "CREATE FAILED" {
         assert!(reason.is_some(), "CREATE FAILED without failureReason");
         // Re-import so that training has data.
@@ -1081,25 +768,17 @@ async fn restart_recovers_in_progress_work() {
 
     // Training, killed mid-flight.
     let sol = ok(
-        c.create_solution()
-            .name("rs-pop")
-            .dataset_group_arn(&dsg)
-            .recipe_arn(POPULARITY_RECIPE)
-            .send()
-            .await,
+        c.create_solution().name("rs-pop").dataset_group_arn(&dsg).recipe_arn(POPULARITY_RECIPE).send().await,
         "CreateSolution",
     )
     .solution_arn()
     .unwrap()
     .to_string();
     wait_active(&c, &Res::Solution(sol.clone())).await;
-    let sv = ok(
-        c.create_solution_version().solution_arn(&sol).send().await,
-        "CreateSolutionVersion",
-    )
-    .solution_version_arn()
-    .unwrap()
-    .to_string();
+    let sv = ok(c.create_solution_version().solution_arn(&sol).send().await, "CreateSolutionVersion")
+        .solution_version_arn()
+        .unwrap()
+        .to_string();
     let caught_training = kill_when_in_progress(&mut server, &Res::SolutionVersion(sv.clone())).await;
     eprintln!("restart test: training killed while in progress: {caught_training}");
     server.kill();
@@ -1107,10 +786,7 @@ async fn restart_recovers_in_progress_work() {
     let server = Server::start(&data_dir);
     let c = &server.control;
     let (status, reason) = wait_settled(c, &Res::SolutionVersion(sv.clone()), WAIT).await;
-    assert!(
-        status == "ACTIVE" || status == "CREATE FAILED",
-        "training after restart ended {status} ({reason:?})"
-    );
+    assert!(status == "ACTIVE" || status == "CREATE FAILED", "training after restart ended {status} ({reason:?})");
     if status == "CREATE FAILED" {
         assert!(reason.is_some(), "CREATE FAILED without failureReason");
     }

@@ -70,7 +70,9 @@ impl Reko {
     }
 
     pub fn describe_campaign(&self, req: DescribeCampaignRequest) -> ServiceResult<DescribeCampaignResponse> {
-        Ok(DescribeCampaignResponse { campaign: self.load::<Campaign>(ResourceKind::Campaign, &req.campaign_arn)?.wire })
+        Ok(DescribeCampaignResponse {
+            campaign: self.load::<Campaign>(ResourceKind::Campaign, &req.campaign_arn)?.wire,
+        })
     }
 
     pub fn list_campaigns(&self, req: ListCampaignsRequest) -> ServiceResult<ListCampaignsResponse> {
@@ -99,7 +101,8 @@ impl Reko {
                 "UpdateCampaign with syncWithLatestSolutionVersion / $LATEST".into(),
             ));
         }
-        let target_version = req.solution_version_arn.clone().unwrap_or_else(|| stored.wire.solution_version_arn.clone());
+        let target_version =
+            req.solution_version_arn.clone().unwrap_or_else(|| stored.wire.solution_version_arn.clone());
         let version = self.active_solution_version(&target_version)?;
         if Some(version.solution_arn.as_str()) != stored.record.parent_arn.as_deref() {
             return Err(ServiceError::Invalid(format!(
@@ -152,7 +155,11 @@ impl Reko {
     }
 
     /// Loads and verifies the model of a solution version.
-    pub(crate) fn load_deployment(&self, campaign_arn: &str, solution_version_arn: &str) -> ServiceResult<Arc<Deployment>> {
+    pub(crate) fn load_deployment(
+        &self,
+        campaign_arn: &str,
+        solution_version_arn: &str,
+    ) -> ServiceResult<Arc<Deployment>> {
         let stored = self.load::<SolutionVersion>(ResourceKind::SolutionVersion, solution_version_arn)?;
         let path = self.artifact_path(solution_version_arn)?;
         let artifact = match stored.internal.get("artifactSha256").and_then(|v| v.as_str()) {
@@ -171,7 +178,9 @@ impl Reko {
     pub(crate) fn run_deployment(&self, arn: &str, progress: &mut Progress<'_>) -> ServiceResult<Outcome> {
         let mut stored: Stored<Campaign> = match self.load(ResourceKind::Campaign, arn) {
             Ok(s) => s,
-            Err(ServiceError::NotFound(_)) => return Ok(Outcome::Done { detail: "campaign no longer exists".into(), update: None }),
+            Err(ServiceError::NotFound(_)) => {
+                return Ok(Outcome::Done { detail: "campaign no longer exists".into(), update: None })
+            }
             Err(e) => return Err(e),
         };
         let updating = stored.wire.status == status::ACTIVE

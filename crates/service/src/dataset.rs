@@ -82,11 +82,7 @@ impl Reko {
 
     pub fn delete_dataset(&self, req: DeleteDatasetRequest) -> ServiceResult<()> {
         let stored = self.load::<Dataset>(ResourceKind::Dataset, &req.dataset_arn)?;
-        if let Some(job) = self
-            .store()
-            .children(&req.dataset_arn)?
-            .into_iter()
-            .find(|j| status::is_pending(&j.status))
+        if let Some(job) = self.store().children(&req.dataset_arn)?.into_iter().find(|j| status::is_pending(&j.status))
         {
             return Err(ServiceError::InUse(format!(
                 "Cannot delete dataset {} while import job {} is {}.",
@@ -95,7 +91,10 @@ impl Reko {
         }
         let training = self
             .store()
-            .resources_in_status(ResourceKind::SolutionVersion.as_str(), &[status::CREATE_PENDING, status::CREATE_IN_PROGRESS])?
+            .resources_in_status(
+                ResourceKind::SolutionVersion.as_str(),
+                &[status::CREATE_PENDING, status::CREATE_IN_PROGRESS],
+            )?
             .into_iter()
             .find(|sv| sv.dataset_group_arn.as_deref() == Some(stored.wire.dataset_group_arn.as_str()));
         if let Some(sv) = training {

@@ -40,7 +40,10 @@ impl Reko {
         Ok(CreateDatasetGroupResponse { dataset_group_arn: arn, domain: req.domain })
     }
 
-    pub fn describe_dataset_group(&self, req: DescribeDatasetGroupRequest) -> ServiceResult<DescribeDatasetGroupResponse> {
+    pub fn describe_dataset_group(
+        &self,
+        req: DescribeDatasetGroupRequest,
+    ) -> ServiceResult<DescribeDatasetGroupResponse> {
         let stored = self.load::<DatasetGroup>(ResourceKind::DatasetGroup, &req.dataset_group_arn)?;
         Ok(DescribeDatasetGroupResponse { dataset_group: stored.wire })
     }

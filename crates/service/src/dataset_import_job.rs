@@ -51,7 +51,10 @@ impl Reko {
         }
         let pending = self
             .store()
-            .resources_in_status(ResourceKind::DatasetImportJob.as_str(), &[status::CREATE_PENDING, status::CREATE_IN_PROGRESS])?
+            .resources_in_status(
+                ResourceKind::DatasetImportJob.as_str(),
+                &[status::CREATE_PENDING, status::CREATE_IN_PROGRESS],
+            )?
             .len();
         if pending >= MAX_PENDING_IMPORTS {
             return Err(ServiceError::Limit("More than 5 resources with PENDING or IN_PROGRESS status.".into()));
@@ -108,7 +111,9 @@ impl Reko {
     pub(crate) fn run_import(&self, arn: &str, progress: &mut Progress<'_>) -> ServiceResult<Outcome> {
         let mut stored = match self.load::<DatasetImportJob>(ResourceKind::DatasetImportJob, arn) {
             Ok(s) => s,
-            Err(ServiceError::NotFound(_)) => return Ok(Outcome::Done { detail: "job no longer exists".into(), update: None }),
+            Err(ServiceError::NotFound(_)) => {
+                return Ok(Outcome::Done { detail: "job no longer exists".into(), update: None })
+            }
             Err(e) => return Err(e),
         };
         if !status::is_pending(&stored.wire.status) {
@@ -116,8 +121,9 @@ impl Reko {
         }
         self.mark_in_progress(arn)?;
         let dataset = self.load::<Dataset>(ResourceKind::Dataset, &stored.wire.dataset_arn)?.wire;
-        let dataset_type = DatasetType::parse(&dataset.dataset_type)
-            .ok_or_else(|| ServiceError::Internal(format!("stored dataset type {} is unknown", dataset.dataset_type)))?;
+        let dataset_type = DatasetType::parse(&dataset.dataset_type).ok_or_else(|| {
+            ServiceError::Internal(format!("stored dataset type {} is unknown", dataset.dataset_type))
+        })?;
         let schema = self.parsed_schema(&dataset.schema_arn)?;
         let location = stored.wire.data_source.data_location.clone().unwrap_or_default();
         let files = match resolve_data_location(&location) {

@@ -47,7 +47,10 @@ impl Reko {
         Ok(CreateEventTrackerResponse { event_tracker_arn: arn, tracking_id })
     }
 
-    pub fn describe_event_tracker(&self, req: DescribeEventTrackerRequest) -> ServiceResult<DescribeEventTrackerResponse> {
+    pub fn describe_event_tracker(
+        &self,
+        req: DescribeEventTrackerRequest,
+    ) -> ServiceResult<DescribeEventTrackerResponse> {
         let stored = self.load::<EventTracker>(ResourceKind::EventTracker, &req.event_tracker_arn)?;
         Ok(DescribeEventTrackerResponse { event_tracker: stored.wire })
     }

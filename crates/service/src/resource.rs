@@ -144,8 +144,7 @@ pub(crate) fn paginate<T>(
         None => 0,
         Some(token) => {
             let key = decode_next_token(token)?;
-            key.parse::<usize>()
-                .map_err(|_| ServiceError::InvalidNextToken(format!("Invalid next token: {token}")))?
+            key.parse::<usize>().map_err(|_| ServiceError::InvalidNextToken(format!("Invalid next token: {token}")))?
         }
     };
     let size = page_size(max_results);

@@ -70,7 +70,10 @@ impl Reko {
             )));
         }
         let ranked = deployment.model.rank(&req.user_id, &req.input_list);
-        Ok(GetPersonalizedRankingResponse { personalized_ranking: predicted(ranked), recommendation_id: recommendation_id() })
+        Ok(GetPersonalizedRankingResponse {
+            personalized_ranking: predicted(ranked),
+            recommendation_id: recommendation_id(),
+        })
     }
 
     /// The model a campaign serves, loaded on first use after a start.
@@ -108,7 +111,13 @@ impl Reko {
 fn predicted(items: Vec<ScoredItem>) -> Vec<PredictedItem> {
     items
         .into_iter()
-        .map(|i| PredictedItem { item_id: Some(i.item_id), score: i.score, promotion_name: None, metadata: None, reason: None })
+        .map(|i| PredictedItem {
+            item_id: Some(i.item_id),
+            score: i.score,
+            promotion_name: None,
+            metadata: None,
+            reason: None,
+        })
         .collect()
 }
 

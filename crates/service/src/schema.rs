@@ -18,12 +18,12 @@ impl Reko {
     pub fn create_schema(&self, req: CreateSchemaRequest) -> ServiceResult<CreateSchemaResponse> {
         let parsed = parse_schema(&req.schema).map_err(|e| ServiceError::Invalid(format!("Invalid schema: {e}")))?;
         if let Some(domain) = req.domain.as_deref() {
-            let domain = Domain::parse(domain)
-                .ok_or_else(|| ServiceError::Invalid(format!("Invalid domain: {domain}")))?;
+            let domain =
+                Domain::parse(domain).ok_or_else(|| ServiceError::Invalid(format!("Invalid domain: {domain}")))?;
             if let Some(dt) = parsed.dataset_type() {
-                parsed
-                    .check_for(dt, Some(domain))
-                    .map_err(|e| ServiceError::Invalid(format!("Invalid schema for domain {}: {e}", domain.as_wire())))?;
+                parsed.check_for(dt, Some(domain)).map_err(|e| {
+                    ServiceError::Invalid(format!("Invalid schema for domain {}: {e}", domain.as_wire()))
+                })?;
             }
         }
         if self.store().list_resources(ResourceKind::Schema.as_str(), None)?.len() >= MAX_SCHEMAS {

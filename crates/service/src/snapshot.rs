@@ -14,7 +14,10 @@ impl Reko {
             .iter()
             .map(|chunk| {
                 RecordBatch::decode(&chunk.data).map_err(|e| {
-                    ServiceError::Internal(format!("stored records of {dataset_arn} (chunk {}) are corrupt: {e}", chunk.seq))
+                    ServiceError::Internal(format!(
+                        "stored records of {dataset_arn} (chunk {}) are corrupt: {e}",
+                        chunk.seq
+                    ))
                 })
             })
             .collect()
@@ -23,9 +26,9 @@ impl Reko {
     /// Builds the engine's training data from the group's Interactions, Items and Users datasets.
     pub(crate) fn training_data(&self, dataset_group_arn: &str) -> ServiceResult<TrainingData> {
         let mut builder = TrainingDataBuilder::new();
-        let interactions = self
-            .dataset_of_type(dataset_group_arn, DatasetType::Interactions)?
-            .ok_or_else(|| ServiceError::Invalid(format!("Dataset group {dataset_group_arn} has no Interactions dataset.")))?;
+        let interactions = self.dataset_of_type(dataset_group_arn, DatasetType::Interactions)?.ok_or_else(|| {
+            ServiceError::Invalid(format!("Dataset group {dataset_group_arn} has no Interactions dataset."))
+        })?;
         let batches = self.dataset_batches(&interactions.wire.dataset_arn)?;
         builder.reserve(batches.iter().map(RecordBatch::len).sum());
         for batch in &batches {

@@ -40,9 +40,7 @@ impl Reko {
         self.active_dataset_group(&req.dataset_group_arn)?;
         if req.perform_auto_ml == Some(true) {
             if req.recipe_arn.is_some() {
-                return Err(ServiceError::Invalid(
-                    "recipeArn and performAutoML=true cannot be used together.".into(),
-                ));
+                return Err(ServiceError::Invalid("recipeArn and performAutoML=true cannot be used together.".into()));
             }
             return Err(ServiceError::NotImplemented("CreateSolution with performAutoML=true (AutoML)".into()));
         }
@@ -52,7 +50,9 @@ impl Reko {
             .ok_or_else(|| ServiceError::Invalid("recipeArn is required (AutoML is not supported).".into()))?;
         recipe_for_arn(&recipe_arn)?;
         if req.perform_hpo == Some(true) {
-            return Err(ServiceError::NotImplemented("CreateSolution with performHPO=true (hyperparameter optimization)".into()));
+            return Err(ServiceError::NotImplemented(
+                "CreateSolution with performHPO=true (hyperparameter optimization)".into(),
+            ));
         }
         if req.perform_incremental_update == Some(true) {
             return Err(ServiceError::Invalid(
@@ -137,9 +137,8 @@ impl Reko {
                 req.solution_arn, campaign.arn
             )));
         }
-        if let Some(training) = campaigns
-            .iter()
-            .find(|r| r.kind == ResourceKind::SolutionVersion.as_str() && status::is_pending(&r.status))
+        if let Some(training) =
+            campaigns.iter().find(|r| r.kind == ResourceKind::SolutionVersion.as_str() && status::is_pending(&r.status))
         {
             return Err(ServiceError::InUse(format!(
                 "Cannot delete solution {} while solution version {} is {}.",
@@ -157,7 +156,10 @@ impl Reko {
     pub(crate) fn active_solution(&self, arn: &str) -> ServiceResult<Stored<Solution>> {
         let stored = self.load::<Solution>(ResourceKind::Solution, arn)?;
         if stored.wire.status != status::ACTIVE {
-            return Err(ServiceError::InUse(format!("Solution {arn} is {}; wait until it is ACTIVE.", stored.wire.status)));
+            return Err(ServiceError::InUse(format!(
+                "Solution {arn} is {}; wait until it is ACTIVE.",
+                stored.wire.status
+            )));
         }
         Ok(stored)
     }
@@ -181,7 +183,10 @@ fn recipe_name(recipe_arn: &str) -> &str {
 }
 
 /// Translates a solution's event selection and configuration into the engine's terms.
-pub(crate) fn training_config(event_type: Option<&str>, config: Option<&SolutionConfig>) -> ServiceResult<TrainingConfig> {
+pub(crate) fn training_config(
+    event_type: Option<&str>,
+    config: Option<&SolutionConfig>,
+) -> ServiceResult<TrainingConfig> {
     let mut out = TrainingConfig { event_type: event_type.map(str::to_string), ..TrainingConfig::default() };
     let Some(config) = config else { return Ok(out) };
     if let Some(threshold) = &config.event_value_threshold {

@@ -44,7 +44,10 @@ impl Reko {
         }
         let pending = self
             .store()
-            .resources_in_status(ResourceKind::SolutionVersion.as_str(), &[status::CREATE_PENDING, status::CREATE_IN_PROGRESS])?
+            .resources_in_status(
+                ResourceKind::SolutionVersion.as_str(),
+                &[status::CREATE_PENDING, status::CREATE_IN_PROGRESS],
+            )?
             .len();
         if pending >= MAX_PENDING_VERSIONS {
             return Err(ServiceError::Limit("More than 20 resources with PENDING or IN_PROGRESS status.".into()));
@@ -104,7 +107,10 @@ impl Reko {
         Ok(DescribeSolutionVersionResponse { solution_version: stored.wire })
     }
 
-    pub fn list_solution_versions(&self, req: ListSolutionVersionsRequest) -> ServiceResult<ListSolutionVersionsResponse> {
+    pub fn list_solution_versions(
+        &self,
+        req: ListSolutionVersionsRequest,
+    ) -> ServiceResult<ListSolutionVersionsResponse> {
         if let Some(solution_arn) = &req.solution_arn {
             self.load::<Solution>(ResourceKind::Solution, solution_arn)?;
         }
@@ -165,7 +171,9 @@ impl Reko {
     pub(crate) fn run_training(&self, arn: &str, progress: &mut Progress<'_>) -> ServiceResult<Outcome> {
         let stored = match self.load::<SolutionVersion>(ResourceKind::SolutionVersion, arn) {
             Ok(s) => s,
-            Err(ServiceError::NotFound(_)) => return Ok(Outcome::Done { detail: "version no longer exists".into(), update: None }),
+            Err(ServiceError::NotFound(_)) => {
+                return Ok(Outcome::Done { detail: "version no longer exists".into(), update: None })
+            }
             Err(e) => return Err(e),
         };
         if !status::is_pending(&stored.wire.status) {
@@ -199,11 +207,8 @@ impl Reko {
         let checksum = trained.artifact.write_to(&path)?;
         // Re-read the current document: StopSolutionVersionCreation may have changed it meanwhile.
         let mut current = self.load::<SolutionVersion>(ResourceKind::SolutionVersion, arn)?;
-        let final_status = if current.wire.status == status::CREATE_STOPPING {
-            status::CREATE_STOPPED
-        } else {
-            status::ACTIVE
-        };
+        let final_status =
+            if current.wire.status == status::CREATE_STOPPING { status::CREATE_STOPPED } else { status::ACTIVE };
         current.wire.training_hours = Some(started.elapsed().as_secs_f64() / 3600.0);
         if let Some(internal) = current.internal.as_object_mut() {
             internal.insert("artifactPath".into(), path.display().to_string().into());

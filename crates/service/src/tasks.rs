@@ -160,7 +160,10 @@ impl Reko {
         }
         let mut doc = record.doc;
         set_status(&mut doc, status::ACTIVE);
-        Ok(Outcome::Done { detail: "active".into(), update: Some(ResourceUpdate { arn: arn.into(), status: status::ACTIVE.into(), doc }) })
+        Ok(Outcome::Done {
+            detail: "active".into(),
+            update: Some(ResourceUpdate { arn: arn.into(), status: status::ACTIVE.into(), doc }),
+        })
     }
 
     /// Moves a resource to `CREATE IN_PROGRESS` (visible to Describe while the work runs).
@@ -168,7 +171,11 @@ impl Reko {
         if let Some(record) = self.store().get_resource(arn)? {
             let mut doc = record.doc;
             set_status(&mut doc, status::CREATE_IN_PROGRESS);
-            self.store().update_resource(&ResourceUpdate { arn: arn.into(), status: status::CREATE_IN_PROGRESS.into(), doc })?;
+            self.store().update_resource(&ResourceUpdate {
+                arn: arn.into(),
+                status: status::CREATE_IN_PROGRESS.into(),
+                doc,
+            })?;
         }
         Ok(())
     }

@@ -180,7 +180,13 @@ pub trait TaskQueue: Send + Sync {
     fn claim_task(&self) -> StorageResult<Option<Task>>;
     fn report_progress(&self, id: i64, progress: f64, detail: &str) -> StorageResult<()>;
     /// Ends a task, together with the resource update that makes its outcome visible.
-    fn finish_task(&self, id: i64, state: TaskState, detail: &str, update: Option<&ResourceUpdate>) -> StorageResult<()>;
+    fn finish_task(
+        &self,
+        id: i64,
+        state: TaskState,
+        detail: &str,
+        update: Option<&ResourceUpdate>,
+    ) -> StorageResult<()>;
     /// After a restart: running tasks go back to the queue (counting the attempt). Returns them.
     fn requeue_interrupted(&self) -> StorageResult<Vec<Task>>;
     fn list_tasks(&self) -> StorageResult<Vec<Task>>;

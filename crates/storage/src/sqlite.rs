@@ -98,7 +98,8 @@ fn resource_from_row(row: &Row<'_>) -> rusqlite::Result<(ResourceRecord, String)
     ))
 }
 
-const RESOURCE_COLUMNS: &str = "arn, kind, name, unique_name, parent_arn, dataset_group_arn, status, created, updated, doc";
+const RESOURCE_COLUMNS: &str =
+    "arn, kind, name, unique_name, parent_arn, dataset_group_arn, status, created, updated, doc";
 
 fn collect_resources(
     stmt: &mut rusqlite::Statement<'_>,
@@ -393,7 +394,13 @@ impl TaskQueue for SqliteStore {
         })
     }
 
-    fn finish_task(&self, id: i64, state: TaskState, detail: &str, update: Option<&ResourceUpdate>) -> StorageResult<()> {
+    fn finish_task(
+        &self,
+        id: i64,
+        state: TaskState,
+        detail: &str,
+        update: Option<&ResourceUpdate>,
+    ) -> StorageResult<()> {
         self.with(|conn| {
             let tx = conn.transaction()?;
             if let Some(update) = update {
@@ -419,7 +426,10 @@ impl TaskQueue for SqliteStore {
                 let rows = stmt.query_map([], task_from_row)?;
                 rows.collect::<Result<Vec<_>, _>>()?
             };
-            tx.execute("UPDATE tasks SET state = 'queued', updated = ?1 WHERE state = 'running'", params![now_epoch()])?;
+            tx.execute(
+                "UPDATE tasks SET state = 'queued', updated = ?1 WHERE state = 'running'",
+                params![now_epoch()],
+            )?;
             tx.commit()?;
             Ok(tasks)
         })

@@ -5,10 +5,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
 use crate::sampler::CdfSampler;
-use crate::{
-    category_base_price, Interaction, Item, SynthConfig, SynthDataset, User, AGE_GROUPS,
-    MEMBERSHIPS,
-};
+use crate::{category_base_price, Interaction, Item, SynthConfig, SynthDataset, User, AGE_GROUPS, MEMBERSHIPS};
 
 /// Generates the whole dataset in memory (deterministic in `cfg`).
 ///
@@ -16,26 +13,18 @@ use crate::{
 /// number of interactions does not change the users or items.
 pub fn generate(cfg: &SynthConfig) -> io::Result<SynthDataset> {
     cfg.validate()?;
-    let category_weights: Vec<f64> = (0..cfg.categories)
-        .map(|k| 1.0 / ((k + 1) as f64).powf(0.6))
-        .collect();
+    let category_weights: Vec<f64> = (0..cfg.categories).map(|k| 1.0 / ((k + 1) as f64).powf(0.6)).collect();
     let category_sampler = CdfSampler::new(category_weights.iter().copied()).expect("categories");
 
     let items = generate_items(cfg, &category_sampler);
     let users = generate_users(cfg, &category_sampler);
     let interactions = generate_interactions(cfg, &users, &items);
-    Ok(SynthDataset {
-        users,
-        items,
-        interactions,
-    })
+    Ok(SynthDataset { users, items, interactions })
 }
 
 fn stream(cfg: &SynthConfig, salt: u64) -> SmallRng {
     // splitmix-style mixing so nearby seeds/salts give unrelated streams
-    let mut z = cfg
-        .seed
-        .wrapping_add(salt.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut z = cfg.seed.wrapping_add(salt.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     SmallRng::seed_from_u64(z ^ (z >> 31))
@@ -64,21 +53,14 @@ fn generate_items(cfg: &SynthConfig, categories: &CdfSampler) -> Vec<Item> {
         .into_iter()
         .map(|popularity_rank| {
             let category = categories.sample(&mut rng) as u16;
-            let price = round2(
-                (category_base_price(category as usize) * (0.6 * normal(&mut rng)).exp()).max(0.99),
-            );
+            let price = round2((category_base_price(category as usize) * (0.6 * normal(&mut rng)).exp()).max(0.99));
             // 85% of the catalogue predates the window, 15% is added during it.
             let creation_timestamp = if rng.gen::<f64>() < 0.85 {
                 rng.gen_range(start - year..start)
             } else {
                 rng.gen_range(start..(end - 86_400).max(start + 1))
             };
-            Item {
-                category,
-                price,
-                creation_timestamp,
-                popularity_rank,
-            }
+            Item { category, price, creation_timestamp, popularity_rank }
         })
         .collect()
 }
@@ -118,21 +100,17 @@ fn generate_interactions(cfg: &SynthConfig, users: &[User], items: &[Item]) -> V
     let mut rng = stream(cfg, 3);
 
     // Heavy-tailed user activity (log-normal).
-    let user_sampler =
-        CdfSampler::new((0..users.len()).map(|_| (1.1 * normal(&mut rng)).exp())).expect("users");
+    let user_sampler = CdfSampler::new((0..users.len()).map(|_| (1.1 * normal(&mut rng)).exp())).expect("users");
 
     // Zipf item popularity, globally and restricted to each category.
-    let item_weight =
-        |it: &Item| 1.0 / (f64::from(it.popularity_rank) + 1.0).powf(cfg.zipf_exponent);
+    let item_weight = |it: &Item| 1.0 / (f64::from(it.popularity_rank) + 1.0).powf(cfg.zipf_exponent);
     let global = CdfSampler::new(items.iter().map(item_weight)).expect("items");
     let mut members: Vec<Vec<u32>> = vec![Vec::new(); cfg.categories];
     for (i, it) in items.iter().enumerate() {
         members[it.category as usize].push(i as u32);
     }
-    let per_category: Vec<Option<CdfSampler>> = members
-        .iter()
-        .map(|m| CdfSampler::new(m.iter().map(|&i| item_weight(&items[i as usize]))))
-        .collect();
+    let per_category: Vec<Option<CdfSampler>> =
+        members.iter().map(|m| CdfSampler::new(m.iter().map(|&i| item_weight(&items[i as usize])))).collect();
     // Preference weights for a user's 1st, 2nd, 3rd category.
     const PREF_WEIGHTS: [f64; 3] = [0.6, 0.3, 0.1];
     let event_total: f64 = cfg.event_mix.iter().sum();
@@ -184,11 +162,7 @@ fn generate_interactions(cfg: &SynthConfig, users: &[User], items: &[Item]) -> V
             1 => 0.40 + 0.60 * g,
             _ => 1.0,
         };
-        let device = if rng.gen::<f64>() < 0.8 {
-            user.device
-        } else {
-            rng.gen_range(0..3)
-        };
+        let device = if rng.gen::<f64>() < 0.8 { user.device } else { rng.gen_range(0..3) };
         let created = items[item].creation_timestamp;
         let lo = start.max(created);
         let timestamp = rng.gen_range(lo..end.max(lo + 1));

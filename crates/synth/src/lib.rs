@@ -59,9 +59,8 @@ pub const CATEGORIES: &[&str] = &[
 ];
 
 /// Typical price of an item per built-in category (index-aligned with [`CATEGORIES`]).
-const CATEGORY_BASE_PRICE: &[f64] = &[
-    180.0, 15.0, 45.0, 60.0, 55.0, 25.0, 20.0, 8.0, 35.0, 12.0, 14.0, 90.0, 22.0, 18.0, 30.0, 70.0,
-];
+const CATEGORY_BASE_PRICE: &[f64] =
+    &[180.0, 15.0, 45.0, 60.0, 55.0, 25.0, 20.0, 8.0, 35.0, 12.0, 14.0, 90.0, 22.0, 18.0, 30.0, 70.0];
 
 /// Event types in decreasing order of frequency.
 pub const EVENT_TYPES: [&str; 3] = ["view", "click", "purchase"];
@@ -73,14 +72,7 @@ pub const AGE_GROUPS: [&str; 6] = ["18-24", "25-34", "35-44", "45-54", "55-64", 
 pub const MEMBERSHIPS: [&str; 3] = ["free", "silver", "gold"];
 
 /// CSV header of the interactions file (matches [`interactions_schema`]).
-pub const INTERACTIONS_HEADER: [&str; 6] = [
-    "USER_ID",
-    "ITEM_ID",
-    "EVENT_TYPE",
-    "EVENT_VALUE",
-    "DEVICE",
-    "TIMESTAMP",
-];
+pub const INTERACTIONS_HEADER: [&str; 6] = ["USER_ID", "ITEM_ID", "EVENT_TYPE", "EVENT_VALUE", "DEVICE", "TIMESTAMP"];
 /// CSV header of the items file (matches [`items_schema`]).
 pub const ITEMS_HEADER: [&str; 4] = ["ITEM_ID", "CATEGORY", "PRICE", "CREATION_TIMESTAMP"];
 /// CSV header of the users file (matches [`users_schema`]).
@@ -137,12 +129,7 @@ pub enum SynthError {
     #[error("`{0}` must be at least 1")]
     Zero(&'static str),
     #[error("`{field}` must be within {min}..={max}, got {value}")]
-    OutOfRange {
-        field: &'static str,
-        min: f64,
-        max: f64,
-        value: f64,
-    },
+    OutOfRange { field: &'static str, min: f64, max: f64, value: f64 },
     #[error("`event_mix` must contain non-negative weights with a positive sum")]
     EventMix,
 }
@@ -170,19 +157,12 @@ impl SynthConfig {
             if value.is_finite() && (min..=max).contains(&value) {
                 Ok(())
             } else {
-                Err(SynthError::OutOfRange {
-                    field,
-                    min,
-                    max,
-                    value,
-                })
+                Err(SynthError::OutOfRange { field, min, max, value })
             }
         };
         range("zipf_exponent", self.zipf_exponent, 0.0, 5.0)?;
         range("preference_strength", self.preference_strength, 0.0, 1.0)?;
-        if self.event_mix.iter().any(|w| !w.is_finite() || *w < 0.0)
-            || self.event_mix.iter().sum::<f64>() <= 0.0
-        {
+        if self.event_mix.iter().any(|w| !w.is_finite() || *w < 0.0) || self.event_mix.iter().sum::<f64>() <= 0.0 {
             return Err(SynthError::EventMix);
         }
         Ok(())
@@ -196,10 +176,7 @@ impl SynthConfig {
 
 /// Name of category `k` (built-in names first, then `category_<k>`).
 pub fn category_name(k: usize) -> String {
-    CATEGORIES
-        .get(k)
-        .map(|s| s.to_string())
-        .unwrap_or_else(|| format!("category_{k}"))
+    CATEGORIES.get(k).map(|s| s.to_string()).unwrap_or_else(|| format!("category_{k}"))
 }
 
 fn category_base_price(k: usize) -> f64 {

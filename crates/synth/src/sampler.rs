@@ -39,8 +39,6 @@ impl CdfSampler {
         let total = *self.cdf.last().expect("non-empty");
         let x = rng.gen::<f64>() * total;
         // First index whose cumulative weight exceeds x; skips zero-weight outcomes.
-        self.cdf
-            .partition_point(|&c| c <= x)
-            .min(self.cdf.len() - 1)
+        self.cdf.partition_point(|&c| c <= x).min(self.cdf.len() - 1)
     }
 }

@@ -3,13 +3,7 @@ use std::collections::{HashMap, HashSet};
 use super::*;
 
 fn small() -> SynthConfig {
-    SynthConfig {
-        users: 2_000,
-        items: 1_000,
-        interactions: 100_000,
-        seed: 7,
-        ..SynthConfig::default()
-    }
+    SynthConfig { users: 2_000, items: 1_000, interactions: 100_000, seed: 7, ..SynthConfig::default() }
 }
 
 fn read(path: &Path) -> String {
@@ -23,10 +17,7 @@ fn counts_match_config() {
     assert_eq!(d.users.len(), cfg.users);
     assert_eq!(d.items.len(), cfg.items);
     assert_eq!(d.interactions.len(), cfg.interactions);
-    assert!(d
-        .interactions
-        .windows(2)
-        .all(|w| w[0].timestamp <= w[1].timestamp));
+    assert!(d.interactions.windows(2).all(|w| w[0].timestamp <= w[1].timestamp));
 }
 
 #[test]
@@ -49,21 +40,9 @@ fn deterministic_for_same_seed_and_different_for_other_seeds() {
 #[test]
 fn headers_match_schemas() {
     let dir = tempfile::tempdir().unwrap();
-    let files = write_dataset(
-        dir.path(),
-        &SynthConfig {
-            interactions: 1_000,
-            ..small()
-        },
-    )
-    .unwrap();
+    let files = write_dataset(dir.path(), &SynthConfig { interactions: 1_000, ..small() }).unwrap();
     for (path, schema, header, rows) in [
-        (
-            &files.interactions,
-            interactions_schema(),
-            &INTERACTIONS_HEADER[..],
-            1_000,
-        ),
+        (&files.interactions, interactions_schema(), &INTERACTIONS_HEADER[..], 1_000),
         (&files.items, items_schema(), &ITEMS_HEADER[..], 1_000),
         (&files.users, users_schema(), &USERS_HEADER[..], 2_000),
     ] {
@@ -72,11 +51,7 @@ fn headers_match_schemas() {
         let first = lines.next().unwrap();
         assert_eq!(first, header.join(","), "{}", path.display());
         // Schema field names, in order, are the header columns.
-        let names: Vec<&str> = schema
-            .split("{\"name\":\"")
-            .skip(1)
-            .map(|s| &s[..s.find('"').unwrap()])
-            .collect();
+        let names: Vec<&str> = schema.split("{\"name\":\"").skip(1).map(|s| &s[..s.find('"').unwrap()]).collect();
         assert_eq!(names, header, "{schema}");
         let mut n = 0;
         for line in lines {
@@ -126,12 +101,7 @@ fn values_are_well_formed() {
 
 #[test]
 fn item_popularity_follows_a_power_law() {
-    let cfg = SynthConfig {
-        users: 5_000,
-        items: 2_000,
-        interactions: 300_000,
-        ..SynthConfig::default()
-    };
+    let cfg = SynthConfig { users: 5_000, items: 2_000, interactions: 300_000, ..SynthConfig::default() };
     let d = generate(&cfg).unwrap();
     let mut counts = vec![0usize; cfg.items];
     for i in &d.interactions {
@@ -141,15 +111,10 @@ fn item_popularity_follows_a_power_law() {
     let total = cfg.interactions as f64;
     // Head: the top 1% of items hold far more than 1% of the interactions.
     let top1: usize = counts[..cfg.items / 100].iter().sum();
-    assert!(
-        top1 as f64 / total > 0.15,
-        "top 1% share {}",
-        top1 as f64 / total
-    );
+    assert!(top1 as f64 / total > 0.15, "top 1% share {}", top1 as f64 / total);
     // Log-log slope of rank/frequency between ranks 10 and 200 is close to -s.
     let (r1, r2) = (10usize, 200usize);
-    let slope = ((counts[r2 - 1] as f64).ln() - (counts[r1 - 1] as f64).ln())
-        / ((r2 as f64).ln() - (r1 as f64).ln());
+    let slope = ((counts[r2 - 1] as f64).ln() - (counts[r1 - 1] as f64).ln()) / ((r2 as f64).ln() - (r1 as f64).ln());
     assert!((-1.4..=-0.6).contains(&slope), "slope {slope}");
     // Long tail: the median item is much less popular than the top item.
     assert!(counts[0] > 20 * counts[cfg.items / 2].max(1));
@@ -176,37 +141,21 @@ fn users_prefer_a_few_categories() {
 
 #[test]
 fn invalid_configs_are_rejected() {
-    let bad = SynthConfig {
-        users: 0,
-        ..small()
-    };
+    let bad = SynthConfig { users: 0, ..small() };
     assert_eq!(bad.validate(), Err(SynthError::Zero("users")));
     let err = generate(&bad).unwrap_err();
     assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
-    let bad = SynthConfig {
-        preference_strength: 1.5,
-        ..small()
-    };
+    let bad = SynthConfig { preference_strength: 1.5, ..small() };
     assert!(matches!(bad.validate(), Err(SynthError::OutOfRange { .. })));
-    let bad = SynthConfig {
-        event_mix: [0.0, 0.0, 0.0],
-        ..small()
-    };
+    let bad = SynthConfig { event_mix: [0.0, 0.0, 0.0], ..small() };
     assert_eq!(bad.validate(), Err(SynthError::EventMix));
 }
 
 #[test]
 fn more_categories_than_built_in_names() {
-    let cfg = SynthConfig {
-        categories: 40,
-        interactions: 5_000,
-        ..small()
-    };
+    let cfg = SynthConfig { categories: 40, interactions: 5_000, ..small() };
     let d = generate(&cfg).unwrap();
-    assert!(d
-        .items
-        .iter()
-        .any(|i| i.category as usize >= CATEGORIES.len()));
+    assert!(d.items.iter().any(|i| i.category as usize >= CATEGORIES.len()));
     assert_eq!(category_name(39), "category_39");
 }
 

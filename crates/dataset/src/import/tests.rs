@@ -20,12 +20,8 @@ fn items_schema() -> Schema {
         namespace: None,
         fields: vec![
             Field::new("ITEM_ID", FieldType::String),
-            Field::new("GENRES", FieldType::String)
-                .categorical()
-                .nullable(),
-            Field::new("DESCRIPTION", FieldType::String)
-                .textual()
-                .nullable(),
+            Field::new("GENRES", FieldType::String).categorical().nullable(),
+            Field::new("DESCRIPTION", FieldType::String).textual().nullable(),
             Field::new("PRICE", FieldType::Double).nullable(),
             Field::new("STOCK", FieldType::Int).nullable(),
             Field::new("ADULT", FieldType::Boolean).nullable(),
@@ -36,10 +32,7 @@ fn items_schema() -> Schema {
 
 fn write(dir: &tempfile::TempDir, name: &str, content: &str) -> PathBuf {
     let p = dir.path().join(name);
-    std::fs::File::create(&p)
-        .unwrap()
-        .write_all(content.as_bytes())
-        .unwrap();
+    std::fs::File::create(&p).unwrap().write_all(content.as_bytes()).unwrap();
     p
 }
 
@@ -61,11 +54,7 @@ fn interactions_csv(rows: usize) -> String {
             i % 97,
             i % 13,
             if i % 3 == 0 { "click" } else { "watch" },
-            if i % 5 == 0 {
-                String::new()
-            } else {
-                format!("{}.5", i % 7)
-            },
+            if i % 5 == 0 { String::new() } else { format!("{}.5", i % 7) },
             if i % 4 == 0 { "" } else { "mobile|tv" },
             1_600_000_000 + i as i64
         ));
@@ -78,48 +67,21 @@ fn imports_interactions_with_full_value_check() {
     let dir = tempfile::tempdir().unwrap();
     let p = write(&dir, "ratings.csv", &interactions_csv(1500));
     let calls = std::sync::Mutex::new(Vec::new());
-    let b = import_csv(
-        &[p],
-        &interactions_schema(),
-        DatasetType::Interactions,
-        &|n| calls.lock().unwrap().push(n),
-    )
-    .unwrap();
+    let b = import_csv(&[p], &interactions_schema(), DatasetType::Interactions, &|n| calls.lock().unwrap().push(n))
+        .unwrap();
     assert_eq!(b.len(), 1500);
-    assert_eq!(
-        b.field_names(),
-        vec![
-            "USER_ID",
-            "ITEM_ID",
-            "EVENT_TYPE",
-            "EVENT_VALUE",
-            "DEVICE",
-            "TIMESTAMP"
-        ]
-    );
+    assert_eq!(b.field_names(), vec!["USER_ID", "ITEM_ID", "EVENT_TYPE", "EVENT_VALUE", "DEVICE", "TIMESTAMP"]);
     for i in 0..1500 {
-        assert_eq!(
-            b.str_value("USER_ID", i),
-            Some(format!("u{}", i % 97).as_str())
-        );
-        assert_eq!(
-            b.str_value("ITEM_ID", i),
-            Some(format!("i{}", i % 13).as_str())
-        );
-        assert_eq!(
-            b.str_value("EVENT_TYPE", i),
-            Some(if i % 3 == 0 { "click" } else { "watch" })
-        );
+        assert_eq!(b.str_value("USER_ID", i), Some(format!("u{}", i % 97).as_str()));
+        assert_eq!(b.str_value("ITEM_ID", i), Some(format!("i{}", i % 13).as_str()));
+        assert_eq!(b.str_value("EVENT_TYPE", i), Some(if i % 3 == 0 { "click" } else { "watch" }));
         let ev = b.f64_value("EVENT_VALUE", i);
         if i % 5 == 0 {
             assert_eq!(ev, None);
         } else {
             assert_eq!(ev, Some((i % 7) as f64 + 0.5));
         }
-        assert_eq!(
-            b.str_value("DEVICE", i),
-            if i % 4 == 0 { None } else { Some("mobile|tv") }
-        );
+        assert_eq!(b.str_value("DEVICE", i), if i % 4 == 0 { None } else { Some("mobile|tv") });
         assert_eq!(b.i64_value("TIMESTAMP", i), Some(1_600_000_000 + i as i64));
     }
     assert_eq!(calls.lock().unwrap().last(), Some(&1500));
@@ -131,20 +93,8 @@ fn imports_interactions_with_full_value_check() {
 fn too_few_interactions() {
     let dir = tempfile::tempdir().unwrap();
     let p = write(&dir, "ratings.csv", &interactions_csv(999));
-    let e = import_csv(
-        &[p],
-        &interactions_schema(),
-        DatasetType::Interactions,
-        &no_progress(),
-    )
-    .unwrap_err();
-    assert_eq!(
-        e,
-        ImportError::TooFewRecords {
-            found: 999,
-            min: 1000
-        }
-    );
+    let e = import_csv(&[p], &interactions_schema(), DatasetType::Interactions, &no_progress()).unwrap_err();
+    assert_eq!(e, ImportError::TooFewRecords { found: 999, min: 1000 });
     assert!(e.to_string().contains("at least 1000"), "{e}");
 }
 
@@ -152,16 +102,10 @@ fn too_few_interactions() {
 fn multiple_files_column_order_and_missing_nullable() {
     let dir = tempfile::tempdir().unwrap();
     let a = write(&dir, "a.csv", "ITEM_ID,PRICE\nx,1.25\ny,\n");
-    let b = write(
-        &dir,
-        "b.csv",
-        "\u{feff}STOCK,\"ITEM_ID\",ADULT\n3,z,true\n,w,false\n",
-    );
+    let b = write(&dir, "b.csv", "\u{feff}STOCK,\"ITEM_ID\",ADULT\n3,z,true\n,w,false\n");
     let batch = import_csv(&[a, b], &items_schema(), DatasetType::Items, &no_progress()).unwrap();
     assert_eq!(batch.len(), 4);
-    let ids: Vec<_> = (0..4)
-        .map(|i| batch.str_value("ITEM_ID", i).unwrap())
-        .collect();
+    let ids: Vec<_> = (0..4).map(|i| batch.str_value("ITEM_ID", i).unwrap()).collect();
     assert_eq!(ids, vec!["x", "y", "z", "w"]);
     assert_eq!(batch.f64_value("PRICE", 0), Some(1.25));
     assert_eq!(batch.f64_value("PRICE", 1), None);
@@ -179,32 +123,17 @@ fn multiple_files_column_order_and_missing_nullable() {
 #[test]
 fn header_errors() {
     let e = import_items("PRICE,STOCK\n1,2\n").unwrap_err().to_string();
-    assert_eq!(
-        e,
-        "items.csv line 1: Input CSV is missing the following columns: [ITEM_ID]"
-    );
+    assert_eq!(e, "items.csv line 1: Input CSV is missing the following columns: [ITEM_ID]");
     let schema = interactions_schema();
     let dir = tempfile::tempdir().unwrap();
     let p = write(&dir, "r.csv", "ITEM_ID,EVENT_TYPE\n");
-    let e = import_csv(&[p], &schema, DatasetType::Interactions, &no_progress())
-        .unwrap_err()
-        .to_string();
-    assert_eq!(
-        e,
-        "r.csv line 1: Input CSV is missing the following columns: [USER_ID, TIMESTAMP]"
-    );
-    let e = import_items("ITEM_ID,COLOR,SIZE\na,b,c\n")
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains("items.csv line 1") && e.contains("[COLOR, SIZE]"),
-        "{e}"
-    );
+    let e = import_csv(&[p], &schema, DatasetType::Interactions, &no_progress()).unwrap_err().to_string();
+    assert_eq!(e, "r.csv line 1: Input CSV is missing the following columns: [USER_ID, TIMESTAMP]");
+    let e = import_items("ITEM_ID,COLOR,SIZE\na,b,c\n").unwrap_err().to_string();
+    assert!(e.contains("items.csv line 1") && e.contains("[COLOR, SIZE]"), "{e}");
     let e = import_items("item_id\na\n").unwrap_err().to_string();
     assert!(e.contains("missing") && e.contains("ITEM_ID"), "{e}");
-    let e = import_items("ITEM_ID,ITEM_ID\na,b\n")
-        .unwrap_err()
-        .to_string();
+    let e = import_items("ITEM_ID,ITEM_ID\na,b\n").unwrap_err().to_string();
     assert!(e.contains("more than once"), "{e}");
     let e = import_items("").unwrap_err().to_string();
     assert!(e.contains("items.csv") && e.contains("empty"), "{e}");
@@ -224,14 +153,8 @@ fn row_errors_name_file_line_column_value() {
         value_err("ITEM_ID,STOCK\na,1\nb,2\nc,99999999999\n"),
         "items.csv line 4, column STOCK: '99999999999' is not a valid int (out of range)"
     );
-    assert_eq!(
-        value_err("ITEM_ID,STOCK\na,1.5\n"),
-        "items.csv line 2, column STOCK: '1.5' is not a valid int"
-    );
-    assert_eq!(
-        value_err("ITEM_ID,PRICE\na,cheap\n"),
-        "items.csv line 2, column PRICE: 'cheap' is not a valid double"
-    );
+    assert_eq!(value_err("ITEM_ID,STOCK\na,1.5\n"), "items.csv line 2, column STOCK: '1.5' is not a valid int");
+    assert_eq!(value_err("ITEM_ID,PRICE\na,cheap\n"), "items.csv line 2, column PRICE: 'cheap' is not a valid double");
     assert!(value_err("ITEM_ID,PRICE\na,NaN\n").contains("'NaN' is not a valid double"));
     assert!(value_err("ITEM_ID,PRICE\na,inf\n").contains("column PRICE"));
     assert_eq!(
@@ -242,14 +165,8 @@ fn row_errors_name_file_line_column_value() {
         value_err("ITEM_ID,PRICE\n,1\n"),
         "items.csv line 2, column ITEM_ID: empty value, but the field is not nullable (type string)"
     );
-    assert_eq!(
-        value_err("ITEM_ID,PRICE\na,1\nb,2,3\n"),
-        "items.csv line 3: the row has 3 fields but the header has 2"
-    );
-    assert_eq!(
-        value_err("ITEM_ID,PRICE\na\n"),
-        "items.csv line 2: the row has 1 fields but the header has 2"
-    );
+    assert_eq!(value_err("ITEM_ID,PRICE\na,1\nb,2,3\n"), "items.csv line 3: the row has 3 fields but the header has 2");
+    assert_eq!(value_err("ITEM_ID,PRICE\na\n"), "items.csv line 2: the row has 1 fields but the header has 2");
     let long = "x".repeat(1001);
     let e = value_err(&format!("ITEM_ID,GENRES\na,{long}\n"));
     assert!(
@@ -262,17 +179,9 @@ fn row_errors_name_file_line_column_value() {
     let b = import_items(&format!("ITEM_ID,GENRES\na,{ok}\n")).unwrap();
     assert_eq!(b.str_value("GENRES", 0), Some(ok.as_str()));
     let e = value_err(&format!("ITEM_ID,GENRES\n{},x\n", "i".repeat(257)));
-    assert!(
-        e.contains("column ITEM_ID") && e.contains("maximum is 256"),
-        "{e}"
-    );
-    let e = import_items_bytes(b"ITEM_ID,GENRES\na,\xff\xfe\n")
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains("line 2, column GENRES") && e.contains("not valid UTF-8"),
-        "{e}"
-    );
+    assert!(e.contains("column ITEM_ID") && e.contains("maximum is 256"), "{e}");
+    let e = import_items_bytes(b"ITEM_ID,GENRES\na,\xff\xfe\n").unwrap_err().to_string();
+    assert!(e.contains("line 2, column GENRES") && e.contains("not valid UTF-8"), "{e}");
     // line numbers count lines of multi-line quoted fields
     let e = value_err("ITEM_ID,DESCRIPTION,STOCK\na,\"two\nlines\",1\nb,x,zz\n");
     assert!(e.starts_with("items.csv line 4, column STOCK: 'zz'"), "{e}");
@@ -297,15 +206,9 @@ fn categorical_textual_escapes_and_truncation() {
     .unwrap();
     assert_eq!(b.len(), 3);
     assert_eq!(b.str_value("GENRES", 0), Some("Action|Comedy"));
-    assert_eq!(
-        b.str_value("DESCRIPTION", 0),
-        Some("He said \"hi\" to C:\\dir, then left")
-    );
+    assert_eq!(b.str_value("DESCRIPTION", 0), Some("He said \"hi\" to C:\\dir, then left"));
     assert_eq!(b.str_value("GENRES", 1), None);
-    assert_eq!(
-        b.str_value("DESCRIPTION", 1),
-        Some("plain, \"doubled\" quotes")
-    );
+    assert_eq!(b.str_value("DESCRIPTION", 1), Some("plain, \"doubled\" quotes"));
     assert_eq!(b.str_value("DESCRIPTION", 2), Some("multi\nline"));
     let long = "ü".repeat(MAX_TEXTUAL_CHARS + 10);
     let b = import_items(&format!("ITEM_ID,DESCRIPTION\na,\"{long}\"\n")).unwrap();
@@ -322,36 +225,12 @@ fn action_interactions_event_types() {
     )
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let p = write(
-        &dir,
-        "ai.csv",
-        "USER_ID,ACTION_ID,TIMESTAMP,EVENT_TYPE\nu,a,1,TAKEN\nu,b,2,VIEWED\n",
-    );
-    let b = import_csv(
-        &[p],
-        &schema,
-        DatasetType::ActionInteractions,
-        &no_progress(),
-    )
-    .unwrap();
+    let p = write(&dir, "ai.csv", "USER_ID,ACTION_ID,TIMESTAMP,EVENT_TYPE\nu,a,1,TAKEN\nu,b,2,VIEWED\n");
+    let b = import_csv(&[p], &schema, DatasetType::ActionInteractions, &no_progress()).unwrap();
     assert_eq!(b.len(), 2);
-    let p = write(
-        &dir,
-        "bad.csv",
-        "USER_ID,ACTION_ID,TIMESTAMP,EVENT_TYPE\nu,a,1,CLICK\n",
-    );
-    let e = import_csv(
-        &[p],
-        &schema,
-        DatasetType::ActionInteractions,
-        &no_progress(),
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(
-        e.starts_with("bad.csv line 2, column EVENT_TYPE: 'CLICK'"),
-        "{e}"
-    );
+    let p = write(&dir, "bad.csv", "USER_ID,ACTION_ID,TIMESTAMP,EVENT_TYPE\nu,a,1,CLICK\n");
+    let e = import_csv(&[p], &schema, DatasetType::ActionInteractions, &no_progress()).unwrap_err().to_string();
+    assert!(e.starts_with("bad.csv line 2, column EVENT_TYPE: 'CLICK'"), "{e}");
     // wrong dataset type for the schema
     let p = write(&dir, "x.csv", "USER_ID,ACTION_ID,TIMESTAMP,EVENT_TYPE\n");
     assert!(matches!(
@@ -383,11 +262,7 @@ fn big_interactions(rows: usize) -> String {
             (i * 7919) % 1013,
             (i * 104_729) % 517,
             ["click", "view", "buy"][i % 3],
-            if i % 11 == 0 {
-                String::new()
-            } else {
-                format!("{}", (i % 100) as f32 / 8.0)
-            },
+            if i % 11 == 0 { String::new() } else { format!("{}", (i % 100) as f32 / 8.0) },
             1_500_000_000 + i
         ));
     }
@@ -410,14 +285,8 @@ fn parallel_equals_sequential() {
     let content = big_interactions(20_000);
     let p = write(&dir, "big.csv", &content);
     let schema = five_col_schema();
-    let seq_opts = ImportOptions {
-        parallel: false,
-        ..Default::default()
-    };
-    let par_opts = ImportOptions {
-        parallel: true,
-        min_chunk_bytes: 1000,
-    };
+    let seq_opts = ImportOptions { parallel: false, ..Default::default() };
+    let par_opts = ImportOptions { parallel: true, min_chunk_bytes: 1000 };
     let seq = import_csv_with_options(
         std::slice::from_ref(&p),
         &schema,
@@ -444,10 +313,7 @@ fn parallel_equals_sequential() {
     assert_eq!(par.slice(0, 20_000), seq);
     assert_eq!(par.slice(20_000, 40_000), seq);
     // check a few values exactly
-    assert_eq!(
-        seq.str_value("USER_ID", 12_345),
-        Some(format!("user{}", (12_345 * 7919) % 1013).as_str())
-    );
+    assert_eq!(seq.str_value("USER_ID", 12_345), Some(format!("user{}", (12_345 * 7919) % 1013).as_str()));
     assert_eq!(seq.i64_value("TIMESTAMP", 19_999), Some(1_500_019_999));
 
     // errors: same message (same line number) on both paths
@@ -465,14 +331,7 @@ fn parallel_equals_sequential() {
         &seq_opts,
     )
     .unwrap_err();
-    let e2 = import_csv_with_options(
-        &[p],
-        &schema,
-        DatasetType::Interactions,
-        &no_progress(),
-        &par_opts,
-    )
-    .unwrap_err();
+    let e2 = import_csv_with_options(&[p], &schema, DatasetType::Interactions, &no_progress(), &par_opts).unwrap_err();
     assert_eq!(e1, e2);
     assert_eq!(
         e1.to_string(),
@@ -487,21 +346,8 @@ fn parallel_equals_sequential() {
     let idx = lines.len() - 2;
     lines[idx] = "a,b";
     let p = write(&dir, "short.csv", &(lines.join("\n") + "\n"));
-    let e2 = import_csv_with_options(
-        &[p],
-        &schema,
-        DatasetType::Interactions,
-        &no_progress(),
-        &par_opts,
-    )
-    .unwrap_err();
-    assert_eq!(
-        e2.to_string(),
-        format!(
-            "short.csv line {}: the row has 2 fields but the header has 5",
-            idx + 1
-        )
-    );
+    let e2 = import_csv_with_options(&[p], &schema, DatasetType::Interactions, &no_progress(), &par_opts).unwrap_err();
+    assert_eq!(e2.to_string(), format!("short.csv line {}: the row has 2 fields but the header has 5", idx + 1));
 }
 
 #[test]
@@ -515,10 +361,7 @@ fn crlf_parallel_equals_sequential() {
         &schema,
         DatasetType::Interactions,
         &no_progress(),
-        &ImportOptions {
-            parallel: false,
-            ..Default::default()
-        },
+        &ImportOptions { parallel: false, ..Default::default() },
     )
     .unwrap();
     let par = import_csv_with_options(
@@ -526,10 +369,7 @@ fn crlf_parallel_equals_sequential() {
         &schema,
         DatasetType::Interactions,
         &no_progress(),
-        &ImportOptions {
-            parallel: true,
-            min_chunk_bytes: 500,
-        },
+        &ImportOptions { parallel: true, min_chunk_bytes: 500 },
     )
     .unwrap();
     assert_eq!(seq, par);
@@ -557,15 +397,7 @@ fn arb_row() -> impl Strategy<Value = Row> {
         prop::option::of(any::<bool>()),
         prop::option::of(any::<i64>()),
     )
-        .prop_map(|(id, genres, desc, price, stock, adult, ts)| Row {
-            id,
-            genres,
-            desc,
-            price,
-            stock,
-            adult,
-            ts,
-        })
+        .prop_map(|(id, genres, desc, price, stock, adult, ts)| Row { id, genres, desc, price, stock, adult, ts })
 }
 
 fn csv_quote_textual(s: &str) -> String {
@@ -622,10 +454,7 @@ fn crlf_and_leading_blank_lines_keep_line_numbers() {
         value_err("ITEM_ID,PRICE\r\na,1\r\nb,x\r\n"),
         "items.csv line 3, column PRICE: 'x' is not a valid double"
     );
-    assert_eq!(
-        value_err("\nITEM_ID,PRICE\n\na,1\nb,x\n"),
-        "items.csv line 5, column PRICE: 'x' is not a valid double"
-    );
+    assert_eq!(value_err("\nITEM_ID,PRICE\n\na,1\nb,x\n"), "items.csv line 5, column PRICE: 'x' is not a valid double");
     assert_eq!(
         value_err("\r\nPRICE\r\n1\r\n"),
         "items.csv line 2: Input CSV is missing the following columns: [ITEM_ID]"

@@ -84,13 +84,7 @@ pub struct FittedPopularity {
 }
 
 impl FittedModel for FittedPopularity {
-    fn recommend_indices(
-        &self,
-        _user: u32,
-        _history: UserInteractions<'_>,
-        n: usize,
-        out: &mut Vec<u32>,
-    ) {
+    fn recommend_indices(&self, _user: u32, _history: UserInteractions<'_>, n: usize, out: &mut Vec<u32>) {
         out.extend(self.ranked.iter().take(n));
     }
     fn to_artifact(&self) -> ModelArtifact {
@@ -101,19 +95,12 @@ impl FittedModel for FittedPopularity {
 /// Fit on (filtered) data.
 pub fn fit(data: &TrainingData) -> FittedPopularity {
     let (scores, seen) = item_popularity(data);
-    let mut ranked: Vec<u32> = (0..data.num_items() as u32)
-        .filter(|&i| seen[i as usize])
-        .collect();
+    let mut ranked: Vec<u32> = (0..data.num_items() as u32).filter(|&i| seen[i as usize]).collect();
     ranked.par_sort_unstable_by(|&a, &b| {
-        scores[b as usize]
-            .total_cmp(&scores[a as usize])
-            .then_with(|| data.item_id(a).cmp(data.item_id(b)))
+        scores[b as usize].total_cmp(&scores[a as usize]).then_with(|| data.item_id(a).cmp(data.item_id(b)))
     });
     let model = PopularityModel::from_ranked(
-        ranked
-            .iter()
-            .map(|&i| (data.item_id(i).to_string(), scores[i as usize]))
-            .collect(),
+        ranked.iter().map(|&i| (data.item_id(i).to_string(), scores[i as usize])).collect(),
     );
     FittedPopularity { ranked, model }
 }
@@ -122,11 +109,7 @@ impl Recipe for PopularityCount {
     fn info(&self) -> &'static RecipeInfo {
         &INFO
     }
-    fn fit(
-        &self,
-        data: &TrainingData,
-        _config: &TrainingConfig,
-    ) -> Result<Box<dyn FittedModel>, EngineError> {
+    fn fit(&self, data: &TrainingData, _config: &TrainingConfig) -> Result<Box<dyn FittedModel>, EngineError> {
         Ok(Box::new(fit(data)))
     }
     fn supports_format_version(&self, format_version: u32) -> bool {
@@ -174,11 +157,7 @@ impl PopularityModel {
             payload.extend_from_slice(id.as_bytes());
             payload.extend_from_slice(&s.to_le_bytes());
         }
-        ModelArtifact {
-            recipe: NAME.to_string(),
-            format_version: FORMAT_VERSION,
-            payload,
-        }
+        ModelArtifact { recipe: NAME.to_string(), format_version: FORMAT_VERSION, payload }
     }
 
     fn decode(payload: &[u8]) -> Result<Self, EngineError> {
@@ -200,9 +179,7 @@ impl PopularityModel {
         r.finish()?;
         let m = Self::from_ranked(ranked);
         if m.index.len() != m.ids.len() {
-            return Err(EngineError::CorruptArtifact(
-                "duplicate item ids in payload".into(),
-            ));
+            return Err(EngineError::CorruptArtifact("duplicate item ids in payload".into()));
         }
         Ok(m)
     }
@@ -223,10 +200,7 @@ impl Model for PopularityModel {
                 break;
             }
             if !(query.exclude)(id) {
-                out.push(ScoredItem {
-                    item_id: id.to_string(),
-                    score: None,
-                });
+                out.push(ScoredItem { item_id: id.to_string(), score: None });
             }
         }
         out
@@ -249,10 +223,7 @@ impl Model for PopularityModel {
             .into_iter()
             .map(|(_, id)| id)
             .chain(unknown)
-            .map(|id| ScoredItem {
-                item_id: id.clone(),
-                score: None,
-            })
+            .map(|id| ScoredItem { item_id: id.clone(), score: None })
             .collect()
     }
     fn knows_item(&self, item_id: &str) -> bool {
@@ -301,20 +272,11 @@ mod tests {
         assert_eq!(m.count("c"), Some(3.0));
         assert_eq!(m.count("a"), Some(2.0));
         assert_eq!(m.count("z"), None);
-        let all = m.recommend(&RecommendQuery {
-            user_id: None,
-            item_id: None,
-            num_results: 10,
-            exclude: &|_| false,
-        });
+        let all = m.recommend(&RecommendQuery { user_id: None, item_id: None, num_results: 10, exclude: &|_| false });
         assert_eq!(ids(&all), ["c", "a", "b", "d"]);
         assert!(all.iter().all(|s| s.score.is_none()));
-        let some = m.recommend(&RecommendQuery {
-            user_id: Some("u1"),
-            item_id: None,
-            num_results: 2,
-            exclude: &|i| i == "a",
-        });
+        let some =
+            m.recommend(&RecommendQuery { user_id: Some("u1"), item_id: None, num_results: 2, exclude: &|i| i == "a" });
         assert_eq!(ids(&some), ["c", "b"]);
         let mut out = vec![];
         f.recommend_indices(0, small().user_interactions(0), 2, &mut out);
@@ -332,16 +294,8 @@ mod tests {
         let d = b.build();
         let c = TrainingConfig {
             event_parameters: vec![
-                EventParameters {
-                    event_type: Some("view".into()),
-                    weight: Some(0.25),
-                    event_value_threshold: None,
-                },
-                EventParameters {
-                    event_type: Some("buy".into()),
-                    weight: Some(1.0),
-                    event_value_threshold: None,
-                },
+                EventParameters { event_type: Some("view".into()), weight: Some(0.25), event_value_threshold: None },
+                EventParameters { event_type: Some("buy".into()), weight: Some(1.0), event_value_threshold: None },
             ],
             ..Default::default()
         };
@@ -354,10 +308,7 @@ mod tests {
     #[test]
     fn rank_orders_known_and_appends_unknown() {
         let m = fit(&small()).model;
-        let input: Vec<String> = ["zz", "d", "b", "q", "a", "c"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let input: Vec<String> = ["zz", "d", "b", "q", "a", "c"].iter().map(|s| s.to_string()).collect();
         let r = m.rank("u1", &input);
         // b and a tie (2 users): stable, input order.
         assert_eq!(ids(&r), ["c", "b", "a", "d", "zz", "q"]);
@@ -374,12 +325,7 @@ mod tests {
         assert_eq!(m.recipe(), NAME);
         assert!(!m.has_scores());
         assert_eq!(m.num_items(), 79);
-        let top = m.recommend(&RecommendQuery {
-            user_id: None,
-            item_id: None,
-            num_results: 3,
-            exclude: &|_| false,
-        });
+        let top = m.recommend(&RecommendQuery { user_id: None, item_id: None, num_results: 3, exclude: &|_| false });
         assert_eq!(top.len(), 3);
         // items 19..=59 are each seen by 20 users; ties by id: "i19" < "i20" < ...
         assert_eq!(ids(&top), ["i19", "i20", "i21"]);
@@ -389,19 +335,10 @@ mod tests {
     fn corrupt_payload_is_an_error() {
         let mut a = fit(&small()).model.to_artifact();
         a.payload.truncate(a.payload.len() - 3);
-        assert!(matches!(
-            load_model(&a),
-            Err(EngineError::CorruptArtifact(_))
-        ));
+        assert!(matches!(load_model(&a), Err(EngineError::CorruptArtifact(_))));
         a.payload = vec![0xff, 0xff, 0xff, 0xff];
-        assert!(matches!(
-            load_model(&a),
-            Err(EngineError::CorruptArtifact(_))
-        ));
+        assert!(matches!(load_model(&a), Err(EngineError::CorruptArtifact(_))));
         a.format_version = 2;
-        assert!(matches!(
-            load_model(&a),
-            Err(EngineError::CorruptArtifact(_))
-        ));
+        assert!(matches!(load_model(&a), Err(EngineError::CorruptArtifact(_))));
     }
 }

@@ -44,19 +44,13 @@ impl Server {
     pub fn start(data_dir: &Path) -> Server {
         std::fs::create_dir_all(data_dir).unwrap();
         let seq = LOG_SEQ.fetch_add(1, Ordering::SeqCst);
-        let log = data_dir
-            .parent()
-            .unwrap_or(data_dir)
-            .join(format!("server-{seq}.log"));
+        let log = data_dir.parent().unwrap_or(data_dir).join(format!("server-{seq}.log"));
         let log_file = std::fs::File::create(&log).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_reko"))
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .args(["--region", REGION, "--account-id", ACCOUNT])
-            .env(
-                "RUST_LOG",
-                std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
-            )
+            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log_file))
@@ -81,10 +75,7 @@ impl Server {
             Ok(line) => line,
             Err(_) => {
                 let _ = child.kill();
-                panic!(
-                    "reko serve did not print its address within 60s; log:\n{}",
-                    tail(&log)
-                );
+                panic!("reko serve did not print its address within 60s; log:\n{}", tail(&log));
             }
         };
         let url = match line.trim().strip_prefix("Listening on ") {
@@ -92,10 +83,7 @@ impl Server {
             _ => {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!(
-                    "unexpected first stdout line from reko serve: {line:?}; log:\n{}",
-                    tail(&log)
-                );
+                panic!("unexpected first stdout line from reko serve: {line:?}; log:\n{}", tail(&log));
             }
         };
         Server {
@@ -126,11 +114,7 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
         if std::thread::panicking() {
-            eprintln!(
-                "---- reko serve log ({}) ----\n{}",
-                self.log.display(),
-                self.log_tail()
-            );
+            eprintln!("---- reko serve log ({}) ----\n{}", self.log.display(), self.log_tail());
         }
     }
 }
@@ -148,13 +132,7 @@ pub fn control_client(url: &str) -> aws_sdk_personalize::Client {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(REGION))
         .endpoint_url(url)
-        .credentials_provider(Credentials::new(
-            "AKIDREKOTEST",
-            "secret",
-            None,
-            None,
-            "test",
-        ))
+        .credentials_provider(Credentials::new("AKIDREKOTEST", "secret", None, None, "test"))
         .http_client(aws_smithy_http_client::Builder::new().build_http())
         .retry_config(RetryConfig::disabled())
         .build();
@@ -168,13 +146,7 @@ pub fn runtime_client(url: &str) -> aws_sdk_personalizeruntime::Client {
         .behavior_version(rc::BehaviorVersion::latest())
         .region(rc::Region::new(REGION))
         .endpoint_url(url)
-        .credentials_provider(rc::Credentials::new(
-            "AKIDREKOTEST",
-            "secret",
-            None,
-            None,
-            "test",
-        ))
+        .credentials_provider(rc::Credentials::new("AKIDREKOTEST", "secret", None, None, "test"))
         .http_client(aws_smithy_http_client::Builder::new().build_http())
         .retry_config(rc::retry::RetryConfig::disabled())
         .build();
@@ -183,11 +155,7 @@ pub fn runtime_client(url: &str) -> aws_sdk_personalizeruntime::Client {
 
 /// Asserts that `result` failed with the given error code (`__type`), returning the message.
 #[track_caller]
-pub fn expect_code<T: Debug, E: ProvideErrorMetadata + Debug>(
-    result: Result<T, E>,
-    code: &str,
-    what: &str,
-) -> String {
+pub fn expect_code<T: Debug, E: ProvideErrorMetadata + Debug>(result: Result<T, E>, code: &str, what: &str) -> String {
     match result {
         Ok(v) => panic!("{what}: expected {code}, got success: {v:?}"),
         Err(e) => {
@@ -208,11 +176,7 @@ pub fn expect_code<T: Debug, E: ProvideErrorMetadata + Debug>(
 pub fn ok<T, E: ProvideErrorMetadata + Debug>(result: Result<T, E>, what: &str) -> T {
     match result {
         Ok(v) => v,
-        Err(e) => panic!(
-            "{what} failed: code {:?}, message {:?}; full error: {e:?}",
-            e.code(),
-            e.message()
-        ),
+        Err(e) => panic!("{what} failed: code {:?}, message {:?}; full error: {e:?}", e.code(), e.message()),
     }
 }
 
@@ -231,10 +195,7 @@ pub enum Res {
 }
 
 /// Status and failure reason of a resource; `Err(code)` when Describe fails.
-pub async fn describe_status(
-    c: &aws_sdk_personalize::Client,
-    res: &Res,
-) -> Result<(String, Option<String>), String> {
+pub async fn describe_status(c: &aws_sdk_personalize::Client, res: &Res) -> Result<(String, Option<String>), String> {
     fn pair(s: Option<&str>, f: Option<&str>) -> (String, Option<String>) {
         (s.unwrap_or("<none>").to_string(), f.map(str::to_string))
     }
@@ -243,83 +204,43 @@ pub async fn describe_status(
     }
     Ok(match res {
         Res::DatasetGroup(a) => {
-            let o = c
-                .describe_dataset_group()
-                .dataset_group_arn(a)
-                .send()
-                .await
-                .map_err(code)?;
+            let o = c.describe_dataset_group().dataset_group_arn(a).send().await.map_err(code)?;
             let d = o.dataset_group().ok_or("no datasetGroup")?;
             pair(d.status(), d.failure_reason())
         }
         Res::Dataset(a) => {
-            let o = c
-                .describe_dataset()
-                .dataset_arn(a)
-                .send()
-                .await
-                .map_err(code)?;
+            let o = c.describe_dataset().dataset_arn(a).send().await.map_err(code)?;
             let d = o.dataset().ok_or("no dataset")?;
             pair(d.status(), None)
         }
         Res::ImportJob(a) => {
-            let o = c
-                .describe_dataset_import_job()
-                .dataset_import_job_arn(a)
-                .send()
-                .await
-                .map_err(code)?;
+            let o = c.describe_dataset_import_job().dataset_import_job_arn(a).send().await.map_err(code)?;
             let d = o.dataset_import_job().ok_or("no datasetImportJob")?;
             pair(d.status(), d.failure_reason())
         }
         Res::Solution(a) => {
-            let o = c
-                .describe_solution()
-                .solution_arn(a)
-                .send()
-                .await
-                .map_err(code)?;
+            let o = c.describe_solution().solution_arn(a).send().await.map_err(code)?;
             let d = o.solution().ok_or("no solution")?;
             pair(d.status(), None)
         }
         Res::SolutionVersion(a) => {
-            let o = c
-                .describe_solution_version()
-                .solution_version_arn(a)
-                .send()
-                .await
-                .map_err(code)?;
+            let o = c.describe_solution_version().solution_version_arn(a).send().await.map_err(code)?;
             let d = o.solution_version().ok_or("no solutionVersion")?;
             pair(d.status(), d.failure_reason())
         }
         Res::Campaign(a) => {
-            let o = c
-                .describe_campaign()
-                .campaign_arn(a)
-                .send()
-                .await
-                .map_err(code)?;
+            let o = c.describe_campaign().campaign_arn(a).send().await.map_err(code)?;
             let d = o.campaign().ok_or("no campaign")?;
             pair(d.status(), d.failure_reason())
         }
         Res::CampaignUpdate(a) => {
-            let o = c
-                .describe_campaign()
-                .campaign_arn(a)
-                .send()
-                .await
-                .map_err(code)?;
+            let o = c.describe_campaign().campaign_arn(a).send().await.map_err(code)?;
             let d = o.campaign().ok_or("no campaign")?;
             let u = d.latest_campaign_update().ok_or("no latestCampaignUpdate")?;
             pair(u.status(), u.failure_reason())
         }
         Res::EventTracker(a) => {
-            let o = c
-                .describe_event_tracker()
-                .event_tracker_arn(a)
-                .send()
-                .await
-                .map_err(code)?;
+            let o = c.describe_event_tracker().event_tracker_arn(a).send().await.map_err(code)?;
             let d = o.event_tracker().ok_or("no eventTracker")?;
             pair(d.status(), None)
         }
@@ -333,27 +254,19 @@ pub fn is_transient(status: &str) -> bool {
 
 /// Polls every 100 ms until the resource leaves CREATE PENDING / CREATE IN_PROGRESS; returns
 /// the final status and failure reason. Panics on timeout or when Describe fails.
-pub async fn wait_settled(
-    c: &aws_sdk_personalize::Client,
-    res: &Res,
-    timeout: Duration,
-) -> (String, Option<String>) {
+pub async fn wait_settled(c: &aws_sdk_personalize::Client, res: &Res, timeout: Duration) -> (String, Option<String>) {
     let start = Instant::now();
     let mut seen = Vec::<String>::new();
     loop {
-        let (status, reason) = describe_status(c, res)
-            .await
-            .unwrap_or_else(|code| panic!("describing {res:?} failed with {code}"));
+        let (status, reason) =
+            describe_status(c, res).await.unwrap_or_else(|code| panic!("describing {res:?} failed with {code}"));
         if seen.last() != Some(&status) {
             seen.push(status.clone());
         }
         if !is_transient(&status) {
             return (status, reason);
         }
-        assert!(
-            start.elapsed() < timeout,
-            "{res:?} still {status} after {timeout:?} (status history {seen:?})"
-        );
+        assert!(start.elapsed() < timeout, "{res:?} still {status} after {timeout:?} (status history {seen:?})");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -373,16 +286,10 @@ pub async fn wait_gone(c: &aws_sdk_personalize::Client, res: &Res) {
             Err(code) => panic!("describing deleted {res:?} failed with {code}"),
             Ok((status, _)) => {
                 assert!(
-                    matches!(
-                        status.as_str(),
-                        "DELETE PENDING" | "DELETE IN_PROGRESS" | "ACTIVE"
-                    ),
+                    matches!(status.as_str(), "DELETE PENDING" | "DELETE IN_PROGRESS" | "ACTIVE"),
                     "{res:?} is {status} while being deleted"
                 );
-                assert!(
-                    start.elapsed() < WAIT,
-                    "{res:?} still {status} {WAIT:?} after delete"
-                );
+                assert!(start.elapsed() < WAIT, "{res:?} still {status} {WAIT:?} after delete");
             }
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -402,11 +309,7 @@ where
     loop {
         let (items, next) = call(token.take()).await;
         pages += 1;
-        assert!(
-            items.len() <= page as usize,
-            "page of {} entries exceeds maxResults {page}",
-            items.len()
-        );
+        assert!(items.len() <= page as usize, "page of {} entries exceeds maxResults {page}", items.len());
         all.extend(items);
         match next {
             Some(t) if !t.is_empty() => token = Some(t),
@@ -492,11 +395,7 @@ fn parse_release_date(s: &str) -> Option<i64> {
 /// Converts MovieLens 100K (`u.data`, `u.item`, `u.user`, `u.genre`) into Personalize CSVs in `out`.
 pub fn convert_movielens(out: &Path) -> MovieLens {
     let src = Path::new(ML_DIR);
-    assert!(
-        src.join("u.data").exists(),
-        "MovieLens 100K not found at {}",
-        src.display()
-    );
+    assert!(src.join("u.data").exists(), "MovieLens 100K not found at {}", src.display());
     std::fs::create_dir_all(out).unwrap();
 
     // Interactions: u.data is "user \t item \t rating \t timestamp".
@@ -543,17 +442,9 @@ pub fn convert_movielens(out: &Path) -> MovieLens {
     for line in item_text.lines().filter(|l| !l.trim().is_empty()) {
         let f: Vec<&str> = line.split('|').collect();
         assert_eq!(f.len(), 24, "bad u.item line {line:?}");
-        let item_genres: Vec<&str> = f[5..]
-            .iter()
-            .zip(&genres)
-            .filter(|(flag, _)| **flag == "1")
-            .map(|(_, g)| g.as_str())
-            .collect();
-        let genres_field = if item_genres.is_empty() {
-            "unknown".to_string()
-        } else {
-            item_genres.join("|")
-        };
+        let item_genres: Vec<&str> =
+            f[5..].iter().zip(&genres).filter(|(flag, _)| **flag == "1").map(|(_, g)| g.as_str()).collect();
+        let genres_field = if item_genres.is_empty() { "unknown".to_string() } else { item_genres.join("|") };
         // 1995-01-01 when the release date is missing.
         let created = parse_release_date(f[2]).unwrap_or(788_918_400);
         writeln!(w, "{},{},{}", f[0], genres_field, created).unwrap();
@@ -575,16 +466,7 @@ pub fn convert_movielens(out: &Path) -> MovieLens {
     }
     w.flush().unwrap();
 
-    MovieLens {
-        interactions,
-        items,
-        users,
-        n_interactions,
-        n_items,
-        n_users,
-        popularity,
-        popularity_4plus,
-    }
+    MovieLens { interactions, items, users, n_interactions, n_items, n_users, popularity, popularity_4plus }
 }
 
 #[test]
