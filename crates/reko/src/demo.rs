@@ -92,7 +92,15 @@ impl Default for DemoArgs {
 /// Runs the demo (see the module docs).
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let workdir = WorkDir::new(args.data_dir.clone(), args.keep)?;
+    // The embedded server logs only when asked to (RUST_LOG=info reko demo); the demo's own
+    // output is the progress display.
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
+    let mut workdir = WorkDir::new(args.data_dir.clone(), args.keep)?;
     let ui = Ui::new();
     ui.header(&format!(
         "Reko demo: {} users, {} items, {} interactions (seed {})",
@@ -136,7 +144,17 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     .await;
 
     server.stop().await;
-    let (setup, solution, campaign) = result?;
+    let (setup, solution, campaign) = match result {
+        Ok(done) => done,
+        Err(e) => {
+            workdir.keep();
+            ui.line(&format!(
+                "  the demo failed; its files are kept in {} for inspection",
+                workdir.path.display()
+            ));
+            return Err(e);
+        }
+    };
 
     ui.header("Summary");
     for (name, d) in &timings {
@@ -219,15 +237,20 @@ struct RunningServer {
     url: String,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    reko: Option<reko_service::Reko>,
 }
 
 impl RunningServer {
+    /// Stops accepting requests, then stops the background workers.
     async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
         if let Some(handle) = self.handle.take() {
             let _ = tokio::time::timeout(Duration::from_secs(10), handle).await;
+        }
+        if let Some(reko) = self.reko.take() {
+            let _ = tokio::task::spawn_blocking(move || reko.shutdown()).await;
         }
     }
 }
@@ -248,7 +271,7 @@ async fn step_start_server(ui: &Ui, args: &DemoArgs, data_dir: &Path) -> anyhow:
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("binding 127.0.0.1:0")?;
     let addr = listener.local_addr()?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let handle = tokio::spawn(reko_http::serve(listener, reko, async move {
+    let handle = tokio::spawn(reko_http::serve(listener, reko.clone(), async move {
         let _ = rx.await;
     }));
     let url = format!("http://{addr}");
@@ -836,6 +859,10 @@ impl WorkDir {
                 Ok(WorkDir { path, remove: !keep })
             }
         }
+    }
+
+    fn keep(&mut self) {
+        self.remove = false;
     }
 
     fn kept(&self) -> bool {

@@ -386,25 +386,90 @@ async fn movielens_end_to_end() {
     );
     assert!(ranking.recommendation_id().is_some_and(|r| r.starts_with("RID-")));
 
-    // ---- UpdateCampaign to the thresholded version ------------------------------------------
+    expect_code(
+        rt.get_personalized_ranking()
+            .campaign_arn(&camp)
+            .user_id("196")
+            .set_input_list(Some((1..=501).map(|i| i.to_string()).collect()))
+            .send()
+            .await,
+        "InvalidInputException",
+        "GetPersonalizedRanking(501 items)",
+    );
+
+    // ---- The thresholded solution behind its own campaign ------------------------------------
+    let camp4 = deploy(c, "ml-campaign-4plus", &sv4).await;
+    let r4 = ok(
+        rt.get_recommendations()
+            .campaign_arn(&camp4)
+            .user_id("196")
+            .send()
+            .await,
+        "GetRecommendations(threshold campaign)",
+    );
+    let top25_4 = ids(r4.item_list());
+    assert_eq!(top25_4.len(), 25);
+    assert_ne!(
+        top25_4, top25,
+        "eventValueThreshold=4 must change the popularity list"
+    );
+    assert_popularity_order(&top25_4, &ml.popularity_4plus, 40, "ratings>=4 top 25");
+
+    // ---- UpdateCampaign to a new version of the same solution -------------------------------
+    let sv_b = ok(
+        c.create_solution_version().solution_arn(&sol).send().await,
+        "CreateSolutionVersion(second)",
+    )
+    .solution_version_arn()
+    .unwrap()
+    .to_string();
+    assert_ne!(sv_b, sv);
+    wait_active(c, &Res::SolutionVersion(sv_b.clone())).await;
+    let versions = ok(
+        c.list_solution_versions()
+            .solution_arn(&sol)
+            .max_results(1)
+            .send()
+            .await,
+        "ListSolutionVersions(maxResults=1)",
+    );
+    assert_eq!(versions.solution_versions().len(), 1);
+    assert!(versions.next_token().is_some(), "2 versions, 1 per page");
     ok(
-        c.update_campaign().campaign_arn(&camp).solution_version_arn(&sv4).min_provisioned_tps(2).send().await,
+        c.update_campaign()
+            .campaign_arn(&camp)
+            .solution_version_arn(&sv_b)
+            .min_provisioned_tps(2)
+            .send()
+            .await,
         "UpdateCampaign",
     );
     wait_active(c, &Res::CampaignUpdate(camp.clone())).await;
     let cd = ok(c.describe_campaign().campaign_arn(&camp).send().await, "DescribeCampaign");
     let cd = cd.campaign().unwrap();
     assert_eq!(cd.status(), Some("ACTIVE"));
-    assert_eq!(cd.solution_version_arn(), Some(sv4.as_str()));
+    assert_eq!(cd.solution_version_arn(), Some(sv_b.as_str()));
     assert_eq!(cd.min_provisioned_tps(), Some(2));
-    let r4 = ok(
-        rt.get_recommendations().campaign_arn(&camp).user_id("196").send().await,
+    let update = cd.latest_campaign_update().expect("latestCampaignUpdate");
+    assert_eq!(update.solution_version_arn(), Some(sv_b.as_str()));
+    let after = ok(
+        rt.get_recommendations()
+            .campaign_arn(&camp)
+            .user_id("196")
+            .send()
+            .await,
         "GetRecommendations(after update)",
     );
-    let top25_4 = ids(r4.item_list());
-    assert_eq!(top25_4.len(), 25);
-    assert_ne!(top25_4, top25, "eventValueThreshold=4 must change the popularity list");
-    assert_popularity_order(&top25_4, &ml.popularity_4plus, 40, "ratings>=4 top 25");
+    assert_eq!(ids(after.item_list()), top25, "same data, same popularity list");
+    expect_code(
+        c.update_campaign()
+            .campaign_arn(arn("campaign", "no-such-campaign"))
+            .min_provisioned_tps(1)
+            .send()
+            .await,
+        "ResourceNotFoundException",
+        "UpdateCampaign(unknown)",
+    );
 
     // ---- Event tracker -------------------------------------------------------------------
     let et = ok(c.create_event_tracker().name("ml-tracker").dataset_group_arn(&dsg).send().await, "CreateEventTracker");
@@ -427,8 +492,11 @@ async fn movielens_end_to_end() {
     assert_eq!(ets.event_trackers().len(), 1);
 
     // ---- Teardown, in dependency order -----------------------------------------------------
-    ok(c.delete_campaign().campaign_arn(&camp).send().await, "DeleteCampaign");
+    for cp in [&camp, &camp4] {
+        ok(c.delete_campaign().campaign_arn(cp).send().await, "DeleteCampaign");
+    }
     wait_gone(c, &Res::Campaign(camp.clone())).await;
+    wait_gone(c, &Res::Campaign(camp4.clone())).await;
     expect_code(
         c.describe_campaign().campaign_arn(&camp).send().await,
         "ResourceNotFoundException",
@@ -497,6 +565,13 @@ async fn control_plane_errors_and_pagination() {
     let all = ok(c.list_dataset_groups().send().await, "ListDatasetGroups");
     assert_eq!(all.dataset_groups().len(), 5);
     assert!(all.next_token().is_none());
+    {
+        use aws_sdk_personalize::operation::RequestId;
+        assert!(
+            all.request_id().is_some_and(|r| !r.is_empty()),
+            "x-amzn-RequestId header missing"
+        );
+    }
 
     // Schemas paginate too.
     for i in 0..3 {
@@ -608,6 +683,82 @@ async fn control_plane_errors_and_pagination() {
         "ListDatasetGroups(bad nextToken)",
     );
     assert!(!msg.is_empty());
+
+    // A dataset needs a schema of its type.
+    let items_schema = create_schema(c, "items-schema", reko_synth::items_schema()).await;
+    expect_code(
+        c.create_dataset()
+            .name("ds")
+            .dataset_group_arn(&created[0])
+            .dataset_type("Interactions")
+            .schema_arn(&items_schema)
+            .send()
+            .await,
+        "InvalidInputException",
+        "CreateDataset(Items schema for an Interactions dataset)",
+    );
+
+    // Training without any imported data fails the version (with a reason), and a failed
+    // version cannot be deployed.
+    let int_schema = create_schema(c, "int-schema", reko_synth::interactions_schema()).await;
+    let ds = ok(
+        c.create_dataset()
+            .name("empty-int")
+            .dataset_group_arn(&created[0])
+            .dataset_type("Interactions")
+            .schema_arn(&int_schema)
+            .send()
+            .await,
+        "CreateDataset",
+    )
+    .dataset_arn()
+    .unwrap()
+    .to_string();
+    wait_active(c, &Res::Dataset(ds.clone())).await;
+    let sol = ok(
+        c.create_solution()
+            .name("no-data")
+            .dataset_group_arn(&created[0])
+            .recipe_arn(POPULARITY_RECIPE)
+            .send()
+            .await,
+        "CreateSolution",
+    )
+    .solution_arn()
+    .unwrap()
+    .to_string();
+    wait_active(c, &Res::Solution(sol.clone())).await;
+    let sv = ok(
+        c.create_solution_version().solution_arn(&sol).send().await,
+        "CreateSolutionVersion",
+    )
+    .solution_version_arn()
+    .unwrap()
+    .to_string();
+    let (status, reason) = wait_settled(c, &Res::SolutionVersion(sv.clone()), WAIT).await;
+    assert_eq!(status, "CREATE FAILED", "training without data");
+    assert!(reason.is_some_and(|r| !r.is_empty()), "failureReason missing");
+    expect_code(
+        c.create_campaign()
+            .name("on-failed-version")
+            .solution_version_arn(&sv)
+            .send()
+            .await,
+        "ResourceInUseException",
+        "CreateCampaign(failed solution version)",
+    );
+    expect_code(
+        c.delete_dataset_group()
+            .dataset_group_arn(&created[0])
+            .send()
+            .await,
+        "ResourceInUseException",
+        "DeleteDatasetGroup(with a solution and a dataset)",
+    );
+    ok(c.delete_solution().solution_arn(&sol).send().await, "DeleteSolution");
+    wait_gone(c, &Res::Solution(sol)).await;
+    ok(c.delete_dataset().dataset_arn(&ds).send().await, "DeleteDataset");
+    wait_gone(c, &Res::Dataset(ds)).await;
 
     // Unimplemented operations fail loudly with their name.
     let msg = expect_code(
@@ -758,6 +909,7 @@ async fn restart_recovers_in_progress_work() {
     wait_active(&c, &Res::DatasetGroup(dsg.clone())).await;
     wait_active(&c, &Res::Dataset(ds.clone())).await;
     let (status, reason) = wait_settled(&c, &Res::ImportJob(job.clone()), WAIT).await;
+    eprintln!("restart test: import after restart: {status} {reason:?}");
     assert!(status == "ACTIVE" || status == "CREATE FAILED", "import after restart ended {status} ({reason:?})");
     if status == "CREATE FAILED" {
         assert!(reason.is_some(), "CREATE FAILED without failureReason");

@@ -26,3 +26,38 @@ async fn demo_runs_end_to_end_on_a_small_dataset() {
     }
     assert!(started.elapsed().as_secs() < 120);
 }
+
+/// The `reko demo` subcommand itself (argument parsing, exit status, output).
+#[test]
+fn demo_subcommand_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_reko"))
+        .args([
+            "demo",
+            "--users",
+            "500",
+            "--items",
+            "200",
+            "--interactions",
+            "15000",
+            "--seed",
+            "9",
+            "--show-users",
+            "1",
+            "--data-dir",
+        ])
+        .arg(tmp.path())
+        .output()
+        .expect("running reko demo");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "reko demo failed: {}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        out.status
+    );
+    assert!(stdout.contains("Top 10 for u"), "{stdout}");
+    assert!(stdout.contains("cold start"), "{stdout}");
+    assert!(stdout.contains("precision_at_10"), "{stdout}");
+    assert!(stdout.contains("RID-"), "{stdout}");
+}

@@ -136,13 +136,17 @@ impl Reko {
                 p.report(0.0, &format!("{rows} rows read"));
             }
         };
+        let parse_started = std::time::Instant::now();
         let batch = match import_csv(&files, &schema, dataset_type, &report) {
             Ok(batch) => batch,
             Err(e) => return Ok(Outcome::Failed { reason: e.to_string() }),
         };
         let rows = batch.len() as u64;
+        let parse_secs = parse_started.elapsed().as_secs_f64();
+        let encode_started = std::time::Instant::now();
         let chunks: Vec<(u64, Vec<u8>)> =
             batch.split(CHUNK_ROWS).iter().map(|chunk| (chunk.len() as u64, chunk.encode())).collect();
+        let encode_secs = encode_started.elapsed().as_secs_f64();
         let mode = match stored.wire.import_mode.as_deref() {
             Some("INCREMENTAL") => ImportMode::Incremental,
             _ => ImportMode::Full,
@@ -154,7 +158,10 @@ impl Reko {
         }
         let mut finish = update_of(&stored, status::ACTIVE)?;
         set_status(&mut finish.doc, status::ACTIVE);
+        let commit_started = std::time::Instant::now();
         self.store().commit_import(&stored.wire.dataset_arn, mode, &chunks, &finish)?;
+        tracing::info!(job = arn, rows, parse_secs, encode_secs, commit_secs = commit_started.elapsed().as_secs_f64(),
+            bytes = chunks.iter().map(|c| c.1.len()).sum::<usize>(), "import committed");
         if let Ok(mut p) = progress.lock() {
             p.report(1.0, &format!("{rows} rows imported"));
         }

@@ -171,6 +171,24 @@ pub fn expect_code<T: Debug, E: ProvideErrorMetadata + Debug>(result: Result<T, 
     }
 }
 
+/// Like [`expect_code`] for SDK results, also checking the HTTP status of the error response.
+#[track_caller]
+pub fn expect_http<T: Debug, E: ProvideErrorMetadata + Debug>(
+    result: Result<T, aws_sdk_personalize::error::SdkError<E>>,
+    code: &str,
+    status: u16,
+    what: &str,
+) -> String {
+    let got = result
+        .as_ref()
+        .err()
+        .and_then(|e| e.raw_response())
+        .map(|r| r.status().as_u16());
+    let msg = expect_code(result, code, what);
+    assert_eq!(got, Some(status), "{what}: HTTP status of {code}");
+    msg
+}
+
 /// Unwraps an SDK result with a readable message on failure.
 #[track_caller]
 pub fn ok<T, E: ProvideErrorMetadata + Debug>(result: Result<T, E>, what: &str) -> T {
