@@ -148,10 +148,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         Ok(done) => done,
         Err(e) => {
             workdir.keep();
-            ui.line(&format!(
-                "  the demo failed; its files are kept in {} for inspection",
-                workdir.path.display()
-            ));
+            ui.line(&format!("  the demo failed; its files are kept in {} for inspection", workdir.path.display()));
             return Err(e);
         }
     };

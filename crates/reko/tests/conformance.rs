@@ -400,48 +400,29 @@ async fn movielens_end_to_end() {
     // ---- The thresholded solution behind its own campaign ------------------------------------
     let camp4 = deploy(c, "ml-campaign-4plus", &sv4).await;
     let r4 = ok(
-        rt.get_recommendations()
-            .campaign_arn(&camp4)
-            .user_id("196")
-            .send()
-            .await,
+        rt.get_recommendations().campaign_arn(&camp4).user_id("196").send().await,
         "GetRecommendations(threshold campaign)",
     );
     let top25_4 = ids(r4.item_list());
     assert_eq!(top25_4.len(), 25);
-    assert_ne!(
-        top25_4, top25,
-        "eventValueThreshold=4 must change the popularity list"
-    );
+    assert_ne!(top25_4, top25, "eventValueThreshold=4 must change the popularity list");
     assert_popularity_order(&top25_4, &ml.popularity_4plus, 40, "ratings>=4 top 25");
 
     // ---- UpdateCampaign to a new version of the same solution -------------------------------
-    let sv_b = ok(
-        c.create_solution_version().solution_arn(&sol).send().await,
-        "CreateSolutionVersion(second)",
-    )
-    .solution_version_arn()
-    .unwrap()
-    .to_string();
+    let sv_b = ok(c.create_solution_version().solution_arn(&sol).send().await, "CreateSolutionVersion(second)")
+        .solution_version_arn()
+        .unwrap()
+        .to_string();
     assert_ne!(sv_b, sv);
     wait_active(c, &Res::SolutionVersion(sv_b.clone())).await;
     let versions = ok(
-        c.list_solution_versions()
-            .solution_arn(&sol)
-            .max_results(1)
-            .send()
-            .await,
+        c.list_solution_versions().solution_arn(&sol).max_results(1).send().await,
         "ListSolutionVersions(maxResults=1)",
     );
     assert_eq!(versions.solution_versions().len(), 1);
     assert!(versions.next_token().is_some(), "2 versions, 1 per page");
     ok(
-        c.update_campaign()
-            .campaign_arn(&camp)
-            .solution_version_arn(&sv_b)
-            .min_provisioned_tps(2)
-            .send()
-            .await,
+        c.update_campaign().campaign_arn(&camp).solution_version_arn(&sv_b).min_provisioned_tps(2).send().await,
         "UpdateCampaign",
     );
     wait_active(c, &Res::CampaignUpdate(camp.clone())).await;
@@ -453,20 +434,12 @@ async fn movielens_end_to_end() {
     let update = cd.latest_campaign_update().expect("latestCampaignUpdate");
     assert_eq!(update.solution_version_arn(), Some(sv_b.as_str()));
     let after = ok(
-        rt.get_recommendations()
-            .campaign_arn(&camp)
-            .user_id("196")
-            .send()
-            .await,
+        rt.get_recommendations().campaign_arn(&camp).user_id("196").send().await,
         "GetRecommendations(after update)",
     );
     assert_eq!(ids(after.item_list()), top25, "same data, same popularity list");
     expect_code(
-        c.update_campaign()
-            .campaign_arn(arn("campaign", "no-such-campaign"))
-            .min_provisioned_tps(1)
-            .send()
-            .await,
+        c.update_campaign().campaign_arn(arn("campaign", "no-such-campaign")).min_provisioned_tps(1).send().await,
         "ResourceNotFoundException",
         "UpdateCampaign(unknown)",
     );
@@ -567,10 +540,7 @@ async fn control_plane_errors_and_pagination() {
     assert!(all.next_token().is_none());
     {
         use aws_sdk_personalize::operation::RequestId;
-        assert!(
-            all.request_id().is_some_and(|r| !r.is_empty()),
-            "x-amzn-RequestId header missing"
-        );
+        assert!(all.request_id().is_some_and(|r| !r.is_empty()), "x-amzn-RequestId header missing");
     }
 
     // Schemas paginate too.
@@ -716,42 +686,27 @@ async fn control_plane_errors_and_pagination() {
     .to_string();
     wait_active(c, &Res::Dataset(ds.clone())).await;
     let sol = ok(
-        c.create_solution()
-            .name("no-data")
-            .dataset_group_arn(&created[0])
-            .recipe_arn(POPULARITY_RECIPE)
-            .send()
-            .await,
+        c.create_solution().name("no-data").dataset_group_arn(&created[0]).recipe_arn(POPULARITY_RECIPE).send().await,
         "CreateSolution",
     )
     .solution_arn()
     .unwrap()
     .to_string();
     wait_active(c, &Res::Solution(sol.clone())).await;
-    let sv = ok(
-        c.create_solution_version().solution_arn(&sol).send().await,
-        "CreateSolutionVersion",
-    )
-    .solution_version_arn()
-    .unwrap()
-    .to_string();
+    let sv = ok(c.create_solution_version().solution_arn(&sol).send().await, "CreateSolutionVersion")
+        .solution_version_arn()
+        .unwrap()
+        .to_string();
     let (status, reason) = wait_settled(c, &Res::SolutionVersion(sv.clone()), WAIT).await;
     assert_eq!(status, "CREATE FAILED", "training without data");
     assert!(reason.is_some_and(|r| !r.is_empty()), "failureReason missing");
     expect_code(
-        c.create_campaign()
-            .name("on-failed-version")
-            .solution_version_arn(&sv)
-            .send()
-            .await,
+        c.create_campaign().name("on-failed-version").solution_version_arn(&sv).send().await,
         "ResourceInUseException",
         "CreateCampaign(failed solution version)",
     );
     expect_code(
-        c.delete_dataset_group()
-            .dataset_group_arn(&created[0])
-            .send()
-            .await,
+        c.delete_dataset_group().dataset_group_arn(&created[0]).send().await,
         "ResourceInUseException",
         "DeleteDatasetGroup(with a solution and a dataset)",
     );

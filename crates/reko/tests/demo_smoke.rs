@@ -51,11 +51,7 @@ fn demo_subcommand_runs() {
         .expect("running reko demo");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "reko demo failed: {}\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        out.status
-    );
+    assert!(out.status.success(), "reko demo failed: {}\nstdout:\n{stdout}\nstderr:\n{stderr}", out.status);
     assert!(stdout.contains("Top 10 for u"), "{stdout}");
     assert!(stdout.contains("cold start"), "{stdout}");
     assert!(stdout.contains("precision_at_10"), "{stdout}");

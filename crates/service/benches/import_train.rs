@@ -52,7 +52,8 @@ fn main() {
     }
     let bytes = std::fs::metadata(&csv).unwrap().len();
     let reko = Reko::open(ServiceConfig { data_dir: dir.path().join("data"), ..Default::default() }).unwrap();
-    let group = reko.create_dataset_group(CreateDatasetGroupRequest { name: "bench".into(), ..Default::default() }).unwrap();
+    let group =
+        reko.create_dataset_group(CreateDatasetGroupRequest { name: "bench".into(), ..Default::default() }).unwrap();
     wait("dataset group", || {
         let req = DescribeDatasetGroupRequest { dataset_group_arn: group.dataset_group_arn.clone() };
         reko.describe_dataset_group(req).unwrap().dataset_group.status

@@ -160,8 +160,15 @@ impl Reko {
         set_status(&mut finish.doc, status::ACTIVE);
         let commit_started = std::time::Instant::now();
         self.store().commit_import(&stored.wire.dataset_arn, mode, &chunks, &finish)?;
-        tracing::info!(job = arn, rows, parse_secs, encode_secs, commit_secs = commit_started.elapsed().as_secs_f64(),
-            bytes = chunks.iter().map(|c| c.1.len()).sum::<usize>(), "import committed");
+        tracing::info!(
+            job = arn,
+            rows,
+            parse_secs,
+            encode_secs,
+            commit_secs = commit_started.elapsed().as_secs_f64(),
+            bytes = chunks.iter().map(|c| c.1.len()).sum::<usize>(),
+            "import committed"
+        );
         if let Ok(mut p) = progress.lock() {
             p.report(1.0, &format!("{rows} rows imported"));
         }

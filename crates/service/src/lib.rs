@@ -44,7 +44,8 @@ pub struct ServiceConfig {
     /// Region and account used in ARNs.
     pub region: String,
     pub account_id: String,
-    /// Background task workers (imports, training, deployments run in parallel up to this).
+    /// Background task workers (imports, training, deployments run in parallel up to this). Zero
+    /// runs no task at all (tasks wait in the queue), which tests use to stage interruptions.
     pub workers: usize,
     /// An interrupted task is retried after a restart at most this many times, then its resource
     /// fails with a reason.
@@ -128,7 +129,7 @@ impl Reko {
 
     fn start_workers(&self) {
         let mut handles = self.inner.workers.lock().unwrap_or_else(|p| p.into_inner());
-        for i in 0..self.inner.config.workers.max(1) {
+        for i in 0..self.inner.config.workers {
             let reko = self.clone();
             let handle = std::thread::Builder::new()
                 .name(format!("reko-worker-{i}"))

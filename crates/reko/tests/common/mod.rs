@@ -179,11 +179,7 @@ pub fn expect_http<T: Debug, E: ProvideErrorMetadata + Debug>(
     status: u16,
     what: &str,
 ) -> String {
-    let got = result
-        .as_ref()
-        .err()
-        .and_then(|e| e.raw_response())
-        .map(|r| r.status().as_u16());
+    let got = result.as_ref().err().and_then(|e| e.raw_response()).map(|r| r.status().as_u16());
     let msg = expect_code(result, code, what);
     assert_eq!(got, Some(status), "{what}: HTTP status of {code}");
     msg

@@ -1,0 +1,258 @@
+//! In-process tests of the service: the full resource lifecycle and recovery after restarts.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use reko_api::{
+    status, CreateCampaignRequest, CreateDatasetGroupRequest, CreateDatasetImportJobRequest, CreateDatasetRequest,
+    CreateSchemaRequest, CreateSolutionRequest, CreateSolutionVersionRequest, DataSource, DescribeCampaignRequest,
+    DescribeDatasetImportJobRequest, GetRecommendationsRequest, UpdateCampaignRequest,
+};
+use reko_service::{Reko, ServiceConfig, ServiceError};
+use reko_storage::{SqliteStore, TaskQueue};
+
+const SCHEMA: &str = r#"{"type":"record","name":"Interactions","namespace":"com.amazonaws.personalize.schema",
+"fields":[{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"TIMESTAMP","type":"long"}],
+"version":"1.0"}"#;
+
+fn open(dir: &Path, workers: usize) -> Reko {
+    Reko::open(ServiceConfig { data_dir: dir.to_path_buf(), workers, ..Default::default() }).unwrap()
+}
+
+/// 60 users × 40 interactions: user u sees items i0..i{u % 30 + 10}, so i0..i9 are seen by every
+/// user and popularity decreases from there; ties break by item id.
+fn write_interactions(path: &Path) {
+    let mut f = std::fs::File::create(path).unwrap();
+    writeln!(f, "USER_ID,ITEM_ID,TIMESTAMP").unwrap();
+    for u in 0..60 {
+        let span = u % 30 + 10;
+        for k in 0..40 {
+            writeln!(f, "u{u},i{},{}", k % span, 1_700_000_000 + u * 100 + k).unwrap();
+        }
+    }
+}
+
+fn wait_for(what: &str, mut current: impl FnMut() -> String, want: &str) {
+    let start = Instant::now();
+    loop {
+        let s = current();
+        if s == want {
+            return;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "{what} stuck in {s}, wanted {want}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Creates group, schema, dataset and (without waiting) an import job; returns the job ARN.
+fn stage_import(reko: &Reko, csv: &Path) -> (String, String) {
+    let group =
+        reko.create_dataset_group(CreateDatasetGroupRequest { name: "g".into(), ..Default::default() }).unwrap();
+    let schema = reko
+        .create_schema(CreateSchemaRequest { name: "s".into(), schema: SCHEMA.into(), ..Default::default() })
+        .unwrap();
+    let dsg = group.dataset_group_arn;
+    wait_for("group", || status_of(reko, &dsg), status::ACTIVE);
+    let dataset = reko
+        .create_dataset(CreateDatasetRequest {
+            name: "d".into(),
+            schema_arn: schema.schema_arn,
+            dataset_group_arn: dsg.clone(),
+            dataset_type: "interactions".into(),
+            tags: None,
+        })
+        .unwrap();
+    wait_for("dataset", || status_of(reko, &dataset.dataset_arn), status::ACTIVE);
+    let job = reko
+        .create_dataset_import_job(CreateDatasetImportJobRequest {
+            job_name: "j".into(),
+            dataset_arn: dataset.dataset_arn,
+            data_source: DataSource { data_location: Some(csv.display().to_string()) },
+            ..Default::default()
+        })
+        .unwrap();
+    (dsg, job.dataset_import_job_arn)
+}
+
+fn status_of(reko: &Reko, arn: &str) -> String {
+    use reko_api::*;
+    if arn.contains(":dataset-group/") {
+        reko.describe_dataset_group(DescribeDatasetGroupRequest { dataset_group_arn: arn.into() })
+            .unwrap()
+            .dataset_group
+            .status
+    } else if arn.contains(":dataset/") {
+        reko.describe_dataset(DescribeDatasetRequest { dataset_arn: arn.into() }).unwrap().dataset.status
+    } else if arn.contains(":dataset-import-job/") {
+        reko.describe_dataset_import_job(DescribeDatasetImportJobRequest { dataset_import_job_arn: arn.into() })
+            .unwrap()
+            .dataset_import_job
+            .status
+    } else if arn.contains(":campaign/") {
+        reko.describe_campaign(DescribeCampaignRequest { campaign_arn: arn.into() }).unwrap().campaign.status
+    } else if arn.matches('/').count() == 2 && arn.contains(":solution/") {
+        reko.describe_solution_version(DescribeSolutionVersionRequest { solution_version_arn: arn.into() })
+            .unwrap()
+            .solution_version
+            .status
+    } else {
+        reko.describe_solution(DescribeSolutionRequest { solution_arn: arn.into() }).unwrap().solution.status
+    }
+}
+
+fn train(reko: &Reko, solution_arn: &str) -> String {
+    let v = reko
+        .create_solution_version(CreateSolutionVersionRequest {
+            solution_arn: solution_arn.into(),
+            ..Default::default()
+        })
+        .unwrap()
+        .solution_version_arn;
+    wait_for("solution version", || status_of(reko, &v), status::ACTIVE);
+    v
+}
+
+#[test]
+fn lifecycle_and_campaign_update_without_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("interactions.csv");
+    write_interactions(&csv);
+    let reko = open(&dir.path().join("data"), 2);
+    let (dsg, job) = stage_import(&reko, &csv);
+    wait_for("import", || status_of(&reko, &job), status::ACTIVE);
+    let solution = reko
+        .create_solution(CreateSolutionRequest {
+            name: "pop".into(),
+            dataset_group_arn: dsg.clone(),
+            recipe_arn: Some("arn:aws:personalize:::recipe/aws-popularity-count".into()),
+            ..Default::default()
+        })
+        .unwrap()
+        .solution_arn;
+    wait_for("solution", || status_of(&reko, &solution), status::ACTIVE);
+    let v1 = train(&reko, &solution);
+    let campaign = reko
+        .create_campaign(CreateCampaignRequest {
+            name: "c".into(),
+            solution_version_arn: v1.clone(),
+            ..Default::default()
+        })
+        .unwrap()
+        .campaign_arn;
+    wait_for("campaign", || status_of(&reko, &campaign), status::ACTIVE);
+    let recommend = || {
+        reko.get_recommendations(GetRecommendationsRequest {
+            campaign_arn: Some(campaign.clone()),
+            user_id: Some("u1".into()),
+            num_results: Some(5),
+            ..Default::default()
+        })
+        .unwrap()
+        .item_list
+    };
+    let first = recommend();
+    assert_eq!(first.len(), 5);
+    let ids: Vec<_> = first.iter().map(|i| i.item_id.clone().unwrap()).collect();
+    assert_eq!(ids, ["i0", "i1", "i2", "i3", "i4"], "most popular first, ties by item id");
+    assert!(first.iter().all(|i| i.score.is_none()), "popularity-count returns no scores");
+
+    // Redeploy a new version while serving: every request in between succeeds.
+    let v2 = train(&reko, &solution);
+    reko.update_campaign(UpdateCampaignRequest {
+        campaign_arn: campaign.clone(),
+        solution_version_arn: Some(v2.clone()),
+        ..Default::default()
+    })
+    .unwrap();
+    let start = Instant::now();
+    loop {
+        assert_eq!(recommend().len(), 5);
+        let c = reko.describe_campaign(DescribeCampaignRequest { campaign_arn: campaign.clone() }).unwrap().campaign;
+        if c.solution_version_arn == v2 {
+            assert_eq!(c.latest_campaign_update.unwrap().status, status::ACTIVE);
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "campaign update did not finish");
+    }
+    // A campaign pins its solution: the solution cannot be deleted under it.
+    let err = reko.delete_solution(reko_api::DeleteSolutionRequest { solution_arn: solution.clone() }).unwrap_err();
+    assert!(matches!(err, ServiceError::InUse(_)), "{err}");
+    reko.shutdown();
+}
+
+#[test]
+fn interrupted_tasks_resume_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("interactions.csv");
+    write_interactions(&csv);
+    let data = dir.path().join("data");
+    let job = stage_import_without_running(&data, &csv);
+    // Simulate a crash in the middle of the import: the task is `running` when the server stops.
+    let store = SqliteStore::open(&data.join("reko.db")).unwrap();
+    let claimed = store.claim_task().unwrap().expect("the import task is queued");
+    assert_eq!(claimed.resource_arn, job);
+    drop(store);
+    let reko = open(&data, 1);
+    wait_for("import after restart", || status_of(&reko, &job), status::ACTIVE);
+    reko.shutdown();
+}
+
+#[test]
+fn a_task_interrupted_too_often_fails_its_resource_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("interactions.csv");
+    write_interactions(&csv);
+    let data = dir.path().join("data");
+    let job = stage_import_without_running(&data, &csv);
+    for _ in 0..4 {
+        let store = SqliteStore::open(&data.join("reko.db")).unwrap();
+        store.requeue_interrupted().unwrap();
+        store.claim_task().unwrap().expect("queued");
+    }
+    let reko = open(&data, 1);
+    wait_for("abandoned import", || status_of(&reko, &job), status::CREATE_FAILED);
+    let described = reko
+        .describe_dataset_import_job(DescribeDatasetImportJobRequest { dataset_import_job_arn: job.clone() })
+        .unwrap()
+        .dataset_import_job;
+    assert!(described.failure_reason.unwrap().contains("interrupted"), "failure reason names the cause");
+    reko.shutdown();
+}
+
+/// Stages an import whose task is still queued: group and dataset are activated by a server with
+/// a worker, then the import job is created on one without, and both are stopped.
+fn stage_import_without_running(data: &Path, csv: &Path) -> String {
+    let reko = open(data, 1);
+    let group =
+        reko.create_dataset_group(CreateDatasetGroupRequest { name: "g".into(), ..Default::default() }).unwrap();
+    let schema = reko
+        .create_schema(CreateSchemaRequest { name: "s".into(), schema: SCHEMA.into(), ..Default::default() })
+        .unwrap();
+    let dsg = group.dataset_group_arn;
+    wait_for("group", || status_of(&reko, &dsg), status::ACTIVE);
+    let dataset = reko
+        .create_dataset(CreateDatasetRequest {
+            name: "d".into(),
+            schema_arn: schema.schema_arn,
+            dataset_group_arn: dsg,
+            dataset_type: "Interactions".into(),
+            tags: None,
+        })
+        .unwrap();
+    wait_for("dataset", || status_of(&reko, &dataset.dataset_arn), status::ACTIVE);
+    reko.shutdown();
+    let idle = open(data, 0);
+    let job = idle
+        .create_dataset_import_job(CreateDatasetImportJobRequest {
+            job_name: "j".into(),
+            dataset_arn: dataset.dataset_arn,
+            data_source: DataSource { data_location: Some(format!("file://{}", csv.display())) },
+            ..Default::default()
+        })
+        .unwrap()
+        .dataset_import_job_arn;
+    assert_eq!(status_of(&idle, &job), status::CREATE_PENDING);
+    idle.shutdown();
+    job
+}
