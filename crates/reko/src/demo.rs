@@ -213,14 +213,16 @@ async fn step_generate(ui: &Ui, args: &DemoArgs, dir: &Path) -> anyhow::Result<D
     .context("data generation panicked")?
     .context("generating the synthetic dataset")?;
     let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let dir = data.files.interactions.parent().unwrap_or(Path::new("."));
     ui.done(
         pb,
         &format!(
-            "Generated {} ({:.1} MB), {}, {}",
-            data.files.interactions.display(),
+            "Generated {} interactions ({:.1} MB), {} items, {} users in {}",
+            thousands(data.dataset.interactions.len()),
             size(&data.files.interactions) as f64 / 1e6,
-            data.files.items.display(),
-            data.files.users.display()
+            thousands(data.dataset.items.len()),
+            thousands(data.dataset.users.len()),
+            dir.display()
         ),
     );
     Ok(data)
@@ -255,7 +257,12 @@ impl RunningServer {
 async fn step_start_server(ui: &Ui, args: &DemoArgs, data_dir: &Path) -> anyhow::Result<RunningServer> {
     if let Some(url) = &args.endpoint {
         ui.line(&format!("  ✓ Using the Reko server at {url}"));
-        return Ok(RunningServer { url: url.trim_end_matches('/').to_string(), shutdown: None, handle: None });
+        return Ok(RunningServer {
+            url: url.trim_end_matches('/').to_string(),
+            shutdown: None,
+            handle: None,
+            reko: None,
+        });
     }
     let pb = ui.spinner("Starting the embedded Reko server");
     let reko = reko_service::Reko::open(reko_service::ServiceConfig {
@@ -273,7 +280,7 @@ async fn step_start_server(ui: &Ui, args: &DemoArgs, data_dir: &Path) -> anyhow:
     }));
     let url = format!("http://{addr}");
     ui.done(pb, &format!("Embedded Reko server listening on {url}"));
-    Ok(RunningServer { url, shutdown: Some(tx), handle: Some(handle) })
+    Ok(RunningServer { url, shutdown: Some(tx), handle: Some(handle), reko: Some(reko) })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -380,7 +387,9 @@ impl Flow {
             .to_string();
             datasets.push((kind, ds));
         }
-        let waits: Vec<(&str, Res)> = datasets.iter().map(|(kind, arn)| (*kind, Res::Dataset(arn.clone()))).collect();
+        let labels: Vec<String> = datasets.iter().map(|(kind, _)| format!("{kind} dataset")).collect();
+        let waits: Vec<(&str, Res)> =
+            datasets.iter().zip(&labels).map(|((_, arn), label)| (label.as_str(), Res::Dataset(arn.clone()))).collect();
         self.wait(&waits).await?;
         self.ui.line(&format!("    dataset group {dsg}"));
         Ok(Setup {
@@ -475,7 +484,7 @@ impl Flow {
         let step = (ds.users.len() / self.show_users.max(1)).max(1);
         let mut u = 0;
         while users.len() < self.show_users && u < ds.users.len() {
-            if let Some(found) = (u..ds.users.len()).find(|&x| history[x] >= 10) {
+            if let Some(found) = (u..ds.users.len()).find(|&x| history[x] >= 25) {
                 users.push(Some(found));
                 u = found + step;
             } else {
@@ -485,22 +494,23 @@ impl Flow {
         users.push(None); // a user the model has never seen
 
         for user in users {
-            let (user_id, about) = match user {
+            // The user's three most frequent categories, with their share of the history.
+            let favourites: Vec<(String, f64)> = match user {
                 Some(u) => {
                     let mut cats: Vec<(u16, usize)> = per_category[u].iter().map(|(k, v)| (*k, *v)).collect();
-                    cats.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-                    let favourites: Vec<String> = cats
-                        .iter()
+                    cats.sort_by_key(|&(c, n)| (std::cmp::Reverse(n), c));
+                    cats.iter()
                         .take(3)
-                        .map(|(c, n)| {
-                            format!(
-                                "{} {:.0}%",
-                                reko_synth::category_name(*c as usize),
-                                100.0 * *n as f64 / history[u] as f64
-                            )
-                        })
-                        .collect();
-                    (reko_synth::user_id(u), format!("{} interactions; mostly {}", history[u], favourites.join(", ")))
+                        .map(|&(c, n)| (reko_synth::category_name(c as usize), n as f64 / history[u] as f64))
+                        .collect()
+                }
+                None => Vec::new(),
+            };
+            let (user_id, about) = match user {
+                Some(u) => {
+                    let shares: Vec<String> =
+                        favourites.iter().map(|(name, share)| format!("{name} {:.0}%", 100.0 * share)).collect();
+                    (reko_synth::user_id(u), format!("{} interactions; mostly {}", history[u], shares.join(", ")))
                 }
                 None => (format!("new-user-{}", self.tag), "no history (cold start)".to_string()),
             };
@@ -514,21 +524,13 @@ impl Flow {
                     .await,
                 "GetRecommendations",
             )?;
-            let favourite_names: Vec<String> = match user {
-                Some(u) => {
-                    let mut cats: Vec<(u16, usize)> = per_category[u].iter().map(|(k, v)| (*k, *v)).collect();
-                    cats.sort_by(|a, b| b.1.cmp(&a.1));
-                    cats.iter().take(3).map(|(c, _)| reko_synth::category_name(*c as usize)).collect()
-                }
-                None => Vec::new(),
-            };
             self.ui.header(&format!("Top 10 for {user_id} — {about}"));
             self.ui.line(&format!("  {:>4}  {:<8} {:<14} {:>9}", "rank", "item", "category", "price"));
             let mut matches = 0;
             for (rank, item) in out.item_list().iter().enumerate() {
                 let id = item.item_id().unwrap_or("?");
                 let category = data.categories.get(id).map(String::as_str).unwrap_or("?");
-                let favourite = favourite_names.iter().any(|f| f == category);
+                let favourite = favourites.iter().any(|(f, _)| f == category);
                 matches += usize::from(favourite);
                 let price = data.prices.get(id).map(|p| format!("{p:.2}")).unwrap_or_default();
                 let score = item.score().map(|s| format!("  score {s:.4}")).unwrap_or_default();
@@ -559,7 +561,7 @@ impl Flow {
             sdk(self.control.get_solution_metrics().solution_version_arn(version).send().await, "GetSolutionMetrics")?;
         self.ui.header(&format!("Offline metrics of {version}"));
         let mut metrics: Vec<(&String, &f64)> = out.metrics().map(|m| m.iter().collect()).unwrap_or_default();
-        metrics.sort_by(|a, b| a.0.cmp(b.0));
+        metrics.sort_by_key(|(k, _)| metric_sort_key(k));
         if metrics.is_empty() {
             self.ui.line("  (no metrics reported)");
         }
@@ -603,9 +605,17 @@ impl Flow {
                         let bar = &bars[i];
                         match progress.get(res.arn()) {
                             Some((fraction, detail)) => {
-                                self.ui.to_bar(bar);
-                                bar.set_position((fraction * 1000.0).round() as u64);
-                                bar.set_message(format!("{status} {detail}"));
+                                // A bar once the server reports real progress; until then the
+                                // spinner shows the task's own words (e.g. rows read so far).
+                                if *fraction > 0.0 {
+                                    self.ui.to_bar(bar);
+                                    bar.set_position((fraction * 1000.0).round() as u64);
+                                }
+                                bar.set_message(if detail.is_empty() {
+                                    status
+                                } else {
+                                    format!("{status} — {detail}")
+                                });
                             }
                             None => bar.set_message(status),
                         }
@@ -634,6 +644,27 @@ impl Flow {
             tokio::time::sleep(POLL).await;
         }
     }
+}
+
+/// `precision_at_5` < `precision_at_10` < `precision_at_25` (numeric K), names otherwise.
+fn metric_sort_key(name: &str) -> (String, u64) {
+    match name.rsplit_once("_at_") {
+        Some((base, k)) if k.parse::<u64>().is_ok() => (base.to_string(), k.parse().unwrap_or(0)),
+        _ => (name.to_string(), 0),
+    }
+}
+
+/// `500000` → `500,000`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Turns an SDK result into an `anyhow` error that shows the error code and message.
@@ -872,5 +903,27 @@ impl Drop for WorkDir {
         if self.remove {
             let _ = std::fs::remove_dir_all(&self.path);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formatting_helpers() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(500_000), "500,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        let mut keys = vec!["precision_at_25", "coverage", "precision_at_5", "precision_at_10"];
+        keys.sort_by_key(|k| metric_sort_key(k));
+        assert_eq!(keys, ["coverage", "precision_at_5", "precision_at_10", "precision_at_25"]);
+    }
+
+    #[test]
+    fn dechunks_http_bodies() {
+        assert_eq!(dechunk("5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n").as_deref(), Some("hello world"));
+        assert_eq!(dechunk("zz\r\n"), None);
     }
 }

@@ -14,6 +14,12 @@ use crate::Reko;
 
 impl Reko {
     pub fn create_dataset_group(&self, req: CreateDatasetGroupRequest) -> ServiceResult<CreateDatasetGroupResponse> {
+        if req.kms_key_arn.is_some() {
+            // Accepting the key without encrypting would be a silent lie about data at rest.
+            return Err(ServiceError::NotImplemented(
+                "CreateDatasetGroup with kmsKeyArn (encryption at rest with a customer key)".into(),
+            ));
+        }
         let arn = self.arns().arn(ResourceKind::DatasetGroup, &req.name);
         let created = now();
         let group = DatasetGroup {
