@@ -59,6 +59,9 @@ pub(crate) fn dispatch(reko: &Reko, operation: &str, body: &[u8]) -> ApiResult<V
         "DeleteEventTracker" => call(body, |r| empty(reko.delete_event_tracker(r))),
         "ListRecipes" => call(body, |r| reko.list_recipes(r)),
         "DescribeRecipe" => call(body, |r| reko.describe_recipe(r)),
+        "TagResource" => call(body, |r| empty(reko.tag_resource(r))),
+        "UntagResource" => call(body, |r| empty(reko.untag_resource(r))),
+        "ListTagsForResource" => call(body, |r| reko.list_tags_for_resource(r)),
         other if reko_api::is_control_plane_operation(other) => Err(ApiError::NotImplemented(other.to_string())),
         other => Err(ApiError::UnknownOperation(format!("Unknown operation AmazonPersonalize.{other}"))),
     }
@@ -101,6 +104,9 @@ pub const IMPLEMENTED: &[&str] = &[
     "DeleteEventTracker",
     "ListRecipes",
     "DescribeRecipe",
+    "TagResource",
+    "UntagResource",
+    "ListTagsForResource",
 ];
 
 #[cfg(test)]

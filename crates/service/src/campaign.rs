@@ -56,15 +56,16 @@ impl Reko {
             last_updated_date_time: created,
             latest_campaign_update: None,
         };
-        let internal = serde_json::json!({ "tags": req.tags.unwrap_or_default() });
+        let tags = req.tags.unwrap_or_default();
         self.create_resource(
             ResourceKind::Campaign,
             &arn,
             &req.name,
             Some(&version.solution_arn),
             Some(&group),
-            to_document(&campaign, &internal)?,
+            to_document(&campaign, &serde_json::Value::Null)?,
             tasks::DEPLOY,
+            &tags,
         )?;
         Ok(CreateCampaignResponse { campaign_arn: arn })
     }
@@ -209,9 +210,10 @@ impl Reko {
                 u.last_updated_date_time = now();
             }
             stored.wire.last_updated_date_time = now();
-            let finish = update_of(&stored, status::ACTIVE)?;
+            // Commit first, then serve: a campaign deleted meanwhile must not get its model back.
+            self.store().update_resource(&update_of(&stored, status::ACTIVE)?)?;
             self.install(deployment);
-            return Ok(Outcome::Done { detail: "campaign updated".into(), update: Some(finish) });
+            return Ok(Outcome::Done { detail: "campaign updated".into(), update: None });
         }
         if !status::is_pending(&stored.wire.status) {
             return Ok(Outcome::Done { detail: format!("already {}", stored.wire.status), update: None });
@@ -224,8 +226,10 @@ impl Reko {
             u.last_updated_date_time = now();
         }
         let mut finish = update_of(&stored, status::ACTIVE)?;
+        finish.expected_status = Some(status::CREATE_IN_PROGRESS.into());
         set_status(&mut finish.doc, status::ACTIVE);
+        self.store().update_resource(&finish)?;
         self.install(deployment);
-        Ok(Outcome::Done { detail: "campaign active".into(), update: Some(finish) })
+        Ok(Outcome::Done { detail: "campaign active".into(), update: None })
     }
 }

@@ -56,15 +56,16 @@ impl Reko {
             latest_dataset_update: None,
             tracking_id: (dataset_type == DatasetType::ActionInteractions).then(|| uuid::Uuid::new_v4().to_string()),
         };
-        let internal = serde_json::json!({ "tags": req.tags.unwrap_or_default() });
+        let tags = req.tags.unwrap_or_default();
         self.create_resource(
             ResourceKind::Dataset,
             &arn,
             &req.name,
             Some(&req.dataset_group_arn),
             Some(&req.dataset_group_arn),
-            to_document(&dataset, &internal)?,
+            to_document(&dataset, &serde_json::Value::Null)?,
             tasks::ACTIVATE,
+            &tags,
         )?;
         Ok(CreateDatasetResponse { dataset_arn: arn })
     }

@@ -33,15 +33,16 @@ impl Reko {
             failure_reason: None,
             domain: req.domain.clone(),
         };
-        let internal = serde_json::json!({ "tags": req.tags.unwrap_or_default() });
+        let tags = req.tags.unwrap_or_default();
         self.create_resource(
             ResourceKind::DatasetGroup,
             &arn,
             &req.name,
             None,
             Some(&arn),
-            to_document(&group, &internal)?,
+            to_document(&group, &serde_json::Value::Null)?,
             tasks::ACTIVATE,
+            &tags,
         )?;
         Ok(CreateDatasetGroupResponse { dataset_group_arn: arn, domain: req.domain })
     }
@@ -97,6 +98,7 @@ impl Reko {
         dataset_group_arn: Option<&str>,
         doc: serde_json::Value,
         task_kind: &str,
+        tags: &[reko_api::Tag],
     ) -> ServiceResult<()> {
         let record = ResourceRecord {
             arn: arn.to_string(),
@@ -118,6 +120,10 @@ impl Reko {
                 )))
             }
             Err(e) => return Err(e.into()),
+        }
+        if !tags.is_empty() {
+            self.store()
+                .set_tags(arn, &tags.iter().map(|t| (t.tag_key.clone(), t.tag_value.clone())).collect::<Vec<_>>())?;
         }
         self.notify_workers();
         Ok(())

@@ -74,15 +74,16 @@ impl Reko {
             import_mode: Some(mode),
             publish_attribution_metrics_to_s3: req.publish_attribution_metrics_to_s3,
         };
-        let internal = serde_json::json!({ "tags": req.tags.unwrap_or_default() });
+        let tags = req.tags.unwrap_or_default();
         self.create_resource(
             ResourceKind::DatasetImportJob,
             &arn,
             &req.job_name,
             Some(&req.dataset_arn),
             Some(&dataset.dataset_group_arn),
-            to_document(&job, &internal)?,
+            to_document(&job, &serde_json::Value::Null)?,
             tasks::IMPORT,
+            &tags,
         )?;
         Ok(CreateDatasetImportJobResponse { dataset_import_job_arn: arn })
     }
@@ -160,6 +161,7 @@ impl Reko {
             internal.insert("rowsImported".into(), rows.into());
         }
         let mut finish = update_of(&stored, status::ACTIVE)?;
+        finish.expected_status = Some(status::CREATE_IN_PROGRESS.into());
         set_status(&mut finish.doc, status::ACTIVE);
         let commit_started = std::time::Instant::now();
         self.store().commit_import(&stored.wire.dataset_arn, mode, &chunks, &finish)?;

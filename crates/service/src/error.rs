@@ -52,6 +52,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::Storage(StorageError::AlreadyExists { kind, name }) => {
                 ApiError::ResourceAlreadyExists(format!("A {kind} with the name {name} already exists."))
             }
+            ServiceError::Storage(StorageError::Conflict { arn, found, .. }) => ApiError::ResourceInUse(format!(
+                "{arn} changed while the request was processed (it is now {found}); retry the request."
+            )),
             ServiceError::Storage(StorageError::NotFound(arn)) => {
                 ApiError::ResourceNotFound(format!("Could not find resource: {arn}"))
             }

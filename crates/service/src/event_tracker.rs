@@ -34,15 +34,16 @@ impl Reko {
             creation_date_time: created,
             last_updated_date_time: created,
         };
-        let internal = serde_json::json!({ "tags": req.tags.unwrap_or_default() });
+        let tags = req.tags.unwrap_or_default();
         self.create_resource(
             ResourceKind::EventTracker,
             &arn,
             &req.name,
             Some(&req.dataset_group_arn),
             Some(&req.dataset_group_arn),
-            to_document(&tracker, &internal)?,
+            to_document(&tracker, &serde_json::Value::Null)?,
             tasks::ACTIVATE,
+            &tags,
         )?;
         Ok(CreateEventTrackerResponse { event_tracker_arn: arn, tracking_id })
     }

@@ -20,6 +20,7 @@ mod schema;
 mod snapshot;
 mod solution;
 mod solution_version;
+mod tags;
 pub mod tasks;
 
 use std::collections::HashMap;

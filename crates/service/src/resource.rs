@@ -80,7 +80,8 @@ impl<T: Serialize> Stored<T> {
 
 pub fn to_document<T: Serialize>(wire: &T, internal: &Value) -> ServiceResult<Value> {
     let mut doc = serde_json::to_value(wire).map_err(|e| ServiceError::Internal(e.to_string()))?;
-    if let (Value::Object(map), false) = (&mut doc, internal.is_null()) {
+    let has_internal = internal.as_object().is_some_and(|m| !m.is_empty());
+    if let (Value::Object(map), true) = (&mut doc, has_internal) {
         map.insert(INTERNAL_KEY.to_string(), internal.clone());
     }
     Ok(doc)
@@ -94,7 +95,7 @@ pub fn now() -> f64 {
 }
 
 fn decode<T: DeserializeOwned>(record: ResourceRecord) -> ServiceResult<Stored<T>> {
-    let internal = record.doc.get(INTERNAL_KEY).cloned().unwrap_or(Value::Null);
+    let internal = record.doc.get(INTERNAL_KEY).cloned().unwrap_or_else(|| Value::Object(Default::default()));
     let wire = serde_json::from_value(record.doc.clone())
         .map_err(|e| ServiceError::Internal(format!("stored document of {} is unreadable: {e}", record.arn)))?;
     Ok(Stored { record, wire, internal })
@@ -120,18 +121,20 @@ impl Reko {
 
     /// Stores a new status and document for a resource.
     pub(crate) fn save<T: Serialize>(&self, stored: &Stored<T>, status: &str) -> ServiceResult<()> {
-        self.store().update_resource(&ResourceUpdate {
-            arn: stored.record.arn.clone(),
-            status: status.to_string(),
-            doc: stored.document()?,
-        })?;
+        self.store().update_resource(&update_of(stored, status)?)?;
         Ok(())
     }
 }
 
-/// Builds a resource update for `stored` with a new status.
+/// Builds a resource update for `stored` with a new status. It applies only if the resource is
+/// still in the status it had when `stored` was read (optimistic concurrency).
 pub(crate) fn update_of<T: Serialize>(stored: &Stored<T>, status: &str) -> ServiceResult<ResourceUpdate> {
-    Ok(ResourceUpdate { arn: stored.record.arn.clone(), status: status.to_string(), doc: stored.document()? })
+    Ok(ResourceUpdate {
+        arn: stored.record.arn.clone(),
+        status: status.to_string(),
+        doc: stored.document()?,
+        expected_status: Some(stored.record.status.clone()),
+    })
 }
 
 /// One page of a list, with the token for the next page. Tokens encode the offset.

@@ -101,15 +101,16 @@ impl Reko {
             latest_solution_version: None,
             latest_solution_update: None,
         };
-        let internal = serde_json::json!({ "tags": req.tags.unwrap_or_default() });
+        let tags = req.tags.unwrap_or_default();
         self.create_resource(
             ResourceKind::Solution,
             &arn,
             &req.name,
             Some(&req.dataset_group_arn),
             Some(&req.dataset_group_arn),
-            to_document(&solution, &internal)?,
+            to_document(&solution, &serde_json::Value::Null)?,
             tasks::ACTIVATE,
+            &tags,
         )?;
         Ok(CreateSolutionResponse { solution_arn: arn })
     }

@@ -86,15 +86,16 @@ impl Reko {
             last_updated_date_time: created,
             training_type: Some("MANUAL".into()),
         };
-        let internal = serde_json::json!({ "tags": req.tags.unwrap_or_default() });
+        let tags = req.tags.unwrap_or_default();
         self.create_resource(
             ResourceKind::SolutionVersion,
             &arn,
             req.name.as_deref().unwrap_or(&arn),
             Some(&req.solution_arn),
             Some(&solution.dataset_group_arn),
-            to_document(&version, &internal)?,
+            to_document(&version, &serde_json::Value::Null)?,
             tasks::TRAIN,
+            &tags,
         )?;
         Ok(CreateSolutionVersionResponse { solution_version_arn: arn })
     }
@@ -176,6 +177,12 @@ impl Reko {
             }
             Err(e) => return Err(e),
         };
+        if stored.wire.status == status::CREATE_STOPPING {
+            // Stopped while training and then interrupted: finish the stop.
+            let mut update = update_of(&stored, status::CREATE_STOPPED)?;
+            set_status(&mut update.doc, status::CREATE_STOPPED);
+            return Ok(Outcome::Done { detail: "stopped".into(), update: Some(update) });
+        }
         if !status::is_pending(&stored.wire.status) {
             return Ok(Outcome::Done { detail: format!("already {}", stored.wire.status), update: None });
         }

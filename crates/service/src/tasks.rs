@@ -8,7 +8,7 @@
 //! often fails its resource with a reason instead of looping forever.
 
 use reko_api::status;
-use reko_storage::{ResourceUpdate, Task, TaskState};
+use reko_storage::{ResourceUpdate, StorageError, Task, TaskState};
 use serde::Serialize;
 
 use crate::error::{ServiceError, ServiceResult};
@@ -113,13 +113,28 @@ impl Reko {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run_task(&task, &mut progress)))
                 .unwrap_or_else(|_| Err(ServiceError::Internal("internal error while running the task".into())))
         };
-        match outcome {
+        let finished = match outcome {
             Ok(Outcome::Done { detail, update }) => {
                 tracing::info!(task = task.id, resource = %task.resource_arn, secs = started.elapsed().as_secs_f64(), "task done: {detail}");
-                self.store().finish_task(task.id, TaskState::Succeeded, &detail, update.as_ref())?;
+                self.store().finish_task(task.id, TaskState::Succeeded, &detail, update.as_ref())
             }
-            Ok(Outcome::Failed { reason }) => self.fail_task(&task, &reason)?,
-            Err(e) => self.fail_task(&task, &e.to_string())?,
+            Ok(Outcome::Failed { reason }) => self.fail_task(&task, &reason),
+            Err(ServiceError::Storage(e)) => Err(e),
+            Err(e) => self.fail_task(&task, &e.to_string()),
+        };
+        match finished {
+            Ok(()) => {}
+            // The resource changed under the task (deleted, stopped, updated): run the task
+            // again, it will see the new state.
+            Err(StorageError::Conflict { arn, expected, found }) => {
+                tracing::info!(task = task.id, %arn, %expected, %found, "resource changed meanwhile; task requeued");
+                self.store().requeue_task(task.id)?;
+            }
+            Err(e) => {
+                tracing::error!(task = task.id, error = %e, "task could not finish; it will run again");
+                self.store().requeue_task(task.id)?;
+                return Err(e.into());
+            }
         }
         Ok(true)
     }
@@ -136,18 +151,22 @@ impl Reko {
     }
 
     /// Fails a task and its resource (`CREATE FAILED` with the reason), unless the resource is gone.
-    fn fail_task(&self, task: &Task, reason: &str) -> ServiceResult<()> {
+    fn fail_task(&self, task: &Task, reason: &str) -> Result<(), StorageError> {
         tracing::warn!(task = task.id, resource = %task.resource_arn, "task failed: {reason}");
         let update = match self.store().get_resource(&task.resource_arn)? {
             Some(record) => {
                 let mut doc = record.doc.clone();
                 let failed_status = failure_status(&task.kind, &record.status, &mut doc, reason);
-                Some(ResourceUpdate { arn: record.arn, status: failed_status, doc })
+                Some(ResourceUpdate {
+                    arn: record.arn,
+                    status: failed_status,
+                    doc,
+                    expected_status: Some(record.status),
+                })
             }
             None => None,
         };
-        self.store().finish_task(task.id, TaskState::Failed, reason, update.as_ref())?;
-        Ok(())
+        self.store().finish_task(task.id, TaskState::Failed, reason, update.as_ref())
     }
 
     /// Brings a lightweight resource (dataset group, dataset, solution, event tracker) to ACTIVE.
@@ -162,11 +181,17 @@ impl Reko {
         set_status(&mut doc, status::ACTIVE);
         Ok(Outcome::Done {
             detail: "active".into(),
-            update: Some(ResourceUpdate { arn: arn.into(), status: status::ACTIVE.into(), doc }),
+            update: Some(ResourceUpdate {
+                arn: arn.into(),
+                status: status::ACTIVE.into(),
+                doc,
+                expected_status: Some(record.status),
+            }),
         })
     }
 
-    /// Moves a resource to `CREATE IN_PROGRESS` (visible to Describe while the work runs).
+    /// Moves a resource to `CREATE IN_PROGRESS` (visible to Describe while the work runs). The
+    /// task's final update then expects that status.
     pub(crate) fn mark_in_progress(&self, arn: &str) -> ServiceResult<()> {
         if let Some(record) = self.store().get_resource(arn)? {
             let mut doc = record.doc;
@@ -175,6 +200,7 @@ impl Reko {
                 arn: arn.into(),
                 status: status::CREATE_IN_PROGRESS.into(),
                 doc,
+                expected_status: Some(record.status),
             })?;
         }
         Ok(())

@@ -256,3 +256,90 @@ fn stage_import_without_running(data: &Path, csv: &Path) -> String {
     idle.shutdown();
     job
 }
+
+#[test]
+fn tags_follow_their_resource() {
+    use reko_api::{ListTagsForResourceRequest, Tag, TagResourceRequest, UntagResourceRequest};
+    let dir = tempfile::tempdir().unwrap();
+    let reko = open(dir.path(), 1);
+    let tag = |k: &str, v: &str| Tag { tag_key: k.into(), tag_value: v.into() };
+    let group = reko
+        .create_dataset_group(CreateDatasetGroupRequest {
+            name: "tagged".into(),
+            tags: Some(vec![tag("team", "search")]),
+            ..Default::default()
+        })
+        .unwrap()
+        .dataset_group_arn;
+    let list = |arn: &str| {
+        let mut tags =
+            reko.list_tags_for_resource(ListTagsForResourceRequest { resource_arn: arn.into() }).unwrap().tags;
+        tags.sort_by(|a, b| a.tag_key.cmp(&b.tag_key));
+        tags.into_iter().map(|t| (t.tag_key, t.tag_value)).collect::<Vec<_>>()
+    };
+    assert_eq!(list(&group), [("team".to_string(), "search".to_string())]);
+    reko.tag_resource(TagResourceRequest {
+        resource_arn: group.clone(),
+        tags: vec![tag("team", "recs"), tag("env", "dev")],
+    })
+    .unwrap();
+    assert_eq!(list(&group), [("env".into(), "dev".into()), ("team".into(), "recs".into())]);
+    reko.untag_resource(UntagResourceRequest { resource_arn: group.clone(), tag_keys: vec!["env".into()] }).unwrap();
+    assert_eq!(list(&group), [("team".to_string(), "recs".to_string())]);
+    // Activation rewrites the document; the tags survive it.
+    wait_for("group", || status_of(&reko, &group), status::ACTIVE);
+    assert_eq!(list(&group).len(), 1);
+    let too_many = (0..51).map(|i| tag(&format!("k{i}"), "v")).collect();
+    let err = reko.tag_resource(TagResourceRequest { resource_arn: group.clone(), tags: too_many }).unwrap_err();
+    assert!(matches!(err, ServiceError::TooManyTags(_)), "{err}");
+    let missing = "arn:aws:personalize:us-east-1:123456789012:dataset-group/none";
+    let err = reko.list_tags_for_resource(ListTagsForResourceRequest { resource_arn: missing.into() }).unwrap_err();
+    assert!(matches!(err, ServiceError::NotFound(_)), "{err}");
+    reko.shutdown();
+}
+
+#[test]
+fn a_stopped_version_stays_stopped_when_its_queued_training_runs() {
+    use reko_api::StopSolutionVersionCreationRequest;
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("interactions.csv");
+    write_interactions(&csv);
+    let data = dir.path().join("data");
+    let job = stage_import_without_running(&data, &csv);
+    let reko = open(&data, 1);
+    wait_for("import", || status_of(&reko, &job), status::ACTIVE);
+    let dsg = "arn:aws:personalize:us-east-1:123456789012:dataset-group/g".to_string();
+    let solution = reko
+        .create_solution(CreateSolutionRequest {
+            name: "pop".into(),
+            dataset_group_arn: dsg,
+            recipe_arn: Some("arn:aws:personalize:::recipe/aws-popularity-count".into()),
+            ..Default::default()
+        })
+        .unwrap()
+        .solution_arn;
+    wait_for("solution", || status_of(&reko, &solution), status::ACTIVE);
+    reko.shutdown();
+    let idle = open(&data, 0);
+    let version = idle
+        .create_solution_version(CreateSolutionVersionRequest { solution_arn: solution.clone(), ..Default::default() })
+        .unwrap()
+        .solution_version_arn;
+    idle.stop_solution_version_creation(StopSolutionVersionCreationRequest { solution_version_arn: version.clone() })
+        .unwrap();
+    assert_eq!(status_of(&idle, &version), status::CREATE_STOPPED);
+    idle.shutdown();
+    let reko = open(&data, 1);
+    // The training task runs now and must leave the stopped version alone.
+    let start = Instant::now();
+    while reko.list_tasks().unwrap().iter().any(|t| t.state != "succeeded" && t.state != "failed") {
+        assert!(start.elapsed() < Duration::from_secs(30), "tasks did not drain");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(status_of(&reko, &version), status::CREATE_STOPPED);
+    let err = reko
+        .stop_solution_version_creation(StopSolutionVersionCreationRequest { solution_version_arn: version })
+        .unwrap_err();
+    assert!(matches!(err, ServiceError::InUse(_)), "{err}");
+    reko.shutdown();
+}

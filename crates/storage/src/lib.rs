@@ -22,6 +22,10 @@ pub enum StorageError {
     NotFound(String),
     #[error("storage failure: {0}")]
     Backend(String),
+    /// An optimistic update found the resource in another status than expected: someone else
+    /// changed it meanwhile.
+    #[error("{arn} is {found}, not {expected}")]
+    Conflict { arn: String, expected: String, found: String },
     #[error("stored document of {arn} is not valid JSON: {reason}")]
     CorruptDocument { arn: String, reason: String },
 }
@@ -93,6 +97,9 @@ pub struct ResourceUpdate {
     pub arn: String,
     pub status: String,
     pub doc: Value,
+    /// Optimistic concurrency: apply only if the resource is still in this status, else fail
+    /// with [`StorageError::Conflict`] and change nothing.
+    pub expected_status: Option<String>,
 }
 
 pub trait Catalog: Send + Sync {
@@ -190,11 +197,21 @@ pub trait TaskQueue: Send + Sync {
     /// After a restart: running tasks go back to the queue (counting the attempt). Returns them.
     fn requeue_interrupted(&self) -> StorageResult<Vec<Task>>;
     fn list_tasks(&self) -> StorageResult<Vec<Task>>;
+    /// Puts a running task back in the queue (its resource changed under it; it runs again). This
+    /// does not count as an interrupted attempt.
+    fn requeue_task(&self, id: i64) -> StorageResult<()>;
+}
+
+/// Tags of resources, kept apart from the documents so tagging never races with status changes.
+pub trait TagStore: Send + Sync {
+    fn tags(&self, arn: &str) -> StorageResult<Vec<(String, String)>>;
+    /// Replaces all tags of a resource.
+    fn set_tags(&self, arn: &str, tags: &[(String, String)]) -> StorageResult<()>;
 }
 
 /// Everything the service needs from a store.
-pub trait Store: Catalog + RecordStore + TaskQueue {}
-impl<T: Catalog + RecordStore + TaskQueue> Store for T {}
+pub trait Store: Catalog + RecordStore + TaskQueue + TagStore {}
+impl<T: Catalog + RecordStore + TaskQueue + TagStore> Store for T {}
 
 pub(crate) fn now_epoch() -> f64 {
     std::time::SystemTime::now()

@@ -7,7 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 
 use crate::{
     now_epoch, Catalog, ImportMode, RecordChunk, RecordSource, RecordStore, ResourceRecord, ResourceUpdate,
-    StorageError, StorageResult, Task, TaskQueue, TaskState,
+    StorageError, StorageResult, TagStore, Task, TaskQueue, TaskState,
 };
 
 const SCHEMA: &str = r#"
@@ -46,6 +46,12 @@ CREATE TABLE IF NOT EXISTS tasks (
     updated REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS tasks_state ON tasks(state, id);
+CREATE TABLE IF NOT EXISTS resource_tags (
+    arn TEXT NOT NULL,
+    tag_key TEXT NOT NULL,
+    tag_value TEXT NOT NULL,
+    PRIMARY KEY (arn, tag_key)
+);
 "#;
 
 /// SQLite-backed [`crate::Store`]. WAL mode with `synchronous=FULL`: a commit survives a crash or
@@ -120,6 +126,18 @@ fn parse_doc(arn: &str, doc: &str) -> StorageResult<serde_json::Value> {
 }
 
 fn apply_update(tx: &Transaction<'_>, update: &ResourceUpdate) -> StorageResult<()> {
+    if let Some(expected) = &update.expected_status {
+        let found: Option<String> = tx
+            .query_row("SELECT status FROM resources WHERE arn = ?1", params![update.arn], |row| row.get(0))
+            .optional()?;
+        match found {
+            None => return Err(StorageError::NotFound(update.arn.clone())),
+            Some(found) if &found != expected => {
+                return Err(StorageError::Conflict { arn: update.arn.clone(), expected: expected.clone(), found })
+            }
+            Some(_) => {}
+        }
+    }
     let changed = tx.execute(
         "UPDATE resources SET status = ?2, doc = ?3, updated = ?4 WHERE arn = ?1",
         params![update.arn, update.status, update.doc.to_string(), now_epoch()],
@@ -202,7 +220,10 @@ impl Catalog for SqliteStore {
 
     fn delete_resource(&self, arn: &str) -> StorageResult<()> {
         self.with(|conn| {
-            conn.execute("DELETE FROM resources WHERE arn = ?1", params![arn])?;
+            let tx = conn.transaction()?;
+            tx.execute("DELETE FROM resources WHERE arn = ?1", params![arn])?;
+            tx.execute("DELETE FROM resource_tags WHERE arn = ?1", params![arn])?;
+            tx.commit()?;
             Ok(())
         })
     }
@@ -435,11 +456,49 @@ impl TaskQueue for SqliteStore {
         })
     }
 
+    fn requeue_task(&self, id: i64) -> StorageResult<()> {
+        self.with(|conn| {
+            conn.execute(
+                "UPDATE tasks SET state = 'queued', attempts = MAX(attempts - 1, 0), updated = ?2 WHERE id = ?1",
+                params![id, now_epoch()],
+            )?;
+            Ok(())
+        })
+    }
+
     fn list_tasks(&self) -> StorageResult<Vec<Task>> {
         self.with(|conn| {
             let mut stmt = conn.prepare_cached(&format!("SELECT {TASK_COLUMNS} FROM tasks ORDER BY id"))?;
             let rows = stmt.query_map([], task_from_row)?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+}
+
+impl TagStore for SqliteStore {
+    fn tags(&self, arn: &str) -> StorageResult<Vec<(String, String)>> {
+        self.with(|conn| {
+            let mut stmt =
+                conn.prepare_cached("SELECT tag_key, tag_value FROM resource_tags WHERE arn = ?1 ORDER BY tag_key")?;
+            let rows = stmt.query_map(params![arn], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    fn set_tags(&self, arn: &str, tags: &[(String, String)]) -> StorageResult<()> {
+        self.with(|conn| {
+            let tx = conn.transaction()?;
+            tx.execute("DELETE FROM resource_tags WHERE arn = ?1", params![arn])?;
+            {
+                let mut insert = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO resource_tags (arn, tag_key, tag_value) VALUES (?1, ?2, ?3)",
+                )?;
+                for (key, value) in tags {
+                    insert.execute(params![arn, key, value])?;
+                }
+            }
+            tx.commit()?;
+            Ok(())
         })
     }
 }
@@ -485,7 +544,8 @@ mod tests {
         let store = SqliteStore::open(&dir.path().join("reko.db")).unwrap();
         store.insert_resource(&resource("job:1", "dataset-import-job", "j1")).unwrap();
         store.append_records("ds", RecordSource::Put, 1, b"put").unwrap();
-        let finish = ResourceUpdate { arn: "job:1".into(), status: "ACTIVE".into(), doc: json!({}) };
+        let finish =
+            ResourceUpdate { arn: "job:1".into(), status: "ACTIVE".into(), doc: json!({}), expected_status: None };
         store.commit_import("ds", ImportMode::Full, &[(2, b"a".to_vec()), (3, b"b".to_vec())], &finish).unwrap();
         assert_eq!(store.count_records("ds").unwrap(), 6);
         store.commit_import("ds", ImportMode::Full, &[(4, b"c".to_vec())], &finish).unwrap();
@@ -494,10 +554,31 @@ mod tests {
         assert_eq!(chunks[0].source, RecordSource::Put);
         assert_eq!(chunks[1].data, b"c");
         // A failing finish update (unknown job) rolls the whole import back.
-        let bad = ResourceUpdate { arn: "job:404".into(), status: "ACTIVE".into(), doc: json!({}) };
+        let bad =
+            ResourceUpdate { arn: "job:404".into(), status: "ACTIVE".into(), doc: json!({}), expected_status: None };
         assert!(store.commit_import("ds", ImportMode::Incremental, &[(9, b"z".to_vec())], &bad).is_err());
         assert_eq!(store.count_records("ds").unwrap(), 5);
         assert_eq!(store.get_resource("job:1").unwrap().unwrap().status, "ACTIVE");
+    }
+
+    #[test]
+    fn optimistic_updates_detect_concurrent_changes() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        store.insert_resource(&resource("r:1", "campaign", "c")).unwrap();
+        let update = |status: &str, expected: &str| ResourceUpdate {
+            arn: "r:1".into(),
+            status: status.into(),
+            doc: json!({"status": status}),
+            expected_status: Some(expected.into()),
+        };
+        store.update_resource(&update("CREATE IN_PROGRESS", "CREATE PENDING")).unwrap();
+        let err = store.update_resource(&update("ACTIVE", "CREATE PENDING")).unwrap_err();
+        assert!(matches!(err, StorageError::Conflict { .. }), "{err}");
+        assert_eq!(store.get_resource("r:1").unwrap().unwrap().status, "CREATE IN_PROGRESS");
+        store.set_tags("r:1", &[("a".into(), "1".into()), ("b".into(), "2".into())]).unwrap();
+        assert_eq!(store.tags("r:1").unwrap().len(), 2);
+        store.delete_resource("r:1").unwrap();
+        assert!(store.tags("r:1").unwrap().is_empty(), "tags go with their resource");
     }
 
     #[test]
