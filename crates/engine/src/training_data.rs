@@ -69,6 +69,17 @@ struct Catalogue {
     item_creation: Vec<Option<i64>>,
     /// Whether the item appears in the Items dataset.
     item_in_items_dataset: Vec<bool>,
+    /// Feature tokens of items, users and contexts (e.g. `GENRES=Comedy`, `PRICE~5`,
+    /// `DEVICE=mobile`); the service decides the tokens, the recipes learn from them.
+    features: IdTable,
+    /// Feature ids per item index (empty when the item has none).
+    item_features: Vec<Vec<u32>>,
+    /// Feature ids per user index.
+    user_features: Vec<Vec<u32>>,
+    /// Distinct context combinations seen on interactions; an interaction refers to one by index.
+    contexts: IdTable,
+    /// Feature ids per context combination.
+    context_features: Vec<Vec<u32>>,
 }
 
 #[derive(Clone, Copy)]
@@ -79,7 +90,12 @@ struct Row {
     event_type: u32,
     /// `f32` bits; NaN bits when absent.
     value_bits: u32,
+    /// Context combination index, [`NO_CONTEXT`] when the interaction has none.
+    context: u32,
 }
+
+/// Context index of interactions recorded without context.
+pub const NO_CONTEXT: u32 = u32::MAX;
 
 /// Accumulates records and produces an immutable [`TrainingData`].
 #[derive(Default)]
@@ -121,7 +137,65 @@ impl TrainingDataBuilder {
         let item = self.intern_item(item_id);
         let event_type = event_type.map_or(NO_EVENT_TYPE, |t| self.cat.event_types.intern(t));
         let value_bits = event_value.filter(|v| !v.is_nan()).unwrap_or(f32::NAN).to_bits();
-        self.rows.push(Row { user, item, timestamp, event_type, value_bits });
+        self.rows.push(Row { user, item, timestamp, event_type, value_bits, context: NO_CONTEXT });
+    }
+
+    /// Like [`Self::push_interaction`], with the interaction's context as feature tokens (e.g.
+    /// `["DEVICE=mobile"]`, in a stable order). An empty context is no context.
+    pub fn push_interaction_in_context(
+        &mut self,
+        user_id: &str,
+        item_id: &str,
+        timestamp: i64,
+        event_type: Option<&str>,
+        event_value: Option<f32>,
+        context: &[&str],
+    ) {
+        self.push_interaction(user_id, item_id, timestamp, event_type, event_value);
+        if !context.is_empty() {
+            let c = self.intern_context(context);
+            if let Some(last) = self.rows.last_mut() {
+                last.context = c;
+            }
+        }
+    }
+
+    fn intern_context(&mut self, context: &[&str]) -> u32 {
+        let key = context.join("\u{1f}");
+        let c = self.cat.contexts.intern(&key);
+        if c as usize == self.cat.context_features.len() {
+            let features = context.iter().map(|t| self.cat.features.intern(t)).collect();
+            self.cat.context_features.push(features);
+        }
+        c
+    }
+
+    /// Sets an item's feature tokens (categorical values, numeric buckets, words of textual
+    /// fields). A later call for the same item replaces them (newer record wins).
+    pub fn push_item_features(&mut self, item_id: &str, features: &[&str]) {
+        let i = self.intern_item(item_id) as usize;
+        let ids = self.intern_features(features);
+        if self.cat.item_features.len() <= i {
+            self.cat.item_features.resize(i + 1, Vec::new());
+        }
+        self.cat.item_features[i] = ids;
+    }
+
+    /// Sets a user's feature tokens; a later call replaces them.
+    pub fn push_user_features(&mut self, user_id: &str, features: &[&str]) {
+        let u = self.cat.users.intern(user_id) as usize;
+        let ids = self.intern_features(features);
+        if self.cat.user_features.len() <= u {
+            self.cat.user_features.resize(u + 1, Vec::new());
+        }
+        self.cat.user_features[u] = ids;
+    }
+
+    fn intern_features(&mut self, features: &[&str]) -> Vec<u32> {
+        let mut ids: Vec<u32> = features.iter().map(|t| self.cat.features.intern(t)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
     }
 
     /// Add one row of the Items dataset (the catalogue); the item need not have interactions.
@@ -143,7 +217,9 @@ impl TrainingDataBuilder {
     /// event values differ, the smallest value (by bit pattern order of the sort key) is kept,
     /// deterministically whatever the push order.
     pub fn build(self) -> TrainingData {
-        let TrainingDataBuilder { cat, mut rows } = self;
+        let TrainingDataBuilder { mut cat, mut rows } = self;
+        cat.item_features.resize(cat.items.len(), Vec::new());
+        cat.user_features.resize(cat.users.len(), Vec::new());
         rows.par_sort_unstable_by_key(|r| (r.user, r.timestamp, r.item, r.event_type, r.value_bits));
         rows.dedup_by(|b, a| {
             a.user == b.user && a.timestamp == b.timestamp && a.item == b.item && a.event_type == b.event_type
@@ -155,6 +231,8 @@ impl TrainingDataBuilder {
         let mut timestamps = Vec::with_capacity(n);
         let mut event_types = Vec::with_capacity(n);
         let mut event_values = Vec::with_capacity(n);
+        let with_context = rows.iter().any(|r| r.context != NO_CONTEXT);
+        let mut contexts = Vec::with_capacity(if with_context { n } else { 0 });
         offsets.push(0usize);
         let mut user = 0u32;
         for r in &rows {
@@ -166,12 +244,24 @@ impl TrainingDataBuilder {
             timestamps.push(r.timestamp);
             event_types.push(r.event_type);
             event_values.push(f32::from_bits(r.value_bits));
+            if with_context {
+                contexts.push(r.context);
+            }
         }
         drop(rows);
         while offsets.len() < num_users + 1 {
             offsets.push(items.len());
         }
-        TrainingData { cat: Arc::new(cat), offsets, items, timestamps, event_types, event_values, weights: None }
+        TrainingData {
+            cat: Arc::new(cat),
+            offsets,
+            items,
+            timestamps,
+            event_types,
+            event_values,
+            contexts: with_context.then_some(contexts),
+            weights: None,
+        }
     }
 }
 
@@ -188,6 +278,8 @@ pub struct UserInteractions<'a> {
     pub event_values: &'a [f32],
     /// Per-event weights from the events configuration (`None`: every weight is 1).
     pub weights: Option<&'a [f32]>,
+    /// Context combination per interaction ([`NO_CONTEXT`] when absent; `None`: no context at all).
+    pub contexts: Option<&'a [u32]>,
 }
 
 impl<'a> UserInteractions<'a> {
@@ -214,7 +306,8 @@ impl<'a> UserInteractions<'a> {
             timestamps: &self.timestamps[r.clone()],
             event_types: &self.event_types[r.clone()],
             event_values: &self.event_values[r.clone()],
-            weights: self.weights.map(|w| &w[r]),
+            weights: self.weights.map(|w| &w[r.clone()]),
+            contexts: self.contexts.map(|c| &c[r]),
         }
     }
 }
@@ -233,6 +326,8 @@ pub struct TrainingData {
     timestamps: Vec<i64>,
     event_types: Vec<u32>,
     event_values: Vec<f32>,
+    /// Context combination per interaction; `None` when no interaction has a context.
+    contexts: Option<Vec<u32>>,
     weights: Option<Vec<f32>>,
 }
 
@@ -297,7 +392,8 @@ impl TrainingData {
             timestamps: &self.timestamps[r.clone()],
             event_types: &self.event_types[r.clone()],
             event_values: &self.event_values[r.clone()],
-            weights: self.weights.as_deref().map(|w| &w[r]),
+            weights: self.weights.as_deref().map(|w| &w[r.clone()]),
+            contexts: self.contexts.as_deref().map(|c| &c[r]),
         }
     }
     /// Number of interactions of one user.
@@ -327,6 +423,34 @@ impl TrainingData {
     /// Number of users with at least `min` interactions.
     pub fn users_with_at_least(&self, min: usize) -> usize {
         self.offsets.windows(2).filter(|w| w[1] - w[0] >= min).count()
+    }
+    /// The feature token table (items, users and contexts share it).
+    pub fn features(&self) -> &IdTable {
+        &self.cat.features
+    }
+    /// Feature ids of an item (sorted, distinct; empty without metadata).
+    pub fn item_features(&self, item: u32) -> &[u32] {
+        &self.cat.item_features[item as usize]
+    }
+    /// Feature ids of a user (sorted, distinct; empty without metadata).
+    pub fn user_features(&self, user: u32) -> &[u32] {
+        &self.cat.user_features[user as usize]
+    }
+    /// Number of distinct context combinations.
+    pub fn num_contexts(&self) -> usize {
+        self.cat.contexts.len()
+    }
+    /// Feature ids of a context combination (`&[]` for [`NO_CONTEXT`]).
+    pub fn context_features(&self, context: u32) -> &[u32] {
+        if context == NO_CONTEXT {
+            &[]
+        } else {
+            &self.cat.context_features[context as usize]
+        }
+    }
+    /// Per-interaction context combinations, `None` when no interaction has a context.
+    pub fn interaction_contexts(&self) -> Option<&[u32]> {
+        self.contexts.as_deref()
     }
     /// Latest interaction timestamp, if any.
     pub fn max_timestamp(&self) -> Option<i64> {
@@ -383,6 +507,7 @@ impl TrainingData {
             timestamps: Vec::new(),
             event_types: Vec::new(),
             event_values: Vec::new(),
+            contexts: self.contexts.as_ref().map(|_| Vec::new()),
             weights: weights.then(Vec::new),
         }
     }
@@ -392,6 +517,9 @@ impl TrainingData {
         self.timestamps.push(src.timestamps[i]);
         self.event_types.push(src.event_types[i]);
         self.event_values.push(src.event_values[i]);
+        if let (Some(out), Some(src)) = (self.contexts.as_mut(), src.contexts.as_ref()) {
+            out.push(src[i]);
+        }
         if let Some(w) = self.weights.as_mut() {
             w.push(weight);
         }
@@ -444,6 +572,32 @@ mod tests {
         b.push_interaction("u", "i", 1, None, None);
         b.push_interaction("u", "i", 1, None, None);
         assert_eq!(b.build().num_interactions(), 4);
+    }
+
+    #[test]
+    fn features_and_contexts() {
+        let mut b = TrainingDataBuilder::new();
+        b.push_interaction_in_context("u", "i1", 1, None, None, &["DEVICE=mobile"]);
+        b.push_interaction("u", "i2", 2, None, None);
+        b.push_interaction_in_context("v", "i1", 3, None, None, &["DEVICE=mobile"]);
+        b.push_item_features("i1", &["GENRE=a", "GENRE=b", "GENRE=a"]);
+        b.push_item_features("i1", &["GENRE=c"]); // newer record wins
+        b.push_item_features("i9", &["GENRE=a"]);
+        b.push_user_features("w", &["AGE=young"]);
+        let d = b.build();
+        let name = |f: &[u32]| f.iter().map(|&x| d.features().name(x).to_string()).collect::<Vec<_>>();
+        assert_eq!(name(d.item_features(d.item_index("i1").unwrap())), ["GENRE=c"]);
+        assert_eq!(name(d.item_features(d.item_index("i9").unwrap())), ["GENRE=a"]);
+        assert!(d.item_features(d.item_index("i2").unwrap()).is_empty());
+        assert_eq!(name(d.user_features(d.user_index("w").unwrap())), ["AGE=young"]);
+        assert_eq!(d.num_contexts(), 1);
+        let h = d.user_interactions(d.user_index("u").unwrap());
+        let ctx = h.contexts.unwrap();
+        assert_eq!(name(d.context_features(ctx[0])), ["DEVICE=mobile"]);
+        assert_eq!(ctx[1], NO_CONTEXT);
+        // Views keep the contexts aligned with the interactions.
+        let newest = d.retain_per_user(|_, n| n.saturating_sub(1)..n);
+        assert_eq!(newest.user_interactions(0).contexts.unwrap(), &[NO_CONTEXT]);
     }
 
     #[test]
