@@ -71,7 +71,14 @@ fn main() {
     std::fs::remove_dir_all(&dir).ok();
 
     let excluded: HashSet<String> = model
-        .recommend(&RecommendQuery { user_id: None, item_id: None, num_results: 100, exclude: &|_| false })
+        .recommend(&RecommendQuery {
+            user_id: None,
+            item_id: None,
+            num_results: 100,
+            exclude: &|_| false,
+            context: &[],
+            exploration: None,
+        })
         .into_iter()
         .step_by(2)
         .map(|s| s.item_id)
@@ -84,7 +91,14 @@ fn main() {
         for k in 0..10_000 {
             let user = &users[k % num_users];
             let t = Instant::now();
-            let r = model.recommend(&RecommendQuery { user_id: Some(user), item_id: None, num_results: 25, exclude });
+            let r = model.recommend(&RecommendQuery {
+                user_id: Some(user),
+                item_id: None,
+                num_results: 25,
+                exclude,
+                context: &[],
+                exploration: None,
+            });
             lat.push(t.elapsed());
             assert_eq!(r.len(), 25);
         }

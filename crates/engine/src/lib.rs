@@ -19,7 +19,7 @@ pub mod training_data;
 
 pub use artifact::ModelArtifact;
 pub use error::EngineError;
-pub use model::{load_model, Model, RecommendQuery, ScoredItem};
+pub use model::{load_model, Exploration, Model, RankQuery, RecommendQuery, ScoredItem};
 pub use recipe::{
     recipe, recipes, train, validate_config, EventParameters, RecipeInfo, TrainedSolution, TrainingConfig,
     TrainingProgress,

@@ -15,6 +15,35 @@ pub struct RecommendQuery<'a> {
     pub num_results: usize,
     /// Items to skip (filters); returns true for an item that must not be returned.
     pub exclude: &'a dyn Fn(&str) -> bool,
+    /// The request's `context` map as feature tokens `FIELD=value` (e.g. `DEVICE=mobile`).
+    pub context: &'a [String],
+    /// The campaign's `itemExplorationConfig`, for recipes that explore cold items.
+    pub exploration: Option<Exploration>,
+}
+
+/// Exploration of cold items (User-Personalization campaigns' `itemExplorationConfig`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Exploration {
+    /// `explorationWeight`, 0 (pure exploitation) to 1.
+    pub weight: f64,
+    /// `explorationItemAgeCutOff` in days: items created within this many days of the newest
+    /// interaction are candidates for exploration.
+    pub item_age_cut_off_days: f64,
+}
+
+impl Default for Exploration {
+    fn default() -> Self {
+        Exploration { weight: 0.3, item_age_cut_off_days: 30.0 }
+    }
+}
+
+/// A personalized-ranking request.
+pub struct RankQuery<'a> {
+    pub user_id: &'a str,
+    /// `inputList`, in the caller's order.
+    pub input: &'a [String],
+    /// The request's `context` map as feature tokens `FIELD=value`.
+    pub context: &'a [String],
 }
 
 /// One recommended or ranked item.
@@ -36,7 +65,7 @@ pub trait Model: Send + Sync {
     fn recommend(&self, query: &RecommendQuery) -> Vec<ScoredItem>;
     /// GetPersonalizedRanking: `input` reordered for the user; items unknown to the model are
     /// appended at the end in input order.
-    fn rank(&self, user_id: &str, input: &[String]) -> Vec<ScoredItem>;
+    fn rank(&self, query: &RankQuery) -> Vec<ScoredItem>;
     /// Whether the model knows the item (was trained with it).
     fn knows_item(&self, item_id: &str) -> bool;
     /// Number of items the model knows.

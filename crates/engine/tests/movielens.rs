@@ -43,8 +43,14 @@ fn movielens_100k_popularity() {
     eprintln!("MovieLens 100K, ratings >= 4: {:#?}", sol4.metrics);
 
     let model = load_model(&sol.artifact).unwrap();
-    let top =
-        model.recommend(&RecommendQuery { user_id: Some("1"), item_id: None, num_results: 5, exclude: &|_| false });
+    let top = model.recommend(&RecommendQuery {
+        user_id: Some("1"),
+        item_id: None,
+        num_results: 5,
+        exclude: &|_| false,
+        context: &[],
+        exploration: None,
+    });
     eprintln!("top 5: {:?}", top.iter().map(|s| &s.item_id).collect::<Vec<_>>());
     // Item 50 (Star Wars) is the most rated movie of MovieLens 100K.
     assert_eq!(top[0].item_id, "50");

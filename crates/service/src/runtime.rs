@@ -6,7 +6,7 @@ use reko_api::{
     status, Campaign, GetPersonalizedRankingRequest, GetPersonalizedRankingResponse, GetRecommendationsRequest,
     GetRecommendationsResponse, PredictedItem,
 };
-use reko_engine::{Model, RecommendQuery, ScoredItem};
+use reko_engine::{Model, RankQuery, RecommendQuery, ScoredItem};
 
 use crate::error::{ServiceError, ServiceResult};
 use crate::resource::ResourceKind;
@@ -50,6 +50,8 @@ impl Reko {
             item_id: req.item_id.as_deref(),
             num_results,
             exclude: &|_| false,
+            context: &context_tokens(req.context.as_ref()),
+            exploration: None,
         });
         Ok(GetRecommendationsResponse { item_list: predicted(items), recommendation_id: recommendation_id() })
     }
@@ -69,7 +71,9 @@ impl Reko {
                 req.campaign_arn
             )));
         }
-        let ranked = deployment.model.rank(&req.user_id, &req.input_list);
+        let context = context_tokens(req.context.as_ref());
+        let ranked =
+            deployment.model.rank(&RankQuery { user_id: &req.user_id, input: &req.input_list, context: &context });
         Ok(GetPersonalizedRankingResponse {
             personalized_ranking: predicted(ranked),
             recommendation_id: recommendation_id(),
@@ -119,6 +123,11 @@ fn predicted(items: Vec<ScoredItem>) -> Vec<PredictedItem> {
             reason: None,
         })
         .collect()
+}
+
+/// The request's `context` map as the engine's feature tokens (`FIELD=value`), in key order.
+fn context_tokens(context: Option<&std::collections::BTreeMap<String, String>>) -> Vec<String> {
+    context.into_iter().flatten().map(|(k, v)| format!("{k}={v}")).collect()
 }
 
 /// `RID-` + UUID, 40 characters (reference §2.1).

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use crate::artifact::{ModelArtifact, PayloadReader};
 use crate::error::EngineError;
-use crate::model::{Model, RecommendQuery, ScoredItem};
+use crate::model::{Model, RankQuery, RecommendQuery, ScoredItem};
 use crate::recipe::{FittedModel, Recipe, RecipeInfo, TrainingConfig};
 use crate::training_data::{TrainingData, UserInteractions};
 
@@ -209,7 +209,8 @@ impl Model for PopularityModel {
     /// /personalize-ranking; Reko lets a popularity model rank too. The input is ordered by
     /// popularity count descending (stable: equal counts keep input order); items unknown to
     /// the model are appended at the end in input order (as Personalize v1 ranking does).
-    fn rank(&self, _user_id: &str, input: &[String]) -> Vec<ScoredItem> {
+    fn rank(&self, query: &RankQuery) -> Vec<ScoredItem> {
+        let input = query.input;
         let mut known: Vec<(f64, &String)> = Vec::with_capacity(input.len());
         let mut unknown = Vec::new();
         for id in input {
@@ -272,11 +273,24 @@ mod tests {
         assert_eq!(m.count("c"), Some(3.0));
         assert_eq!(m.count("a"), Some(2.0));
         assert_eq!(m.count("z"), None);
-        let all = m.recommend(&RecommendQuery { user_id: None, item_id: None, num_results: 10, exclude: &|_| false });
+        let all = m.recommend(&RecommendQuery {
+            user_id: None,
+            item_id: None,
+            num_results: 10,
+            exclude: &|_| false,
+            context: &[],
+            exploration: None,
+        });
         assert_eq!(ids(&all), ["c", "a", "b", "d"]);
         assert!(all.iter().all(|s| s.score.is_none()));
-        let some =
-            m.recommend(&RecommendQuery { user_id: Some("u1"), item_id: None, num_results: 2, exclude: &|i| i == "a" });
+        let some = m.recommend(&RecommendQuery {
+            user_id: Some("u1"),
+            item_id: None,
+            num_results: 2,
+            exclude: &|i| i == "a",
+            context: &[],
+            exploration: None,
+        });
         assert_eq!(ids(&some), ["c", "b"]);
         let mut out = vec![];
         f.recommend_indices(0, small().user_interactions(0), 2, &mut out);
@@ -309,7 +323,7 @@ mod tests {
     fn rank_orders_known_and_appends_unknown() {
         let m = fit(&small()).model;
         let input: Vec<String> = ["zz", "d", "b", "q", "a", "c"].iter().map(|s| s.to_string()).collect();
-        let r = m.rank("u1", &input);
+        let r = m.rank(&RankQuery { user_id: "u1", input: &input, context: &[] });
         // b and a tie (2 users): stable, input order.
         assert_eq!(ids(&r), ["c", "b", "a", "d", "zz", "q"]);
         assert!(m.knows_item("d") && !m.knows_item("z"));
@@ -325,7 +339,14 @@ mod tests {
         assert_eq!(m.recipe(), NAME);
         assert!(!m.has_scores());
         assert_eq!(m.num_items(), 79);
-        let top = m.recommend(&RecommendQuery { user_id: None, item_id: None, num_results: 3, exclude: &|_| false });
+        let top = m.recommend(&RecommendQuery {
+            user_id: None,
+            item_id: None,
+            num_results: 3,
+            exclude: &|_| false,
+            context: &[],
+            exploration: None,
+        });
         assert_eq!(top.len(), 3);
         // items 19..=59 are each seen by 20 users; ties by id: "i19" < "i20" < ...
         assert_eq!(ids(&top), ["i19", "i20", "i21"]);
