@@ -6,6 +6,7 @@
 pub mod batch;
 pub mod dataset_type;
 pub mod error;
+pub mod features;
 pub mod import;
 pub mod location;
 pub mod schema;
@@ -13,6 +14,7 @@ pub mod schema;
 pub use batch::{BatchError, Column, DecodeError, RecordBatch, StrColumn, Validity};
 pub use dataset_type::{DatasetType, Domain};
 pub use error::ImportError;
+pub use features::Featurizer;
 pub use import::{import_csv, import_csv_with_options, ImportOptions};
 pub use location::resolve_data_location;
 pub use schema::{parse_schema, Field, FieldType, Schema, SchemaError};

@@ -3,18 +3,49 @@
 
 use std::sync::Arc;
 
+use reko_api::CampaignConfig;
 use reko_api::{
     status, Campaign, CampaignSummary, CampaignUpdateSummary, CreateCampaignRequest, CreateCampaignResponse,
     DeleteCampaignRequest, DescribeCampaignRequest, DescribeCampaignResponse, ListCampaignsRequest,
     ListCampaignsResponse, SolutionVersion, UpdateCampaignRequest, UpdateCampaignResponse,
 };
-use reko_engine::ModelArtifact;
+use reko_engine::{Exploration, ModelArtifact};
 
 use crate::error::{ServiceError, ServiceResult};
 use crate::resource::{now, paginate, to_document, update_of, ResourceKind, Stored};
 use crate::runtime::Deployment;
 use crate::tasks::{self, set_status, Outcome, Progress};
 use crate::Reko;
+
+/// The campaign's `itemExplorationConfig` for the engine; absent keys take Personalize's
+/// defaults (weight 0.3, age cut-off 30 days). Values were validated at create/update time.
+pub(crate) fn exploration(config: Option<&CampaignConfig>) -> ServiceResult<Exploration> {
+    let mut out = Exploration::default();
+    let Some(map) = config.and_then(|c| c.item_exploration_config.as_ref()) else { return Ok(out) };
+    for (key, value) in map {
+        let parsed = value.trim().parse::<f64>().ok().filter(|v| v.is_finite());
+        match (key.as_str(), parsed) {
+            ("explorationWeight", Some(w)) if (0.0..=1.0).contains(&w) => out.weight = w,
+            ("explorationItemAgeCutOff", Some(days)) if days > 0.0 => out.item_age_cut_off_days = days,
+            ("explorationWeight", _) => {
+                return Err(ServiceError::Invalid(format!(
+                    "Value '{value}' at 'campaignConfig.itemExplorationConfig.explorationWeight' must be a number                      from 0.0 to 1.0."
+                )))
+            }
+            ("explorationItemAgeCutOff", _) => {
+                return Err(ServiceError::Invalid(format!(
+                    "Value '{value}' at 'campaignConfig.itemExplorationConfig.explorationItemAgeCutOff' must be a                      number of days greater than 0."
+                )))
+            }
+            (other, _) => {
+                return Err(ServiceError::Invalid(format!(
+                    "Unknown key '{other}' in campaignConfig.itemExplorationConfig; valid keys: explorationWeight,                      explorationItemAgeCutOff."
+                )))
+            }
+        }
+    }
+    Ok(out)
+}
 
 /// Personalize's quota of active campaigns per dataset group.
 const MAX_CAMPAIGNS_PER_DATASET_GROUP: usize = 5;
@@ -28,6 +59,7 @@ impl Reko {
                 "CreateCampaign with syncWithLatestSolutionVersion / $LATEST".into(),
             ));
         }
+        exploration(req.campaign_config.as_ref())?;
         let version = self.active_solution_version(&req.solution_version_arn)?;
         let group = version.dataset_group_arn.clone().unwrap_or_default();
         let in_group = self
@@ -102,6 +134,7 @@ impl Reko {
                 "UpdateCampaign with syncWithLatestSolutionVersion / $LATEST".into(),
             ));
         }
+        exploration(req.campaign_config.as_ref())?;
         let target_version =
             req.solution_version_arn.clone().unwrap_or_else(|| stored.wire.solution_version_arn.clone());
         let version = self.active_solution_version(&target_version)?;
@@ -160,6 +193,7 @@ impl Reko {
         &self,
         campaign_arn: &str,
         solution_version_arn: &str,
+        config: Option<&CampaignConfig>,
     ) -> ServiceResult<Arc<Deployment>> {
         let stored = self.load::<SolutionVersion>(ResourceKind::SolutionVersion, solution_version_arn)?;
         let path = self.artifact_path(solution_version_arn)?;
@@ -172,6 +206,7 @@ impl Reko {
             campaign_arn: campaign_arn.to_string(),
             solution_version_arn: solution_version_arn.to_string(),
             model,
+            exploration: exploration(config)?,
         }))
     }
 
@@ -199,7 +234,8 @@ impl Reko {
             }
             self.save(&stored, status::ACTIVE)?;
             progress.report(0.5, "loading the new model; the previous one keeps serving");
-            let deployment = self.load_deployment(arn, &target)?;
+            let config = stored.wire.latest_campaign_update.as_ref().and_then(|u| u.campaign_config.clone());
+            let deployment = self.load_deployment(arn, &target, config.as_ref())?;
             stored.wire.solution_version_arn = target;
             if let Some(update) = stored.wire.latest_campaign_update.clone() {
                 stored.wire.min_provisioned_tps = update.min_provisioned_tps;
@@ -220,7 +256,8 @@ impl Reko {
         }
         self.mark_in_progress(arn)?;
         progress.report(0.5, "loading the model");
-        let deployment = self.load_deployment(arn, &stored.wire.solution_version_arn)?;
+        let deployment =
+            self.load_deployment(arn, &stored.wire.solution_version_arn, stored.wire.campaign_config.as_ref())?;
         if let Some(u) = stored.wire.latest_campaign_update.as_mut() {
             u.status = status::ACTIVE.into();
             u.last_updated_date_time = now();

@@ -6,7 +6,7 @@ use reko_api::{
     status, Campaign, GetPersonalizedRankingRequest, GetPersonalizedRankingResponse, GetRecommendationsRequest,
     GetRecommendationsResponse, PredictedItem,
 };
-use reko_engine::{Model, RankQuery, RecommendQuery, ScoredItem};
+use reko_engine::{Exploration, Model, RankQuery, RecommendQuery, ScoredItem};
 
 use crate::error::{ServiceError, ServiceResult};
 use crate::resource::ResourceKind;
@@ -17,6 +17,8 @@ pub struct Deployment {
     pub campaign_arn: String,
     pub solution_version_arn: String,
     pub model: Arc<dyn Model>,
+    /// The campaign's item exploration settings (used by recipes that explore cold items).
+    pub exploration: Exploration,
 }
 
 /// Default `numResults` of GetRecommendations.
@@ -51,7 +53,7 @@ impl Reko {
             num_results,
             exclude: &|_| false,
             context: &context_tokens(req.context.as_ref()),
-            exploration: None,
+            exploration: Some(deployment.exploration),
         });
         Ok(GetRecommendationsResponse { item_list: predicted(items), recommendation_id: recommendation_id() })
     }
@@ -92,7 +94,8 @@ impl Reko {
                 campaign.status
             )));
         }
-        let deployment = self.load_deployment(campaign_arn, &campaign.solution_version_arn)?;
+        let deployment =
+            self.load_deployment(campaign_arn, &campaign.solution_version_arn, campaign.campaign_config.as_ref())?;
         let mut map = self.inner.deployments.write().unwrap_or_else(|p| p.into_inner());
         // Another request (or a finishing update) may have installed one meanwhile: keep it.
         Ok(map.entry(campaign_arn.to_string()).or_insert(deployment).clone())

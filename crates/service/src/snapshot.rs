@@ -1,10 +1,35 @@
-//! A consistent snapshot of a dataset group's records, interned for the engine.
+//! A consistent snapshot of a dataset group's records, interned for the engine, with the
+//! metadata turned into feature tokens (see `reko_dataset::features`).
 
-use reko_dataset::{DatasetType, RecordBatch};
+use reko_api::TrainingDataConfig;
+use reko_dataset::{DatasetType, Featurizer, RecordBatch};
 use reko_engine::{TrainingData, TrainingDataBuilder};
 
 use crate::error::{ServiceError, ServiceResult};
 use crate::Reko;
+
+/// Which columns of each dataset type feed training (`solutionConfig.trainingDataConfig`).
+struct ColumnSelection<'a> {
+    config: Option<&'a TrainingDataConfig>,
+}
+
+impl ColumnSelection<'_> {
+    fn featurizer(
+        &self,
+        reko: &Reko,
+        dataset: &reko_api::Dataset,
+        dataset_type: DatasetType,
+    ) -> ServiceResult<Featurizer> {
+        let schema = reko.parsed_schema(&dataset.schema_arn)?;
+        let key = dataset_type.as_wire();
+        let pick = |m: Option<&std::collections::BTreeMap<String, Vec<String>>>| {
+            m.and_then(|m| m.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.clone()))
+        };
+        let include = pick(self.config.and_then(|c| c.included_dataset_columns.as_ref()));
+        let exclude = pick(self.config.and_then(|c| c.excluded_dataset_columns.as_ref())).unwrap_or_default();
+        Ok(Featurizer::new(&schema, dataset_type, include.as_deref(), &exclude))
+    }
+}
 
 impl Reko {
     /// Decoded record batches of a dataset, in insertion order.
@@ -24,11 +49,18 @@ impl Reko {
     }
 
     /// Builds the engine's training data from the group's Interactions, Items and Users datasets.
-    pub(crate) fn training_data(&self, dataset_group_arn: &str) -> ServiceResult<TrainingData> {
+    pub(crate) fn training_data(
+        &self,
+        dataset_group_arn: &str,
+        columns: Option<&TrainingDataConfig>,
+    ) -> ServiceResult<TrainingData> {
+        let selection = ColumnSelection { config: columns };
         let mut builder = TrainingDataBuilder::new();
+        let mut tokens: Vec<String> = Vec::new();
         let interactions = self.dataset_of_type(dataset_group_arn, DatasetType::Interactions)?.ok_or_else(|| {
             ServiceError::Invalid(format!("Dataset group {dataset_group_arn} has no Interactions dataset."))
         })?;
+        let context = selection.featurizer(self, &interactions.wire, DatasetType::Interactions)?;
         let batches = self.dataset_batches(&interactions.wire.dataset_arn)?;
         builder.reserve(batches.iter().map(RecordBatch::len).sum());
         for batch in &batches {
@@ -45,32 +77,42 @@ impl Reko {
                 else {
                     continue;
                 };
-                builder.push_interaction(
-                    user,
-                    item,
-                    ts,
-                    event_types.and_then(|c| c.str_value(row)),
-                    event_values.and_then(|c| c.f64_value(row)).map(|v| v as f32),
-                );
+                let event_type = event_types.and_then(|c| c.str_value(row));
+                let event_value = event_values.and_then(|c| c.f64_value(row)).map(|v| v as f32);
+                if context.is_empty() {
+                    builder.push_interaction(user, item, ts, event_type, event_value);
+                } else {
+                    context.tokens(batch, row, &mut tokens);
+                    let refs: Vec<&str> = tokens.iter().map(String::as_str).collect();
+                    builder.push_interaction_in_context(user, item, ts, event_type, event_value, &refs);
+                }
             }
         }
         if let Some(items) = self.dataset_of_type(dataset_group_arn, DatasetType::Items)? {
+            let features = selection.featurizer(self, &items.wire, DatasetType::Items)?;
             for batch in self.dataset_batches(&items.wire.dataset_arn)? {
                 let Some(ids) = batch.column("ITEM_ID") else { continue };
                 let created = batch.column("CREATION_TIMESTAMP");
                 for row in 0..batch.len() {
                     if let Some(id) = ids.str_value(row) {
                         builder.push_item(id, created.and_then(|c| c.i64_value(row)));
+                        features.tokens(&batch, row, &mut tokens);
+                        let refs: Vec<&str> = tokens.iter().map(String::as_str).collect();
+                        builder.push_item_features(id, &refs);
                     }
                 }
             }
         }
         if let Some(users) = self.dataset_of_type(dataset_group_arn, DatasetType::Users)? {
+            let features = selection.featurizer(self, &users.wire, DatasetType::Users)?;
             for batch in self.dataset_batches(&users.wire.dataset_arn)? {
                 let Some(ids) = batch.column("USER_ID") else { continue };
                 for row in 0..batch.len() {
                     if let Some(id) = ids.str_value(row) {
                         builder.push_user(id);
+                        features.tokens(&batch, row, &mut tokens);
+                        let refs: Vec<&str> = tokens.iter().map(String::as_str).collect();
+                        builder.push_user_features(id, &refs);
                     }
                 }
             }

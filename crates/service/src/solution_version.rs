@@ -193,7 +193,8 @@ impl Reko {
         let config = training_config(stored.wire.event_type.as_deref(), stored.wire.solution_config.as_ref())?;
         let group = stored.wire.dataset_group_arn.clone().unwrap_or_default();
         progress.report(0.0, "reading a snapshot of the dataset group");
-        let data = match self.training_data(&group) {
+        let columns = stored.wire.solution_config.as_ref().and_then(|c| c.training_data_config.as_ref());
+        let data = match self.training_data(&group, columns) {
             Ok(data) => data,
             Err(ServiceError::Invalid(reason)) => return Ok(Outcome::Failed { reason }),
             Err(e) => return Err(e),
