@@ -12,6 +12,7 @@
 pub mod artifact;
 pub mod error;
 pub mod evaluation;
+pub mod hpo;
 pub mod model;
 pub mod recipe;
 pub mod recipes;
@@ -21,7 +22,7 @@ pub use artifact::ModelArtifact;
 pub use error::EngineError;
 pub use model::{load_model, Exploration, Model, RankQuery, RecommendQuery, ScoredItem};
 pub use recipe::{
-    recipe, recipes, train, validate_config, EventParameters, RecipeInfo, TrainedSolution, TrainingConfig,
-    TrainingProgress,
+    recipe, recipes, supports_update, train, update, validate_config, EventParameters, RecipeInfo, TrainedSolution,
+    TrainingConfig, TrainingProgress,
 };
 pub use training_data::{TrainingData, TrainingDataBuilder, UserInteractions};

@@ -134,6 +134,54 @@ pub trait Recipe: Send + Sync {
     fn supports_format_version(&self, format_version: u32) -> bool;
     /// Build a serving model from an artifact of this recipe.
     fn load(&self, artifact: &ModelArtifact) -> Result<Arc<dyn Model>, EngineError>;
+    /// `trainingMode=UPDATE`: refresh a previously trained model with the current data (new
+    /// users, items and interactions) without a full retrain. Recipes that cannot do that keep
+    /// this default, which refuses.
+    fn update(
+        &self,
+        _previous: &ModelArtifact,
+        _data: &TrainingData,
+        _config: &TrainingConfig,
+    ) -> Result<Box<dyn FittedModel>, EngineError> {
+        Err(EngineError::InvalidConfig(format!(
+            "trainingMode UPDATE is not supported by recipe {}; use FULL.",
+            self.info().name
+        )))
+    }
+    /// Whether [`Recipe::update`] is implemented.
+    fn supports_update(&self) -> bool {
+        false
+    }
+}
+
+/// Whether a recipe supports `trainingMode=UPDATE`.
+pub fn supports_update(recipe: &str) -> bool {
+    registry_entry(recipe).is_some_and(|r| r.supports_update())
+}
+
+/// `trainingMode=UPDATE`: refresh `previous` with the current data; no offline metrics are
+/// computed (as in Personalize).
+pub fn update(
+    recipe: &str,
+    previous: &ModelArtifact,
+    data: &TrainingData,
+    config: &TrainingConfig,
+    progress: &mut dyn FnMut(TrainingProgress),
+) -> Result<ModelArtifact, EngineError> {
+    let r = lookup(recipe)?;
+    validate_config(recipe, config)?;
+    if previous.recipe != recipe {
+        return Err(EngineError::InvalidConfig(format!(
+            "cannot update a {} model with recipe {recipe}",
+            previous.recipe
+        )));
+    }
+    progress(TrainingProgress { stage: "filtering", fraction: 0.0 });
+    let filtered = filter_events(data, config);
+    progress(TrainingProgress { stage: "updating", fraction: 0.3 });
+    let model = r.update(previous, &filtered, config)?;
+    progress(TrainingProgress { stage: "writing", fraction: 0.9 });
+    Ok(model.to_artifact())
 }
 
 static REGISTRY: &[&dyn Recipe] = &[&PopularityCount];

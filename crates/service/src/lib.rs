@@ -13,6 +13,7 @@ mod dataset_import_job;
 mod deletion;
 pub mod error;
 mod event_tracker;
+mod hpo;
 mod recipe;
 pub mod resource;
 mod runtime;

@@ -48,11 +48,10 @@ impl Reko {
             .recipe_arn
             .clone()
             .ok_or_else(|| ServiceError::Invalid("recipeArn is required (AutoML is not supported).".into()))?;
-        recipe_for_arn(&recipe_arn)?;
-        if req.perform_hpo == Some(true) {
-            return Err(ServiceError::NotImplemented(
-                "CreateSolution with performHPO=true (hyperparameter optimization)".into(),
-            ));
+        let recipe = recipe_for_arn(&recipe_arn)?;
+        let perform_hpo = req.perform_hpo == Some(true);
+        if perform_hpo {
+            crate::hpo::request(recipe.name, req.solution_config.as_ref())?;
         }
         if req.perform_incremental_update == Some(true) {
             return Err(ServiceError::Invalid(
@@ -69,7 +68,7 @@ impl Reko {
         if req.solution_config.as_ref().is_some_and(|c| c.optimization_objective.is_some()) {
             return Err(ServiceError::NotImplemented("solutionConfig.optimizationObjective".into()));
         }
-        if req.solution_config.as_ref().is_some_and(|c| c.hpo_config.is_some()) {
+        if !perform_hpo && req.solution_config.as_ref().is_some_and(|c| c.hpo_config.is_some()) {
             return Err(ServiceError::Invalid("solutionConfig.hpoConfig requires performHPO=true.".into()));
         }
         reko_engine::validate_config(recipe_name(&recipe_arn), &config)?;
@@ -85,7 +84,7 @@ impl Reko {
         let solution = Solution {
             name: req.name.clone(),
             solution_arn: arn.clone(),
-            perform_hpo: Some(false),
+            perform_hpo: Some(perform_hpo),
             perform_auto_ml: Some(false),
             // Reko does not retrain automatically yet, so it reports what it does.
             perform_auto_training: Some(false),

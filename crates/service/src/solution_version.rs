@@ -30,11 +30,19 @@ impl Reko {
         match mode.as_str() {
             "FULL" => {}
             "UPDATE" => {
-                return Err(ServiceError::Invalid(format!(
-                    "trainingMode UPDATE requires a User-Personalization solution; {} uses {}.",
-                    req.solution_arn,
-                    solution.recipe_arn.as_deref().unwrap_or("another recipe")
-                )))
+                let recipe = recipe_for_arn(solution.recipe_arn.as_deref().unwrap_or_default())?;
+                if !reko_engine::supports_update(recipe.name) {
+                    return Err(ServiceError::Invalid(format!(
+                        "trainingMode UPDATE requires a User-Personalization solution; {} uses {}.",
+                        req.solution_arn, recipe.name
+                    )));
+                }
+                if self.latest_full_version(&req.solution_arn)?.is_none() {
+                    return Err(ServiceError::Invalid(format!(
+                        "trainingMode UPDATE needs an ACTIVE solution version trained with FULL in {}.",
+                        req.solution_arn
+                    )));
+                }
             }
             other => {
                 return Err(ServiceError::Invalid(format!(
@@ -159,6 +167,17 @@ impl Reko {
         Ok(GetSolutionMetricsResponse { solution_version_arn: req.solution_version_arn, metrics })
     }
 
+    /// The newest ACTIVE version of a solution trained with `trainingMode=FULL`.
+    fn latest_full_version(
+        &self,
+        solution_arn: &str,
+    ) -> ServiceResult<Option<crate::resource::Stored<SolutionVersion>>> {
+        Ok(self
+            .load_all::<SolutionVersion>(ResourceKind::SolutionVersion, Some(solution_arn))?
+            .into_iter()
+            .find(|v| v.wire.status == status::ACTIVE && v.wire.training_mode.as_deref().unwrap_or("FULL") == "FULL"))
+    }
+
     /// Where a solution version's model artifact lives.
     pub(crate) fn artifact_path(&self, solution_version_arn: &str) -> ServiceResult<std::path::PathBuf> {
         let (solution_arn, id) = solution_version_arn
@@ -166,6 +185,36 @@ impl Reko {
             .ok_or_else(|| ServiceError::Internal(format!("malformed solution version ARN {solution_version_arn}")))?;
         let solution_name = solution_arn.rsplit('/').next().unwrap_or(solution_arn);
         Ok(self.solution_models_dir(solution_name).join(id).join(MODEL_FILE))
+    }
+
+    /// `trainingMode=UPDATE`: refresh the newest FULL version's model with the current data.
+    /// Offline metrics are not recomputed (as in Personalize); the version reports those of the
+    /// FULL version it refreshed.
+    fn update_model(
+        &self,
+        version: &crate::resource::Stored<SolutionVersion>,
+        recipe: &str,
+        data: &reko_engine::TrainingData,
+        config: &reko_engine::TrainingConfig,
+        progress: &mut dyn FnMut(TrainingProgress),
+    ) -> Result<reko_engine::TrainedSolution, reko_engine::EngineError> {
+        let base = self
+            .latest_full_version(&version.wire.solution_arn)
+            .map_err(|e| reko_engine::EngineError::InvalidConfig(e.to_string()))?
+            .ok_or_else(|| {
+                reko_engine::EngineError::InvalidConfig("no ACTIVE FULL solution version to update".into())
+            })?;
+        let path = self
+            .artifact_path(&base.wire.solution_version_arn)
+            .map_err(|e| reko_engine::EngineError::InvalidConfig(e.to_string()))?;
+        let previous = match base.internal.get("artifactSha256").and_then(|v| v.as_str()) {
+            Some(sha) => reko_engine::ModelArtifact::read_from_verified(&path, sha)?,
+            None => reko_engine::ModelArtifact::read_from(&path)?,
+        };
+        let artifact = reko_engine::update(recipe, &previous, data, config, progress)?;
+        let metrics =
+            base.internal.get("metrics").cloned().and_then(|m| serde_json::from_value(m).ok()).unwrap_or_default();
+        Ok(reko_engine::TrainedSolution { artifact, metrics })
     }
 
     /// The training task: snapshot the dataset group, train, evaluate, write the artifact.
@@ -200,7 +249,20 @@ impl Reko {
             Err(e) => return Err(e),
         };
         let mut report = |p: TrainingProgress| progress.report(p.fraction * 0.95, p.stage);
-        let trained = match reko_engine::train(recipe.name, &data, &config, &mut report) {
+        let mut tuned_params = None;
+        let result = if stored.wire.training_mode.as_deref() == Some("UPDATE") {
+            self.update_model(&stored, recipe.name, &data, &config, &mut report)
+        } else if stored.wire.perform_hpo == Some(true) {
+            let request = crate::hpo::request(recipe.name, stored.wire.solution_config.as_ref())?;
+            reko_engine::hpo::tune(recipe.name, &data, &config, &request, &mut report).map(|tuned| {
+                tracing::info!(version = arn, trials = tuned.trials.len(), params = ?tuned.params, "HPO chose");
+                tuned_params = Some(tuned.params);
+                tuned.solution
+            })
+        } else {
+            reko_engine::train(recipe.name, &data, &config, &mut report)
+        };
+        let trained = match result {
             Ok(trained) => trained,
             Err(e @ (reko_engine::EngineError::InsufficientData(_) | reko_engine::EngineError::InvalidConfig(_))) => {
                 return Ok(Outcome::Failed { reason: e.to_string() })
@@ -218,6 +280,8 @@ impl Reko {
         let final_status =
             if current.wire.status == status::CREATE_STOPPING { status::CREATE_STOPPED } else { status::ACTIVE };
         current.wire.training_hours = Some(started.elapsed().as_secs_f64() / 3600.0);
+        current.wire.tuned_hpo_params =
+            tuned_params.map(|p| reko_api::TunedHpoParams { algorithm_hyper_parameters: Some(p) });
         if let Some(internal) = current.internal.as_object_mut() {
             internal.insert("artifactPath".into(), path.display().to_string().into());
             internal.insert("artifactSha256".into(), checksum.clone().into());

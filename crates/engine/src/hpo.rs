@@ -1,0 +1,216 @@
+//! Hyperparameter optimization (`performHPO`): a seeded random search over the ranges of
+//! `solutionConfig.hpoConfig.algorithmHyperParameterRanges`, each candidate scored by the same
+//! offline evaluation every training run performs (§7), the best one trained on all data.
+
+use std::collections::BTreeMap;
+
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+
+use crate::error::EngineError;
+use crate::evaluation;
+use crate::recipe::{
+    check_minimum_data, filter_events, registry_entry, validate_config, ParamKind, TrainedSolution, TrainingConfig,
+    TrainingProgress,
+};
+use crate::training_data::TrainingData;
+
+/// One searched hyperparameter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SearchRange {
+    Integer { name: String, min: i64, max: i64 },
+    Continuous { name: String, min: f64, max: f64 },
+    Categorical { name: String, values: Vec<String> },
+}
+
+impl SearchRange {
+    pub fn name(&self) -> &str {
+        match self {
+            SearchRange::Integer { name, .. }
+            | SearchRange::Continuous { name, .. }
+            | SearchRange::Categorical { name, .. } => name,
+        }
+    }
+
+    fn sample(&self, rng: &mut SmallRng) -> String {
+        match self {
+            SearchRange::Integer { min, max, .. } => rng.gen_range(*min..=*max).to_string(),
+            SearchRange::Continuous { min, max, .. } => {
+                // Wide positive ranges (regularization, learning rates) are searched on a log scale.
+                let x = if *min > 0.0 && *max / *min >= 100.0 {
+                    (rng.gen_range(min.ln()..=max.ln())).exp()
+                } else {
+                    rng.gen_range(*min..=*max)
+                };
+                format!("{x:.6}")
+            }
+            SearchRange::Categorical { values, .. } => values[rng.gen_range(0..values.len())].clone(),
+        }
+    }
+}
+
+/// What to search and how to choose.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HpoRequest {
+    pub ranges: Vec<SearchRange>,
+    /// The metric to maximize (a §7.2 key).
+    pub objective: String,
+    /// Candidates evaluated, the given configuration included.
+    pub max_jobs: usize,
+    pub seed: u64,
+}
+
+/// Default objective when the solution names none.
+pub const DEFAULT_OBJECTIVE: &str = "normalized_discounted_cumulative_gain_at_10";
+
+/// The outcome: the best candidate's trained solution, its hyperparameters and every trial.
+pub struct Tuned {
+    pub solution: TrainedSolution,
+    pub params: BTreeMap<String, String>,
+    pub trials: Vec<(BTreeMap<String, String>, f64)>,
+}
+
+/// The search space used when a solution asks for HPO without ranges: every numeric
+/// hyperparameter of the recipe over its whole valid range.
+pub fn default_ranges(recipe: &str) -> Result<Vec<SearchRange>, EngineError> {
+    let r = registry_entry(recipe).ok_or_else(|| EngineError::UnknownRecipe(recipe.to_string()))?;
+    Ok(r.hyperparameters()
+        .iter()
+        .filter_map(|spec| match spec.kind {
+            ParamKind::Int { min, max } => Some(SearchRange::Integer { name: spec.name.into(), min, max }),
+            ParamKind::Float { min, max } => Some(SearchRange::Continuous { name: spec.name.into(), min, max }),
+            _ => None,
+        })
+        .collect())
+}
+
+/// Checks the ranges against the recipe's tunable hyperparameters and the objective name.
+pub fn validate_request(recipe: &str, request: &HpoRequest) -> Result<(), EngineError> {
+    let r = registry_entry(recipe).ok_or_else(|| EngineError::UnknownRecipe(recipe.to_string()))?;
+    let specs = r.hyperparameters();
+    if specs.is_empty() {
+        return Err(EngineError::InvalidConfig(format!("Recipe {recipe} has no hyperparameters to tune.")));
+    }
+    if !evaluation::METRIC_KEYS.contains(&request.objective.as_str()) {
+        return Err(EngineError::InvalidConfig(format!(
+            "Unknown HPO objective metric '{}'; valid metrics: {}.",
+            request.objective,
+            evaluation::METRIC_KEYS.join(", ")
+        )));
+    }
+    if request.max_jobs == 0 {
+        return Err(EngineError::InvalidConfig("maxNumberOfTrainingJobs must be at least 1.".into()));
+    }
+    for range in &request.ranges {
+        let Some(spec) = specs.iter().find(|s| s.name == range.name()) else {
+            return Err(EngineError::InvalidConfig(format!(
+                "Hyperparameter '{}' in algorithmHyperParameterRanges is not a hyperparameter of recipe {recipe}.",
+                range.name()
+            )));
+        };
+        let fits = match (range, spec.kind) {
+            (SearchRange::Integer { min, max, .. }, ParamKind::Int { min: lo, max: hi }) => {
+                min <= max && *min >= lo && *max <= hi
+            }
+            (SearchRange::Continuous { min, max, .. }, ParamKind::Float { min: lo, max: hi }) => {
+                min <= max && *min >= lo && *max <= hi
+            }
+            (SearchRange::Categorical { values, .. }, ParamKind::Categorical(allowed)) => {
+                !values.is_empty() && values.iter().all(|v| allowed.contains(&v.as_str()))
+            }
+            (SearchRange::Categorical { values, .. }, ParamKind::Bool) => {
+                !values.is_empty() && values.iter().all(|v| v == "true" || v == "false")
+            }
+            _ => false,
+        };
+        if !fits {
+            return Err(EngineError::InvalidConfig(format!(
+                "The search range of '{}' does not fit the hyperparameter's kind and bounds ({:?}).",
+                range.name(),
+                spec.kind
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Runs the search and trains the winner on all (filtered) data.
+pub fn tune(
+    recipe: &str,
+    data: &TrainingData,
+    base: &TrainingConfig,
+    request: &HpoRequest,
+    progress: &mut dyn FnMut(TrainingProgress),
+) -> Result<Tuned, EngineError> {
+    validate_request(recipe, request)?;
+    validate_config(recipe, base)?;
+    let r = registry_entry(recipe).ok_or_else(|| EngineError::UnknownRecipe(recipe.to_string()))?;
+    let filtered = filter_events(data, base);
+    check_minimum_data(&filtered)?;
+    let mut rng = SmallRng::seed_from_u64(request.seed);
+    let mut trials: Vec<(BTreeMap<String, String>, f64)> = Vec::new();
+    let mut best: Option<(usize, BTreeMap<String, f64>)> = None;
+    for job in 0..request.max_jobs {
+        // The first candidate is the configuration as given; the rest sample the ranges.
+        let mut params = base.hyperparameters.clone();
+        if job > 0 {
+            for range in &request.ranges {
+                params.insert(range.name().to_string(), range.sample(&mut rng));
+            }
+        }
+        let config = TrainingConfig { hyperparameters: params.clone(), ..base.clone() };
+        validate_config(recipe, &config)?;
+        progress(TrainingProgress { stage: "tuning", fraction: 0.9 * job as f64 / request.max_jobs as f64 });
+        let metrics = evaluation::evaluate(&filtered, |d| r.fit(d, &config))?;
+        let score = metrics.get(&request.objective).copied().unwrap_or(f64::NEG_INFINITY);
+        if best.as_ref().is_none_or(|(i, _)| score > trials[*i].1) {
+            best = Some((trials.len(), metrics));
+        }
+        trials.push((params, score));
+    }
+    let (index, metrics) = best.ok_or_else(|| EngineError::InvalidConfig("no HPO candidate was evaluated".into()))?;
+    let params = trials[index].0.clone();
+    progress(TrainingProgress { stage: "training", fraction: 0.9 });
+    let config = TrainingConfig { hyperparameters: params.clone(), ..base.clone() };
+    let artifact = r.fit(&filtered, &config)?.to_artifact();
+    progress(TrainingProgress { stage: "writing", fraction: 1.0 });
+    Ok(Tuned { solution: TrainedSolution { artifact, metrics }, params, trials })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recipe_without_hyperparameters_cannot_be_tuned() {
+        let request = HpoRequest { ranges: vec![], objective: DEFAULT_OBJECTIVE.into(), max_jobs: 4, seed: 1 };
+        let err = validate_request("aws-popularity-count", &request).unwrap_err();
+        assert!(err.to_string().contains("no hyperparameters"), "{err}");
+        let err = validate_request("aws-nope", &request).unwrap_err();
+        assert!(matches!(err, EngineError::UnknownRecipe(_)), "{err}");
+    }
+
+    #[test]
+    fn samples_stay_in_their_ranges_and_are_reproducible() {
+        let ranges = [
+            SearchRange::Integer { name: "a".into(), min: 3, max: 7 },
+            SearchRange::Continuous { name: "b".into(), min: 0.001, max: 10.0 },
+            SearchRange::Continuous { name: "c".into(), min: 0.2, max: 0.4 },
+            SearchRange::Categorical { name: "d".into(), values: vec!["x".into(), "y".into()] },
+        ];
+        let draw = |seed| {
+            let mut rng = SmallRng::seed_from_u64(seed);
+            (0..50).flat_map(|_| ranges.iter().map(|r| r.sample(&mut rng)).collect::<Vec<_>>()).collect::<Vec<_>>()
+        };
+        let values = draw(7);
+        assert_eq!(values, draw(7));
+        for chunk in values.chunks(4) {
+            assert!((3..=7).contains(&chunk[0].parse::<i64>().unwrap()));
+            let b: f64 = chunk[1].parse().unwrap();
+            assert!((0.001..=10.0).contains(&b));
+            let c: f64 = chunk[2].parse().unwrap();
+            assert!((0.2..=0.4).contains(&c));
+            assert!(chunk[3] == "x" || chunk[3] == "y");
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! `performHPO`: translating `solutionConfig.hpoConfig` into the engine's search request.
+
+use reko_api::SolutionConfig;
+use reko_engine::hpo::{default_ranges, HpoRequest, SearchRange, DEFAULT_OBJECTIVE};
+
+use crate::error::{ServiceError, ServiceResult};
+
+/// Candidates evaluated when `hpoResourceConfig.maxNumberOfTrainingJobs` is absent (Reko's
+/// choice: each candidate is a full offline evaluation).
+const DEFAULT_TRAINING_JOBS: usize = 8;
+/// Seed of the random search, so the same solution tunes the same way.
+const SEARCH_SEED: u64 = 0x5245_4b4f_4850_4f00;
+
+/// The engine's search request for a solution with `performHPO=true`.
+pub(crate) fn request(recipe: &str, config: Option<&SolutionConfig>) -> ServiceResult<HpoRequest> {
+    let hpo = config.and_then(|c| c.hpo_config.as_ref());
+    let objective = match hpo.and_then(|h| h.hpo_objective.as_ref()) {
+        Some(o) => {
+            if let Some(kind) = &o.objective_type {
+                if !kind.eq_ignore_ascii_case("maximize") {
+                    return Err(ServiceError::Invalid(format!(
+                        "Value '{kind}' at 'solutionConfig.hpoConfig.hpoObjective.type': Reko maximizes an offline \
+                         metric; use Maximize."
+                    )));
+                }
+            }
+            o.metric_name.clone().unwrap_or_else(|| DEFAULT_OBJECTIVE.to_string())
+        }
+        None => DEFAULT_OBJECTIVE.to_string(),
+    };
+    let max_jobs =
+        match hpo.and_then(|h| h.hpo_resource_config.as_ref()).and_then(|r| r.max_number_of_training_jobs.as_ref()) {
+            Some(n) => n.trim().parse::<usize>().ok().filter(|n| (1..=40).contains(n)).ok_or_else(|| {
+                ServiceError::Invalid(format!(
+                    "Value '{n}' at 'solutionConfig.hpoConfig.hpoResourceConfig.maxNumberOfTrainingJobs' must be an \
+                 integer from 1 to 40."
+                ))
+            })?,
+            None => DEFAULT_TRAINING_JOBS,
+        };
+    let mut ranges = Vec::new();
+    if let Some(given) = hpo.and_then(|h| h.algorithm_hyper_parameter_ranges.as_ref()) {
+        let missing = |what: &str| {
+            ServiceError::Invalid(format!(
+                "solutionConfig.hpoConfig.algorithmHyperParameterRanges.{what}: every range needs a name and its bounds \
+                 or values."
+            ))
+        };
+        for r in given.integer_hyper_parameter_ranges.iter().flatten() {
+            let (Some(name), Some(min), Some(max)) = (&r.name, r.min_value, r.max_value) else {
+                return Err(missing("integerHyperParameterRanges"));
+            };
+            ranges.push(SearchRange::Integer { name: name.clone(), min: min.into(), max: max.into() });
+        }
+        for r in given.continuous_hyper_parameter_ranges.iter().flatten() {
+            let (Some(name), Some(min), Some(max)) = (&r.name, r.min_value, r.max_value) else {
+                return Err(missing("continuousHyperParameterRanges"));
+            };
+            ranges.push(SearchRange::Continuous { name: name.clone(), min, max });
+        }
+        for r in given.categorical_hyper_parameter_ranges.iter().flatten() {
+            let (Some(name), Some(values)) = (&r.name, &r.values) else {
+                return Err(missing("categoricalHyperParameterRanges"));
+            };
+            ranges.push(SearchRange::Categorical { name: name.clone(), values: values.clone() });
+        }
+    }
+    if ranges.is_empty() {
+        ranges = default_ranges(recipe)?;
+    }
+    let request = HpoRequest { ranges, objective, max_jobs, seed: SEARCH_SEED };
+    reko_engine::hpo::validate_request(recipe, &request)?;
+    Ok(request)
+}
