@@ -207,6 +207,7 @@ impl Reko {
             solution_version_arn: solution_version_arn.to_string(),
             model,
             exploration: exploration(config)?,
+            recipe_type: reko_engine::recipe(&artifact.recipe).map_or("", |r| r.recipe_type),
         }))
     }
 

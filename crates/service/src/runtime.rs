@@ -19,6 +19,8 @@ pub struct Deployment {
     pub model: Arc<dyn Model>,
     /// The campaign's item exploration settings (used by recipes that explore cold items).
     pub exploration: Exploration,
+    /// The recipe type of the model (`USER_PERSONALIZATION`, `RELATED_ITEMS`, ...).
+    pub recipe_type: &'static str,
 }
 
 /// Default `numResults` of GetRecommendations.
@@ -45,6 +47,25 @@ impl Reko {
                 "metadataColumns needs a campaign with enableMetadataWithRecommendations; campaign {campaign_arn} \
                  does not return metadata."
             )));
+        }
+        // What each recipe type needs (reference §8.1).
+        match deployment.recipe_type {
+            "USER_PERSONALIZATION" if req.user_id.is_none() => {
+                return Err(ServiceError::Invalid(format!(
+                    "userId is required: campaign {campaign_arn} serves a USER_PERSONALIZATION recipe."
+                )))
+            }
+            "RELATED_ITEMS" if req.item_id.is_none() => {
+                return Err(ServiceError::Invalid(format!(
+                    "itemId is required: campaign {campaign_arn} serves a RELATED_ITEMS recipe."
+                )))
+            }
+            "PERSONALIZED_RANKING" => {
+                return Err(ServiceError::Invalid(format!(
+                    "Campaign {campaign_arn} serves a PERSONALIZED_RANKING recipe; call GetPersonalizedRanking."
+                )))
+            }
+            _ => {}
         }
         let num_results = req.num_results.map(|n| n.max(0) as usize).unwrap_or(DEFAULT_NUM_RESULTS);
         let items = deployment.model.recommend(&RecommendQuery {
