@@ -7,78 +7,8 @@ mod common;
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use aws_sdk_personalize::types::{DataSource, ImportMode, SolutionConfig};
+use aws_sdk_personalize::types::{ImportMode, SolutionConfig};
 use common::*;
-
-const METRIC_KEYS: [&str; 8] = [
-    "coverage",
-    "mean_reciprocal_rank_at_25",
-    "normalized_discounted_cumulative_gain_at_5",
-    "normalized_discounted_cumulative_gain_at_10",
-    "normalized_discounted_cumulative_gain_at_25",
-    "precision_at_5",
-    "precision_at_10",
-    "precision_at_25",
-];
-
-fn ids(items: &[aws_sdk_personalizeruntime::types::PredictedItem]) -> Vec<String> {
-    items.iter().map(|i| i.item_id().expect("itemId").to_string()).collect()
-}
-
-async fn create_schema(c: &aws_sdk_personalize::Client, name: &str, schema: &str) -> String {
-    let out = ok(c.create_schema().name(name).schema(schema).send().await, "CreateSchema");
-    let a = out.schema_arn().expect("schemaArn").to_string();
-    assert_eq!(a, arn("schema", name));
-    a
-}
-
-async fn create_dataset(
-    c: &aws_sdk_personalize::Client,
-    dsg_arn: &str,
-    dsg_name: &str,
-    name: &str,
-    kind: &str,
-    schema_arn: &str,
-) -> String {
-    let out = ok(
-        c.create_dataset().name(name).dataset_group_arn(dsg_arn).dataset_type(kind).schema_arn(schema_arn).send().await,
-        "CreateDataset",
-    );
-    let a = out.dataset_arn().expect("datasetArn").to_string();
-    assert_eq!(a, arn("dataset", &format!("{dsg_name}/{}", kind.to_uppercase())));
-    wait_active(c, &Res::Dataset(a.clone())).await;
-    a
-}
-
-async fn import(
-    c: &aws_sdk_personalize::Client,
-    job: &str,
-    dataset_arn: &str,
-    location: &str,
-    mode: Option<ImportMode>,
-) -> String {
-    let out = ok(
-        c.create_dataset_import_job()
-            .job_name(job)
-            .dataset_arn(dataset_arn)
-            .data_source(DataSource::builder().data_location(location).build())
-            .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/PersonalizeRole"))
-            .set_import_mode(mode)
-            .send()
-            .await,
-        "CreateDatasetImportJob",
-    );
-    let a = out.dataset_import_job_arn().expect("datasetImportJobArn").to_string();
-    assert_eq!(a, arn("dataset-import-job", job));
-    a
-}
-
-async fn create_dataset_group(c: &aws_sdk_personalize::Client, name: &str) -> String {
-    let out = ok(c.create_dataset_group().name(name).send().await, "CreateDatasetGroup");
-    let a = out.dataset_group_arn().expect("datasetGroupArn").to_string();
-    assert_eq!(a, arn("dataset-group", name));
-    a
-}
 
 /// Creates a popularity solution + version and waits for both; returns (solution, version).
 async fn train_popularity(c: &aws_sdk_personalize::Client, dsg_arn: &str, name: &str) -> (String, String) {
@@ -96,19 +26,6 @@ async fn train_popularity(c: &aws_sdk_personalize::Client, dsg_arn: &str, name: 
         .to_string();
     wait_active(c, &Res::SolutionVersion(sv.clone())).await;
     (sol, sv)
-}
-
-async fn deploy(c: &aws_sdk_personalize::Client, name: &str, sv: &str) -> String {
-    let camp = ok(
-        c.create_campaign().name(name).solution_version_arn(sv).min_provisioned_tps(1).send().await,
-        "CreateCampaign",
-    )
-    .campaign_arn()
-    .expect("campaignArn")
-    .to_string();
-    assert_eq!(camp, arn("campaign", name));
-    wait_active(c, &Res::Campaign(camp.clone())).await;
-    camp
 }
 
 /// Checks that `got` (a popularity top list) is sorted consistently with `counts`: every

@@ -489,3 +489,88 @@ fn release_dates_parse() {
     assert_eq!(parse_release_date("01-Jan-1970"), Some(0));
     assert_eq!(parse_release_date(""), None);
 }
+
+// ---- resource helpers shared by the SDK test files -------------------------------------------
+
+pub const METRIC_KEYS: [&str; 8] = [
+    "coverage",
+    "mean_reciprocal_rank_at_25",
+    "normalized_discounted_cumulative_gain_at_5",
+    "normalized_discounted_cumulative_gain_at_10",
+    "normalized_discounted_cumulative_gain_at_25",
+    "precision_at_5",
+    "precision_at_10",
+    "precision_at_25",
+];
+
+pub fn ids(items: &[aws_sdk_personalizeruntime::types::PredictedItem]) -> Vec<String> {
+    items.iter().map(|i| i.item_id().expect("itemId").to_string()).collect()
+}
+
+pub async fn create_schema(c: &aws_sdk_personalize::Client, name: &str, schema: &str) -> String {
+    let out = ok(c.create_schema().name(name).schema(schema).send().await, "CreateSchema");
+    let a = out.schema_arn().expect("schemaArn").to_string();
+    assert_eq!(a, arn("schema", name));
+    a
+}
+
+pub async fn create_dataset(
+    c: &aws_sdk_personalize::Client,
+    dsg_arn: &str,
+    dsg_name: &str,
+    name: &str,
+    kind: &str,
+    schema_arn: &str,
+) -> String {
+    let out = ok(
+        c.create_dataset().name(name).dataset_group_arn(dsg_arn).dataset_type(kind).schema_arn(schema_arn).send().await,
+        "CreateDataset",
+    );
+    let a = out.dataset_arn().expect("datasetArn").to_string();
+    assert_eq!(a, arn("dataset", &format!("{dsg_name}/{}", kind.to_uppercase())));
+    wait_active(c, &Res::Dataset(a.clone())).await;
+    a
+}
+
+pub async fn import(
+    c: &aws_sdk_personalize::Client,
+    job: &str,
+    dataset_arn: &str,
+    location: &str,
+    mode: Option<aws_sdk_personalize::types::ImportMode>,
+) -> String {
+    let out = ok(
+        c.create_dataset_import_job()
+            .job_name(job)
+            .dataset_arn(dataset_arn)
+            .data_source(aws_sdk_personalize::types::DataSource::builder().data_location(location).build())
+            .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/PersonalizeRole"))
+            .set_import_mode(mode)
+            .send()
+            .await,
+        "CreateDatasetImportJob",
+    );
+    let a = out.dataset_import_job_arn().expect("datasetImportJobArn").to_string();
+    assert_eq!(a, arn("dataset-import-job", job));
+    a
+}
+
+pub async fn create_dataset_group(c: &aws_sdk_personalize::Client, name: &str) -> String {
+    let out = ok(c.create_dataset_group().name(name).send().await, "CreateDatasetGroup");
+    let a = out.dataset_group_arn().expect("datasetGroupArn").to_string();
+    assert_eq!(a, arn("dataset-group", name));
+    a
+}
+
+pub async fn deploy(c: &aws_sdk_personalize::Client, name: &str, sv: &str) -> String {
+    let camp = ok(
+        c.create_campaign().name(name).solution_version_arn(sv).min_provisioned_tps(1).send().await,
+        "CreateCampaign",
+    )
+    .campaign_arn()
+    .expect("campaignArn")
+    .to_string();
+    assert_eq!(camp, arn("campaign", name));
+    wait_active(c, &Res::Campaign(camp.clone())).await;
+    camp
+}
