@@ -1,21 +1,46 @@
-//! Offline evaluation (§7.1, §7.2), shared by every recipe.
+//! Offline evaluation (§7), shared by every recipe.
 //!
-//! * Users with interactions are partitioned deterministically: each user id is hashed with a
-//!   fixed seed (FNV-1a + a 64-bit finaliser, stable across platforms and Rust versions); the
-//!   10% of users with the smallest hashes (at least one) are test users, the rest train.
-//! * The evaluation model is trained on all interactions of training users plus the oldest
-//!   interactions of each test user (their history), so test users are known to the model.
-//! * For each test user with at least 2 interactions, the newest `max(1, n / 10)` interactions
-//!   are held out; their distinct items are the relevant items. The model is asked for the top
-//!   25 given the user's history, and the §7.2 metrics are averaged over those users.
+//! An evaluation is a **split** ([`EvalSplit`]: the data a model is fitted on, plus the test
+//! users with their relevant items) and a **scorer** ([`evaluate_model`]: the §7.2 metrics of
+//! a fitted model on a split). Two splits are provided:
+//!
+//! * [`personalize_split`] (§7.1, what every training run reports):
+//!   * Users with interactions are partitioned deterministically: each user id is hashed with a
+//!     fixed seed (FNV-1a + a 64-bit finaliser, stable across platforms and Rust versions); the
+//!     10% of users with the smallest hashes (at least one) are test users, the rest train.
+//!   * The evaluation model is trained on all interactions of training users plus the oldest
+//!     interactions of each test user (their history), so test users are known to the model.
+//!   * For each test user with at least 2 interactions, the newest `max(1, n / 10)`
+//!     interactions are held out.
+//! * [`temporal_split`] (`reko eval --split temporal`, and for tuning): every user with at
+//!   least `min_interactions` interactions is a test user whose newest `test_fraction` of
+//!   interactions is held out ([`temporal_test_count`]); users with fewer interactions stay in
+//!   training whole. Applied again to the `train` part of a split it carves a validation split
+//!   out of the training data, leaving the test part untouched:
+//!
+//!   ```
+//!   # use reko_engine::evaluation::{temporal_split, evaluate_model};
+//!   # fn demo(data: &reko_engine::TrainingData) {
+//!   let test = temporal_split(data, 0.2, 5); // final numbers: fit on test.train
+//!   let validation = temporal_split(&test.train, 0.2, 5); // tune: fit on validation.train
+//!   # }
+//!   ```
+//!
+//! In both, a test user's **relevant items** are the distinct held-out items that are not in
+//! the user's training history, and users left with no relevant item are not evaluated.
+//! Scoring ranks the full catalogue (never sampled negatives) and **excludes already-seen
+//! items**: the model is asked for `25 + |history|` items and the user's history items are
+//! dropped, so every user gets a full top 25 of unseen items when the model can rank that many
+//! ([`recommend_unseen`]).
 
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 use rayon::prelude::*;
 
 use crate::error::EngineError;
-use crate::recipe::FittedModel;
-use crate::training_data::TrainingData;
+use crate::recipe::{self, FittedModel, TrainingConfig};
+use crate::training_data::{TrainingData, UserInteractions};
 
 /// Length of the evaluated recommendation lists.
 pub const EVAL_K: usize = 25;
@@ -146,37 +171,164 @@ impl Acc {
     }
 }
 
-/// Run the §7.1 evaluation on filtered data. `fit` trains a model on a snapshot (the
-/// evaluation training split); the returned map has exactly the [`METRIC_KEYS`].
-pub fn evaluate<F>(data: &TrainingData, fit: F) -> Result<BTreeMap<String, f64>, EngineError>
-where
-    F: FnOnce(&TrainingData) -> Result<Box<dyn FittedModel>, EngineError>,
-{
-    let is_test = test_users(data);
-    let train =
-        data.retain_per_user(|u, n| if is_test[u as usize] && n >= 2 { 0..n - held_out_count(n) } else { 0..n });
-    let model = fit(&train)?;
-    let model: &dyn FittedModel = model.as_ref();
-    let test: Vec<u32> =
-        (0..data.num_users() as u32).filter(|&u| is_test[u as usize] && data.user_len(u) >= 2).collect();
-    let words = data.num_items().div_ceil(64);
-    let acc = test
-        .par_iter()
-        .with_min_len(256)
-        .fold(
-            || (Acc { covered: vec![0; words], ..Default::default() }, Vec::new(), Vec::new()),
-            |(mut acc, mut recs, mut relevant), &u| {
+/// One evaluated user of an [`EvalSplit`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestUser {
+    /// User index (shared by the split's `train` and the data it was cut from).
+    pub user: u32,
+    /// Relevant items: distinct held-out items not in the user's training history; sorted
+    /// ascending, never empty.
+    pub relevant: Vec<u32>,
+}
+
+/// An evaluation split: what the model is fitted on and what it is scored against.
+#[derive(Debug, Clone)]
+pub struct EvalSplit {
+    /// The data to fit on. It shares the id tables (and so the catalogue) of the data it was
+    /// cut from; a test user's interactions here are their history at evaluation time.
+    pub train: TrainingData,
+    /// The evaluated users, ascending by index.
+    pub test: Vec<TestUser>,
+}
+
+impl EvalSplit {
+    /// Cut `train` from `data` with `range(user, n)` (the kept, oldest interactions of each
+    /// user) and build the test users from the held-out rest of the users in `test_users`.
+    fn cut(data: &TrainingData, test_users: &[u32], range: impl FnMut(u32, usize) -> std::ops::Range<usize>) -> Self {
+        let train = data.retain_per_user(range);
+        let test = test_users
+            .par_iter()
+            .filter_map(|&u| {
                 let all = data.user_interactions(u);
-                let n = all.len();
-                let history = all.prefix(n - held_out_count(n));
-                relevant.clear();
-                relevant.extend_from_slice(&all.items[history.len()..]);
+                let kept = train.user_len(u);
+                let mut history = train.user_interactions(u).items.to_vec();
+                history.sort_unstable();
+                history.dedup();
+                let mut relevant: Vec<u32> =
+                    all.items[kept..].iter().copied().filter(|i| history.binary_search(i).is_err()).collect();
                 relevant.sort_unstable();
                 relevant.dedup();
-                recs.clear();
-                model.recommend_indices(u, train.user_interactions(u), EVAL_K, &mut recs);
-                recs.truncate(EVAL_K);
-                let m = user_metrics(&recs, |i| relevant.binary_search(&i).is_ok(), relevant.len());
+                (!relevant.is_empty()).then_some(TestUser { user: u, relevant })
+            })
+            .collect();
+        EvalSplit { train, test }
+    }
+}
+
+/// The §7.1 split: [`test_users`] lose their newest [`held_out_count`] interactions (users with
+/// fewer than 2 interactions are not evaluated); every other user trains whole.
+pub fn personalize_split(data: &TrainingData) -> EvalSplit {
+    let is_test = test_users(data);
+    let test: Vec<u32> =
+        (0..data.num_users() as u32).filter(|&u| is_test[u as usize] && data.user_len(u) >= 2).collect();
+    EvalSplit::cut(data, &test, |u, n| if is_test[u as usize] && n >= 2 { 0..n - held_out_count(n) } else { 0..n })
+}
+
+/// Number of held-out (newest) interactions of a user with `n` interactions in a
+/// [`temporal_split`]: 0 when `n < max(min_interactions, 2)`; otherwise
+/// `floor(n * test_fraction)` (never more than the fraction, like the §7.1 split's `n / 10`),
+/// clamped so that at least one interaction is held out and at least one trains. For the
+/// default 20%: 5–9 → 1, 10–14 → 2, 20 → 4.
+pub fn temporal_test_count(n: usize, test_fraction: f64, min_interactions: usize) -> usize {
+    if n < min_interactions.max(2) {
+        return 0;
+    }
+    // The epsilon keeps exact products (15 * 0.2 = 3) from rounding down.
+    let test = ((n as f64) * test_fraction + 1e-9).floor() as usize;
+    test.clamp(1, n - 1)
+}
+
+/// Per-user temporal split: every user with at least `min_interactions` interactions (and at
+/// least 2) is a test user whose newest [`temporal_test_count`] interactions (chronological
+/// order, ties by item index) are held out; users with fewer interactions stay in training
+/// whole and are not evaluated. All other users' interactions are in `train`.
+///
+/// `reko eval --split temporal` uses `test_fraction = 0.2`, `min_interactions = 5`
+/// ([`Split::TEMPORAL`]). Apply it to the `train` of a split to get a validation split for
+/// tuning that never sees the test interactions.
+///
+/// # Panics
+/// If `test_fraction` is not strictly between 0 and 1.
+pub fn temporal_split(data: &TrainingData, test_fraction: f64, min_interactions: usize) -> EvalSplit {
+    assert!(test_fraction > 0.0 && test_fraction < 1.0, "test_fraction must be in (0, 1), got {test_fraction}");
+    let test: Vec<u32> = (0..data.num_users() as u32)
+        .filter(|&u| temporal_test_count(data.user_len(u), test_fraction, min_interactions) > 0)
+        .collect();
+    EvalSplit::cut(data, &test, |_, n| 0..n - temporal_test_count(n, test_fraction, min_interactions))
+}
+
+/// Which split an evaluation uses.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Split {
+    /// §7.1 ([`personalize_split`]): what GetSolutionMetrics reports.
+    Personalize,
+    /// Per-user temporal split ([`temporal_split`]).
+    Temporal {
+        /// Share of each test user's newest interactions held out, in (0, 1).
+        test_fraction: f64,
+        /// Users with fewer interactions stay in training only.
+        min_interactions: usize,
+    },
+}
+
+impl Split {
+    /// The temporal split of `reko eval --split temporal`: newest 20%, users with 5+ interactions.
+    pub const TEMPORAL: Split = Split::Temporal { test_fraction: 0.2, min_interactions: 5 };
+
+    /// Cut `data`.
+    pub fn apply(&self, data: &TrainingData) -> EvalSplit {
+        match *self {
+            Split::Personalize => personalize_split(data),
+            Split::Temporal { test_fraction, min_interactions } => {
+                temporal_split(data, test_fraction, min_interactions)
+            }
+        }
+    }
+}
+
+/// The top `k` items for `user` that are not in `history` (the user's training interactions):
+/// asks the model for `k + |distinct history items|` items, then drops history items and
+/// repeats, so the list is full whenever the model can rank `k` unseen items. `out` is cleared.
+pub fn recommend_unseen(
+    model: &dyn FittedModel,
+    user: u32,
+    history: UserInteractions<'_>,
+    k: usize,
+    out: &mut Vec<u32>,
+) {
+    let mut seen = history.items.to_vec();
+    seen.sort_unstable();
+    seen.dedup();
+    let mut recs = Vec::with_capacity(k + seen.len());
+    model.recommend_indices(user, history, k + seen.len(), &mut recs);
+    out.clear();
+    for i in recs {
+        if out.len() == k {
+            break;
+        }
+        if seen.binary_search(&i).is_err() && !out.contains(&i) {
+            out.push(i);
+        }
+    }
+}
+
+/// The §7.2 metrics of a fitted model on a split, averaged over `split.test`: the model gets
+/// each test user's training history and its top 25 unseen items ([`recommend_unseen`]) are
+/// scored against the user's relevant items. `coverage` = distinct items in all evaluated
+/// top-25 lists ÷ items in the catalogue. The map has exactly the [`METRIC_KEYS`] (all 0 when
+/// there is no test user).
+pub fn evaluate_model(model: &dyn FittedModel, split: &EvalSplit) -> BTreeMap<String, f64> {
+    let num_items = split.train.num_items();
+    let words = num_items.div_ceil(64);
+    let acc = split
+        .test
+        .par_iter()
+        .with_min_len(64)
+        .fold(
+            || (Acc { covered: vec![0; words], ..Default::default() }, Vec::new()),
+            |(mut acc, mut recs), t| {
+                recommend_unseen(model, t.user, split.train.user_interactions(t.user), EVAL_K, &mut recs);
+                let m = user_metrics(&recs, |i| t.relevant.binary_search(&i).is_ok(), t.relevant.len());
                 acc.users += 1;
                 acc.rr += m.reciprocal_rank;
                 for c in 0..3 {
@@ -186,14 +338,14 @@ where
                 for &i in &recs {
                     acc.covered[i as usize / 64] |= 1u64 << (i % 64);
                 }
-                (acc, recs, relevant)
+                (acc, recs)
             },
         )
-        .map(|(acc, _, _)| acc)
+        .map(|(acc, _)| acc)
         .reduce(Acc::default, Acc::merge);
     let users = acc.users.max(1) as f64;
     let covered: u32 = acc.covered.iter().map(|w| w.count_ones()).sum();
-    let coverage = if data.num_items() == 0 { 0.0 } else { covered as f64 / data.num_items() as f64 };
+    let coverage = if num_items == 0 { 0.0 } else { covered as f64 / num_items as f64 };
     let values = [
         coverage,
         acc.rr / users,
@@ -204,14 +356,73 @@ where
         acc.precision[1] / users,
         acc.precision[2] / users,
     ];
-    Ok(METRIC_KEYS.iter().map(|k| k.to_string()).zip(values).collect())
+    METRIC_KEYS.iter().map(|k| k.to_string()).zip(values).collect()
+}
+
+/// Result of [`evaluate_split`] / [`evaluate_recipe`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    /// The [`METRIC_KEYS`] and their values.
+    pub metrics: BTreeMap<String, f64>,
+    /// Number of evaluated users (test users with at least one relevant item).
+    pub test_users: usize,
+    /// Wall-clock seconds of the fit on the split's training part.
+    pub fit_seconds: f64,
+}
+
+/// Cut `data` with `split`, fit with `fit` on the training part and score the model.
+pub fn evaluate_split<F>(data: &TrainingData, split: Split, fit: F) -> Result<Evaluation, EngineError>
+where
+    F: FnOnce(&TrainingData) -> Result<Box<dyn FittedModel>, EngineError>,
+{
+    let s = split.apply(data);
+    let start = Instant::now();
+    let model = fit(&s.train)?;
+    let fit_seconds = start.elapsed().as_secs_f64();
+    let metrics = evaluate_model(model.as_ref(), &s);
+    Ok(Evaluation { metrics, test_users: s.test.len(), fit_seconds })
+}
+
+/// Run the §7.1 evaluation on filtered data (what [`crate::train`] reports). `fit` trains a
+/// model on a snapshot (the evaluation training split); the returned map has exactly the
+/// [`METRIC_KEYS`].
+pub fn evaluate<F>(data: &TrainingData, fit: F) -> Result<BTreeMap<String, f64>, EngineError>
+where
+    F: FnOnce(&TrainingData) -> Result<Box<dyn FittedModel>, EngineError>,
+{
+    evaluate_split(data, Split::Personalize, fit).map(|e| e.metrics)
+}
+
+/// Evaluate a registered recipe the way [`crate::train`] does, on any split: validate the
+/// configuration, apply its event filtering ([`crate::recipe::filter_events`]), check the
+/// minimum data ([`crate::recipe::check_minimum_data`]), cut `split`, fit the recipe on the
+/// training part and score it. `data` is the unfiltered snapshot.
+pub fn evaluate_recipe(
+    recipe: &str,
+    data: &TrainingData,
+    config: &TrainingConfig,
+    split: Split,
+) -> Result<Evaluation, EngineError> {
+    let r = recipe::registry_entry(recipe).ok_or_else(|| EngineError::UnknownRecipe(recipe.to_string()))?;
+    recipe::validate_config(recipe, config)?;
+    let filters =
+        config.event_type.is_some() || config.event_value_threshold.is_some() || !config.event_parameters.is_empty();
+    let owned;
+    let filtered = if filters {
+        owned = recipe::filter_events(data, config);
+        &owned
+    } else {
+        data
+    };
+    recipe::check_minimum_data(filtered)?;
+    evaluate_split(filtered, split, |d| r.fit(d, config))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::recipe::tests::synthetic;
-    use crate::training_data::UserInteractions;
+    use crate::training_data::TrainingDataBuilder;
 
     #[test]
     fn worked_example() {
@@ -285,5 +496,164 @@ mod tests {
         assert!((metrics["precision_at_5"] - 0.4).abs() < 1e-12);
         let coverage = metrics["coverage"];
         assert!(coverage > 20.0 / 219.0 && coverage <= 40.0 / 219.0, "{coverage}");
+    }
+
+    #[test]
+    fn temporal_test_count_boundaries() {
+        let c = |n| temporal_test_count(n, 0.2, 5);
+        assert_eq!([c(0), c(1), c(4)], [0, 0, 0]); // fewer than 5: training only
+        assert_eq!([c(5), c(6), c(9), c(10), c(14), c(15), c(20), c(100)], [1, 1, 1, 2, 2, 3, 4, 20]);
+        // At least one interaction trains and one is held out, whatever the fraction.
+        assert_eq!(temporal_test_count(2, 0.2, 0), 1);
+        assert_eq!(temporal_test_count(1, 0.2, 0), 0);
+        assert_eq!(temporal_test_count(3, 0.99, 0), 2);
+        assert_eq!(temporal_test_count(3, 0.01, 0), 1);
+    }
+
+    #[test]
+    fn temporal_split_holds_out_newest_and_keeps_small_users_in_training() {
+        let mut b = TrainingDataBuilder::new();
+        for t in 0..4 {
+            b.push_interaction("small", &format!("i{t}"), t, None, None);
+        }
+        // Pushed out of order: the split follows timestamps, not push order.
+        for t in (0..10).rev() {
+            b.push_interaction("big", &format!("i{t}"), 100 + t, None, None);
+        }
+        // 5 -> 1 held out: a repeat of a history item, so nothing to find.
+        for (t, item) in ["i0", "i1", "i2", "i3", "i0"].iter().enumerate() {
+            b.push_interaction("repeat", item, t as i64, None, None);
+        }
+        // 10 -> 2 held out: one repeat, one new.
+        for (t, item) in ["i0", "i1", "i2", "i3", "i4", "i5", "i6", "i7", "i1", "i9"].iter().enumerate() {
+            b.push_interaction("mixed", item, t as i64, None, None);
+        }
+        b.push_user("cold");
+        let d = b.build();
+        let s = temporal_split(&d, 0.2, 5);
+        let u = |id: &str| d.user_index(id).unwrap();
+        let i = |id: &str| d.item_index(id).unwrap();
+        let sorted = |mut v: Vec<u32>| {
+            v.sort_unstable();
+            v
+        };
+        assert_eq!(s.train.user_len(u("small")), 4);
+        assert_eq!(s.train.user_len(u("big")), 8);
+        assert_eq!(s.train.user_interactions(u("big")).timestamps.last(), Some(&107));
+        assert_eq!(s.train.user_len(u("repeat")), 4);
+        assert_eq!(s.train.user_len(u("mixed")), 8);
+        assert_eq!(s.train.num_items(), d.num_items());
+        // "small" and "cold" are not evaluated; "repeat" has no relevant (unseen) item.
+        assert_eq!(
+            s.test,
+            vec![
+                TestUser { user: u("big"), relevant: sorted(vec![i("i8"), i("i9")]) },
+                TestUser { user: u("mixed"), relevant: vec![i("i9")] },
+            ]
+        );
+        // A validation split carved from the training part never sees the test part.
+        let v = temporal_split(&s.train, 0.2, 5);
+        assert_eq!(v.train.user_len(u("big")), 7);
+        assert_eq!(v.train.user_len(u("mixed")), 7);
+        assert_eq!(
+            v.test,
+            vec![
+                TestUser { user: u("big"), relevant: vec![i("i7")] },
+                TestUser { user: u("mixed"), relevant: vec![i("i7")] },
+            ]
+        );
+        assert_eq!(Split::TEMPORAL.apply(&d).test, s.test);
+    }
+
+    #[test]
+    fn personalize_split_relevant_items_exclude_history() {
+        let d = synthetic(1000, 20, 5); // users repeat items 5 of 5: nothing is unseen
+        let s = personalize_split(&d);
+        assert!(s.test.is_empty());
+        assert_eq!(d.num_interactions() - s.train.num_interactions(), 100 * 2);
+        let d = synthetic(1000, 20, 1000);
+        let s = personalize_split(&d);
+        assert_eq!(s.test.len(), 100);
+        assert!(s.test.iter().all(|t| t.relevant.len() == 2));
+    }
+
+    /// Returns the user's history first (newest first), then the items it will interact with
+    /// next, then every item by index: without seen-item exclusion the relevant items would
+    /// sit below the history.
+    struct HistoryFirst(TrainingData);
+    impl FittedModel for HistoryFirst {
+        fn recommend_indices(&self, user: u32, history: UserInteractions<'_>, n: usize, out: &mut Vec<u32>) {
+            let all = self.0.user_interactions(user);
+            let candidates = history.items.iter().rev().chain(&all.items[history.len()..]).copied();
+            for i in candidates.chain(0..self.0.num_items() as u32) {
+                if out.len() == n {
+                    break;
+                }
+                if !out.contains(&i) {
+                    out.push(i);
+                }
+            }
+        }
+        fn to_artifact(&self) -> crate::ModelArtifact {
+            unreachable!()
+        }
+    }
+
+    #[test]
+    fn seen_items_are_excluded_and_lists_stay_full() {
+        let d = synthetic(200, 20, 1000);
+        let s = temporal_split(&d, 0.2, 5);
+        assert_eq!(s.test.len(), 200);
+        let model = HistoryFirst(d.clone());
+        let mut out = Vec::new();
+        for t in &s.test {
+            let history = s.train.user_interactions(t.user);
+            assert_eq!(history.len(), 16);
+            recommend_unseen(&model, t.user, history, EVAL_K, &mut out);
+            assert_eq!(out.len(), EVAL_K);
+            assert!(out.iter().all(|i| !history.items.contains(i)), "{out:?}");
+            assert_eq!(&out[..4], &d.user_interactions(t.user).items[16..]);
+        }
+        let m = evaluate_model(&model, &s);
+        assert_eq!(m["mean_reciprocal_rank_at_25"], 1.0);
+        assert_eq!(m["normalized_discounted_cumulative_gain_at_10"], 1.0);
+        assert!((m["precision_at_5"] - 0.8).abs() < 1e-12);
+        assert!((m["precision_at_25"] - 4.0 / 25.0).abs() < 1e-12);
+        // A model with fewer items than asked for: the list is as long as it can be.
+        recommend_unseen(&model, 0, s.train.user_interactions(0), 2000, &mut out);
+        assert_eq!(out.len(), d.num_items() - 16);
+    }
+
+    #[test]
+    fn evaluate_recipe_runs_registered_recipes() {
+        let d = synthetic(300, 20, 400);
+        let cfg = TrainingConfig::default();
+        let e = evaluate_recipe("aws-popularity-count", &d, &cfg, Split::TEMPORAL).unwrap();
+        assert_eq!(e.metrics.keys().collect::<Vec<_>>(), {
+            let mut k = METRIC_KEYS.to_vec();
+            k.sort_unstable();
+            k
+        });
+        assert_eq!(e.test_users, temporal_split(&d, 0.2, 5).test.len());
+        assert!(e.test_users > 250 && e.fit_seconds >= 0.0);
+        assert!(e.metrics.values().all(|v| (0.0..=1.0).contains(v)), "{:?}", e.metrics);
+        assert!(e.metrics["coverage"] > 0.0);
+        let p = evaluate_recipe("aws-popularity-count", &d, &cfg, Split::Personalize).unwrap();
+        assert_eq!(p.test_users, 30);
+        assert_eq!(
+            p.metrics,
+            evaluate(&d, |train| crate::recipe::registry_entry("aws-popularity-count").unwrap().fit(train, &cfg))
+                .unwrap()
+        );
+        assert!(matches!(evaluate_recipe("aws-nope", &d, &cfg, Split::TEMPORAL), Err(EngineError::UnknownRecipe(_))));
+        // Event filtering applies before the minimum-data check: 3000 clicks of 6000.
+        let clicks = TrainingConfig { event_type: Some("click".into()), ..Default::default() };
+        let c = evaluate_recipe("aws-popularity-count", &d, &clicks, Split::TEMPORAL).unwrap();
+        assert!(c.test_users > 250);
+        let few = synthetic(30, 30, 100);
+        assert!(matches!(
+            evaluate_recipe("aws-popularity-count", &few, &cfg, Split::TEMPORAL),
+            Err(EngineError::InsufficientData(_))
+        ));
     }
 }

@@ -55,6 +55,17 @@ pub struct ScoredItem {
     pub score: Option<f64>,
 }
 
+/// A recent event of a user (from PutEvents), for real-time personalisation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryEvent {
+    /// Item id.
+    pub item_id: String,
+    /// EVENT_TYPE, if given.
+    pub event_type: Option<String>,
+    /// Event time (epoch seconds).
+    pub timestamp: i64,
+}
+
 /// A servable model. Implementations are immutable and shared across request threads.
 pub trait Model: Send + Sync {
     /// Recipe name.
@@ -70,6 +81,17 @@ pub trait Model: Send + Sync {
     fn knows_item(&self, item_id: &str) -> bool;
     /// Number of items the model knows.
     fn num_items(&self) -> usize;
+    /// GetRecommendations with the user's recent events (newer than the model), for recipes
+    /// that personalise in real time. Default: the events are ignored.
+    fn recommend_with_history(&self, query: &RecommendQuery, history: &[HistoryEvent]) -> Vec<ScoredItem> {
+        let _ = history;
+        self.recommend(query)
+    }
+    /// GetPersonalizedRanking with the user's recent events. Default: the events are ignored.
+    fn rank_with_history(&self, query: &RankQuery, history: &[HistoryEvent]) -> Vec<ScoredItem> {
+        let _ = history;
+        self.rank(query)
+    }
 }
 
 /// Build a serving model from an artifact (dispatching on its recipe).

@@ -14,6 +14,8 @@ use crate::error::EngineError;
 use crate::evaluation;
 use crate::model::Model;
 use crate::recipes::popularity_count::{self, PopularityCount};
+use crate::recipes::user_personalization as up;
+use crate::recipes::{similar_items, sims, trending_now};
 use crate::training_data::{TrainingData, UserInteractions};
 
 /// What ListRecipes / DescribeRecipe need to know about a recipe.
@@ -184,8 +186,26 @@ pub fn update(
     Ok(model.to_artifact())
 }
 
-static REGISTRY: &[&dyn Recipe] = &[&PopularityCount];
-static RECIPE_INFOS: [RecipeInfo; 1] = [popularity_count::INFO];
+static REGISTRY: &[&dyn Recipe] = &[
+    &PopularityCount,
+    &up::USER_PERSONALIZATION,
+    &up::USER_PERSONALIZATION_V2,
+    &up::PERSONALIZED_RANKING,
+    &up::PERSONALIZED_RANKING_V2,
+    &sims::Sims,
+    &similar_items::SimilarItems,
+    &trending_now::TrendingNow,
+];
+static RECIPE_INFOS: [RecipeInfo; 8] = [
+    popularity_count::INFO,
+    up::INFO_UP,
+    up::INFO_UP_V2,
+    up::INFO_PR,
+    up::INFO_PR_V2,
+    sims::INFO,
+    similar_items::INFO,
+    trending_now::INFO,
+];
 
 /// Recipes this engine really implements.
 pub fn recipes() -> &'static [RecipeInfo] {
@@ -433,11 +453,14 @@ pub(crate) mod tests {
 
     #[test]
     fn registry_lists_only_popularity() {
-        assert_eq!(recipes().len(), 1);
+        assert_eq!(recipes().len(), REGISTRY.len());
         let r = recipe("aws-popularity-count").unwrap();
         assert_eq!(r.recipe_type, "POPULAR_ITEMS");
         assert!(!r.has_scores);
-        assert!(recipe("aws-sims").is_none());
+        assert_eq!(recipe("aws-sims").unwrap().recipe_type, "RELATED_ITEMS");
+        assert_eq!(recipe("aws-similar-items").unwrap().recipe_type, "RELATED_ITEMS");
+        assert_eq!(recipe("aws-trending-now").unwrap().recipe_type, "POPULAR_ITEMS");
+        assert!(registry_entry("aws-sims").is_some() && registry_entry("aws-trending-now").is_some());
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! `reko`: the single binary. `reko serve` runs the server, `reko demo` the end-to-end showcase,
-//! `reko tasks` shows background work of a running server.
+//! `reko tasks` shows background work of a running server, `reko eval` evaluates recipes offline.
 
 mod config;
 mod demo;
+mod eval;
 
 use std::path::PathBuf;
 
@@ -25,6 +26,9 @@ enum Command {
     Serve(ServeArgs),
     /// Generate a synthetic dataset, then import, train, deploy and recommend through the API.
     Demo(demo::DemoArgs),
+    /// Evaluate recipes offline on a local interactions file (no server): train on a split and
+    /// print the offline metrics.
+    Eval(eval::EvalArgs),
     /// List the background tasks (imports, training, deployments) of a running server.
     Tasks {
         /// Base URL of the server.
@@ -64,6 +68,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),
         Command::Demo(args) => runtime.block_on(demo::run(args)),
+        Command::Eval(args) => eval::run(args),
         Command::Tasks { endpoint } => runtime.block_on(print_tasks(&endpoint)),
     }
 }

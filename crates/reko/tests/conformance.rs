@@ -682,7 +682,7 @@ async fn control_plane_errors_and_pagination() {
     assert_eq!(unique.len(), recipes.len(), "duplicate recipes across pages");
     assert!(recipes.contains(&POPULARITY_RECIPE.to_string()), "{recipes:?}");
     assert!(
-        !recipes.iter().any(|r| r.ends_with("/aws-user-personalization")),
+        !recipes.iter().any(|r| r.ends_with("/aws-next-best-action")),
         "recipes that are not trainable yet must not be listed: {recipes:?}"
     );
     let domain =

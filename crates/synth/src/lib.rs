@@ -8,14 +8,26 @@
 //! * item popularity follows a power law (Zipf with exponent [`SynthConfig::zipf_exponent`]);
 //! * every user prefers 1–3 categories and draws [`SynthConfig::preference_strength`] of their
 //!   interactions from them (so personalised recipes can beat popularity);
-//! * user activity is heavy-tailed (log-normal);
+//! * user activity is heavy-tailed (log-normal, see [`Activity`]);
+//! * optionally, the `DEVICE` of an interaction shifts which categories are picked
+//!   ([`SynthConfig::context_effect`], see [`device_categories`]), so that a model using the
+//!   context can beat one that ignores it;
 //! * three event types with decreasing frequency (`view` > `click` > `purchase`), an
 //!   `EVENT_VALUE` engagement score in (0, 1], a `DEVICE` context column
 //!   (`mobile`/`desktop`/`tablet`, mostly the user's primary device) and timestamps spread over
 //!   [`SynthConfig::days`] days ending at [`SynthConfig::end_timestamp`].
 //!
 //! Everything is a pure function of the [`SynthConfig`] (including the seed): the same config
-//! always yields byte-identical files.
+//! always yields byte-identical files, whatever the number of threads.
+//!
+//! Two ways to produce the files:
+//! * [`write_dataset`] / [`generate`]: everything in memory, interactions sorted by time (the
+//!   `reko demo` size);
+//! * [`write_dataset_streaming`]: the large-scale path (e.g. [`SynthConfig::large`]: 1M users,
+//!   100k items, 25M interactions). Rows are generated per user in fixed chunks of users on the
+//!   rayon pool and streamed to the CSV in chunk order, so memory stays at a few tens of MB on top
+//!   of the users and items; the file is grouped by user (in id order) and sorted by time within a
+//!   user. `cargo run --release -p reko-synth --example generate -- --help` is its CLI.
 //!
 //! ```no_run
 //! let dir = std::path::Path::new("/tmp/synth");
@@ -26,6 +38,7 @@
 
 mod generate;
 mod sampler;
+mod stream;
 mod write;
 
 use std::collections::HashMap;
@@ -34,8 +47,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use generate::generate;
+pub use generate::{generate, user_interaction_counts};
 pub use sampler::CdfSampler;
+pub use stream::{write_dataset_streaming, write_interactions_streaming};
 pub use write::{write_interactions, write_items, write_users};
 
 /// Built-in category names (used in order; more categories get generated names).
@@ -103,6 +117,35 @@ pub struct SynthConfig {
     pub end_timestamp: i64,
     /// Relative frequencies of `view`, `click`, `purchase`.
     pub event_mix: [f64; 3],
+    /// How the number of interactions is spread over users.
+    pub activity: Activity,
+    /// Strength of the device context, in `0..=1` (0 = the device says nothing about the item).
+    /// With probability `context_effect` an interaction's category is drawn uniformly from the
+    /// categories of its `DEVICE` ([`device_categories`]) instead of from the user's preferences
+    /// or global popularity (the item within the category still follows the Zipf popularity).
+    pub context_effect: f64,
+}
+
+/// How interactions are spread over users. Both are heavy-tailed (log-normal).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Activity {
+    /// Every row draws its user independently with weight `exp(sigma·z_u)` (`z_u` standard
+    /// normal), so per-user counts are a Poisson mixture of a log-normal and a user can end up
+    /// with no interaction. The original demo algorithm (`sigma` 1.1 by default).
+    Sampled { sigma: f64 },
+    /// Each user's number of interactions is fixed up front: 1 plus a share of the rest
+    /// proportional to `exp(sigma·z_u)`, summing exactly to `interactions` (see
+    /// [`user_interaction_counts`]). No user has zero interactions when `interactions >= users`.
+    LogNormal { sigma: f64 },
+}
+
+impl Activity {
+    fn sigma(self) -> f64 {
+        match self {
+            Activity::Sampled { sigma } | Activity::LogNormal { sigma } => sigma,
+        }
+    }
 }
 
 impl Default for SynthConfig {
@@ -119,6 +162,8 @@ impl Default for SynthConfig {
             // 2025-01-01T00:00:00Z
             end_timestamp: 1_735_689_600,
             event_mix: [0.75, 0.20, 0.05],
+            activity: Activity::Sampled { sigma: 1.1 },
+            context_effect: 0.0,
         }
     }
 }
@@ -162,10 +207,24 @@ impl SynthConfig {
         };
         range("zipf_exponent", self.zipf_exponent, 0.0, 5.0)?;
         range("preference_strength", self.preference_strength, 0.0, 1.0)?;
+        range("context_effect", self.context_effect, 0.0, 1.0)?;
+        range("activity.sigma", self.activity.sigma(), 0.0, 4.0)?;
         if self.event_mix.iter().any(|w| !w.is_finite() || *w < 0.0) || self.event_mix.iter().sum::<f64>() <= 0.0 {
             return Err(SynthError::EventMix);
         }
         Ok(())
+    }
+
+    /// The large-scale benchmark dataset: 1M users, 100k items, 25M interactions, per-user
+    /// log-normal activity (`sigma` 1.0), no context effect; other fields as in `Default`.
+    pub fn large() -> Self {
+        SynthConfig {
+            users: 1_000_000,
+            items: 100_000,
+            interactions: 25_000_000,
+            activity: Activity::LogNormal { sigma: 1.0 },
+            ..SynthConfig::default()
+        }
     }
 
     /// First second of the interaction window.
@@ -177,6 +236,14 @@ impl SynthConfig {
 /// Name of category `k` (built-in names first, then `category_<k>`).
 pub fn category_name(k: usize) -> String {
     CATEGORIES.get(k).map(|s| s.to_string()).unwrap_or_else(|| format!("category_{k}"))
+}
+
+/// The categories that device `device` (index into [`DEVICES`]) favours when
+/// [`SynthConfig::context_effect`] is positive: every category `k < categories` with
+/// `k % DEVICES.len() == device` (with the built-in names, mobile gets electronics, home, beauty,
+/// music, ...; desktop books, sports, grocery, movies, ...; tablet fashion, toys, garden, ...).
+pub fn device_categories(categories: usize, device: usize) -> Vec<u16> {
+    (0..categories).filter(|k| k % DEVICES.len() == device).map(|k| k as u16).collect()
 }
 
 fn category_base_price(k: usize) -> f64 {

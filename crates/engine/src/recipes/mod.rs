@@ -1,4 +1,10 @@
 //! Recipe implementations. Each module provides a [`crate::recipe::Recipe`] registered in
 //! `crate::recipe`.
 
+pub mod als;
+pub mod cooccurrence;
 pub mod popularity_count;
+pub mod similar_items;
+pub mod sims;
+pub mod trending_now;
+pub mod user_personalization;

@@ -1,0 +1,1558 @@
+//! `aws-user-personalization` (and `-v2`), `aws-personalized-ranking` (and `-v2`): one
+//! implicit-feedback matrix factorisation model that serves both recommendation and ranking,
+//! and whose user state can be updated from new events instantly (closed-form fold-in).
+//!
+//! Training (see `docs/user-personalization.md`):
+//!
+//! * Confidence of a (user, item) pair: `c = 1 + alpha · Σ_events weight · decay`, where
+//!   `weight` is the eventsConfig weight of the event's type and `decay = 0.5^(age / half_life)`
+//!   with the age measured from the user's newest interaction (repeated interactions add up).
+//! * Implicit ALS with `cg_steps` conjugate-gradient steps per row and iteration, `f32`,
+//!   parallel over users / items (rayon), SIMD inner loops.
+//! * Sequence component: the stored user vector is `x_u + sequence_weight · q_u`, where `q_u`
+//!   is a position-decayed mean of the factors of the user's `bptt` most recent items, so the
+//!   newest interests weigh more at serving time.
+//! * Cold items (no interactions) get factors predicted from their metadata tokens by ridge
+//!   regression fitted on the warm items; cold users with metadata likewise from user tokens.
+//! * Context: a smoothed log-lift table `ln P(item | context token) / P(item)` added to the
+//!   logits at request time (`context_weight`).
+//!
+//! Scores are a softmax of `score_scale · x·y_j (+ context lift)` over the whole catalogue
+//! (GetRecommendations) or over the known input items (GetPersonalizedRanking).
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use crate::artifact::ModelArtifact;
+use crate::error::EngineError;
+use crate::model::{HistoryEvent, Model, RankQuery, RecommendQuery, ScoredItem};
+use crate::recipe::{FittedModel, ParamKind, ParamSpec, Recipe, RecipeInfo, TrainingConfig};
+use crate::recipes::als::{self, Csr};
+use crate::training_data::{TrainingData, UserInteractions, NO_CONTEXT};
+
+/// Payload format of this build.
+pub const FORMAT_VERSION: u32 = 1;
+
+const DESCRIPTION_UP: &str = "Implicit-feedback matrix factorisation (ALS with recency-weighted confidences, a \
+     sequence-aware recent-items component, item/user metadata for cold items and users, and context). User \
+     state is updated from new events in real time; cold items are explored.";
+const DESCRIPTION_PR: &str = "Reranks an input list of items for a user with the User-Personalization model; \
+     items unknown to the model go at the end.";
+
+/// `aws-user-personalization`.
+pub const INFO_UP: RecipeInfo = RecipeInfo {
+    name: "aws-user-personalization",
+    recipe_type: "USER_PERSONALIZATION",
+    description: DESCRIPTION_UP,
+    algorithm_name: "aws-user-personalization",
+    feature_transformation_name: Some("user-personalization"),
+    has_scores: true,
+};
+/// `aws-user-personalization-v2` (same model in Reko).
+pub const INFO_UP_V2: RecipeInfo =
+    RecipeInfo { name: "aws-user-personalization-v2", algorithm_name: "aws-user-personalization-v2", ..INFO_UP };
+/// `aws-personalized-ranking`.
+pub const INFO_PR: RecipeInfo = RecipeInfo {
+    name: "aws-personalized-ranking",
+    recipe_type: "PERSONALIZED_RANKING",
+    description: DESCRIPTION_PR,
+    algorithm_name: "aws-personalized-ranking",
+    feature_transformation_name: Some("user-personalization"),
+    has_scores: true,
+};
+/// `aws-personalized-ranking-v2` (same model in Reko).
+pub const INFO_PR_V2: RecipeInfo =
+    RecipeInfo { name: "aws-personalized-ranking-v2", algorithm_name: "aws-personalized-ranking-v2", ..INFO_PR };
+
+/// The recipe plug-in; one instance per recipe name, all sharing the implementation.
+pub struct UserPersonalization {
+    info: &'static RecipeInfo,
+}
+
+/// `aws-user-personalization`.
+pub static USER_PERSONALIZATION: UserPersonalization = UserPersonalization { info: &INFO_UP };
+/// `aws-user-personalization-v2`.
+pub static USER_PERSONALIZATION_V2: UserPersonalization = UserPersonalization { info: &INFO_UP_V2 };
+/// `aws-personalized-ranking`.
+pub static PERSONALIZED_RANKING: UserPersonalization = UserPersonalization { info: &INFO_PR };
+/// `aws-personalized-ranking-v2`.
+pub static PERSONALIZED_RANKING_V2: UserPersonalization = UserPersonalization { info: &INFO_PR_V2 };
+
+/// Accepted `algorithmHyperParameters` (see `docs/user-personalization.md`).
+pub const HYPERPARAMETERS: &[ParamSpec] = &[
+    ParamSpec { name: "hidden_dimension", kind: ParamKind::Int { min: 32, max: 256 }, default: "64" },
+    ParamSpec { name: "num_iterations", kind: ParamKind::Int { min: 1, max: 100 }, default: "15" },
+    ParamSpec { name: "regularization", kind: ParamKind::Float { min: 0.0, max: 10000.0 }, default: "10" },
+    ParamSpec { name: "alpha", kind: ParamKind::Float { min: 0.0, max: 10000.0 }, default: "2" },
+    ParamSpec { name: "cg_steps", kind: ParamKind::Int { min: 1, max: 32 }, default: "3" },
+    ParamSpec { name: "recency_half_life_days", kind: ParamKind::Float { min: 0.001, max: 100000.0 }, default: "30" },
+    ParamSpec { name: "sequence_weight", kind: ParamKind::Float { min: 0.0, max: 100.0 }, default: "2" },
+    ParamSpec { name: "sequence_decay", kind: ParamKind::Float { min: 0.0, max: 1.0 }, default: "0.7" },
+    ParamSpec { name: "context_weight", kind: ParamKind::Float { min: 0.0, max: 10.0 }, default: "1" },
+    ParamSpec { name: "metadata_regularization", kind: ParamKind::Float { min: 0.0, max: 10000.0 }, default: "1" },
+    ParamSpec { name: "score_scale", kind: ParamKind::Float { min: 0.0, max: 1000.0 }, default: "10" },
+    // Personalize names kept for compatibility (mapping in the docs).
+    ParamSpec { name: "bptt", kind: ParamKind::Int { min: 2, max: 32 }, default: "32" },
+    ParamSpec { name: "recency_mask", kind: ParamKind::Bool, default: "true" },
+    ParamSpec {
+        name: "min_user_history_length_percentile",
+        kind: ParamKind::Float { min: 0.0, max: 1.0 },
+        default: "0.0",
+    },
+    ParamSpec {
+        name: "max_user_history_length_percentile",
+        kind: ParamKind::Float { min: 0.0, max: 1.0 },
+        default: "0.99",
+    },
+];
+
+/// Resolved hyperparameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Params {
+    pub factors: usize,
+    pub iterations: usize,
+    pub regularization: f32,
+    pub alpha: f32,
+    pub cg_steps: usize,
+    pub half_life_days: f64,
+    pub recency: bool,
+    pub sequence_weight: f32,
+    pub sequence_decay: f32,
+    pub bptt: usize,
+    pub context_weight: f32,
+    pub metadata_regularization: f32,
+    pub score_scale: f32,
+    pub min_history_percentile: f64,
+    pub max_history_percentile: f64,
+}
+
+impl Params {
+    /// Hyperparameters from a (validated) configuration, defaults for the missing ones.
+    pub fn from_config(config: &TrainingConfig) -> Params {
+        let get = |name: &str| -> f64 {
+            let spec = HYPERPARAMETERS.iter().find(|s| s.name == name).expect("known hyperparameter");
+            let v = config.hyperparameters.get(name).map(String::as_str).unwrap_or(spec.default);
+            match spec.kind {
+                ParamKind::Bool => f64::from(u8::from(v.trim() == "true")),
+                _ => v.trim().parse::<f64>().unwrap_or_else(|_| spec.default.parse().unwrap_or(0.0)),
+            }
+        };
+        Params {
+            factors: get("hidden_dimension") as usize,
+            iterations: get("num_iterations") as usize,
+            regularization: get("regularization") as f32,
+            alpha: get("alpha") as f32,
+            cg_steps: get("cg_steps") as usize,
+            half_life_days: get("recency_half_life_days"),
+            recency: get("recency_mask") != 0.0,
+            sequence_weight: get("sequence_weight") as f32,
+            sequence_decay: get("sequence_decay") as f32,
+            bptt: get("bptt") as usize,
+            context_weight: get("context_weight") as f32,
+            metadata_regularization: get("metadata_regularization") as f32,
+            score_scale: get("score_scale") as f32,
+            min_history_percentile: get("min_user_history_length_percentile"),
+            max_history_percentile: get("max_user_history_length_percentile"),
+        }
+    }
+}
+
+/// How an event type counts in fold-in (the eventsConfig of the solution).
+#[derive(Debug, Clone, Default, PartialEq)]
+struct EventWeights {
+    /// `(event type, weight)`; a weight of 0 drops the type.
+    by_type: Vec<(String, f32)>,
+    /// Weight of event types not listed (and of events without a type).
+    other: f32,
+}
+
+impl EventWeights {
+    fn from_config(config: &TrainingConfig) -> Self {
+        let mut by_type = Vec::new();
+        let mut other = 1.0f32;
+        if !config.event_parameters.is_empty() {
+            other = 0.0;
+            for p in &config.event_parameters {
+                let w = p.weight.unwrap_or(1.0) as f32;
+                match &p.event_type {
+                    Some(t) => by_type.push((t.clone(), w)),
+                    None => other = w,
+                }
+            }
+        }
+        if let Some(only) = &config.event_type {
+            let w = by_type.iter().find(|(t, _)| t == only).map_or(other, |x| x.1);
+            by_type = vec![(only.clone(), w)];
+            other = 0.0;
+        }
+        EventWeights { by_type, other }
+    }
+    fn weight(&self, event_type: Option<&str>) -> f32 {
+        match event_type {
+            Some(t) => self.by_type.iter().find(|(n, _)| n == t).map_or(self.other, |x| x.1),
+            None => self.other,
+        }
+    }
+}
+
+/// The User-Personalization model, in the index space of the data it was trained on (the
+/// catalogue of that snapshot); also the serving model after loading.
+pub struct UpModel {
+    recipe: &'static str,
+    k: usize,
+    s: usize,
+    params: Params,
+    /// Newest interaction timestamp of the training data.
+    newest: i64,
+    item_ids: Vec<Arc<str>>,
+    /// Item factors (`items × s`), cold items' predicted from metadata.
+    y: Vec<f32>,
+    /// Whether the item had interactions in training.
+    warm: Vec<bool>,
+    /// CREATION_TIMESTAMP (`i64::MIN` when unknown).
+    created: Vec<i64>,
+    /// Recency-weighted popularity, normalised to sum 1 over items.
+    popularity: Vec<f32>,
+    user_ids: Vec<Arc<str>>,
+    /// User vectors (`users × s`), sequence component included; all zero = unknown.
+    x: Vec<f32>,
+    /// `YᵀY + reg·I` over warm items (`s × s`), for fold-in.
+    gram: Vec<f32>,
+    events: EventWeights,
+    /// Context tokens and their log-lift rows (`tokens × items`).
+    context_tokens: Vec<String>,
+    context_lift: Vec<f32>,
+    /// Item metadata tokens and ridge weights (`tokens × s`) predicting item factors.
+    item_feature_tokens: Vec<String>,
+    item_feature_w: Vec<f32>,
+    item_index: OnceLock<FxHashMap<Arc<str>, u32>>,
+    user_index: OnceLock<FxHashMap<Arc<str>, u32>>,
+    context_index: OnceLock<HashMap<String, u32>>,
+}
+
+fn half_life_secs(p: &Params) -> f64 {
+    p.half_life_days * 86_400.0
+}
+
+#[inline]
+fn decay(p: &Params, age_secs: i64) -> f32 {
+    if !p.recency {
+        return 1.0;
+    }
+    let age = age_secs.max(0) as f64;
+    0.5f64.powf(age / half_life_secs(p)) as f32
+}
+
+/// Aggregate one user's events into `(item, confidence)` pairs (sorted by item).
+fn user_confidences(p: &Params, items: &[u32], ts: &[i64], w: impl Fn(usize) -> f32, out: &mut Vec<(u32, f32)>) {
+    out.clear();
+    let Some(&newest) = ts.iter().max() else { return };
+    for i in 0..items.len() {
+        let v = w(i) * decay(p, newest - ts[i]);
+        if v > 0.0 {
+            out.push((items[i], v));
+        }
+    }
+    out.sort_unstable_by_key(|e| e.0);
+    let mut n = 0;
+    for j in 0..out.len() {
+        if n > 0 && out[n - 1].0 == out[j].0 {
+            out[n - 1].1 += out[j].1;
+        } else {
+            out[n] = out[j];
+            n += 1;
+        }
+    }
+    out.truncate(n);
+    for e in out.iter_mut() {
+        e.1 = 1.0 + p.alpha * e.1;
+    }
+}
+
+/// Position-decayed mean of the factors of the most recent distinct items (newest first).
+fn sequence_vector(p: &Params, y: &[f32], s: usize, recent_newest_first: impl Iterator<Item = u32>, out: &mut [f32]) {
+    out.fill(0.0);
+    let mut wsum = 0.0f32;
+    let mut w = 1.0f32;
+    for (n, i) in recent_newest_first.enumerate() {
+        if n >= p.bptt {
+            break;
+        }
+        let row = &y[i as usize * s..(i as usize + 1) * s];
+        for (o, v) in out.iter_mut().zip(row) {
+            *o += w * v;
+        }
+        wsum += w;
+        w *= p.sequence_decay;
+    }
+    if wsum > 0.0 {
+        out.iter_mut().for_each(|o| *o /= wsum);
+    }
+}
+
+/// Percentile (nearest rank) of a sorted list.
+fn percentile(sorted: &[usize], q: f64) -> usize {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let idx = ((sorted.len() - 1) as f64 * q.clamp(0.0, 1.0)).round() as usize;
+    sorted[idx]
+}
+
+/// Where a fit spent its time (for benchmarks).
+#[derive(Debug, Clone, Default)]
+pub struct FitTimings {
+    /// Confidences and CSR matrices.
+    pub prepare: std::time::Duration,
+    /// Each ALS iteration (user half + item half).
+    pub iterations: Vec<std::time::Duration>,
+    /// Final user solve, metadata regressions, sequence component, popularity, context.
+    pub finish: std::time::Duration,
+}
+
+/// Fit the model on (filtered) data.
+pub fn fit(recipe: &'static str, data: &TrainingData, config: &TrainingConfig) -> UpModel {
+    fit_timed(recipe, data, config).0
+}
+
+/// [`fit`], also reporting where the time went.
+pub fn fit_timed(recipe: &'static str, data: &TrainingData, config: &TrainingConfig) -> (UpModel, FitTimings) {
+    let mut timings = FitTimings::default();
+    let t0 = std::time::Instant::now();
+    let p = Params::from_config(config);
+    let (k, s) = (p.factors, als::stride(p.factors));
+    let n_users = data.num_users();
+    let n_items = data.num_items();
+
+    // 1. Confidences, user-major CSR.
+    // Two passes (pair counts, then fill) so no intermediate copy of the matrix is needed.
+    const CHUNK: usize = 4096;
+    let mut indptr = vec![0usize; n_users + 1];
+    indptr[1..].par_chunks_mut(CHUNK).enumerate().for_each(|(c, lens)| {
+        let mut pairs = Vec::new();
+        for (j, l) in lens.iter_mut().enumerate() {
+            let h = data.user_interactions((c * CHUNK + j) as u32);
+            user_confidences(&p, h.items, h.timestamps, |i| h.weight(i), &mut pairs);
+            *l = pairs.len();
+        }
+    });
+    for u in 0..n_users {
+        indptr[u + 1] += indptr[u];
+    }
+    let nnz = indptr[n_users];
+    let mut indices = vec![0u32; nnz];
+    let mut conf = vec![0f32; nnz];
+    {
+        let mut slices = Vec::with_capacity(n_users.div_ceil(CHUNK));
+        let (mut rest_i, mut rest_c) = (&mut indices[..], &mut conf[..]);
+        for c in 0..n_users.div_ceil(CHUNK) {
+            let len = indptr[((c + 1) * CHUNK).min(n_users)] - indptr[c * CHUNK];
+            let (a, b) = std::mem::take(&mut rest_i).split_at_mut(len);
+            let (ca, cb) = std::mem::take(&mut rest_c).split_at_mut(len);
+            slices.push((c, a, ca));
+            rest_i = b;
+            rest_c = cb;
+        }
+        slices.into_par_iter().for_each(|(c, out_i, out_c)| {
+            let mut pairs = Vec::new();
+            let mut pos = 0;
+            for u in c * CHUNK..((c + 1) * CHUNK).min(n_users) {
+                let h = data.user_interactions(u as u32);
+                user_confidences(&p, h.items, h.timestamps, |i| h.weight(i), &mut pairs);
+                for (j, &(i, cf)) in pairs.iter().enumerate() {
+                    out_i[pos + j] = i;
+                    out_c[pos + j] = cf;
+                }
+                pos += pairs.len();
+            }
+        });
+    }
+    let users = Csr { indptr, indices, conf };
+
+    // 2. Users outside the history-length percentiles do not shape the item factors.
+    let mut lens: Vec<usize> = (0..n_users).map(|u| data.user_len(u as u32)).filter(|&l| l > 0).collect();
+    lens.sort_unstable();
+    let (lo, hi) = (percentile(&lens, p.min_history_percentile), percentile(&lens, p.max_history_percentile));
+    let items = users.transpose(n_items, |u| {
+        let l = data.user_len(u as u32);
+        l >= lo && l <= hi
+    });
+    drop(lens);
+    let warm: Vec<bool> = (0..n_items).map(|i| items.indptr[i + 1] > items.indptr[i]).collect();
+
+    // 3. ALS.
+    let mut x = als::init_factors(n_users, s, k, 0x5245_4b4f_5553_4552);
+    let mut y = als::init_factors(n_items, s, k, 0x5245_4b4f_4954_454d);
+    for (i, w) in warm.iter().enumerate() {
+        if !w {
+            y[i * s..(i + 1) * s].fill(0.0);
+        }
+    }
+    timings.prepare = t0.elapsed();
+    for _ in 0..p.iterations {
+        let t = std::time::Instant::now();
+        als::update_side(&mut x, &y, &users, s, k, p.regularization, p.cg_steps);
+        als::update_side(&mut y, &x, &items, s, k, p.regularization, p.cg_steps);
+        timings.iterations.push(t.elapsed());
+    }
+    let t1 = std::time::Instant::now();
+    drop(items);
+    // Final user solve against the final item factors.
+    als::update_side(&mut x, &y, &users, s, k, p.regularization, p.cg_steps);
+    let gram = als::gram(&y, s, k, p.regularization);
+    drop(users);
+
+    // 4. Cold items from metadata (ridge regression fitted on warm items).
+    let num_features = data.features().len();
+    let mut item_feature_w = Vec::new();
+    let mut item_feature_tokens = Vec::new();
+    let has_item_features = (0..n_items).any(|i| !data.item_features(i as u32).is_empty());
+    if has_item_features {
+        let warm_rows: Vec<u32> = (0..n_items as u32).filter(|&i| warm[i as usize]).collect();
+        let rows: Vec<&[u32]> = warm_rows.iter().map(|&i| data.item_features(i)).collect();
+        let mut targets = vec![0f32; warm_rows.len() * s];
+        for (r, &i) in warm_rows.iter().enumerate() {
+            targets[r * s..(r + 1) * s].copy_from_slice(&y[i as usize * s..(i as usize + 1) * s]);
+        }
+        // Intercept: mean warm item vector; the regression fits the residual.
+        let mean = column_mean(&targets, s);
+        for row in targets.chunks_exact_mut(s) {
+            row.iter_mut().zip(&mean).for_each(|(t, m)| *t -= m);
+        }
+        let w = als::ridge(&rows, &targets, s, num_features, p.metadata_regularization, 30);
+        let mut v = vec![0f32; s];
+        for i in 0..n_items {
+            if !warm[i] {
+                als::ridge_predict(&w, s, data.item_features(i as u32), &mut v);
+                for ((o, a), m) in y[i * s..(i + 1) * s].iter_mut().zip(&v).zip(&mean) {
+                    *o = a + m;
+                }
+            }
+        }
+        // Keep only the features items use (plus the intercept as token "").
+        let mut used = vec![false; num_features];
+        for i in 0..n_items {
+            for &f in data.item_features(i as u32) {
+                used[f as usize] = true;
+            }
+        }
+        item_feature_tokens.push(String::new());
+        item_feature_w.extend_from_slice(&mean);
+        for f in 0..num_features {
+            if used[f] {
+                item_feature_tokens.push(data.features().name(f as u32).to_string());
+                item_feature_w.extend_from_slice(&w[f * s..(f + 1) * s]);
+            }
+        }
+    }
+
+    // 5. Sequence component and cold users with metadata.
+    if p.sequence_weight > 0.0 {
+        x.par_chunks_mut(s).enumerate().for_each(|(u, xu)| {
+            let h = data.user_interactions(u as u32);
+            if h.is_empty() {
+                return;
+            }
+            let mut q = vec![0f32; s];
+            sequence_vector(&p, &y, s, recent_distinct(h), &mut q);
+            xu.iter_mut().zip(&q).for_each(|(a, b)| *a += p.sequence_weight * b);
+        });
+    }
+    let has_user_features = (0..n_users).any(|u| !data.user_features(u as u32).is_empty());
+    if has_user_features {
+        let warm_users: Vec<u32> =
+            (0..n_users as u32).filter(|&u| data.user_len(u) > 0 && !data.user_features(u).is_empty()).collect();
+        if !warm_users.is_empty() {
+            let rows: Vec<&[u32]> = warm_users.iter().map(|&u| data.user_features(u)).collect();
+            let mut targets = vec![0f32; warm_users.len() * s];
+            for (r, &u) in warm_users.iter().enumerate() {
+                targets[r * s..(r + 1) * s].copy_from_slice(&x[u as usize * s..(u as usize + 1) * s]);
+            }
+            let mean = column_mean(&targets, s);
+            for row in targets.chunks_exact_mut(s) {
+                row.iter_mut().zip(&mean).for_each(|(t, m)| *t -= m);
+            }
+            let w = als::ridge(&rows, &targets, s, num_features, p.metadata_regularization, 30);
+            let mut v = vec![0f32; s];
+            for u in 0..n_users {
+                let f = data.user_features(u as u32);
+                if data.user_len(u as u32) == 0 && !f.is_empty() {
+                    als::ridge_predict(&w, s, f, &mut v);
+                    for ((o, a), m) in x[u * s..(u + 1) * s].iter_mut().zip(&v).zip(&mean) {
+                        *o = a + m;
+                    }
+                }
+            }
+        }
+    }
+
+    // 6. Popularity (recency-weighted, relative to the newest interaction) and context lifts.
+    let newest = data.max_timestamp().unwrap_or(0);
+    let popularity = popularity(&p, data, newest);
+    let (context_tokens, context_lift) = context_lifts(data);
+    timings.finish = t1.elapsed();
+
+    let model = UpModel {
+        recipe,
+        k,
+        s,
+        newest,
+        item_ids: data.items().iter().map(Arc::from).collect(),
+        y,
+        warm,
+        created: (0..n_items as u32).map(|i| data.item_creation_timestamp(i).unwrap_or(i64::MIN)).collect(),
+        popularity,
+        user_ids: data.users().iter().map(Arc::from).collect(),
+        x,
+        gram,
+        events: EventWeights::from_config(config),
+        context_tokens,
+        context_lift,
+        item_feature_tokens,
+        item_feature_w,
+        params: p,
+        item_index: OnceLock::new(),
+        user_index: OnceLock::new(),
+        context_index: OnceLock::new(),
+    };
+    (model, timings)
+}
+
+fn column_mean(rows: &[f32], s: usize) -> Vec<f32> {
+    let mut m = vec![0f64; s];
+    let n = rows.len() / s.max(1);
+    for row in rows.chunks_exact(s) {
+        m.iter_mut().zip(row).for_each(|(a, b)| *a += *b as f64);
+    }
+    m.into_iter().map(|v| if n > 0 { (v / n as f64) as f32 } else { 0.0 }).collect()
+}
+
+/// Distinct items of a history, newest first.
+fn recent_distinct(h: UserInteractions<'_>) -> impl Iterator<Item = u32> + '_ {
+    let mut seen: Vec<u32> = Vec::new();
+    h.items.iter().rev().copied().filter(move |i| {
+        if seen.contains(i) {
+            false
+        } else {
+            seen.push(*i);
+            true
+        }
+    })
+}
+
+fn popularity(p: &Params, data: &TrainingData, newest: i64) -> Vec<f32> {
+    let n = data.num_items();
+    let items = data.interaction_items();
+    let ts = data.interaction_timestamps();
+    let weights = data.interaction_weights();
+    // Popularity uses a longer horizon than the per-user decay (4 half-lives' worth of data
+    // keeps its shape): items trending now, but not only today's.
+    let mut pop = (0..items.len())
+        .into_par_iter()
+        .with_min_len(1 << 16)
+        .fold(
+            || vec![0f64; n],
+            |mut acc, j| {
+                let w = weights.map_or(1.0, |w| w[j]) as f64;
+                let d = if p.recency {
+                    0.5f64.powf((newest - ts[j]).max(0) as f64 / (4.0 * half_life_secs(p)))
+                } else {
+                    1.0
+                };
+                acc[items[j] as usize] += w * d;
+                acc
+            },
+        )
+        .reduce(
+            || vec![0f64; n],
+            |mut a, b| {
+                a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+                a
+            },
+        );
+    let total: f64 = pop.iter().sum();
+    if total > 0.0 {
+        pop.iter_mut().for_each(|v| *v /= total);
+    }
+    pop.into_iter().map(|v| v as f32).collect()
+}
+
+/// Maximum number of context tokens with a lift table.
+const MAX_CONTEXT_TOKENS: usize = 64;
+/// Maximum number of cells of the lift tables.
+const MAX_CONTEXT_CELLS: usize = 16 << 20;
+/// Pseudo-count smoothing `P(item | token)` toward `P(item)`.
+const CONTEXT_SMOOTHING: f64 = 20.0;
+
+fn context_lifts(data: &TrainingData) -> (Vec<String>, Vec<f32>) {
+    let Some(ctx) = data.interaction_contexts() else { return (Vec::new(), Vec::new()) };
+    let n_items = data.num_items();
+    let items = data.interaction_items();
+    // Token frequencies.
+    let mut per_combo = vec![0usize; data.num_contexts()];
+    for &c in ctx {
+        if c != NO_CONTEXT {
+            per_combo[c as usize] += 1;
+        }
+    }
+    let mut token_count: HashMap<u32, usize> = HashMap::new();
+    for (c, &n) in per_combo.iter().enumerate() {
+        for &f in data.context_features(c as u32) {
+            *token_count.entry(f).or_default() += n;
+        }
+    }
+    let mut tokens: Vec<(u32, usize)> = token_count.into_iter().filter(|t| t.1 > 0).collect();
+    tokens.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let cap = MAX_CONTEXT_TOKENS.min(MAX_CONTEXT_CELLS / n_items.max(1));
+    tokens.truncate(cap);
+    if tokens.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let slot: HashMap<u32, usize> = tokens.iter().enumerate().map(|(i, t)| (t.0, i)).collect();
+    let combo_slots: Vec<Vec<usize>> = (0..data.num_contexts())
+        .map(|c| data.context_features(c as u32).iter().filter_map(|f| slot.get(f).copied()).collect())
+        .collect();
+    let nt = tokens.len();
+    let mut counts = vec![0f64; nt * n_items];
+    let mut base = vec![0f64; n_items];
+    for (j, &c) in ctx.iter().enumerate() {
+        let i = items[j] as usize;
+        base[i] += 1.0;
+        if c != NO_CONTEXT {
+            for &t in &combo_slots[c as usize] {
+                counts[t * n_items + i] += 1.0;
+            }
+        }
+    }
+    let total = items.len() as f64;
+    let mut lift = vec![0f32; nt * n_items];
+    for t in 0..nt {
+        let nf = tokens[t].1 as f64;
+        for i in 0..n_items {
+            let pi = (base[i] + 0.5) / (total + 0.5 * n_items as f64);
+            let pif = (counts[t * n_items + i] + CONTEXT_SMOOTHING * pi) / (nf + CONTEXT_SMOOTHING);
+            lift[t * n_items + i] = (pif / pi).ln() as f32;
+        }
+    }
+    let names = tokens.iter().map(|t| data.features().name(t.0).to_string()).collect();
+    (names, lift)
+}
+
+/// A recent event for [`UpModel::fold_in`]: `(item id, weight, timestamp)`.
+pub type FoldInEvent<'a> = (&'a str, f32, i64);
+
+impl UpModel {
+    /// Number of factors.
+    pub fn factors(&self) -> usize {
+        self.k
+    }
+    /// The resolved hyperparameters.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+    fn item_index(&self) -> &FxHashMap<Arc<str>, u32> {
+        self.item_index.get_or_init(|| self.item_ids.iter().enumerate().map(|(i, id)| (id.clone(), i as u32)).collect())
+    }
+    fn user_index(&self) -> &FxHashMap<Arc<str>, u32> {
+        self.user_index.get_or_init(|| self.user_ids.iter().enumerate().map(|(i, id)| (id.clone(), i as u32)).collect())
+    }
+    fn context_index(&self) -> &HashMap<String, u32> {
+        self.context_index
+            .get_or_init(|| self.context_tokens.iter().enumerate().map(|(i, t)| (t.clone(), i as u32)).collect())
+    }
+    fn user_row(&self, u: usize) -> Option<&[f32]> {
+        let row = self.x.get(u * self.s..(u + 1) * self.s)?;
+        row.iter().any(|&v| v != 0.0).then_some(row)
+    }
+    /// The stored vector of a known user (padded to the internal stride), `None` if unknown.
+    pub fn user_vector(&self, user_id: &str) -> Option<&[f32]> {
+        let &u = self.user_index().get(user_id)?;
+        self.user_row(u as usize)
+    }
+
+    fn history_pairs(&self, events: &[(u32, f32, i64)], reference: i64) -> Vec<(u32, f32)> {
+        let mut pairs: Vec<(u32, f32)> = events
+            .iter()
+            .filter(|e| e.1 > 0.0 && (e.0 as usize) < self.item_ids.len())
+            .map(|&(i, w, t)| (i, w * decay(&self.params, reference - t)))
+            .collect();
+        pairs.sort_unstable_by_key(|e| e.0);
+        let mut out: Vec<(u32, f32)> = Vec::with_capacity(pairs.len());
+        for (i, w) in pairs {
+            match out.last_mut() {
+                Some(last) if last.0 == i => last.1 += w,
+                _ => out.push((i, w)),
+            }
+        }
+        for e in &mut out {
+            e.1 = 1.0 + self.params.alpha * e.1;
+        }
+        out
+    }
+
+    /// Closed-form fold-in: the user vector (stride-padded) that training would give a new user
+    /// with this history (`(item index, weight, timestamp)`, any order), sequence component
+    /// included. Unknown item indices are ignored.
+    pub fn fold_in_indices(&self, events: &[(u32, f32, i64)]) -> Vec<f32> {
+        let reference = events.iter().map(|e| e.2).max().unwrap_or(self.newest);
+        let pairs = self.history_pairs(events, reference);
+        let mut x = als::fold_in(&self.y, &self.gram, self.s, self.k, &pairs);
+        self.add_sequence(&mut x, events);
+        x
+    }
+
+    fn add_sequence(&self, x: &mut [f32], events: &[(u32, f32, i64)]) {
+        if self.params.sequence_weight <= 0.0 {
+            return;
+        }
+        let mut order: Vec<(i64, u32)> =
+            events.iter().filter(|e| e.1 > 0.0 && (e.0 as usize) < self.item_ids.len()).map(|e| (e.2, e.0)).collect();
+        order.sort_unstable();
+        let mut seen = Vec::new();
+        let recent = order.iter().rev().map(|e| e.1).filter(|i| {
+            let new = !seen.contains(i);
+            if new {
+                seen.push(*i);
+            }
+            new
+        });
+        let mut q = vec![0f32; self.s];
+        sequence_vector(&self.params, &self.y, self.s, recent, &mut q);
+        x.iter_mut().zip(&q).for_each(|(a, b)| *a += self.params.sequence_weight * b);
+    }
+
+    /// Closed-form fold-in of a history of `(item id, weight, timestamp)` events: the vector
+    /// training would give a user with exactly this history (`hidden_dimension` floats).
+    /// Items unknown to the model are ignored.
+    pub fn fold_in(&self, history: &[FoldInEvent<'_>]) -> Vec<f32> {
+        let idx = self.item_index();
+        let events: Vec<(u32, f32, i64)> =
+            history.iter().filter_map(|&(id, w, t)| idx.get(id).map(|&i| (i, w, t))).collect();
+        let mut v = self.fold_in_indices(&events);
+        v.truncate(self.k);
+        v
+    }
+
+    /// The vector for a known user updated with new events: `x + d` where `d` solves
+    /// `(YᵀY + reg·I + H_new) d = b_new − H_new·x` (the exact update when the user's older
+    /// history is ignored in the system matrix, which also lets new events weigh more).
+    fn updated_vector(&self, base: &[f32], events: &[(u32, f32, i64)]) -> Vec<f32> {
+        let reference = events.iter().map(|e| e.2).max().unwrap_or(self.newest);
+        let pairs = self.history_pairs(events, reference);
+        let (s, k) = (self.s, self.k);
+        // b' = Σ c y − Σ (c − 1)(y·x) y: the fold-in right-hand side with the correction.
+        let adjusted: Vec<(u32, f32, f32)> = pairs
+            .iter()
+            .map(|&(i, c)| {
+                let yi = &self.y[i as usize * s..(i as usize + 1) * s];
+                (i, c, c - (c - 1.0) * als::dot(yi, base))
+            })
+            .collect();
+        let d = als::fold_in_rhs(&self.y, &self.gram, s, k, &adjusted);
+        let mut x: Vec<f32> = base.iter().zip(&d).map(|(a, b)| a + b).collect();
+        self.add_sequence(&mut x, events);
+        x
+    }
+
+    fn context_slots(&self, context: &[String]) -> Vec<usize> {
+        if self.context_tokens.is_empty() || self.params.context_weight == 0.0 {
+            return Vec::new();
+        }
+        let idx = self.context_index();
+        context.iter().filter_map(|t| idx.get(t).map(|&i| i as usize)).collect()
+    }
+
+    /// Logits of all items for a user vector (or popularity when `None`), context included.
+    fn logits(&self, v: Option<&[f32]>, ctx: &[usize]) -> Vec<f32> {
+        let n = self.item_ids.len();
+        let s = self.s;
+        let scale = self.params.score_scale;
+        let mut out: Vec<f32> = match v {
+            Some(v) if v.len() == s => {
+                let mut out = vec![0f32; n];
+                out.par_chunks_mut(8192)
+                    .enumerate()
+                    .for_each(|(c, o)| als::scores(&self.y[c * 8192 * s..(c * 8192 + o.len()) * s], v, s, scale, o));
+                out
+            }
+            Some(v) => self.y.par_chunks(s).with_min_len(4096).map(|y| scale * als::dot(y, v)).collect(),
+            None => self.popularity.iter().map(|&p| (p + 1e-9).ln()).collect(),
+        };
+        for &t in ctx {
+            let row = &self.context_lift[t * n..(t + 1) * n];
+            out.iter_mut().zip(row).for_each(|(o, l)| *o += self.params.context_weight * l);
+        }
+        out
+    }
+
+    fn is_exploration_candidate(&self, i: usize, cut_off_secs: f64) -> bool {
+        !self.warm[i] || (self.created[i] != i64::MIN && (self.newest - self.created[i]) as f64 <= cut_off_secs)
+    }
+
+    /// Recommendations for a user vector (`None`: popularity), with context, exclusions and
+    /// exploration of `query`; `skip` are item indices never returned (e.g. the history).
+    pub fn recommend_for_vector(&self, v: Option<&[f32]>, query: &RecommendQuery, skip: &[u32]) -> Vec<ScoredItem> {
+        let n = self.item_ids.len();
+        if n == 0 || query.num_results == 0 {
+            return Vec::new();
+        }
+        let logits = self.logits(v, &self.context_slots(query.context));
+        // Softmax over the whole catalogue.
+        let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let z: f64 = logits.iter().map(|&l| ((l - max) as f64).exp()).sum();
+        let score = |i: u32| (((logits[i as usize] - max) as f64).exp() / z).into();
+        let ok = |i: u32| !skip.contains(&i) && !(query.exclude)(&self.item_ids[i as usize]);
+        let want = query.num_results;
+        let explore = query.exploration.filter(|e| e.weight > 0.0);
+        let (main, extra): (Vec<u32>, Vec<u32>) = match explore {
+            None => (top_filtered(&logits, want, ok), Vec::new()),
+            Some(e) => {
+                let cut = e.item_age_cut_off_days * 86_400.0;
+                let n_explore = ((e.weight * want as f64).round() as usize).min(want);
+                let cand = |i: u32| self.is_exploration_candidate(i as usize, cut);
+                let extra = top_filtered(&logits, n_explore, |i| cand(i) && ok(i));
+                let main = top_filtered(&logits, want, |i| !extra.contains(&i) && ok(i));
+                (main, extra)
+            }
+        };
+        let order = interleave(&main, &extra, want, explore.map_or(0.0, |e| e.weight));
+        order
+            .into_iter()
+            .map(|i| ScoredItem { item_id: self.item_ids[i as usize].to_string(), score: score(i) })
+            .collect()
+    }
+
+    /// Top-`n` item indices for a user vector (`None`: popularity), never returning `skip`
+    /// (sorted item indices, e.g. the user's history). No context, no exploration.
+    pub fn top_indices_for_vector(&self, v: Option<&[f32]>, n: usize, skip_sorted: &[u32]) -> Vec<u32> {
+        let logits = self.logits(v, &[]);
+        top_filtered(&logits, n, |i| skip_sorted.binary_search(&i).is_err())
+    }
+
+    /// The stored vector of user index `u` of the training snapshot (`None`: unknown).
+    pub fn user_vector_by_index(&self, u: u32) -> Option<&[f32]> {
+        self.user_row(u as usize)
+    }
+
+    fn vector_for(&self, user_id: Option<&str>) -> Option<&[f32]> {
+        user_id.and_then(|u| self.user_vector(u))
+    }
+
+    fn rank_with_vector(&self, v: Option<&[f32]>, query: &RankQuery) -> Vec<ScoredItem> {
+        let idx = self.item_index();
+        let ctx = self.context_slots(query.context);
+        let n = self.item_ids.len();
+        let mut known: Vec<(f32, usize, u32)> = Vec::new();
+        let mut unknown = Vec::new();
+        for (pos, id) in query.input.iter().enumerate() {
+            match idx.get(id.as_str()) {
+                Some(&i) => {
+                    let mut l = match v {
+                        Some(v) => {
+                            self.params.score_scale
+                                * als::dot(&self.y[i as usize * self.s..(i as usize + 1) * self.s], v)
+                        }
+                        None => (self.popularity[i as usize] + 1e-9).ln(),
+                    };
+                    for &t in &ctx {
+                        l += self.params.context_weight * self.context_lift[t * n + i as usize];
+                    }
+                    known.push((l, pos, i));
+                }
+                None => unknown.push(id),
+            }
+        }
+        known.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let max = known.first().map_or(0.0, |k| k.0);
+        let z: f64 = known.iter().map(|k| ((k.0 - max) as f64).exp()).sum();
+        known
+            .iter()
+            .map(|k| ScoredItem { item_id: query.input[k.1].clone(), score: Some(((k.0 - max) as f64).exp() / z) })
+            .chain(unknown.into_iter().map(|id| ScoredItem { item_id: id.clone(), score: None }))
+            .collect()
+    }
+
+    fn resolve_history(&self, history: &[HistoryEvent]) -> Vec<(u32, f32, i64)> {
+        let idx = self.item_index();
+        history
+            .iter()
+            .filter_map(|e| {
+                let i = *idx.get(e.item_id.as_str())?;
+                let w = self.events.weight(e.event_type.as_deref());
+                (w > 0.0).then_some((i, w, e.timestamp))
+            })
+            .collect()
+    }
+
+    /// The vector for a user given recent events: the stored vector updated with them for a
+    /// known user, the fold-in of the events for an unknown one (`None`: no signal at all).
+    pub fn vector_with_history(&self, user_id: Option<&str>, history: &[HistoryEvent]) -> Option<Vec<f32>> {
+        let events = self.resolve_history(history);
+        match (self.vector_for(user_id), events.is_empty()) {
+            (Some(v), true) => Some(v.to_vec()),
+            (Some(v), false) => Some(self.updated_vector(v, &events)),
+            (None, false) => Some(self.fold_in_indices(&events)),
+            (None, true) => None,
+        }
+    }
+
+    // ---- artifact ----
+
+    fn encode(&self) -> Vec<u8> {
+        let (k, s) = (self.k, self.s);
+        let mut b = Vec::with_capacity(
+            64 + self.item_ids.len() * (k * 4 + 32) + self.user_ids.len() * (k * 4 + 16) + self.context_lift.len() * 4,
+        );
+        let p = &self.params;
+        put_u32(&mut b, k as u32);
+        put_u32(&mut b, p.iterations as u32);
+        put_f32(&mut b, p.regularization);
+        put_f32(&mut b, p.alpha);
+        put_u32(&mut b, p.cg_steps as u32);
+        b.extend_from_slice(&p.half_life_days.to_le_bytes());
+        b.push(u8::from(p.recency));
+        put_f32(&mut b, p.sequence_weight);
+        put_f32(&mut b, p.sequence_decay);
+        put_u32(&mut b, p.bptt as u32);
+        put_f32(&mut b, p.context_weight);
+        put_f32(&mut b, p.metadata_regularization);
+        put_f32(&mut b, p.score_scale);
+        b.extend_from_slice(&p.min_history_percentile.to_le_bytes());
+        b.extend_from_slice(&p.max_history_percentile.to_le_bytes());
+        b.extend_from_slice(&self.newest.to_le_bytes());
+        // Items.
+        put_u32(&mut b, self.item_ids.len() as u32);
+        for i in 0..self.item_ids.len() {
+            put_str(&mut b, &self.item_ids[i]);
+            b.push(u8::from(self.warm[i]));
+            b.extend_from_slice(&self.created[i].to_le_bytes());
+            put_f32(&mut b, self.popularity[i]);
+            put_f32s(&mut b, &self.y[i * s..i * s + k]);
+        }
+        // Users (only those with a vector).
+        let known: Vec<usize> = (0..self.user_ids.len()).filter(|&u| self.user_row(u).is_some()).collect();
+        put_u32(&mut b, known.len() as u32);
+        for u in known {
+            put_str(&mut b, &self.user_ids[u]);
+            put_f32s(&mut b, &self.x[u * s..u * s + k]);
+        }
+        // Gram matrix.
+        for r in 0..k {
+            put_f32s(&mut b, &self.gram[r * s..r * s + k]);
+        }
+        // Event weights.
+        put_u32(&mut b, self.events.by_type.len() as u32);
+        for (t, w) in &self.events.by_type {
+            put_str(&mut b, t);
+            put_f32(&mut b, *w);
+        }
+        put_f32(&mut b, self.events.other);
+        // Context.
+        put_u32(&mut b, self.context_tokens.len() as u32);
+        for t in &self.context_tokens {
+            put_str(&mut b, t);
+        }
+        put_f32s(&mut b, &self.context_lift);
+        // Item metadata regression.
+        put_u32(&mut b, self.item_feature_tokens.len() as u32);
+        for (f, t) in self.item_feature_tokens.iter().enumerate() {
+            put_str(&mut b, t);
+            put_f32s(&mut b, &self.item_feature_w[f * s..f * s + k]);
+        }
+        b
+    }
+
+    fn decode(recipe: &'static str, payload: &[u8]) -> Result<UpModel, EngineError> {
+        let corrupt = |m: String| EngineError::CorruptArtifact(m);
+        let mut r = Reader { buf: payload, pos: 0 };
+        let k = r.u32("hidden_dimension")? as usize;
+        if !(1..=4096).contains(&k) {
+            return Err(corrupt(format!("hidden_dimension {k} out of range")));
+        }
+        let s = als::stride(k);
+        let params = Params {
+            factors: k,
+            iterations: r.u32("num_iterations")? as usize,
+            regularization: get_f32(&mut r, "regularization")?,
+            alpha: get_f32(&mut r, "alpha")?,
+            cg_steps: r.u32("cg_steps")? as usize,
+            half_life_days: r.f64("recency_half_life_days")?,
+            recency: r.bytes(1, "recency_mask")?[0] != 0,
+            sequence_weight: get_f32(&mut r, "sequence_weight")?,
+            sequence_decay: get_f32(&mut r, "sequence_decay")?,
+            bptt: r.u32("bptt")? as usize,
+            context_weight: get_f32(&mut r, "context_weight")?,
+            metadata_regularization: get_f32(&mut r, "metadata_regularization")?,
+            score_scale: get_f32(&mut r, "score_scale")?,
+            min_history_percentile: r.f64("min percentile")?,
+            max_history_percentile: r.f64("max percentile")?,
+        };
+        if params.half_life_days.is_nan() || params.half_life_days <= 0.0 {
+            return Err(corrupt("recency half-life must be positive".into()));
+        }
+        let newest = i64::from_le_bytes(r.bytes(8, "newest timestamp")?.try_into().unwrap());
+        let remaining = |r: &Reader, per: usize, n: usize, what: &str| {
+            if n.saturating_mul(per) > r.remaining() {
+                Err(EngineError::CorruptArtifact(format!("{what} count {n} does not fit the payload")))
+            } else {
+                Ok(())
+            }
+        };
+        let n_items = r.u32("item count")? as usize;
+        remaining(&r, 4 + 1 + 8 + 4 + 4 * k, n_items, "item")?;
+        let mut item_ids = Vec::with_capacity(n_items);
+        let mut warm = Vec::with_capacity(n_items);
+        let mut created = Vec::with_capacity(n_items);
+        let mut popularity = Vec::with_capacity(n_items);
+        let mut y = vec![0f32; n_items * s];
+        for i in 0..n_items {
+            item_ids.push(Arc::<str>::from(r.str("item id")?));
+            warm.push(r.bytes(1, "item flags")?[0] != 0);
+            created.push(i64::from_le_bytes(r.bytes(8, "item creation")?.try_into().unwrap()));
+            popularity.push(get_f32(&mut r, "item popularity")?);
+            get_f32s(&mut r, &mut y[i * s..i * s + k], "item factors")?;
+        }
+        let n_users = r.u32("user count")? as usize;
+        remaining(&r, 4 + 4 * k, n_users, "user")?;
+        let mut user_ids = Vec::with_capacity(n_users);
+        let mut x = vec![0f32; n_users * s];
+        for u in 0..n_users {
+            user_ids.push(Arc::<str>::from(r.str("user id")?));
+            get_f32s(&mut r, &mut x[u * s..u * s + k], "user factors")?;
+        }
+        let mut gram = vec![0f32; s * s];
+        for row in 0..k {
+            get_f32s(&mut r, &mut gram[row * s..row * s + k], "gram matrix")?;
+        }
+        for d in k..s {
+            gram[d * s + d] = 1.0;
+        }
+        let n_ev = r.u32("event weight count")? as usize;
+        remaining(&r, 8, n_ev, "event weight")?;
+        let mut by_type = Vec::with_capacity(n_ev);
+        for _ in 0..n_ev {
+            let t = r.str("event type")?.to_string();
+            by_type.push((t, get_f32(&mut r, "event weight")?));
+        }
+        let events = EventWeights { by_type, other: get_f32(&mut r, "event weight")? };
+        let n_ctx = r.u32("context token count")? as usize;
+        remaining(&r, 4 + 4 * n_items, n_ctx, "context token")?;
+        let mut context_tokens = Vec::with_capacity(n_ctx);
+        for _ in 0..n_ctx {
+            context_tokens.push(r.str("context token")?.to_string());
+        }
+        let mut context_lift = vec![0f32; n_ctx * n_items];
+        get_f32s(&mut r, &mut context_lift, "context lifts")?;
+        let n_feat = r.u32("item feature count")? as usize;
+        remaining(&r, 4 + 4 * k, n_feat, "item feature")?;
+        let mut item_feature_tokens = Vec::with_capacity(n_feat);
+        let mut item_feature_w = vec![0f32; n_feat * s];
+        for f in 0..n_feat {
+            item_feature_tokens.push(r.str("item feature")?.to_string());
+            get_f32s(&mut r, &mut item_feature_w[f * s..f * s + k], "item feature weights")?;
+        }
+        r.finish()?;
+        if [&y, &x, &gram, &context_lift, &item_feature_w].iter().any(|v| v.iter().any(|f| !f.is_finite()))
+            || popularity.iter().any(|p| !p.is_finite())
+        {
+            return Err(corrupt("non-finite values in the model".into()));
+        }
+        let m = UpModel {
+            recipe,
+            k,
+            s,
+            params,
+            newest,
+            item_ids,
+            y,
+            warm,
+            created,
+            popularity,
+            user_ids,
+            x,
+            gram,
+            events,
+            context_tokens,
+            context_lift,
+            item_feature_tokens,
+            item_feature_w,
+            item_index: OnceLock::new(),
+            user_index: OnceLock::new(),
+            context_index: OnceLock::new(),
+        };
+        if m.item_index().len() != m.item_ids.len() || m.user_index().len() != m.user_ids.len() {
+            return Err(corrupt("duplicate ids in payload".into()));
+        }
+        Ok(m)
+    }
+
+    /// Item factors predicted from metadata tokens (for items added after training), using the
+    /// ridge regression learnt on the warm items; `None` when the model has no item metadata.
+    pub fn item_vector_from_features(&self, tokens: &[&str]) -> Option<Vec<f32>> {
+        if self.item_feature_tokens.is_empty() {
+            return None;
+        }
+        let s = self.s;
+        let found: Vec<usize> =
+            tokens.iter().filter_map(|t| self.item_feature_tokens.iter().position(|x| x == t)).collect();
+        let mut v = self.item_feature_w[..s].to_vec(); // intercept
+        if !found.is_empty() {
+            let scale = 1.0 / (found.len() as f32).sqrt();
+            for f in found {
+                v.iter_mut().zip(&self.item_feature_w[f * s..(f + 1) * s]).for_each(|(a, b)| *a += scale * b);
+            }
+        }
+        v.truncate(self.k);
+        Some(v)
+    }
+}
+
+/// The best `n` items by logit (descending, ties by index) among those passing `ok`.
+fn top_filtered(logits: &[f32], n: usize, ok: impl Fn(u32) -> bool) -> Vec<u32> {
+    use std::cmp::Ordering;
+    use std::collections::BinaryHeap;
+    /// Heap entry ordered so that the heap's top is the worst kept item.
+    #[derive(PartialEq)]
+    struct E(f32, u32);
+    impl Eq for E {}
+    impl PartialOrd for E {
+        fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+            Some(self.cmp(o))
+        }
+    }
+    impl Ord for E {
+        // Better = higher logit, then lower index; the max-heap keeps the worst on top.
+        fn cmp(&self, o: &Self) -> Ordering {
+            o.0.total_cmp(&self.0).then(self.1.cmp(&o.1))
+        }
+    }
+    if n == 0 {
+        return Vec::new();
+    }
+    let mut heap: BinaryHeap<E> = BinaryHeap::with_capacity(n + 1);
+    for (i, &l) in logits.iter().enumerate() {
+        if heap.len() == n {
+            let worst = heap.peek().expect("non-empty");
+            if l < worst.0 || (l == worst.0 && i as u32 > worst.1) || l.is_nan() {
+                continue;
+            }
+        }
+        if !ok(i as u32) {
+            continue;
+        }
+        heap.push(E(l, i as u32));
+        if heap.len() > n {
+            heap.pop();
+        }
+    }
+    heap.into_sorted_vec().into_iter().map(|e| e.1).collect()
+}
+
+/// Merge exploitation and exploration lists: about `weight` of the first `want` slots (evenly
+/// spread) go to exploration items while both lists last.
+fn interleave(main: &[u32], extra: &[u32], want: usize, weight: f64) -> Vec<u32> {
+    let mut out = Vec::with_capacity(want);
+    let (mut a, mut b) = (0, 0);
+    for slot in 0..want {
+        let explore_slot = ((slot + 1) as f64 * weight).floor() > (slot as f64 * weight).floor();
+        let take_extra = (explore_slot && b < extra.len()) || a >= main.len();
+        if take_extra {
+            if b >= extra.len() {
+                break;
+            }
+            out.push(extra[b]);
+            b += 1;
+        } else {
+            out.push(main[a]);
+            a += 1;
+        }
+    }
+    out
+}
+
+/// A bounds-checked little-endian payload reader.
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+    fn bytes(&mut self, n: usize, what: &str) -> Result<&'a [u8], EngineError> {
+        if self.remaining() < n {
+            return Err(EngineError::CorruptArtifact(format!(
+                "payload truncated while reading {what} at offset {}",
+                self.pos
+            )));
+        }
+        let s = &self.buf[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+    fn u32(&mut self, what: &str) -> Result<u32, EngineError> {
+        Ok(u32::from_le_bytes(self.bytes(4, what)?.try_into().unwrap()))
+    }
+    fn f64(&mut self, what: &str) -> Result<f64, EngineError> {
+        Ok(f64::from_le_bytes(self.bytes(8, what)?.try_into().unwrap()))
+    }
+    fn str(&mut self, what: &str) -> Result<&'a str, EngineError> {
+        let n = self.u32(what)? as usize;
+        std::str::from_utf8(self.bytes(n, what)?)
+            .map_err(|_| EngineError::CorruptArtifact(format!("{what} is not valid UTF-8")))
+    }
+    fn finish(&self) -> Result<(), EngineError> {
+        if self.remaining() != 0 {
+            return Err(EngineError::CorruptArtifact(format!("{} trailing bytes after the payload", self.remaining())));
+        }
+        Ok(())
+    }
+}
+
+fn put_u32(b: &mut Vec<u8>, v: u32) {
+    b.extend_from_slice(&v.to_le_bytes());
+}
+fn put_f32(b: &mut Vec<u8>, v: f32) {
+    b.extend_from_slice(&v.to_le_bytes());
+}
+fn put_f32s(b: &mut Vec<u8>, v: &[f32]) {
+    for x in v {
+        b.extend_from_slice(&x.to_le_bytes());
+    }
+}
+fn put_str(b: &mut Vec<u8>, s: &str) {
+    put_u32(b, s.len() as u32);
+    b.extend_from_slice(s.as_bytes());
+}
+fn get_f32(r: &mut Reader, what: &str) -> Result<f32, EngineError> {
+    Ok(f32::from_le_bytes(r.bytes(4, what)?.try_into().unwrap()))
+}
+fn get_f32s(r: &mut Reader, out: &mut [f32], what: &str) -> Result<(), EngineError> {
+    let bytes = r.bytes(out.len() * 4, what)?;
+    for (o, c) in out.iter_mut().zip(bytes.chunks_exact(4)) {
+        *o = f32::from_le_bytes(c.try_into().unwrap());
+    }
+    Ok(())
+}
+
+impl FittedModel for UpModel {
+    fn recommend_indices(&self, user: u32, history: UserInteractions<'_>, n: usize, out: &mut Vec<u32>) {
+        let mut seen: Vec<u32> = history.items.to_vec();
+        seen.sort_unstable();
+        seen.dedup();
+        out.extend(self.top_indices_for_vector(self.user_row(user as usize), n, &seen));
+    }
+    fn to_artifact(&self) -> ModelArtifact {
+        ModelArtifact { recipe: self.recipe.to_string(), format_version: FORMAT_VERSION, payload: self.encode() }
+    }
+}
+
+impl Model for UpModel {
+    fn recipe(&self) -> &str {
+        self.recipe
+    }
+    fn has_scores(&self) -> bool {
+        true
+    }
+    /// A known user gets their personalised list; an unknown user the (recency-weighted)
+    /// popular items. Scores are a softmax over the whole catalogue.
+    fn recommend(&self, query: &RecommendQuery) -> Vec<ScoredItem> {
+        self.recommend_for_vector(self.vector_for(query.user_id), query, &[])
+    }
+    fn rank(&self, query: &RankQuery) -> Vec<ScoredItem> {
+        self.rank_with_vector(self.vector_for(Some(query.user_id)), query)
+    }
+    fn knows_item(&self, item_id: &str) -> bool {
+        self.item_index().contains_key(item_id)
+    }
+    fn num_items(&self) -> usize {
+        self.item_ids.len()
+    }
+    fn recommend_with_history(&self, query: &RecommendQuery, history: &[HistoryEvent]) -> Vec<ScoredItem> {
+        let v = self.vector_with_history(query.user_id, history);
+        self.recommend_for_vector(v.as_deref(), query, &[])
+    }
+    fn rank_with_history(&self, query: &RankQuery, history: &[HistoryEvent]) -> Vec<ScoredItem> {
+        let v = self.vector_with_history(Some(query.user_id), history);
+        self.rank_with_vector(v.as_deref(), query)
+    }
+}
+
+impl Recipe for UserPersonalization {
+    fn info(&self) -> &'static RecipeInfo {
+        self.info
+    }
+    fn hyperparameters(&self) -> &'static [ParamSpec] {
+        HYPERPARAMETERS
+    }
+    fn fit(&self, data: &TrainingData, config: &TrainingConfig) -> Result<Box<dyn FittedModel>, EngineError> {
+        Ok(Box::new(fit(self.info.name, data, config)))
+    }
+    fn supports_format_version(&self, format_version: u32) -> bool {
+        format_version == FORMAT_VERSION
+    }
+    fn load(&self, artifact: &ModelArtifact) -> Result<Arc<dyn Model>, EngineError> {
+        Ok(Arc::new(UpModel::decode(self.info.name, &artifact.payload)?))
+    }
+}
+
+impl UserPersonalization {
+    /// Load the concrete model type (for the fold-in API).
+    pub fn load_model(&self, artifact: &ModelArtifact) -> Result<UpModel, EngineError> {
+        UpModel::decode(self.info.name, &artifact.payload)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load_model;
+    use crate::model::Exploration;
+    use crate::recipe::{train, validate_config};
+    use crate::training_data::TrainingDataBuilder;
+
+    /// Two taste groups: even users like items a0..a19 (mostly on mobile), odd users b0..b19
+    /// (on desktop); items carry their group as metadata; `cold_a`/`cold_b` have no
+    /// interactions (created recently); `ua`/`ub` are users with metadata only.
+    fn groups() -> TrainingData {
+        let mut b = TrainingDataBuilder::new();
+        for u in 0..60 {
+            let g = if u % 2 == 0 { "a" } else { "b" };
+            let device = if u % 2 == 0 { "DEVICE=mobile" } else { "DEVICE=desktop" };
+            for k in 0..20 {
+                let item = format!("{g}{}", (u * 7 + k * 3) % 20);
+                let etype = if k % 3 == 0 { "buy" } else { "click" };
+                b.push_interaction_in_context(
+                    &format!("u{u}"),
+                    &item,
+                    1_000_000 + (u * 100 + k) as i64 * 60,
+                    Some(etype),
+                    None,
+                    &[device],
+                );
+            }
+            b.push_user_features(&format!("u{u}"), &[&format!("GROUP={g}")]);
+        }
+        for g in ["a", "b"] {
+            for i in 0..20 {
+                b.push_item_features(&format!("{g}{i}"), &[&format!("GROUP={g}")]);
+                b.push_item(&format!("{g}{i}"), Some(0));
+            }
+            b.push_item_features(&format!("cold_{g}"), &[&format!("GROUP={g}")]);
+            b.push_item(&format!("cold_{g}"), Some(1_000_000));
+            b.push_user_features(&format!("u{g}"), &[&format!("GROUP={g}")]);
+        }
+        b.build()
+    }
+
+    fn q<'a>(
+        user: Option<&'a str>,
+        n: usize,
+        context: &'a [String],
+        exploration: Option<Exploration>,
+    ) -> RecommendQuery<'a> {
+        RecommendQuery { user_id: user, item_id: None, num_results: n, exclude: &|_| false, context, exploration }
+    }
+
+    fn small_config() -> TrainingConfig {
+        let mut c = TrainingConfig::default();
+        c.hyperparameters.insert("hidden_dimension".into(), "32".into());
+        c.hyperparameters.insert("num_iterations".into(), "8".into());
+        c
+    }
+
+    fn group_of(id: &str) -> char {
+        id.trim_start_matches("cold_").chars().next().unwrap()
+    }
+
+    #[test]
+    fn registry_and_hyperparameters() {
+        for name in ["aws-user-personalization", "aws-user-personalization-v2"] {
+            let r = crate::recipe(name).unwrap();
+            assert_eq!(r.recipe_type, "USER_PERSONALIZATION");
+            assert!(r.has_scores);
+        }
+        for name in ["aws-personalized-ranking", "aws-personalized-ranking-v2"] {
+            assert_eq!(crate::recipe(name).unwrap().recipe_type, "PERSONALIZED_RANKING");
+        }
+        let mut c = TrainingConfig::default();
+        for spec in HYPERPARAMETERS {
+            c.hyperparameters.insert(spec.name.into(), spec.default.into());
+        }
+        validate_config("aws-user-personalization", &c).unwrap();
+        assert_eq!(Params::from_config(&c), Params::from_config(&TrainingConfig::default()));
+        c.hyperparameters.insert("hidden_dimension".into(), "16".into());
+        assert!(validate_config("aws-personalized-ranking", &c).is_err());
+    }
+
+    #[test]
+    fn learns_groups_and_serves_after_round_trip() {
+        let d = groups();
+        let sol = train("aws-user-personalization", &d, &small_config(), &mut |_| {}).unwrap();
+        assert_eq!(sol.metrics.len(), 8);
+        assert!(sol.metrics["precision_at_5"] > 0.0, "{:?}", sol.metrics);
+        let m = load_model(&sol.artifact).unwrap();
+        assert_eq!(m.recipe(), "aws-user-personalization");
+        assert!(m.has_scores() && m.knows_item("a3") && m.knows_item("cold_a") && !m.knows_item("zz"));
+        assert_eq!(m.num_items(), 42);
+        let recs = m.recommend(&q(Some("u0"), 10, &[], None));
+        assert_eq!(recs.len(), 10);
+        assert!(recs.iter().all(|r| group_of(&r.item_id) == 'a'), "{recs:?}");
+        let scores: Vec<f64> = recs.iter().map(|r| r.score.unwrap()).collect();
+        assert!(scores.windows(2).all(|w| w[0] >= w[1]));
+        let all = m.recommend(&q(Some("u0"), 1000, &[], None));
+        let total: f64 = all.iter().map(|r| r.score.unwrap()).sum();
+        assert!((total - 1.0).abs() < 1e-6, "{total}");
+        // Cold user with metadata only: their group, better than popularity.
+        let recs = m.recommend(&q(Some("ub"), 5, &[], None));
+        assert!(recs.iter().all(|r| group_of(&r.item_id) == 'b'), "{recs:?}");
+        // Unknown user: popular items, still scored.
+        let recs = m.recommend(&q(Some("nobody"), 5, &[], None));
+        assert_eq!(recs.len(), 5);
+        assert!(recs.iter().all(|r| r.score.is_some()));
+        // Exclusions.
+        let recs = m.recommend(&RecommendQuery { exclude: &|i| i.starts_with('a'), ..q(Some("u0"), 5, &[], None) });
+        assert!(recs.iter().all(|r| !r.item_id.starts_with('a')));
+        // The artifact round-trips byte for byte.
+        let up = USER_PERSONALIZATION.load_model(&sol.artifact).unwrap();
+        assert_eq!(up.to_artifact(), sol.artifact);
+    }
+
+    #[test]
+    fn ranking_is_a_softmax_over_known_items() {
+        let d = groups();
+        let sol = train("aws-personalized-ranking", &d, &small_config(), &mut |_| {}).unwrap();
+        let m = load_model(&sol.artifact).unwrap();
+        assert_eq!(m.recipe(), "aws-personalized-ranking");
+        let input: Vec<String> = ["zz", "b1", "a1", "qq", "b2", "a2"].iter().map(|s| s.to_string()).collect();
+        let r = m.rank(&RankQuery { user_id: "u1", input: &input, context: &[] });
+        let ids: Vec<&str> = r.iter().map(|s| s.item_id.as_str()).collect();
+        assert_eq!(&ids[4..], ["zz", "qq"]);
+        assert!(ids[..2].iter().all(|i| i.starts_with('b')), "{ids:?}");
+        assert!(r[4].score.is_none() && r[5].score.is_none());
+        let total: f64 = r[..4].iter().map(|s| s.score.unwrap()).sum();
+        assert!((total - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn cold_items_are_explored_and_get_metadata_vectors() {
+        let d = groups();
+        let up = fit("aws-user-personalization", &d, &small_config());
+        let exp = Some(Exploration { weight: 0.3, item_age_cut_off_days: 1.0 });
+        let recs = up.recommend(&q(Some("u0"), 10, &[], exp));
+        assert_eq!(recs.len(), 10);
+        let ids: Vec<&str> = recs.iter().map(|r| r.item_id.as_str()).collect();
+        assert!(ids.contains(&"cold_a"), "{ids:?}");
+        // Cold item vectors come from their metadata: cold_a is closer to group a.
+        let a = up.user_vector("u0").unwrap();
+        let ia = up.item_index()[&Arc::<str>::from("cold_a")] as usize;
+        let ib = up.item_index()[&Arc::<str>::from("cold_b")] as usize;
+        let (s, y) = (up.s, &up.y);
+        assert!(als::dot(&y[ia * s..(ia + 1) * s], a) > als::dot(&y[ib * s..(ib + 1) * s], a));
+        let v = up.item_vector_from_features(&["GROUP=a"]).unwrap();
+        assert_eq!(v.len(), 32);
+        // Without exploration no cold item shows up for a known user.
+        let recs = up.recommend(&q(Some("u0"), 10, &[], None));
+        assert!(recs.iter().all(|r| !r.item_id.starts_with("cold")));
+    }
+
+    #[test]
+    fn context_shifts_preferences() {
+        let d = groups();
+        let up = fit("aws-user-personalization", &d, &small_config());
+        let mobile = vec!["DEVICE=mobile".to_string()];
+        let desktop = vec!["DEVICE=desktop".to_string()];
+        let on_mobile = up.recommend(&q(None, 10, &mobile, None));
+        let on_desktop = up.recommend(&q(None, 10, &desktop, None));
+        let count = |v: &[ScoredItem], g| v.iter().filter(|r| group_of(&r.item_id) == g).count();
+        assert!(count(&on_mobile, 'a') > count(&on_desktop, 'a'), "{on_mobile:?} {on_desktop:?}");
+    }
+
+    #[test]
+    fn real_time_history_and_fold_in() {
+        let d = groups();
+        let up = fit("aws-user-personalization", &d, &small_config());
+        // An unknown user clicking b items gets b items.
+        let history: Vec<HistoryEvent> = (0..5)
+            .map(|i| HistoryEvent {
+                item_id: format!("b{i}"),
+                event_type: Some("click".into()),
+                timestamp: 2_000_000 + i,
+            })
+            .collect();
+        let recs = up.recommend_with_history(&q(Some("new-user"), 5, &[], None), &history);
+        assert!(recs.iter().all(|r| group_of(&r.item_id) == 'b'), "{recs:?}");
+        // A known a-user who starts clicking b items moves toward b.
+        let pair: Vec<String> = ["a1", "b7"].iter().map(|s| s.to_string()).collect();
+        let rq = RankQuery { user_id: "u0", input: &pair, context: &[] };
+        let b_share = |r: Vec<ScoredItem>| r.iter().find(|x| x.item_id == "b7").unwrap().score.unwrap();
+        let (before, after) = (b_share(up.rank(&rq)), b_share(up.rank_with_history(&rq, &history)));
+        assert!(after > 100.0 * before, "{before} -> {after}");
+        // fold_in by ids equals the index version.
+        let v = up.fold_in(&[("b1", 1.0, 5), ("b2", 1.0, 6), ("unknown", 1.0, 7)]);
+        assert_eq!(v.len(), 32);
+        let w = up.fold_in_indices(&[
+            (up.item_index()[&Arc::<str>::from("b1")], 1.0, 5),
+            (up.item_index()[&Arc::<str>::from("b2")], 1.0, 6),
+        ]);
+        assert_eq!(&w[..32], &v[..]);
+        // Ranking with history.
+        let input: Vec<String> = ["a1", "b1"].iter().map(|s| s.to_string()).collect();
+        let r = up.rank_with_history(&RankQuery { user_id: "new-user", input: &input, context: &[] }, &history);
+        assert_eq!(r[0].item_id, "b1");
+    }
+
+    #[test]
+    fn corrupt_payloads_are_errors_never_panics() {
+        let d = groups();
+        let a = fit("aws-user-personalization", &d, &small_config()).to_artifact();
+        let mut rng = 0x1234_5678_9abc_def0u64;
+        let mut next = || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        for n in (0..a.payload.len()).step_by(97) {
+            let t = ModelArtifact { payload: a.payload[..n].to_vec(), ..a.clone() };
+            assert!(matches!(load_model(&t), Err(EngineError::CorruptArtifact(_))), "truncated to {n}");
+        }
+        for _ in 0..300 {
+            let mut p = a.payload.clone();
+            for _ in 0..4 {
+                let i = next() as usize % p.len();
+                p[i] = next() as u8;
+            }
+            let _ = load_model(&ModelArtifact { payload: p, ..a.clone() });
+            let len = next() as usize % 256;
+            let junk: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            assert!(load_model(&ModelArtifact { payload: junk, ..a.clone() }).is_err());
+        }
+        let mut longer = a.clone();
+        longer.payload.push(0);
+        assert!(load_model(&longer).is_err());
+    }
+
+    #[test]
+    fn event_weights_follow_events_config() {
+        let c = TrainingConfig {
+            event_parameters: vec![crate::recipe::EventParameters {
+                event_type: Some("buy".into()),
+                event_value_threshold: None,
+                weight: Some(0.5),
+            }],
+            ..Default::default()
+        };
+        let w = EventWeights::from_config(&c);
+        assert_eq!(w.weight(Some("buy")), 0.5);
+        assert_eq!(w.weight(Some("click")), 0.0);
+        assert_eq!(EventWeights::from_config(&TrainingConfig::default()).weight(None), 1.0);
+        let only = TrainingConfig { event_type: Some("click".into()), ..Default::default() };
+        let w = EventWeights::from_config(&only);
+        assert_eq!((w.weight(Some("click")), w.weight(Some("buy"))), (1.0, 0.0));
+    }
+}

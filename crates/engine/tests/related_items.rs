@@ -1,0 +1,113 @@
+//! aws-sims, aws-similar-items and aws-trending-now on MovieLens 100K when the data set is
+//! present (`shared/data/ml-100k` next to the repository; skipped otherwise). Fit times are
+//! measured by `cargo bench -p reko-engine --bench related_items`.
+
+use std::path::Path;
+use std::time::Instant;
+
+use reko_engine::{load_model, train, RecommendQuery, TrainingConfig, TrainingData, TrainingDataBuilder};
+
+const ML: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/ml-100k");
+
+/// Ratings as interactions (event type `rating`, value = stars) and genres from u.item as
+/// item features `GENRE=<name>`.
+fn movielens() -> Option<TrainingData> {
+    let dir = Path::new(ML);
+    let Ok(text) = std::fs::read_to_string(dir.join("u.data")) else {
+        eprintln!("skipping: {ML}/u.data not found");
+        return None;
+    };
+    let mut b = TrainingDataBuilder::new();
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        let f: Vec<&str> = line.split('\t').collect();
+        b.push_interaction(f[0], f[1], f[3].parse().unwrap(), Some("rating"), Some(f[2].parse().unwrap()));
+    }
+    let genres: Vec<String> = String::from_utf8_lossy(&std::fs::read(dir.join("u.genre")).unwrap())
+        .lines()
+        .filter_map(|l| l.split('|').next())
+        .filter(|g| !g.is_empty())
+        .map(|g| format!("GENRE={g}"))
+        .collect();
+    for line in String::from_utf8_lossy(&std::fs::read(dir.join("u.item")).unwrap()).lines() {
+        let f: Vec<&str> = line.split('|').collect();
+        if f.len() < 5 + genres.len() {
+            continue;
+        }
+        let flags = &f[f.len() - genres.len()..];
+        let tokens: Vec<&str> = genres.iter().zip(flags).filter(|(_, &v)| v == "1").map(|(g, _)| g.as_str()).collect();
+        b.push_item(f[0], None);
+        b.push_item_features(f[0], &tokens);
+    }
+    // A cold item: in the catalogue with metadata, never rated.
+    b.push_item("cold-space-opera", None);
+    b.push_item_features("cold-space-opera", &["GENRE=Action", "GENRE=Adventure", "GENRE=Sci-Fi", "GENRE=War"]);
+    Some(b.build())
+}
+
+fn related(model: &dyn reko_engine::Model, item: &str, n: usize) -> Vec<String> {
+    model
+        .recommend(&RecommendQuery {
+            user_id: None,
+            item_id: Some(item),
+            num_results: n,
+            exclude: &|_| false,
+            context: &[],
+            exploration: None,
+        })
+        .into_iter()
+        .map(|s| s.item_id)
+        .collect()
+}
+
+#[test]
+fn movielens_100k_related_items_and_trending() {
+    let Some(data) = movielens() else { return };
+    assert_eq!(data.num_interactions(), 100_000);
+    let cfg = TrainingConfig::default();
+    let base = train("aws-popularity-count", &data, &cfg, &mut |_| {}).unwrap();
+    eprintln!("aws-popularity-count: {:?}", base.metrics);
+
+    let t = Instant::now();
+    let sims = train("aws-sims", &data, &cfg, &mut |_| {}).unwrap();
+    eprintln!("aws-sims ({:?}): {:?}", t.elapsed(), sims.metrics);
+    let m = load_model(&sims.artifact).unwrap();
+    let star_wars = related(m.as_ref(), "50", 10);
+    eprintln!("aws-sims neighbours of Star Wars (50): {star_wars:?}");
+    assert!(star_wars.iter().any(|i| i == "181" || i == "172"), "{star_wars:?}");
+    assert!(!star_wars.contains(&"50".to_string()));
+    // Unknown item: popular items, Star Wars first.
+    assert_eq!(related(m.as_ref(), "no-such-movie", 3)[0], "50");
+    for (k, v) in &sims.metrics {
+        assert!((0.0..=1.0).contains(v), "{k} = {v}");
+    }
+    let key = "normalized_discounted_cumulative_gain_at_25";
+    assert!(sims.metrics[key] > 0.0);
+
+    let t = Instant::now();
+    let similar = train("aws-similar-items", &data, &cfg, &mut |_| {}).unwrap();
+    eprintln!("aws-similar-items ({:?}): {:?}", t.elapsed(), similar.metrics);
+    let m = load_model(&similar.artifact).unwrap();
+    let sw = related(m.as_ref(), "50", 10);
+    eprintln!("aws-similar-items neighbours of Star Wars (50): {sw:?}");
+    assert!(sw.iter().any(|i| i == "181" || i == "172"), "{sw:?}");
+    let cold = related(m.as_ref(), "cold-space-opera", 10);
+    eprintln!("aws-similar-items neighbours of a cold space opera: {cold:?}");
+    assert!(cold.iter().any(|i| i == "50" || i == "181" || i == "172"), "{cold:?}");
+    assert!(similar.metrics[key] > 0.0);
+
+    let t = Instant::now();
+    let trending = train(
+        "aws-trending-now",
+        &data,
+        &TrainingConfig {
+            feature_transformation_parameters: [("trend_discovery_frequency".to_string(), "1 day".to_string())].into(),
+            ..Default::default()
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    eprintln!("aws-trending-now, 1 day ({:?}): {:?}", t.elapsed(), trending.metrics);
+    let m = load_model(&trending.artifact).unwrap();
+    eprintln!("aws-trending-now top 5: {:?}", related(m.as_ref(), "", 5));
+    assert_eq!(related(m.as_ref(), "", 5).len(), 5);
+}
