@@ -5,7 +5,7 @@
 //! * `REKO_BENCH_INTERACTIONS` (default 25M): interactions generated in-process (fast
 //!   xorshift): `N / 25` users with log-normal activity, `clamp(N / 250, 1000, 100k)` items with
 //!   Zipf(1.0) popularity, 3 event types, timestamps over 180 days.
-//! * `REKO_BENCH_CSV`: read `USER_ID,ITEM_ID,TIMESTAMP[,EVENT_TYPE]` rows (header skipped) instead.
+//! * `REKO_BENCH_CSV`: read a CSV with a header naming USER_ID, ITEM_ID, TIMESTAMP (and optionally EVENT_TYPE) instead.
 //! * `REKO_BENCH_THREADS` (default 2): rayon threads.
 //! * `REKO_BENCH_SKIP_TRAIN=1`: skip the full `train()` (offline evaluation + final fit).
 //!
@@ -95,14 +95,20 @@ fn generate(n: usize) -> TrainingData {
 
 fn read_csv(path: &str) -> TrainingData {
     let text = std::fs::read_to_string(path).expect("REKO_BENCH_CSV readable");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name);
+    let (Some(user), Some(item), Some(time)) = (col("USER_ID"), col("ITEM_ID"), col("TIMESTAMP")) else {
+        panic!("{path}: the header needs USER_ID, ITEM_ID and TIMESTAMP");
+    };
+    let event_type = col("EVENT_TYPE");
     let mut b = TrainingDataBuilder::new();
-    for line in text.lines().skip(1) {
+    for line in lines {
         let f: Vec<&str> = line.split(',').collect();
-        if f.len() < 3 {
+        let (Some(u), Some(i), Some(Ok(ts))) = (f.get(user), f.get(item), f.get(time).map(|t| t.parse::<i64>())) else {
             continue;
-        }
-        let Ok(ts) = f[2].parse::<i64>() else { continue };
-        b.push_interaction(f[0], f[1], ts, f.get(3).copied(), None);
+        };
+        b.push_interaction(u, i, ts, event_type.and_then(|e| f.get(e).copied()), None);
     }
     b.build()
 }

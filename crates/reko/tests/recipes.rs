@@ -90,7 +90,7 @@ async fn every_recipe_trains_and_serves_through_the_sdk() {
 
     // ---- User-Personalization ------------------------------------------------------------
     let (_, pop_sv) = train(c, &dsg, "recipes-pop", POPULARITY_RECIPE, |b| b).await;
-    let (_up_sol, up_sv) = train(c, &dsg, "recipes-up", &recipe("aws-user-personalization"), |b| b).await;
+    let (up_sol, up_sv) = train(c, &dsg, "recipes-up", &recipe("aws-user-personalization"), |b| b).await;
     let up_metrics = metrics(c, &up_sv).await;
     let pop_metrics = metrics(c, &pop_sv).await;
     let ndcg = "normalized_discounted_cumulative_gain_at_10";
@@ -145,6 +145,18 @@ async fn every_recipe_trains_and_serves_through_the_sdk() {
         "InvalidInputException",
         "CreateCampaign(explorationWeight 1.5)",
     );
+    // trainingMode UPDATE refreshes the User-Personalization model without a full retrain.
+    let update = ok(
+        c.create_solution_version().solution_arn(&up_sol).training_mode(TrainingMode::Update).send().await,
+        "CreateSolutionVersion(UPDATE)",
+    )
+    .solution_version_arn()
+    .unwrap()
+    .to_string();
+    wait_active(c, &Res::SolutionVersion(update.clone())).await;
+    let described = ok(c.describe_solution_version().solution_version_arn(&update).send().await, "Describe(UPDATE)");
+    assert_eq!(described.solution_version().and_then(|v| v.training_mode()), Some(&TrainingMode::Update));
+
     // ---- Personalized-Ranking ------------------------------------------------------------
     let (_, rank_sv) = train(c, &dsg, "recipes-rank", &recipe("aws-personalized-ranking"), |b| b).await;
     metrics(c, &rank_sv).await;

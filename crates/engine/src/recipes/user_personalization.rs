@@ -318,11 +318,36 @@ pub fn fit(recipe: &'static str, data: &TrainingData, config: &TrainingConfig) -
     fit_timed(recipe, data, config).0
 }
 
+/// ALS iterations of a `trainingMode=UPDATE` refresh: it starts from the previous model's item
+/// factors, so a couple of sweeps fold in new users, items and interactions.
+pub const UPDATE_ITERATIONS: usize = 2;
+
 /// [`fit`], also reporting where the time went.
 pub fn fit_timed(recipe: &'static str, data: &TrainingData, config: &TrainingConfig) -> (UpModel, FitTimings) {
+    fit_from(recipe, data, config, None)
+}
+
+/// `trainingMode=UPDATE`: refit starting from `previous`'s item factors (matched by item id) with
+/// [`UPDATE_ITERATIONS`] sweeps instead of a full training. Items new since `previous` start from
+/// their metadata vector when they have interactions, else as in a full fit.
+pub fn update(recipe: &'static str, previous: &UpModel, data: &TrainingData, config: &TrainingConfig) -> UpModel {
+    fit_from(recipe, data, config, Some(previous)).0
+}
+
+fn fit_from(
+    recipe: &'static str,
+    data: &TrainingData,
+    config: &TrainingConfig,
+    previous: Option<&UpModel>,
+) -> (UpModel, FitTimings) {
     let mut timings = FitTimings::default();
     let t0 = std::time::Instant::now();
-    let p = Params::from_config(config);
+    let mut p = Params::from_config(config);
+    // A refresh keeps the previous factorisation's shape; its own iteration count is short.
+    let previous = previous.filter(|prev| prev.k == p.factors);
+    if previous.is_some() {
+        p.iterations = UPDATE_ITERATIONS;
+    }
     let (k, s) = (p.factors, als::stride(p.factors));
     let n_users = data.num_users();
     let n_items = data.num_items();
@@ -389,6 +414,17 @@ pub fn fit_timed(recipe: &'static str, data: &TrainingData, config: &TrainingCon
     for (i, w) in warm.iter().enumerate() {
         if !w {
             y[i * s..(i + 1) * s].fill(0.0);
+        }
+    }
+    if let Some(prev) = previous {
+        // Warm start: items the previous model knows keep their factors.
+        let index = prev.item_index();
+        for (i, id) in data.items().iter().enumerate() {
+            // Items that were cold before start from their metadata vector, better than noise.
+            if let (true, Some(&j)) = (warm[i], index.get(id)) {
+                let j = j as usize;
+                y[i * s..(i + 1) * s].copy_from_slice(&prev.y[j * s..(j + 1) * s]);
+            }
         }
     }
     timings.prepare = t0.elapsed();
@@ -1298,6 +1334,31 @@ impl Recipe for UserPersonalization {
     fn load(&self, artifact: &ModelArtifact) -> Result<Arc<dyn Model>, EngineError> {
         Ok(Arc::new(UpModel::decode(self.info.name, &artifact.payload)?))
     }
+    fn update(
+        &self,
+        previous: &ModelArtifact,
+        data: &TrainingData,
+        config: &TrainingConfig,
+    ) -> Result<Box<dyn FittedModel>, EngineError> {
+        if !self.supports_update() {
+            return Err(EngineError::InvalidConfig(format!(
+                "trainingMode UPDATE is not supported by recipe {}; use FULL.",
+                self.info.name
+            )));
+        }
+        if !self.supports_format_version(previous.format_version) {
+            return Err(EngineError::CorruptArtifact(format!(
+                "payload format version {} of the previous model is not supported",
+                previous.format_version
+            )));
+        }
+        let previous = UpModel::decode(self.info.name, &previous.payload)?;
+        Ok(Box::new(update(self.info.name, &previous, data, config)))
+    }
+    /// Personalize allows UPDATE for User-Personalization only.
+    fn supports_update(&self) -> bool {
+        self.info.recipe_type == "USER_PERSONALIZATION"
+    }
 }
 
 impl UserPersonalization {
@@ -1318,6 +1379,38 @@ mod tests {
     /// Two taste groups: even users like items a0..a19 (mostly on mobile), odd users b0..b19
     /// (on desktop); items carry their group as metadata; `cold_a`/`cold_b` have no
     /// interactions (created recently); `ua`/`ub` are users with metadata only.
+    #[test]
+    fn update_refreshes_a_model_with_new_items_quickly() {
+        let base = groups();
+        let config = TrainingConfig::default();
+        let first = fit(INFO_UP.name, &base, &config);
+        // New data: a new item liked by the even ("a") users.
+        let mut b = TrainingDataBuilder::new();
+        for u in 0..60 {
+            let g = if u % 2 == 0 { "a" } else { "b" };
+            for k in 0..20 {
+                b.push_interaction(&format!("u{u}"), &format!("{g}{k}"), 1_000 + k as i64, None, None);
+            }
+            if u % 2 == 0 {
+                b.push_interaction(&format!("u{u}"), "new_a", 2_000, None, None);
+            }
+        }
+        let data = b.build();
+        let artifact = first.to_artifact();
+        let refreshed = USER_PERSONALIZATION.update(&artifact, &data, &config).expect("update");
+        let model = USER_PERSONALIZATION.load_model(&refreshed.to_artifact()).unwrap();
+        assert!(model.knows_item("new_a"), "the refresh learns the new item");
+        let ua = model.user_vector("u0").unwrap().to_vec();
+        let ub = model.user_vector("u1").unwrap().to_vec();
+        let top_a = model.top_indices_for_vector(Some(&ua), 25, &[]);
+        let top_b = model.top_indices_for_vector(Some(&ub), 25, &[]);
+        let new_a = model.item_index()["new_a"];
+        assert!(top_a.contains(&new_a), "a-users get the new a-item");
+        assert!(!top_b[..5].contains(&new_a), "b-users do not");
+        assert!(!PERSONALIZED_RANKING.supports_update(), "Personalize updates User-Personalization only");
+        assert!(PERSONALIZED_RANKING.update(&artifact, &data, &config).is_err());
+    }
+
     fn groups() -> TrainingData {
         let mut b = TrainingDataBuilder::new();
         for u in 0..60 {
