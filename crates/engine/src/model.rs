@@ -106,3 +106,34 @@ pub fn load_model(artifact: &ModelArtifact) -> Result<Arc<dyn Model>, EngineErro
     }
     r.load(artifact)
 }
+
+/// The serving path of recipes whose answer is one precomputed list (popularity, trending): the
+/// first `num_results` ids the query does not exclude, without scores.
+pub(crate) fn top_of_list<'a>(ranked: impl IntoIterator<Item = &'a str>, query: &RecommendQuery) -> Vec<ScoredItem> {
+    ranked
+        .into_iter()
+        .filter(|id| !(query.exclude)(id))
+        .take(query.num_results)
+        .map(|id| ScoredItem { item_id: id.to_string(), score: None })
+        .collect()
+}
+
+/// Ranking without scores: input items the model knows ordered by `key` descending (stable: equal
+/// keys keep input order), then the unknown ones in input order (Personalize v1 ranking).
+pub(crate) fn rank_known_first(input: &[String], key: impl Fn(&str) -> Option<f64>) -> Vec<ScoredItem> {
+    let mut known: Vec<(f64, &String)> = Vec::with_capacity(input.len());
+    let mut unknown = Vec::new();
+    for id in input {
+        match key(id) {
+            Some(k) => known.push((k, id)),
+            None => unknown.push(id),
+        }
+    }
+    known.sort_by(|a, b| b.0.total_cmp(&a.0));
+    known
+        .into_iter()
+        .map(|(_, id)| id)
+        .chain(unknown)
+        .map(|id| ScoredItem { item_id: id.clone(), score: None })
+        .collect()
+}

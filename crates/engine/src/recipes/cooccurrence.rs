@@ -22,7 +22,7 @@ use rustc_hash::FxHashMap;
 
 use crate::artifact::{ModelArtifact, PayloadReader};
 use crate::error::EngineError;
-use crate::model::{Model, RankQuery, RecommendQuery, ScoredItem};
+use crate::model::{rank_known_first, Model, RankQuery, RecommendQuery, ScoredItem};
 use crate::recipe::{FittedModel, ParamSpec};
 use crate::training_data::{TrainingData, UserInteractions};
 
@@ -619,21 +619,7 @@ impl Model for RelatedModel {
     /// RankQuery carries no item to relate to, so the input is ordered by popularity
     /// (descending, stable); unknown items are appended in input order.
     fn rank(&self, query: &RankQuery) -> Vec<ScoredItem> {
-        let mut known: Vec<(f32, &String)> = Vec::with_capacity(query.input.len());
-        let mut unknown = Vec::new();
-        for id in query.input {
-            match self.index.get(id.as_str()) {
-                Some(&i) => known.push((self.popularity[i as usize], id)),
-                None => unknown.push(id),
-            }
-        }
-        known.sort_by(|a, b| b.0.total_cmp(&a.0));
-        known
-            .into_iter()
-            .map(|(_, id)| id)
-            .chain(unknown)
-            .map(|id| ScoredItem { item_id: id.clone(), score: None })
-            .collect()
+        rank_known_first(query.input, |id| self.index.get(id).map(|&i| f64::from(self.popularity[i as usize])))
     }
     fn knows_item(&self, item_id: &str) -> bool {
         self.index.contains_key(item_id)

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use crate::artifact::{ModelArtifact, PayloadReader};
 use crate::error::EngineError;
-use crate::model::{Model, RankQuery, RecommendQuery, ScoredItem};
+use crate::model::{rank_known_first, top_of_list, Model, RankQuery, RecommendQuery, ScoredItem};
 use crate::recipe::{FittedModel, Recipe, RecipeInfo, TrainingConfig};
 use crate::training_data::{TrainingData, UserInteractions};
 
@@ -194,38 +194,14 @@ impl Model for PopularityModel {
     }
     /// The global most-popular list, skipping excluded items; user and item are ignored.
     fn recommend(&self, query: &RecommendQuery) -> Vec<ScoredItem> {
-        let mut out = Vec::with_capacity(query.num_results.min(self.ids.len()));
-        for id in &self.ids {
-            if out.len() >= query.num_results {
-                break;
-            }
-            if !(query.exclude)(id) {
-                out.push(ScoredItem { item_id: id.to_string(), score: None });
-            }
-        }
-        out
+        top_of_list(self.ids.iter().map(|id| &**id), query)
     }
     /// Reko extension: Personalize accepts only PERSONALIZED_RANKING campaigns at
     /// /personalize-ranking; Reko lets a popularity model rank too. The input is ordered by
     /// popularity count descending (stable: equal counts keep input order); items unknown to
     /// the model are appended at the end in input order (as Personalize v1 ranking does).
     fn rank(&self, query: &RankQuery) -> Vec<ScoredItem> {
-        let input = query.input;
-        let mut known: Vec<(f64, &String)> = Vec::with_capacity(input.len());
-        let mut unknown = Vec::new();
-        for id in input {
-            match self.count(id) {
-                Some(c) => known.push((c, id)),
-                None => unknown.push(id),
-            }
-        }
-        known.sort_by(|a, b| b.0.total_cmp(&a.0));
-        known
-            .into_iter()
-            .map(|(_, id)| id)
-            .chain(unknown)
-            .map(|id| ScoredItem { item_id: id.clone(), score: None })
-            .collect()
+        rank_known_first(query.input, |id| self.count(id))
     }
     fn knows_item(&self, item_id: &str) -> bool {
         self.index.contains_key(item_id)

@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use crate::artifact::{ModelArtifact, PayloadReader};
 use crate::error::EngineError;
-use crate::model::{Model, RankQuery, RecommendQuery, ScoredItem};
+use crate::model::{rank_known_first, top_of_list, Model, RankQuery, RecommendQuery, ScoredItem};
 use crate::recipe::{FittedModel, ParamKind, ParamSpec, Recipe, RecipeInfo, TrainingConfig};
 use crate::recipes::popularity_count::item_popularity;
 use crate::training_data::{TrainingData, UserInteractions};
@@ -251,35 +251,13 @@ impl Model for TrendingModel {
     }
     /// The trend list, skipping excluded items; user and item are ignored.
     fn recommend(&self, query: &RecommendQuery) -> Vec<ScoredItem> {
-        let mut out = Vec::with_capacity(query.num_results.min(self.ids.len()));
-        for id in &self.ids {
-            if out.len() >= query.num_results {
-                break;
-            }
-            if !(query.exclude)(id) {
-                out.push(ScoredItem { item_id: id.to_string(), score: None });
-            }
-        }
-        out
+        top_of_list(self.ids.iter().map(|id| &**id), query)
     }
     /// Reko extension (Personalize ranks only with PERSONALIZED_RANKING recipes): the input in
     /// trend order; unknown items appended in input order.
     fn rank(&self, query: &RankQuery) -> Vec<ScoredItem> {
-        let mut known: Vec<(u32, &String)> = Vec::with_capacity(query.input.len());
-        let mut unknown = Vec::new();
-        for id in query.input {
-            match self.index.get(id.as_str()) {
-                Some(&p) => known.push((p, id)),
-                None => unknown.push(id),
-            }
-        }
-        known.sort_by_key(|k| k.0);
-        known
-            .into_iter()
-            .map(|(_, id)| id)
-            .chain(unknown)
-            .map(|id| ScoredItem { item_id: id.clone(), score: None })
-            .collect()
+        // Earlier in the trend list ranks higher.
+        rank_known_first(query.input, |id| self.index.get(id).map(|&p| -f64::from(p)))
     }
     fn knows_item(&self, item_id: &str) -> bool {
         self.index.contains_key(item_id)
