@@ -312,6 +312,43 @@ pub fn recommend_unseen(
     }
 }
 
+/// Test users scored together (see [`FittedModel::recommend_indices_batch`]).
+const EVAL_BATCH: usize = 32;
+
+/// [`recommend_unseen`] for a batch of test users, one model call for the batch.
+fn recommend_unseen_batch(
+    model: &dyn FittedModel,
+    train: &TrainingData,
+    batch: &[TestUser],
+    k: usize,
+    out: &mut [Vec<u32>],
+) {
+    let seen: Vec<Vec<u32>> = batch
+        .iter()
+        .map(|t| {
+            let mut s = train.user_interactions(t.user).items.to_vec();
+            s.sort_unstable();
+            s.dedup();
+            s
+        })
+        .collect();
+    let requests: Vec<_> =
+        batch.iter().zip(&seen).map(|(t, s)| (t.user, train.user_interactions(t.user), k + s.len())).collect();
+    let mut recs = vec![Vec::new(); batch.len()];
+    model.recommend_indices_batch(&requests, &mut recs);
+    for ((o, r), s) in out.iter_mut().zip(recs).zip(&seen) {
+        o.clear();
+        for i in r {
+            if o.len() == k {
+                break;
+            }
+            if s.binary_search(&i).is_err() && !o.contains(&i) {
+                o.push(i);
+            }
+        }
+    }
+}
+
 /// The §7.2 metrics of a fitted model on a split, averaged over `split.test`: the model gets
 /// each test user's training history and its top 25 unseen items ([`recommend_unseen`]) are
 /// scored against the user's relevant items. `coverage` = distinct items in all evaluated
@@ -322,26 +359,27 @@ pub fn evaluate_model(model: &dyn FittedModel, split: &EvalSplit) -> BTreeMap<St
     let words = num_items.div_ceil(64);
     let acc = split
         .test
-        .par_iter()
-        .with_min_len(64)
+        .par_chunks(EVAL_BATCH)
         .fold(
-            || (Acc { covered: vec![0; words], ..Default::default() }, Vec::new()),
-            |(mut acc, mut recs), t| {
-                recommend_unseen(model, t.user, split.train.user_interactions(t.user), EVAL_K, &mut recs);
-                let m = user_metrics(&recs, |i| t.relevant.binary_search(&i).is_ok(), t.relevant.len());
-                acc.users += 1;
-                acc.rr += m.reciprocal_rank;
-                for c in 0..3 {
-                    acc.ndcg[c] += m.ndcg[c];
-                    acc.precision[c] += m.precision[c];
+            || Acc { covered: vec![0; words], ..Default::default() },
+            |mut acc, batch| {
+                let mut recs = vec![Vec::new(); batch.len()];
+                recommend_unseen_batch(model, &split.train, batch, EVAL_K, &mut recs);
+                for (t, recs) in batch.iter().zip(&recs) {
+                    let m = user_metrics(recs, |i| t.relevant.binary_search(&i).is_ok(), t.relevant.len());
+                    acc.users += 1;
+                    acc.rr += m.reciprocal_rank;
+                    for c in 0..3 {
+                        acc.ndcg[c] += m.ndcg[c];
+                        acc.precision[c] += m.precision[c];
+                    }
+                    for &i in recs {
+                        acc.covered[i as usize / 64] |= 1u64 << (i % 64);
+                    }
                 }
-                for &i in &recs {
-                    acc.covered[i as usize / 64] |= 1u64 << (i % 64);
-                }
-                (acc, recs)
+                acc
             },
         )
-        .map(|(acc, _)| acc)
         .reduce(Acc::default, Acc::merge);
     let users = acc.users.max(1) as f64;
     let covered: u32 = acc.covered.iter().map(|w| w.count_ones()).sum();

@@ -110,6 +110,15 @@ pub struct TrainedSolution {
 pub trait FittedModel: Send + Sync {
     /// Top-`n` item indices for `user`, whose (training) history is `history`.
     fn recommend_indices(&self, user: u32, history: UserInteractions<'_>, n: usize, out: &mut Vec<u32>);
+    /// [`Self::recommend_indices`] for several users at once (offline evaluation scores every
+    /// test user): `requests[j] = (user, history, n)`, answers in `out[j]`. Models that score the
+    /// whole catalogue per user override it to stream the item matrix once per batch.
+    fn recommend_indices_batch(&self, requests: &[(u32, UserInteractions<'_>, usize)], out: &mut [Vec<u32>]) {
+        for (&(user, history, n), o) in requests.iter().zip(out.iter_mut()) {
+            o.clear();
+            self.recommend_indices(user, history, n, o);
+        }
+    }
     /// Serialise into an artifact.
     fn to_artifact(&self) -> ModelArtifact;
 }

@@ -1282,6 +1282,43 @@ impl FittedModel for UpModel {
         seen.dedup();
         out.extend(self.top_indices_for_vector(self.user_row(user as usize), n, &seen));
     }
+    /// Scores a batch of users against item tiles that stay in cache, so the item matrix is
+    /// read from memory once per batch instead of once per user (offline evaluation at scale).
+    fn recommend_indices_batch(&self, requests: &[(u32, UserInteractions<'_>, usize)], out: &mut [Vec<u32>]) {
+        const TILE: usize = 2048;
+        let (n_items, s, scale) = (self.item_ids.len(), self.s, self.params.score_scale);
+        let vectors: Vec<Option<&[f32]>> =
+            requests.iter().map(|&(u, _, _)| self.user_row(u as usize).filter(|v| v.len() == s)).collect();
+        let mut logits = vec![0f32; requests.len() * n_items];
+        logits.par_chunks_mut(n_items).zip(&vectors).for_each(|(row, v)| {
+            if v.is_none() {
+                row.iter_mut().zip(&self.popularity).for_each(|(o, &p)| *o = (p + 1e-9).ln());
+            }
+        });
+        // Tile-major: each worker takes a tile of items and scores every user of the batch on it.
+        let tiles = n_items.div_ceil(TILE);
+        let rows: Vec<std::sync::Mutex<&mut [f32]>> = logits.chunks_mut(n_items).map(std::sync::Mutex::new).collect();
+        (0..tiles).into_par_iter().for_each(|t| {
+            let (start, end) = (t * TILE, ((t + 1) * TILE).min(n_items));
+            let y = &self.y[start * s..end * s];
+            let mut buf = vec![0f32; end - start];
+            for (row, v) in rows.iter().zip(&vectors) {
+                if let Some(v) = v {
+                    als::scores(y, v, s, scale, &mut buf);
+                    let mut row = row.lock().unwrap_or_else(|p| p.into_inner());
+                    row[start..end].copy_from_slice(&buf);
+                }
+            }
+        });
+        drop(rows);
+        out.par_iter_mut().zip(logits.par_chunks(n_items)).zip(requests.par_iter()).for_each(|((o, l), &(_, h, n))| {
+            let mut seen: Vec<u32> = h.items.to_vec();
+            seen.sort_unstable();
+            seen.dedup();
+            o.clear();
+            o.extend(top_filtered(l, n, |i| seen.binary_search(&i).is_err()));
+        });
+    }
     fn to_artifact(&self) -> ModelArtifact {
         ModelArtifact { recipe: self.recipe.to_string(), format_version: FORMAT_VERSION, payload: self.encode() }
     }
