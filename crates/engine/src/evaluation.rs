@@ -443,17 +443,9 @@ pub fn evaluate_recipe(
 ) -> Result<Evaluation, EngineError> {
     let r = recipe::registry_entry(recipe).ok_or_else(|| EngineError::UnknownRecipe(recipe.to_string()))?;
     recipe::validate_config(recipe, config)?;
-    let filters =
-        config.event_type.is_some() || config.event_value_threshold.is_some() || !config.event_parameters.is_empty();
-    let owned;
-    let filtered = if filters {
-        owned = recipe::filter_events(data, config);
-        &owned
-    } else {
-        data
-    };
-    recipe::check_minimum_data(filtered)?;
-    evaluate_split(filtered, split, |d| r.fit(d, config))
+    let filtered = recipe::filter_events(data, config);
+    recipe::check_minimum_data(&filtered)?;
+    evaluate_split(&filtered, split, |d| r.fit(d, config))
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! [`crate::Model`] for what `load` returns) in a module under `recipes/`, then add it to
 //! `REGISTRY` and `RECIPE_INFOS` below.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -338,10 +339,11 @@ pub fn validate_config(recipe: &str, config: &TrainingConfig) -> Result<(), Engi
 ///   each with its own threshold; the entry's weight (default 1) is recorded per event and
 ///   multiplies the event's contribution in the recipe.
 ///
-/// All given conditions apply together.
-pub fn filter_events(data: &TrainingData, config: &TrainingConfig) -> TrainingData {
+/// All given conditions apply together. Without any condition the snapshot itself is borrowed
+/// (no copy of a possibly very large snapshot).
+pub fn filter_events<'a>(data: &'a TrainingData, config: &TrainingConfig) -> Cow<'a, TrainingData> {
     if !filters_events(config) {
-        return data.clone();
+        return Cow::Borrowed(data);
     }
     let types = data.event_types();
     // Some(None) = the event type is absent from the data: nothing can match.
@@ -364,7 +366,7 @@ pub fn filter_events(data: &TrainingData, config: &TrainingConfig) -> TrainingDa
         None => true,
         Some(t) => value.is_some_and(|v| v as f64 >= t),
     };
-    data.retain_events(use_params, |etype, value| {
+    Cow::Owned(data.retain_events(use_params, |etype, value| {
         if let Some(only) = only_type {
             if only != Some(etype) {
                 return None;
@@ -378,7 +380,7 @@ pub fn filter_events(data: &TrainingData, config: &TrainingConfig) -> TrainingDa
         }
         let (threshold, weight) = per_type.get(&etype).copied().or(fallback)?;
         passes(threshold, value).then_some(weight)
-    })
+    }))
 }
 
 /// Whether the configuration filters or weights events at all.
@@ -418,19 +420,12 @@ pub fn train(
     let r = lookup(recipe)?;
     validate_config(recipe, config)?;
     progress(TrainingProgress { stage: "filtering", fraction: 0.0 });
-    // Without event filtering, train on the snapshot itself (no copy).
-    let owned;
-    let filtered = if filters_events(config) {
-        owned = filter_events(data, config);
-        &owned
-    } else {
-        data
-    };
-    check_minimum_data(filtered)?;
+    let filtered = filter_events(data, config);
+    check_minimum_data(&filtered)?;
     progress(TrainingProgress { stage: "evaluating", fraction: 0.1 });
-    let metrics = evaluation::evaluate(filtered, |d| r.fit(d, config))?;
+    let metrics = evaluation::evaluate(&filtered, |d| r.fit(d, config))?;
     progress(TrainingProgress { stage: "training", fraction: 0.5 });
-    let model = r.fit(filtered, config)?;
+    let model = r.fit(&filtered, config)?;
     progress(TrainingProgress { stage: "writing", fraction: 0.9 });
     let artifact = model.to_artifact();
     progress(TrainingProgress { stage: "writing", fraction: 1.0 });

@@ -45,8 +45,8 @@ fn wait_for(what: &str, mut current: impl FnMut() -> String, want: &str) {
     }
 }
 
-/// Creates group, schema, dataset and (without waiting) an import job; returns the job ARN.
-fn stage_import(reko: &Reko, csv: &Path) -> (String, String) {
+/// Creates an ACTIVE dataset group `g` with an ACTIVE Interactions dataset; returns both ARNs.
+fn active_group_with_dataset(reko: &Reko) -> (String, String) {
     let group =
         reko.create_dataset_group(CreateDatasetGroupRequest { name: "g".into(), ..Default::default() }).unwrap();
     let schema = reko
@@ -64,15 +64,24 @@ fn stage_import(reko: &Reko, csv: &Path) -> (String, String) {
         })
         .unwrap();
     wait_for("dataset", || status_of(reko, &dataset.dataset_arn), status::ACTIVE);
-    let job = reko
-        .create_dataset_import_job(CreateDatasetImportJobRequest {
-            job_name: "j".into(),
-            dataset_arn: dataset.dataset_arn,
-            data_source: DataSource { data_location: Some(csv.display().to_string()) },
-            ..Default::default()
-        })
-        .unwrap();
-    (dsg, job.dataset_import_job_arn)
+    (dsg, dataset.dataset_arn)
+}
+
+fn create_import(reko: &Reko, dataset_arn: String, location: String) -> String {
+    reko.create_dataset_import_job(CreateDatasetImportJobRequest {
+        job_name: "j".into(),
+        dataset_arn,
+        data_source: DataSource { data_location: Some(location) },
+        ..Default::default()
+    })
+    .unwrap()
+    .dataset_import_job_arn
+}
+
+/// Creates group, schema, dataset and (without waiting) an import job; returns (group, job).
+fn stage_import(reko: &Reko, csv: &Path) -> (String, String) {
+    let (dsg, dataset) = active_group_with_dataset(reko);
+    (dsg, create_import(reko, dataset, csv.display().to_string()))
 }
 
 fn status_of(reko: &Reko, arn: &str) -> String {
@@ -224,34 +233,10 @@ fn a_task_interrupted_too_often_fails_its_resource_with_a_reason() {
 /// a worker, then the import job is created on one without, and both are stopped.
 fn stage_import_without_running(data: &Path, csv: &Path) -> String {
     let reko = open(data, 1);
-    let group =
-        reko.create_dataset_group(CreateDatasetGroupRequest { name: "g".into(), ..Default::default() }).unwrap();
-    let schema = reko
-        .create_schema(CreateSchemaRequest { name: "s".into(), schema: SCHEMA.into(), ..Default::default() })
-        .unwrap();
-    let dsg = group.dataset_group_arn;
-    wait_for("group", || status_of(&reko, &dsg), status::ACTIVE);
-    let dataset = reko
-        .create_dataset(CreateDatasetRequest {
-            name: "d".into(),
-            schema_arn: schema.schema_arn,
-            dataset_group_arn: dsg,
-            dataset_type: "Interactions".into(),
-            tags: None,
-        })
-        .unwrap();
-    wait_for("dataset", || status_of(&reko, &dataset.dataset_arn), status::ACTIVE);
+    let (_, dataset) = active_group_with_dataset(&reko);
     reko.shutdown();
     let idle = open(data, 0);
-    let job = idle
-        .create_dataset_import_job(CreateDatasetImportJobRequest {
-            job_name: "j".into(),
-            dataset_arn: dataset.dataset_arn,
-            data_source: DataSource { data_location: Some(format!("file://{}", csv.display())) },
-            ..Default::default()
-        })
-        .unwrap()
-        .dataset_import_job_arn;
+    let job = create_import(&idle, dataset, format!("file://{}", csv.display()));
     assert_eq!(status_of(&idle, &job), status::CREATE_PENDING);
     idle.shutdown();
     job
