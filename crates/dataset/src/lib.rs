@@ -9,6 +9,7 @@ pub mod error;
 pub mod features;
 pub mod import;
 pub mod location;
+pub mod record;
 pub mod schema;
 
 pub use batch::{BatchError, Column, DecodeError, RecordBatch, StrColumn, Validity};
@@ -17,4 +18,5 @@ pub use error::ImportError;
 pub use features::Featurizer;
 pub use import::{import_csv, import_csv_with_options, ImportOptions};
 pub use location::resolve_data_location;
-pub use schema::{parse_schema, Field, FieldType, Schema, SchemaError};
+pub use record::{RecordBatchBuilder, Value};
+pub use schema::{parse_schema, Field, FieldType, Schema, SchemaError, INTERACTIONS_RESERVED_FIELDS};

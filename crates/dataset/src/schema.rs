@@ -30,6 +30,19 @@ impl SchemaError {
     }
 }
 
+/// The required and reserved fields of an Interactions schema (reference §4.2); the others are
+/// contextual metadata.
+pub const INTERACTIONS_RESERVED_FIELDS: [&str; 8] = [
+    "USER_ID",
+    "ITEM_ID",
+    "TIMESTAMP",
+    "EVENT_TYPE",
+    "EVENT_VALUE",
+    "IMPRESSION",
+    "RECOMMENDATION_ID",
+    "EVENT_ATTRIBUTION_SOURCE",
+];
+
 /// Primitive Avro type of a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FieldType {
@@ -518,17 +531,7 @@ impl Schema {
 
         let metadata: Vec<&Field> = match dt {
             DatasetType::Interactions => {
-                let reserved = [
-                    "USER_ID",
-                    "ITEM_ID",
-                    "TIMESTAMP",
-                    "EVENT_TYPE",
-                    "EVENT_VALUE",
-                    "IMPRESSION",
-                    "RECOMMENDATION_ID",
-                    "EVENT_ATTRIBUTION_SOURCE",
-                ];
-                self.fields.iter().filter(|f| !reserved.contains(&f.name.as_str())).collect()
+                self.fields.iter().filter(|f| !INTERACTIONS_RESERVED_FIELDS.contains(&f.name.as_str())).collect()
             }
             DatasetType::Items => self.fields.iter().filter(|f| f.name != "ITEM_ID").collect(),
             DatasetType::Users => self.fields.iter().filter(|f| f.name != "USER_ID").collect(),

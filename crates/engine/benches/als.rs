@@ -207,7 +207,19 @@ fn main() {
         return;
     }
     let t = Instant::now();
-    let sol = train("aws-user-personalization", &data, &config, &mut |_| {}).unwrap();
+    let mut last: Option<(&str, Instant)> = None;
+    let sol = train("aws-user-personalization", &data, &config, &mut |p| {
+        if last.is_none_or(|(stage, _)| stage != p.stage) {
+            if let Some((stage, at)) = last {
+                println!("  train() stage {stage}: {:.1?}", at.elapsed());
+            }
+            last = Some((p.stage, Instant::now()));
+        }
+    })
+    .unwrap();
+    if let Some((stage, at)) = last {
+        println!("  train() stage {stage}: {:.1?}", at.elapsed());
+    }
     println!(
         "train() (evaluation fit + metrics + final fit + encode): {:.2?}; artifact {} MB; VmHWM {}",
         t.elapsed(),

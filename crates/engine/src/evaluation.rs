@@ -413,22 +413,37 @@ pub fn evaluate_split<F>(data: &TrainingData, split: Split, fit: F) -> Result<Ev
 where
     F: FnOnce(&TrainingData) -> Result<Box<dyn FittedModel>, EngineError>,
 {
+    evaluate_split_keeping_model(data, split, fit).map(|(e, _)| e)
+}
+
+/// Metric name → value.
+pub type Metrics = BTreeMap<String, f64>;
+
+/// [`evaluate_split`], also returning the model fitted on the training part.
+fn evaluate_split_keeping_model<F>(
+    data: &TrainingData,
+    split: Split,
+    fit: F,
+) -> Result<(Evaluation, Box<dyn FittedModel>), EngineError>
+where
+    F: FnOnce(&TrainingData) -> Result<Box<dyn FittedModel>, EngineError>,
+{
     let s = split.apply(data);
     let start = Instant::now();
     let model = fit(&s.train)?;
     let fit_seconds = start.elapsed().as_secs_f64();
     let metrics = evaluate_model(model.as_ref(), &s);
-    Ok(Evaluation { metrics, test_users: s.test.len(), fit_seconds })
+    Ok((Evaluation { metrics, test_users: s.test.len(), fit_seconds }, model))
 }
 
 /// Run the §7.1 evaluation on filtered data (what [`crate::train`] reports). `fit` trains a
 /// model on a snapshot (the evaluation training split); the returned map has exactly the
-/// [`METRIC_KEYS`].
-pub fn evaluate<F>(data: &TrainingData, fit: F) -> Result<BTreeMap<String, f64>, EngineError>
+/// [`METRIC_KEYS`]; the evaluated model comes back too, for warm starts.
+pub fn evaluate<F>(data: &TrainingData, fit: F) -> Result<(Metrics, Box<dyn FittedModel>), EngineError>
 where
     F: FnOnce(&TrainingData) -> Result<Box<dyn FittedModel>, EngineError>,
 {
-    evaluate_split(data, Split::Personalize, fit).map(|e| e.metrics)
+    evaluate_split_keeping_model(data, Split::Personalize, fit).map(|(e, m)| (e.metrics, m))
 }
 
 /// Evaluate a registered recipe the way [`crate::train`] does, on any split: validate the
@@ -498,6 +513,9 @@ mod tests {
     /// that the split hands the model only the history.
     struct Oracle(TrainingData);
     impl FittedModel for Oracle {
+        fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
+            self
+        }
         fn recommend_indices(&self, user: u32, history: UserInteractions<'_>, n: usize, out: &mut Vec<u32>) {
             let all = self.0.user_interactions(user);
             assert!(history.len() < all.len());
@@ -519,7 +537,8 @@ mod tests {
             assert_eq!(lost, 20 * 2);
             Ok(Box::new(Oracle(full.clone())) as Box<dyn FittedModel>)
         })
-        .unwrap();
+        .unwrap()
+        .0;
         assert_eq!(metrics.len(), 8);
         assert_eq!(metrics["mean_reciprocal_rank_at_25"], 1.0);
         assert_eq!(metrics["normalized_discounted_cumulative_gain_at_25"], 1.0);
@@ -612,6 +631,9 @@ mod tests {
     /// sit below the history.
     struct HistoryFirst(TrainingData);
     impl FittedModel for HistoryFirst {
+        fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
+            self
+        }
         fn recommend_indices(&self, user: u32, history: UserInteractions<'_>, n: usize, out: &mut Vec<u32>) {
             let all = self.0.user_interactions(user);
             let candidates = history.items.iter().rev().chain(&all.items[history.len()..]).copied();
@@ -674,6 +696,7 @@ mod tests {
             p.metrics,
             evaluate(&d, |train| crate::recipe::registry_entry("aws-popularity-count").unwrap().fit(train, &cfg))
                 .unwrap()
+                .0
         );
         assert!(matches!(evaluate_recipe("aws-nope", &d, &cfg, Split::TEMPORAL), Err(EngineError::UnknownRecipe(_))));
         // Event filtering applies before the minimum-data check: 3000 clicks of 6000.

@@ -149,7 +149,8 @@ pub fn tune(
     check_minimum_data(&filtered)?;
     let mut rng = SmallRng::seed_from_u64(request.seed);
     let mut trials: Vec<(BTreeMap<String, String>, f64)> = Vec::new();
-    let mut best: Option<(usize, BTreeMap<String, f64>)> = None;
+    // (trial index, its metrics, its model)
+    let mut best: Option<(usize, evaluation::Metrics, Box<dyn crate::recipe::FittedModel>)> = None;
     for job in 0..request.max_jobs {
         // The first candidate is the configuration as given; the rest sample the ranges.
         let mut params = base.hyperparameters.clone();
@@ -161,18 +162,20 @@ pub fn tune(
         let config = TrainingConfig { hyperparameters: params.clone(), ..base.clone() };
         validate_config(recipe, &config)?;
         progress(TrainingProgress { stage: "tuning", fraction: 0.9 * job as f64 / request.max_jobs as f64 });
-        let metrics = evaluation::evaluate(&filtered, |d| r.fit(d, &config))?;
+        let (metrics, model) = evaluation::evaluate(&filtered, |d| r.fit(d, &config))?;
         let score = metrics.get(&request.objective).copied().unwrap_or(f64::NEG_INFINITY);
-        if best.as_ref().is_none_or(|(i, _)| score > trials[*i].1) {
-            best = Some((trials.len(), metrics));
+        // Only the best candidate's model is kept: the final fit starts from it.
+        if best.as_ref().is_none_or(|(i, _, _)| score > trials[*i].1) {
+            best = Some((trials.len(), metrics, model));
         }
         trials.push((params, score));
     }
-    let (index, metrics) = best.ok_or_else(|| EngineError::InvalidConfig("no HPO candidate was evaluated".into()))?;
+    let (index, metrics, evaluated) =
+        best.ok_or_else(|| EngineError::InvalidConfig("no HPO candidate was evaluated".into()))?;
     let params = trials[index].0.clone();
     progress(TrainingProgress { stage: "training", fraction: 0.9 });
     let config = TrainingConfig { hyperparameters: params.clone(), ..base.clone() };
-    let artifact = r.fit(&filtered, &config)?.to_artifact();
+    let artifact = r.fit_after_evaluation(evaluated, &filtered, &config)?.to_artifact();
     progress(TrainingProgress { stage: "writing", fraction: 1.0 });
     Ok(Tuned { solution: TrainedSolution { artifact, metrics }, params, trials })
 }

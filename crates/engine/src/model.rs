@@ -66,6 +66,17 @@ pub struct HistoryEvent {
     pub timestamp: i64,
 }
 
+/// An item added after training (PutItems), for models that can take new items without
+/// retraining ([`Model::with_new_items`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewItem {
+    pub item_id: String,
+    /// Metadata feature tokens (as `reko_dataset::Featurizer` produces them).
+    pub tokens: Vec<String>,
+    /// CREATION_TIMESTAMP, epoch seconds.
+    pub created: Option<i64>,
+}
+
 /// A servable model. Implementations are immutable and shared across request threads.
 pub trait Model: Send + Sync {
     /// Recipe name.
@@ -91,6 +102,13 @@ pub trait Model: Send + Sync {
     fn rank_with_history(&self, query: &RankQuery, history: &[HistoryEvent]) -> Vec<ScoredItem> {
         let _ = history;
         self.rank(query)
+    }
+    /// The model extended with items added since training, for recipes that can recommend new
+    /// items without retraining (User-Personalization); `None` for the others (as in
+    /// Personalize, they need a new training for new items).
+    fn with_new_items(&self, items: &[NewItem]) -> Option<Arc<dyn Model>> {
+        let _ = items;
+        None
     }
 }
 

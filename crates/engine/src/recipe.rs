@@ -122,6 +122,8 @@ pub trait FittedModel: Send + Sync {
     }
     /// Serialise into an artifact.
     fn to_artifact(&self) -> ModelArtifact;
+    /// The concrete model, so its recipe can warm-start from it ([`Recipe::fit_after_evaluation`]).
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any>;
 }
 
 /// A recipe plug-in.
@@ -163,6 +165,18 @@ pub trait Recipe: Send + Sync {
     /// Whether [`Recipe::update`] is implemented.
     fn supports_update(&self) -> bool {
         false
+    }
+    /// The final fit of a training run, on all (filtered) data, after the offline evaluation
+    /// fitted `evaluated` on its 90% training split. Recipes whose fit is iterative may start
+    /// from it instead of from scratch; the default fits afresh.
+    fn fit_after_evaluation(
+        &self,
+        evaluated: Box<dyn FittedModel>,
+        data: &TrainingData,
+        config: &TrainingConfig,
+    ) -> Result<Box<dyn FittedModel>, EngineError> {
+        drop(evaluated);
+        self.fit(data, config)
     }
 }
 
@@ -383,6 +397,30 @@ pub fn filter_events<'a>(data: &'a TrainingData, config: &TrainingConfig) -> Cow
     }))
 }
 
+/// Whether one event passes the configuration's event type and value thresholds (the rules of
+/// [`filter_events`], for events that arrive after training). Event type names compare exactly.
+pub fn event_passes(config: &TrainingConfig, event_type: Option<&str>, value: Option<f32>) -> bool {
+    let passes = |threshold: Option<f64>, value: Option<f32>| match threshold {
+        None => true,
+        Some(t) => value.is_some_and(|v| v as f64 >= t),
+    };
+    if config.event_type.as_deref().is_some_and(|only| event_type != Some(only)) {
+        return false;
+    }
+    if !passes(config.event_value_threshold, value) {
+        return false;
+    }
+    if config.event_parameters.is_empty() {
+        return true;
+    }
+    let entry = config
+        .event_parameters
+        .iter()
+        .find(|p| p.event_type.is_some() && p.event_type.as_deref() == event_type)
+        .or_else(|| config.event_parameters.iter().find(|p| p.event_type.is_none()));
+    entry.is_some_and(|p| passes(p.event_value_threshold, value))
+}
+
 /// Whether the configuration filters or weights events at all.
 fn filters_events(config: &TrainingConfig) -> bool {
     config.event_type.is_some() || config.event_value_threshold.is_some() || !config.event_parameters.is_empty()
@@ -423,9 +461,9 @@ pub fn train(
     let filtered = filter_events(data, config);
     check_minimum_data(&filtered)?;
     progress(TrainingProgress { stage: "evaluating", fraction: 0.1 });
-    let metrics = evaluation::evaluate(&filtered, |d| r.fit(d, config))?;
+    let (metrics, evaluated) = evaluation::evaluate(&filtered, |d| r.fit(d, config))?;
     progress(TrainingProgress { stage: "training", fraction: 0.5 });
-    let model = r.fit(&filtered, config)?;
+    let model = r.fit_after_evaluation(evaluated, &filtered, config)?;
     progress(TrainingProgress { stage: "writing", fraction: 0.9 });
     let artifact = model.to_artifact();
     progress(TrainingProgress { stage: "writing", fraction: 1.0 });
@@ -465,6 +503,26 @@ pub(crate) mod tests {
         assert_eq!(recipe("aws-similar-items").unwrap().recipe_type, "RELATED_ITEMS");
         assert_eq!(recipe("aws-trending-now").unwrap().recipe_type, "POPULAR_ITEMS");
         assert!(registry_entry("aws-sims").is_some() && registry_entry("aws-trending-now").is_some());
+    }
+
+    #[test]
+    fn single_events_pass_like_snapshots_are_filtered() {
+        let c = TrainingConfig { event_value_threshold: Some(2.0), ..Default::default() };
+        assert!(event_passes(&c, Some("click"), Some(2.0)));
+        assert!(!event_passes(&c, Some("click"), Some(1.5)));
+        assert!(!event_passes(&c, Some("click"), None));
+        let c = TrainingConfig {
+            event_parameters: vec![EventParameters {
+                event_type: Some("buy".into()),
+                event_value_threshold: Some(1.0),
+                weight: None,
+            }],
+            ..Default::default()
+        };
+        assert!(event_passes(&c, Some("buy"), Some(1.0)));
+        assert!(!event_passes(&c, Some("click"), Some(5.0)));
+        let c = TrainingConfig { event_type: Some("buy".into()), ..Default::default() };
+        assert!(!event_passes(&c, Some("Buy"), None) && event_passes(&c, Some("buy"), None));
     }
 
     #[test]

@@ -5,7 +5,8 @@ use reko_engine::{load_model, train, RecommendQuery, TrainingConfig, TrainingDat
 use reko_synth::{generate, SynthConfig, DEVICES, EVENT_TYPES};
 
 fn data() -> TrainingData {
-    let cfg = SynthConfig { users: 3000, items: 800, interactions: 60_000, ..SynthConfig::default() };
+    let cfg =
+        SynthConfig { users: 3000, items: 800, interactions: 60_000, context_effect: 0.5, ..SynthConfig::default() };
     let ds = generate(&cfg).unwrap();
     let mut b = TrainingDataBuilder::new();
     for it in &ds.interactions {

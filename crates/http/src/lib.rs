@@ -34,6 +34,9 @@ pub fn router(reko: Reko) -> Router {
         .route("/reko/tasks", get(tasks))
         .route("/recommendations", post(get_recommendations))
         .route("/personalize-ranking", post(get_personalized_ranking))
+        .route("/events", post(put_events))
+        .route("/items", post(put_items))
+        .route("/users", post(put_users))
         .fallback(rest_fallback)
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(reko)
@@ -99,6 +102,34 @@ where
     match result {
         Ok(resp) => json_response(StatusCode::OK, JSON, &resp),
         Err(e) => error_response(&e, Service::Runtime),
+    }
+}
+
+async fn put_events(State(reko): State<Reko>, body: Bytes) -> Response {
+    events_call(body, move |req| reko.put_events(req)).await
+}
+
+async fn put_items(State(reko): State<Reko>, body: Bytes) -> Response {
+    events_call(body, move |req| reko.put_items(req)).await
+}
+
+async fn put_users(State(reko): State<Reko>, body: Bytes) -> Response {
+    events_call(body, move |req| reko.put_users(req)).await
+}
+
+/// Decodes an events request and runs it off the executor (it waits for the durable commit);
+/// success is a 200 with an empty body, as the events service answers.
+async fn events_call<Req>(
+    body: Bytes,
+    call: impl FnOnce(Req) -> reko_service::ServiceResult<()> + Send + 'static,
+) -> Response
+where
+    Req: DeserializeOwned + Validate + Send + 'static,
+{
+    let result = blocking(move || parse_request::<Req>(&body).and_then(|req| call(req).map_err(ApiError::from))).await;
+    match result {
+        Ok(()) => with_request_id((StatusCode::OK, [("content-type", JSON)], "").into_response()),
+        Err(e) => error_response(&e, Service::Events),
     }
 }
 

@@ -29,17 +29,17 @@ pub(crate) fn exploration(config: Option<&CampaignConfig>) -> ServiceResult<Expl
             ("explorationItemAgeCutOff", Some(days)) if days > 0.0 => out.item_age_cut_off_days = days,
             ("explorationWeight", _) => {
                 return Err(ServiceError::Invalid(format!(
-                    "Value '{value}' at 'campaignConfig.itemExplorationConfig.explorationWeight' must be a number                      from 0.0 to 1.0."
+                    "Value '{value}' at 'campaignConfig.itemExplorationConfig.explorationWeight' must be a number from 0.0 to 1.0."
                 )))
             }
             ("explorationItemAgeCutOff", _) => {
                 return Err(ServiceError::Invalid(format!(
-                    "Value '{value}' at 'campaignConfig.itemExplorationConfig.explorationItemAgeCutOff' must be a                      number of days greater than 0."
+                    "Value '{value}' at 'campaignConfig.itemExplorationConfig.explorationItemAgeCutOff' must be a number of days greater than 0."
                 )))
             }
             (other, _) => {
                 return Err(ServiceError::Invalid(format!(
-                    "Unknown key '{other}' in campaignConfig.itemExplorationConfig; valid keys: explorationWeight,                      explorationItemAgeCutOff."
+                    "Unknown key '{other}' in campaignConfig.itemExplorationConfig; valid keys: explorationWeight, explorationItemAgeCutOff."
                 )))
             }
         }
@@ -202,13 +202,34 @@ impl Reko {
             None => ModelArtifact::read_from(&path)?,
         };
         let model = reko_engine::load_model(&artifact)?;
-        Ok(Arc::new(Deployment {
+        let group = stored.wire.dataset_group_arn.clone().unwrap_or_default();
+        let columns = stored.wire.solution_config.as_ref().and_then(|c| c.training_data_config.as_ref());
+        let deployment = Deployment {
             campaign_arn: campaign_arn.to_string(),
             solution_version_arn: solution_version_arn.to_string(),
             model,
             exploration: exploration(config)?,
             recipe_type: reko_engine::recipe(&artifact.recipe).map_or("", |r| r.recipe_type),
-        }))
+            snapshot_seq: stored.internal.get("snapshotSeq").and_then(|v| v.as_i64()).unwrap_or(0),
+            item_featurizer: self.item_featurizer(&group, columns)?,
+            events: crate::solution::training_config(
+                stored.wire.event_type.as_deref(),
+                stored.wire.solution_config.as_ref(),
+            )?,
+            dataset_group_arn: group,
+        };
+        // Items put since training (the model skips those it knows).
+        if let Some(items) = self.dataset_of_type(&deployment.dataset_group_arn, reko_dataset::DatasetType::Items)? {
+            let (put, _) =
+                self.dataset_batches_with_seq(&items.wire.dataset_arn, Some(reko_storage::RecordSource::Put))?;
+            let new: Vec<_> = put.iter().flat_map(|b| deployment.new_items(b)).collect();
+            if !new.is_empty() {
+                if let Some(model) = deployment.model.with_new_items(&new) {
+                    return Ok(Arc::new(Deployment { model, ..deployment }));
+                }
+            }
+        }
+        Ok(Arc::new(deployment))
     }
 
     /// The deployment task: initial deployment, redeployment after a failure, or an update.

@@ -12,6 +12,8 @@ use crate::Reko;
 impl Reko {
     /// Marks a resource `DELETE PENDING` and enqueues its deletion.
     pub(crate) fn start_deletion<T: Serialize>(&self, stored: &Stored<T>) -> ServiceResult<()> {
+        // A tracker or dataset being deleted accepts no more records.
+        self.inner.ingest.clear();
         let mut update = update_of(stored, status::DELETE_PENDING)?;
         set_status(&mut update.doc, status::DELETE_PENDING);
         if let Some(map) = update.doc.as_object_mut() {
@@ -30,7 +32,11 @@ impl Reko {
             return Ok(Outcome::Done { detail: "already deleted".into(), update: None });
         };
         if record.kind == ResourceKind::Dataset.as_str() {
+            self.inner.ingest.clear();
             self.store().delete_records(arn)?;
+            if let Some(group) = &record.dataset_group_arn {
+                self.inner.live.forget(group);
+            }
             for job in self.store().children(arn)? {
                 self.store().delete_resource(&job.arn)?;
             }

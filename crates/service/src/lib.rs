@@ -13,7 +13,9 @@ mod dataset_import_job;
 mod deletion;
 pub mod error;
 mod event_tracker;
+mod events;
 mod hpo;
+mod live;
 mod recipe;
 pub mod resource;
 mod runtime;
@@ -81,6 +83,12 @@ struct Inner {
     wake: (Mutex<u64>, Condvar),
     stopping: AtomicBool,
     workers: Mutex<Vec<std::thread::JoinHandle<()>>>,
+    /// Group commit of individually put records.
+    writer: events::RecordWriter,
+    /// Tracking ids and datasets resolved for the events service.
+    ingest: events::IngestTargets,
+    /// Users' real-time events.
+    live: live::LiveState,
 }
 
 impl Reko {
@@ -89,12 +97,15 @@ impl Reko {
         std::fs::create_dir_all(config.data_dir.join("models")).map_err(|e| {
             ServiceError::Internal(format!("cannot create data directory {}: {e}", config.data_dir.display()))
         })?;
-        let store = SqliteStore::open(&config.data_dir.join("reko.db"))?;
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir.join("reko.db"))?);
         let reko = Reko {
             inner: Arc::new(Inner {
                 arns: ArnScheme { region: config.region.clone(), account_id: config.account_id.clone() },
                 config,
-                store: Arc::new(store),
+                writer: events::RecordWriter::start(store.clone()),
+                ingest: events::IngestTargets::default(),
+                live: live::LiveState::default(),
+                store,
                 deployments: RwLock::new(HashMap::new()),
                 wake: (Mutex::new(0), Condvar::new()),
                 stopping: AtomicBool::new(false),

@@ -6,9 +6,11 @@ use reko_api::{
     status, Campaign, GetPersonalizedRankingRequest, GetPersonalizedRankingResponse, GetRecommendationsRequest,
     GetRecommendationsResponse, PredictedItem,
 };
-use reko_engine::{Exploration, Model, RankQuery, RecommendQuery, ScoredItem};
+use reko_dataset::{Featurizer, RecordBatch};
+use reko_engine::{Exploration, Model, NewItem, RankQuery, RecommendQuery, ScoredItem, TrainingConfig};
 
 use crate::error::{ServiceError, ServiceResult};
+use crate::live::UserView;
 use crate::resource::ResourceKind;
 use crate::Reko;
 
@@ -21,6 +23,57 @@ pub struct Deployment {
     pub exploration: Exploration,
     /// The recipe type of the model (`USER_PERSONALIZATION`, `RELATED_ITEMS`, ...).
     pub recipe_type: &'static str,
+    pub dataset_group_arn: String,
+    /// The newest interaction chunk the model was trained on: newer events are folded in.
+    pub snapshot_seq: i64,
+    /// Turns items added by PutItems into the model's metadata tokens.
+    pub item_featurizer: Option<Featurizer>,
+    /// The solution's event selection: real-time events pass the same type and value rules as
+    /// the training data did.
+    pub events: TrainingConfig,
+}
+
+impl Deployment {
+    /// The same deployment serving another model (one extended with new items).
+    fn with_model(&self, model: Arc<dyn Model>) -> Deployment {
+        Deployment {
+            campaign_arn: self.campaign_arn.clone(),
+            solution_version_arn: self.solution_version_arn.clone(),
+            model,
+            exploration: self.exploration,
+            recipe_type: self.recipe_type,
+            dataset_group_arn: self.dataset_group_arn.clone(),
+            snapshot_seq: self.snapshot_seq,
+            item_featurizer: self.item_featurizer.clone(),
+            events: self.events.clone(),
+        }
+    }
+
+    /// Items of `batch` (Items records) as the model's new items.
+    pub(crate) fn new_items(&self, batch: &RecordBatch) -> Vec<NewItem> {
+        let Some(ids) = batch.column("ITEM_ID") else { return Vec::new() };
+        let created = batch.column("CREATION_TIMESTAMP");
+        let mut tokens = Vec::new();
+        (0..batch.len())
+            .filter_map(|row| {
+                let id = ids.str_value(row)?;
+                tokens.clear();
+                if let Some(f) = &self.item_featurizer {
+                    f.tokens(batch, row, &mut tokens);
+                }
+                Some(NewItem {
+                    item_id: id.to_string(),
+                    tokens: tokens.clone(),
+                    created: created.and_then(|c| c.i64_value(row)),
+                })
+            })
+            .collect()
+    }
+
+    /// The user's real-time history and model identity (stitched sessions resolve to users).
+    fn user_view(&self, reko: &Reko, user_id: &str) -> ServiceResult<UserView> {
+        reko.inner.live.user_view(reko, &self.dataset_group_arn, user_id, self.snapshot_seq, &self.events)
+    }
 }
 
 /// Default `numResults` of GetRecommendations.
@@ -68,14 +121,22 @@ impl Reko {
             _ => {}
         }
         let num_results = req.num_results.map(|n| n.max(0) as usize).unwrap_or(DEFAULT_NUM_RESULTS);
-        let items = deployment.model.recommend(&RecommendQuery {
-            user_id: req.user_id.as_deref(),
+        let view = match (&req.user_id, deployment.recipe_type) {
+            (Some(user), "USER_PERSONALIZATION") => Some(deployment.user_view(self, user)?),
+            _ => None,
+        };
+        let query = RecommendQuery {
+            user_id: view.as_ref().map(|v| v.user_id.as_str()).or(req.user_id.as_deref()),
             item_id: req.item_id.as_deref(),
             num_results,
             exclude: &|_| false,
             context: &context_tokens(req.context.as_ref()),
             exploration: Some(deployment.exploration),
-        });
+        };
+        let items = match &view {
+            Some(v) if !v.events.is_empty() => deployment.model.recommend_with_history(&query, &v.events),
+            _ => deployment.model.recommend(&query),
+        };
         Ok(GetRecommendationsResponse { item_list: predicted(items), recommendation_id: recommendation_id() })
     }
 
@@ -95,8 +156,13 @@ impl Reko {
             )));
         }
         let context = context_tokens(req.context.as_ref());
-        let ranked =
-            deployment.model.rank(&RankQuery { user_id: &req.user_id, input: &req.input_list, context: &context });
+        let view = deployment.user_view(self, &req.user_id)?;
+        let query = RankQuery { user_id: &view.user_id, input: &req.input_list, context: &context };
+        let ranked = if view.events.is_empty() {
+            deployment.model.rank(&query)
+        } else {
+            deployment.model.rank_with_history(&query, &view.events)
+        };
         Ok(GetPersonalizedRankingResponse {
             personalized_ranking: predicted(ranked),
             recommendation_id: recommendation_id(),
@@ -129,6 +195,29 @@ impl Reko {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .insert(deployment.campaign_arn.clone(), deployment);
+    }
+
+    /// PutItems: campaigns of the group whose models take new items serve them from now on.
+    pub(crate) fn add_items_to_deployments(&self, dataset_group_arn: &str, batch: &RecordBatch) {
+        let current: Vec<Arc<Deployment>> = self
+            .inner
+            .deployments
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .filter(|d| d.dataset_group_arn == dataset_group_arn)
+            .cloned()
+            .collect();
+        for d in current {
+            let items = d.new_items(batch);
+            if let Some(model) = d.model.with_new_items(&items) {
+                let mut map = self.inner.deployments.write().unwrap_or_else(|p| p.into_inner());
+                // Only if the campaign still serves the model we extended (no update meanwhile).
+                if map.get(&d.campaign_arn).is_some_and(|cur| Arc::ptr_eq(cur, &d)) {
+                    map.insert(d.campaign_arn.clone(), Arc::new(d.with_model(model)));
+                }
+            }
+        }
     }
 
     pub(crate) fn undeploy(&self, campaign_arn: &str) {

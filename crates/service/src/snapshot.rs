@@ -1,11 +1,14 @@
 //! A consistent snapshot of a dataset group's records, interned for the engine, with the
 //! metadata turned into feature tokens (see `reko_dataset::features`).
 
+use std::collections::{HashMap, HashSet};
+
 use reko_api::TrainingDataConfig;
 use reko_dataset::{DatasetType, Featurizer, RecordBatch};
 use reko_engine::{TrainingData, TrainingDataBuilder};
 
 use crate::error::{ServiceError, ServiceResult};
+use crate::events::{EVENT_ID_COLUMN, SESSION_ID_COLUMN};
 use crate::Reko;
 
 /// Which columns of each dataset type feed training (`solutionConfig.trainingDataConfig`).
@@ -31,12 +34,30 @@ impl ColumnSelection<'_> {
     }
 }
 
+/// A training snapshot: the engine's data and the newest interaction chunk it includes (events
+/// stored after it are folded in at request time, see [`crate::live`]).
+pub(crate) struct Snapshot {
+    pub data: TrainingData,
+    pub interactions_seq: i64,
+}
+
 impl Reko {
     /// Decoded record batches of a dataset, in insertion order.
     pub(crate) fn dataset_batches(&self, dataset_arn: &str) -> ServiceResult<Vec<RecordBatch>> {
-        self.store()
-            .read_records(dataset_arn)?
+        Ok(self.dataset_batches_with_seq(dataset_arn, None)?.0)
+    }
+
+    /// [`Self::dataset_batches`], only `source` chunks when given, with the newest chunk seq read.
+    pub(crate) fn dataset_batches_with_seq(
+        &self,
+        dataset_arn: &str,
+        source: Option<reko_storage::RecordSource>,
+    ) -> ServiceResult<(Vec<RecordBatch>, i64)> {
+        let chunks = self.store().read_records(dataset_arn)?;
+        let seq = chunks.iter().map(|c| c.seq).max().unwrap_or(0);
+        let batches = chunks
             .iter()
+            .filter(|c| source.is_none_or(|s| c.source == s))
             .map(|chunk| {
                 RecordBatch::decode(&chunk.data).map_err(|e| {
                     ServiceError::Internal(format!(
@@ -45,7 +66,19 @@ impl Reko {
                     ))
                 })
             })
-            .collect()
+            .collect::<ServiceResult<Vec<_>>>()?;
+        Ok((batches, seq))
+    }
+
+    /// The featurizer of a dataset group's Items dataset under a solution's column selection
+    /// (`None` when the group has no Items dataset).
+    pub(crate) fn item_featurizer(
+        &self,
+        dataset_group_arn: &str,
+        columns: Option<&TrainingDataConfig>,
+    ) -> ServiceResult<Option<Featurizer>> {
+        let Some(items) = self.dataset_of_type(dataset_group_arn, DatasetType::Items)? else { return Ok(None) };
+        Ok(Some(ColumnSelection { config: columns }.featurizer(self, &items.wire, DatasetType::Items)?))
     }
 
     /// Builds the engine's training data from the group's Interactions, Items and Users datasets.
@@ -53,7 +86,7 @@ impl Reko {
         &self,
         dataset_group_arn: &str,
         columns: Option<&TrainingDataConfig>,
-    ) -> ServiceResult<TrainingData> {
+    ) -> ServiceResult<Snapshot> {
         let selection = ColumnSelection { config: columns };
         let mut builder = TrainingDataBuilder::new();
         let mut tokens: Vec<String> = Vec::new();
@@ -61,8 +94,24 @@ impl Reko {
             ServiceError::Invalid(format!("Dataset group {dataset_group_arn} has no Interactions dataset."))
         })?;
         let context = selection.featurizer(self, &interactions.wire, DatasetType::Interactions)?;
-        let batches = self.dataset_batches(&interactions.wire.dataset_arn)?;
+        let (batches, interactions_seq) = self.dataset_batches_with_seq(&interactions.wire.dataset_arn, None)?;
         builder.reserve(batches.iter().map(RecordBatch::len).sum());
+        // Anonymous put events train under the user their session was stitched to (an event
+        // with both ids), else under the session id (what requests pass as userId for them).
+        let mut stitched: HashMap<String, String> = HashMap::new();
+        for batch in &batches {
+            if let (Some(users), Some(sessions)) = (batch.column("USER_ID"), batch.column(SESSION_ID_COLUMN)) {
+                for row in 0..batch.len() {
+                    if let (Some(u), Some(s)) = (users.str_value(row), sessions.str_value(row)) {
+                        if u != s {
+                            stitched.insert(s.to_string(), u.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        // Events with a repeated eventId count once (reference §4.4).
+        let mut event_ids: HashSet<String> = HashSet::new();
         for batch in &batches {
             let (Some(users), Some(items), Some(timestamps)) =
                 (batch.column("USER_ID"), batch.column("ITEM_ID"), batch.column("TIMESTAMP"))
@@ -71,12 +120,21 @@ impl Reko {
             };
             let event_types = batch.column("EVENT_TYPE");
             let event_values = batch.column("EVENT_VALUE");
+            let sessions = batch.column(SESSION_ID_COLUMN);
+            let ids = batch.column(EVENT_ID_COLUMN);
             for row in 0..batch.len() {
-                let (Some(user), Some(item), Some(ts)) =
-                    (users.str_value(row), items.str_value(row), timestamps.i64_value(row))
-                else {
+                let user = users.str_value(row).or_else(|| {
+                    let session = sessions?.str_value(row)?;
+                    Some(stitched.get(session).map_or(session, String::as_str))
+                });
+                let (Some(user), Some(item), Some(ts)) = (user, items.str_value(row), timestamps.i64_value(row)) else {
                     continue;
                 };
+                if let Some(id) = ids.and_then(|c| c.str_value(row)) {
+                    if !event_ids.insert(id.to_string()) {
+                        continue;
+                    }
+                }
                 let event_type = event_types.and_then(|c| c.str_value(row));
                 let event_value = event_values.and_then(|c| c.f64_value(row)).map(|v| v as f32);
                 if context.is_empty() {
@@ -117,6 +175,6 @@ impl Reko {
                 }
             }
         }
-        Ok(builder.build())
+        Ok(Snapshot { data: builder.build(), interactions_seq })
     }
 }

@@ -243,8 +243,8 @@ impl Reko {
         let group = stored.wire.dataset_group_arn.clone().unwrap_or_default();
         progress.report(0.0, "reading a snapshot of the dataset group");
         let columns = stored.wire.solution_config.as_ref().and_then(|c| c.training_data_config.as_ref());
-        let data = match self.training_data(&group, columns) {
-            Ok(data) => data,
+        let (data, interactions_seq) = match self.training_data(&group, columns) {
+            Ok(snapshot) => (snapshot.data, snapshot.interactions_seq),
             Err(ServiceError::Invalid(reason)) => return Ok(Outcome::Failed { reason }),
             Err(e) => return Err(e),
         };
@@ -286,6 +286,7 @@ impl Reko {
             internal.insert("artifactPath".into(), path.display().to_string().into());
             internal.insert("artifactSha256".into(), checksum.clone().into());
             internal.insert("metrics".into(), serde_json::to_value(&trained.metrics).unwrap_or_default());
+            internal.insert("snapshotSeq".into(), interactions_seq.into());
         }
         let mut update = update_of(&current, final_status)?;
         set_status(&mut update.doc, final_status);

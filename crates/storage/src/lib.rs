@@ -91,6 +91,15 @@ pub struct RecordChunk {
     pub data: Vec<u8>,
 }
 
+/// A chunk to append with [`RecordStore::append_records`].
+#[derive(Debug, Clone, Copy)]
+pub struct NewChunk<'a> {
+    pub dataset_arn: &'a str,
+    pub source: RecordSource,
+    pub rows: u64,
+    pub data: &'a [u8],
+}
+
 /// A change of one resource's status and document, applied in the same transaction as other work.
 #[derive(Debug, Clone)]
 pub struct ResourceUpdate {
@@ -127,8 +136,11 @@ pub trait RecordStore: Send + Sync {
         chunks: &[(u64, Vec<u8>)],
         finish: &ResourceUpdate,
     ) -> StorageResult<()>;
-    /// Appends one chunk of individually put records.
-    fn append_records(&self, dataset_arn: &str, source: RecordSource, rows: u64, data: &[u8]) -> StorageResult<()>;
+    /// Appends chunks of individually put records (possibly to several datasets) in one durable
+    /// transaction (a group commit of concurrent PutEvents calls); returns each chunk's `seq`.
+    fn append_records(&self, chunks: &[NewChunk<'_>]) -> StorageResult<Vec<i64>>;
+    /// The newest chunk `seq` of a dataset (0 when it has none): what a snapshot read up to.
+    fn last_record_seq(&self, dataset_arn: &str) -> StorageResult<i64>;
     /// Every chunk of a dataset, in insertion order: a consistent snapshot.
     fn read_records(&self, dataset_arn: &str) -> StorageResult<Vec<RecordChunk>>;
     fn count_records(&self, dataset_arn: &str) -> StorageResult<u64>;

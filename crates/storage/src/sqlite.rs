@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 
 use crate::{
-    now_epoch, Catalog, ImportMode, RecordChunk, RecordSource, RecordStore, ResourceRecord, ResourceUpdate,
+    now_epoch, Catalog, ImportMode, NewChunk, RecordChunk, RecordSource, RecordStore, ResourceRecord, ResourceUpdate,
     StorageError, StorageResult, TagStore, Task, TaskQueue, TaskState,
 };
 
@@ -292,13 +292,31 @@ impl RecordStore for SqliteStore {
         })
     }
 
-    fn append_records(&self, dataset_arn: &str, source: RecordSource, rows: u64, data: &[u8]) -> StorageResult<()> {
+    fn append_records(&self, chunks: &[NewChunk<'_>]) -> StorageResult<Vec<i64>> {
         self.with(|conn| {
-            conn.execute(
-                "INSERT INTO record_chunks (dataset_arn, source, rows, data) VALUES (?1, ?2, ?3, ?4)",
-                params![dataset_arn, source.as_str(), rows as i64, data],
-            )?;
-            Ok(())
+            let tx = conn.transaction()?;
+            let mut seqs = Vec::with_capacity(chunks.len());
+            {
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO record_chunks (dataset_arn, source, rows, data) VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                for c in chunks {
+                    insert.execute(params![c.dataset_arn, c.source.as_str(), c.rows as i64, c.data])?;
+                    seqs.push(tx.last_insert_rowid());
+                }
+            }
+            tx.commit()?;
+            Ok(seqs)
+        })
+    }
+
+    fn last_record_seq(&self, dataset_arn: &str) -> StorageResult<i64> {
+        self.with(|conn| {
+            Ok(conn.query_row(
+                "SELECT COALESCE(MAX(seq), 0) FROM record_chunks WHERE dataset_arn = ?1",
+                params![dataset_arn],
+                |row| row.get(0),
+            )?)
         })
     }
 
@@ -543,7 +561,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("reko.db")).unwrap();
         store.insert_resource(&resource("job:1", "dataset-import-job", "j1")).unwrap();
-        store.append_records("ds", RecordSource::Put, 1, b"put").unwrap();
+        let seqs = store
+            .append_records(&[
+                NewChunk { dataset_arn: "ds", source: RecordSource::Put, rows: 1, data: b"put" },
+                NewChunk { dataset_arn: "other", source: RecordSource::Put, rows: 1, data: b"x" },
+            ])
+            .unwrap();
+        assert!(seqs[1] > seqs[0]);
+        assert_eq!(store.last_record_seq("ds").unwrap(), seqs[0]);
+        assert_eq!(store.last_record_seq("none").unwrap(), 0);
         let finish =
             ResourceUpdate { arn: "job:1".into(), status: "ACTIVE".into(), doc: json!({}), expected_status: None };
         store.commit_import("ds", ImportMode::Full, &[(2, b"a".to_vec()), (3, b"b".to_vec())], &finish).unwrap();

@@ -448,6 +448,9 @@ pub(crate) fn recommend_from_history(
 }
 
 impl FittedModel for FittedRelated {
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
+        self
+    }
     fn recommend_indices(&self, _user: u32, history: UserInteractions<'_>, n: usize, out: &mut Vec<u32>) {
         recommend_from_history(&self.table, &self.popular, history, n, out);
     }

@@ -87,6 +87,9 @@ pub struct FittedTrending {
 }
 
 impl FittedModel for FittedTrending {
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
+        self
+    }
     fn recommend_indices(&self, _user: u32, _history: UserInteractions<'_>, n: usize, out: &mut Vec<u32>) {
         out.extend(self.ranked.iter().take(n));
     }

@@ -37,6 +37,7 @@ pub struct Server {
     pub log: PathBuf,
     pub control: aws_sdk_personalize::Client,
     pub runtime: aws_sdk_personalizeruntime::Client,
+    pub events: aws_sdk_personalizeevents::Client,
 }
 
 impl Server {
@@ -89,6 +90,7 @@ impl Server {
         Server {
             control: control_client(&url),
             runtime: runtime_client(&url),
+            events: events_client(&url),
             child: Some(child),
             url,
             data_dir: data_dir.to_path_buf(),
@@ -151,6 +153,20 @@ pub fn runtime_client(url: &str) -> aws_sdk_personalizeruntime::Client {
         .retry_config(rc::retry::RetryConfig::disabled())
         .build();
     aws_sdk_personalizeruntime::Client::from_conf(conf)
+}
+
+/// Events client (same settings as [`control_client`]).
+pub fn events_client(url: &str) -> aws_sdk_personalizeevents::Client {
+    use aws_sdk_personalizeevents::config as ec;
+    let conf = ec::Config::builder()
+        .behavior_version(ec::BehaviorVersion::latest())
+        .region(ec::Region::new(REGION))
+        .endpoint_url(url)
+        .credentials_provider(ec::Credentials::new("AKIDREKOTEST", "secret", None, None, "test"))
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .retry_config(ec::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_personalizeevents::Client::from_conf(conf)
 }
 
 /// Asserts that `result` failed with the given error code (`__type`), returning the message.

@@ -1,0 +1,368 @@
+//! The events service: PutEvents, PutItems and PutUsers (reference §4.5, §8.5, §8.6).
+//!
+//! Accepted records are durable before the call returns: every call hands its encoded chunk to
+//! one writer thread that commits whatever has queued up in a single SQLite transaction (group
+//! commit), so concurrent callers share one fsync. After the commit the caller applies its
+//! records to the real-time state ([`crate::live`]) and only then answers, so the caller's next
+//! request sees them.
+
+use std::collections::HashMap;
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::{Arc, RwLock};
+
+use reko_api::{
+    parse_properties, property_key_matches, status, Dataset, EventTracker, PutEventsRequest, PutItemsRequest,
+    PutUsersRequest,
+};
+use reko_dataset::{DatasetType, RecordBatch, RecordBatchBuilder, Schema, Value, INTERACTIONS_RESERVED_FIELDS};
+use reko_storage::{NewChunk, RecordSource, Store};
+
+use crate::error::{ServiceError, ServiceResult};
+use crate::live::LiveEvent;
+use crate::resource::ResourceKind;
+use crate::Reko;
+
+/// Reko's own column in put interaction chunks: the event's `sessionId` (anonymous events have
+/// no USER_ID; training and the real-time state attribute them through it).
+pub(crate) const SESSION_ID_COLUMN: &str = "_SESSION_ID";
+/// Reko's own column in put interaction chunks: the event's `eventId` (deduplication).
+pub(crate) const EVENT_ID_COLUMN: &str = "_EVENT_ID";
+
+/// Interaction fields set from the event's own members, never from `properties`.
+const EVENT_MEMBER_FIELDS: [&str; 8] = INTERACTIONS_RESERVED_FIELDS;
+
+/// Where the records of a tracker or dataset go.
+#[derive(Clone)]
+pub(crate) struct IngestTarget {
+    pub dataset_group_arn: String,
+    pub dataset_arn: String,
+    pub schema: Arc<Schema>,
+}
+
+/// Resolved trackers (by tracking id) and datasets (by ARN); cleared when either is deleted.
+#[derive(Default)]
+pub(crate) struct IngestTargets {
+    by_key: RwLock<HashMap<String, IngestTarget>>,
+}
+
+impl IngestTargets {
+    pub(crate) fn clear(&self) {
+        self.by_key.write().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+}
+
+struct WriteRequest {
+    dataset_arn: String,
+    rows: u64,
+    data: Vec<u8>,
+    reply: SyncSender<ServiceResult<i64>>,
+}
+
+/// Most chunks committed in one transaction.
+const MAX_GROUP: usize = 512;
+
+/// The group-commit writer: one thread owning all put appends.
+pub(crate) struct RecordWriter {
+    tx: SyncSender<WriteRequest>,
+}
+
+impl RecordWriter {
+    pub(crate) fn start(store: Arc<dyn Store>) -> RecordWriter {
+        let (tx, rx) = mpsc::sync_channel::<WriteRequest>(4096);
+        std::thread::Builder::new()
+            .name("reko-record-writer".into())
+            .spawn(move || write_loop(store.as_ref(), rx))
+            .expect("spawning the record writer");
+        RecordWriter { tx }
+    }
+
+    /// Appends a put chunk durably; returns its sequence number.
+    fn append(&self, dataset_arn: &str, rows: u64, data: Vec<u8>) -> ServiceResult<i64> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        self.tx
+            .send(WriteRequest { dataset_arn: dataset_arn.to_string(), rows, data, reply })
+            .map_err(|_| ServiceError::Internal("the record writer has stopped".into()))?;
+        answer.recv().map_err(|_| ServiceError::Internal("the record writer has stopped".into()))?
+    }
+}
+
+fn write_loop(store: &dyn Store, rx: Receiver<WriteRequest>) {
+    while let Ok(first) = rx.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(r) => group.push(r),
+                Err(_) => break,
+            }
+        }
+        let chunks: Vec<NewChunk<'_>> = group
+            .iter()
+            .map(|r| NewChunk { dataset_arn: &r.dataset_arn, source: RecordSource::Put, rows: r.rows, data: &r.data })
+            .collect();
+        match store.append_records(&chunks) {
+            Ok(seqs) => {
+                for (r, seq) in group.iter().zip(seqs) {
+                    let _ = r.reply.send(Ok(seq));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, chunks = group.len(), "committing put records failed");
+                for r in &group {
+                    let _ = r.reply.send(Err(ServiceError::Internal(format!("storing the records failed: {e}"))));
+                }
+            }
+        }
+    }
+}
+
+impl Reko {
+    pub fn put_events(&self, req: PutEventsRequest) -> ServiceResult<()> {
+        let target = self.tracker_target(&req.tracking_id)?;
+        let schema = target.schema.as_ref();
+        let mut builder = RecordBatchBuilder::new(schema, &[SESSION_ID_COLUMN, EVENT_ID_COLUMN]);
+        let col = |name: &str| builder.column(name);
+        let (c_user, c_item, c_ts) = (col("USER_ID"), col("ITEM_ID"), col("TIMESTAMP"));
+        let (c_type, c_value, c_impr) = (col("EVENT_TYPE"), col("EVENT_VALUE"), col("IMPRESSION"));
+        let (c_rid, c_source) = (col("RECOMMENDATION_ID"), col("EVENT_ATTRIBUTION_SOURCE"));
+        let (c_session, c_event_id) = (col(SESSION_ID_COLUMN), col(EVENT_ID_COLUMN));
+        let mut live = Vec::with_capacity(req.event_list.len());
+        for (i, e) in req.event_list.iter().enumerate() {
+            let path = format!("eventList.{}", i + 1);
+            let props = match &e.properties {
+                Some(p) => Some(parse_properties(&format!("{path}.properties"), p)?),
+                None => None,
+            };
+            let mut values: Vec<(usize, Value)> = Vec::new();
+            for (key, json) in props.iter().flatten() {
+                let field = schema
+                    .fields
+                    .iter()
+                    .enumerate()
+                    .find(|(_, f)| {
+                        !EVENT_MEMBER_FIELDS.contains(&f.name.as_str()) && property_key_matches(key, &f.name)
+                    })
+                    .ok_or_else(|| unknown_property(&path, key, schema, &EVENT_MEMBER_FIELDS))?;
+                let v = Value::from_json(field.1, json)
+                    .map_err(|m| ServiceError::Invalid(format!("{path}.properties.{key}: {m}")))?;
+                values.push((field.0, v));
+            }
+            let timestamp = e.sent_at.floor() as i64;
+            let row = builder.push_row();
+            let mut set = |c: Option<usize>, v: Value| {
+                if let Some(c) = c {
+                    row[c] = v;
+                }
+            };
+            set(c_user, req.user_id.clone().map_or(Value::Null, Value::Str));
+            set(c_item, e.item_id.clone().map_or(Value::Null, Value::Str));
+            set(c_ts, Value::Long(timestamp));
+            set(c_type, Value::Str(e.event_type.clone()));
+            set(c_value, e.event_value.map_or(Value::Null, Value::Double));
+            set(c_impr, e.impression.as_ref().map_or(Value::Null, |l| Value::Str(l.join("|"))));
+            set(c_rid, e.recommendation_id.clone().map_or(Value::Null, Value::Str));
+            set(
+                c_source,
+                e.metric_attribution.as_ref().map_or(Value::Null, |m| Value::Str(m.event_attribution_source.clone())),
+            );
+            set(c_session, Value::Str(req.session_id.clone()));
+            set(c_event_id, e.event_id.clone().map_or(Value::Null, Value::Str));
+            for (c, v) in values {
+                row[c] = v;
+            }
+            // A required metadata column the event did not fill.
+            for (c, f) in schema.fields.iter().enumerate() {
+                if !f.nullable && matches!(row[c], Value::Null) && !["USER_ID", "ITEM_ID"].contains(&f.name.as_str()) {
+                    let how = match f.name.as_str() {
+                        "EVENT_VALUE" => "set the event's eventValue".to_string(),
+                        "IMPRESSION" => "set the event's impression".to_string(),
+                        "RECOMMENDATION_ID" => "set the event's recommendationId".to_string(),
+                        "EVENT_ATTRIBUTION_SOURCE" => "set the event's metricAttribution".to_string(),
+                        other => format!("send it in properties as \"{}\"", camel_case(other)),
+                    };
+                    return Err(ServiceError::Invalid(format!(
+                        "{path}: the Interactions schema requires {} ({how}).",
+                        f.name
+                    )));
+                }
+            }
+            if let Some(item) = &e.item_id {
+                live.push(LiveEvent::new(item, &e.event_type, e.event_value.map(|v| v as f32), timestamp));
+            }
+        }
+        let rows = builder.len() as u64;
+        let seq = self.inner.writer.append(&target.dataset_arn, rows, builder.finish().encode())?;
+        self.inner.live.record_events(self, &target, req.user_id.as_deref(), &req.session_id, seq, live)?;
+        Ok(())
+    }
+
+    pub fn put_items(&self, req: PutItemsRequest) -> ServiceResult<()> {
+        let target = self.dataset_target(&req.dataset_arn, DatasetType::Items)?;
+        let records: Vec<(&str, Option<&String>)> =
+            req.items.iter().map(|i| (i.item_id.as_str(), i.properties.as_ref())).collect();
+        let batch = metadata_rows(&target.schema, "ITEM_ID", "items", &records)?;
+        self.inner.writer.append(&target.dataset_arn, batch.len() as u64, batch.encode())?;
+        self.add_items_to_deployments(&target.dataset_group_arn, &batch);
+        Ok(())
+    }
+
+    pub fn put_users(&self, req: PutUsersRequest) -> ServiceResult<()> {
+        let target = self.dataset_target(&req.dataset_arn, DatasetType::Users)?;
+        let records: Vec<(&str, Option<&String>)> =
+            req.users.iter().map(|u| (u.user_id.as_str(), u.properties.as_ref())).collect();
+        let batch = metadata_rows(&target.schema, "USER_ID", "users", &records)?;
+        self.inner.writer.append(&target.dataset_arn, batch.len() as u64, batch.encode())?;
+        Ok(())
+    }
+
+    /// The Interactions dataset behind a tracking id.
+    fn tracker_target(&self, tracking_id: &str) -> ServiceResult<IngestTarget> {
+        let key = format!("tracker:{tracking_id}");
+        if let Some(t) = self.inner.ingest.by_key.read().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            return Ok(t.clone());
+        }
+        let tracker = self
+            .load_all::<EventTracker>(ResourceKind::EventTracker, None)?
+            .into_iter()
+            .find(|t| t.wire.tracking_id == tracking_id)
+            .ok_or_else(|| ServiceError::NotFound(format!("No event tracker has the tracking id {tracking_id}.")))?
+            .wire;
+        if tracker.status != status::ACTIVE {
+            return Err(ServiceError::InUse(format!(
+                "Event tracker {} is {}; it accepts events once ACTIVE.",
+                tracker.event_tracker_arn, tracker.status
+            )));
+        }
+        let dataset =
+            self.dataset_of_type(&tracker.dataset_group_arn, DatasetType::Interactions)?.ok_or_else(|| {
+                ServiceError::InUse(format!(
+                    "Dataset group {} has no Interactions dataset to receive events; create one first.",
+                    tracker.dataset_group_arn
+                ))
+            })?;
+        let target = self.ingest_target(&dataset.wire)?;
+        self.inner.ingest.by_key.write().unwrap_or_else(|p| p.into_inner()).insert(key, target.clone());
+        Ok(target)
+    }
+
+    /// An Items or Users dataset for PutItems / PutUsers.
+    fn dataset_target(&self, dataset_arn: &str, expected: DatasetType) -> ServiceResult<IngestTarget> {
+        // The key includes the expected type: a cached target must not skip the type check for
+        // a call of the other operation on the same dataset.
+        let key = format!("dataset:{}:{dataset_arn}", expected.as_wire());
+        if let Some(t) = self.inner.ingest.by_key.read().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            return Ok(t.clone());
+        }
+        let dataset = self.load::<Dataset>(ResourceKind::Dataset, dataset_arn)?.wire;
+        if dataset.dataset_type != expected.as_wire() {
+            return Err(ServiceError::Invalid(format!(
+                "Dataset {dataset_arn} is of type {}; this operation takes a dataset of type {}.",
+                dataset.dataset_type,
+                expected.as_wire()
+            )));
+        }
+        let target = self.ingest_target(&dataset)?;
+        self.inner.ingest.by_key.write().unwrap_or_else(|p| p.into_inner()).insert(key, target.clone());
+        Ok(target)
+    }
+
+    fn ingest_target(&self, dataset: &Dataset) -> ServiceResult<IngestTarget> {
+        if dataset.status != status::ACTIVE {
+            return Err(ServiceError::InUse(format!(
+                "Dataset {} is {}; it accepts records once ACTIVE.",
+                dataset.dataset_arn, dataset.status
+            )));
+        }
+        Ok(IngestTarget {
+            dataset_group_arn: dataset.dataset_group_arn.clone(),
+            dataset_arn: dataset.dataset_arn.clone(),
+            schema: Arc::new(self.parsed_schema(&dataset.schema_arn)?),
+        })
+    }
+}
+
+/// Rows of PutItems / PutUsers: the id plus the `properties` mapped onto the schema.
+fn metadata_rows(
+    schema: &Schema,
+    id_field: &str,
+    what: &str,
+    records: &[(&str, Option<&String>)],
+) -> ServiceResult<RecordBatch> {
+    let mut builder = RecordBatchBuilder::new(schema, &[]);
+    let id_col = builder
+        .column(id_field)
+        .ok_or_else(|| ServiceError::Internal(format!("the {what} schema has no {id_field} field")))?;
+    for (i, (id, props)) in records.iter().enumerate() {
+        let path = format!("{what}.{}", i + 1);
+        let props = match props {
+            Some(p) => parse_properties(&format!("{path}.properties"), p)?,
+            None => Default::default(),
+        };
+        let mut values = Vec::new();
+        for (key, json) in &props {
+            let (c, field) = schema
+                .fields
+                .iter()
+                .enumerate()
+                .find(|(_, f)| f.name != id_field && property_key_matches(key, &f.name))
+                .ok_or_else(|| unknown_property(&path, key, schema, &[id_field]))?;
+            let v = Value::from_json(field, json)
+                .map_err(|m| ServiceError::Invalid(format!("{path}.properties.{key}: {m}")))?;
+            values.push((c, v));
+        }
+        let row = builder.push_row();
+        row[id_col] = Value::Str(id.to_string());
+        for (c, v) in values {
+            row[c] = v;
+        }
+        if let Some((_, f)) =
+            schema.fields.iter().enumerate().find(|(c, f)| !f.nullable && matches!(row[*c], Value::Null))
+        {
+            return Err(ServiceError::Invalid(format!(
+                "{path}.properties must set \"{}\": the schema field {} is not nullable.",
+                camel_case(&f.name),
+                f.name
+            )));
+        }
+    }
+    Ok(builder.finish())
+}
+
+fn unknown_property(path: &str, key: &str, schema: &Schema, reserved: &[&str]) -> ServiceError {
+    let known: Vec<String> =
+        schema.fields.iter().filter(|f| !reserved.contains(&f.name.as_str())).map(|f| camel_case(&f.name)).collect();
+    ServiceError::Invalid(format!(
+        "{path}.properties has the key \"{key}\", which matches no field of the {} schema (properties can set: {}).",
+        schema.name,
+        if known.is_empty() { "none".to_string() } else { known.join(", ") }
+    ))
+}
+
+/// `NUMBER_OF_RATINGS` → `numberOfRatings` (how properties name schema fields, reference §4.5).
+pub(crate) fn camel_case(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    for (i, part) in field.split('_').filter(|p| !p.is_empty()).enumerate() {
+        let lower = part.to_ascii_lowercase();
+        if i == 0 {
+            out.push_str(&lower);
+        } else {
+            let mut chars = lower.chars();
+            if let Some(c) = chars.next() {
+                out.push(c.to_ascii_uppercase());
+                out.extend(chars);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn camel_case_names() {
+        assert_eq!(camel_case("NUMBER_OF_RATINGS"), "numberOfRatings");
+        assert_eq!(camel_case("DEVICE"), "device");
+        assert_eq!(camel_case("CREATION_TIMESTAMP"), "creationTimestamp");
+    }
+}
