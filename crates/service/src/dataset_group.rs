@@ -68,7 +68,7 @@ impl Reko {
         if let Some(child) = children.first() {
             return Err(ServiceError::InUse(format!(
                 "Cannot delete dataset group {} while it contains resources (e.g. {} {}). Delete its datasets, \
-                 solutions, campaigns and event trackers first.",
+                 solutions, campaigns, event trackers and filters first.",
                 req.dataset_group_arn, child.kind, child.arn
             )));
         }

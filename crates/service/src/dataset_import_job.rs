@@ -165,6 +165,11 @@ impl Reko {
         set_status(&mut finish.doc, status::ACTIVE);
         let commit_started = std::time::Instant::now();
         self.store().commit_import(&stored.wire.dataset_arn, mode, &chunks, &finish)?;
+        // Request-time views of the group's records are rebuilt from storage on next use.
+        if let Some(group) = self.store().get_resource(&stored.wire.dataset_arn)?.and_then(|d| d.dataset_group_arn) {
+            self.inner.filters.forget_tables(&group);
+            self.inner.live.forget(&group);
+        }
         tracing::info!(
             job = arn,
             rows,

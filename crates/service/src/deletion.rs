@@ -36,6 +36,7 @@ impl Reko {
             self.store().delete_records(arn)?;
             if let Some(group) = &record.dataset_group_arn {
                 self.inner.live.forget(group);
+                self.inner.filters.forget_tables(group);
             }
             for job in self.store().children(arn)? {
                 self.store().delete_resource(&job.arn)?;
@@ -52,6 +53,8 @@ impl Reko {
             }
         } else if record.kind == ResourceKind::Campaign.as_str() {
             self.undeploy(arn);
+        } else if record.kind == ResourceKind::Filter.as_str() {
+            self.inner.filters.forget_filter(arn);
         }
         self.store().delete_resource(arn)?;
         Ok(Outcome::Done { detail: format!("deleted {arn}"), update: None })

@@ -201,6 +201,7 @@ impl Reko {
             req.items.iter().map(|i| (i.item_id.as_str(), i.properties.as_ref())).collect();
         let batch = metadata_rows(&target.schema, "ITEM_ID", "items", &records)?;
         self.inner.writer.append(&target.dataset_arn, batch.len() as u64, batch.encode())?;
+        self.inner.filters.upsert(&target.dataset_group_arn, DatasetType::Items, &batch);
         self.add_items_to_deployments(&target.dataset_group_arn, &batch);
         Ok(())
     }
@@ -211,6 +212,7 @@ impl Reko {
             req.users.iter().map(|u| (u.user_id.as_str(), u.properties.as_ref())).collect();
         let batch = metadata_rows(&target.schema, "USER_ID", "users", &records)?;
         self.inner.writer.append(&target.dataset_arn, batch.len() as u64, batch.encode())?;
+        self.inner.filters.upsert(&target.dataset_group_arn, DatasetType::Users, &batch);
         Ok(())
     }
 

@@ -14,6 +14,7 @@ mod deletion;
 pub mod error;
 mod event_tracker;
 mod events;
+mod filter;
 mod hpo;
 mod live;
 mod recipe;
@@ -89,6 +90,8 @@ struct Inner {
     ingest: events::IngestTargets,
     /// Users' real-time events.
     live: live::LiveState,
+    /// Parsed filters and the attribute tables they read.
+    filters: filter::FilterState,
 }
 
 impl Reko {
@@ -105,6 +108,7 @@ impl Reko {
                 writer: events::RecordWriter::start(store.clone()),
                 ingest: events::IngestTargets::default(),
                 live: live::LiveState::default(),
+                filters: filter::FilterState::default(),
                 store,
                 deployments: RwLock::new(HashMap::new()),
                 wake: (Mutex::new(0), Condvar::new()),

@@ -23,6 +23,9 @@ use crate::Reko;
 
 /// Most recent events kept per user or session (older ones are in the model after training).
 pub(crate) const MAX_EVENTS_PER_USER: usize = 500;
+/// Interaction filters see up to this many most recent interactions per user and event type
+/// (Personalize's default quota, reference §5.2).
+pub(crate) const FILTER_HISTORY_PER_TYPE: usize = 100;
 
 /// One real-time event.
 #[derive(Debug, Clone)]
@@ -50,6 +53,8 @@ struct GroupState {
     sessions: HashMap<String, Vec<LiveEvent>>,
     /// Session id → the user it was stitched to.
     stitched: HashMap<String, String>,
+    /// Bulk-imported interactions per user, for interaction filters (loaded on first use).
+    bulk: Option<HashMap<String, Vec<LiveEvent>>>,
 }
 
 impl GroupState {
@@ -182,6 +187,91 @@ impl LiveState {
     }
 }
 
+impl LiveState {
+    /// The interactions an interaction filter sees for `user_id`: bulk-imported and real-time,
+    /// the newest [`FILTER_HISTORY_PER_TYPE`] per event type.
+    pub(crate) fn filter_history(
+        &self,
+        reko: &Reko,
+        dataset_group_arn: &str,
+        user_id: &str,
+    ) -> ServiceResult<Vec<LiveEvent>> {
+        let group = self.group(dataset_group_arn);
+        let mut guard = group.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_none() {
+            *guard = Some(load(reko, dataset_group_arn)?);
+        }
+        let state = guard.as_mut().expect("loaded above");
+        if state.bulk.is_none() {
+            state.bulk = Some(load_bulk(reko, dataset_group_arn)?);
+        }
+        let user = state.resolve(user_id);
+        let mut out: Vec<LiveEvent> = state.bulk.as_ref().and_then(|b| b.get(user)).cloned().unwrap_or_default();
+        out.extend(state.events_of(user_id).into_iter().flatten().cloned());
+        newest_per_type(&mut out, FILTER_HISTORY_PER_TYPE);
+        Ok(out)
+    }
+}
+
+/// Keeps the newest `n` events of each event type (event types compare case-insensitively, as
+/// filters match them).
+fn newest_per_type(events: &mut Vec<LiveEvent>, n: usize) {
+    events.sort_by_key(|e| std::cmp::Reverse((e.timestamp, e.seq)));
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    events.retain(|e| {
+        let c = seen.entry(e.event_type.to_ascii_lowercase()).or_default();
+        *c += 1;
+        *c <= n
+    });
+}
+
+/// Every bulk-imported interaction of the group, per user, trimmed as filters see them.
+fn load_bulk(reko: &Reko, dataset_group_arn: &str) -> ServiceResult<HashMap<String, Vec<LiveEvent>>> {
+    let mut out: HashMap<String, Vec<LiveEvent>> = HashMap::new();
+    let Some(dataset) = reko.dataset_of_type(dataset_group_arn, DatasetType::Interactions)? else {
+        return Ok(out);
+    };
+    let (batches, _) =
+        reko.dataset_batches_with_seq(&dataset.wire.dataset_arn, Some(reko_storage::RecordSource::Bulk))?;
+    let mut strings: HashMap<String, Arc<str>> = HashMap::new();
+    let mut intern = |s: &str| -> Arc<str> {
+        if let Some(a) = strings.get(s) {
+            return a.clone();
+        }
+        let a: Arc<str> = s.into();
+        strings.insert(s.to_string(), a.clone());
+        a
+    };
+    for batch in &batches {
+        let (Some(users), Some(items), Some(ts)) =
+            (batch.column("USER_ID"), batch.column("ITEM_ID"), batch.column("TIMESTAMP"))
+        else {
+            continue;
+        };
+        let types = batch.column("EVENT_TYPE");
+        for row in 0..batch.len() {
+            let (Some(user), Some(item), Some(timestamp)) =
+                (users.str_value(row), items.str_value(row), ts.i64_value(row))
+            else {
+                continue;
+            };
+            let event = LiveEvent {
+                seq: 0,
+                item_id: intern(item),
+                event_type: intern(types.and_then(|c| c.str_value(row)).unwrap_or("")),
+                event_value: None,
+                timestamp,
+            };
+            out.entry(user.to_string()).or_default().push(event);
+        }
+    }
+    for events in out.values_mut() {
+        newest_per_type(events, FILTER_HISTORY_PER_TYPE);
+        events.shrink_to_fit();
+    }
+    Ok(out)
+}
+
 /// Replays the group's stored put events.
 fn load(reko: &Reko, dataset_group_arn: &str) -> ServiceResult<GroupState> {
     let mut state = GroupState::default();
@@ -252,6 +342,16 @@ mod tests {
         g.apply(None, "s1", vec![ev("d", 4)]);
         assert_eq!(g.events_of("s1").unwrap().len(), 4);
         assert!(g.sessions.is_empty());
+    }
+
+    #[test]
+    fn filter_history_keeps_the_newest_per_event_type() {
+        let mut events: Vec<LiveEvent> = (0..150).map(|t| ev("x", t)).collect();
+        events.extend((0..3).map(|t| LiveEvent::new("y", "BUY", None, t)));
+        newest_per_type(&mut events, 100);
+        assert_eq!(events.iter().filter(|e| &*e.event_type == "click").count(), 100);
+        assert_eq!(events.iter().filter(|e| &*e.event_type == "BUY").count(), 3);
+        assert!(events.iter().filter(|e| &*e.event_type == "click").all(|e| e.timestamp >= 50));
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub enum ResourceKind {
     SolutionVersion,
     Campaign,
     EventTracker,
+    Filter,
 }
 
 impl ResourceKind {
@@ -34,6 +35,7 @@ impl ResourceKind {
             ResourceKind::Solution | ResourceKind::SolutionVersion => "solution",
             ResourceKind::Campaign => "campaign",
             ResourceKind::EventTracker => "event-tracker",
+            ResourceKind::Filter => "filter",
         }
     }
 
@@ -56,6 +58,7 @@ impl ResourceKind {
             ResourceKind::SolutionVersion => "solution version",
             ResourceKind::Campaign => "campaign",
             ResourceKind::EventTracker => "event tracker",
+            ResourceKind::Filter => "filter",
         }
     }
 }

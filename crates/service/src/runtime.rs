@@ -10,6 +10,7 @@ use reko_dataset::{Featurizer, RecordBatch};
 use reko_engine::{Exploration, Model, NewItem, RankQuery, RecommendQuery, ScoredItem, TrainingConfig};
 
 use crate::error::{ServiceError, ServiceResult};
+use crate::filter::FilterRequest;
 use crate::live::UserView;
 use crate::resource::ResourceKind;
 use crate::Reko;
@@ -89,12 +90,6 @@ impl Reko {
             .as_deref()
             .ok_or_else(|| ServiceError::Invalid("campaignArn is required (recommenders are not supported).".into()))?;
         let deployment = self.deployment(campaign_arn)?;
-        if req.filter_arn.is_some() {
-            return Err(ServiceError::NotImplemented("GetRecommendations with filterArn (filters)".into()));
-        }
-        if req.promotions.as_ref().is_some_and(|p| !p.is_empty()) {
-            return Err(ServiceError::NotImplemented("GetRecommendations with promotions".into()));
-        }
         if req.metadata_columns.is_some() {
             return Err(ServiceError::Invalid(format!(
                 "metadataColumns needs a campaign with enableMetadataWithRecommendations; campaign {campaign_arn} \
@@ -125,19 +120,71 @@ impl Reko {
             (Some(user), "USER_PERSONALIZATION") => Some(deployment.user_view(self, user)?),
             _ => None,
         };
-        let query = RecommendQuery {
-            user_id: view.as_ref().map(|v| v.user_id.as_str()).or(req.user_id.as_deref()),
+        let user_id = view.as_ref().map(|v| v.user_id.as_str()).or(req.user_id.as_deref());
+        let context = context_tokens(req.context.as_ref());
+        let filter = |arn, values| FilterRequest {
+            filter_arn: arn,
+            values,
+            dataset_group_arn: &deployment.dataset_group_arn,
+            user_id,
             item_id: req.item_id.as_deref(),
-            num_results,
-            exclude: &|_| false,
-            context: &context_tokens(req.context.as_ref()),
-            exploration: Some(deployment.exploration),
         };
-        let items = match &view {
-            Some(v) if !v.events.is_empty() => deployment.model.recommend_with_history(&query, &v.events),
-            _ => deployment.model.recommend(&query),
+        let gate = match &req.filter_arn {
+            Some(arn) => self.item_gate(&filter(arn, req.filter_values.as_ref()))?,
+            None => None,
         };
-        Ok(GetRecommendationsResponse { item_list: predicted(items), recommendation_id: recommendation_id() })
+        // The model's ranking of the items passing `allowed`, best first.
+        let recommend = |n: usize, allowed: &dyn Fn(&str) -> bool| {
+            let query = RecommendQuery {
+                user_id,
+                item_id: req.item_id.as_deref(),
+                num_results: n,
+                exclude: &|id| !allowed(id),
+                context: &context,
+                exploration: Some(deployment.exploration),
+            };
+            match &view {
+                Some(v) if !v.events.is_empty() => deployment.model.recommend_with_history(&query, &v.events),
+                _ => deployment.model.recommend(&query),
+            }
+        };
+        let Some(promotion) = req.promotions.as_ref().and_then(|p| p.first()) else {
+            let items = match &gate {
+                Some(g) => g.with(|allowed| recommend(num_results, allowed)),
+                None => recommend(num_results, &|_| true),
+            };
+            return Ok(GetRecommendationsResponse {
+                item_list: predicted(items),
+                recommendation_id: recommendation_id(),
+            });
+        };
+        // Promotions (reference §8.1): a share of the slots goes to items passing the promotion's
+        // filter; the request's filter applies to the other slots only.
+        if deployment.recipe_type == "PERSONALIZED_RANKING" {
+            return Err(ServiceError::Invalid(
+                "promotions are not supported by PERSONALIZED_RANKING campaigns.".into(),
+            ));
+        }
+        let name = promotion.name.clone().unwrap_or_default();
+        let promo_arn = promotion
+            .filter_arn
+            .as_deref()
+            .ok_or_else(|| ServiceError::Invalid(format!("promotions.1.filterArn is required (promotion {name}).")))?;
+        let percent = promotion.percent_promoted_items.unwrap_or(0).clamp(0, 100) as usize;
+        let slots = promoted_slots(num_results, percent);
+        let promo_gate = self.item_gate(&filter(promo_arn, promotion.filter_values.as_ref()))?;
+        let promoted = match &promo_gate {
+            Some(g) => g.with(|allowed| recommend(slots, allowed)),
+            None => recommend(slots, &|_| true),
+        };
+        let taken: std::collections::HashSet<&str> = promoted.iter().map(|i| i.item_id.as_str()).collect();
+        let rest_n = num_results - promoted.len();
+        let rest = match &gate {
+            Some(g) => g.with(|allowed| recommend(rest_n, &|id| allowed(id) && !taken.contains(id))),
+            None => recommend(rest_n, &|id| !taken.contains(id)),
+        };
+        let item_list = place_promoted(predicted(rest), predicted(promoted), &name, &mut rand::thread_rng());
+        Ok(GetRecommendationsResponse { item_list, recommendation_id: recommendation_id() })
     }
 
     pub fn get_personalized_ranking(
@@ -145,9 +192,6 @@ impl Reko {
         req: GetPersonalizedRankingRequest,
     ) -> ServiceResult<GetPersonalizedRankingResponse> {
         let deployment = self.deployment(&req.campaign_arn)?;
-        if req.filter_arn.is_some() {
-            return Err(ServiceError::NotImplemented("GetPersonalizedRanking with filterArn (filters)".into()));
-        }
         if req.metadata_columns.is_some() {
             return Err(ServiceError::Invalid(format!(
                 "metadataColumns needs a campaign with enableMetadataWithRecommendations; campaign {} does not return \
@@ -157,7 +201,24 @@ impl Reko {
         }
         let context = context_tokens(req.context.as_ref());
         let view = deployment.user_view(self, &req.user_id)?;
-        let query = RankQuery { user_id: &view.user_id, input: &req.input_list, context: &context };
+        // A filter removes items from the input list before ranking.
+        let input: Vec<String> = match &req.filter_arn {
+            Some(arn) => {
+                let gate = self.item_gate(&FilterRequest {
+                    filter_arn: arn,
+                    values: req.filter_values.as_ref(),
+                    dataset_group_arn: &deployment.dataset_group_arn,
+                    user_id: Some(&view.user_id),
+                    item_id: None,
+                })?;
+                match gate {
+                    Some(g) => g.with(|allowed| req.input_list.iter().filter(|i| allowed(i)).cloned().collect()),
+                    None => req.input_list.clone(),
+                }
+            }
+            None => req.input_list.clone(),
+        };
+        let query = RankQuery { user_id: &view.user_id, input: &input, context: &context };
         let ranked = if view.events.is_empty() {
             deployment.model.rank(&query)
         } else {
@@ -238,6 +299,43 @@ fn predicted(items: Vec<ScoredItem>) -> Vec<PredictedItem> {
         .collect()
 }
 
+/// Slots of `num_results` that go to promoted items: `percent` of them, rounded to the nearest
+/// slot, at least one when the percentage is positive (Personalize does not say how it rounds).
+fn promoted_slots(num_results: usize, percent: usize) -> usize {
+    if num_results == 0 || percent == 0 {
+        return 0;
+    }
+    ((num_results * percent + 50) / 100).clamp(1, num_results)
+}
+
+/// Promoted items keep their order among themselves but take random positions in the list
+/// (reference §8.1), each tagged with the promotion's name.
+fn place_promoted(
+    rest: Vec<PredictedItem>,
+    promoted: Vec<PredictedItem>,
+    name: &str,
+    rng: &mut impl rand::Rng,
+) -> Vec<PredictedItem> {
+    let total = rest.len() + promoted.len();
+    let mut positions = rand::seq::index::sample(rng, total, promoted.len()).into_vec();
+    positions.sort_unstable();
+    let mut out = Vec::with_capacity(total);
+    let (mut rest, mut promoted) = (rest.into_iter(), promoted.into_iter());
+    let mut next = positions.into_iter().peekable();
+    for slot in 0..total {
+        if next.peek() == Some(&slot) {
+            next.next();
+            if let Some(mut p) = promoted.next() {
+                p.promotion_name = Some(name.to_string());
+                out.push(p);
+            }
+        } else if let Some(r) = rest.next() {
+            out.push(r);
+        }
+    }
+    out
+}
+
 /// The request's `context` map as the engine's feature tokens (`FIELD=value`), in key order.
 fn context_tokens(context: Option<&std::collections::BTreeMap<String, String>>) -> Vec<String> {
     context.into_iter().flatten().map(|(k, v)| format!("{k}={v}")).collect()
@@ -246,4 +344,45 @@ fn context_tokens(context: Option<&std::collections::BTreeMap<String, String>>) 
 /// `RID-` + UUID, 40 characters (reference §2.1).
 fn recommendation_id() -> String {
     format!("RID-{}", uuid::Uuid::new_v4())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn items(prefix: &str, n: usize) -> Vec<PredictedItem> {
+        (0..n).map(|i| PredictedItem { item_id: Some(format!("{prefix}{i}")), ..Default::default() }).collect()
+    }
+
+    #[test]
+    fn promoted_slots_round_to_the_nearest_and_keep_at_least_one() {
+        assert_eq!(promoted_slots(25, 10), 3);
+        assert_eq!(promoted_slots(25, 1), 1);
+        assert_eq!(promoted_slots(10, 100), 10);
+        assert_eq!(promoted_slots(10, 0), 0);
+        assert_eq!(promoted_slots(0, 50), 0);
+    }
+
+    #[test]
+    fn promoted_items_keep_their_order_at_random_positions() {
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(7);
+        let mut positions_seen = std::collections::HashSet::new();
+        for _ in 0..50 {
+            let out = place_promoted(items("r", 7), items("p", 3), "promo", &mut rng);
+            assert_eq!(out.len(), 10);
+            let promoted: Vec<&str> =
+                out.iter().filter(|i| i.promotion_name.is_some()).map(|i| i.item_id.as_deref().unwrap()).collect();
+            assert_eq!(promoted, ["p0", "p1", "p2"]);
+            let rest: Vec<&str> =
+                out.iter().filter(|i| i.promotion_name.is_none()).map(|i| i.item_id.as_deref().unwrap()).collect();
+            assert_eq!(rest, ["r0", "r1", "r2", "r3", "r4", "r5", "r6"]);
+            assert!(out
+                .iter()
+                .filter(|i| i.promotion_name.is_some())
+                .all(|i| i.promotion_name.as_deref() == Some("promo")));
+            positions_seen.insert(out.iter().position(|i| i.promotion_name.is_some()).unwrap());
+        }
+        assert!(positions_seen.len() > 2, "{positions_seen:?}");
+    }
 }

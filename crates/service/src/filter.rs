@@ -1,0 +1,288 @@
+//! Filters: CreateFilter / DescribeFilter / ListFilters / DeleteFilter, and applying a filter to
+//! a request's candidates (reference §5).
+//!
+//! CreateFilter parses the expression and checks it against the dataset group's schemas before
+//! anything is stored, so a bad expression is an InvalidInputException naming the position or
+//! the field. At request time a filter is bound to the request's `filterValues` and evaluated
+//! over the group's Items (or Users) attribute table, the requesting user's attributes and their
+//! latest interactions, real-time ones included.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+
+use reko_api::{
+    status, CreateFilterRequest, CreateFilterResponse, DeleteFilterRequest, DescribeFilterRequest,
+    DescribeFilterResponse, Filter, FilterSummary, ListFiltersRequest, ListFiltersResponse,
+};
+use reko_dataset::{parse_schema, DatasetType, Schema};
+use reko_filter::{AttributeTable, DatasetSchemas, Decision, EvalContext, FilterError, FilterExpression, Interaction};
+
+use crate::error::{ServiceError, ServiceResult};
+use crate::resource::{now, paginate, to_document, ResourceKind};
+use crate::tasks;
+use crate::Reko;
+
+/// Filters per dataset group (reference §10.2; adjustable in Personalize).
+pub(crate) const MAX_FILTERS_PER_DATASET_GROUP: usize = 10;
+
+/// A parsed filter, cached by ARN.
+pub(crate) struct CompiledFilter {
+    pub dataset_group_arn: String,
+    pub expression: FilterExpression,
+}
+
+/// An attribute table read by requests and updated by PutItems / PutUsers.
+type SharedTable = Arc<RwLock<AttributeTable>>;
+
+/// Parsed filters and the attribute tables filters read, per dataset group.
+#[derive(Default)]
+pub(crate) struct FilterState {
+    compiled: RwLock<HashMap<String, Arc<CompiledFilter>>>,
+    tables: RwLock<HashMap<(String, DatasetType), SharedTable>>,
+}
+
+impl FilterState {
+    /// Drops a group's tables (an import replaced records, or a dataset was deleted); they are
+    /// rebuilt from storage on next use.
+    pub(crate) fn forget_tables(&self, dataset_group_arn: &str) {
+        self.tables.write().unwrap_or_else(|p| p.into_inner()).retain(|(g, _), _| g != dataset_group_arn);
+    }
+
+    pub(crate) fn forget_filter(&self, filter_arn: &str) {
+        self.compiled.write().unwrap_or_else(|p| p.into_inner()).remove(filter_arn);
+    }
+
+    /// Applies put records to a loaded table (an unloaded one reads them from storage later).
+    pub(crate) fn upsert(&self, dataset_group_arn: &str, dataset_type: DatasetType, batch: &reko_dataset::RecordBatch) {
+        let key = (dataset_group_arn.to_string(), dataset_type);
+        let table = self.tables.read().unwrap_or_else(|p| p.into_inner()).get(&key).cloned();
+        if let Some(table) = table {
+            if let Err(e) = table.write().unwrap_or_else(|p| p.into_inner()).upsert_batch(batch) {
+                // The records were validated against the schema on the way in; a table that
+                // cannot take them is rebuilt from storage instead.
+                tracing::warn!(error = %e, "filter table update failed; it will be rebuilt");
+                self.forget_tables(dataset_group_arn);
+            }
+        }
+    }
+}
+
+/// A filter bound to one request, ready to judge candidate item ids.
+pub(crate) struct ItemGate {
+    table: Arc<RwLock<AttributeTable>>,
+    decision: Decision,
+}
+
+impl ItemGate {
+    /// Runs `f` with the predicate "is this item id allowed?".
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&dyn Fn(&str) -> bool) -> T) -> T {
+        let table = self.table.read().unwrap_or_else(|p| p.into_inner());
+        let allowed = |id: &str| self.decision.allows(&table, id);
+        f(&allowed)
+    }
+}
+
+/// The request side of a filter: who is asking about what.
+pub(crate) struct FilterRequest<'a> {
+    pub filter_arn: &'a str,
+    pub values: Option<&'a BTreeMap<String, String>>,
+    pub dataset_group_arn: &'a str,
+    /// The user the request is for (a stitched session already resolved).
+    pub user_id: Option<&'a str>,
+    /// The request's item (related-items recipes), for `CurrentItem`.
+    pub item_id: Option<&'a str>,
+}
+
+fn filter_error(e: FilterError) -> ServiceError {
+    ServiceError::Invalid(e.to_string())
+}
+
+impl Reko {
+    pub fn create_filter(&self, req: CreateFilterRequest) -> ServiceResult<CreateFilterResponse> {
+        self.active_dataset_group(&req.dataset_group_arn)?;
+        let existing = self.load_all::<Filter>(ResourceKind::Filter, Some(&req.dataset_group_arn))?;
+        if existing.len() >= MAX_FILTERS_PER_DATASET_GROUP {
+            return Err(ServiceError::Limit(format!(
+                "Dataset group {} already has {} filters, the most allowed; delete one first.",
+                req.dataset_group_arn,
+                existing.len()
+            )));
+        }
+        let expression = reko_filter::parse(&req.filter_expression)
+            .map_err(|e| ServiceError::Invalid(format!("Could not create filter: {e}")))?;
+        let schemas = self.group_schemas(&req.dataset_group_arn)?;
+        expression
+            .validate(&DatasetSchemas {
+                interactions: schemas.get(&DatasetType::Interactions),
+                items: schemas.get(&DatasetType::Items),
+                users: schemas.get(&DatasetType::Users),
+                ..Default::default()
+            })
+            .map_err(|e| ServiceError::Invalid(format!("Could not create filter: {e}")))?;
+        let arn = self.arns().arn(ResourceKind::Filter, &req.name);
+        let created = now();
+        let filter = Filter {
+            name: req.name.clone(),
+            filter_arn: arn.clone(),
+            creation_date_time: created,
+            last_updated_date_time: created,
+            dataset_group_arn: req.dataset_group_arn.clone(),
+            failure_reason: None,
+            filter_expression: req.filter_expression.clone(),
+            status: status::CREATE_PENDING.into(),
+        };
+        self.create_resource(
+            ResourceKind::Filter,
+            &arn,
+            &req.name,
+            Some(&req.dataset_group_arn),
+            Some(&req.dataset_group_arn),
+            to_document(&filter, &serde_json::Value::Null)?,
+            tasks::ACTIVATE,
+            &req.tags.unwrap_or_default(),
+        )?;
+        Ok(CreateFilterResponse { filter_arn: arn })
+    }
+
+    pub fn describe_filter(&self, req: DescribeFilterRequest) -> ServiceResult<DescribeFilterResponse> {
+        Ok(DescribeFilterResponse { filter: self.load::<Filter>(ResourceKind::Filter, &req.filter_arn)?.wire })
+    }
+
+    pub fn list_filters(&self, req: ListFiltersRequest) -> ServiceResult<ListFiltersResponse> {
+        let all = self.load_all::<Filter>(ResourceKind::Filter, req.dataset_group_arn.as_deref())?;
+        let summaries: Vec<FilterSummary> = all.iter().map(|f| FilterSummary::from(&f.wire)).collect();
+        let (filters, next_token) = paginate(summaries, req.next_token.as_deref(), req.max_results)?;
+        Ok(ListFiltersResponse { filters, next_token })
+    }
+
+    pub fn delete_filter(&self, req: DeleteFilterRequest) -> ServiceResult<()> {
+        let stored = self.load::<Filter>(ResourceKind::Filter, &req.filter_arn)?;
+        self.inner.filters.forget_filter(&req.filter_arn);
+        self.start_deletion(&stored)
+    }
+
+    /// The parsed schemas of a group's datasets.
+    fn group_schemas(&self, dataset_group_arn: &str) -> ServiceResult<HashMap<DatasetType, Schema>> {
+        let mut out = HashMap::new();
+        for t in [DatasetType::Interactions, DatasetType::Items, DatasetType::Users] {
+            if let Some(d) = self.dataset_of_type(dataset_group_arn, t)? {
+                out.insert(t, self.parsed_schema(&d.wire.schema_arn)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// An ACTIVE filter of the request's dataset group.
+    fn compiled_filter(&self, filter_arn: &str, dataset_group_arn: &str) -> ServiceResult<Arc<CompiledFilter>> {
+        let cached = self.inner.filters.compiled.read().unwrap_or_else(|p| p.into_inner()).get(filter_arn).cloned();
+        let compiled = match cached {
+            Some(c) => c,
+            None => {
+                let filter = self.load::<Filter>(ResourceKind::Filter, filter_arn)?.wire;
+                if filter.status != status::ACTIVE {
+                    return Err(ServiceError::Invalid(format!(
+                        "Filter {filter_arn} is {}; it can be used once ACTIVE.",
+                        filter.status
+                    )));
+                }
+                let expression = reko_filter::parse(&filter.filter_expression)
+                    .map_err(|e| ServiceError::Internal(format!("stored filter {filter_arn} no longer parses: {e}")))?;
+                let c = Arc::new(CompiledFilter { dataset_group_arn: filter.dataset_group_arn, expression });
+                self.inner
+                    .filters
+                    .compiled
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(filter_arn.to_string(), c.clone());
+                c
+            }
+        };
+        if compiled.dataset_group_arn != dataset_group_arn {
+            return Err(ServiceError::Invalid(format!(
+                "Filter {filter_arn} belongs to dataset group {}, not to {dataset_group_arn} of the campaign.",
+                compiled.dataset_group_arn
+            )));
+        }
+        Ok(compiled)
+    }
+
+    /// The attribute table of a group's Items or Users dataset (an empty one when the group has
+    /// no such dataset), loaded on first use.
+    fn attribute_table(
+        &self,
+        dataset_group_arn: &str,
+        dataset_type: DatasetType,
+    ) -> ServiceResult<Arc<RwLock<AttributeTable>>> {
+        let key = (dataset_group_arn.to_string(), dataset_type);
+        if let Some(t) = self.inner.filters.tables.read().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            return Ok(t.clone());
+        }
+        let table = match self.dataset_of_type(dataset_group_arn, dataset_type)? {
+            Some(d) => {
+                let schema = self.parsed_schema(&d.wire.schema_arn)?;
+                let batches = self.dataset_batches(&d.wire.dataset_arn)?;
+                AttributeTable::from_batches(&schema, batches.iter()).map_err(|e| {
+                    ServiceError::Internal(format!("records of {} do not fit its schema: {e}", d.wire.dataset_arn))
+                })?
+            }
+            None => AttributeTable::new(&id_only_schema(dataset_type)?),
+        };
+        let table = Arc::new(RwLock::new(table));
+        Ok(self.inner.filters.tables.write().unwrap_or_else(|p| p.into_inner()).entry(key).or_insert(table).clone())
+    }
+
+    /// Binds and evaluates a request's filter over item candidates; `None` when it filters
+    /// nothing (an EXCLUDE whose parameters were not given).
+    pub(crate) fn item_gate(&self, r: &FilterRequest<'_>) -> ServiceResult<Option<ItemGate>> {
+        let compiled = self.compiled_filter(r.filter_arn, r.dataset_group_arn)?;
+        let empty = BTreeMap::new();
+        let bound = compiled.expression.bind(r.values.unwrap_or(&empty)).map_err(filter_error)?;
+        if bound.is_noop() {
+            return Ok(None);
+        }
+        let needs_user = bound.uses_interactions() || bound.uses_current_user();
+        if needs_user && r.user_id.is_none() {
+            return Err(ServiceError::Invalid(format!(
+                "Filter {} uses the user's interactions or attributes; the request needs a userId.",
+                r.filter_arn
+            )));
+        }
+        let history = match (bound.uses_interactions(), r.user_id) {
+            (true, Some(user)) => self.inner.live.filter_history(self, r.dataset_group_arn, user)?,
+            _ => Vec::new(),
+        };
+        let interactions: Vec<Interaction<'_>> = history
+            .iter()
+            .map(|e| Interaction { item_id: &e.item_id, event_type: &e.event_type, timestamp: e.timestamp })
+            .collect();
+        let users = if bound.uses_current_user() {
+            Some(self.attribute_table(r.dataset_group_arn, DatasetType::Users)?)
+        } else {
+            None
+        };
+        let users_guard = users.as_ref().map(|u| u.read().unwrap_or_else(|p| p.into_inner()));
+        let table = self.attribute_table(r.dataset_group_arn, DatasetType::Items)?;
+        let decision = {
+            let items = table.read().unwrap_or_else(|p| p.into_inner());
+            let mut ctx = EvalContext::new(now() as i64).with_interactions(&interactions);
+            if let Some(users) = users_guard.as_deref() {
+                ctx = ctx.with_user(users, r.user_id.and_then(|u| users.row_of(u)));
+            }
+            ctx = ctx.with_current_item(r.item_id.and_then(|i| items.row_of(i)));
+            bound.item_rows(&items, &ctx).map_err(filter_error)?
+        };
+        Ok(Some(ItemGate { table, decision }))
+    }
+}
+
+/// A schema with only the id field, for a filter table of a dataset the group does not have.
+fn id_only_schema(dataset_type: DatasetType) -> ServiceResult<Schema> {
+    let (name, id) = match dataset_type {
+        DatasetType::Users => ("Users", "USER_ID"),
+        _ => ("Items", "ITEM_ID"),
+    };
+    parse_schema(&format!(
+        r#"{{"type":"record","name":"{name}","fields":[{{"name":"{id}","type":"string"}}],"version":"1.0"}}"#
+    ))
+    .map_err(|e| ServiceError::Internal(format!("built-in schema: {e}")))
+}
