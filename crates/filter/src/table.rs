@@ -362,6 +362,10 @@ impl AttrColumn {
             return self.cell_from_value(Value::Str(s));
         }
         if let Some(x) = col.f64_value(r) {
+            let x = match col {
+                Column::Float(..) => widen_f32(x as f32),
+                _ => x,
+            };
             return self.cell_from_value(Value::Num(x));
         }
         Ok(match col.bool_value(r) {
@@ -369,6 +373,17 @@ impl AttrColumn {
             _ => Cell::Null,
         })
     }
+}
+
+/// An Avro `float` as the `f64` of its shortest decimal form: the `4.8` of a CSV is stored as
+/// the `f32` 4.80000019..., and widening that directly would make it differ from the `4.8` of a
+/// filter (`Items.PRICE <= 4.8` would miss it); the shortest decimal that reads back as the
+/// same `f32` is the value that was written.
+fn widen_f32(v: f32) -> f64 {
+    if !v.is_finite() {
+        return v as f64;
+    }
+    v.to_string().parse().unwrap_or(v as f64)
 }
 
 #[cfg(test)]
@@ -475,6 +490,22 @@ mod tests {
         )
         .unwrap();
         assert!(AttributeTable::from_batches(&schema, [&bad]).is_err());
+    }
+
+    #[test]
+    fn float_columns_keep_their_decimal_value() {
+        let batch = RecordBatch::new(
+            vec!["ITEM_ID".into(), "PRICE".into()],
+            vec![
+                Column::Str(StrColumn::from_values(["a", "b", "c"])),
+                Column::Float(vec![4.8, 0.3, 19.99], Validity::all_valid()),
+            ],
+        )
+        .unwrap();
+        let t = AttributeTable::from_batches(&items_schema(), [&batch]).unwrap();
+        assert_eq!(t.num_value(0, "PRICE"), Some(4.8));
+        assert_eq!(t.num_value(1, "PRICE"), Some(0.3));
+        assert_eq!(t.num_value(2, "PRICE"), Some(19.99));
     }
 
     #[test]

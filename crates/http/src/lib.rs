@@ -85,20 +85,24 @@ async fn control_plane(State(reko): State<Reko>, headers: HeaderMap, body: Bytes
 }
 
 async fn get_recommendations(State(reko): State<Reko>, body: Bytes) -> Response {
-    runtime_call(&body, move |req| reko.get_recommendations(req)).await
+    runtime_call(body, move |req| reko.get_recommendations(req)).await
 }
 
 async fn get_personalized_ranking(State(reko): State<Reko>, body: Bytes) -> Response {
-    runtime_call(&body, move |req| reko.get_personalized_ranking(req)).await
+    runtime_call(body, move |req| reko.get_personalized_ranking(req)).await
 }
 
-/// Decodes a runtime request and runs it inline: scoring is in memory and fast.
-async fn runtime_call<Req, Resp>(body: &[u8], call: impl FnOnce(Req) -> reko_service::ServiceResult<Resp>) -> Response
+/// Decodes a runtime request and runs it on the blocking pool: concurrent requests meet there
+/// and the engine scores them together (one pass over the item factors per batch).
+async fn runtime_call<Req, Resp>(
+    body: Bytes,
+    call: impl FnOnce(Req) -> reko_service::ServiceResult<Resp> + Send + 'static,
+) -> Response
 where
-    Req: DeserializeOwned + Validate,
-    Resp: Serialize,
+    Req: DeserializeOwned + Validate + Send + 'static,
+    Resp: Serialize + Send + 'static,
 {
-    let result = parse_request::<Req>(body).and_then(|req| call(req).map_err(ApiError::from));
+    let result = blocking(move || parse_request::<Req>(&body).and_then(|req| call(req).map_err(ApiError::from))).await;
     match result {
         Ok(resp) => json_response(StatusCode::OK, JSON, &resp),
         Err(e) => error_response(&e, Service::Runtime),

@@ -228,6 +228,10 @@ pub struct UpModel {
     item_feature_tokens: Vec<String>,
     item_feature_w: Vec<f32>,
     item_index: OnceLock<FxHashMap<Arc<str>, u32>>,
+    /// Combines concurrent requests' scoring passes (serving).
+    batcher: ScoreBatcher,
+    /// Cold items, and warm items by creation time (newest first), for exploration.
+    exploration_index: OnceLock<(Vec<u32>, Vec<u32>)>,
     context_index: OnceLock<HashMap<String, u32>>,
 }
 
@@ -576,6 +580,8 @@ fn fit_from(
         params: p,
         item_index: OnceLock::new(),
         context_index: OnceLock::new(),
+        batcher: ScoreBatcher::default(),
+        exploration_index: OnceLock::new(),
     };
     if !model.context_tokens.is_empty() && model.params.context_weight > 0.0 {
         model.params.context_weight *= context_scale(&model, data, &lifts);
@@ -929,11 +935,20 @@ impl UpModel {
     }
 
     /// Logits of all items for a user vector (or popularity when `None`), context included.
-    fn logits(&self, v: Option<&[f32]>, ctx: &[usize]) -> Vec<f32> {
+    /// `batched`: score together with concurrent requests (serving; see [`ScoreBatcher`]).
+    fn logits(&self, v: Option<&[f32]>, ctx: &[usize], batched: bool) -> Vec<f32> {
         let n = self.item_ids.len();
         let s = self.s;
         let scale = self.params.score_scale;
         let mut out: Vec<f32> = match v {
+            Some(v) if v.len() == s && batched => {
+                let out = self.batcher.scores(v, |batch| self.score_batch(batch));
+                if out.len() == n {
+                    out
+                } else {
+                    self.score_batch(&[v.to_vec()]).swap_remove(0)
+                }
+            }
             Some(v) if v.len() == s => {
                 let mut out = vec![0f32; n];
                 out.par_chunks_mut(8192)
@@ -951,8 +966,20 @@ impl UpModel {
         out
     }
 
-    fn is_exploration_candidate(&self, i: usize, cut_off_secs: f64) -> bool {
-        !self.warm[i] || (self.created[i] != i64::MIN && (self.newest - self.created[i]) as f64 <= cut_off_secs)
+    /// Items exploration may show: cold items, and items created within `cut_off_secs` of the
+    /// newest interaction.
+    fn exploration_candidates(&self, cut_off_secs: f64) -> impl Iterator<Item = u32> + '_ {
+        let (cold, by_age) = self.exploration_index.get_or_init(|| {
+            let cold: Vec<u32> = (0..self.warm.len() as u32).filter(|&i| !self.warm[i as usize]).collect();
+            let mut by_age: Vec<u32> = (0..self.warm.len() as u32)
+                .filter(|&i| self.warm[i as usize] && self.created[i as usize] != i64::MIN)
+                .collect();
+            by_age.sort_unstable_by_key(|&i| std::cmp::Reverse(self.created[i as usize]));
+            (cold, by_age)
+        });
+        let recent =
+            by_age.iter().take_while(move |&&i| (self.newest - self.created[i as usize]) as f64 <= cut_off_secs);
+        cold.iter().chain(recent).copied()
     }
 
     /// Recommendations for a user vector (`None`: popularity), with context, exclusions and
@@ -962,10 +989,10 @@ impl UpModel {
         if n == 0 || query.num_results == 0 {
             return Vec::new();
         }
-        let logits = self.logits(v, &self.context_slots(query.context));
+        let logits = self.logits(v, &self.context_slots(query.context), true);
         // Softmax over the whole catalogue.
         let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let z: f64 = logits.iter().map(|&l| ((l - max) as f64).exp()).sum();
+        let z = als::sum_exp(&logits, max);
         let score = |i: u32| (((logits[i as usize] - max) as f64).exp() / z).into();
         let ok = |i: u32| !skip.contains(&i) && !(query.exclude)(&self.item_ids[i as usize]);
         let want = query.num_results;
@@ -975,8 +1002,11 @@ impl UpModel {
             Some(e) => {
                 let cut = e.item_age_cut_off_days * 86_400.0;
                 let n_explore = ((e.weight * want as f64).round() as usize).min(want);
-                let cand = |i: u32| self.is_exploration_candidate(i as usize, cut);
-                let extra = top_filtered(&logits, n_explore, |i| cand(i) && ok(i));
+                // Only the candidates are looked at (a precomputed, usually short list).
+                let mut cands: Vec<u32> = self.exploration_candidates(cut).filter(|&i| ok(i)).collect();
+                cands.sort_unstable_by(|&a, &b| logits[b as usize].total_cmp(&logits[a as usize]).then(a.cmp(&b)));
+                cands.truncate(n_explore);
+                let extra = cands;
                 let main = top_filtered(&logits, want, |i| !extra.contains(&i) && ok(i));
                 (main, extra)
             }
@@ -991,7 +1021,7 @@ impl UpModel {
     /// Top-`n` item indices for a user vector (`None`: popularity), never returning `skip`
     /// (sorted item indices, e.g. the user's history). No context, no exploration.
     pub fn top_indices_for_vector(&self, v: Option<&[f32]>, n: usize, skip_sorted: &[u32]) -> Vec<u32> {
-        let logits = self.logits(v, &[]);
+        let logits = self.logits(v, &[], false);
         top_filtered(&logits, n, |i| skip_sorted.binary_search(&i).is_err())
     }
 
@@ -1243,6 +1273,8 @@ impl UpModel {
             item_feature_w,
             item_index: OnceLock::new(),
             context_index: OnceLock::new(),
+            batcher: ScoreBatcher::default(),
+            exploration_index: OnceLock::new(),
         };
         if m.item_index().len() != m.item_ids.len() || m.user_index().len() != m.users.ids.len() {
             return Err(corrupt("duplicate ids in payload".into()));
@@ -1302,6 +1334,8 @@ impl UpModel {
             item_feature_w: self.item_feature_w.clone(),
             item_index: OnceLock::new(),
             context_index: OnceLock::new(),
+            batcher: ScoreBatcher::default(),
+            exploration_index: OnceLock::new(),
         };
         let mean_item = {
             let warm_rows: Vec<f32> =
@@ -1326,6 +1360,98 @@ impl UpModel {
             m.context_lift.extend(std::iter::repeat_n(0.0, added));
         }
         m
+    }
+}
+
+impl UpModel {
+    /// Logits (without context) of several user vectors in one pass over the item factors:
+    /// tile by tile, each tile (512 KB at 64 factors) scored for every vector while it is in
+    /// cache, tiles spread over the threads.
+    fn score_batch(&self, vectors: &[Vec<f32>]) -> Vec<Vec<f32>> {
+        const TILE: usize = 2048;
+        let (n, s, scale) = (self.item_ids.len(), self.s, self.params.score_scale);
+        let mut outs: Vec<Vec<f32>> = vectors.iter().map(|_| vec![0f32; n]).collect();
+        let mut per_tile: Vec<Vec<&mut [f32]>> =
+            (0..n.div_ceil(TILE)).map(|_| Vec::with_capacity(vectors.len())).collect();
+        for out in outs.iter_mut() {
+            for (t, chunk) in out.chunks_mut(TILE).enumerate() {
+                per_tile[t].push(chunk);
+            }
+        }
+        per_tile.into_par_iter().enumerate().for_each(|(t, mut chunks)| {
+            let y = &self.y[t * TILE * s..((t + 1) * TILE).min(n) * s];
+            for (chunk, v) in chunks.iter_mut().zip(vectors) {
+                als::scores(y, v, s, scale, chunk);
+            }
+        });
+        outs
+    }
+}
+
+/// Most vectors scored in one batch.
+const MAX_BATCH: usize = 32;
+
+/// Combines concurrent scoring requests: scoring one vector against the whole catalogue is
+/// bound by reading the item factors (25.6 MB at 100k items and 64 factors), so requests that
+/// arrive together are scored in one pass. The first request to find no batch running leads:
+/// it takes everything queued, scores it, hands out the results and leads again while requests
+/// are waiting; the others sleep until their result is there. An idle server scores a lone
+/// request at once.
+#[derive(Default)]
+pub(crate) struct ScoreBatcher {
+    state: std::sync::Mutex<BatchState>,
+    done: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct BatchState {
+    next_ticket: u64,
+    pending: Vec<(u64, Vec<f32>)>,
+    results: HashMap<u64, Vec<f32>>,
+    leading: bool,
+}
+
+impl ScoreBatcher {
+    fn scores(&self, v: &[f32], score: impl Fn(&[Vec<f32>]) -> Vec<Vec<f32>>) -> Vec<f32> {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let ticket = st.next_ticket;
+        st.next_ticket += 1;
+        st.pending.push((ticket, v.to_vec()));
+        loop {
+            if let Some(r) = st.results.remove(&ticket) {
+                return r;
+            }
+            if st.leading {
+                st = self.done.wait(st).unwrap_or_else(|p| p.into_inner());
+                continue;
+            }
+            st.leading = true;
+            let take = st.pending.len().min(MAX_BATCH);
+            let batch: Vec<(u64, Vec<f32>)> = st.pending.drain(..take).collect();
+            drop(st);
+            let vectors: Vec<Vec<f32>> = batch.iter().map(|(_, v)| v.clone()).collect();
+            // A panic while scoring must not leave the followers waiting forever.
+            let outs = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| score(&vectors)));
+            st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            st.leading = false;
+            match outs {
+                Ok(outs) => {
+                    for ((t, _), o) in batch.into_iter().zip(outs) {
+                        st.results.insert(t, o);
+                    }
+                }
+                Err(panic) => {
+                    // The followers of this batch get an empty result and score for themselves.
+                    for (t, _) in batch {
+                        st.results.insert(t, Vec::new());
+                    }
+                    self.done.notify_all();
+                    drop(st);
+                    std::panic::resume_unwind(panic);
+                }
+            }
+            self.done.notify_all();
+        }
     }
 }
 

@@ -1,0 +1,490 @@
+//! Serving benchmark: a `reko serve` process with a User-Personalization campaign over the
+//! synthetic catalogue, driven over real HTTP by a load generator in this process (same machine).
+//!
+//! ```sh
+//! cargo bench -p reko --bench serving
+//! ```
+//!
+//! Setup (once per data directory; `REKO_BENCH_DIR` keeps it between runs, default
+//! `target/bench-serving`): reko-synth data (`REKO_BENCH_USERS` 1,000,000, `REKO_BENCH_ITEMS`
+//! 100,000, `REKO_BENCH_INTERACTIONS` 25,000,000, seed 42), imported, trained with default
+//! settings and deployed through the AWS SDK, plus a filter and an event tracker.
+//!
+//! Scenarios (each `REKO_BENCH_SECONDS` long after 2 s of warm-up, `REKO_BENCH_CONNECTIONS`
+//! keep-alive connections, closed loop):
+//! 1. GetRecommendations, random known users, numResults 25;
+//! 2. the same with `INCLUDE ItemID WHERE Items.CATEGORY IN ($C)` and a random category;
+//! 3. PutEvents, 10 events per call for random users and items;
+//! 4. read-your-writes: PutEvents for a fresh user, then GetRecommendations must reflect it.
+//!
+//! The load generator speaks HTTP/1.1 over raw sockets (no SDK) so that it costs the shared
+//! cores as little as possible; requests are unsigned, as `reko serve` accepts today.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_sdk_personalize::config::{BehaviorVersion, Credentials, Region};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_server(data_dir: &Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_reko"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(std::fs::File::create(data_dir.with_extension("log")).expect("server log")))
+        .spawn()
+        .expect("spawn reko serve");
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+    let addr = line.trim().strip_prefix("Listening on http://").expect("listening line").to_string();
+    Server { child, addr }
+}
+
+// ---- setup through the SDK ------------------------------------------------------------------
+
+struct Setup {
+    campaign: String,
+    filter: String,
+    tracking_id: String,
+    users: usize,
+    items: usize,
+    categories: Vec<String>,
+}
+
+async fn wait_active<F, Fut>(what: &str, mut status: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = String>,
+{
+    let start = Instant::now();
+    loop {
+        let s = status().await;
+        if s == "ACTIVE" {
+            eprintln!("  {what} ACTIVE after {:.1?}", start.elapsed());
+            return;
+        }
+        assert!(!s.contains("FAILED"), "{what}: {s}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn setup(url: &str, dir: &Path) -> Setup {
+    let cfg = reko_synth::SynthConfig {
+        users: env("REKO_BENCH_USERS", 1_000_000),
+        items: env("REKO_BENCH_ITEMS", 100_000),
+        interactions: env("REKO_BENCH_INTERACTIONS", 25_000_000),
+        ..reko_synth::SynthConfig::large()
+    };
+    let categories: Vec<String> = (0..cfg.categories).map(reko_synth::category_name).collect();
+    let marker = dir.join("setup.json");
+    if let Ok(text) = std::fs::read_to_string(&marker) {
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        return Setup {
+            campaign: v["campaign"].as_str().unwrap().into(),
+            filter: v["filter"].as_str().unwrap().into(),
+            tracking_id: v["trackingId"].as_str().unwrap().into(),
+            users: cfg.users,
+            items: cfg.items,
+            categories,
+        };
+    }
+    let files_dir = dir.join("csv");
+    std::fs::create_dir_all(&files_dir).unwrap();
+    let t = Instant::now();
+    let files = reko_synth::write_dataset_streaming(&files_dir, &cfg).unwrap();
+    eprintln!("generated {} interactions in {:.1?}", cfg.interactions, t.elapsed());
+    let c = aws_sdk_personalize::Client::from_conf(
+        aws_sdk_personalize::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(url)
+            .credentials_provider(Credentials::new("AKIDBENCH", "secret", None, None, "bench"))
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .build(),
+    );
+    let group = c.create_dataset_group().name("serving").send().await.unwrap().dataset_group_arn.unwrap();
+    wait_active("dataset group", || async {
+        let d = c.describe_dataset_group().dataset_group_arn(&group).send().await.unwrap();
+        d.dataset_group.unwrap().status.unwrap()
+    })
+    .await;
+    let mut datasets = Vec::new();
+    for (kind, schema, file) in [
+        ("Interactions", reko_synth::interactions_schema(), &files.interactions),
+        ("Items", reko_synth::items_schema(), &files.items),
+        ("Users", reko_synth::users_schema(), &files.users),
+    ] {
+        let s = c.create_schema().name(format!("serving-{kind}")).schema(schema).send().await.unwrap();
+        let d = c
+            .create_dataset()
+            .name(format!("serving-{kind}"))
+            .schema_arn(s.schema_arn.unwrap())
+            .dataset_group_arn(&group)
+            .dataset_type(kind)
+            .send()
+            .await
+            .unwrap()
+            .dataset_arn
+            .unwrap();
+        wait_active(kind, || async {
+            c.describe_dataset().dataset_arn(&d).send().await.unwrap().dataset.unwrap().status.unwrap()
+        })
+        .await;
+        let job = c
+            .create_dataset_import_job()
+            .job_name(format!("serving-{kind}"))
+            .dataset_arn(&d)
+            .data_source(
+                aws_sdk_personalize::types::DataSource::builder()
+                    .data_location(format!("file://{}", file.display()))
+                    .build(),
+            )
+            .role_arn("arn:aws:iam::123456789012:role/bench")
+            .send()
+            .await
+            .unwrap()
+            .dataset_import_job_arn
+            .unwrap();
+        wait_active(&format!("{kind} import"), || async {
+            let j = c.describe_dataset_import_job().dataset_import_job_arn(&job).send().await.unwrap();
+            j.dataset_import_job.unwrap().status.unwrap()
+        })
+        .await;
+        datasets.push(d);
+    }
+    let solution = c
+        .create_solution()
+        .name("serving-up")
+        .dataset_group_arn(&group)
+        .recipe_arn("arn:aws:personalize:::recipe/aws-user-personalization")
+        .send()
+        .await
+        .unwrap()
+        .solution_arn
+        .unwrap();
+    wait_active("solution", || async {
+        c.describe_solution().solution_arn(&solution).send().await.unwrap().solution.unwrap().status.unwrap()
+    })
+    .await;
+    let sv = c.create_solution_version().solution_arn(&solution).send().await.unwrap().solution_version_arn.unwrap();
+    wait_active("solution version (training)", || async {
+        let v = c.describe_solution_version().solution_version_arn(&sv).send().await.unwrap();
+        v.solution_version.unwrap().status.unwrap()
+    })
+    .await;
+    let campaign =
+        c.create_campaign().name("serving").solution_version_arn(&sv).send().await.unwrap().campaign_arn.unwrap();
+    wait_active("campaign", || async {
+        c.describe_campaign().campaign_arn(&campaign).send().await.unwrap().campaign.unwrap().status.unwrap()
+    })
+    .await;
+    let filter = c
+        .create_filter()
+        .name("serving-category")
+        .dataset_group_arn(&group)
+        .filter_expression("INCLUDE ItemID WHERE Items.CATEGORY IN ($C)")
+        .send()
+        .await
+        .unwrap()
+        .filter_arn
+        .unwrap();
+    wait_active("filter", || async {
+        c.describe_filter().filter_arn(&filter).send().await.unwrap().filter.unwrap().status.unwrap()
+    })
+    .await;
+    let tracker = c.create_event_tracker().name("serving").dataset_group_arn(&group).send().await.unwrap();
+    let tracker_arn = tracker.event_tracker_arn.unwrap();
+    wait_active("event tracker", || async {
+        let t = c.describe_event_tracker().event_tracker_arn(&tracker_arn).send().await.unwrap();
+        t.event_tracker.unwrap().status.unwrap()
+    })
+    .await;
+    let tracking_id = tracker.tracking_id.unwrap();
+    let v = serde_json::json!({"campaign": campaign, "filter": filter, "trackingId": tracking_id});
+    std::fs::write(&marker, v.to_string()).unwrap();
+    // The CSVs are only needed for the import.
+    let _ = std::fs::remove_dir_all(&files_dir);
+    Setup { campaign, filter, tracking_id, users: cfg.users, items: cfg.items, categories }
+}
+
+// ---- the load generator ---------------------------------------------------------------------
+
+/// One keep-alive HTTP/1.1 connection.
+struct Conn {
+    stream: TcpStream,
+    addr: String,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    async fn open(addr: &str) -> Conn {
+        let stream = TcpStream::connect(addr).await.expect("connect");
+        stream.set_nodelay(true).unwrap();
+        Conn { stream, addr: addr.to_string(), buf: Vec::with_capacity(16 << 10) }
+    }
+
+    /// POSTs `body` to `path`; returns the status and the response body.
+    async fn post(&mut self, path: &str, body: &str) -> (u16, Vec<u8>) {
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            self.addr,
+            body.len()
+        );
+        let mut req = head.into_bytes();
+        req.extend_from_slice(body.as_bytes());
+        self.stream.write_all(&req).await.expect("write");
+        self.buf.clear();
+        let mut chunk = [0u8; 16 << 10];
+        loop {
+            if let Some(end) = find(&self.buf, b"\r\n\r\n") {
+                let header = std::str::from_utf8(&self.buf[..end]).expect("ascii headers");
+                let status: u16 = header[9..12].parse().expect("status");
+                let len: usize = header
+                    .lines()
+                    .find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case("content-length").then(|| v.trim().parse().ok())?
+                    })
+                    .unwrap_or(0);
+                while self.buf.len() < end + 4 + len {
+                    let n = self.stream.read(&mut chunk).await.expect("read");
+                    assert!(n > 0, "connection closed");
+                    self.buf.extend_from_slice(&chunk[..n]);
+                }
+                return (status, self.buf[end + 4..end + 4 + len].to_vec());
+            }
+            let n = self.stream.read(&mut chunk).await.expect("read");
+            assert!(n > 0, "connection closed");
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// xorshift, one per connection.
+struct Rng(u64);
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
+
+/// Builds one request: `(path, JSON body)`.
+type MakeRequest = Arc<dyn Fn(&mut Rng) -> (&'static str, String) + Send + Sync>;
+
+struct Report {
+    requests: u64,
+    seconds: f64,
+    latencies: Vec<Duration>,
+    errors: u64,
+}
+
+impl Report {
+    fn pct(&self, p: f64) -> Duration {
+        if self.latencies.is_empty() {
+            return Duration::ZERO;
+        }
+        self.latencies[((self.latencies.len() - 1) as f64 * p).round() as usize]
+    }
+}
+
+/// Runs `make(conn_index, rng) -> (path, body)` requests on `connections` connections for
+/// `seconds` after a warm-up; returns throughput and latencies of the measured part.
+async fn drive(
+    addr: &str,
+    connections: usize,
+    seconds: f64,
+    make: MakeRequest,
+) -> Report {
+    let measuring = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
+    let errors = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for c in 0..connections {
+        let (addr, make, measuring, stop, errors) =
+            (addr.to_string(), make.clone(), measuring.clone(), stop.clone(), errors.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut conn = Conn::open(&addr).await;
+            let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ ((c as u64 + 1) * 0x1000_0001));
+            let mut lat = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let (path, body) = make(&mut rng);
+                let t = Instant::now();
+                let (status, resp) = conn.post(path, &body).await;
+                let took = t.elapsed();
+                if status != 200 {
+                    if errors.fetch_add(1, Ordering::Relaxed) < 3 {
+                        eprintln!("HTTP {status}: {}", String::from_utf8_lossy(&resp));
+                    }
+                } else if measuring.load(Ordering::Relaxed) {
+                    lat.push(took);
+                }
+            }
+            lat
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    measuring.store(true, Ordering::Relaxed);
+    let t = Instant::now();
+    tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
+    measuring.store(false, Ordering::Relaxed);
+    let elapsed = t.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await.unwrap());
+    }
+    latencies.sort();
+    Report { requests: latencies.len() as u64, seconds: elapsed, latencies, errors: errors.load(Ordering::Relaxed) }
+}
+
+fn print(name: &str, r: &Report, per_request: u64, unit: &str) {
+    println!(
+        "| {name} | {:.0} {unit}/s | {:.2} ms | {:.2} ms | {:.2} ms | {} |",
+        (r.requests * per_request) as f64 / r.seconds,
+        r.pct(0.5).as_secs_f64() * 1e3,
+        r.pct(0.99).as_secs_f64() * 1e3,
+        r.pct(0.999).as_secs_f64() * 1e3,
+        r.errors
+    );
+}
+
+fn main() {
+    let dir: PathBuf = std::env::var("REKO_BENCH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-serving"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let dir = dir.canonicalize().unwrap();
+    let server = start_server(&dir.join("data"));
+    let url = format!("http://{}", server.addr);
+    // The load generator gets one thread: the server has the machine's cores.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let s = rt.block_on(setup(&url, &dir));
+    let (connections, seconds) = (env("REKO_BENCH_CONNECTIONS", 16usize), env("REKO_BENCH_SECONDS", 15.0f64));
+    println!(
+        "reko serve at {url}; {} users, {} items; {connections} connections, {seconds} s per scenario, load average {}",
+        s.users,
+        s.items,
+        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
+    );
+    // Warm-up: the first request loads the model and the real-time state.
+    let t = Instant::now();
+    rt.block_on(async {
+        let mut conn = Conn::open(&server.addr).await;
+        let body = format!(r#"{{"campaignArn":"{}","userId":"u1","numResults":25}}"#, s.campaign);
+        assert_eq!(conn.post("/recommendations", &body).await.0, 200);
+    });
+    println!("first request (loads the campaign's model and real-time state): {:.1?}", t.elapsed());
+    println!("| scenario | throughput | p50 | p99 | p99.9 | errors |");
+    println!("|---|---:|---:|---:|---:|---:|");
+
+    let (campaign, users) = (s.campaign.clone(), s.users);
+    let r = rt.block_on(drive(
+        &server.addr,
+        connections,
+        seconds,
+        Arc::new(move |rng: &mut Rng| {
+            let user = reko_synth::user_id(rng.below(users));
+            ("/recommendations", format!(r#"{{"campaignArn":"{campaign}","userId":"{user}","numResults":25}}"#))
+        }),
+    ));
+    print("GetRecommendations (numResults 25)", &r, 1, "req");
+
+    let (campaign, filter, categories) = (s.campaign.clone(), s.filter.clone(), s.categories.clone());
+    let r = rt.block_on(drive(
+        &server.addr,
+        connections,
+        seconds,
+        Arc::new(move |rng: &mut Rng| {
+            let user = reko_synth::user_id(rng.below(users));
+            let c = &categories[rng.below(categories.len())];
+            let body = format!(
+                r#"{{"campaignArn":"{campaign}","userId":"{user}","numResults":25,"filterArn":"{filter}","filterValues":{{"C":"\"{c}\""}}}}"#
+            );
+            ("/recommendations", body)
+        }),
+    ));
+    print("GetRecommendations + Items filter with $C", &r, 1, "req");
+
+    let (tracking, items) = (s.tracking_id.clone(), s.items);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let r = rt.block_on(drive(
+        &server.addr,
+        connections,
+        seconds,
+        Arc::new(move |rng: &mut Rng| {
+            // Users outside the model's, so that later runs on the same data directory measure
+            // GetRecommendations for users without real-time events, as the first run does.
+            let user = format!("events-user-{}", rng.below(users));
+            let events: Vec<String> = (0..10)
+                .map(|k| {
+                    let item = reko_synth::item_id(rng.below(items));
+                    format!(r#"{{"eventType":"click","itemId":"{item}","sentAt":{}}}"#, now + k)
+                })
+                .collect();
+            let body = format!(
+                r#"{{"trackingId":"{tracking}","userId":"{user}","sessionId":"s-{user}","eventList":[{}]}}"#,
+                events.join(",")
+            );
+            ("/events", body)
+        }),
+    ));
+    print("PutEvents (10 events per call, durable)", &r, 10, "events");
+
+    // Read-your-writes: a user the model never saw gets popular items; after PutEvents on items
+    // of one category, the very next request reflects them.
+    rt.block_on(async {
+        let mut conn = Conn::open(&server.addr).await;
+        let body = |u: &str| format!(r#"{{"campaignArn":"{}","userId":"{u}","numResults":25}}"#, s.campaign);
+        let (_, before) = conn.post("/recommendations", &body("fresh-user")).await;
+        let events: Vec<String> = (0..5)
+            .map(|k| {
+                format!(r#"{{"eventType":"click","itemId":"{}","sentAt":{}}}"#, reko_synth::item_id(1000 + k), now)
+            })
+            .collect();
+        let put = format!(
+            r#"{{"trackingId":"{}","userId":"fresh-user","sessionId":"fresh","eventList":[{}]}}"#,
+            s.tracking_id,
+            events.join(",")
+        );
+        let (status, _) = conn.post("/events", &put).await;
+        assert_eq!(status, 200);
+        let (_, after) = conn.post("/recommendations", &body("fresh-user")).await;
+        println!(
+            "read-your-writes: the next GetRecommendations after PutEvents {} (before: {} bytes, after: {} bytes)",
+            if before != after { "changed" } else { "DID NOT CHANGE" },
+            before.len(),
+            after.len()
+        );
+    });
+    let _ = std::io::stdout().flush();
+    drop(server);
+}

@@ -1,0 +1,1086 @@
+//! Filters and promotions through the wire: the official AWS SDK for Rust drives CreateFilter /
+//! DescribeFilter / ListFilters / DeleteFilter and applies filters and promotions in
+//! GetRecommendations and GetPersonalizedRanking against a real `reko serve` (reference §5,
+//! §8.1, §8.2; docs/compatibility.md "Filters" and "Promotions").
+//!
+//! The runtime checks are exact: with exploration off, the model's ranking does not depend on
+//! the filter, so a filtered list must be the first `numResults` items of the unfiltered ranking
+//! that pass the filter, computed here from the staged attributes and events.
+//!
+//! The data is synthetic and tiny: 40 items with a categorical GENRE (`x`, `y`, `z`, `w`, four
+//! of them multi-valued `y|x` / `w|x`), a float PRICE and a CREATION_TIMESTAMP (five created
+//! two days ago, five 60 days ago, the rest in 2020); 50 users with 21 interactions each (every
+//! seventh a `purchase`, the rest `click`s) and a SEGMENT (`vip` for every third user).
+
+mod common;
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_personalize::types::{CampaignConfig, TrainingMode};
+use aws_sdk_personalizeevents::primitives::DateTime;
+use aws_sdk_personalizeevents::types::{Event, Item, User};
+use aws_sdk_personalizeruntime::error::{ProvideErrorMetadata as _, SdkError};
+use aws_sdk_personalizeruntime::operation::get_personalized_ranking::{
+    GetPersonalizedRankingError, GetPersonalizedRankingOutput,
+};
+use aws_sdk_personalizeruntime::operation::get_recommendations::{GetRecommendationsError, GetRecommendationsOutput};
+use aws_sdk_personalizeruntime::types::{PredictedItem, Promotion};
+use common::*;
+
+const INTERACTIONS_SCHEMA: &str = r#"{"type":"record","name":"Interactions","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"EVENT_TYPE","type":"string"},{"name":"TIMESTAMP","type":"long"}],"version":"1.0"}"#;
+const ITEMS_SCHEMA: &str = r#"{"type":"record","name":"Items","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"ITEM_ID","type":"string"},{"name":"GENRE","type":"string","categorical":true},{"name":"PRICE","type":"float"},{"name":"CREATION_TIMESTAMP","type":"long"}],"version":"1.0"}"#;
+const USERS_SCHEMA: &str = r#"{"type":"record","name":"Users","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"USER_ID","type":"string"},{"name":"AGE","type":"int"},{"name":"SEGMENT","type":"string","categorical":true}],"version":"1.0"}"#;
+/// Items schema of the CRUD test, with fields filters must refuse (textual, boolean).
+const CRUD_ITEMS_SCHEMA: &str = r#"{"type":"record","name":"Items","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"ITEM_ID","type":"string"},{"name":"GENRE","type":"string","categorical":true},{"name":"PRICE","type":"float"},{"name":"DESCRIPTION","type":["null","string"],"textual":true},{"name":"ADULT","type":"boolean"},{"name":"CREATION_TIMESTAMP","type":"long"}],"version":"1.0"}"#;
+
+const N_ITEMS: usize = 40;
+const N_USERS: usize = 50;
+/// Interactions per user (50 × 21 = 1050, above the training minimum of 1000).
+const HISTORY: usize = 21;
+/// First interaction time of the bulk data (November 2023): far outside any `NOW() - 7d`.
+const BASE_TS: i64 = 1_700_000_000;
+/// Creation time of the old items (2020).
+const OLD_TS: i64 = 1_600_000_000;
+const DAY: i64 = 86_400;
+/// More than the catalogue: the whole ranking.
+const ALL: i32 = 100;
+
+fn unix_now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+fn item(i: usize) -> String {
+    format!("i{i:02}")
+}
+
+fn user(u: usize) -> String {
+    format!("u{u:02}")
+}
+
+/// The attributes filters test.
+#[derive(Clone, Debug)]
+struct Meta {
+    genres: Vec<String>,
+    price: f64,
+    created: i64,
+}
+
+/// Staged attributes of item `i`.
+fn meta(i: usize, now: i64) -> Meta {
+    let base = ["x", "y", "z", "w"][i % 4];
+    // i05, i15, i25, i35 are `y|x` / `w|x`: they match `x` through their second value.
+    let genres = if i % 10 == 5 { vec![base.to_string(), "x".to_string()] } else { vec![base.to_string()] };
+    let created = match i % 8 {
+        0 => now - 2 * DAY,
+        4 => now - 60 * DAY,
+        _ => OLD_TS,
+    };
+    // 0.3, 1.8, 3.3, ...: none is exact in binary floating point (and PRICE is an Avro float).
+    Meta { genres, price: (30 + 150 * (i % 10)) as f64 / 100.0, created }
+}
+
+/// The `j`-th interaction of user `u`: its item and event type.
+fn interaction(u: usize, j: usize) -> (String, &'static str) {
+    (item((u * 5 + j * 3) % N_ITEMS), if j % 7 == 0 { "purchase" } else { "click" })
+}
+
+/// The items user `u` purchased in the bulk data.
+fn bulk_purchases(u: usize) -> HashSet<String> {
+    (0..HISTORY).map(|j| interaction(u, j)).filter(|(_, t)| *t == "purchase").map(|(i, _)| i).collect()
+}
+
+fn segment(u: usize) -> &'static str {
+    if u % 3 == 0 {
+        "vip"
+    } else {
+        "std"
+    }
+}
+
+/// Writes the interactions, items and users CSVs; returns their paths.
+fn write_data(dir: &std::path::Path, now: i64) -> [std::path::PathBuf; 3] {
+    use std::fmt::Write as _;
+    std::fs::create_dir_all(dir).unwrap();
+    let mut interactions = String::from("USER_ID,ITEM_ID,EVENT_TYPE,TIMESTAMP\n");
+    let mut n = 0i64;
+    for j in 0..HISTORY {
+        for u in 0..N_USERS {
+            let (it, event_type) = interaction(u, j);
+            writeln!(interactions, "{},{it},{event_type},{}", user(u), BASE_TS + n * 60).unwrap();
+            n += 1;
+        }
+    }
+    let mut items = String::from("ITEM_ID,GENRE,PRICE,CREATION_TIMESTAMP\n");
+    for i in 0..N_ITEMS {
+        let m = meta(i, now);
+        writeln!(items, "{},{},{},{}", item(i), m.genres.join("|"), m.price, m.created).unwrap();
+    }
+    let mut users = String::from("USER_ID,AGE,SEGMENT\n");
+    for u in 0..N_USERS {
+        writeln!(users, "{},{},{}", user(u), 20 + u, segment(u)).unwrap();
+    }
+    let paths = [dir.join("interactions.csv"), dir.join("items.csv"), dir.join("users.csv")];
+    std::fs::write(&paths[0], interactions).unwrap();
+    std::fs::write(&paths[1], items).unwrap();
+    std::fs::write(&paths[2], users).unwrap();
+    paths
+}
+
+// ---- control-plane helpers ----------------------------------------------------------------------
+
+fn recipe(name: &str) -> String {
+    format!("arn:aws:personalize:::recipe/{name}")
+}
+
+async fn create_solution(c: &aws_sdk_personalize::Client, dsg: &str, name: &str, recipe_name: &str) -> String {
+    let sol = ok(
+        c.create_solution().name(name).dataset_group_arn(dsg).recipe_arn(recipe(recipe_name)).send().await,
+        "CreateSolution",
+    )
+    .solution_arn()
+    .expect("solutionArn")
+    .to_string();
+    wait_active(c, &Res::Solution(sol.clone())).await;
+    sol
+}
+
+async fn train(c: &aws_sdk_personalize::Client, sol: &str) -> String {
+    let sv = ok(
+        c.create_solution_version().solution_arn(sol).training_mode(TrainingMode::Full).send().await,
+        "CreateSolutionVersion",
+    )
+    .solution_version_arn()
+    .expect("solutionVersionArn")
+    .to_string();
+    wait_active(c, &Res::SolutionVersion(sv.clone())).await;
+    sv
+}
+
+async fn create_campaign(c: &aws_sdk_personalize::Client, name: &str, sv: &str, config: CampaignConfig) -> String {
+    let camp = ok(
+        c.create_campaign().name(name).solution_version_arn(sv).campaign_config(config).send().await,
+        "CreateCampaign",
+    )
+    .campaign_arn()
+    .expect("campaignArn")
+    .to_string();
+    wait_active(c, &Res::Campaign(camp.clone())).await;
+    camp
+}
+
+async fn create_tracker(c: &aws_sdk_personalize::Client, name: &str, dsg: &str) -> String {
+    let et = ok(c.create_event_tracker().name(name).dataset_group_arn(dsg).send().await, "CreateEventTracker");
+    let tracking_id = et.tracking_id().expect("trackingId").to_string();
+    wait_active(c, &Res::EventTracker(et.event_tracker_arn().expect("eventTrackerArn").to_string())).await;
+    tracking_id
+}
+
+/// Polls DescribeFilter until the filter leaves CREATE PENDING / CREATE IN_PROGRESS; it must end ACTIVE.
+async fn wait_filter_active(c: &aws_sdk_personalize::Client, filter_arn: &str) -> aws_sdk_personalize::types::Filter {
+    let start = Instant::now();
+    loop {
+        let out = ok(c.describe_filter().filter_arn(filter_arn).send().await, "DescribeFilter");
+        let f = out.filter().expect("filter").clone();
+        match f.status() {
+            Some("ACTIVE") => return f,
+            Some("CREATE PENDING" | "CREATE IN_PROGRESS") => {}
+            other => panic!("filter {filter_arn} is {other:?} (failure reason {:?})", f.failure_reason()),
+        }
+        assert!(start.elapsed() < WAIT, "filter {filter_arn} not ACTIVE after {WAIT:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Polls DescribeFilter after a DeleteFilter until it answers ResourceNotFoundException.
+async fn wait_filter_gone(c: &aws_sdk_personalize::Client, filter_arn: &str) {
+    let start = Instant::now();
+    loop {
+        match c.describe_filter().filter_arn(filter_arn).send().await {
+            Err(e) if e.code() == Some("ResourceNotFoundException") => return,
+            Err(e) => panic!("describing deleted filter {filter_arn}: {e:?}"),
+            Ok(out) => {
+                let status = out.filter().and_then(|f| f.status()).unwrap_or("<none>").to_string();
+                assert_eq!(status, "DELETE PENDING", "filter {filter_arn} while being deleted");
+            }
+        }
+        assert!(start.elapsed() < WAIT, "filter {filter_arn} still there {WAIT:?} after DeleteFilter");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// CreateFilter, checking the ARN, then waits until ACTIVE.
+async fn create_filter(c: &aws_sdk_personalize::Client, dsg: &str, name: &str, expression: &str) -> String {
+    let out = ok(
+        c.create_filter().name(name).dataset_group_arn(dsg).filter_expression(expression).send().await,
+        &format!("CreateFilter({expression})"),
+    );
+    let a = out.filter_arn().expect("filterArn").to_string();
+    assert_eq!(a, arn("filter", name));
+    wait_filter_active(c, &a).await;
+    a
+}
+
+// ---- runtime helpers ----------------------------------------------------------------------------
+
+/// A request repeated after a restart: what, campaign, user, filter, filterValues.
+type Probe<'a> = (&'a str, &'a str, Option<&'a str>, &'a str, Vec<(&'a str, &'a str)>);
+type RecsResult = Result<GetRecommendationsOutput, SdkError<GetRecommendationsError>>;
+type RankResult = Result<GetPersonalizedRankingOutput, SdkError<GetPersonalizedRankingError>>;
+
+/// GetRecommendations with an optional user and filter.
+async fn get(
+    rt: &aws_sdk_personalizeruntime::Client,
+    campaign: &str,
+    user: Option<&str>,
+    n: i32,
+    filter: Option<&str>,
+    values: &[(&str, &str)],
+) -> RecsResult {
+    let mut req = rt
+        .get_recommendations()
+        .campaign_arn(campaign)
+        .num_results(n)
+        .set_user_id(user.map(str::to_string))
+        .set_filter_arn(filter.map(str::to_string));
+    for (k, v) in values {
+        req = req.filter_values(*k, *v);
+    }
+    req.send().await
+}
+
+/// The item ids of a successful GetRecommendations, checked to hold no duplicates.
+#[track_caller]
+fn list(result: RecsResult, what: &str) -> Vec<String> {
+    let out = ok(result, what);
+    let v = ids(out.item_list());
+    assert_eq!(v.iter().collect::<HashSet<_>>().len(), v.len(), "{what}: duplicate items in {v:?}");
+    v
+}
+
+/// GetRecommendations with a promotion (and optionally a request filter).
+async fn promoted(
+    rt: &aws_sdk_personalizeruntime::Client,
+    campaign: &str,
+    user: Option<&str>,
+    n: i32,
+    filter: Option<(&str, &str)>,
+    promotion: Promotion,
+) -> RecsResult {
+    let mut req = rt
+        .get_recommendations()
+        .campaign_arn(campaign)
+        .num_results(n)
+        .set_user_id(user.map(str::to_string))
+        .promotions(promotion);
+    if let Some((arn, g)) = filter {
+        req = req.filter_arn(arn).filter_values("G", g);
+    }
+    req.send().await
+}
+
+fn promotion(name: &str, percent: i32, filter_arn: &str, values: &[(&str, &str)]) -> Promotion {
+    let mut p = Promotion::builder().name(name).percent_promoted_items(percent).filter_arn(filter_arn);
+    for (k, v) in values {
+        p = p.filter_values(*k, *v);
+    }
+    p.build()
+}
+
+/// Splits a promoted list into (promoted ids, other ids), both in list order, checking that
+/// promoted items carry exactly `name` and that no item appears twice.
+#[track_caller]
+fn split_promoted(items: &[PredictedItem], name: &str) -> (Vec<String>, Vec<String>) {
+    let all = ids(items);
+    assert_eq!(all.iter().collect::<HashSet<_>>().len(), all.len(), "duplicate items in {all:?}");
+    let (mut promo, mut rest) = (Vec::new(), Vec::new());
+    for it in items {
+        let id = it.item_id().unwrap().to_string();
+        match it.promotion_name() {
+            Some(p) => {
+                assert_eq!(p, name, "promotionName of {id}");
+                promo.push(id);
+            }
+            None => rest.push(id),
+        }
+    }
+    (promo, rest)
+}
+
+async fn rank(
+    rt: &aws_sdk_personalizeruntime::Client,
+    campaign: &str,
+    user: &str,
+    input: &[String],
+    filter: Option<&str>,
+    values: &[(&str, &str)],
+) -> RankResult {
+    let mut req = rt
+        .get_personalized_ranking()
+        .campaign_arn(campaign)
+        .user_id(user)
+        .set_input_list(Some(input.to_vec()))
+        .set_filter_arn(filter.map(str::to_string));
+    for (k, v) in values {
+        req = req.filter_values(*k, *v);
+    }
+    req.send().await
+}
+
+/// The first `n` items of `ranking` that `keep` accepts: what a filter must return.
+fn restrict(ranking: &[String], n: usize, keep: impl Fn(&str) -> bool) -> Vec<String> {
+    ranking.iter().filter(|i| keep(i)).take(n).cloned().collect()
+}
+
+async fn put_events(ev: &aws_sdk_personalizeevents::Client, tracking_id: &str, user: &str, events: Vec<Event>) {
+    ok(
+        ev.put_events()
+            .tracking_id(tracking_id)
+            .user_id(user)
+            .session_id(format!("sess-{user}"))
+            .set_event_list(Some(events))
+            .send()
+            .await,
+        "PutEvents",
+    );
+}
+
+fn event(event_type: &str, item_id: &str, sent_at: i64) -> Event {
+    Event::builder().event_type(event_type).item_id(item_id).sent_at(DateTime::from_secs(sent_at)).build().unwrap()
+}
+
+async fn put_user(ev: &aws_sdk_personalizeevents::Client, users_ds: &str, id: &str, age: usize, segment: &str) {
+    ok(
+        ev.put_users()
+            .dataset_arn(users_ds)
+            .users(
+                User::builder()
+                    .user_id(id)
+                    .properties(format!(r#"{{"age":{age},"segment":"{segment}"}}"#))
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await,
+        "PutUsers",
+    );
+}
+
+// ---- runtime semantics --------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filters_and_promotions_shape_recommendations_exactly() {
+    let now = unix_now();
+    let tmp = tempfile::tempdir().unwrap();
+    let data_dir = tmp.path().join("data");
+    let mut server = Server::start(&data_dir);
+    let (c, rt, ev) = (&server.control.clone(), &server.runtime.clone(), &server.events.clone());
+
+    // ---- Staging ------------------------------------------------------------------------------
+    let dsg = create_dataset_group(c, "flt").await;
+    wait_active(c, &Res::DatasetGroup(dsg.clone())).await;
+    let s_int = create_schema(c, "flt-int", INTERACTIONS_SCHEMA).await;
+    let s_items = create_schema(c, "flt-items", ITEMS_SCHEMA).await;
+    let s_users = create_schema(c, "flt-users", USERS_SCHEMA).await;
+    let ds_int = create_dataset(c, &dsg, "flt", "flt-int", "Interactions", &s_int).await;
+    let ds_items = create_dataset(c, &dsg, "flt", "flt-items", "Items", &s_items).await;
+    let ds_users = create_dataset(c, &dsg, "flt", "flt-users", "Users", &s_users).await;
+    let files = write_data(&tmp.path().join("csv"), now);
+    for (job, ds, file) in
+        [("int", &ds_int, &files[0]), ("items", &ds_items, &files[1]), ("users", &ds_users, &files[2])]
+    {
+        let j = import(c, &format!("flt-{job}"), ds, &file_url(file), None).await;
+        wait_active(c, &Res::ImportJob(j)).await;
+    }
+    let mut catalog: HashMap<String, Meta> = (0..N_ITEMS).map(|i| (item(i), meta(i, now))).collect();
+
+    let up_sol = create_solution(c, &dsg, "flt-up", "aws-user-personalization").await;
+    let pop_sol = create_solution(c, &dsg, "flt-pop", "aws-popularity-count").await;
+    let pr_sol = create_solution(c, &dsg, "flt-pr", "aws-personalized-ranking").await;
+    let (up_v, pop_v, pr_v) = (train(c, &up_sol).await, train(c, &pop_sol).await, train(c, &pr_sol).await);
+    // No exploration: the list is the model's ranking, so filtered lists are exactly predictable.
+    let exploit = CampaignConfig::builder().item_exploration_config("explorationWeight", "0").build();
+    let up = create_campaign(c, "flt-up", &up_v, exploit).await;
+    let pop = create_campaign(c, "flt-pop", &pop_v, CampaignConfig::builder().build()).await;
+    let pr = create_campaign(c, "flt-pr", &pr_v, CampaignConfig::builder().build()).await;
+    let tracking_id = create_tracker(c, "flt-tracker", &dsg).await;
+
+    let f_genre = create_filter(c, &dsg, "flt-genre", r#"INCLUDE ItemID WHERE Items.GENRE IN ($G)"#).await;
+    let f_purchase =
+        create_filter(c, &dsg, "flt-purchase", r#"EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("purchase")"#).await;
+    let f_price = create_filter(
+        c,
+        &dsg,
+        "flt-price",
+        r#"INCLUDE ItemID WHERE Items.PRICE <= $P | EXCLUDE ItemID WHERE Items.GENRE IN ($G)"#,
+    )
+    .await;
+    let f_not_genre = create_filter(c, &dsg, "flt-not-genre", r#"EXCLUDE ItemID WHERE Items.GENRE IN ($G)"#).await;
+    let f_vip = create_filter(
+        c,
+        &dsg,
+        "flt-vip",
+        r#"INCLUDE ItemID WHERE Items.GENRE IN ("x") IF CurrentUser.SEGMENT IN ("vip")"#,
+    )
+    .await;
+    let f_recent =
+        create_filter(c, &dsg, "flt-recent", "INCLUDE ItemID WHERE Items.CREATION_TIMESTAMP > NOW() - 30d").await;
+    let f_window = create_filter(
+        c,
+        &dsg,
+        "flt-window",
+        r#"EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("purchase") AND Interactions.TIMESTAMP > NOW() - 7d"#,
+    )
+    .await;
+    let f_age =
+        create_filter(c, &dsg, "flt-age", "EXCLUDE ItemID WHERE Items.GENRE IN ($G) IF CurrentUser.AGE >= $AGE").await;
+    let f_any = create_filter(c, &dsg, "flt-any", r#"INCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("*")"#).await;
+
+    let is_x = genre_is_in(&catalog, "x");
+    let is_z = genre_is_in(&catalog, "z");
+    let is_w = genre_is_in(&catalog, "w");
+    let x_items: BTreeSet<String> = catalog.keys().filter(|i| is_x(i)).cloned().collect();
+    assert_eq!(x_items.len(), 14, "10 plain x items and 4 multi-valued ones");
+
+    // ---- INCLUDE on an item attribute ---------------------------------------------------------
+    let r = list(get(rt, &up, Some("u01"), ALL, None, &[]).await, "unfiltered");
+    assert_eq!(r.len(), N_ITEMS, "the whole ranking: {r:?}");
+    let gx = [("G", r#""x""#)];
+    // More slots than qualifying items: exactly the x items, multi-valued ones included, in model order.
+    let got = list(get(rt, &up, Some("u01"), 25, Some(&f_genre), &gx).await, "genre x, 25");
+    assert_eq!(got, restrict(&r, 25, &is_x));
+    assert_eq!(got.iter().cloned().collect::<BTreeSet<_>>(), x_items);
+    for multi in ["i05", "i15", "i25", "i35"] {
+        assert!(got.iter().any(|i| i == multi), "multi-valued {multi} matches x: {got:?}");
+    }
+    // Fewer slots: numResults is met by backfilling from deeper ranks.
+    assert!(r[..10].iter().any(|i| !is_x(i)), "precondition: the unfiltered top 10 has non-x items: {r:?}");
+    let got = list(get(rt, &up, Some("u01"), 10, Some(&f_genre), &gx).await, "genre x, 10");
+    assert_eq!(got.len(), 10);
+    assert_eq!(got, restrict(&r, 10, &is_x));
+    // Several values: any of them.
+    let got = list(get(rt, &up, Some("u01"), 25, Some(&f_genre), &[("G", r#""z","w""#)]).await, "genre z or w");
+    assert_eq!(got.len(), 20, "{got:?}");
+    assert_eq!(got, restrict(&r, 25, |i| is_z(i) || is_w(i)));
+    // Values match exactly (case-sensitive): nothing is "X".
+    let got = list(get(rt, &up, Some("u01"), 10, Some(&f_genre), &[("G", r#""X""#)]).await, "genre X");
+    assert!(got.is_empty(), "{got:?}");
+    // The popularity campaign, without a user.
+    let popular = list(get(rt, &pop, None, ALL, None, &[]).await, "popular");
+    assert_eq!(popular.len(), N_ITEMS);
+    let got = list(get(rt, &pop, None, 10, Some(&f_genre), &gx).await, "popular genre x");
+    assert_eq!(got, restrict(&popular, 10, &is_x));
+
+    // ---- EXCLUDE on interactions, read-your-writes ----------------------------------------------
+    let mut purchased = bulk_purchases(1);
+    assert_eq!(purchased.len(), 3);
+    let r0 = list(get(rt, &up, Some("u01"), ALL, None, &[]).await, "unfiltered");
+    let f0 = list(get(rt, &up, Some("u01"), ALL, Some(&f_purchase), &[]).await, "no purchases");
+    assert_eq!(f0.len(), N_ITEMS - 3);
+    assert_eq!(f0, restrict(&r0, ALL as usize, |i| !purchased.contains(i)));
+    // Purchase the best remaining item now (event type case differs: event types match
+    // case-insensitively); the very next request excludes it.
+    let target = f0[0].clone();
+    put_events(ev, &tracking_id, "u01", vec![event("Purchase", &target, now)]).await;
+    purchased.insert(target.clone());
+    let r1 = list(get(rt, &up, Some("u01"), ALL, None, &[]).await, "unfiltered after purchase");
+    let f1 = list(get(rt, &up, Some("u01"), ALL, Some(&f_purchase), &[]).await, "no purchases after purchase");
+    assert!(!f1.contains(&target), "{target} was purchased just before: {f1:?}");
+    assert_eq!(f1, restrict(&r1, ALL as usize, |i| !purchased.contains(i)));
+    let f1_10 = list(get(rt, &up, Some("u01"), 10, Some(&f_purchase), &[]).await, "no purchases, 10");
+    assert_eq!(f1_10, restrict(&r1, 10, |i| !purchased.contains(i)));
+    // The popularity campaign reads the same history; without a user it cannot apply the filter.
+    let got = list(get(rt, &pop, Some("u01"), 10, Some(&f_purchase), &[]).await, "popular, no purchases");
+    assert_eq!(got, restrict(&popular, 10, |i| !purchased.contains(i)));
+    let msg = expect_code(get(rt, &pop, None, 10, Some(&f_purchase), &[]).await, "InvalidInputException", "no userId");
+    assert!(msg.contains("userId"), "{msg}");
+
+    // Only the newest 100 interactions per event type count: 100 later purchases of i02 push
+    // the purchase of i01 out of the window.
+    put_events(ev, &tracking_id, "heavy", vec![event("purchase", "i01", now - 5000)]).await;
+    let r = list(get(rt, &up, Some("heavy"), ALL, None, &[]).await, "heavy");
+    let got = list(get(rt, &up, Some("heavy"), ALL, Some(&f_purchase), &[]).await, "heavy, no purchases");
+    assert_eq!(got, restrict(&r, ALL as usize, |i| i != "i01"));
+    for batch in 0..10 {
+        let events = (0..10).map(|k| event("purchase", "i02", now - 4000 + batch * 10 + k)).collect();
+        put_events(ev, &tracking_id, "heavy", events).await;
+    }
+    let r = list(get(rt, &up, Some("heavy"), ALL, None, &[]).await, "heavy");
+    let got = list(get(rt, &up, Some("heavy"), ALL, Some(&f_purchase), &[]).await, "heavy, no purchases");
+    assert_eq!(got, restrict(&r, ALL as usize, |i| i != "i02"), "i01 left the newest 100 purchases");
+
+    // Reko extension: a time window on interactions. The bulk purchases (2023) are outside it.
+    let r = list(get(rt, &up, Some("u04"), ALL, None, &[]).await, "u04");
+    let got = list(get(rt, &up, Some("u04"), ALL, Some(&f_window), &[]).await, "u04, recent purchases");
+    assert_eq!(got, r, "no purchase of u04 is within 7 days");
+    let (old, recent) = (r[0].clone(), r[1].clone());
+    put_events(
+        ev,
+        &tracking_id,
+        "u04",
+        vec![event("purchase", &old, now - 10 * DAY), event("purchase", &recent, now - 60)],
+    )
+    .await;
+    let r = list(get(rt, &up, Some("u04"), ALL, None, &[]).await, "u04");
+    let got = list(get(rt, &up, Some("u04"), ALL, Some(&f_window), &[]).await, "u04, recent purchases");
+    assert_eq!(got, restrict(&r, ALL as usize, |i| i != recent), "only the purchase of a minute ago: {recent}");
+
+    // ---- Numeric parameters, missing and unused parameters --------------------------------------
+    let r = list(get(rt, &up, Some("u02"), ALL, None, &[]).await, "u02");
+    let msg = expect_code(get(rt, &up, Some("u02"), 10, Some(&f_price), &[]).await, "InvalidInputException", "no P");
+    assert!(msg.contains("parameter P"), "names the missing INCLUDE parameter: {msg}");
+    let msg = expect_code(
+        get(rt, &up, Some("u02"), 10, Some(&f_price), &[("G", r#""x""#)]).await,
+        "InvalidInputException",
+        "G without P",
+    );
+    assert!(msg.contains("parameter P"), "{msg}");
+    // Only P: the EXCLUDE expression, whose G is missing, is skipped. 4.8 is a price (<=).
+    let got = list(get(rt, &up, Some("u02"), ALL, Some(&f_price), &[("P", "4.8")]).await, "price <= 4.8");
+    assert_eq!(got.len(), 16, "{got:?}");
+    assert!(got.iter().any(|i| i == "i03"), "i03 costs exactly 4.8: {got:?}");
+    assert_eq!(got, restrict(&r, ALL as usize, cheap_in(&catalog, 4.8)));
+    let got = list(
+        get(rt, &up, Some("u02"), ALL, Some(&f_price), &[("P", "4.8"), ("G", r#""x""#)]).await,
+        "price <= 4.8, not x",
+    );
+    assert_eq!(got, restrict(&r, ALL as usize, |i| cheap_in(&catalog, 4.8)(i) && !is_x(i)));
+    assert_eq!(got.len(), 16 - 4, "i00, i12, i20 and i32 are x: {got:?}");
+    let msg = expect_code(
+        get(rt, &up, Some("u02"), 10, Some(&f_price), &[("P", "4.8"), ("Q", "1")]).await,
+        "InvalidInputException",
+        "unused Q",
+    );
+    assert!(msg.contains('Q'), "names the unused parameter: {msg}");
+    let msg = expect_code(
+        get(rt, &up, Some("u02"), 10, Some(&f_price), &[("P", r#""cheap""#)]).await,
+        "InvalidInputException",
+        "P not a number",
+    );
+    assert!(msg.contains('P') && msg.contains("number"), "{msg}");
+    // A filter of only EXCLUDE expressions whose parameters are missing filters nothing.
+    let got = list(get(rt, &up, Some("u02"), 10, Some(&f_not_genre), &[]).await, "exclude without G");
+    assert_eq!(got, r[..10].to_vec());
+    let got = list(get(rt, &up, Some("u02"), 10, Some(&f_not_genre), &gx).await, "exclude x");
+    assert_eq!(got, restrict(&r, 10, |i| !is_x(i)));
+
+    // ---- IF CurrentUser --------------------------------------------------------------------------
+    assert_eq!((segment(0), segment(1)), ("vip", "std"));
+    for (u, vip) in [("u00", true), ("u01", false), ("stranger", false)] {
+        let r = list(get(rt, &up, Some(u), ALL, None, &[]).await, u);
+        let got = list(get(rt, &up, Some(u), ALL, Some(&f_vip), &[]).await, "vip filter");
+        let want = if vip { restrict(&r, ALL as usize, &is_x) } else { r };
+        assert_eq!(got, want, "{u} (vip: {vip})");
+    }
+    // PutUsers swaps the segments; the next request sees it.
+    put_user(ev, &ds_users, "u00", 20, "std").await;
+    put_user(ev, &ds_users, "u01", 21, "vip").await;
+    for (u, vip) in [("u00", false), ("u01", true)] {
+        let r = list(get(rt, &up, Some(u), ALL, None, &[]).await, u);
+        let got = list(get(rt, &up, Some(u), ALL, Some(&f_vip), &[]).await, "vip filter after PutUsers");
+        let want = if vip { restrict(&r, ALL as usize, &is_x) } else { r };
+        assert_eq!(got, want, "{u} after PutUsers (vip: {vip})");
+    }
+
+    // A parameter in the IF clause: u02 is 22.
+    let r = list(get(rt, &up, Some("u02"), ALL, None, &[]).await, "u02");
+    let got = list(get(rt, &up, Some("u02"), ALL, Some(&f_age), &[("G", r#""x""#), ("AGE", "22")]).await, "age 22");
+    assert_eq!(got, restrict(&r, ALL as usize, |i| !is_x(i)), "22 >= 22: the expression applies");
+    let got = list(get(rt, &up, Some("u02"), ALL, Some(&f_age), &[("G", r#""x""#), ("AGE", "23")]).await, "age 23");
+    assert_eq!(got, r, "22 < 23: the expression is skipped");
+    let got = list(get(rt, &up, Some("u02"), ALL, Some(&f_age), &[("G", r#""x""#)]).await, "no AGE");
+    assert_eq!(got, r, "an EXCLUDE expression without its IF parameter is skipped");
+
+    // ---- INCLUDE on interactions: "*" is any event type -------------------------------------------
+    let history: HashSet<String> = (0..HISTORY).map(|j| interaction(7, j).0).collect();
+    assert_eq!(history.len(), HISTORY);
+    let r = list(get(rt, &up, Some("u07"), ALL, None, &[]).await, "u07");
+    let got = list(get(rt, &up, Some("u07"), 25, Some(&f_any), &[]).await, "u07's items");
+    assert_eq!(got, restrict(&r, 25, |i| history.contains(i)));
+    assert_eq!(got.len(), HISTORY);
+    let got = list(get(rt, &up, Some("nobody"), 25, Some(&f_any), &[]).await, "a new user's items");
+    assert!(got.is_empty(), "a user without interactions has no items to include: {got:?}");
+
+    // ---- Reko extension: NOW() on a timestamp field; PutItems ----------------------------------
+    let recent = |catalog: &HashMap<String, Meta>| -> BTreeSet<String> {
+        catalog.iter().filter(|(_, m)| m.created > now - 30 * DAY).map(|(i, _)| i.clone()).collect()
+    };
+    let want = recent(&catalog);
+    assert_eq!(want, BTreeSet::from(["i00", "i08", "i16", "i24", "i32"].map(String::from)), "created 2 days ago");
+    let r = list(get(rt, &up, Some("u03"), ALL, None, &[]).await, "u03");
+    let got = list(get(rt, &up, Some("u03"), ALL, Some(&f_recent), &[]).await, "recent items");
+    assert_eq!(got, restrict(&r, ALL as usize, |i| want.contains(i)));
+    assert_eq!(got.len(), 5);
+    let got = list(get(rt, &pop, None, ALL, Some(&f_recent), &[]).await, "popular recent items");
+    assert_eq!(got, restrict(&popular, ALL as usize, |i| want.contains(i)));
+    // A brand-new item, and an old item re-created a day ago.
+    ok(
+        ev.put_items()
+            .dataset_arn(&ds_items)
+            .items(
+                Item::builder()
+                    .item_id("fresh")
+                    .properties(format!(r#"{{"genre":"z|x","price":0.3,"creationTimestamp":{now}}}"#))
+                    .build()
+                    .unwrap(),
+            )
+            .items(
+                Item::builder()
+                    .item_id("i01")
+                    .properties(format!(r#"{{"genre":"y","price":1.8,"creationTimestamp":{}}}"#, now - DAY))
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await,
+        "PutItems",
+    );
+    catalog.insert("fresh".into(), Meta { genres: vec!["z".into(), "x".into()], price: 0.3, created: now });
+    catalog.get_mut("i01").unwrap().created = now - DAY;
+    let want = recent(&catalog);
+    assert_eq!(want.len(), 7);
+    let r = list(get(rt, &up, Some("u03"), ALL, None, &[]).await, "u03 after PutItems");
+    assert_eq!(r.len(), N_ITEMS + 1, "User-Personalization serves the new item: {r:?}");
+    let got = list(get(rt, &up, Some("u03"), ALL, Some(&f_recent), &[]).await, "recent items after PutItems");
+    assert_eq!(got, restrict(&r, ALL as usize, |i| want.contains(i)));
+    assert!(got.iter().any(|i| i == "fresh") && got.iter().any(|i| i == "i01"), "{got:?}");
+    // The popularity model does not know the new item; the updated one qualifies.
+    let got = list(get(rt, &pop, None, ALL, Some(&f_recent), &[]).await, "popular recent items after PutItems");
+    assert_eq!(got, restrict(&popular, ALL as usize, |i| want.contains(i)));
+    assert_eq!(got.len(), 6);
+    // Genre filters see the new item too, with its multi-valued genre.
+    let is_x = genre_is_in(&catalog, "x");
+    let is_z = genre_is_in(&catalog, "z");
+    let got = list(get(rt, &up, Some("u03"), ALL, Some(&f_genre), &gx).await, "genre x after PutItems");
+    assert_eq!(got, restrict(&r, ALL as usize, &is_x));
+    assert_eq!(got.len(), 15);
+    let got = list(get(rt, &up, Some("u03"), ALL, Some(&f_genre), &[("G", r#""z""#)]).await, "genre z, PutItems");
+    assert_eq!(got, restrict(&r, ALL as usize, &is_z));
+    assert!(got.len() == 11 && got.iter().any(|i| i == "fresh"), "{got:?}");
+
+    // ---- Filters that cannot be used -----------------------------------------------------------
+    let other = create_dataset_group(c, "flt-other").await;
+    wait_active(c, &Res::DatasetGroup(other.clone())).await;
+    create_dataset(c, &other, "flt-other", "flt-other-items", "Items", &s_items).await;
+    let f_other = create_filter(c, &other, "flt-other-genre", r#"INCLUDE ItemID WHERE Items.GENRE IN ("x")"#).await;
+    let msg = expect_code(
+        get(rt, &up, Some("u01"), 10, Some(&f_other), &[]).await,
+        "InvalidInputException",
+        "filter of another dataset group",
+    );
+    assert!(msg.contains(&f_other) && msg.contains(&other), "names the filter and its group: {msg}");
+    let unknown = arn("filter", "flt-nope");
+    let result = get(rt, &up, Some("u01"), 10, Some(&unknown), &[]).await;
+    let status = result.as_ref().err().and_then(|e| e.raw_response()).map(|r| r.status().as_u16());
+    let msg = expect_code(result, "ResourceNotFoundException", "unknown filter");
+    assert_eq!(status, Some(404), "the runtime's ResourceNotFoundException is a 404");
+    assert!(msg.contains(&unknown), "{msg}");
+    // A UserID filter cannot filter items.
+    let f_users = create_filter(c, &dsg, "flt-users", r#"INCLUDE UserID WHERE Users.SEGMENT IN ("vip")"#).await;
+    expect_code(get(rt, &up, Some("u01"), 10, Some(&f_users), &[]).await, "InvalidInputException", "UserID filter");
+    ok(c.delete_filter().filter_arn(&f_users).send().await, "DeleteFilter");
+    wait_filter_gone(c, &f_users).await;
+    // A deleted filter: used (and cached) while ACTIVE, refused from the DeleteFilter on.
+    let f_tmp = create_filter(c, &dsg, "flt-tmp", r#"INCLUDE ItemID WHERE Items.GENRE IN ("z")"#).await;
+    let got = list(get(rt, &up, Some("u01"), 3, Some(&f_tmp), &[]).await, "tmp filter");
+    assert_eq!(got.len(), 3);
+    ok(c.delete_filter().filter_arn(&f_tmp).send().await, "DeleteFilter");
+    let pending = get(rt, &up, Some("u01"), 3, Some(&f_tmp), &[]).await;
+    match pending.as_ref().err().and_then(|e| e.code()) {
+        // Still DELETE PENDING...
+        Some("InvalidInputException") => {
+            let msg = expect_code(pending, "InvalidInputException", "DELETE PENDING filter");
+            assert!(msg.contains("DELETE PENDING"), "{msg}");
+        }
+        // ...or already gone.
+        _ => {
+            expect_code(pending, "ResourceNotFoundException", "deleted filter");
+        }
+    }
+    wait_filter_gone(c, &f_tmp).await;
+    let msg = expect_code(
+        get(rt, &up, Some("u01"), 3, Some(&f_tmp), &[]).await,
+        "ResourceNotFoundException",
+        "deleted filter",
+    );
+    assert!(msg.contains(&f_tmp), "{msg}");
+
+    // ---- GetPersonalizedRanking removes filtered items before ranking ---------------------------
+    let bought = bulk_purchases(2);
+    let mut input: Vec<String> = bought.iter().cloned().collect();
+    input.sort();
+    input.extend((0..9).map(item).filter(|i| !bought.contains(i)));
+    let ranked = ids(ok(rank(rt, &pr, "u02", &input, None, &[]).await, "rank").personalized_ranking());
+    assert_eq!(ranked.len(), input.len());
+    let out = ok(rank(rt, &pr, "u02", &input, Some(&f_genre), &gx).await, "rank genre x");
+    let got = ids(out.personalized_ranking());
+    assert_eq!(got, restrict(&ranked, ALL as usize, &is_x));
+    assert!(got.len() < input.len() && !got.is_empty(), "{got:?}");
+    let total: f64 = out.personalized_ranking().iter().filter_map(|i| i.score()).sum();
+    assert!((total - 1.0).abs() < 1e-3, "scores are a softmax over the filtered list: {total}");
+    let got = ids(ok(rank(rt, &pr, "u02", &input, Some(&f_purchase), &[]).await, "rank").personalized_ranking());
+    assert_eq!(got, restrict(&ranked, ALL as usize, |i| !bought.contains(i)));
+    assert_eq!(got.len(), input.len() - bought.len());
+    let msg =
+        expect_code(rank(rt, &pr, "u02", &input, Some(&f_genre), &[]).await, "InvalidInputException", "rank, no G");
+    assert!(msg.contains("parameter G"), "{msg}");
+
+    // ---- Promotions ------------------------------------------------------------------------------
+    let u = Some("u05");
+    let r = list(get(rt, &up, u, ALL, None, &[]).await, "u05");
+    // 20 % of 10 slots: two z items, the other eight pass the request's x filter.
+    let out = ok(
+        promoted(rt, &up, u, 10, Some((&f_genre, r#""x""#)), promotion("z-promo", 20, &f_genre, &[("G", r#""z""#)]))
+            .await,
+        "promotion",
+    );
+    let (promo, rest) = split_promoted(out.item_list(), "z-promo");
+    assert_eq!(promo, restrict(&r, 2, &is_z), "the best two z items, in model order");
+    assert_eq!(rest, restrict(&r, 8, &is_x), "the other slots follow the request filter");
+    // Overlapping filters: no item twice; the request slots continue below the promoted ones.
+    let out = ok(
+        promoted(rt, &up, u, 10, Some((&f_genre, r#""x""#)), promotion("x-promo", 20, &f_genre, &[("G", r#""x""#)]))
+            .await,
+        "overlapping promotion",
+    );
+    let (promo, rest) = split_promoted(out.item_list(), "x-promo");
+    let xs = restrict(&r, 10, &is_x);
+    assert_eq!(promo, xs[..2].to_vec());
+    assert_eq!(rest, xs[2..].to_vec());
+    // Fewer qualifying items than slots: all five (i00, i10, i20, i30 and the put item) get
+    // promoted, the rest is unfiltered.
+    let out = ok(
+        promoted(rt, &up, u, 10, None, promotion("cheap", 100, &f_price, &[("P", "0.3")])).await,
+        "promotion of four items",
+    );
+    let (promo, rest) = split_promoted(out.item_list(), "cheap");
+    assert_eq!(promo, restrict(&r, 10, cheap_in(&catalog, 0.3)));
+    assert_eq!(promo.len(), 5, "{promo:?}");
+    assert!(promo.iter().any(|i| i == "fresh"), "{promo:?}");
+    assert_eq!(rest, restrict(&r, 5, |i| !promo.iter().any(|p| p == i)));
+    // Slots round to the nearest, at least one.
+    for (percent, slots) in [(25, 3), (1, 1), (100, 10)] {
+        let out = ok(
+            promoted(rt, &up, u, 10, None, promotion("z", percent, &f_genre, &[("G", r#""z""#)])).await,
+            "promotion",
+        );
+        let (promo, rest) = split_promoted(out.item_list(), "z");
+        assert_eq!(promo, restrict(&r, slots, &is_z), "{percent} % of 10");
+        assert_eq!(rest, restrict(&r, 10 - slots, |i| !promo.iter().any(|p| p == i)), "{percent} % of 10");
+    }
+    // Promoted items take random positions.
+    let mut positions = HashSet::new();
+    for _ in 0..20 {
+        let out =
+            ok(promoted(rt, &up, u, 10, None, promotion("z", 20, &f_genre, &[("G", r#""z""#)])).await, "promotion");
+        let at: Vec<usize> =
+            out.item_list().iter().enumerate().filter(|(_, i)| i.promotion_name().is_some()).map(|(k, _)| k).collect();
+        assert_eq!(at.len(), 2);
+        positions.insert(at);
+    }
+    assert!(positions.len() > 1, "promoted positions never change: {positions:?}");
+    // The popularity campaign promotes too.
+    let out = ok(
+        promoted(rt, &pop, None, 10, Some((&f_genre, r#""x""#)), promotion("pz", 30, &f_genre, &[("G", r#""z""#)]))
+            .await,
+        "popular promotion",
+    );
+    let (promo, rest) = split_promoted(out.item_list(), "pz");
+    assert_eq!(promo, restrict(&popular, 3, &is_z));
+    assert_eq!(rest, restrict(&popular, 7, &is_x));
+    // A promotion needs a filter, with its INCLUDE parameters.
+    let no_filter = Promotion::builder().name("nf").percent_promoted_items(20).build();
+    let msg =
+        expect_code(promoted(rt, &up, u, 10, None, no_filter).await, "InvalidInputException", "promotion w/o filter");
+    assert!(msg.contains("filterArn"), "{msg}");
+    let msg = expect_code(
+        promoted(rt, &up, u, 10, None, promotion("z", 20, &f_genre, &[])).await,
+        "InvalidInputException",
+        "promotion without G",
+    );
+    assert!(msg.contains("parameter G"), "{msg}");
+    // percentPromotedItems is 1 to 100; at most one promotion.
+    for percent in [0, 101] {
+        let msg = expect_code(
+            promoted(rt, &up, u, 10, None, promotion("z", percent, &f_genre, &[("G", r#""z""#)])).await,
+            "InvalidInputException",
+            "percentPromotedItems out of range",
+        );
+        assert!(msg.contains("percentPromotedItems"), "{msg}");
+    }
+    let msg = expect_code(
+        rt.get_recommendations()
+            .campaign_arn(&up)
+            .user_id("u05")
+            .promotions(promotion("a", 10, &f_genre, &[("G", r#""z""#)]))
+            .promotions(promotion("b", 10, &f_genre, &[("G", r#""x""#)]))
+            .send()
+            .await,
+        "InvalidInputException",
+        "two promotions",
+    );
+    assert!(msg.contains("promotions"), "{msg}");
+
+    // ---- After a restart filters see the same data ------------------------------------------------
+    // Filter definitions, put items and users, and real-time events all come back from storage.
+    let probes: Vec<Probe> = vec![
+        ("genre", &up, Some("u03"), &f_genre, vec![("G", r#""z""#)]),
+        ("purchases", &up, Some("u01"), &f_purchase, vec![]),
+        ("window", &up, Some("heavy"), &f_purchase, vec![]),
+        ("window", &up, Some("u04"), &f_window, vec![]),
+        ("price", &up, Some("u02"), &f_price, vec![("P", "4.8")]),
+        ("vip", &up, Some("u01"), &f_vip, vec![]),
+        ("vip", &up, Some("u00"), &f_vip, vec![]),
+        ("recent", &up, Some("u03"), &f_recent, vec![]),
+        ("recent", &pop, None, &f_recent, vec![]),
+    ];
+    let mut before = Vec::new();
+    for (what, camp, user, filter, values) in &probes {
+        before.push(list(get(rt, camp, *user, ALL, Some(filter), values).await, what));
+    }
+    server.kill();
+    server = Server::start(&data_dir);
+    let rt = &server.runtime.clone();
+    for ((what, camp, user, filter, values), want) in probes.iter().zip(&before) {
+        let got = list(get(rt, camp, *user, ALL, Some(filter), values).await, what);
+        assert_eq!(&got, want, "{what} ({user:?}) after a restart");
+    }
+}
+
+/// Whether an item of `catalog` costs at most `max` (a snapshot of the catalogue).
+fn cheap_in(catalog: &HashMap<String, Meta>, max: f64) -> impl Fn(&str) -> bool {
+    let catalog = catalog.clone();
+    move |id: &str| catalog.get(id).is_some_and(|m| m.price <= max)
+}
+
+/// Whether an item of `catalog` has genre `g` (a snapshot of the catalogue).
+fn genre_is_in(catalog: &HashMap<String, Meta>, g: &'static str) -> impl Fn(&str) -> bool {
+    let catalog = catalog.clone();
+    move |id: &str| catalog.get(id).is_some_and(|m| m.genres.iter().any(|x| x == g))
+}
+
+// ---- CRUD and CreateFilter errors -------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filter_crud_limits_and_create_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("data"));
+    let c = &server.control;
+
+    // `crud` has Interactions and Items (no Users); `crud2` has only Items.
+    let dsg = create_dataset_group(c, "crud").await;
+    wait_active(c, &Res::DatasetGroup(dsg.clone())).await;
+    let s_int = create_schema(c, "crud-int", INTERACTIONS_SCHEMA).await;
+    let s_items = create_schema(c, "crud-items", CRUD_ITEMS_SCHEMA).await;
+    create_dataset(c, &dsg, "crud", "crud-int", "Interactions", &s_int).await;
+    create_dataset(c, &dsg, "crud", "crud-items", "Items", &s_items).await;
+    let dsg2 = create_dataset_group(c, "crud2").await;
+    wait_active(c, &Res::DatasetGroup(dsg2.clone())).await;
+    let ds2_items = create_dataset(c, &dsg2, "crud2", "crud2-items", "Items", &s_items).await;
+
+    // ---- Create and describe --------------------------------------------------------------------
+    let expression =
+        r#"INCLUDE ItemID WHERE Items.GENRE IN ($G) | EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("purchase")"#;
+    let before = unix_now() as f64 - 1.0;
+    let out = ok(
+        c.create_filter().name("crud-genre").dataset_group_arn(&dsg).filter_expression(expression).send().await,
+        "CreateFilter",
+    );
+    let f1 = out.filter_arn().expect("filterArn").to_string();
+    assert_eq!(f1, arn("filter", "crud-genre"));
+    let first = ok(c.describe_filter().filter_arn(&f1).send().await, "DescribeFilter");
+    let status = first.filter().and_then(|f| f.status()).unwrap_or_default().to_string();
+    assert!(matches!(status.as_str(), "CREATE PENDING" | "ACTIVE"), "{status}");
+    let f = wait_filter_active(c, &f1).await;
+    let after = unix_now() as f64 + 1.0;
+    assert_eq!(f.name(), Some("crud-genre"));
+    assert_eq!(f.filter_arn(), Some(f1.as_str()));
+    assert_eq!(f.dataset_group_arn(), Some(dsg.as_str()));
+    assert_eq!(f.filter_expression(), Some(expression));
+    assert_eq!(f.status(), Some("ACTIVE"));
+    assert_eq!(f.failure_reason(), None);
+    let created = f.creation_date_time().expect("creationDateTime").as_secs_f64();
+    let updated = f.last_updated_date_time().expect("lastUpdatedDateTime").as_secs_f64();
+    assert!(before <= created && created <= updated && updated <= after, "{before} {created} {updated} {after}");
+
+    // ---- CreateFilter errors: InvalidInputException naming the problem; nothing is stored -------
+    let cases: &[(&str, &str, &[&str])] = &[
+        (&dsg, r#"INCLUDE ItemID WHERE Items.GENRE INN ("a")"#, &["column 34", r#""IN", "NOT IN""#, r#"found "INN""#]),
+        (&dsg, r#"INCLUDE ItemID WHERE Items.GENRE IN ("a") AND"#, &["column 46", "end of input"]),
+        (&dsg, r#"INCLUDE ItemID WHERE Items.GENRES IN ("a")"#, &["Items.GENRES", "no field GENRES"]),
+        (&dsg, r#"INCLUDE ItemID WHERE Items.DESCRIPTION IN ("a")"#, &["Items.DESCRIPTION", "textual"]),
+        (&dsg, "INCLUDE ItemID WHERE Items.ADULT = 1", &["Items.ADULT", "boolean"]),
+        (&dsg, "INCLUDE ItemID WHERE Items.GENRE < 3", &["Items.GENRE", "numeric"]),
+        (&dsg, r#"INCLUDE ItemID WHERE Items.PRICE IN ("cheap")"#, &["Items.PRICE", "cheap"]),
+        (
+            &dsg,
+            r#"INCLUDE ItemID WHERE Items.GENRE IN ("a") AND Interactions.EVENT_TYPE IN ("b")"#,
+            &["cannot mix Items and Interactions", "|"],
+        ),
+        (&dsg, "EXCLUDE ItemID WHERE Items.GENRE NOT IN ($G)", &["NOT IN", "$G"]),
+        (&dsg, r#"INCLUDE ItemID WHERE CurrentUser.SEGMENT IN ("vip")"#, &["CurrentUser", "IF clause"]),
+        (
+            &dsg,
+            r#"INCLUDE ItemID WHERE Items.GENRE IN ("a") IF CurrentUser.SEGMENT IN ("vip")"#,
+            &["CurrentUser.SEGMENT", "no Users dataset"],
+        ),
+        (&dsg2, r#"EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("purchase")"#, &["no Interactions dataset"]),
+    ];
+    for (group, text, needles) in cases {
+        let msg = expect_http(
+            c.create_filter().name("crud-bad").dataset_group_arn(*group).filter_expression(*text).send().await,
+            "InvalidInputException",
+            400,
+            text,
+        );
+        for needle in *needles {
+            assert!(msg.contains(needle), "{text}\n  message: {msg}\n  wanted: {needle}");
+        }
+    }
+    let msg = expect_code(
+        c.create_filter().name("crud-bad").dataset_group_arn(&dsg).filter_expression("").send().await,
+        "InvalidInputException",
+        "empty expression",
+    );
+    assert!(msg.contains("filterExpression"), "{msg}");
+    let long = format!("INCLUDE ItemID WHERE Items.GENRE IN ({})", vec![r#""aaaa""#; 400].join(", "));
+    assert!(long.len() > 2500);
+    let msg = expect_code(
+        c.create_filter().name("crud-bad").dataset_group_arn(&dsg).filter_expression(long).send().await,
+        "InvalidInputException",
+        "expression over 2500 characters",
+    );
+    assert!(msg.contains("2500"), "{msg}");
+    expect_code(
+        c.create_filter()
+            .name("crud-bad")
+            .dataset_group_arn(arn("dataset-group", "nope"))
+            .filter_expression(expression)
+            .send()
+            .await,
+        "ResourceNotFoundException",
+        "unknown dataset group",
+    );
+    // None of the failed creates left anything behind: the name is free.
+    let bad = create_filter(c, &dsg, "crud-bad", "INCLUDE ItemID WHERE Items.PRICE <= $P").await;
+
+    // ---- Duplicate names (filter names are account-wide, as their ARNs) ---------------------------
+    for group in [&dsg, &dsg2] {
+        let msg = expect_http(
+            c.create_filter()
+                .name("crud-genre")
+                .dataset_group_arn(group)
+                .filter_expression(r#"INCLUDE ItemID WHERE Items.GENRE IN ("other")"#)
+                .send()
+                .await,
+            "ResourceAlreadyExistsException",
+            400,
+            "duplicate name",
+        );
+        assert!(msg.contains("crud-genre"), "{msg}");
+    }
+
+    // ---- At most 10 filters per dataset group ---------------------------------------------------
+    let mut mine = BTreeSet::from([f1.clone(), bad.clone()]);
+    for k in 3..=10 {
+        let text = format!(r#"INCLUDE ItemID WHERE Items.GENRE IN ("g{k}")"#);
+        mine.insert(create_filter(c, &dsg, &format!("crud-f{k}"), &text).await);
+    }
+    let msg = expect_http(
+        c.create_filter()
+            .name("crud-f11")
+            .dataset_group_arn(&dsg)
+            .filter_expression(r#"INCLUDE ItemID WHERE Items.GENRE IN ("g11")"#)
+            .send()
+            .await,
+        "LimitExceededException",
+        400,
+        "11th filter",
+    );
+    assert!(msg.contains(&dsg), "{msg}");
+    // Another group has its own quota.
+    let only2 = create_filter(c, &dsg2, "crud2-only", r#"INCLUDE ItemID WHERE Items.GENRE IN ("a")"#).await;
+
+    // ---- ListFilters ------------------------------------------------------------------------------
+    let listed = |group: Option<String>| async move {
+        let out = ok(c.list_filters().set_dataset_group_arn(group).max_results(100).send().await, "ListFilters");
+        assert_eq!(out.next_token(), None);
+        out.filters().to_vec()
+    };
+    let in_crud = listed(Some(dsg.clone())).await;
+    assert_eq!(in_crud.iter().map(|f| f.filter_arn().unwrap().to_string()).collect::<BTreeSet<_>>(), mine);
+    assert_eq!(in_crud.len(), 10);
+    for s in &in_crud {
+        let arn_ = s.filter_arn().unwrap();
+        assert_eq!(arn("filter", s.name().unwrap()), arn_);
+        assert_eq!(s.dataset_group_arn(), Some(dsg.as_str()), "{arn_}");
+        assert_eq!(s.status(), Some("ACTIVE"), "{arn_}");
+        assert!(s.creation_date_time().is_some() && s.last_updated_date_time().is_some(), "{arn_}");
+    }
+    let in_crud2 = listed(Some(dsg2.clone())).await;
+    assert_eq!(in_crud2.iter().map(|f| f.filter_arn().unwrap()).collect::<Vec<_>>(), [only2.as_str()]);
+    let everywhere = listed(None).await;
+    let mut all = mine.clone();
+    all.insert(only2.clone());
+    assert_eq!(everywhere.iter().map(|f| f.filter_arn().unwrap().to_string()).collect::<BTreeSet<_>>(), all);
+    assert_eq!(everywhere.len(), 11);
+    // One per page, following nextToken.
+    let (paged, pages) = collect_pages(1, |token| {
+        let req = c.list_filters().dataset_group_arn(&dsg).max_results(1).set_next_token(token);
+        async move {
+            let out = ok(req.send().await, "ListFilters page");
+            (
+                out.filters().iter().map(|f| f.filter_arn().unwrap().to_string()).collect::<Vec<_>>(),
+                out.next_token().map(str::to_string),
+            )
+        }
+    })
+    .await;
+    assert_eq!(pages, 10);
+    assert_eq!(paged.len(), 10, "{paged:?}");
+    assert_eq!(paged.into_iter().collect::<BTreeSet<_>>(), mine);
+
+    // ---- DeleteFilter -------------------------------------------------------------------------
+    ok(c.delete_filter().filter_arn(&f1).send().await, "DeleteFilter");
+    wait_filter_gone(c, &f1).await;
+    expect_http(
+        c.describe_filter().filter_arn(&f1).send().await,
+        "ResourceNotFoundException",
+        400,
+        "DescribeFilter(deleted)",
+    );
+    expect_code(c.delete_filter().filter_arn(&f1).send().await, "ResourceNotFoundException", "DeleteFilter twice");
+    mine.remove(&f1);
+    let in_crud = listed(Some(dsg.clone())).await;
+    assert_eq!(in_crud.iter().map(|f| f.filter_arn().unwrap().to_string()).collect::<BTreeSet<_>>(), mine);
+    // The quota has room again, and the deleted name can be reused.
+    create_filter(c, &dsg, "crud-genre", r#"INCLUDE ItemID WHERE Items.GENRE IN ("again")"#).await;
+    let f = ok(c.describe_filter().filter_arn(&f1).send().await, "DescribeFilter").filter().unwrap().clone();
+    assert_eq!(f.filter_expression(), Some(r#"INCLUDE ItemID WHERE Items.GENRE IN ("again")"#));
+    expect_code(
+        c.create_filter()
+            .name("crud-f11")
+            .dataset_group_arn(&dsg)
+            .filter_expression(r#"INCLUDE ItemID WHERE Items.GENRE IN ("g11")"#)
+            .send()
+            .await,
+        "LimitExceededException",
+        "11th filter again",
+    );
+
+    // ---- A dataset group holding a filter cannot be deleted -------------------------------------
+    ok(c.delete_dataset().dataset_arn(&ds2_items).send().await, "DeleteDataset");
+    wait_gone(c, &Res::Dataset(ds2_items.clone())).await;
+    let msg = expect_http(
+        c.delete_dataset_group().dataset_group_arn(&dsg2).send().await,
+        "ResourceInUseException",
+        400,
+        "DeleteDatasetGroup with a filter",
+    );
+    assert!(msg.contains(&only2), "names the filter: {msg}");
+    ok(c.delete_filter().filter_arn(&only2).send().await, "DeleteFilter");
+    wait_filter_gone(c, &only2).await;
+    ok(c.delete_dataset_group().dataset_group_arn(&dsg2).send().await, "DeleteDatasetGroup");
+    wait_gone(c, &Res::DatasetGroup(dsg2.clone())).await;
+    assert_eq!(listed(None).await.len(), 10);
+}
