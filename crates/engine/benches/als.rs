@@ -185,6 +185,7 @@ fn main() {
             item_id: None,
             num_results: 25,
             exclude: &|_| false,
+            exclude_index: None,
             context: &[],
             exploration: None,
         };

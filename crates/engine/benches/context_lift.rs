@@ -112,6 +112,7 @@ fn main() {
                 item_id: None,
                 num_results: 25,
                 exclude: &exclude,
+                exclude_index: None,
                 context: ctx,
                 exploration: None,
             });

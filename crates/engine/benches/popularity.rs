@@ -76,6 +76,7 @@ fn main() {
             item_id: None,
             num_results: 100,
             exclude: &|_| false,
+            exclude_index: None,
             context: &[],
             exploration: None,
         })
@@ -96,6 +97,7 @@ fn main() {
                 item_id: None,
                 num_results: 25,
                 exclude,
+                exclude_index: None,
                 context: &[],
                 exploration: None,
             });

@@ -15,6 +15,9 @@ pub struct RecommendQuery<'a> {
     pub num_results: usize,
     /// Items to skip (filters); returns true for an item that must not be returned.
     pub exclude: &'a dyn Fn(&str) -> bool,
+    /// The same exclusion by the model's item index ([`Model::catalogue`] order), cheaper than
+    /// by id; models with a catalogue use it instead of `exclude` when given.
+    pub exclude_index: Option<&'a dyn Fn(u32) -> bool>,
     /// The request's `context` map as feature tokens `FIELD=value` (e.g. `DEVICE=mobile`).
     pub context: &'a [String],
     /// The campaign's `itemExplorationConfig`, for recipes that explore cold items.
@@ -108,6 +111,11 @@ pub trait Model: Send + Sync {
     /// Personalize, they need a new training for new items).
     fn with_new_items(&self, items: &[NewItem]) -> Option<Arc<dyn Model>> {
         let _ = items;
+        None
+    }
+    /// The model's items in index order, for models that honour
+    /// [`RecommendQuery::exclude_index`]; `None` for the others.
+    fn catalogue(&self) -> Option<&[Arc<str>]> {
         None
     }
 }

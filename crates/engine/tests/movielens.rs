@@ -48,6 +48,7 @@ fn movielens_100k_popularity() {
         item_id: None,
         num_results: 5,
         exclude: &|_| false,
+        exclude_index: None,
         context: &[],
         exploration: None,
     });

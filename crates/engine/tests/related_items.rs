@@ -51,6 +51,7 @@ fn related(model: &dyn reko_engine::Model, item: &str, n: usize) -> Vec<String> 
             item_id: Some(item),
             num_results: n,
             exclude: &|_| false,
+            exclude_index: None,
             context: &[],
             exploration: None,
         })

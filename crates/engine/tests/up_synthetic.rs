@@ -45,6 +45,7 @@ fn beats_popularity_and_uses_context() {
             item_id: None,
             num_results: 20,
             exclude: &|_| false,
+            exclude_index: None,
             context: &ctx,
             exploration: None,
         };

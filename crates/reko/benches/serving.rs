@@ -318,12 +318,7 @@ impl Report {
 
 /// Runs `make(conn_index, rng) -> (path, body)` requests on `connections` connections for
 /// `seconds` after a warm-up; returns throughput and latencies of the measured part.
-async fn drive(
-    addr: &str,
-    connections: usize,
-    seconds: f64,
-    make: MakeRequest,
-) -> Report {
+async fn drive(addr: &str, connections: usize, seconds: f64, make: MakeRequest) -> Report {
     let measuring = Arc::new(AtomicBool::new(false));
     let stop = Arc::new(AtomicBool::new(false));
     let errors = Arc::new(AtomicU64::new(0));

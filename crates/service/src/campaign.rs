@@ -217,6 +217,7 @@ impl Reko {
                 stored.wire.solution_config.as_ref(),
             )?,
             dataset_group_arn: group,
+            rows: Default::default(),
         };
         // Items put since training (the model skips those it knows).
         if let Some(items) = self.dataset_of_type(&deployment.dataset_group_arn, reko_dataset::DatasetType::Items)? {

@@ -80,6 +80,52 @@ impl ItemGate {
         let allowed = |id: &str| self.decision.allows(&table, id);
         f(&allowed)
     }
+
+    /// [`Self::with`], also giving the predicate by the model's item index when the model has a
+    /// catalogue: a bit test per candidate instead of a hash lookup of its id.
+    pub(crate) fn with_index<T>(
+        &self,
+        rows: &ModelRows,
+        catalogue: Option<&[Arc<str>]>,
+        f: impl FnOnce(&dyn Fn(&str) -> bool, Option<&dyn Fn(u32) -> bool>) -> T,
+    ) -> T {
+        let table = self.table.read().unwrap_or_else(|p| p.into_inner());
+        let by_id = |id: &str| self.decision.allows(&table, id);
+        let Some(catalogue) = catalogue else { return f(&by_id, None) };
+        let map = rows.rows(&self.table, &table, catalogue);
+        let by_index = |i: u32| match map.get(i as usize) {
+            Some(&r) if r != NO_ROW => self.decision.allows_row(r),
+            _ => catalogue.get(i as usize).is_some_and(|id| self.decision.allows_absent_id(id)),
+        };
+        f(&by_id, Some(&by_index))
+    }
+}
+
+const NO_ROW: u32 = u32::MAX;
+
+type CachedRows = (usize, usize, Arc<Vec<u32>>);
+
+/// A model's items mapped to their rows in the Items attribute table (`NO_ROW`: not in it),
+/// cached per table and rebuilt when the table grows or is replaced.
+#[derive(Default)]
+pub(crate) struct ModelRows {
+    /// (table address, table length, rows).
+    cached: std::sync::Mutex<Option<CachedRows>>,
+}
+
+impl ModelRows {
+    fn rows(&self, shared: &SharedTable, table: &AttributeTable, catalogue: &[Arc<str>]) -> Arc<Vec<u32>> {
+        let key = (Arc::as_ptr(shared) as usize, table.len());
+        let mut cached = self.cached.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((ptr, len, map)) = cached.as_ref() {
+            if (*ptr, *len) == key {
+                return map.clone();
+            }
+        }
+        let map: Arc<Vec<u32>> = Arc::new(catalogue.iter().map(|id| table.row_of(id).unwrap_or(NO_ROW)).collect());
+        *cached = Some((key.0, key.1, map.clone()));
+        map
+    }
 }
 
 /// The request side of a filter: who is asking about what.

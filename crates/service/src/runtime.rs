@@ -10,7 +10,7 @@ use reko_dataset::{Featurizer, RecordBatch};
 use reko_engine::{Exploration, Model, NewItem, RankQuery, RecommendQuery, ScoredItem, TrainingConfig};
 
 use crate::error::{ServiceError, ServiceResult};
-use crate::filter::FilterRequest;
+use crate::filter::{FilterRequest, ModelRows};
 use crate::live::UserView;
 use crate::resource::ResourceKind;
 use crate::Reko;
@@ -32,6 +32,8 @@ pub struct Deployment {
     /// The solution's event selection: real-time events pass the same type and value rules as
     /// the training data did.
     pub events: TrainingConfig,
+    /// The model's items' rows in the filter table.
+    pub(crate) rows: ModelRows,
 }
 
 impl Deployment {
@@ -47,6 +49,7 @@ impl Deployment {
             snapshot_seq: self.snapshot_seq,
             item_featurizer: self.item_featurizer.clone(),
             events: self.events.clone(),
+            rows: ModelRows::default(),
         }
     }
 
@@ -133,13 +136,15 @@ impl Reko {
             Some(arn) => self.item_gate(&filter(arn, req.filter_values.as_ref()))?,
             None => None,
         };
-        // The model's ranking of the items passing `allowed`, best first.
-        let recommend = |n: usize, allowed: &dyn Fn(&str) -> bool| {
+        // The model's ranking of the items passing `allowed` (also given by item index), best first.
+        let recommend_indexed = |n: usize, allowed: &dyn Fn(&str) -> bool, by_index: Option<&dyn Fn(u32) -> bool>| {
+            let excluded_index = by_index.map(|f| move |i: u32| !f(i));
             let query = RecommendQuery {
                 user_id,
                 item_id: req.item_id.as_deref(),
                 num_results: n,
                 exclude: &|id| !allowed(id),
+                exclude_index: excluded_index.as_ref().map(|f| f as &dyn Fn(u32) -> bool),
                 context: &context,
                 exploration: Some(deployment.exploration),
             };
@@ -148,9 +153,12 @@ impl Reko {
                 _ => deployment.model.recommend(&query),
             }
         };
+        let recommend = |n: usize, allowed: &dyn Fn(&str) -> bool| recommend_indexed(n, allowed, None);
         let Some(promotion) = req.promotions.as_ref().and_then(|p| p.first()) else {
             let items = match &gate {
-                Some(g) => g.with(|allowed| recommend(num_results, allowed)),
+                Some(g) => g.with_index(&deployment.rows, deployment.model.catalogue(), |allowed, by_index| {
+                    recommend_indexed(num_results, allowed, by_index)
+                }),
                 None => recommend(num_results, &|_| true),
             };
             return Ok(GetRecommendationsResponse {

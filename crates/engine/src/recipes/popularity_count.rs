@@ -257,6 +257,7 @@ mod tests {
             item_id: None,
             num_results: 10,
             exclude: &|_| false,
+            exclude_index: None,
             context: &[],
             exploration: None,
         });
@@ -267,6 +268,7 @@ mod tests {
             item_id: None,
             num_results: 2,
             exclude: &|i| i == "a",
+            exclude_index: None,
             context: &[],
             exploration: None,
         });
@@ -323,6 +325,7 @@ mod tests {
             item_id: None,
             num_results: 3,
             exclude: &|_| false,
+            exclude_index: None,
             context: &[],
             exploration: None,
         });

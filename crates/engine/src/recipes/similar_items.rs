@@ -192,6 +192,7 @@ mod tests {
             item_id: Some("new"),
             num_results: 4,
             exclude: &|_| false,
+            exclude_index: None,
             context: &[],
             exploration: None,
         };

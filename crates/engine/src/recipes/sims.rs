@@ -253,7 +253,15 @@ mod tests {
     }
 
     fn q<'a>(item: Option<&'a str>, n: usize, exclude: &'a dyn Fn(&str) -> bool) -> RecommendQuery<'a> {
-        RecommendQuery { user_id: None, item_id: item, num_results: n, exclude, context: &[], exploration: None }
+        RecommendQuery {
+            user_id: None,
+            item_id: item,
+            num_results: n,
+            exclude,
+            exclude_index: None,
+            context: &[],
+            exploration: None,
+        }
     }
 
     fn ids(v: &[crate::model::ScoredItem]) -> Vec<&str> {

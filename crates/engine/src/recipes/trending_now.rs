@@ -332,6 +332,7 @@ mod tests {
             item_id: None,
             num_results: 2,
             exclude: &|i| i == "rise",
+            exclude_index: None,
             context: &[],
             exploration: None,
         };

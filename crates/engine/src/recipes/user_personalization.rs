@@ -994,7 +994,13 @@ impl UpModel {
         let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let z = als::sum_exp(&logits, max);
         let score = |i: u32| (((logits[i as usize] - max) as f64).exp() / z).into();
-        let ok = |i: u32| !skip.contains(&i) && !(query.exclude)(&self.item_ids[i as usize]);
+        let ok = |i: u32| {
+            !skip.contains(&i)
+                && match query.exclude_index {
+                    Some(excluded) => !excluded(i),
+                    None => !(query.exclude)(&self.item_ids[i as usize]),
+                }
+        };
         let want = query.num_results;
         let explore = query.exploration.filter(|e| e.weight > 0.0);
         let (main, extra): (Vec<u32>, Vec<u32>) = match explore {
@@ -1003,10 +1009,7 @@ impl UpModel {
                 let cut = e.item_age_cut_off_days * 86_400.0;
                 let n_explore = ((e.weight * want as f64).round() as usize).min(want);
                 // Only the candidates are looked at (a precomputed, usually short list).
-                let mut cands: Vec<u32> = self.exploration_candidates(cut).filter(|&i| ok(i)).collect();
-                cands.sort_unstable_by(|&a, &b| logits[b as usize].total_cmp(&logits[a as usize]).then(a.cmp(&b)));
-                cands.truncate(n_explore);
-                let extra = cands;
+                let extra = top_of(&logits, self.exploration_candidates(cut), n_explore, ok);
                 let main = top_filtered(&logits, want, |i| !extra.contains(&i) && ok(i));
                 (main, extra)
             }
@@ -1457,6 +1460,12 @@ impl ScoreBatcher {
 
 /// The best `n` items by logit (descending, ties by index) among those passing `ok`.
 fn top_filtered(logits: &[f32], n: usize, ok: impl Fn(u32) -> bool) -> Vec<u32> {
+    top_of(logits, 0..logits.len() as u32, n, ok)
+}
+
+/// [`top_filtered`] over the item indices `candidates` only; `ok` is asked only for
+/// items good enough to enter the list.
+fn top_of(logits: &[f32], candidates: impl Iterator<Item = u32>, n: usize, ok: impl Fn(u32) -> bool) -> Vec<u32> {
     use std::cmp::Ordering;
     use std::collections::BinaryHeap;
     /// Heap entry ordered so that the heap's top is the worst kept item.
@@ -1478,17 +1487,18 @@ fn top_filtered(logits: &[f32], n: usize, ok: impl Fn(u32) -> bool) -> Vec<u32> 
         return Vec::new();
     }
     let mut heap: BinaryHeap<E> = BinaryHeap::with_capacity(n + 1);
-    for (i, &l) in logits.iter().enumerate() {
+    for i in candidates {
+        let l = logits[i as usize];
         if heap.len() == n {
             let worst = heap.peek().expect("non-empty");
-            if l < worst.0 || (l == worst.0 && i as u32 > worst.1) || l.is_nan() {
+            if l < worst.0 || (l == worst.0 && i > worst.1) || l.is_nan() {
                 continue;
             }
         }
-        if !ok(i as u32) {
+        if !ok(i) {
             continue;
         }
-        heap.push(E(l, i as u32));
+        heap.push(E(l, i));
         if heap.len() > n {
             heap.pop();
         }
@@ -1668,6 +1678,9 @@ impl Model for UpModel {
     fn with_new_items(&self, items: &[NewItem]) -> Option<Arc<dyn Model>> {
         Some(Arc::new(UpModel::with_new_items(self, items)))
     }
+    fn catalogue(&self) -> Option<&[Arc<str>]> {
+        Some(&self.item_ids)
+    }
 }
 
 impl Recipe for UserPersonalization {
@@ -1832,7 +1845,15 @@ mod tests {
         context: &'a [String],
         exploration: Option<Exploration>,
     ) -> RecommendQuery<'a> {
-        RecommendQuery { user_id: user, item_id: None, num_results: n, exclude: &|_| false, context, exploration }
+        RecommendQuery {
+            user_id: user,
+            item_id: None,
+            num_results: n,
+            exclude: &|_| false,
+            exclude_index: None,
+            context,
+            exploration,
+        }
     }
 
     fn small_config() -> TrainingConfig {
