@@ -400,6 +400,22 @@ impl Column {
         }
     }
 
+    /// Row `i` as text (`None` when null): strings as they are, numbers in their shortest exact
+    /// form for their own width (a `float` 4.8 reads `4.8`), booleans `true`/`false`.
+    pub fn display_value(&self, i: usize) -> Option<String> {
+        if i >= self.len() || self.is_null(i) {
+            return None;
+        }
+        Some(match self {
+            Column::Str(c) => c.raw(i).to_string(),
+            Column::Int(v, _) => v[i].to_string(),
+            Column::Long(v, _) => v[i].to_string(),
+            Column::Float(v, _) => v[i].to_string(),
+            Column::Double(v, _) => v[i].to_string(),
+            Column::Bool(v, _) => v[i].to_string(),
+        })
+    }
+
     /// Rows `start..end` as a new column.
     pub fn slice(&self, start: usize, end: usize) -> Column {
         match self {

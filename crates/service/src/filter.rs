@@ -39,6 +39,33 @@ type SharedTable = Arc<RwLock<AttributeTable>>;
 pub(crate) struct FilterState {
     compiled: RwLock<HashMap<String, Arc<CompiledFilter>>>,
     tables: RwLock<HashMap<(String, DatasetType), SharedTable>>,
+    /// Items' column values as text, for `metadataColumns`, per dataset group.
+    metadata: RwLock<HashMap<String, Arc<RwLock<ItemMetadata>>>>,
+}
+
+/// The newest record of every item, each column rendered as text (`metadataColumns`).
+pub(crate) struct ItemMetadata {
+    pub columns: Vec<String>,
+    rows: HashMap<String, Vec<Option<String>>>,
+}
+
+impl ItemMetadata {
+    fn upsert(&mut self, batch: &reko_dataset::RecordBatch) {
+        let Some(ids) = batch.column("ITEM_ID") else { return };
+        let cols: Vec<Option<&reko_dataset::Column>> = self.columns.iter().map(|c| batch.column(c)).collect();
+        for row in 0..batch.len() {
+            if let Some(id) = ids.str_value(row) {
+                let values = cols.iter().map(|c| c.and_then(|c| c.display_value(row))).collect();
+                self.rows.insert(id.to_string(), values);
+            }
+        }
+    }
+
+    /// `column → value` of an item for the requested columns (absent values left out).
+    pub fn values(&self, item_id: &str, columns: &[(usize, &str)]) -> BTreeMap<String, String> {
+        let Some(row) = self.rows.get(item_id) else { return BTreeMap::new() };
+        columns.iter().filter_map(|&(c, name)| Some((name.to_string(), row.get(c)?.clone()?))).collect()
+    }
 }
 
 impl FilterState {
@@ -46,6 +73,7 @@ impl FilterState {
     /// rebuilt from storage on next use.
     pub(crate) fn forget_tables(&self, dataset_group_arn: &str) {
         self.tables.write().unwrap_or_else(|p| p.into_inner()).retain(|(g, _), _| g != dataset_group_arn);
+        self.metadata.write().unwrap_or_else(|p| p.into_inner()).remove(dataset_group_arn);
     }
 
     pub(crate) fn forget_filter(&self, filter_arn: &str) {
@@ -54,6 +82,12 @@ impl FilterState {
 
     /// Applies put records to a loaded table (an unloaded one reads them from storage later).
     pub(crate) fn upsert(&self, dataset_group_arn: &str, dataset_type: DatasetType, batch: &reko_dataset::RecordBatch) {
+        if dataset_type == DatasetType::Items {
+            let metadata = self.metadata.read().unwrap_or_else(|p| p.into_inner()).get(dataset_group_arn).cloned();
+            if let Some(m) = metadata {
+                m.write().unwrap_or_else(|p| p.into_inner()).upsert(batch);
+            }
+        }
         let key = (dataset_group_arn.to_string(), dataset_type);
         let table = self.tables.read().unwrap_or_else(|p| p.into_inner()).get(&key).cloned();
         if let Some(table) = table {
@@ -263,6 +297,12 @@ impl Reko {
         if let Some(t) = self.inner.filters.tables.read().unwrap_or_else(|p| p.into_inner()).get(&key) {
             return Ok(t.clone());
         }
+        // Loaded under the write lock: a PutItems/PutUsers committed while this reads storage
+        // waits in `FilterState::upsert` and is applied to the new table, never lost.
+        let mut tables = self.inner.filters.tables.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(t) = tables.get(&key) {
+            return Ok(t.clone());
+        }
         let table = match self.dataset_of_type(dataset_group_arn, dataset_type)? {
             Some(d) => {
                 let schema = self.parsed_schema(&d.wire.schema_arn)?;
@@ -274,7 +314,8 @@ impl Reko {
             None => AttributeTable::new(&id_only_schema(dataset_type)?),
         };
         let table = Arc::new(RwLock::new(table));
-        Ok(self.inner.filters.tables.write().unwrap_or_else(|p| p.into_inner()).entry(key).or_insert(table).clone())
+        tables.insert(key, table.clone());
+        Ok(table)
     }
 
     /// Binds and evaluates a request's filter over item candidates; `None` when it filters
@@ -318,6 +359,31 @@ impl Reko {
             bound.item_rows(&items, &ctx).map_err(filter_error)?
         };
         Ok(Some(ItemGate { table, decision }))
+    }
+}
+
+impl Reko {
+    /// The group's item metadata for `metadataColumns`, loaded on first use; `None` when the
+    /// group has no Items dataset.
+    pub(crate) fn item_metadata(&self, dataset_group_arn: &str) -> ServiceResult<Option<Arc<RwLock<ItemMetadata>>>> {
+        if let Some(m) = self.inner.filters.metadata.read().unwrap_or_else(|p| p.into_inner()).get(dataset_group_arn) {
+            return Ok(Some(m.clone()));
+        }
+        // Loaded under the write lock, as the attribute tables are (no PutItems lost).
+        let mut map = self.inner.filters.metadata.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(m) = map.get(dataset_group_arn) {
+            return Ok(Some(m.clone()));
+        }
+        let Some(d) = self.dataset_of_type(dataset_group_arn, DatasetType::Items)? else { return Ok(None) };
+        let schema = self.parsed_schema(&d.wire.schema_arn)?;
+        let mut m =
+            ItemMetadata { columns: schema.fields.iter().map(|f| f.name.clone()).collect(), rows: HashMap::new() };
+        for batch in self.dataset_batches(&d.wire.dataset_arn)? {
+            m.upsert(&batch);
+        }
+        let m = Arc::new(RwLock::new(m));
+        map.insert(dataset_group_arn.to_string(), m.clone());
+        Ok(Some(m))
     }
 }
 

@@ -10,7 +10,7 @@ use reko_dataset::{Featurizer, RecordBatch};
 use reko_engine::{Exploration, Model, NewItem, RankQuery, RecommendQuery, ScoredItem, TrainingConfig};
 
 use crate::error::{ServiceError, ServiceResult};
-use crate::filter::{FilterRequest, ModelRows};
+use crate::filter::{FilterRequest, ItemMetadata, ModelRows};
 use crate::live::UserView;
 use crate::resource::ResourceKind;
 use crate::Reko;
@@ -34,6 +34,8 @@ pub struct Deployment {
     pub events: TrainingConfig,
     /// The model's items' rows in the filter table.
     pub(crate) rows: ModelRows,
+    /// `enableMetadataWithRecommendations` of the campaign.
+    pub metadata_enabled: bool,
 }
 
 impl Deployment {
@@ -50,6 +52,7 @@ impl Deployment {
             item_featurizer: self.item_featurizer.clone(),
             events: self.events.clone(),
             rows: ModelRows::default(),
+            metadata_enabled: self.metadata_enabled,
         }
     }
 
@@ -93,12 +96,7 @@ impl Reko {
             .as_deref()
             .ok_or_else(|| ServiceError::Invalid("campaignArn is required (recommenders are not supported).".into()))?;
         let deployment = self.deployment(campaign_arn)?;
-        if req.metadata_columns.is_some() {
-            return Err(ServiceError::Invalid(format!(
-                "metadataColumns needs a campaign with enableMetadataWithRecommendations; campaign {campaign_arn} \
-                 does not return metadata."
-            )));
-        }
+        let metadata = self.metadata_columns(&deployment, campaign_arn, req.metadata_columns.as_ref())?;
         // What each recipe type needs (reference §8.1).
         match deployment.recipe_type {
             "USER_PERSONALIZATION" if req.user_id.is_none() => {
@@ -162,7 +160,7 @@ impl Reko {
                 None => recommend(num_results, &|_| true),
             };
             return Ok(GetRecommendationsResponse {
-                item_list: predicted(items),
+                item_list: with_metadata(predicted(items), metadata.as_ref()),
                 recommendation_id: recommendation_id(),
             });
         };
@@ -192,6 +190,7 @@ impl Reko {
             None => recommend(rest_n, &|id| !taken.contains(id)),
         };
         let item_list = place_promoted(predicted(rest), predicted(promoted), &name, &mut rand::thread_rng());
+        let item_list = with_metadata(item_list, metadata.as_ref());
         Ok(GetRecommendationsResponse { item_list, recommendation_id: recommendation_id() })
     }
 
@@ -200,13 +199,7 @@ impl Reko {
         req: GetPersonalizedRankingRequest,
     ) -> ServiceResult<GetPersonalizedRankingResponse> {
         let deployment = self.deployment(&req.campaign_arn)?;
-        if req.metadata_columns.is_some() {
-            return Err(ServiceError::Invalid(format!(
-                "metadataColumns needs a campaign with enableMetadataWithRecommendations; campaign {} does not return \
-                 metadata.",
-                req.campaign_arn
-            )));
-        }
+        let metadata = self.metadata_columns(&deployment, &req.campaign_arn, req.metadata_columns.as_ref())?;
         let context = context_tokens(req.context.as_ref());
         let view = deployment.user_view(self, &req.user_id)?;
         // A filter removes items from the input list before ranking.
@@ -233,7 +226,7 @@ impl Reko {
             deployment.model.rank_with_history(&query, &view.events)
         };
         Ok(GetPersonalizedRankingResponse {
-            personalized_ranking: predicted(ranked),
+            personalized_ranking: with_metadata(predicted(ranked), metadata.as_ref()),
             recommendation_id: recommendation_id(),
         })
     }
@@ -264,6 +257,52 @@ impl Reko {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .insert(deployment.campaign_arn.clone(), deployment);
+    }
+
+    /// The `metadataColumns` of a request, checked against the campaign and the Items schema.
+    fn metadata_columns(
+        &self,
+        deployment: &Deployment,
+        campaign_arn: &str,
+        requested: Option<&std::collections::BTreeMap<String, Vec<String>>>,
+    ) -> ServiceResult<Option<MetadataRequest>> {
+        let Some(requested) = requested.filter(|m| m.values().any(|c| !c.is_empty())) else { return Ok(None) };
+        if !deployment.metadata_enabled {
+            return Err(ServiceError::Invalid(format!(
+                "metadataColumns needs a campaign with enableMetadataWithRecommendations; campaign {campaign_arn} \
+                 does not return metadata."
+            )));
+        }
+        let mut columns: Vec<String> = Vec::new();
+        for (dataset_type, cols) in requested {
+            if !dataset_type.eq_ignore_ascii_case("ITEMS") {
+                return Err(ServiceError::Invalid(format!(
+                    "metadataColumns key '{dataset_type}' is not supported; use ITEMS."
+                )));
+            }
+            columns.extend(cols.iter().cloned());
+        }
+        let table = self.item_metadata(&deployment.dataset_group_arn)?.ok_or_else(|| {
+            ServiceError::Invalid(format!(
+                "metadataColumns: dataset group {} has no Items dataset.",
+                deployment.dataset_group_arn
+            ))
+        })?;
+        let positions = {
+            let t = table.read().unwrap_or_else(|p| p.into_inner());
+            columns
+                .iter()
+                .map(|c| {
+                    t.columns.iter().position(|k| k == c).ok_or_else(|| {
+                        ServiceError::Invalid(format!(
+                            "metadataColumns.ITEMS: '{c}' is not a column of the Items dataset (columns: {}).",
+                            t.columns.join(", ")
+                        ))
+                    })
+                })
+                .collect::<ServiceResult<Vec<usize>>>()?
+        };
+        Ok(Some(MetadataRequest { table, columns: positions.into_iter().zip(columns).collect() }))
     }
 
     /// PutItems: campaigns of the group whose models take new items serve them from now on.
@@ -305,6 +344,24 @@ fn predicted(items: Vec<ScoredItem>) -> Vec<PredictedItem> {
             reason: None,
         })
         .collect()
+}
+
+/// The item columns a request wants in each `PredictedItem.metadata`.
+struct MetadataRequest {
+    table: Arc<std::sync::RwLock<ItemMetadata>>,
+    columns: Vec<(usize, String)>,
+}
+
+fn with_metadata(mut items: Vec<PredictedItem>, request: Option<&MetadataRequest>) -> Vec<PredictedItem> {
+    let Some(request) = request else { return items };
+    let table = request.table.read().unwrap_or_else(|p| p.into_inner());
+    let columns: Vec<(usize, &str)> = request.columns.iter().map(|(i, c)| (*i, c.as_str())).collect();
+    for item in &mut items {
+        if let Some(id) = &item.item_id {
+            item.metadata = Some(table.values(id, &columns));
+        }
+    }
+    items
 }
 
 /// Slots of `num_results` that go to promoted items: `percent` of them, rounded to the nearest

@@ -1,0 +1,665 @@
+//! Item metadata in recommendations through the wire: the official AWS SDK for Rust asks
+//! GetRecommendations and GetPersonalizedRanking for `metadataColumns` against a real
+//! `reko serve` (reference §8.1, §8.2, §8.4 `enableMetadataWithRecommendations`).
+//!
+//! Every returned item's `metadata` is compared with what was staged: the newest record of the
+//! item in the Items dataset (bulk import, incremental import or PutItems), each requested
+//! column as text, numbers in their shortest decimal form, missing (null) values left out.
+//!
+//! The data is synthetic and tiny: 40 items with a plain TITLE, a categorical GENRE (some
+//! multi-valued), a nullable float PRICE written with trailing zeros (`4.80` reads `4.8`), a
+//! nullable textual DESCRIPTION holding commas, an int STOCK (some negative), a boolean ON_SALE
+//! and a CREATION_TIMESTAMP; 50 users with 21 interactions each.
+
+mod common;
+
+use std::collections::{BTreeSet, HashMap};
+
+use aws_sdk_personalize::types::{CampaignConfig, TrainingMode};
+use aws_sdk_personalizeevents::types::Item;
+use aws_sdk_personalizeruntime::error::SdkError;
+use aws_sdk_personalizeruntime::operation::get_personalized_ranking::{
+    GetPersonalizedRankingError, GetPersonalizedRankingOutput,
+};
+use aws_sdk_personalizeruntime::operation::get_recommendations::{GetRecommendationsError, GetRecommendationsOutput};
+use aws_sdk_personalizeruntime::types::{PredictedItem, Promotion};
+use common::*;
+
+const INTERACTIONS_SCHEMA: &str = r#"{"type":"record","name":"Interactions","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"EVENT_TYPE","type":"string"},{"name":"TIMESTAMP","type":"long"}],"version":"1.0"}"#;
+const ITEMS_SCHEMA: &str = r#"{"type":"record","name":"Items","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"ITEM_ID","type":"string"},{"name":"TITLE","type":"string"},{"name":"GENRE","type":"string","categorical":true},{"name":"PRICE","type":["null","float"]},{"name":"DESCRIPTION","type":["null","string"],"textual":true},{"name":"STOCK","type":"int"},{"name":"ON_SALE","type":"boolean"},{"name":"CREATION_TIMESTAMP","type":"long"}],"version":"1.0"}"#;
+/// The Items columns, in schema order.
+const COLUMNS: [&str; 8] =
+    ["ITEM_ID", "TITLE", "GENRE", "PRICE", "DESCRIPTION", "STOCK", "ON_SALE", "CREATION_TIMESTAMP"];
+/// Every column but the id.
+const ALL_COLS: [&str; 7] = ["TITLE", "GENRE", "PRICE", "DESCRIPTION", "STOCK", "ON_SALE", "CREATION_TIMESTAMP"];
+
+const N_ITEMS: usize = 40;
+const N_USERS: usize = 50;
+/// Interactions per user (50 × 21 = 1050, above the training minimum of 1000).
+const HISTORY: usize = 21;
+const BASE_TS: i64 = 1_700_000_000;
+const OLD_TS: i64 = 1_600_000_000;
+const DAY: i64 = 86_400;
+/// The most results (and ranking inputs) a request with `metadataColumns` may ask for.
+const MAX_WITH_METADATA: usize = 50;
+
+fn item(i: usize) -> String {
+    format!("i{i:02}")
+}
+
+fn user(u: usize) -> String {
+    format!("u{u:02}")
+}
+
+/// One item's record as staged, every value in the text the metadata must show.
+#[derive(Clone, Debug)]
+struct Row {
+    title: String,
+    genre: String,
+    price: Option<String>,
+    description: Option<String>,
+    stock: i64,
+    on_sale: bool,
+    created: i64,
+}
+
+impl Row {
+    /// `column → text` for the requested columns, null values left out.
+    fn metadata(&self, columns: &[&str]) -> HashMap<String, String> {
+        columns
+            .iter()
+            .filter_map(|c| {
+                let v = match *c {
+                    "TITLE" => Some(self.title.clone()),
+                    "GENRE" => Some(self.genre.clone()),
+                    "PRICE" => self.price.clone(),
+                    "DESCRIPTION" => self.description.clone(),
+                    "STOCK" => Some(self.stock.to_string()),
+                    "ON_SALE" => Some(self.on_sale.to_string()),
+                    "CREATION_TIMESTAMP" => Some(self.created.to_string()),
+                    other => panic!("no column {other}"),
+                };
+                Some((c.to_string(), v?))
+            })
+            .collect()
+    }
+}
+
+/// The price of item `i` in cents; `None` (a null PRICE) for every seventh item.
+fn cents(i: usize) -> Option<u32> {
+    (i % 7 != 6).then_some(30 + 150 * (i % 10) as u32 + 100 * (i / 10) as u32)
+}
+
+/// `480` → `4.80`: how the CSV writes a price (with trailing zeros).
+fn csv_price(cents: u32) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
+/// `480` → `4.8`, `1200` → `12`: the shortest decimal form the metadata must show.
+fn shortest(cents: u32) -> String {
+    let s = csv_price(cents);
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// Staged record of item `i`.
+fn row(i: usize) -> Row {
+    let base = ["x", "y", "z", "w"][i % 4];
+    Row {
+        title: format!("Title {i}"),
+        genre: if i % 10 == 5 { format!("{base}|x") } else { base.to_string() },
+        price: cents(i).map(shortest),
+        description: (i % 5 != 2).then(|| format!("Red, large, item {i}")),
+        stock: i as i64 * 7 - 20,
+        on_sale: i % 3 == 0,
+        created: OLD_TS + i as i64 * DAY,
+    }
+}
+
+/// Writes the interactions and items CSVs; returns their paths.
+fn write_data(dir: &std::path::Path) -> [std::path::PathBuf; 2] {
+    use std::fmt::Write as _;
+    std::fs::create_dir_all(dir).unwrap();
+    let mut interactions = String::from("USER_ID,ITEM_ID,EVENT_TYPE,TIMESTAMP\n");
+    let mut n = 0i64;
+    for j in 0..HISTORY {
+        for u in 0..N_USERS {
+            let it = item((u * 5 + j * 3) % N_ITEMS);
+            let event_type = if j % 7 == 0 { "purchase" } else { "click" };
+            writeln!(interactions, "{},{it},{event_type},{}", user(u), BASE_TS + n * 60).unwrap();
+            n += 1;
+        }
+    }
+    let mut items = String::from("ITEM_ID,TITLE,GENRE,PRICE,DESCRIPTION,STOCK,ON_SALE,CREATION_TIMESTAMP\n");
+    for i in 0..N_ITEMS {
+        let r = row(i);
+        writeln!(
+            items,
+            "{},{},{},{},{},{},{},{}",
+            item(i),
+            r.title,
+            r.genre,
+            cents(i).map(csv_price).unwrap_or_default(),
+            r.description.map(|d| format!("\"{d}\"")).unwrap_or_default(),
+            r.stock,
+            r.on_sale,
+            r.created
+        )
+        .unwrap();
+    }
+    let paths = [dir.join("interactions.csv"), dir.join("items.csv")];
+    std::fs::write(&paths[0], interactions).unwrap();
+    std::fs::write(&paths[1], items).unwrap();
+    paths
+}
+
+// ---- control-plane helpers ----------------------------------------------------------------------
+
+async fn train(c: &aws_sdk_personalize::Client, dsg: &str, name: &str, recipe: &str) -> String {
+    let sol = ok(
+        c.create_solution()
+            .name(name)
+            .dataset_group_arn(dsg)
+            .recipe_arn(format!("arn:aws:personalize:::recipe/{recipe}"))
+            .send()
+            .await,
+        "CreateSolution",
+    )
+    .solution_arn()
+    .expect("solutionArn")
+    .to_string();
+    wait_active(c, &Res::Solution(sol.clone())).await;
+    let sv = ok(
+        c.create_solution_version().solution_arn(&sol).training_mode(TrainingMode::Full).send().await,
+        "CreateSolutionVersion",
+    )
+    .solution_version_arn()
+    .expect("solutionVersionArn")
+    .to_string();
+    wait_active(c, &Res::SolutionVersion(sv.clone())).await;
+    sv
+}
+
+/// CreateCampaign with `enableMetadataWithRecommendations` set (or not), without exploration
+/// for User-Personalization.
+async fn campaign(c: &aws_sdk_personalize::Client, name: &str, sv: &str, metadata: Option<bool>) -> String {
+    let mut config = CampaignConfig::builder().set_enable_metadata_with_recommendations(metadata);
+    if name.starts_with("md-up") {
+        config = config.item_exploration_config("explorationWeight", "0");
+    }
+    let config = config.build();
+    let camp = ok(
+        c.create_campaign().name(name).solution_version_arn(sv).campaign_config(config).send().await,
+        "CreateCampaign",
+    )
+    .campaign_arn()
+    .expect("campaignArn")
+    .to_string();
+    assert_eq!(camp, arn("campaign", name));
+    camp
+}
+
+// ---- runtime helpers ----------------------------------------------------------------------------
+
+type RecsResult = Result<GetRecommendationsOutput, SdkError<GetRecommendationsError>>;
+type RankResult = Result<GetPersonalizedRankingOutput, SdkError<GetPersonalizedRankingError>>;
+
+/// GetRecommendations for `user`, with `metadataColumns` = {key: columns} when given.
+async fn recs(
+    rt: &aws_sdk_personalizeruntime::Client,
+    campaign: &str,
+    user: &str,
+    n: i32,
+    metadata: Option<(&str, &[&str])>,
+) -> RecsResult {
+    let mut req = rt.get_recommendations().campaign_arn(campaign).user_id(user).num_results(n);
+    if let Some((key, cols)) = metadata {
+        req = req.metadata_columns(key, cols.iter().map(|c| c.to_string()).collect());
+    }
+    req.send().await
+}
+
+/// GetPersonalizedRanking for `user`, with `metadataColumns` = {key: columns} when given.
+async fn rank(
+    rt: &aws_sdk_personalizeruntime::Client,
+    campaign: &str,
+    user: &str,
+    input: &[String],
+    metadata: Option<(&str, &[&str])>,
+) -> RankResult {
+    let mut req =
+        rt.get_personalized_ranking().campaign_arn(campaign).user_id(user).set_input_list(Some(input.to_vec()));
+    if let Some((key, cols)) = metadata {
+        req = req.metadata_columns(key, cols.iter().map(|c| c.to_string()).collect());
+    }
+    req.send().await
+}
+
+/// `itemId → metadata` of a list, checking that every item carries a metadata map and that no
+/// item appears twice.
+#[track_caller]
+fn metadata_of(items: &[PredictedItem], what: &str) -> Vec<(String, HashMap<String, String>)> {
+    let ids = ids(items);
+    assert_eq!(ids.iter().collect::<BTreeSet<_>>().len(), ids.len(), "{what}: duplicate items in {ids:?}");
+    items
+        .iter()
+        .map(|it| {
+            let id = it.item_id().unwrap().to_string();
+            let m = it.metadata().unwrap_or_else(|| panic!("{what}: {id} has no metadata")).clone();
+            (id, m)
+        })
+        .collect()
+}
+
+/// Checks every item's metadata against the catalogue (unknown items: an empty map).
+#[track_caller]
+fn check(items: &[PredictedItem], catalog: &HashMap<String, Row>, columns: &[&str], what: &str) {
+    for (id, got) in metadata_of(items, what) {
+        let want = catalog.get(&id).map(|r| r.metadata(columns)).unwrap_or_default();
+        assert_eq!(got, want, "{what}: metadata of {id} for {columns:?}");
+    }
+}
+
+/// Asserts an InvalidInputException (HTTP 400) whose message contains every needle.
+#[track_caller]
+fn invalid<T: std::fmt::Debug, E: aws_sdk_personalizeruntime::error::ProvideErrorMetadata + std::fmt::Debug>(
+    result: Result<T, SdkError<E>>,
+    needles: &[&str],
+    what: &str,
+) {
+    let status = result.as_ref().err().and_then(|e| e.raw_response()).map(|r| r.status().as_u16());
+    let msg = expect_code(result, "InvalidInputException", what);
+    assert_eq!(status, Some(400), "{what}: HTTP status");
+    for needle in needles {
+        assert!(msg.contains(needle), "{what}\n  message: {msg}\n  wanted: {needle}");
+    }
+}
+
+async fn put_items(ev: &aws_sdk_personalizeevents::Client, ds: &str, items: &[(&str, String)]) {
+    let mut req = ev.put_items().dataset_arn(ds);
+    for (id, props) in items {
+        req = req.items(Item::builder().item_id(*id).properties(props).build().unwrap());
+    }
+    ok(req.send().await, "PutItems");
+}
+
+// ---- the test -----------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metadata_columns_return_item_metadata() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data_dir = tmp.path().join("data");
+    let mut server = Server::start(&data_dir);
+    let (c, rt, ev) = (&server.control.clone(), &server.runtime.clone(), &server.events.clone());
+
+    // ---- Staging ------------------------------------------------------------------------------
+    let dsg = create_dataset_group(c, "md").await;
+    wait_active(c, &Res::DatasetGroup(dsg.clone())).await;
+    let s_int = create_schema(c, "md-int", INTERACTIONS_SCHEMA).await;
+    let s_items = create_schema(c, "md-items", ITEMS_SCHEMA).await;
+    let ds_int = create_dataset(c, &dsg, "md", "md-int", "Interactions", &s_int).await;
+    let ds_items = create_dataset(c, &dsg, "md", "md-items", "Items", &s_items).await;
+    let files = write_data(&tmp.path().join("csv"));
+    for (job, ds, file) in [("md-int", &ds_int, &files[0]), ("md-items", &ds_items, &files[1])] {
+        let j = import(c, job, ds, &file_url(file), None).await;
+        wait_active(c, &Res::ImportJob(j)).await;
+    }
+    let mut catalog: HashMap<String, Row> = (0..N_ITEMS).map(|i| (item(i), row(i))).collect();
+    // The staging covers what the checks rely on.
+    assert_eq!(catalog["i03"].price, Some("4.8".into()), "written 4.80");
+    assert_eq!(catalog["i10"].price, Some("1.3".into()), "written 1.30");
+    assert_eq!(catalog["i13"].price, None);
+    assert_eq!(catalog["i12"].description, None);
+    assert_eq!(catalog["i05"].genre, "y|x");
+    assert_eq!(catalog["i00"].stock, -20);
+
+    let up_v = train(c, &dsg, "md-up", "aws-user-personalization").await;
+    let pr_v = train(c, &dsg, "md-pr", "aws-personalized-ranking").await;
+    let up = campaign(c, "md-up", &up_v, Some(true)).await;
+    let up_plain = campaign(c, "md-up-plain", &up_v, None).await;
+    let pr = campaign(c, "md-pr", &pr_v, Some(true)).await;
+    let pr_plain = campaign(c, "md-pr-plain", &pr_v, Some(false)).await;
+    for camp in [&up, &up_plain, &pr, &pr_plain] {
+        wait_active(c, &Res::Campaign(camp.clone())).await;
+    }
+    let described = ok(c.describe_campaign().campaign_arn(&up).send().await, "DescribeCampaign");
+    let config = described.campaign().and_then(|x| x.campaign_config()).expect("campaignConfig");
+    assert_eq!(config.enable_metadata_with_recommendations(), Some(true));
+
+    // ---- GetRecommendations: every column of every item -----------------------------------------
+    let n = MAX_WITH_METADATA as i32;
+    let out = ok(recs(rt, &up, "u01", n, Some(("ITEMS", &ALL_COLS))).await, "all columns");
+    assert_eq!(out.item_list().len(), N_ITEMS, "the whole catalogue fits in 50");
+    check(out.item_list(), &catalog, &ALL_COLS, "all columns");
+    // Spot checks, independent of the Row model.
+    let got: HashMap<_, _> = metadata_of(out.item_list(), "all columns").into_iter().collect();
+    let want_i03 = [
+        ("TITLE", "Title 3"),
+        ("GENRE", "w"),
+        ("PRICE", "4.8"),
+        ("DESCRIPTION", "Red, large, item 3"),
+        ("STOCK", "1"),
+        ("ON_SALE", "true"),
+        ("CREATION_TIMESTAMP", "1600259200"),
+    ];
+    assert_eq!(got["i03"], want_i03.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+    assert_eq!(got["i13"].get("PRICE"), None, "a null PRICE is left out: {:?}", got["i13"]);
+    assert_eq!(got["i12"].get("DESCRIPTION"), None, "a null DESCRIPTION is left out: {:?}", got["i12"]);
+    assert_eq!(got["i12"].len(), ALL_COLS.len() - 1);
+    assert_eq!(got["i25"]["GENRE"], "y|x", "a multi-valued categorical as imported");
+    assert_eq!(got["i21"]["PRICE"], "3.8");
+    assert_eq!(got["i00"]["STOCK"], "-20");
+
+    // The list is the same as without metadataColumns; without them no item has metadata.
+    let plain = ok(recs(rt, &up, "u01", n, None).await, "no metadataColumns");
+    assert_eq!(ids(plain.item_list()), ids(out.item_list()), "metadata does not change the ranking");
+    assert!(plain.item_list().iter().all(|i| i.metadata().is_none()), "{:?}", plain.item_list());
+    // An empty column list asks for nothing.
+    let empty = ok(recs(rt, &up, "u01", 5, Some(("ITEMS", &[]))).await, "metadataColumns ITEMS: []");
+    assert!(empty.item_list().iter().all(|i| i.metadata().is_none_or(|m| m.is_empty())), "{empty:?}");
+
+    // Some columns only: exactly those keys.
+    for cols in [&["PRICE"][..], &["GENRE", "ON_SALE"], &["CREATION_TIMESTAMP", "DESCRIPTION", "STOCK"]] {
+        let out = ok(recs(rt, &up, "u02", 10, Some(("ITEMS", cols))).await, "some columns");
+        assert_eq!(out.item_list().len(), 10);
+        check(out.item_list(), &catalog, cols, "some columns");
+    }
+    // numResults up to 50 with metadata, fewer results than the catalogue.
+    let out = ok(recs(rt, &up, "u03", 3, Some(("ITEMS", &["GENRE", "PRICE"]))).await, "three");
+    assert_eq!(out.item_list().len(), 3);
+    check(out.item_list(), &catalog, &["GENRE", "PRICE"], "three");
+
+    // ---- Errors ---------------------------------------------------------------------------------
+    // A campaign without enableMetadataWithRecommendations (absent or false).
+    invalid(
+        recs(rt, &up_plain, "u01", 10, Some(("ITEMS", &["GENRE"]))).await,
+        &["enableMetadataWithRecommendations", &up_plain],
+        "GetRecommendations, no flag",
+    );
+    ok(recs(rt, &up_plain, "u01", 10, None).await, "no flag, no metadataColumns");
+    let input: Vec<String> = (0..10).map(item).collect();
+    invalid(
+        rank(rt, &pr_plain, "u01", &input, Some(("ITEMS", &["GENRE"]))).await,
+        &["enableMetadataWithRecommendations", &pr_plain],
+        "GetPersonalizedRanking, flag false",
+    );
+    ok(rank(rt, &pr_plain, "u01", &input, None).await, "flag false, no metadataColumns");
+    // An unknown column: named, with the columns there are.
+    invalid(
+        recs(rt, &up, "u01", 10, Some(("ITEMS", &["GENRE", "COLOR"]))).await,
+        &["COLOR", "GENRE", "PRICE", "CREATION_TIMESTAMP"],
+        "GetRecommendations, unknown column",
+    );
+    invalid(
+        rank(rt, &pr, "u01", &input, Some(("ITEMS", &["COLOR"]))).await,
+        &["COLOR", "GENRE", "PRICE", "CREATION_TIMESTAMP"],
+        "GetPersonalizedRanking, unknown column",
+    );
+    invalid(
+        recs(rt, &up, "u01", 10, Some(("ITEMS", &["genre"]))).await,
+        &["genre", "GENRE"],
+        "column names are case-sensitive",
+    );
+    // Only ITEMS.
+    invalid(recs(rt, &up, "u01", 10, Some(("USERS", &["AGE"]))).await, &["USERS", "ITEMS"], "USERS key");
+    invalid(rank(rt, &pr, "u01", &input, Some(("USERS", &["AGE"]))).await, &["USERS", "ITEMS"], "USERS key, ranking");
+    // At most one key (the model's map limit).
+    invalid(
+        rt.get_recommendations()
+            .campaign_arn(&up)
+            .user_id("u01")
+            .metadata_columns("ITEMS", vec!["GENRE".into()])
+            .metadata_columns("USERS", vec!["AGE".into()])
+            .send()
+            .await,
+        &["metadataColumns"],
+        "two keys",
+    );
+    // numResults ≤ 50 with metadataColumns (500 without).
+    invalid(
+        recs(rt, &up, "u01", n + 1, Some(("ITEMS", &["GENRE"]))).await,
+        &["numResults", "51", "50", "metadataColumns"],
+        "numResults 51 with metadataColumns",
+    );
+    ok(recs(rt, &up, "u01", n + 1, None).await, "numResults 51 without metadataColumns");
+    // inputList ≤ 50 with metadataColumns (500 without).
+    let long: Vec<String> = (0..=MAX_WITH_METADATA).map(|k| format!("ghost{k}")).collect();
+    invalid(
+        rank(rt, &pr, "u01", &long, Some(("ITEMS", &["GENRE"]))).await,
+        &["inputList", "51", "50"],
+        "inputList of 51 with metadataColumns",
+    );
+    ok(rank(rt, &pr, "u01", &long, None).await, "inputList of 51 without metadataColumns");
+    // The size limits are checked before the campaign's flag.
+    invalid(
+        recs(rt, &up_plain, "u01", n + 1, Some(("ITEMS", &["GENRE"]))).await,
+        &["numResults"],
+        "numResults 51, no flag",
+    );
+
+    // ---- GetPersonalizedRanking -----------------------------------------------------------------
+    // 50 inputs (the maximum): the 40 items and 10 the Items dataset does not know (empty metadata).
+    let mut input: Vec<String> = (0..N_ITEMS).rev().map(item).collect();
+    input.extend((0..MAX_WITH_METADATA - N_ITEMS).map(|k| format!("ghost{k}")));
+    let out = ok(rank(rt, &pr, "u04", &input, Some(("ITEMS", &ALL_COLS))).await, "rank all columns");
+    let ranked = out.personalized_ranking();
+    assert_eq!(ranked.len(), MAX_WITH_METADATA);
+    assert_eq!(ids(ranked).into_iter().collect::<BTreeSet<_>>(), input.iter().cloned().collect());
+    check(ranked, &catalog, &ALL_COLS, "rank all columns");
+    for it in ranked.iter().filter(|i| i.item_id().unwrap().starts_with("ghost")) {
+        assert_eq!(it.metadata().map(|m| m.len()), Some(0), "an item without a record: {it:?}");
+    }
+    let plain = ok(rank(rt, &pr, "u04", &input, None).await, "rank without metadata");
+    assert_eq!(ids(plain.personalized_ranking()), ids(ranked), "metadata does not change the ranking");
+    assert!(plain.personalized_ranking().iter().all(|i| i.metadata().is_none()));
+    let out = ok(rank(rt, &pr, "u04", &input[..5], Some(("ITEMS", &["PRICE"]))).await, "rank price");
+    check(out.personalized_ranking(), &catalog, &["PRICE"], "rank price");
+
+    // ---- PutItems: changed and new items, visible in the next response ------------------------
+    put_items(
+        ev,
+        &ds_items,
+        &[
+            // GENRE and PRICE change; DESCRIPTION is not sent, so the newest record has none.
+            (
+                "i03",
+                r#"{"title":"Title 3","genre":"z|w","price":19.99,"stock":4,"onSale":false,"creationTimestamp":1600259200}"#
+                    .into(),
+            ),
+            // A null PRICE gets one: a float 4.8 reads "4.8".
+            (
+                "i13",
+                r#"{"title":"Title 13","genre":"y","price":4.8,"description":"now priced","stock":99,"onSale":true,"creationTimestamp":1601123200}"#
+                    .into(),
+            ),
+            (
+                "fresh",
+                r#"{"title":"Fresh","genre":"x|y","price":0.1,"description":"brand, new","stock":0,"onSale":false,"creationTimestamp":1700000000}"#
+                    .into(),
+            ),
+        ],
+    )
+    .await;
+    let i03 = catalog.get_mut("i03").unwrap();
+    (i03.genre, i03.price, i03.description, i03.stock, i03.on_sale) =
+        ("z|w".into(), Some("19.99".into()), None, 4, false);
+    let i13 = catalog.get_mut("i13").unwrap();
+    (i13.price, i13.description, i13.stock, i13.on_sale) = (Some("4.8".into()), Some("now priced".into()), 99, true);
+    catalog.insert(
+        "fresh".into(),
+        Row {
+            title: "Fresh".into(),
+            genre: "x|y".into(),
+            price: Some("0.1".into()),
+            description: Some("brand, new".into()),
+            stock: 0,
+            on_sale: false,
+            created: 1_700_000_000,
+        },
+    );
+    let out = ok(recs(rt, &up, "u01", n, Some(("ITEMS", &ALL_COLS))).await, "after PutItems");
+    assert_eq!(out.item_list().len(), N_ITEMS + 1, "User-Personalization serves the new item");
+    check(out.item_list(), &catalog, &ALL_COLS, "after PutItems");
+    let got: HashMap<_, _> = metadata_of(out.item_list(), "after PutItems").into_iter().collect();
+    assert_eq!((got["i03"]["GENRE"].as_str(), got["i03"]["PRICE"].as_str()), ("z|w", "19.99"));
+    assert!(!got["i03"].contains_key("DESCRIPTION"), "{:?}", got["i03"]);
+    assert_eq!(got["i13"]["PRICE"], "4.8", "was null");
+    assert_eq!(got["fresh"]["DESCRIPTION"], "brand, new");
+    let out = ok(
+        rank(rt, &pr, "u04", &["fresh".into(), "i03".into(), "i13".into()], Some(("ITEMS", &["GENRE", "PRICE"]))).await,
+        "rank after PutItems",
+    );
+    assert_eq!(out.personalized_ranking().len(), 3);
+    check(out.personalized_ranking(), &catalog, &["GENRE", "PRICE"], "rank after PutItems");
+    // A second put of the same item: the newest record wins.
+    put_items(
+        ev,
+        &ds_items,
+        &[(
+            "i03",
+            r#"{"title":"Title 3","genre":"x","price":7,"stock":4,"onSale":false,"creationTimestamp":1600259200}"#
+                .into(),
+        )],
+    )
+    .await;
+    let i03 = catalog.get_mut("i03").unwrap();
+    (i03.genre, i03.price) = ("x".into(), Some("7".into()));
+    let out = ok(recs(rt, &up, "u05", n, Some(("ITEMS", &["GENRE", "PRICE"]))).await, "after a second PutItems");
+    check(out.item_list(), &catalog, &["GENRE", "PRICE"], "after a second PutItems");
+
+    // ---- An incremental import replaces an item's record, a put one too ---------------------------
+    let update = tmp.path().join("csv/items-update.csv");
+    std::fs::write(
+        &update,
+        "ITEM_ID,TITLE,GENRE,PRICE,DESCRIPTION,STOCK,ON_SALE,CREATION_TIMESTAMP\ni10,Title 10 (remastered),z,2.50,,12,true,1600864000\n\
+         i13,Title 13,w,9.99,\"from import, newer\",1,false,1601123200\n",
+    )
+    .unwrap();
+    let j = import(
+        c,
+        "md-items-update",
+        &ds_items,
+        &file_url(&update),
+        Some(aws_sdk_personalize::types::ImportMode::Incremental),
+    )
+    .await;
+    wait_active(c, &Res::ImportJob(j)).await;
+    let i10 = catalog.get_mut("i10").unwrap();
+    (i10.title, i10.genre, i10.price, i10.description, i10.stock, i10.on_sale) =
+        ("Title 10 (remastered)".into(), "z".into(), Some("2.5".into()), None, 12, true);
+    let i13 = catalog.get_mut("i13").unwrap();
+    (i13.genre, i13.price, i13.description, i13.stock, i13.on_sale) =
+        ("w".into(), Some("9.99".into()), Some("from import, newer".into()), 1, false);
+    let out = ok(recs(rt, &up, "u06", n, Some(("ITEMS", &ALL_COLS))).await, "after an incremental import");
+    check(out.item_list(), &catalog, &ALL_COLS, "after an incremental import");
+    let got: HashMap<_, _> = metadata_of(out.item_list(), "after an incremental import").into_iter().collect();
+    assert_eq!(got["i10"]["PRICE"], "2.5");
+    assert_eq!(got["i13"]["DESCRIPTION"], "from import, newer", "the import is newer than the put record");
+    assert_eq!(got["fresh"]["TITLE"], "Fresh", "put items survive an incremental import");
+
+    // ---- Promoted items carry metadata too ----------------------------------------------------
+    let f_genre = ok(
+        c.create_filter()
+            .name("md-genre")
+            .dataset_group_arn(&dsg)
+            .filter_expression("INCLUDE ItemID WHERE Items.GENRE IN ($G)")
+            .send()
+            .await,
+        "CreateFilter",
+    )
+    .filter_arn()
+    .expect("filterArn")
+    .to_string();
+    let started = std::time::Instant::now();
+    loop {
+        assert!(started.elapsed() < WAIT, "filter {f_genre} not ACTIVE after {WAIT:?}");
+        let f = ok(c.describe_filter().filter_arn(&f_genre).send().await, "DescribeFilter");
+        match f.filter().and_then(|f| f.status()) {
+            Some("ACTIVE") => break,
+            Some("CREATE PENDING" | "CREATE IN_PROGRESS") => {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await
+            }
+            other => panic!("filter is {other:?}"),
+        }
+    }
+    let promotion = Promotion::builder()
+        .name("zs")
+        .percent_promoted_items(50)
+        .filter_arn(&f_genre)
+        .filter_values("G", r#""z""#)
+        .build();
+    let out = ok(
+        rt.get_recommendations()
+            .campaign_arn(&up)
+            .user_id("u07")
+            .num_results(10)
+            .filter_arn(&f_genre)
+            .filter_values("G", r#""x""#)
+            .promotions(promotion)
+            .metadata_columns("ITEMS", vec!["GENRE".into(), "PRICE".into()])
+            .send()
+            .await,
+        "filter and promotion",
+    );
+    assert_eq!(out.item_list().len(), 10);
+    check(out.item_list(), &catalog, &["GENRE", "PRICE"], "filter and promotion");
+    for it in out.item_list() {
+        let genre = &it.metadata().unwrap()["GENRE"];
+        let want = if it.promotion_name() == Some("zs") { "z" } else { "x" };
+        assert!(genre.split('|').any(|g| g == want), "{it:?}");
+    }
+
+    // ---- UpdateCampaign turns metadata on -------------------------------------------------------
+    let config = CampaignConfig::builder()
+        .item_exploration_config("explorationWeight", "0")
+        .enable_metadata_with_recommendations(true)
+        .build();
+    ok(c.update_campaign().campaign_arn(&up_plain).campaign_config(config).send().await, "UpdateCampaign");
+    wait_active(c, &Res::CampaignUpdate(up_plain.clone())).await;
+    let out = ok(recs(rt, &up_plain, "u08", 10, Some(("ITEMS", &ALL_COLS))).await, "after UpdateCampaign");
+    check(out.item_list(), &catalog, &ALL_COLS, "after UpdateCampaign");
+
+    // ---- After a restart: the same metadata, read back from storage -----------------------------
+    let before = ok(recs(rt, &up, "u09", n, Some(("ITEMS", &ALL_COLS))).await, "before restart");
+    check(before.item_list(), &catalog, &ALL_COLS, "before restart");
+    server.kill();
+    server = Server::start(&data_dir);
+    let rt = &server.runtime.clone();
+    let after = ok(recs(rt, &up, "u09", n, Some(("ITEMS", &ALL_COLS))).await, "after restart");
+    assert_eq!(after.item_list(), before.item_list(), "the same list and metadata after a restart");
+    let out = ok(recs(rt, &up_plain, "u08", 10, Some(("ITEMS", &["PRICE"]))).await, "updated campaign, restart");
+    check(out.item_list(), &catalog, &["PRICE"], "updated campaign after a restart");
+    let out = ok(rank(rt, &pr, "u04", &input, Some(("ITEMS", &ALL_COLS))).await, "rank after restart");
+    check(out.personalized_ranking(), &catalog, &ALL_COLS, "rank after restart");
+    invalid(
+        rank(rt, &pr_plain, "u01", &input[..3], Some(("ITEMS", &["GENRE"]))).await,
+        &["enableMetadataWithRecommendations"],
+        "no flag after a restart",
+    );
+    // COLUMNS is the schema; the error lists it whole.
+    let msg = expect_code(
+        recs(rt, &up, "u01", 10, Some(("ITEMS", &["COLOR"]))).await,
+        "InvalidInputException",
+        "unknown column after restart",
+    );
+    for col in COLUMNS {
+        assert!(msg.contains(col), "{msg} lists {col}");
+    }
+
+    // ---- A dataset group without an Items dataset has no metadata to return ---------------------
+    let c = &server.control.clone();
+    let bare = create_dataset_group(c, "md-bare").await;
+    wait_active(c, &Res::DatasetGroup(bare.clone())).await;
+    let ds = create_dataset(c, &bare, "md-bare", "md-bare-int", "Interactions", &s_int).await;
+    let j = import(c, "md-bare-int", &ds, &file_url(&files[0]), None).await;
+    wait_active(c, &Res::ImportJob(j)).await;
+    let bare_v = train(c, &bare, "md-bare-up", "aws-user-personalization").await;
+    let bare_up = campaign(c, "md-bare-up", &bare_v, Some(true)).await;
+    wait_active(c, &Res::Campaign(bare_up.clone())).await;
+    invalid(
+        recs(rt, &bare_up, "u01", 10, Some(("ITEMS", &["GENRE"]))).await,
+        &["Items dataset", &bare],
+        "no Items dataset",
+    );
+    let out = ok(recs(rt, &bare_up, "u01", 10, None).await, "no Items dataset, no metadataColumns");
+    assert_eq!(out.item_list().len(), 10);
+}
