@@ -458,21 +458,22 @@ fn main() {
     // of one category, the very next request reflects them.
     rt.block_on(async {
         let mut conn = Conn::open(&server.addr).await;
+        let fresh = format!("fresh-user-{now}");
         let body = |u: &str| format!(r#"{{"campaignArn":"{}","userId":"{u}","numResults":25}}"#, s.campaign);
-        let (_, before) = conn.post("/recommendations", &body("fresh-user")).await;
+        let (_, before) = conn.post("/recommendations", &body(&fresh)).await;
         let events: Vec<String> = (0..5)
             .map(|k| {
                 format!(r#"{{"eventType":"click","itemId":"{}","sentAt":{}}}"#, reko_synth::item_id(1000 + k), now)
             })
             .collect();
         let put = format!(
-            r#"{{"trackingId":"{}","userId":"fresh-user","sessionId":"fresh","eventList":[{}]}}"#,
+            r#"{{"trackingId":"{}","userId":"{fresh}","sessionId":"{fresh}","eventList":[{}]}}"#,
             s.tracking_id,
             events.join(",")
         );
         let (status, _) = conn.post("/events", &put).await;
         assert_eq!(status, 200);
-        let (_, after) = conn.post("/recommendations", &body("fresh-user")).await;
+        let (_, after) = conn.post("/recommendations", &body(&fresh)).await;
         println!(
             "read-your-writes: the next GetRecommendations after PutEvents {} (before: {} bytes, after: {} bytes)",
             if before != after { "changed" } else { "DID NOT CHANGE" },

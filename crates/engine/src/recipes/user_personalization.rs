@@ -1766,6 +1766,27 @@ mod tests {
     /// Two taste groups: even users like items a0..a19 (mostly on mobile), odd users b0..b19
     /// (on desktop); items carry their group as metadata; `cold_a`/`cold_b` have no
     /// interactions (created recently); `ua`/`ub` are users with metadata only.
+    /// Concurrent requests scored in batches get exactly what a lone request gets.
+    #[test]
+    fn batched_scoring_under_concurrency_equals_direct_scoring() {
+        let data = crate::recipe::tests::synthetic(300, 12, 200);
+        let model = fit("aws-user-personalization", &data, &TrainingConfig::default());
+        let users: Vec<String> = (0..64).map(|u| format!("u{u}")).collect();
+        let expected: Vec<Vec<f32>> = users.iter().map(|u| model.logits(model.user_vector(u), &[], false)).collect();
+        std::thread::scope(|scope| {
+            for chunk in users.chunks(8).zip(expected.chunks(8)) {
+                let model = &model;
+                scope.spawn(move || {
+                    for _ in 0..20 {
+                        for (u, e) in chunk.0.iter().zip(chunk.1) {
+                            assert_eq!(&model.logits(model.user_vector(u), &[], true), e, "{u}");
+                        }
+                    }
+                });
+            }
+        });
+    }
+
     /// The final fit of a training run starts from the evaluation model with a third of the
     /// iterations; on held-out data it must rank as well as a fit from scratch.
     #[test]
