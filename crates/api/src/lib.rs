@@ -10,6 +10,7 @@
 //!   `None`; unknown members are ignored. Timestamps are epoch seconds as `f64`.
 //! * Requests implement [`Validate`]; [`parse_request`] deserializes and validates a body.
 
+pub mod batch_inference_job;
 pub mod campaign;
 pub mod common;
 pub mod dataset;
@@ -29,6 +30,7 @@ pub mod status;
 pub mod tags;
 pub mod validate;
 
+pub use batch_inference_job::*;
 pub use campaign::*;
 pub use common::*;
 pub use dataset::*;

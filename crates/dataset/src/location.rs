@@ -66,6 +66,40 @@ fn list_dir(dir: &Path, location: &str) -> Result<Vec<PathBuf>, ImportError> {
 /// sorted by name. `s3://`, `http://` and `https://` locations are rejected
 /// as not supported yet.
 pub fn resolve_data_location(location: &str) -> Result<Vec<PathBuf>, ImportError> {
+    let (path_str, trimmed) = local_path_of(location)?;
+    let path = PathBuf::from(&path_str);
+    let meta = std::fs::metadata(&path);
+    match meta {
+        Ok(m) if m.is_dir() => list_dir(&path, trimmed),
+        Ok(m) if m.is_file() => {
+            if path_str.ends_with('/') {
+                Err(ImportError::InvalidLocation(format!("'{trimmed}' ends with '/' but is not a folder.")))
+            } else {
+                Ok(vec![path])
+            }
+        }
+        Ok(_) => Err(ImportError::InvalidLocation(format!("'{trimmed}' is neither a regular file nor a folder."))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(ImportError::InvalidLocation(format!("The file or folder '{trimmed}' does not exist.")))
+        }
+        Err(e) => Err(ImportError::InvalidLocation(format!("'{trimmed}' cannot be accessed: {e}."))),
+    }
+}
+
+/// The local folder an output location (a path or `file://` URL) names; it need not exist yet.
+pub fn resolve_output_folder(location: &str) -> Result<PathBuf, ImportError> {
+    let (path_str, trimmed) = local_path_of(location)?;
+    let path = PathBuf::from(&path_str);
+    if path.is_file() {
+        return Err(ImportError::InvalidLocation(format!(
+            "'{trimmed}' is a file; the output location must be a folder."
+        )));
+    }
+    Ok(path)
+}
+
+/// A location as a local path string (and the trimmed location, for messages).
+fn local_path_of(location: &str) -> Result<(String, &str), ImportError> {
     let trimmed = location.trim();
     if trimmed.is_empty() {
         return Err(ImportError::InvalidLocation("The data location is empty.".to_string()));
@@ -96,24 +130,7 @@ pub fn resolve_data_location(location: &str) -> Result<Vec<PathBuf>, ImportError
     } else {
         trimmed.to_string()
     };
-
-    let path = PathBuf::from(&path_str);
-    let meta = std::fs::metadata(&path);
-    match meta {
-        Ok(m) if m.is_dir() => list_dir(&path, trimmed),
-        Ok(m) if m.is_file() => {
-            if path_str.ends_with('/') {
-                Err(ImportError::InvalidLocation(format!("'{trimmed}' ends with '/' but is not a folder.")))
-            } else {
-                Ok(vec![path])
-            }
-        }
-        Ok(_) => Err(ImportError::InvalidLocation(format!("'{trimmed}' is neither a regular file nor a folder."))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Err(ImportError::InvalidLocation(format!("The file or folder '{trimmed}' does not exist.")))
-        }
-        Err(e) => Err(ImportError::InvalidLocation(format!("'{trimmed}' cannot be accessed: {e}."))),
-    }
+    Ok((path_str, trimmed))
 }
 
 #[cfg(test)]

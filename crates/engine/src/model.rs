@@ -88,6 +88,11 @@ pub trait Model: Send + Sync {
     fn has_scores(&self) -> bool;
     /// GetRecommendations: at most `num_results` items, best first, none excluded.
     fn recommend(&self, query: &RecommendQuery) -> Vec<ScoredItem>;
+    /// Several GetRecommendations at once (batch inference); models that can score many users
+    /// in one pass override it.
+    fn recommend_many(&self, queries: &[RecommendQuery]) -> Vec<Vec<ScoredItem>> {
+        queries.iter().map(|q| self.recommend(q)).collect()
+    }
     /// GetPersonalizedRanking: `input` reordered for the user; items unknown to the model are
     /// appended at the end in input order.
     fn rank(&self, query: &RankQuery) -> Vec<ScoredItem>;

@@ -15,7 +15,8 @@
 //! 1. GetRecommendations, random known users, numResults 25;
 //! 2. the same with `INCLUDE ItemID WHERE Items.CATEGORY IN ($C)` and a random category;
 //! 3. PutEvents, 10 events per call for random users and items;
-//! 4. read-your-writes: PutEvents for a fresh user, then GetRecommendations must reflect it.
+//! 4. read-your-writes: PutEvents for a fresh user, then GetRecommendations must reflect it;
+//! 5. a batch inference job over `REKO_BENCH_BATCH_USERS` (100,000) users, exact top 25.
 //!
 //! The load generator speaks HTTP/1.1 over raw sockets (no SDK) so that it costs the shared
 //! cores as little as possible; requests are unsigned, as `reko serve` accepts today.
@@ -372,6 +373,77 @@ fn print(name: &str, r: &Report, per_request: u64, unit: &str) {
     );
 }
 
+/// Runs a batch inference job over `count` known users and reports users per second (from
+/// CreateBatchInferenceJob to ACTIVE, output written and fsynced).
+async fn batch_inference(url: &str, dir: &Path, s: &Setup, count: usize) {
+    let c = aws_sdk_personalize::Client::from_conf(
+        aws_sdk_personalize::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(url)
+            .credentials_provider(Credentials::new("AKIDBENCH", "secret", None, None, "bench"))
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .build(),
+    );
+    let campaign = c.describe_campaign().campaign_arn(&s.campaign).send().await.unwrap().campaign.unwrap();
+    let sv = campaign.solution_version_arn.unwrap();
+    let input = dir.join("batch-in");
+    let output = dir.join(format!("batch-out-{}", std::process::id()));
+    std::fs::create_dir_all(&input).unwrap();
+    let mut text = String::with_capacity(count * 24);
+    let mut rng = Rng(0x5EED);
+    for _ in 0..count {
+        text.push_str(&format!("{{\"userId\":\"{}\"}}\n", reko_synth::user_id(rng.below(s.users))));
+    }
+    std::fs::write(input.join("users.json"), text).unwrap();
+    let t = Instant::now();
+    let job = c
+        .create_batch_inference_job()
+        .job_name(format!("bench-{}", std::process::id()))
+        .solution_version_arn(&sv)
+        .num_results(25)
+        .job_input(
+            aws_sdk_personalize::types::BatchInferenceJobInput::builder()
+                .s3_data_source(
+                    aws_sdk_personalize::types::S3DataConfig::builder()
+                        .path(format!("file://{}/", input.display()))
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .job_output(
+            aws_sdk_personalize::types::BatchInferenceJobOutput::builder()
+                .s3_data_destination(
+                    aws_sdk_personalize::types::S3DataConfig::builder()
+                        .path(format!("file://{}/", output.display()))
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .role_arn("arn:aws:iam::123456789012:role/bench")
+        .send()
+        .await
+        .unwrap()
+        .batch_inference_job_arn
+        .unwrap();
+    wait_active("batch inference job", || async {
+        let j = c.describe_batch_inference_job().batch_inference_job_arn(&job).send().await.unwrap();
+        j.batch_inference_job.unwrap().status.unwrap()
+    })
+    .await;
+    let secs = t.elapsed().as_secs_f64();
+    let lines = std::fs::read_to_string(output.join("users.json.out")).unwrap().lines().count();
+    assert_eq!(lines, count);
+    println!(
+        "batch inference: {count} users, exact top-25 of {} items, in {secs:.1} s = {:.0} users/s (CreateBatchInferenceJob to ACTIVE)",
+        s.items,
+        count as f64 / secs
+    );
+    let _ = std::fs::remove_dir_all(&output);
+}
+
 fn main() {
     let dir: PathBuf = std::env::var("REKO_BENCH_DIR")
         .map(PathBuf::from)
@@ -481,6 +553,11 @@ fn main() {
             after.len()
         );
     });
+    // Batch inference: exact top-25 for many users, as a job through the API.
+    let batch_users: usize = env("REKO_BENCH_BATCH_USERS", 100_000);
+    if batch_users > 0 {
+        rt.block_on(batch_inference(&url, &dir, &s, batch_users));
+    }
     let _ = std::io::stdout().flush();
     drop(server);
 }

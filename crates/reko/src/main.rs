@@ -1,6 +1,8 @@
 //! `reko`: the single binary. `reko serve` runs the server, `reko demo` the end-to-end showcase,
-//! `reko tasks` shows background work of a running server, `reko eval` evaluates recipes offline.
+//! `reko tasks` shows background work of a running server, `reko batch` runs (or lists) batch
+//! inference jobs on a running server, `reko eval` evaluates recipes offline.
 
+mod batch;
 mod config;
 mod demo;
 mod eval;
@@ -29,6 +31,11 @@ enum Command {
     /// Evaluate recipes offline on a local interactions file (no server): train on a split and
     /// print the offline metrics.
     Eval(eval::EvalArgs),
+    /// Run a batch inference job on a running server and wait for it (or list jobs with --list).
+    ///
+    /// Reads JSON Lines from --input (a file or folder) and writes `<input file name>.out` files
+    /// into --output, showing the job's progress; ends with a summary of the output lines.
+    Batch(batch::BatchArgs),
     /// List the background tasks (imports, training, deployments) of a running server.
     Tasks {
         /// Base URL of the server.
@@ -69,6 +76,7 @@ fn main() -> anyhow::Result<()> {
         Command::Serve(args) => runtime.block_on(serve(args)),
         Command::Demo(args) => runtime.block_on(demo::run(args)),
         Command::Eval(args) => eval::run(args),
+        Command::Batch(args) => runtime.block_on(batch::run(args)),
         Command::Tasks { endpoint } => runtime.block_on(print_tasks(&endpoint)),
     }
 }

@@ -20,8 +20,17 @@ use crate::Reko;
 /// The campaign's `itemExplorationConfig` for the engine; absent keys take Personalize's
 /// defaults (weight 0.3, age cut-off 30 days). Values were validated at create/update time.
 pub(crate) fn exploration(config: Option<&CampaignConfig>) -> ServiceResult<Exploration> {
+    exploration_from_map(config.and_then(|c| c.item_exploration_config.as_ref()), "campaignConfig")
+}
+
+/// An `itemExplorationConfig` map (of a campaign or a batch inference job, named by `owner` in
+/// errors) for the engine.
+pub(crate) fn exploration_from_map(
+    map: Option<&std::collections::BTreeMap<String, String>>,
+    owner: &str,
+) -> ServiceResult<Exploration> {
     let mut out = Exploration::default();
-    let Some(map) = config.and_then(|c| c.item_exploration_config.as_ref()) else { return Ok(out) };
+    let Some(map) = map else { return Ok(out) };
     for (key, value) in map {
         let parsed = value.trim().parse::<f64>().ok().filter(|v| v.is_finite());
         match (key.as_str(), parsed) {
@@ -29,17 +38,17 @@ pub(crate) fn exploration(config: Option<&CampaignConfig>) -> ServiceResult<Expl
             ("explorationItemAgeCutOff", Some(days)) if days > 0.0 => out.item_age_cut_off_days = days,
             ("explorationWeight", _) => {
                 return Err(ServiceError::Invalid(format!(
-                    "Value '{value}' at 'campaignConfig.itemExplorationConfig.explorationWeight' must be a number from 0.0 to 1.0."
+                    "Value '{value}' at '{owner}.itemExplorationConfig.explorationWeight' must be a number from 0.0 to 1.0."
                 )))
             }
             ("explorationItemAgeCutOff", _) => {
                 return Err(ServiceError::Invalid(format!(
-                    "Value '{value}' at 'campaignConfig.itemExplorationConfig.explorationItemAgeCutOff' must be a number of days greater than 0."
+                    "Value '{value}' at '{owner}.itemExplorationConfig.explorationItemAgeCutOff' must be a number of days greater than 0."
                 )))
             }
             (other, _) => {
                 return Err(ServiceError::Invalid(format!(
-                    "Unknown key '{other}' in campaignConfig.itemExplorationConfig; valid keys: explorationWeight, explorationItemAgeCutOff."
+                    "Unknown key '{other}' in {owner}.itemExplorationConfig; valid keys: explorationWeight, explorationItemAgeCutOff."
                 )))
             }
         }

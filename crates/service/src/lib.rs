@@ -6,6 +6,7 @@
 //! background workers; see [`tasks`].
 
 pub mod arn;
+mod batch_inference_job;
 mod campaign;
 mod dataset;
 mod dataset_group;

@@ -22,6 +22,7 @@ pub enum ResourceKind {
     Campaign,
     EventTracker,
     Filter,
+    BatchInferenceJob,
 }
 
 impl ResourceKind {
@@ -36,6 +37,7 @@ impl ResourceKind {
             ResourceKind::Campaign => "campaign",
             ResourceKind::EventTracker => "event-tracker",
             ResourceKind::Filter => "filter",
+            ResourceKind::BatchInferenceJob => "batch-inference-job",
         }
     }
 
@@ -59,6 +61,7 @@ impl ResourceKind {
             ResourceKind::Campaign => "campaign",
             ResourceKind::EventTracker => "event tracker",
             ResourceKind::Filter => "filter",
+            ResourceKind::BatchInferenceJob => "batch inference job",
         }
     }
 }

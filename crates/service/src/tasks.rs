@@ -21,6 +21,7 @@ pub(crate) const IMPORT: &str = "dataset-import";
 pub(crate) const TRAIN: &str = "solution-version-training";
 pub(crate) const DEPLOY: &str = "campaign-deployment";
 pub(crate) const DELETE: &str = "delete";
+pub(crate) const BATCH_INFERENCE: &str = "batch-inference";
 
 /// A task as shown to operators (`GET /reko/tasks`, `reko tasks`).
 #[derive(Debug, Clone, Serialize)]
@@ -146,6 +147,7 @@ impl Reko {
             TRAIN => self.run_training(&task.resource_arn, progress),
             DEPLOY => self.run_deployment(&task.resource_arn, progress),
             DELETE => self.run_deletion(&task.resource_arn),
+            BATCH_INFERENCE => self.run_batch_inference(&task.resource_arn, progress),
             other => Err(ServiceError::Internal(format!("unknown task kind {other}"))),
         }
     }

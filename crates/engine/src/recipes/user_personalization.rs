@@ -959,11 +959,17 @@ impl UpModel {
             Some(v) => self.y.par_chunks(s).with_min_len(4096).map(|y| scale * als::dot(y, v)).collect(),
             None => self.popularity.iter().map(|&p| (p + 1e-9).ln()).collect(),
         };
+        self.add_context(&mut out, ctx);
+        out
+    }
+
+    /// Adds the context lifts of the token slots `ctx` to a full logits vector.
+    fn add_context(&self, logits: &mut [f32], ctx: &[usize]) {
+        let n = self.item_ids.len();
         for &t in ctx {
             let row = &self.context_lift[t * n..(t + 1) * n];
-            out.iter_mut().zip(row).for_each(|(o, l)| *o += self.params.context_weight * l);
+            logits.iter_mut().zip(row).for_each(|(o, l)| *o += self.params.context_weight * l);
         }
-        out
     }
 
     /// Items exploration may show: cold items, and items created within `cut_off_secs` of the
@@ -990,9 +996,15 @@ impl UpModel {
             return Vec::new();
         }
         let logits = self.logits(v, &self.context_slots(query.context), true);
+        self.select(&logits, query, skip)
+    }
+
+    /// The answer to `query` from the full logits (context included): exploration, exclusions,
+    /// softmax scores over the whole catalogue.
+    fn select(&self, logits: &[f32], query: &RecommendQuery, skip: &[u32]) -> Vec<ScoredItem> {
         // Softmax over the whole catalogue.
         let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let z = als::sum_exp(&logits, max);
+        let z = als::sum_exp(logits, max);
         let score = |i: u32| (((logits[i as usize] - max) as f64).exp() / z).into();
         let ok = |i: u32| {
             !skip.contains(&i)
@@ -1004,13 +1016,13 @@ impl UpModel {
         let want = query.num_results;
         let explore = query.exploration.filter(|e| e.weight > 0.0);
         let (main, extra): (Vec<u32>, Vec<u32>) = match explore {
-            None => (top_filtered(&logits, want, ok), Vec::new()),
+            None => (top_filtered(logits, want, ok), Vec::new()),
             Some(e) => {
                 let cut = e.item_age_cut_off_days * 86_400.0;
                 let n_explore = ((e.weight * want as f64).round() as usize).min(want);
                 // Only the candidates are looked at (a precomputed, usually short list).
-                let extra = top_of(&logits, self.exploration_candidates(cut), n_explore, ok);
-                let main = top_filtered(&logits, want, |i| !extra.contains(&i) && ok(i));
+                let extra = top_of(logits, self.exploration_candidates(cut), n_explore, ok);
+                let main = top_filtered(logits, want, |i| !extra.contains(&i) && ok(i));
                 (main, extra)
             }
         };
@@ -1664,6 +1676,40 @@ impl Model for UpModel {
     /// popular items. Scores are a softmax over the whole catalogue.
     fn recommend(&self, query: &RecommendQuery) -> Vec<ScoredItem> {
         self.recommend_for_vector(self.vector_for(query.user_id), query, &[])
+    }
+    /// Batch inference: the known users' vectors are scored [`MAX_BATCH`] at a time in one pass
+    /// over the item factors (tiles in parallel), then each query selects its items.
+    fn recommend_many(&self, queries: &[RecommendQuery]) -> Vec<Vec<ScoredItem>> {
+        let n = self.item_ids.len();
+        let known: Vec<usize> = (0..queries.len())
+            .filter(|&q| self.vector_for(queries[q].user_id).is_some_and(|v| v.len() == self.s))
+            .collect();
+        let mut logits: Vec<Option<Vec<f32>>> = vec![None; queries.len()];
+        for group in known.chunks(MAX_BATCH) {
+            let vectors: Vec<Vec<f32>> =
+                group.iter().map(|&q| self.vector_for(queries[q].user_id).unwrap_or_default().to_vec()).collect();
+            for (&q, l) in group.iter().zip(self.score_batch(&vectors)) {
+                logits[q] = Some(l);
+            }
+        }
+        logits
+            .into_iter()
+            .zip(queries)
+            .map(|(l, query)| {
+                if n == 0 || query.num_results == 0 {
+                    return Vec::new();
+                }
+                let ctx = self.context_slots(query.context);
+                let l = match l {
+                    Some(mut l) => {
+                        self.add_context(&mut l, &ctx);
+                        l
+                    }
+                    None => self.logits(self.vector_for(query.user_id), &ctx, false),
+                };
+                self.select(&l, query, &[])
+            })
+            .collect()
     }
     fn rank(&self, query: &RankQuery) -> Vec<ScoredItem> {
         self.rank_with_vector(self.vector_for(Some(query.user_id)), query)

@@ -1,0 +1,750 @@
+//! `reko batch`: run a batch inference job on a Reko server and watch it finish.
+//!
+//! The job is created through the official AWS SDK (CreateBatchInferenceJob), exactly as an
+//! application would do against Amazon Personalize, with the input and output given as local
+//! paths turned into `file://` URLs. Unless `--no-wait`, the command then polls
+//! DescribeBatchInferenceJob and shows a progress bar fed by the server's task view
+//! (`GET /reko/tasks`), and ends with a one-line summary counting the lines of the `.out` files.
+//! `reko batch --list` prints ListBatchInferenceJobs as a table.
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context};
+use aws_sdk_personalize::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_personalize::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_personalize::primitives::{DateTime, DateTimeFormat};
+use aws_sdk_personalize::types::{
+    BatchInferenceJobConfig, BatchInferenceJobInput, BatchInferenceJobOutput, S3DataConfig,
+};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The `roleArn` sent with every job. Personalize requires one; Reko ignores it.
+pub const PLACEHOLDER_ROLE_ARN: &str = "arn:aws:iam::000000000000:role/reko";
+/// How often the job's status and task progress are polled.
+const POLL: Duration = Duration::from_millis(250);
+
+/// Run a batch inference job (JSON Lines in, `<input file>.out` JSON Lines out), or list jobs.
+#[derive(clap::Args, Debug, Clone)]
+#[command(after_help = "\
+The job's roleArn is the fixed placeholder arn:aws:iam::000000000000:role/reko: Personalize requires \
+a role, Reko ignores it. Input and output are sent as absolute file:// URLs; the server reads and \
+writes them itself, so they must be visible to the server (same machine or a shared folder).")]
+pub struct BatchArgs {
+    /// Base URL of the Reko server.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub endpoint: String,
+    /// List the batch inference jobs (all, or those of --solution-version-arn) instead of
+    /// creating one.
+    #[arg(long, conflicts_with_all = [
+        "input", "output", "job_name", "num_results", "filter_arn",
+        "exploration_weight", "exploration_item_age_cut_off", "no_wait",
+    ])]
+    pub list: bool,
+    /// The solution version to run (required unless --list, where it filters the list).
+    #[arg(long, required_unless_present = "list")]
+    pub solution_version_arn: Option<String>,
+    /// A JSON Lines input file, or a folder whose files are all inputs.
+    #[arg(long, required_unless_present = "list")]
+    pub input: Option<PathBuf>,
+    /// Output folder: one `<input file name>.out` per input file (created by the server).
+    #[arg(long, required_unless_present = "list")]
+    pub output: Option<PathBuf>,
+    /// Job name [default: reko-batch-<unix time>].
+    #[arg(long)]
+    pub job_name: Option<String>,
+    /// Items per output line [server default: 25].
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1..))]
+    pub num_results: Option<i32>,
+    /// Filter to apply (its parameters go in each input line's "filterValues").
+    #[arg(long)]
+    pub filter_arn: Option<String>,
+    /// itemExplorationConfig explorationWeight, 0.0–1.0 (User-Personalization only).
+    #[arg(long, value_parser = parse_exploration_weight)]
+    pub exploration_weight: Option<f64>,
+    /// itemExplorationConfig explorationItemAgeCutOff in days, > 0 (User-Personalization only).
+    #[arg(long, value_parser = parse_age_cut_off)]
+    pub exploration_item_age_cut_off: Option<f64>,
+    /// Print the job ARN and return right after creating the job.
+    #[arg(long)]
+    pub no_wait: bool,
+}
+
+/// Runs `reko batch` (see the module docs).
+pub async fn run(args: BatchArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let endpoint = args.endpoint.trim_end_matches('/').to_string();
+    if !endpoint.starts_with("http://") && !endpoint.starts_with("https://") {
+        bail!("--endpoint must be an http:// or https:// URL, got '{}'", args.endpoint);
+    }
+    // ARNs carry the server's region; signing with it keeps the request consistent.
+    let region = args.solution_version_arn.as_deref().and_then(region_of).unwrap_or("us-east-1").to_string();
+    let client = client(&endpoint, &region);
+    if args.list {
+        return list(&client, args.solution_version_arn.as_deref()).await;
+    }
+
+    let (Some(solution_version_arn), Some(input), Some(output)) =
+        (&args.solution_version_arn, &args.input, &args.output)
+    else {
+        bail!("--solution-version-arn, --input and --output are required (or use --list)");
+    };
+    let input = std::fs::canonicalize(input).with_context(|| format!("input {}", input.display()))?;
+    let input_is_dir = input.is_dir();
+    let output = absolute_output(output)?;
+    if input_is_dir && input == output {
+        bail!("the output folder must differ from the input folder ({})", input.display());
+    }
+    let job_name = args.job_name.clone().unwrap_or_else(default_job_name);
+
+    let mut request = client
+        .create_batch_inference_job()
+        .job_name(&job_name)
+        .solution_version_arn(solution_version_arn)
+        .role_arn(PLACEHOLDER_ROLE_ARN)
+        .job_input(
+            BatchInferenceJobInput::builder()
+                .s3_data_source(S3DataConfig::builder().path(file_url(&input, input_is_dir)?).build()?)
+                .build(),
+        )
+        .job_output(
+            BatchInferenceJobOutput::builder()
+                .s3_data_destination(S3DataConfig::builder().path(file_url(&output, true)?).build()?)
+                .build(),
+        )
+        .set_num_results(args.num_results)
+        .set_filter_arn(args.filter_arn.clone());
+    if args.exploration_weight.is_some() || args.exploration_item_age_cut_off.is_some() {
+        let mut config = BatchInferenceJobConfig::builder();
+        if let Some(w) = args.exploration_weight {
+            config = config.item_exploration_config("explorationWeight", w.to_string());
+        }
+        if let Some(days) = args.exploration_item_age_cut_off {
+            config = config.item_exploration_config("explorationItemAgeCutOff", days.to_string());
+        }
+        request = request.batch_inference_job_config(config.build());
+    }
+    let arn = sdk(request.send().await, "CreateBatchInferenceJob")?
+        .batch_inference_job_arn()
+        .context("CreateBatchInferenceJob returned no batchInferenceJobArn")?
+        .to_string();
+    println!("Created batch inference job {job_name}: {arn}");
+    if args.no_wait {
+        println!("Not waiting; follow it with `reko batch --endpoint {endpoint} --list` or `reko tasks`.");
+        return Ok(());
+    }
+
+    let status = wait(&client, &endpoint, &arn, &job_name).await?;
+    let inputs = input_files(&input)?;
+    let expected: Vec<PathBuf> = inputs.iter().map(|f| output_file_for(f, &output)).collect();
+    let summary = tokio::task::spawn_blocking(move || summarize_outputs(&expected))
+        .await
+        .context("counting the output lines panicked")?;
+    println!("{}", summary_line(&status, &output, &summary, started.elapsed()));
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Waiting for the job
+// ---------------------------------------------------------------------------------------------
+
+/// Polls the job until it is ACTIVE (returns its status) or failed (an error with the reason).
+async fn wait(client: &aws_sdk_personalize::Client, endpoint: &str, arn: &str, name: &str) -> anyhow::Result<String> {
+    let pb = ProgressBar::with_draw_target(Some(1000), ProgressDrawTarget::stderr());
+    pb.set_style(spinner_style());
+    pb.set_message("waiting for the server");
+    pb.enable_steady_tick(Duration::from_millis(100));
+    let tasks_addr = endpoint.strip_prefix("http://").map(authority_with_port);
+    let mut showing_bar = false;
+    loop {
+        let described = client.describe_batch_inference_job().batch_inference_job_arn(arn).send().await;
+        let described = match sdk(described, "DescribeBatchInferenceJob") {
+            Ok(d) => d,
+            Err(e) => {
+                pb.finish_and_clear();
+                return Err(e);
+            }
+        };
+        let job = described.batch_inference_job();
+        let status = job.and_then(|j| j.status()).unwrap_or("UNKNOWN").to_string();
+        if status == "ACTIVE" {
+            pb.finish_and_clear();
+            return Ok(status);
+        }
+        if status.ends_with("FAILED") {
+            pb.finish_and_clear();
+            let reason = job.and_then(|j| j.failure_reason()).unwrap_or("no failureReason given");
+            bail!("batch inference job {name} ended {status}: {reason}");
+        }
+        let task = match &tasks_addr {
+            Some(addr) => fetch_task(addr, arn).await,
+            None => None,
+        };
+        match task {
+            Some(TaskProgress { fraction, detail }) => {
+                if !showing_bar {
+                    pb.set_style(bar_style());
+                    showing_bar = true;
+                }
+                pb.set_position((fraction * 1000.0).round() as u64);
+                // The bar says the job is in progress; the task's own words say how far.
+                pb.set_message(if detail.is_empty() { status } else { detail });
+            }
+            None => {
+                if showing_bar {
+                    pb.set_style(spinner_style());
+                    showing_bar = false;
+                }
+                pb.set_message(status);
+            }
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+// The job name is on the "Created ..." line above; the live line keeps to status and progress so
+// that it fits an 80-column terminal.
+fn spinner_style() -> ProgressStyle {
+    ProgressStyle::with_template("  {spinner:.cyan} {elapsed:>4} {wide_msg}").expect("valid template").tick_chars(TICKS)
+}
+
+fn bar_style() -> ProgressStyle {
+    ProgressStyle::with_template("  {spinner:.cyan} {elapsed:>4} [{bar:24.cyan/blue}] {percent:>3}% {wide_msg}")
+        .expect("valid template")
+        .progress_chars("=> ")
+        .tick_chars(TICKS)
+}
+
+const TICKS: &str = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ ";
+
+/// The progress of the job's background task, as `GET /reko/tasks` reports it.
+#[derive(Debug, Clone, PartialEq)]
+struct TaskProgress {
+    fraction: f64,
+    detail: String,
+}
+
+/// `host:port` of an endpoint without its scheme (port 80 when absent).
+fn authority_with_port(rest: &str) -> String {
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let has_port = match authority.rsplit_once(':') {
+        // `[::1]:8080` has a port, `[::1]` has not.
+        Some((_, port)) => !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()),
+        None => false,
+    };
+    if has_port {
+        authority.to_string()
+    } else {
+        format!("{authority}:80")
+    }
+}
+
+/// Best effort: the job's task progress, `None` when the server does not list it (or fails).
+async fn fetch_task(authority: &str, arn: &str) -> Option<TaskProgress> {
+    let body = tokio::time::timeout(Duration::from_millis(500), get_tasks_body(authority)).await.ok()??;
+    task_progress(&body, arn)
+}
+
+async fn get_tasks_body(authority: &str) -> Option<String> {
+    let mut stream = tokio::net::TcpStream::connect(authority).await.ok()?;
+    let request = format!(
+        "GET /reko/tasks HTTP/1.1\r\nHost: {authority}\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.ok()?;
+    let text = String::from_utf8_lossy(&raw);
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    if head.lines().next().and_then(|l| l.split_whitespace().nth(1)) != Some("200") {
+        return None;
+    }
+    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        dechunk(body)
+    } else {
+        Some(body.to_string())
+    }
+}
+
+/// Picks the job's task out of a `/reko/tasks` body: a running one first, then queued, then
+/// succeeded (finished while the job's status catches up); failed tasks are ignored.
+fn task_progress(body: &str, arn: &str) -> Option<TaskProgress> {
+    let json: serde_json::Value = serde_json::from_str(body).ok()?;
+    let rank = |state: &str| match state {
+        "running" => Some(0),
+        "queued" => Some(1),
+        "succeeded" => Some(2),
+        _ => None,
+    };
+    json.get("tasks")?
+        .as_array()?
+        .iter()
+        .filter(|t| t.get("resourceArn").and_then(|a| a.as_str()) == Some(arn))
+        .filter_map(|t| Some((rank(t.get("state")?.as_str()?)?, t)))
+        .min_by_key(|(r, _)| *r)
+        .map(|(_, t)| TaskProgress {
+            fraction: t.get("progress").and_then(|p| p.as_f64()).unwrap_or(0.0).clamp(0.0, 1.0),
+            detail: t.get("detail").and_then(|d| d.as_str()).unwrap_or("").to_string(),
+        })
+}
+
+fn dechunk(mut body: &str) -> Option<String> {
+    let mut out = String::new();
+    loop {
+        let (size, rest) = body.split_once("\r\n")?;
+        let size = usize::from_str_radix(size.split(';').next()?.trim(), 16).ok()?;
+        if size == 0 {
+            return Some(out);
+        }
+        out.push_str(rest.get(..size)?);
+        body = rest.get(size..)?.strip_prefix("\r\n")?;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output summary
+// ---------------------------------------------------------------------------------------------
+
+/// What the job's `.out` files hold.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct OutputSummary {
+    /// `.out` files found.
+    pub files: usize,
+    /// Expected `.out` files that are not there (e.g. the server writes to another machine).
+    pub missing: usize,
+    /// Non-blank output lines.
+    pub lines: u64,
+    /// Lines whose `"error"` is present and not null, or that are not JSON objects.
+    pub errors: u64,
+    /// Files that could not be read, with the reason.
+    pub unreadable: Vec<String>,
+}
+
+/// Counts the lines and error lines of the given `.out` files.
+pub fn summarize_outputs(files: &[PathBuf]) -> OutputSummary {
+    let mut summary = OutputSummary::default();
+    for path in files {
+        let file = match std::fs::File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                summary.missing += 1;
+                continue;
+            }
+            Err(e) => {
+                summary.unreadable.push(format!("{}: {e}", path.display()));
+                continue;
+            }
+        };
+        summary.files += 1;
+        for line in std::io::BufReader::new(file).lines() {
+            let line = match line {
+                Ok(l) => l,
+                Err(e) => {
+                    summary.unreadable.push(format!("{}: {e}", path.display()));
+                    break;
+                }
+            };
+            if line.trim().is_empty() {
+                continue;
+            }
+            summary.lines += 1;
+            if line_has_error(&line) {
+                summary.errors += 1;
+            }
+        }
+    }
+    summary
+}
+
+/// True when an output line reports an error (or is not a JSON object at all).
+fn line_has_error(line: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Line {
+        // Absent and `null` both mean no error; other members are skipped unparsed.
+        error: Option<serde::de::IgnoredAny>,
+    }
+    match serde_json::from_str::<Line>(line) {
+        Ok(l) => l.error.is_some(),
+        Err(_) => true,
+    }
+}
+
+/// The input files of a job, as the server reads them: the file itself, or every regular,
+/// non-hidden file directly inside the folder.
+fn input_files(input: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    if !input.is_dir() {
+        return Ok(vec![input.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(input).with_context(|| format!("reading {}", input.display()))? {
+        let entry = entry.with_context(|| format!("reading {}", input.display()))?;
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
+        if std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// `<output>/<input file name>.out`.
+fn output_file_for(input_file: &Path, output: &Path) -> PathBuf {
+    let mut name = input_file.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".out");
+    output.join(name)
+}
+
+fn summary_line(status: &str, output: &Path, s: &OutputSummary, elapsed: Duration) -> String {
+    let mut line = format!(
+        "{status}: {} output line{}, {} error line{}, in {} ({} file{}), {:.1}s",
+        thousands(s.lines),
+        plural(s.lines),
+        thousands(s.errors),
+        plural(s.errors),
+        output.display(),
+        s.files,
+        plural(s.files as u64),
+        elapsed.as_secs_f64()
+    );
+    if s.missing > 0 {
+        line.push_str(&format!("; {} expected .out file{} not found here", s.missing, plural(s.missing as u64)));
+    }
+    if !s.unreadable.is_empty() {
+        line.push_str(&format!("; unreadable: {}", s.unreadable.join(", ")));
+    }
+    line
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// `500000` → `500,000`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Listing
+// ---------------------------------------------------------------------------------------------
+
+async fn list(client: &aws_sdk_personalize::Client, solution_version_arn: Option<&str>) -> anyhow::Result<()> {
+    let mut rows: Vec<[String; 5]> = Vec::new();
+    let mut next_token: Option<String> = None;
+    loop {
+        let page = sdk(
+            client
+                .list_batch_inference_jobs()
+                .set_solution_version_arn(solution_version_arn.map(str::to_string))
+                .set_next_token(next_token.take())
+                .max_results(100)
+                .send()
+                .await,
+            "ListBatchInferenceJobs",
+        )?;
+        for job in page.batch_inference_jobs() {
+            rows.push([
+                job.job_name().unwrap_or("").to_string(),
+                job.status().unwrap_or("").to_string(),
+                job.creation_date_time().map(format_date).unwrap_or_default(),
+                job.batch_inference_job_arn().unwrap_or("").to_string(),
+                job.failure_reason().unwrap_or("").to_string(),
+            ]);
+        }
+        match page.next_token() {
+            Some(t) if !t.is_empty() => next_token = Some(t.to_string()),
+            _ => break,
+        }
+    }
+    if rows.is_empty() {
+        println!("No batch inference jobs.");
+        return Ok(());
+    }
+    print!("{}", table(["NAME", "STATUS", "CREATED", "ARN", "FAILURE REASON"], &rows));
+    Ok(())
+}
+
+/// Left-aligned columns, two spaces apart; the last column is not padded.
+fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
+    let mut widths = header.map(|h| h.chars().count());
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut push_row = |cells: Vec<&str>| {
+        let mut line = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 < N {
+                line.push_str(&format!("{cell:<width$}  ", width = widths[i]));
+            } else {
+                line.push_str(cell);
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    };
+    push_row(header.to_vec());
+    for row in rows {
+        push_row(row.iter().map(String::as_str).collect());
+    }
+    out
+}
+
+/// `2024-05-01T12:34:56Z` (whole seconds, UTC).
+fn format_date(d: &DateTime) -> String {
+    DateTime::from_secs(d.secs()).fmt(DateTimeFormat::DateTime).unwrap_or_else(|_| d.secs().to_string())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+fn client(endpoint: &str, region: &str) -> aws_sdk_personalize::Client {
+    // Reko does not check signatures; the SDK still wants credentials to sign with.
+    let creds = Credentials::new("AKIDREKOBATCH", "reko-batch-secret", None, None, "reko-batch");
+    aws_sdk_personalize::Client::from_conf(
+        aws_sdk_personalize::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.to_string()))
+            .endpoint_url(endpoint)
+            .credentials_provider(creds)
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .build(),
+    )
+}
+
+/// Turns an SDK result into an `anyhow` error that shows the service's error code and message,
+/// or the chain of causes when the server could not be reached.
+fn sdk<T, E, R>(result: Result<T, SdkError<E, R>>, op: &str) -> anyhow::Result<T>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    result.map_err(|e| match e.code() {
+        Some(code) => anyhow!("{op} failed: {code}: {}", e.message().unwrap_or("")),
+        None => anyhow!("{op} failed: {}", error_chain(&e)),
+    })
+}
+
+/// `outer: cause: root cause`, skipping causes whose text the outer message already holds.
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = cause.source();
+    }
+    out
+}
+
+/// The region field of an ARN (`arn:aws:personalize:<region>:...`).
+fn region_of(arn: &str) -> Option<&str> {
+    arn.split(':').nth(3).filter(|r| !r.is_empty())
+}
+
+fn default_job_name() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    format!("reko-batch-{secs}")
+}
+
+/// The output folder as an absolute path (canonical when it exists already).
+fn absolute_output(output: &Path) -> anyhow::Result<PathBuf> {
+    if output.is_file() {
+        bail!("--output {} is a file; it must be a folder", output.display());
+    }
+    if output.exists() {
+        return std::fs::canonicalize(output).with_context(|| format!("output {}", output.display()));
+    }
+    std::path::absolute(output).with_context(|| format!("output {}", output.display()))
+}
+
+/// `file://` URL of an absolute path, percent-encoded; folders end with `/`.
+fn file_url(path: &Path, folder: bool) -> anyhow::Result<String> {
+    let s = path.to_str().with_context(|| format!("{} is not valid UTF-8", path.display()))?;
+    let s = s.replace('\\', "/");
+    let mut url = String::from("file://");
+    if !s.starts_with('/') {
+        // Windows: file:///C:/dir
+        url.push('/');
+    }
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~:".contains(&b) {
+            url.push(b as char);
+        } else {
+            url.push_str(&format!("%{b:02X}"));
+        }
+    }
+    if folder && !url.ends_with('/') {
+        url.push('/');
+    }
+    Ok(url)
+}
+
+fn parse_exploration_weight(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(w) if (0.0..=1.0).contains(&w) => Ok(w),
+        _ => Err(format!("'{s}' is not a number between 0.0 and 1.0")),
+    }
+}
+
+fn parse_age_cut_off(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(d) if d > 0.0 && d.is_finite() => Ok(d),
+        _ => Err(format!("'{s}' is not a positive number of days")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn counts_output_lines_and_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("users.json.out"),
+            concat!(
+                r#"{"input":{"userId":"1"},"output":{"recommendedItems":["a","b"],"scores":[0.5,0.2]},"error":null}"#,
+                "\n",
+                r#"{"input":{"userId":"2"},"output":{"recommendedItems":["c"]}}"#,
+                "\n",
+                r#"{"input":{"userId":""},"output":null,"error":"userId must not be empty"}"#,
+                "\n\n",
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("more.json.out"),
+            concat!(
+                r#"{"input":{"itemId":"9"},"output":{"recommendedItems":[]},"error":{"code":"X","message":"y"}}"#,
+                "\n",
+                "not json\n",
+                r#"{"input":{"userId":"3"},"output":{"recommendedItems":["d"]},"error":null}"#,
+            ),
+        )
+        .unwrap();
+        // Not one of the job's outputs: ignored.
+        std::fs::write(dir.path().join("old.json.out"), "{\"error\":\"x\"}\n").unwrap();
+
+        let inputs = [PathBuf::from("/in/users.json"), PathBuf::from("/in/more.json"), PathBuf::from("/in/gone.json")];
+        let expected: Vec<PathBuf> = inputs.iter().map(|f| output_file_for(f, dir.path())).collect();
+        assert_eq!(expected[0], dir.path().join("users.json.out"));
+        let s = summarize_outputs(&expected);
+        assert_eq!(s, OutputSummary { files: 2, missing: 1, lines: 6, errors: 3, unreadable: vec![] });
+
+        let line = summary_line("ACTIVE", dir.path(), &s, Duration::from_millis(1500));
+        assert!(line.starts_with("ACTIVE: 6 output lines, 3 error lines, in "), "{line}");
+        assert!(line.contains("(2 files), 1.5s; 1 expected .out file not found here"), "{line}");
+    }
+
+    #[test]
+    fn input_folder_lists_visible_files_only() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["b.json", "a.json", ".hidden.json"] {
+            std::fs::write(dir.path().join(name), "{}\n").unwrap();
+        }
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let files = input_files(dir.path()).unwrap();
+        assert_eq!(files, vec![dir.path().join("a.json"), dir.path().join("b.json")]);
+        assert_eq!(input_files(&dir.path().join("a.json")).unwrap(), vec![dir.path().join("a.json")]);
+    }
+
+    #[test]
+    fn file_urls_are_percent_encoded() {
+        assert_eq!(file_url(Path::new("/data/in put/ü.json"), false).unwrap(), "file:///data/in%20put/%C3%BC.json");
+        assert_eq!(file_url(Path::new("/data/out"), true).unwrap(), "file:///data/out/");
+        assert_eq!(file_url(Path::new("/data/out/"), true).unwrap(), "file:///data/out/");
+        assert_eq!(file_url(Path::new("/a/100%#?.json"), false).unwrap(), "file:///a/100%25%23%3F.json");
+    }
+
+    #[test]
+    fn picks_the_jobs_task() {
+        let body = r#"{"tasks":[
+            {"taskId":1,"kind":"batch-inference","resourceArn":"arn:x/job","state":"failed","progress":0.1,"detail":"old"},
+            {"taskId":2,"kind":"batch-inference","resourceArn":"arn:x/job","state":"running","progress":0.42,"detail":"420/1000 lines"},
+            {"taskId":3,"kind":"solution-version-training","resourceArn":"arn:x/other","state":"running","progress":0.9,"detail":""}
+        ]}"#;
+        assert_eq!(
+            task_progress(body, "arn:x/job"),
+            Some(TaskProgress { fraction: 0.42, detail: "420/1000 lines".into() })
+        );
+        assert_eq!(task_progress(body, "arn:x/none"), None);
+        assert_eq!(task_progress("not json", "arn:x/job"), None);
+        assert_eq!(dechunk("5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n").as_deref(), Some("hello world"));
+    }
+
+    #[test]
+    fn endpoint_and_arn_helpers() {
+        assert_eq!(authority_with_port("127.0.0.1:8080"), "127.0.0.1:8080");
+        assert_eq!(authority_with_port("localhost:8080/base"), "localhost:8080");
+        assert_eq!(authority_with_port("reko.local"), "reko.local:80");
+        assert_eq!(authority_with_port("[::1]"), "[::1]:80");
+        assert_eq!(authority_with_port("[::1]:9000"), "[::1]:9000");
+        assert_eq!(region_of("arn:aws:personalize:eu-west-1:123456789012:solution/s/abc"), Some("eu-west-1"));
+        assert_eq!(region_of("nonsense"), None);
+        assert!(default_job_name().starts_with("reko-batch-"));
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn table_aligns_columns() {
+        let rows = [["job-1".to_string(), "ACTIVE".to_string(), String::new()]];
+        assert_eq!(table(["NAME", "STATUS", "FAILURE"], &rows), "NAME   STATUS  FAILURE\njob-1  ACTIVE\n");
+    }
+
+    #[derive(Parser, Debug)]
+    struct Cli {
+        #[command(flatten)]
+        batch: BatchArgs,
+    }
+
+    #[test]
+    fn command_line() {
+        let a = Cli::try_parse_from([
+            "batch",
+            "--solution-version-arn",
+            "arn:sv",
+            "--input",
+            "in.json",
+            "--output",
+            "out",
+            "--exploration-weight",
+            "0.5",
+        ])
+        .unwrap()
+        .batch;
+        assert_eq!(a.endpoint, "http://127.0.0.1:8080");
+        assert_eq!(a.exploration_weight, Some(0.5));
+        assert!(!a.list && !a.no_wait);
+        assert!(Cli::try_parse_from(["batch", "--list"]).is_ok());
+        assert!(Cli::try_parse_from(["batch", "--list", "--solution-version-arn", "arn:sv"]).is_ok());
+        assert!(Cli::try_parse_from(["batch", "--list", "--input", "x"]).is_err());
+        assert!(Cli::try_parse_from(["batch", "--solution-version-arn", "arn:sv", "--input", "x"]).is_err());
+        let bad_weight = ["batch", "--list", "--exploration-weight", "1.5"];
+        assert!(Cli::try_parse_from(bad_weight).is_err());
+        assert!(parse_age_cut_off("0").is_err() && parse_age_cut_off("30").is_ok());
+    }
+}

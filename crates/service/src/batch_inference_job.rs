@@ -1,0 +1,443 @@
+//! Batch inference jobs (reference §9.1): JSON Lines in, JSON Lines out, one output line per
+//! input line, bad lines reported in their own `error` field while the job goes on.
+//!
+//! Input and output locations are local paths or `file://` URLs (object storage comes with the
+//! object-storage work). The job scores with the solution version as trained: like Personalize,
+//! it does not fold in events sent since (filters still see the current data).
+
+use std::io::{BufRead, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use reko_api::{
+    status, BatchInferenceJob, BatchInferenceJobSummary, CreateBatchInferenceJobRequest,
+    CreateBatchInferenceJobResponse, DescribeBatchInferenceJobRequest, DescribeBatchInferenceJobResponse, Filter,
+    ListBatchInferenceJobsRequest, ListBatchInferenceJobsResponse, SolutionVersion, DEFAULT_BATCH_NUM_RESULTS,
+};
+use reko_dataset::{resolve_data_location, resolve_output_folder};
+use reko_engine::{Exploration, Model, RankQuery, RecommendQuery, ScoredItem};
+use serde_json::{json, Value};
+
+use crate::error::{ServiceError, ServiceResult};
+use crate::filter::FilterRequest;
+use crate::resource::{now, paginate, to_document, update_of, ResourceKind};
+use crate::tasks::{self, set_status, Outcome, Progress};
+use crate::Reko;
+
+/// Batch inference jobs pending or in progress at once (Personalize's regional quota).
+const MAX_PENDING_JOBS: usize = 5;
+/// Lines scored per parallel step.
+const CHUNK_LINES: usize = 512;
+
+impl Reko {
+    pub fn create_batch_inference_job(
+        &self,
+        req: CreateBatchInferenceJobRequest,
+    ) -> ServiceResult<CreateBatchInferenceJobResponse> {
+        let version = self.load::<SolutionVersion>(ResourceKind::SolutionVersion, &req.solution_version_arn)?.wire;
+        if version.status != status::ACTIVE {
+            return Err(ServiceError::InUse(format!(
+                "Solution version {} is {}; batch inference needs an ACTIVE solution version.",
+                req.solution_version_arn, version.status
+            )));
+        }
+        let recipe = crate::solution::recipe_for_arn(version.recipe_arn.as_deref().unwrap_or_default())?;
+        if recipe.name == "aws-trending-now" {
+            return Err(ServiceError::Invalid(
+                "Batch inference is not supported for aws-trending-now solution versions (as in Personalize).".into(),
+            ));
+        }
+        if req.batch_inference_job_mode.as_deref() == Some("THEME_GENERATION") || req.theme_generation_config.is_some()
+        {
+            return Err(ServiceError::NotImplemented("CreateBatchInferenceJob with THEME_GENERATION".into()));
+        }
+        if req.job_input.s3_data_source.kms_key_arn.is_some()
+            || req.job_output.s3_data_destination.kms_key_arn.is_some()
+        {
+            return Err(ServiceError::NotImplemented("CreateBatchInferenceJob with kmsKeyArn".into()));
+        }
+        for (what, path) in [
+            ("jobInput.s3DataSource.path", &req.job_input.s3_data_source.path),
+            ("jobOutput.s3DataDestination.path", &req.job_output.s3_data_destination.path),
+        ] {
+            let lower = path.to_ascii_lowercase();
+            if ["s3://", "http://", "https://"].iter().any(|p| lower.starts_with(p)) {
+                return Err(ServiceError::Invalid(format!(
+                    "Value '{path}' at '{what}': object-storage locations are not supported yet by this Reko server; \
+                     use a local path or a file:// URL."
+                )));
+            }
+        }
+        let group = version.dataset_group_arn.clone().unwrap_or_default();
+        if let Some(filter_arn) = &req.filter_arn {
+            let filter = self.load::<Filter>(ResourceKind::Filter, filter_arn)?.wire;
+            if filter.dataset_group_arn != group {
+                return Err(ServiceError::Invalid(format!(
+                    "Filter {filter_arn} belongs to dataset group {}, not to {group} of the solution version.",
+                    filter.dataset_group_arn
+                )));
+            }
+            if filter.status != status::ACTIVE {
+                return Err(ServiceError::InUse(format!("Filter {filter_arn} is {}.", filter.status)));
+            }
+        }
+        // Validate the exploration settings now, not in the middle of the job.
+        crate::campaign::exploration_from_map(
+            req.batch_inference_job_config.as_ref().and_then(|c| c.item_exploration_config.as_ref()),
+            "batchInferenceJobConfig",
+        )?;
+        let pending = self
+            .store()
+            .resources_in_status(
+                ResourceKind::BatchInferenceJob.as_str(),
+                &[status::CREATE_PENDING, status::CREATE_IN_PROGRESS],
+            )?
+            .len();
+        if pending >= MAX_PENDING_JOBS {
+            return Err(ServiceError::Limit("More than 5 resources with PENDING or IN_PROGRESS status.".into()));
+        }
+        let arn = self.arns().arn(ResourceKind::BatchInferenceJob, &req.job_name);
+        let created = now();
+        let job = BatchInferenceJob {
+            job_name: req.job_name.clone(),
+            batch_inference_job_arn: arn.clone(),
+            filter_arn: req.filter_arn.clone(),
+            failure_reason: None,
+            solution_version_arn: req.solution_version_arn.clone(),
+            num_results: req.num_results.unwrap_or(DEFAULT_BATCH_NUM_RESULTS),
+            job_input: req.job_input.clone(),
+            job_output: req.job_output.clone(),
+            batch_inference_job_config: req.batch_inference_job_config.clone(),
+            role_arn: req.role_arn.clone(),
+            batch_inference_job_mode: "BATCH_INFERENCE".into(),
+            status: status::CREATE_PENDING.into(),
+            creation_date_time: created,
+            last_updated_date_time: created,
+        };
+        self.create_resource(
+            ResourceKind::BatchInferenceJob,
+            &arn,
+            &req.job_name,
+            Some(&req.solution_version_arn),
+            Some(&group),
+            to_document(&job, &serde_json::Value::Null)?,
+            tasks::BATCH_INFERENCE,
+            &req.tags.unwrap_or_default(),
+        )?;
+        Ok(CreateBatchInferenceJobResponse { batch_inference_job_arn: arn })
+    }
+
+    pub fn describe_batch_inference_job(
+        &self,
+        req: DescribeBatchInferenceJobRequest,
+    ) -> ServiceResult<DescribeBatchInferenceJobResponse> {
+        let stored = self.load::<BatchInferenceJob>(ResourceKind::BatchInferenceJob, &req.batch_inference_job_arn)?;
+        Ok(DescribeBatchInferenceJobResponse { batch_inference_job: stored.wire })
+    }
+
+    pub fn list_batch_inference_jobs(
+        &self,
+        req: ListBatchInferenceJobsRequest,
+    ) -> ServiceResult<ListBatchInferenceJobsResponse> {
+        let all =
+            self.load_all::<BatchInferenceJob>(ResourceKind::BatchInferenceJob, req.solution_version_arn.as_deref())?;
+        let summaries: Vec<BatchInferenceJobSummary> =
+            all.iter().map(|s| BatchInferenceJobSummary::from(&s.wire)).collect();
+        let (batch_inference_jobs, next_token) = paginate(summaries, req.next_token.as_deref(), req.max_results)?;
+        Ok(ListBatchInferenceJobsResponse { batch_inference_jobs, next_token })
+    }
+
+    /// The batch inference task.
+    pub(crate) fn run_batch_inference(&self, arn: &str, progress: &mut Progress<'_>) -> ServiceResult<Outcome> {
+        let stored = match self.load::<BatchInferenceJob>(ResourceKind::BatchInferenceJob, arn) {
+            Ok(s) => s,
+            Err(ServiceError::NotFound(_)) => {
+                return Ok(Outcome::Done { detail: "job no longer exists".into(), update: None })
+            }
+            Err(e) => return Err(e),
+        };
+        if !status::is_pending(&stored.wire.status) {
+            return Ok(Outcome::Done { detail: format!("already {}", stored.wire.status), update: None });
+        }
+        self.mark_in_progress(arn)?;
+        let job = &stored.wire;
+        let inputs = match resolve_data_location(&job.job_input.s3_data_source.path) {
+            Ok(files) => files,
+            Err(e) => return Ok(Outcome::Failed { reason: e.to_string() }),
+        };
+        let out_dir = match resolve_output_folder(&job.job_output.s3_data_destination.path) {
+            Ok(dir) => dir,
+            Err(e) => return Ok(Outcome::Failed { reason: e.to_string() }),
+        };
+        if let Err(e) = std::fs::create_dir_all(&out_dir) {
+            return Ok(Outcome::Failed {
+                reason: format!("cannot create the output folder {}: {e}", out_dir.display()),
+            });
+        }
+        let version = self.load::<SolutionVersion>(ResourceKind::SolutionVersion, &job.solution_version_arn)?;
+        let deployment = self.load_deployment(arn, &job.solution_version_arn, None)?;
+        let exploration = crate::campaign::exploration_from_map(
+            job.batch_inference_job_config.as_ref().and_then(|c| c.item_exploration_config.as_ref()),
+            "batchInferenceJobConfig",
+        )?;
+        let ctx = LineContext {
+            reko: self,
+            model: deployment.model.as_ref(),
+            recipe_type: deployment.recipe_type,
+            dataset_group_arn: version.wire.dataset_group_arn.clone().unwrap_or_default(),
+            filter_arn: job.filter_arn.as_deref(),
+            num_results: job.num_results.max(1) as usize,
+            exploration,
+        };
+        let total_bytes: u64 = inputs.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+        let done_bytes = AtomicU64::new(0);
+        let (mut lines, mut errors) = (0u64, 0u64);
+        for input in &inputs {
+            let out = out_dir.join(format!("{}.out", file_name(input)));
+            match ctx.process_file(input, &out, &done_bytes, total_bytes, progress) {
+                Ok((l, e)) => {
+                    lines += l;
+                    errors += e;
+                }
+                Err(reason) => return Ok(Outcome::Failed { reason }),
+            }
+        }
+        let mut current = self.load::<BatchInferenceJob>(ResourceKind::BatchInferenceJob, arn)?;
+        current.wire.status = status::ACTIVE.into();
+        current.wire.last_updated_date_time = now();
+        if let Some(internal) = current.internal.as_object_mut() {
+            internal.insert("linesWritten".into(), lines.into());
+            internal.insert("lineErrors".into(), errors.into());
+        }
+        let mut update = update_of(&current, status::ACTIVE)?;
+        set_status(&mut update.doc, status::ACTIVE);
+        Ok(Outcome::Done { detail: format!("{lines} lines, {errors} with errors"), update: Some(update) })
+    }
+}
+
+/// The `userId` of an input line for a user recipe (required for USER_PERSONALIZATION).
+fn user_of(input: &Value, recipe_type: &str) -> Result<Option<String>, String> {
+    let obj = input.as_object().ok_or("The input line must be a JSON object.")?;
+    match obj.get("userId") {
+        None | Some(Value::Null) if recipe_type == "USER_PERSONALIZATION" => {
+            Err("\"userId\" is required: the solution version is a USER_PERSONALIZATION one.".into())
+        }
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if !s.is_empty() && s.chars().count() <= 256 => Ok(Some(s.clone())),
+        Some(_) => Err("\"userId\" must be a non-empty string of at most 256 characters.".into()),
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "input".into())
+}
+
+/// What every line of a job shares.
+struct LineContext<'a> {
+    reko: &'a Reko,
+    model: &'a dyn Model,
+    recipe_type: &'static str,
+    dataset_group_arn: String,
+    filter_arn: Option<&'a str>,
+    num_results: usize,
+    exploration: Exploration,
+}
+
+impl LineContext<'_> {
+    /// Scores one input file into its `.out` file (written to a temporary name, then renamed, so
+    /// a half-written output never looks finished); returns (lines, lines with errors).
+    fn process_file(
+        &self,
+        input: &Path,
+        out: &PathBuf,
+        done_bytes: &AtomicU64,
+        total_bytes: u64,
+        progress: &mut Progress<'_>,
+    ) -> Result<(u64, u64), String> {
+        use rayon::prelude::*;
+        let file = std::fs::File::open(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
+        let tmp = out.with_extension("out.partial");
+        let writer = std::fs::File::create(&tmp).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+        let mut writer = BufWriter::new(writer);
+        let mut reader = std::io::BufReader::new(file);
+        let (mut lines, mut errors) = (0u64, 0u64);
+        let mut chunk: Vec<String> = Vec::with_capacity(CHUNK_LINES);
+        let mut eof = false;
+        while !eof {
+            chunk.clear();
+            while chunk.len() < CHUNK_LINES {
+                let mut line = String::new();
+                match reader.read_line(&mut line) {
+                    Ok(0) => {
+                        eof = true;
+                        break;
+                    }
+                    Ok(n) => {
+                        done_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                        if !line.trim().is_empty() {
+                            chunk.push(line);
+                        }
+                    }
+                    Err(e) => return Err(format!("cannot read {}: {e}", input.display())),
+                }
+            }
+            let fast =
+                self.filter_arn.is_none() && matches!(self.recipe_type, "USER_PERSONALIZATION" | "POPULAR_ITEMS");
+            let results: Vec<(String, bool)> = if fast {
+                // Without per-line filters, lines are scored many users per pass.
+                chunk.par_chunks(CHUNK_LINES / 4).flat_map_iter(|part| self.lines_together(part)).collect()
+            } else {
+                chunk.par_iter().map(|l| self.line(l.trim_end())).collect()
+            };
+            for (text, failed) in results {
+                writer
+                    .write_all(text.as_bytes())
+                    .and_then(|_| writer.write_all(b"\n"))
+                    .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+                lines += 1;
+                errors += u64::from(failed);
+            }
+            let fraction =
+                if total_bytes > 0 { done_bytes.load(Ordering::Relaxed) as f64 / total_bytes as f64 } else { 1.0 };
+            progress.report(fraction.min(1.0) * 0.99, &format!("{lines} lines scored"));
+        }
+        writer.flush().map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+        writer.get_ref().sync_all().map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+        std::fs::rename(&tmp, out).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+        Ok((lines, errors))
+    }
+
+    /// One output line: `{"input":…,"output":{"recommendedItems":[…],"scores":[…]},"error":null}`
+    /// or, for a bad line, `{"input":…,"output":null,"error":"…"}`; the flag says which.
+    fn line(&self, text: &str) -> (String, bool) {
+        let parsed: Result<Value, String> =
+            serde_json::from_str::<Value>(text).map_err(|e| format!("Invalid JSON: {e}"));
+        let result = parsed.clone().and_then(|input| self.score(&input));
+        let input = parsed.unwrap_or_else(|_| Value::String(text.to_string()));
+        self.render(input, result)
+    }
+
+    /// Lines of a job without a filter on a user recipe, scored with one `recommend_many`.
+    fn lines_together(&self, lines: &[String]) -> Vec<(String, bool)> {
+        let parsed: Vec<(Value, Result<Option<String>, String>)> = lines
+            .iter()
+            .map(|l| {
+                let text = l.trim_end();
+                match serde_json::from_str::<Value>(text) {
+                    Ok(input) => {
+                        let user = user_of(&input, self.recipe_type);
+                        (input, user)
+                    }
+                    Err(e) => (Value::String(text.to_string()), Err(format!("Invalid JSON: {e}"))),
+                }
+            })
+            .collect();
+        let queries: Vec<RecommendQuery> = parsed
+            .iter()
+            .filter_map(|(_, u)| u.as_ref().ok())
+            .map(|user| RecommendQuery {
+                user_id: user.as_deref(),
+                item_id: None,
+                num_results: self.num_results,
+                exclude: &|_| false,
+                exclude_index: None,
+                context: &[],
+                exploration: Some(self.exploration),
+            })
+            .collect();
+        let mut answers = self.model.recommend_many(&queries).into_iter();
+        parsed
+            .into_iter()
+            .map(|(input, user)| {
+                let result = user.map(|_| answers.next().unwrap_or_default());
+                self.render(input, result)
+            })
+            .collect()
+    }
+
+    fn render(&self, input: Value, result: Result<Vec<ScoredItem>, String>) -> (String, bool) {
+        match result {
+            Ok(items) => {
+                let mut output =
+                    json!({ "recommendedItems": items.iter().map(|i| i.item_id.as_str()).collect::<Vec<_>>() });
+                if self.model.has_scores() {
+                    output["scores"] = json!(items.iter().map(|i| i.score.unwrap_or(0.0)).collect::<Vec<_>>());
+                }
+                (json!({ "input": input, "output": output, "error": Value::Null }).to_string(), false)
+            }
+            Err(message) => (json!({ "input": input, "output": Value::Null, "error": message }).to_string(), true),
+        }
+    }
+
+    fn score(&self, input: &Value) -> Result<Vec<ScoredItem>, String> {
+        let obj = input.as_object().ok_or("The input line must be a JSON object.")?;
+        let text = |key: &str| -> Result<Option<&str>, String> {
+            match obj.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) if !s.is_empty() && s.chars().count() <= 256 => Ok(Some(s.as_str())),
+                Some(_) => Err(format!("\"{key}\" must be a non-empty string of at most 256 characters.")),
+            }
+        };
+        let user = text("userId")?;
+        let item = text("itemId")?;
+        let values: Option<std::collections::BTreeMap<String, String>> = match obj.get("filterValues") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(serde_json::from_value(v.clone()).map_err(|_| {
+                "\"filterValues\" must be an object of strings (e.g. {\"GENRE\": \"\\\"Comedy\\\"\"}).".to_string()
+            })?),
+        };
+        let gate = match self.filter_arn {
+            Some(arn) => self
+                .reko
+                .item_gate(&FilterRequest {
+                    filter_arn: arn,
+                    values: values.as_ref(),
+                    dataset_group_arn: &self.dataset_group_arn,
+                    user_id: user,
+                    item_id: item,
+                })
+                .map_err(|e| e.to_string())?,
+            None => None,
+        };
+        match self.recipe_type {
+            "PERSONALIZED_RANKING" => {
+                let user = user.ok_or("\"userId\" is required: the solution version is a PERSONALIZED_RANKING one.")?;
+                let list: Vec<String> = match obj.get("itemList") {
+                    Some(Value::Array(a)) if !a.is_empty() && a.len() <= 500 => a
+                        .iter()
+                        .map(|v| v.as_str().map(str::to_string).ok_or("\"itemList\" must hold strings."))
+                        .collect::<Result<_, _>>()?,
+                    _ => return Err("\"itemList\" must be a list of 1 to 500 item ids.".into()),
+                };
+                let list = match &gate {
+                    Some(g) => g.with(|allowed| list.into_iter().filter(|i| allowed(i)).collect()),
+                    None => list,
+                };
+                Ok(self.model.rank(&RankQuery { user_id: user, input: &list, context: &[] }))
+            }
+            recipe_type => {
+                if recipe_type == "USER_PERSONALIZATION" && user.is_none() {
+                    return Err("\"userId\" is required: the solution version is a USER_PERSONALIZATION one.".into());
+                }
+                if recipe_type == "RELATED_ITEMS" && item.is_none() {
+                    return Err("\"itemId\" is required: the solution version is a RELATED_ITEMS one.".into());
+                }
+                let run = |allowed: &dyn Fn(&str) -> bool| {
+                    self.model.recommend(&RecommendQuery {
+                        user_id: user,
+                        item_id: item,
+                        num_results: self.num_results,
+                        exclude: &|id| !allowed(id),
+                        exclude_index: None,
+                        context: &[],
+                        exploration: Some(self.exploration),
+                    })
+                };
+                Ok(match &gate {
+                    Some(g) => g.with(run),
+                    None => run(&|_| true),
+                })
+            }
+        }
+    }
+}
