@@ -455,7 +455,7 @@ fn main() {
     // The load generator gets one thread: the server has the machine's cores.
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let s = rt.block_on(setup(&url, &dir));
-    let (connections, seconds) = (env("REKO_BENCH_CONNECTIONS", 16usize), env("REKO_BENCH_SECONDS", 15.0f64));
+    let (connections, seconds) = (env("REKO_BENCH_CONNECTIONS", 8usize), env("REKO_BENCH_SECONDS", 15.0f64));
     println!(
         "reko serve at {url}; {} users, {} items; {connections} connections, {seconds} s per scenario, load average {}",
         s.users,

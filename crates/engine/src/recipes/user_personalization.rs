@@ -232,6 +232,8 @@ pub struct UpModel {
     batcher: ScoreBatcher,
     /// Cold items, and warm items by creation time (newest first), for exploration.
     exploration_index: OnceLock<(Vec<u32>, Vec<u32>)>,
+    /// Items grouped by k-means cluster, for exact top-k with pruning (large catalogues).
+    clusters: OnceLock<ItemClusters>,
     context_index: OnceLock<HashMap<String, u32>>,
 }
 
@@ -582,6 +584,7 @@ fn fit_from(
         context_index: OnceLock::new(),
         batcher: ScoreBatcher::default(),
         exploration_index: OnceLock::new(),
+        clusters: OnceLock::new(),
     };
     if !model.context_tokens.is_empty() && model.params.context_weight > 0.0 {
         model.params.context_weight *= context_scale(&model, data, &lifts);
@@ -995,8 +998,195 @@ impl UpModel {
         if n == 0 || query.num_results == 0 {
             return Vec::new();
         }
-        let logits = self.logits(v, &self.context_slots(query.context), true);
+        let ctx = self.context_slots(query.context);
+        if let Some(v) = v.filter(|v| v.len() == self.s && n >= PRUNE_MIN_ITEMS) {
+            return self.select_pruned(self.item_clusters(), v, &ctx, query, skip);
+        }
+        let logits = self.logits(v, &ctx, true);
         self.select(&logits, query, skip)
+    }
+
+    /// The cluster index, built on first use (a second or two at 100k items).
+    fn item_clusters(&self) -> &ItemClusters {
+        self.clusters.get_or_init(|| ItemClusters::build(self))
+    }
+
+    fn is_exploration_candidate(&self, i: usize, cut_off_secs: f64) -> bool {
+        !self.warm[i] || (self.created[i] != i64::MIN && (self.newest - self.created[i]) as f64 <= cut_off_secs)
+    }
+
+    /// The logit of item `i` for vector `v` with the context slots `ctx`.
+    fn logit(&self, i: usize, v: &[f32], ctx: &[usize]) -> f32 {
+        let n = self.item_ids.len();
+        let mut l = self.params.score_scale * als::dot(&self.y[i * self.s..(i + 1) * self.s], v);
+        for &t in ctx {
+            l += self.params.context_weight * self.context_lift[t * n + i];
+        }
+        l
+    }
+
+    /// [`Self::select`] without scoring the whole catalogue: clusters are visited in order of an
+    /// upper bound of their items' logits (centroid score + ‖v‖·radius + the largest context
+    /// lift) and the search stops when no unvisited cluster can beat the current `n`-th item, so
+    /// the items returned are exactly those of the full scan. The softmax normaliser counts the
+    /// visited items exactly and estimates each unvisited cluster from its mean and per-coordinate
+    /// variance (second-order), so scores are close to, not bit-equal with, a full scan.
+    fn select_pruned(
+        &self,
+        cl: &ItemClusters,
+        v: &[f32],
+        ctx: &[usize],
+        query: &RecommendQuery,
+        skip: &[u32],
+    ) -> Vec<ScoredItem> {
+        let (s, scale, w) = (self.s, self.params.score_scale, self.params.context_weight);
+        let c_count = cl.starts.len() - 1;
+        let tokens = self.context_tokens.len();
+        let vnorm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        let mut bounds: Vec<(f32, usize)> = Vec::with_capacity(c_count);
+        let mut estimate = vec![0f32; c_count];
+        for (c, estimate) in estimate.iter_mut().enumerate() {
+            let centre = scale * als::dot(&cl.centroids[c * s..(c + 1) * s], v);
+            let spread: f32 = v.iter().zip(&cl.variance[c * s..(c + 1) * s]).map(|(x, var)| x * x * var).sum();
+            let (mut lift_max, mut lift_mean) = (0f32, 0f32);
+            for &t in ctx {
+                lift_max += w * cl.lift_max[c * tokens + t];
+                lift_mean += w * cl.lift_mean[c * tokens + t];
+            }
+            let bound = centre + scale * vnorm * cl.radius[c] + lift_max;
+            bounds.push((bound + 1e-4 * (bound.abs() + 1.0), c));
+            *estimate = centre + 0.5 * scale * scale * spread + lift_mean;
+        }
+        bounds.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
+        // Logits of the visited clusters, computed once.
+        let cache: Vec<OnceLock<Vec<f32>>> = (0..c_count).map(|_| OnceLock::new()).collect();
+        let cluster_logits = |c: usize| -> &Vec<f32> {
+            cache[c].get_or_init(|| {
+                cl.members[cl.starts[c]..cl.starts[c + 1]].iter().map(|&i| self.logit(i as usize, v, ctx)).collect()
+            })
+        };
+        let ok = |i: u32| {
+            !skip.contains(&i)
+                && match query.exclude_index {
+                    Some(excluded) => !excluded(i),
+                    None => !(query.exclude)(&self.item_ids[i as usize]),
+                }
+        };
+        // Best `k` items passing `pass`, by the same order as `top_filtered`. Clusters the
+        // unfiltered pass scored are read from the cache; in others only the items passing
+        // `pass` are scored (a selective filter then costs in proportion to what it lets
+        // through). `None` when that would score more than a quarter of the catalogue: a full
+        // scan, batched with other requests, is cheaper then.
+        let budget = cl.members.len() / 4;
+        let scored = std::cell::Cell::new(0usize);
+        let search = |k: usize, pass: &dyn Fn(u32) -> bool, fill_cache: bool| -> Option<Vec<(f32, u32)>> {
+            let mut best: Vec<(f32, u32)> = Vec::with_capacity(k + 1);
+            if k == 0 {
+                return Some(best);
+            }
+            let consider = |i: u32, l: f32, best: &mut Vec<(f32, u32)>| {
+                if l.is_nan() {
+                    return;
+                }
+                if best.len() == k {
+                    let (wl, wi) = best[k - 1];
+                    if l < wl || (l == wl && i > wi) {
+                        return;
+                    }
+                }
+                if !pass(i) {
+                    return;
+                }
+                let pos = best.partition_point(|&(bl, bi)| bl > l || (bl == l && bi < i));
+                best.insert(pos, (l, i));
+                best.truncate(k);
+            };
+            for &(bound, c) in &bounds {
+                if best.len() == k && bound < best[k - 1].0 {
+                    break;
+                }
+                let members = &cl.members[cl.starts[c]..cl.starts[c + 1]];
+                match (cache[c].get(), fill_cache) {
+                    (Some(logits), _) => members.iter().zip(logits).for_each(|(&i, &l)| consider(i, l, &mut best)),
+                    (None, true) => {
+                        scored.set(scored.get() + members.len());
+                        members.iter().zip(cluster_logits(c)).for_each(|(&i, &l)| consider(i, l, &mut best));
+                    }
+                    (None, false) => {
+                        for &i in members {
+                            if pass(i) {
+                                scored.set(scored.get() + 1);
+                                consider(i, self.logit(i as usize, v, ctx), &mut best);
+                            }
+                        }
+                    }
+                }
+                if scored.get() > budget {
+                    return None;
+                }
+            }
+            Some(best)
+        };
+        // The unfiltered top `want` fixes which clusters the normaliser counts exactly.
+        if search(query.num_results, &|_| true, true).is_none() {
+            return self.select(&self.logits(Some(v), ctx, true), query, skip);
+        }
+        let full_scan = || self.select(&self.logits(Some(v), ctx, true), query, skip);
+        let want = query.num_results;
+        let explore = query.exploration.filter(|e| e.weight > 0.0);
+        let mut extra_scored: Vec<(f32, u32)> = Vec::new();
+        if let Some(e) = explore {
+            let cut = e.item_age_cut_off_days * 86_400.0;
+            let n_explore = ((e.weight * want as f64).round() as usize).min(want);
+            if self.exploration_candidates(cut).take(EXPLORE_DIRECT_MAX + 1).count() <= EXPLORE_DIRECT_MAX {
+                // Few candidates: score them directly.
+                let mut cands: Vec<(f32, u32)> = self
+                    .exploration_candidates(cut)
+                    .filter(|&i| ok(i))
+                    .map(|i| (self.logit(i as usize, v, ctx), i))
+                    .filter(|(l, _)| !l.is_nan())
+                    .collect();
+                cands.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+                cands.truncate(n_explore);
+                extra_scored = cands;
+            } else {
+                match search(n_explore, &|i| self.is_exploration_candidate(i as usize, cut) && ok(i), false) {
+                    Some(found) => extra_scored = found,
+                    None => return full_scan(),
+                }
+            }
+        }
+        let extra: Vec<u32> = extra_scored.iter().map(|e| e.1).collect();
+        let Some(main_scored) = search(want, &|i| !extra.contains(&i) && ok(i), false) else { return full_scan() };
+        let main: Vec<u32> = main_scored.iter().map(|e| e.1).collect();
+        // Normaliser: exact over the visited clusters, estimated over the others.
+        let visited_max = (0..c_count)
+            .filter_map(|c| cache[c].get())
+            .flat_map(|l| l.iter().copied())
+            .chain(extra_scored.iter().map(|e| e.0))
+            .filter(|l| !l.is_nan())
+            .fold(f32::NEG_INFINITY, f32::max);
+        let m = if visited_max.is_finite() { visited_max } else { 0.0 };
+        let mut z = 0f64;
+        for c in 0..c_count {
+            match cache[c].get() {
+                Some(l) => z += als::sum_exp(l, m),
+                None => {
+                    let size = (cl.starts[c + 1] - cl.starts[c]) as f64;
+                    z += size * ((estimate[c] - m) as f64).exp();
+                }
+            }
+        }
+        let logit_of =
+            |i: u32| main_scored.iter().chain(&extra_scored).find(|e| e.1 == i).map_or(f32::NEG_INFINITY, |e| e.0);
+        let order = interleave(&main, &extra, want, explore.map_or(0.0, |e| e.weight));
+        order
+            .into_iter()
+            .map(|i| ScoredItem {
+                item_id: self.item_ids[i as usize].to_string(),
+                score: Some(((logit_of(i) - m) as f64).exp() / z.max(f64::MIN_POSITIVE)),
+            })
+            .collect()
     }
 
     /// The answer to `query` from the full logits (context included): exploration, exclusions,
@@ -1290,6 +1480,7 @@ impl UpModel {
             context_index: OnceLock::new(),
             batcher: ScoreBatcher::default(),
             exploration_index: OnceLock::new(),
+            clusters: OnceLock::new(),
         };
         if m.item_index().len() != m.item_ids.len() || m.user_index().len() != m.users.ids.len() {
             return Err(corrupt("duplicate ids in payload".into()));
@@ -1351,6 +1542,7 @@ impl UpModel {
             context_index: OnceLock::new(),
             batcher: ScoreBatcher::default(),
             exploration_index: OnceLock::new(),
+            clusters: OnceLock::new(),
         };
         let mean_item = {
             let warm_rows: Vec<f32> =
@@ -1366,6 +1558,11 @@ impl UpModel {
             m.warm.push(false);
             m.created.push(item.created.unwrap_or(i64::MIN));
             m.popularity.push(0.0);
+        }
+        // The cluster index (if built) takes the new items into their nearest clusters, so a
+        // PutItems does not cost a rebuild.
+        if let Some(cl) = self.clusters.get() {
+            let _ = m.clusters.set(cl.with_new_items(&m, n));
         }
         // Context lift rows are per item: widen each with zeros for the new items.
         let added = fresh.len();
@@ -1407,6 +1604,167 @@ impl UpModel {
             }
         });
         outs
+    }
+}
+
+/// Catalogues of at least this many items are served through [`ItemClusters`] (smaller ones
+/// are cheap to scan).
+pub const PRUNE_MIN_ITEMS: usize = 20_000;
+/// Clusters of the index.
+const CLUSTERS: usize = 256;
+/// k-means iterations when the index is built.
+const KMEANS_ITERATIONS: usize = 6;
+/// Exploration candidates up to this count are scored directly rather than searched.
+const EXPLORE_DIRECT_MAX: usize = 4096;
+
+/// Items grouped by k-means cluster of their factors, with what an upper bound of a cluster's
+/// logits needs: centroid, radius (largest distance of a member from it), per-coordinate
+/// variance (for the normaliser estimate) and, per context token, the largest and mean lift.
+struct ItemClusters {
+    members: Vec<u32>,
+    starts: Vec<usize>,
+    centroids: Vec<f32>,
+    radius: Vec<f32>,
+    variance: Vec<f32>,
+    lift_max: Vec<f32>,
+    lift_mean: Vec<f32>,
+}
+
+impl ItemClusters {
+    fn build(m: &UpModel) -> ItemClusters {
+        let (n, s) = (m.item_ids.len(), m.s);
+        let c_count = CLUSTERS.min(n.max(1));
+        let row = |i: usize| &m.y[i * s..(i + 1) * s];
+        // Deterministic start: evenly spaced items.
+        let mut centroids: Vec<f32> = (0..c_count).flat_map(|c| row(c * n / c_count).to_vec()).collect();
+        let mut assign = vec![0u32; n];
+        for _ in 0..KMEANS_ITERATIONS {
+            let norms: Vec<f32> = centroids.chunks_exact(s).map(|c| c.iter().map(|x| x * x).sum()).collect();
+            assign.par_iter_mut().enumerate().with_min_len(1024).for_each(|(i, a)| {
+                let y = row(i);
+                let mut best = (f32::INFINITY, 0u32);
+                for (c, cen) in centroids.chunks_exact(s).enumerate() {
+                    // |y − c|² up to the constant |y|².
+                    let d = norms[c] - 2.0 * als::dot(y, cen);
+                    if d < best.0 {
+                        best = (d, c as u32);
+                    }
+                }
+                *a = best.1;
+            });
+            let mut sums = vec![0f64; c_count * s];
+            let mut counts = vec![0usize; c_count];
+            for (i, &c) in assign.iter().enumerate() {
+                counts[c as usize] += 1;
+                for (acc, &x) in sums[c as usize * s..(c as usize + 1) * s].iter_mut().zip(row(i)) {
+                    *acc += x as f64;
+                }
+            }
+            for c in 0..c_count {
+                if counts[c] > 0 {
+                    for d in 0..s {
+                        centroids[c * s + d] = (sums[c * s + d] / counts[c] as f64) as f32;
+                    }
+                }
+            }
+        }
+        let mut starts = vec![0usize; c_count + 1];
+        for &c in &assign {
+            starts[c as usize + 1] += 1;
+        }
+        for c in 0..c_count {
+            starts[c + 1] += starts[c];
+        }
+        let mut fill = starts.clone();
+        let mut members = vec![0u32; n];
+        for (i, &c) in assign.iter().enumerate() {
+            members[fill[c as usize]] = i as u32;
+            fill[c as usize] += 1;
+        }
+        let mut radius = vec![0f32; c_count];
+        let mut variance = vec![0f32; c_count * s];
+        let tokens = m.context_tokens.len();
+        let mut lift_max = vec![f32::NEG_INFINITY; c_count * tokens];
+        let mut lift_mean = vec![0f32; c_count * tokens];
+        for c in 0..c_count {
+            let items = &members[starts[c]..starts[c + 1]];
+            let cen = &centroids[c * s..(c + 1) * s];
+            for &i in items {
+                let y = row(i as usize);
+                let mut d2 = 0f32;
+                for d in 0..s {
+                    let diff = y[d] - cen[d];
+                    d2 += diff * diff;
+                    variance[c * s + d] += diff * diff;
+                }
+                radius[c] = radius[c].max(d2.sqrt());
+                for t in 0..tokens {
+                    let l = m.context_lift[t * n + i as usize];
+                    lift_max[c * tokens + t] = lift_max[c * tokens + t].max(l);
+                    lift_mean[c * tokens + t] += l;
+                }
+            }
+            if !items.is_empty() {
+                let k = items.len() as f32;
+                variance[c * s..(c + 1) * s].iter_mut().for_each(|v| *v /= k);
+                lift_mean[c * tokens..(c + 1) * tokens].iter_mut().for_each(|v| *v /= k);
+            }
+            // The float rounding of the distances must not make the bound too tight.
+            radius[c] *= 1.0 + 1e-5;
+        }
+        lift_max.iter_mut().filter(|l| !l.is_finite()).for_each(|l| *l = 0.0);
+        ItemClusters { members, starts, centroids, radius, variance, lift_max, lift_mean }
+    }
+
+    /// The index of `m`, whose items from `first_new` on are new: each joins its nearest
+    /// cluster, whose radius grows to cover it (new items have no context lift, so 0 enters the
+    /// lift maxima). Variances and lift means are kept: they only feed the normaliser estimate.
+    fn with_new_items(&self, m: &UpModel, first_new: usize) -> ItemClusters {
+        let (n, s) = (m.item_ids.len(), m.s);
+        let c_count = self.starts.len() - 1;
+        let mut assign = vec![0u32; n];
+        for c in 0..c_count {
+            for &i in &self.members[self.starts[c]..self.starts[c + 1]] {
+                assign[i as usize] = c as u32;
+            }
+        }
+        let mut radius = self.radius.clone();
+        let mut lift_max = self.lift_max.clone();
+        lift_max.iter_mut().for_each(|l| *l = l.max(0.0));
+        for (i, slot) in assign.iter_mut().enumerate().skip(first_new) {
+            let y = &m.y[i * s..(i + 1) * s];
+            let (mut best, mut best_d) = (0usize, f32::INFINITY);
+            for (c, cen) in self.centroids.chunks_exact(s).enumerate() {
+                let d: f32 = y.iter().zip(cen).map(|(a, b)| (a - b) * (a - b)).sum();
+                if d < best_d {
+                    (best, best_d) = (c, d);
+                }
+            }
+            *slot = best as u32;
+            radius[best] = radius[best].max(best_d.sqrt() * (1.0 + 1e-5));
+        }
+        let mut starts = vec![0usize; c_count + 1];
+        for &c in &assign {
+            starts[c as usize + 1] += 1;
+        }
+        for c in 0..c_count {
+            starts[c + 1] += starts[c];
+        }
+        let mut fill = starts.clone();
+        let mut members = vec![0u32; n];
+        for (i, &c) in assign.iter().enumerate() {
+            members[fill[c as usize]] = i as u32;
+            fill[c as usize] += 1;
+        }
+        ItemClusters {
+            members,
+            starts,
+            centroids: self.centroids.clone(),
+            radius,
+            variance: self.variance.clone(),
+            lift_max,
+            lift_mean: self.lift_mean.clone(),
+        }
     }
 }
 
@@ -1812,6 +2170,82 @@ mod tests {
     /// Two taste groups: even users like items a0..a19 (mostly on mobile), odd users b0..b19
     /// (on desktop); items carry their group as metadata; `cold_a`/`cold_b` have no
     /// interactions (created recently); `ua`/`ub` are users with metadata only.
+    /// The pruned search over the cluster index returns exactly the items of a full scan (with
+    /// exclusions, context and exploration), and scores close to the full softmax.
+    #[test]
+    fn pruned_selection_equals_the_full_scan() {
+        let mut b = TrainingDataBuilder::new();
+        for u in 0..400 {
+            for k in 0..30 {
+                let item = (u * 7 + k * k * 13) % 3000;
+                let device = if (u + k) % 3 == 0 { "DEVICE=mobile" } else { "DEVICE=desktop" };
+                b.push_interaction_in_context(
+                    &format!("u{u}"),
+                    &format!("i{item}"),
+                    (k * 100) as i64,
+                    Some("click"),
+                    None,
+                    &[device],
+                );
+            }
+        }
+        for i in 0..3000 {
+            b.push_item(&format!("i{i}"), Some(if i % 50 == 0 { 2900 } else { 0 }));
+        }
+        let data = b.build();
+        let model = fit("aws-user-personalization", &data, &TrainingConfig::default());
+        let clusters = ItemClusters::build(&model);
+        let ctx_tokens = ["DEVICE=mobile".to_string()];
+        for (u, exploration, context) in [
+            ("u1", None, &[][..]),
+            ("u2", Some(Exploration { weight: 0.3, item_age_cut_off_days: 1.0 }), &ctx_tokens[..]),
+            ("u3", None, &ctx_tokens[..]),
+        ] {
+            let v = model.user_vector(u).unwrap().to_vec();
+            let exclude = |id: &str| id.ends_with('7');
+            let q = RecommendQuery {
+                user_id: Some(u),
+                item_id: None,
+                num_results: 25,
+                exclude: &exclude,
+                exclude_index: None,
+                context,
+                exploration,
+            };
+            let ctx = model.context_slots(context);
+            let full = model.select(&model.logits(Some(&v), &ctx, false), &q, &[]);
+            let pruned = model.select_pruned(&clusters, &v, &ctx, &q, &[]);
+            let ids = |r: &[ScoredItem]| r.iter().map(|s| s.item_id.clone()).collect::<Vec<_>>();
+            assert_eq!(ids(&pruned), ids(&full), "{u}");
+            for (p, f) in pruned.iter().zip(&full) {
+                let (p, f) = (p.score.unwrap(), f.score.unwrap());
+                assert!((p / f - 1.0).abs() < 0.2, "{u}: score {p} vs {f}");
+            }
+        }
+        // Items added later join the existing index; exploration finds them as a full scan does.
+        model.item_clusters();
+        let new: Vec<NewItem> =
+            (0..5).map(|k| NewItem { item_id: format!("new{k}"), tokens: vec![], created: Some(2950) }).collect();
+        let extended = model.with_new_items(&new);
+        assert!(extended.clusters.get().is_some(), "the index is carried over");
+        let v = extended.user_vector("u5").unwrap().to_vec();
+        let q = RecommendQuery {
+            user_id: Some("u5"),
+            item_id: None,
+            num_results: 10,
+            exclude: &|_| false,
+            exclude_index: None,
+            context: &[],
+            exploration: Some(Exploration { weight: 1.0, item_age_cut_off_days: 1.0 }),
+        };
+        let full = extended.select(&extended.logits(Some(&v), &[], false), &q, &[]);
+        let pruned = extended.select_pruned(extended.item_clusters(), &v, &[], &q, &[]);
+        let ids = |r: &[ScoredItem]| r.iter().map(|s| s.item_id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&pruned), ids(&full));
+        let members = extended.item_clusters().members.len();
+        assert_eq!(members, 3005, "every item, new ones included, is in a cluster");
+    }
+
     /// Concurrent requests scored in batches get exactly what a lone request gets.
     #[test]
     fn batched_scoring_under_concurrency_equals_direct_scoring() {
