@@ -2035,10 +2035,15 @@ impl Model for UpModel {
     fn recommend(&self, query: &RecommendQuery) -> Vec<ScoredItem> {
         self.recommend_for_vector(self.vector_for(query.user_id), query, &[])
     }
-    /// Batch inference: the known users' vectors are scored [`MAX_BATCH`] at a time in one pass
-    /// over the item factors (tiles in parallel), then each query selects its items.
+    /// Batch inference: large catalogues go through the cluster index query by query; smaller
+    /// ones score the known users' vectors [`MAX_BATCH`] at a time in one pass over the item
+    /// factors (tiles in parallel), then each query selects its items.
     fn recommend_many(&self, queries: &[RecommendQuery]) -> Vec<Vec<ScoredItem>> {
         let n = self.item_ids.len();
+        if n >= PRUNE_MIN_ITEMS {
+            // The cluster index answers each query exactly with a fraction of the work.
+            return queries.iter().map(|q| self.recommend(q)).collect();
+        }
         let known: Vec<usize> = (0..queries.len())
             .filter(|&q| self.vector_for(queries[q].user_id).is_some_and(|v| v.len() == self.s))
             .collect();
