@@ -215,6 +215,9 @@ impl Reko {
     }
 }
 
+/// An input line of the fast path: the text, whether it is JSON, its user (or its error).
+type ParsedLine<'a> = (&'a str, bool, Result<Option<String>, String>);
+
 /// The `userId` of an input line for a user recipe (required for USER_PERSONALIZATION).
 fn user_of(input: &Value, recipe_type: &str) -> Result<Option<String>, String> {
     let obj = input.as_object().ok_or("The input line must be a JSON object.")?;
@@ -312,29 +315,27 @@ impl LineContext<'_> {
     fn line(&self, text: &str) -> (String, bool) {
         let parsed: Result<Value, String> =
             serde_json::from_str::<Value>(text).map_err(|e| format!("Invalid JSON: {e}"));
-        let result = parsed.clone().and_then(|input| self.score(&input));
-        let input = parsed.unwrap_or_else(|_| Value::String(text.to_string()));
-        self.render(input, result)
+        let ok = parsed.is_ok();
+        let result = parsed.and_then(|input| self.score(&input));
+        self.render(text, ok, result)
     }
 
     /// Lines of a job without a filter on a user recipe, scored with one `recommend_many`.
     fn lines_together(&self, lines: &[String]) -> Vec<(String, bool)> {
-        let parsed: Vec<(Value, Result<Option<String>, String>)> = lines
+        // (line, parsed as JSON, its user or the line's error)
+        let parsed: Vec<ParsedLine<'_>> = lines
             .iter()
             .map(|l| {
                 let text = l.trim_end();
                 match serde_json::from_str::<Value>(text) {
-                    Ok(input) => {
-                        let user = user_of(&input, self.recipe_type);
-                        (input, user)
-                    }
-                    Err(e) => (Value::String(text.to_string()), Err(format!("Invalid JSON: {e}"))),
+                    Ok(input) => (text, true, user_of(&input, self.recipe_type)),
+                    Err(e) => (text, false, Err(format!("Invalid JSON: {e}"))),
                 }
             })
             .collect();
         let queries: Vec<RecommendQuery> = parsed
             .iter()
-            .filter_map(|(_, u)| u.as_ref().ok())
+            .filter_map(|(_, _, u)| u.as_ref().ok())
             .map(|user| RecommendQuery {
                 user_id: user.as_deref(),
                 item_id: None,
@@ -348,14 +349,17 @@ impl LineContext<'_> {
         let mut answers = self.model.recommend_many(&queries).into_iter();
         parsed
             .into_iter()
-            .map(|(input, user)| {
+            .map(|(text, ok, user)| {
                 let result = user.map(|_| answers.next().unwrap_or_default());
-                self.render(input, result)
+                self.render(text, ok, result)
             })
             .collect()
     }
 
-    fn render(&self, input: Value, result: Result<Vec<ScoredItem>, String>) -> (String, bool) {
+    /// The output line, keys in Personalize's order (`input`, `output`, `error`); a line that
+    /// parsed is echoed verbatim, one that did not as a JSON string.
+    fn render(&self, raw: &str, parsed: bool, result: Result<Vec<ScoredItem>, String>) -> (String, bool) {
+        let input = if parsed { raw.trim().to_string() } else { Value::String(raw.to_string()).to_string() };
         match result {
             Ok(items) => {
                 let mut output =
@@ -363,9 +367,9 @@ impl LineContext<'_> {
                 if self.model.has_scores() {
                     output["scores"] = json!(items.iter().map(|i| i.score.unwrap_or(0.0)).collect::<Vec<_>>());
                 }
-                (json!({ "input": input, "output": output, "error": Value::Null }).to_string(), false)
+                (format!(r#"{{"input":{input},"output":{output},"error":null}}"#), false)
             }
-            Err(message) => (json!({ "input": input, "output": Value::Null, "error": message }).to_string(), true),
+            Err(message) => (format!(r#"{{"input":{input},"output":null,"error":{}}}"#, Value::String(message)), true),
         }
     }
 
