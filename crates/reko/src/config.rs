@@ -20,6 +20,10 @@ pub struct Config {
     pub workers: usize,
     /// Log filter in `tracing` syntax, e.g. `info` or `reko=debug,tower_http=info`.
     pub log: String,
+    /// Endpoint of the S3-compatible store for `s3://` data locations (path-style requests);
+    /// unset: `AWS_ENDPOINT_URL` or AWS. Credentials come from the standard AWS variables.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3_endpoint: Option<String>,
 }
 
 impl Default for Config {
@@ -31,6 +35,7 @@ impl Default for Config {
             account_id: "123456789012".into(),
             workers: 2,
             log: "info".into(),
+            s3_endpoint: None,
         }
     }
 }
@@ -50,6 +55,8 @@ pub struct Overrides {
     pub workers: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3_endpoint: Option<String>,
 }
 
 impl Config {

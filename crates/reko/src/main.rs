@@ -67,6 +67,9 @@ struct ServeArgs {
     /// Log filter [default: info].
     #[arg(long)]
     log: Option<String>,
+    /// Endpoint of the S3-compatible store for s3:// locations [default: AWS_ENDPOINT_URL or AWS].
+    #[arg(long)]
+    s3_endpoint: Option<String>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -89,6 +92,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         account_id: args.account_id,
         workers: args.workers,
         log: args.log,
+        s3_endpoint: args.s3_endpoint,
     };
     let config = Config::load(args.config.as_deref(), &overrides)?;
     tracing_subscriber::fmt()
@@ -100,6 +104,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         region: config.region.clone(),
         account_id: config.account_id.clone(),
         workers: config.workers,
+        object_storage: reko_service::object_storage::ObjectStorageConfig { endpoint: config.s3_endpoint.clone() },
         ..Default::default()
     })
     .with_context(|| format!("opening the data directory {}", config.data_dir.display()))?;

@@ -454,14 +454,15 @@ async fn batch_inference_jobs_score_json_lines() {
         "unknown mode",
     );
     assert!(msg.contains("batchInferenceJobMode"), "{msg}");
-    for (input, output) in [("s3://bucket/in.json", scratch.as_str()), (good_in.as_str(), "s3://bucket/out/")] {
+    // s3:// works (crates/reko/tests/object_storage.rs); http(s):// locations are refused.
+    for (input, output) in [("https://bucket/in.json", scratch.as_str()), (good_in.as_str(), "https://bucket/out/")] {
         let msg = expect_http(
             job(c, "bij-bad", &pop_v, input, output).send().await,
             "InvalidInputException",
             400,
             "object storage",
         );
-        assert!(msg.contains("s3://bucket") && msg.contains("not supported"), "{msg}");
+        assert!(msg.contains("https://bucket") && msg.contains("not supported"), "{msg}");
     }
     expect_http(bad("bij-bad", &pop_v).role_arn("not-a-role").send().await, "InvalidInputException", 400, "roleArn");
     for (key, value) in

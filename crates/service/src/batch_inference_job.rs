@@ -20,6 +20,7 @@ use serde_json::{json, Value};
 
 use crate::error::{ServiceError, ServiceResult};
 use crate::filter::FilterRequest;
+use crate::object_storage::{is_object_location, Scratch};
 use crate::resource::{now, paginate, to_document, update_of, ResourceKind};
 use crate::tasks::{self, set_status, Outcome, Progress};
 use crate::Reko;
@@ -61,10 +62,10 @@ impl Reko {
             ("jobOutput.s3DataDestination.path", &req.job_output.s3_data_destination.path),
         ] {
             let lower = path.to_ascii_lowercase();
-            if ["s3://", "http://", "https://"].iter().any(|p| lower.starts_with(p)) {
+            if ["http://", "https://"].iter().any(|p| lower.starts_with(p)) {
                 return Err(ServiceError::Invalid(format!(
-                    "Value '{path}' at '{what}': object-storage locations are not supported yet by this Reko server; \
-                     use a local path or a file:// URL."
+                    "Value '{path}' at '{what}': http(s):// locations are not supported; use s3://bucket/key, a \
+                     local path or a file:// URL."
                 )));
             }
         }
@@ -161,13 +162,28 @@ impl Reko {
         }
         self.mark_in_progress(arn)?;
         let job = &stored.wire;
-        let inputs = match resolve_data_location(&job.job_input.s3_data_source.path) {
-            Ok(files) => files,
-            Err(e) => return Ok(Outcome::Failed { reason: e.to_string() }),
+        let (input_location, output_location) =
+            (&job.job_input.s3_data_source.path, &job.job_output.s3_data_destination.path);
+        // S3 input is downloaded, S3 output written locally and uploaded at the end.
+        let scratch = Scratch::new(&self.config().data_dir);
+        let inputs = if is_object_location(input_location) {
+            match self.config().object_storage.download(input_location, &scratch.0.join("in")) {
+                Ok(files) => files,
+                Err(reason) => return Ok(Outcome::Failed { reason }),
+            }
+        } else {
+            match resolve_data_location(input_location) {
+                Ok(files) => files,
+                Err(e) => return Ok(Outcome::Failed { reason: e.to_string() }),
+            }
         };
-        let out_dir = match resolve_output_folder(&job.job_output.s3_data_destination.path) {
-            Ok(dir) => dir,
-            Err(e) => return Ok(Outcome::Failed { reason: e.to_string() }),
+        let out_dir = if is_object_location(output_location) {
+            scratch.0.join("out")
+        } else {
+            match resolve_output_folder(output_location) {
+                Ok(dir) => dir,
+                Err(e) => return Ok(Outcome::Failed { reason: e.to_string() }),
+            }
         };
         if let Err(e) = std::fs::create_dir_all(&out_dir) {
             return Ok(Outcome::Failed {
@@ -192,14 +208,21 @@ impl Reko {
         let total_bytes: u64 = inputs.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
         let done_bytes = AtomicU64::new(0);
         let (mut lines, mut errors) = (0u64, 0u64);
+        let mut outputs = Vec::with_capacity(inputs.len());
         for input in &inputs {
-            let out = out_dir.join(format!("{}.out", file_name(input)));
+            let out = out_dir.join(format!("{}.out", output_name(input, is_object_location(input_location))));
+            outputs.push(out.clone());
             match ctx.process_file(input, &out, &done_bytes, total_bytes, progress) {
                 Ok((l, e)) => {
                     lines += l;
                     errors += e;
                 }
                 Err(reason) => return Ok(Outcome::Failed { reason }),
+            }
+        }
+        if is_object_location(output_location) {
+            if let Err(reason) = self.config().object_storage.upload(&outputs, output_location) {
+                return Ok(Outcome::Failed { reason });
             }
         }
         let mut current = self.load::<BatchInferenceJob>(ResourceKind::BatchInferenceJob, arn)?;
@@ -228,6 +251,16 @@ fn user_of(input: &Value, recipe_type: &str) -> Result<Option<String>, String> {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if !s.is_empty() && s.chars().count() <= 256 => Ok(Some(s.clone())),
         Some(_) => Err("\"userId\" must be a non-empty string of at most 256 characters.".into()),
+    }
+}
+
+/// The output file's base name: the input file's name (downloaded objects carry a numeric
+/// prefix that keeps them apart, which is dropped here).
+fn output_name(path: &Path, downloaded: bool) -> String {
+    let name = file_name(path);
+    match (downloaded, name.split_once('-')) {
+        (true, Some((n, rest))) if n.len() == 5 && n.bytes().all(|b| b.is_ascii_digit()) => rest.to_string(),
+        _ => name,
     }
 }
 

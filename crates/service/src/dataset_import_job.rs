@@ -11,6 +11,7 @@ use reko_dataset::{import_csv, resolve_data_location, DatasetType};
 use reko_storage::ImportMode;
 
 use crate::error::{ServiceError, ServiceResult};
+use crate::object_storage::{is_object_location, Scratch};
 use crate::resource::{now, paginate, to_document, update_of, ResourceKind};
 use crate::tasks::{self, set_status, Outcome, Progress};
 use crate::Reko;
@@ -35,10 +36,10 @@ impl Reko {
         }
         let location = req.data_source.data_location.clone().unwrap_or_default();
         let lower = location.to_ascii_lowercase();
-        if lower.starts_with("s3://") || lower.starts_with("http://") || lower.starts_with("https://") {
+        if lower.starts_with("http://") || lower.starts_with("https://") {
             return Err(ServiceError::Invalid(format!(
-                "Value '{location}' at 'dataSource.dataLocation': object-storage locations (s3://, http(s)://) are \
-                 not supported yet by this Reko server; use a local path or a file:// URL."
+                "Value '{location}' at 'dataSource.dataLocation': http(s):// locations are not supported; use \
+                 s3://bucket/key, a local path or a file:// URL."
             )));
         }
         let mode = req.import_mode.clone().unwrap_or_else(|| "FULL".to_string());
@@ -127,9 +128,18 @@ impl Reko {
         })?;
         let schema = self.parsed_schema(&dataset.schema_arn)?;
         let location = stored.wire.data_source.data_location.clone().unwrap_or_default();
-        let files = match resolve_data_location(&location) {
-            Ok(files) => files,
-            Err(e) => return Ok(Outcome::Failed { reason: e.to_string() }),
+        // S3 objects are downloaded into a scratch folder first (removed when the job ends).
+        let scratch = Scratch::new(&self.config().data_dir);
+        let files = if is_object_location(&location) {
+            match self.config().object_storage.download(&location, &scratch.0) {
+                Ok(files) => files,
+                Err(reason) => return Ok(Outcome::Failed { reason }),
+            }
+        } else {
+            match resolve_data_location(&location) {
+                Ok(files) => files,
+                Err(e) => return Ok(Outcome::Failed { reason: e.to_string() }),
+            }
         };
         let expected_rows = estimate_rows(&files);
         let progress = Mutex::new(progress);

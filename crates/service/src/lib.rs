@@ -18,6 +18,7 @@ mod events;
 mod filter;
 mod hpo;
 mod live;
+pub mod object_storage;
 mod recipe;
 pub mod resource;
 mod runtime;
@@ -56,6 +57,8 @@ pub struct ServiceConfig {
     /// An interrupted task is retried after a restart at most this many times, then its resource
     /// fails with a reason.
     pub max_task_attempts: i64,
+    /// Where `s3://` data locations are read and written.
+    pub object_storage: object_storage::ObjectStorageConfig,
 }
 
 impl Default for ServiceConfig {
@@ -66,6 +69,7 @@ impl Default for ServiceConfig {
             account_id: "123456789012".to_string(),
             workers: 2,
             max_task_attempts: 3,
+            object_storage: Default::default(),
         }
     }
 }

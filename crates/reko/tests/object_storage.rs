@@ -1,0 +1,235 @@
+//! `s3://` data locations against a real S3-compatible server on loopback (moto's server,
+//! installed by `.ci/run`): an import job from a prefix of objects, a batch inference job from
+//! and to S3, and the error paths (missing object, missing bucket).
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const BUCKET: &str = "reko-test";
+const SCHEMA: &str = r#"{"type":"record","name":"Interactions","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"TIMESTAMP","type":"long"}],"version":"1.0"}"#;
+
+/// moto's S3 server on a free loopback port; killed on drop.
+struct Moto {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_moto() -> Moto {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new("python3")
+        .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 with moto (installed by .ci/run) must be available");
+    let addr = format!("127.0.0.1:{port}");
+    let start = Instant::now();
+    while TcpStream::connect(&addr).is_err() {
+        assert!(start.elapsed() < Duration::from_secs(60), "moto did not start on {addr}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Moto { child, addr }
+}
+
+/// A plain (unsigned) HTTP request to moto; returns the status and the body.
+fn http(addr: &str, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    s.write_all(body).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let end = out.windows(4).position(|w| w == b"\r\n\r\n").expect("response head");
+    let head = String::from_utf8_lossy(&out[..end]).to_string();
+    let status = head[9..12].parse().unwrap();
+    let mut payload = out[end + 4..].to_vec();
+    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        payload = dechunk(&payload);
+    }
+    (status, payload)
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = b.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size = usize::from_str_radix(std::str::from_utf8(&b[..line_end]).unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&b[line_end + 2..line_end + 2 + size]);
+        b = &b[line_end + 2 + size + 2..];
+    }
+}
+
+async fn wait_batch(c: &aws_sdk_personalize::Client, arn: &str) -> (String, Option<String>) {
+    let start = Instant::now();
+    loop {
+        let j = ok(c.describe_batch_inference_job().batch_inference_job_arn(arn).send().await, "Describe");
+        let j = j.batch_inference_job().unwrap();
+        let status = j.status().unwrap().to_string();
+        if !is_transient(&status) {
+            return (status, j.failure_reason().map(str::to_string));
+        }
+        assert!(start.elapsed() < WAIT, "batch job stuck in {status}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_import_and_batch_inference() {
+    let moto = start_moto();
+    assert_eq!(http(&moto.addr, "PUT", &format!("/{BUCKET}"), b"").0, 200, "create bucket");
+    // Interactions in two objects under a prefix (a folder, as Personalize takes it).
+    let mut parts = [String::from("USER_ID,ITEM_ID,TIMESTAMP\n"), String::from("USER_ID,ITEM_ID,TIMESTAMP\n")];
+    for u in 0..60 {
+        for k in 0..20 {
+            let item = (u * 3 + k * 7) % 90;
+            parts[u % 2].push_str(&format!("u{u},i{item},{}\n", 1_700_000_000 + u * 100 + k));
+        }
+    }
+    for (n, p) in parts.iter().enumerate() {
+        let (status, _) = http(&moto.addr, "PUT", &format!("/{BUCKET}/data/interactions/part-{n}.csv"), p.as_bytes());
+        assert_eq!(status, 200);
+    }
+    let users: String = (0..40).map(|u| format!("{{\"userId\":\"u{u}\"}}\n")).collect::<String>() + "not json\n";
+    assert_eq!(http(&moto.addr, "PUT", &format!("/{BUCKET}/batch/in/users.json"), users.as_bytes()).0, 200);
+
+    // The server reads s3:// through the configured endpoint with the standard AWS variables.
+    std::env::set_var("REKO_S3_ENDPOINT", format!("http://{}", moto.addr));
+    std::env::set_var("AWS_ACCESS_KEY_ID", "test");
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", "test");
+    std::env::set_var("AWS_REGION", "us-east-1");
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("data"));
+    let c = &server.control;
+
+    let dsg = create_dataset_group(c, "s3-group").await;
+    wait_active(c, &Res::DatasetGroup(dsg.clone())).await;
+    let schema = create_schema(c, "s3-interactions", SCHEMA).await;
+    let ds = create_dataset(c, &dsg, "s3-group", "s3-interactions", "Interactions", &schema).await;
+
+    // Error paths: a missing object, a missing bucket.
+    let missing = import(c, "s3-missing", &ds, &format!("s3://{BUCKET}/data/nothing-here.csv"), None).await;
+    let (status, reason) = wait_settled(c, &Res::ImportJob(missing), WAIT).await;
+    assert_eq!(status, "CREATE FAILED");
+    let reason = reason.unwrap_or_default();
+    assert!(reason.contains("does not exist") && reason.contains("nothing-here.csv"), "{reason}");
+    let no_bucket = import(c, "s3-no-bucket", &ds, "s3://no-such-bucket-reko/x.csv", None).await;
+    let (status, reason) = wait_settled(c, &Res::ImportJob(no_bucket), WAIT).await;
+    assert_eq!(status, "CREATE FAILED");
+    assert!(reason.unwrap_or_default().contains("no-such-bucket-reko"), "the reason names the location");
+
+    // A prefix imports every object under it.
+    let job = import(c, "s3-import", &ds, &format!("s3://{BUCKET}/data/interactions/"), None).await;
+    let (status, reason) = wait_settled(c, &Res::ImportJob(job), WAIT).await;
+    assert_eq!(status, "ACTIVE", "{reason:?}");
+
+    let sol = ok(
+        c.create_solution().name("s3-pop").dataset_group_arn(&dsg).recipe_arn(POPULARITY_RECIPE).send().await,
+        "CreateSolution",
+    )
+    .solution_arn()
+    .unwrap()
+    .to_string();
+    wait_active(c, &Res::Solution(sol.clone())).await;
+    let sv = ok(c.create_solution_version().solution_arn(&sol).send().await, "CreateSolutionVersion")
+        .solution_version_arn()
+        .unwrap()
+        .to_string();
+    wait_active(c, &Res::SolutionVersion(sv.clone())).await;
+
+    // Batch inference from S3 to S3.
+    let s3 = |p: &str| aws_sdk_personalize::types::S3DataConfig::builder().path(p).build().unwrap();
+    let job = ok(
+        c.create_batch_inference_job()
+            .job_name("s3-batch")
+            .solution_version_arn(&sv)
+            .num_results(5)
+            .job_input(
+                aws_sdk_personalize::types::BatchInferenceJobInput::builder()
+                    .s3_data_source(s3(&format!("s3://{BUCKET}/batch/in/")))
+                    .build(),
+            )
+            .job_output(
+                aws_sdk_personalize::types::BatchInferenceJobOutput::builder()
+                    .s3_data_destination(s3(&format!("s3://{BUCKET}/batch/out/")))
+                    .build(),
+            )
+            .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/PersonalizeRole"))
+            .send()
+            .await,
+        "CreateBatchInferenceJob",
+    )
+    .batch_inference_job_arn()
+    .unwrap()
+    .to_string();
+    let (status, reason) = wait_batch(c, &job).await;
+    assert_eq!(status, "ACTIVE", "{reason:?}");
+    // Objects the server wrote are private: read them back signed, as the server does.
+    let storage = reko_service::object_storage::ObjectStorageConfig { endpoint: Some(format!("http://{}", moto.addr)) };
+    let target = dir.path().join("fetched");
+    let fetched = tokio::task::spawn_blocking(move || storage.download(&format!("s3://{BUCKET}/batch/out/"), &target))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(fetched.len(), 1, "{fetched:?}");
+    assert!(fetched[0].to_string_lossy().ends_with("users.json.out"), "named after the input file: {fetched:?}");
+    let body = std::fs::read(&fetched[0]).unwrap();
+    let text = String::from_utf8(body).unwrap();
+    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 41);
+    for l in &lines[..40] {
+        assert!(l["error"].is_null(), "{l}");
+        assert_eq!(l["output"]["recommendedItems"].as_array().unwrap().len(), 5, "{l}");
+    }
+    assert_eq!(lines[40]["input"], "not json");
+    assert!(lines[40]["error"].as_str().unwrap().starts_with("Invalid JSON"), "{}", lines[40]);
+
+    // A missing input object fails the job with the location in the reason.
+    let failed = ok(
+        c.create_batch_inference_job()
+            .job_name("s3-batch-missing")
+            .solution_version_arn(&sv)
+            .job_input(
+                aws_sdk_personalize::types::BatchInferenceJobInput::builder()
+                    .s3_data_source(s3(&format!("s3://{BUCKET}/batch/none.json")))
+                    .build(),
+            )
+            .job_output(
+                aws_sdk_personalize::types::BatchInferenceJobOutput::builder()
+                    .s3_data_destination(s3(&format!("s3://{BUCKET}/batch/out2/")))
+                    .build(),
+            )
+            .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/PersonalizeRole"))
+            .send()
+            .await,
+        "CreateBatchInferenceJob",
+    )
+    .batch_inference_job_arn()
+    .unwrap()
+    .to_string();
+    let (status, reason) = wait_batch(c, &failed).await;
+    assert_eq!(status, "CREATE FAILED");
+    let reason = reason.unwrap_or_default();
+    assert!(reason.contains("s3://reko-test/batch/none.json") && reason.contains("does not exist"), "{reason}");
+    drop(server);
+}
