@@ -204,6 +204,55 @@ async fn s3_import_and_batch_inference() {
     assert_eq!(lines[40]["input"], "not json");
     assert!(lines[40]["error"].as_str().unwrap().starts_with("Invalid JSON"), "{}", lines[40]);
 
+    // Dataset export: BULK records to S3 (header + every imported row), PUT records (none yet)
+    // to a local folder, http(s) refused.
+    let export = |name: &str, mode: &str, path: String| {
+        c.create_dataset_export_job()
+            .job_name(name)
+            .dataset_arn(&ds)
+            .ingestion_mode(aws_sdk_personalize::types::IngestionMode::from(mode))
+            .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/PersonalizeRole"))
+            .job_output(
+                aws_sdk_personalize::types::DatasetExportJobOutput::builder().s3_data_destination(s3(&path)).build(),
+            )
+            .send()
+    };
+    let wait_export = |arn: String| async move {
+        let start = Instant::now();
+        loop {
+            let j = ok(c.describe_dataset_export_job().dataset_export_job_arn(&arn).send().await, "Describe");
+            let j = j.dataset_export_job().unwrap();
+            let status = j.status().unwrap().to_string();
+            if !is_transient(&status) {
+                return (status, j.failure_reason().map(str::to_string));
+            }
+            assert!(start.elapsed() < WAIT, "export stuck in {status}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    let bulk = ok(export("s3-export", "BULK", format!("s3://{BUCKET}/export/")).await, "CreateDatasetExportJob");
+    let (status, reason) = wait_export(bulk.dataset_export_job_arn().unwrap().to_string()).await;
+    assert_eq!(status, "ACTIVE", "{reason:?}");
+    let storage = reko_service::object_storage::ObjectStorageConfig { endpoint: Some(format!("http://{}", moto.addr)) };
+    let target = dir.path().join("exported");
+    let files = tokio::task::spawn_blocking(move || storage.download(&format!("s3://{BUCKET}/export/"), &target))
+        .await
+        .unwrap()
+        .unwrap();
+    let csv = std::fs::read_to_string(&files[0]).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("USER_ID,ITEM_ID,TIMESTAMP"));
+    assert_eq!(lines.count(), 1200, "every imported row once");
+    let local = dir.path().join("export-put");
+    let put = ok(export("local-export", "PUT", format!("file://{}/", local.display())).await, "CreateDatasetExportJob");
+    let (status, reason) = wait_export(put.dataset_export_job_arn().unwrap().to_string()).await;
+    assert_eq!(status, "ACTIVE", "{reason:?}");
+    let csv = std::fs::read_to_string(local.join("local-export.csv")).unwrap();
+    assert_eq!(csv.lines().collect::<Vec<_>>(), ["USER_ID,ITEM_ID,TIMESTAMP"], "no records were put");
+    let listed = ok(c.list_dataset_export_jobs().dataset_arn(&ds).send().await, "ListDatasetExportJobs");
+    assert_eq!(listed.dataset_export_jobs().len(), 2);
+    expect_code(export("http-export", "ALL", "https://b/x/".into()).await, "InvalidInputException", "https export");
+
     // A missing input object fails the job with the location in the reason.
     let failed = ok(
         c.create_batch_inference_job()

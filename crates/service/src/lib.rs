@@ -9,6 +9,7 @@ pub mod arn;
 mod batch_inference_job;
 mod campaign;
 mod dataset;
+mod dataset_export_job;
 mod dataset_group;
 mod dataset_import_job;
 mod deletion;

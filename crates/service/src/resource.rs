@@ -23,6 +23,7 @@ pub enum ResourceKind {
     EventTracker,
     Filter,
     BatchInferenceJob,
+    DatasetExportJob,
 }
 
 impl ResourceKind {
@@ -38,6 +39,7 @@ impl ResourceKind {
             ResourceKind::EventTracker => "event-tracker",
             ResourceKind::Filter => "filter",
             ResourceKind::BatchInferenceJob => "batch-inference-job",
+            ResourceKind::DatasetExportJob => "dataset-export-job",
         }
     }
 
@@ -62,6 +64,7 @@ impl ResourceKind {
             ResourceKind::EventTracker => "event tracker",
             ResourceKind::Filter => "filter",
             ResourceKind::BatchInferenceJob => "batch inference job",
+            ResourceKind::DatasetExportJob => "dataset export job",
         }
     }
 }

@@ -1,0 +1,221 @@
+//! Dataset export jobs: a dataset's records as one CSV file with a header row, written to a
+//! folder (local, `file://` or `s3://`). `ingestionMode` picks bulk-imported records, records
+//! put individually (PutEvents/PutItems/PutUsers), or both; Personalize's default is PUT.
+//! Exact duplicate rows are written once; for Items and Users only the newest record of each
+//! id is written (reference §3.0).
+
+use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
+
+use reko_api::{
+    status, CreateDatasetExportJobRequest, CreateDatasetExportJobResponse, Dataset, DatasetExportJob,
+    DatasetExportJobSummary, DescribeDatasetExportJobRequest, DescribeDatasetExportJobResponse,
+    ListDatasetExportJobsRequest, ListDatasetExportJobsResponse,
+};
+use reko_dataset::{resolve_output_folder, DatasetType, RecordBatch};
+use reko_storage::RecordSource;
+
+use crate::error::{ServiceError, ServiceResult};
+use crate::object_storage::{is_object_location, Scratch};
+use crate::resource::{now, paginate, to_document, update_of, ResourceKind};
+use crate::tasks::{self, set_status, Outcome, Progress};
+use crate::Reko;
+
+/// Export jobs pending or in progress at once.
+const MAX_PENDING_EXPORTS: usize = 5;
+
+impl Reko {
+    pub fn create_dataset_export_job(
+        &self,
+        req: CreateDatasetExportJobRequest,
+    ) -> ServiceResult<CreateDatasetExportJobResponse> {
+        let dataset = self.load::<Dataset>(ResourceKind::Dataset, &req.dataset_arn)?.wire;
+        if dataset.status != status::ACTIVE {
+            return Err(ServiceError::InUse(format!(
+                "Dataset {} is {}; wait until it is ACTIVE.",
+                req.dataset_arn, dataset.status
+            )));
+        }
+        let path = &req.job_output.s3_data_destination.path;
+        let lower = path.to_ascii_lowercase();
+        if lower.starts_with("http://") || lower.starts_with("https://") {
+            return Err(ServiceError::Invalid(format!(
+                "Value '{path}' at 'jobOutput.s3DataDestination.path': http(s):// locations are not supported; use \
+                 s3://bucket/key, a local path or a file:// URL."
+            )));
+        }
+        if req.job_output.s3_data_destination.kms_key_arn.is_some() {
+            return Err(ServiceError::NotImplemented("CreateDatasetExportJob with kmsKeyArn".into()));
+        }
+        let pending = self
+            .store()
+            .resources_in_status(
+                ResourceKind::DatasetExportJob.as_str(),
+                &[status::CREATE_PENDING, status::CREATE_IN_PROGRESS],
+            )?
+            .len();
+        if pending >= MAX_PENDING_EXPORTS {
+            return Err(ServiceError::Limit("More than 5 resources with PENDING or IN_PROGRESS status.".into()));
+        }
+        let arn = self.arns().arn(ResourceKind::DatasetExportJob, &req.job_name);
+        let created = now();
+        let job = DatasetExportJob {
+            job_name: req.job_name.clone(),
+            dataset_export_job_arn: arn.clone(),
+            dataset_arn: req.dataset_arn.clone(),
+            ingestion_mode: req.ingestion_mode.clone().unwrap_or_else(|| "PUT".into()),
+            role_arn: req.role_arn.clone(),
+            status: status::CREATE_PENDING.into(),
+            job_output: req.job_output.clone(),
+            creation_date_time: created,
+            last_updated_date_time: created,
+            failure_reason: None,
+        };
+        self.create_resource(
+            ResourceKind::DatasetExportJob,
+            &arn,
+            &req.job_name,
+            Some(&req.dataset_arn),
+            Some(&dataset.dataset_group_arn),
+            to_document(&job, &serde_json::Value::Null)?,
+            tasks::EXPORT,
+            &req.tags.unwrap_or_default(),
+        )?;
+        Ok(CreateDatasetExportJobResponse { dataset_export_job_arn: arn })
+    }
+
+    pub fn describe_dataset_export_job(
+        &self,
+        req: DescribeDatasetExportJobRequest,
+    ) -> ServiceResult<DescribeDatasetExportJobResponse> {
+        let stored = self.load::<DatasetExportJob>(ResourceKind::DatasetExportJob, &req.dataset_export_job_arn)?;
+        Ok(DescribeDatasetExportJobResponse { dataset_export_job: stored.wire })
+    }
+
+    pub fn list_dataset_export_jobs(
+        &self,
+        req: ListDatasetExportJobsRequest,
+    ) -> ServiceResult<ListDatasetExportJobsResponse> {
+        let all = self.load_all::<DatasetExportJob>(ResourceKind::DatasetExportJob, req.dataset_arn.as_deref())?;
+        let summaries: Vec<DatasetExportJobSummary> =
+            all.iter().map(|s| DatasetExportJobSummary::from(&s.wire)).collect();
+        let (dataset_export_jobs, next_token) = paginate(summaries, req.next_token.as_deref(), req.max_results)?;
+        Ok(ListDatasetExportJobsResponse { dataset_export_jobs, next_token })
+    }
+
+    /// The export task.
+    pub(crate) fn run_export(&self, arn: &str, progress: &mut Progress<'_>) -> ServiceResult<Outcome> {
+        let stored = match self.load::<DatasetExportJob>(ResourceKind::DatasetExportJob, arn) {
+            Ok(s) => s,
+            Err(ServiceError::NotFound(_)) => {
+                return Ok(Outcome::Done { detail: "job no longer exists".into(), update: None })
+            }
+            Err(e) => return Err(e),
+        };
+        if !status::is_pending(&stored.wire.status) {
+            return Ok(Outcome::Done { detail: format!("already {}", stored.wire.status), update: None });
+        }
+        self.mark_in_progress(arn)?;
+        let job = &stored.wire;
+        let dataset = self.load::<Dataset>(ResourceKind::Dataset, &job.dataset_arn)?.wire;
+        let schema = self.parsed_schema(&dataset.schema_arn)?;
+        let source = match job.ingestion_mode.as_str() {
+            "BULK" => Some(RecordSource::Bulk),
+            "ALL" => None,
+            _ => Some(RecordSource::Put),
+        };
+        let (batches, _) = self.dataset_batches_with_seq(&job.dataset_arn, source)?;
+        let location = &job.job_output.s3_data_destination.path;
+        let scratch = Scratch::new(&self.config().data_dir);
+        let folder = if is_object_location(location) {
+            scratch.0.clone()
+        } else {
+            match resolve_output_folder(location) {
+                Ok(dir) => dir,
+                Err(e) => return Ok(Outcome::Failed { reason: e.to_string() }),
+            }
+        };
+        if let Err(e) = std::fs::create_dir_all(&folder) {
+            return Ok(Outcome::Failed {
+                reason: format!("cannot create the output folder {}: {e}", folder.display()),
+            });
+        }
+        let file = folder.join(format!("{}.csv", job.job_name));
+        progress.report(0.1, "writing CSV");
+        let id_field = match DatasetType::parse(&dataset.dataset_type) {
+            Some(DatasetType::Items) => Some("ITEM_ID"),
+            Some(DatasetType::Users) => Some("USER_ID"),
+            _ => None,
+        };
+        let columns: Vec<String> = schema.fields.iter().map(|f| f.name.clone()).collect();
+        let rows = match write_csv(&file, &columns, &batches, id_field) {
+            Ok(rows) => rows,
+            Err(reason) => return Ok(Outcome::Failed { reason }),
+        };
+        if is_object_location(location) {
+            if let Err(reason) = self.config().object_storage.upload(std::slice::from_ref(&file), location) {
+                return Ok(Outcome::Failed { reason });
+            }
+        }
+        let mut current = self.load::<DatasetExportJob>(ResourceKind::DatasetExportJob, arn)?;
+        current.wire.status = status::ACTIVE.into();
+        current.wire.last_updated_date_time = now();
+        if let Some(internal) = current.internal.as_object_mut() {
+            internal.insert("rowsExported".into(), rows.into());
+        }
+        let mut update = update_of(&current, status::ACTIVE)?;
+        set_status(&mut update.doc, status::ACTIVE);
+        Ok(Outcome::Done { detail: format!("{rows} rows exported"), update: Some(update) })
+    }
+}
+
+/// Writes the rows (header first); returns how many data rows were written.
+fn write_csv(
+    path: &std::path::Path,
+    columns: &[String],
+    batches: &[RecordBatch],
+    id_field: Option<&str>,
+) -> Result<u64, String> {
+    let fail = |e: &dyn std::fmt::Display| format!("cannot write {}: {e}", path.display());
+    let render = |b: &RecordBatch, row: usize| -> Vec<String> {
+        columns.iter().map(|c| b.column(c).and_then(|col| col.display_value(row)).unwrap_or_default()).collect()
+    };
+    // Items/Users: the newest record of each id wins (later chunks were written later).
+    let mut newest: Option<std::collections::HashMap<String, (usize, usize)>> = id_field.map(|_| Default::default());
+    if let (Some(map), Some(id)) = (newest.as_mut(), id_field) {
+        for (b, batch) in batches.iter().enumerate() {
+            if let Some(ids) = batch.column(id) {
+                for row in 0..batch.len() {
+                    if let Some(v) = ids.str_value(row) {
+                        map.insert(v.to_string(), (b, row));
+                    }
+                }
+            }
+        }
+    }
+    let mut writer = csv::Writer::from_path(path).map_err(|e| fail(&e))?;
+    writer.write_record(columns).map_err(|e| fail(&e))?;
+    let mut seen: HashSet<u64> = HashSet::new();
+    let mut rows = 0u64;
+    for (b, batch) in batches.iter().enumerate() {
+        for row in 0..batch.len() {
+            if let (Some(map), Some(id)) = (newest.as_ref(), id_field) {
+                let key = batch.column(id).and_then(|c| c.str_value(row));
+                if key.is_none_or(|k| map.get(k) != Some(&(b, row))) {
+                    continue;
+                }
+            }
+            let record = render(batch, row);
+            // Exact duplicates are written once.
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            record.hash(&mut h);
+            if !seen.insert(h.finish()) {
+                continue;
+            }
+            writer.write_record(&record).map_err(|e| fail(&e))?;
+            rows += 1;
+        }
+    }
+    writer.flush().map_err(|e| fail(&e))?;
+    Ok(rows)
+}
