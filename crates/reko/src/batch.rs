@@ -11,20 +11,13 @@ use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, Context};
-use aws_sdk_personalize::config::{BehaviorVersion, Credentials, Region};
-use aws_sdk_personalize::error::{ProvideErrorMetadata, SdkError};
+use anyhow::{bail, Context};
 use aws_sdk_personalize::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_personalize::types::{
     BatchInferenceJobConfig, BatchInferenceJobInput, BatchInferenceJobOutput, S3DataConfig,
 };
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// The `roleArn` sent with every job. Personalize requires one; Reko ignores it.
-pub const PLACEHOLDER_ROLE_ARN: &str = "arn:aws:iam::000000000000:role/reko";
-/// How often the job's status and task progress are polled.
-const POLL: Duration = Duration::from_millis(250);
+use crate::jobs::{self, absolute_output, file_url, plural, sdk, thousands, JobState, PLACEHOLDER_ROLE_ARN};
 
 /// Run a batch inference job (JSON Lines in, `<input file>.out` JSON Lines out), or list jobs.
 #[derive(clap::Args, Debug, Clone)]
@@ -75,13 +68,8 @@ pub struct BatchArgs {
 /// Runs `reko batch` (see the module docs).
 pub async fn run(args: BatchArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let endpoint = args.endpoint.trim_end_matches('/').to_string();
-    if !endpoint.starts_with("http://") && !endpoint.starts_with("https://") {
-        bail!("--endpoint must be an http:// or https:// URL, got '{}'", args.endpoint);
-    }
-    // ARNs carry the server's region; signing with it keeps the request consistent.
-    let region = args.solution_version_arn.as_deref().and_then(region_of).unwrap_or("us-east-1").to_string();
-    let client = client(&endpoint, &region);
+    let endpoint = jobs::check_endpoint(&args.endpoint)?;
+    let client = jobs::client(&endpoint, args.solution_version_arn.as_deref());
     if args.list {
         return list(&client, args.solution_version_arn.as_deref()).await;
     }
@@ -97,7 +85,7 @@ pub async fn run(args: BatchArgs) -> anyhow::Result<()> {
     if input_is_dir && input == output {
         bail!("the output folder must differ from the input folder ({})", input.display());
     }
-    let job_name = args.job_name.clone().unwrap_or_else(default_job_name);
+    let job_name = args.job_name.clone().unwrap_or_else(|| jobs::default_job_name("reko-batch"));
 
     let mut request = client
         .create_batch_inference_job()
@@ -136,7 +124,17 @@ pub async fn run(args: BatchArgs) -> anyhow::Result<()> {
         return Ok(());
     }
 
-    let status = wait(&client, &endpoint, &arn, &job_name).await?;
+    let (client_ref, arn_ref) = (&client, arn.as_str());
+    let describe = move || async move {
+        let described = client_ref.describe_batch_inference_job().batch_inference_job_arn(arn_ref).send().await;
+        let described = sdk(described, "DescribeBatchInferenceJob")?;
+        let job = described.batch_inference_job();
+        Ok(JobState {
+            status: job.and_then(|j| j.status()).unwrap_or("UNKNOWN").to_string(),
+            failure_reason: job.and_then(|j| j.failure_reason()).map(str::to_string),
+        })
+    };
+    let status = jobs::wait(&endpoint, &arn, "batch inference job", &job_name, describe).await?;
     let inputs = input_files(&input)?;
     let expected: Vec<PathBuf> = inputs.iter().map(|f| output_file_for(f, &output)).collect();
     let summary = tokio::task::spawn_blocking(move || summarize_outputs(&expected))
@@ -144,162 +142,6 @@ pub async fn run(args: BatchArgs) -> anyhow::Result<()> {
         .context("counting the output lines panicked")?;
     println!("{}", summary_line(&status, &output, &summary, started.elapsed()));
     Ok(())
-}
-
-// ---------------------------------------------------------------------------------------------
-// Waiting for the job
-// ---------------------------------------------------------------------------------------------
-
-/// Polls the job until it is ACTIVE (returns its status) or failed (an error with the reason).
-async fn wait(client: &aws_sdk_personalize::Client, endpoint: &str, arn: &str, name: &str) -> anyhow::Result<String> {
-    let pb = ProgressBar::with_draw_target(Some(1000), ProgressDrawTarget::stderr());
-    pb.set_style(spinner_style());
-    pb.set_message("waiting for the server");
-    pb.enable_steady_tick(Duration::from_millis(100));
-    let tasks_addr = endpoint.strip_prefix("http://").map(authority_with_port);
-    let mut showing_bar = false;
-    loop {
-        let described = client.describe_batch_inference_job().batch_inference_job_arn(arn).send().await;
-        let described = match sdk(described, "DescribeBatchInferenceJob") {
-            Ok(d) => d,
-            Err(e) => {
-                pb.finish_and_clear();
-                return Err(e);
-            }
-        };
-        let job = described.batch_inference_job();
-        let status = job.and_then(|j| j.status()).unwrap_or("UNKNOWN").to_string();
-        if status == "ACTIVE" {
-            pb.finish_and_clear();
-            return Ok(status);
-        }
-        if status.ends_with("FAILED") {
-            pb.finish_and_clear();
-            let reason = job.and_then(|j| j.failure_reason()).unwrap_or("no failureReason given");
-            bail!("batch inference job {name} ended {status}: {reason}");
-        }
-        let task = match &tasks_addr {
-            Some(addr) => fetch_task(addr, arn).await,
-            None => None,
-        };
-        match task {
-            Some(TaskProgress { fraction, detail }) => {
-                if !showing_bar {
-                    pb.set_style(bar_style());
-                    showing_bar = true;
-                }
-                pb.set_position((fraction * 1000.0).round() as u64);
-                // The bar says the job is in progress; the task's own words say how far.
-                pb.set_message(if detail.is_empty() { status } else { detail });
-            }
-            None => {
-                if showing_bar {
-                    pb.set_style(spinner_style());
-                    showing_bar = false;
-                }
-                pb.set_message(status);
-            }
-        }
-        tokio::time::sleep(POLL).await;
-    }
-}
-
-// The job name is on the "Created ..." line above; the live line keeps to status and progress so
-// that it fits an 80-column terminal.
-fn spinner_style() -> ProgressStyle {
-    ProgressStyle::with_template("  {spinner:.cyan} {elapsed:>4} {wide_msg}").expect("valid template").tick_chars(TICKS)
-}
-
-fn bar_style() -> ProgressStyle {
-    ProgressStyle::with_template("  {spinner:.cyan} {elapsed:>4} [{bar:24.cyan/blue}] {percent:>3}% {wide_msg}")
-        .expect("valid template")
-        .progress_chars("=> ")
-        .tick_chars(TICKS)
-}
-
-const TICKS: &str = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ ";
-
-/// The progress of the job's background task, as `GET /reko/tasks` reports it.
-#[derive(Debug, Clone, PartialEq)]
-struct TaskProgress {
-    fraction: f64,
-    detail: String,
-}
-
-/// `host:port` of an endpoint without its scheme (port 80 when absent).
-fn authority_with_port(rest: &str) -> String {
-    let authority = rest.split('/').next().unwrap_or(rest);
-    let has_port = match authority.rsplit_once(':') {
-        // `[::1]:8080` has a port, `[::1]` has not.
-        Some((_, port)) => !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()),
-        None => false,
-    };
-    if has_port {
-        authority.to_string()
-    } else {
-        format!("{authority}:80")
-    }
-}
-
-/// Best effort: the job's task progress, `None` when the server does not list it (or fails).
-async fn fetch_task(authority: &str, arn: &str) -> Option<TaskProgress> {
-    let body = tokio::time::timeout(Duration::from_millis(500), get_tasks_body(authority)).await.ok()??;
-    task_progress(&body, arn)
-}
-
-async fn get_tasks_body(authority: &str) -> Option<String> {
-    let mut stream = tokio::net::TcpStream::connect(authority).await.ok()?;
-    let request = format!(
-        "GET /reko/tasks HTTP/1.1\r\nHost: {authority}\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
-    );
-    stream.write_all(request.as_bytes()).await.ok()?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.ok()?;
-    let text = String::from_utf8_lossy(&raw);
-    let (head, body) = text.split_once("\r\n\r\n")?;
-    if head.lines().next().and_then(|l| l.split_whitespace().nth(1)) != Some("200") {
-        return None;
-    }
-    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        dechunk(body)
-    } else {
-        Some(body.to_string())
-    }
-}
-
-/// Picks the job's task out of a `/reko/tasks` body: a running one first, then queued, then
-/// succeeded (finished while the job's status catches up); failed tasks are ignored.
-fn task_progress(body: &str, arn: &str) -> Option<TaskProgress> {
-    let json: serde_json::Value = serde_json::from_str(body).ok()?;
-    let rank = |state: &str| match state {
-        "running" => Some(0),
-        "queued" => Some(1),
-        "succeeded" => Some(2),
-        _ => None,
-    };
-    json.get("tasks")?
-        .as_array()?
-        .iter()
-        .filter(|t| t.get("resourceArn").and_then(|a| a.as_str()) == Some(arn))
-        .filter_map(|t| Some((rank(t.get("state")?.as_str()?)?, t)))
-        .min_by_key(|(r, _)| *r)
-        .map(|(_, t)| TaskProgress {
-            fraction: t.get("progress").and_then(|p| p.as_f64()).unwrap_or(0.0).clamp(0.0, 1.0),
-            detail: t.get("detail").and_then(|d| d.as_str()).unwrap_or("").to_string(),
-        })
-}
-
-fn dechunk(mut body: &str) -> Option<String> {
-    let mut out = String::new();
-    loop {
-        let (size, rest) = body.split_once("\r\n")?;
-        let size = usize::from_str_radix(size.split(';').next()?.trim(), 16).ok()?;
-        if size == 0 {
-            return Some(out);
-        }
-        out.push_str(rest.get(..size)?);
-        body = rest.get(size..)?.strip_prefix("\r\n")?;
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -419,27 +261,6 @@ fn summary_line(status: &str, output: &Path, s: &OutputSummary, elapsed: Duratio
     line
 }
 
-fn plural(n: u64) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
-}
-
-/// `500000` → `500,000`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 // ---------------------------------------------------------------------------------------------
 // Listing
 // ---------------------------------------------------------------------------------------------
@@ -513,95 +334,6 @@ fn format_date(d: &DateTime) -> String {
     DateTime::from_secs(d.secs()).fmt(DateTimeFormat::DateTime).unwrap_or_else(|_| d.secs().to_string())
 }
 
-// ---------------------------------------------------------------------------------------------
-// Helpers
-// ---------------------------------------------------------------------------------------------
-
-fn client(endpoint: &str, region: &str) -> aws_sdk_personalize::Client {
-    // Reko does not check signatures; the SDK still wants credentials to sign with.
-    let creds = Credentials::new("AKIDREKOBATCH", "reko-batch-secret", None, None, "reko-batch");
-    aws_sdk_personalize::Client::from_conf(
-        aws_sdk_personalize::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(region.to_string()))
-            .endpoint_url(endpoint)
-            .credentials_provider(creds)
-            .http_client(aws_smithy_http_client::Builder::new().build_http())
-            .build(),
-    )
-}
-
-/// Turns an SDK result into an `anyhow` error that shows the service's error code and message,
-/// or the chain of causes when the server could not be reached.
-fn sdk<T, E, R>(result: Result<T, SdkError<E, R>>, op: &str) -> anyhow::Result<T>
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
-{
-    result.map_err(|e| match e.code() {
-        Some(code) => anyhow!("{op} failed: {code}: {}", e.message().unwrap_or("")),
-        None => anyhow!("{op} failed: {}", error_chain(&e)),
-    })
-}
-
-/// `outer: cause: root cause`, skipping causes whose text the outer message already holds.
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = cause.source();
-    }
-    out
-}
-
-/// The region field of an ARN (`arn:aws:personalize:<region>:...`).
-fn region_of(arn: &str) -> Option<&str> {
-    arn.split(':').nth(3).filter(|r| !r.is_empty())
-}
-
-fn default_job_name() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    format!("reko-batch-{secs}")
-}
-
-/// The output folder as an absolute path (canonical when it exists already).
-fn absolute_output(output: &Path) -> anyhow::Result<PathBuf> {
-    if output.is_file() {
-        bail!("--output {} is a file; it must be a folder", output.display());
-    }
-    if output.exists() {
-        return std::fs::canonicalize(output).with_context(|| format!("output {}", output.display()));
-    }
-    std::path::absolute(output).with_context(|| format!("output {}", output.display()))
-}
-
-/// `file://` URL of an absolute path, percent-encoded; folders end with `/`.
-fn file_url(path: &Path, folder: bool) -> anyhow::Result<String> {
-    let s = path.to_str().with_context(|| format!("{} is not valid UTF-8", path.display()))?;
-    let s = s.replace('\\', "/");
-    let mut url = String::from("file://");
-    if !s.starts_with('/') {
-        // Windows: file:///C:/dir
-        url.push('/');
-    }
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"/-._~:".contains(&b) {
-            url.push(b as char);
-        } else {
-            url.push_str(&format!("%{b:02X}"));
-        }
-    }
-    if folder && !url.ends_with('/') {
-        url.push('/');
-    }
-    Ok(url)
-}
-
 fn parse_exploration_weight(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(w) if (0.0..=1.0).contains(&w) => Ok(w),
@@ -670,43 +402,6 @@ mod tests {
         let files = input_files(dir.path()).unwrap();
         assert_eq!(files, vec![dir.path().join("a.json"), dir.path().join("b.json")]);
         assert_eq!(input_files(&dir.path().join("a.json")).unwrap(), vec![dir.path().join("a.json")]);
-    }
-
-    #[test]
-    fn file_urls_are_percent_encoded() {
-        assert_eq!(file_url(Path::new("/data/in put/ü.json"), false).unwrap(), "file:///data/in%20put/%C3%BC.json");
-        assert_eq!(file_url(Path::new("/data/out"), true).unwrap(), "file:///data/out/");
-        assert_eq!(file_url(Path::new("/data/out/"), true).unwrap(), "file:///data/out/");
-        assert_eq!(file_url(Path::new("/a/100%#?.json"), false).unwrap(), "file:///a/100%25%23%3F.json");
-    }
-
-    #[test]
-    fn picks_the_jobs_task() {
-        let body = r#"{"tasks":[
-            {"taskId":1,"kind":"batch-inference","resourceArn":"arn:x/job","state":"failed","progress":0.1,"detail":"old"},
-            {"taskId":2,"kind":"batch-inference","resourceArn":"arn:x/job","state":"running","progress":0.42,"detail":"420/1000 lines"},
-            {"taskId":3,"kind":"solution-version-training","resourceArn":"arn:x/other","state":"running","progress":0.9,"detail":""}
-        ]}"#;
-        assert_eq!(
-            task_progress(body, "arn:x/job"),
-            Some(TaskProgress { fraction: 0.42, detail: "420/1000 lines".into() })
-        );
-        assert_eq!(task_progress(body, "arn:x/none"), None);
-        assert_eq!(task_progress("not json", "arn:x/job"), None);
-        assert_eq!(dechunk("5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n").as_deref(), Some("hello world"));
-    }
-
-    #[test]
-    fn endpoint_and_arn_helpers() {
-        assert_eq!(authority_with_port("127.0.0.1:8080"), "127.0.0.1:8080");
-        assert_eq!(authority_with_port("localhost:8080/base"), "localhost:8080");
-        assert_eq!(authority_with_port("reko.local"), "reko.local:80");
-        assert_eq!(authority_with_port("[::1]"), "[::1]:80");
-        assert_eq!(authority_with_port("[::1]:9000"), "[::1]:9000");
-        assert_eq!(region_of("arn:aws:personalize:eu-west-1:123456789012:solution/s/abc"), Some("eu-west-1"));
-        assert_eq!(region_of("nonsense"), None);
-        assert!(default_job_name().starts_with("reko-batch-"));
-        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 
     #[test]

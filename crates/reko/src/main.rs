@@ -1,11 +1,15 @@
 //! `reko`: the single binary. `reko serve` runs the server, `reko demo` the end-to-end showcase,
 //! `reko tasks` shows background work of a running server, `reko batch` runs (or lists) batch
-//! inference jobs on a running server, `reko eval` evaluates recipes offline.
+//! inference jobs on a running server, `reko import` / `reko export` run dataset import and export
+//! jobs on a running server, `reko eval` evaluates recipes offline.
 
 mod batch;
 mod config;
 mod demo;
 mod eval;
+mod export;
+mod import;
+mod jobs;
 
 use std::path::PathBuf;
 
@@ -36,6 +40,16 @@ enum Command {
     /// Reads JSON Lines from --input (a file or folder) and writes `<input file name>.out` files
     /// into --output, showing the job's progress; ends with a summary of the output lines.
     Batch(batch::BatchArgs),
+    /// Run a dataset import job on a running server and wait for it.
+    ///
+    /// Imports a CSV file, a folder of CSV files or an s3:// location into --dataset-arn, showing
+    /// the job's progress; ends with the status, rows imported and time taken.
+    Import(import::ImportArgs),
+    /// Run a dataset export job on a running server and wait for it.
+    ///
+    /// Writes the dataset's records as `<job name>.csv` (with a header row) into --output (a
+    /// folder or an s3:// location); ends with the output file and its row count.
+    Export(export::ExportArgs),
     /// List the background tasks (imports, training, deployments) of a running server.
     Tasks {
         /// Base URL of the server.
@@ -80,6 +94,8 @@ fn main() -> anyhow::Result<()> {
         Command::Demo(args) => runtime.block_on(demo::run(args)),
         Command::Eval(args) => eval::run(args),
         Command::Batch(args) => runtime.block_on(batch::run(args)),
+        Command::Import(args) => runtime.block_on(import::run(args)),
+        Command::Export(args) => runtime.block_on(export::run(args)),
         Command::Tasks { endpoint } => runtime.block_on(print_tasks(&endpoint)),
     }
 }
