@@ -87,16 +87,7 @@ impl Reko {
             req.batch_inference_job_config.as_ref().and_then(|c| c.item_exploration_config.as_ref()),
             "batchInferenceJobConfig",
         )?;
-        let pending = self
-            .store()
-            .resources_in_status(
-                ResourceKind::BatchInferenceJob.as_str(),
-                &[status::CREATE_PENDING, status::CREATE_IN_PROGRESS],
-            )?
-            .len();
-        if pending >= MAX_PENDING_JOBS {
-            return Err(ServiceError::Limit("More than 5 resources with PENDING or IN_PROGRESS status.".into()));
-        }
+        self.ensure_fewer_pending(ResourceKind::BatchInferenceJob, MAX_PENDING_JOBS)?;
         let arn = self.arns().arn(ResourceKind::BatchInferenceJob, &req.job_name);
         let created = now();
         let job = BatchInferenceJob {
@@ -150,17 +141,10 @@ impl Reko {
 
     /// The batch inference task.
     pub(crate) fn run_batch_inference(&self, arn: &str, progress: &mut Progress<'_>) -> ServiceResult<Outcome> {
-        let stored = match self.load::<BatchInferenceJob>(ResourceKind::BatchInferenceJob, arn) {
-            Ok(s) => s,
-            Err(ServiceError::NotFound(_)) => {
-                return Ok(Outcome::Done { detail: "job no longer exists".into(), update: None })
-            }
-            Err(e) => return Err(e),
+        let stored = match self.start_job::<BatchInferenceJob>(ResourceKind::BatchInferenceJob, arn)? {
+            Ok(stored) => stored,
+            Err(outcome) => return Ok(outcome),
         };
-        if !status::is_pending(&stored.wire.status) {
-            return Ok(Outcome::Done { detail: format!("already {}", stored.wire.status), update: None });
-        }
-        self.mark_in_progress(arn)?;
         let job = &stored.wire;
         let (input_location, output_location) =
             (&job.job_input.s3_data_source.path, &job.job_output.s3_data_destination.path);

@@ -47,16 +47,7 @@ impl Reko {
         if req.job_output.s3_data_destination.kms_key_arn.is_some() {
             return Err(ServiceError::NotImplemented("CreateDatasetExportJob with kmsKeyArn".into()));
         }
-        let pending = self
-            .store()
-            .resources_in_status(
-                ResourceKind::DatasetExportJob.as_str(),
-                &[status::CREATE_PENDING, status::CREATE_IN_PROGRESS],
-            )?
-            .len();
-        if pending >= MAX_PENDING_EXPORTS {
-            return Err(ServiceError::Limit("More than 5 resources with PENDING or IN_PROGRESS status.".into()));
-        }
+        self.ensure_fewer_pending(ResourceKind::DatasetExportJob, MAX_PENDING_EXPORTS)?;
         let arn = self.arns().arn(ResourceKind::DatasetExportJob, &req.job_name);
         let created = now();
         let job = DatasetExportJob {
@@ -105,17 +96,10 @@ impl Reko {
 
     /// The export task.
     pub(crate) fn run_export(&self, arn: &str, progress: &mut Progress<'_>) -> ServiceResult<Outcome> {
-        let stored = match self.load::<DatasetExportJob>(ResourceKind::DatasetExportJob, arn) {
-            Ok(s) => s,
-            Err(ServiceError::NotFound(_)) => {
-                return Ok(Outcome::Done { detail: "job no longer exists".into(), update: None })
-            }
-            Err(e) => return Err(e),
+        let stored = match self.start_job::<DatasetExportJob>(ResourceKind::DatasetExportJob, arn)? {
+            Ok(stored) => stored,
+            Err(outcome) => return Ok(outcome),
         };
-        if !status::is_pending(&stored.wire.status) {
-            return Ok(Outcome::Done { detail: format!("already {}", stored.wire.status), update: None });
-        }
-        self.mark_in_progress(arn)?;
         let job = &stored.wire;
         let dataset = self.load::<Dataset>(ResourceKind::Dataset, &job.dataset_arn)?.wire;
         let schema = self.parsed_schema(&dataset.schema_arn)?;

@@ -50,16 +50,7 @@ impl Reko {
                 req.dataset_arn
             )));
         }
-        let pending = self
-            .store()
-            .resources_in_status(
-                ResourceKind::DatasetImportJob.as_str(),
-                &[status::CREATE_PENDING, status::CREATE_IN_PROGRESS],
-            )?
-            .len();
-        if pending >= MAX_PENDING_IMPORTS {
-            return Err(ServiceError::Limit("More than 5 resources with PENDING or IN_PROGRESS status.".into()));
-        }
+        self.ensure_fewer_pending(ResourceKind::DatasetImportJob, MAX_PENDING_IMPORTS)?;
         let arn = self.arns().arn(ResourceKind::DatasetImportJob, &req.job_name);
         let created = now();
         let job = DatasetImportJob {
@@ -111,17 +102,10 @@ impl Reko {
     /// The import task: parse and validate every row, then commit all of them (and the job's
     /// ACTIVE status) in one transaction. A failure leaves no row visible.
     pub(crate) fn run_import(&self, arn: &str, progress: &mut Progress<'_>) -> ServiceResult<Outcome> {
-        let mut stored = match self.load::<DatasetImportJob>(ResourceKind::DatasetImportJob, arn) {
-            Ok(s) => s,
-            Err(ServiceError::NotFound(_)) => {
-                return Ok(Outcome::Done { detail: "job no longer exists".into(), update: None })
-            }
-            Err(e) => return Err(e),
+        let mut stored = match self.start_job::<DatasetImportJob>(ResourceKind::DatasetImportJob, arn)? {
+            Ok(stored) => stored,
+            Err(outcome) => return Ok(outcome),
         };
-        if !status::is_pending(&stored.wire.status) {
-            return Ok(Outcome::Done { detail: format!("already {}", stored.wire.status), update: None });
-        }
-        self.mark_in_progress(arn)?;
         let dataset = self.load::<Dataset>(ResourceKind::Dataset, &stored.wire.dataset_arn)?.wire;
         let dataset_type = DatasetType::parse(&dataset.dataset_type).ok_or_else(|| {
             ServiceError::Internal(format!("stored dataset type {} is unknown", dataset.dataset_type))

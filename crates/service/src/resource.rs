@@ -119,6 +119,22 @@ impl Reko {
         }
     }
 
+    /// Personalize's quotas of jobs pending or in progress at once: `LimitExceededException`
+    /// when `max` of `kind` already are.
+    pub(crate) fn ensure_fewer_pending(&self, kind: ResourceKind, max: usize) -> ServiceResult<()> {
+        let pending = self
+            .store()
+            .resources_in_status(
+                kind.as_str(),
+                &[reko_api::status::CREATE_PENDING, reko_api::status::CREATE_IN_PROGRESS],
+            )?
+            .len();
+        if pending >= max {
+            return Err(ServiceError::Limit(format!("More than {max} resources with PENDING or IN_PROGRESS status.")));
+        }
+        Ok(())
+    }
+
     /// Every resource of a kind, optionally under a parent, newest first.
     pub(crate) fn load_all<T: DeserializeOwned>(
         &self,

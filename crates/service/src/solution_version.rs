@@ -50,16 +50,7 @@ impl Reko {
                 )))
             }
         }
-        let pending = self
-            .store()
-            .resources_in_status(
-                ResourceKind::SolutionVersion.as_str(),
-                &[status::CREATE_PENDING, status::CREATE_IN_PROGRESS],
-            )?
-            .len();
-        if pending >= MAX_PENDING_VERSIONS {
-            return Err(ServiceError::Limit("More than 20 resources with PENDING or IN_PROGRESS status.".into()));
-        }
+        self.ensure_fewer_pending(ResourceKind::SolutionVersion, MAX_PENDING_VERSIONS)?;
         if let Some(name) = &req.name {
             let taken = self
                 .load_all::<SolutionVersion>(ResourceKind::SolutionVersion, Some(&req.solution_arn))?

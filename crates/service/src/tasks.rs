@@ -194,6 +194,27 @@ impl Reko {
         })
     }
 
+    /// The start of a job's task: the job, moved to `CREATE IN_PROGRESS`; or, when there is
+    /// nothing to do (the job is gone, or already final after an interrupted run), the outcome.
+    pub(crate) fn start_job<T: serde::de::DeserializeOwned>(
+        &self,
+        kind: crate::resource::ResourceKind,
+        arn: &str,
+    ) -> ServiceResult<Result<crate::resource::Stored<T>, Outcome>> {
+        let stored = match self.load::<T>(kind, arn) {
+            Ok(s) => s,
+            Err(ServiceError::NotFound(_)) => {
+                return Ok(Err(Outcome::Done { detail: "job no longer exists".into(), update: None }))
+            }
+            Err(e) => return Err(e),
+        };
+        if !status::is_pending(&stored.record.status) {
+            return Ok(Err(Outcome::Done { detail: format!("already {}", stored.record.status), update: None }));
+        }
+        self.mark_in_progress(arn)?;
+        Ok(Ok(stored))
+    }
+
     /// Moves a resource to `CREATE IN_PROGRESS` (visible to Describe while the work runs). The
     /// task's final update then expects that status.
     pub(crate) fn mark_in_progress(&self, arn: &str) -> ServiceResult<()> {
