@@ -228,6 +228,17 @@ type ParsedLine<'a> = (&'a str, bool, Result<Option<String>, String>);
 /// The `userId` of an input line for a user recipe (required for USER_PERSONALIZATION).
 fn user_of(input: &Value, recipe_type: &str) -> Result<Option<String>, String> {
     let obj = input.as_object().ok_or("The input line must be a JSON object.")?;
+    // The same checks as the per-line path, so a line is judged alike with or without a filter.
+    match obj.get("itemId") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(s)) if !s.is_empty() && s.chars().count() <= 256 => {}
+        Some(_) => return Err("\"itemId\" must be a non-empty string of at most 256 characters.".into()),
+    }
+    if let Some(v) = obj.get("filterValues").filter(|v| !v.is_null()) {
+        if serde_json::from_value::<std::collections::BTreeMap<String, String>>(v.clone()).is_err() {
+            return Err("\"filterValues\" must be an object of strings (e.g. {\"GENRE\": \"\\\"Comedy\\\"\"}).".into());
+        }
+    }
     match obj.get("userId") {
         None | Some(Value::Null) if recipe_type == "USER_PERSONALIZATION" => {
             Err("\"userId\" is required: the solution version is a USER_PERSONALIZATION one.".into())
