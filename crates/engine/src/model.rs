@@ -118,6 +118,8 @@ pub trait Model: Send + Sync {
         let _ = items;
         None
     }
+    /// Builds what serving needs ahead of the first request (indexes built on first use).
+    fn prepare(&self) {}
     /// The model's items in index order, for models that honour
     /// [`RecommendQuery::exclude_index`]; `None` for the others.
     fn catalogue(&self) -> Option<&[Arc<str>]> {

@@ -98,6 +98,8 @@ struct Inner {
     live: live::LiveState,
     /// Parsed filters and the attribute tables they read.
     filters: filter::FilterState,
+    /// Held while a campaign's model is loaded for serving.
+    loading: Mutex<()>,
 }
 
 impl Reko {
@@ -115,6 +117,7 @@ impl Reko {
                 ingest: events::IngestTargets::default(),
                 live: live::LiveState::default(),
                 filters: filter::FilterState::default(),
+                loading: Mutex::new(()),
                 store,
                 deployments: RwLock::new(HashMap::new()),
                 wake: (Mutex::new(0), Condvar::new()),
@@ -124,6 +127,7 @@ impl Reko {
         };
         reko.recover_interrupted_tasks()?;
         reko.start_workers();
+        reko.warm_up_in_background();
         Ok(reko)
     }
 

@@ -140,6 +140,11 @@ impl LiveState {
         Ok(f(guard.as_mut().expect("loaded above")))
     }
 
+    /// Loads a group's state now (a warm-up after a start).
+    pub(crate) fn preload(&self, reko: &Reko, dataset_group_arn: &str) -> ServiceResult<()> {
+        self.with_group(reko, dataset_group_arn, |_| ())
+    }
+
     /// Applies a PutEvents call whose chunk was stored as `seq`.
     pub(crate) fn record_events(
         &self,

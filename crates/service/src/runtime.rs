@@ -236,6 +236,12 @@ impl Reko {
         if let Some(d) = self.inner.deployments.read().unwrap_or_else(|p| p.into_inner()).get(campaign_arn) {
             return Ok(d.clone());
         }
+        // One load at a time (a model can be hundreds of MB): concurrent first requests and the
+        // warm-up wait for it instead of loading it again.
+        let _loading = self.inner.loading.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(d) = self.inner.deployments.read().unwrap_or_else(|p| p.into_inner()).get(campaign_arn) {
+            return Ok(d.clone());
+        }
         let campaign = self.load::<Campaign>(ResourceKind::Campaign, campaign_arn)?.wire;
         if campaign.status != status::ACTIVE {
             return Err(ServiceError::Invalid(format!(
@@ -248,6 +254,35 @@ impl Reko {
         let mut map = self.inner.deployments.write().unwrap_or_else(|p| p.into_inner());
         // Another request (or a finishing update) may have installed one meanwhile: keep it.
         Ok(map.entry(campaign_arn.to_string()).or_insert(deployment).clone())
+    }
+
+    /// After a start: loads every ACTIVE campaign's model (with its serving index) and its
+    /// dataset group's real-time state in the background, so the first requests do not pay for
+    /// it. Requests that arrive meanwhile load what they need themselves, as before.
+    pub(crate) fn warm_up_in_background(&self) {
+        let reko = self.clone();
+        let spawned = std::thread::Builder::new().name("reko-warm-up".into()).spawn(move || {
+            let Ok(campaigns) = reko.load_all::<Campaign>(ResourceKind::Campaign, None) else { return };
+            for c in campaigns.into_iter().filter(|c| c.wire.status == status::ACTIVE) {
+                if reko.inner.stopping.load(std::sync::atomic::Ordering::Relaxed) {
+                    return;
+                }
+                let started = std::time::Instant::now();
+                match reko.deployment(&c.wire.campaign_arn) {
+                    Ok(d) => {
+                        d.model.prepare();
+                        if let Err(e) = reko.inner.live.preload(&reko, &d.dataset_group_arn) {
+                            tracing::warn!(error = %e, "loading the real-time state failed; requests will retry");
+                        }
+                        tracing::info!(campaign = %c.wire.campaign_arn, secs = started.elapsed().as_secs_f64(), "campaign warmed up");
+                    }
+                    Err(e) => tracing::warn!(campaign = %c.wire.campaign_arn, error = %e, "campaign not warmed up"),
+                }
+            }
+        });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "no warm-up thread; campaigns load on first use");
+        }
     }
 
     /// Makes a deployment the one served by its campaign (atomic swap).

@@ -2097,6 +2097,11 @@ impl Model for UpModel {
     fn catalogue(&self) -> Option<&[Arc<str>]> {
         Some(&self.item_ids)
     }
+    fn prepare(&self) {
+        if self.item_ids.len() >= PRUNE_MIN_ITEMS {
+            self.item_clusters();
+        }
+    }
 }
 
 impl Recipe for UserPersonalization {
