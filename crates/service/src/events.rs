@@ -128,24 +128,7 @@ impl Reko {
         let mut live = Vec::with_capacity(req.event_list.len());
         for (i, e) in req.event_list.iter().enumerate() {
             let path = format!("eventList.{}", i + 1);
-            let props = match &e.properties {
-                Some(p) => Some(parse_properties(&format!("{path}.properties"), p)?),
-                None => None,
-            };
-            let mut values: Vec<(usize, Value)> = Vec::new();
-            for (key, json) in props.iter().flatten() {
-                let field = schema
-                    .fields
-                    .iter()
-                    .enumerate()
-                    .find(|(_, f)| {
-                        !EVENT_MEMBER_FIELDS.contains(&f.name.as_str()) && property_key_matches(key, &f.name)
-                    })
-                    .ok_or_else(|| unknown_property(&path, key, schema, &EVENT_MEMBER_FIELDS))?;
-                let v = Value::from_json(field.1, json)
-                    .map_err(|m| ServiceError::Invalid(format!("{path}.properties.{key}: {m}")))?;
-                values.push((field.0, v));
-            }
+            let values = property_values(&path, e.properties.as_deref(), schema, &EVENT_MEMBER_FIELDS)?;
             let timestamp = e.sent_at.floor() as i64;
             let row = builder.push_row();
             let mut set = |c: Option<usize>, v: Value| {
@@ -295,22 +278,7 @@ fn metadata_rows(
         .ok_or_else(|| ServiceError::Internal(format!("the {what} schema has no {id_field} field")))?;
     for (i, (id, props)) in records.iter().enumerate() {
         let path = format!("{what}.{}", i + 1);
-        let props = match props {
-            Some(p) => parse_properties(&format!("{path}.properties"), p)?,
-            None => Default::default(),
-        };
-        let mut values = Vec::new();
-        for (key, json) in &props {
-            let (c, field) = schema
-                .fields
-                .iter()
-                .enumerate()
-                .find(|(_, f)| f.name != id_field && property_key_matches(key, &f.name))
-                .ok_or_else(|| unknown_property(&path, key, schema, &[id_field]))?;
-            let v = Value::from_json(field, json)
-                .map_err(|m| ServiceError::Invalid(format!("{path}.properties.{key}: {m}")))?;
-            values.push((c, v));
-        }
+        let values = property_values(&path, props.map(String::as_str), schema, &[id_field])?;
         let row = builder.push_row();
         row[id_col] = Value::Str(id.to_string());
         for (c, v) in values {
@@ -327,6 +295,32 @@ fn metadata_rows(
         }
     }
     Ok(builder.finish())
+}
+
+/// A record's `properties` (at `path`) as (schema column, value) pairs: each key names a schema
+/// field outside `reserved` (camelCase or the field name) and its value is converted to the
+/// field's type; errors name the record, the key and the reason.
+fn property_values(
+    path: &str,
+    properties: Option<&str>,
+    schema: &Schema,
+    reserved: &[&str],
+) -> ServiceResult<Vec<(usize, Value)>> {
+    let Some(text) = properties else { return Ok(Vec::new()) };
+    let props = parse_properties(&format!("{path}.properties"), text)?;
+    let mut values = Vec::with_capacity(props.len());
+    for (key, json) in &props {
+        let (c, field) = schema
+            .fields
+            .iter()
+            .enumerate()
+            .find(|(_, f)| !reserved.contains(&f.name.as_str()) && property_key_matches(key, &f.name))
+            .ok_or_else(|| unknown_property(path, key, schema, reserved))?;
+        let v = Value::from_json(field, json)
+            .map_err(|m| ServiceError::Invalid(format!("{path}.properties.{key}: {m}")))?;
+        values.push((c, v));
+    }
+    Ok(values)
 }
 
 fn unknown_property(path: &str, key: &str, schema: &Schema, reserved: &[&str]) -> ServiceError {

@@ -478,24 +478,13 @@ fn fit_from(
     let has_item_features = (0..n_items).any(|i| !data.item_features(i as u32).is_empty());
     if has_item_features {
         let warm_rows: Vec<u32> = (0..n_items as u32).filter(|&i| warm[i as usize]).collect();
-        let rows: Vec<&[u32]> = warm_rows.iter().map(|&i| data.item_features(i)).collect();
-        let mut targets = vec![0f32; warm_rows.len() * s];
-        for (r, &i) in warm_rows.iter().enumerate() {
-            targets[r * s..(r + 1) * s].copy_from_slice(&y[i as usize * s..(i as usize + 1) * s]);
-        }
-        // Intercept: mean warm item vector; the regression fits the residual.
-        let mean = column_mean(&targets, s);
-        for row in targets.chunks_exact_mut(s) {
-            row.iter_mut().zip(&mean).for_each(|(t, m)| *t -= m);
-        }
-        let w = als::ridge(&rows, &targets, s, num_features, p.metadata_regularization, 30);
+        let (w, mean) =
+            metadata_regression(&warm_rows, |i| data.item_features(i), &y, s, num_features, p.metadata_regularization);
         let mut v = vec![0f32; s];
         for i in 0..n_items {
             if !warm[i] {
-                als::ridge_predict(&w, s, data.item_features(i as u32), &mut v);
-                for ((o, a), m) in y[i * s..(i + 1) * s].iter_mut().zip(&v).zip(&mean) {
-                    *o = a + m;
-                }
+                predict_from_metadata(&w, &mean, s, data.item_features(i as u32), &mut v);
+                y[i * s..(i + 1) * s].copy_from_slice(&v);
             }
         }
         // Keep only the features items use (plus the intercept as token "").
@@ -532,24 +521,20 @@ fn fit_from(
         let warm_users: Vec<u32> =
             (0..n_users as u32).filter(|&u| data.user_len(u) > 0 && !data.user_features(u).is_empty()).collect();
         if !warm_users.is_empty() {
-            let rows: Vec<&[u32]> = warm_users.iter().map(|&u| data.user_features(u)).collect();
-            let mut targets = vec![0f32; warm_users.len() * s];
-            for (r, &u) in warm_users.iter().enumerate() {
-                targets[r * s..(r + 1) * s].copy_from_slice(&x[u as usize * s..(u as usize + 1) * s]);
-            }
-            let mean = column_mean(&targets, s);
-            for row in targets.chunks_exact_mut(s) {
-                row.iter_mut().zip(&mean).for_each(|(t, m)| *t -= m);
-            }
-            let w = als::ridge(&rows, &targets, s, num_features, p.metadata_regularization, 30);
+            let (w, mean) = metadata_regression(
+                &warm_users,
+                |u| data.user_features(u),
+                &x,
+                s,
+                num_features,
+                p.metadata_regularization,
+            );
             let mut v = vec![0f32; s];
             for u in 0..n_users {
                 let f = data.user_features(u as u32);
                 if data.user_len(u as u32) == 0 && !f.is_empty() {
-                    als::ridge_predict(&w, s, f, &mut v);
-                    for ((o, a), m) in x[u * s..(u + 1) * s].iter_mut().zip(&v).zip(&mean) {
-                        *o = a + m;
-                    }
+                    predict_from_metadata(&w, &mean, s, f, &mut v);
+                    x[u * s..(u + 1) * s].copy_from_slice(&v);
                 }
             }
         }
@@ -590,6 +575,35 @@ fn fit_from(
         model.params.context_weight *= context_scale(&model, data, &lifts);
     }
     (model, timings)
+}
+
+/// Ridge regression from metadata tokens to factors, fitted on the `fitted` rows (items or
+/// users) with their factors as targets; the mean factor vector is the intercept and the
+/// regression fits the residual. Returns (weights `features × s`, mean).
+fn metadata_regression<'a>(
+    fitted: &[u32],
+    tokens: impl Fn(u32) -> &'a [u32],
+    factors: &[f32],
+    s: usize,
+    num_features: usize,
+    regularization: f32,
+) -> (Vec<f32>, Vec<f32>) {
+    let rows: Vec<&[u32]> = fitted.iter().map(|&r| tokens(r)).collect();
+    let mut targets = vec![0f32; fitted.len() * s];
+    for (t, &r) in targets.chunks_exact_mut(s).zip(fitted) {
+        t.copy_from_slice(&factors[r as usize * s..(r as usize + 1) * s]);
+    }
+    let mean = column_mean(&targets, s);
+    for row in targets.chunks_exact_mut(s) {
+        row.iter_mut().zip(&mean).for_each(|(t, m)| *t -= m);
+    }
+    (als::ridge(&rows, &targets, s, num_features, regularization, 30), mean)
+}
+
+/// The factors [`metadata_regression`] predicts for `tokens`.
+fn predict_from_metadata(w: &[f32], mean: &[f32], s: usize, tokens: &[u32], out: &mut [f32]) {
+    als::ridge_predict(w, s, tokens, out);
+    out.iter_mut().zip(mean).for_each(|(o, m)| *o += m);
 }
 
 fn column_mean(rows: &[f32], s: usize) -> Vec<f32> {
@@ -1630,6 +1644,25 @@ struct ItemClusters {
     lift_mean: Vec<f32>,
 }
 
+/// Item indices grouped by their cluster in `assign` (counting sort): (members, the start of
+/// each cluster's run, `c_count + 1` entries).
+fn group_by_cluster(assign: &[u32], c_count: usize) -> (Vec<u32>, Vec<usize>) {
+    let mut starts = vec![0usize; c_count + 1];
+    for &c in assign {
+        starts[c as usize + 1] += 1;
+    }
+    for c in 0..c_count {
+        starts[c + 1] += starts[c];
+    }
+    let mut fill = starts.clone();
+    let mut members = vec![0u32; assign.len()];
+    for (i, &c) in assign.iter().enumerate() {
+        members[fill[c as usize]] = i as u32;
+        fill[c as usize] += 1;
+    }
+    (members, starts)
+}
+
 impl ItemClusters {
     fn build(m: &UpModel) -> ItemClusters {
         let (n, s) = (m.item_ids.len(), m.s);
@@ -1668,19 +1701,7 @@ impl ItemClusters {
                 }
             }
         }
-        let mut starts = vec![0usize; c_count + 1];
-        for &c in &assign {
-            starts[c as usize + 1] += 1;
-        }
-        for c in 0..c_count {
-            starts[c + 1] += starts[c];
-        }
-        let mut fill = starts.clone();
-        let mut members = vec![0u32; n];
-        for (i, &c) in assign.iter().enumerate() {
-            members[fill[c as usize]] = i as u32;
-            fill[c as usize] += 1;
-        }
+        let (members, starts) = group_by_cluster(&assign, c_count);
         let mut radius = vec![0f32; c_count];
         let mut variance = vec![0f32; c_count * s];
         let tokens = m.context_tokens.len();
@@ -1743,19 +1764,7 @@ impl ItemClusters {
             *slot = best as u32;
             radius[best] = radius[best].max(best_d.sqrt() * (1.0 + 1e-5));
         }
-        let mut starts = vec![0usize; c_count + 1];
-        for &c in &assign {
-            starts[c as usize + 1] += 1;
-        }
-        for c in 0..c_count {
-            starts[c + 1] += starts[c];
-        }
-        let mut fill = starts.clone();
-        let mut members = vec![0u32; n];
-        for (i, &c) in assign.iter().enumerate() {
-            members[fill[c as usize]] = i as u32;
-            fill[c as usize] += 1;
-        }
+        let (members, starts) = group_by_cluster(&assign, c_count);
         ItemClusters {
             members,
             starts,
