@@ -105,18 +105,6 @@ async fn start_training(c: &aws_sdk_personalize::Client, sol: &str) -> String {
     .to_string()
 }
 
-async fn create_campaign(c: &aws_sdk_personalize::Client, name: &str, sv: &str, config: CampaignConfig) -> String {
-    let camp = ok(
-        c.create_campaign().name(name).solution_version_arn(sv).campaign_config(config).send().await,
-        "CreateCampaign",
-    )
-    .campaign_arn()
-    .expect("campaignArn")
-    .to_string();
-    wait_active(c, &Res::Campaign(camp.clone())).await;
-    camp
-}
-
 /// CreateFilter, then waits until ACTIVE.
 async fn create_filter(c: &aws_sdk_personalize::Client, dsg: &str, name: &str, expression: &str) -> String {
     let a = ok(

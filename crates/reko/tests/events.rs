@@ -9,7 +9,7 @@
 
 mod common;
 
-use aws_sdk_personalize::types::{CampaignConfig, TrainingMode};
+use aws_sdk_personalize::types::CampaignConfig;
 use aws_sdk_personalizeevents::primitives::DateTime;
 use aws_sdk_personalizeevents::types::{Event, Item, MetricAttribution, User};
 use common::*;
@@ -37,10 +37,6 @@ const EVENTS_TS: i64 = BASE_TS + 200_000;
 const HOT_ITEM: &str = "hot";
 /// Another put-only item, whose events all repeat one eventId.
 const REPEATED_ITEM: &str = "repeated";
-
-fn recipe(name: &str) -> String {
-    format!("arn:aws:personalize:::recipe/{name}")
-}
 
 fn item(group: char, i: usize) -> String {
     format!("{group}-{i:02}")
@@ -152,42 +148,6 @@ async fn rank(rt: &aws_sdk_personalizeruntime::Client, campaign: &str, user: &st
     ids(out.personalized_ranking())
 }
 
-async fn create_campaign(c: &aws_sdk_personalize::Client, name: &str, sv: &str, config: CampaignConfig) -> String {
-    let camp = ok(
-        c.create_campaign().name(name).solution_version_arn(sv).campaign_config(config).send().await,
-        "CreateCampaign",
-    )
-    .campaign_arn()
-    .expect("campaignArn")
-    .to_string();
-    wait_active(c, &Res::Campaign(camp.clone())).await;
-    camp
-}
-
-async fn train(c: &aws_sdk_personalize::Client, sol: &str) -> String {
-    let sv = ok(
-        c.create_solution_version().solution_arn(sol).training_mode(TrainingMode::Full).send().await,
-        "CreateSolutionVersion",
-    )
-    .solution_version_arn()
-    .expect("solutionVersionArn")
-    .to_string();
-    wait_active(c, &Res::SolutionVersion(sv.clone())).await;
-    sv
-}
-
-async fn create_solution(c: &aws_sdk_personalize::Client, dsg: &str, name: &str, recipe_name: &str) -> String {
-    let sol = ok(
-        c.create_solution().name(name).dataset_group_arn(dsg).recipe_arn(recipe(recipe_name)).send().await,
-        "CreateSolution",
-    )
-    .solution_arn()
-    .expect("solutionArn")
-    .to_string();
-    wait_active(c, &Res::Solution(sol.clone())).await;
-    sol
-}
-
 /// The dataset group with its three datasets (and, when `csv` is given, the imported data).
 struct Group {
     dsg: String,
@@ -212,13 +172,6 @@ async fn create_group(c: &aws_sdk_personalize::Client, name: &str, csv: Option<&
         }
     }
     Group { dsg, items, users }
-}
-
-async fn create_tracker(c: &aws_sdk_personalize::Client, name: &str, dsg: &str) -> String {
-    let et = ok(c.create_event_tracker().name(name).dataset_group_arn(dsg).send().await, "CreateEventTracker");
-    let tracking_id = et.tracking_id().expect("trackingId").to_string();
-    wait_active(c, &Res::EventTracker(et.event_tracker_arn().expect("eventTrackerArn").to_string())).await;
-    tracking_id
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

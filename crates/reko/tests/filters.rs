@@ -17,7 +17,7 @@ mod common;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use aws_sdk_personalize::types::{CampaignConfig, TrainingMode};
+use aws_sdk_personalize::types::CampaignConfig;
 use aws_sdk_personalizeevents::primitives::DateTime;
 use aws_sdk_personalizeevents::types::{Event, Item, User};
 use aws_sdk_personalizeruntime::error::{ProvideErrorMetadata as _, SdkError};
@@ -128,53 +128,6 @@ fn write_data(dir: &std::path::Path, now: i64) -> [std::path::PathBuf; 3] {
 }
 
 // ---- control-plane helpers ----------------------------------------------------------------------
-
-fn recipe(name: &str) -> String {
-    format!("arn:aws:personalize:::recipe/{name}")
-}
-
-async fn create_solution(c: &aws_sdk_personalize::Client, dsg: &str, name: &str, recipe_name: &str) -> String {
-    let sol = ok(
-        c.create_solution().name(name).dataset_group_arn(dsg).recipe_arn(recipe(recipe_name)).send().await,
-        "CreateSolution",
-    )
-    .solution_arn()
-    .expect("solutionArn")
-    .to_string();
-    wait_active(c, &Res::Solution(sol.clone())).await;
-    sol
-}
-
-async fn train(c: &aws_sdk_personalize::Client, sol: &str) -> String {
-    let sv = ok(
-        c.create_solution_version().solution_arn(sol).training_mode(TrainingMode::Full).send().await,
-        "CreateSolutionVersion",
-    )
-    .solution_version_arn()
-    .expect("solutionVersionArn")
-    .to_string();
-    wait_active(c, &Res::SolutionVersion(sv.clone())).await;
-    sv
-}
-
-async fn create_campaign(c: &aws_sdk_personalize::Client, name: &str, sv: &str, config: CampaignConfig) -> String {
-    let camp = ok(
-        c.create_campaign().name(name).solution_version_arn(sv).campaign_config(config).send().await,
-        "CreateCampaign",
-    )
-    .campaign_arn()
-    .expect("campaignArn")
-    .to_string();
-    wait_active(c, &Res::Campaign(camp.clone())).await;
-    camp
-}
-
-async fn create_tracker(c: &aws_sdk_personalize::Client, name: &str, dsg: &str) -> String {
-    let et = ok(c.create_event_tracker().name(name).dataset_group_arn(dsg).send().await, "CreateEventTracker");
-    let tracking_id = et.tracking_id().expect("trackingId").to_string();
-    wait_active(c, &Res::EventTracker(et.event_tracker_arn().expect("eventTrackerArn").to_string())).await;
-    tracking_id
-}
 
 /// Polls DescribeFilter until the filter leaves CREATE PENDING / CREATE IN_PROGRESS; it must end ACTIVE.
 async fn wait_filter_active(c: &aws_sdk_personalize::Client, filter_arn: &str) -> aws_sdk_personalize::types::Filter {

@@ -11,10 +11,6 @@ use aws_sdk_personalize::types::{
 use aws_sdk_personalizeruntime::types::PredictedItem;
 use common::*;
 
-fn recipe(name: &str) -> String {
-    format!("arn:aws:personalize:::recipe/{name}")
-}
-
 /// Creates a solution with `recipe`, trains one version and returns (solution, version).
 async fn train(
     c: &aws_sdk_personalize::Client,

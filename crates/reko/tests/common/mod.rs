@@ -590,3 +590,62 @@ pub async fn deploy(c: &aws_sdk_personalize::Client, name: &str, sv: &str) -> St
     wait_active(c, &Res::Campaign(camp.clone())).await;
     camp
 }
+
+// ---- solutions, campaigns, trackers (events, filters and batch suites) ----------------------
+
+/// `arn:aws:personalize:::recipe/{name}`.
+pub fn recipe(name: &str) -> String {
+    format!("arn:aws:personalize:::recipe/{name}")
+}
+
+pub async fn create_campaign(
+    c: &aws_sdk_personalize::Client,
+    name: &str,
+    sv: &str,
+    config: aws_sdk_personalize::types::CampaignConfig,
+) -> String {
+    let camp = ok(
+        c.create_campaign().name(name).solution_version_arn(sv).campaign_config(config).send().await,
+        "CreateCampaign",
+    )
+    .campaign_arn()
+    .expect("campaignArn")
+    .to_string();
+    wait_active(c, &Res::Campaign(camp.clone())).await;
+    camp
+}
+
+pub async fn train(c: &aws_sdk_personalize::Client, sol: &str) -> String {
+    let sv = ok(
+        c.create_solution_version()
+            .solution_arn(sol)
+            .training_mode(aws_sdk_personalize::types::TrainingMode::Full)
+            .send()
+            .await,
+        "CreateSolutionVersion",
+    )
+    .solution_version_arn()
+    .expect("solutionVersionArn")
+    .to_string();
+    wait_active(c, &Res::SolutionVersion(sv.clone())).await;
+    sv
+}
+
+pub async fn create_solution(c: &aws_sdk_personalize::Client, dsg: &str, name: &str, recipe_name: &str) -> String {
+    let sol = ok(
+        c.create_solution().name(name).dataset_group_arn(dsg).recipe_arn(recipe(recipe_name)).send().await,
+        "CreateSolution",
+    )
+    .solution_arn()
+    .expect("solutionArn")
+    .to_string();
+    wait_active(c, &Res::Solution(sol.clone())).await;
+    sol
+}
+
+pub async fn create_tracker(c: &aws_sdk_personalize::Client, name: &str, dsg: &str) -> String {
+    let et = ok(c.create_event_tracker().name(name).dataset_group_arn(dsg).send().await, "CreateEventTracker");
+    let tracking_id = et.tracking_id().expect("trackingId").to_string();
+    wait_active(c, &Res::EventTracker(et.event_tracker_arn().expect("eventTrackerArn").to_string())).await;
+    tracking_id
+}
