@@ -156,6 +156,28 @@ pub struct ListBatchInferenceJobsResponse {
     pub next_token: Option<String>,
 }
 
+/// The input and output locations of a batch job (and their optional KMS keys).
+pub(crate) fn validate_job_locations(v: &mut Violations, input: &S3DataConfig, output: &S3DataConfig) {
+    validate_data_location(v, "jobInput.s3DataSource.path", &input.path);
+    validate_data_location(v, "jobOutput.s3DataDestination.path", &output.path);
+    for (p, kms) in [
+        ("jobInput.s3DataSource.kmsKeyArn", &input.kms_key_arn),
+        ("jobOutput.s3DataDestination.kmsKeyArn", &output.kms_key_arn),
+    ] {
+        if let Some(k) = kms {
+            v.kms_key_arn(p, k);
+        }
+    }
+}
+
+/// A batch job's output location must differ from its input (§9.1).
+pub(crate) fn distinct_job_locations(input: &S3DataConfig, output: &S3DataConfig) -> ApiResult<()> {
+    if input.path.trim_end_matches('/') == output.path.trim_end_matches('/') {
+        return Err(ApiError::invalid("jobOutput.s3DataDestination.path must differ from jobInput.s3DataSource.path."));
+    }
+    Ok(())
+}
+
 impl Validate for CreateBatchInferenceJobRequest {
     fn validate(&self) -> ApiResult<()> {
         let mut v = Violations::new();
@@ -165,16 +187,7 @@ impl Validate for CreateBatchInferenceJobRequest {
         if let Some(n) = self.num_results {
             v.int_range("numResults", n.into(), Some(1), Some(MAX_BATCH_NUM_RESULTS.into()));
         }
-        validate_data_location(&mut v, "jobInput.s3DataSource.path", &self.job_input.s3_data_source.path);
-        validate_data_location(&mut v, "jobOutput.s3DataDestination.path", &self.job_output.s3_data_destination.path);
-        for (p, kms) in [
-            ("jobInput.s3DataSource.kmsKeyArn", &self.job_input.s3_data_source.kms_key_arn),
-            ("jobOutput.s3DataDestination.kmsKeyArn", &self.job_output.s3_data_destination.kms_key_arn),
-        ] {
-            if let Some(k) = kms {
-                v.kms_key_arn(p, k);
-            }
-        }
+        validate_job_locations(&mut v, &self.job_input.s3_data_source, &self.job_output.s3_data_destination);
         v.role_arn("roleArn", &self.role_arn);
         if let Some(c) = self.batch_inference_job_config.as_ref().and_then(|c| c.item_exploration_config.as_ref()) {
             v.max_count("batchInferenceJobConfig.itemExplorationConfig", c.len(), 100);
@@ -189,14 +202,7 @@ impl Validate for CreateBatchInferenceJobRequest {
         );
         v.tags("tags", self.tags.as_ref());
         v.finish()?;
-        if self.job_input.s3_data_source.path.trim_end_matches('/')
-            == self.job_output.s3_data_destination.path.trim_end_matches('/')
-        {
-            return Err(ApiError::invalid(
-                "jobOutput.s3DataDestination.path must differ from jobInput.s3DataSource.path.",
-            ));
-        }
-        Ok(())
+        distinct_job_locations(&self.job_input.s3_data_source, &self.job_output.s3_data_destination)
     }
 }
 

@@ -11,6 +11,7 @@
 //! * Requests implement [`Validate`]; [`parse_request`] deserializes and validates a body.
 
 pub mod batch_inference_job;
+pub mod batch_segment_job;
 pub mod campaign;
 pub mod common;
 pub mod dataset;
@@ -32,6 +33,7 @@ pub mod tags;
 pub mod validate;
 
 pub use batch_inference_job::*;
+pub use batch_segment_job::*;
 pub use campaign::*;
 pub use common::*;
 pub use dataset::*;

@@ -20,7 +20,9 @@ pub mod training_data;
 
 pub use artifact::ModelArtifact;
 pub use error::EngineError;
-pub use model::{load_model, Exploration, HistoryEvent, Model, NewItem, RankQuery, RecommendQuery, ScoredItem};
+pub use model::{
+    load_model, Exploration, HistoryEvent, Model, NewItem, RankQuery, RecommendQuery, ScoredItem, SegmentQuery,
+};
 pub use recipe::{
     event_passes, recipe, recipes, supports_update, train, update, validate_config, EventParameters, RecipeInfo,
     TrainedSolution, TrainingConfig, TrainingProgress,

@@ -49,6 +49,17 @@ pub struct RankQuery<'a> {
     pub context: &'a [String],
 }
 
+/// A user-segment request (batch segment jobs): the users most likely to interact with any of
+/// `item_ids` (one item for Item-Affinity, the items matching an attribute query for
+/// Item-Attribute-Affinity).
+pub struct SegmentQuery<'a> {
+    pub item_ids: &'a [&'a str],
+    /// How many users to return at most.
+    pub num_results: usize,
+    /// Users to skip (filters): returns true for a user that must not be returned.
+    pub exclude_user: &'a dyn Fn(&str) -> bool,
+}
+
 /// One recommended or ranked item.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ScoredItem {
@@ -116,6 +127,12 @@ pub trait Model: Send + Sync {
     /// Personalize, they need a new training for new items).
     fn with_new_items(&self, items: &[NewItem]) -> Option<Arc<dyn Model>> {
         let _ = items;
+        None
+    }
+    /// USER_SEGMENTATION recipes: the segment's users, most likely first (items the model does
+    /// not know are ignored). `None` for models of other recipe types.
+    fn segment(&self, query: &SegmentQuery) -> Option<Vec<String>> {
+        let _ = query;
         None
     }
     /// Builds what serving needs ahead of the first request (indexes built on first use).

@@ -12,11 +12,11 @@ use std::sync::Arc;
 
 use crate::artifact::ModelArtifact;
 use crate::error::EngineError;
-use crate::evaluation;
+use crate::evaluation::{self, Evaluation, Split};
 use crate::model::Model;
 use crate::recipes::popularity_count::{self, PopularityCount};
 use crate::recipes::user_personalization as up;
-use crate::recipes::{similar_items, sims, trending_now};
+use crate::recipes::{item_affinity, similar_items, sims, trending_now};
 use crate::training_data::{TrainingData, UserInteractions};
 
 /// What ListRecipes / DescribeRecipe need to know about a recipe.
@@ -142,6 +142,17 @@ pub trait Recipe: Send + Sync {
     fn validate(&self, _config: &TrainingConfig) -> Result<(), EngineError> {
         Ok(())
     }
+    /// The offline evaluation of (filtered) data on `split`: its metrics and the model fitted
+    /// on the split's training part. The default reports the §7.2 ranking metrics; recipes of
+    /// another type (user segmentation) use their own split and metrics.
+    fn evaluate(
+        &self,
+        data: &TrainingData,
+        config: &TrainingConfig,
+        split: Split,
+    ) -> Result<(Evaluation, Box<dyn FittedModel>), EngineError> {
+        evaluation::evaluate_split_keeping_model(data, split, |d| self.fit(d, config))
+    }
     /// Train on (already filtered) data.
     fn fit(&self, data: &TrainingData, config: &TrainingConfig) -> Result<Box<dyn FittedModel>, EngineError>;
     /// Whether this build can load payloads of `format_version`.
@@ -219,8 +230,10 @@ static REGISTRY: &[&dyn Recipe] = &[
     &sims::Sims,
     &similar_items::SimilarItems,
     &trending_now::TrendingNow,
+    &item_affinity::ITEM_AFFINITY,
+    &item_affinity::ITEM_ATTRIBUTE_AFFINITY,
 ];
-static RECIPE_INFOS: [RecipeInfo; 8] = [
+static RECIPE_INFOS: [RecipeInfo; 10] = [
     popularity_count::INFO,
     up::INFO_UP,
     up::INFO_UP_V2,
@@ -229,6 +242,8 @@ static RECIPE_INFOS: [RecipeInfo; 8] = [
     sims::INFO,
     similar_items::INFO,
     trending_now::INFO,
+    item_affinity::INFO_ITEM_AFFINITY,
+    item_affinity::INFO_ITEM_ATTRIBUTE_AFFINITY,
 ];
 
 /// Recipes this engine really implements.
@@ -461,7 +476,8 @@ pub fn train(
     let filtered = filter_events(data, config);
     check_minimum_data(&filtered)?;
     progress(TrainingProgress { stage: "evaluating", fraction: 0.1 });
-    let (metrics, evaluated) = evaluation::evaluate(&filtered, |d| r.fit(d, config))?;
+    let (evaluation, evaluated) = r.evaluate(&filtered, config, Split::Personalize)?;
+    let metrics = evaluation.metrics;
     progress(TrainingProgress { stage: "training", fraction: 0.5 });
     let model = r.fit_after_evaluation(evaluated, &filtered, config)?;
     progress(TrainingProgress { stage: "writing", fraction: 0.9 });

@@ -82,6 +82,9 @@ pub enum FilterError {
     /// A record does not fit the attribute table's schema.
     #[error("{0}")]
     Data(String),
+    /// An item-attribute query (batch segment jobs) is malformed.
+    #[error("{0}")]
+    Query(String),
     /// The filter was applied to the wrong kind of candidates.
     #[error("{0}")]
     Target(String),

@@ -103,6 +103,7 @@ mod ast;
 mod bind;
 mod error;
 mod eval;
+mod item_attributes;
 mod lexer;
 mod parser;
 mod rowset;
@@ -116,6 +117,9 @@ pub use ast::{
 pub use bind::{parse_filter_value, BoundFilter, FilterValue, MAX_FILTER_VALUES, MAX_FILTER_VALUE_CHARS};
 pub use error::{FilterError, ParseError, ParseErrorKind};
 pub use eval::{Decision, EvalContext, Interaction, UserInteraction};
+pub use item_attributes::{
+    parse_item_attributes, AttributeCondition, AttributeValue, ItemAttributeQuery, MAX_QUERY_LEN,
+};
 pub use parser::{parse, MAX_EXPRESSION_CHARS, MAX_PARAM_NAME_CHARS};
 pub use rowset::RowSet;
 pub use table::{AttributeTable, Value};

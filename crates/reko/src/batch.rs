@@ -1,11 +1,14 @@
-//! `reko batch`: run a batch inference job on a Reko server and watch it finish.
+//! `reko batch`: run a batch inference job (or, for a USER_SEGMENTATION solution version, a
+//! batch segment job) on a Reko server and watch it finish.
 //!
-//! The job is created through the official AWS SDK (CreateBatchInferenceJob), exactly as an
+//! The job is created through the official AWS SDK (CreateBatchInferenceJob, or
+//! CreateBatchSegmentJob when DescribeSolutionVersion / DescribeRecipe say the recipe is a
+//! USER_SEGMENTATION one), exactly as an
 //! application would do against Amazon Personalize, with the input and output given as local
 //! paths turned into `file://` URLs. Unless `--no-wait`, the command then polls
 //! DescribeBatchInferenceJob and shows a progress bar fed by the server's task view
 //! (`GET /reko/tasks`), and ends with a one-line summary counting the lines of the `.out` files.
-//! `reko batch --list` prints ListBatchInferenceJobs as a table.
+//! `reko batch --list` prints ListBatchInferenceJobs and ListBatchSegmentJobs as a table.
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -14,7 +17,8 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use aws_sdk_personalize::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_personalize::types::{
-    BatchInferenceJobConfig, BatchInferenceJobInput, BatchInferenceJobOutput, S3DataConfig,
+    BatchInferenceJobConfig, BatchInferenceJobInput, BatchInferenceJobOutput, BatchSegmentJobInput,
+    BatchSegmentJobOutput, S3DataConfig,
 };
 
 use crate::jobs::{self, absolute_output, file_url, plural, sdk, thousands, JobState, PLACEHOLDER_ROLE_ARN};
@@ -29,8 +33,8 @@ pub struct BatchArgs {
     /// Base URL of the Reko server.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub endpoint: String,
-    /// List the batch inference jobs (all, or those of --solution-version-arn) instead of
-    /// creating one.
+    /// List the batch inference and batch segment jobs (all, or those of
+    /// --solution-version-arn) instead of creating one.
     #[arg(long, conflicts_with_all = [
         "input", "output", "job_name", "num_results", "filter_arn",
         "exploration_weight", "exploration_item_age_cut_off", "no_wait",
@@ -48,7 +52,7 @@ pub struct BatchArgs {
     /// Job name [default: reko-batch-<unix time>].
     #[arg(long)]
     pub job_name: Option<String>,
-    /// Items per output line [server default: 25].
+    /// Items per output line, or users per segment [server default: 25].
     #[arg(long, value_parser = clap::value_parser!(i32).range(1..))]
     pub num_results: Option<i32>,
     /// Filter to apply (its parameters go in each input line's "filterValues").
@@ -87,38 +91,54 @@ pub async fn run(args: BatchArgs) -> anyhow::Result<()> {
     }
     let job_name = args.job_name.clone().unwrap_or_else(|| jobs::default_job_name("reko-batch"));
 
-    let mut request = client
-        .create_batch_inference_job()
-        .job_name(&job_name)
-        .solution_version_arn(solution_version_arn)
-        .role_arn(PLACEHOLDER_ROLE_ARN)
-        .job_input(
-            BatchInferenceJobInput::builder()
-                .s3_data_source(S3DataConfig::builder().path(file_url(&input, input_is_dir)?).build()?)
-                .build(),
-        )
-        .job_output(
-            BatchInferenceJobOutput::builder()
-                .s3_data_destination(S3DataConfig::builder().path(file_url(&output, true)?).build()?)
-                .build(),
-        )
-        .set_num_results(args.num_results)
-        .set_filter_arn(args.filter_arn.clone());
-    if args.exploration_weight.is_some() || args.exploration_item_age_cut_off.is_some() {
-        let mut config = BatchInferenceJobConfig::builder();
-        if let Some(w) = args.exploration_weight {
-            config = config.item_exploration_config("explorationWeight", w.to_string());
+    let input_url = S3DataConfig::builder().path(file_url(&input, input_is_dir)?).build()?;
+    let output_url = S3DataConfig::builder().path(file_url(&output, true)?).build()?;
+    let segments = is_segmentation(&client, solution_version_arn).await?;
+    let (arn, what) = if segments {
+        if args.exploration_weight.is_some() || args.exploration_item_age_cut_off.is_some() {
+            bail!("--exploration-weight and --exploration-item-age-cut-off apply to batch inference, not to batch segment jobs");
         }
-        if let Some(days) = args.exploration_item_age_cut_off {
-            config = config.item_exploration_config("explorationItemAgeCutOff", days.to_string());
+        let request = client
+            .create_batch_segment_job()
+            .job_name(&job_name)
+            .solution_version_arn(solution_version_arn)
+            .role_arn(PLACEHOLDER_ROLE_ARN)
+            .job_input(BatchSegmentJobInput::builder().s3_data_source(input_url).build())
+            .job_output(BatchSegmentJobOutput::builder().s3_data_destination(output_url).build())
+            .set_num_results(args.num_results)
+            .set_filter_arn(args.filter_arn.clone());
+        let arn = sdk(request.send().await, "CreateBatchSegmentJob")?
+            .batch_segment_job_arn()
+            .context("CreateBatchSegmentJob returned no batchSegmentJobArn")?
+            .to_string();
+        (arn, "batch segment job")
+    } else {
+        let mut request = client
+            .create_batch_inference_job()
+            .job_name(&job_name)
+            .solution_version_arn(solution_version_arn)
+            .role_arn(PLACEHOLDER_ROLE_ARN)
+            .job_input(BatchInferenceJobInput::builder().s3_data_source(input_url).build())
+            .job_output(BatchInferenceJobOutput::builder().s3_data_destination(output_url).build())
+            .set_num_results(args.num_results)
+            .set_filter_arn(args.filter_arn.clone());
+        if args.exploration_weight.is_some() || args.exploration_item_age_cut_off.is_some() {
+            let mut config = BatchInferenceJobConfig::builder();
+            if let Some(w) = args.exploration_weight {
+                config = config.item_exploration_config("explorationWeight", w.to_string());
+            }
+            if let Some(days) = args.exploration_item_age_cut_off {
+                config = config.item_exploration_config("explorationItemAgeCutOff", days.to_string());
+            }
+            request = request.batch_inference_job_config(config.build());
         }
-        request = request.batch_inference_job_config(config.build());
-    }
-    let arn = sdk(request.send().await, "CreateBatchInferenceJob")?
-        .batch_inference_job_arn()
-        .context("CreateBatchInferenceJob returned no batchInferenceJobArn")?
-        .to_string();
-    println!("Created batch inference job {job_name}: {arn}");
+        let arn = sdk(request.send().await, "CreateBatchInferenceJob")?
+            .batch_inference_job_arn()
+            .context("CreateBatchInferenceJob returned no batchInferenceJobArn")?
+            .to_string();
+        (arn, "batch inference job")
+    };
+    println!("Created {what} {job_name}: {arn}");
     if args.no_wait {
         println!("Not waiting; follow it with `reko batch --endpoint {endpoint} --list` or `reko tasks`.");
         return Ok(());
@@ -126,6 +146,15 @@ pub async fn run(args: BatchArgs) -> anyhow::Result<()> {
 
     let (client_ref, arn_ref) = (&client, arn.as_str());
     let describe = move || async move {
+        if segments {
+            let described = client_ref.describe_batch_segment_job().batch_segment_job_arn(arn_ref).send().await;
+            let described = sdk(described, "DescribeBatchSegmentJob")?;
+            let job = described.batch_segment_job();
+            return Ok(JobState {
+                status: job.and_then(|j| j.status()).unwrap_or("UNKNOWN").to_string(),
+                failure_reason: job.and_then(|j| j.failure_reason()).map(str::to_string),
+            });
+        }
         let described = client_ref.describe_batch_inference_job().batch_inference_job_arn(arn_ref).send().await;
         let described = sdk(described, "DescribeBatchInferenceJob")?;
         let job = described.batch_inference_job();
@@ -134,7 +163,7 @@ pub async fn run(args: BatchArgs) -> anyhow::Result<()> {
             failure_reason: job.and_then(|j| j.failure_reason()).map(str::to_string),
         })
     };
-    let status = jobs::wait(&endpoint, &arn, "batch inference job", &job_name, describe).await?;
+    let status = jobs::wait(&endpoint, &arn, what, &job_name, describe).await?;
     let inputs = input_files(&input)?;
     let expected: Vec<PathBuf> = inputs.iter().map(|f| output_file_for(f, &output)).collect();
     let summary = tokio::task::spawn_blocking(move || summarize_outputs(&expected))
@@ -142,6 +171,18 @@ pub async fn run(args: BatchArgs) -> anyhow::Result<()> {
         .context("counting the output lines panicked")?;
     println!("{}", summary_line(&status, &output, &summary, started.elapsed()));
     Ok(())
+}
+
+/// Whether the solution version's recipe is a USER_SEGMENTATION one (DescribeSolutionVersion,
+/// then DescribeRecipe).
+async fn is_segmentation(client: &aws_sdk_personalize::Client, solution_version_arn: &str) -> anyhow::Result<bool> {
+    let version = sdk(
+        client.describe_solution_version().solution_version_arn(solution_version_arn).send().await,
+        "DescribeSolutionVersion",
+    )?;
+    let Some(recipe_arn) = version.solution_version().and_then(|v| v.recipe_arn()) else { return Ok(false) };
+    let recipe = sdk(client.describe_recipe().recipe_arn(recipe_arn).send().await, "DescribeRecipe")?;
+    Ok(recipe.recipe().and_then(|r| r.recipe_type()) == Some("USER_SEGMENTATION"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -266,7 +307,7 @@ fn summary_line(status: &str, output: &Path, s: &OutputSummary, elapsed: Duratio
 // ---------------------------------------------------------------------------------------------
 
 async fn list(client: &aws_sdk_personalize::Client, solution_version_arn: Option<&str>) -> anyhow::Result<()> {
-    let mut rows: Vec<[String; 5]> = Vec::new();
+    let mut rows: Vec<[String; 6]> = Vec::new();
     let mut next_token: Option<String> = None;
     loop {
         let page = sdk(
@@ -281,6 +322,7 @@ async fn list(client: &aws_sdk_personalize::Client, solution_version_arn: Option
         )?;
         for job in page.batch_inference_jobs() {
             rows.push([
+                "inference".to_string(),
                 job.job_name().unwrap_or("").to_string(),
                 job.status().unwrap_or("").to_string(),
                 job.creation_date_time().map(format_date).unwrap_or_default(),
@@ -293,11 +335,37 @@ async fn list(client: &aws_sdk_personalize::Client, solution_version_arn: Option
             _ => break,
         }
     }
+    loop {
+        let page = sdk(
+            client
+                .list_batch_segment_jobs()
+                .set_solution_version_arn(solution_version_arn.map(str::to_string))
+                .set_next_token(next_token.take())
+                .max_results(100)
+                .send()
+                .await,
+            "ListBatchSegmentJobs",
+        )?;
+        for job in page.batch_segment_jobs() {
+            rows.push([
+                "segment".to_string(),
+                job.job_name().unwrap_or("").to_string(),
+                job.status().unwrap_or("").to_string(),
+                job.creation_date_time().map(format_date).unwrap_or_default(),
+                job.batch_segment_job_arn().unwrap_or("").to_string(),
+                job.failure_reason().unwrap_or("").to_string(),
+            ]);
+        }
+        match page.next_token() {
+            Some(t) if !t.is_empty() => next_token = Some(t.to_string()),
+            _ => break,
+        }
+    }
     if rows.is_empty() {
-        println!("No batch inference jobs.");
+        println!("No batch inference or batch segment jobs.");
         return Ok(());
     }
-    print!("{}", table(["NAME", "STATUS", "CREATED", "ARN", "FAILURE REASON"], &rows));
+    print!("{}", table(["KIND", "NAME", "STATUS", "CREATED", "ARN", "FAILURE REASON"], &rows));
     Ok(())
 }
 

@@ -102,6 +102,13 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     }
 
     let (data, source) = load(&args)?;
+    let segmentation =
+        recipes.iter().any(|r| reko_engine::recipe(r).is_some_and(|i| i.recipe_type == "USER_SEGMENTATION"));
+    let columns: Vec<&str> = METRIC_KEYS
+        .iter()
+        .chain(evaluation::SEGMENT_METRIC_KEYS.iter().filter(|k| segmentation && !METRIC_KEYS.contains(k)))
+        .copied()
+        .collect();
     let split = match args.split {
         SplitArg::Personalize => Split::Personalize,
         SplitArg::Temporal => Split::TEMPORAL,
@@ -114,6 +121,12 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             data.num_items()
         );
         println!("Split: {}", describe(args.split));
+        if segmentation {
+            println!(
+                "Segmentation recipes: their own split (newest 20% of each user's interactions held out); segments \
+                 of the top 1% of users per item, users who already interacted left out"
+            );
+        }
         if !config.hyperparameters.is_empty() || config.event_type.is_some() || config.event_value_threshold.is_some() {
             println!(
                 "Config: event type {}, event value threshold {}, hyperparameters {:?}",
@@ -124,7 +137,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         }
         println!();
         let mut header = vec!["recipe", "test users", "fit s"];
-        header.extend(METRIC_KEYS);
+        header.extend(&columns);
         println!("| {} |", header.join(" | "));
         println!("|---|{}", "---:|".repeat(header.len() - 1));
     }
@@ -135,7 +148,9 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             println!("{}", json_line(name, args.split, &result));
         } else {
             match &result {
-                Ok(e) => println!("| {name} | {} | {:.2} | {} |", e.test_users, e.fit_seconds, cells(&e.metrics)),
+                Ok(e) => {
+                    println!("| {name} | {} | {:.2} | {} |", e.test_users, e.fit_seconds, cells(&columns, &e.metrics))
+                }
                 Err(err) => println!("| {name} | error: {err} |"),
             }
         }
@@ -167,10 +182,11 @@ fn describe(split: SplitArg) -> &'static str {
     }
 }
 
-fn cells(metrics: &BTreeMap<String, f64>) -> String {
-    METRIC_KEYS
+/// The metric cells of a row; `-` where the recipe does not report the metric.
+fn cells(columns: &[&str], metrics: &BTreeMap<String, f64>) -> String {
+    columns
         .iter()
-        .map(|k| format!("{:.4}", metrics.get(*k).copied().unwrap_or(f64::NAN)))
+        .map(|k| metrics.get(*k).map_or("-".to_string(), |v| format!("{v:.4}")))
         .collect::<Vec<_>>()
         .join(" | ")
 }

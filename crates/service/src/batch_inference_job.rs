@@ -1,28 +1,23 @@
 //! Batch inference jobs (reference §9.1): JSON Lines in, JSON Lines out, one output line per
 //! input line, bad lines reported in their own `error` field while the job goes on.
 //!
-//! Input and output locations are local paths or `file://` URLs (object storage comes with the
-//! object-storage work). The job scores with the solution version as trained: like Personalize,
+//! Input and output locations are local paths, `file://` URLs or `s3://` locations (see
+//! [`crate::batch_files`]). The job scores with the solution version as trained: like Personalize,
 //! it does not fold in events sent since (filters still see the current data).
-
-use std::io::{BufRead, BufWriter, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use reko_api::{
     status, BatchInferenceJob, BatchInferenceJobSummary, CreateBatchInferenceJobRequest,
-    CreateBatchInferenceJobResponse, DescribeBatchInferenceJobRequest, DescribeBatchInferenceJobResponse, Filter,
+    CreateBatchInferenceJobResponse, DescribeBatchInferenceJobRequest, DescribeBatchInferenceJobResponse,
     ListBatchInferenceJobsRequest, ListBatchInferenceJobsResponse, SolutionVersion, DEFAULT_BATCH_NUM_RESULTS,
 };
-use reko_dataset::{resolve_data_location, resolve_output_folder};
 use reko_engine::{Exploration, Model, RankQuery, RecommendQuery, ScoredItem};
 use serde_json::{json, Value};
 
+use crate::batch_files::{echo_input, job_done, JobFiles};
 use crate::error::{ServiceError, ServiceResult};
 use crate::filter::FilterRequest;
-use crate::object_storage::{is_object_location, Scratch};
-use crate::resource::{now, paginate, to_document, update_of, ResourceKind};
-use crate::tasks::{self, set_status, Outcome, Progress};
+use crate::resource::{now, paginate, to_document, ResourceKind};
+use crate::tasks::{self, Outcome, Progress};
 use crate::Reko;
 
 /// Batch inference jobs pending or in progress at once (Personalize's regional quota).
@@ -35,53 +30,29 @@ impl Reko {
         &self,
         req: CreateBatchInferenceJobRequest,
     ) -> ServiceResult<CreateBatchInferenceJobResponse> {
-        let version = self.load::<SolutionVersion>(ResourceKind::SolutionVersion, &req.solution_version_arn)?.wire;
-        if version.status != status::ACTIVE {
-            return Err(ServiceError::InUse(format!(
-                "Solution version {} is {}; batch inference needs an ACTIVE solution version.",
-                req.solution_version_arn, version.status
-            )));
-        }
-        let recipe = crate::solution::recipe_for_arn(version.recipe_arn.as_deref().unwrap_or_default())?;
-        if recipe.name == "aws-trending-now" {
+        let checked = self.check_batch_job(
+            "CreateBatchInferenceJob",
+            &req.solution_version_arn,
+            req.filter_arn.as_deref(),
+            &req.job_input.s3_data_source,
+            &req.job_output.s3_data_destination,
+        )?;
+        if checked.recipe.name == "aws-trending-now" {
             return Err(ServiceError::Invalid(
                 "Batch inference is not supported for aws-trending-now solution versions (as in Personalize).".into(),
             ));
+        }
+        if checked.recipe.recipe_type == "USER_SEGMENTATION" {
+            return Err(ServiceError::Invalid(format!(
+                "Solution version {} is a USER_SEGMENTATION one ({}); use CreateBatchSegmentJob.",
+                req.solution_version_arn, checked.recipe.name
+            )));
         }
         if req.batch_inference_job_mode.as_deref() == Some("THEME_GENERATION") || req.theme_generation_config.is_some()
         {
             return Err(ServiceError::NotImplemented("CreateBatchInferenceJob with THEME_GENERATION".into()));
         }
-        if req.job_input.s3_data_source.kms_key_arn.is_some()
-            || req.job_output.s3_data_destination.kms_key_arn.is_some()
-        {
-            return Err(ServiceError::NotImplemented("CreateBatchInferenceJob with kmsKeyArn".into()));
-        }
-        for (what, path) in [
-            ("jobInput.s3DataSource.path", &req.job_input.s3_data_source.path),
-            ("jobOutput.s3DataDestination.path", &req.job_output.s3_data_destination.path),
-        ] {
-            let lower = path.to_ascii_lowercase();
-            if ["http://", "https://"].iter().any(|p| lower.starts_with(p)) {
-                return Err(ServiceError::Invalid(format!(
-                    "Value '{path}' at '{what}': http(s):// locations are not supported; use s3://bucket/key, a \
-                     local path or a file:// URL."
-                )));
-            }
-        }
-        let group = version.dataset_group_arn.clone().unwrap_or_default();
-        if let Some(filter_arn) = &req.filter_arn {
-            let filter = self.load::<Filter>(ResourceKind::Filter, filter_arn)?.wire;
-            if filter.dataset_group_arn != group {
-                return Err(ServiceError::Invalid(format!(
-                    "Filter {filter_arn} belongs to dataset group {}, not to {group} of the solution version.",
-                    filter.dataset_group_arn
-                )));
-            }
-            if filter.status != status::ACTIVE {
-                return Err(ServiceError::InUse(format!("Filter {filter_arn} is {}.", filter.status)));
-            }
-        }
+        let group = checked.dataset_group_arn;
         // Validate the exploration settings now, not in the middle of the job.
         crate::campaign::exploration_from_map(
             req.batch_inference_job_config.as_ref().and_then(|c| c.item_exploration_config.as_ref()),
@@ -146,34 +117,11 @@ impl Reko {
             Err(outcome) => return Ok(outcome),
         };
         let job = &stored.wire;
-        let (input_location, output_location) =
-            (&job.job_input.s3_data_source.path, &job.job_output.s3_data_destination.path);
-        // S3 input is downloaded, S3 output written locally and uploaded at the end.
-        let scratch = Scratch::new(&self.config().data_dir);
-        let inputs = if is_object_location(input_location) {
-            match self.config().object_storage.download(input_location, &scratch.0.join("in")) {
+        let files =
+            match JobFiles::open(self, &job.job_input.s3_data_source.path, &job.job_output.s3_data_destination.path) {
                 Ok(files) => files,
                 Err(reason) => return Ok(Outcome::Failed { reason }),
-            }
-        } else {
-            match resolve_data_location(input_location) {
-                Ok(files) => files,
-                Err(e) => return Ok(Outcome::Failed { reason: e.to_string() }),
-            }
-        };
-        let out_dir = if is_object_location(output_location) {
-            scratch.0.join("out")
-        } else {
-            match resolve_output_folder(output_location) {
-                Ok(dir) => dir,
-                Err(e) => return Ok(Outcome::Failed { reason: e.to_string() }),
-            }
-        };
-        if let Err(e) = std::fs::create_dir_all(&out_dir) {
-            return Ok(Outcome::Failed {
-                reason: format!("cannot create the output folder {}: {e}", out_dir.display()),
-            });
-        }
+            };
         let version = self.load::<SolutionVersion>(ResourceKind::SolutionVersion, &job.solution_version_arn)?;
         let deployment = self.load_deployment(arn, &job.solution_version_arn, None)?;
         let exploration = crate::campaign::exploration_from_map(
@@ -189,36 +137,11 @@ impl Reko {
             num_results: job.num_results.max(1) as usize,
             exploration,
         };
-        let total_bytes: u64 = inputs.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
-        let done_bytes = AtomicU64::new(0);
-        let (mut lines, mut errors) = (0u64, 0u64);
-        let mut outputs = Vec::with_capacity(inputs.len());
-        for input in &inputs {
-            let out = out_dir.join(format!("{}.out", output_name(input, is_object_location(input_location))));
-            outputs.push(out.clone());
-            match ctx.process_file(input, &out, &done_bytes, total_bytes, progress) {
-                Ok((l, e)) => {
-                    lines += l;
-                    errors += e;
-                }
-                Err(reason) => return Ok(Outcome::Failed { reason }),
-            }
-        }
-        if is_object_location(output_location) {
-            if let Err(reason) = self.config().object_storage.upload(&outputs, output_location) {
-                return Ok(Outcome::Failed { reason });
-            }
-        }
-        let mut current = self.load::<BatchInferenceJob>(ResourceKind::BatchInferenceJob, arn)?;
-        current.wire.status = status::ACTIVE.into();
-        current.wire.last_updated_date_time = now();
-        if let Some(internal) = current.internal.as_object_mut() {
-            internal.insert("linesWritten".into(), lines.into());
-            internal.insert("lineErrors".into(), errors.into());
-        }
-        let mut update = update_of(&current, status::ACTIVE)?;
-        set_status(&mut update.doc, status::ACTIVE);
-        Ok(Outcome::Done { detail: format!("{lines} lines, {errors} with errors"), update: Some(update) })
+        let counts = match files.run(self, CHUNK_LINES, &|chunk: &[String]| ctx.lines(chunk), progress) {
+            Ok(counts) => counts,
+            Err(reason) => return Ok(Outcome::Failed { reason }),
+        };
+        job_done::<BatchInferenceJob>(self, ResourceKind::BatchInferenceJob, arn, counts)
     }
 }
 
@@ -249,20 +172,6 @@ fn user_of(input: &Value, recipe_type: &str) -> Result<Option<String>, String> {
     }
 }
 
-/// The output file's base name: the input file's name (downloaded objects carry a numeric
-/// prefix that keeps them apart, which is dropped here).
-fn output_name(path: &Path, downloaded: bool) -> String {
-    let name = file_name(path);
-    match (downloaded, name.split_once('-')) {
-        (true, Some((n, rest))) if n.len() == 5 && n.bytes().all(|b| b.is_ascii_digit()) => rest.to_string(),
-        _ => name,
-    }
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "input".into())
-}
-
 /// What every line of a job shares.
 struct LineContext<'a> {
     reko: &'a Reko,
@@ -275,67 +184,16 @@ struct LineContext<'a> {
 }
 
 impl LineContext<'_> {
-    /// Scores one input file into its `.out` file (written to a temporary name, then renamed, so
-    /// a half-written output never looks finished); returns (lines, lines with errors).
-    fn process_file(
-        &self,
-        input: &Path,
-        out: &PathBuf,
-        done_bytes: &AtomicU64,
-        total_bytes: u64,
-        progress: &mut Progress<'_>,
-    ) -> Result<(u64, u64), String> {
+    /// The output lines of a chunk of input lines, scored in parallel.
+    fn lines(&self, chunk: &[String]) -> Vec<(String, bool)> {
         use rayon::prelude::*;
-        let file = std::fs::File::open(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
-        let tmp = out.with_extension("out.partial");
-        let writer = std::fs::File::create(&tmp).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-        let mut writer = BufWriter::new(writer);
-        let mut reader = std::io::BufReader::new(file);
-        let (mut lines, mut errors) = (0u64, 0u64);
-        let mut chunk: Vec<String> = Vec::with_capacity(CHUNK_LINES);
-        let mut eof = false;
-        while !eof {
-            chunk.clear();
-            while chunk.len() < CHUNK_LINES {
-                let mut line = String::new();
-                match reader.read_line(&mut line) {
-                    Ok(0) => {
-                        eof = true;
-                        break;
-                    }
-                    Ok(n) => {
-                        done_bytes.fetch_add(n as u64, Ordering::Relaxed);
-                        if !line.trim().is_empty() {
-                            chunk.push(line);
-                        }
-                    }
-                    Err(e) => return Err(format!("cannot read {}: {e}", input.display())),
-                }
-            }
-            let fast =
-                self.filter_arn.is_none() && matches!(self.recipe_type, "USER_PERSONALIZATION" | "POPULAR_ITEMS");
-            let results: Vec<(String, bool)> = if fast {
-                // Without per-line filters, lines are scored many users per pass.
-                chunk.par_chunks(CHUNK_LINES / 4).flat_map_iter(|part| self.lines_together(part)).collect()
-            } else {
-                chunk.par_iter().map(|l| self.line(l.trim_end())).collect()
-            };
-            for (text, failed) in results {
-                writer
-                    .write_all(text.as_bytes())
-                    .and_then(|_| writer.write_all(b"\n"))
-                    .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-                lines += 1;
-                errors += u64::from(failed);
-            }
-            let fraction =
-                if total_bytes > 0 { done_bytes.load(Ordering::Relaxed) as f64 / total_bytes as f64 } else { 1.0 };
-            progress.report(fraction.min(1.0) * 0.99, &format!("{lines} lines scored"));
+        let fast = self.filter_arn.is_none() && matches!(self.recipe_type, "USER_PERSONALIZATION" | "POPULAR_ITEMS");
+        if fast {
+            // Without per-line filters, lines are scored many users per pass.
+            chunk.par_chunks(CHUNK_LINES / 4).flat_map_iter(|part| self.lines_together(part)).collect()
+        } else {
+            chunk.par_iter().map(|l| self.line(l.trim_end())).collect()
         }
-        writer.flush().map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-        writer.get_ref().sync_all().map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-        std::fs::rename(&tmp, out).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
-        Ok((lines, errors))
     }
 
     /// One output line: `{"input":…,"output":{"recommendedItems":[…],"scores":[…]},"error":null}`
@@ -387,7 +245,7 @@ impl LineContext<'_> {
     /// The output line, keys in Personalize's order (`input`, `output`, `error`); a line that
     /// parsed is echoed verbatim, one that did not as a JSON string.
     fn render(&self, raw: &str, parsed: bool, result: Result<Vec<ScoredItem>, String>) -> (String, bool) {
-        let input = if parsed { raw.trim().to_string() } else { Value::String(raw.to_string()).to_string() };
+        let input = echo_input(raw, parsed);
         match result {
             Ok(items) => {
                 let mut output =

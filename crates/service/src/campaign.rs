@@ -194,6 +194,15 @@ impl Reko {
                 version.status
             )));
         }
+        let recipe = crate::solution::recipe_for_arn(version.recipe_arn.as_deref().unwrap_or_default())?;
+        if recipe.recipe_type == "USER_SEGMENTATION" {
+            // As in Personalize: segments come from batch segment jobs only.
+            return Err(ServiceError::Invalid(format!(
+                "Solution version {arn} ({}) is a USER_SEGMENTATION one and cannot be deployed in a campaign; use \
+                 CreateBatchSegmentJob.",
+                recipe.name
+            )));
+        }
         Ok(version)
     }
 

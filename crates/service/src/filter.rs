@@ -362,6 +362,100 @@ impl Reko {
     }
 }
 
+/// A UserID filter bound to one batch segment line: judges candidate users.
+pub(crate) struct UserGate {
+    table: SharedTable,
+    decision: Decision,
+}
+
+impl UserGate {
+    /// Runs `f` with the predicate "is this user id allowed?".
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&dyn Fn(&str) -> bool) -> T) -> T {
+        let table = self.table.read().unwrap_or_else(|p| p.into_inner());
+        let allowed = |id: &str| self.decision.allows(&table, id);
+        f(&allowed)
+    }
+}
+
+/// Every stored interaction of a group as (user, event type, timestamp), for UserID filters on
+/// Interactions.
+pub(crate) type GroupEvents = Vec<(String, String, i64)>;
+
+impl Reko {
+    /// Whether a filter (ACTIVE, of the group) selects users, and whether it reads interactions.
+    pub(crate) fn user_filter_needs(&self, filter_arn: &str, dataset_group_arn: &str) -> ServiceResult<(bool, bool)> {
+        let compiled = self.compiled_filter(filter_arn, dataset_group_arn)?;
+        let e = &compiled.expression;
+        let users = e.target() == reko_filter::Target::UserId;
+        let interactions = e.expressions.iter().any(|x| x.dataset().is_some_and(|d| d.is_interactions()));
+        Ok((users, interactions))
+    }
+
+    /// The interactions of a group (bulk and put) for UserID filters.
+    pub(crate) fn group_events(&self, dataset_group_arn: &str) -> ServiceResult<GroupEvents> {
+        let Some(d) = self.dataset_of_type(dataset_group_arn, DatasetType::Interactions)? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for batch in self.dataset_batches(&d.wire.dataset_arn)? {
+            for row in 0..batch.len() {
+                if let Some(user) = batch.str_value("USER_ID", row) {
+                    let event_type = batch.str_value("EVENT_TYPE", row).unwrap_or_default();
+                    let ts = batch.i64_value("TIMESTAMP", row).unwrap_or_default();
+                    out.push((user.to_string(), event_type.to_string(), ts));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Binds and evaluates a UserID filter for one segment (batch segment jobs); `None` when it
+    /// filters nothing. `events` are the group's interactions ([`Self::group_events`]) when the
+    /// filter reads them.
+    pub(crate) fn user_gate(
+        &self,
+        filter_arn: &str,
+        dataset_group_arn: &str,
+        values: Option<&BTreeMap<String, String>>,
+        events: &GroupEvents,
+    ) -> ServiceResult<Option<UserGate>> {
+        let compiled = self.compiled_filter(filter_arn, dataset_group_arn)?;
+        let empty = BTreeMap::new();
+        let bound = compiled.expression.bind(values.unwrap_or(&empty)).map_err(filter_error)?;
+        if bound.is_noop() {
+            return Ok(None);
+        }
+        let interactions: Vec<reko_filter::UserInteraction<'_>> = events
+            .iter()
+            .map(|(u, t, ts)| reko_filter::UserInteraction { user_id: u, event_type: t, timestamp: *ts })
+            .collect();
+        let table = self.attribute_table(dataset_group_arn, DatasetType::Users)?;
+        let decision = {
+            let users = table.read().unwrap_or_else(|p| p.into_inner());
+            bound.user_rows(&users, &EvalContext::new(now() as i64), &interactions).map_err(filter_error)?
+        };
+        Ok(Some(UserGate { table, decision }))
+    }
+
+    /// The items of a group matching an item-attribute query (Item-Attribute-Affinity).
+    pub(crate) fn items_matching(
+        &self,
+        dataset_group_arn: &str,
+        query: &str,
+    ) -> Result<Vec<String>, reko_filter::FilterError> {
+        let internal = |e: ServiceError| reko_filter::FilterError::Data(e.to_string());
+        let items =
+            self.dataset_of_type(dataset_group_arn, DatasetType::Items).map_err(internal)?.ok_or_else(|| {
+                reko_filter::FilterError::Validation("The dataset group has no Items dataset to query.".into())
+            })?;
+        let schema = self.parsed_schema(&items.wire.schema_arn).map_err(internal)?;
+        let query = reko_filter::parse_item_attributes(query)?.resolve(&schema)?;
+        let table = self.attribute_table(dataset_group_arn, DatasetType::Items).map_err(internal)?;
+        let table = table.read().unwrap_or_else(|p| p.into_inner());
+        Ok(query.matching_rows(&table).into_iter().filter_map(|r| table.id_of(r).map(str::to_string)).collect())
+    }
+}
+
 impl Reko {
     /// The group's item metadata for `metadataColumns`, loaded on first use; `None` when the
     /// group has no Items dataset.

@@ -6,7 +6,9 @@
 //! background workers; see [`tasks`].
 
 pub mod arn;
+mod batch_files;
 mod batch_inference_job;
+mod batch_segment_job;
 mod campaign;
 mod dataset;
 mod dataset_export_job;

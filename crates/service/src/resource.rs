@@ -23,6 +23,7 @@ pub enum ResourceKind {
     EventTracker,
     Filter,
     BatchInferenceJob,
+    BatchSegmentJob,
     DatasetExportJob,
 }
 
@@ -39,6 +40,7 @@ impl ResourceKind {
             ResourceKind::EventTracker => "event-tracker",
             ResourceKind::Filter => "filter",
             ResourceKind::BatchInferenceJob => "batch-inference-job",
+            ResourceKind::BatchSegmentJob => "batch-segment-job",
             ResourceKind::DatasetExportJob => "dataset-export-job",
         }
     }
@@ -64,6 +66,7 @@ impl ResourceKind {
             ResourceKind::EventTracker => "event tracker",
             ResourceKind::Filter => "filter",
             ResourceKind::BatchInferenceJob => "batch inference job",
+            ResourceKind::BatchSegmentJob => "batch segment job",
             ResourceKind::DatasetExportJob => "dataset export job",
         }
     }

@@ -22,6 +22,7 @@ pub(crate) const TRAIN: &str = "solution-version-training";
 pub(crate) const DEPLOY: &str = "campaign-deployment";
 pub(crate) const DELETE: &str = "delete";
 pub(crate) const BATCH_INFERENCE: &str = "batch-inference";
+pub(crate) const BATCH_SEGMENT: &str = "batch-segment";
 pub(crate) const EXPORT: &str = "dataset-export";
 
 /// A task as shown to operators (`GET /reko/tasks`, `reko tasks`).
@@ -149,6 +150,7 @@ impl Reko {
             DEPLOY => self.run_deployment(&task.resource_arn, progress),
             DELETE => self.run_deletion(&task.resource_arn),
             BATCH_INFERENCE => self.run_batch_inference(&task.resource_arn, progress),
+            BATCH_SEGMENT => self.run_batch_segment(&task.resource_arn, progress),
             EXPORT => self.run_export(&task.resource_arn, progress),
             other => Err(ServiceError::Internal(format!("unknown task kind {other}"))),
         }

@@ -1249,6 +1249,26 @@ impl UpModel {
         self.user_row(u as usize)
     }
 
+    /// The user vectors (`users × stride`, all zero for an unknown user) and their ids.
+    pub(crate) fn user_matrix(&self) -> (&[f32], &[Arc<str>]) {
+        (&self.users.x, &self.users.ids)
+    }
+
+    /// Row stride of the factor matrices (the factors padded for SIMD).
+    pub(crate) fn stride(&self) -> usize {
+        self.s
+    }
+
+    /// The factor row of item index `i` (`stride` long).
+    pub(crate) fn item_row(&self, i: u32) -> Option<&[f32]> {
+        self.y.get(i as usize * self.s..(i as usize + 1) * self.s)
+    }
+
+    /// The index of an item id in the model's catalogue.
+    pub(crate) fn item_position(&self, item_id: &str) -> Option<u32> {
+        self.item_index().get(item_id).copied()
+    }
+
     fn vector_for(&self, user_id: Option<&str>) -> Option<&[f32]> {
         user_id.and_then(|u| self.user_vector(u))
     }
@@ -1377,7 +1397,7 @@ impl UpModel {
         b
     }
 
-    fn decode(recipe: &'static str, payload: &[u8]) -> Result<UpModel, EngineError> {
+    pub(crate) fn decode(recipe: &'static str, payload: &[u8]) -> Result<UpModel, EngineError> {
         let corrupt = |m: String| EngineError::CorruptArtifact(m);
         let mut r = Reader { buf: payload, pos: 0 };
         let k = r.u32("hidden_dimension")? as usize;
@@ -1845,7 +1865,7 @@ impl ScoreBatcher {
 }
 
 /// The best `n` items by logit (descending, ties by index) among those passing `ok`.
-fn top_filtered(logits: &[f32], n: usize, ok: impl Fn(u32) -> bool) -> Vec<u32> {
+pub(crate) fn top_filtered(logits: &[f32], n: usize, ok: impl Fn(u32) -> bool) -> Vec<u32> {
     top_of(logits, 0..logits.len() as u32, n, ok)
 }
 
