@@ -1,6 +1,6 @@
 //! `s3://` data locations against a real S3-compatible server on loopback (moto's server,
 //! installed by `.ci/run`): an import job from a prefix of objects, a batch inference job from
-//! and to S3, and the error paths (missing object, missing bucket).
+//! and to S3, and the error paths (missing object, missing bucket, access denied).
 
 mod common;
 
@@ -27,9 +27,16 @@ impl Drop for Moto {
     }
 }
 
-fn start_moto() -> Moto {
+/// Starts moto; with `authenticated_after = Some(n)`, requests after the first `n` must be signed
+/// with credentials moto's IAM knows (moto's `INITIAL_NO_AUTH_ACTION_COUNT`), so any other key
+/// is refused with 403, as a real store refuses a key without access.
+fn start_moto(authenticated_after: Option<u32>) -> Moto {
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new("python3")
+    let mut command = Command::new("python3");
+    if let Some(n) = authenticated_after {
+        command.env("INITIAL_NO_AUTH_ACTION_COUNT", n.to_string());
+    }
+    let child = command
         .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -96,7 +103,7 @@ async fn wait_batch(c: &aws_sdk_personalize::Client, arn: &str) -> (String, Opti
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_import_and_batch_inference() {
-    let moto = start_moto();
+    let moto = start_moto(None);
     assert_eq!(http(&moto.addr, "PUT", &format!("/{BUCKET}"), b"").0, 200, "create bucket");
     // Interactions in two objects under a prefix (a folder, as Personalize takes it).
     let mut parts = [String::from("USER_ID,ITEM_ID,TIMESTAMP\n"), String::from("USER_ID,ITEM_ID,TIMESTAMP\n")];
@@ -281,4 +288,23 @@ async fn s3_import_and_batch_inference() {
     let reason = reason.unwrap_or_default();
     assert!(reason.contains("s3://reko-test/batch/none.json") && reason.contains("does not exist"), "{reason}");
     drop(server);
+
+    // No access: a store that refuses the server's credentials (403) fails the job with the
+    // location and the denial in the reason.
+    let guarded = start_moto(Some(2));
+    assert_eq!(http(&guarded.addr, "PUT", "/guarded", b"").0, 200, "create bucket");
+    assert_eq!(http(&guarded.addr, "PUT", "/guarded/i.csv", parts[0].as_bytes()).0, 200, "put object");
+    std::env::set_var("REKO_S3_ENDPOINT", format!("http://{}", guarded.addr));
+    let dir2 = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir2.path().join("data"));
+    let c = &server.control;
+    let dsg = create_dataset_group(c, "s3-denied").await;
+    wait_active(c, &Res::DatasetGroup(dsg.clone())).await;
+    let schema = create_schema(c, "s3-denied-interactions", SCHEMA).await;
+    let ds = create_dataset(c, &dsg, "s3-denied", "s3-denied-interactions", "Interactions", &schema).await;
+    let denied = import(c, "s3-denied", &ds, "s3://guarded/i.csv", None).await;
+    let (status, reason) = wait_settled(c, &Res::ImportJob(denied), WAIT).await;
+    assert_eq!(status, "CREATE FAILED");
+    let reason = reason.unwrap_or_default();
+    assert!(reason.contains("s3://guarded/i.csv") && reason.contains("denied"), "{reason}");
 }
