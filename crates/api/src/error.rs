@@ -40,6 +40,24 @@ pub enum ApiError {
     /// A request that does not name an operation this server knows (unknown X-Amz-Target or path).
     #[error("{0}")]
     UnknownOperation(String),
+    /// The request is not signed (no `Authorization` header).
+    #[error("{0}")]
+    MissingAuthenticationToken(String),
+    /// The `Authorization` header or the signing headers are malformed.
+    #[error("{0}")]
+    IncompleteSignature(String),
+    /// The access key id is not one the server knows.
+    #[error("{0}")]
+    UnrecognizedClient(String),
+    /// The signature does not match, or is expired, or is scoped to another region or service.
+    #[error("{0}")]
+    InvalidSignature(String),
+    /// The (authenticated) caller's key may not do this.
+    #[error("{0}")]
+    AccessDenied(String),
+    /// Too many requests in flight; the SDKs retry it with backoff.
+    #[error("{0}")]
+    Throttling(String),
     /// A fault of the server itself (storage failure, corrupt model file). Retried by the SDKs.
     #[error("{0}")]
     Internal(String),
@@ -61,6 +79,12 @@ impl ApiError {
             // carrying this code and the message, which names the operation.
             ApiError::NotImplemented(_) => "NotImplementedException",
             ApiError::UnknownOperation(_) => "UnknownOperationException",
+            ApiError::MissingAuthenticationToken(_) => "MissingAuthenticationTokenException",
+            ApiError::IncompleteSignature(_) => "IncompleteSignatureException",
+            ApiError::UnrecognizedClient(_) => "UnrecognizedClientException",
+            ApiError::InvalidSignature(_) => "InvalidSignatureException",
+            ApiError::AccessDenied(_) => "AccessDeniedException",
+            ApiError::Throttling(_) => "ThrottlingException",
             ApiError::Internal(_) => "InternalFailure",
         }
     }
@@ -69,6 +93,14 @@ impl ApiError {
     pub fn http_status(&self, service: Service) -> u16 {
         match (self, service) {
             (ApiError::Internal(_), _) => 500,
+            (
+                ApiError::MissingAuthenticationToken(_)
+                | ApiError::IncompleteSignature(_)
+                | ApiError::UnrecognizedClient(_)
+                | ApiError::InvalidSignature(_)
+                | ApiError::AccessDenied(_),
+                _,
+            ) => 403,
             (ApiError::NotImplemented(_), _) => 501,
             (ApiError::UnknownOperation(_), _) => 404,
             (_, Service::Control) => 400,

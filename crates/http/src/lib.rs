@@ -8,26 +8,35 @@
 
 use std::future::Future;
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
+use axum::{Extension, Router};
 use reko_api::{parse_request, ApiError, ApiResult, Service, Validate};
 use reko_service::Reko;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+pub mod auth;
 mod control;
+mod isolation;
 
+pub use auth::{AccessKey, Authentication, KeyScope, KeyStore, Principal};
 pub use control::IMPLEMENTED as IMPLEMENTED_CONTROL_PLANE_OPERATIONS;
+
+/// Largest request body accepted (Personalize's largest requests, CreateSchema and PutItems, are
+/// far smaller); a larger one is refused before it is read whole.
+pub const MAX_REQUEST_BYTES: usize = 1 << 20;
 
 const JSON_11: &str = "application/x-amz-json-1.1";
 const JSON: &str = "application/json";
 
-/// The router for all three services plus `/health` and the task view.
-pub fn router(reko: Reko) -> Router {
+/// The router for all three services plus `/health` and the task view; every request but
+/// `GET /health` is authenticated first ([`authenticate`]).
+pub fn router(reko: Reko, authentication: Authentication) -> Router {
     Router::new()
         .route("/", post(control_plane))
         .route("/health", get(health))
@@ -38,6 +47,7 @@ pub fn router(reko: Reko) -> Router {
         .route("/items", post(put_items))
         .route("/users", post(put_users))
         .fallback(rest_fallback)
+        .layer(axum::middleware::from_fn_with_state(authentication, authenticate))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(reko)
 }
@@ -46,9 +56,80 @@ pub fn router(reko: Reko) -> Router {
 pub async fn serve(
     listener: tokio::net::TcpListener,
     reko: Reko,
+    authentication: Authentication,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(reko)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router(reko, authentication)).with_graceful_shutdown(shutdown).await
+}
+
+/// The service a path belongs to, for the status of errors raised before dispatch.
+fn service_of(path: &str) -> Service {
+    if path == "/" {
+        Service::Control
+    } else if reko_api::events_operation_for_path(path).is_some() {
+        Service::Events
+    } else {
+        Service::Runtime
+    }
+}
+
+/// Whether a key limited to runtime use may call this path: the runtime and events services.
+fn is_runtime_path(path: &str) -> bool {
+    reko_api::runtime_operation_for_path(path).is_some() || reko_api::events_operation_for_path(path).is_some()
+}
+
+/// Verifies the request's signature (or lets it through in `--insecure-no-auth` mode) and hands
+/// the caller to the handlers as a [`Principal`] extension. Nothing of an unauthenticated request
+/// reaches a handler; the body is read (at most [`MAX_REQUEST_BYTES`]) because the signature
+/// covers its hash.
+async fn authenticate(State(authentication): State<Authentication>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_string();
+    if request.method() == Method::GET && path == "/health" {
+        return next.run(request).await;
+    }
+    let service = service_of(&path);
+    let (parts, body) = request.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_REQUEST_BYTES).await {
+        Ok(b) => b,
+        Err(_) => {
+            let e = ApiError::invalid(format!("The request body is larger than {MAX_REQUEST_BYTES} bytes."));
+            return error_response(&e, service);
+        }
+    };
+    let principal = match &authentication {
+        Authentication::Disabled => Principal { access_key_id: String::new(), scope: KeyScope::default() },
+        Authentication::SigV4(keys) => {
+            let headers = parts.headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
+            let signed = auth::SignedRequest {
+                method: parts.method.as_str(),
+                path: parts.uri.path(),
+                query: parts.uri.query(),
+                headers,
+                body: &bytes,
+            };
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0);
+            match keys.verify(&signed, now) {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::info!(path = %path, code = e.code(), "request refused: {e}");
+                    return error_response(&e, service);
+                }
+            }
+        }
+    };
+    if principal.scope.runtime_only && !is_runtime_path(&path) {
+        let e = ApiError::AccessDenied(format!(
+            "Access key {} may only call GetRecommendations, GetPersonalizedRanking and the events service.",
+            principal.access_key_id
+        ));
+        return error_response(&e, service);
+    }
+    let mut request = Request::from_parts(parts, Body::from(bytes));
+    request.extensions_mut().insert(principal);
+    next.run(request).await
 }
 
 async fn health() -> impl IntoResponse {
@@ -56,15 +137,31 @@ async fn health() -> impl IntoResponse {
 }
 
 /// Background tasks with their progress (a Reko extension, used by `reko tasks` and the demo).
-async fn tasks(State(reko): State<Reko>) -> Response {
-    let result = blocking(move || reko.list_tasks().map_err(ApiError::from)).await;
+async fn tasks(State(reko): State<Reko>, Extension(principal): Extension<Principal>) -> Response {
+    let scope = scope_of(&principal);
+    let result = blocking(move || {
+        let mut tasks = reko.list_tasks().map_err(ApiError::from)?;
+        tasks.retain(|t| reko.visible_in(&scope, &t.resource_arn));
+        Ok(tasks)
+    })
+    .await;
     match result {
         Ok(tasks) => json_response(StatusCode::OK, JSON, &serde_json::json!({ "tasks": tasks })),
         Err(e) => error_response(&e, Service::Control),
     }
 }
 
-async fn control_plane(State(reko): State<Reko>, headers: HeaderMap, body: Bytes) -> Response {
+/// The dataset groups the caller's key may see.
+fn scope_of(principal: &Principal) -> reko_service::AccessScope {
+    reko_service::AccessScope { dataset_groups: principal.scope.dataset_groups.clone() }
+}
+
+async fn control_plane(
+    State(reko): State<Reko>,
+    Extension(principal): Extension<Principal>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("");
     let operation = target.strip_prefix("AmazonPersonalize.").unwrap_or("").to_string();
     if operation.is_empty() {
@@ -74,7 +171,16 @@ async fn control_plane(State(reko): State<Reko>, headers: HeaderMap, body: Bytes
         return error_response(&e, Service::Control);
     }
     let op = operation.clone();
-    let result = blocking(move || control::dispatch(&reko, &op, &body)).await;
+    let scope = scope_of(&principal);
+    let result = blocking(move || {
+        isolation::authorize_request(&reko, &scope, Some(&op), &body)?;
+        let mut response = control::dispatch(&reko, &op, &body)?;
+        if op.starts_with("List") {
+            isolation::filter_listing(&reko, &scope, &mut response);
+        }
+        Ok(response)
+    })
+    .await;
     match result {
         Ok(value) => json_response(StatusCode::OK, JSON_11, &value),
         Err(e) => {
@@ -84,53 +190,69 @@ async fn control_plane(State(reko): State<Reko>, headers: HeaderMap, body: Bytes
     }
 }
 
-async fn get_recommendations(State(reko): State<Reko>, body: Bytes) -> Response {
-    runtime_call(body, move |req| reko.get_recommendations(req)).await
+async fn get_recommendations(State(reko): State<Reko>, Extension(p): Extension<Principal>, body: Bytes) -> Response {
+    runtime_call(reko, p, body, |reko, req| reko.get_recommendations(req)).await
 }
 
-async fn get_personalized_ranking(State(reko): State<Reko>, body: Bytes) -> Response {
-    runtime_call(body, move |req| reko.get_personalized_ranking(req)).await
+async fn get_personalized_ranking(
+    State(reko): State<Reko>,
+    Extension(p): Extension<Principal>,
+    body: Bytes,
+) -> Response {
+    runtime_call(reko, p, body, |reko, req| reko.get_personalized_ranking(req)).await
 }
 
 /// Decodes a runtime request and runs it on the blocking pool: concurrent requests meet there
 /// and the engine scores them together (one pass over the item factors per batch).
 async fn runtime_call<Req, Resp>(
+    reko: Reko,
+    principal: Principal,
     body: Bytes,
-    call: impl FnOnce(Req) -> reko_service::ServiceResult<Resp> + Send + 'static,
+    call: impl FnOnce(&Reko, Req) -> reko_service::ServiceResult<Resp> + Send + 'static,
 ) -> Response
 where
     Req: DeserializeOwned + Validate + Send + 'static,
     Resp: Serialize + Send + 'static,
 {
-    let result = blocking(move || parse_request::<Req>(&body).and_then(|req| call(req).map_err(ApiError::from))).await;
+    let result = blocking(move || {
+        isolation::authorize_request(&reko, &scope_of(&principal), None, &body)?;
+        parse_request::<Req>(&body).and_then(|req| call(&reko, req).map_err(ApiError::from))
+    })
+    .await;
     match result {
         Ok(resp) => json_response(StatusCode::OK, JSON, &resp),
         Err(e) => error_response(&e, Service::Runtime),
     }
 }
 
-async fn put_events(State(reko): State<Reko>, body: Bytes) -> Response {
-    events_call(body, move |req| reko.put_events(req)).await
+async fn put_events(State(reko): State<Reko>, Extension(p): Extension<Principal>, body: Bytes) -> Response {
+    events_call(reko, p, body, |reko, req| reko.put_events(req)).await
 }
 
-async fn put_items(State(reko): State<Reko>, body: Bytes) -> Response {
-    events_call(body, move |req| reko.put_items(req)).await
+async fn put_items(State(reko): State<Reko>, Extension(p): Extension<Principal>, body: Bytes) -> Response {
+    events_call(reko, p, body, |reko, req| reko.put_items(req)).await
 }
 
-async fn put_users(State(reko): State<Reko>, body: Bytes) -> Response {
-    events_call(body, move |req| reko.put_users(req)).await
+async fn put_users(State(reko): State<Reko>, Extension(p): Extension<Principal>, body: Bytes) -> Response {
+    events_call(reko, p, body, |reko, req| reko.put_users(req)).await
 }
 
 /// Decodes an events request and runs it off the executor (it waits for the durable commit);
 /// success is a 200 with an empty body, as the events service answers.
 async fn events_call<Req>(
+    reko: Reko,
+    principal: Principal,
     body: Bytes,
-    call: impl FnOnce(Req) -> reko_service::ServiceResult<()> + Send + 'static,
+    call: impl FnOnce(&Reko, Req) -> reko_service::ServiceResult<()> + Send + 'static,
 ) -> Response
 where
     Req: DeserializeOwned + Validate + Send + 'static,
 {
-    let result = blocking(move || parse_request::<Req>(&body).and_then(|req| call(req).map_err(ApiError::from))).await;
+    let result = blocking(move || {
+        isolation::authorize_request(&reko, &scope_of(&principal), None, &body)?;
+        parse_request::<Req>(&body).and_then(|req| call(&reko, req).map_err(ApiError::from))
+    })
+    .await;
     match result {
         Ok(()) => with_request_id((StatusCode::OK, [("content-type", JSON)], "").into_response()),
         Err(e) => error_response(&e, Service::Events),

@@ -19,7 +19,8 @@
 //! 5. a batch inference job over `REKO_BENCH_BATCH_USERS` (100,000) users, exact top 25.
 //!
 //! The load generator speaks HTTP/1.1 over raw sockets (no SDK) so that it costs the shared
-//! cores as little as possible; requests are unsigned, as `reko serve` accepts today.
+//! cores as little as possible; every request is SigV4-signed (AWS's `aws-sigv4` signer, as the
+//! SDKs sign) and verified by the server, as in production.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -48,10 +49,38 @@ impl Drop for Server {
     }
 }
 
+/// The key the benchmark's server accepts and its clients sign with.
+const BENCH_KEY_ID: &str = "AKIDBENCH0001";
+const BENCH_SECRET: &str = "reko-bench-secret-access-key";
+
+/// SigV4 headers for `POST path` with `body`, signed now.
+fn sign_post(addr: &str, path: &str, body: &str) -> Vec<(String, String)> {
+    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+    use aws_sigv4::sign::v4;
+    let identity = aws_credential_types::Credentials::new(BENCH_KEY_ID, BENCH_SECRET, None, None, "bench").into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name("personalize")
+        .time(std::time::SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .expect("signing parameters")
+        .into();
+    let url = format!("http://{addr}{path}");
+    let headers = [("host", addr), ("content-type", "application/json")];
+    let signable = SignableRequest::new("POST", &url, headers.into_iter(), SignableBody::Bytes(body.as_bytes()))
+        .expect("signable request");
+    let (instructions, _) = sign(signable, &params).expect("signing").into_parts();
+    instructions.headers().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+}
+
 fn start_server(data_dir: &Path) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_reko"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
+        .env("REKO_ACCESS_KEY_ID", BENCH_KEY_ID)
+        .env("REKO_SECRET_ACCESS_KEY", BENCH_SECRET)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::from(std::fs::File::create(data_dir.with_extension("log")).expect("server log")))
@@ -121,7 +150,7 @@ async fn setup(url: &str, dir: &Path) -> Setup {
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .endpoint_url(url)
-            .credentials_provider(Credentials::new("AKIDBENCH", "secret", None, None, "bench"))
+            .credentials_provider(Credentials::new(BENCH_KEY_ID, BENCH_SECRET, None, None, "bench"))
             .http_client(aws_smithy_http_client::Builder::new().build_http())
             .build(),
     );
@@ -248,8 +277,10 @@ impl Conn {
 
     /// POSTs `body` to `path`; returns the status and the response body.
     async fn post(&mut self, path: &str, body: &str) -> (u16, Vec<u8>) {
+        let signed: String =
+            sign_post(&self.addr, path, body).into_iter().map(|(n, v)| format!("{n}: {v}\r\n")).collect();
         let head = format!(
-            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n{signed}Content-Length: {}\r\n\r\n",
             self.addr,
             body.len()
         );
@@ -381,7 +412,7 @@ async fn batch_inference(url: &str, dir: &Path, s: &Setup, count: usize) {
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .endpoint_url(url)
-            .credentials_provider(Credentials::new("AKIDBENCH", "secret", None, None, "bench"))
+            .credentials_provider(Credentials::new(BENCH_KEY_ID, BENCH_SECRET, None, None, "bench"))
             .http_client(aws_smithy_http_client::Builder::new().build_http())
             .build(),
     );

@@ -73,7 +73,7 @@ pub struct BatchArgs {
 pub async fn run(args: BatchArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let endpoint = jobs::check_endpoint(&args.endpoint)?;
-    let client = jobs::client(&endpoint, args.solution_version_arn.as_deref());
+    let client = jobs::client(&endpoint, args.solution_version_arn.as_deref())?;
     if args.list {
         return list(&client, args.solution_version_arn.as_deref()).await;
     }

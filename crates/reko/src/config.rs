@@ -7,6 +7,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
+use crate::access_keys::AccessKeyConfig;
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Config {
     /// Address the HTTP listener binds (`127.0.0.1:0` picks a free port).
@@ -24,6 +26,28 @@ pub struct Config {
     /// unset: `AWS_ENDPOINT_URL` or AWS. Credentials come from the standard AWS variables.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_endpoint: Option<String>,
+    /// The root key pair (`REKO_ACCESS_KEY_ID` / `REKO_SECRET_ACCESS_KEY`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_key_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_access_key: Option<Secret>,
+    /// More keys, optionally scoped (`[[access_keys]]` tables of the config file).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub access_keys: Vec<AccessKeyConfig>,
+    /// Accept unsigned requests (loopback addresses only).
+    #[serde(default)]
+    pub insecure_no_auth: bool,
+}
+
+/// A secret value: serialised as is, never shown by `Debug` (configs may be logged).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 impl Default for Config {
@@ -36,6 +60,10 @@ impl Default for Config {
             workers: 2,
             log: "info".into(),
             s3_endpoint: None,
+            access_key_id: None,
+            secret_access_key: None,
+            access_keys: Vec::new(),
+            insecure_no_auth: false,
         }
     }
 }
@@ -57,6 +85,8 @@ pub struct Overrides {
     pub log: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub s3_endpoint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub insecure_no_auth: Option<bool>,
 }
 
 impl Config {
@@ -92,6 +122,27 @@ mod tests {
             assert_eq!(config.region, "ap-south-1");
             assert_eq!(config.workers, 8);
             assert_eq!(config.account_id, "123456789012");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn access_keys_come_from_the_file_and_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "reko.toml",
+                "[[access_keys]]\naccess_key_id = \"FRONTEND1\"\nsecret_access_key = \"front-end-secret-123\"\n\
+                 runtime_only = true\ndataset_groups = [\"arn:aws:personalize:us-east-1:123456789012:dataset-group/shop\"]\n",
+            )?;
+            jail.set_env("REKO_ACCESS_KEY_ID", "ROOTKEY123");
+            jail.set_env("REKO_SECRET_ACCESS_KEY", "root-secret-value-1");
+            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(config.access_key_id.as_deref(), Some("ROOTKEY123"));
+            assert_eq!(config.access_keys.len(), 1);
+            assert!(config.access_keys[0].runtime_only);
+            let shown = format!("{config:?}");
+            assert!(!shown.contains("root-secret-value-1") && !shown.contains("front-end-secret-123"), "{shown}");
             Ok(())
         });
     }

@@ -117,7 +117,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let server = step_start_server(&ui, &args, &workdir.path.join("server")).await?;
     timings.push(("start server", t.elapsed()));
 
-    let flow = Flow::new(&server.url, &args, ui.clone());
+    let flow = Flow::new(&server.url, &server.credentials, &args, ui.clone());
     let result = async {
         let t = Instant::now();
         let setup = flow.step_datasets().await?;
@@ -234,6 +234,8 @@ async fn step_generate(ui: &Ui, args: &DemoArgs, dir: &Path) -> anyhow::Result<D
 
 struct RunningServer {
     url: String,
+    /// The key the demo's requests are signed with.
+    credentials: (String, String),
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     reko: Option<reko_service::Reko>,
@@ -259,6 +261,7 @@ async fn step_start_server(ui: &Ui, args: &DemoArgs, data_dir: &Path) -> anyhow:
         ui.line(&format!("  ✓ Using the Reko server at {url}"));
         return Ok(RunningServer {
             url: url.trim_end_matches('/').to_string(),
+            credentials: crate::access_keys::client_credentials()?,
             shutdown: None,
             handle: None,
             reko: None,
@@ -275,12 +278,24 @@ async fn step_start_server(ui: &Ui, args: &DemoArgs, data_dir: &Path) -> anyhow:
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("binding 127.0.0.1:0")?;
     let addr = listener.local_addr()?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let handle = tokio::spawn(reko_http::serve(listener, reko.clone(), async move {
+    // The embedded server authenticates like any other: a fresh root key for this run, and every
+    // request of the demo is signed with it by the AWS SDK.
+    let credentials = crate::access_keys::generate_key_pair();
+    let keys = reko_http::KeyStore::new(
+        &args.region,
+        [reko_http::AccessKey {
+            access_key_id: credentials.0.clone(),
+            secret_access_key: credentials.1.clone(),
+            scope: reko_http::KeyScope::default(),
+        }],
+    );
+    let authentication = reko_http::Authentication::SigV4(std::sync::Arc::new(keys));
+    let handle = tokio::spawn(reko_http::serve(listener, reko.clone(), authentication, async move {
         let _ = rx.await;
     }));
     let url = format!("http://{addr}");
-    ui.done(pb, &format!("Embedded Reko server listening on {url}"));
-    Ok(RunningServer { url, shutdown: Some(tx), handle: Some(handle), reko: Some(reko) })
+    ui.done(pb, &format!("Embedded Reko server listening on {url} (SigV4-signed requests)"));
+    Ok(RunningServer { url, credentials, shutdown: Some(tx), handle: Some(handle), reko: Some(reko) })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -298,6 +313,8 @@ struct Flow {
     control: aws_sdk_personalize::Client,
     runtime: aws_sdk_personalizeruntime::Client,
     tasks: Option<SocketAddr>,
+    /// Signs the task-view requests: key pair and region.
+    signing: ((String, String), String),
     ui: Ui,
     /// Unique suffix for resource names, so that a reused data dir never collides.
     tag: String,
@@ -306,8 +323,8 @@ struct Flow {
 }
 
 impl Flow {
-    fn new(url: &str, args: &DemoArgs, ui: Ui) -> Flow {
-        let creds = Credentials::new("AKIDREKODEMO", "reko-demo-secret", None, None, "reko-demo");
+    fn new(url: &str, credentials: &(String, String), args: &DemoArgs, ui: Ui) -> Flow {
+        let creds = Credentials::new(&credentials.0, &credentials.1, None, None, "reko-demo");
         let control = aws_sdk_personalize::Client::from_conf(
             aws_sdk_personalize::Config::builder()
                 .behavior_version(BehaviorVersion::latest())
@@ -339,6 +356,7 @@ impl Flow {
             control,
             runtime,
             tasks,
+            signing: (credentials.clone(), args.region.clone()),
             ui,
             tag,
             timeout: Duration::from_secs(args.step_timeout_secs),
@@ -578,7 +596,7 @@ impl Flow {
         let start = Instant::now();
         loop {
             let progress = match self.tasks {
-                Some(addr) => fetch_task_progress(addr).await,
+                Some(addr) => fetch_task_progress(addr, self.signing.clone()).await,
                 None => HashMap::new(),
             };
             for (i, (label, res)) in resources.iter().enumerate() {
@@ -745,17 +763,27 @@ impl Res {
 // ---------------------------------------------------------------------------------------------
 
 /// `resourceArn → (progress 0..1, detail)` of running tasks; empty when unavailable.
-async fn fetch_task_progress(addr: SocketAddr) -> HashMap<String, (f64, String)> {
-    tokio::task::spawn_blocking(move || get_tasks(addr)).await.ok().flatten().unwrap_or_default()
+async fn fetch_task_progress(addr: SocketAddr, signing: ((String, String), String)) -> HashMap<String, (f64, String)> {
+    tokio::task::spawn_blocking(move || get_tasks(addr, &signing)).await.ok().flatten().unwrap_or_default()
 }
 
-fn get_tasks(addr: SocketAddr) -> Option<HashMap<String, (f64, String)>> {
+fn get_tasks(
+    addr: SocketAddr,
+    (credentials, region): &((String, String), String),
+) -> Option<HashMap<String, (f64, String)>> {
     let timeout = Duration::from_millis(300);
     let mut stream = TcpStream::connect_timeout(&addr, timeout).ok()?;
     stream.set_read_timeout(Some(timeout)).ok()?;
     stream.set_write_timeout(Some(timeout)).ok()?;
-    write!(stream, "GET /reko/tasks HTTP/1.1\r\nHost: {addr}\r\nAccept: application/json\r\nConnection: close\r\n\r\n")
-        .ok()?;
+    let signed: String = crate::access_keys::sign_get(credentials, region, &addr.to_string(), "/reko/tasks")
+        .into_iter()
+        .map(|(n, v)| format!("{n}: {v}\r\n"))
+        .collect();
+    write!(
+        stream,
+        "GET /reko/tasks HTTP/1.1\r\nHost: {addr}\r\n{signed}Accept: application/json\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).ok()?;
     let text = String::from_utf8_lossy(&raw);

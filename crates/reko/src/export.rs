@@ -65,7 +65,7 @@ impl IngestionModeArg {
 pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let endpoint = jobs::check_endpoint(&args.endpoint)?;
-    let client = jobs::client(&endpoint, Some(&args.dataset_arn));
+    let client = jobs::client(&endpoint, Some(&args.dataset_arn))?;
     let output = jobs::output_location(&args.output)?;
     let job_name = args.job_name.clone().unwrap_or_else(|| jobs::default_job_name("reko-export"));
 

@@ -62,7 +62,7 @@ impl ImportModeArg {
 pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let endpoint = jobs::check_endpoint(&args.endpoint)?;
-    let client = jobs::client(&endpoint, Some(&args.dataset_arn));
+    let client = jobs::client(&endpoint, Some(&args.dataset_arn))?;
     let location = jobs::input_location(&args.data_location)?;
     let job_name = args.job_name.clone().unwrap_or_else(|| jobs::default_job_name("reko-import"));
 

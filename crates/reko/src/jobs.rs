@@ -30,13 +30,14 @@ pub fn check_endpoint(endpoint: &str) -> anyhow::Result<String> {
     Ok(trimmed.to_string())
 }
 
-/// A control-plane client for `endpoint`. ARNs carry the server's region; signing with the
-/// region of `arn` (us-east-1 without one) keeps the request consistent.
-pub fn client(endpoint: &str, arn: Option<&str>) -> aws_sdk_personalize::Client {
-    let region = arn.and_then(region_of).unwrap_or("us-east-1").to_string();
-    // Reko does not check signatures; the SDK still wants credentials to sign with.
-    let creds = Credentials::new("AKIDREKOCLI", "reko-cli-secret", None, None, "reko-cli");
-    aws_sdk_personalize::Client::from_conf(
+/// A control-plane client for `endpoint`, signing with the CLI's key
+/// ([`crate::access_keys::client_credentials`]). ARNs carry the server's region; signing with the
+/// region of `arn` keeps the request consistent ([`crate::access_keys::client_region`]).
+pub fn client(endpoint: &str, arn: Option<&str>) -> anyhow::Result<aws_sdk_personalize::Client> {
+    let region = crate::access_keys::client_region(arn.and_then(region_of));
+    let (id, secret) = crate::access_keys::client_credentials()?;
+    let creds = Credentials::new(id, secret, None, None, "reko-cli");
+    Ok(aws_sdk_personalize::Client::from_conf(
         aws_sdk_personalize::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region))
@@ -44,7 +45,7 @@ pub fn client(endpoint: &str, arn: Option<&str>) -> aws_sdk_personalize::Client 
             .credentials_provider(creds)
             .http_client(aws_smithy_http_client::Builder::new().build_http())
             .build(),
-    )
+    ))
 }
 
 /// Turns an SDK result into an `anyhow` error that shows the service's error code and message,
@@ -331,15 +332,26 @@ fn authority_with_port(rest: &str) -> String {
 
 /// Best effort: the job's task progress, `None` when the server does not list it (or fails).
 async fn fetch_task(authority: &str, arn: &str) -> Option<TaskProgress> {
-    let body = tokio::time::timeout(Duration::from_millis(500), get_tasks_body(authority)).await.ok()??;
+    let region = crate::access_keys::client_region(region_of(arn));
+    let body = tokio::time::timeout(Duration::from_millis(500), get_tasks_body(authority, &region)).await.ok()??;
     task_progress(&body, arn)
 }
 
-async fn get_tasks_body(authority: &str) -> Option<String> {
+/// `GET /reko/tasks`, signed with the CLI's key like the SDK's requests.
+pub fn tasks_request(authority: &str, region: &str) -> anyhow::Result<String> {
+    let credentials = crate::access_keys::client_credentials()?;
+    let signed: String = crate::access_keys::sign_get(&credentials, region, authority, "/reko/tasks")
+        .into_iter()
+        .map(|(n, v)| format!("{n}: {v}\r\n"))
+        .collect();
+    Ok(format!(
+        "GET /reko/tasks HTTP/1.1\r\nHost: {authority}\r\n{signed}Accept: application/json\r\nConnection: close\r\n\r\n"
+    ))
+}
+
+async fn get_tasks_body(authority: &str, region: &str) -> Option<String> {
+    let request = tasks_request(authority, region).ok()?;
     let mut stream = tokio::net::TcpStream::connect(authority).await.ok()?;
-    let request = format!(
-        "GET /reko/tasks HTTP/1.1\r\nHost: {authority}\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
-    );
     stream.write_all(request.as_bytes()).await.ok()?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await.ok()?;

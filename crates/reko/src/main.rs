@@ -3,6 +3,7 @@
 //! inference jobs on a running server, `reko import` / `reko export` run dataset import and export
 //! jobs on a running server, `reko eval` evaluates recipes offline.
 
+mod access_keys;
 mod batch;
 mod config;
 mod demo;
@@ -84,6 +85,10 @@ struct ServeArgs {
     /// Endpoint of the S3-compatible store for s3:// locations [default: AWS_ENDPOINT_URL or AWS].
     #[arg(long)]
     s3_endpoint: Option<String>,
+    /// Accept unsigned requests: no authentication at all. Refused unless --listen is a loopback
+    /// address.
+    #[arg(long)]
+    insecure_no_auth: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -109,6 +114,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         workers: args.workers,
         log: args.log,
         s3_endpoint: args.s3_endpoint,
+        insecure_no_auth: args.insecure_no_auth.then_some(true),
     };
     let config = Config::load(args.config.as_deref(), &overrides)?;
     tracing_subscriber::fmt()
@@ -127,6 +133,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener =
         tokio::net::TcpListener::bind(&config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
+    let authentication = access_keys::server_authentication(&config, addr)?;
     tracing::info!(%addr, data_dir = %config.data_dir.display(), region = %config.region, "reko is serving");
     // Tests and scripts read this line to find the port.
     println!("Listening on http://{addr}");
@@ -142,7 +149,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let _ = ctrl_c.await;
         tracing::info!("shutting down");
     };
-    reko_http::serve(listener, reko.clone(), shutdown).await?;
+    reko_http::serve(listener, reko.clone(), authentication, shutdown).await?;
     tokio::task::spawn_blocking(move || reko.shutdown()).await?;
     Ok(())
 }
@@ -153,7 +160,7 @@ async fn print_tasks(endpoint: &str) -> anyhow::Result<()> {
         endpoint.strip_prefix("http://").context("only http:// endpoints are supported")?.trim_end_matches('/');
     let mut stream =
         tokio::net::TcpStream::connect(authority).await.with_context(|| format!("connecting to {authority}"))?;
-    let request = format!("GET /reko/tasks HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
+    let request = jobs::tasks_request(authority, &access_keys::client_region(None))?;
     stream.write_all(request.as_bytes()).await?;
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await?;

@@ -336,6 +336,8 @@ async fn batch_segment_jobs_find_the_users_of_items_and_attributes() {
                 .arg("--output")
                 .arg(&output)
                 .args(["--job-name", "seg-cli"])
+                .env("REKO_ACCESS_KEY_ID", ACCESS_KEY_ID)
+                .env("REKO_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
                 .output()
                 .expect("running reko batch")
         }

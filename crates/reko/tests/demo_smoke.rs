@@ -1,6 +1,12 @@
 //! Runs the `reko demo` flow in-process on a small dataset (the module is compiled into this
 //! test directly, so the demo is checked even where the binary is not rebuilt).
 
+#[path = "../src/access_keys.rs"]
+#[allow(dead_code)]
+mod access_keys;
+#[path = "../src/config.rs"]
+#[allow(dead_code)]
+mod config;
 #[path = "../src/demo.rs"]
 #[allow(dead_code)]
 mod demo;

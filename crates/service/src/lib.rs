@@ -5,6 +5,7 @@
 //! Long operations (imports, training, campaign deployment, deletions) are persistent tasks run by
 //! background workers; see [`tasks`].
 
+pub mod access;
 pub mod arn;
 mod batch_files;
 mod batch_inference_job;
@@ -40,6 +41,7 @@ use std::time::Duration;
 
 use reko_storage::{SqliteStore, Store};
 
+pub use access::AccessScope;
 pub use error::{ServiceError, ServiceResult};
 pub use runtime::Deployment;
 pub use tasks::TaskInfo;

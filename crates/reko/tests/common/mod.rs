@@ -20,6 +20,10 @@ pub const REGION: &str = "us-east-1";
 pub const ACCOUNT: &str = "123456789012";
 pub const POPULARITY_RECIPE: &str = "arn:aws:personalize:::recipe/aws-popularity-count";
 /// Default timeout for a resource to leave its PENDING/IN_PROGRESS states.
+/// The root key every test server is started with (`REKO_ACCESS_KEY_ID` / `REKO_SECRET_ACCESS_KEY`);
+/// the SDK clients sign every request with it.
+pub const ACCESS_KEY_ID: &str = "AKIDREKOTEST";
+pub const SECRET_ACCESS_KEY: &str = "reko-test-secret-access-key-0001";
 pub const WAIT: Duration = Duration::from_secs(120);
 
 /// `arn:aws:personalize:us-east-1:123456789012:{kind}/{name}`.
@@ -43,6 +47,11 @@ pub struct Server {
 impl Server {
     /// Starts a server on `data_dir` (created if missing); the log goes next to it.
     pub fn start(data_dir: &Path) -> Server {
+        Server::start_with(data_dir, &[])
+    }
+
+    /// [`Server::start`] with extra `reko serve` arguments (e.g. `--config FILE`).
+    pub fn start_with(data_dir: &Path, extra_args: &[&str]) -> Server {
         std::fs::create_dir_all(data_dir).unwrap();
         let seq = LOG_SEQ.fetch_add(1, Ordering::SeqCst);
         let log = data_dir.parent().unwrap_or(data_dir).join(format!("server-{seq}.log"));
@@ -51,6 +60,9 @@ impl Server {
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .args(["--region", REGION, "--account-id", ACCOUNT])
+            .args(extra_args)
+            .env("REKO_ACCESS_KEY_ID", ACCESS_KEY_ID)
+            .env("REKO_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
             .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -134,7 +146,7 @@ pub fn control_client(url: &str) -> aws_sdk_personalize::Client {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(REGION))
         .endpoint_url(url)
-        .credentials_provider(Credentials::new("AKIDREKOTEST", "secret", None, None, "test"))
+        .credentials_provider(Credentials::new(ACCESS_KEY_ID, SECRET_ACCESS_KEY, None, None, "test"))
         .http_client(aws_smithy_http_client::Builder::new().build_http())
         .retry_config(RetryConfig::disabled())
         .build();
@@ -148,7 +160,7 @@ pub fn runtime_client(url: &str) -> aws_sdk_personalizeruntime::Client {
         .behavior_version(rc::BehaviorVersion::latest())
         .region(rc::Region::new(REGION))
         .endpoint_url(url)
-        .credentials_provider(rc::Credentials::new("AKIDREKOTEST", "secret", None, None, "test"))
+        .credentials_provider(rc::Credentials::new(ACCESS_KEY_ID, SECRET_ACCESS_KEY, None, None, "test"))
         .http_client(aws_smithy_http_client::Builder::new().build_http())
         .retry_config(rc::retry::RetryConfig::disabled())
         .build();
@@ -162,7 +174,7 @@ pub fn events_client(url: &str) -> aws_sdk_personalizeevents::Client {
         .behavior_version(ec::BehaviorVersion::latest())
         .region(ec::Region::new(REGION))
         .endpoint_url(url)
-        .credentials_provider(ec::Credentials::new("AKIDREKOTEST", "secret", None, None, "test"))
+        .credentials_provider(ec::Credentials::new(ACCESS_KEY_ID, SECRET_ACCESS_KEY, None, None, "test"))
         .http_client(aws_smithy_http_client::Builder::new().build_http())
         .retry_config(ec::retry::RetryConfig::disabled())
         .build();
