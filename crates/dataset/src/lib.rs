@@ -17,6 +17,6 @@ pub use dataset_type::{DatasetType, Domain};
 pub use error::ImportError;
 pub use features::Featurizer;
 pub use import::{import_csv, import_csv_with_options, ImportOptions};
-pub use location::{resolve_data_location, resolve_output_folder};
+pub use location::{local_path, resolve_data_location, resolve_output_folder};
 pub use record::{RecordBatchBuilder, Value};
 pub use schema::{parse_schema, Field, FieldType, Schema, SchemaError, INTERACTIONS_RESERVED_FIELDS};

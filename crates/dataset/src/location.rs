@@ -98,6 +98,11 @@ pub fn resolve_output_folder(location: &str) -> Result<PathBuf, ImportError> {
     Ok(path)
 }
 
+/// The local path a location (a path or `file://` URL) names, as given (not resolved).
+pub fn local_path(location: &str) -> Result<PathBuf, ImportError> {
+    Ok(PathBuf::from(local_path_of(location)?.0))
+}
+
 /// A location as a local path string (and the trimmed location, for messages).
 fn local_path_of(location: &str) -> Result<(String, &str), ImportError> {
     let trimmed = location.trim();

@@ -34,9 +34,50 @@ pub const MAX_REQUEST_BYTES: usize = 1 << 20;
 const JSON_11: &str = "application/x-amz-json-1.1";
 const JSON: &str = "application/json";
 
+/// How the HTTP layer protects itself.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    pub authentication: Authentication,
+    /// Requests handled at once; more are refused at once with `ThrottlingException` (HTTP 400,
+    /// which the SDKs retry with backoff) instead of queueing without bound.
+    pub max_in_flight: usize,
+    /// Time allowed to receive a request body (a client that stalls mid-body does not hold a slot
+    /// for longer).
+    pub body_timeout: std::time::Duration,
+}
+
+/// Default [`HttpConfig::max_in_flight`]: enough to keep both the async workers and the blocking
+/// pool busy on a small machine, small enough that a burst cannot exhaust memory (each request
+/// holds at most [`MAX_REQUEST_BYTES`] of body).
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
+/// Default [`HttpConfig::body_timeout`].
+pub const DEFAULT_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl HttpConfig {
+    /// The defaults with this authentication.
+    pub fn new(authentication: Authentication) -> Self {
+        HttpConfig { authentication, max_in_flight: DEFAULT_MAX_IN_FLIGHT, body_timeout: DEFAULT_BODY_TIMEOUT }
+    }
+}
+
+/// The state of the admission middleware.
+#[derive(Clone)]
+struct Admission {
+    authentication: Authentication,
+    slots: std::sync::Arc<tokio::sync::Semaphore>,
+    max_in_flight: usize,
+    body_timeout: std::time::Duration,
+}
+
 /// The router for all three services plus `/health` and the task view; every request but
-/// `GET /health` is authenticated first ([`authenticate`]).
-pub fn router(reko: Reko, authentication: Authentication) -> Router {
+/// `GET /health` is admitted (in-flight limit) and authenticated first ([`authenticate`]).
+pub fn router(reko: Reko, config: HttpConfig) -> Router {
+    let admission = Admission {
+        authentication: config.authentication,
+        slots: std::sync::Arc::new(tokio::sync::Semaphore::new(config.max_in_flight.max(1))),
+        max_in_flight: config.max_in_flight.max(1),
+        body_timeout: config.body_timeout,
+    };
     Router::new()
         .route("/", post(control_plane))
         .route("/health", get(health))
@@ -47,7 +88,7 @@ pub fn router(reko: Reko, authentication: Authentication) -> Router {
         .route("/items", post(put_items))
         .route("/users", post(put_users))
         .fallback(rest_fallback)
-        .layer(axum::middleware::from_fn_with_state(authentication, authenticate))
+        .layer(axum::middleware::from_fn_with_state(admission, authenticate))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(reko)
 }
@@ -56,10 +97,10 @@ pub fn router(reko: Reko, authentication: Authentication) -> Router {
 pub async fn serve(
     listener: tokio::net::TcpListener,
     reko: Reko,
-    authentication: Authentication,
+    config: HttpConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(reko, authentication)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router(reko, config)).with_graceful_shutdown(shutdown).await
 }
 
 /// The service a path belongs to, for the status of errors raised before dispatch.
@@ -82,21 +123,37 @@ fn is_runtime_path(path: &str) -> bool {
 /// the caller to the handlers as a [`Principal`] extension. Nothing of an unauthenticated request
 /// reaches a handler; the body is read (at most [`MAX_REQUEST_BYTES`]) because the signature
 /// covers its hash.
-async fn authenticate(State(authentication): State<Authentication>, request: Request, next: Next) -> Response {
+async fn authenticate(State(admission): State<Admission>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
     if request.method() == Method::GET && path == "/health" {
         return next.run(request).await;
     }
     let service = service_of(&path);
+    // Admission first: a refused request costs no body read and no signature check.
+    let Ok(_slot) = admission.slots.clone().try_acquire_owned() else {
+        let e = ApiError::Throttling(format!(
+            "Rate exceeded: {} requests are already in progress; retry with backoff.",
+            admission.max_in_flight
+        ));
+        return error_response(&e, service);
+    };
     let (parts, body) = request.into_parts();
-    let bytes = match axum::body::to_bytes(body, MAX_REQUEST_BYTES).await {
-        Ok(b) => b,
-        Err(_) => {
+    let bytes = match tokio::time::timeout(admission.body_timeout, axum::body::to_bytes(body, MAX_REQUEST_BYTES)).await
+    {
+        Ok(Ok(b)) => b,
+        Ok(Err(_)) => {
             let e = ApiError::invalid(format!("The request body is larger than {MAX_REQUEST_BYTES} bytes."));
             return error_response(&e, service);
         }
+        Err(_) => {
+            let e = ApiError::invalid(format!(
+                "The request body was not received within {} s.",
+                admission.body_timeout.as_secs()
+            ));
+            return error_response(&e, service);
+        }
     };
-    let principal = match &authentication {
+    let principal = match &admission.authentication {
         Authentication::Disabled => Principal { access_key_id: String::new(), scope: KeyScope::default() },
         Authentication::SigV4(keys) => {
             let headers = parts.headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();

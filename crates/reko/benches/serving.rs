@@ -79,6 +79,8 @@ fn start_server(data_dir: &Path) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_reko"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
+        .arg("--allowed-data-root")
+        .arg(data_dir.parent().unwrap_or(data_dir))
         .env("REKO_ACCESS_KEY_ID", BENCH_KEY_ID)
         .env("REKO_SECRET_ACCESS_KEY", BENCH_SECRET)
         .stdin(Stdio::null())

@@ -37,6 +37,17 @@ pub struct Config {
     /// Accept unsigned requests (loopback addresses only).
     #[serde(default)]
     pub insecure_no_auth: bool,
+    /// Requests handled at once; more are refused with ThrottlingException.
+    #[serde(default = "default_max_in_flight")]
+    pub max_in_flight: usize,
+    /// Folders local data locations must lie in; empty: the working directory and the data
+    /// directory.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_data_roots: Vec<PathBuf>,
+}
+
+fn default_max_in_flight() -> usize {
+    reko_http::DEFAULT_MAX_IN_FLIGHT
 }
 
 /// A secret value: serialised as is, never shown by `Debug` (configs may be logged).
@@ -64,6 +75,8 @@ impl Default for Config {
             secret_access_key: None,
             access_keys: Vec::new(),
             insecure_no_auth: false,
+            max_in_flight: default_max_in_flight(),
+            allowed_data_roots: Vec::new(),
         }
     }
 }
@@ -87,6 +100,24 @@ pub struct Overrides {
     pub s3_endpoint: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub insecure_no_auth: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_in_flight: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_data_roots: Option<Vec<PathBuf>>,
+}
+
+impl Config {
+    /// The folders local data locations must lie in (see [`Config::allowed_data_roots`]).
+    pub fn data_roots(&self) -> Vec<PathBuf> {
+        if !self.allowed_data_roots.is_empty() {
+            return self.allowed_data_roots.clone();
+        }
+        let mut roots = vec![self.data_dir.clone()];
+        if let Ok(cwd) = std::env::current_dir() {
+            roots.insert(0, cwd);
+        }
+        roots
+    }
 }
 
 impl Config {

@@ -272,6 +272,8 @@ async fn step_start_server(ui: &Ui, args: &DemoArgs, data_dir: &Path) -> anyhow:
         data_dir: data_dir.to_path_buf(),
         region: args.region.clone(),
         account_id: args.account_id.clone(),
+        // The demo's files live beside its data directory.
+        allowed_data_roots: Some(vec![data_dir.parent().unwrap_or(data_dir).to_path_buf()]),
         ..Default::default()
     })
     .map_err(|e| anyhow!("opening the Reko service in {}: {e}", data_dir.display()))?;
@@ -290,9 +292,14 @@ async fn step_start_server(ui: &Ui, args: &DemoArgs, data_dir: &Path) -> anyhow:
         }],
     );
     let authentication = reko_http::Authentication::SigV4(std::sync::Arc::new(keys));
-    let handle = tokio::spawn(reko_http::serve(listener, reko.clone(), authentication, async move {
-        let _ = rx.await;
-    }));
+    let handle = tokio::spawn(reko_http::serve(
+        listener,
+        reko.clone(),
+        reko_http::HttpConfig::new(authentication),
+        async move {
+            let _ = rx.await;
+        },
+    ));
     let url = format!("http://{addr}");
     ui.done(pb, &format!("Embedded Reko server listening on {url} (SigV4-signed requests)"));
     Ok(RunningServer { url, credentials, shutdown: Some(tx), handle: Some(handle), reko: Some(reko) })

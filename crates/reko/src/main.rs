@@ -85,6 +85,13 @@ struct ServeArgs {
     /// Endpoint of the S3-compatible store for s3:// locations [default: AWS_ENDPOINT_URL or AWS].
     #[arg(long)]
     s3_endpoint: Option<String>,
+    /// A folder local data locations (imports, batch jobs, exports) may lie in; repeatable
+    /// [default: the working directory and the data directory].
+    #[arg(long = "allowed-data-root")]
+    allowed_data_roots: Vec<PathBuf>,
+    /// Requests handled at once; more get ThrottlingException [default: 256].
+    #[arg(long)]
+    max_in_flight: Option<usize>,
     /// Accept unsigned requests: no authentication at all. Refused unless --listen is a loopback
     /// address.
     #[arg(long)]
@@ -115,6 +122,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         log: args.log,
         s3_endpoint: args.s3_endpoint,
         insecure_no_auth: args.insecure_no_auth.then_some(true),
+        max_in_flight: args.max_in_flight,
+        allowed_data_roots: (!args.allowed_data_roots.is_empty()).then_some(args.allowed_data_roots),
     };
     let config = Config::load(args.config.as_deref(), &overrides)?;
     tracing_subscriber::fmt()
@@ -127,6 +136,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         account_id: config.account_id.clone(),
         workers: config.workers,
         object_storage: reko_service::object_storage::ObjectStorageConfig { endpoint: config.s3_endpoint.clone() },
+        allowed_data_roots: Some(config.data_roots()),
         ..Default::default()
     })
     .with_context(|| format!("opening the data directory {}", config.data_dir.display()))?;
@@ -149,7 +159,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let _ = ctrl_c.await;
         tracing::info!("shutting down");
     };
-    reko_http::serve(listener, reko.clone(), authentication, shutdown).await?;
+    let http =
+        reko_http::HttpConfig { max_in_flight: config.max_in_flight, ..reko_http::HttpConfig::new(authentication) };
+    reko_http::serve(listener, reko.clone(), http, shutdown).await?;
     tokio::task::spawn_blocking(move || reko.shutdown()).await?;
     Ok(())
 }

@@ -211,6 +211,8 @@ impl Reko {
             )));
         }
         let recipe = crate::solution::recipe_for_arn(version.recipe_arn.as_deref().unwrap_or_default())?;
+        self.check_data_location(&input.path, "jobInput.s3DataSource.path")?;
+        self.check_data_location(&output.path, "jobOutput.s3DataDestination.path")?;
         if input.kms_key_arn.is_some() || output.kms_key_arn.is_some() {
             return Err(ServiceError::NotImplemented(format!("{operation} with kmsKeyArn")));
         }

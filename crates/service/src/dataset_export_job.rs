@@ -37,6 +37,7 @@ impl Reko {
             )));
         }
         let path = &req.job_output.s3_data_destination.path;
+        self.check_data_location(path, "jobOutput.s3DataDestination.path")?;
         let lower = path.to_ascii_lowercase();
         if lower.starts_with("http://") || lower.starts_with("https://") {
             return Err(ServiceError::Invalid(format!(

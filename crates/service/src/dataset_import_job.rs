@@ -35,6 +35,7 @@ impl Reko {
             )));
         }
         let location = req.data_source.data_location.clone().unwrap_or_default();
+        self.check_data_location(&location, "dataSource.dataLocation")?;
         let lower = location.to_ascii_lowercase();
         if lower.starts_with("http://") || lower.starts_with("https://") {
             return Err(ServiceError::Invalid(format!(

@@ -11,6 +11,7 @@ mod batch_files;
 mod batch_inference_job;
 mod batch_segment_job;
 mod campaign;
+mod data_roots;
 mod dataset;
 mod dataset_export_job;
 mod dataset_group;
@@ -64,6 +65,9 @@ pub struct ServiceConfig {
     pub max_task_attempts: i64,
     /// Where `s3://` data locations are read and written.
     pub object_storage: object_storage::ObjectStorageConfig,
+    /// Folders local data locations (imports, batch jobs, exports) must lie in; `None` allows any
+    /// path (embedding applications), the server always sets them.
+    pub allowed_data_roots: Option<Vec<PathBuf>>,
 }
 
 impl Default for ServiceConfig {
@@ -75,6 +79,7 @@ impl Default for ServiceConfig {
             workers: 2,
             max_task_attempts: 3,
             object_storage: Default::default(),
+            allowed_data_roots: None,
         }
     }
 }

@@ -61,6 +61,9 @@ impl Server {
             .arg(data_dir)
             .args(["--region", REGION, "--account-id", ACCOUNT])
             .args(extra_args)
+            // Test files live beside the data directory (in the test's temporary folder).
+            .arg("--allowed-data-root")
+            .arg(data_dir.parent().unwrap_or(data_dir))
             .env("REKO_ACCESS_KEY_ID", ACCESS_KEY_ID)
             .env("REKO_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
             .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))

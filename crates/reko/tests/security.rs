@@ -1,4 +1,5 @@
-//! SigV4 authentication of all three services against a real `reko serve`:
+//! Security against a real `reko serve`: SigV4 authentication of all three services, scoped keys
+//! (runtime use, dataset groups), data locations confined to the allowed roots, hostile requests.
 //!
 //! * the official SDK clients with the server's key work; a wrong secret, an unknown key id, a
 //!   wrong region scope each get 403 with the code the SDKs know;
@@ -376,4 +377,121 @@ async fn keys_scoped_to_a_dataset_group_see_nothing_else() {
     use aws_sdk_personalizeevents::error::ProvideErrorMetadata;
     assert_eq!(e.code(), Some("ResourceNotFoundException"));
     assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(404));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_locations_outside_the_allowed_roots_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("data"));
+    let c = &server.control;
+    let dsg = create_dataset_group(c, "roots").await;
+    wait_active(c, &Res::DatasetGroup(dsg.clone())).await;
+    let schema = create_schema(
+        c,
+        "roots-interactions",
+        r#"{"type":"record","name":"Interactions","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"TIMESTAMP","type":"long"}],"version":"1.0"}"#,
+    )
+    .await;
+    let ds = create_dataset(c, &dsg, "roots", "roots-interactions", "Interactions", &schema).await;
+    let inside = tmp.path().join("in.csv");
+    let rows: String = (0..1000).map(|r| format!("u{},i{},{r}\n", r % 50, r % 70)).collect();
+    std::fs::write(&inside, format!("USER_ID,ITEM_ID,TIMESTAMP\n{rows}")).unwrap();
+    let traversal = format!("{}/../../../../etc/passwd", tmp.path().display());
+    for location in ["file:///etc/passwd", "/etc/passwd", "../../etc/passwd", traversal.as_str()] {
+        let refused = c
+            .create_dataset_import_job()
+            .job_name("roots-import")
+            .dataset_arn(&ds)
+            .data_source(aws_sdk_personalize::types::DataSource::builder().data_location(location).build())
+            .role_arn("arn:aws:iam::123456789012:role/r")
+            .send()
+            .await;
+        let m = expect_code(refused, "InvalidInputException", location);
+        assert!(m.contains("outside the data folders") && m.contains("dataSource.dataLocation"), "{m}");
+    }
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("/etc", tmp.path().join("escape")).unwrap();
+        let refused = c
+            .create_dataset_import_job()
+            .job_name("roots-link")
+            .dataset_arn(&ds)
+            .data_source(
+                aws_sdk_personalize::types::DataSource::builder()
+                    .data_location(format!("file://{}/escape/passwd", tmp.path().display()))
+                    .build(),
+            )
+            .role_arn("arn:aws:iam::123456789012:role/r")
+            .send()
+            .await;
+        expect_code(refused, "InvalidInputException", "a link out of the roots");
+    }
+    let job = import(c, "roots-ok", &ds, &file_url(&inside), None).await;
+    let (status, reason) = wait_settled(c, &Res::ImportJob(job), WAIT).await;
+    assert_eq!(status, "ACTIVE", "a location inside the roots imports: {reason:?}");
+    // Exports and batch jobs are confined the same way.
+    let refused = c
+        .create_dataset_export_job()
+        .job_name("roots-export")
+        .dataset_arn(&ds)
+        .role_arn("arn:aws:iam::123456789012:role/r")
+        .job_output(
+            aws_sdk_personalize::types::DatasetExportJobOutput::builder()
+                .s3_data_destination(
+                    aws_sdk_personalize::types::S3DataConfig::builder()
+                        .path("file:///var/tmp/reko-out/")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await;
+    expect_code(refused, "InvalidInputException", "export outside the roots");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_requests_get_clear_client_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("data"));
+    let authority = server.url.strip_prefix("http://").unwrap().to_string();
+    let control = |target: &str, body: &[u8]| {
+        let extra = [("content-type", "application/x-amz-json-1.1"), ("x-amz-target", target)];
+        let mut headers = sign(&authority, "/", &extra, body, SystemTime::now());
+        headers.extend(extra.iter().map(|(n, v)| (n.to_string(), v.to_string())));
+        post(&authority, "/", &headers, body)
+    };
+    let expect_invalid = |(status, code, text): (u16, String, String), needle: &str, what: &str| {
+        assert_eq!((status, code.as_str()), (400, "InvalidInputException"), "{what}: {text}");
+        assert!(text.contains(needle), "{what}: {text} mentions {needle}");
+    };
+    // Too large: refused before it is read whole.
+    let huge = vec![b' '; (1 << 20) + 1];
+    expect_invalid(control("AmazonPersonalize.ListDatasetGroups", &huge), "larger than", "2 MiB body");
+    // Deep nesting, huge numbers, invalid UTF-8.
+    let deep = format!("{{\"name\":{}1{}}}", "[".repeat(100_000), "]".repeat(100_000));
+    let (status, code, text) = control("AmazonPersonalize.CreateDatasetGroup", deep.as_bytes());
+    assert_eq!(
+        (status, code.as_str()),
+        (400, "InvalidInputException"),
+        "deep nesting: {}",
+        &text[..text.len().min(300)]
+    );
+    let (status, code, text) = control("AmazonPersonalize.ListDatasetGroups", br#"{"maxResults":1e400}"#);
+    assert_eq!((status, code.as_str()), (400, "InvalidInputException"), "huge float: {text}");
+    let (status, code, text) =
+        control("AmazonPersonalize.ListDatasetGroups", br#"{"maxResults":99999999999999999999999}"#);
+    assert_eq!((status, code.as_str()), (400, "InvalidInputException"), "huge integer: {text}");
+    let (status, code, text) = control("AmazonPersonalize.CreateDatasetGroup", b"{\"name\":\"\xff\xfe\"}");
+    assert_eq!((status, code.as_str()), (400, "InvalidInputException"), "invalid UTF-8: {text}");
+    // List lengths: 11 events in one PutEvents.
+    let events: Vec<String> =
+        (0..11).map(|i| format!(r#"{{"eventType":"click","itemId":"i{i}","sentAt":1700000000}}"#)).collect();
+    let body = format!(r#"{{"trackingId":"t","sessionId":"s","eventList":[{}]}}"#, events.join(","));
+    let json = [("content-type", "application/json")];
+    let mut headers = sign(&authority, "/events", &json, body.as_bytes(), SystemTime::now());
+    headers.push(("content-type".into(), "application/json".into()));
+    expect_invalid(post(&authority, "/events", &headers, body.as_bytes()), "eventList", "11 events");
+    // The server is still up and well.
+    ok(server.control.list_dataset_groups().send().await, "after the hostile requests");
 }
