@@ -52,6 +52,44 @@ fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory is written,
+/// fsynced and renamed over `path` (then the directory is fsynced on Unix), so a reader sees the
+/// old file or the new one, never a part.
+pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<(), EngineError> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let file_name = path.file_name().ok_or_else(|| {
+        EngineError::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("artifact path {} has no file name", path.display()),
+        ))
+    })?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}-{}",
+        file_name.to_string_lossy(),
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let result = (|| -> std::io::Result<()> {
+        let mut f = fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        fs::rename(&tmp, path)?;
+        #[cfg(unix)]
+        fs::File::open(&dir)?.sync_all()?;
+        Ok(())
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(EngineError::Io(e));
+    }
+    Ok(())
+}
+
 impl ModelArtifact {
     /// The complete file contents (header, payload, checksum trailer) and the checksum.
     pub fn encode(&self) -> (Vec<u8>, String) {
@@ -69,42 +107,11 @@ impl ModelArtifact {
         (buf, hex(&digest))
     }
 
-    /// Write the artifact atomically: a temporary file in the same directory is written,
-    /// fsynced and renamed over `path` (then the directory is fsynced on Unix). Returns the
-    /// SHA-256 checksum (lower-case hex) stored in the trailer.
+    /// Write the artifact atomically (see [`write_file_atomically`]). Returns the SHA-256 checksum
+    /// (lower-case hex) stored in the trailer.
     pub fn write_to(&self, path: &Path) -> Result<String, EngineError> {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
         let (bytes, checksum) = self.encode();
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let file_name = path.file_name().ok_or_else(|| {
-            EngineError::Io(std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                format!("artifact path {} has no file name", path.display()),
-            ))
-        })?;
-        let tmp = dir.join(format!(
-            ".{}.tmp-{}-{}",
-            file_name.to_string_lossy(),
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let result = (|| -> std::io::Result<()> {
-            let mut f = fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-            f.write_all(&bytes)?;
-            f.sync_all()?;
-            drop(f);
-            fs::rename(&tmp, path)?;
-            #[cfg(unix)]
-            fs::File::open(&dir)?.sync_all()?;
-            Ok(())
-        })();
-        if let Err(e) = result {
-            let _ = fs::remove_file(&tmp);
-            return Err(EngineError::Io(e));
-        }
+        write_file_atomically(path, &bytes)?;
         Ok(checksum)
     }
 
@@ -120,16 +127,21 @@ impl ModelArtifact {
     /// [`Self::write_to`] when the artifact was written.
     pub fn read_from_verified(path: &Path, expected_sha256_hex: &str) -> Result<ModelArtifact, EngineError> {
         let bytes = fs::read(path)?;
-        if bytes.len() >= CHECKSUM_LEN {
-            let actual = hex(&bytes[bytes.len() - CHECKSUM_LEN..]);
-            if !actual.eq_ignore_ascii_case(expected_sha256_hex) {
-                return Err(EngineError::CorruptArtifact(format!(
-                    "{}: checksum {actual} differs from the expected {expected_sha256_hex}",
-                    path.display()
-                )));
+        Self::decode_verified(&bytes, Some(expected_sha256_hex))
+            .map_err(|what| EngineError::CorruptArtifact(format!("{}: {what}", path.display())))
+    }
+
+    /// [`Self::decode`], first checking the trailer against the expected checksum when given.
+    pub fn decode_verified(bytes: &[u8], expected_sha256_hex: Option<&str>) -> Result<ModelArtifact, String> {
+        if let Some(expected) = expected_sha256_hex {
+            if bytes.len() >= CHECKSUM_LEN {
+                let actual = hex(&bytes[bytes.len() - CHECKSUM_LEN..]);
+                if !actual.eq_ignore_ascii_case(expected) {
+                    return Err(format!("checksum {actual} differs from the expected {expected}"));
+                }
             }
         }
-        Self::decode(&bytes).map_err(|what| EngineError::CorruptArtifact(format!("{}: {what}", path.display())))
+        Self::decode(bytes)
     }
 
     /// Decode and verify file contents; the error says what failed.

@@ -40,6 +40,9 @@ pub struct Config {
     /// Requests handled at once; more are refused with ThrottlingException.
     #[serde(default = "default_max_in_flight")]
     pub max_in_flight: usize,
+    /// Customer keys for encryption at rest (`[[kms_keys]]` tables, see docs/security.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kms_keys: Vec<KmsKeyConfig>,
     /// Folders local data locations must lie in; empty: the working directory and the data
     /// directory.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -48,6 +51,52 @@ pub struct Config {
 
 fn default_max_in_flight() -> usize {
     reko_http::DEFAULT_MAX_IN_FLIGHT
+}
+
+/// A customer key: the ARN-like name `kmsKeyArn` refers to and where its 32 bytes of material
+/// are (`env:VARIABLE` or `file:/path`, holding 64 hex digits or 32 raw bytes). Earlier materials
+/// of the same key (after a rotation) go in `previous_materials`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct KmsKeyConfig {
+    pub arn: String,
+    pub material: String,
+    #[serde(default)]
+    pub previous_materials: Vec<String>,
+}
+
+impl KmsKeyConfig {
+    /// The key with its material read (the error names the key and the source, never the material).
+    pub fn load(&self) -> anyhow::Result<reko_service::encryption::CustomerKey> {
+        let read = |source: &str| -> anyhow::Result<[u8; 32]> {
+            let bytes = if let Some(var) = source.strip_prefix("env:") {
+                std::env::var(var)
+                    .map_err(|_| anyhow::anyhow!("key {}: environment variable {var} is not set", self.arn))?
+                    .into_bytes()
+            } else if let Some(path) = source.strip_prefix("file:") {
+                std::fs::read(path).map_err(|e| anyhow::anyhow!("key {}: cannot read {path}: {e}", self.arn))?
+            } else {
+                anyhow::bail!("key {}: material must be 'env:VARIABLE' or 'file:/path', got '{source}'", self.arn)
+            };
+            let text = String::from_utf8_lossy(&bytes);
+            let hex = text.trim();
+            if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                let mut out = [0u8; 32];
+                for (i, o) in out.iter_mut().enumerate() {
+                    *o = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)?;
+                }
+                return Ok(out);
+            }
+            bytes
+                .as_slice()
+                .try_into()
+                .map_err(|_| anyhow::anyhow!("key {}: {source} must hold 64 hex digits or exactly 32 bytes", self.arn))
+        };
+        Ok(reko_service::encryption::CustomerKey {
+            arn: self.arn.clone(),
+            material: read(&self.material)?,
+            previous: self.previous_materials.iter().map(|m| read(m)).collect::<anyhow::Result<_>>()?,
+        })
+    }
 }
 
 /// A secret value: serialised as is, never shown by `Debug` (configs may be logged).
@@ -77,6 +126,7 @@ impl Default for Config {
             insecure_no_auth: false,
             max_in_flight: default_max_in_flight(),
             allowed_data_roots: Vec::new(),
+            kms_keys: Vec::new(),
         }
     }
 }

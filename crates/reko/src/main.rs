@@ -137,6 +137,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         workers: config.workers,
         object_storage: reko_service::object_storage::ObjectStorageConfig { endpoint: config.s3_endpoint.clone() },
         allowed_data_roots: Some(config.data_roots()),
+        customer_keys: config.kms_keys.iter().map(|k| k.load()).collect::<anyhow::Result<_>>()?,
         ..Default::default()
     })
     .with_context(|| format!("opening the data directory {}", config.data_dir.display()))?;

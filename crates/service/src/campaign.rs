@@ -9,7 +9,7 @@ use reko_api::{
     DeleteCampaignRequest, DescribeCampaignRequest, DescribeCampaignResponse, ListCampaignsRequest,
     ListCampaignsResponse, SolutionVersion, UpdateCampaignRequest, UpdateCampaignResponse,
 };
-use reko_engine::{Exploration, ModelArtifact};
+use reko_engine::Exploration;
 
 use crate::error::{ServiceError, ServiceResult};
 use crate::resource::{now, paginate, to_document, update_of, ResourceKind, Stored};
@@ -215,10 +215,11 @@ impl Reko {
     ) -> ServiceResult<Arc<Deployment>> {
         let stored = self.load::<SolutionVersion>(ResourceKind::SolutionVersion, solution_version_arn)?;
         let path = self.artifact_path(solution_version_arn)?;
-        let artifact = match stored.internal.get("artifactSha256").and_then(|v| v.as_str()) {
-            Some(sha) => ModelArtifact::read_from_verified(&path, sha)?,
-            None => ModelArtifact::read_from(&path)?,
-        };
+        let artifact = self.read_model(
+            solution_version_arn,
+            &path,
+            stored.internal.get("artifactSha256").and_then(|v| v.as_str()),
+        )?;
         let model = reko_engine::load_model(&artifact)?;
         let group = stored.wire.dataset_group_arn.clone().unwrap_or_default();
         let columns = stored.wire.solution_config.as_ref().and_then(|c| c.training_data_config.as_ref());

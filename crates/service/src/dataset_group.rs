@@ -14,13 +14,19 @@ use crate::Reko;
 
 impl Reko {
     pub fn create_dataset_group(&self, req: CreateDatasetGroupRequest) -> ServiceResult<CreateDatasetGroupResponse> {
-        if req.kms_key_arn.is_some() {
-            // Accepting the key without encrypting would be a silent lie about data at rest.
-            return Err(ServiceError::NotImplemented(
-                "CreateDatasetGroup with kmsKeyArn (encryption at rest with a customer key)".into(),
-            ));
-        }
         let arn = self.arns().arn(ResourceKind::DatasetGroup, &req.name);
+        // A customer key: the group's data key, wrapped under it, is stored with the group.
+        let internal = match &req.kms_key_arn {
+            Some(kms) => {
+                if req.role_arn.is_none() {
+                    return Err(ServiceError::Invalid(
+                        "roleArn is required when kmsKeyArn is given (as in Personalize).".into(),
+                    ));
+                }
+                self.new_group_data_key(kms, &arn)?
+            }
+            None => serde_json::Value::Null,
+        };
         let created = now();
         let group = DatasetGroup {
             name: req.name.clone(),
@@ -40,7 +46,7 @@ impl Reko {
             &req.name,
             None,
             Some(&arn),
-            to_document(&group, &serde_json::Value::Null)?,
+            to_document(&group, &internal)?,
             tasks::ACTIVATE,
             &tags,
         )?;

@@ -143,8 +143,12 @@ impl Reko {
         let rows = batch.len() as u64;
         let parse_secs = parse_started.elapsed().as_secs_f64();
         let encode_started = std::time::Instant::now();
-        let chunks: Vec<(u64, Vec<u8>)> =
-            batch.split(CHUNK_ROWS).iter().map(|chunk| (chunk.len() as u64, chunk.encode())).collect();
+        let sealer = self.sealer(&stored.wire.dataset_arn)?;
+        let chunks: Vec<(u64, Vec<u8>)> = batch
+            .split(CHUNK_ROWS)
+            .iter()
+            .map(|chunk| Ok((chunk.len() as u64, sealer.seal(chunk.encode())?)))
+            .collect::<ServiceResult<_>>()?;
         let encode_secs = encode_started.elapsed().as_secs_f64();
         let mode = match stored.wire.import_mode.as_deref() {
             Some("INCREMENTAL") => ImportMode::Incremental,

@@ -57,6 +57,10 @@ impl Reko {
             self.inner.filters.forget_filter(arn);
         }
         self.store().delete_resource(arn)?;
+        if record.kind == ResourceKind::DatasetGroup.as_str() {
+            // A group created again under this name gets a data key of its own.
+            self.forget_data_key(arn);
+        }
         Ok(Outcome::Done { detail: format!("deleted {arn}"), update: None })
     }
 }

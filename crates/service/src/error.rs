@@ -31,6 +31,10 @@ pub enum ServiceError {
     /// An error already in wire form (request validation done by reko-api).
     #[error(transparent)]
     Api(#[from] ApiError),
+    /// The customer key of an encrypted dataset group is not available (not configured, or
+    /// material that does not match); the text names the group and the key.
+    #[error("{0}")]
+    KeyUnavailable(String),
     #[error("{0}")]
     Internal(String),
 }
@@ -62,6 +66,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Engine(EngineError::InvalidConfig(m)) => ApiError::InvalidInput(m),
             ServiceError::Engine(EngineError::UnknownRecipe(m)) => ApiError::InvalidInput(m),
             ServiceError::Engine(e) => ApiError::Internal(e.to_string()),
+            ServiceError::KeyUnavailable(m) => ApiError::AccessDenied(m),
             ServiceError::Internal(m) => ApiError::Internal(m),
         }
     }

@@ -173,7 +173,11 @@ impl Reko {
             }
         }
         let rows = builder.len() as u64;
-        let seq = self.inner.writer.append(&target.dataset_arn, rows, builder.finish().encode())?;
+        let seq = self.inner.writer.append(
+            &target.dataset_arn,
+            rows,
+            self.sealer_in_group(&target.dataset_group_arn, &target.dataset_arn)?.seal(builder.finish().encode())?,
+        )?;
         self.inner.live.record_events(self, &target, req.user_id.as_deref(), &req.session_id, seq, live)?;
         Ok(())
     }
@@ -183,7 +187,11 @@ impl Reko {
         let records: Vec<(&str, Option<&String>)> =
             req.items.iter().map(|i| (i.item_id.as_str(), i.properties.as_ref())).collect();
         let batch = metadata_rows(&target.schema, "ITEM_ID", "items", &records)?;
-        self.inner.writer.append(&target.dataset_arn, batch.len() as u64, batch.encode())?;
+        self.inner.writer.append(
+            &target.dataset_arn,
+            batch.len() as u64,
+            self.sealer_in_group(&target.dataset_group_arn, &target.dataset_arn)?.seal(batch.encode())?,
+        )?;
         self.inner.filters.upsert(&target.dataset_group_arn, DatasetType::Items, &batch);
         self.add_items_to_deployments(&target.dataset_group_arn, &batch);
         Ok(())
@@ -194,7 +202,11 @@ impl Reko {
         let records: Vec<(&str, Option<&String>)> =
             req.users.iter().map(|u| (u.user_id.as_str(), u.properties.as_ref())).collect();
         let batch = metadata_rows(&target.schema, "USER_ID", "users", &records)?;
-        self.inner.writer.append(&target.dataset_arn, batch.len() as u64, batch.encode())?;
+        self.inner.writer.append(
+            &target.dataset_arn,
+            batch.len() as u64,
+            self.sealer_in_group(&target.dataset_group_arn, &target.dataset_arn)?.seal(batch.encode())?,
+        )?;
         self.inner.filters.upsert(&target.dataset_group_arn, DatasetType::Users, &batch);
         Ok(())
     }

@@ -17,6 +17,7 @@ mod dataset_export_job;
 mod dataset_group;
 mod dataset_import_job;
 mod deletion;
+pub mod encryption;
 pub mod error;
 mod event_tracker;
 mod events;
@@ -68,6 +69,8 @@ pub struct ServiceConfig {
     /// Folders local data locations (imports, batch jobs, exports) must lie in; `None` allows any
     /// path (embedding applications), the server always sets them.
     pub allowed_data_roots: Option<Vec<PathBuf>>,
+    /// Customer keys dataset groups may be encrypted with (`kmsKeyArn`).
+    pub customer_keys: Vec<encryption::CustomerKey>,
 }
 
 impl Default for ServiceConfig {
@@ -80,6 +83,7 @@ impl Default for ServiceConfig {
             max_task_attempts: 3,
             object_storage: Default::default(),
             allowed_data_roots: None,
+            customer_keys: Vec::new(),
         }
     }
 }
@@ -109,6 +113,8 @@ struct Inner {
     filters: filter::FilterState,
     /// Held while a campaign's model is loaded for serving.
     loading: Mutex<()>,
+    /// Unwrapped data keys of encrypted dataset groups.
+    data_keys: encryption::DataKeys,
 }
 
 impl Reko {
@@ -127,6 +133,7 @@ impl Reko {
                 live: live::LiveState::default(),
                 filters: filter::FilterState::default(),
                 loading: Mutex::new(()),
+                data_keys: encryption::DataKeys::default(),
                 store,
                 deployments: RwLock::new(HashMap::new()),
                 wake: (Mutex::new(0), Condvar::new()),
@@ -134,6 +141,7 @@ impl Reko {
                 workers: Mutex::new(Vec::new()),
             }),
         };
+        reko.rewrap_data_keys()?;
         reko.recover_interrupted_tasks()?;
         reko.start_workers();
         reko.warm_up_in_background();

@@ -283,12 +283,14 @@ fn load(reko: &Reko, dataset_group_arn: &str) -> ServiceResult<GroupState> {
     let Some(dataset) = reko.dataset_of_type(dataset_group_arn, DatasetType::Interactions)? else {
         return Ok(state);
     };
+    let sealer = reko.sealer_in_group(dataset_group_arn, &dataset.wire.dataset_arn)?;
     for chunk in reko.store().read_records(&dataset.wire.dataset_arn)? {
         state.loaded_seq = state.loaded_seq.max(chunk.seq);
         if chunk.source != reko_storage::RecordSource::Put {
             continue;
         }
-        let Ok(batch) = RecordBatch::decode(&chunk.data) else {
+        let data = sealer.open(chunk.data)?;
+        let Ok(batch) = RecordBatch::decode(&data) else {
             tracing::error!(seq = chunk.seq, "a stored put chunk does not decode; its events are skipped");
             continue;
         };

@@ -54,12 +54,14 @@ impl Reko {
         source: Option<reko_storage::RecordSource>,
     ) -> ServiceResult<(Vec<RecordBatch>, i64)> {
         let chunks = self.store().read_records(dataset_arn)?;
+        let sealer = self.sealer(dataset_arn)?;
         let seq = chunks.iter().map(|c| c.seq).max().unwrap_or(0);
         let batches = chunks
-            .iter()
+            .into_iter()
             .filter(|c| source.is_none_or(|s| c.source == s))
             .map(|chunk| {
-                RecordBatch::decode(&chunk.data).map_err(|e| {
+                let data = sealer.open(chunk.data)?;
+                RecordBatch::decode(&data).map_err(|e| {
                     ServiceError::Internal(format!(
                         "stored records of {dataset_arn} (chunk {}) are corrupt: {e}",
                         chunk.seq

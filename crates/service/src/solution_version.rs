@@ -198,10 +198,13 @@ impl Reko {
         let path = self
             .artifact_path(&base.wire.solution_version_arn)
             .map_err(|e| reko_engine::EngineError::InvalidConfig(e.to_string()))?;
-        let previous = match base.internal.get("artifactSha256").and_then(|v| v.as_str()) {
-            Some(sha) => reko_engine::ModelArtifact::read_from_verified(&path, sha)?,
-            None => reko_engine::ModelArtifact::read_from(&path)?,
-        };
+        let previous = self
+            .read_model(
+                &base.wire.solution_version_arn,
+                &path,
+                base.internal.get("artifactSha256").and_then(|v| v.as_str()),
+            )
+            .map_err(|e| reko_engine::EngineError::InvalidConfig(e.to_string()))?;
         let artifact = reko_engine::update(recipe, &previous, data, config, progress)?;
         let metrics =
             base.internal.get("metrics").cloned().and_then(|m| serde_json::from_value(m).ok()).unwrap_or_default();
@@ -265,7 +268,7 @@ impl Reko {
             std::fs::create_dir_all(dir)
                 .map_err(|e| ServiceError::Internal(format!("cannot create {}: {e}", dir.display())))?;
         }
-        let checksum = trained.artifact.write_to(&path)?;
+        let checksum = self.write_model(arn, &trained.artifact, &path)?;
         // Re-read the current document: StopSolutionVersionCreation may have changed it meanwhile.
         let mut current = self.load::<SolutionVersion>(ResourceKind::SolutionVersion, arn)?;
         let final_status =
