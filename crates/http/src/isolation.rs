@@ -1,5 +1,5 @@
 //! Applying a scoped key's dataset groups to a request ([`reko_service::AccessScope`]): the
-//! resources a request names (its top-level `…Arn` fields and `trackingId`) must be in the
+//! resources a request names (its `…Arn` fields at any depth and `trackingId`) must be in the
 //! key's groups, or the request answers as if they did not exist; List responses leave other
 //! groups' resources out.
 
@@ -17,6 +17,18 @@ fn scoped_arns(object: &serde_json::Map<String, Value>) -> impl Iterator<Item = 
         .filter_map(|(_, v)| v.as_str())
 }
 
+/// Every ARN a request names, at any depth (e.g. `promotions[].filterArn`).
+fn nested_arns<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+    match value {
+        Value::Object(object) => {
+            out.extend(scoped_arns(object));
+            object.values().for_each(|v| nested_arns(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| nested_arns(v, out)),
+        _ => {}
+    }
+}
+
 /// Checks the resources a request names against the scope (before the handler runs). A body
 /// that is not a JSON object is left to the handler's own decoding error.
 pub(crate) fn authorize_request(
@@ -28,7 +40,8 @@ pub(crate) fn authorize_request(
     if scope.is_unrestricted() {
         return Ok(());
     }
-    let Ok(Value::Object(request)) = serde_json::from_slice::<Value>(body) else { return Ok(()) };
+    let Ok(document) = serde_json::from_slice::<Value>(body) else { return Ok(()) };
+    let Value::Object(request) = &document else { return Ok(()) };
     if operation == Some("CreateDatasetGroup") {
         let name = request.get("name").and_then(Value::as_str).unwrap_or_default();
         if !reko.may_create_dataset_group(scope, name) {
@@ -37,7 +50,9 @@ pub(crate) fn authorize_request(
             )));
         }
     }
-    for arn in scoped_arns(&request) {
+    let mut arns = Vec::new();
+    nested_arns(&document, &mut arns);
+    for arn in arns {
         reko.authorize_arn(scope, arn)?;
     }
     if let Some(tracking_id) = request.get("trackingId").and_then(Value::as_str) {
@@ -59,5 +74,25 @@ pub(crate) fn filter_listing(reko: &Reko, scope: &AccessScope, response: &mut Va
                 None => true,
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arns_are_found_at_any_depth_except_account_level_ones() {
+        let doc = serde_json::json!({
+            "campaignArn": "arn:c",
+            "promotions": [{"name": "p", "filterArn": "arn:f"}],
+            "jobInput": {"s3DataSource": {"path": "s3://b/k", "kmsKeyArn": "arn:kms"}},
+            "roleArn": "arn:role",
+            "solutionConfig": {"nested": {"datasetGroupArn": "arn:g"}},
+        });
+        let mut arns = Vec::new();
+        nested_arns(&doc, &mut arns);
+        arns.sort_unstable();
+        assert_eq!(arns, ["arn:c", "arn:f", "arn:g"]);
     }
 }
