@@ -24,40 +24,22 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_sdk_personalize::config::{BehaviorVersion, Credentials, Region};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
+mod common;
 
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The key the benchmark's server accepts and its clients sign with.
-const BENCH_KEY_ID: &str = "AKIDBENCH0001";
-const BENCH_SECRET: &str = "reko-bench-secret-access-key";
+use common::{control, env, start_server, wait_active, KEY_ID, SECRET};
 
 /// SigV4 headers for `POST path` with `body`, signed now.
 fn sign_post(addr: &str, path: &str, body: &str) -> Vec<(String, String)> {
     use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
     use aws_sigv4::sign::v4;
-    let identity = aws_credential_types::Credentials::new(BENCH_KEY_ID, BENCH_SECRET, None, None, "bench").into();
+    let identity = aws_credential_types::Credentials::new(KEY_ID, SECRET, None, None, "bench").into();
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region("us-east-1")
@@ -75,25 +57,6 @@ fn sign_post(addr: &str, path: &str, body: &str) -> Vec<(String, String)> {
     instructions.headers().map(|(n, v)| (n.to_string(), v.to_string())).collect()
 }
 
-fn start_server(data_dir: &Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_reko"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .arg("--allowed-data-root")
-        .arg(data_dir.parent().unwrap_or(data_dir))
-        .env("REKO_ACCESS_KEY_ID", BENCH_KEY_ID)
-        .env("REKO_SECRET_ACCESS_KEY", BENCH_SECRET)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(std::fs::File::create(data_dir.with_extension("log")).expect("server log")))
-        .spawn()
-        .expect("spawn reko serve");
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
-    let addr = line.trim().strip_prefix("Listening on http://").expect("listening line").to_string();
-    Server { child, addr }
-}
-
 // ---- setup through the SDK ------------------------------------------------------------------
 
 struct Setup {
@@ -103,23 +66,6 @@ struct Setup {
     users: usize,
     items: usize,
     categories: Vec<String>,
-}
-
-async fn wait_active<F, Fut>(what: &str, mut status: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = String>,
-{
-    let start = Instant::now();
-    loop {
-        let s = status().await;
-        if s == "ACTIVE" {
-            eprintln!("  {what} ACTIVE after {:.1?}", start.elapsed());
-            return;
-        }
-        assert!(!s.contains("FAILED"), "{what}: {s}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 async fn setup(url: &str, dir: &Path) -> Setup {
@@ -147,91 +93,18 @@ async fn setup(url: &str, dir: &Path) -> Setup {
     let t = Instant::now();
     let files = reko_synth::write_dataset_streaming(&files_dir, &cfg).unwrap();
     eprintln!("generated {} interactions in {:.1?}", cfg.interactions, t.elapsed());
-    let c = aws_sdk_personalize::Client::from_conf(
-        aws_sdk_personalize::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(url)
-            .credentials_provider(Credentials::new(BENCH_KEY_ID, BENCH_SECRET, None, None, "bench"))
-            .http_client(aws_smithy_http_client::Builder::new().build_http())
-            .build(),
-    );
-    let group = c.create_dataset_group().name("serving").send().await.unwrap().dataset_group_arn.unwrap();
-    wait_active("dataset group", || async {
-        let d = c.describe_dataset_group().dataset_group_arn(&group).send().await.unwrap();
-        d.dataset_group.unwrap().status.unwrap()
-    })
+    let c = control(url);
+    let deployed = common::deploy_user_personalization(
+        &c,
+        "serving",
+        &[
+            ("Interactions", reko_synth::interactions_schema(), &files.interactions),
+            ("Items", reko_synth::items_schema(), &files.items),
+            ("Users", reko_synth::users_schema(), &files.users),
+        ],
+    )
     .await;
-    let mut datasets = Vec::new();
-    for (kind, schema, file) in [
-        ("Interactions", reko_synth::interactions_schema(), &files.interactions),
-        ("Items", reko_synth::items_schema(), &files.items),
-        ("Users", reko_synth::users_schema(), &files.users),
-    ] {
-        let s = c.create_schema().name(format!("serving-{kind}")).schema(schema).send().await.unwrap();
-        let d = c
-            .create_dataset()
-            .name(format!("serving-{kind}"))
-            .schema_arn(s.schema_arn.unwrap())
-            .dataset_group_arn(&group)
-            .dataset_type(kind)
-            .send()
-            .await
-            .unwrap()
-            .dataset_arn
-            .unwrap();
-        wait_active(kind, || async {
-            c.describe_dataset().dataset_arn(&d).send().await.unwrap().dataset.unwrap().status.unwrap()
-        })
-        .await;
-        let job = c
-            .create_dataset_import_job()
-            .job_name(format!("serving-{kind}"))
-            .dataset_arn(&d)
-            .data_source(
-                aws_sdk_personalize::types::DataSource::builder()
-                    .data_location(format!("file://{}", file.display()))
-                    .build(),
-            )
-            .role_arn("arn:aws:iam::123456789012:role/bench")
-            .send()
-            .await
-            .unwrap()
-            .dataset_import_job_arn
-            .unwrap();
-        wait_active(&format!("{kind} import"), || async {
-            let j = c.describe_dataset_import_job().dataset_import_job_arn(&job).send().await.unwrap();
-            j.dataset_import_job.unwrap().status.unwrap()
-        })
-        .await;
-        datasets.push(d);
-    }
-    let solution = c
-        .create_solution()
-        .name("serving-up")
-        .dataset_group_arn(&group)
-        .recipe_arn("arn:aws:personalize:::recipe/aws-user-personalization")
-        .send()
-        .await
-        .unwrap()
-        .solution_arn
-        .unwrap();
-    wait_active("solution", || async {
-        c.describe_solution().solution_arn(&solution).send().await.unwrap().solution.unwrap().status.unwrap()
-    })
-    .await;
-    let sv = c.create_solution_version().solution_arn(&solution).send().await.unwrap().solution_version_arn.unwrap();
-    wait_active("solution version (training)", || async {
-        let v = c.describe_solution_version().solution_version_arn(&sv).send().await.unwrap();
-        v.solution_version.unwrap().status.unwrap()
-    })
-    .await;
-    let campaign =
-        c.create_campaign().name("serving").solution_version_arn(&sv).send().await.unwrap().campaign_arn.unwrap();
-    wait_active("campaign", || async {
-        c.describe_campaign().campaign_arn(&campaign).send().await.unwrap().campaign.unwrap().status.unwrap()
-    })
-    .await;
+    let (group, campaign) = (deployed.group, deployed.campaign);
     let filter = c
         .create_filter()
         .name("serving-category")
@@ -246,14 +119,7 @@ async fn setup(url: &str, dir: &Path) -> Setup {
         c.describe_filter().filter_arn(&filter).send().await.unwrap().filter.unwrap().status.unwrap()
     })
     .await;
-    let tracker = c.create_event_tracker().name("serving").dataset_group_arn(&group).send().await.unwrap();
-    let tracker_arn = tracker.event_tracker_arn.unwrap();
-    wait_active("event tracker", || async {
-        let t = c.describe_event_tracker().event_tracker_arn(&tracker_arn).send().await.unwrap();
-        t.event_tracker.unwrap().status.unwrap()
-    })
-    .await;
-    let tracking_id = tracker.tracking_id.unwrap();
+    let tracking_id = common::create_tracker(&c, "serving", &group).await;
     let v = serde_json::json!({"campaign": campaign, "filter": filter, "trackingId": tracking_id});
     std::fs::write(&marker, v.to_string()).unwrap();
     // The CSVs are only needed for the import.
@@ -409,15 +275,7 @@ fn print(name: &str, r: &Report, per_request: u64, unit: &str) {
 /// Runs a batch inference job over `count` known users and reports users per second (from
 /// CreateBatchInferenceJob to ACTIVE, output written and fsynced).
 async fn batch_inference(url: &str, dir: &Path, s: &Setup, count: usize) {
-    let c = aws_sdk_personalize::Client::from_conf(
-        aws_sdk_personalize::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(url)
-            .credentials_provider(Credentials::new(BENCH_KEY_ID, BENCH_SECRET, None, None, "bench"))
-            .http_client(aws_smithy_http_client::Builder::new().build_http())
-            .build(),
-    );
+    let c = control(url);
     let campaign = c.describe_campaign().campaign_arn(&s.campaign).send().await.unwrap().campaign.unwrap();
     let sv = campaign.solution_version_arn.unwrap();
     let input = dir.join("batch-in");
@@ -483,8 +341,8 @@ fn main() {
         .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-serving"));
     std::fs::create_dir_all(&dir).unwrap();
     let dir = dir.canonicalize().unwrap();
-    let server = start_server(&dir.join("data"));
-    let url = format!("http://{}", server.addr);
+    let server = start_server(&dir.join("data"), &[]);
+    let url = server.url();
     // The load generator gets one thread: the server has the machine's cores.
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let s = rt.block_on(setup(&url, &dir));

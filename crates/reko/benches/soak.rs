@@ -15,52 +15,13 @@
 //! ```
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aws_sdk_personalize::config::{BehaviorVersion, Credentials, Region};
+mod common;
 
-const KEY_ID: &str = "AKIDSOAK0001";
-const SECRET: &str = "reko-soak-secret-access-key";
-
-fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_server(data_dir: &Path, max_in_flight: Option<usize>) -> Server {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_reko"));
-    command.args(["serve", "--listen", "127.0.0.1:0", "--log", "warn", "--data-dir"]).arg(data_dir);
-    command.arg("--allowed-data-root").arg(data_dir.parent().unwrap_or(data_dir));
-    if let Some(n) = max_in_flight {
-        command.args(["--max-in-flight", &n.to_string()]);
-    }
-    let mut child = command
-        .env("REKO_ACCESS_KEY_ID", KEY_ID)
-        .env("REKO_SECRET_ACCESS_KEY", SECRET)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(std::fs::File::create(data_dir.with_extension("log")).expect("server log")))
-        .spawn()
-        .expect("spawn reko serve");
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
-    let url = line.trim().strip_prefix("Listening on ").expect("listening line").to_string();
-    Server { child, url }
-}
+use common::{control, env, start_server, KEY_ID, SECRET};
 
 /// VmRSS of a process in MiB.
 fn rss_mib(pid: u32) -> f64 {
@@ -70,35 +31,6 @@ fn rss_mib(pid: u32) -> f64 {
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(0.0, |kb| kb / 1024.0)
-}
-
-fn control(url: &str) -> aws_sdk_personalize::Client {
-    aws_sdk_personalize::Client::from_conf(
-        aws_sdk_personalize::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(url)
-            .credentials_provider(Credentials::new(KEY_ID, SECRET, None, None, "soak"))
-            .http_client(aws_smithy_http_client::Builder::new().build_http())
-            .build(),
-    )
-}
-
-async fn wait_active<F, Fut>(what: &str, mut status: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = String>,
-{
-    let start = Instant::now();
-    loop {
-        let s = status().await;
-        if s == "ACTIVE" {
-            eprintln!("  {what} ACTIVE after {:.1?}", start.elapsed());
-            return;
-        }
-        assert!(!s.contains("FAILED"), "{what}: {s}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 struct Setup {
@@ -113,94 +45,17 @@ async fn setup(url: &str, dir: &Path) -> Setup {
     std::fs::create_dir_all(dir.join("csv")).unwrap();
     let files = reko_synth::write_dataset(&dir.join("csv"), &cfg).unwrap();
     let c = control(url);
-    let group = c.create_dataset_group().name("soak").send().await.unwrap().dataset_group_arn.unwrap();
-    wait_active("dataset group", || async {
-        c.describe_dataset_group()
-            .dataset_group_arn(&group)
-            .send()
-            .await
-            .unwrap()
-            .dataset_group
-            .unwrap()
-            .status
-            .unwrap()
-    })
+    let deployed = common::deploy_user_personalization(
+        &c,
+        "soak",
+        &[
+            ("Interactions", reko_synth::interactions_schema(), &files.interactions),
+            ("Items", reko_synth::items_schema(), &files.items),
+        ],
+    )
     .await;
-    for (kind, schema, file) in [
-        ("Interactions", reko_synth::interactions_schema(), &files.interactions),
-        ("Items", reko_synth::items_schema(), &files.items),
-    ] {
-        let s = c.create_schema().name(format!("soak-{kind}")).schema(schema).send().await.unwrap();
-        let d = c
-            .create_dataset()
-            .name(format!("soak-{kind}"))
-            .schema_arn(s.schema_arn.unwrap())
-            .dataset_group_arn(&group)
-            .dataset_type(kind)
-            .send()
-            .await
-            .unwrap()
-            .dataset_arn
-            .unwrap();
-        wait_active(kind, || async {
-            c.describe_dataset().dataset_arn(&d).send().await.unwrap().dataset.unwrap().status.unwrap()
-        })
-        .await;
-        let job = c
-            .create_dataset_import_job()
-            .job_name(format!("soak-{kind}"))
-            .dataset_arn(&d)
-            .data_source(
-                aws_sdk_personalize::types::DataSource::builder()
-                    .data_location(format!("file://{}", file.display()))
-                    .build(),
-            )
-            .role_arn("arn:aws:iam::123456789012:role/soak")
-            .send()
-            .await
-            .unwrap()
-            .dataset_import_job_arn
-            .unwrap();
-        wait_active(&format!("{kind} import"), || async {
-            let j = c.describe_dataset_import_job().dataset_import_job_arn(&job).send().await.unwrap();
-            j.dataset_import_job.unwrap().status.unwrap()
-        })
-        .await;
-    }
-    let solution = c
-        .create_solution()
-        .name("soak-up")
-        .dataset_group_arn(&group)
-        .recipe_arn("arn:aws:personalize:::recipe/aws-user-personalization")
-        .send()
-        .await
-        .unwrap()
-        .solution_arn
-        .unwrap();
-    wait_active("solution", || async {
-        c.describe_solution().solution_arn(&solution).send().await.unwrap().solution.unwrap().status.unwrap()
-    })
-    .await;
-    let sv = c.create_solution_version().solution_arn(&solution).send().await.unwrap().solution_version_arn.unwrap();
-    wait_active("solution version", || async {
-        let v = c.describe_solution_version().solution_version_arn(&sv).send().await.unwrap();
-        v.solution_version.unwrap().status.unwrap()
-    })
-    .await;
-    let campaign =
-        c.create_campaign().name("soak").solution_version_arn(&sv).send().await.unwrap().campaign_arn.unwrap();
-    wait_active("campaign", || async {
-        c.describe_campaign().campaign_arn(&campaign).send().await.unwrap().campaign.unwrap().status.unwrap()
-    })
-    .await;
-    let tracker = c.create_event_tracker().name("soak").dataset_group_arn(&group).send().await.unwrap();
-    let (tracker_arn, tracking_id) = (tracker.event_tracker_arn.unwrap(), tracker.tracking_id.unwrap());
-    wait_active("event tracker", || async {
-        let t = c.describe_event_tracker().event_tracker_arn(&tracker_arn).send().await.unwrap();
-        t.event_tracker.unwrap().status.unwrap()
-    })
-    .await;
-    Setup { group, solution, campaign, tracking_id }
+    let tracking_id = common::create_tracker(&c, "soak", &deployed.group).await;
+    Setup { group: deployed.group, solution: deployed.solution, campaign: deployed.campaign, tracking_id }
 }
 
 /// Latencies (µs) and errors of one operation.
@@ -226,12 +81,18 @@ fn main() {
     let max_in_flight: Option<usize> = std::env::var("REKO_SOAK_MAX_IN_FLIGHT").ok().and_then(|v| v.parse().ok());
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    let server = start_server(&data, max_in_flight);
+    let in_flight = max_in_flight.map(|n| n.to_string());
+    let extra: Vec<&str> = match &in_flight {
+        Some(n) => vec!["--log", "warn", "--max-in-flight", n],
+        None => vec!["--log", "warn"],
+    };
+    let server = start_server(&data, &extra);
+    let url = server.url();
     let pid = server.child.id();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     rt.block_on(async {
-        eprintln!("setting up on {}", server.url);
-        let s = Arc::new(setup(&server.url, tmp.path()).await);
+        eprintln!("setting up on {}", url);
+        let s = Arc::new(setup(&url, tmp.path()).await);
         let rss_start = rss_mib(pid);
         let stats: Arc<Vec<Mutex<OpStats>>> = Arc::new((0..OPS.len()).map(|_| Mutex::default()).collect());
         let stop = Arc::new(AtomicBool::new(false));
@@ -250,7 +111,7 @@ fn main() {
         let started = Instant::now();
         let mut workers = Vec::new();
         for w in 0..clients {
-            let (s, stats, stop, url) = (s.clone(), stats.clone(), stop.clone(), server.url.clone());
+            let (s, stats, stop, url) = (s.clone(), stats.clone(), stop.clone(), url.clone());
             workers.push(tokio::spawn(async move {
                 use aws_sdk_personalizeevents::config as ec;
                 use aws_sdk_personalizeruntime::config as rc;
