@@ -471,8 +471,9 @@ async fn batch_inference_jobs_score_json_lines() {
             .s3_data_source(S3DataConfig::builder().path(&good_in).kms_key_arn(kms).build().unwrap())
             .build(),
     );
-    let msg = expect_http(with_kms.send().await, "NotImplementedException", 501, "kmsKeyArn");
-    assert!(msg.contains("kmsKeyArn"), "{msg}");
+    // kmsKeyArn is server-side encryption by an object store: refused on a local location.
+    let msg = expect_http(with_kms.send().await, "InvalidInputException", 400, "kmsKeyArn on a local input");
+    assert!(msg.contains("kmsKeyArn") && msg.contains("s3://"), "{msg}");
     let msg = expect_http(
         bad("bij-bad", &sims_v).batch_inference_job_mode(BatchInferenceJobMode::ThemeGeneration).send().await,
         "NotImplementedException",

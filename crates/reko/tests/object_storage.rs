@@ -74,6 +74,70 @@ fn http(addr: &str, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
     (status, payload)
 }
 
+/// The response head of a SigV4-signed HEAD of an S3 object on moto (credentials test/test),
+/// header names lower-cased.
+fn signed_head(addr: &str, path: &str) -> String {
+    use aws_sigv4::http_request::{sign, PayloadChecksumKind, SignableBody, SignableRequest, SigningSettings};
+    use aws_sigv4::sign::v4;
+    let identity = aws_credential_types::Credentials::new("test", "test", None, None, "moto").into();
+    let mut settings = SigningSettings::default();
+    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name("s3")
+        .time(std::time::SystemTime::now())
+        .settings(settings)
+        .build()
+        .unwrap()
+        .into();
+    let url = format!("http://{addr}{path}");
+    let signable = SignableRequest::new("HEAD", &url, [("host", addr)].into_iter(), SignableBody::Bytes(b"")).unwrap();
+    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+    let mut s = TcpStream::connect(addr).unwrap();
+    let mut head = format!("HEAD {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (n, v) in instructions.headers() {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out.lines()
+        .map(|l| match l.split_once(':') {
+            Some((n, v)) => format!("{}:{v}\n", n.to_ascii_lowercase()),
+            None => format!("{l}\n"),
+        })
+        .collect()
+}
+
+/// A KMS key created in moto's KMS (unsigned JSON call); returns its ARN.
+fn moto_kms_key(addr: &str) -> String {
+    let body = b"{}";
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nX-Amz-Target: TrentService.CreateKey\r\n\
+         Content-Type: application/x-amz-json-1.1\r\n\
+         Authorization: AWS4-HMAC-SHA256 Credential=test/20261130/us-east-1/kms/aws4_request, SignedHeaders=host, Signature=0\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    s.write_all(body).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let text = String::from_utf8_lossy(&out);
+    let (_, json) = text.split_once("\r\n\r\n").expect("response");
+    let json = if text.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        String::from_utf8(dechunk(json.as_bytes())).unwrap()
+    } else {
+        json.to_string()
+    };
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("CreateKey answer {json:?}: {e}"));
+    v["KeyMetadata"]["Arn"].as_str().expect("KeyMetadata.Arn").to_string()
+}
+
 fn dechunk(mut b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
@@ -210,6 +274,79 @@ async fn s3_import_and_batch_inference() {
     }
     assert_eq!(lines[40]["input"], "not json");
     assert!(lines[40]["error"].as_str().unwrap().starts_with("Invalid JSON"), "{}", lines[40]);
+
+    // kmsKeyArn on the output: the store encrypts the objects with that KMS key (SSE-KMS), as a
+    // signed HEAD shows (the plain output above has no such header); the content reads back.
+    let kms_key = moto_kms_key(&moto.addr);
+    let sealed = ok(
+        c.create_batch_inference_job()
+            .job_name("s3-batch-kms")
+            .solution_version_arn(&sv)
+            .num_results(5)
+            .job_input(
+                aws_sdk_personalize::types::BatchInferenceJobInput::builder()
+                    .s3_data_source(s3(&format!("s3://{BUCKET}/batch/in/")))
+                    .build(),
+            )
+            .job_output(
+                aws_sdk_personalize::types::BatchInferenceJobOutput::builder()
+                    .s3_data_destination(
+                        aws_sdk_personalize::types::S3DataConfig::builder()
+                            .path(format!("s3://{BUCKET}/batch/kms/"))
+                            .kms_key_arn(&kms_key)
+                            .build()
+                            .unwrap(),
+                    )
+                    .build(),
+            )
+            .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/PersonalizeRole"))
+            .send()
+            .await,
+        "CreateBatchInferenceJob(kmsKeyArn)",
+    )
+    .batch_inference_job_arn()
+    .unwrap()
+    .to_string();
+    let (status, reason) = wait_batch(c, &sealed).await;
+    assert_eq!(status, "ACTIVE", "{reason:?}");
+    let plain_head = signed_head(&moto.addr, &format!("/{BUCKET}/batch/out/users.json.out"));
+    assert!(plain_head.starts_with("HTTP/1.1 200") && !plain_head.contains("aws:kms"), "{plain_head}");
+    let kms_head = signed_head(&moto.addr, &format!("/{BUCKET}/batch/kms/users.json.out"));
+    assert!(kms_head.contains("x-amz-server-side-encryption: aws:kms"), "SSE-KMS applied: {kms_head}");
+    assert!(kms_head.contains(&kms_key), "with the job's key: {kms_head}");
+    let storage = reko_service::object_storage::ObjectStorageConfig { endpoint: Some(format!("http://{}", moto.addr)) };
+    let target = dir.path().join("fetched-kms");
+    let fetched = tokio::task::spawn_blocking(move || storage.download(&format!("s3://{BUCKET}/batch/kms/"), &target))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(std::fs::read_to_string(&fetched[0]).unwrap().lines().count(), 41);
+    // A KMS key on a local location is refused.
+    let local = c
+        .create_batch_inference_job()
+        .job_name("local-kms")
+        .solution_version_arn(&sv)
+        .job_input(
+            aws_sdk_personalize::types::BatchInferenceJobInput::builder()
+                .s3_data_source(s3(&format!("s3://{BUCKET}/batch/in/")))
+                .build(),
+        )
+        .job_output(
+            aws_sdk_personalize::types::BatchInferenceJobOutput::builder()
+                .s3_data_destination(
+                    aws_sdk_personalize::types::S3DataConfig::builder()
+                        .path(format!("file://{}/kms-out/", dir.path().display()))
+                        .kms_key_arn(&kms_key)
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/PersonalizeRole"))
+        .send()
+        .await;
+    let m = expect_code(local, "InvalidInputException", "kmsKeyArn on a local output");
+    assert!(m.contains("s3://"), "{m}");
 
     // Dataset export: BULK records to S3 (header + every imported row), PUT records (none yet)
     // to a local folder, http(s) refused.

@@ -23,6 +23,8 @@ pub(crate) struct JobFiles {
     out_dir: PathBuf,
     input_downloaded: bool,
     output_location: String,
+    /// SSE-KMS key of the output (`jobOutput.s3DataDestination.kmsKeyArn`).
+    output_kms_key: Option<String>,
     /// Kept alive for the job: removed (downloads, staged outputs) when dropped.
     _scratch: Scratch,
 }
@@ -30,7 +32,8 @@ pub(crate) struct JobFiles {
 impl JobFiles {
     /// Resolves (and downloads) the inputs and prepares the output folder; the error is the
     /// job's failure reason, naming the location.
-    pub(crate) fn open(reko: &Reko, input_location: &str, output_location: &str) -> Result<JobFiles, String> {
+    pub(crate) fn open(reko: &Reko, input: &S3DataConfig, output: &S3DataConfig) -> Result<JobFiles, String> {
+        let (input_location, output_location) = (input.path.as_str(), output.path.as_str());
         let scratch = Scratch::new(&reko.config().data_dir);
         let input_downloaded = is_object_location(input_location);
         let inputs = if input_downloaded {
@@ -50,6 +53,7 @@ impl JobFiles {
             out_dir,
             input_downloaded,
             output_location: output_location.to_string(),
+            output_kms_key: output.kms_key_arn.clone(),
             _scratch: scratch,
         })
     }
@@ -92,7 +96,7 @@ impl JobFiles {
             errors += e;
         }
         if is_object_location(&self.output_location) {
-            reko.config().object_storage.upload(&outputs, &self.output_location)?;
+            reko.config().object_storage.upload(&outputs, &self.output_location, self.output_kms_key.as_deref())?;
         }
         Ok((written, errors))
     }
@@ -213,9 +217,8 @@ impl Reko {
         let recipe = crate::solution::recipe_for_arn(version.recipe_arn.as_deref().unwrap_or_default())?;
         self.check_data_location(&input.path, "jobInput.s3DataSource.path")?;
         self.check_data_location(&output.path, "jobOutput.s3DataDestination.path")?;
-        if input.kms_key_arn.is_some() || output.kms_key_arn.is_some() {
-            return Err(ServiceError::NotImplemented(format!("{operation} with kmsKeyArn")));
-        }
+        check_kms_location("jobInput.s3DataSource", input)?;
+        check_kms_location("jobOutput.s3DataDestination", output)?;
         for (what, path) in
             [("jobInput.s3DataSource.path", &input.path), ("jobOutput.s3DataDestination.path", &output.path)]
         {
@@ -242,4 +245,17 @@ impl Reko {
         }
         Ok(CheckedJob { recipe, dataset_group_arn: group })
     }
+}
+
+/// `kmsKeyArn` of an S3DataConfig names the KMS key of the object store (SSE-KMS): it applies to
+/// `s3://` locations only. (Inputs are decrypted by the store itself; outputs are written with it.)
+pub(crate) fn check_kms_location(field: &str, config: &S3DataConfig) -> ServiceResult<()> {
+    if config.kms_key_arn.is_some() && !is_object_location(&config.path) {
+        return Err(ServiceError::Invalid(format!(
+            "{field}.kmsKeyArn applies to s3:// locations (server-side encryption by the object store); '{}' is a \
+             local location.",
+            config.path
+        )));
+    }
+    Ok(())
 }

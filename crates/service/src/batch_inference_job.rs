@@ -117,11 +117,10 @@ impl Reko {
             Err(outcome) => return Ok(outcome),
         };
         let job = &stored.wire;
-        let files =
-            match JobFiles::open(self, &job.job_input.s3_data_source.path, &job.job_output.s3_data_destination.path) {
-                Ok(files) => files,
-                Err(reason) => return Ok(Outcome::Failed { reason }),
-            };
+        let files = match JobFiles::open(self, &job.job_input.s3_data_source, &job.job_output.s3_data_destination) {
+            Ok(files) => files,
+            Err(reason) => return Ok(Outcome::Failed { reason }),
+        };
         let version = self.load::<SolutionVersion>(ResourceKind::SolutionVersion, &job.solution_version_arn)?;
         let deployment = self.load_deployment(arn, &job.solution_version_arn, None)?;
         let exploration = crate::campaign::exploration_from_map(

@@ -124,11 +124,10 @@ impl Reko {
             Err(outcome) => return Ok(outcome),
         };
         let job = &stored.wire;
-        let files =
-            match JobFiles::open(self, &job.job_input.s3_data_source.path, &job.job_output.s3_data_destination.path) {
-                Ok(files) => files,
-                Err(reason) => return Ok(Outcome::Failed { reason }),
-            };
+        let files = match JobFiles::open(self, &job.job_input.s3_data_source, &job.job_output.s3_data_destination) {
+            Ok(files) => files,
+            Err(reason) => return Ok(Outcome::Failed { reason }),
+        };
         let deployment = self.load_deployment(arn, &job.solution_version_arn, None)?;
         let attributes =
             deployment.model.recipe() == reko_engine::recipes::item_affinity::INFO_ITEM_ATTRIBUTE_AFFINITY.name;

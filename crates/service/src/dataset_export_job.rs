@@ -45,9 +45,7 @@ impl Reko {
                  s3://bucket/key, a local path or a file:// URL."
             )));
         }
-        if req.job_output.s3_data_destination.kms_key_arn.is_some() {
-            return Err(ServiceError::NotImplemented("CreateDatasetExportJob with kmsKeyArn".into()));
-        }
+        crate::batch_files::check_kms_location("jobOutput.s3DataDestination", &req.job_output.s3_data_destination)?;
         self.ensure_fewer_pending(ResourceKind::DatasetExportJob, MAX_PENDING_EXPORTS)?;
         let arn = self.arns().arn(ResourceKind::DatasetExportJob, &req.job_name);
         let created = now();
@@ -138,7 +136,11 @@ impl Reko {
             Err(reason) => return Ok(Outcome::Failed { reason }),
         };
         if is_object_location(location) {
-            if let Err(reason) = self.config().object_storage.upload(std::slice::from_ref(&file), location) {
+            if let Err(reason) = self.config().object_storage.upload(
+                std::slice::from_ref(&file),
+                location,
+                job.job_output.s3_data_destination.kms_key_arn.as_deref(),
+            ) {
                 return Ok(Outcome::Failed { reason });
             }
         }

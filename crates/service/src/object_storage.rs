@@ -52,7 +52,16 @@ pub struct ObjectStorageConfig {
 
 impl ObjectStorageConfig {
     fn store(&self, bucket: &str) -> Result<impl ObjectStore, String> {
+        self.store_with(bucket, None)
+    }
+
+    /// The store of a bucket; objects it writes are encrypted server-side with `sse_kms_key`
+    /// (SSE-KMS) when given.
+    fn store_with(&self, bucket: &str, sse_kms_key: Option<&str>) -> Result<impl ObjectStore, String> {
         let mut b = AmazonS3Builder::from_env().with_bucket_name(bucket);
+        if let Some(key) = sse_kms_key {
+            b = b.with_sse_kms_encryption(key);
+        }
         if let Some(endpoint) = &self.endpoint {
             b = b.with_endpoint(endpoint);
         }
@@ -123,10 +132,11 @@ impl ObjectStorageConfig {
         })
     }
 
-    /// Uploads `files` under the folder `location` (each keeps its file name).
-    pub fn upload(&self, files: &[PathBuf], location: &str) -> Result<(), String> {
+    /// Uploads `files` under the folder `location` (each keeps its file name), encrypted by the
+    /// store with the KMS key `kms_key_arn` when given (the S3DataConfig's `kmsKeyArn`).
+    pub fn upload(&self, files: &[PathBuf], location: &str, kms_key_arn: Option<&str>) -> Result<(), String> {
         let (bucket, key) = split(location)?;
-        let store = self.store(&bucket)?;
+        let store = self.store_with(&bucket, kms_key_arn)?;
         let rt = Self::runtime()?;
         let folder = key.trim_end_matches('/').to_string();
         rt.block_on(async {
