@@ -45,8 +45,9 @@ impl LiveEvent {
 
 #[derive(Default)]
 struct GroupState {
-    /// Newest chunk sequence number the load from storage read: appends up to it are in already.
-    /// (Seqs are assigned in commit order by one writer, so every chunk below it was read.)
+    /// Newest put chunk sequence number the load from storage read: appends up to it are in
+    /// already. (Seqs are assigned in commit order by one writer, so every put chunk below it was
+    /// read.)
     loaded_seq: i64,
     users: HashMap<String, Vec<LiveEvent>>,
     /// Anonymous sessions not (yet) attributed to a user.
@@ -284,11 +285,10 @@ fn load(reko: &Reko, dataset_group_arn: &str) -> ServiceResult<GroupState> {
         return Ok(state);
     };
     let sealer = reko.sealer_in_group(dataset_group_arn, &dataset.wire.dataset_arn)?;
-    for chunk in reko.store().read_records(&dataset.wire.dataset_arn)? {
+    // Put chunks only: the bulk import (often most of the data) is not read here.
+    let chunks = reko.store().read_records_after(&dataset.wire.dataset_arn, reko_storage::RecordSource::Put, 0)?;
+    for chunk in chunks {
         state.loaded_seq = state.loaded_seq.max(chunk.seq);
-        if chunk.source != reko_storage::RecordSource::Put {
-            continue;
-        }
         let data = sealer.open(chunk.data)?;
         let Ok(batch) = RecordBatch::decode(&data) else {
             tracing::error!(seq = chunk.seq, "a stored put chunk does not decode; its events are skipped");

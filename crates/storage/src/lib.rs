@@ -143,6 +143,14 @@ pub trait RecordStore: Send + Sync {
     fn last_record_seq(&self, dataset_arn: &str) -> StorageResult<i64>;
     /// Every chunk of a dataset, in insertion order: a consistent snapshot.
     fn read_records(&self, dataset_arn: &str) -> StorageResult<Vec<RecordChunk>>;
+    /// The chunks of one source stored after sequence number `after_seq`, in order (the tail a
+    /// snapshot of derived state has not seen).
+    fn read_records_after(
+        &self,
+        dataset_arn: &str,
+        source: RecordSource,
+        after_seq: i64,
+    ) -> StorageResult<Vec<RecordChunk>>;
     fn count_records(&self, dataset_arn: &str) -> StorageResult<u64>;
     fn delete_records(&self, dataset_arn: &str) -> StorageResult<()>;
 }

@@ -338,6 +338,24 @@ impl RecordStore for SqliteStore {
         })
     }
 
+    fn read_records_after(
+        &self,
+        dataset_arn: &str,
+        source: RecordSource,
+        after_seq: i64,
+    ) -> StorageResult<Vec<RecordChunk>> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT seq, rows, data FROM record_chunks WHERE dataset_arn = ?1 AND source = ?2 AND seq > ?3 \
+                 ORDER BY seq",
+            )?;
+            let rows = stmt.query_map(params![dataset_arn, source.as_str(), after_seq], |row| {
+                Ok(RecordChunk { seq: row.get(0)?, source, rows: row.get::<_, i64>(1)? as u64, data: row.get(2)? })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
     fn count_records(&self, dataset_arn: &str) -> StorageResult<u64> {
         self.with(|conn| {
             let n: i64 = conn.query_row(
@@ -554,6 +572,25 @@ mod tests {
         again.unique_name = false;
         store.insert_resource(&again).unwrap();
         assert_eq!(store.list_resources("dataset", None).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn records_after_a_sequence_number_by_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("reko.db")).unwrap();
+        let seqs = store
+            .append_records(&[
+                NewChunk { dataset_arn: "ds", source: RecordSource::Put, rows: 1, data: b"p1" },
+                NewChunk { dataset_arn: "ds", source: RecordSource::Bulk, rows: 1, data: b"b1" },
+                NewChunk { dataset_arn: "other", source: RecordSource::Put, rows: 1, data: b"x" },
+                NewChunk { dataset_arn: "ds", source: RecordSource::Put, rows: 1, data: b"p2" },
+            ])
+            .unwrap();
+        let all: Vec<Vec<u8>> =
+            store.read_records_after("ds", RecordSource::Put, 0).unwrap().into_iter().map(|c| c.data).collect();
+        assert_eq!(all, [b"p1".to_vec(), b"p2".to_vec()]);
+        let tail = store.read_records_after("ds", RecordSource::Put, seqs[0]).unwrap();
+        assert_eq!((tail.len(), tail[0].seq), (1, seqs[3]));
     }
 
     #[test]
