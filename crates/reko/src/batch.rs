@@ -150,18 +150,12 @@ pub async fn run(args: BatchArgs) -> anyhow::Result<()> {
             let described = client_ref.describe_batch_segment_job().batch_segment_job_arn(arn_ref).send().await;
             let described = sdk(described, "DescribeBatchSegmentJob")?;
             let job = described.batch_segment_job();
-            return Ok(JobState {
-                status: job.and_then(|j| j.status()).unwrap_or("UNKNOWN").to_string(),
-                failure_reason: job.and_then(|j| j.failure_reason()).map(str::to_string),
-            });
+            return Ok(JobState::new(job.and_then(|j| j.status()), job.and_then(|j| j.failure_reason())));
         }
         let described = client_ref.describe_batch_inference_job().batch_inference_job_arn(arn_ref).send().await;
         let described = sdk(described, "DescribeBatchInferenceJob")?;
         let job = described.batch_inference_job();
-        Ok(JobState {
-            status: job.and_then(|j| j.status()).unwrap_or("UNKNOWN").to_string(),
-            failure_reason: job.and_then(|j| j.failure_reason()).map(str::to_string),
-        })
+        Ok(JobState::new(job.and_then(|j| j.status()), job.and_then(|j| j.failure_reason())))
     };
     let status = jobs::wait(&endpoint, &arn, what, &job_name, describe).await?;
     let inputs = input_files(&input)?;
@@ -307,59 +301,42 @@ fn summary_line(status: &str, output: &Path, s: &OutputSummary, elapsed: Duratio
 // ---------------------------------------------------------------------------------------------
 
 async fn list(client: &aws_sdk_personalize::Client, solution_version_arn: Option<&str>) -> anyhow::Result<()> {
+    let row = |kind: &str,
+               name: Option<&str>,
+               status: Option<&str>,
+               created: Option<&DateTime>,
+               arn: Option<&str>,
+               reason: Option<&str>| {
+        let text = |v: Option<&str>| v.unwrap_or("").to_string();
+        [
+            kind.to_string(),
+            text(name),
+            text(status),
+            created.map(format_date).unwrap_or_default(),
+            text(arn),
+            text(reason),
+        ]
+    };
     let mut rows: Vec<[String; 6]> = Vec::new();
-    let mut next_token: Option<String> = None;
-    loop {
-        let page = sdk(
-            client
-                .list_batch_inference_jobs()
-                .set_solution_version_arn(solution_version_arn.map(str::to_string))
-                .set_next_token(next_token.take())
-                .max_results(100)
-                .send()
-                .await,
-            "ListBatchInferenceJobs",
-        )?;
-        for job in page.batch_inference_jobs() {
-            rows.push([
-                "inference".to_string(),
-                job.job_name().unwrap_or("").to_string(),
-                job.status().unwrap_or("").to_string(),
-                job.creation_date_time().map(format_date).unwrap_or_default(),
-                job.batch_inference_job_arn().unwrap_or("").to_string(),
-                job.failure_reason().unwrap_or("").to_string(),
-            ]);
-        }
-        match page.next_token() {
-            Some(t) if !t.is_empty() => next_token = Some(t.to_string()),
-            _ => break,
-        }
+    let sv = solution_version_arn.map(str::to_string);
+    let mut inference = client
+        .list_batch_inference_jobs()
+        .set_solution_version_arn(sv.clone())
+        .max_results(100)
+        .into_paginator()
+        .items()
+        .send();
+    while let Some(job) = inference.next().await {
+        let j = sdk(job, "ListBatchInferenceJobs")?;
+        let arn = j.batch_inference_job_arn();
+        rows.push(row("inference", j.job_name(), j.status(), j.creation_date_time(), arn, j.failure_reason()));
     }
-    loop {
-        let page = sdk(
-            client
-                .list_batch_segment_jobs()
-                .set_solution_version_arn(solution_version_arn.map(str::to_string))
-                .set_next_token(next_token.take())
-                .max_results(100)
-                .send()
-                .await,
-            "ListBatchSegmentJobs",
-        )?;
-        for job in page.batch_segment_jobs() {
-            rows.push([
-                "segment".to_string(),
-                job.job_name().unwrap_or("").to_string(),
-                job.status().unwrap_or("").to_string(),
-                job.creation_date_time().map(format_date).unwrap_or_default(),
-                job.batch_segment_job_arn().unwrap_or("").to_string(),
-                job.failure_reason().unwrap_or("").to_string(),
-            ]);
-        }
-        match page.next_token() {
-            Some(t) if !t.is_empty() => next_token = Some(t.to_string()),
-            _ => break,
-        }
+    let mut segments =
+        client.list_batch_segment_jobs().set_solution_version_arn(sv).max_results(100).into_paginator().items().send();
+    while let Some(job) = segments.next().await {
+        let j = sdk(job, "ListBatchSegmentJobs")?;
+        let arn = j.batch_segment_job_arn();
+        rows.push(row("segment", j.job_name(), j.status(), j.creation_date_time(), arn, j.failure_reason()));
     }
     if rows.is_empty() {
         println!("No batch inference or batch segment jobs.");

@@ -95,10 +95,7 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
         let described = client_ref.describe_dataset_export_job().dataset_export_job_arn(arn_ref).send().await;
         let described = sdk(described, "DescribeDatasetExportJob")?;
         let job = described.dataset_export_job();
-        Ok(JobState {
-            status: job.and_then(|j| j.status()).unwrap_or("UNKNOWN").to_string(),
-            failure_reason: job.and_then(|j| j.failure_reason()).map(str::to_string),
-        })
+        Ok(JobState::new(job.and_then(|j| j.status()), job.and_then(|j| j.failure_reason())))
     };
     let status = jobs::wait(&endpoint, &arn, "dataset export job", &job_name, describe).await?;
     let target = output_file(&output, &job_name);

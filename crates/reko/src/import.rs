@@ -88,10 +88,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
         let described = client_ref.describe_dataset_import_job().dataset_import_job_arn(arn_ref).send().await;
         let described = sdk(described, "DescribeDatasetImportJob")?;
         let job = described.dataset_import_job();
-        Ok(JobState {
-            status: job.and_then(|j| j.status()).unwrap_or("UNKNOWN").to_string(),
-            failure_reason: job.and_then(|j| j.failure_reason()).map(str::to_string),
-        })
+        Ok(JobState::new(job.and_then(|j| j.status()), job.and_then(|j| j.failure_reason())))
     };
     let status = jobs::wait(&endpoint, &arn, "dataset import job", &job_name, describe).await?;
     let rows = jobs::finished_task_count(&endpoint, &arn, "rows imported").await;

@@ -212,6 +212,13 @@ pub struct JobState {
     pub failure_reason: Option<String>,
 }
 
+impl JobState {
+    /// From a Describe response's members (`UNKNOWN` when it has no status).
+    pub fn new(status: Option<&str>, failure_reason: Option<&str>) -> Self {
+        JobState { status: status.unwrap_or("UNKNOWN").to_string(), failure_reason: failure_reason.map(str::to_string) }
+    }
+}
+
 /// Polls `describe` until the job is ACTIVE (returns the status) or failed (an error with the
 /// reason), showing a spinner, or a bar while the server lists the job's task.
 /// `what` names the kind of job in the error (`"dataset import job"`).

@@ -77,23 +77,6 @@ fn write_data(dir: &Path) -> [PathBuf; 2] {
 
 // ---- control-plane helpers ----------------------------------------------------------------------
 
-async fn create_solution(c: &aws_sdk_personalize::Client, dsg: &str, name: &str, recipe_name: &str) -> String {
-    let sol = ok(
-        c.create_solution()
-            .name(name)
-            .dataset_group_arn(dsg)
-            .recipe_arn(format!("arn:aws:personalize:::recipe/{recipe_name}"))
-            .send()
-            .await,
-        "CreateSolution",
-    )
-    .solution_arn()
-    .expect("solutionArn")
-    .to_string();
-    wait_active(c, &Res::Solution(sol.clone())).await;
-    sol
-}
-
 /// CreateSolutionVersion without waiting.
 async fn start_training(c: &aws_sdk_personalize::Client, sol: &str) -> String {
     ok(
@@ -103,28 +86,6 @@ async fn start_training(c: &aws_sdk_personalize::Client, sol: &str) -> String {
     .solution_version_arn()
     .expect("solutionVersionArn")
     .to_string()
-}
-
-/// CreateFilter, then waits until ACTIVE.
-async fn create_filter(c: &aws_sdk_personalize::Client, dsg: &str, name: &str, expression: &str) -> String {
-    let a = ok(
-        c.create_filter().name(name).dataset_group_arn(dsg).filter_expression(expression).send().await,
-        "CreateFilter",
-    )
-    .filter_arn()
-    .expect("filterArn")
-    .to_string();
-    let start = Instant::now();
-    loop {
-        let out = ok(c.describe_filter().filter_arn(&a).send().await, "DescribeFilter");
-        match out.filter().and_then(|f| f.status()) {
-            Some("ACTIVE") => return a,
-            Some("CREATE PENDING" | "CREATE IN_PROGRESS") => {}
-            other => panic!("filter {a} is {other:?}"),
-        }
-        assert!(start.elapsed() < WAIT, "filter {a} not ACTIVE after {WAIT:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 // ---- batch inference helpers --------------------------------------------------------------------
@@ -207,12 +168,6 @@ fn read_out(path: &Path) -> Vec<Value> {
 /// What an output line must echo as `input`: the parsed line, or its text when it is not JSON.
 fn echoed(line: &str) -> Value {
     serde_json::from_str(line).unwrap_or_else(|_| Value::String(line.to_string()))
-}
-
-/// Writes a JSON Lines input file.
-fn write_input(path: &Path, lines: &[&str]) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, lines.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
 }
 
 /// A successful output line: its items (checked distinct) and scores (`None` when absent).

@@ -108,11 +108,6 @@ async fn wait_job(c: &aws_sdk_personalize::Client, job_arn: &str) -> BatchSegmen
     }
 }
 
-fn write_input(path: &Path, lines: &[&str]) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, lines.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
-}
-
 /// The raw and parsed lines of an output file.
 fn read_out(path: &Path) -> Vec<(String, Value)> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
@@ -219,25 +214,7 @@ async fn batch_segment_jobs_find_the_users_of_items_and_attributes() {
     failure(&lines[4].1, "\"itemId\" is required");
 
     // Default numResults (25), and a UserID filter with per-line filterValues.
-    let tier = ok(
-        c.create_filter()
-            .name("seg-tier")
-            .dataset_group_arn(&dsg)
-            .filter_expression("INCLUDE UserID WHERE Users.TIER IN ($T)")
-            .send()
-            .await,
-        "CreateFilter",
-    )
-    .filter_arn()
-    .unwrap()
-    .to_string();
-    let start = Instant::now();
-    while ok(c.describe_filter().filter_arn(&tier).send().await, "DescribeFilter").filter().unwrap().status()
-        != Some("ACTIVE")
-    {
-        assert!(start.elapsed() < WAIT);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let tier = create_filter(c, &dsg, "seg-tier", "INCLUDE UserID WHERE Users.TIER IN ($T)").await;
     let input = io.join("filtered.json");
     write_input(
         &input,
@@ -260,19 +237,7 @@ async fn batch_segment_jobs_find_the_users_of_items_and_attributes() {
     assert!(silver.len() == 25 && silver.iter().all(|u| u.starts_with('a') && !even(u)), "{silver:?}");
 
     // An ItemID filter does not fit a segment job.
-    let items_filter = ok(
-        c.create_filter()
-            .name("seg-items-filter")
-            .dataset_group_arn(&dsg)
-            .filter_expression(r#"EXCLUDE ItemID WHERE Items.GENRE IN ("x")"#)
-            .send()
-            .await,
-        "CreateFilter",
-    )
-    .filter_arn()
-    .unwrap()
-    .to_string();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let items_filter = create_filter(c, &dsg, "seg-items-filter", r#"EXCLUDE ItemID WHERE Items.GENRE IN ("x")"#).await;
     let refused = create_job(c, "seg-bad-filter", &affinity, &input, &io.join("bad"), None, Some(&items_filter)).await;
     assert!(
         refused.as_ref().is_err_and(|e| e.contains("InvalidInputException") && e.contains("UserID")),

@@ -129,22 +129,6 @@ fn write_data(dir: &std::path::Path, now: i64) -> [std::path::PathBuf; 3] {
 
 // ---- control-plane helpers ----------------------------------------------------------------------
 
-/// Polls DescribeFilter until the filter leaves CREATE PENDING / CREATE IN_PROGRESS; it must end ACTIVE.
-async fn wait_filter_active(c: &aws_sdk_personalize::Client, filter_arn: &str) -> aws_sdk_personalize::types::Filter {
-    let start = Instant::now();
-    loop {
-        let out = ok(c.describe_filter().filter_arn(filter_arn).send().await, "DescribeFilter");
-        let f = out.filter().expect("filter").clone();
-        match f.status() {
-            Some("ACTIVE") => return f,
-            Some("CREATE PENDING" | "CREATE IN_PROGRESS") => {}
-            other => panic!("filter {filter_arn} is {other:?} (failure reason {:?})", f.failure_reason()),
-        }
-        assert!(start.elapsed() < WAIT, "filter {filter_arn} not ACTIVE after {WAIT:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// Polls DescribeFilter after a DeleteFilter until it answers ResourceNotFoundException.
 async fn wait_filter_gone(c: &aws_sdk_personalize::Client, filter_arn: &str) {
     let start = Instant::now();
@@ -160,18 +144,6 @@ async fn wait_filter_gone(c: &aws_sdk_personalize::Client, filter_arn: &str) {
         assert!(start.elapsed() < WAIT, "filter {filter_arn} still there {WAIT:?} after DeleteFilter");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-/// CreateFilter, checking the ARN, then waits until ACTIVE.
-async fn create_filter(c: &aws_sdk_personalize::Client, dsg: &str, name: &str, expression: &str) -> String {
-    let out = ok(
-        c.create_filter().name(name).dataset_group_arn(dsg).filter_expression(expression).send().await,
-        &format!("CreateFilter({expression})"),
-    );
-    let a = out.filter_arn().expect("filterArn").to_string();
-    assert_eq!(a, arn("filter", name));
-    wait_filter_active(c, &a).await;
-    a
 }
 
 // ---- runtime helpers ----------------------------------------------------------------------------

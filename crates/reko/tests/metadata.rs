@@ -15,7 +15,7 @@ mod common;
 
 use std::collections::{BTreeSet, HashMap};
 
-use aws_sdk_personalize::types::{CampaignConfig, TrainingMode};
+use aws_sdk_personalize::types::CampaignConfig;
 use aws_sdk_personalizeevents::types::Item;
 use aws_sdk_personalizeruntime::error::SdkError;
 use aws_sdk_personalizeruntime::operation::get_personalized_ranking::{
@@ -154,29 +154,8 @@ fn write_data(dir: &std::path::Path) -> [std::path::PathBuf; 2] {
 
 // ---- control-plane helpers ----------------------------------------------------------------------
 
-async fn train(c: &aws_sdk_personalize::Client, dsg: &str, name: &str, recipe: &str) -> String {
-    let sol = ok(
-        c.create_solution()
-            .name(name)
-            .dataset_group_arn(dsg)
-            .recipe_arn(format!("arn:aws:personalize:::recipe/{recipe}"))
-            .send()
-            .await,
-        "CreateSolution",
-    )
-    .solution_arn()
-    .expect("solutionArn")
-    .to_string();
-    wait_active(c, &Res::Solution(sol.clone())).await;
-    let sv = ok(
-        c.create_solution_version().solution_arn(&sol).training_mode(TrainingMode::Full).send().await,
-        "CreateSolutionVersion",
-    )
-    .solution_version_arn()
-    .expect("solutionVersionArn")
-    .to_string();
-    wait_active(c, &Res::SolutionVersion(sv.clone())).await;
-    sv
+async fn train_recipe(c: &aws_sdk_personalize::Client, dsg: &str, name: &str, recipe: &str) -> String {
+    common::train(c, &create_solution(c, dsg, name, recipe).await).await
 }
 
 /// CreateCampaign with `enableMetadataWithRecommendations` set (or not), without exploration
@@ -312,8 +291,8 @@ async fn metadata_columns_return_item_metadata() {
     assert_eq!(catalog["i05"].genre, "y|x");
     assert_eq!(catalog["i00"].stock, -20);
 
-    let up_v = train(c, &dsg, "md-up", "aws-user-personalization").await;
-    let pr_v = train(c, &dsg, "md-pr", "aws-personalized-ranking").await;
+    let up_v = train_recipe(c, &dsg, "md-up", "aws-user-personalization").await;
+    let pr_v = train_recipe(c, &dsg, "md-pr", "aws-personalized-ranking").await;
     let up = campaign(c, "md-up", &up_v, Some(true)).await;
     let up_plain = campaign(c, "md-up-plain", &up_v, None).await;
     let pr = campaign(c, "md-pr", &pr_v, Some(true)).await;
@@ -652,7 +631,7 @@ async fn metadata_columns_return_item_metadata() {
     let ds = create_dataset(c, &bare, "md-bare", "md-bare-int", "Interactions", &s_int).await;
     let j = import(c, "md-bare-int", &ds, &file_url(&files[0]), None).await;
     wait_active(c, &Res::ImportJob(j)).await;
-    let bare_v = train(c, &bare, "md-bare-up", "aws-user-personalization").await;
+    let bare_v = train_recipe(c, &bare, "md-bare-up", "aws-user-personalization").await;
     let bare_up = campaign(c, "md-bare-up", &bare_v, Some(true)).await;
     wait_active(c, &Res::Campaign(bare_up.clone())).await;
     invalid(

@@ -74,6 +74,31 @@ fn http(addr: &str, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
     (status, payload)
 }
 
+fn s3(path: &str) -> aws_sdk_personalize::types::S3DataConfig {
+    aws_sdk_personalize::types::S3DataConfig::builder().path(path).build().unwrap()
+}
+
+fn s3_kms(path: &str, kms_key: &str) -> aws_sdk_personalize::types::S3DataConfig {
+    aws_sdk_personalize::types::S3DataConfig::builder().path(path).kms_key_arn(kms_key).build().unwrap()
+}
+
+/// A CreateBatchInferenceJob request, 5 items per line, from `input` to `output`.
+fn batch_job(
+    c: &aws_sdk_personalize::Client,
+    name: &str,
+    sv: &str,
+    input: aws_sdk_personalize::types::S3DataConfig,
+    output: aws_sdk_personalize::types::S3DataConfig,
+) -> aws_sdk_personalize::operation::create_batch_inference_job::builders::CreateBatchInferenceJobFluentBuilder {
+    c.create_batch_inference_job()
+        .job_name(name)
+        .solution_version_arn(sv)
+        .num_results(5)
+        .job_input(aws_sdk_personalize::types::BatchInferenceJobInput::builder().s3_data_source(input).build())
+        .job_output(aws_sdk_personalize::types::BatchInferenceJobOutput::builder().s3_data_destination(output).build())
+        .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/PersonalizeRole"))
+}
+
 /// The response head of a SigV4-signed HEAD of an S3 object on moto (credentials test/test),
 /// header names lower-cased.
 fn signed_head(addr: &str, path: &str) -> String {
@@ -229,25 +254,16 @@ async fn s3_import_and_batch_inference() {
     wait_active(c, &Res::SolutionVersion(sv.clone())).await;
 
     // Batch inference from S3 to S3.
-    let s3 = |p: &str| aws_sdk_personalize::types::S3DataConfig::builder().path(p).build().unwrap();
     let job = ok(
-        c.create_batch_inference_job()
-            .job_name("s3-batch")
-            .solution_version_arn(&sv)
-            .num_results(5)
-            .job_input(
-                aws_sdk_personalize::types::BatchInferenceJobInput::builder()
-                    .s3_data_source(s3(&format!("s3://{BUCKET}/batch/in/")))
-                    .build(),
-            )
-            .job_output(
-                aws_sdk_personalize::types::BatchInferenceJobOutput::builder()
-                    .s3_data_destination(s3(&format!("s3://{BUCKET}/batch/out/")))
-                    .build(),
-            )
-            .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/PersonalizeRole"))
-            .send()
-            .await,
+        batch_job(
+            c,
+            "s3-batch",
+            &sv,
+            s3(&format!("s3://{BUCKET}/batch/in/")),
+            s3(&format!("s3://{BUCKET}/batch/out/")),
+        )
+        .send()
+        .await,
         "CreateBatchInferenceJob",
     )
     .batch_inference_job_arn()
@@ -279,29 +295,15 @@ async fn s3_import_and_batch_inference() {
     // signed HEAD shows (the plain output above has no such header); the content reads back.
     let kms_key = moto_kms_key(&moto.addr);
     let sealed = ok(
-        c.create_batch_inference_job()
-            .job_name("s3-batch-kms")
-            .solution_version_arn(&sv)
-            .num_results(5)
-            .job_input(
-                aws_sdk_personalize::types::BatchInferenceJobInput::builder()
-                    .s3_data_source(s3(&format!("s3://{BUCKET}/batch/in/")))
-                    .build(),
-            )
-            .job_output(
-                aws_sdk_personalize::types::BatchInferenceJobOutput::builder()
-                    .s3_data_destination(
-                        aws_sdk_personalize::types::S3DataConfig::builder()
-                            .path(format!("s3://{BUCKET}/batch/kms/"))
-                            .kms_key_arn(&kms_key)
-                            .build()
-                            .unwrap(),
-                    )
-                    .build(),
-            )
-            .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/PersonalizeRole"))
-            .send()
-            .await,
+        batch_job(
+            c,
+            "s3-batch-kms",
+            &sv,
+            s3(&format!("s3://{BUCKET}/batch/in/")),
+            s3_kms(&format!("s3://{BUCKET}/batch/kms/"), &kms_key),
+        )
+        .send()
+        .await,
         "CreateBatchInferenceJob(kmsKeyArn)",
     )
     .batch_inference_job_arn()
@@ -322,29 +324,15 @@ async fn s3_import_and_batch_inference() {
         .unwrap();
     assert_eq!(std::fs::read_to_string(&fetched[0]).unwrap().lines().count(), 41);
     // A KMS key on a local location is refused.
-    let local = c
-        .create_batch_inference_job()
-        .job_name("local-kms")
-        .solution_version_arn(&sv)
-        .job_input(
-            aws_sdk_personalize::types::BatchInferenceJobInput::builder()
-                .s3_data_source(s3(&format!("s3://{BUCKET}/batch/in/")))
-                .build(),
-        )
-        .job_output(
-            aws_sdk_personalize::types::BatchInferenceJobOutput::builder()
-                .s3_data_destination(
-                    aws_sdk_personalize::types::S3DataConfig::builder()
-                        .path(format!("file://{}/kms-out/", dir.path().display()))
-                        .kms_key_arn(&kms_key)
-                        .build()
-                        .unwrap(),
-                )
-                .build(),
-        )
-        .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/PersonalizeRole"))
-        .send()
-        .await;
+    let local = batch_job(
+        c,
+        "local-kms",
+        &sv,
+        s3(&format!("s3://{BUCKET}/batch/in/")),
+        s3_kms(&format!("file://{}/kms-out/", dir.path().display()), &kms_key),
+    )
+    .send()
+    .await;
     let m = expect_code(local, "InvalidInputException", "kmsKeyArn on a local output");
     assert!(m.contains("s3://"), "{m}");
 
@@ -399,22 +387,15 @@ async fn s3_import_and_batch_inference() {
 
     // A missing input object fails the job with the location in the reason.
     let failed = ok(
-        c.create_batch_inference_job()
-            .job_name("s3-batch-missing")
-            .solution_version_arn(&sv)
-            .job_input(
-                aws_sdk_personalize::types::BatchInferenceJobInput::builder()
-                    .s3_data_source(s3(&format!("s3://{BUCKET}/batch/none.json")))
-                    .build(),
-            )
-            .job_output(
-                aws_sdk_personalize::types::BatchInferenceJobOutput::builder()
-                    .s3_data_destination(s3(&format!("s3://{BUCKET}/batch/out2/")))
-                    .build(),
-            )
-            .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/PersonalizeRole"))
-            .send()
-            .await,
+        batch_job(
+            c,
+            "s3-batch-missing",
+            &sv,
+            s3(&format!("s3://{BUCKET}/batch/none.json")),
+            s3(&format!("s3://{BUCKET}/batch/out2/")),
+        )
+        .send()
+        .await,
         "CreateBatchInferenceJob",
     )
     .batch_inference_job_arn()

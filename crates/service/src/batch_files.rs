@@ -197,7 +197,7 @@ pub(crate) struct CheckedJob {
 
 impl Reko {
     /// The checks every batch job's creation makes: an ACTIVE solution version, locations Reko
-    /// can read and write, no `kmsKeyArn` (not supported yet), and an ACTIVE filter of the same
+    /// can read and write (a `kmsKeyArn` only on `s3://`), and an ACTIVE filter of the same
     /// dataset group.
     pub(crate) fn check_batch_job(
         &self,
@@ -219,17 +219,6 @@ impl Reko {
         self.check_data_location(&output.path, "jobOutput.s3DataDestination.path")?;
         check_kms_location("jobInput.s3DataSource", input)?;
         check_kms_location("jobOutput.s3DataDestination", output)?;
-        for (what, path) in
-            [("jobInput.s3DataSource.path", &input.path), ("jobOutput.s3DataDestination.path", &output.path)]
-        {
-            let lower = path.to_ascii_lowercase();
-            if ["http://", "https://"].iter().any(|p| lower.starts_with(p)) {
-                return Err(ServiceError::Invalid(format!(
-                    "Value '{path}' at '{what}': http(s):// locations are not supported; use s3://bucket/key, a \
-                     local path or a file:// URL."
-                )));
-            }
-        }
         let group = version.dataset_group_arn.clone().unwrap_or_default();
         if let Some(filter_arn) = filter_arn {
             let filter = self.load::<Filter>(ResourceKind::Filter, filter_arn)?.wire;

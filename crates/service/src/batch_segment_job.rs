@@ -22,11 +22,11 @@ use reko_api::{
     ListBatchSegmentJobsResponse, DEFAULT_SEGMENT_NUM_RESULTS,
 };
 use reko_engine::{Model, SegmentQuery};
+use reko_filter::UserInteraction;
 use serde_json::{json, Value};
 
 use crate::batch_files::{echo_input, job_done, JobFiles};
 use crate::error::{ServiceError, ServiceResult};
-use crate::filter::GroupEvents;
 use crate::resource::{now, paginate, to_document, ResourceKind};
 use crate::tasks::{self, Outcome, Progress};
 use crate::Reko;
@@ -133,11 +133,11 @@ impl Reko {
             deployment.model.recipe() == reko_engine::recipes::item_affinity::INFO_ITEM_ATTRIBUTE_AFFINITY.name;
         let max_lines = if attributes { MAX_ATTRIBUTE_LINES } else { MAX_ITEM_LINES };
         for input in &files.inputs {
-            match count_lines(input) {
+            match count_lines(input, max_lines) {
                 Ok(n) if n > max_lines => {
                     return Ok(Outcome::Failed {
                         reason: format!(
-                            "{} has {n} input lines; {} jobs take at most {max_lines} per file.",
+                            "{} has more than {max_lines} input lines; {} jobs take at most {max_lines} per file.",
                             input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
                             deployment.model.recipe()
                         ),
@@ -152,13 +152,15 @@ impl Reko {
             Some(f) if self.user_filter_needs(f, &group)?.1 => self.group_events(&group)?,
             _ => Vec::new(),
         };
+        let interactions: Vec<UserInteraction<'_>> =
+            events.iter().map(|(u, t, ts)| UserInteraction { user_id: u, event_type: t, timestamp: *ts }).collect();
         let ctx = SegmentLines {
             reko: self,
             model: deployment.model.as_ref(),
             attributes,
             dataset_group_arn: group,
             filter_arn: job.filter_arn.as_deref(),
-            events,
+            interactions: &interactions,
             num_results: job.num_results.max(1) as usize,
         };
         let counts = match files.run(self, CHUNK_LINES, &|chunk: &[String]| ctx.lines(chunk), progress) {
@@ -169,13 +171,16 @@ impl Reko {
     }
 }
 
-/// Non-blank lines of a file.
-fn count_lines(path: &std::path::Path) -> Result<usize, String> {
+/// Non-blank lines of a file, counted up to one past `limit` (enough to refuse the file).
+fn count_lines(path: &std::path::Path, limit: usize) -> Result<usize, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut n = 0;
     for line in std::io::BufReader::new(file).lines() {
         let line = line.map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         n += usize::from(!line.trim().is_empty());
+        if n > limit {
+            break;
+        }
     }
     Ok(n)
 }
@@ -188,7 +193,8 @@ struct SegmentLines<'a> {
     attributes: bool,
     dataset_group_arn: String,
     filter_arn: Option<&'a str>,
-    events: GroupEvents,
+    /// The group's interactions, for UserID filters on Interactions (empty otherwise).
+    interactions: &'a [UserInteraction<'a>],
     num_results: usize,
 }
 
@@ -259,7 +265,7 @@ impl SegmentLines<'_> {
         let gate = match self.filter_arn {
             Some(arn) => self
                 .reko
-                .user_gate(arn, &self.dataset_group_arn, values.as_ref(), &self.events)
+                .user_gate(arn, &self.dataset_group_arn, values.as_ref(), self.interactions)
                 .map_err(|e| e.to_string())?,
             None => None,
         };

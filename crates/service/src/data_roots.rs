@@ -1,4 +1,5 @@
-//! Local data locations are confined to the operator's allowed roots: a location outside them
+//! The one check of a job's data location at creation: `http(s)://` is refused, and local
+//! locations are confined to the operator's allowed roots: a location outside them
 //! (`file:///etc/passwd`, `../../etc/passwd`, or a symbolic link leading out) is refused with an
 //! InvalidInputException naming the field and the roots, before any job is created.
 
@@ -45,9 +46,16 @@ fn resolved(path: &Path) -> PathBuf {
 }
 
 impl Reko {
-    /// Refuses a local `location` (of request field `field`) outside the allowed data roots;
-    /// object storage locations and unrestricted servers pass.
+    /// Refuses an `http(s)://` `location` (of request field `field`), and a local one outside the
+    /// allowed data roots; object storage locations and unrestricted servers pass.
     pub(crate) fn check_data_location(&self, location: &str, field: &str) -> ServiceResult<()> {
+        let lower = location.trim().to_ascii_lowercase();
+        if lower.starts_with("http://") || lower.starts_with("https://") {
+            return Err(ServiceError::Invalid(format!(
+                "Value '{location}' at '{field}': http(s):// locations are not supported; use s3://bucket/key, a \
+                 local path or a file:// URL."
+            )));
+        }
         let Some(roots) = &self.config().allowed_data_roots else { return Ok(()) };
         if is_object_location(location) {
             return Ok(());

@@ -38,13 +38,6 @@ impl Reko {
         }
         let path = &req.job_output.s3_data_destination.path;
         self.check_data_location(path, "jobOutput.s3DataDestination.path")?;
-        let lower = path.to_ascii_lowercase();
-        if lower.starts_with("http://") || lower.starts_with("https://") {
-            return Err(ServiceError::Invalid(format!(
-                "Value '{path}' at 'jobOutput.s3DataDestination.path': http(s):// locations are not supported; use \
-                 s3://bucket/key, a local path or a file:// URL."
-            )));
-        }
         crate::batch_files::check_kms_location("jobOutput.s3DataDestination", &req.job_output.s3_data_destination)?;
         self.ensure_fewer_pending(ResourceKind::DatasetExportJob, MAX_PENDING_EXPORTS)?;
         let arn = self.arns().arn(ResourceKind::DatasetExportJob, &req.job_name);

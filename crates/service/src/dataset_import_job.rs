@@ -36,13 +36,6 @@ impl Reko {
         }
         let location = req.data_source.data_location.clone().unwrap_or_default();
         self.check_data_location(&location, "dataSource.dataLocation")?;
-        let lower = location.to_ascii_lowercase();
-        if lower.starts_with("http://") || lower.starts_with("https://") {
-            return Err(ServiceError::Invalid(format!(
-                "Value '{location}' at 'dataSource.dataLocation': http(s):// locations are not supported; use \
-                 s3://bucket/key, a local path or a file:// URL."
-            )));
-        }
         let mode = req.import_mode.clone().unwrap_or_else(|| "FULL".to_string());
         let jobs = self.load_all::<DatasetImportJob>(ResourceKind::DatasetImportJob, Some(&req.dataset_arn))?;
         if mode == "INCREMENTAL" && !jobs.iter().any(|j| j.wire.status == status::ACTIVE) {

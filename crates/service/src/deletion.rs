@@ -57,6 +57,7 @@ impl Reko {
             self.inner.filters.forget_filter(arn);
         }
         self.store().delete_resource(arn)?;
+        self.inner.owners.clear();
         if record.kind == ResourceKind::DatasetGroup.as_str() {
             // A group created again under this name gets a data key of its own.
             self.forget_data_key(arn);

@@ -410,14 +410,14 @@ impl Reko {
     }
 
     /// Binds and evaluates a UserID filter for one segment (batch segment jobs); `None` when it
-    /// filters nothing. `events` are the group's interactions ([`Self::group_events`]) when the
-    /// filter reads them.
+    /// filters nothing. `interactions` are the group's interactions ([`Self::group_events`]) when
+    /// the filter reads them, built once per job.
     pub(crate) fn user_gate(
         &self,
         filter_arn: &str,
         dataset_group_arn: &str,
         values: Option<&BTreeMap<String, String>>,
-        events: &GroupEvents,
+        interactions: &[reko_filter::UserInteraction<'_>],
     ) -> ServiceResult<Option<UserGate>> {
         let compiled = self.compiled_filter(filter_arn, dataset_group_arn)?;
         let empty = BTreeMap::new();
@@ -425,14 +425,10 @@ impl Reko {
         if bound.is_noop() {
             return Ok(None);
         }
-        let interactions: Vec<reko_filter::UserInteraction<'_>> = events
-            .iter()
-            .map(|(u, t, ts)| reko_filter::UserInteraction { user_id: u, event_type: t, timestamp: *ts })
-            .collect();
         let table = self.attribute_table(dataset_group_arn, DatasetType::Users)?;
         let decision = {
             let users = table.read().unwrap_or_else(|p| p.into_inner());
-            bound.user_rows(&users, &EvalContext::new(now() as i64), &interactions).map_err(filter_error)?
+            bound.user_rows(&users, &EvalContext::new(now() as i64), interactions).map_err(filter_error)?
         };
         Ok(Some(UserGate { table, decision }))
     }

@@ -115,6 +115,8 @@ struct Inner {
     loading: Mutex<()>,
     /// Unwrapped data keys of encrypted dataset groups.
     data_keys: encryption::DataKeys,
+    /// Dataset groups of resources, for scoped keys.
+    owners: access::Owners,
 }
 
 impl Reko {
@@ -134,6 +136,7 @@ impl Reko {
                 filters: filter::FilterState::default(),
                 loading: Mutex::new(()),
                 data_keys: encryption::DataKeys::default(),
+                owners: access::Owners::default(),
                 store,
                 deployments: RwLock::new(HashMap::new()),
                 wake: (Mutex::new(0), Condvar::new()),

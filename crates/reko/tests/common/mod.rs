@@ -664,3 +664,40 @@ pub async fn create_tracker(c: &aws_sdk_personalize::Client, name: &str, dsg: &s
     wait_active(c, &Res::EventTracker(et.event_tracker_arn().expect("eventTrackerArn").to_string())).await;
     tracking_id
 }
+
+/// Polls DescribeFilter until the filter leaves CREATE PENDING / CREATE IN_PROGRESS; it must end ACTIVE.
+pub async fn wait_filter_active(
+    c: &aws_sdk_personalize::Client,
+    filter_arn: &str,
+) -> aws_sdk_personalize::types::Filter {
+    let start = Instant::now();
+    loop {
+        let out = ok(c.describe_filter().filter_arn(filter_arn).send().await, "DescribeFilter");
+        let f = out.filter().expect("filter").clone();
+        match f.status() {
+            Some("ACTIVE") => return f,
+            Some("CREATE PENDING" | "CREATE IN_PROGRESS") => {}
+            other => panic!("filter {filter_arn} is {other:?} (failure reason {:?})", f.failure_reason()),
+        }
+        assert!(start.elapsed() < WAIT, "filter {filter_arn} not ACTIVE after {WAIT:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// CreateFilter, checking the ARN, then waits until ACTIVE.
+pub async fn create_filter(c: &aws_sdk_personalize::Client, dsg: &str, name: &str, expression: &str) -> String {
+    let out = ok(
+        c.create_filter().name(name).dataset_group_arn(dsg).filter_expression(expression).send().await,
+        &format!("CreateFilter({expression})"),
+    );
+    let a = out.filter_arn().expect("filterArn").to_string();
+    assert_eq!(a, arn("filter", name));
+    wait_filter_active(c, &a).await;
+    a
+}
+
+/// Writes a JSON Lines input file (one line each), creating its folder.
+pub fn write_input(path: &Path, lines: &[&str]) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, lines.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+}
