@@ -203,8 +203,9 @@ mod tests {
     #[test]
     fn create_request_parses_and_validates() {
         let req: CreateDatasetGroupRequest =
-            parse_request(br#"{"name":"my-group","domain":"VIDEO_ON_DEMAND","unknownMember":1}"#).unwrap();
+            parse_request(br#"{"name":"my-group","domain":"VIDEO_ON_DEMAND"}"#).unwrap();
         assert_eq!(req.domain.as_deref(), Some("VIDEO_ON_DEMAND"));
+        parse_request::<CreateDatasetGroupRequest>(br#"{"name":"my-group","unknownMember":1}"#).unwrap_err();
 
         let err = parse_request::<CreateDatasetGroupRequest>(br#"{"name":"bad name!"}"#).unwrap_err();
         assert_eq!(

@@ -7,9 +7,10 @@
 //!   ...); acronyms in shape names are Rust-cased (`HpoConfig` for `HPOConfig`, `AutoMlConfig` for
 //!   `AutoMLConfig`, `TunedHpoParams` for `TunedHPOParams`), member names on the wire are exact.
 //! * Every shape is `Serialize + Deserialize`; optional members are `Option` and omitted when
-//!   `None`; unknown members are ignored. Timestamps are epoch seconds as `f64`.
+//!   `None`; unknown members are refused by [`parse_request`]. Timestamps are epoch seconds as `f64`.
 //! * Requests implement [`Validate`]; [`parse_request`] deserializes and validates a body.
 
+pub mod access;
 pub mod batch_inference_job;
 pub mod batch_segment_job;
 pub mod campaign;
@@ -32,6 +33,7 @@ pub mod status;
 pub mod tags;
 pub mod validate;
 
+pub use access::{Access, AccessedResources};
 pub use batch_inference_job::*;
 pub use batch_segment_job::*;
 pub use campaign::*;

@@ -32,16 +32,88 @@ pub trait ValidateAt {
     fn validate_at(&self, v: &mut Violations, path: &str);
 }
 
-/// Parses a request body (an empty body counts as `{}`) and validates it.
+/// Parses a request body (an empty body counts as `{}`) strictly, and validates it.
 ///
-/// JSON errors (a missing required member, a wrong JSON type, malformed JSON) become
-/// `InvalidInputException` with the serde message, which names the member.
+/// The body must be one JSON object with no member twice at any depth, no member the shape does
+/// not have, and numbers a double can hold: what the handler (and the authorization before it)
+/// reads is exactly what was sent. JSON errors (a missing required member, a wrong JSON type,
+/// malformed JSON) become `InvalidInputException` with a message naming the member.
 pub fn parse_request<T: DeserializeOwned + Validate>(body: &[u8]) -> ApiResult<T> {
     let body: &[u8] = if body.iter().all(|b| b.is_ascii_whitespace()) { b"{}" } else { body };
+    let invalid = |e: serde_json::Error| ApiError::invalid(format!("Invalid request body: {e}"));
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::invalid("Invalid request body: the request must be a JSON object."));
+    }
+    serde::de::DeserializeSeed::deserialize(StrictJson, &mut serde_json::Deserializer::from_slice(body))
+        .map_err(invalid)?;
+    let mut unknown = Vec::new();
+    let mut decoder = serde_json::Deserializer::from_slice(body);
     let request: T =
-        serde_json::from_slice(body).map_err(|e| ApiError::invalid(format!("Invalid request body: {e}")))?;
+        serde_ignored::deserialize(&mut decoder, |path| unknown.push(path.to_string())).map_err(invalid)?;
+    decoder.end().map_err(invalid)?;
+    if let Some(path) = unknown.first() {
+        return Err(ApiError::invalid(format!(
+            "Invalid request body: unknown member '{}'; this operation has no such member.",
+            echo(path)
+        )));
+    }
     request.validate()?;
     Ok(request)
+}
+
+/// Walks a JSON document and refuses a member that appears twice in one object (serde keeps
+/// the last, a proxy or another reader may keep the first). Depth, number range and string
+/// escapes are checked by serde_json itself on the way.
+struct StrictJson;
+
+impl<'de> serde::de::DeserializeSeed<'de> for StrictJson {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for StrictJson {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("JSON")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<(), E> {
+        if v.is_finite() {
+            Ok(())
+        } else {
+            Err(E::custom("a number out of range"))
+        }
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(StrictJson)?.is_some() {}
+        Ok(())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(serde::de::Error::custom(format!("duplicate member '{}'", echo(&key))));
+            }
+            map.next_value_seed(StrictJson)?;
+        }
+        Ok(())
+    }
 }
 
 /// Joins a parent path and a member name (`""` + `name` = `name`).
@@ -490,6 +562,41 @@ impl Violations {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{DescribeDatasetGroupRequest, GetRecommendationsRequest};
+
+    fn refused<T: DeserializeOwned + Validate + std::fmt::Debug>(body: &str) -> String {
+        match parse_request::<T>(body.as_bytes()) {
+            Err(ApiError::InvalidInput(m)) => m,
+            other => panic!("{body} was not refused: {other:?}"),
+        }
+    }
+
+    const B: &str = "arn:aws:personalize:us-east-1:123456789012:dataset-group/b";
+
+    #[test]
+    fn bodies_are_decoded_strictly() {
+        type Describe = DescribeDatasetGroupRequest;
+        assert_eq!(
+            parse_request::<Describe>(format!(r#"{{"datasetGroupArn":"{B}"}}"#).as_bytes()).unwrap().dataset_group_arn,
+            B
+        );
+        // Not an object: an array of the members in order, a string, a number.
+        refused::<Describe>(&format!(r#"["{B}"]"#));
+        refused::<Describe>(&format!(r#"  "{B}""#));
+        refused::<Describe>("1");
+        // Unknown members, at the top and nested, named in the error.
+        assert!(refused::<Describe>(&format!(r#"{{"datasetGroupArn":"{B}","x":1}}"#)).contains("'x'"));
+        let nested = r#"{"campaignArn":"arn:aws:personalize:us-east-1:123456789012:campaign/c","userId":"u","promotions":[{"name":"p","percentPromotedItems":10,"filterArn":"arn:aws:personalize:us-east-1:123456789012:filter/f","evil":1}]}"#;
+        assert!(refused::<GetRecommendationsRequest>(nested).contains("evil"));
+        // Members twice (the last would win in serde, the first in another reader).
+        assert!(refused::<Describe>(&format!(r#"{{"datasetGroupArn":"{B}","datasetGroupArn":"{B}"}}"#))
+            .contains("duplicate"));
+        // Numbers out of range, lone surrogates, nesting beyond the reader's limit, trailing data.
+        refused::<Describe>(&format!(r#"{{"datasetGroupArn":"{B}","x":1e400}}"#));
+        refused::<Describe>(&format!(r#"{{"datasetGroupArn":"{B}","x":"\udc00"}}"#));
+        refused::<Describe>(&format!(r#"{{"datasetGroupArn":"{B}","x":{}1{}}}"#, "[".repeat(200), "]".repeat(200)));
+        refused::<Describe>(&format!(r#"{{"datasetGroupArn":"{B}"}} {{}}"#));
+    }
 
     #[test]
     fn name_pattern() {

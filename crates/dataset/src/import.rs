@@ -75,6 +75,23 @@ pub fn import_csv_with_options(
     progress: &(dyn Fn(u64) + Sync),
     options: &ImportOptions,
 ) -> Result<RecordBatch, ImportError> {
+    let read = |path: &Path| std::fs::read(path).map_err(|e| e.to_string());
+    import_csv_reading(files, schema, dataset_type, progress, options, &read)
+}
+
+/// Reads a whole file for [`import_csv_reading`]; the error text becomes the failure's message.
+pub type ReadFile<'a> = dyn Fn(&Path) -> Result<Vec<u8>, String> + Sync + 'a;
+
+/// [`import_csv_with_options`] reading each file with `read` (a server opens files its own,
+/// checked way).
+pub fn import_csv_reading(
+    files: &[PathBuf],
+    schema: &Schema,
+    dataset_type: DatasetType,
+    progress: &(dyn Fn(u64) + Sync),
+    options: &ImportOptions,
+    read: &ReadFile<'_>,
+) -> Result<RecordBatch, ImportError> {
     if schema.dataset_type() != Some(dataset_type) {
         return Err(ImportError::Schema(format!(
             "The schema \"{}\" cannot be used for a dataset of type {}",
@@ -110,7 +127,7 @@ pub fn import_csv_with_options(
     let progress = Progress { f: progress, total: AtomicU64::new(0), last: Mutex::new(0) };
     let mut parts: Vec<RecordBatch> = Vec::new();
     for path in files {
-        import_file(path, schema, &specs, &progress, options, &mut parts)?;
+        import_file(path, schema, &specs, &progress, options, read, &mut parts)?;
     }
     let batch = if parts.len() == 1 {
         parts.pop().expect("one part")
@@ -197,10 +214,11 @@ fn import_file(
     specs: &[Spec<'_>],
     progress: &Progress<'_>,
     options: &ImportOptions,
+    read: &ReadFile<'_>,
     parts: &mut Vec<RecordBatch>,
 ) -> Result<(), ImportError> {
     let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
-    let data = std::fs::read(path).map_err(|e| ImportError::Io { file: file.clone(), message: e.to_string() })?;
+    let data = read(path).map_err(|message| ImportError::Io { file: file.clone(), message })?;
     let bytes = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&data);
 
     // ---- header

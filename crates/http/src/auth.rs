@@ -1,13 +1,15 @@
 //! SigV4 authentication of every request of the three services (reference §1.1: signing name
 //! `personalize`, scope `<yyyymmdd>/<region>/personalize/aws4_request`).
 //!
-//! A request is verified before any handler sees it: the `Authorization` header is parsed, the
-//! canonical request rebuilt from the method, path, query, the signed headers and the SHA-256 of
-//! the body as received (an `x-amz-content-sha256` header must match it), and the signature
-//! recomputed with the secret of the access key and compared in constant time. `X-Amz-Date` must
-//! be within [`MAX_CLOCK_SKEW_SECS`] of the server's clock, the scope's date must be that date,
-//! its region the server's, its service `personalize`; `host` and `x-amz-date` must be signed.
-//! The errors are the codes the AWS SDKs know, all HTTP 403.
+//! A request is verified in two steps before any handler sees it. From its headers alone
+//! ([`KeyStore::check_headers`], before the body is read): the `Authorization` header is parsed,
+//! the access key must be known, `X-Amz-Date` within [`MAX_CLOCK_SKEW_SECS`] of the server's
+//! clock, the scope's date that date, its region the server's, its service `personalize`; `host`
+//! and `x-amz-date` must be signed, and on the control plane (`/`) `x-amz-target`. Then, with the
+//! body ([`CheckedHeaders::verify_body`]): the canonical request is rebuilt from the method, path,
+//! query, the signed headers and the SHA-256 of the body as received (an `x-amz-content-sha256`
+//! header must match it), and the signature recomputed with the secret of the access key and
+//! compared in constant time. The errors are the codes the AWS SDKs know, all HTTP 403.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -81,8 +83,8 @@ impl KeyStore {
     }
 }
 
-/// The parts of a request a signature covers.
-pub struct SignedRequest<'a> {
+/// The parts of a request its head carries: everything a signature covers but the body.
+pub struct RequestHead<'a> {
     pub method: &'a str,
     /// The path as sent (percent-encoded).
     pub path: &'a str,
@@ -90,7 +92,27 @@ pub struct SignedRequest<'a> {
     pub query: Option<&'a str>,
     /// Header names and values, in any order (names compared case-insensitively).
     pub headers: Vec<(&'a str, &'a [u8])>,
+}
+
+impl<'a> RequestHead<'a> {
+    fn header(&self, name: &str) -> Option<&'a [u8]> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
+    }
+}
+
+/// The parts of a request a signature covers.
+pub struct SignedRequest<'a> {
+    pub head: RequestHead<'a>,
     pub body: &'a [u8],
+}
+
+/// A request whose headers passed [`KeyStore::check_headers`]; its signature is checked by
+/// [`CheckedHeaders::verify_body`] once the body is in.
+pub struct CheckedHeaders<'k, 'r> {
+    key: &'k AccessKey,
+    auth: AuthorizationHeader<'r>,
+    amz_date: &'r str,
+    signature: Vec<u8>,
 }
 
 fn incomplete(msg: impl Into<String>) -> ApiError {
@@ -170,7 +192,7 @@ fn parse_amz_date(s: &str) -> Option<i64> {
 }
 
 /// Seconds since the epoch → `YYYYMMDDTHHMMSSZ`.
-fn format_amz_date(t: i64) -> String {
+pub(crate) fn format_amz_date(t: i64) -> String {
     let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
@@ -184,28 +206,41 @@ fn format_amz_date(t: i64) -> String {
     format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
 }
 
-/// SigV4's URI encoding: unreserved characters kept, everything else `%XX` (upper case).
-fn uri_encode(s: &str, keep_slash: bool) -> String {
+/// SigV4's URI encoding: unreserved characters kept, every other byte `%XX` (upper case).
+fn uri_encode(s: &[u8], keep_slash: bool) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
+    for &b in s {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') || (keep_slash && b == b'/') {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            out.extend(['%', HEX[usize::from(b >> 4)] as char, HEX[usize::from(b & 15)] as char]);
         }
     }
     out
 }
 
-/// Percent-decoding of a query component (`+` stays a plus, as SigV4 signers send `%20`).
-fn uri_decode(s: &str) -> String {
+fn hex_digit(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Percent-decoding of a query component, byte-wise (`+` stays a plus, as SigV4 signers send
+/// `%20`). A malformed escape stays as sent, so its signature simply does not match.
+fn uri_decode(s: &str) -> Vec<u8> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
+        if b[i] == b'%' {
+            if let (Some(hi), Some(lo)) =
+                (b.get(i + 1).copied().and_then(hex_digit), b.get(i + 2).copied().and_then(hex_digit))
+            {
+                out.push(hi << 4 | lo);
                 i += 3;
                 continue;
             }
@@ -213,11 +248,12 @@ fn uri_decode(s: &str) -> String {
         out.push(b[i]);
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    out
 }
 
 fn canonical_query(query: Option<&str>) -> String {
     let Some(q) = query.filter(|q| !q.is_empty()) else { return String::new() };
+    // '&' and '=' are ASCII: splitting on them never cuts a character.
     let mut pairs: Vec<(String, String)> = q
         .split('&')
         .filter(|p| !p.is_empty())
@@ -245,14 +281,55 @@ fn hex_sha256(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }
 
+/// The string a SigV4 signature is the HMAC of: the canonical request (method, path, query, the
+/// signed headers, the body's hash) under the date and scope.
+fn string_to_sign(
+    head: &RequestHead<'_>,
+    signed_headers: &[&str],
+    amz_date: &str,
+    scope: &str,
+    body_hash: &str,
+) -> Result<String, ApiError> {
+    let mut canonical_headers = String::new();
+    for name in signed_headers {
+        let value = head.header(name).ok_or_else(|| incomplete(format!("Signed header '{name}' is missing.")))?;
+        canonical_headers.push_str(&name.to_ascii_lowercase());
+        canonical_headers.push(':');
+        canonical_headers.push_str(&canonical_header_value(value));
+        canonical_headers.push('\n');
+    }
+    // Non-S3 services encode each path segment twice: once on the wire, once here.
+    let canonical_uri = if head.path.is_empty() { "/".to_string() } else { uri_encode(head.path.as_bytes(), true) };
+    let canonical_request = format!(
+        "{}\n{canonical_uri}\n{}\n{canonical_headers}\n{}\n{body_hash}",
+        head.method,
+        canonical_query(head.query),
+        signed_headers.join(";"),
+    );
+    Ok(format!("{ALGORITHM}\n{amz_date}\n{scope}\n{}", hex_sha256(canonical_request.as_bytes())))
+}
+
+fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> Vec<u8> {
+    let k_date = hmac(format!("AWS4{secret}").as_bytes(), date.as_bytes());
+    hmac(&hmac(&hmac(&k_date, region.as_bytes()), service.as_bytes()), b"aws4_request")
+}
+
 impl KeyStore {
     /// Verifies a request's signature at time `now` (seconds since the epoch); the caller on
     /// success, the wire error (403) otherwise.
     pub fn verify(&self, req: &SignedRequest<'_>, now: i64) -> Result<Principal, ApiError> {
-        let header = |name: &str| -> Option<&[u8]> {
-            req.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
-        };
-        let Some(authorization) = header("authorization") else {
+        self.check_headers(&req.head, now)?.verify_body(&req.head, req.body)
+    }
+
+    /// Everything verifiable without the body: a well-formed `Authorization`, a known access key,
+    /// the scope, `X-Amz-Date` within the clock skew, the required headers signed and present.
+    /// Run before any request slot is taken or any body byte read.
+    pub fn check_headers<'k, 'r>(
+        &'k self,
+        head: &RequestHead<'r>,
+        now: i64,
+    ) -> Result<CheckedHeaders<'k, 'r>, ApiError> {
+        let Some(authorization) = head.header("authorization") else {
             return Err(ApiError::MissingAuthenticationToken(
                 "Missing Authentication Token: the request must be signed with AWS Signature Version 4.".into(),
             ));
@@ -260,7 +337,8 @@ impl KeyStore {
         let authorization = std::str::from_utf8(authorization)
             .map_err(|_| incomplete("The Authorization header is not valid UTF-8."))?;
         let auth = parse_authorization(authorization)?;
-        let amz_date = header("x-amz-date")
+        let amz_date = head
+            .header("x-amz-date")
             .and_then(|v| std::str::from_utf8(v).ok())
             .ok_or_else(|| incomplete("The request must carry an X-Amz-Date header (YYYYMMDDTHHMMSSZ)."))?;
         let signed_at =
@@ -304,50 +382,76 @@ impl KeyStore {
                 return Err(incomplete(format!("The '{required}' header must be signed (SignedHeaders).")));
             }
         }
-        let body_hash = hex_sha256(req.body);
-        if let Some(claimed) = header("x-amz-content-sha256") {
+        // The control plane's operation is chosen by X-Amz-Target alone (the body is the same
+        // shape for many operations): unsigned, it could be changed in transit. The SDKs and
+        // the CLI always sign it.
+        if head.path == "/" && !auth.signed_headers.iter().any(|h| h.eq_ignore_ascii_case("x-amz-target")) {
+            return Err(incomplete(
+                "The 'x-amz-target' header must be signed (SignedHeaders): it names the operation of a \
+                 control-plane request.",
+            ));
+        }
+        if let Some(name) = auth.signed_headers.iter().find(|name| head.header(name).is_none()) {
+            return Err(incomplete(format!("Signed header '{name}' is missing.")));
+        }
+        let signature = hex::decode(auth.signature)
+            .ok()
+            .filter(|s| s.len() == 32)
+            .ok_or_else(|| ApiError::InvalidSignature("The request signature is not 64 hex digits.".into()))?;
+        Ok(CheckedHeaders { key, auth, amz_date, signature })
+    }
+}
+
+impl CheckedHeaders<'_, '_> {
+    /// The signature check proper, over the head that passed [`KeyStore::check_headers`] and the
+    /// body as received; the caller on success.
+    pub fn verify_body(&self, head: &RequestHead<'_>, body: &[u8]) -> Result<Principal, ApiError> {
+        let body_hash = hex_sha256(body);
+        if let Some(claimed) = head.header("x-amz-content-sha256") {
             if claimed != body_hash.as_bytes() {
                 return Err(ApiError::InvalidSignature(
                     "The x-amz-content-sha256 header does not match the SHA-256 of the request body.".into(),
                 ));
             }
         }
-        let mut canonical_headers = String::new();
-        for name in &auth.signed_headers {
-            let value = header(name).ok_or_else(|| incomplete(format!("Signed header '{name}' is missing.")))?;
-            canonical_headers.push_str(&name.to_ascii_lowercase());
-            canonical_headers.push(':');
-            canonical_headers.push_str(&canonical_header_value(value));
-            canonical_headers.push('\n');
-        }
-        // Non-S3 services encode each path segment twice: once on the wire, once here.
-        let canonical_uri = if req.path.is_empty() { "/".to_string() } else { uri_encode(req.path, true) };
-        let canonical_request = format!(
-            "{}\n{canonical_uri}\n{}\n{canonical_headers}\n{}\n{body_hash}",
-            req.method,
-            canonical_query(req.query),
-            auth.signed_headers.join(";"),
-        );
+        let auth = &self.auth;
         let scope = format!("{}/{}/{}/aws4_request", auth.date, auth.region, auth.service);
-        let string_to_sign = format!("{ALGORITHM}\n{amz_date}\n{scope}\n{}", hex_sha256(canonical_request.as_bytes()));
-        let k_date = hmac(format!("AWS4{}", key.secret_access_key).as_bytes(), auth.date.as_bytes());
-        let k_region = hmac(&k_date, auth.region.as_bytes());
-        let k_service = hmac(&k_region, auth.service.as_bytes());
-        let k_signing = hmac(&k_service, b"aws4_request");
-        let provided = hex::decode(auth.signature)
-            .map_err(|_| ApiError::InvalidSignature("The request signature is not a hex string.".into()))?;
+        let string_to_sign = string_to_sign(head, &auth.signed_headers, self.amz_date, &scope, &body_hash)?;
+        let k_signing = signing_key(&self.key.secret_access_key, auth.date, auth.region, auth.service);
         let mut mac = HmacSha256::new_from_slice(&k_signing).expect("HMAC takes keys of any length");
         mac.update(string_to_sign.as_bytes());
         // Constant-time comparison.
-        mac.verify_slice(&provided).map_err(|_| {
+        mac.verify_slice(&self.signature).map_err(|_| {
             ApiError::InvalidSignature(
                 "The request signature we calculated does not match the signature you provided. Check your AWS \
                  Secret Access Key and signing method."
                     .into(),
             )
         })?;
-        Ok(Principal { access_key_id: key.access_key_id.clone(), scope: key.scope.clone() })
+        Ok(Principal { access_key_id: self.key.access_key_id.clone(), scope: self.key.scope.clone() })
     }
+}
+
+/// Test support: the `Authorization` value signing `head` (which must carry `x-amz-date`) and
+/// `body` with this key, through the same canonicalisation the server verifies with.
+#[cfg(test)]
+pub(crate) fn sign_for_tests(
+    key_id: &str,
+    secret: &str,
+    region: &str,
+    head: &RequestHead<'_>,
+    signed_headers: &[&str],
+    body: &[u8],
+) -> String {
+    let amz_date = std::str::from_utf8(head.header("x-amz-date").expect("x-amz-date")).unwrap();
+    let date = &amz_date[..8];
+    let scope = format!("{date}/{region}/{SERVICE}/aws4_request");
+    let sts = string_to_sign(head, signed_headers, amz_date, &scope, &hex_sha256(body)).unwrap();
+    let signature = hex::encode(hmac(&signing_key(secret, date, region, SERVICE), sts.as_bytes()));
+    format!(
+        "{ALGORITHM} Credential={key_id}/{scope}, SignedHeaders={}, Signature={signature}",
+        signed_headers.join(";")
+    )
 }
 
 #[cfg(test)]
@@ -402,7 +506,190 @@ mod tests {
     #[test]
     fn query_strings_are_sorted_and_encoded() {
         assert_eq!(canonical_query(Some("b=2&a=x%20y&c")), "a=x%20y&b=2&c=");
-        assert_eq!(uri_encode("/a b/c", true), "/a%20b/c");
+        assert_eq!(uri_encode(b"/a b/c", true), "/a%20b/c");
+        assert_eq!(canonical_query(Some("k=%7e%2B+")), "k=~%2B%2B");
+    }
+
+    const NOW: i64 = 1_795_000_000;
+    const SECRET: &str = "unit-test-secret-0001";
+
+    fn store() -> KeyStore {
+        let key = AccessKey {
+            access_key_id: "AKIDUNIT".into(),
+            secret_access_key: SECRET.into(),
+            scope: KeyScope::default(),
+        };
+        KeyStore::new("us-east-1", [key])
+    }
+
+    /// A head for `path?query` carrying `headers` plus `host` and `x-amz-date` (at [`NOW`]).
+    fn head<'a>(
+        path: &'a str,
+        query: Option<&'a str>,
+        date: &'a str,
+        headers: &[(&'a str, &'a str)],
+    ) -> RequestHead<'a> {
+        let mut all = vec![("host", b"127.0.0.1:8080".as_slice()), ("x-amz-date", date.as_bytes())];
+        all.extend(headers.iter().map(|(n, v)| (*n, v.as_bytes())));
+        RequestHead { method: "POST", path, query, headers: all }
+    }
+
+    /// Verifies `head` + `body` signed over `signed` (with the Authorization header added).
+    fn verify_signed(head: RequestHead<'_>, signed: &[&str], body: &[u8]) -> Result<Principal, ApiError> {
+        let mut head: RequestHead<'_> = head;
+        let authorization = sign_for_tests("AKIDUNIT", SECRET, "us-east-1", &head, signed, body);
+        head.headers.push(("authorization", authorization.as_bytes()));
+        store().verify(&SignedRequest { head, body }, NOW)
+    }
+
+    #[test]
+    fn percent_before_a_multibyte_character_does_not_panic() {
+        // `%a` then the two bytes of 'é': the old decoder sliced the str inside the character.
+        let query = "%a\u{e9}";
+        assert_eq!(canonical_query(Some(query)), "%25a%C3%A9=");
+        assert_eq!(uri_decode("%\u{e9}%4"), "%\u{e9}%4".as_bytes());
+        assert_eq!(uri_decode("%+1%41"), b"%+1A", "a sign is not a hex digit");
+        let date = format_amz_date(NOW);
+        let body = b"{}";
+        // Signed over that query: it verifies (both sides canonicalise it the same way).
+        let target = [("x-amz-target", "AmazonPersonalize.ListRecipes")];
+        let signed = ["host", "x-amz-date", "x-amz-target"];
+        assert!(verify_signed(head("/", Some(query), &date, &target), &signed, body).is_ok());
+        // Signed without it, sent with it: the signature does not match.
+        let mut h = head("/", None, &date, &target);
+        let authorization = sign_for_tests("AKIDUNIT", SECRET, "us-east-1", &h, &signed, body);
+        h.headers.push(("authorization", authorization.as_bytes()));
+        h.query = Some(query);
+        let refused = store().verify(&SignedRequest { head: h, body }, NOW);
+        assert!(matches!(refused, Err(ApiError::InvalidSignature(_))), "{refused:?}");
+    }
+
+    #[test]
+    fn the_control_plane_target_must_be_signed() {
+        let date = format_amz_date(NOW);
+        let target = [("x-amz-target", "AmazonPersonalize.DeleteDatasetGroup")];
+        let refused = verify_signed(head("/", None, &date, &target), &["host", "x-amz-date"], b"{}");
+        match refused {
+            Err(ApiError::IncompleteSignature(m)) => assert!(m.contains("x-amz-target"), "{m}"),
+            other => panic!("expected IncompleteSignature, got {other:?}"),
+        }
+        let signed = ["host", "x-amz-date", "x-amz-target"];
+        assert!(verify_signed(head("/", None, &date, &target), &signed, b"{}").is_ok());
+        // The runtime and events paths carry no target.
+        assert!(verify_signed(head("/recommendations", None, &date, &[]), &["host", "x-amz-date"], b"{}").is_ok());
+    }
+
+    #[test]
+    fn header_checks_need_no_body() {
+        let date = format_amz_date(NOW);
+        let keys = store();
+        let mut h = head("/events", None, &date, &[]);
+        let authorization = sign_for_tests("AKIDUNIT", SECRET, "us-east-1", &h, &["host", "x-amz-date"], b"{}");
+        h.headers.push(("authorization", authorization.as_bytes()));
+        let checked = keys.check_headers(&h, NOW).expect("well-formed headers");
+        assert!(checked.verify_body(&h, b"{}").is_ok());
+        assert!(matches!(checked.verify_body(&h, b"{ }"), Err(ApiError::InvalidSignature(_))));
+        // Unknown key, expired date, bad signature encoding: refused from the headers alone.
+        let unknown = authorization.replace("AKIDUNIT", "AKIDNOBODY");
+        h.headers.last_mut().unwrap().1 = unknown.as_bytes();
+        assert!(matches!(keys.check_headers(&h, NOW), Err(ApiError::UnrecognizedClient(_))));
+        h.headers.last_mut().unwrap().1 = authorization.as_bytes();
+        assert!(matches!(keys.check_headers(&h, NOW + 3600), Err(ApiError::InvalidSignature(_))));
+        let short = format!("{}00", &authorization[..authorization.len() - 64]);
+        h.headers.last_mut().unwrap().1 = short.as_bytes();
+        assert!(matches!(keys.check_headers(&h, NOW), Err(ApiError::InvalidSignature(_))));
+    }
+
+    mod never_panics {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Bytes biased towards what trips decoders: `%`, hex digits, separators, multi-byte
+        /// UTF-8 and invalid UTF-8.
+        fn tricky_bytes() -> impl Strategy<Value = Vec<u8>> {
+            let piece = prop_oneof![
+                Just(b"%".to_vec()),
+                Just(b"&".to_vec()),
+                Just(b"=".to_vec()),
+                Just("\u{e9}".as_bytes().to_vec()),
+                Just("\u{1F600}".as_bytes().to_vec()),
+                Just(vec![0xff]),
+                "[0-9a-fA-F/ ;,+]{1,3}".prop_map(String::into_bytes),
+                any::<u8>().prop_map(|b| vec![b]),
+            ];
+            prop::collection::vec(piece, 0..24).prop_map(|v| v.concat())
+        }
+
+        fn lossy(b: Vec<u8>) -> String {
+            String::from_utf8_lossy(&b).into_owned()
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            #[test]
+            fn canonicalisation_and_verification_never_panic(
+                method in tricky_bytes().prop_map(lossy),
+                path in tricky_bytes().prop_map(lossy),
+                query in prop::option::of(tricky_bytes().prop_map(lossy)),
+                headers in prop::collection::vec((tricky_bytes().prop_map(lossy), tricky_bytes()), 0..6),
+                signed in prop_oneof![
+                    3 => Just(vec!["host".to_string(), "x-amz-date".to_string(), "x-amz-target".to_string()]),
+                    1 => prop::collection::vec(
+                        prop_oneof![Just("host".to_string()), Just("x-amz-target".to_string()),
+                                    tricky_bytes().prop_map(lossy)],
+                        0..5,
+                    ),
+                ],
+                key_id in prop_oneof![Just("AKIDUNIT".to_string()), tricky_bytes().prop_map(lossy)],
+                date in prop_oneof![Just(format_amz_date(NOW)), tricky_bytes().prop_map(lossy)],
+                signature in prop_oneof!["[0-9a-f]{64}", tricky_bytes().prop_map(lossy)],
+                raw_authorization in prop::option::of(tricky_bytes()),
+                body in tricky_bytes(),
+            ) {
+                let _ = canonical_query(query.as_deref());
+                let _ = uri_encode(path.as_bytes(), true);
+                // A well-formed Authorization around arbitrary parts reaches the canonicalisation;
+                // a raw one exercises the parser.
+                let scope = format!("{}/us-east-1/personalize/aws4_request", date.get(..8).unwrap_or(&date));
+                let authorization = raw_authorization.unwrap_or_else(|| {
+                    format!("{ALGORITHM} Credential={key_id}/{scope}, SignedHeaders={}, Signature={signature}",
+                        signed.join(";")).into_bytes()
+                });
+                let mut all: Vec<(&str, &[u8])> = headers.iter().map(|(n, v)| (n.as_str(), v.as_slice())).collect();
+                all.push(("host", b"h".as_slice()));
+                all.push(("x-amz-date", date.as_bytes()));
+                all.push(("x-amz-target", b"AmazonPersonalize.ListRecipes".as_slice()));
+                all.push(("authorization", authorization.as_slice()));
+                let head = RequestHead { method: &method, path: &path, query: query.as_deref(), headers: all };
+                let _ = store().verify(&SignedRequest { head, body: &body }, NOW);
+            }
+
+            /// Whatever the bytes, a request signed over them verifies: signer and verifier
+            /// canonicalise them the same way, without panicking.
+            #[test]
+            fn signed_requests_verify_whatever_their_bytes(
+                method in tricky_bytes().prop_map(lossy),
+                path in tricky_bytes().prop_map(lossy),
+                query in prop::option::of(tricky_bytes().prop_map(lossy)),
+                target in tricky_bytes(),
+                body in tricky_bytes(),
+            ) {
+                let date = format_amz_date(NOW);
+                let headers = vec![
+                    ("host", b"h".as_slice()),
+                    ("x-amz-date", date.as_bytes()),
+                    ("x-amz-target", target.as_slice()),
+                ];
+                let head = RequestHead { method: &method, path: &path, query: query.as_deref(), headers };
+                let signed = ["host", "x-amz-date", "x-amz-target"];
+                let authorization = sign_for_tests("AKIDUNIT", SECRET, "us-east-1", &head, &signed, &body);
+                let mut head: RequestHead<'_> = head;
+                head.headers.push(("authorization", authorization.as_bytes()));
+                let verified = store().verify(&SignedRequest { head, body: &body }, NOW);
+                prop_assert!(verified.is_ok(), "{:?}", verified);
+            }
+        }
     }
 
     #[test]

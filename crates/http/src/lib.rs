@@ -15,14 +15,13 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
-use reko_api::{parse_request, ApiError, ApiResult, Service, Validate};
+use reko_api::{parse_request, AccessedResources, ApiError, ApiResult, Service, Validate};
 use reko_service::Reko;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 pub mod auth;
 mod control;
-mod isolation;
 
 pub use auth::{AccessKey, Authentication, KeyScope, KeyStore, Principal};
 pub use control::IMPLEMENTED as IMPLEMENTED_CONTROL_PLANE_OPERATIONS;
@@ -38,12 +37,17 @@ const JSON: &str = "application/json";
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
     pub authentication: Authentication,
-    /// Requests handled at once; more are refused at once with `ThrottlingException` (HTTP 400,
-    /// which the SDKs retry with backoff) instead of queueing without bound.
+    /// Requests handled at once once their signature is verified; more are refused at once with
+    /// `ThrottlingException` (HTTP 400, which the SDKs retry with backoff) instead of queueing
+    /// without bound. A quarter of it (at least 1) bounds the requests whose headers passed but
+    /// whose body, hence signature, is still to come ([`unverified_budget`]).
     pub max_in_flight: usize,
-    /// Time allowed to receive a request body (a client that stalls mid-body does not hold a slot
-    /// for longer).
+    /// Time allowed to receive a request body (a client that stalls mid-body does not hold the
+    /// unverified budget for longer).
     pub body_timeout: std::time::Duration,
+    /// Time allowed to send a request's headers (also the idle time of a kept-alive connection):
+    /// a connection that stalls before its headers end is closed.
+    pub header_timeout: std::time::Duration,
 }
 
 /// Default [`HttpConfig::max_in_flight`]: enough to keep both the async workers and the blocking
@@ -52,32 +56,58 @@ pub struct HttpConfig {
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
 /// Default [`HttpConfig::body_timeout`].
 pub const DEFAULT_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// Default [`HttpConfig::header_timeout`].
+pub const DEFAULT_HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl HttpConfig {
     /// The defaults with this authentication.
     pub fn new(authentication: Authentication) -> Self {
-        HttpConfig { authentication, max_in_flight: DEFAULT_MAX_IN_FLIGHT, body_timeout: DEFAULT_BODY_TIMEOUT }
+        HttpConfig {
+            authentication,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+        }
     }
+}
+
+/// Requests that may wait for their body at once, for `max_in_flight` verified slots: smaller,
+/// so that callers who cannot sign cannot crowd out those who can.
+pub fn unverified_budget(max_in_flight: usize) -> usize {
+    (max_in_flight / 4).max(1)
 }
 
 /// The state of the admission middleware.
 #[derive(Clone)]
 struct Admission {
     authentication: Authentication,
+    /// Requests with a verified signature, being handled.
     slots: std::sync::Arc<tokio::sync::Semaphore>,
     max_in_flight: usize,
+    /// Requests whose headers passed, waiting for their body (signature not yet verified).
+    unverified: std::sync::Arc<tokio::sync::Semaphore>,
+    max_unverified: usize,
     body_timeout: std::time::Duration,
 }
 
+impl Admission {
+    fn new(config: &HttpConfig) -> Self {
+        let max_in_flight = config.max_in_flight.max(1);
+        let max_unverified = unverified_budget(max_in_flight);
+        Admission {
+            authentication: config.authentication.clone(),
+            slots: std::sync::Arc::new(tokio::sync::Semaphore::new(max_in_flight)),
+            max_in_flight,
+            unverified: std::sync::Arc::new(tokio::sync::Semaphore::new(max_unverified)),
+            max_unverified,
+            body_timeout: config.body_timeout,
+        }
+    }
+}
+
 /// The router for all three services plus `/health` and the task view; every request but
-/// `GET /health` is admitted (in-flight limit) and authenticated first ([`authenticate`]).
+/// `GET /health` is authenticated and admitted first ([`authenticate`]).
 pub fn router(reko: Reko, config: HttpConfig) -> Router {
-    let admission = Admission {
-        authentication: config.authentication,
-        slots: std::sync::Arc::new(tokio::sync::Semaphore::new(config.max_in_flight.max(1))),
-        max_in_flight: config.max_in_flight.max(1),
-        body_timeout: config.body_timeout,
-    };
     Router::new()
         .route("/", post(control_plane))
         .route("/health", get(health))
@@ -88,19 +118,63 @@ pub fn router(reko: Reko, config: HttpConfig) -> Router {
         .route("/items", post(put_items))
         .route("/users", post(put_users))
         .fallback(rest_fallback)
-        .layer(axum::middleware::from_fn_with_state(admission, authenticate))
+        .layer(axum::middleware::from_fn_with_state(Admission::new(&config), authenticate))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(reko)
 }
 
-/// Serves until `shutdown` resolves, then finishes in-flight requests.
+/// Serves until `shutdown` resolves, then finishes in-flight requests. Connections are served
+/// here rather than by `axum::serve` because it sets no header read deadline.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     reko: Reko,
     config: HttpConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(reko, config)).with_graceful_shutdown(shutdown).await
+    let header_timeout = config.header_timeout;
+    let app = router(reko, config);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(());
+    let mut connections = tokio::task::JoinSet::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!("accepting a connection failed: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let mut stop = stop_rx.clone();
+        connections.spawn(async move {
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(header_timeout);
+            let mut conn = std::pin::pin!(builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service));
+            tokio::select! {
+                result = conn.as_mut() => {
+                    if let Err(e) = result {
+                        tracing::debug!("connection closed: {e}");
+                    }
+                    return;
+                }
+                _ = stop.changed() => conn.as_mut().graceful_shutdown(),
+            }
+            let _ = conn.await;
+        });
+        // Reap finished connections so the set stays as large as the open ones.
+        while connections.try_join_next().is_some() {}
+    }
+    drop(listener);
+    // Tell every connection to finish its request and close; stalled ones end at their deadlines.
+    drop(stop_rx);
+    let _ = stop_tx.send(());
+    while connections.join_next().await.is_some() {}
+    Ok(())
 }
 
 /// The service a path belongs to, for the status of errors raised before dispatch.
@@ -119,25 +193,81 @@ fn is_runtime_path(path: &str) -> bool {
     reko_api::runtime_operation_for_path(path).is_some() || reko_api::events_operation_for_path(path).is_some()
 }
 
-/// Verifies the request's signature (or lets it through in `--insecure-no-auth` mode) and hands
-/// the caller to the handlers as a [`Principal`] extension. Nothing of an unauthenticated request
-/// reaches a handler; the body is read (at most [`MAX_REQUEST_BYTES`]) because the signature
-/// covers its hash.
+/// How long the body of a request refused before its body is read is still taken in and dropped.
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Reads and drops, in the background, what a refused request still sends of its body (at most
+/// [`MAX_REQUEST_BYTES`], for at most [`DRAIN_TIME`]): a connection closed with unread data is
+/// reset, and a client still sending would see the reset instead of the answer. Holds no slot
+/// and no memory beyond one chunk. Not for a client waiting for `100 Continue`: it sends nothing
+/// unless asked, and reading would ask.
+fn drain(mut body: Body, headers: &HeaderMap) {
+    use axum::body::HttpBody;
+    let expects_continue =
+        headers.get(axum::http::header::EXPECT).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    if expects_continue {
+        return;
+    }
+    tokio::spawn(tokio::time::timeout(DRAIN_TIME, async move {
+        let mut seen = 0;
+        while let Some(Ok(frame)) = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await {
+            seen += frame.data_ref().map_or(0, |d| d.len());
+            if seen > MAX_REQUEST_BYTES {
+                break;
+            }
+        }
+    }));
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// Authenticates and admits a request, cheapest check first, and hands the caller to the
+/// handlers as a [`Principal`] extension; nothing of an unauthenticated request reaches a handler.
+///
+/// 1. The headers: everything verifiable without the body (a well-formed `Authorization`, a known
+///    key, the scope, the date). A request failing it is answered at once: no slot, no body read.
+/// 2. The unverified budget ([`unverified_budget`]): the body is read (at most
+///    [`MAX_REQUEST_BYTES`], within the body deadline), since the signature covers its hash.
+/// 3. The signature; only then a request slot (`max_in_flight`).
+///
+/// In `--insecure-no-auth` mode every request passes steps 1 and 3 as a root caller.
 async fn authenticate(State(admission): State<Admission>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
     if request.method() == Method::GET && path == "/health" {
         return next.run(request).await;
     }
     let service = service_of(&path);
-    // Admission first: a refused request costs no body read and no signature check.
-    let Ok(_slot) = admission.slots.clone().try_acquire_owned() else {
+    let refused = |e: &ApiError| {
+        tracing::info!(path = %path, code = e.code(), "request refused: {e}");
+        error_response(e, service)
+    };
+    let (parts, body) = request.into_parts();
+    let head = auth::RequestHead {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        headers: parts.headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect(),
+    };
+    let checked = match &admission.authentication {
+        Authentication::Disabled => None,
+        Authentication::SigV4(keys) => match keys.check_headers(&head, unix_now()) {
+            Ok(checked) => Some(checked),
+            Err(e) => {
+                drain(body, &parts.headers);
+                return refused(&e);
+            }
+        },
+    };
+    let Ok(unverified) = admission.unverified.clone().try_acquire_owned() else {
+        drain(body, &parts.headers);
         let e = ApiError::Throttling(format!(
-            "Rate exceeded: {} requests are already in progress; retry with backoff.",
-            admission.max_in_flight
+            "Rate exceeded: {} requests are already waiting for their body to arrive; retry with backoff.",
+            admission.max_unverified
         ));
         return error_response(&e, service);
     };
-    let (parts, body) = request.into_parts();
     let bytes = match tokio::time::timeout(admission.body_timeout, axum::body::to_bytes(body, MAX_REQUEST_BYTES)).await
     {
         Ok(Ok(b)) => b,
@@ -153,30 +283,22 @@ async fn authenticate(State(admission): State<Admission>, request: Request, next
             return error_response(&e, service);
         }
     };
-    let principal = match &admission.authentication {
-        Authentication::Disabled => Principal { access_key_id: String::new(), scope: KeyScope::default() },
-        Authentication::SigV4(keys) => {
-            let headers = parts.headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
-            let signed = auth::SignedRequest {
-                method: parts.method.as_str(),
-                path: parts.uri.path(),
-                query: parts.uri.query(),
-                headers,
-                body: &bytes,
-            };
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(0);
-            match keys.verify(&signed, now) {
-                Ok(p) => p,
-                Err(e) => {
-                    tracing::info!(path = %path, code = e.code(), "request refused: {e}");
-                    return error_response(&e, service);
-                }
-            }
-        }
+    let principal = match checked {
+        None => Principal { access_key_id: String::new(), scope: KeyScope::default() },
+        Some(checked) => match checked.verify_body(&head, &bytes) {
+            Ok(p) => p,
+            Err(e) => return refused(&e),
+        },
     };
+    drop(head);
+    let Ok(_slot) = admission.slots.clone().try_acquire_owned() else {
+        let e = ApiError::Throttling(format!(
+            "Rate exceeded: {} requests are already in progress; retry with backoff.",
+            admission.max_in_flight
+        ));
+        return error_response(&e, service);
+    };
+    drop(unverified);
     if principal.scope.runtime_only && !is_runtime_path(&path) {
         let e = ApiError::AccessDenied(format!(
             "Access key {} may only call GetRecommendations, GetPersonalizedRanking and the events service.",
@@ -229,15 +351,8 @@ async fn control_plane(
     }
     let op = operation.clone();
     let scope = scope_of(&principal);
-    let result = blocking(move || {
-        isolation::authorize_request(&reko, &scope, Some(&op), &body)?;
-        let mut response = control::dispatch(&reko, &op, &body)?;
-        if op.starts_with("List") {
-            isolation::filter_listing(&reko, &scope, &mut response);
-        }
-        Ok(response)
-    })
-    .await;
+    let result =
+        blocking(move || control::dispatch(&control::Call { reko: &reko, scope: &scope, body: &body }, &op)).await;
     match result {
         Ok(value) => json_response(StatusCode::OK, JSON_11, &value),
         Err(e) => {
@@ -268,14 +383,10 @@ async fn runtime_call<Req, Resp>(
     call: impl FnOnce(&Reko, Req) -> reko_service::ServiceResult<Resp> + Send + 'static,
 ) -> Response
 where
-    Req: DeserializeOwned + Validate + Send + 'static,
+    Req: DeserializeOwned + Validate + AccessedResources + Send + 'static,
     Resp: Serialize + Send + 'static,
 {
-    let result = blocking(move || {
-        isolation::authorize_request(&reko, &scope_of(&principal), None, &body)?;
-        parse_request::<Req>(&body).and_then(|req| call(&reko, req).map_err(ApiError::from))
-    })
-    .await;
+    let result = blocking(move || authorized_call(&reko, &principal, &body, call)).await;
     match result {
         Ok(resp) => json_response(StatusCode::OK, JSON, &resp),
         Err(e) => error_response(&e, Service::Runtime),
@@ -303,17 +414,29 @@ async fn events_call<Req>(
     call: impl FnOnce(&Reko, Req) -> reko_service::ServiceResult<()> + Send + 'static,
 ) -> Response
 where
-    Req: DeserializeOwned + Validate + Send + 'static,
+    Req: DeserializeOwned + Validate + AccessedResources + Send + 'static,
 {
-    let result = blocking(move || {
-        isolation::authorize_request(&reko, &scope_of(&principal), None, &body)?;
-        parse_request::<Req>(&body).and_then(|req| call(&reko, req).map_err(ApiError::from))
-    })
-    .await;
+    let result = blocking(move || authorized_call(&reko, &principal, &body, call)).await;
     match result {
         Ok(()) => with_request_id((StatusCode::OK, [("content-type", JSON)], "").into_response()),
         Err(e) => error_response(&e, Service::Events),
     }
+}
+
+/// Decodes a runtime or events request strictly, has the service authorize it for the caller,
+/// and calls the service.
+fn authorized_call<Req, Resp>(
+    reko: &Reko,
+    principal: &Principal,
+    body: &[u8],
+    call: impl FnOnce(&Reko, Req) -> reko_service::ServiceResult<Resp>,
+) -> ApiResult<Resp>
+where
+    Req: DeserializeOwned + Validate + AccessedResources,
+{
+    let request = parse_request::<Req>(body)?;
+    reko.authorize(&scope_of(principal), &request)?;
+    call(reko, request).map_err(ApiError::from)
 }
 
 /// Paths of the runtime and events services that Reko does not serve yet, and unknown paths.
@@ -360,4 +483,195 @@ fn with_request_id(mut response: Response) -> Response {
         response.headers_mut().insert("x-amzn-requestid", v);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use tower::ServiceExt;
+
+    use super::*;
+
+    const KEY_ID: &str = "AKIDADMISSION";
+    const SECRET: &str = "admission-test-secret";
+
+    fn config(max_in_flight: usize, body_timeout: Duration) -> HttpConfig {
+        let key =
+            AccessKey { access_key_id: KEY_ID.into(), secret_access_key: SECRET.into(), scope: KeyScope::default() };
+        let keys = Authentication::SigV4(Arc::new(KeyStore::new("us-east-1", [key])));
+        HttpConfig { max_in_flight, body_timeout, ..HttpConfig::new(keys) }
+    }
+
+    /// The admission layer around a handler that counts its callers and waits for `release`.
+    fn app(config: &HttpConfig, entered: Arc<AtomicUsize>, release: Arc<tokio::sync::Semaphore>) -> Router {
+        let handler = move |Extension(_): Extension<Principal>| {
+            let (entered, release) = (entered.clone(), release.clone());
+            async move {
+                entered.fetch_add(1, Ordering::SeqCst);
+                let _ = release.acquire().await;
+                "done"
+            }
+        };
+        Router::new()
+            .route("/events", post(handler))
+            .layer(axum::middleware::from_fn_with_state(Admission::new(config), authenticate))
+    }
+
+    /// A body that never arrives.
+    fn stalled() -> Body {
+        Body::from_stream(futures::stream::pending::<Result<Bytes, std::io::Error>>())
+    }
+
+    /// `POST /events` signed by `key_id` over `{}`, with `body` as what is actually sent.
+    fn request(key_id: Option<&str>, body: Body) -> Request {
+        let date = auth::format_amz_date(unix_now());
+        let mut builder = Request::post("/events").header("host", "reko").header("x-amz-date", &date);
+        if let Some(key_id) = key_id {
+            let head = auth::RequestHead {
+                method: "POST",
+                path: "/events",
+                query: None,
+                headers: vec![("host", b"reko".as_slice()), ("x-amz-date", date.as_bytes())],
+            };
+            let authorization =
+                auth::sign_for_tests(key_id, SECRET, "us-east-1", &head, &["host", "x-amz-date"], b"{}");
+            builder = builder.header("authorization", authorization);
+        }
+        builder.body(body).unwrap()
+    }
+
+    /// Status and error code of a response that must come within a second.
+    async fn answer(app: &Router, request: Request) -> (u16, String) {
+        let response = tokio::time::timeout(Duration::from_secs(1), app.clone().oneshot(request))
+            .await
+            .expect("answered at once")
+            .unwrap();
+        let code = response.headers().get("x-amzn-errortype").map(|v| v.to_str().unwrap().to_string());
+        (response.status().as_u16(), code.unwrap_or_default())
+    }
+
+    #[tokio::test]
+    async fn requests_failing_the_header_check_are_answered_before_their_body() {
+        let (entered, release) = (Arc::new(AtomicUsize::new(0)), Arc::new(tokio::sync::Semaphore::new(1000)));
+        let app = app(&config(4, Duration::from_secs(30)), entered.clone(), release);
+        // Far more than the budgets: none of them holds anything.
+        for _ in 0..20 {
+            assert_eq!(
+                answer(&app, request(None, stalled())).await,
+                (403, "MissingAuthenticationTokenException".into())
+            );
+            let unknown = request(Some("AKIDNOBODY00"), stalled());
+            assert_eq!(answer(&app, unknown).await, (403, "UnrecognizedClientException".into()));
+        }
+        assert_eq!(answer(&app, request(Some(KEY_ID), Body::from("{}"))).await, (200, String::new()));
+        assert_eq!(entered.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn unverified_requests_have_their_own_smaller_budget() {
+        let (entered, release) = (Arc::new(AtomicUsize::new(0)), Arc::new(tokio::sync::Semaphore::new(0)));
+        let app = app(&config(4, Duration::from_millis(300)), entered.clone(), release.clone());
+        assert_eq!(unverified_budget(4), 1);
+        // A signed-looking request whose body stalls holds the one unverified place...
+        let waiting = tokio::spawn(app.clone().oneshot(request(Some(KEY_ID), stalled())));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let refused = app.clone().oneshot(request(Some(KEY_ID), Body::from("{}"))).await.unwrap();
+        assert_eq!(refused.status(), 400);
+        let text = axum::body::to_bytes(refused.into_body(), 4096).await.unwrap();
+        let text = String::from_utf8_lossy(&text);
+        assert!(text.contains("ThrottlingException") && text.contains("waiting for their body"), "{text}");
+        // ... until the body deadline.
+        let timed_out = waiting.await.unwrap().unwrap();
+        assert_eq!(timed_out.status(), 400);
+        assert_eq!(entered.load(Ordering::SeqCst), 0);
+
+        // Verified requests hold the real slots, one after the other.
+        let mut handled = Vec::new();
+        for i in 1..=4 {
+            handled.push(tokio::spawn(app.clone().oneshot(request(Some(KEY_ID), Body::from("{}")))));
+            while entered.load(Ordering::SeqCst) < i {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+        let refused = app.clone().oneshot(request(Some(KEY_ID), Body::from("{}"))).await.unwrap();
+        let text = axum::body::to_bytes(refused.into_body(), 4096).await.unwrap();
+        assert!(String::from_utf8_lossy(&text).contains("4 requests are already in progress"));
+        release.add_permits(100);
+        for h in handled {
+            assert_eq!(h.await.unwrap().unwrap().status(), 200);
+        }
+    }
+
+    /// A real server ([`serve`]) on a loopback port with small socket buffers, so that a body
+    /// cannot hide in them (as on a real network); stopped by the sender.
+    async fn server(
+        header_timeout: Duration,
+    ) -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<std::io::Result<()>>) {
+        let tmp = tempfile::tempdir().unwrap();
+        let reko = reko_service::Reko::open(reko_service::ServiceConfig {
+            data_dir: tmp.path().join("data"),
+            workers: 0,
+            ..Default::default()
+        })
+        .unwrap();
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let listener = socket.listen(64).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let config = HttpConfig { header_timeout, ..config(4, Duration::from_secs(10)) };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let served = serve(listener, reko, config, async move {
+                let _ = stopped.await;
+            })
+            .await;
+            drop(tmp);
+            served
+        });
+        (addr, stop, server)
+    }
+
+    #[tokio::test]
+    async fn connections_that_stall_in_their_headers_are_closed() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (addr, stop, server) = server(Duration::from_millis(300)).await;
+        let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+        slow.write_all(b"POST / HTTP/1.1\r\nHost: reko\r\nX-Amz-Tar").await.unwrap();
+        let mut buf = [0u8; 256];
+        let n = tokio::time::timeout(Duration::from_secs(3), slow.read(&mut buf)).await.expect("closed by the server");
+        assert!(matches!(n, Ok(0) | Err(_)), "closed without an answer: {n:?}");
+
+        // Probes still work, and shutdown ends the server.
+        let mut probe = tokio::net::TcpStream::connect(addr).await.unwrap();
+        probe.write_all(b"GET /health HTTP/1.1\r\nHost: reko\r\nConnection: close\r\n\r\n").await.unwrap();
+        let mut text = String::new();
+        probe.read_to_string(&mut text).await.unwrap();
+        assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+        stop.send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), server).await.expect("shut down").unwrap().unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_refused_request_still_sending_its_body_reads_its_answer() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (addr, _stop, _server) = server(DEFAULT_HEADER_TIMEOUT).await;
+        let client = tokio::net::TcpSocket::new_v4().unwrap();
+        client.set_send_buffer_size(4096).unwrap();
+        let mut unsigned = client.connect(addr).await.unwrap();
+        let body = vec![b' '; 600_000];
+        let head =
+            format!("POST / HTTP/1.1\r\nHost: reko\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+        unsigned.write_all(head.as_bytes()).await.unwrap();
+        let (mut read, mut write) = unsigned.into_split();
+        let sending = tokio::spawn(async move { write.write_all(&body).await });
+        // Closing a socket with unread data resets it: the refused body is drained first.
+        let mut answer = Vec::new();
+        read.read_to_end(&mut answer).await.expect("an answer, then a clean close");
+        assert!(answer.starts_with(b"HTTP/1.1 403"), "{}", String::from_utf8_lossy(&answer));
+        sending.await.unwrap().expect("the body was taken in");
+    }
 }

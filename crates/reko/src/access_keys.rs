@@ -146,6 +146,14 @@ fn write_owner_only(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let mut file = options.open(path).with_context(|| format!("creating {}", path.display()))?;
     file.write_all(bytes)?;
     file.sync_all()?;
+    // The new file's entry in its folder is durable too.
+    #[cfg(unix)]
+    {
+        let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::File::open(folder)
+            .and_then(|f| f.sync_all())
+            .with_context(|| format!("syncing {}", folder.display()))?;
+    }
     Ok(())
 }
 

@@ -43,8 +43,9 @@ pub struct Config {
     /// Customer keys for encryption at rest (`[[kms_keys]]` tables, see docs/security.md).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kms_keys: Vec<KmsKeyConfig>,
-    /// Folders local data locations must lie in; empty: the working directory and the data
-    /// directory.
+    /// Folders local data locations must lie in; empty (the default): none, every local location
+    /// is refused (`s3://` ones still work). The data directory and the configuration file are
+    /// never data locations, even inside these folders.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_data_roots: Vec<PathBuf>,
 }
@@ -157,24 +158,32 @@ pub struct Overrides {
 }
 
 impl Config {
-    /// The folders local data locations must lie in (see [`Config::allowed_data_roots`]).
+    /// The folders local data locations must lie in: those configured, and no default (see
+    /// [`Config::allowed_data_roots`]).
     pub fn data_roots(&self) -> Vec<PathBuf> {
-        if !self.allowed_data_roots.is_empty() {
-            return self.allowed_data_roots.clone();
-        }
-        let mut roots = vec![self.data_dir.clone()];
-        if let Ok(cwd) = std::env::current_dir() {
-            roots.insert(0, cwd);
-        }
-        roots
+        self.allowed_data_roots.clone()
+    }
+
+    /// The server's own files outside its data directory, never data locations: the
+    /// configuration file in use (`config_file`) and the customer keys' `file:` materials.
+    pub fn server_files(&self, config_file: &Path) -> Vec<PathBuf> {
+        let materials = self.kms_keys.iter().flat_map(|k| std::iter::once(&k.material).chain(&k.previous_materials));
+        std::iter::once(config_file.to_path_buf())
+            .chain(materials.filter_map(|m| m.strip_prefix("file:")).map(PathBuf::from))
+            .collect()
     }
 }
 
 impl Config {
+    /// The configuration file [`Config::load`] reads: `file`, or `reko.toml`.
+    pub fn file_path(file: Option<&Path>) -> PathBuf {
+        file.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("reko.toml"))
+    }
+
     /// Loads the layers. `file` is the config file (default `reko.toml`; a missing default file
     /// is fine, a missing explicit one is an error).
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Config> {
-        let path = file.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("reko.toml"));
+        let path = Config::file_path(file);
         if file.is_some() && !path.exists() {
             anyhow::bail!("config file {} does not exist", path.display());
         }

@@ -86,7 +86,8 @@ struct ServeArgs {
     #[arg(long)]
     s3_endpoint: Option<String>,
     /// A folder local data locations (imports, batch jobs, exports) may lie in; repeatable
-    /// [default: the working directory and the data directory].
+    /// [default: none, local locations are refused; s3:// works]. The data directory and the
+    /// config file are never data locations.
     #[arg(long = "allowed-data-root")]
     allowed_data_roots: Vec<PathBuf>,
     /// Requests handled at once; more get ThrottlingException [default: 256].
@@ -137,6 +138,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         workers: config.workers,
         object_storage: reko_service::object_storage::ObjectStorageConfig { endpoint: config.s3_endpoint.clone() },
         allowed_data_roots: Some(config.data_roots()),
+        server_files: config.server_files(&Config::file_path(args.config.as_deref())),
         customer_keys: config.kms_keys.iter().map(|k| k.load()).collect::<anyhow::Result<_>>()?,
         ..Default::default()
     })

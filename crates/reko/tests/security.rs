@@ -7,10 +7,14 @@
 //!   expired (outside the 15-minute window) or tampered with (body changed after signing) — on the
 //!   control plane, the runtime and the events service — and a refused request never reaches a
 //!   handler (an unsigned CreateDatasetGroup creates nothing);
+//! * a control-plane request whose signature leaves out `X-Amz-Target` (the operation) is refused;
 //! * a key scoped to runtime use cannot call the control plane;
 //! * the first start without keys generates a root key (owner-only file, printed once);
 //!   `--insecure-no-auth` is refused off loopback;
-//! * no secret and no signature appears in the server log.
+//! * no secret and no signature appears in the server log;
+//! * the server's own files (data directory, root key, database, config file) are never data
+//!   locations, even through a link or `..`, even inside an allowed root; without an allowed root
+//!   every local location is refused; the data directory is 0700 and the database 0600.
 
 mod common;
 
@@ -39,24 +43,7 @@ fn client_with(url: &str, id: &str, secret: &str, region: &str) -> aws_sdk_perso
 
 /// Headers signing `POST path` with `body` at `time` (AWS's signer, as the SDKs use it).
 fn sign(authority: &str, path: &str, extra: &[(&str, &str)], body: &[u8], time: SystemTime) -> Vec<(String, String)> {
-    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-    use aws_sigv4::sign::v4;
-    let identity = aws_credential_types::Credentials::new(ACCESS_KEY_ID, SECRET_ACCESS_KEY, None, None, "t").into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(REGION)
-        .name("personalize")
-        .time(time)
-        .settings(SigningSettings::default())
-        .build()
-        .unwrap()
-        .into();
-    let url = format!("http://{authority}{path}");
-    let mut headers: Vec<(&str, &str)> = vec![("host", authority)];
-    headers.extend_from_slice(extra);
-    let signable = SignableRequest::new("POST", &url, headers.into_iter(), SignableBody::Bytes(body)).unwrap();
-    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
-    instructions.headers().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+    sigv4_headers("POST", authority, path, extra, body, (ACCESS_KEY_ID, SECRET_ACCESS_KEY), time)
 }
 
 /// A raw HTTP/1.1 POST; returns the status, the `x-amzn-ErrorType` header and the body.
@@ -178,6 +165,33 @@ async fn every_request_is_authenticated() {
             assert!(!log.contains(signature), "a signature appears in the server log");
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_control_plane_operation_must_be_signed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("data"));
+    let authority = server.url.strip_prefix("http://").unwrap().to_string();
+    let body = br#"{"name":"retargeted-group"}"#;
+    // Signed over everything but X-Amz-Target, which is sent all the same: a man in the middle
+    // could have turned any operation into this one.
+    let content_type = [("content-type", "application/x-amz-json-1.1")];
+    let mut headers = sign(&authority, "/", &content_type, body, SystemTime::now());
+    let signed = headers.iter().find(|(n, _)| n == "authorization").map(|(_, v)| v.clone()).unwrap();
+    assert!(!signed.contains("x-amz-target"), "{signed}");
+    headers.extend(CONTROL_HEADERS.iter().map(|(n, v)| (n.to_string(), v.to_string())));
+    let (status, code, text) = post(&authority, "/", &headers, body);
+    assert_eq!((status, code.as_str()), (403, "IncompleteSignatureException"), "{text}");
+    assert!(text.contains("x-amz-target"), "{text}");
+    // Nothing was created; the SDK, which signs the target, works.
+    let groups = ok(server.control.list_dataset_groups().send().await, "ListDatasetGroups");
+    assert!(groups.dataset_groups().is_empty(), "{groups:?}");
+    create_dataset_group(&server.control, "sdk-group").await;
+    // Signed with the target, the same raw request is accepted.
+    let mut headers = sign(&authority, "/", &CONTROL_HEADERS, body, SystemTime::now());
+    headers.extend(CONTROL_HEADERS.iter().map(|(n, v)| (n.to_string(), v.to_string())));
+    let (status, _, text) = post(&authority, "/", &headers, body);
+    assert_eq!(status, 200, "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -448,6 +462,226 @@ async fn data_locations_outside_the_allowed_roots_are_refused() {
         .send()
         .await;
     expect_code(refused, "InvalidInputException", "export outside the roots");
+}
+
+/// A `reko serve` child, killed when dropped (also when an assertion fails).
+struct Serving(std::process::Child);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts a server with no key configured (it generates and prints its root key), on a free
+/// loopback port; returns it, a client signing with the printed key, and the secret.
+fn serve_generating_a_key(data_dir: &Path, extra: &[&str]) -> (Serving, aws_sdk_personalize::Client, String) {
+    let mut args = vec!["--listen", "127.0.0.1:0"];
+    args.extend_from_slice(extra);
+    let (out, child) = serve_without_keys(data_dir, &args);
+    let server = Serving(child);
+    let value = |name: &str| {
+        out.lines()
+            .find_map(|l| l.trim().strip_prefix(&format!("{name}=")).map(str::to_string))
+            .unwrap_or_else(|| panic!("{name} printed: {out}"))
+    };
+    let (id, secret) = (value("AWS_ACCESS_KEY_ID"), value("AWS_SECRET_ACCESS_KEY"));
+    let url = out.lines().find_map(|l| l.strip_prefix("Listening on ")).expect("listening").trim().to_string();
+    (server, client_with(&url, &id, &secret, REGION), secret)
+}
+
+const ROOTS_SCHEMA: &str = r#"{"type":"record","name":"Interactions","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"TIMESTAMP","type":"long"}],"version":"1.0"}"#;
+
+fn s3_config(path: &str) -> aws_sdk_personalize::types::S3DataConfig {
+    aws_sdk_personalize::types::S3DataConfig::builder().path(path).build().unwrap()
+}
+
+async fn create_import(
+    c: &aws_sdk_personalize::Client,
+    name: &str,
+    dataset: &str,
+    location: &str,
+) -> Result<String, String> {
+    let r = c
+        .create_dataset_import_job()
+        .job_name(name)
+        .dataset_arn(dataset)
+        .data_source(aws_sdk_personalize::types::DataSource::builder().data_location(location).build())
+        .role_arn("arn:aws:iam::123456789012:role/r")
+        .send()
+        .await;
+    match r {
+        Ok(out) => Ok(out.dataset_import_job_arn().unwrap_or_default().to_string()),
+        Err(e) => {
+            use aws_sdk_personalize::error::ProvideErrorMetadata;
+            assert_eq!(e.code(), Some("InvalidInputException"), "{name}: {e:?}");
+            Err(e.message().unwrap_or_default().to_string())
+        }
+    }
+}
+
+async fn create_batch(
+    c: &aws_sdk_personalize::Client,
+    name: &str,
+    version: &str,
+    input: &str,
+    output: &str,
+) -> Result<String, String> {
+    use aws_sdk_personalize::types::{BatchInferenceJobInput, BatchInferenceJobOutput};
+    let r = c
+        .create_batch_inference_job()
+        .job_name(name)
+        .solution_version_arn(version)
+        .job_input(BatchInferenceJobInput::builder().s3_data_source(s3_config(input)).build())
+        .job_output(BatchInferenceJobOutput::builder().s3_data_destination(s3_config(output)).build())
+        .role_arn("arn:aws:iam::123456789012:role/r")
+        .send()
+        .await;
+    match r {
+        Ok(out) => Ok(out.batch_inference_job_arn().unwrap_or_default().to_string()),
+        Err(e) => {
+            use aws_sdk_personalize::error::ProvideErrorMetadata;
+            assert_eq!(e.code(), Some("InvalidInputException"), "{name}: {e:?}");
+            Err(e.message().unwrap_or_default().to_string())
+        }
+    }
+}
+
+/// A path as a `file://` URL, as written (not resolved).
+fn raw_url(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_servers_own_files_are_never_data_locations() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let config = tmp.path().join("reko.toml");
+    std::fs::write(&config, "workers = 2\n").unwrap();
+    // The allowed root holds the data directory and the config file: both stay refused.
+    let (_server, c, secret) = serve_generating_a_key(
+        &data,
+        &["--config", config.to_str().unwrap(), "--allowed-data-root", tmp.path().to_str().unwrap()],
+    );
+    let key_file = data.join("root-access-key.json");
+    assert!(key_file.is_file(), "the server generated its root key");
+
+    // The data directory is owner-only, and so is the database (and its WAL files).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&data), 0o700, "data directory");
+        assert_eq!(mode(&data.join("reko.db")), 0o600, "reko.db");
+        for companion in ["reko.db-wal", "reko.db-shm"] {
+            if data.join(companion).exists() {
+                assert_eq!(mode(&data.join(companion)), 0o600, "{companion}");
+            }
+        }
+        assert_eq!(mode(&key_file), 0o600, "root-access-key.json");
+    }
+
+    let dsg = create_dataset_group(&c, "own").await;
+    wait_active(&c, &Res::DatasetGroup(dsg.clone())).await;
+    let schema = create_schema(&c, "own-interactions", ROOTS_SCHEMA).await;
+    let ds = create_dataset(&c, &dsg, "own", "own-interactions", "Interactions", &schema).await;
+    let csv = tmp.path().join("in.csv");
+    let rows: String = (0..1000).map(|r| format!("u{},i{},{r}\n", r % 50, r % 70)).collect();
+    std::fs::write(&csv, format!("USER_ID,ITEM_ID,TIMESTAMP\n{rows}")).unwrap();
+
+    // Imports of the server's own files are refused, by the field, without showing its folders.
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&key_file, tmp.path().join("key-link.json")).unwrap();
+    let own = [
+        ("the database", file_url(&data.join("reko.db"))),
+        ("the root key", file_url(&key_file)),
+        ("the config file", file_url(&config)),
+        ("the data directory", format!("{}/", file_url(&data))),
+        ("a path through models/..", raw_url(&data.join("models/../root-access-key.json"))),
+        #[cfg(unix)]
+        ("a link to the root key", raw_url(&tmp.path().join("key-link.json"))),
+    ];
+    for (what, location) in &own {
+        let m = create_import(&c, "own-import", &ds, location).await.expect_err(what);
+        assert!(m.contains("dataSource.dataLocation") && m.contains("server's own"), "{what}: {m}");
+        assert!(m.contains(location.as_str()), "the message names the location: {m}");
+    }
+    let job = create_import(&c, "own-ok", &ds, &file_url(&csv)).await.expect("an import beside the data directory");
+    let (status, reason) = wait_settled(&c, &Res::ImportJob(job), WAIT).await;
+    assert_eq!(status, "ACTIVE", "{reason:?}");
+
+    // A trained version; a batch inference job reading the root key (or the config) is refused
+    // at CreateBatchInferenceJob: the secret never reaches an output file.
+    let solution = create_solution(&c, &dsg, "own-pop", "aws-popularity-count").await;
+    let version = train(&c, &solution).await;
+    let out = tmp.path().join("out");
+    for (n, (what, location)) in own.iter().enumerate() {
+        let m = create_batch(&c, &format!("own-batch-{n}"), &version, location, &file_url(tmp.path()))
+            .await
+            .expect_err(what);
+        assert!(m.contains("jobInput.s3DataSource.path") && m.contains("server's own"), "{what}: {m}");
+        assert!(!m.contains(&secret), "{m}");
+    }
+    // Outputs into the data directory are refused too: batch output and export.
+    let input = tmp.path().join("users.jsonl");
+    write_input(&input, &[r#"{"userId":"u1"}"#, r#"{"userId":"u2"}"#]);
+    let models = format!("{}/models/", file_url(&data));
+    let m = create_batch(&c, "own-batch-out", &version, &file_url(&input), &models).await.expect_err("output");
+    assert!(m.contains("jobOutput.s3DataDestination.path") && m.contains("server's own"), "{m}");
+    let export = c
+        .create_dataset_export_job()
+        .job_name("own-export")
+        .dataset_arn(&ds)
+        .role_arn("arn:aws:iam::123456789012:role/r")
+        .job_output(
+            aws_sdk_personalize::types::DatasetExportJobOutput::builder()
+                .s3_data_destination(s3_config(&models))
+                .build(),
+        )
+        .send()
+        .await;
+    let m = expect_code(export, "InvalidInputException", "export into <data dir>/models/");
+    assert!(m.contains("jobOutput.s3DataDestination.path") && m.contains("server's own"), "{m}");
+    assert!(!data.join("models/own-export.csv").exists());
+
+    // Beside the data directory, a batch job runs (inputs and outputs opened the checked way).
+    let job = create_batch(&c, "own-batch-ok", &version, &file_url(&input), &raw_url(&out)).await.expect("batch");
+    let started = std::time::Instant::now();
+    loop {
+        let j = ok(c.describe_batch_inference_job().batch_inference_job_arn(&job).send().await, "Describe");
+        let j = j.batch_inference_job().unwrap();
+        match j.status() {
+            Some("ACTIVE") => break,
+            Some("CREATE FAILED") => panic!("batch job failed: {:?}", j.failure_reason()),
+            _ => {}
+        }
+        assert!(started.elapsed() < WAIT, "batch job not done");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let lines = std::fs::read_to_string(out.join("users.jsonl.out")).unwrap();
+    assert_eq!(lines.lines().count(), 2, "{lines}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_an_allowed_root_local_locations_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    // No --allowed-data-root: not even the working directory or the data directory's folder.
+    let (_server, c, _) = serve_generating_a_key(&tmp.path().join("data"), &[]);
+    let dsg = create_dataset_group(&c, "noroots").await;
+    wait_active(&c, &Res::DatasetGroup(dsg.clone())).await;
+    let schema = create_schema(&c, "noroots-interactions", ROOTS_SCHEMA).await;
+    let ds = create_dataset(&c, &dsg, "noroots", "noroots-interactions", "Interactions", &schema).await;
+    let csv = tmp.path().join("in.csv");
+    std::fs::write(&csv, "USER_ID,ITEM_ID,TIMESTAMP\nu1,i1,1\n").unwrap();
+    let cwd_file = std::env::current_dir().unwrap().join("Cargo.toml");
+    for location in [file_url(&csv), csv.display().to_string(), file_url(&cwd_file), "Cargo.toml".to_string()] {
+        let m = create_import(&c, "noroots-import", &ds, &location).await.expect_err(&location);
+        assert!(m.contains("dataSource.dataLocation") && m.contains("allows no local data folder"), "{location}: {m}");
+        assert!(m.contains("--allowed-data-root"), "the message tells the operator what to set: {m}");
+    }
+    // s3:// locations need no root.
+    create_import(&c, "noroots-s3", &ds, "s3://bucket/interactions.csv").await.expect("s3:// is accepted");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

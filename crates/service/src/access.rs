@@ -10,6 +10,8 @@
 use std::collections::HashMap;
 use std::sync::RwLock;
 
+use reko_api::{Access, AccessedResources};
+
 use crate::error::{ServiceError, ServiceResult};
 use crate::resource::ResourceKind;
 use crate::Reko;
@@ -26,6 +28,16 @@ impl AccessScope {
         self.dataset_groups.as_ref().is_none_or(|groups| groups.iter().any(|g| g == dataset_group_arn))
     }
 
+    /// Whether a stored resource is in the scope: a dataset group by its own ARN, anything else
+    /// by its group; resources of no group (schemas) are shared.
+    pub(crate) fn allows_record(&self, record: &reko_storage::ResourceRecord) -> bool {
+        if record.kind == ResourceKind::DatasetGroup.as_str() {
+            self.allows_group(&record.arn)
+        } else {
+            record.dataset_group_arn.as_deref().is_none_or(|g| self.allows_group(g))
+        }
+    }
+
     /// Whether the scope is every dataset group (no check needed).
     pub fn is_unrestricted(&self) -> bool {
         self.dataset_groups.is_none()
@@ -38,27 +50,45 @@ type Owner = (String, Option<String>);
 /// Owners of resources already looked up, by ARN or `tracking-id:<id>`.
 #[derive(Default)]
 pub(crate) struct Owners {
-    by_key: RwLock<HashMap<String, Owner>>,
+    cache: RwLock<OwnerCache>,
+}
+
+#[derive(Default)]
+struct OwnerCache {
+    by_key: HashMap<String, Owner>,
+    /// Bumped by every [`Owners::clear`]: an owner read from the catalog before a deletion is
+    /// not cached after it (it could name a resource that no longer exists).
+    generation: u64,
 }
 
 impl Owners {
     /// Forgets every owner (a resource was deleted: its name may come back in another group).
     pub(crate) fn clear(&self) {
-        self.by_key.write().unwrap_or_else(|p| p.into_inner()).clear();
+        let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
+        cache.by_key.clear();
+        cache.generation += 1;
     }
 
-    /// The cached owner under `key`, or the one `find` reads (cached when found).
+    /// The cached owner under `key`, or the one `find` reads (cached when found, unless a
+    /// deletion happened meanwhile).
     fn get_or_find(
         &self,
         key: &str,
         find: impl FnOnce() -> ServiceResult<Option<Owner>>,
     ) -> ServiceResult<Option<Owner>> {
-        if let Some(owner) = self.by_key.read().unwrap_or_else(|p| p.into_inner()).get(key) {
-            return Ok(Some(owner.clone()));
-        }
+        let generation = {
+            let cache = self.cache.read().unwrap_or_else(|p| p.into_inner());
+            if let Some(owner) = cache.by_key.get(key) {
+                return Ok(Some(owner.clone()));
+            }
+            cache.generation
+        };
         let found = find()?;
         if let Some(owner) = &found {
-            self.by_key.write().unwrap_or_else(|p| p.into_inner()).insert(key.to_string(), owner.clone());
+            let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
+            if cache.generation == generation {
+                cache.by_key.insert(key.to_string(), owner.clone());
+            }
         }
         Ok(found)
     }
@@ -119,9 +149,46 @@ impl Reko {
         }
     }
 
-    /// Whether a listed resource is visible in `scope`.
+    /// Authorizes a decoded request for `scope`: every resource it names must be in the scope's
+    /// dataset groups (another group's resource answers as missing), a dataset group it creates
+    /// must be in the scope, and shared account-level things change only with a root key.
+    pub fn authorize(&self, scope: &AccessScope, request: &impl AccessedResources) -> ServiceResult<()> {
+        if scope.is_unrestricted() {
+            return Ok(());
+        }
+        for access in request.accessed() {
+            match access {
+                Access::Resource(arn) => self.authorize_arn(scope, arn)?,
+                Access::TrackingId(id) => self.authorize_tracking_id(scope, id)?,
+                Access::NewDatasetGroup(name) => {
+                    if !self.may_create_dataset_group(scope, name) {
+                        return Err(ServiceError::AccessDenied(format!(
+                            "This access key is limited to other dataset groups and cannot create dataset group \
+                             '{name}'."
+                        )));
+                    }
+                }
+                Access::SharedChange(operation) => {
+                    return Err(ServiceError::AccessDenied(format!(
+                        "{operation} changes what every dataset group shares; this access key is limited to some \
+                         dataset groups."
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `scope` may see the resource behind `arn`: it exists and belongs to one of the
+    /// scope's groups (or to none). A deleted resource is visible to root keys only.
     pub fn visible_in(&self, scope: &AccessScope, arn: &str) -> bool {
-        self.authorize_arn(scope, arn).is_ok()
+        if scope.is_unrestricted() {
+            return true;
+        }
+        match self.group_of(arn) {
+            Ok(Some((_, group))) => group.is_none_or(|g| scope.allows_group(&g)),
+            _ => false,
+        }
     }
 
     /// Whether a scoped key may create the dataset group called `name` (its ARN is in the scope).

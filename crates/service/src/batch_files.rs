@@ -7,14 +7,13 @@ use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use reko_api::{status, Filter, S3DataConfig, SolutionVersion};
-use reko_dataset::{resolve_data_location, resolve_output_folder};
-
+use crate::data_roots::{DataAccess, Places};
 use crate::error::{ServiceError, ServiceResult};
 use crate::object_storage::{is_object_location, Scratch};
 use crate::resource::{update_of, ResourceKind};
 use crate::tasks::{set_status, Outcome, Progress};
 use crate::Reko;
+use reko_api::{status, Filter, S3DataConfig, SolutionVersion};
 
 /// Where a job reads and writes.
 pub(crate) struct JobFiles {
@@ -23,6 +22,8 @@ pub(crate) struct JobFiles {
     out_dir: PathBuf,
     input_downloaded: bool,
     output_location: String,
+    /// Where local inputs and outputs may be: every local file is opened through it.
+    places: Places,
     /// SSE-KMS key of the output (`jobOutput.s3DataDestination.kmsKeyArn`).
     output_kms_key: Option<String>,
     /// Kept alive for the job: removed (downloads, staged outputs) when dropped.
@@ -31,31 +32,44 @@ pub(crate) struct JobFiles {
 
 impl JobFiles {
     /// Resolves (and downloads) the inputs and prepares the output folder; the error is the
-    /// job's failure reason, naming the location.
+    /// job's failure reason, naming the location. Local locations are checked again here (they
+    /// were checked at creation; a link may have been swapped in since).
     pub(crate) fn open(reko: &Reko, input: &S3DataConfig, output: &S3DataConfig) -> Result<JobFiles, String> {
         let (input_location, output_location) = (input.path.as_str(), output.path.as_str());
         let scratch = Scratch::new(&reko.config().data_dir);
+        let places = reko.data_places();
         let input_downloaded = is_object_location(input_location);
         let inputs = if input_downloaded {
             reko.config().object_storage.download(input_location, &scratch.0.join("in"))?
         } else {
-            resolve_data_location(input_location).map_err(|e| e.to_string())?
+            places.input_files(input_location, "jobInput.s3DataSource.path")?
         };
         let out_dir = if is_object_location(output_location) {
-            scratch.0.join("out")
+            let dir = scratch.0.join("out");
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| format!("cannot create the output folder {}: {e}", dir.display()))?;
+            dir
         } else {
-            resolve_output_folder(output_location).map_err(|e| e.to_string())?
+            places.output_location(output_location, "jobOutput.s3DataDestination.path")?
         };
-        std::fs::create_dir_all(&out_dir)
-            .map_err(|e| format!("cannot create the output folder {}: {e}", out_dir.display()))?;
         Ok(JobFiles {
             inputs,
             out_dir,
             input_downloaded,
             output_location: output_location.to_string(),
+            places,
             output_kms_key: output.kms_key_arn.clone(),
             _scratch: scratch,
         })
+    }
+
+    /// Opens an input: a downloaded one in the job's scratch folder, a local one the checked way.
+    pub(crate) fn open_input(&self, input: &Path) -> Result<std::fs::File, String> {
+        if self.input_downloaded {
+            std::fs::File::open(input).map_err(|e| format!("cannot read {}: {e}", input.display()))
+        } else {
+            self.places.open_or_reason(input, DataAccess::Read)
+        }
     }
 
     /// Total size of the inputs, for progress.
@@ -90,13 +104,80 @@ impl JobFiles {
         let mut outputs = Vec::with_capacity(self.inputs.len());
         for input in &self.inputs {
             let out = self.output_for(input);
-            let (l, e) = process_file(input, &out, chunk_lines, lines, &done_bytes, total_bytes, progress)?;
+            let (l, e) = self.process_file(input, &out, chunk_lines, lines, &done_bytes, total_bytes, progress)?;
             outputs.push(out);
             written += l;
             errors += e;
         }
         if is_object_location(&self.output_location) {
             reko.config().object_storage.upload(&outputs, &self.output_location, self.output_kms_key.as_deref())?;
+        }
+        Ok((written, errors))
+    }
+
+    /// Reads `input` in chunks of `chunk_lines` non-blank lines, turns each chunk into output
+    /// lines with `lines` and writes them to `out` (through a temporary name, renamed at the end,
+    /// so a half-written output never looks finished); returns (lines, lines with errors).
+    #[allow(clippy::too_many_arguments)]
+    fn process_file(
+        &self,
+        input: &Path,
+        out: &Path,
+        chunk_lines: usize,
+        lines: &LineBatch<'_>,
+        done_bytes: &AtomicU64,
+        total_bytes: u64,
+        progress: &mut Progress<'_>,
+    ) -> Result<(u64, u64), String> {
+        let file = self.open_input(input)?;
+        let tmp = out.with_extension("out.partial");
+        let local_output = !is_object_location(&self.output_location);
+        let writer = if local_output {
+            self.places.open_or_reason(&tmp, DataAccess::Write)?
+        } else {
+            std::fs::File::create(&tmp).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?
+        };
+        let mut writer = BufWriter::new(writer);
+        let mut reader = std::io::BufReader::new(file);
+        let (mut written, mut errors) = (0u64, 0u64);
+        let mut chunk: Vec<String> = Vec::with_capacity(chunk_lines);
+        let mut eof = false;
+        while !eof {
+            chunk.clear();
+            while chunk.len() < chunk_lines {
+                let mut line = String::new();
+                match reader.read_line(&mut line) {
+                    Ok(0) => {
+                        eof = true;
+                        break;
+                    }
+                    Ok(n) => {
+                        done_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                        if !line.trim().is_empty() {
+                            chunk.push(line);
+                        }
+                    }
+                    Err(e) => return Err(format!("cannot read {}: {e}", input.display())),
+                }
+            }
+            for (text, failed) in lines(&chunk) {
+                writer
+                    .write_all(text.as_bytes())
+                    .and_then(|_| writer.write_all(b"\n"))
+                    .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+                written += 1;
+                errors += u64::from(failed);
+            }
+            let fraction =
+                if total_bytes > 0 { done_bytes.load(Ordering::Relaxed) as f64 / total_bytes as f64 } else { 1.0 };
+            progress.report(fraction.min(1.0) * 0.99, &format!("{written} lines done"));
+        }
+        writer.flush().map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+        writer.get_ref().sync_all().map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+        if local_output {
+            self.places.rename(writer.get_ref(), &tmp, out)?;
+        } else {
+            std::fs::rename(&tmp, out).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
         }
         Ok((written, errors))
     }
@@ -121,62 +202,6 @@ pub(crate) fn job_done<T: serde::Serialize + serde::de::DeserializeOwned>(
     let mut update = update_of(&current, status::ACTIVE)?;
     set_status(&mut update.doc, status::ACTIVE);
     Ok(Outcome::Done { detail: format!("{lines} lines, {errors} with errors"), update: Some(update) })
-}
-
-/// Reads `input` in chunks of `chunk_lines` non-blank lines, turns each chunk into output lines
-/// with `lines` and writes them to `out` (through a temporary name, renamed at the end, so a
-/// half-written output never looks finished); returns (lines, lines with errors).
-fn process_file(
-    input: &Path,
-    out: &Path,
-    chunk_lines: usize,
-    lines: &LineBatch<'_>,
-    done_bytes: &AtomicU64,
-    total_bytes: u64,
-    progress: &mut Progress<'_>,
-) -> Result<(u64, u64), String> {
-    let file = std::fs::File::open(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
-    let tmp = out.with_extension("out.partial");
-    let writer = std::fs::File::create(&tmp).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-    let mut writer = BufWriter::new(writer);
-    let mut reader = std::io::BufReader::new(file);
-    let (mut written, mut errors) = (0u64, 0u64);
-    let mut chunk: Vec<String> = Vec::with_capacity(chunk_lines);
-    let mut eof = false;
-    while !eof {
-        chunk.clear();
-        while chunk.len() < chunk_lines {
-            let mut line = String::new();
-            match reader.read_line(&mut line) {
-                Ok(0) => {
-                    eof = true;
-                    break;
-                }
-                Ok(n) => {
-                    done_bytes.fetch_add(n as u64, Ordering::Relaxed);
-                    if !line.trim().is_empty() {
-                        chunk.push(line);
-                    }
-                }
-                Err(e) => return Err(format!("cannot read {}: {e}", input.display())),
-            }
-        }
-        for (text, failed) in lines(&chunk) {
-            writer
-                .write_all(text.as_bytes())
-                .and_then(|_| writer.write_all(b"\n"))
-                .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-            written += 1;
-            errors += u64::from(failed);
-        }
-        let fraction =
-            if total_bytes > 0 { done_bytes.load(Ordering::Relaxed) as f64 / total_bytes as f64 } else { 1.0 };
-        progress.report(fraction.min(1.0) * 0.99, &format!("{written} lines done"));
-    }
-    writer.flush().map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-    writer.get_ref().sync_all().map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, out).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
-    Ok((written, errors))
 }
 
 /// The `input` part of an output line: a line that parsed is echoed verbatim, one that did not

@@ -13,6 +13,7 @@ use reko_api::{
 use reko_engine::{Exploration, Model, RankQuery, RecommendQuery, ScoredItem};
 use serde_json::{json, Value};
 
+use crate::access::AccessScope;
 use crate::batch_files::{echo_input, job_done, JobFiles};
 use crate::error::{ServiceError, ServiceResult};
 use crate::filter::FilterRequest;
@@ -58,7 +59,7 @@ impl Reko {
             req.batch_inference_job_config.as_ref().and_then(|c| c.item_exploration_config.as_ref()),
             "batchInferenceJobConfig",
         )?;
-        self.ensure_fewer_pending(ResourceKind::BatchInferenceJob, MAX_PENDING_JOBS)?;
+        self.ensure_fewer_pending(ResourceKind::BatchInferenceJob, MAX_PENDING_JOBS, &group)?;
         let arn = self.arns().arn(ResourceKind::BatchInferenceJob, &req.job_name);
         let created = now();
         let job = BatchInferenceJob {
@@ -101,9 +102,13 @@ impl Reko {
     pub fn list_batch_inference_jobs(
         &self,
         req: ListBatchInferenceJobsRequest,
+        scope: &AccessScope,
     ) -> ServiceResult<ListBatchInferenceJobsResponse> {
-        let all =
-            self.load_all::<BatchInferenceJob>(ResourceKind::BatchInferenceJob, req.solution_version_arn.as_deref())?;
+        let all = self.load_visible::<BatchInferenceJob>(
+            ResourceKind::BatchInferenceJob,
+            req.solution_version_arn.as_deref(),
+            scope,
+        )?;
         let summaries: Vec<BatchInferenceJobSummary> =
             all.iter().map(|s| BatchInferenceJobSummary::from(&s.wire)).collect();
         let (batch_inference_jobs, next_token) = paginate(summaries, req.next_token.as_deref(), req.max_results)?;

@@ -25,6 +25,7 @@ use reko_engine::{Model, SegmentQuery};
 use reko_filter::UserInteraction;
 use serde_json::{json, Value};
 
+use crate::access::AccessScope;
 use crate::batch_files::{echo_input, job_done, JobFiles};
 use crate::error::{ServiceError, ServiceResult};
 use crate::resource::{now, paginate, to_document, ResourceKind};
@@ -67,7 +68,7 @@ impl Reko {
                 )));
             }
         }
-        self.ensure_fewer_pending(ResourceKind::BatchSegmentJob, MAX_PENDING_JOBS)?;
+        self.ensure_fewer_pending(ResourceKind::BatchSegmentJob, MAX_PENDING_JOBS, &checked.dataset_group_arn)?;
         let arn = self.arns().arn(ResourceKind::BatchSegmentJob, &req.job_name);
         let created = now();
         let job = BatchSegmentJob {
@@ -108,9 +109,13 @@ impl Reko {
     pub fn list_batch_segment_jobs(
         &self,
         req: ListBatchSegmentJobsRequest,
+        scope: &AccessScope,
     ) -> ServiceResult<ListBatchSegmentJobsResponse> {
-        let all =
-            self.load_all::<BatchSegmentJob>(ResourceKind::BatchSegmentJob, req.solution_version_arn.as_deref())?;
+        let all = self.load_visible::<BatchSegmentJob>(
+            ResourceKind::BatchSegmentJob,
+            req.solution_version_arn.as_deref(),
+            scope,
+        )?;
         let summaries: Vec<BatchSegmentJobSummary> =
             all.iter().map(|s| BatchSegmentJobSummary::from(&s.wire)).collect();
         let (batch_segment_jobs, next_token) = paginate(summaries, req.next_token.as_deref(), req.max_results)?;
@@ -133,7 +138,7 @@ impl Reko {
             deployment.model.recipe() == reko_engine::recipes::item_affinity::INFO_ITEM_ATTRIBUTE_AFFINITY.name;
         let max_lines = if attributes { MAX_ATTRIBUTE_LINES } else { MAX_ITEM_LINES };
         for input in &files.inputs {
-            match count_lines(input, max_lines) {
+            match files.open_input(input).and_then(|file| count_lines(file, input, max_lines)) {
                 Ok(n) if n > max_lines => {
                     return Ok(Outcome::Failed {
                         reason: format!(
@@ -171,9 +176,8 @@ impl Reko {
     }
 }
 
-/// Non-blank lines of a file, counted up to one past `limit` (enough to refuse the file).
-fn count_lines(path: &std::path::Path, limit: usize) -> Result<usize, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+/// Non-blank lines of an opened file, counted up to one past `limit` (enough to refuse the file).
+fn count_lines(file: std::fs::File, path: &std::path::Path, limit: usize) -> Result<usize, String> {
     let mut n = 0;
     for line in std::io::BufReader::new(file).lines() {
         let line = line.map_err(|e| format!("cannot read {}: {e}", path.display()))?;

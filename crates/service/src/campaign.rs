@@ -11,6 +11,7 @@ use reko_api::{
 };
 use reko_engine::Exploration;
 
+use crate::access::AccessScope;
 use crate::error::{ServiceError, ServiceResult};
 use crate::resource::{now, paginate, to_document, update_of, ResourceKind, Stored};
 use crate::runtime::Deployment;
@@ -117,8 +118,12 @@ impl Reko {
         })
     }
 
-    pub fn list_campaigns(&self, req: ListCampaignsRequest) -> ServiceResult<ListCampaignsResponse> {
-        let all = self.load_all::<Campaign>(ResourceKind::Campaign, req.solution_arn.as_deref())?;
+    pub fn list_campaigns(
+        &self,
+        req: ListCampaignsRequest,
+        scope: &AccessScope,
+    ) -> ServiceResult<ListCampaignsResponse> {
+        let all = self.load_visible::<Campaign>(ResourceKind::Campaign, req.solution_arn.as_deref(), scope)?;
         let summaries: Vec<CampaignSummary> = all.iter().map(|s| CampaignSummary::from(&s.wire)).collect();
         let (campaigns, next_token) = paginate(summaries, req.next_token.as_deref(), req.max_results)?;
         Ok(ListCampaignsResponse { campaigns, next_token })
@@ -183,7 +188,11 @@ impl Reko {
 
     pub fn delete_campaign(&self, req: DeleteCampaignRequest) -> ServiceResult<()> {
         let stored = self.load::<Campaign>(ResourceKind::Campaign, &req.campaign_arn)?;
-        self.start_deletion(&stored)
+        self.start_deletion(&stored)?;
+        // A campaign being deleted serves no more requests (marked first, so no model loading
+        // now can be installed after this).
+        self.undeploy(&req.campaign_arn);
+        Ok(())
     }
 
     fn active_solution_version(&self, arn: &str) -> ServiceResult<SolutionVersion> {
@@ -291,7 +300,7 @@ impl Reko {
             stored.wire.last_updated_date_time = now();
             // Commit first, then serve: a campaign deleted meanwhile must not get its model back.
             self.store().update_resource(&update_of(&stored, status::ACTIVE)?)?;
-            self.install(deployment);
+            self.install(deployment)?;
             return Ok(Outcome::Done { detail: "campaign updated".into(), update: None });
         }
         if !status::is_pending(&stored.wire.status) {
@@ -309,7 +318,7 @@ impl Reko {
         finish.expected_status = Some(status::CREATE_IN_PROGRESS.into());
         set_status(&mut finish.doc, status::ACTIVE);
         self.store().update_resource(&finish)?;
-        self.install(deployment);
+        self.install(deployment)?;
         Ok(Outcome::Done { detail: "campaign active".into(), update: None })
     }
 }

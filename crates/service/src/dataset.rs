@@ -6,6 +6,7 @@ use reko_api::{
 };
 use reko_dataset::{DatasetType, Domain};
 
+use crate::access::AccessScope;
 use crate::error::{ServiceError, ServiceResult};
 use crate::resource::{now, paginate, to_document, ResourceKind, Stored};
 use crate::tasks;
@@ -74,8 +75,8 @@ impl Reko {
         Ok(DescribeDatasetResponse { dataset: self.load::<Dataset>(ResourceKind::Dataset, &req.dataset_arn)?.wire })
     }
 
-    pub fn list_datasets(&self, req: ListDatasetsRequest) -> ServiceResult<ListDatasetsResponse> {
-        let all = self.load_all::<Dataset>(ResourceKind::Dataset, req.dataset_group_arn.as_deref())?;
+    pub fn list_datasets(&self, req: ListDatasetsRequest, scope: &AccessScope) -> ServiceResult<ListDatasetsResponse> {
+        let all = self.load_visible::<Dataset>(ResourceKind::Dataset, req.dataset_group_arn.as_deref(), scope)?;
         let summaries: Vec<DatasetSummary> = all.iter().map(|s| DatasetSummary::from(&s.wire)).collect();
         let (datasets, next_token) = paginate(summaries, req.next_token.as_deref(), req.max_results)?;
         Ok(ListDatasetsResponse { datasets, next_token })

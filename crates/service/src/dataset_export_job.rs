@@ -12,9 +12,11 @@ use reko_api::{
     DatasetExportJobSummary, DescribeDatasetExportJobRequest, DescribeDatasetExportJobResponse,
     ListDatasetExportJobsRequest, ListDatasetExportJobsResponse,
 };
-use reko_dataset::{resolve_output_folder, DatasetType, RecordBatch};
+use reko_dataset::{DatasetType, RecordBatch};
 use reko_storage::RecordSource;
 
+use crate::access::AccessScope;
+use crate::data_roots::DataAccess;
 use crate::error::{ServiceError, ServiceResult};
 use crate::object_storage::{is_object_location, Scratch};
 use crate::resource::{now, paginate, to_document, update_of, ResourceKind};
@@ -39,7 +41,7 @@ impl Reko {
         let path = &req.job_output.s3_data_destination.path;
         self.check_data_location(path, "jobOutput.s3DataDestination.path")?;
         crate::batch_files::check_kms_location("jobOutput.s3DataDestination", &req.job_output.s3_data_destination)?;
-        self.ensure_fewer_pending(ResourceKind::DatasetExportJob, MAX_PENDING_EXPORTS)?;
+        self.ensure_fewer_pending(ResourceKind::DatasetExportJob, MAX_PENDING_EXPORTS, &dataset.dataset_group_arn)?;
         let arn = self.arns().arn(ResourceKind::DatasetExportJob, &req.job_name);
         let created = now();
         let job = DatasetExportJob {
@@ -78,8 +80,10 @@ impl Reko {
     pub fn list_dataset_export_jobs(
         &self,
         req: ListDatasetExportJobsRequest,
+        scope: &AccessScope,
     ) -> ServiceResult<ListDatasetExportJobsResponse> {
-        let all = self.load_all::<DatasetExportJob>(ResourceKind::DatasetExportJob, req.dataset_arn.as_deref())?;
+        let all =
+            self.load_visible::<DatasetExportJob>(ResourceKind::DatasetExportJob, req.dataset_arn.as_deref(), scope)?;
         let summaries: Vec<DatasetExportJobSummary> =
             all.iter().map(|s| DatasetExportJobSummary::from(&s.wire)).collect();
         let (dataset_export_jobs, next_token) = paginate(summaries, req.next_token.as_deref(), req.max_results)?;
@@ -103,20 +107,30 @@ impl Reko {
         let (batches, _) = self.dataset_batches_with_seq(&job.dataset_arn, source)?;
         let location = &job.job_output.s3_data_destination.path;
         let scratch = Scratch::new(&self.config().data_dir);
-        let folder = if is_object_location(location) {
-            scratch.0.clone()
+        let object = is_object_location(location);
+        // A local folder is checked again now (a link may have been swapped in since creation)
+        // and the file opened the checked way.
+        let places = self.data_places();
+        let opened = if object {
+            std::fs::create_dir_all(&scratch.0)
+                .map_err(|e| format!("cannot create the output folder {}: {e}", scratch.0.display()))
+                .map(|()| scratch.0.clone())
         } else {
-            match resolve_output_folder(location) {
-                Ok(dir) => dir,
-                Err(e) => return Ok(Outcome::Failed { reason: e.to_string() }),
-            }
-        };
-        if let Err(e) = std::fs::create_dir_all(&folder) {
-            return Ok(Outcome::Failed {
-                reason: format!("cannot create the output folder {}: {e}", folder.display()),
-            });
+            places.output_location(location, "jobOutput.s3DataDestination.path")
         }
-        let file = folder.join(format!("{}.csv", job.job_name));
+        .and_then(|folder| {
+            let file = folder.join(format!("{}.csv", job.job_name));
+            let handle = if object {
+                std::fs::File::create(&file).map_err(|e| format!("cannot write {}: {e}", file.display()))
+            } else {
+                places.open_or_reason(&file, DataAccess::Write)
+            };
+            handle.map(|handle| (file, handle))
+        });
+        let (file, handle) = match opened {
+            Ok(opened) => opened,
+            Err(reason) => return Ok(Outcome::Failed { reason }),
+        };
         progress.report(0.1, "writing CSV");
         let id_field = match DatasetType::parse(&dataset.dataset_type) {
             Some(DatasetType::Items) => Some("ITEM_ID"),
@@ -124,7 +138,7 @@ impl Reko {
             _ => None,
         };
         let columns: Vec<String> = schema.fields.iter().map(|f| f.name.clone()).collect();
-        let rows = match write_csv(&file, &columns, &batches, id_field) {
+        let rows = match write_csv(handle, &file, &columns, &batches, id_field) {
             Ok(rows) => rows,
             Err(reason) => return Ok(Outcome::Failed { reason }),
         };
@@ -149,8 +163,10 @@ impl Reko {
     }
 }
 
-/// Writes the rows (header first); returns how many data rows were written.
+/// Writes the rows (header first) to `out`, the opened file `path`; returns how many data rows
+/// were written.
 fn write_csv(
+    out: std::fs::File,
     path: &std::path::Path,
     columns: &[String],
     batches: &[RecordBatch],
@@ -173,7 +189,7 @@ fn write_csv(
             }
         }
     }
-    let mut writer = csv::Writer::from_path(path).map_err(|e| fail(&e))?;
+    let mut writer = csv::Writer::from_writer(out);
     writer.write_record(columns).map_err(|e| fail(&e))?;
     let mut seen: HashSet<u64> = HashSet::new();
     let mut rows = 0u64;

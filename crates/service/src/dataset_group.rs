@@ -7,6 +7,7 @@ use reko_api::{
 };
 use reko_storage::ResourceRecord;
 
+use crate::access::AccessScope;
 use crate::error::{ServiceError, ServiceResult};
 use crate::resource::{now, paginate, to_document, ResourceKind};
 use crate::tasks;
@@ -61,8 +62,12 @@ impl Reko {
         Ok(DescribeDatasetGroupResponse { dataset_group: stored.wire })
     }
 
-    pub fn list_dataset_groups(&self, req: ListDatasetGroupsRequest) -> ServiceResult<ListDatasetGroupsResponse> {
-        let all = self.load_all::<DatasetGroup>(ResourceKind::DatasetGroup, None)?;
+    pub fn list_dataset_groups(
+        &self,
+        req: ListDatasetGroupsRequest,
+        scope: &AccessScope,
+    ) -> ServiceResult<ListDatasetGroupsResponse> {
+        let all = self.load_visible::<DatasetGroup>(ResourceKind::DatasetGroup, None, scope)?;
         let summaries: Vec<DatasetGroupSummary> = all.iter().map(|s| DatasetGroupSummary::from(&s.wire)).collect();
         let (dataset_groups, next_token) = paginate(summaries, req.next_token.as_deref(), req.max_results)?;
         Ok(ListDatasetGroupsResponse { dataset_groups, next_token })

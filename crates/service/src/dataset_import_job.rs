@@ -7,9 +7,11 @@ use reko_api::{
     DatasetImportJobSummary, DescribeDatasetImportJobRequest, DescribeDatasetImportJobResponse,
     ListDatasetImportJobsRequest, ListDatasetImportJobsResponse,
 };
-use reko_dataset::{import_csv, resolve_data_location, DatasetType};
+use reko_dataset::{import_csv_reading, DatasetType, ImportOptions};
 use reko_storage::ImportMode;
 
+use crate::access::AccessScope;
+use crate::data_roots::DataAccess;
 use crate::error::{ServiceError, ServiceResult};
 use crate::object_storage::{is_object_location, Scratch};
 use crate::resource::{now, paginate, to_document, update_of, ResourceKind};
@@ -44,7 +46,7 @@ impl Reko {
                 req.dataset_arn
             )));
         }
-        self.ensure_fewer_pending(ResourceKind::DatasetImportJob, MAX_PENDING_IMPORTS)?;
+        self.ensure_fewer_pending(ResourceKind::DatasetImportJob, MAX_PENDING_IMPORTS, &dataset.dataset_group_arn)?;
         let arn = self.arns().arn(ResourceKind::DatasetImportJob, &req.job_name);
         let created = now();
         let job = DatasetImportJob {
@@ -85,8 +87,10 @@ impl Reko {
     pub fn list_dataset_import_jobs(
         &self,
         req: ListDatasetImportJobsRequest,
+        scope: &AccessScope,
     ) -> ServiceResult<ListDatasetImportJobsResponse> {
-        let all = self.load_all::<DatasetImportJob>(ResourceKind::DatasetImportJob, req.dataset_arn.as_deref())?;
+        let all =
+            self.load_visible::<DatasetImportJob>(ResourceKind::DatasetImportJob, req.dataset_arn.as_deref(), scope)?;
         let summaries: Vec<DatasetImportJobSummary> =
             all.iter().map(|s| DatasetImportJobSummary::from(&s.wire)).collect();
         let (dataset_import_jobs, next_token) = paginate(summaries, req.next_token.as_deref(), req.max_results)?;
@@ -108,18 +112,35 @@ impl Reko {
         let location = stored.wire.data_source.data_location.clone().unwrap_or_default();
         // S3 objects are downloaded into a scratch folder first (removed when the job ends).
         let scratch = Scratch::new(&self.config().data_dir);
-        let files = if is_object_location(&location) {
+        let downloaded = is_object_location(&location);
+        // Local files: checked again now, each opened the checked way (never one outside the
+        // roots or among the server's own files, even if a link was swapped in since creation).
+        let places = self.data_places();
+        let files = if downloaded {
             match self.config().object_storage.download(&location, &scratch.0) {
                 Ok(files) => files,
                 Err(reason) => return Ok(Outcome::Failed { reason }),
             }
         } else {
-            match resolve_data_location(&location) {
+            match places.input_files(&location, "dataSource.dataLocation") {
                 Ok(files) => files,
-                Err(e) => return Ok(Outcome::Failed { reason: e.to_string() }),
+                Err(reason) => return Ok(Outcome::Failed { reason }),
             }
         };
-        let expected_rows = estimate_rows(&files);
+        let open = |path: &std::path::Path| -> Result<std::fs::File, String> {
+            if downloaded {
+                std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+            } else {
+                places.open_or_reason(path, DataAccess::Read)
+            }
+        };
+        let read = |path: &std::path::Path| -> Result<Vec<u8>, String> {
+            use std::io::Read;
+            let mut bytes = Vec::new();
+            open(path)?.read_to_end(&mut bytes).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            Ok(bytes)
+        };
+        let expected_rows = estimate_rows(&files, &open);
         let progress = Mutex::new(progress);
         let report = |rows: u64| {
             if let Ok(mut p) = progress.lock() {
@@ -129,7 +150,7 @@ impl Reko {
             }
         };
         let parse_started = std::time::Instant::now();
-        let batch = match import_csv(&files, &schema, dataset_type, &report) {
+        let batch = match import_csv_reading(&files, &schema, dataset_type, &report, &ImportOptions::default(), &read) {
             Ok(batch) => batch,
             Err(e) => return Ok(Outcome::Failed { reason: e.to_string() }),
         };
@@ -180,11 +201,14 @@ impl Reko {
 
 /// Rows the files probably hold, from the line length of the first 64 KiB: enough for a
 /// progress bar, never used for correctness.
-fn estimate_rows(files: &[std::path::PathBuf]) -> Option<u64> {
+fn estimate_rows(
+    files: &[std::path::PathBuf],
+    open: &dyn Fn(&std::path::Path) -> Result<std::fs::File, String>,
+) -> Option<u64> {
     use std::io::Read;
     let total: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
     let mut sample = vec![0u8; 64 * 1024];
-    let n = std::fs::File::open(files.first()?).ok()?.read(&mut sample).ok()?;
+    let n = open(files.first()?).ok()?.read(&mut sample).ok()?;
     let lines = sample[..n].iter().filter(|&&b| b == b'\n').count() as u64;
     (lines > 0).then(|| (total * lines / n as u64).max(1))
 }

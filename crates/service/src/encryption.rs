@@ -51,7 +51,9 @@ impl std::fmt::Debug for CustomerKey {
 }
 
 /// Sealed objects start with this marker (then the nonce, the ciphertext and the tag).
-const SEALED_MAGIC: &[u8; 4] = b"RKE1";
+const SEALED_MAGIC: &[u8; 4] = b"RKE2";
+/// Objects sealed directly under the data key (before per-object keys); still opened.
+const SEALED_MAGIC_V1: &[u8; 4] = b"RKE1";
 /// The catalog key of a group's wrapped data key.
 const DATA_KEY: &str = "dataKey";
 
@@ -76,34 +78,57 @@ fn aead_key(material: &[u8; 32]) -> LessSafeKey {
     LessSafeKey::new(UnboundKey::new(&AES_256_GCM, material).expect("32-byte AES-256 key"))
 }
 
-/// `SEALED_MAGIC || nonce || ciphertext || tag`, authenticated with `aad`.
+/// The object key of one sealed object: HMAC-SHA256 of a fresh random salt under the data key.
+/// A data key is never rotated, so random 96-bit nonces under it alone would approach the
+/// collision bound after ~2^32 objects; with a key per object a nonce is used once per key.
+fn object_key(data_key: &[u8; 32], salt: &[u8; SALT_LEN]) -> [u8; 32] {
+    let tag = ring::hmac::sign(&ring::hmac::Key::new(ring::hmac::HMAC_SHA256, data_key), salt);
+    let mut key = [0u8; 32];
+    key.copy_from_slice(tag.as_ref());
+    key
+}
+
+const SALT_LEN: usize = 32;
+
+/// `SEALED_MAGIC || salt || nonce || ciphertext || tag`, encrypted under the salt's object key
+/// and authenticated with `aad`.
 pub(crate) fn seal(material: &[u8; 32], aad: &[u8], plaintext: &[u8]) -> ServiceResult<Vec<u8>> {
+    let mut salt = [0u8; SALT_LEN];
     let mut nonce = [0u8; NONCE_LEN];
-    SystemRandom::new()
-        .fill(&mut nonce)
+    let rng = SystemRandom::new();
+    rng.fill(&mut salt)
+        .and_then(|()| rng.fill(&mut nonce))
         .map_err(|_| ServiceError::Internal("the system random generator failed".into()))?;
-    let mut out = Vec::with_capacity(SEALED_MAGIC.len() + NONCE_LEN + plaintext.len() + AES_256_GCM.tag_len());
+    let mut out =
+        Vec::with_capacity(SEALED_MAGIC.len() + SALT_LEN + NONCE_LEN + plaintext.len() + AES_256_GCM.tag_len());
     out.extend_from_slice(SEALED_MAGIC);
+    out.extend_from_slice(&salt);
     out.extend_from_slice(&nonce);
     let mut body = plaintext.to_vec();
-    aead_key(material)
+    aead_key(&object_key(material, &salt))
         .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut body)
         .map_err(|_| ServiceError::Internal("encryption failed".into()))?;
     out.extend_from_slice(&body);
     Ok(out)
 }
 
-/// Opens what [`seal`] produced; `None` when the data is not sealed, was sealed under another key
+/// Opens what [`seal`] produced (and objects sealed directly under the data key by earlier
+/// versions, `SEALED_MAGIC_V1`); `None` when the data is not sealed, was sealed under another key
 /// or for another `aad`, or was altered.
 pub(crate) fn open(material: &[u8; 32], aad: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
-    let rest = sealed.strip_prefix(SEALED_MAGIC.as_slice())?;
+    let (key, rest) = if let Some(rest) = sealed.strip_prefix(SEALED_MAGIC.as_slice()) {
+        let (salt, rest) = rest.split_at_checked(SALT_LEN)?;
+        (object_key(material, salt.try_into().ok()?), rest)
+    } else {
+        (*material, sealed.strip_prefix(SEALED_MAGIC_V1.as_slice())?)
+    };
     if rest.len() < NONCE_LEN + AES_256_GCM.tag_len() {
         return None;
     }
     let (nonce, body) = rest.split_at(NONCE_LEN);
     let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
     let mut body = body.to_vec();
-    let plain = aead_key(material).open_in_place(nonce, Aad::from(aad), &mut body).ok()?;
+    let plain = aead_key(&key).open_in_place(nonce, Aad::from(aad), &mut body).ok()?;
     let n = plain.len();
     body.truncate(n);
     Some(body)
@@ -232,10 +257,14 @@ impl Reko {
     /// What seals and opens the data stored for a resource (a dataset's record chunks, a solution
     /// version's model file) of the group it belongs to.
     pub(crate) fn sealer(&self, resource_arn: &str) -> ServiceResult<Sealer> {
-        let group = self.store().get_resource(resource_arn)?.and_then(|r| r.dataset_group_arn);
-        match group {
+        // A resource that is gone (or has no group) fails: storing its data in the clear because
+        // its group's key could not be found would break the group's promise.
+        let record = self.store().get_resource(resource_arn)?;
+        match record.and_then(|r| r.dataset_group_arn) {
             Some(g) => self.sealer_in_group(&g, resource_arn),
-            None => Ok(Sealer { key: None, resource_arn: resource_arn.to_string() }),
+            None => Err(ServiceError::NotFound(format!(
+                "Could not find the dataset group of {resource_arn}; its data is neither stored nor read."
+            ))),
         }
     }
 
@@ -323,6 +352,34 @@ mod tests {
         assert_eq!(open(&k1, b"arn:a", &altered), None, "altered");
         assert_eq!(open(&k1, b"arn:a", b"plain text"), None, "not sealed");
         assert_ne!(seal(&k1, b"arn:a", b"x").unwrap(), seal(&k1, b"arn:a", b"x").unwrap(), "fresh nonces");
+        // Each object has its own key: the same nonce under two salts gives unrelated streams.
+        let salt = |b: u8| [b; SALT_LEN];
+        assert_ne!(object_key(&k1, &salt(1)), object_key(&k1, &salt(2)));
+        assert_ne!(object_key(&k1, &salt(1)), k1);
+    }
+
+    #[test]
+    fn objects_sealed_under_the_data_key_itself_still_open() {
+        let key = [5u8; 32];
+        let nonce = [3u8; NONCE_LEN];
+        let mut body = b"user-1,item-2".to_vec();
+        aead_key(&key)
+            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(b"arn:a"), &mut body)
+            .unwrap();
+        let v1 = [SEALED_MAGIC_V1.as_slice(), &nonce, &body].concat();
+        assert_eq!(open(&key, b"arn:a", &v1).as_deref(), Some(b"user-1,item-2".as_slice()));
+        assert_eq!(open(&[6u8; 32], b"arn:a", &v1), None);
+    }
+
+    #[test]
+    fn data_of_a_resource_without_a_group_is_refused_not_stored_in_the_clear() {
+        let dir = tempfile::tempdir().unwrap();
+        let reko =
+            Reko::open(crate::ServiceConfig { data_dir: dir.path().join("d"), workers: 0, ..Default::default() })
+                .unwrap();
+        let missing = "arn:aws:personalize:us-east-1:123456789012:dataset/gone/INTERACTIONS";
+        assert!(matches!(reko.sealer(missing), Err(ServiceError::NotFound(_))));
+        reko.shutdown();
     }
 
     #[test]

@@ -35,6 +35,9 @@ pub enum ServiceError {
     /// material that does not match); the text names the group and the key.
     #[error("{0}")]
     KeyUnavailable(String),
+    /// The caller's key may not do this (outside its scope); the text says why.
+    #[error("{0}")]
+    AccessDenied(String),
     #[error("{0}")]
     Internal(String),
 }
@@ -66,7 +69,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Engine(EngineError::InvalidConfig(m)) => ApiError::InvalidInput(m),
             ServiceError::Engine(EngineError::UnknownRecipe(m)) => ApiError::InvalidInput(m),
             ServiceError::Engine(e) => ApiError::Internal(e.to_string()),
-            ServiceError::KeyUnavailable(m) => ApiError::AccessDenied(m),
+            ServiceError::KeyUnavailable(m) | ServiceError::AccessDenied(m) => ApiError::AccessDenied(m),
             ServiceError::Internal(m) => ApiError::Internal(m),
         }
     }

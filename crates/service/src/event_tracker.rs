@@ -6,6 +6,7 @@ use reko_api::{
     ListEventTrackersRequest, ListEventTrackersResponse,
 };
 
+use crate::access::AccessScope;
 use crate::error::{ServiceError, ServiceResult};
 use crate::resource::{now, paginate, to_document, ResourceKind};
 use crate::tasks;
@@ -56,8 +57,13 @@ impl Reko {
         Ok(DescribeEventTrackerResponse { event_tracker: stored.wire })
     }
 
-    pub fn list_event_trackers(&self, req: ListEventTrackersRequest) -> ServiceResult<ListEventTrackersResponse> {
-        let all = self.load_all::<EventTracker>(ResourceKind::EventTracker, req.dataset_group_arn.as_deref())?;
+    pub fn list_event_trackers(
+        &self,
+        req: ListEventTrackersRequest,
+        scope: &AccessScope,
+    ) -> ServiceResult<ListEventTrackersResponse> {
+        let all =
+            self.load_visible::<EventTracker>(ResourceKind::EventTracker, req.dataset_group_arn.as_deref(), scope)?;
         let summaries: Vec<EventTrackerSummary> = all.iter().map(|s| EventTrackerSummary::from(&s.wire)).collect();
         let (event_trackers, next_token) = paginate(summaries, req.next_token.as_deref(), req.max_results)?;
         Ok(ListEventTrackersResponse { event_trackers, next_token })

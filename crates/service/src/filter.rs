@@ -17,6 +17,7 @@ use reko_api::{
 use reko_dataset::{parse_schema, DatasetType, Schema};
 use reko_filter::{AttributeTable, DatasetSchemas, Decision, EvalContext, FilterError, FilterExpression, Interaction};
 
+use crate::access::AccessScope;
 use crate::error::{ServiceError, ServiceResult};
 use crate::resource::{now, paginate, to_document, ResourceKind};
 use crate::tasks;
@@ -228,8 +229,8 @@ impl Reko {
         Ok(DescribeFilterResponse { filter: self.load::<Filter>(ResourceKind::Filter, &req.filter_arn)?.wire })
     }
 
-    pub fn list_filters(&self, req: ListFiltersRequest) -> ServiceResult<ListFiltersResponse> {
-        let all = self.load_all::<Filter>(ResourceKind::Filter, req.dataset_group_arn.as_deref())?;
+    pub fn list_filters(&self, req: ListFiltersRequest, scope: &AccessScope) -> ServiceResult<ListFiltersResponse> {
+        let all = self.load_visible::<Filter>(ResourceKind::Filter, req.dataset_group_arn.as_deref(), scope)?;
         let summaries: Vec<FilterSummary> = all.iter().map(|f| FilterSummary::from(&f.wire)).collect();
         let (filters, next_token) = paginate(summaries, req.next_token.as_deref(), req.max_results)?;
         Ok(ListFiltersResponse { filters, next_token })

@@ -69,6 +69,9 @@ pub struct ServiceConfig {
     /// Folders local data locations (imports, batch jobs, exports) must lie in; `None` allows any
     /// path (embedding applications), the server always sets them.
     pub allowed_data_roots: Option<Vec<PathBuf>>,
+    /// The server's own files outside the data directory (its configuration file, key material):
+    /// like the data directory, never a data location, whatever the roots.
+    pub server_files: Vec<PathBuf>,
     /// Customer keys dataset groups may be encrypted with (`kmsKeyArn`).
     pub customer_keys: Vec<encryption::CustomerKey>,
 }
@@ -83,6 +86,7 @@ impl Default for ServiceConfig {
             max_task_attempts: 3,
             object_storage: Default::default(),
             allowed_data_roots: None,
+            server_files: Vec::new(),
             customer_keys: Vec::new(),
         }
     }
@@ -122,9 +126,8 @@ struct Inner {
 impl Reko {
     /// Opens (or creates) the data directory, repairs interrupted work and starts the workers.
     pub fn open(config: ServiceConfig) -> ServiceResult<Reko> {
-        std::fs::create_dir_all(config.data_dir.join("models")).map_err(|e| {
-            ServiceError::Internal(format!("cannot create data directory {}: {e}", config.data_dir.display()))
-        })?;
+        // Owner-only (0700), with its models/ folder.
+        data_roots::create_data_dir(&config.data_dir)?;
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir.join("reko.db"))?);
         let reko = Reko {
             inner: Arc::new(Inner {

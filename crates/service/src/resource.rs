@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::access::AccessScope;
 use crate::error::{ServiceError, ServiceResult};
 use crate::Reko;
 
@@ -122,18 +123,28 @@ impl Reko {
         }
     }
 
-    /// Personalize's quotas of jobs pending or in progress at once: `LimitExceededException`
-    /// when `max` of `kind` already are.
-    pub(crate) fn ensure_fewer_pending(&self, kind: ResourceKind, max: usize) -> ServiceResult<()> {
+    /// Personalize's quotas of jobs pending or in progress at once, counted per dataset group
+    /// (each tenant has its own, as each AWS account has): `LimitExceededException` when `max`
+    /// of `kind` already are in `dataset_group_arn`.
+    pub(crate) fn ensure_fewer_pending(
+        &self,
+        kind: ResourceKind,
+        max: usize,
+        dataset_group_arn: &str,
+    ) -> ServiceResult<()> {
         let pending = self
             .store()
             .resources_in_status(
                 kind.as_str(),
                 &[reko_api::status::CREATE_PENDING, reko_api::status::CREATE_IN_PROGRESS],
             )?
-            .len();
+            .into_iter()
+            .filter(|r| r.dataset_group_arn.as_deref() == Some(dataset_group_arn))
+            .count();
         if pending >= max {
-            return Err(ServiceError::Limit(format!("More than {max} resources with PENDING or IN_PROGRESS status.")));
+            return Err(ServiceError::Limit(format!(
+                "More than {max} resources with PENDING or IN_PROGRESS status in this dataset group."
+            )));
         }
         Ok(())
     }
@@ -145,6 +156,18 @@ impl Reko {
         parent: Option<&str>,
     ) -> ServiceResult<Vec<Stored<T>>> {
         self.store().list_resources(kind.as_str(), parent)?.into_iter().map(decode).collect()
+    }
+
+    /// [`Self::load_all`] less what `scope` may not see: other groups' resources are left out
+    /// before a list is paged, so pages and tokens reveal nothing of them.
+    pub(crate) fn load_visible<T: DeserializeOwned>(
+        &self,
+        kind: ResourceKind,
+        parent: Option<&str>,
+        scope: &AccessScope,
+    ) -> ServiceResult<Vec<Stored<T>>> {
+        let records = self.store().list_resources(kind.as_str(), parent)?;
+        records.into_iter().filter(|r| scope.allows_record(r)).map(decode).collect()
     }
 
     /// Stores a new status and document for a resource.

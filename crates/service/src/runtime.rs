@@ -252,8 +252,20 @@ impl Reko {
         let deployment =
             self.load_deployment(campaign_arn, &campaign.solution_version_arn, campaign.campaign_config.as_ref())?;
         let mut map = self.inner.deployments.write().unwrap_or_else(|p| p.into_inner());
+        // The campaign may have been deleted while its model loaded: never serve it again.
+        self.ensure_live(campaign_arn)?;
         // Another request (or a finishing update) may have installed one meanwhile: keep it.
         Ok(map.entry(campaign_arn.to_string()).or_insert(deployment).clone())
+    }
+
+    /// `Ok` while a campaign exists and is not being deleted. Checked under the deployments'
+    /// write lock before installing a model: a deletion marks the campaign first and removes its
+    /// deployment after, so no model loaded before the deletion is installed after it.
+    fn ensure_live(&self, campaign_arn: &str) -> ServiceResult<()> {
+        match self.store().get_resource(campaign_arn)? {
+            Some(record) if !status::is_deleting(&record.status) => Ok(()),
+            _ => Err(ServiceError::NotFound(format!("Could not find campaign: {campaign_arn}"))),
+        }
     }
 
     /// After a start: loads every ACTIVE campaign's model (with its serving index) and its
@@ -285,13 +297,13 @@ impl Reko {
         }
     }
 
-    /// Makes a deployment the one served by its campaign (atomic swap).
-    pub(crate) fn install(&self, deployment: Arc<Deployment>) {
-        self.inner
-            .deployments
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(deployment.campaign_arn.clone(), deployment);
+    /// Makes a deployment the one served by its campaign (atomic swap), unless the campaign was
+    /// deleted meanwhile.
+    pub(crate) fn install(&self, deployment: Arc<Deployment>) -> ServiceResult<()> {
+        let mut map = self.inner.deployments.write().unwrap_or_else(|p| p.into_inner());
+        self.ensure_live(&deployment.campaign_arn)?;
+        map.insert(deployment.campaign_arn.clone(), deployment);
+        Ok(())
     }
 
     /// The `metadataColumns` of a request, checked against the campaign and the Items schema.

@@ -7,6 +7,7 @@ use reko_api::{
 };
 use reko_engine::{EventParameters, TrainingConfig};
 
+use crate::access::AccessScope;
 use crate::arn;
 use crate::error::{ServiceError, ServiceResult};
 use crate::resource::{now, paginate, to_document, ResourceKind, Stored};
@@ -127,8 +128,12 @@ impl Reko {
         Ok(DescribeSolutionResponse { solution })
     }
 
-    pub fn list_solutions(&self, req: ListSolutionsRequest) -> ServiceResult<ListSolutionsResponse> {
-        let all = self.load_all::<Solution>(ResourceKind::Solution, req.dataset_group_arn.as_deref())?;
+    pub fn list_solutions(
+        &self,
+        req: ListSolutionsRequest,
+        scope: &AccessScope,
+    ) -> ServiceResult<ListSolutionsResponse> {
+        let all = self.load_visible::<Solution>(ResourceKind::Solution, req.dataset_group_arn.as_deref(), scope)?;
         let summaries: Vec<SolutionSummary> = all.iter().map(|s| SolutionSummary::from(&s.wire)).collect();
         let (solutions, next_token) = paginate(summaries, req.next_token.as_deref(), req.max_results)?;
         Ok(ListSolutionsResponse { solutions, next_token })

@@ -10,6 +10,7 @@ use reko_api::{
 };
 use reko_engine::TrainingProgress;
 
+use crate::access::AccessScope;
 use crate::error::{ServiceError, ServiceResult};
 use crate::resource::{now, paginate, to_document, update_of, ResourceKind};
 use crate::solution::{recipe_for_arn, training_config};
@@ -50,7 +51,7 @@ impl Reko {
                 )))
             }
         }
-        self.ensure_fewer_pending(ResourceKind::SolutionVersion, MAX_PENDING_VERSIONS)?;
+        self.ensure_fewer_pending(ResourceKind::SolutionVersion, MAX_PENDING_VERSIONS, &solution.dataset_group_arn)?;
         if let Some(name) = &req.name {
             let taken = self
                 .load_all::<SolutionVersion>(ResourceKind::SolutionVersion, Some(&req.solution_arn))?
@@ -110,11 +111,13 @@ impl Reko {
     pub fn list_solution_versions(
         &self,
         req: ListSolutionVersionsRequest,
+        scope: &AccessScope,
     ) -> ServiceResult<ListSolutionVersionsResponse> {
         if let Some(solution_arn) = &req.solution_arn {
             self.load::<Solution>(ResourceKind::Solution, solution_arn)?;
         }
-        let all = self.load_all::<SolutionVersion>(ResourceKind::SolutionVersion, req.solution_arn.as_deref())?;
+        let all =
+            self.load_visible::<SolutionVersion>(ResourceKind::SolutionVersion, req.solution_arn.as_deref(), scope)?;
         let summaries: Vec<SolutionVersionSummary> =
             all.iter().map(|s| SolutionVersionSummary::from(&s.wire)).collect();
         let (solution_versions, next_token) = paginate(summaries, req.next_token.as_deref(), req.max_results)?;
@@ -265,7 +268,8 @@ impl Reko {
         };
         let path = self.artifact_path(arn)?;
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
+            // Owner-only, and synced with the folders it was created in.
+            crate::data_roots::create_private_dir(dir)
                 .map_err(|e| ServiceError::Internal(format!("cannot create {}: {e}", dir.display())))?;
         }
         let checksum = self.write_model(arn, &trained.artifact, &path)?;

@@ -133,9 +133,14 @@ impl Reko {
                 tracing::info!(task = task.id, %arn, %expected, %found, "resource changed meanwhile; task requeued");
                 self.store().requeue_task(task.id)?;
             }
+            // A storage failure (a full disk, an I/O error): the resource fails with that reason
+            // rather than looping, and is never reported as "interrupted by restarts". Only when
+            // even that write fails does the task go back to the queue.
             Err(e) => {
-                tracing::error!(task = task.id, error = %e, "task could not finish; it will run again");
-                self.store().requeue_task(task.id)?;
+                tracing::error!(task = task.id, error = %e, "task could not finish");
+                if self.fail_task(&task, &format!("The server could not store the result: {e}")).is_err() {
+                    self.store().requeue_task(task.id)?;
+                }
                 return Err(e.into());
             }
         }

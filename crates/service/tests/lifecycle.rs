@@ -188,6 +188,22 @@ fn lifecycle_and_campaign_update_without_gap() {
     let err = reko.delete_solution(reko_api::DeleteSolutionRequest { solution_arn: solution.clone() }).unwrap_err();
     assert!(matches!(err, ServiceError::InUse(_)), "{err}");
     reko.shutdown();
+    drop(reko);
+
+    // A deleted campaign serves nothing from the moment DeleteCampaign answers, even when its
+    // model was still loading (the warm-up after a start) and no worker has run the deletion.
+    let reko = open(&dir.path().join("data"), 0);
+    reko.delete_campaign(reko_api::DeleteCampaignRequest { campaign_arn: campaign.clone() }).unwrap();
+    for _ in 0..20 {
+        let served = reko.get_recommendations(GetRecommendationsRequest {
+            campaign_arn: Some(campaign.clone()),
+            user_id: Some("u1".into()),
+            ..Default::default()
+        });
+        assert!(served.is_err(), "a campaign being deleted served {served:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    reko.shutdown();
 }
 
 #[test]
@@ -327,4 +343,61 @@ fn a_stopped_version_stays_stopped_when_its_queued_training_runs() {
         .unwrap_err();
     assert!(matches!(err, ServiceError::InUse(_)), "{err}");
     reko.shutdown();
+}
+
+/// Quotas of pending jobs count per dataset group: one tenant's queued exports do not refuse
+/// another tenant's.
+#[test]
+fn pending_job_quotas_count_per_dataset_group() {
+    use reko_api::*;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let reko = open(&dir, 2);
+    let schema = reko
+        .create_schema(CreateSchemaRequest { name: "s".into(), schema: SCHEMA.into(), ..Default::default() })
+        .unwrap()
+        .schema_arn;
+    let mut datasets = Vec::new();
+    for name in ["tenant-a", "tenant-b"] {
+        let group = reko
+            .create_dataset_group(CreateDatasetGroupRequest { name: name.into(), ..Default::default() })
+            .unwrap()
+            .dataset_group_arn;
+        wait_for("group", || status_of(&reko, &group), status::ACTIVE);
+        let dataset = reko
+            .create_dataset(CreateDatasetRequest {
+                name: format!("{name}-d"),
+                schema_arn: schema.clone(),
+                dataset_group_arn: group,
+                dataset_type: "interactions".into(),
+                tags: None,
+            })
+            .unwrap()
+            .dataset_arn;
+        wait_for("dataset", || status_of(&reko, &dataset), status::ACTIVE);
+        datasets.push(dataset);
+    }
+    reko.shutdown();
+    drop(reko);
+    // No workers: every job stays CREATE PENDING.
+    let reko = open(&dir, 0);
+    let export = |dataset: &str, name: &str| {
+        reko.create_dataset_export_job(CreateDatasetExportJobRequest {
+            job_name: name.into(),
+            dataset_arn: dataset.into(),
+            role_arn: "arn:aws:iam::123456789012:role/R".into(),
+            job_output: DatasetExportJobOutput {
+                s3_data_destination: S3DataConfig {
+                    path: format!("{}/", tmp.path().join(name).display()),
+                    kms_key_arn: None,
+                },
+            },
+            ..Default::default()
+        })
+    };
+    for k in 0..5 {
+        export(&datasets[0], &format!("a-{k}")).unwrap();
+    }
+    assert!(matches!(export(&datasets[0], "a-5"), Err(ServiceError::Limit(_))));
+    export(&datasets[1], "b-0").expect("tenant B's first export is not refused for tenant A's queue");
 }

@@ -62,8 +62,11 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     pub fn open(path: &Path) -> StorageResult<SqliteStore> {
+        owner_only(path);
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
+        // SQLite gives the -wal and -shm files the database's mode; made sure of here.
+        owner_only(path);
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
@@ -84,6 +87,29 @@ impl SqliteStore {
         let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         f(&mut conn)
     }
+}
+
+/// The database file and its `-wal` / `-shm` companions readable by their owner only (0600 on
+/// unix): the database is created that way, and files found with more are tightened. Best
+/// effort: opening the database reports real problems.
+fn owner_only(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let _ = std::fs::OpenOptions::new().write(true).create(true).truncate(false).mode(0o600).open(path);
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = path.as_os_str().to_os_string();
+            name.push(suffix);
+            let file = std::path::PathBuf::from(name);
+            if let Ok(meta) = std::fs::metadata(&file) {
+                if meta.permissions().mode() & 0o077 != 0 {
+                    let _ = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600));
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 fn resource_from_row(row: &Row<'_>) -> rusqlite::Result<(ResourceRecord, String)> {
