@@ -26,7 +26,7 @@ seconds=${FUZZ_SECONDS:-60}
 timeout=${FUZZ_TIMEOUT:-25}
 work=${FUZZ_WORK_DIR:-fuzz/work}
 read -r -a build_flags <<<"${FUZZ_BUILD_FLAGS:-}"
-all_targets=(filter_expression schema csv_import json_requests)
+all_targets=(filter_expression schema csv_import json_requests scoped_requests)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 
 if ! cargo +nightly fuzz --version >/dev/null 2>&1; then

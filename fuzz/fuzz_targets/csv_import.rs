@@ -5,7 +5,8 @@
 //! Input: one mode byte, then the CSV file. Mode `b'0' + n`: `n & 3` picks the dataset
 //! (0 Interactions, 1 Items, 2 Users, 3 ActionInteractions; see `reko_fuzz` for the schemas) and
 //! `n & 4` makes the importer split the file into pieces as small as possible (when it holds no
-//! `"`) instead of parsing it in one go.
+//! `"`) instead of parsing it in one go; `n & 8` streams it in blocks of 7 bytes with records of
+//! at most 64 bytes.
 #![no_main]
 
 use std::path::PathBuf;
@@ -32,10 +33,13 @@ fuzz_target!(|data: &[u8]| {
         _ => (action_interactions_schema(), DatasetType::ActionInteractions),
     };
     let options = if n & 4 != 0 {
-        ImportOptions { parallel: true, min_chunk_bytes: 1 }
+        ImportOptions { parallel: true, min_chunk_bytes: 1, ..ImportOptions::default() }
     } else {
         ImportOptions { parallel: false, ..ImportOptions::default() }
     };
+    // Tiny blocks: records (quoted line breaks included) cross the streaming parser's blocks, and
+    // long ones exceed the record limit.
+    let options = if n & 8 != 0 { ImportOptions { block_bytes: 7, max_record_bytes: 64, ..options } } else { options };
     let path = scratch();
     std::fs::write(path, csv).expect("write the scratch CSV file");
     let Ok(batch) = import_csv_with_options(std::slice::from_ref(path), schema, dt, &|_| {}, &options) else {

@@ -8,7 +8,7 @@ use crate::*;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access<'a> {
     /// A resource by ARN: it must belong to one of the caller's dataset groups, or not exist.
-    /// Account-level ARNs (schemas, recipes) pass.
+    /// Account-level ARNs (schemas) must be in the caller's account; recipes pass.
     Resource(&'a str),
     /// PutEvents' tracking id: its event tracker must be in the caller's dataset groups.
     TrackingId(&'a str),
@@ -46,10 +46,10 @@ accessed! {
     ListDatasetGroupsRequest => |_r| Vec::new();
     DeleteDatasetGroupRequest => |r| arns([Some(&r.dataset_group_arn)]);
     CreateSchemaRequest => |_r| Vec::new();
-    DescribeSchemaRequest => |_r| Vec::new();
+    DescribeSchemaRequest => |r| arns([Some(&r.schema_arn)]);
     ListSchemasRequest => |_r| Vec::new();
     DeleteSchemaRequest => |_r| vec![Access::SharedChange("DeleteSchema")];
-    CreateDatasetRequest => |r| arns([Some(&r.dataset_group_arn)]);
+    CreateDatasetRequest => |r| arns([Some(&r.dataset_group_arn), Some(&r.schema_arn)]);
     DescribeDatasetRequest => |r| arns([Some(&r.dataset_arn)]);
     ListDatasetsRequest => |r| arns([r.dataset_group_arn.as_ref()]);
     DeleteDatasetRequest => |r| arns([Some(&r.dataset_arn)]);

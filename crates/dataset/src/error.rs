@@ -31,4 +31,7 @@ pub enum ImportError {
     /// The schema cannot be used for this import.
     #[error("{0}")]
     Schema(String),
+    /// The parsed records could not be stored (a streaming import's sink failed).
+    #[error("{0}")]
+    Output(String),
 }

@@ -1,10 +1,15 @@
 //! Bulk CSV import (reference §4.3): header mapping, per-value validation and
 //! columnar batch building.
 //!
-//! Files are read into memory. When the data after the header contains no
-//! `"` (so no field can span lines), a large file is split at newline
-//! boundaries and the pieces are parsed in parallel with rayon; otherwise it
-//! is parsed sequentially. Both paths produce identical batches and errors.
+//! Files are streamed: each is read from a [`std::io::Read`] in blocks of
+//! [`ImportOptions::block_bytes`], and every block's complete records become record
+//! batches handed to a [`BatchSink`] in file order, so memory does not grow with the
+//! file size (a block, its batches and their encodings at a time). When a block
+//! contains no `"` (so no field can span lines), it is split at newline boundaries
+//! and the pieces are parsed in parallel with rayon; otherwise it is parsed
+//! sequentially. Both paths produce identical batches and errors. A record that
+//! does not end within a block is carried over to the next one; one longer than
+//! [`ImportOptions::max_record_bytes`] fails the import.
 //!
 //! CSV dialect: `,` separator, `"` quotes (doubled `""` allowed), and inside
 //! quoted fields a backslash escapes the next character (`\"` → `"`, `\\` →
@@ -12,6 +17,7 @@
 //! skipped. A UTF-8 byte-order mark at the start of a file is ignored.
 
 use std::collections::HashSet;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -33,31 +39,63 @@ pub const MAX_TEXTUAL_CHARS: usize = 20_000;
 pub const MAX_ID_CHARS: usize = 256;
 /// Progress is reported about every this many rows.
 pub const PROGRESS_EVERY: u64 = 100_000;
+/// Default [`ImportOptions::block_bytes`]: 16 MiB of CSV at a time.
+pub const DEFAULT_BLOCK_BYTES: usize = 16 << 20;
+/// Default [`ImportOptions::max_record_bytes`]: a record (a line, or the lines of a record
+/// with quoted line breaks) may be up to 8 MiB long.
+pub const DEFAULT_MAX_RECORD_BYTES: usize = 8 << 20;
 
 const ACTION_EVENT_TYPES: &[&str] = &["TAKEN", "NOT_TAKEN", "VIEWED"];
 /// How much of an offending value an error message shows.
 const SHOW_CHARS: usize = 60;
+const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// Tuning knobs for [`import_csv_with_options`].
+/// Tuning knobs for [`import_csv_with_options`] and [`import_csv_streaming`].
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
-    /// Allow splitting quote-free files and parsing the pieces in parallel.
+    /// Allow splitting quote-free blocks and parsing the pieces in parallel.
     pub parallel: bool,
-    /// Smallest piece a file is split into for parallel parsing.
+    /// Smallest piece a block is split into for parallel parsing.
     pub min_chunk_bytes: usize,
+    /// Bytes of CSV read and parsed at a time; the memory an import needs is a small multiple
+    /// of this, whatever the file size.
+    pub block_bytes: usize,
+    /// Longest record accepted; a longer one fails the import naming its line.
+    pub max_record_bytes: usize,
 }
 
 impl Default for ImportOptions {
     fn default() -> Self {
-        ImportOptions { parallel: true, min_chunk_bytes: 1 << 20 }
+        ImportOptions {
+            parallel: true,
+            min_chunk_bytes: 1 << 20,
+            block_bytes: DEFAULT_BLOCK_BYTES,
+            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+        }
     }
 }
+
+/// Where a streaming import puts its record batches.
+///
+/// [`BatchSink::encode`] runs on the parser's worker threads (in parallel, in any order);
+/// [`BatchSink::write`] then receives the results one at a time in file order. An error of
+/// either fails the import with [`ImportError::Output`].
+pub trait BatchSink: Sync {
+    /// What a batch becomes before it is written (e.g. its encoding).
+    type Encoded: Send;
+    fn encode(&self, batch: RecordBatch) -> Result<Self::Encoded, String>;
+    fn write(&mut self, encoded: Self::Encoded) -> Result<(), String>;
+}
+
+/// Opens a data file for [`import_csv_streaming`]; the error text becomes the failure's message.
+pub type OpenFile<'a> = dyn Fn(&Path) -> Result<Box<dyn Read + 'a>, String> + 'a;
 
 /// Imports CSV files into one batch with a column per schema field (schema
 /// order). `progress` receives the cumulative number of rows parsed, about
 /// every [`PROGRESS_EVERY`] rows and once at the end of each file piece; it
 /// may be called from several threads (calls are serialised and the values
-/// never decrease).
+/// never decrease). The whole result is in memory: servers use
+/// [`import_csv_streaming`].
 pub fn import_csv(
     files: &[PathBuf],
     schema: &Schema,
@@ -65,6 +103,20 @@ pub fn import_csv(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<RecordBatch, ImportError> {
     import_csv_with_options(files, schema, dataset_type, progress, &ImportOptions::default())
+}
+
+/// Collects the batches of a streaming import (for [`import_csv_with_options`]).
+struct Collect(Vec<RecordBatch>);
+
+impl BatchSink for Collect {
+    type Encoded = RecordBatch;
+    fn encode(&self, batch: RecordBatch) -> Result<RecordBatch, String> {
+        Ok(batch)
+    }
+    fn write(&mut self, batch: RecordBatch) -> Result<(), String> {
+        self.0.push(batch);
+        Ok(())
+    }
 }
 
 /// [`import_csv`] with explicit [`ImportOptions`].
@@ -75,23 +127,34 @@ pub fn import_csv_with_options(
     progress: &(dyn Fn(u64) + Sync),
     options: &ImportOptions,
 ) -> Result<RecordBatch, ImportError> {
-    let read = |path: &Path| std::fs::read(path).map_err(|e| e.to_string());
-    import_csv_reading(files, schema, dataset_type, progress, options, &read)
+    let open = |path: &Path| -> Result<Box<dyn Read>, String> {
+        std::fs::File::open(path).map(|f| Box::new(f) as Box<dyn Read>).map_err(|e| e.to_string())
+    };
+    let mut parts = Collect(Vec::new());
+    import_csv_streaming(files, schema, dataset_type, progress, options, &open, &mut parts)?;
+    let mut parts = parts.0;
+    Ok(match parts.len() {
+        0 => RecordBatch::empty(schema),
+        1 => parts.pop().expect("one part"),
+        _ => RecordBatch::concat(&parts).map_err(|e| ImportError::Schema(e.to_string()))?,
+    })
 }
 
-/// Reads a whole file for [`import_csv_reading`]; the error text becomes the failure's message.
-pub type ReadFile<'a> = dyn Fn(&Path) -> Result<Vec<u8>, String> + Sync + 'a;
-
-/// [`import_csv_with_options`] reading each file with `read` (a server opens files its own,
-/// checked way).
-pub fn import_csv_reading(
+/// Streams CSV files (each opened with `open`, read in blocks of
+/// [`ImportOptions::block_bytes`]) into `sink` as record batches with a column per schema
+/// field (schema order), in file order; returns the number of rows. Every row is validated
+/// before its batch is handed on, and the first invalid row fails the import: a sink that
+/// must be atomic stages what it receives and commits only after this returns `Ok`.
+/// `progress` is as in [`import_csv`].
+pub fn import_csv_streaming<S: BatchSink>(
     files: &[PathBuf],
     schema: &Schema,
     dataset_type: DatasetType,
     progress: &(dyn Fn(u64) + Sync),
     options: &ImportOptions,
-    read: &ReadFile<'_>,
-) -> Result<RecordBatch, ImportError> {
+    open: &OpenFile<'_>,
+    sink: &mut S,
+) -> Result<u64, ImportError> {
     if schema.dataset_type() != Some(dataset_type) {
         return Err(ImportError::Schema(format!(
             "The schema \"{}\" cannot be used for a dataset of type {}",
@@ -125,21 +188,14 @@ pub fn import_csv_reading(
         })
         .collect();
     let progress = Progress { f: progress, total: AtomicU64::new(0), last: Mutex::new(0) };
-    let mut parts: Vec<RecordBatch> = Vec::new();
+    let mut rows = 0u64;
     for path in files {
-        import_file(path, schema, &specs, &progress, options, read, &mut parts)?;
+        rows += import_file(path, schema, &specs, &progress, options, open, sink)?;
     }
-    let batch = if parts.len() == 1 {
-        parts.pop().expect("one part")
-    } else if parts.is_empty() {
-        RecordBatch::empty(schema)
-    } else {
-        RecordBatch::concat(&parts).map_err(|e| ImportError::Schema(e.to_string()))?
-    };
-    if dataset_type == DatasetType::Interactions && (batch.len() as u64) < MIN_INTERACTIONS_RECORDS {
-        return Err(ImportError::TooFewRecords { found: batch.len() as u64, min: MIN_INTERACTIONS_RECORDS });
+    if dataset_type == DatasetType::Interactions && rows < MIN_INTERACTIONS_RECORDS {
+        return Err(ImportError::TooFewRecords { found: rows, min: MIN_INTERACTIONS_RECORDS });
     }
-    Ok(batch)
+    Ok(rows)
 }
 
 struct Progress<'a> {
@@ -175,6 +231,7 @@ struct Spec<'a> {
 /// Per-file context shared by all pieces.
 struct FileCtx<'a> {
     file: String,
+    schema: &'a Schema,
     specs: &'a [Spec<'a>],
     /// CSV column index → schema field index.
     col_map: Vec<usize>,
@@ -208,40 +265,77 @@ fn count_newlines(b: &[u8]) -> u64 {
     b.iter().filter(|&&c| c == b'\n').count() as u64
 }
 
-fn import_file(
-    path: &Path,
-    schema: &Schema,
-    specs: &[Spec<'_>],
-    progress: &Progress<'_>,
-    options: &ImportOptions,
-    read: &ReadFile<'_>,
-    parts: &mut Vec<RecordBatch>,
-) -> Result<(), ImportError> {
-    let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
-    let data = read(path).map_err(|message| ImportError::Io { file: file.clone(), message })?;
-    let bytes = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&data);
+/// Appends `want` more bytes from `reader` to `buf` (fewer when the input ends); returns whether
+/// it ended.
+fn fill(reader: &mut dyn Read, buf: &mut Vec<u8>, want: usize) -> std::io::Result<bool> {
+    buf.reserve_exact(want);
+    let got = reader.take(want as u64).read_to_end(buf)?;
+    Ok(got < want)
+}
 
-    // ---- header
+/// The header record of a file whose first bytes are `bytes`: the record, the byte where the
+/// body starts and the header's line; `None` when more bytes are needed (`eof`: there are none).
+fn parse_header(bytes: &[u8], eof: bool) -> Result<Option<(csv::ByteRecord, usize, u64)>, String> {
     let mut rdr = csv_reader(bytes);
     let mut header = csv::ByteRecord::new();
-    let header_err = |message: String| ImportError::Header { file: file.clone(), line: 1, message };
     loop {
         match rdr.read_byte_record(&mut header) {
             Ok(true) if is_blank(&header) => continue,
             Ok(true) => break,
-            Ok(false) => {
-                return Err(header_err("the file is empty; expected a header row with the column names".into()))
-            }
-            Err(e) => return Err(header_err(format!("malformed CSV header: {e}"))),
+            Ok(false) if eof => return Err("the file is empty; expected a header row with the column names".into()),
+            Ok(false) => return Ok(None),
+            Err(e) => return Err(format!("malformed CSV header: {e}")),
         }
     }
     let mut header_end = (rdr.position().byte() as usize).min(bytes.len());
+    if header_end >= bytes.len() && !eof {
+        // The header may go on in bytes not read yet.
+        return Ok(None);
+    }
     // The reader may stop between the `\r` and `\n` of a CRLF terminator;
     // start the body at the beginning of a line so line numbers stay exact.
     if header_end > 0 && bytes[header_end - 1] == b'\r' && bytes.get(header_end) == Some(&b'\n') {
         header_end += 1;
     }
     let header_line = line_at(bytes, 1, header.position().map_or(0, |p| p.byte()));
+    Ok(Some((header, header_end, header_line)))
+}
+
+fn import_file<S: BatchSink>(
+    path: &Path,
+    schema: &Schema,
+    specs: &[Spec<'_>],
+    progress: &Progress<'_>,
+    options: &ImportOptions,
+    open: &OpenFile<'_>,
+    sink: &mut S,
+) -> Result<u64, ImportError> {
+    let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
+    let io_err = |message: String| ImportError::Io { file: file.clone(), message };
+    let mut reader = open(path).map_err(io_err)?;
+    let block = options.block_bytes.max(1);
+    let max_record = options.max_record_bytes.max(1);
+    let mut buf: Vec<u8> = Vec::new();
+    let mut eof = fill(&mut *reader, &mut buf, block).map_err(|e| io_err(e.to_string()))?;
+    if buf.starts_with(BOM) {
+        buf.drain(..BOM.len());
+    }
+
+    // ---- header
+    let (header, header_end, header_line) = loop {
+        let header_err = |message: String| ImportError::Header { file: file.clone(), line: 1, message };
+        if let Some(found) = parse_header(&buf, eof).map_err(header_err)? {
+            break found;
+        }
+        if buf.len() >= max_record {
+            return Err(ImportError::Header {
+                file: file.clone(),
+                line: 1,
+                message: format!("the header row does not end within {max_record} bytes"),
+            });
+        }
+        eof = fill(&mut *reader, &mut buf, block).map_err(|e| io_err(e.to_string()))?;
+    };
     let header_err = |message: String| ImportError::Header { file: file.clone(), line: header_line, message };
     let mut col_map = Vec::with_capacity(header.len());
     let mut seen = HashSet::new();
@@ -268,26 +362,79 @@ fn import_file(
         return Err(header_err(format!("Input CSV has columns that are not in the schema: [{}]", unknown.join(", "))));
     }
     let missing: Vec<usize> = (0..schema.fields.len()).filter(|&i| !col_map.contains(&i)).collect();
-    let ctx = FileCtx { file, specs, col_map, missing };
+    let ctx = FileCtx { file: file.clone(), schema, specs, col_map, missing };
 
-    // ---- body
-    let body = &bytes[header_end..];
-    let body_first_line = 1 + count_newlines(&bytes[..header_end]);
+    // ---- body, a block at a time
+    let mut line = 1 + count_newlines(&buf[..header_end]);
+    buf.drain(..header_end);
+    let mut rows = 0u64;
+    loop {
+        let (consumed, n) = parse_block(&buf, line, eof, &ctx, progress, options, sink)?;
+        rows += n;
+        if eof {
+            return Ok(rows);
+        }
+        line += count_newlines(&buf[..consumed]);
+        buf.drain(..consumed);
+        // What is left is the start of a record that did not end in the block.
+        if buf.len() > max_record {
+            return Err(ImportError::Csv {
+                file: file.clone(),
+                line: line_at(&buf, line, 0),
+                message: format!("the record does not end within {max_record} bytes"),
+            });
+        }
+        eof = fill(&mut *reader, &mut buf, block).map_err(|e| io_err(e.to_string()))?;
+    }
+}
+
+/// A parsed piece of a block: its encoding and rows (`None`: no rows).
+type PieceResult<E> = Result<Option<(E, u64)>, ImportError>;
+
+/// Parses the complete records of `bytes` (all of them when `last`, else up to the last
+/// record that surely ended), whose first line is `first_line`, and hands their batches to
+/// `sink`; returns the bytes consumed and the rows.
+fn parse_block<S: BatchSink>(
+    bytes: &[u8],
+    first_line: u64,
+    last: bool,
+    ctx: &FileCtx<'_>,
+    progress: &Progress<'_>,
+    options: &ImportOptions,
+    sink: &mut S,
+) -> Result<(usize, u64), ImportError> {
+    let output = |message: String| ImportError::Output(format!("{}: {message}", ctx.file));
+    if bytes.contains(&b'"') {
+        // A quoted field may span lines: sequentially, stopping before a record that may go on.
+        let (cols, rows, consumed) = parse_piece(bytes, first_line, 0, last, ctx, progress)?;
+        if rows > 0 {
+            let encoded = sink.encode(finish(ctx.schema, cols)?).map_err(output)?;
+            sink.write(encoded).map_err(output)?;
+        }
+        return Ok((consumed, rows as u64));
+    }
+    // No quotes: every newline ends a record.
+    let end = if last {
+        bytes.len()
+    } else {
+        match bytes.iter().rposition(|&c| c == b'\n') {
+            Some(p) => p + 1,
+            None => return Ok((0, 0)),
+        }
+    };
+    let body = &bytes[..end];
     let threads = rayon::current_num_threads().max(1);
     let n_chunks = if options.parallel { (body.len() / options.min_chunk_bytes.max(1)).min(threads * 4) } else { 1 };
-    if n_chunks <= 1 || body.contains(&b'"') {
-        let cols = parse_piece(body, body_first_line, 0, &ctx, progress)?;
-        parts.push(finish(schema, cols)?);
-        return Ok(());
-    }
-    // split at newline boundaries
     let mut bounds = vec![0usize];
-    let target = body.len() / n_chunks;
-    for k in 1..n_chunks {
-        let from = (k * target).max(*bounds.last().expect("nonempty"));
-        match body[from..].iter().position(|&c| c == b'\n') {
-            Some(p) if from + p + 1 < body.len() => bounds.push(from + p + 1),
-            _ => break,
+    if n_chunks > 1 {
+        // split at newline boundaries
+        let target = body.len() / n_chunks;
+        for k in 1..n_chunks {
+            let from = (k * target).max(*bounds.last().expect("nonempty"));
+            match body[from..].iter().position(|&c| c == b'\n') {
+                Some(p) if from + p + 1 < body.len() => bounds.push(from + p + 1),
+                _ => break,
+            }
         }
     }
     bounds.push(body.len());
@@ -295,24 +442,33 @@ fn import_file(
     let pieces: Vec<&[u8]> = bounds.windows(2).map(|w| &body[w[0]..w[1]]).collect();
     let newlines: Vec<u64> = pieces.par_iter().map(|p| count_newlines(p)).collect();
     let mut first_lines = Vec::with_capacity(pieces.len());
-    let mut line = body_first_line;
+    let mut line = first_line;
     for n in &newlines {
         first_lines.push(line);
         line += n;
     }
-    let results: Vec<Result<RecordBatch, ImportError>> = pieces
+    let shared: &S = sink;
+    let results: Vec<PieceResult<S::Encoded>> = pieces
         .par_iter()
         .zip(first_lines.par_iter())
         .zip(newlines.par_iter())
         .map(|((piece, &first), &nl)| {
-            let cols = parse_piece(piece, first, nl as usize, &ctx, progress)?;
-            finish(schema, cols)
+            let (cols, rows, _) = parse_piece(piece, first, nl as usize, true, ctx, progress)?;
+            if rows == 0 {
+                return Ok(None);
+            }
+            let encoded = shared.encode(finish(ctx.schema, cols)?).map_err(output)?;
+            Ok(Some((encoded, rows as u64)))
         })
         .collect();
+    let mut rows = 0;
     for r in results {
-        parts.push(r?);
+        if let Some((encoded, n)) = r? {
+            sink.write(encoded).map_err(output)?;
+            rows += n;
+        }
     }
-    Ok(())
+    Ok((end, rows))
 }
 
 fn finish(schema: &Schema, cols: Vec<Builder>) -> Result<RecordBatch, ImportError> {
@@ -326,31 +482,44 @@ fn is_blank(rec: &csv::ByteRecord) -> bool {
     rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty())
 }
 
+/// Parses the records of `bytes` (whose first line is `first_line`) into builders; returns
+/// them, the rows and the bytes consumed. Unless `last`, a record that reaches the end of
+/// `bytes` may go on in bytes not read yet: it is left unparsed (not consumed).
 fn parse_piece(
     bytes: &[u8],
     first_line: u64,
     rows_hint: usize,
+    last: bool,
     ctx: &FileCtx<'_>,
     progress: &Progress<'_>,
-) -> Result<Vec<Builder>, ImportError> {
+) -> Result<(Vec<Builder>, usize, usize), ImportError> {
     let mut builders: Vec<Builder> = ctx.specs.iter().map(|s| Builder::new(s.field_type, rows_hint)).collect();
     let mut rdr = csv_reader(bytes);
     let mut rec = csv::ByteRecord::new();
     let ncols = ctx.col_map.len();
     let mut rows: usize = 0;
+    let mut consumed: usize = 0;
     let mut unreported: u64 = 0;
     let line_of = |rec: &csv::ByteRecord| line_at(bytes, first_line, rec.position().map_or(0, |p| p.byte()));
     loop {
         match rdr.read_byte_record(&mut rec) {
             Ok(true) => {}
-            Ok(false) => break,
+            Ok(false) => {
+                consumed = bytes.len();
+                break;
+            }
             Err(e) => {
                 let line = line_at(bytes, first_line, e.position().map_or(0, |p| p.byte()));
                 return Err(ImportError::Csv { file: ctx.file.clone(), line, message: e.to_string() });
             }
         }
+        let end = rdr.position().byte() as usize;
+        if !last && end >= bytes.len() {
+            break;
+        }
         if rec.len() != ncols {
             if is_blank(&rec) {
+                consumed = end;
                 continue;
             }
             return Err(ImportError::FieldCount {
@@ -360,6 +529,7 @@ fn parse_piece(
                 found: rec.len(),
             });
         }
+        consumed = end;
         if ncols == 1 && is_blank(&rec) {
             continue;
         }
@@ -385,7 +555,7 @@ fn parse_piece(
     for &m in &ctx.missing {
         builders[m].push_nulls(rows);
     }
-    Ok(builders)
+    Ok((builders, rows, consumed))
 }
 
 /// Shows a value in an error message, truncated.

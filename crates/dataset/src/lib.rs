@@ -16,7 +16,10 @@ pub use batch::{BatchError, Column, DecodeError, RecordBatch, StrColumn, Validit
 pub use dataset_type::{DatasetType, Domain};
 pub use error::ImportError;
 pub use features::Featurizer;
-pub use import::{import_csv, import_csv_reading, import_csv_with_options, ImportOptions, ReadFile};
+pub use import::{
+    import_csv, import_csv_streaming, import_csv_with_options, BatchSink, ImportOptions, OpenFile, DEFAULT_BLOCK_BYTES,
+    DEFAULT_MAX_RECORD_BYTES,
+};
 pub use location::{local_path, resolve_data_location, resolve_output_folder};
 pub use record::{RecordBatchBuilder, Value};
 pub use schema::{parse_schema, Field, FieldType, Schema, SchemaError, INTERACTIONS_RESERVED_FIELDS};

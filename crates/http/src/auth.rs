@@ -33,6 +33,12 @@ pub struct KeyScope {
     /// Only GetRecommendations, GetPersonalizedRanking and the events service (a key a web front
     /// end may hold).
     pub runtime_only: bool,
+    /// The local folders the key's jobs may read and write (`data_roots`); `None`: the server's
+    /// (`--allowed-data-root`) for a root key, none for a key scoped to dataset groups.
+    pub data_roots: Option<Vec<std::path::PathBuf>>,
+    /// The `[[s3_roles]]` the key's jobs may name in `roleArn` (`s3_roles`); `None`: any (and the
+    /// server's own credentials for other roles) for a root key, none for a scoped key.
+    pub s3_roles: Option<Vec<String>>,
 }
 
 /// An access key the server accepts.

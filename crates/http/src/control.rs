@@ -7,10 +7,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// One control-plane call: the body, decoded strictly, and the caller's scope.
-pub(crate) struct Call<'a> {
-    pub reko: &'a Reko,
-    pub scope: &'a AccessScope,
-    pub body: &'a [u8],
+struct Call<'a> {
+    reko: &'a Reko,
+    scope: &'a AccessScope,
+    body: &'a [u8],
 }
 
 /// Decodes and validates the request, has the service authorize it for the caller, calls the
@@ -26,27 +26,34 @@ where
     serde_json::to_value(response).map_err(|e| ApiError::Internal(format!("cannot encode the response: {e}")))
 }
 
+/// One control-plane call without HTTP (what `POST /` does after authentication): decoded
+/// strictly, authorized by the service for `scope`, run. For the fuzz targets and tests that
+/// drive the service as a caller with a given scope.
+pub fn handle_control_plane(reko: &Reko, scope: &AccessScope, operation: &str, body: &[u8]) -> ApiResult<Value> {
+    dispatch(&Call { reko, scope, body }, operation)
+}
+
 /// For operations without an output shape: `{}`.
 fn empty(result: ServiceResult<()>) -> ServiceResult<EmptyResponse> {
     result.map(|()| EmptyResponse {})
 }
 
-pub(crate) fn dispatch(c: &Call, operation: &str) -> ApiResult<Value> {
+fn dispatch(c: &Call, operation: &str) -> ApiResult<Value> {
     let reko = c.reko;
     match operation {
-        "CreateDatasetGroup" => call(c, |r| reko.create_dataset_group(r)),
+        "CreateDatasetGroup" => call(c, |r| reko.create_dataset_group(r, c.scope)),
         "DescribeDatasetGroup" => call(c, |r| reko.describe_dataset_group(r)),
         "ListDatasetGroups" => call(c, |r| reko.list_dataset_groups(r, c.scope)),
         "DeleteDatasetGroup" => call(c, |r| empty(reko.delete_dataset_group(r))),
-        "CreateSchema" => call(c, |r| reko.create_schema(r)),
+        "CreateSchema" => call(c, |r| reko.create_schema(r, c.scope)),
         "DescribeSchema" => call(c, |r| reko.describe_schema(r)),
-        "ListSchemas" => call(c, |r| reko.list_schemas(r)),
+        "ListSchemas" => call(c, |r| reko.list_schemas(r, c.scope)),
         "DeleteSchema" => call(c, |r| empty(reko.delete_schema(r))),
         "CreateDataset" => call(c, |r| reko.create_dataset(r)),
         "DescribeDataset" => call(c, |r| reko.describe_dataset(r)),
         "ListDatasets" => call(c, |r| reko.list_datasets(r, c.scope)),
         "DeleteDataset" => call(c, |r| empty(reko.delete_dataset(r))),
-        "CreateDatasetImportJob" => call(c, |r| reko.create_dataset_import_job(r)),
+        "CreateDatasetImportJob" => call(c, |r| reko.create_dataset_import_job(r, c.scope)),
         "DescribeDatasetImportJob" => call(c, |r| reko.describe_dataset_import_job(r)),
         "ListDatasetImportJobs" => call(c, |r| reko.list_dataset_import_jobs(r, c.scope)),
         "CreateSolution" => call(c, |r| reko.create_solution(r)),
@@ -71,13 +78,13 @@ pub(crate) fn dispatch(c: &Call, operation: &str) -> ApiResult<Value> {
         "DescribeFilter" => call(c, |r| reko.describe_filter(r)),
         "ListFilters" => call(c, |r| reko.list_filters(r, c.scope)),
         "DeleteFilter" => call(c, |r| empty(reko.delete_filter(r))),
-        "CreateBatchInferenceJob" => call(c, |r| reko.create_batch_inference_job(r)),
+        "CreateBatchInferenceJob" => call(c, |r| reko.create_batch_inference_job(r, c.scope)),
         "DescribeBatchInferenceJob" => call(c, |r| reko.describe_batch_inference_job(r)),
         "ListBatchInferenceJobs" => call(c, |r| reko.list_batch_inference_jobs(r, c.scope)),
-        "CreateBatchSegmentJob" => call(c, |r| reko.create_batch_segment_job(r)),
+        "CreateBatchSegmentJob" => call(c, |r| reko.create_batch_segment_job(r, c.scope)),
         "DescribeBatchSegmentJob" => call(c, |r| reko.describe_batch_segment_job(r)),
         "ListBatchSegmentJobs" => call(c, |r| reko.list_batch_segment_jobs(r, c.scope)),
-        "CreateDatasetExportJob" => call(c, |r| reko.create_dataset_export_job(r)),
+        "CreateDatasetExportJob" => call(c, |r| reko.create_dataset_export_job(r, c.scope)),
         "DescribeDatasetExportJob" => call(c, |r| reko.describe_dataset_export_job(r)),
         "ListDatasetExportJobs" => call(c, |r| reko.list_dataset_export_jobs(r, c.scope)),
         "ListRecipes" => call(c, |r| reko.list_recipes(r)),

@@ -24,7 +24,7 @@ pub mod auth;
 mod control;
 
 pub use auth::{AccessKey, Authentication, KeyScope, KeyStore, Principal};
-pub use control::IMPLEMENTED as IMPLEMENTED_CONTROL_PLANE_OPERATIONS;
+pub use control::{handle_control_plane, IMPLEMENTED as IMPLEMENTED_CONTROL_PLANE_OPERATIONS};
 
 /// Largest request body accepted (Personalize's largest requests, CreateSchema and PutItems, are
 /// far smaller); a larger one is refused before it is read whole.
@@ -330,9 +330,13 @@ async fn tasks(State(reko): State<Reko>, Extension(principal): Extension<Princip
     }
 }
 
-/// The dataset groups the caller's key may see.
+/// The dataset groups the caller's key may see, and where its jobs may read and write.
 fn scope_of(principal: &Principal) -> reko_service::AccessScope {
-    reko_service::AccessScope { dataset_groups: principal.scope.dataset_groups.clone() }
+    reko_service::AccessScope {
+        dataset_groups: principal.scope.dataset_groups.clone(),
+        data_roots: principal.scope.data_roots.clone(),
+        s3_roles: principal.scope.s3_roles.clone(),
+    }
 }
 
 async fn control_plane(
@@ -351,8 +355,7 @@ async fn control_plane(
     }
     let op = operation.clone();
     let scope = scope_of(&principal);
-    let result =
-        blocking(move || control::dispatch(&control::Call { reko: &reko, scope: &scope, body: &body }, &op)).await;
+    let result = blocking(move || control::handle_control_plane(&reko, &scope, &op, &body)).await;
     match result {
         Ok(value) => json_response(StatusCode::OK, JSON_11, &value),
         Err(e) => {
@@ -386,7 +389,7 @@ where
     Req: DeserializeOwned + Validate + AccessedResources + Send + 'static,
     Resp: Serialize + Send + 'static,
 {
-    let result = blocking(move || authorized_call(&reko, &principal, &body, call)).await;
+    let result = blocking(move || authorized_call(&reko, &scope_of(&principal), &body, call)).await;
     match result {
         Ok(resp) => json_response(StatusCode::OK, JSON, &resp),
         Err(e) => error_response(&e, Service::Runtime),
@@ -416,7 +419,7 @@ async fn events_call<Req>(
 where
     Req: DeserializeOwned + Validate + AccessedResources + Send + 'static,
 {
-    let result = blocking(move || authorized_call(&reko, &principal, &body, call)).await;
+    let result = blocking(move || authorized_call(&reko, &scope_of(&principal), &body, call)).await;
     match result {
         Ok(()) => with_request_id((StatusCode::OK, [("content-type", JSON)], "").into_response()),
         Err(e) => error_response(&e, Service::Events),
@@ -427,7 +430,7 @@ where
 /// and calls the service.
 fn authorized_call<Req, Resp>(
     reko: &Reko,
-    principal: &Principal,
+    scope: &reko_service::AccessScope,
     body: &[u8],
     call: impl FnOnce(&Reko, Req) -> reko_service::ServiceResult<Resp>,
 ) -> ApiResult<Resp>
@@ -435,8 +438,30 @@ where
     Req: DeserializeOwned + Validate + AccessedResources,
 {
     let request = parse_request::<Req>(body)?;
-    reko.authorize(&scope_of(principal), &request)?;
+    reko.authorize(scope, &request)?;
     call(reko, request).map_err(ApiError::from)
+}
+
+/// One runtime or events call without HTTP (what the handlers of those paths do after
+/// authentication): the response as JSON, `null` for the events service's empty answers. For
+/// the fuzz targets and tests that drive the service as a caller with a given scope.
+pub fn handle_runtime_or_events(
+    reko: &Reko,
+    scope: &reko_service::AccessScope,
+    path: &str,
+    body: &[u8],
+) -> ApiResult<serde_json::Value> {
+    fn json<T: Serialize>(value: T) -> ApiResult<serde_json::Value> {
+        serde_json::to_value(value).map_err(|e| ApiError::Internal(format!("cannot encode the response: {e}")))
+    }
+    match path {
+        "/recommendations" => json(authorized_call(reko, scope, body, |r, q| r.get_recommendations(q))?),
+        "/personalize-ranking" => json(authorized_call(reko, scope, body, |r, q| r.get_personalized_ranking(q))?),
+        "/events" => authorized_call(reko, scope, body, |r, q| r.put_events(q)).map(|()| serde_json::Value::Null),
+        "/items" => authorized_call(reko, scope, body, |r, q| r.put_items(q)).map(|()| serde_json::Value::Null),
+        "/users" => authorized_call(reko, scope, body, |r, q| r.put_users(q)).map(|()| serde_json::Value::Null),
+        other => Err(ApiError::UnknownOperation(format!("No operation at {other}"))),
+    }
 }
 
 /// Paths of the runtime and events services that Reko does not serve yet, and unknown paths.
@@ -673,5 +698,22 @@ mod tests {
         read.read_to_end(&mut answer).await.expect("an answer, then a clean close");
         assert!(answer.starts_with(b"HTTP/1.1 403"), "{}", String::from_utf8_lossy(&answer));
         sending.await.unwrap().expect("the body was taken in");
+    }
+
+    #[test]
+    fn the_scope_of_a_key_carries_its_data_roots_and_s3_roles() {
+        let scope = KeyScope {
+            dataset_groups: Some(vec!["arn:aws:personalize:us-east-1:123456789012:dataset-group/a".into()]),
+            runtime_only: false,
+            data_roots: Some(vec!["/srv/reko/tenant-a".into()]),
+            s3_roles: Some(vec!["arn:aws:iam::123456789012:role/TenantA".into()]),
+        };
+        let principal = Principal { access_key_id: KEY_ID.into(), scope: scope.clone() };
+        let service = scope_of(&principal);
+        assert_eq!(service.dataset_groups, scope.dataset_groups);
+        assert_eq!(service.data_roots, scope.data_roots);
+        assert_eq!(service.s3_roles, scope.s3_roles);
+        let root = scope_of(&Principal { access_key_id: KEY_ID.into(), scope: KeyScope::default() });
+        assert_eq!(root, reko_service::AccessScope::default(), "a root key: the server's roots and credentials");
     }
 }

@@ -27,7 +27,7 @@ use crate::jobs::{self, absolute_output, file_url, plural, sdk, thousands, JobSt
 #[derive(clap::Args, Debug, Clone)]
 #[command(after_help = "\
 The job's roleArn is the fixed placeholder arn:aws:iam::000000000000:role/reko: Personalize requires \
-a role, Reko ignores it. Input and output are sent as absolute file:// URLs; the server reads and \
+a role, and Reko uses it only to pick an [[s3_roles]] role for s3:// locations. Input and output are sent as absolute file:// URLs; the server reads and \
 writes them itself, so they must be visible to the server (same machine or a shared folder).")]
 pub struct BatchArgs {
     /// Base URL of the Reko server.

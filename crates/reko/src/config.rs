@@ -40,6 +40,14 @@ pub struct Config {
     /// Requests handled at once; more are refused with ThrottlingException.
     #[serde(default = "default_max_in_flight")]
     pub max_in_flight: usize,
+    /// Users, anonymous sessions and session links held in real-time state, all dataset groups
+    /// together; the least recently used are evicted beyond it (docs/security.md).
+    #[serde(default = "default_max_live_users")]
+    pub max_live_users: usize,
+    /// Events held in real-time state, all dataset groups together; the least recently used users
+    /// and sessions are evicted beyond it.
+    #[serde(default = "default_max_live_events")]
+    pub max_live_events: usize,
     /// Customer keys for encryption at rest (`[[kms_keys]]` tables, see docs/security.md).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kms_keys: Vec<KmsKeyConfig>,
@@ -48,10 +56,22 @@ pub struct Config {
     /// never data locations, even inside these folders.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_data_roots: Vec<PathBuf>,
+    /// Roles a job's `roleArn` selects for its `s3://` locations (`[[s3_roles]]` tables, see
+    /// docs/security.md): their credentials and the prefixes they may use.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub s3_roles: Vec<S3RoleConfig>,
 }
 
 fn default_max_in_flight() -> usize {
     reko_http::DEFAULT_MAX_IN_FLIGHT
+}
+
+fn default_max_live_users() -> usize {
+    reko_service::DEFAULT_MAX_LIVE_USERS
+}
+
+fn default_max_live_events() -> usize {
+    reko_service::DEFAULT_MAX_LIVE_EVENTS
 }
 
 /// A customer key: the ARN-like name `kmsKeyArn` refers to and where its 32 bytes of material
@@ -100,6 +120,48 @@ impl KmsKeyConfig {
     }
 }
 
+/// A role for `s3://` locations: the ARN a job's `roleArn` names, the credentials Reko uses for
+/// it (the secret as is, or `env:VARIABLE` / `file:/path` holding it), optionally the endpoint of
+/// its store (default: `s3_endpoint`), and the `s3://` prefixes it may read and write.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct S3RoleConfig {
+    pub arn: String,
+    pub access_key_id: String,
+    pub secret_access_key: Secret,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    #[serde(default)]
+    pub allowed: Vec<String>,
+}
+
+impl S3RoleConfig {
+    /// The role with its secret read and its configuration checked (errors name the role and
+    /// the source, never the secret).
+    pub fn load(&self) -> anyhow::Result<reko_service::S3Role> {
+        let source = &self.secret_access_key.0;
+        let secret = if let Some(var) = source.strip_prefix("env:") {
+            std::env::var(var)
+                .map_err(|_| anyhow::anyhow!("role {}: environment variable {var} is not set", self.arn))?
+        } else if let Some(path) = source.strip_prefix("file:") {
+            std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("role {}: cannot read {path}: {e}", self.arn))?
+                .trim()
+                .to_string()
+        } else {
+            source.clone()
+        };
+        let role = reko_service::S3Role {
+            arn: self.arn.clone(),
+            access_key_id: self.access_key_id.clone(),
+            secret_access_key: secret,
+            endpoint: self.endpoint.clone(),
+            allowed: self.allowed.clone(),
+        };
+        role.validate().map_err(|e| anyhow::anyhow!("[[s3_roles]]: {e}"))?;
+        Ok(role)
+    }
+}
+
 /// A secret value: serialised as is, never shown by `Debug` (configs may be logged).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -126,8 +188,11 @@ impl Default for Config {
             access_keys: Vec::new(),
             insecure_no_auth: false,
             max_in_flight: default_max_in_flight(),
+            max_live_users: default_max_live_users(),
+            max_live_events: default_max_live_events(),
             allowed_data_roots: Vec::new(),
             kms_keys: Vec::new(),
+            s3_roles: Vec::new(),
         }
     }
 }
@@ -154,6 +219,10 @@ pub struct Overrides {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_in_flight: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_live_users: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_live_events: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_data_roots: Option<Vec<PathBuf>>,
 }
 
@@ -165,11 +234,13 @@ impl Config {
     }
 
     /// The server's own files outside its data directory, never data locations: the
-    /// configuration file in use (`config_file`) and the customer keys' `file:` materials.
+    /// configuration file in use (`config_file`), the customer keys' `file:` materials and the
+    /// S3 roles' `file:` secrets.
     pub fn server_files(&self, config_file: &Path) -> Vec<PathBuf> {
         let materials = self.kms_keys.iter().flat_map(|k| std::iter::once(&k.material).chain(&k.previous_materials));
+        let secrets = self.s3_roles.iter().map(|r| &r.secret_access_key.0);
         std::iter::once(config_file.to_path_buf())
-            .chain(materials.filter_map(|m| m.strip_prefix("file:")).map(PathBuf::from))
+            .chain(materials.chain(secrets).filter_map(|m| m.strip_prefix("file:")).map(PathBuf::from))
             .collect()
     }
 }
@@ -208,6 +279,13 @@ mod tests {
             jail.set_env("REKO_REGION", "ap-south-1");
             let overrides = Overrides { workers: Some(8), ..Overrides::default() };
             let config = Config::load(None, &overrides).map_err(|e| e.to_string())?;
+            assert_eq!(config.max_live_users, reko_service::DEFAULT_MAX_LIVE_USERS);
+            jail.set_env("REKO_MAX_LIVE_USERS", "5000");
+            assert_eq!(Config::load(None, &overrides).map_err(|e| e.to_string())?.max_live_users, 5000);
+            let flag = Overrides { max_live_users: Some(70), max_live_events: Some(700), ..Overrides::default() };
+            let limited = Config::load(None, &flag).map_err(|e| e.to_string())?;
+            assert_eq!((limited.max_live_users, limited.max_live_events), (70, 700));
+            assert_eq!(config.max_live_events, reko_service::DEFAULT_MAX_LIVE_EVENTS);
             assert_eq!(config.listen, "0.0.0.0:9000");
             assert_eq!(config.region, "ap-south-1");
             assert_eq!(config.workers, 8);
@@ -233,6 +311,45 @@ mod tests {
             assert!(config.access_keys[0].runtime_only);
             let shown = format!("{config:?}");
             assert!(!shown.contains("root-secret-value-1") && !shown.contains("front-end-secret-123"), "{shown}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn s3_roles_and_per_key_grants_come_from_the_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "reko.toml",
+                "[[access_keys]]\naccess_key_id = \"TENANTA1\"\nsecret_access_key = \"tenant-a-secret-0001\"\n\
+                 dataset_groups = [\"arn:aws:personalize:us-east-1:123456789012:dataset-group/a\"]\n\
+                 data_roots = [\"/srv/reko/tenant-a\"]\ns3_roles = [\"arn:aws:iam::123456789012:role/TenantA\"]\n\
+                 [[s3_roles]]\narn = \"arn:aws:iam::123456789012:role/TenantA\"\naccess_key_id = \"AKIAROLEA\"\n\
+                 secret_access_key = \"env:ROLE_A_SECRET\"\nendpoint = \"http://127.0.0.1:9000\"\n\
+                 allowed = [\"s3://bucket-a/\", \"s3://shared/tenant-a/\"]\n\
+                 [[s3_roles]]\narn = \"arn:aws:iam::123456789012:role/TenantB\"\naccess_key_id = \"AKIAROLEB\"\n\
+                 secret_access_key = \"file:role-b.secret\"\nallowed = [\"s3://bucket-b/\"]\n",
+            )?;
+            jail.create_file("role-b.secret", "role-b-secret-value\n")?;
+            jail.set_env("ROLE_A_SECRET", "role-a-secret-value");
+            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            let key = &config.access_keys[0];
+            assert_eq!(key.data_roots, [PathBuf::from("/srv/reko/tenant-a")]);
+            assert_eq!(key.s3_roles, ["arn:aws:iam::123456789012:role/TenantA"]);
+            let roles: Vec<_> = config.s3_roles.iter().map(|r| r.load()).collect::<anyhow::Result<_>>().unwrap();
+            assert_eq!(roles[0].secret_access_key, "role-a-secret-value");
+            assert_eq!(roles[0].endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+            assert_eq!(roles[0].allowed, ["s3://bucket-a/", "s3://shared/tenant-a/"]);
+            assert_eq!(roles[1].secret_access_key, "role-b-secret-value");
+            // The secrets never show, and a file: secret is one of the server's own files.
+            let shown = format!("{config:?} {roles:?}");
+            assert!(!shown.contains("role-a-secret-value") && !shown.contains("role-b-secret-value"), "{shown}");
+            assert!(config.server_files(Path::new("reko.toml")).contains(&PathBuf::from("role-b.secret")));
+            // A role with a malformed prefix is refused, naming it.
+            let mut bad = config.s3_roles[0].clone();
+            bad.allowed = vec!["s3://bucket-a/../b/".into()];
+            let e = bad.load().unwrap_err().to_string();
+            assert!(e.contains("TenantA") && e.contains(".."), "{e}");
             Ok(())
         });
     }

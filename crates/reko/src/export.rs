@@ -17,8 +17,10 @@ use crate::jobs::{self, plural, sdk, thousands, JobState, Location, PLACEHOLDER_
 /// Export a dataset's records as one CSV file into a folder or an s3:// location.
 #[derive(clap::Args, Debug, Clone)]
 #[command(after_help = "\
-The job's roleArn is the fixed placeholder arn:aws:iam::000000000000:role/reko: Personalize requires \
-a role, Reko ignores it. A local --output folder is sent as an absolute file:// URL; the server \
+The job's roleArn (--role-arn) selects the server's [[s3_roles]] role whose credentials write an s3:// \
+output; keys scoped to dataset groups must name one of their roles. Its default, the placeholder \
+arn:aws:iam::000000000000:role/reko, names no role: a root key's s3:// export then uses the server's \
+own credentials, and a local folder needs no role. A local --output folder is sent as an absolute file:// URL; the server \
 writes <job name>.csv into it itself, so it must be visible to the server. s3:// locations are sent \
 unchanged.")]
 pub struct ExportArgs {
@@ -31,6 +33,9 @@ pub struct ExportArgs {
     /// Output folder (local path or file:// URL, created by the server) or s3://bucket/prefix.
     #[arg(long)]
     pub output: String,
+    /// The role (an [[s3_roles]] ARN of the server) an s3:// output is written as.
+    #[arg(long, default_value = PLACEHOLDER_ROLE_ARN)]
+    pub role_arn: String,
     /// Which records: BULK (imported), PUT (PutEvents/PutItems/PutUsers) or ALL [server default: PUT].
     #[arg(long, value_enum, ignore_case = true)]
     pub ingestion_mode: Option<IngestionModeArg>,
@@ -73,7 +78,7 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
         .create_dataset_export_job()
         .job_name(&job_name)
         .dataset_arn(&args.dataset_arn)
-        .role_arn(PLACEHOLDER_ROLE_ARN)
+        .role_arn(&args.role_arn)
         .job_output(
             DatasetExportJobOutput::builder()
                 .s3_data_destination(S3DataConfig::builder().path(&output.url).build()?)

@@ -16,8 +16,10 @@ use crate::jobs::{self, plural, sdk, thousands, JobState, PLACEHOLDER_ROLE_ARN};
 /// Import records into a dataset from a CSV file, a folder of CSV files or an s3:// location.
 #[derive(clap::Args, Debug, Clone)]
 #[command(after_help = "\
-The job's roleArn is the fixed placeholder arn:aws:iam::000000000000:role/reko: Personalize requires \
-a role, Reko ignores it. A local --data-location is sent as an absolute file:// URL (a folder ends \
+The job's roleArn (--role-arn) selects the server's [[s3_roles]] role whose credentials read an s3:// \
+location; keys scoped to dataset groups must name one of their roles. Its default, the placeholder \
+arn:aws:iam::000000000000:role/reko, names no role: a root key's s3:// import then uses the server's \
+own credentials, and a local location needs no role. A local --data-location is sent as an absolute file:// URL (a folder ends \
 with '/': every file in it); the server reads it itself, so it must be visible to the server. \
 s3:// locations are sent unchanged.")]
 pub struct ImportArgs {
@@ -30,6 +32,9 @@ pub struct ImportArgs {
     /// A CSV file or folder (local path or file:// URL), or an s3://bucket/key location.
     #[arg(long)]
     pub data_location: String,
+    /// The role (an [[s3_roles]] ARN of the server) an s3:// location is read as.
+    #[arg(long, default_value = PLACEHOLDER_ROLE_ARN)]
+    pub role_arn: String,
     /// FULL replaces the dataset's bulk records; INCREMENTAL adds to them [server default: FULL].
     #[arg(long, value_enum, ignore_case = true)]
     pub import_mode: Option<ImportModeArg>,
@@ -70,7 +75,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
         .create_dataset_import_job()
         .job_name(&job_name)
         .dataset_arn(&args.dataset_arn)
-        .role_arn(PLACEHOLDER_ROLE_ARN)
+        .role_arn(&args.role_arn)
         .data_source(DataSource::builder().data_location(&location.url).build())
         .set_import_mode(args.import_mode.map(|m| ImportMode::from(m.as_str())));
     let arn = sdk(request.send().await, "CreateDatasetImportJob")?

@@ -93,6 +93,14 @@ struct ServeArgs {
     /// Requests handled at once; more get ThrottlingException [default: 256].
     #[arg(long)]
     max_in_flight: Option<usize>,
+    /// Users, anonymous sessions and session links kept in real-time state, all dataset groups
+    /// together; the least recently used are evicted beyond it [default: 1000000].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    max_live_users: Option<u64>,
+    /// Events kept in real-time state, all dataset groups together; the least recently used users
+    /// and sessions are evicted beyond it [default: 20000000].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    max_live_events: Option<u64>,
     /// Accept unsigned requests: no authentication at all. Refused unless --listen is a loopback
     /// address.
     #[arg(long)]
@@ -124,6 +132,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         s3_endpoint: args.s3_endpoint,
         insecure_no_auth: args.insecure_no_auth.then_some(true),
         max_in_flight: args.max_in_flight,
+        max_live_users: args.max_live_users.map(|n| n as usize),
+        max_live_events: args.max_live_events.map(|n| n as usize),
         allowed_data_roots: (!args.allowed_data_roots.is_empty()).then_some(args.allowed_data_roots),
     };
     let config = Config::load(args.config.as_deref(), &overrides)?;
@@ -131,15 +141,23 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(&config.log).context("invalid log filter")?)
         .with_writer(std::io::stderr)
         .init();
+    // Tenants' folders and roles never overlap (checked before anything is opened).
+    access_keys::check_key_grants(&config)?;
     let reko = reko_service::Reko::open(reko_service::ServiceConfig {
         data_dir: config.data_dir.clone(),
         region: config.region.clone(),
         account_id: config.account_id.clone(),
         workers: config.workers,
-        object_storage: reko_service::object_storage::ObjectStorageConfig { endpoint: config.s3_endpoint.clone() },
+        object_storage: reko_service::object_storage::ObjectStorageConfig {
+            endpoint: config.s3_endpoint.clone(),
+            credentials: None,
+        },
         allowed_data_roots: Some(config.data_roots()),
         server_files: config.server_files(&Config::file_path(args.config.as_deref())),
         customer_keys: config.kms_keys.iter().map(|k| k.load()).collect::<anyhow::Result<_>>()?,
+        max_live_users: config.max_live_users,
+        max_live_events: config.max_live_events,
+        s3_roles: config.s3_roles.iter().map(|r| r.load()).collect::<anyhow::Result<_>>()?,
         ..Default::default()
     })
     .with_context(|| format!("opening the data directory {}", config.data_dir.display()))?;

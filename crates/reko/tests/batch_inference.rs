@@ -330,7 +330,9 @@ async fn batch_inference_jobs_score_json_lines() {
     ];
     write_input(&flt_in, &flt_lines);
     let pop_in = io.join("pop-in.jsonl");
-    write_input(&pop_in, &[r#"{"userId":"u01"}"#, r#"{"userId":"u02"}"#, "{}"]);
+    // A valid line over the 256 KiB line limit: an error line of its own, the job goes on.
+    let long_line = format!(r#"{{"userId":"u03","note":"{}"}}"#, "x".repeat(300_000));
+    write_input(&pop_in, &[r#"{"userId":"u01"}"#, r#"{"userId":"u02"}"#, &long_line, "{}"]);
     let pr_in = io.join("pr-in.jsonl");
     let pr_list: Vec<String> = [1, 5, 9, 13, 17, 22, 30].iter().map(|&i| item(i)).collect();
     let pr_lines = [
@@ -584,8 +586,12 @@ async fn batch_inference_jobs_score_json_lines() {
     let d = wait_job(c, &j_pop).await;
     assert_active(&d);
     assert_eq!(d.num_results(), Some(25), "default numResults");
-    let out = read_out(&pop_out.join("pop-in.jsonl.out"));
-    assert_eq!(out.len(), 3);
+    let mut out = read_out(&pop_out.join("pop-in.jsonl.out"));
+    assert_eq!(out.len(), 4);
+    let too_long = out.remove(2);
+    failure(&too_long, "Line 3 of pop-in.jsonl is longer than 262144 bytes", "a line over the limit");
+    let echo = too_long["input"].as_str().expect("the start of the line, as a string");
+    assert!(echo.starts_with(r#"{"userId":"u03","note":"xxx"#) && echo.len() < 300, "{echo}");
     let mut lists = Vec::new();
     for line in &out {
         let (items, scores) = success(line, "popularity");
@@ -737,7 +743,7 @@ async fn batch_inference_jobs_score_json_lines() {
     for (a, out) in &queued {
         assert_active(&wait_job(c, a).await);
         let lines = read_out(&out.join("pop-in.jsonl.out"));
-        assert_eq!(lines.len(), 3);
+        assert_eq!(lines.len(), 4);
         assert_eq!(success(&lines[0], a).0, lists[0], "the same list as before");
     }
     // Finished jobs no longer count: a sixth job is accepted now.

@@ -1,78 +1,20 @@
 //! `s3://` data locations against a real S3-compatible server on loopback (moto's server,
 //! installed by `.ci/run`): an import job from a prefix of objects, a batch inference job from
-//! and to S3, and the error paths (missing object, missing bucket, access denied).
+//! and to S3, and the error paths (missing object, missing bucket, access denied); roles
+//! (`[[s3_roles]]`) selected by `roleArn`: their credentials used, their prefixes enforced, and
+//! only the roles a scoped key is granted.
 
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+use common::moto::{dechunk, http, start_moto};
 use common::*;
 
 const BUCKET: &str = "reko-test";
 const SCHEMA: &str = r#"{"type":"record","name":"Interactions","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"TIMESTAMP","type":"long"}],"version":"1.0"}"#;
-
-/// moto's S3 server on a free loopback port; killed on drop.
-struct Moto {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts moto; with `authenticated_after = Some(n)`, requests after the first `n` must be signed
-/// with credentials moto's IAM knows (moto's `INITIAL_NO_AUTH_ACTION_COUNT`), so any other key
-/// is refused with 403, as a real store refuses a key without access.
-fn start_moto(authenticated_after: Option<u32>) -> Moto {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut command = Command::new("python3");
-    if let Some(n) = authenticated_after {
-        command.env("INITIAL_NO_AUTH_ACTION_COUNT", n.to_string());
-    }
-    let child = command
-        .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3 with moto (installed by .ci/run) must be available");
-    let addr = format!("127.0.0.1:{port}");
-    let start = Instant::now();
-    while TcpStream::connect(&addr).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(60), "moto did not start on {addr}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Moto { child, addr }
-}
-
-/// A plain (unsigned) HTTP request to moto; returns the status and the body.
-fn http(addr: &str, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )
-    .unwrap();
-    s.write_all(body).unwrap();
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).unwrap();
-    let end = out.windows(4).position(|w| w == b"\r\n\r\n").expect("response head");
-    let head = String::from_utf8_lossy(&out[..end]).to_string();
-    let status = head[9..12].parse().unwrap();
-    let mut payload = out[end + 4..].to_vec();
-    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        payload = dechunk(&payload);
-    }
-    (status, payload)
-}
 
 fn s3(path: &str) -> aws_sdk_personalize::types::S3DataConfig {
     aws_sdk_personalize::types::S3DataConfig::builder().path(path).build().unwrap()
@@ -161,19 +103,6 @@ fn moto_kms_key(addr: &str) -> String {
     };
     let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("CreateKey answer {json:?}: {e}"));
     v["KeyMetadata"]["Arn"].as_str().expect("KeyMetadata.Arn").to_string()
-}
-
-fn dechunk(mut b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = b.windows(2).position(|w| w == b"\r\n").unwrap();
-        let size = usize::from_str_radix(std::str::from_utf8(&b[..line_end]).unwrap().trim(), 16).unwrap();
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&b[line_end + 2..line_end + 2 + size]);
-        b = &b[line_end + 2 + size + 2..];
-    }
 }
 
 async fn wait_batch(c: &aws_sdk_personalize::Client, arn: &str) -> (String, Option<String>) {
@@ -272,7 +201,10 @@ async fn s3_import_and_batch_inference() {
     let (status, reason) = wait_batch(c, &job).await;
     assert_eq!(status, "ACTIVE", "{reason:?}");
     // Objects the server wrote are private: read them back signed, as the server does.
-    let storage = reko_service::object_storage::ObjectStorageConfig { endpoint: Some(format!("http://{}", moto.addr)) };
+    let storage = reko_service::object_storage::ObjectStorageConfig {
+        endpoint: Some(format!("http://{}", moto.addr)),
+        ..Default::default()
+    };
     let target = dir.path().join("fetched");
     let fetched = tokio::task::spawn_blocking(move || storage.download(&format!("s3://{BUCKET}/batch/out/"), &target))
         .await
@@ -316,7 +248,10 @@ async fn s3_import_and_batch_inference() {
     let kms_head = signed_head(&moto.addr, &format!("/{BUCKET}/batch/kms/users.json.out"));
     assert!(kms_head.contains("x-amz-server-side-encryption: aws:kms"), "SSE-KMS applied: {kms_head}");
     assert!(kms_head.contains(&kms_key), "with the job's key: {kms_head}");
-    let storage = reko_service::object_storage::ObjectStorageConfig { endpoint: Some(format!("http://{}", moto.addr)) };
+    let storage = reko_service::object_storage::ObjectStorageConfig {
+        endpoint: Some(format!("http://{}", moto.addr)),
+        ..Default::default()
+    };
     let target = dir.path().join("fetched-kms");
     let fetched = tokio::task::spawn_blocking(move || storage.download(&format!("s3://{BUCKET}/batch/kms/"), &target))
         .await
@@ -365,7 +300,10 @@ async fn s3_import_and_batch_inference() {
     let bulk = ok(export("s3-export", "BULK", format!("s3://{BUCKET}/export/")).await, "CreateDatasetExportJob");
     let (status, reason) = wait_export(bulk.dataset_export_job_arn().unwrap().to_string()).await;
     assert_eq!(status, "ACTIVE", "{reason:?}");
-    let storage = reko_service::object_storage::ObjectStorageConfig { endpoint: Some(format!("http://{}", moto.addr)) };
+    let storage = reko_service::object_storage::ObjectStorageConfig {
+        endpoint: Some(format!("http://{}", moto.addr)),
+        ..Default::default()
+    };
     let target = dir.path().join("exported");
     let files = tokio::task::spawn_blocking(move || storage.download(&format!("s3://{BUCKET}/export/"), &target))
         .await
@@ -425,4 +363,252 @@ async fn s3_import_and_batch_inference() {
     assert_eq!(status, "CREATE FAILED");
     let reason = reason.unwrap_or_default();
     assert!(reason.contains("s3://guarded/i.csv") && reason.contains("denied"), "{reason}");
+}
+
+/// One IAM query call on moto (unsigned; moto routes it by the credential scope); the XML answer.
+fn moto_iam(addr: &str, params: &[(&str, &str)]) -> String {
+    let encode = |v: &str| -> String {
+        v.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    };
+    let body: String = params
+        .iter()
+        .chain(&[("Version", "2010-05-08")])
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Authorization: AWS4-HMAC-SHA256 Credential=test/20261130/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let text = String::from_utf8_lossy(&out).to_string();
+    assert!(text.starts_with("HTTP/1.1 200"), "IAM {params:?}: {text}");
+    text
+}
+
+/// The text of the first `<tag>` element of an XML answer.
+fn xml_value(xml: &str, tag: &str) -> String {
+    let start = xml.find(&format!("<{tag}>")).unwrap_or_else(|| panic!("<{tag}> in {xml}")) + tag.len() + 2;
+    xml[start..start + xml[start..].find('<').unwrap()].to_string()
+}
+
+/// Roles for `s3://` locations against a store that checks credentials: moto with its IAM
+/// enforced (after the setup), knowing one user, tenant A's, whose key is role A's credentials;
+/// the server's own credentials (`test`) are unknown to it.
+///
+/// * a job naming role A reads and writes with role A's credentials (import, batch inference,
+///   export all succeed, and the outputs are readable with role A's key only), where the same
+///   import with the server's credentials (a root key naming an unconfigured role) is denied;
+/// * a key scoped to tenant A may name role A only: role B (configured, not granted), an
+///   unconfigured role, and a location outside role A's prefixes are refused at CreateX with
+///   AccessDeniedException naming the field and the value;
+/// * a root key may name any configured role, within its prefixes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_roles_bring_their_own_credentials_and_prefixes() {
+    const ROLE_A: &str = "arn:aws:iam::123456789012:role/TenantA";
+    const ROLE_B: &str = "arn:aws:iam::123456789012:role/TenantB";
+    const UNCONFIGURED: &str = "arn:aws:iam::123456789012:role/PersonalizeRole";
+    let moto = start_moto(None);
+    for path in ["/tenant-a-bucket", "/shared"] {
+        assert_eq!(http(&moto.addr, "PUT", path, b"").0, 200, "create bucket {path}");
+    }
+    let mut csv = String::from("USER_ID,ITEM_ID,TIMESTAMP\n");
+    for u in 0..40 {
+        for k in 0..30 {
+            csv.push_str(&format!("u{u},i{},{}\n", (u * 3 + k * 7) % 60, 1_700_000_000 + u * 100 + k));
+        }
+    }
+    assert_eq!(http(&moto.addr, "PUT", "/tenant-a-bucket/in/interactions.csv", csv.as_bytes()).0, 200);
+    assert_eq!(http(&moto.addr, "PUT", "/shared/tenant-b/interactions.csv", csv.as_bytes()).0, 200);
+    let users: String = (0..10).map(|u| format!("{{\"userId\":\"u{u}\"}}\n")).collect();
+    assert_eq!(http(&moto.addr, "PUT", "/tenant-a-bucket/batch/in/users.json", users.as_bytes()).0, 200);
+    // Tenant A's IAM user, allowed S3; its access key is what role A is configured with.
+    moto_iam(&moto.addr, &[("Action", "CreateUser"), ("UserName", "tenant-a")]);
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#;
+    moto_iam(
+        &moto.addr,
+        &[("Action", "PutUserPolicy"), ("UserName", "tenant-a"), ("PolicyName", "s3"), ("PolicyDocument", policy)],
+    );
+    let key = moto_iam(&moto.addr, &[("Action", "CreateAccessKey"), ("UserName", "tenant-a")]);
+    let (role_id, role_secret) = (xml_value(&key, "AccessKeyId"), xml_value(&key, "SecretAccessKey"));
+    // From now on moto checks every request's credentials.
+    let mut s = TcpStream::connect(&moto.addr).unwrap();
+    write!(
+        s,
+        "POST /moto-api/reset-auth HTTP/1.1\r\nHost: {}\r\nContent-Length: 1\r\nConnection: close\r\n\r\n0",
+        moto.addr
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let endpoint = format!("http://{}", moto.addr);
+    let as_server =
+        reko_service::object_storage::ObjectStorageConfig { endpoint: Some(endpoint.clone()), ..Default::default() };
+    let role_a = reko_service::S3Role {
+        arn: ROLE_A.into(),
+        access_key_id: role_id.clone(),
+        secret_access_key: role_secret.clone(),
+        endpoint: Some(endpoint.clone()),
+        allowed: vec!["s3://tenant-a-bucket/".into()],
+    };
+    let as_role_a = as_server.as_role(&role_a);
+
+    // The server's own credentials (the standard variables, as the other test sets them) are
+    // unknown to moto now.
+    std::env::set_var("AWS_ACCESS_KEY_ID", "test");
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", "test");
+    std::env::set_var("AWS_REGION", "us-east-1");
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("reko.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[s3_roles]]\narn = \"{ROLE_A}\"\naccess_key_id = \"{role_id}\"\nsecret_access_key = \"{role_secret}\"\n\
+             endpoint = \"{endpoint}\"\nallowed = [\"s3://tenant-a-bucket/\"]\n\n\
+             [[s3_roles]]\narn = \"{ROLE_B}\"\naccess_key_id = \"{role_id}\"\nsecret_access_key = \"{role_secret}\"\n\
+             allowed = [\"s3://shared/tenant-b/\"]\n\n\
+             [[access_keys]]\naccess_key_id = \"AKIDTENANTA\"\nsecret_access_key = \"tenant-a-secret-0001\"\n\
+             dataset_groups = [\"{}\"]\ns3_roles = [\"{ROLE_A}\"]\n",
+            arn("dataset-group", "tenant-a")
+        ),
+    )
+    .unwrap();
+    let server = Server::start_with(
+        &dir.path().join("data"),
+        &["--config", config.to_str().unwrap(), "--s3-endpoint", &endpoint],
+    );
+    let root = &server.control;
+    let tenant = {
+        use aws_sdk_personalize::config::{BehaviorVersion, Credentials, Region};
+        aws_sdk_personalize::Client::from_conf(
+            aws_sdk_personalize::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new(REGION))
+                .endpoint_url(&server.url)
+                .credentials_provider(Credentials::new("AKIDTENANTA", "tenant-a-secret-0001", None, None, "test"))
+                .http_client(aws_smithy_http_client::Builder::new().build_http())
+                .retry_config(aws_sdk_personalize::config::retry::RetryConfig::disabled())
+                .build(),
+        )
+    };
+    let dsg = create_dataset_group(root, "tenant-a").await;
+    wait_active(root, &Res::DatasetGroup(dsg.clone())).await;
+    let schema = create_schema(root, "roles-interactions", SCHEMA).await;
+    let ds = create_dataset(root, &dsg, "tenant-a", "roles-interactions", "Interactions", &schema).await;
+    let import_as = |c: &aws_sdk_personalize::Client, name: &str, location: &str, role: &str| {
+        c.create_dataset_import_job()
+            .job_name(name)
+            .dataset_arn(&ds)
+            .data_source(aws_sdk_personalize::types::DataSource::builder().data_location(location).build())
+            .role_arn(role)
+            .send()
+    };
+
+    // (Objects, not prefixes: moto's own signature check refuses correctly signed listings, whose
+    // query string it canonicalises differently, with SignatureDoesNotMatch.)
+    // The server's own credentials are refused by the store: a root key naming a role no
+    // [[s3_roles]] table declares uses them (as before roles), and its import is denied.
+    let job =
+        ok(import_as(root, "as-server", "s3://tenant-a-bucket/in/interactions.csv", UNCONFIGURED).await, "Create");
+    let (status, reason) =
+        wait_settled(root, &Res::ImportJob(job.dataset_import_job_arn().unwrap().into()), WAIT).await;
+    assert_eq!(status, "CREATE FAILED");
+    let reason = reason.unwrap_or_default();
+    assert!(reason.contains("denied") && reason.contains("403"), "refused by the store: {reason}");
+    // Role A's credentials are accepted: the tenant's import naming role A works.
+    let job = ok(
+        import_as(&tenant, "as-role-a", "s3://tenant-a-bucket/in/interactions.csv", ROLE_A).await,
+        "CreateDatasetImportJob",
+    );
+    let (status, reason) =
+        wait_settled(root, &Res::ImportJob(job.dataset_import_job_arn().unwrap().into()), WAIT).await;
+    assert_eq!(status, "ACTIVE", "{reason:?}");
+
+    // Refused at creation for the tenant: a role not granted to its key (though configured), a
+    // role not configured, a location outside role A's prefixes.
+    for (role, location, field, value) in [
+        (ROLE_B, "s3://shared/tenant-b/interactions.csv", "roleArn", ROLE_B),
+        (UNCONFIGURED, "s3://tenant-a-bucket/in/", "roleArn", UNCONFIGURED),
+        (
+            ROLE_A,
+            "s3://shared/tenant-b/interactions.csv",
+            "dataSource.dataLocation",
+            "s3://shared/tenant-b/interactions.csv",
+        ),
+        (ROLE_A, "s3://tenant-a-bucket-b/x.csv", "dataSource.dataLocation", "s3://tenant-a-bucket-b/x.csv"),
+    ] {
+        let m = expect_code(import_as(&tenant, "refused", location, role).await, "AccessDeniedException", location);
+        assert!(m.contains(field) && m.contains(value), "{role} {location}: {m}");
+    }
+    // A root key may name role B, within role B's prefixes only.
+    let m = expect_code(
+        import_as(root, "root-b", "s3://tenant-a-bucket/in/", ROLE_B).await,
+        "AccessDeniedException",
+        "root key, role B outside its prefixes",
+    );
+    assert!(m.contains("s3://tenant-a-bucket/in/") && m.contains(ROLE_B), "{m}");
+    let job = ok(
+        import_as(root, "root-b", "s3://shared/tenant-b/interactions.csv", ROLE_B).await,
+        "CreateDatasetImportJob(role B)",
+    );
+    let (status, reason) =
+        wait_settled(root, &Res::ImportJob(job.dataset_import_job_arn().unwrap().into()), WAIT).await;
+    assert_eq!(status, "ACTIVE", "role B's credentials (at the server's endpoint): {reason:?}");
+
+    // Batch inference and export from and to S3 as role A: written with role A's credentials.
+    let sol = create_solution(&tenant, &dsg, "roles-pop", "aws-popularity-count").await;
+    let sv = train(&tenant, &sol).await;
+    let batch = |name: &str, output: &str| {
+        batch_job(&tenant, name, &sv, s3("s3://tenant-a-bucket/batch/in/users.json"), s3(output))
+            .role_arn(ROLE_A)
+            .send()
+    };
+    let m = expect_code(batch("to-b", "s3://shared/tenant-b/out/").await, "AccessDeniedException", "output outside");
+    assert!(m.contains("jobOutput.s3DataDestination.path") && m.contains("s3://shared/tenant-b/out/"), "{m}");
+    let job = ok(batch("as-role-a", "s3://tenant-a-bucket/batch/out/").await, "CreateBatchInferenceJob");
+    let (status, reason) = wait_batch(root, job.batch_inference_job_arn().unwrap()).await;
+    assert_eq!(status, "ACTIVE", "{reason:?}");
+    let export = ok(
+        tenant
+            .create_dataset_export_job()
+            .job_name("as-role-a")
+            .dataset_arn(&ds)
+            .ingestion_mode(aws_sdk_personalize::types::IngestionMode::Bulk)
+            .role_arn(ROLE_A)
+            .job_output(
+                aws_sdk_personalize::types::DatasetExportJobOutput::builder()
+                    .s3_data_destination(s3("s3://tenant-a-bucket/export/"))
+                    .build(),
+            )
+            .send()
+            .await,
+        "CreateDatasetExportJob",
+    );
+    let export_arn = export.dataset_export_job_arn().unwrap().to_string();
+    wait_export_active(root, &export_arn).await;
+    // The outputs read back with role A's key; the server's own is refused.
+    let fetch = |storage: reko_service::object_storage::ObjectStorageConfig, location: &'static str, to: &str| {
+        let target = dir.path().join(to);
+        tokio::task::spawn_blocking(move || storage.download(location, &target))
+    };
+    let out = fetch(as_role_a.clone(), "s3://tenant-a-bucket/batch/out/users.json.out", "out").await.unwrap().unwrap();
+    assert_eq!(std::fs::read_to_string(&out[0]).unwrap().lines().count(), 10);
+    let exported = fetch(as_role_a, "s3://tenant-a-bucket/export/as-role-a.csv", "export").await.unwrap().unwrap();
+    // The header and the 1,200 rows (role B's FULL import replaced role A's with the same rows).
+    assert_eq!(std::fs::read_to_string(&exported[0]).unwrap().lines().count(), 1 + 1200);
+    let denied =
+        fetch(as_server, "s3://tenant-a-bucket/batch/out/users.json.out", "denied").await.unwrap().unwrap_err();
+    assert!(denied.contains("denied"), "{denied}");
 }

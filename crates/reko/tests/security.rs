@@ -729,3 +729,217 @@ async fn hostile_requests_get_clear_client_errors() {
     // The server is still up and well.
     ok(server.control.list_dataset_groups().send().await, "after the hostile requests");
 }
+
+/// Waits for a batch inference job to settle; its status and failure reason.
+async fn settle_batch(c: &aws_sdk_personalize::Client, job: &str) -> (String, Option<String>) {
+    let started = std::time::Instant::now();
+    loop {
+        let j = ok(c.describe_batch_inference_job().batch_inference_job_arn(job).send().await, "Describe");
+        let j = j.batch_inference_job().unwrap();
+        let status = j.status().unwrap_or_default().to_string();
+        if !is_transient(&status) {
+            return (status, j.failure_reason().map(str::to_string));
+        }
+        assert!(started.elapsed() < WAIT, "batch job stuck in {status}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+type ExportError = aws_sdk_personalize::error::SdkError<
+    aws_sdk_personalize::operation::create_dataset_export_job::CreateDatasetExportJobError,
+>;
+
+/// CreateDatasetExportJob of `dataset` into `path`.
+async fn create_export(
+    c: &aws_sdk_personalize::Client,
+    name: &str,
+    dataset: &str,
+    path: &str,
+) -> Result<String, ExportError> {
+    c.create_dataset_export_job()
+        .job_name(name)
+        .dataset_arn(dataset)
+        .ingestion_mode(aws_sdk_personalize::types::IngestionMode::Bulk)
+        .role_arn("arn:aws:iam::123456789012:role/r")
+        .job_output(
+            aws_sdk_personalize::types::DatasetExportJobOutput::builder().s3_data_destination(s3_config(path)).build(),
+        )
+        .send()
+        .await
+        .map(|out| out.dataset_export_job_arn().unwrap_or_default().to_string())
+}
+
+/// Tenants (keys scoped to dataset groups) have local folders of their own (`data_roots`): a
+/// tenant cannot import from another tenant's folder, nor write a batch output or an export
+/// into it, nor use the server-wide roots; it can use its own. A tenant without roots may use no
+/// local location. The run of a job checks against the roots it was created with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenants_use_only_their_own_data_roots() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (root_a, root_b) = (tmp.path().join("tenant-a"), tmp.path().join("tenant-b"));
+    std::fs::create_dir_all(&root_a).unwrap();
+    std::fs::create_dir_all(&root_b).unwrap();
+    let rows: String = (0..1200).map(|r| format!("u{},i{},{r}\n", r % 30, r % 40)).collect();
+    for f in [root_a.join("a.csv"), root_b.join("b.csv"), tmp.path().join("shared.csv")] {
+        std::fs::write(f, format!("USER_ID,ITEM_ID,TIMESTAMP\n{rows}")).unwrap();
+    }
+    let config = tmp.path().join("reko.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[access_keys]]\naccess_key_id = \"AKIDTENANTA\"\nsecret_access_key = \"tenant-a-secret-0001\"\n\
+             dataset_groups = [\"{}\"]\ndata_roots = [\"{}\"]\n\n\
+             [[access_keys]]\naccess_key_id = \"AKIDTENANTB\"\nsecret_access_key = \"tenant-b-secret-0001\"\n\
+             dataset_groups = [\"{}\"]\ndata_roots = [\"{}\"]\n\n\
+             [[access_keys]]\naccess_key_id = \"AKIDTENANTC\"\nsecret_access_key = \"tenant-c-secret-0001\"\n\
+             dataset_groups = [\"{}\"]\n",
+            arn("dataset-group", "tenant-a"),
+            root_a.display(),
+            arn("dataset-group", "tenant-b"),
+            root_b.display(),
+            arn("dataset-group", "tenant-c"),
+        ),
+    )
+    .unwrap();
+    // The server-wide root (--allowed-data-root) is the whole temporary folder, both tenants'
+    // folders included: root keys may use it, tenants only their own part.
+    let data = tmp.path().join("data");
+    let server = Server::start_with(&data, &["--config", config.to_str().unwrap()]);
+    let root = &server.control;
+    let schema = create_schema(root, "tenant-interactions", ROOTS_SCHEMA).await;
+    let mut datasets = Vec::new();
+    for name in ["tenant-a", "tenant-b", "tenant-c"] {
+        let dsg = create_dataset_group(root, name).await;
+        wait_active(root, &Res::DatasetGroup(dsg.clone())).await;
+        datasets.push(create_dataset(root, &dsg, name, &format!("{name}-i"), "Interactions", &schema).await);
+    }
+    let a = client_with(&server.url, "AKIDTENANTA", "tenant-a-secret-0001", REGION);
+    let c = client_with(&server.url, "AKIDTENANTC", "tenant-c-secret-0001", REGION);
+    let ds_a = &datasets[0];
+
+    // Imports: not from B's folder, nor from the server-wide root outside A's; from A's own.
+    for other in [root_b.join("b.csv"), tmp.path().join("shared.csv")] {
+        let m = create_import(&a, "a-steals", ds_a, &file_url(&other)).await.expect_err("another tenant's file");
+        assert!(m.contains("dataSource.dataLocation") && m.contains("outside the data folders this access key"), "{m}");
+        assert!(m.contains("data_roots"), "the message says where roots are granted: {m}");
+    }
+    let job = create_import(&a, "a-import", ds_a, &file_url(&root_a.join("a.csv"))).await.expect("A's own file");
+    let (status, reason) = wait_settled(&a, &Res::ImportJob(job), WAIT).await;
+    assert_eq!(status, "ACTIVE", "{reason:?}");
+
+    // Exports: not into B's folder; into A's own.
+    let refused = create_export(&a, "a-export-b", ds_a, &format!("{}/", file_url(&root_b))).await;
+    let m = expect_code(refused, "InvalidInputException", "export into B's folder");
+    assert!(m.contains("jobOutput.s3DataDestination.path") && m.contains("this access key"), "{m}");
+    let export = create_export(&a, "a-export", ds_a, &format!("{}/out/", file_url(&root_a))).await.expect("own export");
+    wait_export_active(&a, &export).await;
+    assert_eq!(std::fs::read_to_string(root_a.join("out/a-export.csv")).unwrap().lines().count(), 1201);
+    assert!(!root_b.join("a-export-b.csv").exists());
+
+    // Batch inference: neither input nor output in B's folder; both in A's own.
+    let solution = create_solution(&a, &arn("dataset-group", "tenant-a"), "a-pop", "aws-popularity-count").await;
+    let version = train(&a, &solution).await;
+    let input = root_a.join("users.jsonl");
+    write_input(&input, &[r#"{"userId":"u1"}"#, r#"{"userId":"u2"}"#]);
+    write_input(&root_b.join("users.jsonl"), &[r#"{"userId":"u3"}"#]);
+    let own_out = format!("{}/batch/", file_url(&root_a));
+    let m = create_batch(&a, "a-batch-out", &version, &file_url(&input), &format!("{}/", file_url(&root_b)))
+        .await
+        .expect_err("output into B's folder");
+    assert!(m.contains("jobOutput.s3DataDestination.path") && m.contains("this access key"), "{m}");
+    let m = create_batch(&a, "a-batch-in", &version, &file_url(&root_b.join("users.jsonl")), &own_out)
+        .await
+        .expect_err("input from B's folder");
+    assert!(m.contains("jobInput.s3DataSource.path") && m.contains("this access key"), "{m}");
+    let job = create_batch(&a, "a-batch", &version, &file_url(&input), &own_out).await.expect("A's own folders");
+    let (status, reason) = settle_batch(&a, &job).await;
+    assert_eq!(status, "ACTIVE", "{reason:?}");
+    assert_eq!(std::fs::read_to_string(root_a.join("batch/users.jsonl.out")).unwrap().lines().count(), 2);
+    assert_eq!(std::fs::read_dir(&root_b).unwrap().count(), 2, "nothing was written into B's folder");
+
+    // A tenant without data_roots: no local location at all, and the operator is told what to set.
+    let m = create_import(&c, "c-import", &datasets[2], &file_url(&tmp.path().join("shared.csv")))
+        .await
+        .expect_err("a tenant without roots");
+    assert!(m.contains("dataSource.dataLocation") && m.contains("data_roots") && m.contains("per key"), "{m}");
+    // The root key keeps the server-wide roots, B's folder included.
+    let job = create_import(root, "root-import", &datasets[1], &file_url(&root_b.join("b.csv"))).await.expect("root");
+    let (status, reason) = wait_settled(root, &Res::ImportJob(job), WAIT).await;
+    assert_eq!(status, "ACTIVE", "{reason:?}");
+
+    // The run checks against the roots the job was created with: a link inside A's folder,
+    // accepted at creation, pointing into B's folder by the time the job runs, fails the job.
+    drop(server);
+    #[cfg(unix)]
+    {
+        let link = root_a.join("link.csv");
+        std::os::unix::fs::symlink(root_a.join("a.csv"), &link).unwrap();
+        let server = Server::start_with(&data, &["--config", config.to_str().unwrap(), "--workers", "0"]);
+        let a = client_with(&server.url, "AKIDTENANTA", "tenant-a-secret-0001", REGION);
+        let job = create_import(&a, "a-swapped", ds_a, &raw_url(&link)).await.expect("a link inside A's folder");
+        drop(server);
+        std::fs::remove_file(&link).unwrap();
+        std::os::unix::fs::symlink(root_b.join("b.csv"), &link).unwrap();
+        let server = Server::start_with(&data, &["--config", config.to_str().unwrap()]);
+        let (status, reason) = wait_settled(&server.control, &Res::ImportJob(job), WAIT).await;
+        assert_eq!(status, "CREATE FAILED", "B's file was imported by A's job");
+        let reason = reason.unwrap_or_default();
+        assert!(reason.contains("link.csv") && reason.contains("this access key"), "{reason}");
+    }
+}
+
+/// Keys of different tenants whose data roots overlap, or a key's root that overlaps the data
+/// directory, are refused at start, naming both.
+#[test]
+fn overlapping_tenant_roots_are_refused_at_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (root_a, nested) = (tmp.path().join("tenant-a"), tmp.path().join("tenant-a/b"));
+    let data = tmp.path().join("data");
+    let key = |id: &str, group: &str, root: &Path| {
+        format!(
+            "[[access_keys]]\naccess_key_id = \"{id}\"\nsecret_access_key = \"{id}-secret-0001\"\n\
+             dataset_groups = [\"{}\"]\ndata_roots = [\"{}\"]\n\n",
+            arn("dataset-group", group),
+            root.display()
+        )
+    };
+    let cases = [
+        (key("AKIDTENANTA", "a", &root_a) + &key("AKIDTENANTB", "b", &nested), vec!["AKIDTENANTA", "AKIDTENANTB"]),
+        (key("AKIDTENANTA", "a", &data.join("exports")), vec!["AKIDTENANTA", "data directory"]),
+    ];
+    for (n, (text, named)) in cases.iter().enumerate() {
+        let config = tmp.path().join(format!("reko-{n}.toml"));
+        std::fs::write(&config, text).unwrap();
+        let (stdout, stderr) = (tmp.path().join(format!("out-{n}")), tmp.path().join(format!("err-{n}")));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_reko"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(&data)
+            .arg("--config")
+            .arg(&config)
+            .env("REKO_ACCESS_KEY_ID", ACCESS_KEY_ID)
+            .env("REKO_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&stdout).unwrap())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break Some(status);
+            }
+            if started.elapsed() > Duration::from_secs(30) {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let stderr = std::fs::read_to_string(&stderr).unwrap();
+        assert!(status.is_some_and(|s| !s.success()), "the server started: {stderr}");
+        assert!(!std::fs::read_to_string(&stdout).unwrap().contains("Listening on"));
+        for name in named {
+            assert!(stderr.contains(name), "the error names {name}: {stderr}");
+        }
+    }
+}

@@ -52,14 +52,21 @@ fn main() {
     }
     let bytes = std::fs::metadata(&csv).unwrap().len();
     let reko = Reko::open(ServiceConfig { data_dir: dir.path().join("data"), ..Default::default() }).unwrap();
-    let group =
-        reko.create_dataset_group(CreateDatasetGroupRequest { name: "bench".into(), ..Default::default() }).unwrap();
+    let group = reko
+        .create_dataset_group(
+            CreateDatasetGroupRequest { name: "bench".into(), ..Default::default() },
+            &reko_service::AccessScope::default(),
+        )
+        .unwrap();
     wait("dataset group", || {
         let req = DescribeDatasetGroupRequest { dataset_group_arn: group.dataset_group_arn.clone() };
         reko.describe_dataset_group(req).unwrap().dataset_group.status
     });
     let schema = reko
-        .create_schema(CreateSchemaRequest { name: "bench".into(), schema: SCHEMA.into(), ..Default::default() })
+        .create_schema(
+            CreateSchemaRequest { name: "bench".into(), schema: SCHEMA.into(), ..Default::default() },
+            &reko_service::AccessScope::default(),
+        )
         .unwrap();
     let dataset = reko
         .create_dataset(CreateDatasetRequest {
@@ -76,12 +83,15 @@ fn main() {
     });
 
     let job = reko
-        .create_dataset_import_job(CreateDatasetImportJobRequest {
-            job_name: "bench".into(),
-            dataset_arn: dataset.dataset_arn.clone(),
-            data_source: DataSource { data_location: Some(format!("file://{}", csv.display())) },
-            ..Default::default()
-        })
+        .create_dataset_import_job(
+            CreateDatasetImportJobRequest {
+                job_name: "bench".into(),
+                dataset_arn: dataset.dataset_arn.clone(),
+                data_source: DataSource { data_location: Some(format!("file://{}", csv.display())) },
+                ..Default::default()
+            },
+            &reko_service::AccessScope::default(),
+        )
         .unwrap();
     let import = wait("import job", || {
         let req = DescribeDatasetImportJobRequest { dataset_import_job_arn: job.dataset_import_job_arn.clone() };

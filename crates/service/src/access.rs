@@ -16,10 +16,19 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::resource::ResourceKind;
 use crate::Reko;
 
-/// The dataset groups a caller may see; `None`: all of them.
+/// The dataset groups a caller may see; `None`: all of them. With them, where its jobs may read
+/// and write (see `job_access`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AccessScope {
     pub dataset_groups: Option<Vec<String>>,
+    /// The local folders the key's data locations must lie in (its `data_roots`). `None`: the
+    /// server's `--allowed-data-root` folders for a key without dataset groups (a root key), no
+    /// folder at all for a key scoped to dataset groups.
+    pub data_roots: Option<Vec<std::path::PathBuf>>,
+    /// The `[[s3_roles]]` ARNs the key may name as a job's `roleArn` (its `s3_roles`). `None`:
+    /// every configured role, and the server's own credentials for any other `roleArn`, for a
+    /// root key; no role at all for a key scoped to dataset groups.
+    pub s3_roles: Option<Vec<String>>,
 }
 
 impl AccessScope {
@@ -35,6 +44,22 @@ impl AccessScope {
             self.allows_group(&record.arn)
         } else {
             record.dataset_group_arn.as_deref().is_none_or(|g| self.allows_group(g))
+        }
+    }
+
+    /// The account a scoped key creates dataset groups and schemas in: the account of its groups'
+    /// ARNs (an operator gives each tenant its own account id there, so its names are its own);
+    /// `None`: the server's.
+    pub fn account(&self) -> Option<&str> {
+        self.dataset_groups.as_ref()?.first().and_then(|g| crate::arn::account_of(g))
+    }
+
+    /// Whether an ARN of another account than the scope's (e.g. another tenant's schema) is
+    /// beyond the scope.
+    fn foreign_account(&self, arn: &str) -> bool {
+        match (self.account(), crate::arn::account_of(arn)) {
+            (Some(mine), Some(theirs)) => mine != theirs,
+            _ => false,
         }
     }
 
@@ -121,6 +146,9 @@ impl Reko {
         if scope.is_unrestricted() {
             return Ok(());
         }
+        if scope.foreign_account(arn) {
+            return Err(ServiceError::NotFound(format!("Could not find resource: {arn}")));
+        }
         match self.group_of(arn)? {
             Some((kind, Some(group))) if !scope.allows_group(&group) => {
                 Err(ServiceError::NotFound(format!("Could not find {}: {arn}", label(&kind))))
@@ -185,6 +213,9 @@ impl Reko {
         if scope.is_unrestricted() {
             return true;
         }
+        if scope.foreign_account(arn) {
+            return false;
+        }
         match self.group_of(arn) {
             Ok(Some((_, group))) => group.is_none_or(|g| scope.allows_group(&g)),
             _ => false,
@@ -193,6 +224,34 @@ impl Reko {
 
     /// Whether a scoped key may create the dataset group called `name` (its ARN is in the scope).
     pub fn may_create_dataset_group(&self, scope: &AccessScope, name: &str) -> bool {
-        scope.allows_group(&self.arns().arn(ResourceKind::DatasetGroup, name))
+        scope.allows_group(&self.arns().arn_in(scope.account(), ResourceKind::DatasetGroup, name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn owner() -> Owner {
+        ("campaign".into(), Some("arn:g".into()))
+    }
+
+    #[test]
+    fn an_owner_read_before_a_deletion_is_not_cached_after_it() {
+        let owners = Owners::default();
+        // A deletion clears the cache while the owner is being read from the catalog.
+        let found = owners
+            .get_or_find("arn:c", || {
+                owners.clear();
+                Ok(Some(owner()))
+            })
+            .unwrap();
+        assert_eq!(found, Some(owner()), "the caller still gets what it read");
+        // The next lookup reads the catalog again instead of trusting the stale entry.
+        let again = owners.get_or_find("arn:c", || Ok(None)).unwrap();
+        assert_eq!(again, None);
+        // Without a deletion in between, owners are cached.
+        owners.get_or_find("arn:d", || Ok(Some(owner()))).unwrap();
+        assert_eq!(owners.get_or_find("arn:d", || panic!("read twice")).unwrap(), Some(owner()));
     }
 }

@@ -14,9 +14,28 @@ impl ArnScheme {
         format!("arn:aws:personalize:{}:{}:", self.region, self.account_id)
     }
 
-    /// `arn:aws:personalize:{region}:{acct}:{kind}/{path}`.
+    /// `arn:aws:personalize:{region}:{acct}:{kind}/{path}` in the server's own account.
     pub fn arn(&self, kind: ResourceKind, path: &str) -> String {
         format!("{}{}/{}", self.prefix(), kind.arn_segment(), path)
+    }
+
+    /// An ARN in `account` (a tenant's: its names are its own, as another AWS account's are).
+    pub fn arn_in(&self, account: Option<&str>, kind: ResourceKind, path: &str) -> String {
+        match account {
+            Some(account) => format!("arn:aws:personalize:{}:{account}:{}/{path}", self.region, kind.arn_segment()),
+            None => self.arn(kind, path),
+        }
+    }
+
+    /// An ARN in the account of `parent` (a dataset group, dataset, solution or version): every
+    /// resource lives in its dataset group's account.
+    pub fn child(&self, parent: &str, kind: ResourceKind, path: &str) -> String {
+        self.arn_in(account_of(parent), kind, path)
+    }
+
+    /// Whether `account` is another than the server's own (its resources need their own folders).
+    pub fn is_tenant_account(&self, account: &str) -> bool {
+        account != self.account_id
     }
 
     /// Whether `arn` names a resource of `kind` in this account and region.
@@ -25,6 +44,18 @@ impl ArnScheme {
             .and_then(|rest| rest.strip_prefix(kind.arn_segment()))
             .is_some_and(|rest| rest.starts_with('/'))
     }
+}
+
+/// The account id of an ARN (`arn:aws:personalize:{region}:{account}:...`); `None` for
+/// service-owned ARNs (recipes) and anything malformed.
+pub fn account_of(arn: &str) -> Option<&str> {
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(_), Some(_), Some(_), Some(account), Some(_)) =
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    (!account.is_empty()).then_some(account)
 }
 
 /// Service-owned recipe ARN: `arn:aws:personalize:::recipe/{name}`.
@@ -62,6 +93,15 @@ mod tests {
         assert!(s.is_kind(&arn, ResourceKind::DatasetGroup));
         assert!(!s.is_kind(&arn, ResourceKind::Dataset));
         assert_eq!(recipe_name(&recipe_arn("aws-sims")), Some("aws-sims"));
+        assert_eq!(account_of(&arn), Some("123456789012"));
+        assert_eq!(account_of(&recipe_arn("aws-sims")), None);
+        assert_eq!(account_of("arn:aws"), None);
+        let tenant = s.arn_in(Some("111111111111"), ResourceKind::DatasetGroup, "g");
+        assert_eq!(tenant, "arn:aws:personalize:us-east-1:111111111111:dataset-group/g");
+        assert_eq!(
+            s.child(&tenant, ResourceKind::Solution, "s"),
+            "arn:aws:personalize:us-east-1:111111111111:solution/s"
+        );
         let id = solution_version_id();
         assert_eq!(id.len(), 8);
         assert!(id.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));

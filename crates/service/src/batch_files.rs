@@ -7,7 +7,7 @@ use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::data_roots::{DataAccess, Places};
+use crate::data_roots::{DataAccess, PartialFile, Places};
 use crate::error::{ServiceError, ServiceResult};
 use crate::object_storage::{is_object_location, Scratch};
 use crate::resource::{update_of, ResourceKind};
@@ -26,6 +26,8 @@ pub(crate) struct JobFiles {
     places: Places,
     /// SSE-KMS key of the output (`jobOutput.s3DataDestination.kmsKeyArn`).
     output_kms_key: Option<String>,
+    /// The store of `s3://` inputs and outputs, reached as the job's role (or as the server).
+    storage: crate::object_storage::ObjectStorageConfig,
     /// Kept alive for the job: removed (downloads, staged outputs) when dropped.
     _scratch: Scratch,
 }
@@ -33,14 +35,21 @@ pub(crate) struct JobFiles {
 impl JobFiles {
     /// Resolves (and downloads) the inputs and prepares the output folder; the error is the
     /// job's failure reason, naming the location. Local locations are checked again here (they
-    /// were checked at creation; a link may have been swapped in since).
-    pub(crate) fn open(reko: &Reko, input: &S3DataConfig, output: &S3DataConfig) -> Result<JobFiles, String> {
+    /// were checked at creation; a link may have been swapped in since), against the roots and
+    /// with the role the job was authorized with (`grant`).
+    pub(crate) fn open(
+        reko: &Reko,
+        input: &S3DataConfig,
+        output: &S3DataConfig,
+        grant: &crate::job_access::JobGrant,
+    ) -> Result<JobFiles, String> {
         let (input_location, output_location) = (input.path.as_str(), output.path.as_str());
         let scratch = Scratch::new(&reko.config().data_dir);
-        let places = reko.data_places();
+        let places = reko.job_places(grant);
+        let storage = reko.job_storage(grant, &[input_location, output_location])?;
         let input_downloaded = is_object_location(input_location);
         let inputs = if input_downloaded {
-            reko.config().object_storage.download(input_location, &scratch.0.join("in"))?
+            storage.download(input_location, &scratch.0.join("in"))?
         } else {
             places.input_files(input_location, "jobInput.s3DataSource.path")?
         };
@@ -59,6 +68,7 @@ impl JobFiles {
             output_location: output_location.to_string(),
             places,
             output_kms_key: output.kms_key_arn.clone(),
+            storage,
             _scratch: scratch,
         })
     }
@@ -93,7 +103,6 @@ impl JobFiles {
     /// errors), or the job's failure reason.
     pub(crate) fn run(
         &self,
-        reko: &Reko,
         chunk_lines: usize,
         lines: &LineBatch<'_>,
         progress: &mut Progress<'_>,
@@ -110,7 +119,7 @@ impl JobFiles {
             errors += e;
         }
         if is_object_location(&self.output_location) {
-            reko.config().object_storage.upload(&outputs, &self.output_location, self.output_kms_key.as_deref())?;
+            self.storage.upload(&outputs, &self.output_location, self.output_kms_key.as_deref())?;
         }
         Ok((written, errors))
     }
@@ -130,7 +139,8 @@ impl JobFiles {
         progress: &mut Progress<'_>,
     ) -> Result<(u64, u64), String> {
         let file = self.open_input(input)?;
-        let tmp = out.with_extension("out.partial");
+        let partial = PartialFile::of(out);
+        let tmp = partial.0.clone();
         let local_output = !is_object_location(&self.output_location);
         let writer = if local_output {
             self.places.open_or_reason(&tmp, DataAccess::Write)?
@@ -142,25 +152,45 @@ impl JobFiles {
         let (mut written, mut errors) = (0u64, 0u64);
         let mut chunk: Vec<String> = Vec::with_capacity(chunk_lines);
         let mut eof = false;
+        let mut line_no = 0u64;
+        let name = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let read_failed = |e: std::io::Error| format!("cannot read {}: {e}", input.display());
         while !eof {
             chunk.clear();
-            while chunk.len() < chunk_lines {
-                let mut line = String::new();
-                match reader.read_line(&mut line) {
-                    Ok(0) => {
+            // A line over the limit ends the chunk; its error line follows the chunk's lines.
+            let mut too_long = None;
+            let mut chunk_bytes = 0u64;
+            while chunk.len() < chunk_lines && chunk_bytes < MAX_CHUNK_BYTES {
+                let mut line = Vec::new();
+                match read_line_limited(&mut reader, &mut line, MAX_INPUT_LINE_BYTES).map_err(read_failed)? {
+                    InputLine::End => {
                         eof = true;
                         break;
                     }
-                    Ok(n) => {
-                        done_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                    InputLine::Read(n) => {
+                        line_no += 1;
+                        chunk_bytes += n;
+                        done_bytes.fetch_add(n, Ordering::Relaxed);
+                        let line = String::from_utf8(line).map_err(|_| {
+                            read_failed(std::io::Error::new(
+                                std::io::ErrorKind::InvalidData,
+                                "stream did not contain valid UTF-8",
+                            ))
+                        })?;
                         if !line.trim().is_empty() {
                             chunk.push(line);
                         }
                     }
-                    Err(e) => return Err(format!("cannot read {}: {e}", input.display())),
+                    InputLine::TooLong(n) => {
+                        line_no += 1;
+                        done_bytes.fetch_add(n, Ordering::Relaxed);
+                        too_long = Some(too_long_line(&line, &name, line_no));
+                        break;
+                    }
                 }
             }
-            for (text, failed) in lines(&chunk) {
+            let outputs = lines(&chunk).into_iter().chain(too_long.map(|text| (text, true)));
+            for (text, failed) in outputs {
                 writer
                     .write_all(text.as_bytes())
                     .and_then(|_| writer.write_all(b"\n"))
@@ -173,14 +203,82 @@ impl JobFiles {
             progress.report(fraction.min(1.0) * 0.99, &format!("{written} lines done"));
         }
         writer.flush().map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-        writer.get_ref().sync_all().map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-        if local_output {
-            self.places.rename(writer.get_ref(), &tmp, out)?;
-        } else {
-            std::fs::rename(&tmp, out).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
-        }
+        Places::finish_output(local_output.then_some(&self.places), partial, writer.get_ref(), out)?;
         Ok((written, errors))
     }
+}
+
+/// Longest batch input line read, in bytes (its line break not counted): 256 KiB, twice the
+/// longest valid line (`{"userId":…,"itemList":[…500 ids of 256 characters…],"context":{…}}` is
+/// about 130 KB). A longer line gets an error line of its own (the job goes on) and is skipped
+/// without being held in memory.
+pub(crate) const MAX_INPUT_LINE_BYTES: usize = 256 * 1024;
+/// A chunk of input lines ends once it holds this many bytes (or its number of lines): with
+/// [`MAX_INPUT_LINE_BYTES`], what a job holds of its input at a time.
+const MAX_CHUNK_BYTES: u64 = 8 << 20;
+/// How much of a line over the limit its error line echoes.
+const ECHO_BYTES: usize = 200;
+
+/// What [`read_line_limited`] read.
+#[derive(Debug, PartialEq, Eq)]
+enum InputLine {
+    /// The input ended before another line.
+    End,
+    /// A line of this many bytes (line break included), all of it in the buffer.
+    Read(u64),
+    /// A line longer than the limit, of this many bytes (line break included): the buffer holds
+    /// its first bytes only, the rest was skipped.
+    TooLong(u64),
+}
+
+/// Reads the next line of `reader` into `line` (with its `\n`), holding at most `max` bytes of
+/// it (plus the line break): a longer line is read on to its end without being kept.
+fn read_line_limited(reader: &mut impl BufRead, line: &mut Vec<u8>, max: usize) -> std::io::Result<InputLine> {
+    let mut total = 0u64;
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok(match total {
+                0 => InputLine::End,
+                n if n as usize > max => InputLine::TooLong(n),
+                n => InputLine::Read(n),
+            });
+        }
+        let (take, ends) = match available.iter().position(|&b| b == b'\n') {
+            Some(p) => (p + 1, true),
+            None => (available.len(), false),
+        };
+        let room = (max + 1).saturating_sub(line.len());
+        line.extend_from_slice(&available[..take.min(room)]);
+        reader.consume(take);
+        total += take as u64;
+        if ends {
+            let content = total - 1;
+            return Ok(if content as usize > max { InputLine::TooLong(total) } else { InputLine::Read(total) });
+        }
+    }
+}
+
+/// The error line of an input line over [`MAX_INPUT_LINE_BYTES`] (`start` holds its first bytes).
+fn too_long_line(start: &[u8], file: &str, line_no: u64) -> String {
+    let mut cut = start.len().min(ECHO_BYTES);
+    while cut > 0 && std::str::from_utf8(&start[..cut]).is_err() {
+        cut -= 1;
+    }
+    let echo = String::from_utf8_lossy(&start[..cut]).trim_end().to_string() + "...";
+    let message = format!(
+        "Line {line_no} of {file} is longer than {MAX_INPUT_LINE_BYTES} bytes, the limit for batch input lines; \
+         the line was skipped."
+    );
+    format!(
+        r#"{{"input":{},"output":null,"error":{}}}"#,
+        serde_json::Value::String(echo),
+        serde_json::Value::String(message)
+    )
 }
 
 /// How a job turns its input lines into output lines: `(text, failed)` per input line, in order.
@@ -218,12 +316,15 @@ pub(crate) fn echo_input(raw: &str, parsed: bool) -> String {
 pub(crate) struct CheckedJob {
     pub recipe: &'static reko_engine::RecipeInfo,
     pub dataset_group_arn: String,
+    /// What the job may read and write (stored with it for its run).
+    pub grant: crate::job_access::JobGrant,
 }
 
 impl Reko {
     /// The checks every batch job's creation makes: an ACTIVE solution version, locations Reko
-    /// can read and write (a `kmsKeyArn` only on `s3://`), and an ACTIVE filter of the same
-    /// dataset group.
+    /// can read and write and the caller may use with `role_arn` (a `kmsKeyArn` only on
+    /// `s3://`), and an ACTIVE filter of the same dataset group.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn check_batch_job(
         &self,
         operation: &str,
@@ -231,6 +332,8 @@ impl Reko {
         filter_arn: Option<&str>,
         input: &S3DataConfig,
         output: &S3DataConfig,
+        scope: &crate::access::AccessScope,
+        role_arn: &str,
     ) -> ServiceResult<CheckedJob> {
         let version = self.load::<SolutionVersion>(ResourceKind::SolutionVersion, solution_version_arn)?.wire;
         if version.status != status::ACTIVE {
@@ -240,8 +343,14 @@ impl Reko {
             )));
         }
         let recipe = crate::solution::recipe_for_arn(version.recipe_arn.as_deref().unwrap_or_default())?;
-        self.check_data_location(&input.path, "jobInput.s3DataSource.path")?;
-        self.check_data_location(&output.path, "jobOutput.s3DataDestination.path")?;
+        let grant = self.authorize_job_locations(
+            scope,
+            Some(role_arn),
+            &[
+                (input.path.as_str(), "jobInput.s3DataSource.path"),
+                (output.path.as_str(), "jobOutput.s3DataDestination.path"),
+            ],
+        )?;
         check_kms_location("jobInput.s3DataSource", input)?;
         check_kms_location("jobOutput.s3DataDestination", output)?;
         let group = version.dataset_group_arn.clone().unwrap_or_default();
@@ -257,7 +366,7 @@ impl Reko {
                 return Err(ServiceError::InUse(format!("Filter {filter_arn} is {}.", filter.status)));
             }
         }
-        Ok(CheckedJob { recipe, dataset_group_arn: group })
+        Ok(CheckedJob { recipe, dataset_group_arn: group, grant })
     }
 }
 
@@ -272,4 +381,51 @@ pub(crate) fn check_kms_location(field: &str, config: &S3DataConfig) -> ServiceR
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_lines_are_read_up_to_the_limit_only() {
+        let long = "x".repeat(300);
+        let text = format!("{{\"userId\":\"1\"}}\n{long}\n\nlast");
+        // A reader handing out 7 bytes at a time: lines cross its buffer.
+        let mut reader = std::io::BufReader::with_capacity(7, text.as_bytes());
+        let mut reads = Vec::new();
+        loop {
+            let mut line = Vec::new();
+            let got = read_line_limited(&mut reader, &mut line, 100).unwrap();
+            assert!(line.len() <= 101, "at most the limit and a line break is kept: {}", line.len());
+            let end = got == InputLine::End;
+            reads.push((got, String::from_utf8(line).unwrap()));
+            if end {
+                break;
+            }
+        }
+        assert_eq!(reads[0], (InputLine::Read(15), "{\"userId\":\"1\"}\n".to_string()));
+        assert_eq!(reads[1].0, InputLine::TooLong(301));
+        assert!(reads[1].1.starts_with("xxxx") && reads[1].1.len() == 101);
+        assert_eq!(reads[2], (InputLine::Read(1), "\n".to_string()));
+        assert_eq!(reads[3], (InputLine::Read(4), "last".to_string()));
+        assert_eq!(reads[4].0, InputLine::End);
+        // Exactly at the limit is fine, with or without a line break; one byte more is not.
+        for (text, want) in [
+            ("a".repeat(100) + "\n", InputLine::Read(101)),
+            ("a".repeat(100), InputLine::Read(100)),
+            ("a".repeat(101), InputLine::TooLong(101)),
+        ] {
+            let mut line = Vec::new();
+            assert_eq!(read_line_limited(&mut text.as_bytes(), &mut line, 100).unwrap(), want);
+        }
+        // The error line echoes the start of the line and names the file and the line.
+        let e: serde_json::Value = serde_json::from_str(&too_long_line(long.as_bytes(), "in.json", 2)).unwrap();
+        assert_eq!(e["input"], format!("{}...", "x".repeat(ECHO_BYTES)));
+        assert!(e["output"].is_null());
+        assert_eq!(
+            e["error"],
+            "Line 2 of in.json is longer than 262144 bytes, the limit for batch input lines; the line was skipped."
+        );
+    }
 }

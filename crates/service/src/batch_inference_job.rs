@@ -30,6 +30,7 @@ impl Reko {
     pub fn create_batch_inference_job(
         &self,
         req: CreateBatchInferenceJobRequest,
+        scope: &AccessScope,
     ) -> ServiceResult<CreateBatchInferenceJobResponse> {
         let checked = self.check_batch_job(
             "CreateBatchInferenceJob",
@@ -37,6 +38,8 @@ impl Reko {
             req.filter_arn.as_deref(),
             &req.job_input.s3_data_source,
             &req.job_output.s3_data_destination,
+            scope,
+            &req.role_arn,
         )?;
         if checked.recipe.name == "aws-trending-now" {
             return Err(ServiceError::Invalid(
@@ -60,7 +63,7 @@ impl Reko {
             "batchInferenceJobConfig",
         )?;
         self.ensure_fewer_pending(ResourceKind::BatchInferenceJob, MAX_PENDING_JOBS, &group)?;
-        let arn = self.arns().arn(ResourceKind::BatchInferenceJob, &req.job_name);
+        let arn = self.arns().child(&req.solution_version_arn, ResourceKind::BatchInferenceJob, &req.job_name);
         let created = now();
         let job = BatchInferenceJob {
             job_name: req.job_name.clone(),
@@ -84,7 +87,7 @@ impl Reko {
             &req.job_name,
             Some(&req.solution_version_arn),
             Some(&group),
-            to_document(&job, &serde_json::Value::Null)?,
+            to_document(&job, &checked.grant.internal())?,
             tasks::BATCH_INFERENCE,
             &req.tags.unwrap_or_default(),
         )?;
@@ -122,10 +125,12 @@ impl Reko {
             Err(outcome) => return Ok(outcome),
         };
         let job = &stored.wire;
-        let files = match JobFiles::open(self, &job.job_input.s3_data_source, &job.job_output.s3_data_destination) {
-            Ok(files) => files,
-            Err(reason) => return Ok(Outcome::Failed { reason }),
-        };
+        let grant = crate::job_access::JobGrant::of(&stored.internal);
+        let files =
+            match JobFiles::open(self, &job.job_input.s3_data_source, &job.job_output.s3_data_destination, &grant) {
+                Ok(files) => files,
+                Err(reason) => return Ok(Outcome::Failed { reason }),
+            };
         let version = self.load::<SolutionVersion>(ResourceKind::SolutionVersion, &job.solution_version_arn)?;
         let deployment = self.load_deployment(arn, &job.solution_version_arn, None)?;
         let exploration = crate::campaign::exploration_from_map(
@@ -141,7 +146,7 @@ impl Reko {
             num_results: job.num_results.max(1) as usize,
             exploration,
         };
-        let counts = match files.run(self, CHUNK_LINES, &|chunk: &[String]| ctx.lines(chunk), progress) {
+        let counts = match files.run(CHUNK_LINES, &|chunk: &[String]| ctx.lines(chunk), progress) {
             Ok(counts) => counts,
             Err(reason) => return Ok(Outcome::Failed { reason }),
         };

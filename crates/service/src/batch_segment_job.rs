@@ -44,6 +44,7 @@ impl Reko {
     pub fn create_batch_segment_job(
         &self,
         req: CreateBatchSegmentJobRequest,
+        scope: &AccessScope,
     ) -> ServiceResult<CreateBatchSegmentJobResponse> {
         let checked = self.check_batch_job(
             "CreateBatchSegmentJob",
@@ -51,6 +52,8 @@ impl Reko {
             req.filter_arn.as_deref(),
             &req.job_input.s3_data_source,
             &req.job_output.s3_data_destination,
+            scope,
+            &req.role_arn,
         )?;
         if checked.recipe.recipe_type != "USER_SEGMENTATION" {
             return Err(ServiceError::Invalid(format!(
@@ -69,7 +72,7 @@ impl Reko {
             }
         }
         self.ensure_fewer_pending(ResourceKind::BatchSegmentJob, MAX_PENDING_JOBS, &checked.dataset_group_arn)?;
-        let arn = self.arns().arn(ResourceKind::BatchSegmentJob, &req.job_name);
+        let arn = self.arns().child(&req.solution_version_arn, ResourceKind::BatchSegmentJob, &req.job_name);
         let created = now();
         let job = BatchSegmentJob {
             job_name: req.job_name.clone(),
@@ -91,7 +94,7 @@ impl Reko {
             &req.job_name,
             Some(&req.solution_version_arn),
             Some(&checked.dataset_group_arn),
-            to_document(&job, &Value::Null)?,
+            to_document(&job, &checked.grant.internal())?,
             tasks::BATCH_SEGMENT,
             &req.tags.unwrap_or_default(),
         )?;
@@ -129,10 +132,12 @@ impl Reko {
             Err(outcome) => return Ok(outcome),
         };
         let job = &stored.wire;
-        let files = match JobFiles::open(self, &job.job_input.s3_data_source, &job.job_output.s3_data_destination) {
-            Ok(files) => files,
-            Err(reason) => return Ok(Outcome::Failed { reason }),
-        };
+        let grant = crate::job_access::JobGrant::of(&stored.internal);
+        let files =
+            match JobFiles::open(self, &job.job_input.s3_data_source, &job.job_output.s3_data_destination, &grant) {
+                Ok(files) => files,
+                Err(reason) => return Ok(Outcome::Failed { reason }),
+            };
         let deployment = self.load_deployment(arn, &job.solution_version_arn, None)?;
         let attributes =
             deployment.model.recipe() == reko_engine::recipes::item_affinity::INFO_ITEM_ATTRIBUTE_AFFINITY.name;
@@ -168,7 +173,7 @@ impl Reko {
             interactions: &interactions,
             num_results: job.num_results.max(1) as usize,
         };
-        let counts = match files.run(self, CHUNK_LINES, &|chunk: &[String]| ctx.lines(chunk), progress) {
+        let counts = match files.run(CHUNK_LINES, &|chunk: &[String]| ctx.lines(chunk), progress) {
             Ok(counts) => counts,
             Err(reason) => return Ok(Outcome::Failed { reason }),
         };

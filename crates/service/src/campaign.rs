@@ -84,7 +84,7 @@ impl Reko {
                     .into(),
             ));
         }
-        let arn = self.arns().arn(ResourceKind::Campaign, &req.name);
+        let arn = self.arns().child(&req.solution_version_arn, ResourceKind::Campaign, &req.name);
         let created = now();
         let campaign = Campaign {
             name: req.name.clone(),

@@ -47,6 +47,17 @@ impl Refusal {
     /// The reason, as the end of a sentence whose subject is the location.
     fn explain(self, places: &Places) -> String {
         match self {
+            Refusal::NoRoots if places.per_key => {
+                "is a local path, but this access key has no local data folder; the operator grants folders per key \
+                 with data_roots = [...] in the key's [[access_keys]] table (s3:// locations go through the key's \
+                 s3_roles)"
+                    .to_string()
+            }
+            Refusal::Outside if places.per_key => format!(
+                "is outside the data folders this access key may use ({}); the operator grants folders per key with \
+                 data_roots in the key's [[access_keys]] table",
+                places.shown_roots.join(", ")
+            ),
             Refusal::NoRoots => "is a local path, but this server allows no local data folder; the operator allows \
                                  one with --allowed-data-root PATH (or allowed_data_roots in reko.toml); s3:// \
                                  locations need none"
@@ -139,6 +150,8 @@ pub(crate) struct Places {
     shown_roots: Vec<String>,
     /// The server's own files and folders (everything under a folder is own too).
     own: Vec<PathBuf>,
+    /// The roots are an access key's `data_roots`, not the server's (for messages).
+    per_key: bool,
 }
 
 impl Places {
@@ -150,7 +163,13 @@ impl Places {
                 .into_iter()
                 .map(|p| resolved(p).unwrap_or_else(|_| std::env::current_dir().unwrap_or_default().join(p)))
                 .collect(),
+            per_key: false,
         }
+    }
+
+    /// These places, with roots that are an access key's own (`data_roots`), as messages say.
+    pub(crate) fn per_key(self) -> Places {
+        Places { per_key: true, ..self }
     }
 
     /// Whether the resolved `target` may be used.
@@ -267,6 +286,23 @@ impl Places {
         self.recheck(file, to).map_err(|e| self.describe(to, DataAccess::Write, e))
     }
 
+    /// Finishes an output written under a temporary name: synced, then moved to `to` (the
+    /// reader of `to` sees the whole file or none). `None` places: a scratch file of the server.
+    pub(crate) fn finish_output(
+        places: Option<&Places>,
+        mut partial: PartialFile,
+        file: &File,
+        to: &Path,
+    ) -> Result<(), String> {
+        file.sync_all().map_err(|e| format!("cannot write {}: {e}", partial.0.display()))?;
+        match places {
+            Some(places) => places.rename(file, &partial.0, to)?,
+            None => std::fs::rename(&partial.0, to).map_err(|e| format!("cannot write {}: {e}", to.display()))?,
+        }
+        partial.0 = PathBuf::new();
+        Ok(())
+    }
+
     /// Checks a local location again when its job runs; the failure reason names it.
     fn recheck_location(&self, location: &str, field: &str) -> Result<(), String> {
         let Ok(path) = reko_dataset::local_path(location) else { return Ok(()) };
@@ -296,19 +332,21 @@ impl Places {
 }
 
 impl Reko {
-    /// Where this server's jobs may use local files: the configured roots, never the data
-    /// directory or the server's own files.
-    pub(crate) fn data_places(&self) -> Places {
+    /// Where a job may use local files: inside `key_roots` (an access key's `data_roots`), or
+    /// inside the server's configured roots when `None`; never the data directory or the
+    /// server's own files.
+    pub(crate) fn places_in(&self, key_roots: Option<&[PathBuf]>) -> Places {
         let config = self.config();
-        Places::new(
-            config.allowed_data_roots.as_deref(),
-            std::iter::once(config.data_dir.as_path()).chain(config.server_files.iter().map(PathBuf::as_path)),
-        )
+        let own = std::iter::once(config.data_dir.as_path()).chain(config.server_files.iter().map(PathBuf::as_path));
+        match key_roots {
+            Some(roots) => Places::new(Some(roots), own).per_key(),
+            None => Places::new(config.allowed_data_roots.as_deref(), own),
+        }
     }
 
-    /// Refuses an `http(s)://` `location` (of request field `field`), and a local one outside the
-    /// allowed data roots or among the server's own files; object storage locations pass.
-    pub(crate) fn check_data_location(&self, location: &str, field: &str) -> ServiceResult<()> {
+    /// Refuses an `http(s)://` `location` (of request field `field`), and a local one outside
+    /// `places` or among the server's own files; object storage locations pass.
+    pub(crate) fn check_data_location(&self, places: &Places, location: &str, field: &str) -> ServiceResult<()> {
         let lower = location.trim().to_ascii_lowercase();
         if lower.starts_with("http://") || lower.starts_with("https://") {
             return Err(ServiceError::Invalid(format!(
@@ -323,10 +361,30 @@ impl Reko {
             // Malformed locations get their own error from the job.
             return Ok(());
         };
-        let places = self.data_places();
         match places.check(&path) {
             Ok(_) => Ok(()),
-            Err(r) => Err(ServiceError::Invalid(format!("Value '{location}' at '{field}' {}.", r.explain(&places)))),
+            Err(r) => Err(ServiceError::Invalid(format!("Value '{location}' at '{field}' {}.", r.explain(places)))),
+        }
+    }
+}
+
+/// An output being written under a temporary name; removed when dropped unless
+/// [`Places::finish_output`] moved it to its final name, so a failed job leaves no partial file.
+pub(crate) struct PartialFile(pub(crate) PathBuf);
+
+impl PartialFile {
+    /// The temporary name of the output `to`: `<to>.partial`.
+    pub(crate) fn of(to: &Path) -> PartialFile {
+        let mut name = to.as_os_str().to_owned();
+        name.push(".partial");
+        PartialFile(PathBuf::from(name))
+    }
+}
+
+impl Drop for PartialFile {
+    fn drop(&mut self) {
+        if !self.0.as_os_str().is_empty() {
+            let _ = std::fs::remove_file(&self.0);
         }
     }
 }
@@ -401,6 +459,25 @@ mod tests {
     use super::*;
     use std::io::{Read, Write};
     use std::os::unix::fs::symlink;
+
+    #[test]
+    fn outputs_appear_whole_under_their_name_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("job.csv");
+        // A job that fails while writing leaves nothing behind.
+        {
+            let partial = PartialFile::of(&out);
+            std::fs::write(&partial.0, "half a fi").unwrap();
+        }
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "a failed output left a file");
+        // A finished one is moved to its name, and nothing else remains.
+        let partial = PartialFile::of(&out);
+        std::fs::write(&partial.0, "a,b\n").unwrap();
+        let file = std::fs::File::open(&partial.0).unwrap();
+        Places::finish_output(None, partial, &file, &out).unwrap();
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "a,b\n");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
 
     /// A root with `in/data.csv`, a folder outside it with `secret.csv`, and a data directory
     /// (with its files) inside the root.

@@ -36,7 +36,11 @@ impl Reko {
                 dataset_type.as_wire()
             ))
         })?;
-        let arn = self.arns().arn(ResourceKind::Dataset, &format!("{}/{}", group.name, dataset_type.as_wire()));
+        let arn = self.arns().child(
+            &req.dataset_group_arn,
+            ResourceKind::Dataset,
+            &format!("{}/{}", group.name, dataset_type.as_wire()),
+        );
         if self.store().get_resource(&arn)?.is_some() {
             return Err(ServiceError::AlreadyExists(format!(
                 "Dataset group {} already has a {} dataset ({arn}).",

@@ -5,7 +5,6 @@
 //! id is written (reference §3.0).
 
 use std::collections::HashSet;
-use std::hash::{Hash, Hasher};
 
 use reko_api::{
     status, CreateDatasetExportJobRequest, CreateDatasetExportJobResponse, Dataset, DatasetExportJob,
@@ -16,7 +15,7 @@ use reko_dataset::{DatasetType, RecordBatch};
 use reko_storage::RecordSource;
 
 use crate::access::AccessScope;
-use crate::data_roots::DataAccess;
+use crate::data_roots::{DataAccess, PartialFile, Places};
 use crate::error::{ServiceError, ServiceResult};
 use crate::object_storage::{is_object_location, Scratch};
 use crate::resource::{now, paginate, to_document, update_of, ResourceKind};
@@ -30,6 +29,7 @@ impl Reko {
     pub fn create_dataset_export_job(
         &self,
         req: CreateDatasetExportJobRequest,
+        scope: &AccessScope,
     ) -> ServiceResult<CreateDatasetExportJobResponse> {
         let dataset = self.load::<Dataset>(ResourceKind::Dataset, &req.dataset_arn)?.wire;
         if dataset.status != status::ACTIVE {
@@ -39,10 +39,14 @@ impl Reko {
             )));
         }
         let path = &req.job_output.s3_data_destination.path;
-        self.check_data_location(path, "jobOutput.s3DataDestination.path")?;
+        let grant = self.authorize_job_locations(
+            scope,
+            Some(&req.role_arn),
+            &[(path.as_str(), "jobOutput.s3DataDestination.path")],
+        )?;
         crate::batch_files::check_kms_location("jobOutput.s3DataDestination", &req.job_output.s3_data_destination)?;
         self.ensure_fewer_pending(ResourceKind::DatasetExportJob, MAX_PENDING_EXPORTS, &dataset.dataset_group_arn)?;
-        let arn = self.arns().arn(ResourceKind::DatasetExportJob, &req.job_name);
+        let arn = self.arns().child(&req.dataset_arn, ResourceKind::DatasetExportJob, &req.job_name);
         let created = now();
         let job = DatasetExportJob {
             job_name: req.job_name.clone(),
@@ -62,7 +66,7 @@ impl Reko {
             &req.job_name,
             Some(&req.dataset_arn),
             Some(&dataset.dataset_group_arn),
-            to_document(&job, &serde_json::Value::Null)?,
+            to_document(&job, &grant.internal())?,
             tasks::EXPORT,
             &req.tags.unwrap_or_default(),
         )?;
@@ -110,7 +114,9 @@ impl Reko {
         let object = is_object_location(location);
         // A local folder is checked again now (a link may have been swapped in since creation)
         // and the file opened the checked way.
-        let places = self.data_places();
+        // Both with what the job was authorized with at its creation (the key's roots, its role).
+        let grant = crate::job_access::JobGrant::of(&stored.internal);
+        let places = self.job_places(&grant);
         let opened = if object {
             std::fs::create_dir_all(&scratch.0)
                 .map_err(|e| format!("cannot create the output folder {}: {e}", scratch.0.display()))
@@ -119,15 +125,18 @@ impl Reko {
             places.output_location(location, "jobOutput.s3DataDestination.path")
         }
         .and_then(|folder| {
+            // Written under a temporary name and moved when complete: a failed or killed export
+            // leaves no partial file under the final name.
             let file = folder.join(format!("{}.csv", job.job_name));
+            let partial = PartialFile::of(&file);
             let handle = if object {
-                std::fs::File::create(&file).map_err(|e| format!("cannot write {}: {e}", file.display()))
+                std::fs::File::create(&partial.0).map_err(|e| format!("cannot write {}: {e}", partial.0.display()))
             } else {
-                places.open_or_reason(&file, DataAccess::Write)
+                places.open_or_reason(&partial.0, DataAccess::Write)
             };
-            handle.map(|handle| (file, handle))
+            handle.map(|handle| (file, partial, handle))
         });
-        let (file, handle) = match opened {
+        let (file, partial, mut handle) = match opened {
             Ok(opened) => opened,
             Err(reason) => return Ok(Outcome::Failed { reason }),
         };
@@ -138,16 +147,22 @@ impl Reko {
             _ => None,
         };
         let columns: Vec<String> = schema.fields.iter().map(|f| f.name.clone()).collect();
-        let rows = match write_csv(handle, &file, &columns, &batches, id_field) {
+        let written = write_csv(&mut handle, &partial.0, &columns, &batches, id_field).and_then(|rows| {
+            Places::finish_output((!object).then_some(&places), partial, &handle, &file).map(|()| rows)
+        });
+        let rows = match written {
             Ok(rows) => rows,
             Err(reason) => return Ok(Outcome::Failed { reason }),
         };
         if is_object_location(location) {
-            if let Err(reason) = self.config().object_storage.upload(
-                std::slice::from_ref(&file),
-                location,
-                job.job_output.s3_data_destination.kms_key_arn.as_deref(),
-            ) {
+            let uploaded = self.job_storage(&grant, &[location.as_str()]).and_then(|storage| {
+                storage.upload(
+                    std::slice::from_ref(&file),
+                    location,
+                    job.job_output.s3_data_destination.kms_key_arn.as_deref(),
+                )
+            });
+            if let Err(reason) = uploaded {
                 return Ok(Outcome::Failed { reason });
             }
         }
@@ -166,7 +181,7 @@ impl Reko {
 /// Writes the rows (header first) to `out`, the opened file `path`; returns how many data rows
 /// were written.
 fn write_csv(
-    out: std::fs::File,
+    out: &mut std::fs::File,
     path: &std::path::Path,
     columns: &[String],
     batches: &[RecordBatch],
@@ -191,7 +206,9 @@ fn write_csv(
     }
     let mut writer = csv::Writer::from_writer(out);
     writer.write_record(columns).map_err(|e| fail(&e))?;
-    let mut seen: HashSet<u64> = HashSet::new();
+    // Whole rows, not hashes: a 64-bit hash lets two different rows (crafted to collide, or by
+    // chance) hide one another.
+    let mut seen: HashSet<Vec<String>> = HashSet::new();
     let mut rows = 0u64;
     for (b, batch) in batches.iter().enumerate() {
         for row in 0..batch.len() {
@@ -202,13 +219,12 @@ fn write_csv(
                 }
             }
             let record = render(batch, row);
-            // Exact duplicates are written once.
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            record.hash(&mut h);
-            if !seen.insert(h.finish()) {
+            // Exact duplicates are written once (as Personalize collapses them).
+            if seen.contains(&record) {
                 continue;
             }
             writer.write_record(&record).map_err(|e| fail(&e))?;
+            seen.insert(record);
             rows += 1;
         }
     }

@@ -14,8 +14,12 @@ use crate::tasks;
 use crate::Reko;
 
 impl Reko {
-    pub fn create_dataset_group(&self, req: CreateDatasetGroupRequest) -> ServiceResult<CreateDatasetGroupResponse> {
-        let arn = self.arns().arn(ResourceKind::DatasetGroup, &req.name);
+    pub fn create_dataset_group(
+        &self,
+        req: CreateDatasetGroupRequest,
+        scope: &AccessScope,
+    ) -> ServiceResult<CreateDatasetGroupResponse> {
+        let arn = self.arns().arn_in(scope.account(), ResourceKind::DatasetGroup, &req.name);
         // A customer key: the group's data key, wrapped under it, is stored with the group.
         let internal = match &req.kms_key_arn {
             Some(kms) => {

@@ -1,5 +1,7 @@
 //! Dataset import jobs: bulk CSV into a dataset, validated row by row, committed atomically.
 
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use reko_api::{
@@ -7,11 +9,12 @@ use reko_api::{
     DatasetImportJobSummary, DescribeDatasetImportJobRequest, DescribeDatasetImportJobResponse,
     ListDatasetImportJobsRequest, ListDatasetImportJobsResponse,
 };
-use reko_dataset::{import_csv_reading, DatasetType, ImportOptions};
+use reko_dataset::{import_csv_streaming, BatchSink, DatasetType, ImportOptions, RecordBatch};
 use reko_storage::ImportMode;
 
 use crate::access::AccessScope;
 use crate::data_roots::DataAccess;
+use crate::encryption::Sealer;
 use crate::error::{ServiceError, ServiceResult};
 use crate::object_storage::{is_object_location, Scratch};
 use crate::resource::{now, paginate, to_document, update_of, ResourceKind};
@@ -20,14 +23,12 @@ use crate::Reko;
 
 /// Personalize's (non-adjustable) quota of import jobs pending or in progress per region.
 const MAX_PENDING_IMPORTS: usize = 5;
-/// Rows per stored chunk: large enough to amortise per-chunk overhead, small enough to keep a
-/// chunk's encoding well under SQLite's blob limit.
-const CHUNK_ROWS: usize = 1 << 20;
 
 impl Reko {
     pub fn create_dataset_import_job(
         &self,
         req: CreateDatasetImportJobRequest,
+        scope: &AccessScope,
     ) -> ServiceResult<CreateDatasetImportJobResponse> {
         let dataset = self.load::<Dataset>(ResourceKind::Dataset, &req.dataset_arn)?.wire;
         if dataset.status != status::ACTIVE {
@@ -37,7 +38,11 @@ impl Reko {
             )));
         }
         let location = req.data_source.data_location.clone().unwrap_or_default();
-        self.check_data_location(&location, "dataSource.dataLocation")?;
+        let grant = self.authorize_job_locations(
+            scope,
+            req.role_arn.as_deref(),
+            &[(location.as_str(), "dataSource.dataLocation")],
+        )?;
         let mode = req.import_mode.clone().unwrap_or_else(|| "FULL".to_string());
         let jobs = self.load_all::<DatasetImportJob>(ResourceKind::DatasetImportJob, Some(&req.dataset_arn))?;
         if mode == "INCREMENTAL" && !jobs.iter().any(|j| j.wire.status == status::ACTIVE) {
@@ -47,7 +52,7 @@ impl Reko {
             )));
         }
         self.ensure_fewer_pending(ResourceKind::DatasetImportJob, MAX_PENDING_IMPORTS, &dataset.dataset_group_arn)?;
-        let arn = self.arns().arn(ResourceKind::DatasetImportJob, &req.job_name);
+        let arn = self.arns().child(&req.dataset_arn, ResourceKind::DatasetImportJob, &req.job_name);
         let created = now();
         let job = DatasetImportJob {
             job_name: req.job_name.clone(),
@@ -69,7 +74,7 @@ impl Reko {
             &req.job_name,
             Some(&req.dataset_arn),
             Some(&dataset.dataset_group_arn),
-            to_document(&job, &serde_json::Value::Null)?,
+            to_document(&job, &grant.internal())?,
             tasks::IMPORT,
             &tags,
         )?;
@@ -97,8 +102,11 @@ impl Reko {
         Ok(ListDatasetImportJobsResponse { dataset_import_jobs, next_token })
     }
 
-    /// The import task: parse and validate every row, then commit all of them (and the job's
-    /// ACTIVE status) in one transaction. A failure leaves no row visible.
+    /// The import task: stream the files through the parser, validating every row, with each
+    /// parsed batch encoded (and sealed) at once and staged in a file of the job's scratch
+    /// folder; then commit the staged chunks (read back one at a time) and the job's ACTIVE
+    /// status in one transaction. Memory does not grow with the files' size, and a failure
+    /// leaves no row visible.
     pub(crate) fn run_import(&self, arn: &str, progress: &mut Progress<'_>) -> ServiceResult<Outcome> {
         let mut stored = match self.start_job::<DatasetImportJob>(ResourceKind::DatasetImportJob, arn)? {
             Ok(stored) => stored,
@@ -110,14 +118,20 @@ impl Reko {
         })?;
         let schema = self.parsed_schema(&dataset.schema_arn)?;
         let location = stored.wire.data_source.data_location.clone().unwrap_or_default();
-        // S3 objects are downloaded into a scratch folder first (removed when the job ends).
+        // S3 objects are downloaded into a scratch folder first, and the parsed chunks are staged
+        // there (removed when the job ends).
         let scratch = Scratch::new(&self.config().data_dir);
         let downloaded = is_object_location(&location);
         // Local files: checked again now, each opened the checked way (never one outside the
         // roots or among the server's own files, even if a link was swapped in since creation).
-        let places = self.data_places();
+        // Both with what the job was authorized with at its creation (the key's roots, its role).
+        let grant = crate::job_access::JobGrant::of(&stored.internal);
+        let places = self.job_places(&grant);
         let files = if downloaded {
-            match self.config().object_storage.download(&location, &scratch.0) {
+            match self
+                .job_storage(&grant, &[location.as_str()])
+                .and_then(|s| s.download(&location, &scratch.0.join("in")))
+            {
                 Ok(files) => files,
                 Err(reason) => return Ok(Outcome::Failed { reason }),
             }
@@ -127,20 +141,15 @@ impl Reko {
                 Err(reason) => return Ok(Outcome::Failed { reason }),
             }
         };
-        let open = |path: &std::path::Path| -> Result<std::fs::File, String> {
+        let open_file = |path: &Path| -> Result<std::fs::File, String> {
             if downloaded {
                 std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
             } else {
                 places.open_or_reason(path, DataAccess::Read)
             }
         };
-        let read = |path: &std::path::Path| -> Result<Vec<u8>, String> {
-            use std::io::Read;
-            let mut bytes = Vec::new();
-            open(path)?.read_to_end(&mut bytes).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            Ok(bytes)
-        };
-        let expected_rows = estimate_rows(&files, &open);
+        let open = |path: &Path| -> Result<Box<dyn Read>, String> { Ok(Box::new(open_file(path)?)) };
+        let expected_rows = estimate_rows(&files, &open_file);
         let progress = Mutex::new(progress);
         let report = |rows: u64| {
             if let Ok(mut p) = progress.lock() {
@@ -150,20 +159,30 @@ impl Reko {
             }
         };
         let parse_started = std::time::Instant::now();
-        let batch = match import_csv_reading(&files, &schema, dataset_type, &report, &ImportOptions::default(), &read) {
-            Ok(batch) => batch,
+        let sealer = self.sealer(&stored.wire.dataset_arn)?;
+        let mut staging = match Staging::create(&scratch.0, &sealer) {
+            Ok(staging) => staging,
+            Err(reason) => return Ok(Outcome::Failed { reason }),
+        };
+        let imported = import_csv_streaming(
+            &files,
+            &schema,
+            dataset_type,
+            &report,
+            &ImportOptions::default(),
+            &open,
+            &mut staging,
+        );
+        let rows = match imported {
+            Ok(rows) => rows,
             Err(e) => return Ok(Outcome::Failed { reason: e.to_string() }),
         };
-        let rows = batch.len() as u64;
+        let (staged_chunks, staged_bytes) = (staging.chunks, staging.bytes);
+        let mut chunks = match staging.read_back() {
+            Ok(chunks) => chunks,
+            Err(reason) => return Ok(Outcome::Failed { reason }),
+        };
         let parse_secs = parse_started.elapsed().as_secs_f64();
-        let encode_started = std::time::Instant::now();
-        let sealer = self.sealer(&stored.wire.dataset_arn)?;
-        let chunks: Vec<(u64, Vec<u8>)> = batch
-            .split(CHUNK_ROWS)
-            .iter()
-            .map(|chunk| Ok((chunk.len() as u64, sealer.seal(chunk.encode())?)))
-            .collect::<ServiceResult<_>>()?;
-        let encode_secs = encode_started.elapsed().as_secs_f64();
         let mode = match stored.wire.import_mode.as_deref() {
             Some("INCREMENTAL") => ImportMode::Incremental,
             _ => ImportMode::Full,
@@ -177,7 +196,7 @@ impl Reko {
         finish.expected_status = Some(status::CREATE_IN_PROGRESS.into());
         set_status(&mut finish.doc, status::ACTIVE);
         let commit_started = std::time::Instant::now();
-        self.store().commit_import(&stored.wire.dataset_arn, mode, &chunks, &finish)?;
+        self.store().commit_import(&stored.wire.dataset_arn, mode, &mut chunks, &finish)?;
         // Request-time views of the group's records are rebuilt from storage on next use.
         if let Some(group) = self.store().get_resource(&stored.wire.dataset_arn)?.and_then(|d| d.dataset_group_arn) {
             self.inner.filters.forget_tables(&group);
@@ -187,9 +206,9 @@ impl Reko {
             job = arn,
             rows,
             parse_secs,
-            encode_secs,
             commit_secs = commit_started.elapsed().as_secs_f64(),
-            bytes = chunks.iter().map(|c| c.1.len()).sum::<usize>(),
+            chunks = staged_chunks,
+            bytes = staged_bytes,
             "import committed"
         );
         if let Ok(mut p) = progress.lock() {
@@ -199,13 +218,74 @@ impl Reko {
     }
 }
 
+/// The chunks of an import while it runs: each parsed batch encoded and sealed (on the parser's
+/// threads), appended to a file in the job's scratch folder as `rows` (u64 LE), `length` (u64
+/// LE) and the bytes; read back one chunk at a time for the commit.
+struct Staging<'a> {
+    path: PathBuf,
+    file: BufWriter<std::fs::File>,
+    sealer: &'a Sealer,
+    chunks: u64,
+    bytes: u64,
+}
+
+impl<'a> Staging<'a> {
+    fn create(dir: &Path, sealer: &'a Sealer) -> Result<Staging<'a>, String> {
+        crate::data_roots::create_private_dir(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let path = dir.join("staged-chunks");
+        let file = std::fs::File::create(&path).map_err(|e| format!("cannot stage the import: {e}"))?;
+        Ok(Staging { path, file: BufWriter::with_capacity(1 << 20, file), sealer, chunks: 0, bytes: 0 })
+    }
+
+    /// The staged chunks, in order, for [`reko_storage::RecordStore::commit_import`].
+    fn read_back(self) -> Result<impl Iterator<Item = Result<(u64, Vec<u8>), String>>, String> {
+        let failed = |e: std::io::Error| format!("cannot stage the import: {e}");
+        self.file.into_inner().map_err(|e| failed(e.into_error()))?;
+        let mut reader = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(&self.path).map_err(failed)?);
+        let mut left = self.chunks;
+        Ok(std::iter::from_fn(move || {
+            if left == 0 {
+                return None;
+            }
+            left -= 1;
+            let mut head = [0u8; 16];
+            let chunk = reader.read_exact(&mut head).and_then(|()| {
+                let rows = u64::from_le_bytes(head[..8].try_into().expect("8 bytes"));
+                let len = u64::from_le_bytes(head[8..].try_into().expect("8 bytes")) as usize;
+                let mut data = vec![0u8; len];
+                reader.read_exact(&mut data)?;
+                Ok((rows, data))
+            });
+            Some(chunk.map_err(|e| format!("cannot read the staged import back: {e}")))
+        }))
+    }
+}
+
+impl BatchSink for Staging<'_> {
+    type Encoded = (u64, Vec<u8>);
+
+    fn encode(&self, batch: RecordBatch) -> Result<(u64, Vec<u8>), String> {
+        let rows = batch.len() as u64;
+        let encoded = batch.encode();
+        drop(batch);
+        Ok((rows, self.sealer.seal(encoded).map_err(|e| e.to_string())?))
+    }
+
+    fn write(&mut self, (rows, data): (u64, Vec<u8>)) -> Result<(), String> {
+        self.file
+            .write_all(&rows.to_le_bytes())
+            .and_then(|()| self.file.write_all(&(data.len() as u64).to_le_bytes()))
+            .and_then(|()| self.file.write_all(&data))
+            .map_err(|e| format!("cannot stage the import: {e}"))?;
+        self.chunks += 1;
+        self.bytes += data.len() as u64;
+        Ok(())
+    }
+}
+
 /// Rows the files probably hold, from the line length of the first 64 KiB: enough for a
 /// progress bar, never used for correctness.
-fn estimate_rows(
-    files: &[std::path::PathBuf],
-    open: &dyn Fn(&std::path::Path) -> Result<std::fs::File, String>,
-) -> Option<u64> {
-    use std::io::Read;
+fn estimate_rows(files: &[PathBuf], open: &dyn Fn(&Path) -> Result<std::fs::File, String>) -> Option<u64> {
     let total: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
     let mut sample = vec![0u8; 64 * 1024];
     let n = open(files.first()?).ok()?.read(&mut sample).ok()?;

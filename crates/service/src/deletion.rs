@@ -45,7 +45,7 @@ impl Reko {
             for version in self.store().children(arn)? {
                 self.store().delete_resource(&version.arn)?;
             }
-            let dir = self.solution_models_dir(&record.name);
+            let dir = self.solution_models_dir(&record.arn);
             if dir.exists() {
                 if let Err(e) = std::fs::remove_dir_all(&dir) {
                     tracing::warn!(error = %e, dir = %dir.display(), "could not remove model files");

@@ -22,7 +22,7 @@ impl Reko {
                 req.dataset_group_arn, other.wire.event_tracker_arn
             )));
         }
-        let arn = self.arns().arn(ResourceKind::EventTracker, &req.name);
+        let arn = self.arns().child(&req.dataset_group_arn, ResourceKind::EventTracker, &req.name);
         let tracking_id = uuid::Uuid::new_v4().to_string();
         let created = now();
         let tracker = EventTracker {

@@ -200,7 +200,7 @@ impl Reko {
                 ..Default::default()
             })
             .map_err(|e| ServiceError::Invalid(format!("Could not create filter: {e}")))?;
-        let arn = self.arns().arn(ResourceKind::Filter, &req.name);
+        let arn = self.arns().child(&req.dataset_group_arn, ResourceKind::Filter, &req.name);
         let created = now();
         let filter = Filter {
             name: req.name.clone(),

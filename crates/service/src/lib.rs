@@ -23,11 +23,13 @@ mod event_tracker;
 mod events;
 mod filter;
 mod hpo;
+mod job_access;
 mod live;
 pub mod object_storage;
 mod recipe;
 pub mod resource;
 mod runtime;
+pub mod s3_roles;
 mod schema;
 mod snapshot;
 mod solution;
@@ -45,7 +47,9 @@ use reko_storage::{SqliteStore, Store};
 
 pub use access::AccessScope;
 pub use error::{ServiceError, ServiceResult};
+pub use live::{DEFAULT_MAX_LIVE_EVENTS, DEFAULT_MAX_LIVE_USERS};
 pub use runtime::Deployment;
+pub use s3_roles::S3Role;
 pub use tasks::TaskInfo;
 
 use arn::ArnScheme;
@@ -74,6 +78,16 @@ pub struct ServiceConfig {
     pub server_files: Vec<PathBuf>,
     /// Customer keys dataset groups may be encrypted with (`kmsKeyArn`).
     pub customer_keys: Vec<encryption::CustomerKey>,
+    /// Roles a job's `roleArn` may select for its `s3://` locations (`[[s3_roles]]`): their
+    /// credentials and the prefixes they may use.
+    pub s3_roles: Vec<S3Role>,
+    /// Most users, anonymous sessions and session→user links held in real-time state (PutEvents
+    /// folded in at request time), all dataset groups together; beyond it the least recently
+    /// used are evicted (their events stay stored and count at the next training).
+    pub max_live_users: usize,
+    /// Most events held in real-time state, all dataset groups together (the least recently used
+    /// users and sessions are evicted beyond it, as for `max_live_users`).
+    pub max_live_events: usize,
 }
 
 impl Default for ServiceConfig {
@@ -88,6 +102,9 @@ impl Default for ServiceConfig {
             allowed_data_roots: None,
             server_files: Vec::new(),
             customer_keys: Vec::new(),
+            s3_roles: Vec::new(),
+            max_live_users: live::DEFAULT_MAX_LIVE_USERS,
+            max_live_events: live::DEFAULT_MAX_LIVE_EVENTS,
         }
     }
 }
@@ -128,14 +145,16 @@ impl Reko {
     pub fn open(config: ServiceConfig) -> ServiceResult<Reko> {
         // Owner-only (0700), with its models/ folder.
         data_roots::create_data_dir(&config.data_dir)?;
+        object_storage::Scratch::clear_all(&config.data_dir);
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir.join("reko.db"))?);
+        let live = live::LiveState::new(config.max_live_users, config.max_live_events);
         let reko = Reko {
             inner: Arc::new(Inner {
                 arns: ArnScheme { region: config.region.clone(), account_id: config.account_id.clone() },
                 config,
                 writer: events::RecordWriter::start(store.clone()),
                 ingest: events::IngestTargets::default(),
-                live: live::LiveState::default(),
+                live,
                 filters: filter::FilterState::default(),
                 loading: Mutex::new(()),
                 data_keys: encryption::DataKeys::default(),

@@ -11,7 +11,8 @@
 //! does this at the next retraining) and later anonymous events of that session go to the user
 //! too; requests that pass the session id as `userId` then see the user.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use reko_dataset::{DatasetType, RecordBatch};
@@ -26,6 +27,15 @@ pub(crate) const MAX_EVENTS_PER_USER: usize = 500;
 /// Interaction filters see up to this many most recent interactions per user and event type
 /// (Personalize's default quota, reference §5.2).
 pub(crate) const FILTER_HISTORY_PER_TYPE: usize = 100;
+/// Default cap on the users, anonymous sessions and session→user links held in real-time state,
+/// all dataset groups together ([`crate::ServiceConfig::max_live_users`]).
+pub const DEFAULT_MAX_LIVE_USERS: usize = 1_000_000;
+/// Default cap on the events held in real-time state, all dataset groups together
+/// ([`crate::ServiceConfig::max_live_events`]): about 3 GB at worst (an event takes about
+/// 150 bytes with its item id).
+pub const DEFAULT_MAX_LIVE_EVENTS: usize = 20_000_000;
+/// Sessions remembered as stitched to one user (the most recent ones).
+const MAX_SESSIONS_PER_USER: usize = 100;
 
 /// One real-time event.
 #[derive(Debug, Clone)]
@@ -43,50 +53,182 @@ impl LiveEvent {
     }
 }
 
+/// A user's or an anonymous session's real-time events.
 #[derive(Default)]
+struct Entry {
+    events: Vec<LiveEvent>,
+    /// When it was last used (a tick of the server-wide clock): its key in [`GroupState::lru`].
+    tick: u64,
+    /// A user's stitched sessions, oldest first (at most [`MAX_SESSIONS_PER_USER`]).
+    sessions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    User,
+    Session,
+}
+
 struct GroupState {
     /// Newest put chunk sequence number the load from storage read: appends up to it are in
     /// already. (Seqs are assigned in commit order by one writer, so every put chunk below it was
     /// read.)
     loaded_seq: i64,
-    users: HashMap<String, Vec<LiveEvent>>,
+    users: HashMap<String, Entry>,
     /// Anonymous sessions not (yet) attributed to a user.
-    sessions: HashMap<String, Vec<LiveEvent>>,
-    /// Session id → the user it was stitched to.
+    sessions: HashMap<String, Entry>,
+    /// Session id → the user it was stitched to (each also in that user's `sessions`).
     stitched: HashMap<String, String>,
+    /// Users and sessions by last use, least recent first.
+    lru: BTreeMap<u64, (Kind, String)>,
+    /// The server-wide clock the ticks come from (one per use), so groups' ticks compare.
+    clock: Arc<AtomicU64>,
+    /// Events held by `users` and `sessions`.
+    events: usize,
     /// Bulk-imported interactions per user, for interaction filters (loaded on first use).
     bulk: Option<HashMap<String, Vec<LiveEvent>>>,
 }
 
 impl GroupState {
-    fn push(list: &mut Vec<LiveEvent>, events: impl IntoIterator<Item = LiveEvent>) {
+    fn new(clock: Arc<AtomicU64>) -> GroupState {
+        GroupState {
+            loaded_seq: 0,
+            users: HashMap::new(),
+            sessions: HashMap::new(),
+            stitched: HashMap::new(),
+            lru: BTreeMap::new(),
+            clock,
+            events: 0,
+            bulk: None,
+        }
+    }
+
+    /// What counts against the cap: users, anonymous sessions and stitched sessions.
+    fn len(&self) -> usize {
+        self.users.len() + self.sessions.len() + self.stitched.len()
+    }
+
+    /// What this group holds: [`Self::len`] and its events.
+    fn held(&self) -> Held {
+        Held { entries: self.len(), events: self.events }
+    }
+
+    /// The tick of the least recently used user or session (`u64::MAX`: none).
+    fn oldest_tick(&self) -> u64 {
+        self.lru.keys().next().copied().unwrap_or(u64::MAX)
+    }
+
+    /// The user's or session's entry, created when missing, marked as used now.
+    fn entry(&mut self, kind: Kind, id: &str) -> &mut Entry {
+        let tick = self.clock.fetch_add(1, Ordering::Relaxed);
+        let map = match kind {
+            Kind::User => &mut self.users,
+            Kind::Session => &mut self.sessions,
+        };
+        match map.get(id) {
+            Some(entry) => {
+                self.lru.remove(&entry.tick);
+            }
+            None => {
+                map.insert(id.to_string(), Entry::default());
+            }
+        }
+        let entry = map.get_mut(id).expect("present or inserted above");
+        entry.tick = tick;
+        self.lru.insert(tick, (kind, id.to_string()));
+        entry
+    }
+
+    /// Marks the user (or session) a request names as used now.
+    fn touch(&mut self, id: &str) {
+        let user = self.resolve(id).to_string();
+        if self.users.contains_key(&user) {
+            self.entry(Kind::User, &user);
+        } else if self.sessions.contains_key(id) {
+            self.entry(Kind::Session, id);
+        }
+    }
+
+    /// Adds events to a user's or session's list (keeping the newest [`MAX_EVENTS_PER_USER`]).
+    fn push(&mut self, kind: Kind, id: &str, events: impl IntoIterator<Item = LiveEvent>) {
+        let list = &mut self.entry(kind, id).events;
+        let before = list.len();
         list.extend(events);
         if list.len() > MAX_EVENTS_PER_USER {
             list.sort_by_key(|e| (e.timestamp, e.seq));
             let excess = list.len() - MAX_EVENTS_PER_USER;
             list.drain(..excess);
         }
+        let after = list.len();
+        // `before` of them were counted already.
+        self.events = self.events + after - before;
     }
 
     fn apply(&mut self, user_id: Option<&str>, session_id: &str, events: Vec<LiveEvent>) {
         match user_id {
             Some(user) => {
                 if let Some(anonymous) = self.sessions.remove(session_id) {
-                    Self::push(self.users.entry(user.to_string()).or_default(), anonymous);
+                    self.lru.remove(&anonymous.tick);
+                    self.events -= anonymous.events.len();
+                    self.push(Kind::User, user, anonymous.events);
                 }
                 if session_id != user {
-                    self.stitched.insert(session_id.to_string(), user.to_string());
+                    self.stitch(session_id, user);
                 }
-                Self::push(self.users.entry(user.to_string()).or_default(), events);
+                self.push(Kind::User, user, events);
             }
             None => match self.stitched.get(session_id) {
                 Some(user) => {
                     let user = user.clone();
-                    Self::push(self.users.entry(user).or_default(), events);
+                    self.push(Kind::User, &user, events);
                 }
-                None => Self::push(self.sessions.entry(session_id.to_string()).or_default(), events),
+                None => self.push(Kind::Session, session_id, events),
             },
         }
+    }
+
+    /// Records that `session` belongs to `user` (the user's oldest stitched session is
+    /// forgotten beyond [`MAX_SESSIONS_PER_USER`]).
+    fn stitch(&mut self, session: &str, user: &str) {
+        match self.stitched.insert(session.to_string(), user.to_string()) {
+            Some(previous) if previous == user => return,
+            Some(previous) => {
+                if let Some(e) = self.users.get_mut(&previous) {
+                    e.sessions.retain(|s| s != session);
+                }
+            }
+            None => {}
+        }
+        let entry = self.entry(Kind::User, user);
+        entry.sessions.push(session.to_string());
+        if entry.sessions.len() > MAX_SESSIONS_PER_USER {
+            let dropped = entry.sessions.remove(0);
+            self.stitched.remove(&dropped);
+        }
+    }
+
+    /// Drops the least recently used user (with the links of its sessions) or session; false
+    /// when there is none.
+    fn evict_oldest(&mut self) -> bool {
+        let Some((_, (kind, id))) = self.lru.pop_first() else { return false };
+        match kind {
+            Kind::User => {
+                if let Some(entry) = self.users.remove(&id) {
+                    self.events -= entry.events.len();
+                    for session in entry.sessions {
+                        if self.stitched.get(&session) == Some(&id) {
+                            self.stitched.remove(&session);
+                        }
+                    }
+                }
+            }
+            Kind::Session => {
+                if let Some(entry) = self.sessions.remove(&id) {
+                    self.events -= entry.events.len();
+                }
+            }
+        }
+        true
     }
 
     /// The user an id names: itself, or the user its session was stitched to.
@@ -96,14 +238,53 @@ impl GroupState {
 
     fn events_of(&self, id: &str) -> Option<&Vec<LiveEvent>> {
         let user = self.resolve(id);
-        self.users.get(user).or_else(|| self.sessions.get(id))
+        self.users.get(user).or_else(|| self.sessions.get(id)).map(|e| &e.events)
     }
 }
 
-/// All groups' real-time state.
+/// A dataset group's slot in [`LiveState`].
 #[derive(Default)]
+struct Group {
+    state: Mutex<Slot>,
+    /// [`GroupState::oldest_tick`] as of its last change, read when choosing what to evict.
+    oldest: AtomicU64,
+}
+
+/// Users and sessions (with stitched sessions), and events.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Held {
+    entries: usize,
+    events: usize,
+}
+
+#[derive(Default)]
+struct Slot {
+    /// `None` until loaded from storage.
+    state: Option<GroupState>,
+    /// What this group adds to [`LiveState::held`].
+    counted: Held,
+    /// Forgotten: a newer slot (or none) stands for the group now.
+    detached: bool,
+}
+
+/// All groups' real-time state: at most `max.entries` users, anonymous sessions and stitched
+/// sessions and `max.events` events in all, the least recently used user or session evicted
+/// first (whichever group it is in). An evicted user's events stay in storage, so the next
+/// training has them; until then they no longer shape the user's recommendations.
 pub(crate) struct LiveState {
-    groups: RwLock<HashMap<String, Arc<Mutex<Option<GroupState>>>>>,
+    groups: RwLock<HashMap<String, Arc<Group>>>,
+    clock: Arc<AtomicU64>,
+    /// Users, sessions and stitched sessions held, all groups together.
+    held: AtomicUsize,
+    /// Events held, all groups together.
+    held_events: AtomicUsize,
+    max: Held,
+}
+
+impl Default for LiveState {
+    fn default() -> Self {
+        LiveState::new(DEFAULT_MAX_LIVE_USERS, DEFAULT_MAX_LIVE_EVENTS)
+    }
 }
 
 /// A user's real-time view: who the model should treat them as and their recent events.
@@ -114,7 +295,38 @@ pub(crate) struct UserView {
 }
 
 impl LiveState {
-    fn group(&self, dataset_group_arn: &str) -> Arc<Mutex<Option<GroupState>>> {
+    /// Real-time state holding at most `max_live_users` users and sessions and `max_live_events`
+    /// events (each at least one).
+    pub(crate) fn new(max_live_users: usize, max_live_events: usize) -> LiveState {
+        LiveState {
+            groups: RwLock::default(),
+            clock: Arc::new(AtomicU64::new(1)),
+            held: AtomicUsize::new(0),
+            held_events: AtomicUsize::new(0),
+            max: Held { entries: max_live_users.max(1), events: max_live_events.max(1) },
+        }
+    }
+
+    /// Moves what a group is counted for from `counted` to `now`.
+    fn account(&self, counted: &mut Held, now: Held) {
+        for (total, was, is) in
+            [(&self.held, counted.entries, now.entries), (&self.held_events, counted.events, now.events)]
+        {
+            if is >= was {
+                total.fetch_add(is - was, Ordering::Relaxed);
+            } else {
+                total.fetch_sub(was - is, Ordering::Relaxed);
+            }
+        }
+        *counted = now;
+    }
+
+    fn over_cap(&self) -> bool {
+        self.held.load(Ordering::Relaxed) > self.max.entries
+            || self.held_events.load(Ordering::Relaxed) > self.max.events
+    }
+
+    fn group(&self, dataset_group_arn: &str) -> Arc<Group> {
         if let Some(g) = self.groups.read().unwrap_or_else(|p| p.into_inner()).get(dataset_group_arn) {
             return g.clone();
         }
@@ -123,7 +335,25 @@ impl LiveState {
 
     /// Forgets a group (its dataset or the group itself was deleted).
     pub(crate) fn forget(&self, dataset_group_arn: &str) {
-        self.groups.write().unwrap_or_else(|p| p.into_inner()).remove(dataset_group_arn);
+        let removed = self.groups.write().unwrap_or_else(|p| p.into_inner()).remove(dataset_group_arn);
+        if let Some(group) = removed {
+            let mut slot = group.state.lock().unwrap_or_else(|p| p.into_inner());
+            self.account(&mut slot.counted, Held::default());
+            *slot = Slot { state: None, counted: Held::default(), detached: true };
+            group.oldest.store(u64::MAX, Ordering::Relaxed);
+        }
+    }
+
+    /// Users, sessions and stitched sessions held now, all groups together.
+    #[cfg(test)]
+    fn held(&self) -> usize {
+        self.held.load(Ordering::Relaxed)
+    }
+
+    /// Events held now, all groups together.
+    #[cfg(test)]
+    fn held_events(&self) -> usize {
+        self.held_events.load(Ordering::Relaxed)
     }
 
     /// Runs `f` on the group's state, loading it from storage first if needed.
@@ -133,12 +363,64 @@ impl LiveState {
         dataset_group_arn: &str,
         f: impl FnOnce(&mut GroupState) -> T,
     ) -> ServiceResult<T> {
-        let group = self.group(dataset_group_arn);
-        let mut guard = group.lock().unwrap_or_else(|p| p.into_inner());
-        if guard.is_none() {
-            *guard = Some(load(reko, dataset_group_arn)?);
+        self.with_group_loading(dataset_group_arn, || load(reko, dataset_group_arn, self.clock.clone(), self.max), f)
+    }
+
+    /// [`Self::with_group`] with the group's state loaded by `load` when needed; afterwards,
+    /// evicts the least recently used users and sessions (of any group) beyond the cap.
+    fn with_group_loading<T>(
+        &self,
+        dataset_group_arn: &str,
+        load: impl FnOnce() -> ServiceResult<GroupState>,
+        f: impl FnOnce(&mut GroupState) -> T,
+    ) -> ServiceResult<T> {
+        let mut load = Some(load);
+        let out = loop {
+            let group = self.group(dataset_group_arn);
+            let mut slot = group.state.lock().unwrap_or_else(|p| p.into_inner());
+            if slot.detached {
+                continue; // forgotten meanwhile: the group has a new slot
+            }
+            if slot.state.is_none() {
+                slot.state = Some((load.take().expect("a group is loaded once per call"))()?);
+            }
+            let state = slot.state.as_mut().expect("loaded above");
+            let out = f(state);
+            let (now, oldest) = (state.held(), state.oldest_tick());
+            self.account(&mut slot.counted, now);
+            group.oldest.store(oldest, Ordering::Relaxed);
+            break out;
+        };
+        self.enforce_cap();
+        Ok(out)
+    }
+
+    /// Evicts least recently used users and sessions, whichever group holds them, until no more
+    /// than `max` are held. Takes no lock while holding another.
+    fn enforce_cap(&self) {
+        while self.over_cap() {
+            let victim = {
+                let groups = self.groups.read().unwrap_or_else(|p| p.into_inner());
+                groups
+                    .values()
+                    .filter(|g| g.oldest.load(Ordering::Relaxed) != u64::MAX)
+                    .min_by_key(|g| g.oldest.load(Ordering::Relaxed))
+                    .cloned()
+            };
+            let Some(victim) = victim else { return };
+            let mut slot = victim.state.lock().unwrap_or_else(|p| p.into_inner());
+            if !self.over_cap() {
+                return;
+            }
+            let Slot { state, counted, .. } = &mut *slot;
+            let Some(state) = state.as_mut() else {
+                victim.oldest.store(u64::MAX, Ordering::Relaxed);
+                continue;
+            };
+            state.evict_oldest();
+            self.account(counted, state.held());
+            victim.oldest.store(state.oldest_tick(), Ordering::Relaxed);
         }
-        Ok(f(guard.as_mut().expect("loaded above")))
     }
 
     /// Loads a group's state now (a warm-up after a start).
@@ -174,21 +456,24 @@ impl LiveState {
         snapshot_seq: i64,
         events: &TrainingConfig,
     ) -> ServiceResult<UserView> {
-        self.with_group(reko, dataset_group_arn, |g| UserView {
-            user_id: g.resolve(user_id).to_string(),
-            events: g
-                .events_of(user_id)
-                .into_iter()
-                .flatten()
-                .filter(|e| {
-                    e.seq > snapshot_seq && reko_engine::event_passes(events, Some(&e.event_type), e.event_value)
-                })
-                .map(|e| HistoryEvent {
-                    item_id: e.item_id.to_string(),
-                    event_type: Some(e.event_type.to_string()),
-                    timestamp: e.timestamp,
-                })
-                .collect(),
+        self.with_group(reko, dataset_group_arn, |g| {
+            g.touch(user_id);
+            UserView {
+                user_id: g.resolve(user_id).to_string(),
+                events: g
+                    .events_of(user_id)
+                    .into_iter()
+                    .flatten()
+                    .filter(|e| {
+                        e.seq > snapshot_seq && reko_engine::event_passes(events, Some(&e.event_type), e.event_value)
+                    })
+                    .map(|e| HistoryEvent {
+                        item_id: e.item_id.to_string(),
+                        event_type: Some(e.event_type.to_string()),
+                        timestamp: e.timestamp,
+                    })
+                    .collect(),
+            }
         })
     }
 }
@@ -202,20 +487,17 @@ impl LiveState {
         dataset_group_arn: &str,
         user_id: &str,
     ) -> ServiceResult<Vec<LiveEvent>> {
-        let group = self.group(dataset_group_arn);
-        let mut guard = group.lock().unwrap_or_else(|p| p.into_inner());
-        if guard.is_none() {
-            *guard = Some(load(reko, dataset_group_arn)?);
-        }
-        let state = guard.as_mut().expect("loaded above");
-        if state.bulk.is_none() {
-            state.bulk = Some(load_bulk(reko, dataset_group_arn)?);
-        }
-        let user = state.resolve(user_id);
-        let mut out: Vec<LiveEvent> = state.bulk.as_ref().and_then(|b| b.get(user)).cloned().unwrap_or_default();
-        out.extend(state.events_of(user_id).into_iter().flatten().cloned());
-        newest_per_type(&mut out, FILTER_HISTORY_PER_TYPE);
-        Ok(out)
+        self.with_group(reko, dataset_group_arn, |state| {
+            if state.bulk.is_none() {
+                state.bulk = Some(load_bulk(reko, dataset_group_arn)?);
+            }
+            state.touch(user_id);
+            let user = state.resolve(user_id);
+            let mut out: Vec<LiveEvent> = state.bulk.as_ref().and_then(|b| b.get(user)).cloned().unwrap_or_default();
+            out.extend(state.events_of(user_id).into_iter().flatten().cloned());
+            newest_per_type(&mut out, FILTER_HISTORY_PER_TYPE);
+            Ok(out)
+        })?
     }
 }
 
@@ -278,9 +560,10 @@ fn load_bulk(reko: &Reko, dataset_group_arn: &str) -> ServiceResult<HashMap<Stri
     Ok(out)
 }
 
-/// Replays the group's stored put events.
-fn load(reko: &Reko, dataset_group_arn: &str) -> ServiceResult<GroupState> {
-    let mut state = GroupState::default();
+/// Replays the group's stored put events, keeping at most `max` users, sessions and events (the
+/// most recently active users and sessions).
+fn load(reko: &Reko, dataset_group_arn: &str, clock: Arc<AtomicU64>, max: Held) -> ServiceResult<GroupState> {
+    let mut state = GroupState::new(clock);
     let Some(dataset) = reko.dataset_of_type(dataset_group_arn, DatasetType::Interactions)? else {
         return Ok(state);
     };
@@ -294,12 +577,12 @@ fn load(reko: &Reko, dataset_group_arn: &str) -> ServiceResult<GroupState> {
             tracing::error!(seq = chunk.seq, "a stored put chunk does not decode; its events are skipped");
             continue;
         };
-        replay(&mut state, &batch, chunk.seq);
+        replay(&mut state, &batch, chunk.seq, max);
     }
     Ok(state)
 }
 
-fn replay(state: &mut GroupState, batch: &RecordBatch, seq: i64) {
+fn replay(state: &mut GroupState, batch: &RecordBatch, seq: i64, max: Held) {
     let (Some(items), Some(sessions), Some(ts)) =
         (batch.column("ITEM_ID"), batch.column(SESSION_ID_COLUMN), batch.column("TIMESTAMP"))
     else {
@@ -322,6 +605,7 @@ fn replay(state: &mut GroupState, batch: &RecordBatch, seq: i64) {
             None => Vec::new(),
         };
         state.apply(user, session, events);
+        while (state.len() > max.entries || state.events > max.events) && state.evict_oldest() {}
     }
 }
 
@@ -337,7 +621,7 @@ mod tests {
 
     #[test]
     fn anonymous_sessions_are_stitched_to_the_user_at_once() {
-        let mut g = GroupState::default();
+        let mut g = GroupState::new(Arc::default());
         g.apply(None, "s1", vec![ev("a", 1), ev("b", 2)]);
         assert_eq!(g.events_of("s1").unwrap().len(), 2);
         assert!(g.events_of("u1").is_none());
@@ -363,12 +647,137 @@ mod tests {
 
     #[test]
     fn histories_are_bounded_keeping_the_newest() {
-        let mut g = GroupState::default();
+        let mut g = GroupState::new(Arc::default());
         for t in 0..(MAX_EVENTS_PER_USER as i64 + 20) {
             g.apply(Some("u"), "s", vec![ev("x", t)]);
         }
         let events = g.events_of("u").unwrap();
         assert_eq!(events.len(), MAX_EVENTS_PER_USER);
         assert_eq!(events[0].timestamp, 20);
+    }
+
+    /// Applies an event to `group` of `live` (a group not loaded yet starts empty).
+    fn put(live: &LiveState, group: &str, user: Option<&str>, session: &str, t: i64) {
+        live.with_group_loading(
+            group,
+            || Ok(GroupState::new(live.clock.clone())),
+            |g| g.apply(user, session, vec![ev("x", t)]),
+        )
+        .unwrap();
+    }
+
+    /// The users and sessions `group` of `live` holds, sorted.
+    fn held_in(live: &LiveState, group: &str) -> Vec<String> {
+        let mut ids = live
+            .with_group_loading(
+                group,
+                || Ok(GroupState::new(live.clock.clone())),
+                |g| g.users.keys().chain(g.sessions.keys()).cloned().collect::<Vec<_>>(),
+            )
+            .unwrap();
+        ids.sort();
+        ids
+    }
+
+    #[test]
+    fn live_users_are_capped_evicting_the_least_recently_used() {
+        let live = LiveState::new(3, 1000);
+        put(&live, "g1", Some("a"), "a", 1);
+        put(&live, "g1", Some("b"), "b", 2);
+        put(&live, "g2", None, "s", 3);
+        assert_eq!(live.held(), 3);
+        // `a` asks for recommendations: `b` is now the least recently used.
+        live.with_group_loading("g1", || unreachable!("loaded"), |g| g.touch("a")).unwrap();
+        put(&live, "g2", Some("d"), "d", 4);
+        assert_eq!(live.held(), 3, "the cap holds, all groups together");
+        assert_eq!(held_in(&live, "g1"), ["a"]);
+        assert_eq!(held_in(&live, "g2"), ["d", "s"]);
+        // Many more users than the cap: the map stays at the cap, keeping the most recent.
+        for u in 0..100 {
+            put(&live, "g1", Some(&format!("u{u:03}")), &format!("u{u:03}"), 10 + u);
+        }
+        assert_eq!(live.held(), 3);
+        assert_eq!(held_in(&live, "g1"), ["u097", "u098", "u099"]);
+        assert!(held_in(&live, "g2").is_empty());
+        // A stitched session counts; evicting its user drops the link too.
+        put(&live, "g1", Some("u099"), "web-1", 200);
+        assert_eq!(live.held(), 3);
+        assert_eq!(held_in(&live, "g1"), ["u098", "u099"]);
+        live.with_group_loading("g1", || unreachable!("loaded"), |g| assert_eq!(g.resolve("web-1"), "u099")).unwrap();
+        put(&live, "g1", Some("n1"), "n1", 201);
+        assert_eq!(live.held(), 3);
+        assert_eq!(held_in(&live, "g1"), ["n1", "u099"]);
+        // `u099` is now the least recently used: it goes, and its session link with it.
+        put(&live, "g1", Some("n2"), "n2", 202);
+        assert_eq!(live.held(), 2);
+        assert_eq!(held_in(&live, "g1"), ["n1", "n2"]);
+        live.with_group_loading(
+            "g1",
+            || unreachable!("loaded"),
+            |g| {
+                assert!(g.stitched.is_empty(), "the evicted user's session link went with it");
+                assert_eq!(g.resolve("web-1"), "web-1");
+            },
+        )
+        .unwrap();
+        // Forgetting a group releases what it held.
+        live.forget("g1");
+        assert_eq!(live.held(), 0);
+    }
+
+    #[test]
+    fn live_events_are_capped_too() {
+        let live = LiveState::new(1000, 10);
+        for t in 0..4 {
+            put(&live, "g1", Some("a"), "a", t);
+        }
+        for t in 0..4 {
+            put(&live, "g2", Some("b"), "b", t);
+        }
+        put(&live, "g1", None, "anon", 10);
+        live.with_group_loading("g1", || unreachable!("loaded"), |g| g.touch("a")).unwrap();
+        assert_eq!((live.held(), live.held_events()), (3, 9));
+        // Two more events: `b` (4 events, least recently used) goes.
+        put(&live, "g1", Some("a"), "a", 11);
+        put(&live, "g1", Some("a"), "a", 12);
+        assert_eq!((live.held(), live.held_events()), (2, 7));
+        assert!(held_in(&live, "g2").is_empty());
+        // A session's events move to the user it is stitched to: counted once.
+        put(&live, "g1", Some("a"), "anon", 13);
+        assert_eq!((live.held(), live.held_events()), (2, 8), "user a and the link anon → a");
+        live.forget("g1");
+        live.forget("g2");
+        assert_eq!((live.held(), live.held_events()), (0, 0));
+    }
+
+    #[test]
+    fn replays_beyond_the_cap_keep_the_most_recent_users() {
+        let mut g = GroupState::new(Arc::default());
+        for u in 0..10 {
+            g.apply(Some(&format!("u{u}")), "s", vec![ev("x", u)]);
+            while g.len() > 4 && g.evict_oldest() {}
+        }
+        // u9 and the session `s` stitched to it, then u8, u7.
+        assert_eq!(g.len(), 4);
+        let mut users: Vec<&String> = g.users.keys().collect();
+        users.sort();
+        assert_eq!(users, ["u7", "u8", "u9"]);
+        assert_eq!(g.resolve("s"), "u9");
+    }
+
+    #[test]
+    fn a_user_keeps_a_bounded_number_of_stitched_sessions() {
+        let mut g = GroupState::new(Arc::default());
+        for s in 0..(MAX_SESSIONS_PER_USER + 5) {
+            g.apply(Some("u"), &format!("s{s}"), vec![ev("x", s as i64)]);
+        }
+        assert_eq!(g.stitched.len(), MAX_SESSIONS_PER_USER);
+        assert_eq!(g.resolve("s0"), "s0", "the oldest sessions were forgotten");
+        assert_eq!(g.resolve(&format!("s{}", MAX_SESSIONS_PER_USER + 4)), "u");
+        // A session that moves to another user leaves the first user's list.
+        g.apply(Some("v"), "s104", vec![ev("y", 1000)]);
+        assert_eq!(g.resolve("s104"), "v");
+        assert_eq!(g.users["u"].sessions.len(), MAX_SESSIONS_PER_USER - 1);
+        assert_eq!(g.len(), 2 + g.stitched.len());
     }
 }

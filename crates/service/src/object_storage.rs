@@ -1,16 +1,20 @@
 //! `s3://bucket/key` data locations on any S3-compatible store, through `object_store`.
 //!
 //! Jobs work on local files, so an S3 input is first downloaded into a temporary folder of the
-//! data directory and an S3 output is written locally and uploaded when complete. The store's
+//! data directory and an S3 output is written locally and uploaded when complete. Both stream:
+//! an object is written to its file as it arrives, a file is uploaded in parts read one at a
+//! time, so memory does not depend on the size of an object. The store's
 //! endpoint comes from Reko's configuration (`s3_endpoint`, path-style requests, plain HTTP
 //! allowed for self-hosted stores) or the standard `AWS_ENDPOINT_URL`; credentials and region
-//! from the standard AWS environment variables.
+//! from the standard AWS environment variables, or, for a job whose `roleArn` names an
+//! `[[s3_roles]]` role, that role's credentials (and endpoint) only (see `job_access`).
 
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStore, PutPayload};
+use object_store::{ObjectStore, PutPayload, WriteMultipart};
 
 /// A scratch folder in the data directory, removed when dropped.
 pub(crate) struct Scratch(pub PathBuf);
@@ -18,6 +22,15 @@ pub(crate) struct Scratch(pub PathBuf);
 impl Scratch {
     pub(crate) fn new(data_dir: &Path) -> Scratch {
         Scratch(data_dir.join("tmp").join(uuid::Uuid::new_v4().to_string()))
+    }
+
+    /// Removes what jobs interrupted by a crash left in the scratch folders (downloads, staged
+    /// imports); called at start, before any job runs. Best effort.
+    pub(crate) fn clear_all(data_dir: &Path) {
+        let Ok(entries) = std::fs::read_dir(data_dir.join("tmp")) else { return };
+        for entry in entries.flatten() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }
 
@@ -48,9 +61,41 @@ pub struct ObjectStorageConfig {
     /// Endpoint of the S3-compatible store (e.g. `http://127.0.0.1:9000`); `None` uses
     /// `AWS_ENDPOINT_URL` or AWS itself.
     pub endpoint: Option<String>,
+    /// Credentials used instead of the server's own (the standard AWS variables): an
+    /// `[[s3_roles]]` role's, for the jobs that name it.
+    pub credentials: Option<S3Credentials>,
+}
+
+/// Static credentials for object storage (an `[[s3_roles]]` role's).
+#[derive(Clone, PartialEq, Eq)]
+pub struct S3Credentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+impl std::fmt::Debug for S3Credentials {
+    // The secret never reaches a log through a Debug print.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Credentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"<redacted>")
+            .finish()
+    }
 }
 
 impl ObjectStorageConfig {
+    /// The same store reached as `role`: its credentials only (nothing of the server's own, not
+    /// even a session token) and its endpoint when it names one.
+    pub fn as_role(&self, role: &crate::s3_roles::S3Role) -> ObjectStorageConfig {
+        ObjectStorageConfig {
+            endpoint: role.endpoint.clone().or_else(|| self.endpoint.clone()),
+            credentials: Some(S3Credentials {
+                access_key_id: role.access_key_id.clone(),
+                secret_access_key: role.secret_access_key.clone(),
+            }),
+        }
+    }
+
     fn store(&self, bucket: &str) -> Result<impl ObjectStore, String> {
         self.store_with(bucket, None)
     }
@@ -58,7 +103,19 @@ impl ObjectStorageConfig {
     /// The store of a bucket; objects it writes are encrypted server-side with `sse_kms_key`
     /// (SSE-KMS) when given.
     fn store_with(&self, bucket: &str, sse_kms_key: Option<&str>) -> Result<impl ObjectStore, String> {
-        let mut b = AmazonS3Builder::from_env().with_bucket_name(bucket);
+        let mut b = match &self.credentials {
+            Some(c) => {
+                let mut b = AmazonS3Builder::new()
+                    .with_access_key_id(&c.access_key_id)
+                    .with_secret_access_key(&c.secret_access_key);
+                if let Ok(region) = std::env::var("AWS_REGION").or_else(|_| std::env::var("AWS_DEFAULT_REGION")) {
+                    b = b.with_region(region);
+                }
+                b
+            }
+            None => AmazonS3Builder::from_env(),
+        }
+        .with_bucket_name(bucket);
         if let Some(key) = sse_kms_key {
             b = b.with_sse_kms_encryption(key);
         }
@@ -117,15 +174,15 @@ impl ObjectStorageConfig {
             }
             let mut files = Vec::with_capacity(keys.len());
             for (n, k) in keys.iter().enumerate() {
-                let bytes = store
-                    .get(k)
-                    .await
-                    .map_err(|e| describe(location, e))?
-                    .bytes()
-                    .await
-                    .map_err(|e| describe(location, e))?;
                 let local = dir.join(format!("{n:05}-{}", k.filename().unwrap_or("object")));
-                std::fs::write(&local, &bytes).map_err(|e| format!("cannot write {}: {e}", local.display()))?;
+                let written = |e: std::io::Error| format!("cannot write {}: {e}", local.display());
+                // Streamed to the file as it arrives: memory does not grow with the object.
+                let mut out = std::fs::File::create(&local).map_err(written)?;
+                let mut body = store.get(k).await.map_err(|e| describe(location, e))?.into_stream();
+                while let Some(piece) = body.next().await {
+                    out.write_all(&piece.map_err(|e| describe(location, e))?).map_err(written)?;
+                }
+                out.flush().map_err(written)?;
                 files.push(local);
             }
             Ok(files)
@@ -133,7 +190,10 @@ impl ObjectStorageConfig {
     }
 
     /// Uploads `files` under the folder `location` (each keeps its file name), encrypted by the
-    /// store with the KMS key `kms_key_arn` when given (the S3DataConfig's `kmsKeyArn`).
+    /// store with the KMS key `kms_key_arn` when given (the S3DataConfig's `kmsKeyArn`). A file
+    /// is read in parts of [`UPLOAD_PART_BYTES`]: one PUT when it fits in one, else a multipart
+    /// upload with at most [`UPLOAD_PARTS_IN_FLIGHT`] parts in flight, so memory does not grow
+    /// with the file.
     pub fn upload(&self, files: &[PathBuf], location: &str, kms_key_arn: Option<&str>) -> Result<(), String> {
         let (bucket, key) = split(location)?;
         let store = self.store_with(&bucket, kms_key_arn)?;
@@ -143,15 +203,54 @@ impl ObjectStorageConfig {
             for f in files {
                 let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                 let target = if folder.is_empty() { name } else { format!("{folder}/{name}") };
-                let data = std::fs::read(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
-                store
-                    .put(&ObjectPath::from(target.as_str()), PutPayload::from(data))
-                    .await
-                    .map_err(|e| describe(&format!("s3://{bucket}/{target}"), e))?;
+                let object = ObjectPath::from(target.as_str());
+                let remote = |e: object_store::Error| describe(&format!("s3://{bucket}/{target}"), e);
+                let read = |e: std::io::Error| format!("cannot read {}: {e}", f.display());
+                let mut file = std::fs::File::open(f).map_err(read)?;
+                let mut part = read_part(&mut file).map_err(read)?;
+                if part.len() < UPLOAD_PART_BYTES {
+                    store.put(&object, PutPayload::from(part)).await.map_err(remote)?;
+                    continue;
+                }
+                let mut upload = WriteMultipart::new_with_chunk_size(
+                    store.put_multipart(&object).await.map_err(remote)?,
+                    UPLOAD_PART_BYTES,
+                );
+                let sent: Result<(), String> = async {
+                    while !part.is_empty() {
+                        upload.wait_for_capacity(UPLOAD_PARTS_IN_FLIGHT).await.map_err(remote)?;
+                        upload.put(part.into());
+                        part = read_part(&mut file).map_err(read)?;
+                    }
+                    Ok(())
+                }
+                .await;
+                match sent {
+                    Ok(()) => {
+                        upload.finish().await.map_err(remote)?;
+                    }
+                    Err(reason) => {
+                        let _ = upload.abort().await;
+                        return Err(reason);
+                    }
+                }
             }
             Ok(())
         })
     }
+}
+
+/// Size of the parts outputs are uploaded in (S3 takes parts of 5 MiB to 5 GiB, the last one
+/// smaller).
+pub const UPLOAD_PART_BYTES: usize = 8 << 20;
+/// Parts of one upload in flight at a time.
+pub const UPLOAD_PARTS_IN_FLIGHT: usize = 2;
+
+/// The next [`UPLOAD_PART_BYTES`] of `file` (fewer at its end, none after it).
+fn read_part(file: &mut std::fs::File) -> std::io::Result<Vec<u8>> {
+    let mut part = Vec::with_capacity(UPLOAD_PART_BYTES);
+    file.take(UPLOAD_PART_BYTES as u64).read_to_end(&mut part)?;
+    Ok(part)
 }
 
 /// An object-store error as a job's failure reason: the location and the cause.
@@ -168,6 +267,19 @@ fn describe(location: &str, e: object_store::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scratch_left_by_a_crash_is_cleared_at_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let left = Scratch::new(dir.path());
+        std::fs::create_dir_all(&left.0).unwrap();
+        std::fs::write(left.0.join("staged-chunks"), b"half an import").unwrap();
+        let path = left.0.clone();
+        std::mem::forget(left); // a crash: never dropped
+        Scratch::clear_all(dir.path());
+        assert!(!path.exists());
+        assert!(dir.path().join("tmp").exists(), "the folder itself stays");
+    }
 
     #[test]
     fn locations_split_into_bucket_and_key() {

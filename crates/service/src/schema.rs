@@ -7,6 +7,7 @@ use reko_api::{
 use reko_dataset::{parse_schema, Domain, Schema};
 use reko_storage::ResourceRecord;
 
+use crate::access::AccessScope;
 use crate::error::{ServiceError, ServiceResult};
 use crate::resource::{now, paginate, to_document, ResourceKind};
 use crate::Reko;
@@ -15,7 +16,7 @@ use crate::Reko;
 const MAX_SCHEMAS: usize = 500;
 
 impl Reko {
-    pub fn create_schema(&self, req: CreateSchemaRequest) -> ServiceResult<CreateSchemaResponse> {
+    pub fn create_schema(&self, req: CreateSchemaRequest, scope: &AccessScope) -> ServiceResult<CreateSchemaResponse> {
         let parsed = parse_schema(&req.schema).map_err(|e| ServiceError::Invalid(format!("Invalid schema: {e}")))?;
         if let Some(domain) = req.domain.as_deref() {
             let domain =
@@ -26,10 +27,12 @@ impl Reko {
                 })?;
             }
         }
-        if self.store().list_resources(ResourceKind::Schema.as_str(), None)?.len() >= MAX_SCHEMAS {
+        let account = scope.account().unwrap_or(&self.config().account_id);
+        let schemas = self.store().list_resources(ResourceKind::Schema.as_str(), None)?;
+        if schemas.iter().filter(|s| crate::arn::account_of(&s.arn) == Some(account)).count() >= MAX_SCHEMAS {
             return Err(ServiceError::Limit(format!("More than {MAX_SCHEMAS} schemas in this region.")));
         }
-        let arn = self.arns().arn(ResourceKind::Schema, &req.name);
+        let arn = self.arns().arn_in(scope.account(), ResourceKind::Schema, &req.name);
         let created = now();
         let schema = DatasetSchema {
             name: req.name.clone(),
@@ -63,8 +66,9 @@ impl Reko {
         Ok(DescribeSchemaResponse { schema: self.load::<DatasetSchema>(ResourceKind::Schema, &req.schema_arn)?.wire })
     }
 
-    pub fn list_schemas(&self, req: ListSchemasRequest) -> ServiceResult<ListSchemasResponse> {
-        let all = self.load_all::<DatasetSchema>(ResourceKind::Schema, None)?;
+    pub fn list_schemas(&self, req: ListSchemasRequest, scope: &AccessScope) -> ServiceResult<ListSchemasResponse> {
+        let mut all = self.load_all::<DatasetSchema>(ResourceKind::Schema, None)?;
+        all.retain(|s| self.visible_in(scope, &s.record.arn));
         let summaries: Vec<DatasetSchemaSummary> = all.iter().map(|s| DatasetSchemaSummary::from(&s.wire)).collect();
         let (schemas, next_token) = paginate(summaries, req.next_token.as_deref(), req.max_results)?;
         Ok(ListSchemasResponse { schemas, next_token })

@@ -86,7 +86,7 @@ impl Reko {
                 req.dataset_group_arn
             )));
         }
-        let arn = self.arns().arn(ResourceKind::Solution, &req.name);
+        let arn = self.arns().child(&req.dataset_group_arn, ResourceKind::Solution, &req.name);
         let created = now();
         let solution = Solution {
             name: req.name.clone(),
@@ -159,8 +159,16 @@ impl Reko {
         self.start_deletion(&stored)
     }
 
-    pub(crate) fn solution_models_dir(&self, solution_name: &str) -> std::path::PathBuf {
-        self.models_dir().join(solution_name)
+    /// A solution's model folder: `models/<name>` in the server's account, `models/@<account>/<name>`
+    /// in a tenant's (`@` is not allowed in names, so the two never meet).
+    pub(crate) fn solution_models_dir(&self, solution_arn: &str) -> std::path::PathBuf {
+        let name = solution_arn.rsplit('/').next().unwrap_or(solution_arn);
+        match crate::arn::account_of(solution_arn) {
+            Some(account) if self.arns().is_tenant_account(account) => {
+                self.models_dir().join(format!("@{account}")).join(name)
+            }
+            _ => self.models_dir().join(name),
+        }
     }
 
     /// Loads a solution that must be ACTIVE.

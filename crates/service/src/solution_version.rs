@@ -177,8 +177,7 @@ impl Reko {
         let (solution_arn, id) = solution_version_arn
             .rsplit_once('/')
             .ok_or_else(|| ServiceError::Internal(format!("malformed solution version ARN {solution_version_arn}")))?;
-        let solution_name = solution_arn.rsplit('/').next().unwrap_or(solution_arn);
-        Ok(self.solution_models_dir(solution_name).join(id).join(MODEL_FILE))
+        Ok(self.solution_models_dir(solution_arn).join(id).join(MODEL_FILE))
     }
 
     /// `trainingMode=UPDATE`: refresh the newest FULL version's model with the current data.

@@ -47,10 +47,17 @@ fn wait_for(what: &str, mut current: impl FnMut() -> String, want: &str) {
 
 /// Creates an ACTIVE dataset group `g` with an ACTIVE Interactions dataset; returns both ARNs.
 fn active_group_with_dataset(reko: &Reko) -> (String, String) {
-    let group =
-        reko.create_dataset_group(CreateDatasetGroupRequest { name: "g".into(), ..Default::default() }).unwrap();
+    let group = reko
+        .create_dataset_group(
+            CreateDatasetGroupRequest { name: "g".into(), ..Default::default() },
+            &reko_service::AccessScope::default(),
+        )
+        .unwrap();
     let schema = reko
-        .create_schema(CreateSchemaRequest { name: "s".into(), schema: SCHEMA.into(), ..Default::default() })
+        .create_schema(
+            CreateSchemaRequest { name: "s".into(), schema: SCHEMA.into(), ..Default::default() },
+            &reko_service::AccessScope::default(),
+        )
         .unwrap();
     let dsg = group.dataset_group_arn;
     wait_for("group", || status_of(reko, &dsg), status::ACTIVE);
@@ -68,12 +75,15 @@ fn active_group_with_dataset(reko: &Reko) -> (String, String) {
 }
 
 fn create_import(reko: &Reko, dataset_arn: String, location: String) -> String {
-    reko.create_dataset_import_job(CreateDatasetImportJobRequest {
-        job_name: "j".into(),
-        dataset_arn,
-        data_source: DataSource { data_location: Some(location) },
-        ..Default::default()
-    })
+    reko.create_dataset_import_job(
+        CreateDatasetImportJobRequest {
+            job_name: "j".into(),
+            dataset_arn,
+            data_source: DataSource { data_location: Some(location) },
+            ..Default::default()
+        },
+        &reko_service::AccessScope::default(),
+    )
     .unwrap()
     .dataset_import_job_arn
 }
@@ -265,11 +275,14 @@ fn tags_follow_their_resource() {
     let reko = open(dir.path(), 1);
     let tag = |k: &str, v: &str| Tag { tag_key: k.into(), tag_value: v.into() };
     let group = reko
-        .create_dataset_group(CreateDatasetGroupRequest {
-            name: "tagged".into(),
-            tags: Some(vec![tag("team", "search")]),
-            ..Default::default()
-        })
+        .create_dataset_group(
+            CreateDatasetGroupRequest {
+                name: "tagged".into(),
+                tags: Some(vec![tag("team", "search")]),
+                ..Default::default()
+            },
+            &reko_service::AccessScope::default(),
+        )
         .unwrap()
         .dataset_group_arn;
     let list = |arn: &str| {
@@ -354,13 +367,19 @@ fn pending_job_quotas_count_per_dataset_group() {
     let dir = tmp.path().join("data");
     let reko = open(&dir, 2);
     let schema = reko
-        .create_schema(CreateSchemaRequest { name: "s".into(), schema: SCHEMA.into(), ..Default::default() })
+        .create_schema(
+            CreateSchemaRequest { name: "s".into(), schema: SCHEMA.into(), ..Default::default() },
+            &reko_service::AccessScope::default(),
+        )
         .unwrap()
         .schema_arn;
     let mut datasets = Vec::new();
     for name in ["tenant-a", "tenant-b"] {
         let group = reko
-            .create_dataset_group(CreateDatasetGroupRequest { name: name.into(), ..Default::default() })
+            .create_dataset_group(
+                CreateDatasetGroupRequest { name: name.into(), ..Default::default() },
+                &reko_service::AccessScope::default(),
+            )
             .unwrap()
             .dataset_group_arn;
         wait_for("group", || status_of(&reko, &group), status::ACTIVE);
@@ -382,18 +401,21 @@ fn pending_job_quotas_count_per_dataset_group() {
     // No workers: every job stays CREATE PENDING.
     let reko = open(&dir, 0);
     let export = |dataset: &str, name: &str| {
-        reko.create_dataset_export_job(CreateDatasetExportJobRequest {
-            job_name: name.into(),
-            dataset_arn: dataset.into(),
-            role_arn: "arn:aws:iam::123456789012:role/R".into(),
-            job_output: DatasetExportJobOutput {
-                s3_data_destination: S3DataConfig {
-                    path: format!("{}/", tmp.path().join(name).display()),
-                    kms_key_arn: None,
+        reko.create_dataset_export_job(
+            CreateDatasetExportJobRequest {
+                job_name: name.into(),
+                dataset_arn: dataset.into(),
+                role_arn: "arn:aws:iam::123456789012:role/R".into(),
+                job_output: DatasetExportJobOutput {
+                    s3_data_destination: S3DataConfig {
+                        path: format!("{}/", tmp.path().join(name).display()),
+                        kms_key_arn: None,
+                    },
                 },
+                ..Default::default()
             },
-            ..Default::default()
-        })
+            &reko_service::AccessScope::default(),
+        )
     };
     for k in 0..5 {
         export(&datasets[0], &format!("a-{k}")).unwrap();

@@ -44,8 +44,10 @@ pub struct ResourceRecord {
     pub arn: String,
     /// Resource kind in Personalize vocabulary: "dataset-group", "schema", "dataset", ...
     pub kind: String,
-    /// Unique per kind when `unique_name` is set (name uniqueness is per account+region).
+    /// The resource's name (for datasets and solution versions not unique; their ARN is).
     pub name: String,
+    /// Whether the name identifies the resource in its account (it is then part of the ARN, which
+    /// the catalog keeps unique, so names are unique per account and region).
     pub unique_name: bool,
     /// The owning resource (dataset group of a dataset, solution of a version, ...), if any.
     pub parent_arn: Option<String>,
@@ -100,6 +102,10 @@ pub struct NewChunk<'a> {
     pub data: &'a [u8],
 }
 
+/// The chunks of a bulk import, as `(rows, data)`, produced one at a time; an error (the text
+/// says what failed) aborts the import.
+pub type ChunkSource<'a> = dyn Iterator<Item = Result<(u64, Vec<u8>), String>> + 'a;
+
 /// A change of one resource's status and document, applied in the same transaction as other work.
 #[derive(Debug, Clone)]
 pub struct ResourceUpdate {
@@ -129,11 +135,13 @@ pub trait Catalog: Send + Sync {
 pub trait RecordStore: Send + Sync {
     /// Atomically stores the chunks of one bulk import (replacing earlier bulk chunks in FULL mode)
     /// and applies `finish` (the import job becoming ACTIVE): nothing is visible before the commit.
+    /// The chunks are pulled from `chunks` one at a time (an importer streams them from a staging
+    /// file, so memory does not grow with the import); an error from it rolls everything back.
     fn commit_import(
         &self,
         dataset_arn: &str,
         mode: ImportMode,
-        chunks: &[(u64, Vec<u8>)],
+        chunks: &mut ChunkSource<'_>,
         finish: &ResourceUpdate,
     ) -> StorageResult<()>;
     /// Appends chunks of individually put records (possibly to several datasets) in one durable

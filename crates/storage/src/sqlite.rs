@@ -6,8 +6,8 @@ use std::sync::Mutex;
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 
 use crate::{
-    now_epoch, Catalog, ImportMode, NewChunk, RecordChunk, RecordSource, RecordStore, ResourceRecord, ResourceUpdate,
-    StorageError, StorageResult, TagStore, Task, TaskQueue, TaskState,
+    now_epoch, Catalog, ChunkSource, ImportMode, NewChunk, RecordChunk, RecordSource, RecordStore, ResourceRecord,
+    ResourceUpdate, StorageError, StorageResult, TagStore, Task, TaskQueue, TaskState,
 };
 
 const SCHEMA: &str = r#"
@@ -23,7 +23,9 @@ CREATE TABLE IF NOT EXISTS resources (
     updated REAL NOT NULL,
     doc TEXT NOT NULL
 );
-CREATE UNIQUE INDEX IF NOT EXISTS resources_unique_name ON resources(kind, name) WHERE unique_name = 1;
+-- Names are unique per account through the ARN (the primary key): a tenant's account has names of
+-- its own. (An index over names alone made them unique across accounts.)
+DROP INDEX IF EXISTS resources_unique_name;
 CREATE INDEX IF NOT EXISTS resources_kind ON resources(kind, created);
 CREATE INDEX IF NOT EXISTS resources_parent ON resources(parent_arn);
 CREATE TABLE IF NOT EXISTS record_chunks (
@@ -293,7 +295,7 @@ impl RecordStore for SqliteStore {
         &self,
         dataset_arn: &str,
         mode: ImportMode,
-        chunks: &[(u64, Vec<u8>)],
+        chunks: &mut ChunkSource<'_>,
         finish: &ResourceUpdate,
     ) -> StorageResult<()> {
         self.with(|conn| {
@@ -308,8 +310,9 @@ impl RecordStore for SqliteStore {
                 let mut insert = tx.prepare_cached(
                     "INSERT INTO record_chunks (dataset_arn, source, rows, data) VALUES (?1, 'bulk', ?2, ?3)",
                 )?;
-                for (rows, data) in chunks {
-                    insert.execute(params![dataset_arn, *rows as i64, data])?;
+                for chunk in chunks {
+                    let (rows, data) = chunk.map_err(StorageError::Backend)?;
+                    insert.execute(params![dataset_arn, rows as i64, data])?;
                 }
             }
             apply_update(&tx, finish)?;
@@ -585,19 +588,34 @@ mod tests {
     }
 
     #[test]
-    fn unique_names_per_kind() {
+    fn names_are_unique_through_their_arn() {
         let store = SqliteStore::open_in_memory().unwrap();
-        store.insert_resource(&resource("a:1", "schema", "x")).unwrap();
-        let err = store.insert_resource(&resource("a:2", "schema", "x")).unwrap_err();
+        let acct = |account: &str, name: &str| format!("arn:aws:personalize:us-east-1:{account}:schema/{name}");
+        store.insert_resource(&resource(&acct("111111111111", "x"), "schema", "x")).unwrap();
+        let err = store.insert_resource(&resource(&acct("111111111111", "x"), "schema", "x")).unwrap_err();
         assert!(matches!(err, StorageError::AlreadyExists { .. }), "{err}");
-        store.insert_resource(&resource("a:3", "solution", "x")).unwrap();
-        let mut not_unique = resource("a:4", "dataset", "x");
-        not_unique.unique_name = false;
-        store.insert_resource(&not_unique).unwrap();
-        let mut again = resource("a:5", "dataset", "x");
-        again.unique_name = false;
-        store.insert_resource(&again).unwrap();
-        assert_eq!(store.list_resources("dataset", None).unwrap().len(), 2);
+        // The same name in another account is another resource.
+        store.insert_resource(&resource(&acct("222222222222", "x"), "schema", "x")).unwrap();
+        assert_eq!(store.list_resources("schema", None).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn an_index_of_names_across_accounts_is_dropped_when_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("reko.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE resources (arn TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, \
+                 unique_name INTEGER NOT NULL, parent_arn TEXT, dataset_group_arn TEXT, status TEXT NOT NULL, \
+                 created REAL NOT NULL, updated REAL NOT NULL, doc TEXT NOT NULL); \
+                 CREATE UNIQUE INDEX resources_unique_name ON resources(kind, name) WHERE unique_name = 1;",
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        store.insert_resource(&resource("arn:aws:personalize:us-east-1:1:schema/x", "schema", "x")).unwrap();
+        store.insert_resource(&resource("arn:aws:personalize:us-east-1:2:schema/x", "schema", "x")).unwrap();
     }
 
     #[test]
@@ -635,9 +653,10 @@ mod tests {
         assert_eq!(store.last_record_seq("none").unwrap(), 0);
         let finish =
             ResourceUpdate { arn: "job:1".into(), status: "ACTIVE".into(), doc: json!({}), expected_status: None };
-        store.commit_import("ds", ImportMode::Full, &[(2, b"a".to_vec()), (3, b"b".to_vec())], &finish).unwrap();
+        let mut chunks = vec![(2, b"a".to_vec()), (3, b"b".to_vec())].into_iter().map(Ok);
+        store.commit_import("ds", ImportMode::Full, &mut chunks, &finish).unwrap();
         assert_eq!(store.count_records("ds").unwrap(), 6);
-        store.commit_import("ds", ImportMode::Full, &[(4, b"c".to_vec())], &finish).unwrap();
+        store.commit_import("ds", ImportMode::Full, &mut [Ok((4, b"c".to_vec()))].into_iter(), &finish).unwrap();
         let chunks = store.read_records("ds").unwrap();
         assert_eq!(chunks.len(), 2);
         assert_eq!(chunks[0].source, RecordSource::Put);
@@ -645,8 +664,18 @@ mod tests {
         // A failing finish update (unknown job) rolls the whole import back.
         let bad =
             ResourceUpdate { arn: "job:404".into(), status: "ACTIVE".into(), doc: json!({}), expected_status: None };
-        assert!(store.commit_import("ds", ImportMode::Incremental, &[(9, b"z".to_vec())], &bad).is_err());
+        assert!(store
+            .commit_import("ds", ImportMode::Incremental, &mut [Ok((9, b"z".to_vec()))].into_iter(), &bad)
+            .is_err());
         assert_eq!(store.count_records("ds").unwrap(), 5);
+        // So does a chunk source that fails midway (a staging file that cannot be read back),
+        // after chunks were already inserted: none of them is visible.
+        let mut failing =
+            [Ok((7, b"y".to_vec())), Ok((8, b"w".to_vec())), Err("staging file truncated".to_string())].into_iter();
+        let e = store.commit_import("ds", ImportMode::Full, &mut failing, &finish).unwrap_err();
+        assert!(e.to_string().contains("staging file truncated"), "{e}");
+        let chunks = store.read_records("ds").unwrap();
+        assert_eq!(chunks.iter().map(|c| c.data.as_slice()).collect::<Vec<_>>(), [b"put".as_slice(), b"c"]);
         assert_eq!(store.get_resource("job:1").unwrap().unwrap().status, "ACTIVE");
     }
 

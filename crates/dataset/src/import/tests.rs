@@ -286,7 +286,7 @@ fn parallel_equals_sequential() {
     let p = write(&dir, "big.csv", &content);
     let schema = five_col_schema();
     let seq_opts = ImportOptions { parallel: false, ..Default::default() };
-    let par_opts = ImportOptions { parallel: true, min_chunk_bytes: 1000 };
+    let par_opts = ImportOptions { parallel: true, min_chunk_bytes: 1000, ..Default::default() };
     let seq = import_csv_with_options(
         std::slice::from_ref(&p),
         &schema,
@@ -369,7 +369,7 @@ fn crlf_parallel_equals_sequential() {
         &schema,
         DatasetType::Interactions,
         &no_progress(),
-        &ImportOptions { parallel: true, min_chunk_bytes: 500 },
+        &ImportOptions { parallel: true, min_chunk_bytes: 500, ..Default::default() },
     )
     .unwrap();
     assert_eq!(seq, par);
@@ -415,7 +415,11 @@ fn csv_quote_textual(s: &str) -> String {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
     #[test]
-    fn prop_import_round_trips(rows in prop::collection::vec(arb_row(), 1..60), parallel in any::<bool>()) {
+    fn prop_import_round_trips(
+        rows in prop::collection::vec(arb_row(), 1..60),
+        parallel in any::<bool>(),
+        block_bytes in prop::option::of(1usize..400),
+    ) {
         // field order in the file differs from the schema
         let mut csv = String::from("CREATION_TIMESTAMP,ADULT,ITEM_ID,STOCK,PRICE,DESCRIPTION,GENRES\n");
         for r in &rows {
@@ -432,7 +436,13 @@ proptest! {
         }
         let dir = tempfile::tempdir().unwrap();
         let p = write(&dir, "items.csv", &csv);
-        let opts = ImportOptions { parallel, min_chunk_bytes: 64 };
+        // Small blocks: records (quoted line breaks included) cross block boundaries.
+        let opts = ImportOptions {
+            parallel,
+            min_chunk_bytes: 64,
+            block_bytes: block_bytes.unwrap_or(DEFAULT_BLOCK_BYTES),
+            ..Default::default()
+        };
         let b = import_csv_with_options(&[p], &items_schema(), DatasetType::Items, &no_progress(), &opts).unwrap();
         prop_assert_eq!(b.len(), rows.len());
         for (i, r) in rows.iter().enumerate() {
@@ -459,4 +469,245 @@ fn crlf_and_leading_blank_lines_keep_line_numbers() {
         value_err("\r\nPRICE\r\n1\r\n"),
         "items.csv line 2: Input CSV is missing the following columns: [ITEM_ID]"
     );
+}
+
+/// A CSV of `rows` interaction rows produced on the fly (never whole in memory), counting the
+/// bytes handed out.
+struct Generated {
+    header: Vec<u8>,
+    row: usize,
+    rows: usize,
+    pending: Vec<u8>,
+    delivered: std::sync::Arc<AtomicU64>,
+}
+
+impl Generated {
+    fn new(rows: usize, delivered: std::sync::Arc<AtomicU64>) -> Generated {
+        Generated {
+            header: b"USER_ID,ITEM_ID,EVENT_TYPE,EVENT_VALUE,TIMESTAMP\n".to_vec(),
+            row: 0,
+            rows,
+            pending: Vec::new(),
+            delivered,
+        }
+    }
+}
+
+impl std::io::Read for Generated {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if !self.header.is_empty() {
+            self.pending = std::mem::take(&mut self.header);
+        }
+        while self.pending.len() < out.len() && self.row < self.rows {
+            let i = self.row;
+            self.pending.extend_from_slice(
+                format!("user{},item{},click,1.5,{}\n", i % 1013, i % 517, 1_500_000_000 + i).as_bytes(),
+            );
+            self.row += 1;
+        }
+        let n = self.pending.len().min(out.len());
+        out[..n].copy_from_slice(&self.pending[..n]);
+        self.pending.drain(..n);
+        self.delivered.fetch_add(n as u64, Ordering::SeqCst);
+        Ok(n)
+    }
+}
+
+/// Records, for every batch written, its rows and how many bytes the reader had handed out by then.
+struct Watch {
+    delivered: std::sync::Arc<AtomicU64>,
+    writes: Vec<(usize, u64)>,
+}
+
+impl BatchSink for Watch {
+    type Encoded = usize;
+    fn encode(&self, batch: RecordBatch) -> Result<usize, String> {
+        Ok(batch.len())
+    }
+    fn write(&mut self, rows: usize) -> Result<(), String> {
+        self.writes.push((rows, self.delivered.load(Ordering::SeqCst)));
+        Ok(())
+    }
+}
+
+fn open_generated(
+    rows: usize,
+    delivered: &std::sync::Arc<AtomicU64>,
+) -> impl Fn(&Path) -> Result<Box<dyn Read>, String> {
+    let delivered = delivered.clone();
+    move |_: &Path| Ok(Box::new(Generated::new(rows, delivered.clone())) as Box<dyn Read>)
+}
+
+#[test]
+fn streaming_reads_a_block_at_a_time_and_emits_batches_as_it_goes() {
+    // ~37 bytes a row: 400k rows ≈ 15 MB streamed in 256 KiB blocks.
+    let delivered = std::sync::Arc::new(AtomicU64::new(0));
+    let open = open_generated(400_000, &delivered);
+    let block = 256 << 10;
+    let options = ImportOptions { block_bytes: block, min_chunk_bytes: 32 << 10, ..Default::default() };
+    let mut watch = Watch { delivered: delivered.clone(), writes: Vec::new() };
+    let rows = import_csv_streaming(
+        &[PathBuf::from("gen.csv")],
+        &five_col_schema(),
+        DatasetType::Interactions,
+        &no_progress(),
+        &options,
+        &open,
+        &mut watch,
+    )
+    .unwrap();
+    assert_eq!(rows, 400_000);
+    assert_eq!(watch.writes.iter().map(|w| w.0 as u64).sum::<u64>(), 400_000);
+    let total = delivered.load(Ordering::SeqCst);
+    assert!(total > 14_000_000, "{total}");
+    // Every batch was handed on when at most two blocks beyond its data had been read: the
+    // parser never holds more than a block (plus a carried-over partial record).
+    let mut rows_before = 0u64;
+    for &(n, delivered_then) in &watch.writes {
+        rows_before += n as u64;
+        let bytes_of_rows = rows_before * 38; // the longest row is 38 bytes
+        assert!(
+            delivered_then <= bytes_of_rows + 2 * block as u64 + 100,
+            "{delivered_then} bytes read when {rows_before} rows were out"
+        );
+    }
+    assert!(watch.writes.len() > 60, "{} batches", watch.writes.len());
+}
+
+#[test]
+fn streaming_small_blocks_equal_the_whole_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = five_col_schema();
+    for (name, content) in [
+        ("lf.csv", big_interactions(3000)),
+        ("crlf.csv", big_interactions(3000).replace('\n', "\r\n")),
+        // quotes anywhere: the sequential path, records carried across blocks
+        ("quoted.csv", big_interactions(3000).replace("click", "\"cl\"\"ick\"").replace("view", "\"vi\new\"")),
+    ] {
+        let p = write(&dir, name, &content);
+        let whole = import_csv_with_options(
+            std::slice::from_ref(&p),
+            &schema,
+            DatasetType::Interactions,
+            &no_progress(),
+            &ImportOptions { parallel: false, block_bytes: 1 << 30, ..Default::default() },
+        )
+        .unwrap();
+        assert_eq!(whole.len(), 3000, "{name}");
+        for block_bytes in [1, 7, 64, 1000, 4096] {
+            for parallel in [false, true] {
+                let opts = ImportOptions { parallel, min_chunk_bytes: 100, block_bytes, ..Default::default() };
+                let streamed = import_csv_with_options(
+                    std::slice::from_ref(&p),
+                    &schema,
+                    DatasetType::Interactions,
+                    &no_progress(),
+                    &opts,
+                )
+                .unwrap();
+                assert_eq!(streamed, whole, "{name} in blocks of {block_bytes}");
+            }
+        }
+        // The same error (same line) whatever the block size.
+        let bad = content.replacen(",1500002500", ",15x", 1);
+        let p = write(&dir, &format!("bad-{name}"), &bad);
+        let expected =
+            import_csv(std::slice::from_ref(&p), &schema, DatasetType::Interactions, &no_progress()).unwrap_err();
+        assert!(matches!(expected, ImportError::Value { .. }), "{expected}");
+        for block_bytes in [5, 333, 4096] {
+            let opts = ImportOptions { min_chunk_bytes: 100, block_bytes, ..Default::default() };
+            let e = import_csv_with_options(
+                std::slice::from_ref(&p),
+                &schema,
+                DatasetType::Interactions,
+                &no_progress(),
+                &opts,
+            )
+            .unwrap_err();
+            assert_eq!(e, expected, "{name} in blocks of {block_bytes}");
+        }
+    }
+}
+
+/// An endless input: a header, then `fill` forever.
+struct Endless(Vec<u8>, u8);
+
+impl std::io::Read for Endless {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if !self.0.is_empty() {
+            let n = self.0.len().min(out.len());
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0.drain(..n);
+            return Ok(n);
+        }
+        out.fill(self.1);
+        Ok(out.len())
+    }
+}
+
+#[test]
+fn a_record_longer_than_the_limit_fails_without_reading_on() {
+    let schema = five_col_schema();
+    let options = ImportOptions { block_bytes: 1 << 16, max_record_bytes: 1 << 20, ..Default::default() };
+    for (start, fill) in [(&b"u,i,click,1,1\nu,i,cl"[..], b'x'), (&b"u,i,click,1,1\nu,\"i"[..], b'\n')] {
+        let mut body = b"USER_ID,ITEM_ID,EVENT_TYPE,EVENT_VALUE,TIMESTAMP\n".to_vec();
+        body.extend_from_slice(start);
+        let open = move |_: &Path| Ok(Box::new(Endless(body.clone(), fill)) as Box<dyn Read>);
+        let e = import_csv_streaming(
+            &[PathBuf::from("endless.csv")],
+            &schema,
+            DatasetType::Interactions,
+            &no_progress(),
+            &options,
+            &open,
+            &mut Collect(Vec::new()),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "endless.csv line 3: malformed CSV: the record does not end within 1048576 bytes",
+            "{e}"
+        );
+    }
+    // An endless header too.
+    let open = |_: &Path| Ok(Box::new(Endless(Vec::new(), b'A')) as Box<dyn Read>);
+    let e = import_csv_streaming(
+        &[PathBuf::from("h.csv")],
+        &schema,
+        DatasetType::Interactions,
+        &no_progress(),
+        &options,
+        &open,
+        &mut Collect(Vec::new()),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("h.csv line 1: the header row does not end within"), "{e}");
+}
+
+#[test]
+fn a_failing_sink_fails_the_import() {
+    struct Full;
+    impl BatchSink for Full {
+        type Encoded = ();
+        fn encode(&self, _: RecordBatch) -> Result<(), String> {
+            Ok(())
+        }
+        fn write(&mut self, _: ()) -> Result<(), String> {
+            Err("No space left on device".into())
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(&dir, "r.csv", &interactions_csv(1500));
+    let open = |path: &Path| std::fs::File::open(path).map(|f| Box::new(f) as Box<dyn Read>).map_err(|e| e.to_string());
+    let e = import_csv_streaming(
+        &[p],
+        &interactions_schema(),
+        DatasetType::Interactions,
+        &no_progress(),
+        &ImportOptions::default(),
+        &open,
+        &mut Full,
+    )
+    .unwrap_err();
+    assert_eq!(e, ImportError::Output("r.csv: No space left on device".into()));
 }

@@ -3,6 +3,8 @@
 //! layout Personalize expects.
 #![allow(dead_code)]
 
+pub mod moto;
+
 use std::collections::HashMap;
 use std::fmt::Debug;
 use std::future::Future;
@@ -119,6 +121,11 @@ impl Server {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// The server's process id (e.g. for its `/proc/<pid>/status`).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(Child::id).expect("the server is running")
     }
 
     /// The last lines of the server log.
@@ -582,7 +589,7 @@ pub async fn import(
         "CreateDatasetImportJob",
     );
     let a = out.dataset_import_job_arn().expect("datasetImportJobArn").to_string();
-    assert_eq!(a, arn("dataset-import-job", job));
+    assert!(a.ends_with(&format!(":dataset-import-job/{job}")), "{a}");
     a
 }
 
@@ -731,4 +738,19 @@ pub fn sigv4_headers(
     let signable = SignableRequest::new(method, &url, all.into_iter(), SignableBody::Bytes(body)).unwrap();
     let (instructions, _) = sign(signable, &params).unwrap().into_parts();
     instructions.headers().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+}
+
+/// Polls DescribeDatasetExportJob until the job is ACTIVE (panics when it fails or is stuck).
+pub async fn wait_export_active(c: &aws_sdk_personalize::Client, export_arn: &str) {
+    let started = Instant::now();
+    loop {
+        let d = ok(c.describe_dataset_export_job().dataset_export_job_arn(export_arn).send().await, "Describe");
+        let status = d.dataset_export_job().and_then(|j| j.status()).unwrap_or_default().to_string();
+        if status == "ACTIVE" {
+            return;
+        }
+        assert!(!status.contains("FAILED"), "{d:?}");
+        assert!(started.elapsed() < WAIT, "export {export_arn} stuck in {status}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
