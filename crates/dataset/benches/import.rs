@@ -97,7 +97,8 @@ fn run(label: &str, files: &[PathBuf], schema: &Schema, runs: usize) {
                 &open,
                 &mut sink,
             )
-            .expect("import");
+            .expect("import")
+            .rows;
             let secs = t.elapsed().as_secs_f64();
             rows = n as usize;
             encoded = sink.bytes;

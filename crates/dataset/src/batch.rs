@@ -116,6 +116,13 @@ impl ValidityBuilder {
         f.extend(std::iter::repeat_n(false, n));
     }
 
+    /// Drops the rows from `len` on.
+    pub(crate) fn truncate(&mut self, len: usize) {
+        if let Some(f) = &mut self.flags {
+            f.truncate(len);
+        }
+    }
+
     pub(crate) fn finish(self) -> Validity {
         match self.flags {
             None => Validity(None),
@@ -270,6 +277,15 @@ impl StrBuilder {
         let end = self.data.len() as u64;
         self.offsets.extend(std::iter::repeat_n(end, n));
         self.validity.push_nulls(len, n);
+    }
+
+    /// Drops the rows from `len` on.
+    pub(crate) fn truncate(&mut self, len: usize) {
+        if len < self.len() {
+            self.data.truncate(self.offsets[len] as usize);
+            self.offsets.truncate(len + 1);
+            self.validity.truncate(len);
+        }
     }
 
     pub(crate) fn finish(self) -> StrColumn {

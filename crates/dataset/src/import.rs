@@ -15,8 +15,17 @@
 //! quoted fields a backslash escapes the next character (`\"` → `"`, `\\` →
 //! `\`), as the service documents for textual fields. Blank lines are
 //! skipped. A UTF-8 byte-order mark at the start of a file is ignored.
+//!
+//! Header names match schema field names case-insensitively (`ITEM_ID,genres` for the
+//! fields `ITEM_ID, GENRES`); a header naming one field twice, or matching several fields
+//! only by case, is an error naming it.
+//!
+//! Numeric values (`int`, `long`, `float`, `double`) are read leniently unless
+//! [`ImportOptions::strict_numbers`]: a value that is not a number (or an empty one) of a
+//! nullable field becomes null, and a row with such a value in a non-nullable field is
+//! skipped. Both are counted in the [`ImportReport`], with the first
+//! [`MAX_REPORTED_ISSUES`] lines and values. Strictly, the first such value fails the import.
 
-use std::collections::HashSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -50,9 +59,15 @@ const ACTION_EVENT_TYPES: &[&str] = &["TAKEN", "NOT_TAKEN", "VIEWED"];
 const SHOW_CHARS: usize = 60;
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// How many coerced values or skipped rows an [`ImportReport`] shows by line.
+pub const MAX_REPORTED_ISSUES: usize = 5;
+
 /// Tuning knobs for [`import_csv_with_options`] and [`import_csv_streaming`].
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
+    /// Fail the import on the first empty or non-numeric value of a numeric field, instead of
+    /// setting it to null (nullable fields) or skipping its row (non-nullable ones).
+    pub strict_numbers: bool,
     /// Allow splitting quote-free blocks and parsing the pieces in parallel.
     pub parallel: bool,
     /// Smallest piece a block is split into for parallel parsing.
@@ -67,10 +82,98 @@ pub struct ImportOptions {
 impl Default for ImportOptions {
     fn default() -> Self {
         ImportOptions {
+            strict_numbers: false,
             parallel: true,
             min_chunk_bytes: 1 << 20,
             block_bytes: DEFAULT_BLOCK_BYTES,
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+        }
+    }
+}
+
+/// A numeric value a lenient import could not read (see [`ImportOptions::strict_numbers`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueIssue {
+    pub file: String,
+    /// 1-based line of the record.
+    pub line: u64,
+    /// The schema field.
+    pub column: String,
+    /// The raw value (truncated, quoted as in error messages).
+    pub value: String,
+    /// Whether the row was skipped (a non-nullable field); otherwise the value became null.
+    pub row_skipped: bool,
+}
+
+impl std::fmt::Display for ValueIssue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = if self.row_skipped { "row skipped" } else { "set to null" };
+        write!(f, "{} line {}, column {}: {} {what}", self.file, self.line, self.column, self.value)
+    }
+}
+
+/// What an import read, and what it had to coerce or skip.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Rows imported (skipped rows not counted).
+    pub rows: u64,
+    /// Values of nullable numeric fields that were not numbers and became null.
+    pub nulled_values: u64,
+    /// Rows skipped for an empty or non-numeric value in a non-nullable numeric field.
+    pub skipped_rows: u64,
+    /// The first [`MAX_REPORTED_ISSUES`] of those, in file order.
+    pub issues: Vec<ValueIssue>,
+}
+
+impl ImportReport {
+    /// `None` when nothing was coerced or skipped; else e.g. `2 non-numeric values set to null,
+    /// 1 row skipped (items.csv line 4, column YEAR: 'n/a' set to null; ...)`.
+    pub fn coercions(&self) -> Option<String> {
+        if self.nulled_values == 0 && self.skipped_rows == 0 {
+            return None;
+        }
+        let mut parts = Vec::new();
+        if self.nulled_values > 0 {
+            let n = self.nulled_values;
+            parts.push(format!("{n} non-numeric value{} set to null", if n == 1 { "" } else { "s" }));
+        }
+        if self.skipped_rows > 0 {
+            let n = self.skipped_rows;
+            parts.push(format!(
+                "{n} row{} skipped for an empty or non-numeric value in a non-nullable numeric field",
+                if n == 1 { "" } else { "s" }
+            ));
+        }
+        let shown: Vec<String> = self.issues.iter().map(ToString::to_string).collect();
+        let more = if (self.nulled_values + self.skipped_rows) as usize > shown.len() { "; ..." } else { "" };
+        Some(format!("{} ({}{more})", parts.join(", "), shown.join("; ")))
+    }
+
+    fn merge(&mut self, other: Tally) {
+        self.nulled_values += other.nulled_values;
+        self.skipped_rows += other.skipped_rows;
+        let room = MAX_REPORTED_ISSUES.saturating_sub(self.issues.len());
+        self.issues.extend(other.issues.into_iter().take(room));
+    }
+}
+
+/// The coercions of one piece of a file.
+#[derive(Debug, Default)]
+struct Tally {
+    nulled_values: u64,
+    skipped_rows: u64,
+    issues: Vec<ValueIssue>,
+}
+
+impl Tally {
+    fn note(&mut self, issue: ValueIssue) {
+        if issue.row_skipped {
+            self.skipped_rows += 1;
+        } else {
+            self.nulled_values += 1;
+        }
+        if self.issues.len() < MAX_REPORTED_ISSUES {
+            self.issues.push(issue);
         }
     }
 }
@@ -142,9 +245,11 @@ pub fn import_csv_with_options(
 
 /// Streams CSV files (each opened with `open`, read in blocks of
 /// [`ImportOptions::block_bytes`]) into `sink` as record batches with a column per schema
-/// field (schema order), in file order; returns the number of rows. Every row is validated
-/// before its batch is handed on, and the first invalid row fails the import: a sink that
-/// must be atomic stages what it receives and commits only after this returns `Ok`.
+/// field (schema order), in file order; returns what was imported (rows, and the numeric
+/// values it set to null or rows it skipped, see [`ImportOptions::strict_numbers`]). Every row
+/// is validated before its batch is handed on, and the first invalid row fails the import: a
+/// sink that must be atomic stages what it receives and commits only after this returns `Ok`.
+/// The Interactions minimum of [`MIN_INTERACTIONS_RECORDS`] counts the rows kept.
 /// `progress` is as in [`import_csv`].
 pub fn import_csv_streaming<S: BatchSink>(
     files: &[PathBuf],
@@ -154,7 +259,7 @@ pub fn import_csv_streaming<S: BatchSink>(
     options: &ImportOptions,
     open: &OpenFile<'_>,
     sink: &mut S,
-) -> Result<u64, ImportError> {
+) -> Result<ImportReport, ImportError> {
     if schema.dataset_type() != Some(dataset_type) {
         return Err(ImportError::Schema(format!(
             "The schema \"{}\" cannot be used for a dataset of type {}",
@@ -188,14 +293,14 @@ pub fn import_csv_streaming<S: BatchSink>(
         })
         .collect();
     let progress = Progress { f: progress, total: AtomicU64::new(0), last: Mutex::new(0) };
-    let mut rows = 0u64;
+    let mut report = ImportReport::default();
     for path in files {
-        rows += import_file(path, schema, &specs, &progress, options, open, sink)?;
+        import_file(path, schema, &specs, &progress, options, open, sink, &mut report)?;
     }
-    if dataset_type == DatasetType::Interactions && rows < MIN_INTERACTIONS_RECORDS {
-        return Err(ImportError::TooFewRecords { found: rows, min: MIN_INTERACTIONS_RECORDS });
+    if dataset_type == DatasetType::Interactions && report.rows < MIN_INTERACTIONS_RECORDS {
+        return Err(ImportError::TooFewRecords { found: report.rows, min: MIN_INTERACTIONS_RECORDS });
     }
-    Ok(rows)
+    Ok(report)
 }
 
 struct Progress<'a> {
@@ -237,6 +342,8 @@ struct FileCtx<'a> {
     col_map: Vec<usize>,
     /// Schema fields absent from this file (all nullable).
     missing: Vec<usize>,
+    /// Numeric values that cannot be read are coerced or their rows skipped (not errors).
+    lenient: bool,
 }
 
 fn csv_reader(bytes: &[u8]) -> csv::Reader<&[u8]> {
@@ -301,6 +408,7 @@ fn parse_header(bytes: &[u8], eof: bool) -> Result<Option<(csv::ByteRecord, usiz
     Ok(Some((header, header_end, header_line)))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn import_file<S: BatchSink>(
     path: &Path,
     schema: &Schema,
@@ -309,7 +417,8 @@ fn import_file<S: BatchSink>(
     options: &ImportOptions,
     open: &OpenFile<'_>,
     sink: &mut S,
-) -> Result<u64, ImportError> {
+    report: &mut ImportReport,
+) -> Result<(), ImportError> {
     let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
     let io_err = |message: String| ImportError::Io { file: file.clone(), message };
     let mut reader = open(path).map_err(io_err)?;
@@ -337,42 +446,40 @@ fn import_file<S: BatchSink>(
         eof = fill(&mut *reader, &mut buf, block).map_err(|e| io_err(e.to_string()))?;
     };
     let header_err = |message: String| ImportError::Header { file: file.clone(), line: header_line, message };
-    let mut col_map = Vec::with_capacity(header.len());
-    let mut seen = HashSet::new();
-    let mut unknown = Vec::new();
-    for raw in header.iter() {
-        let name = String::from_utf8_lossy(raw);
-        if !seen.insert(name.to_string()) {
-            return Err(header_err(format!("the column '{name}' appears more than once in the header")));
-        }
-        match schema.field_index(&name) {
-            Some(i) => col_map.push(i),
-            None => unknown.push(name.into_owned()),
-        }
-    }
-    let missing_required: Vec<&str> =
-        schema.fields.iter().filter(|f| !f.nullable && !seen.contains(&f.name)).map(|f| f.name.as_str()).collect();
+    let col_map = map_header(&header, schema).map_err(header_err)?;
+    let missing_required: Vec<&str> = schema
+        .fields
+        .iter()
+        .enumerate()
+        .filter(|(i, f)| !f.nullable && !col_map.contains(&Some(*i)))
+        .map(|(_, f)| f.name.as_str())
+        .collect();
     if !missing_required.is_empty() {
         return Err(header_err(format!(
             "Input CSV is missing the following columns: [{}]",
             missing_required.join(", ")
         )));
     }
+    let unknown: Vec<String> = header
+        .iter()
+        .zip(&col_map)
+        .filter(|(_, m)| m.is_none())
+        .map(|(raw, _)| String::from_utf8_lossy(raw).into_owned())
+        .collect();
     if !unknown.is_empty() {
         return Err(header_err(format!("Input CSV has columns that are not in the schema: [{}]", unknown.join(", "))));
     }
-    let missing: Vec<usize> = (0..schema.fields.len()).filter(|&i| !col_map.contains(&i)).collect();
-    let ctx = FileCtx { file: file.clone(), schema, specs, col_map, missing };
+    let col_map: Vec<usize> = col_map.into_iter().flatten().collect();
+    let missing: Vec<usize> = (0..schema.fields.len()).filter(|i| !col_map.contains(i)).collect();
+    let ctx = FileCtx { file: file.clone(), schema, specs, col_map, missing, lenient: !options.strict_numbers };
 
     // ---- body, a block at a time
     let mut line = 1 + count_newlines(&buf[..header_end]);
     buf.drain(..header_end);
-    let mut rows = 0u64;
     loop {
-        let (consumed, n) = parse_block(&buf, line, eof, &ctx, progress, options, sink)?;
-        rows += n;
+        let consumed = parse_block(&buf, line, eof, &ctx, progress, options, sink, report)?;
         if eof {
-            return Ok(rows);
+            return Ok(());
         }
         line += count_newlines(&buf[..consumed]);
         buf.drain(..consumed);
@@ -388,12 +495,53 @@ fn import_file<S: BatchSink>(
     }
 }
 
-/// A parsed piece of a block: its encoding and rows (`None`: no rows).
-type PieceResult<E> = Result<Option<(E, u64)>, ImportError>;
+/// The schema field of each header column (`None`: not in the schema). Names match
+/// case-insensitively, an exact match first; a column naming a field another column already
+/// named, or matching several fields only by case, is an error naming it.
+fn map_header(header: &csv::ByteRecord, schema: &Schema) -> Result<Vec<Option<usize>>, String> {
+    let mut col_map: Vec<Option<usize>> = Vec::with_capacity(header.len());
+    let mut names: Vec<String> = Vec::with_capacity(header.len());
+    for raw in header.iter() {
+        let name = String::from_utf8_lossy(raw).into_owned();
+        if names.contains(&name) {
+            return Err(format!("the column '{name}' appears more than once in the header"));
+        }
+        let index = match schema.field_index(&name) {
+            Some(i) => Some(i),
+            None => {
+                let matches: Vec<usize> =
+                    (0..schema.fields.len()).filter(|&i| schema.fields[i].name.eq_ignore_ascii_case(&name)).collect();
+                if matches.len() > 1 {
+                    let fields: Vec<&str> = matches.iter().map(|&i| schema.fields[i].name.as_str()).collect();
+                    return Err(format!(
+                        "the column '{name}' matches several schema fields ({}); header names match field names case-insensitively",
+                        fields.join(", ")
+                    ));
+                }
+                matches.first().copied()
+            }
+        };
+        if let Some(i) = index {
+            if let Some(other) = col_map.iter().position(|&m| m == Some(i)) {
+                return Err(format!(
+                    "the columns '{}' and '{name}' both name the schema field {} (header names match field names case-insensitively)",
+                    names[other], schema.fields[i].name
+                ));
+            }
+        }
+        col_map.push(index);
+        names.push(name);
+    }
+    Ok(col_map)
+}
+
+/// A parsed piece of a block: its encoding, rows and coercions (`None`: no rows).
+type PieceResult<E> = Result<(Option<(E, u64)>, Tally), ImportError>;
 
 /// Parses the complete records of `bytes` (all of them when `last`, else up to the last
 /// record that surely ended), whose first line is `first_line`, and hands their batches to
-/// `sink`; returns the bytes consumed and the rows.
+/// `sink`; adds their rows and coercions to `report` and returns the bytes consumed.
+#[allow(clippy::too_many_arguments)]
 fn parse_block<S: BatchSink>(
     bytes: &[u8],
     first_line: u64,
@@ -402,16 +550,19 @@ fn parse_block<S: BatchSink>(
     progress: &Progress<'_>,
     options: &ImportOptions,
     sink: &mut S,
-) -> Result<(usize, u64), ImportError> {
+    report: &mut ImportReport,
+) -> Result<usize, ImportError> {
     let output = |message: String| ImportError::Output(format!("{}: {message}", ctx.file));
     if bytes.contains(&b'"') {
         // A quoted field may span lines: sequentially, stopping before a record that may go on.
-        let (cols, rows, consumed) = parse_piece(bytes, first_line, 0, last, ctx, progress)?;
+        let (cols, rows, consumed, tally) = parse_piece(bytes, first_line, 0, last, ctx, progress)?;
         if rows > 0 {
             let encoded = sink.encode(finish(ctx.schema, cols)?).map_err(output)?;
             sink.write(encoded).map_err(output)?;
         }
-        return Ok((consumed, rows as u64));
+        report.rows += rows as u64;
+        report.merge(tally);
+        return Ok(consumed);
     }
     // No quotes: every newline ends a record.
     let end = if last {
@@ -419,7 +570,7 @@ fn parse_block<S: BatchSink>(
     } else {
         match bytes.iter().rposition(|&c| c == b'\n') {
             Some(p) => p + 1,
-            None => return Ok((0, 0)),
+            None => return Ok(0),
         }
     };
     let body = &bytes[..end];
@@ -453,22 +604,24 @@ fn parse_block<S: BatchSink>(
         .zip(first_lines.par_iter())
         .zip(newlines.par_iter())
         .map(|((piece, &first), &nl)| {
-            let (cols, rows, _) = parse_piece(piece, first, nl as usize, true, ctx, progress)?;
+            let (cols, rows, _, tally) = parse_piece(piece, first, nl as usize, true, ctx, progress)?;
             if rows == 0 {
-                return Ok(None);
+                return Ok((None, tally));
             }
             let encoded = shared.encode(finish(ctx.schema, cols)?).map_err(output)?;
-            Ok(Some((encoded, rows as u64)))
+            Ok((Some((encoded, rows as u64)), tally))
         })
         .collect();
-    let mut rows = 0;
+    // In file order: the first error fails the import, and the report's lines come in order.
     for r in results {
-        if let Some((encoded, n)) = r? {
+        let (parsed, tally) = r?;
+        if let Some((encoded, n)) = parsed {
             sink.write(encoded).map_err(output)?;
-            rows += n;
+            report.rows += n;
         }
+        report.merge(tally);
     }
-    Ok((end, rows))
+    Ok(end)
 }
 
 fn finish(schema: &Schema, cols: Vec<Builder>) -> Result<RecordBatch, ImportError> {
@@ -483,8 +636,8 @@ fn is_blank(rec: &csv::ByteRecord) -> bool {
 }
 
 /// Parses the records of `bytes` (whose first line is `first_line`) into builders; returns
-/// them, the rows and the bytes consumed. Unless `last`, a record that reaches the end of
-/// `bytes` may go on in bytes not read yet: it is left unparsed (not consumed).
+/// them, the rows, the bytes consumed and the coercions. Unless `last`, a record that reaches
+/// the end of `bytes` may go on in bytes not read yet: it is left unparsed (not consumed).
 fn parse_piece(
     bytes: &[u8],
     first_line: u64,
@@ -492,7 +645,8 @@ fn parse_piece(
     last: bool,
     ctx: &FileCtx<'_>,
     progress: &Progress<'_>,
-) -> Result<(Vec<Builder>, usize, usize), ImportError> {
+) -> Result<(Vec<Builder>, usize, usize, Tally), ImportError> {
+    let mut tally = Tally::default();
     let mut builders: Vec<Builder> = ctx.specs.iter().map(|s| Builder::new(s.field_type, rows_hint)).collect();
     let mut rdr = csv_reader(bytes);
     let mut rec = csv::ByteRecord::new();
@@ -533,16 +687,45 @@ fn parse_piece(
         if ncols == 1 && is_blank(&rec) {
             continue;
         }
+        let mut skipped = false;
+        let (issues_before, nulled_before) = (tally.issues.len(), tally.nulled_values);
         for (i, field) in rec.iter().enumerate() {
             let target = ctx.col_map[i];
-            if let Err(message) = builders[target].push(field, &ctx.specs[target]) {
-                return Err(ImportError::Value {
+            let spec = &ctx.specs[target];
+            if let Err(message) = builders[target].push(field, spec) {
+                if !(ctx.lenient && spec.field_type.is_numeric()) {
+                    return Err(ImportError::Value {
+                        file: ctx.file.clone(),
+                        line: line_of(&rec),
+                        column: spec.name.to_string(),
+                        message,
+                    });
+                }
+                // Lenient: a nullable field's value becomes null; otherwise the row is skipped.
+                let issue = ValueIssue {
                     file: ctx.file.clone(),
                     line: line_of(&rec),
-                    column: ctx.specs[target].name.to_string(),
-                    message,
-                });
+                    column: spec.name.to_string(),
+                    value: show(field),
+                    row_skipped: !spec.nullable,
+                };
+                if spec.nullable {
+                    tally.note(issue);
+                    builders[target].push_nulls(1);
+                } else {
+                    // Drop what this row already pushed, and its values already set to null:
+                    // the row is reported once, as skipped.
+                    builders.iter_mut().for_each(|b| b.truncate(rows));
+                    tally.issues.truncate(issues_before);
+                    tally.nulled_values = nulled_before;
+                    tally.note(issue);
+                    skipped = true;
+                    break;
+                }
             }
+        }
+        if skipped {
+            continue;
         }
         rows += 1;
         unreported += 1;
@@ -555,7 +738,7 @@ fn parse_piece(
     for &m in &ctx.missing {
         builders[m].push_nulls(rows);
     }
-    Ok((builders, rows, consumed))
+    Ok((builders, rows, consumed, tally))
 }
 
 /// Shows a value in an error message, truncated.
@@ -626,6 +809,33 @@ impl Builder {
             Builder::Float(v, m) => Column::Float(v, m.finish()),
             Builder::Double(v, m) => Column::Double(v, m.finish()),
             Builder::Bool(v, m) => Column::Bool(v, m.finish()),
+        }
+    }
+
+    /// Drops the rows from `len` on (a skipped row's values).
+    fn truncate(&mut self, len: usize) {
+        match self {
+            Builder::Str(b) => b.truncate(len),
+            Builder::Int(v, m) => {
+                v.truncate(len);
+                m.truncate(len);
+            }
+            Builder::Long(v, m) => {
+                v.truncate(len);
+                m.truncate(len);
+            }
+            Builder::Float(v, m) => {
+                v.truncate(len);
+                m.truncate(len);
+            }
+            Builder::Double(v, m) => {
+                v.truncate(len);
+                m.truncate(len);
+            }
+            Builder::Bool(v, m) => {
+                v.truncate(len);
+                m.truncate(len);
+            }
         }
     }
 

@@ -301,10 +301,12 @@ impl FilterExpression {
     }
 
     /// Distinct `dataset.field` pairs used, in order of first use;
-    /// `CurrentItem.X` counts as `Items.X` and `CurrentUser.X` as `Users.X`.
+    /// `CurrentItem.X` counts as `Items.X` and `CurrentUser.X` as `Users.X`;
+    /// field names are compared case-insensitively (`Items.genre` and
+    /// `Items.GENRE` are one field).
     pub fn fields(&self) -> Vec<(Dataset, &str)> {
         fn add<'a>(out: &mut Vec<(Dataset, &'a str)>, d: Dataset, f: &'a str) {
-            if !out.contains(&(d, f)) {
+            if !out.iter().any(|&(od, of)| od == d && of.eq_ignore_ascii_case(f)) {
                 out.push((d, f));
             }
         }

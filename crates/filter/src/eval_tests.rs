@@ -354,3 +354,28 @@ fn targets() {
     assert_eq!(allowed(&d, &actions, &["cheap", "dear"]), ["cheap"]);
     assert!(f.user_rows(&u, &c, &[]).is_err());
 }
+
+#[test]
+fn lower_case_field_names() {
+    // AWS's sample notebooks write `Interactions.event_type` and `Items.genres`; field
+    // names match the schema case-insensitively, values stay case-sensitive.
+    let c = ctx();
+    assert_eq!(run(r#"INCLUDE ItemID WHERE items.genre IN ("Drama")"#, &[], &c), ["a", "c"]);
+    assert_eq!(run(r#"INCLUDE ItemID WHERE Items.Price > 15"#, &[], &c), ["b", "e"]);
+    assert_eq!(run(r#"INCLUDE ItemID WHERE Items.item_id IN ("b", "x")"#, &[], &c), ["b"]);
+    assert!(run(r#"INCLUDE ItemID WHERE Items.genre IN ("drama")"#, &[], &c).is_empty());
+    let t = items();
+    let f = bind(r#"INCLUDE ItemID WHERE Items.price < CurrentItem.price AND Items.genre IN CurrentItem.Genre"#, &[]);
+    let cur = EvalContext::new(NOW).with_current_item(t.row_of("e"));
+    assert_eq!(allowed(&f.item_rows(&t, &cur).unwrap(), &t, ALL), ["a"]);
+    let events = [
+        Interaction { item_id: "a", event_type: "Purchase", timestamp: NOW - 2 * DAY },
+        Interaction { item_id: "b", event_type: "click", timestamp: NOW - 20 * DAY },
+    ];
+    let c = EvalContext::new(NOW).with_interactions(&events);
+    let f = bind(
+        r#"EXCLUDE ItemID WHERE Interactions.event_type IN ("purchase") AND interactions.Timestamp > NOW() - 7d"#,
+        &[],
+    );
+    assert_eq!(allowed(&f.item_rows(&t, &c).unwrap(), &t, ALL), ["b", "c", "d", "e", "x", "y"]);
+}

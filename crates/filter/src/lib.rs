@@ -36,8 +36,12 @@
 //!
 //! * **Case**: keywords, targets, dataset names, `CurrentItem`/`CurrentUser`
 //!   and `NOW` are case-insensitive (the docs only ever write them upper-case
-//!   and the reference marks case-insensitivity unverified);
-//!   field names, parameter names and string values are case-sensitive.
+//!   and the reference marks case-insensitivity unverified). Dataset field
+//!   names match the schema's case-insensitively (`Items.genres` is the
+//!   field `GENRES`, `Interactions.event_type` is `EVENT_TYPE`): AWS's sample
+//!   notebooks write them so and Personalize accepts them; a schema's names
+//!   are unique ignoring case, so the match is unambiguous. Parameter names
+//!   and string values are case-sensitive.
 //! * **Precedence**: `AND` binds tighter than `OR`: `a AND b OR c` is
 //!   `(a AND b) OR c`. There are no parentheses for grouping conditions.
 //! * Single-quoted strings are accepted; `\"`, `\'` and `\\` escape.

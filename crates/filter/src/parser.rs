@@ -246,7 +246,15 @@ impl<'s> Parser<'s> {
             None => *dataset = Some(ds),
         }
         self.expect_dot()?;
-        let (field, field_pos) = self.field_name()?;
+        let (mut field, field_pos) = self.field_name()?;
+        if ds.is_interactions() {
+            // Interactions fields are the reserved, fixed names; written in any case
+            // (`Interactions.event_type`, as AWS's sample notebooks do) they are stored
+            // in the schema's upper-case spelling.
+            if let Some(canonical) = [EVENT_TYPE, TIMESTAMP].into_iter().find(|n| n.eq_ignore_ascii_case(&field)) {
+                field = canonical.to_string();
+            }
+        }
         if ds.is_interactions() && field != EVENT_TYPE && field != TIMESTAMP {
             return Err(self.invalid(
                 field_pos,

@@ -146,6 +146,22 @@ fn keywords_are_case_insensitive_names_are_not() {
 }
 
 #[test]
+fn interactions_fields_any_case_are_stored_canonical() {
+    // as AWS's POC workshop writes them
+    let a = p(r#"EXCLUDE ItemID WHERE Interactions.event_type IN ("watch") AND interactions.Timestamp > NOW() - 1d"#);
+    assert_eq!(a.expressions[0].conditions[0][0].field, "EVENT_TYPE");
+    assert_eq!(a.expressions[0].conditions[0][1].field, "TIMESTAMP");
+    // the EVENT_TYPE-only rules still apply
+    fails(r#"EXCLUDE ItemID WHERE Interactions.event_type > 3"#, "EVENT_TYPE can only be used with IN", ">", 0);
+    fails(
+        r#"INCLUDE ItemID WHERE Interactions.event_value IN ("a")"#,
+        "can only use Interactions.EVENT_TYPE",
+        "event_value",
+        0,
+    );
+}
+
+#[test]
 fn whitespace_is_free() {
     let a = p("INCLUDE ItemID WHERE Items.GENRE IN (\"a\",\"b\")");
     let b = p("  INCLUDE\n\tItemID  WHERE Items . GENRE\nIN(  \"a\" ,\"b\"  )  ");

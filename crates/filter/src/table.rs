@@ -321,11 +321,19 @@ impl AttributeTable {
         }
     }
 
+    /// The column of `field`, matched case-insensitively (filter expressions
+    /// may write `Items.genres` for the schema field `GENRES`; a schema's
+    /// field names are unique ignoring case, so the match is unambiguous).
     pub(crate) fn column(&self, field: &str) -> ColRef<'_> {
-        if field == self.id_field {
+        if field.eq_ignore_ascii_case(&self.id_field) {
             return ColRef::Id;
         }
-        match self.columns.iter().find(|c| c.name == field).map(|c| &c.store) {
+        let found = self
+            .columns
+            .iter()
+            .find(|c| c.name == field)
+            .or_else(|| self.columns.iter().find(|c| c.name.eq_ignore_ascii_case(field)));
+        match found.map(|c| &c.store) {
             Some(Store::Str(s)) => ColRef::Str(s),
             Some(Store::Num(v)) => ColRef::Num(v),
             Some(Store::Ignored) | None => ColRef::Missing,

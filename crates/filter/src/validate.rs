@@ -42,7 +42,11 @@ fn err(msg: String) -> FilterError {
 fn field<'a>(schemas: &DatasetSchemas<'a>, ds: Dataset, name: &str, shown: &str) -> Result<&'a Field, FilterError> {
     let schema =
         schemas.get(ds).ok_or_else(|| err(format!("{shown}: the dataset group has no {} dataset", ds.as_str())))?;
-    let f = schema.field(name).ok_or_else(|| {
+    // Field names match case-insensitively (`Items.genres` is the field GENRES): AWS's
+    // sample notebooks write them so and Personalize accepts them. A schema's field names
+    // are unique ignoring case, so at most one field matches.
+    let f = schema.field(name).or_else(|| schema.fields.iter().find(|f| f.name.eq_ignore_ascii_case(name)));
+    let f = f.ok_or_else(|| {
         err(format!(
             "{shown}: the {} schema has no field {name}; its fields are {}",
             ds.as_str(),
@@ -317,6 +321,36 @@ mod tests {
         let e = check(r#"EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("a")"#, &s).unwrap_err();
         assert!(e.contains("the Interactions schema has no field EVENT_TYPE"), "{e}");
         check(r#"EXCLUDE ItemID WHERE Interactions.TIMESTAMP > NOW() - 1h"#, &s).unwrap();
+    }
+
+    #[test]
+    fn field_names_match_case_insensitively() {
+        let g = group();
+        let s = all(&g);
+        for text in [
+            r#"EXCLUDE ItemID WHERE Interactions.event_type IN ("purchase")"#,
+            r#"EXCLUDE ItemID WHERE interactions.Event_Type IN ("purchase") AND Interactions.timestamp > NOW() - 7d"#,
+            r#"INCLUDE ItemID WHERE Items.genre IN ($GENRE)"#,
+            r#"INCLUDE ItemID WHERE Items.price < CurrentItem.Price AND Items.Genre IN CurrentItem.genre"#,
+            r#"EXCLUDE ItemID WHERE Items.genre IN ($GENRE) IF CurrentUser.age = $AGE"#,
+            r#"INCLUDE UserID WHERE users.membership_status IN ($M)"#,
+        ] {
+            check(text, &s).unwrap_or_else(|e| panic!("{text}: {e}"));
+        }
+        // a field that really does not exist is still named in the error
+        let e = check(r#"INCLUDE ItemID WHERE Items.genres IN ("a")"#, &s).unwrap_err();
+        assert!(
+            e.starts_with("Items.genres: the Items schema has no field genres; its fields are ITEM_ID, GENRE"),
+            "{e}"
+        );
+        // the textual/boolean rules apply whatever the case
+        assert!(check(r#"INCLUDE ItemID WHERE Items.description IN ("a")"#, &s).unwrap_err().contains("textual"));
+        assert!(check(r#"INCLUDE ItemID WHERE Items.adult IN ("a")"#, &s).unwrap_err().contains("boolean"));
+        assert!(check(r#"INCLUDE ItemID WHERE Items.genre > 3"#, &s).unwrap_err().contains("needs a numeric field"));
+        // the same field in two spellings counts once
+        let f = parse(r#"INCLUDE ItemID WHERE Items.GENRE IN ("a") AND Items.genre IN ("b")"#).unwrap();
+        assert_eq!(f.fields(), [(Dataset::Items, "GENRE")]);
+        f.validate_with_limit(&s, 1).unwrap();
     }
 
     #[test]

@@ -4,12 +4,14 @@
 //! would do against Amazon Personalize. A local data location (a CSV file or a folder of them) is
 //! sent as an absolute `file://` URL; an `s3://` location is sent unchanged. Unless `--no-wait`,
 //! the command then polls DescribeDatasetImportJob with a progress bar fed by the server's task
-//! view (`GET /reko/tasks`), and ends with a one-line summary (status, rows imported, time).
+//! view (`GET /reko/tasks`), and ends with a one-line summary (status, rows imported, time, and
+//! the numeric values the server set to null or the rows it skipped, if any). `--strict` tags the
+//! job `reko:strict-import=true`: the first empty or non-numeric numeric value fails it instead.
 
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use aws_sdk_personalize::types::{DataSource, ImportMode};
+use aws_sdk_personalize::types::{DataSource, ImportMode, Tag};
 
 use crate::jobs::{self, plural, sdk, thousands, JobState, PLACEHOLDER_ROLE_ARN};
 
@@ -44,6 +46,11 @@ pub struct ImportArgs {
     /// Print the job ARN and return right after creating the job.
     #[arg(long)]
     pub no_wait: bool,
+    /// Fail the job on the first empty or non-numeric int/long/float/double value (tags the job
+    /// reko:strict-import=true). By default such a value becomes null in a nullable field, and
+    /// a row with one in a non-nullable field is skipped; the summary says how many.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// `--import-mode`.
@@ -78,6 +85,11 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
         .role_arn(&args.role_arn)
         .data_source(DataSource::builder().data_location(&location.url).build())
         .set_import_mode(args.import_mode.map(|m| ImportMode::from(m.as_str())));
+    let request = if args.strict {
+        request.tags(Tag::builder().tag_key(reko_service::STRICT_IMPORT_TAG).tag_value("true").build()?)
+    } else {
+        request
+    };
     let arn = sdk(request.send().await, "CreateDatasetImportJob")?
         .dataset_import_job_arn()
         .context("CreateDatasetImportJob returned no datasetImportJobArn")?
@@ -96,16 +108,23 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
         Ok(JobState::new(job.and_then(|j| j.status()), job.and_then(|j| j.failure_reason())))
     };
     let status = jobs::wait(&endpoint, &arn, "dataset import job", &job_name, describe).await?;
-    let rows = jobs::finished_task_count(&endpoint, &arn, "rows imported").await;
-    println!("{}", summary_line(&status, rows, started.elapsed()));
+    let detail = jobs::finished_task_detail(&endpoint, &arn, "rows imported").await;
+    let (rows, coerced) = detail.map_or((None, None), |(n, rest)| (Some(n), rest));
+    println!("{}", summary_line(&status, rows, coerced.as_deref(), started.elapsed()));
     Ok(())
 }
 
-/// `ACTIVE: 1,200 rows imported, 0.8s` (without the count when the server does not say).
-fn summary_line(status: &str, rows: Option<u64>, elapsed: Duration) -> String {
-    match rows {
+/// `ACTIVE: 1,200 rows imported, 0.8s` (without the count when the server does not say), and
+/// what the server set to null or skipped, if anything:
+/// `ACTIVE: 1,200 rows imported, 0.8s; 3 non-numeric values set to null (...)`.
+fn summary_line(status: &str, rows: Option<u64>, coerced: Option<&str>, elapsed: Duration) -> String {
+    let line = match rows {
         Some(n) => format!("{status}: {} row{} imported, {:.1}s", thousands(n), plural(n), elapsed.as_secs_f64()),
         None => format!("{status}, {:.1}s", elapsed.as_secs_f64()),
+    };
+    match coerced {
+        Some(c) => format!("{line}; {c}"),
+        None => line,
     }
 }
 
@@ -126,7 +145,7 @@ mod tests {
         assert_eq!(a.endpoint, "http://127.0.0.1:8080");
         assert_eq!((a.dataset_arn.as_str(), a.data_location.as_str()), ("arn:ds", "x.csv"));
         assert_eq!(a.import_mode, None);
-        assert!(a.job_name.is_none() && !a.no_wait);
+        assert!(a.job_name.is_none() && !a.no_wait && !a.strict);
 
         let a = Cli::try_parse_from([
             "import",
@@ -141,12 +160,13 @@ mod tests {
             "--job-name",
             "j1",
             "--no-wait",
+            "--strict",
         ])
         .unwrap()
         .import;
         assert_eq!(a.import_mode.map(ImportModeArg::as_str), Some("INCREMENTAL"));
         assert_eq!(a.job_name.as_deref(), Some("j1"));
-        assert!(a.no_wait);
+        assert!(a.no_wait && a.strict);
         let full = ["import", "--dataset-arn", "a", "--data-location", "x", "--import-mode", "FULL"];
         assert_eq!(Cli::try_parse_from(full).unwrap().import.import_mode, Some(ImportModeArg::Full));
 
@@ -159,11 +179,20 @@ mod tests {
     #[test]
     fn summary() {
         assert_eq!(
-            summary_line("ACTIVE", Some(1_200), Duration::from_millis(800)),
+            summary_line("ACTIVE", Some(1_200), None, Duration::from_millis(800)),
             "ACTIVE: 1,200 rows imported, 0.8s"
         );
-        assert_eq!(summary_line("ACTIVE", Some(1), Duration::from_secs(2)), "ACTIVE: 1 row imported, 2.0s");
-        assert_eq!(summary_line("ACTIVE", None, Duration::from_secs(2)), "ACTIVE, 2.0s");
+        assert_eq!(summary_line("ACTIVE", Some(1), None, Duration::from_secs(2)), "ACTIVE: 1 row imported, 2.0s");
+        assert_eq!(summary_line("ACTIVE", None, None, Duration::from_secs(2)), "ACTIVE, 2.0s");
+        assert_eq!(
+            summary_line(
+                "ACTIVE",
+                Some(1_000),
+                Some("1 non-numeric value set to null (a.csv line 3, ...)"),
+                Duration::from_secs(1)
+            ),
+            "ACTIVE: 1,000 rows imported, 1.0s; 1 non-numeric value set to null (a.csv line 3, ...)"
+        );
         assert!(jobs::default_job_name("reko-import").starts_with("reko-import-"));
     }
 }

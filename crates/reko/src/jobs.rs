@@ -280,19 +280,29 @@ where
 /// imported`), asked for a short while since the task may finish just after the job's status.
 /// `None` when the server does not say (or is not reachable over plain http).
 pub async fn finished_task_count(endpoint: &str, arn: &str, suffix: &str) -> Option<u64> {
+    finished_task_detail(endpoint, arn, suffix).await.map(|(n, _)| n)
+}
+
+/// [`finished_task_count`] with the rest of the detail: what follows the count after a `;`
+/// (e.g. `1200 rows imported; 3 non-numeric values set to null (...)`), if anything.
+pub async fn finished_task_detail(endpoint: &str, arn: &str, suffix: &str) -> Option<(u64, Option<String>)> {
     let addr = tasks_authority(endpoint)?;
     for _ in 0..10 {
-        if let Some(n) = fetch_task(&addr, arn).await.and_then(|t| count_in_detail(&t.detail, suffix)) {
-            return Some(n);
+        if let Some(t) = fetch_task(&addr, arn).await {
+            if let Some(n) = count_in_detail(&t.detail, suffix) {
+                let rest = t.detail.split_once(';').map(|(_, rest)| rest.trim().to_string()).filter(|r| !r.is_empty());
+                return Some((n, rest));
+            }
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     None
 }
 
-/// `"1200 rows imported"` with suffix `"rows imported"` → 1200.
+/// `"1200 rows imported"` (or `"1200 rows imported; more"`) with suffix `"rows imported"` → 1200.
 fn count_in_detail(detail: &str, suffix: &str) -> Option<u64> {
-    detail.trim().strip_suffix(suffix)?.trim().parse().ok()
+    let head = detail.split_once(';').map_or(detail, |(head, _)| head);
+    head.trim().strip_suffix(suffix)?.trim().parse().ok()
 }
 
 // The job name is on the "Created ..." line above; the live line keeps to status and progress so
@@ -509,6 +519,10 @@ mod tests {
         assert_eq!(dechunk("5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n").as_deref(), Some("hello world"));
         assert_eq!(count_in_detail("1200 rows imported", "rows imported"), Some(1200));
         assert_eq!(count_in_detail("1200 rows read", "rows imported"), None);
+        assert_eq!(
+            count_in_detail("1200 rows imported; 3 non-numeric values set to null", "rows imported"),
+            Some(1200)
+        );
         assert_eq!(count_in_detail("writing CSV", "rows exported"), None);
     }
 

@@ -752,7 +752,20 @@ async fn failed_import_is_atomic_and_reports_location() {
     let j1 = import(c, "imp-base", &ds, &file_url(&base), None).await;
     wait_active(c, &Res::ImportJob(j1)).await;
 
-    let j2 = import(c, "imp-bad", &ds, &file_url(&bad), Some(ImportMode::Incremental)).await;
+    // Strict (a bad TIMESTAMP would otherwise skip its row): the job tag makes it fail.
+    let j2 = c
+        .create_dataset_import_job()
+        .job_name("imp-bad")
+        .dataset_arn(&ds)
+        .data_source(aws_sdk_personalize::types::DataSource::builder().data_location(file_url(&bad)).build())
+        .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/PersonalizeRole"))
+        .import_mode(ImportMode::Incremental)
+        .tags(
+            aws_sdk_personalize::types::Tag::builder().tag_key("reko:strict-import").tag_value("true").build().unwrap(),
+        )
+        .send()
+        .await;
+    let j2 = ok(j2, "CreateDatasetImportJob").dataset_import_job_arn().unwrap().to_string();
     let (status, reason) = wait_settled(c, &Res::ImportJob(j2.clone()), WAIT).await;
     assert_eq!(status, "CREATE FAILED", "bad CSV must fail the import");
     let reason = reason.expect("failureReason on a failed import");
@@ -869,4 +882,219 @@ async fn kill_when_in_progress(server: &mut Server, res: &Res) -> bool {
         assert!(start.elapsed() < WAIT, "{res:?} never started");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+}
+
+/// A small synthetic Interactions dataset (40 clicks per user on 50 items) imported into a
+/// new dataset group `name`; returns the group's ARN.
+async fn small_trainable_group(
+    c: &aws_sdk_personalize::Client,
+    dir: &std::path::Path,
+    name: &str,
+    users: usize,
+) -> String {
+    use std::fmt::Write as _;
+    let dsg = create_dataset_group(c, name).await;
+    wait_active(c, &Res::DatasetGroup(dsg.clone())).await;
+    let schema = create_schema(c, &format!("{name}-int"), ML_INTERACTIONS_SCHEMA).await;
+    let ds = create_dataset(c, &dsg, name, &format!("{name}-int"), "Interactions", &schema).await;
+    let mut csv = String::from("USER_ID,ITEM_ID,EVENT_TYPE,EVENT_VALUE,TIMESTAMP\n");
+    for u in 0..users {
+        for j in 0..40 {
+            writeln!(csv, "u{u},i{},click,1,{}", (u * 7 + j * 3) % 50, 1_700_000_000 + u * 1000 + j).unwrap();
+        }
+    }
+    std::fs::create_dir_all(dir).unwrap();
+    let file = dir.join(format!("{name}.csv"));
+    std::fs::write(&file, csv).unwrap();
+    let job = import(c, &format!("{name}-import"), &ds, &file_url(&file), None).await;
+    wait_active(c, &Res::ImportJob(job)).await;
+    dsg
+}
+
+/// AWS's sample notebooks call CreateSolutionVersion right after CreateSolution, while the
+/// solution is still CREATE PENDING; Personalize accepts it. Ten times in a row, with another
+/// dataset group's training queued or running meanwhile: every CreateSolutionVersion succeeds and
+/// every solution and version reaches ACTIVE.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn solution_version_right_after_create_solution() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("data"));
+    let c = &server.control;
+    let busy_dsg = small_trainable_group(c, &tmp.path().join("csv"), "busy", 400).await;
+    let dsg = small_trainable_group(c, &tmp.path().join("csv"), "quick", 30).await;
+
+    // Another training, queued and then running while the ten solutions are created.
+    let busy_sol = ok(
+        c.create_solution()
+            .name("busy-up")
+            .dataset_group_arn(&busy_dsg)
+            .recipe_arn(recipe("aws-user-personalization"))
+            .send()
+            .await,
+        "CreateSolution(busy)",
+    )
+    .solution_arn()
+    .unwrap()
+    .to_string();
+    let busy_sv = ok(c.create_solution_version().solution_arn(&busy_sol).send().await, "CreateSolutionVersion(busy)")
+        .solution_version_arn()
+        .unwrap()
+        .to_string();
+
+    let mut created = Vec::new();
+    // How many solutions were still being activated after their CreateSolutionVersion (timing).
+    let mut still_pending = 0;
+    for i in 0..10 {
+        let name = format!("quick-{i}");
+        let sol = ok(
+            c.create_solution().name(&name).dataset_group_arn(&dsg).recipe_arn(POPULARITY_RECIPE).send().await,
+            "CreateSolution",
+        )
+        .solution_arn()
+        .unwrap()
+        .to_string();
+        let sv = ok(
+            c.create_solution_version().solution_arn(&sol).send().await,
+            &format!("CreateSolutionVersion right after CreateSolution {name}"),
+        )
+        .solution_version_arn()
+        .unwrap()
+        .to_string();
+        assert!(sv.starts_with(&format!("{sol}/")), "{sv}");
+        let (sol_status, _) = describe_status(c, &Res::Solution(sol.clone())).await.unwrap();
+        if sol_status != "ACTIVE" {
+            still_pending += 1;
+        }
+        if i == 0 {
+            let (busy, _) = describe_status(c, &Res::SolutionVersion(busy_sv.clone())).await.unwrap();
+            assert_ne!(busy, "ACTIVE", "the other training is still queued or running");
+        }
+        created.push((sol, sv));
+    }
+    let (busy, _) = describe_status(c, &Res::SolutionVersion(busy_sv.clone())).await.unwrap();
+    eprintln!("{still_pending} of 10 solutions were not ACTIVE yet after their CreateSolutionVersion; the other version is {busy}");
+    wait_active(c, &Res::SolutionVersion(busy_sv.clone())).await;
+    for (sol, sv) in &created {
+        wait_active(c, &Res::SolutionVersion(sv.clone())).await;
+        let d = ok(c.describe_solution().solution_arn(sol).send().await, "DescribeSolution");
+        let solution = d.solution().unwrap();
+        assert_eq!(solution.status(), Some("ACTIVE"), "{sol}");
+        let latest = solution.latest_solution_version().unwrap();
+        assert_eq!(latest.solution_version_arn(), Some(sv.as_str()));
+        assert_eq!(latest.status(), Some("ACTIVE"));
+    }
+}
+
+/// What AWS's sample notebooks import and Personalize accepts: a CSV header whose case differs
+/// from the schema (`ITEM_ID,genres,Year,creation_timestamp`), and MovieLens-style numeric
+/// columns with a few empty or non-numeric values. A nullable field's bad value becomes null, a
+/// row with a bad value in a non-nullable field is skipped; the job goes ACTIVE and the task view
+/// and `reko import` say what was coerced. The `reko:strict-import` tag restores failing; the
+/// 1000-interaction minimum counts the rows kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lenient_numeric_import_and_case_insensitive_headers() {
+    const ITEMS: &str = r#"{"type":"record","name":"Items","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"ITEM_ID","type":"string"},{"name":"GENRES","type":"string","categorical":true},{"name":"YEAR","type":["null","int"]},{"name":"CREATION_TIMESTAMP","type":"long"}],"version":"1.0"}"#;
+    const INTERACTIONS: &str = r#"{"type":"record","name":"Interactions","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"TIMESTAMP","type":"long"}],"version":"1.0"}"#;
+    let tmp = tempfile::tempdir().unwrap();
+    let csv_dir = tmp.path().join("csv");
+    std::fs::create_dir_all(&csv_dir).unwrap();
+    // 20 items (lines 2..=21): line 4 has an empty YEAR (an ordinary null), line 7 'unknown'
+    // and line 11 '19xx' years (set to null), line 9 no CREATION_TIMESTAMP (row skipped).
+    let mut items = String::from("ITEM_ID,genres,Year,creation_timestamp\n");
+    for i in 0..20 {
+        let line = i + 2;
+        let year = match line {
+            4 => String::new(),
+            7 => "unknown".to_string(),
+            11 => "19xx".to_string(),
+            _ => (1990 + i).to_string(),
+        };
+        let created = if line == 9 { String::new() } else { (1_600_000_000 + i).to_string() };
+        items.push_str(&format!("i{i},Comedy|Drama,{year},{created}\n"));
+    }
+    let items_csv = csv_dir.join("items.csv");
+    std::fs::write(&items_csv, &items).unwrap();
+
+    let server = Server::start(&tmp.path().join("data"));
+    let c = &server.control;
+    let dsg = create_dataset_group(c, "lenient").await;
+    wait_active(c, &Res::DatasetGroup(dsg.clone())).await;
+    let s_items = create_schema(c, "lenient-items", ITEMS).await;
+    let s_int = create_schema(c, "lenient-int", INTERACTIONS).await;
+    let ds_items = create_dataset(c, &dsg, "lenient", "lenient-items", "Items", &s_items).await;
+    let ds_int = create_dataset(c, &dsg, "lenient", "lenient-int", "Interactions", &s_int).await;
+
+    // ---- Lenient by default: ACTIVE, with the coercions in the task view -------------------------
+    let job = import(c, "lenient-items", &ds_items, &file_url(&items_csv), None).await;
+    wait_active(c, &Res::ImportJob(job.clone())).await;
+    let d = ok(c.describe_dataset_import_job().dataset_import_job_arn(&job).send().await, "Describe");
+    assert_eq!(d.dataset_import_job().and_then(|j| j.failure_reason()), None);
+    let expected = "19 rows imported; 2 non-numeric values set to null, 1 row skipped for an empty or non-numeric \
+        value in a non-nullable numeric field (items.csv line 7, column YEAR: 'unknown' set to null; items.csv \
+        line 9, column CREATION_TIMESTAMP: '' row skipped; items.csv line 11, column YEAR: '19xx' set to null)";
+    let started = Instant::now();
+    loop {
+        let tasks = get_tasks(&server.url);
+        if tasks.contains(expected) {
+            break;
+        }
+        assert!(started.elapsed() < WAIT, "the task view never showed {expected:?}: {tasks}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // ... and in the server log.
+    let log = std::fs::read_to_string(&server.log).unwrap();
+    assert!(log.contains("import coerced values") && log.contains("items.csv line 7, column YEAR"), "{log}");
+
+    // ---- `reko import` prints them on its summary line ------------------------------------------
+    // (blocking is fine: the server is another process)
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_reko"))
+        .args(["import", "--endpoint", &server.url, "--dataset-arn", &ds_items, "--data-location"])
+        .arg(&items_csv)
+        .args(["--job-name", "lenient-cli"])
+        .env("REKO_ACCESS_KEY_ID", ACCESS_KEY_ID)
+        .env("REKO_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let summary = stdout.lines().last().unwrap_or_default();
+    assert!(summary.starts_with("ACTIVE: 19 rows imported, "), "{stdout}");
+    assert!(summary.contains("; 2 non-numeric values set to null, 1 row skipped"), "{stdout}");
+    assert!(summary.contains("items.csv line 11, column YEAR: '19xx' set to null"), "{stdout}");
+
+    // ---- Strict, per job: the first bad value fails it, naming line and column ------------------
+    let strict =
+        import_tagged(c, "strict-items", &ds_items, &file_url(&items_csv), &[("reko:strict-import", "true")]).await;
+    let (status, reason) = wait_settled(c, &Res::ImportJob(strict), WAIT).await;
+    assert_eq!(status, "CREATE FAILED");
+    assert_eq!(reason.as_deref(), Some("items.csv line 7, column YEAR: 'unknown' is not a valid int"));
+
+    // ---- An ambiguous header is an error naming it ----------------------------------------------
+    let ambiguous = csv_dir.join("ambiguous.csv");
+    std::fs::write(&ambiguous, "ITEM_ID,GENRES,genres,CREATION_TIMESTAMP\ni1,a,b,1\n").unwrap();
+    let j = import(c, "ambiguous-items", &ds_items, &file_url(&ambiguous), None).await;
+    let (status, reason) = wait_settled(c, &Res::ImportJob(j), WAIT).await;
+    assert_eq!(status, "CREATE FAILED");
+    let reason = reason.unwrap_or_default();
+    assert!(reason.contains("'GENRES' and 'genres' both name the schema field GENRES"), "{reason}");
+
+    // ---- The 1000-interaction minimum counts the rows kept ---------------------------------------
+    let mut interactions = String::from("user_id,item_id,timestamp\n");
+    for n in 0..1001 {
+        let ts = if n == 10 || n == 500 { "later".to_string() } else { (1_700_000_000 + n).to_string() };
+        interactions.push_str(&format!("u{},i{},{ts}\n", n % 40, n % 20));
+    }
+    let int_csv = csv_dir.join("interactions.csv");
+    std::fs::write(&int_csv, &interactions).unwrap();
+    let j = import(c, "lenient-int", &ds_int, &file_url(&int_csv), None).await;
+    let (status, reason) = wait_settled(c, &Res::ImportJob(j), WAIT).await;
+    assert_eq!(status, "CREATE FAILED");
+    assert_eq!(
+        reason.as_deref(),
+        Some("Interactions import jobs require at least 1000 records, but the input contains 999.")
+    );
+    interactions.push_str("u1,i1,1700009999\nu2,i2,1700009998\n");
+    std::fs::write(&int_csv, &interactions).unwrap();
+    let j = import(c, "lenient-int2", &ds_int, &file_url(&int_csv), None).await;
+    wait_active(c, &Res::ImportJob(j)).await;
 }

@@ -17,13 +17,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aws_sdk_personalize::types::{DatasetExportJobOutput, IngestionMode, S3DataConfig};
 use aws_sdk_personalizeevents::primitives::DateTime;
 use aws_sdk_personalizeevents::types::Event;
 use common::*;
 
 const SCHEMA: &str = r#"{"type":"record","name":"Interactions","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"TIMESTAMP","type":"long"}],"version":"1.0"}"#;
-const ROLE: &str = "arn:aws:iam::123456789012:role/PersonalizeRole";
 
 /// `rows` interactions of `users` users over 500 items.
 fn write_interactions(path: &Path, users: usize, rows: usize) {
@@ -47,37 +45,7 @@ async fn group(c: &aws_sdk_personalize::Client, name: &str) -> (String, String) 
 
 /// Exports a dataset's records (`mode`) to a local folder; returns the data rows.
 async fn export_rows(c: &aws_sdk_personalize::Client, name: &str, ds: &str, mode: &str, dir: &Path) -> Vec<String> {
-    let out = ok(
-        c.create_dataset_export_job()
-            .job_name(name)
-            .dataset_arn(ds)
-            .ingestion_mode(IngestionMode::from(mode))
-            .role_arn(ROLE)
-            .job_output(
-                DatasetExportJobOutput::builder()
-                    .s3_data_destination(
-                        S3DataConfig::builder().path(format!("file://{}", dir.display())).build().unwrap(),
-                    )
-                    .build(),
-            )
-            .send()
-            .await,
-        "CreateDatasetExportJob",
-    );
-    let arn = out.dataset_export_job_arn().unwrap().to_string();
-    let start = Instant::now();
-    loop {
-        let j = ok(c.describe_dataset_export_job().dataset_export_job_arn(&arn).send().await, "Describe");
-        let status = j.dataset_export_job().unwrap().status().unwrap().to_string();
-        if status == "ACTIVE" {
-            break;
-        }
-        assert!(is_transient(&status), "export {status}");
-        assert!(start.elapsed() < WAIT, "export stuck");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let csv = std::fs::read_to_string(dir.join(format!("{name}.csv"))).unwrap();
-    csv.lines().skip(1).map(str::to_string).collect()
+    export_dataset(c, name, ds, mode, dir).await.into_iter().skip(1).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -166,7 +134,8 @@ async fn an_interrupted_import_runs_again_and_is_never_partly_visible() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let csv = tmp.path().join("interactions.csv");
-    const ROWS: usize = 300_000;
+    // Large enough that the streaming import is still running a moment after it starts.
+    const ROWS: usize = 1_500_000;
     write_interactions(&csv, 3_000, ROWS);
     let mut server = Server::start(&data);
     let c = server.control.clone();
@@ -183,7 +152,7 @@ async fn an_interrupted_import_runs_again_and_is_never_partly_visible() {
         assert!(start.elapsed() < WAIT);
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
     let (at_kill, _) = describe_status(&c, &Res::ImportJob(job.clone())).await.unwrap();
     server.kill();
     assert_eq!(at_kill, "CREATE IN_PROGRESS", "the import must still be running when the server is killed");

@@ -527,13 +527,15 @@ async fn events_errors_name_the_problem() {
         "PutEvents(reserved property)",
     );
     assert!(msg.contains("sessionId"), "{msg}");
-    // Member fields cannot be set through properties either.
+    // itemId and eventValue are not reserved in Personalize: properties may set them, but not
+    // to something else than the event's own member says.
+    ok(send(vec![with_properties(r#"{"eventValue":"3","itemId":"i"}"#)]).await, "PutEvents(eventValue, itemId)");
     let msg = expect_code(
-        send(vec![with_properties(r#"{"eventValue":"3"}"#)]).await,
+        send(vec![with_properties(r#"{"itemId":"j"}"#)]).await,
         "InvalidInputException",
-        "PutEvents(eventValue as a property)",
+        "PutEvents(itemId and a different properties.itemId)",
     );
-    assert!(msg.contains("eventValue"), "{msg}");
+    assert!(msg.contains("itemId \"i\"") && msg.contains("properties.itemId \"j\""), "names both: {msg}");
 
     // PutItems / PutUsers: wrong dataset, unknown dataset, bad properties.
     let new_item = |props: &str| Item::builder().item_id("n1").properties(props).build().unwrap();
@@ -613,4 +615,104 @@ async fn events_errors_name_the_problem() {
     );
     assert!(msg.to_lowercase().contains("users"), "{msg}");
     ok(ev.put_users().dataset_arn(&ds_users).users(user(r#"{"age":1,"segment":"a"}"#)).send().await, "PutUsers");
+}
+
+/// Interactions schema of AWS's sample notebooks with a non-nullable IMPRESSION column.
+const SAMPLES_SCHEMA: &str = r#"{"type":"record","name":"Interactions","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"EVENT_TYPE","type":"string"},{"name":"EVENT_VALUE","type":["null","float"]},{"name":"IMPRESSION","type":"string"},{"name":"TIMESTAMP","type":"long"}],"version":"1.0"}"#;
+
+/// What AWS's getting-started tutorial and POC workshop send, and Personalize accepts: the item
+/// in `properties` (`'{"itemId": "270"}'`, no `itemId` member), `eventValue` in properties, and
+/// no `impression` although the schema's IMPRESSION column is not nullable. The stored records
+/// (read back with a PUT dataset export) carry the item, the value and an empty impression.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_as_aws_samples_send_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("data"));
+    let (c, ev) = (&server.control, &server.events);
+    let dsg = create_dataset_group(c, "smp").await;
+    wait_active(c, &Res::DatasetGroup(dsg.clone())).await;
+    let schema = create_schema(c, "smp-int", SAMPLES_SCHEMA).await;
+    let ds = create_dataset(c, &dsg, "smp", "smp-int", "Interactions", &schema).await;
+    let tracking_id = create_tracker(c, "smp-tracker", &dsg).await;
+
+    let event = |item: Option<&str>, props: Option<&str>, sent_at: i64| {
+        Event::builder()
+            .event_type("watch")
+            .set_item_id(item.map(str::to_string))
+            .set_properties(props.map(str::to_string))
+            .sent_at(DateTime::from_secs(sent_at))
+    };
+    let send = |events: Vec<Event>| {
+        ev.put_events().tracking_id(&tracking_id).user_id("u1").session_id("s1").set_event_list(Some(events)).send()
+    };
+    ok(
+        send(vec![
+            // The tutorial's event: the item only in properties, no impression.
+            event(None, Some(r#"{"itemId": "270"}"#), EVENTS_TS).build().unwrap(),
+            // The field name works too (case-insensitively), and eventValue as a string.
+            event(None, Some(r#"{"ITEM_ID": "271", "eventValue": "4.5"}"#), EVENTS_TS + 1).build().unwrap(),
+            // Both places agreeing is fine; an explicit impression is kept.
+            event(Some("272"), Some(r#"{"itemId": "272", "EventValue": 2}"#), EVENTS_TS + 2)
+                .impression("272")
+                .impression("273")
+                .build()
+                .unwrap(),
+            // The members, as before.
+            event(Some("274"), None, EVENTS_TS + 3).event_value(1.0).build().unwrap(),
+        ])
+        .await,
+        "PutEvents(as the samples send them)",
+    );
+
+    // Conflicts name both values.
+    let msg = expect_http(
+        send(vec![event(Some("1"), Some(r#"{"itemId": "2"}"#), EVENTS_TS).build().unwrap()]).await,
+        "InvalidInputException",
+        400,
+        "PutEvents(itemId differs from properties.itemId)",
+    );
+    assert!(msg.contains("eventList.1") && msg.contains("\"1\"") && msg.contains("\"2\""), "{msg}");
+    let msg = expect_code(
+        send(vec![event(Some("1"), Some(r#"{"eventValue": 2}"#), EVENTS_TS).event_value(1.0).build().unwrap()]).await,
+        "InvalidInputException",
+        "PutEvents(eventValue differs from properties.eventValue)",
+    );
+    assert!(msg.contains("eventValue 1") && msg.contains("properties.eventValue 2"), "{msg}");
+    let msg = expect_code(
+        send(vec![event(None, Some(r#"{"itemId": true}"#), EVENTS_TS).build().unwrap()]).await,
+        "InvalidInputException",
+        "PutEvents(properties.itemId not a string)",
+    );
+    assert!(msg.contains("eventList.1.properties.itemId"), "{msg}");
+    // The keys Personalize reserves stay refused.
+    let msg = expect_code(
+        send(vec![event(Some("1"), Some(r#"{"Impression": "1|2"}"#), EVENTS_TS).build().unwrap()]).await,
+        "InvalidInputException",
+        "PutEvents(impression as a property)",
+    );
+    assert!(msg.contains("Impression"), "{msg}");
+
+    // What was stored.
+    let text = export_dataset(c, "smp-export", &ds, "PUT", &tmp.path().join("export")).await;
+    let mut lines = text.iter();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("{name} in {header:?}"));
+    let (c_item, c_value, c_impr) = (col("ITEM_ID"), col("EVENT_VALUE"), col("IMPRESSION"));
+    let mut rows: Vec<(String, Option<f64>, String)> = lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[c_item].to_string(), f[c_value].parse().ok(), f[c_impr].to_string())
+        })
+        .collect();
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        rows,
+        vec![
+            ("270".to_string(), None, String::new()),
+            ("271".to_string(), Some(4.5), String::new()),
+            ("272".to_string(), Some(2.0), "272|273".to_string()),
+            ("274".to_string(), Some(1.0), String::new()),
+        ],
+        "stored events:\n{text:#?}"
+    );
 }

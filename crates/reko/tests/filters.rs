@@ -360,6 +360,13 @@ async fn filters_and_promotions_shape_recommendations_exactly() {
     let f_age =
         create_filter(c, &dsg, "flt-age", "EXCLUDE ItemID WHERE Items.GENRE IN ($G) IF CurrentUser.AGE >= $AGE").await;
     let f_any = create_filter(c, &dsg, "flt-any", r#"INCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("*")"#).await;
+    let f_lower = create_filter(
+        c,
+        &dsg,
+        "flt-lower",
+        r#"INCLUDE ItemID WHERE Items.genre IN ($G) | EXCLUDE ItemID WHERE Interactions.event_type IN ("purchase")"#,
+    )
+    .await;
 
     let is_x = genre_is_in(&catalog, "x");
     let is_z = genre_is_in(&catalog, "z");
@@ -414,6 +421,14 @@ async fn filters_and_promotions_shape_recommendations_exactly() {
     assert_eq!(f1, restrict(&r1, ALL as usize, |i| !purchased.contains(i)));
     let f1_10 = list(get(rt, &up, Some("u01"), 10, Some(&f_purchase), &[]).await, "no purchases, 10");
     assert_eq!(f1_10, restrict(&r1, 10, |i| !purchased.contains(i)));
+    // Lower-case field names, as AWS's sample notebooks write them (`Items.genre`,
+    // `Interactions.event_type`): the same filtering as the schema's spelling.
+    let got = list(get(rt, &up, Some("u01"), ALL, Some(&f_lower), &gx).await, "lower-case field names");
+    assert_eq!(got, restrict(&r1, ALL as usize, |i| is_x(i) && !purchased.contains(i)));
+    assert!(!got.is_empty() && got.len() < x_items.len(), "some x items were purchased: {got:?}");
+    // (the group's tenth filter: make room for the ones created below)
+    ok(c.delete_filter().filter_arn(&f_lower).send().await, "DeleteFilter");
+    wait_filter_gone(c, &f_lower).await;
     // The popularity campaign reads the same history; without a user it cannot apply the filter.
     let got = list(get(rt, &pop, Some("u01"), 10, Some(&f_purchase), &[]).await, "popular, no purchases");
     assert_eq!(got, restrict(&popular, 10, |i| !purchased.contains(i)));
@@ -833,6 +848,10 @@ async fn filter_crud_limits_and_create_errors() {
         (&dsg, r#"INCLUDE ItemID WHERE Items.GENRE INN ("a")"#, &["column 34", r#""IN", "NOT IN""#, r#"found "INN""#]),
         (&dsg, r#"INCLUDE ItemID WHERE Items.GENRE IN ("a") AND"#, &["column 46", "end of input"]),
         (&dsg, r#"INCLUDE ItemID WHERE Items.GENRES IN ("a")"#, &["Items.GENRES", "no field GENRES"]),
+        // Field names match case-insensitively, but a field that does not exist is still named.
+        (&dsg, r#"INCLUDE ItemID WHERE Items.genres IN ("a")"#, &["Items.genres", "no field genres"]),
+        (&dsg, r#"INCLUDE ItemID WHERE Items.description IN ("a")"#, &["Items.description", "textual"]),
+        (&dsg, r#"EXCLUDE ItemID WHERE Interactions.event IN ("a")"#, &["Interactions.event", "EVENT_TYPE"]),
         (&dsg, r#"INCLUDE ItemID WHERE Items.DESCRIPTION IN ("a")"#, &["Items.DESCRIPTION", "textual"]),
         (&dsg, "INCLUDE ItemID WHERE Items.ADULT = 1", &["Items.ADULT", "boolean"]),
         (&dsg, "INCLUDE ItemID WHERE Items.GENRE < 3", &["Items.GENRE", "numeric"]),

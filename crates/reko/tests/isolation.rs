@@ -426,34 +426,8 @@ fn scoped_keys_never_reach_another_tenant() {
     runtime.block_on(async {
         for (slot, kind) in [("DI", "interactions"), ("DT", "items")] {
             let out = dir.join(format!("export-b-{kind}"));
-            std::fs::create_dir_all(&out).unwrap();
-            let job = ok(
-                server
-                    .control
-                    .create_dataset_export_job()
-                    .job_name(format!("check-b-{kind}"))
-                    .dataset_arn(b.get(slot))
-                    .role_arn("arn:aws:iam::123456789012:role/R")
-                    .ingestion_mode(aws_sdk_personalize::types::IngestionMode::Put)
-                    .job_output(
-                        aws_sdk_personalize::types::DatasetExportJobOutput::builder()
-                            .s3_data_destination(
-                                aws_sdk_personalize::types::S3DataConfig::builder()
-                                    .path(format!("{}/", file_url(&out)))
-                                    .build()
-                                    .unwrap(),
-                            )
-                            .build(),
-                    )
-                    .send()
-                    .await,
-                "CreateDatasetExportJob",
-            );
-            let job = job.dataset_export_job_arn().unwrap().to_string();
-            wait_export_active(&server.control, &job).await;
-            let rows: usize = std::fs::read_dir(&out)
-                .map(|d| d.flatten().map(|f| std::fs::read_to_string(f.path()).unwrap().lines().skip(1).count()).sum())
-                .unwrap_or(0);
+            let lines = export_dataset(&server.control, &format!("check-b-{kind}"), b.get(slot), "PUT", &out).await;
+            let rows = lines.len() - 1;
             assert_eq!(rows, 0, "records were put into B's {kind} dataset");
         }
     });

@@ -24,6 +24,12 @@ use crate::Reko;
 /// Personalize's (non-adjustable) quota of import jobs pending or in progress per region.
 const MAX_PENDING_IMPORTS: usize = 5;
 
+/// The job tag that makes an import strict about numeric values (value `true`, any case): the
+/// first empty or non-numeric `int`/`long`/`float`/`double` value fails the job, instead of
+/// becoming null (nullable fields) or skipping its row (non-nullable ones). A tag, because
+/// request bodies take no members Personalize's model does not have.
+pub const STRICT_IMPORT_TAG: &str = "reko:strict-import";
+
 impl Reko {
     pub fn create_dataset_import_job(
         &self,
@@ -164,19 +170,30 @@ impl Reko {
             Ok(staging) => staging,
             Err(reason) => return Ok(Outcome::Failed { reason }),
         };
-        let imported = import_csv_streaming(
-            &files,
-            &schema,
-            dataset_type,
-            &report,
-            &ImportOptions::default(),
-            &open,
-            &mut staging,
-        );
-        let rows = match imported {
-            Ok(rows) => rows,
+        let strict = self
+            .store()
+            .tags(arn)?
+            .iter()
+            .any(|(key, value)| key == STRICT_IMPORT_TAG && value.trim().eq_ignore_ascii_case("true"));
+        let options = ImportOptions { strict_numbers: strict, ..ImportOptions::default() };
+        let imported = import_csv_streaming(&files, &schema, dataset_type, &report, &options, &open, &mut staging);
+        let imported = match imported {
+            Ok(imported) => imported,
             Err(e) => return Ok(Outcome::Failed { reason: e.to_string() }),
         };
+        let rows = imported.rows;
+        // Personalize's DescribeDatasetImportJob has no member for this: the log and the task
+        // view (`GET /reko/tasks`, `reko import`) say what was set to null or skipped.
+        let coerced = imported.coercions();
+        if let Some(coerced) = &coerced {
+            tracing::warn!(
+                job = arn,
+                rows,
+                nulled = imported.nulled_values,
+                skipped = imported.skipped_rows,
+                "import coerced values: {coerced}"
+            );
+        }
         let (staged_chunks, staged_bytes) = (staging.chunks, staging.bytes);
         let mut chunks = match staging.read_back() {
             Ok(chunks) => chunks,
@@ -211,10 +228,14 @@ impl Reko {
             bytes = staged_bytes,
             "import committed"
         );
+        let detail = match coerced {
+            Some(coerced) => format!("{rows} rows imported; {coerced}"),
+            None => format!("{rows} rows imported"),
+        };
         if let Ok(mut p) = progress.lock() {
-            p.report(1.0, &format!("{rows} rows imported"));
+            p.report(1.0, &detail);
         }
-        Ok(Outcome::Done { detail: format!("{rows} rows imported"), update: None })
+        Ok(Outcome::Done { detail, update: None })
     }
 }
 

@@ -128,7 +128,9 @@ impl Reko {
         let mut live = Vec::with_capacity(req.event_list.len());
         for (i, e) in req.event_list.iter().enumerate() {
             let path = format!("eventList.{}", i + 1);
-            let values = property_values(&path, e.properties.as_deref(), schema, &EVENT_MEMBER_FIELDS)?;
+            let (values, members) = event_property_values(&path, e.properties.as_deref(), schema)?;
+            let item_id = members.item_id(&path, e.item_id.as_deref())?;
+            let event_value = members.event_value(&path, e.event_value)?;
             let timestamp = e.sent_at.floor() as i64;
             let row = builder.push_row();
             let mut set = |c: Option<usize>, v: Value| {
@@ -137,10 +139,10 @@ impl Reko {
                 }
             };
             set(c_user, req.user_id.clone().map_or(Value::Null, Value::Str));
-            set(c_item, e.item_id.clone().map_or(Value::Null, Value::Str));
+            set(c_item, item_id.clone().map_or(Value::Null, Value::Str));
             set(c_ts, Value::Long(timestamp));
             set(c_type, Value::Str(e.event_type.clone()));
-            set(c_value, e.event_value.map_or(Value::Null, Value::Double));
+            set(c_value, event_value.map_or(Value::Null, Value::Double));
             set(c_impr, e.impression.as_ref().map_or(Value::Null, |l| Value::Str(l.join("|"))));
             set(c_rid, e.recommendation_id.clone().map_or(Value::Null, Value::Str));
             set(
@@ -154,22 +156,29 @@ impl Reko {
             }
             // A required metadata column the event did not fill.
             for (c, f) in schema.fields.iter().enumerate() {
-                if !f.nullable && matches!(row[c], Value::Null) && !["USER_ID", "ITEM_ID"].contains(&f.name.as_str()) {
-                    let how = match f.name.as_str() {
-                        "EVENT_VALUE" => "set the event's eventValue".to_string(),
-                        "IMPRESSION" => "set the event's impression".to_string(),
-                        "RECOMMENDATION_ID" => "set the event's recommendationId".to_string(),
-                        "EVENT_ATTRIBUTION_SOURCE" => "set the event's metricAttribution".to_string(),
-                        other => format!("send it in properties as \"{}\"", camel_case(other)),
-                    };
-                    return Err(ServiceError::Invalid(format!(
-                        "{path}: the Interactions schema requires {} ({how}).",
-                        f.name
-                    )));
+                if f.nullable || !matches!(row[c], Value::Null) || ["USER_ID", "ITEM_ID"].contains(&f.name.as_str()) {
+                    continue;
                 }
+                if f.name == "IMPRESSION" {
+                    // `impression` is optional in PutEvents even when the schema's IMPRESSION is
+                    // not nullable (Personalize accepts such events): the event has no impressions.
+                    // Reko keeps no item list per recommendationId to derive them from.
+                    row[c] = Value::Str(String::new());
+                    continue;
+                }
+                let how = match f.name.as_str() {
+                    "EVENT_VALUE" => "set the event's eventValue".to_string(),
+                    "RECOMMENDATION_ID" => "set the event's recommendationId".to_string(),
+                    "EVENT_ATTRIBUTION_SOURCE" => "set the event's metricAttribution".to_string(),
+                    other => format!("send it in properties as \"{}\"", camel_case(other)),
+                };
+                return Err(ServiceError::Invalid(format!(
+                    "{path}: the Interactions schema requires {} ({how}).",
+                    f.name
+                )));
             }
-            if let Some(item) = &e.item_id {
-                live.push(LiveEvent::new(item, &e.event_type, e.event_value.map(|v| v as f32), timestamp));
+            if let Some(item) = &item_id {
+                live.push(LiveEvent::new(item, &e.event_type, event_value.map(|v| v as f32), timestamp));
             }
         }
         let rows = builder.len() as u64;
@@ -309,6 +318,90 @@ fn metadata_rows(
     Ok(builder.finish())
 }
 
+/// The event members an event's `properties` may set. Personalize reserves only `userId`,
+/// `sessionId`, `eventType`, `timestamp`, `recommendationId` and `impression` there, so `itemId`
+/// (ITEM_ID) and `eventValue` (EVENT_VALUE) in properties set the event's item and value, as
+/// AWS's getting-started samples send them (`{"itemId": "270"}` and no `itemId` member).
+#[derive(Default)]
+struct MemberProperties {
+    item_id: Option<String>,
+    event_value: Option<f64>,
+}
+
+impl MemberProperties {
+    /// The event's item: the `itemId` member or `properties.itemId`; both, differing, is an error.
+    fn item_id(&self, path: &str, member: Option<&str>) -> ServiceResult<Option<String>> {
+        match (member, &self.item_id) {
+            (Some(m), Some(p)) if m != p => Err(ServiceError::Invalid(format!(
+                "{path}: itemId \"{m}\" and properties.itemId \"{p}\" name different items; send the item once."
+            ))),
+            (Some(m), _) => Ok(Some(m.to_string())),
+            (None, p) => Ok(p.clone()),
+        }
+    }
+
+    /// The event's value: the `eventValue` member or `properties.eventValue`; both, differing, is
+    /// an error.
+    fn event_value(&self, path: &str, member: Option<f64>) -> ServiceResult<Option<f64>> {
+        match (member, self.event_value) {
+            (Some(m), Some(p)) if m != p => Err(ServiceError::Invalid(format!(
+                "{path}: eventValue {m} and properties.eventValue {p} differ; send the value once."
+            ))),
+            (Some(m), _) => Ok(Some(m)),
+            (None, p) => Ok(p),
+        }
+    }
+}
+
+/// An event's `properties`: the schema columns they set (see [`property_values`]) and the event
+/// members they set (`itemId`, `eventValue`, matched as schema fields are: camelCase or the field
+/// name, case and underscores ignored).
+fn event_property_values(
+    path: &str,
+    properties: Option<&str>,
+    schema: &Schema,
+) -> ServiceResult<(Vec<(usize, Value)>, MemberProperties)> {
+    use serde_json::Value as J;
+    let mut members = MemberProperties::default();
+    let Some(text) = properties else { return Ok((Vec::new(), members)) };
+    let props = parse_properties(&format!("{path}.properties"), text)?;
+    let mut rest = reko_api::Properties::new();
+    for (key, json) in props {
+        let bad = |what: &str| ServiceError::Invalid(format!("{path}.properties.{key}: {json} is not {what}."));
+        if property_key_matches(&key, "ITEM_ID") {
+            let id = match &json {
+                J::String(s) => s.clone(),
+                J::Number(n) => n.to_string(),
+                _ => return Err(bad("an item id (a string)")),
+            };
+            if id.is_empty() || id.chars().count() > 256 {
+                return Err(bad("an item id of 1 to 256 characters"));
+            }
+            if members.item_id.as_ref().is_some_and(|prev| *prev != id) {
+                return Err(ServiceError::Invalid(format!("{path}.properties sets the item id twice, differently.")));
+            }
+            members.item_id = Some(id);
+        } else if property_key_matches(&key, "EVENT_VALUE") {
+            let value = match &json {
+                J::Number(n) => n.as_f64(),
+                J::String(s) => s.trim().parse::<f64>().ok(),
+                _ => None,
+            }
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| bad("a number"))?;
+            if members.event_value.is_some_and(|prev| prev != value) {
+                return Err(ServiceError::Invalid(format!(
+                    "{path}.properties sets the event value twice, differently."
+                )));
+            }
+            members.event_value = Some(value);
+        } else {
+            rest.insert(key, json);
+        }
+    }
+    Ok((map_properties(path, &rest, schema, &EVENT_MEMBER_FIELDS)?, members))
+}
+
 /// A record's `properties` (at `path`) as (schema column, value) pairs: each key names a schema
 /// field outside `reserved` (camelCase or the field name) and its value is converted to the
 /// field's type; errors name the record, the key and the reason.
@@ -320,8 +413,17 @@ fn property_values(
 ) -> ServiceResult<Vec<(usize, Value)>> {
     let Some(text) = properties else { return Ok(Vec::new()) };
     let props = parse_properties(&format!("{path}.properties"), text)?;
+    map_properties(path, &props, schema, reserved)
+}
+
+fn map_properties(
+    path: &str,
+    props: &reko_api::Properties,
+    schema: &Schema,
+    reserved: &[&str],
+) -> ServiceResult<Vec<(usize, Value)>> {
     let mut values = Vec::with_capacity(props.len());
-    for (key, json) in &props {
+    for (key, json) in props {
         let (c, field) = schema
             .fields
             .iter()

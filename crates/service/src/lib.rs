@@ -46,6 +46,7 @@ use std::time::Duration;
 use reko_storage::{SqliteStore, Store};
 
 pub use access::AccessScope;
+pub use dataset_import_job::STRICT_IMPORT_TAG;
 pub use error::{ServiceError, ServiceResult};
 pub use live::{DEFAULT_MAX_LIVE_EVENTS, DEFAULT_MAX_LIVE_USERS};
 pub use runtime::Deployment;

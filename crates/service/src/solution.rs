@@ -171,13 +171,14 @@ impl Reko {
         }
     }
 
-    /// Loads a solution that must be ACTIVE.
-    pub(crate) fn active_solution(&self, arn: &str) -> ServiceResult<Stored<Solution>> {
+    /// Loads a solution that can take a new solution version: ACTIVE, or still being activated
+    /// (CREATE PENDING / CREATE IN_PROGRESS; the version's training then waits for ACTIVE).
+    pub(crate) fn trainable_solution(&self, arn: &str) -> ServiceResult<Stored<Solution>> {
         let stored = self.load::<Solution>(ResourceKind::Solution, arn)?;
-        if stored.wire.status != status::ACTIVE {
+        let status = stored.wire.status.as_str();
+        if status != status::ACTIVE && status != status::CREATE_PENDING && status != status::CREATE_IN_PROGRESS {
             return Err(ServiceError::InUse(format!(
-                "Solution {arn} is {}; wait until it is ACTIVE.",
-                stored.wire.status
+                "Solution {arn} is {status}; a solution version needs an ACTIVE solution."
             )));
         }
         Ok(stored)

@@ -26,7 +26,9 @@ impl Reko {
         &self,
         req: CreateSolutionVersionRequest,
     ) -> ServiceResult<CreateSolutionVersionResponse> {
-        let solution = self.active_solution(&req.solution_arn)?.wire;
+        // A solution still CREATE PENDING / CREATE IN_PROGRESS is accepted (as Personalize does):
+        // the version's training task waits for the solution's activation.
+        let solution = self.trainable_solution(&req.solution_arn)?.wire;
         let mode = req.training_mode.clone().unwrap_or_else(|| "FULL".into());
         match mode.as_str() {
             "FULL" => {}
@@ -230,6 +232,32 @@ impl Reko {
         }
         if !status::is_pending(&stored.wire.status) {
             return Ok(Outcome::Done { detail: format!("already {}", stored.wire.status), update: None });
+        }
+        // The version may have been created while its solution was still being activated.
+        match self.load::<Solution>(ResourceKind::Solution, &stored.wire.solution_arn) {
+            Ok(solution) if solution.wire.status == status::ACTIVE => {}
+            Ok(solution)
+                if solution.wire.status == status::CREATE_PENDING
+                    || solution.wire.status == status::CREATE_IN_PROGRESS =>
+            {
+                return Ok(Outcome::Wait {
+                    detail: format!("waiting for solution {} ({})", solution.wire.solution_arn, solution.wire.status),
+                })
+            }
+            Ok(solution) => {
+                return Ok(Outcome::Failed {
+                    reason: format!(
+                        "Solution {} is {}; a solution version trains only on an ACTIVE solution.",
+                        solution.wire.solution_arn, solution.wire.status
+                    ),
+                })
+            }
+            Err(ServiceError::NotFound(_)) => {
+                return Ok(Outcome::Failed {
+                    reason: format!("Solution {} no longer exists.", stored.wire.solution_arn),
+                })
+            }
+            Err(e) => return Err(e),
         }
         self.mark_in_progress(arn)?;
         let started = std::time::Instant::now();

@@ -81,8 +81,18 @@ impl Progress<'_> {
 /// What a task handler ends with: the final update of its resource (applied atomically with the
 /// task's completion), or a failure reason for the resource.
 pub(crate) enum Outcome {
-    Done { detail: String, update: Option<ResourceUpdate> },
-    Failed { reason: String },
+    Done {
+        detail: String,
+        update: Option<ResourceUpdate>,
+    },
+    Failed {
+        reason: String,
+    },
+    /// The task cannot run yet (it depends on another task, e.g. a solution's activation): it goes
+    /// back to the queue without counting an attempt.
+    Wait {
+        detail: String,
+    },
 }
 
 impl Reko {
@@ -122,6 +132,13 @@ impl Reko {
                 self.store().finish_task(task.id, TaskState::Succeeded, &detail, update.as_ref())
             }
             Ok(Outcome::Failed { reason }) => self.fail_task(&task, &reason),
+            Ok(Outcome::Wait { detail }) => {
+                tracing::debug!(task = task.id, resource = %task.resource_arn, "task waits: {detail}");
+                self.store().requeue_task(task.id)?;
+                // Not "there was a task": the worker pauses briefly instead of claiming the same
+                // task again at once while what it waits for runs on another worker.
+                return Ok(false);
+            }
             Err(ServiceError::Storage(e)) => Err(e),
             Err(e) => self.fail_task(&task, &e.to_string()),
         };
@@ -274,4 +291,118 @@ fn failure_status(task_kind: &str, current: &str, doc: &mut serde_json::Value, r
         map.insert("failureReason".into(), reason.into());
     }
     status::CREATE_FAILED.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use reko_api::*;
+
+    use super::*;
+    use crate::{AccessScope, ServiceConfig};
+
+    fn drain(reko: &Reko) {
+        while reko.run_next_task().unwrap() {}
+    }
+
+    fn task_of(reko: &Reko, arn: &str) -> Task {
+        reko.store().list_tasks().unwrap().into_iter().find(|t| t.resource_arn == arn).expect("a task")
+    }
+
+    /// A version created while its solution is CREATE PENDING: its training, claimed while the
+    /// solution's activation is still running elsewhere, goes back to the queue without counting
+    /// an attempt and trains once the solution is ACTIVE.
+    #[test]
+    fn training_waits_for_its_solution_to_be_active() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("interactions.csv");
+        let mut f = std::fs::File::create(&csv).unwrap();
+        writeln!(f, "USER_ID,ITEM_ID,TIMESTAMP").unwrap();
+        for u in 0..40 {
+            for k in 0..30 {
+                writeln!(f, "u{u},i{},{}", (u + k) % 25, 1_700_000_000 + u * 100 + k).unwrap();
+            }
+        }
+        drop(f);
+        let reko =
+            Reko::open(ServiceConfig { data_dir: dir.path().join("d"), workers: 0, ..Default::default() }).unwrap();
+        let scope = AccessScope::default();
+        let dsg = reko
+            .create_dataset_group(CreateDatasetGroupRequest { name: "g".into(), ..Default::default() }, &scope)
+            .unwrap()
+            .dataset_group_arn;
+        drain(&reko);
+        let schema = reko
+            .create_schema(
+                CreateSchemaRequest {
+                    name: "s".into(),
+                    schema: r#"{"type":"record","name":"Interactions","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"TIMESTAMP","type":"long"}],"version":"1.0"}"#.into(),
+                    ..Default::default()
+                },
+                &scope,
+            )
+            .unwrap()
+            .schema_arn;
+        let dataset = reko
+            .create_dataset(CreateDatasetRequest {
+                name: "d".into(),
+                schema_arn: schema,
+                dataset_group_arn: dsg.clone(),
+                dataset_type: "interactions".into(),
+                tags: None,
+            })
+            .unwrap()
+            .dataset_arn;
+        drain(&reko);
+        reko.create_dataset_import_job(
+            CreateDatasetImportJobRequest {
+                job_name: "j".into(),
+                dataset_arn: dataset,
+                data_source: DataSource { data_location: Some(csv.display().to_string()) },
+                ..Default::default()
+            },
+            &scope,
+        )
+        .unwrap();
+        drain(&reko);
+
+        let solution = reko
+            .create_solution(CreateSolutionRequest {
+                name: "pop".into(),
+                dataset_group_arn: dsg,
+                recipe_arn: Some("arn:aws:personalize:::recipe/aws-popularity-count".into()),
+                ..Default::default()
+            })
+            .unwrap()
+            .solution_arn;
+        let version = reko
+            .create_solution_version(CreateSolutionVersionRequest {
+                solution_arn: solution.clone(),
+                ..Default::default()
+            })
+            .unwrap()
+            .solution_version_arn;
+        let status_of = |arn: &str| reko.store().get_resource(arn).unwrap().unwrap().status;
+        assert_eq!(status_of(&solution), status::CREATE_PENDING);
+        assert_eq!(status_of(&version), status::CREATE_PENDING);
+
+        // Another worker has claimed the activation and not finished it yet.
+        let activation = reko.store().claim_task().unwrap().unwrap();
+        assert_eq!((activation.kind.as_str(), activation.resource_arn.as_str()), (ACTIVATE, solution.as_str()));
+        for _ in 0..3 {
+            assert!(!reko.run_next_task().unwrap(), "the training waits");
+            let training = task_of(&reko, &version);
+            assert_eq!((training.state, training.attempts), (TaskState::Queued, 0));
+            assert_eq!(status_of(&version), status::CREATE_PENDING);
+        }
+        // The activation runs (again, as after an interruption), then the training.
+        reko.store().requeue_task(activation.id).unwrap();
+        drain(&reko);
+        assert_eq!(status_of(&solution), status::ACTIVE);
+        assert_eq!(status_of(&version), status::ACTIVE);
+        let training = task_of(&reko, &version);
+        assert_eq!((training.state, training.attempts), (TaskState::Succeeded, 1));
+        reko.shutdown();
+    }
 }

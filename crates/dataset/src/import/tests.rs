@@ -40,10 +40,15 @@ fn no_progress() -> impl Fn(u64) + Sync {
     |_| {}
 }
 
+/// Strict: the first value that is not valid fails the import.
+fn strict() -> ImportOptions {
+    ImportOptions { strict_numbers: true, ..Default::default() }
+}
+
 fn import_items(content: &str) -> Result<RecordBatch, ImportError> {
     let dir = tempfile::tempdir().unwrap();
     let p = write(&dir, "items.csv", content);
-    import_csv(&[p], &items_schema(), DatasetType::Items, &no_progress())
+    import_csv_with_options(&[p], &items_schema(), DatasetType::Items, &no_progress(), &strict())
 }
 
 fn interactions_csv(rows: usize) -> String {
@@ -131,8 +136,16 @@ fn header_errors() {
     assert_eq!(e, "r.csv line 1: Input CSV is missing the following columns: [USER_ID, TIMESTAMP]");
     let e = import_items("ITEM_ID,COLOR,SIZE\na,b,c\n").unwrap_err().to_string();
     assert!(e.contains("items.csv line 1") && e.contains("[COLOR, SIZE]"), "{e}");
-    let e = import_items("item_id\na\n").unwrap_err().to_string();
-    assert!(e.contains("missing") && e.contains("ITEM_ID"), "{e}");
+    // Header names match case-insensitively; ambiguity is an error naming the column.
+    let e = import_items("ITEM_ID,item_id\na,b\n").unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "items.csv line 1: the columns 'ITEM_ID' and 'item_id' both name the schema field ITEM_ID (header names match field names case-insensitively)"
+    );
+    let e = import_items("item_id,Genres,GENRES\na,b,c\n").unwrap_err().to_string();
+    assert!(e.contains("'Genres' and 'GENRES' both name the schema field GENRES"), "{e}");
+    let e = import_items("Item_Id,PRICE,prices\na,1,2\n").unwrap_err().to_string();
+    assert!(e.contains("not in the schema: [prices]"), "{e}");
     let e = import_items("ITEM_ID,ITEM_ID\na,b\n").unwrap_err().to_string();
     assert!(e.contains("more than once"), "{e}");
     let e = import_items("").unwrap_err().to_string();
@@ -285,8 +298,8 @@ fn parallel_equals_sequential() {
     let content = big_interactions(20_000);
     let p = write(&dir, "big.csv", &content);
     let schema = five_col_schema();
-    let seq_opts = ImportOptions { parallel: false, ..Default::default() };
-    let par_opts = ImportOptions { parallel: true, min_chunk_bytes: 1000, ..Default::default() };
+    let seq_opts = ImportOptions { parallel: false, ..strict() };
+    let par_opts = ImportOptions { parallel: true, min_chunk_bytes: 1000, ..strict() };
     let seq = import_csv_with_options(
         std::slice::from_ref(&p),
         &schema,
@@ -555,7 +568,8 @@ fn streaming_reads_a_block_at_a_time_and_emits_batches_as_it_goes() {
         &open,
         &mut watch,
     )
-    .unwrap();
+    .unwrap()
+    .rows;
     assert_eq!(rows, 400_000);
     assert_eq!(watch.writes.iter().map(|w| w.0 as u64).sum::<u64>(), 400_000);
     let total = delivered.load(Ordering::SeqCst);
@@ -611,11 +625,26 @@ fn streaming_small_blocks_equal_the_whole_file() {
         // The same error (same line) whatever the block size.
         let bad = content.replacen(",1500002500", ",15x", 1);
         let p = write(&dir, &format!("bad-{name}"), &bad);
-        let expected =
-            import_csv(std::slice::from_ref(&p), &schema, DatasetType::Interactions, &no_progress()).unwrap_err();
+        let expected = import_csv_with_options(
+            std::slice::from_ref(&p),
+            &schema,
+            DatasetType::Interactions,
+            &no_progress(),
+            &strict(),
+        )
+        .unwrap_err();
         assert!(matches!(expected, ImportError::Value { .. }), "{expected}");
+        // Leniently, the row is skipped and reported at the same line whatever the block size.
+        let lenient_whole = streamed_report(&p, &schema, &ImportOptions::default());
+        assert_eq!(lenient_whole.skipped_rows, 1);
+        assert_eq!(
+            (lenient_whole.issues[0].line, lenient_whole.issues[0].value.as_str()),
+            (expected_line(&expected), "'15x'")
+        );
         for block_bytes in [5, 333, 4096] {
-            let opts = ImportOptions { min_chunk_bytes: 100, block_bytes, ..Default::default() };
+            let lenient = ImportOptions { min_chunk_bytes: 100, block_bytes, ..Default::default() };
+            assert_eq!(streamed_report(&p, &schema, &lenient), lenient_whole, "{name} in blocks of {block_bytes}");
+            let opts = ImportOptions { min_chunk_bytes: 100, block_bytes, ..strict() };
             let e = import_csv_with_options(
                 std::slice::from_ref(&p),
                 &schema,
@@ -710,4 +739,140 @@ fn a_failing_sink_fails_the_import() {
     )
     .unwrap_err();
     assert_eq!(e, ImportError::Output("r.csv: No space left on device".into()));
+}
+
+/// A streaming import's report (the batches are dropped).
+fn streamed_report(path: &Path, schema: &Schema, options: &ImportOptions) -> ImportReport {
+    let open = |p: &Path| -> Result<Box<dyn Read>, String> {
+        std::fs::File::open(p).map(|f| Box::new(f) as Box<dyn Read>).map_err(|e| e.to_string())
+    };
+    let dataset_type = schema.dataset_type().unwrap();
+    let mut sink = Collect(Vec::new());
+    import_csv_streaming(&[path.to_path_buf()], schema, dataset_type, &no_progress(), options, &open, &mut sink)
+        .unwrap()
+}
+
+fn expected_line(e: &ImportError) -> u64 {
+    match e {
+        ImportError::Value { line, .. } => *line,
+        other => panic!("not a value error: {other}"),
+    }
+}
+
+#[test]
+fn header_names_match_schema_fields_case_insensitively() {
+    // as in AWS's sample notebooks: `ITEM_ID,genres,creation_timestamp` for upper-case fields
+    let b = import_items("ITEM_ID,genres,Price,creation_timestamp\na,x|y,1.5,100\nb,z,,200\n").unwrap();
+    assert_eq!(b.len(), 2);
+    assert_eq!(b.str_value("GENRES", 0), Some("x|y"));
+    assert_eq!(b.f64_value("PRICE", 0), Some(1.5));
+    assert_eq!(b.i64_value("CREATION_TIMESTAMP", 1), Some(200));
+    // a required field written in another case is not missing
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("user_id,Item_Id,event_type,timestamp\n");
+    for i in 0..1000 {
+        csv.push_str(&format!("u{i},i{},click,{}\n", i % 7, 1_600_000_000 + i));
+    }
+    let p = write(&dir, "lower.csv", &csv);
+    let b = import_csv(&[p], &interactions_schema(), DatasetType::Interactions, &no_progress()).unwrap();
+    assert_eq!(b.len(), 1000);
+    assert_eq!(b.str_value("USER_ID", 999), Some("u999"));
+}
+
+#[test]
+fn lenient_numbers_null_or_skip_and_report() {
+    let dir = tempfile::tempdir().unwrap();
+    // MovieLens-like: a nullable int YEAR with gaps and junk, a non-nullable long.
+    let schema = parse_schema(
+        r#"{"type":"record","name":"Items","fields":[
+        {"name":"ITEM_ID","type":"string"},{"name":"YEAR","type":["null","int"]},
+        {"name":"SCORE","type":["null","double"]},{"name":"CREATION_TIMESTAMP","type":"long"}]}"#,
+    )
+    .unwrap();
+    let content = "ITEM_ID,YEAR,SCORE,CREATION_TIMESTAMP\n\
+        a,1995,1.5,10\n\
+        b,,2.5,20\n\
+        c,(no year),x,30\n\
+        d,1999,,\n\
+        e,2001,3.5,n/a\n\
+        f,99999999999,4.5,60\n";
+    let p = write(&dir, "movies.csv", content);
+    let report = streamed_report(&p, &schema, &ImportOptions::default());
+    assert_eq!(report.rows, 4, "d and e skipped: {report:?}");
+    // b's empty YEAR is an ordinary null; c's YEAR and SCORE and f's out-of-range YEAR are coerced
+    assert_eq!((report.nulled_values, report.skipped_rows), (3, 2));
+    let shown: Vec<String> = report.issues.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        [
+            "movies.csv line 4, column YEAR: '(no year)' set to null",
+            "movies.csv line 4, column SCORE: 'x' set to null",
+            "movies.csv line 5, column CREATION_TIMESTAMP: '' row skipped",
+            "movies.csv line 6, column CREATION_TIMESTAMP: 'n/a' row skipped",
+            "movies.csv line 7, column YEAR: '99999999999' set to null",
+        ]
+    );
+    let summary = report.coercions().unwrap();
+    assert!(summary.starts_with("3 non-numeric values set to null, 2 rows skipped for an empty or non-numeric value in a non-nullable numeric field (movies.csv line 4, column YEAR: '(no year)' set to null; "), "{summary}");
+    assert!(!summary.ends_with("; ...)"), "all five are shown: {summary}");
+    // the batch: skipped rows leave nothing behind, coerced values are null
+    let b = import_csv(std::slice::from_ref(&p), &schema, DatasetType::Items, &no_progress()).unwrap();
+    let ids: Vec<_> = (0..b.len()).map(|i| b.str_value("ITEM_ID", i).unwrap()).collect();
+    assert_eq!(ids, ["a", "b", "c", "f"]);
+    let years: Vec<_> = (0..b.len()).map(|i| b.i64_value("YEAR", i)).collect();
+    assert_eq!(years, [Some(1995), None, None, None]);
+    let ts: Vec<_> = (0..b.len()).map(|i| b.i64_value("CREATION_TIMESTAMP", i)).collect();
+    assert_eq!(ts, [Some(10), Some(20), Some(30), Some(60)]);
+    assert_eq!(b.f64_value("SCORE", 2), None);
+    // strict: the first bad value fails the import, naming it
+    let e = import_csv_with_options(std::slice::from_ref(&p), &schema, DatasetType::Items, &no_progress(), &strict())
+        .unwrap_err();
+    assert_eq!(e.to_string(), "movies.csv line 4, column YEAR: '(no year)' is not a valid int");
+    // a clean file reports nothing
+    let clean = write(&dir, "clean.csv", "ITEM_ID,YEAR,SCORE,CREATION_TIMESTAMP\na,1,,2\n");
+    assert_eq!(streamed_report(&clean, &schema, &ImportOptions::default()).coercions(), None);
+    // other values are still errors when lenient
+    let bad = write(&dir, "bad.csv", "ITEM_ID,YEAR,SCORE,CREATION_TIMESTAMP\n,1,,2\n");
+    let e = import_csv(&[bad], &schema, DatasetType::Items, &no_progress()).unwrap_err();
+    assert!(e.to_string().contains("column ITEM_ID: empty value"), "{e}");
+}
+
+#[test]
+fn lenient_report_keeps_the_first_issues_in_file_order_and_the_minimum_counts_kept_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = five_col_schema();
+    // 1003 interactions, 4 with a bad TIMESTAMP spread over the file: 999 kept < 1000
+    let mut csv = String::from("USER_ID,ITEM_ID,EVENT_TYPE,EVENT_VALUE,TIMESTAMP\n");
+    let bad_rows = [10usize, 400, 700, 1000];
+    for i in 0..1003 {
+        let ts = if bad_rows.contains(&i) { "soon".to_string() } else { (1_600_000_000 + i).to_string() };
+        let value = if i % 100 == 1 { "lots" } else { "1.0" };
+        csv.push_str(&format!("u{},i{},click,{value},{ts}\n", i % 50, i % 30));
+    }
+    let p = write(&dir, "few.csv", &csv);
+    for opts in [
+        ImportOptions { parallel: false, ..Default::default() },
+        ImportOptions { parallel: true, min_chunk_bytes: 200, block_bytes: 1000, ..Default::default() },
+    ] {
+        let e = import_csv_with_options(
+            std::slice::from_ref(&p),
+            &schema,
+            DatasetType::Interactions,
+            &no_progress(),
+            &opts,
+        )
+        .unwrap_err();
+        assert_eq!(e, ImportError::TooFewRecords { found: 999, min: MIN_INTERACTIONS_RECORDS });
+    }
+    // one more good row: 1000 kept, accepted; the report lists the first five issues by line
+    csv.push_str("u1,i1,click,1.0,1600009999\n");
+    let p = write(&dir, "enough.csv", &csv);
+    let whole = streamed_report(&p, &schema, &ImportOptions { parallel: false, ..Default::default() });
+    assert_eq!(whole.rows, 1000);
+    assert_eq!((whole.nulled_values, whole.skipped_rows), (11, 4));
+    let lines: Vec<u64> = whole.issues.iter().map(|i| i.line).collect();
+    assert_eq!(lines, [3, 12, 103, 203, 303]);
+    assert!(whole.coercions().unwrap().ends_with("; ...)"));
+    let par = ImportOptions { parallel: true, min_chunk_bytes: 200, block_bytes: 1000, ..Default::default() };
+    assert_eq!(streamed_report(&p, &schema, &par), whole);
 }

@@ -577,6 +577,32 @@ pub async fn import(
     location: &str,
     mode: Option<aws_sdk_personalize::types::ImportMode>,
 ) -> String {
+    import_with(c, job, dataset_arn, location, mode, &[]).await
+}
+
+/// [`import`] (FULL) with tags on the job, e.g. `reko:strict-import=true`.
+pub async fn import_tagged(
+    c: &aws_sdk_personalize::Client,
+    job: &str,
+    dataset_arn: &str,
+    location: &str,
+    tags: &[(&str, &str)],
+) -> String {
+    import_with(c, job, dataset_arn, location, None, tags).await
+}
+
+async fn import_with(
+    c: &aws_sdk_personalize::Client,
+    job: &str,
+    dataset_arn: &str,
+    location: &str,
+    mode: Option<aws_sdk_personalize::types::ImportMode>,
+    tags: &[(&str, &str)],
+) -> String {
+    let tags: Vec<_> = tags
+        .iter()
+        .map(|(k, v)| aws_sdk_personalize::types::Tag::builder().tag_key(*k).tag_value(*v).build().unwrap())
+        .collect();
     let out = ok(
         c.create_dataset_import_job()
             .job_name(job)
@@ -584,6 +610,7 @@ pub async fn import(
             .data_source(aws_sdk_personalize::types::DataSource::builder().data_location(location).build())
             .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/PersonalizeRole"))
             .set_import_mode(mode)
+            .set_tags((!tags.is_empty()).then_some(tags))
             .send()
             .await,
         "CreateDatasetImportJob",
@@ -591,6 +618,34 @@ pub async fn import(
     let a = out.dataset_import_job_arn().expect("datasetImportJobArn").to_string();
     assert!(a.ends_with(&format!(":dataset-import-job/{job}")), "{a}");
     a
+}
+
+/// The body of `GET /reko/tasks` (the task view), signed with the root key.
+pub fn get_tasks(url: &str) -> String {
+    use std::io::Read as _;
+    let authority = url.strip_prefix("http://").expect("http url").trim_end_matches('/');
+    let headers = sigv4_headers(
+        "GET",
+        authority,
+        "/reko/tasks",
+        &[],
+        b"",
+        (ACCESS_KEY_ID, SECRET_ACCESS_KEY),
+        std::time::SystemTime::now(),
+    );
+    let mut head = format!("GET /reko/tasks HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n");
+    for (n, v) in headers.iter().filter(|(n, _)| n != "host") {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut s = std::net::TcpStream::connect(authority).unwrap();
+    s.write_all(head.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let text = String::from_utf8_lossy(&out).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP response");
+    assert!(head.starts_with("HTTP/1.1 200"), "GET /reko/tasks: {head}\n{body}");
+    body.to_string()
 }
 
 pub async fn create_dataset_group(c: &aws_sdk_personalize::Client, name: &str) -> String {
@@ -753,4 +808,32 @@ pub async fn wait_export_active(c: &aws_sdk_personalize::Client, export_arn: &st
         assert!(started.elapsed() < WAIT, "export {export_arn} stuck in {status}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Exports a dataset's records (`mode`: BULK, PUT or ALL) into `folder` as `<name>.csv` and waits
+/// for the job; returns the CSV's lines, header first.
+pub async fn export_dataset(
+    c: &aws_sdk_personalize::Client,
+    name: &str,
+    dataset_arn: &str,
+    mode: &str,
+    folder: &Path,
+) -> Vec<String> {
+    use aws_sdk_personalize::types::{DatasetExportJobOutput, IngestionMode, S3DataConfig};
+    std::fs::create_dir_all(folder).unwrap();
+    let destination = S3DataConfig::builder().path(format!("{}/", file_url(folder))).build().unwrap();
+    let out = ok(
+        c.create_dataset_export_job()
+            .job_name(name)
+            .dataset_arn(dataset_arn)
+            .ingestion_mode(IngestionMode::from(mode))
+            .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/PersonalizeRole"))
+            .job_output(DatasetExportJobOutput::builder().s3_data_destination(destination).build())
+            .send()
+            .await,
+        "CreateDatasetExportJob",
+    );
+    wait_export_active(c, out.dataset_export_job_arn().unwrap()).await;
+    let csv = std::fs::read_to_string(folder.join(format!("{name}.csv"))).unwrap();
+    csv.lines().map(str::to_string).collect()
 }
