@@ -1,0 +1,163 @@
+//! The public samples suite: AWS's own Amazon Personalize sample notebooks
+//! (aws-samples/amazon-personalize-samples), extracted into `samples/*.py` and run unchanged except
+//! for their marked offline adaptations, through boto3 against a real `reko serve`, with moto's S3
+//! server standing in for S3. See samples/README.md.
+//!
+//! Needs MovieLens 100K in `../shared/data/ml-100k` (skipped without it: it is never committed)
+//! and python3 with boto3, pandas, numpy and moto (`.ci/run` installs them).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::moto::{http, start_moto, Moto};
+use common::{Server, ACCESS_KEY_ID, ML_DIR, REGION, SECRET_ACCESS_KEY};
+
+/// The bucket the getting-started notebooks' CloudFormation stack would have made.
+const BUCKET: &str = "personalize-samples-bucket";
+/// The role ARN the notebooks pass to import jobs (no IAM here: Reko only records it).
+const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/PersonalizeSamplesRole";
+/// The most one script may take (each takes seconds; the notebooks' own loops would wait hours).
+const SCRIPT_TIMEOUT: Duration = Duration::from_secs(300);
+
+fn samples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples")
+}
+
+/// `None` (after printing why) when the suite cannot run here for a reason that is not a failure:
+/// MovieLens 100K is missing. A python3 without the modules the notebooks import is a failure.
+fn ml100k(case: &str) -> Option<PathBuf> {
+    let dir = PathBuf::from(ML_DIR);
+    if !["u.data", "u.item", "u.genre"].iter().all(|f| dir.join(f).is_file()) {
+        println!("SKIPPED: {case}: MovieLens 100K not found at {} (never committed)", dir.display());
+        return None;
+    }
+    let check = Command::new("python3").args(["-c", "import pandas, numpy, boto3, moto.server"]).output();
+    match check {
+        Ok(out) if out.status.success() => {}
+        Ok(out) => panic!(
+            "{case}: python3 lacks a module the samples need (pandas, numpy, boto3, moto); .ci/run installs \
+             them (section \"== test services\"):\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(e) => panic!("{case}: cannot run python3 ({e}); .ci/run installs pandas, numpy, boto3 and moto for it"),
+    }
+    Some(std::fs::canonicalize(dir).unwrap())
+}
+
+/// moto (with the notebooks' bucket) and a `reko serve` that reads `s3://` through it.
+struct Env {
+    _tmp: tempfile::TempDir,
+    work: PathBuf,
+    store: PathBuf,
+    ml100k: PathBuf,
+    moto: Moto,
+    server: Server,
+}
+
+fn setup(ml100k: PathBuf) -> Env {
+    let moto = start_moto(None);
+    assert_eq!(http(&moto.addr, "PUT", &format!("/{BUCKET}"), b"").0, 200, "create bucket");
+    // The server signs its S3 requests with the standard AWS variables (moto takes any key).
+    std::env::set_var("AWS_ACCESS_KEY_ID", "test");
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", "test");
+    std::env::set_var("AWS_REGION", REGION);
+    let tmp = tempfile::tempdir().unwrap();
+    let endpoint = format!("http://{}", moto.addr);
+    let server = Server::start_with(&tmp.path().join("data"), &["--s3-endpoint", &endpoint]);
+    // The notebooks write their CSV files into the current directory.
+    let work = tmp.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    Env { store: tmp.path().join("store.json"), work, ml100k, moto, server, _tmp: tmp }
+}
+
+/// Runs `samples/<case>.py` with the environment its `REKO-ADAPTED` lines read; panics with its
+/// output unless it exits 0.
+fn run_case(env: &Env, case: &str) {
+    let script = samples_dir().join(format!("{case}.py"));
+    let (out_path, err_path) = (env.work.join(format!("{case}.stdout")), env.work.join(format!("{case}.stderr")));
+    let start = Instant::now();
+    let mut child = Command::new("python3")
+        .arg("-u")
+        .arg(&script)
+        .current_dir(&env.work)
+        .env("REKO_ENDPOINT", &env.server.url)
+        .env("REKO_REGION", REGION)
+        .env("REKO_ACCESS_KEY_ID", ACCESS_KEY_ID)
+        .env("REKO_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
+        .env("REKO_S3_ENDPOINT", format!("http://{}", env.moto.addr))
+        .env("REKO_BUCKET", BUCKET)
+        .env("REKO_ROLE_ARN", ROLE_ARN)
+        .env("REKO_ML100K_DIR", &env.ml100k)
+        .env("REKO_STORE", &env.store)
+        // boto3's own clients (S3 on moto) take these; nothing reaches AWS.
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_DEFAULT_REGION", REGION)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .expect("run python3");
+    // The notebooks' status loops wait up to 3 hours; a stuck resource fails the test instead.
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if start.elapsed() > SCRIPT_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
+    let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
+    let outcome = match status {
+        Some(status) => status.to_string(),
+        None => format!("killed: still running after {SCRIPT_TIMEOUT:?}"),
+    };
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "samples/{case}.py failed ({outcome}) after {:.1?}\n---- stdout ----\n{stdout}\n---- stderr ----\n{stderr}",
+        start.elapsed()
+    );
+    let last = stdout.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("REKO-CHECK") && last.ends_with("OK"),
+        "samples/{case}.py ended without its checks: {last:?}"
+    );
+    println!("samples/{case}.py passed in {:.1?}", start.elapsed());
+}
+
+/// getting_started/notebooks 1 (build a campaign with aws-user-personalization) then 2 (an event
+/// tracker, a click, the recommendations that follow it) on the same server.
+#[test]
+fn getting_started_notebooks() {
+    let Some(ml100k) = ml100k("getting_started_notebooks") else { return };
+    let env = setup(ml100k);
+    run_case(&env, "getting_started_1");
+    run_case(&env, "getting_started_2");
+}
+
+/// next_steps/core_use_cases/related_items/personalize_sims_example.ipynb (aws-sims, with HPO).
+#[test]
+fn related_items_sims_notebook() {
+    let Some(ml100k) = ml100k("related_items_sims_notebook") else { return };
+    let env = setup(ml100k);
+    run_case(&env, "related_items_sims");
+}
+
+/// next_steps/core_use_cases/personalized_ranking/personalize_ranking_example.ipynb
+/// (aws-personalized-ranking; MovieLens 100K written in the layout of the Last.fm files it reads).
+#[test]
+fn personalized_ranking_notebook() {
+    let Some(ml100k) = ml100k("personalized_ranking_notebook") else { return };
+    let env = setup(ml100k);
+    run_case(&env, "personalized_ranking");
+}
