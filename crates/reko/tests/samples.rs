@@ -161,3 +161,33 @@ fn personalized_ranking_notebook() {
     let env = setup(ml100k);
     run_case(&env, "personalized_ranking");
 }
+
+/// next_steps/workshops/POC_in_a_box/completed 01 (interactions with event types) .. 05 (campaigns,
+/// genre / decade / watched filters, real-time events, reranking, batch inference) and 06 (clean-up)
+/// on one server, sharing their variables through `%store` (REKO_STORE). MovieLens 100K is written in
+/// the layout of ml-latest-small, which the workshop downloads.
+#[test]
+fn poc_in_a_box_notebooks() {
+    let Some(ml100k) = ml100k("poc_in_a_box_notebooks") else { return };
+    let env = setup(ml100k);
+    for case in [
+        "poc_in_a_box_01",
+        "poc_in_a_box_02",
+        "poc_in_a_box_03",
+        "poc_in_a_box_04",
+        "poc_in_a_box_05",
+        "poc_in_a_box_06",
+    ] {
+        run_case(&env, case);
+    }
+}
+
+/// next_steps/core_use_cases/user_personalization/user-personalization-with-exploration.ipynb
+/// (aws-user-personalization with impressions, item exploration, trainingMode UPDATE, update_campaign,
+/// clean-up; MovieLens 100K written in the layout of the sample files it downloads).
+#[test]
+fn user_personalization_exploration_notebook() {
+    let Some(ml100k) = ml100k("user_personalization_exploration_notebook") else { return };
+    let env = setup(ml100k);
+    run_case(&env, "user_personalization_exploration");
+}

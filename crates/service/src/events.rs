@@ -232,7 +232,9 @@ impl Reko {
             .find(|t| t.wire.tracking_id == tracking_id)
             .ok_or_else(|| ServiceError::NotFound(format!("No event tracker has the tracking id {tracking_id}.")))?
             .wire;
-        if tracker.status != status::ACTIVE {
+        // A tracker still being created already has everything events need (its group and
+        // dataset); the samples send events right after CreateEventTracker, so they are taken.
+        if tracker.status != status::ACTIVE && !status::is_pending(&tracker.status) {
             return Err(ServiceError::InUse(format!(
                 "Event tracker {} is {}; it accepts events once ACTIVE.",
                 tracker.event_tracker_arn, tracker.status

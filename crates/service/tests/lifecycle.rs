@@ -423,3 +423,38 @@ fn pending_job_quotas_count_per_dataset_group() {
     assert!(matches!(export(&datasets[0], "a-5"), Err(ServiceError::Limit(_))));
     export(&datasets[1], "b-0").expect("tenant B's first export is not refused for tenant A's queue");
 }
+
+/// Events sent right after CreateEventTracker (as AWS's samples do) are taken while the tracker
+/// is still CREATE PENDING.
+#[test]
+fn a_tracker_being_created_takes_events() {
+    use reko_api::*;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let reko = open(&dir, 2);
+    let (dsg, _) = active_group_with_dataset(&reko);
+    reko.shutdown();
+    drop(reko);
+    // No workers: the tracker stays CREATE PENDING.
+    let reko = open(&dir, 0);
+    let tracker = reko
+        .create_event_tracker(CreateEventTrackerRequest { name: "t".into(), dataset_group_arn: dsg, tags: None })
+        .unwrap();
+    let described = reko
+        .describe_event_tracker(DescribeEventTrackerRequest { event_tracker_arn: tracker.event_tracker_arn.clone() })
+        .unwrap();
+    assert_eq!(described.event_tracker.status, status::CREATE_PENDING);
+    reko.put_events(PutEventsRequest {
+        tracking_id: tracker.tracking_id,
+        user_id: Some("u1".into()),
+        session_id: "s1".into(),
+        event_list: vec![Event {
+            event_type: "click".into(),
+            item_id: Some("i1".into()),
+            sent_at: 1_700_000_000.0,
+            ..Default::default()
+        }],
+    })
+    .expect("events are taken while the tracker is being created");
+    reko.shutdown();
+}
