@@ -191,3 +191,23 @@ fn user_personalization_exploration_notebook() {
     let env = setup(ml100k);
     run_case(&env, "user_personalization_exploration");
 }
+
+/// next_steps/core_use_cases/batch_recommendations/user_personalization_batch_recommendations_example.ipynb
+/// (aws-user-personalization, then CreateBatchInferenceJob reading its JSON-lines input from moto's S3 and
+/// writing `<input>.out` back there; MovieLens 100K written in the layout of the Last.fm files it reads).
+#[test]
+fn batch_recommendations_notebook() {
+    let Some(ml100k) = ml100k("batch_recommendations_notebook") else { return };
+    let env = setup(ml100k);
+    run_case(&env, "batch_recommendations");
+}
+
+/// `next_steps/core_use_cases/user_segmentation/user_segmentation_example.ipynb`
+/// (aws-item-affinity and aws-item-attribute-affinity, three CreateBatchSegmentJobs reading JSON lines from moto's
+/// S3; MovieLens 100K written in the layout of the Amazon grocery reviews it reads).
+#[test]
+fn user_segmentation_notebook() {
+    let Some(ml100k) = ml100k("user_segmentation_notebook") else { return };
+    let env = setup(ml100k);
+    run_case(&env, "user_segmentation");
+}

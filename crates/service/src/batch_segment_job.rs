@@ -2,11 +2,12 @@
 //! with an item (`aws-item-affinity`, `{"itemId"}` lines) or with items having given attribute
 //! values (`aws-item-attribute-affinity`, `{"itemAttributes"}` lines), most likely first.
 //!
-//! Output lines, one per input line:
-//! * Item-Affinity: `{"input":{"itemId":"105"},"output":{"recommendedUsers":[…]},"error":null}`.
-//! * Item-Attribute-Affinity: `{"itemAttributes":"…","output":{"recommendedUsers":[…]},"error":null}`
-//!   — the form Personalize documents (the reference marks unverified whether it is wrapped in
-//!   `"input"`; Reko writes what the documentation shows, so parsers written against it work).
+//! Output lines, one per input line, the input echoed in `"input"`:
+//! `{"input":{"itemId":"105"},"output":{"usersList":[…],"recommendedUsers":[…]},"error":null}` and
+//! `{"input":{"itemAttributes":"…"},"output":{…},"error":null}`. Personalize's documentation shows
+//! `recommendedUsers` (and attribute queries unwrapped, unverified); the recorded runs of AWS's own
+//! sample notebooks show `usersList` and the wrapped form, and their code reads those. Both user
+//! keys are written, so parsers written against either work.
 //!
 //! A bad line gets `"output":null` and its `"error"` while the job goes on (as batch inference
 //! lines do). A file with more lines than Personalize allows (500 items, 10 attribute queries)
@@ -220,15 +221,11 @@ impl SegmentLines<'_> {
             Ok(input) => self.segment(input),
             Err(e) => Err(format!("Invalid JSON: {e}")),
         };
-        // Item-Attribute-Affinity echoes its query as Personalize documents; a line that is not
-        // a JSON object with a string query is echoed as `input`, like any bad line.
-        let head = match parsed.as_ref().ok().and_then(|v| v.get("itemAttributes")).and_then(Value::as_str) {
-            Some(query) if self.attributes => format!(r#""itemAttributes":{}"#, Value::String(query.to_string())),
-            _ => format!(r#""input":{}"#, echo_input(raw, parsed.is_ok())),
-        };
+        let head = format!(r#""input":{}"#, echo_input(raw, parsed.is_ok()));
         match result {
             Ok(users) => {
-                (format!(r#"{{{head},"output":{},"error":null}}"#, json!({ "recommendedUsers": users })), false)
+                let output = json!({ "usersList": users, "recommendedUsers": users });
+                (format!(r#"{{{head},"output":{output},"error":null}}"#), false)
             }
             Err(message) => (format!(r#"{{{head},"output":null,"error":{}}}"#, Value::String(message)), true),
         }
