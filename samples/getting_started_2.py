@@ -143,6 +143,7 @@ new_ids = [item["itemId"] for item in item_list]  # REKO-CHECK
 assert len(new_ids) == 25 and len(set(new_ids)) == 25, new_ids  # REKO-CHECK: 25 distinct items
 assert list(recommendations_df.columns) == ["OriginalRecs", movie_title_clicked], recommendations_df.columns  # REKO-CHECK
 assert recommendations_df[movie_title_clicked].notna().all(), recommendations_df  # REKO-CHECK: the join lined up
-# REKO-CHECK: the click took effect in real time: the list after it differs from the one before.
-assert list(recommendations_df["OriginalRecs"]) != list(recommendations_df[movie_title_clicked]), recommendations_df  # REKO-CHECK
+# REKO-CHECK: no check that the list changed after the click: the notebook's user is random, one click need
+# not reorder the top 25, and the clicked movie may stay recommended (as in Personalize, which keeps
+# interacted items unless a filter excludes them).
 print("REKO-CHECK getting_started_2: OK")
