@@ -3,7 +3,7 @@
 //! temporary folder and measures the streaming import (`import_csv_streaming`,
 //! 16 MiB blocks, each batch encoded on the parser's threads, as the server
 //! imports) end to end; then does the same for MovieLens 100K if
-//! /work/shared/data/ml-100k/u.data exists (or the path in `REKO_ML100K`).
+//! `REKO_ML100K_DIR` names a MovieLens 100K folder.
 //! `REKO_BENCH_WHOLE=1` measures the in-memory `import_csv` + `encode` instead.
 
 use std::io::{BufWriter, Write};
@@ -160,7 +160,7 @@ fn main() {
     run("synthetic", std::slice::from_ref(&path), &schema, 3);
     let _ = std::fs::remove_file(&path);
 
-    let ml = std::env::var("REKO_ML100K").unwrap_or_else(|_| "/work/shared/data/ml-100k/u.data".to_string());
+    let ml = std::path::PathBuf::from(std::env::var_os("REKO_ML100K_DIR").unwrap_or_default()).join("u.data");
     match std::fs::read_to_string(&ml) {
         Ok(text) => {
             let csv = dir.join("ml100k.csv");
@@ -176,7 +176,7 @@ fn main() {
             drop(w);
             run("ml-100k", std::slice::from_ref(&csv), &schema, 5);
         }
-        Err(_) => println!("ml-100k: {ml} not found, skipped"),
+        Err(_) => println!("ml-100k: {} not found (set REKO_ML100K_DIR), skipped", ml.display()),
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,20 +1,14 @@
 //! Trains aws-popularity-count on MovieLens 100K when the data set is present
-//! (`shared/data/ml-100k/u.data` next to the repository); skipped otherwise.
+//! (the folder `REKO_ML100K_DIR` names); skipped otherwise.
 
-use std::path::Path;
+mod common;
 
 use reko_engine::{load_model, train, RecommendQuery, TrainingConfig, TrainingDataBuilder};
 
-const U_DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/ml-100k/u.data");
-
 #[test]
 fn movielens_100k_popularity() {
-    let path = Path::new(U_DATA);
-    if !path.exists() {
-        eprintln!("skipping: {U_DATA} not found");
-        return;
-    }
-    let text = std::fs::read_to_string(path).unwrap();
+    let Some(dir) = common::ml100k_dir("movielens_100k_popularity") else { return };
+    let text = std::fs::read_to_string(dir.join("u.data")).unwrap();
     let mut b = TrainingDataBuilder::new();
     for line in text.lines().filter(|l| !l.is_empty()) {
         let f: Vec<&str> = line.split('\t').collect();

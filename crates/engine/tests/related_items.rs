@@ -1,22 +1,18 @@
 //! aws-sims, aws-similar-items and aws-trending-now on MovieLens 100K when the data set is
-//! present (`shared/data/ml-100k` next to the repository; skipped otherwise). Fit times are
+//! present (the folder `REKO_ML100K_DIR` names; skipped otherwise). Fit times are
 //! measured by `cargo bench -p reko-engine --bench related_items`.
 
-use std::path::Path;
+mod common;
+
 use std::time::Instant;
 
 use reko_engine::{load_model, train, RecommendQuery, TrainingConfig, TrainingData, TrainingDataBuilder};
 
-const ML: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/ml-100k");
-
 /// Ratings as interactions (event type `rating`, value = stars) and genres from u.item as
 /// item features `GENRE=<name>`.
 fn movielens() -> Option<TrainingData> {
-    let dir = Path::new(ML);
-    let Ok(text) = std::fs::read_to_string(dir.join("u.data")) else {
-        eprintln!("skipping: {ML}/u.data not found");
-        return None;
-    };
+    let dir = common::ml100k_dir("related_items")?;
+    let text = std::fs::read_to_string(dir.join("u.data")).unwrap();
     let mut b = TrainingDataBuilder::new();
     for line in text.lines().filter(|l| !l.is_empty()) {
         let f: Vec<&str> = line.split('\t').collect();

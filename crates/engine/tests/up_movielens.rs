@@ -1,4 +1,4 @@
-//! User-Personalization on MovieLens 100K (read from `../shared/data/ml-100k`, skipped when
+//! User-Personalization on MovieLens 100K (read from the folder `REKO_ML100K_DIR` names, skipped when
 //! absent): per-user temporal split (newest 20% of each user's interactions = test, users with
 //! fewer than 5 interactions only in training), full ranking over all items, already-seen
 //! items excluded, binary relevance, NDCG@10 with a log2 discount.
@@ -6,6 +6,8 @@
 //! Tuning knobs (not used by CI): `REKO_UP_PARAMS="alpha=10,regularization=5"` overrides
 //! hyperparameters; `REKO_UP_VALIDATE=1` evaluates on a validation split carved from the
 //! training part (newest 20% of each user's training interactions) instead of the test part.
+
+mod common;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -16,8 +18,7 @@ use reko_engine::recipes::user_personalization::{self, UpModel};
 use reko_engine::{train, TrainingConfig, TrainingData, TrainingDataBuilder};
 
 fn data_dir() -> Option<PathBuf> {
-    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/ml-100k");
-    d.join("u.data").exists().then_some(d)
+    common::ml100k_dir("up_movielens")
 }
 
 const GENRES: [&str; 19] = [

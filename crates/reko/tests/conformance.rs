@@ -50,7 +50,7 @@ fn assert_popularity_order(got: &[String], counts: &HashMap<String, usize>, slac
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn movielens_end_to_end() {
     let tmp = tempfile::tempdir().unwrap();
-    let ml = convert_movielens(&tmp.path().join("ml"));
+    let Some(ml) = convert_movielens("movielens_end_to_end", &tmp.path().join("ml")) else { return };
     assert_eq!((ml.n_interactions, ml.n_items, ml.n_users), (100_000, 1682, 943));
     let server = Server::start(&tmp.path().join("data"));
     let c = &server.control;

@@ -1,8 +1,12 @@
 //! `reko eval` end to end: a generated CSV in a temp dir, and MovieLens 100K when present.
 
+mod common;
+
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Command, Output};
+
+use common::ml100k_dir;
 
 const METRIC_KEYS: [&str; 8] = [
     "coverage",
@@ -14,8 +18,6 @@ const METRIC_KEYS: [&str; 8] = [
     "precision_at_10",
     "precision_at_25",
 ];
-
-const ML_100K: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/ml-100k");
 
 fn reko_eval(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_reko")).arg("eval").args(args).output().expect("running reko eval")
@@ -126,19 +128,10 @@ fn eval_prints_the_metrics_of_a_csv() {
 
 #[test]
 fn movielens_100k_popularity_temporal() {
-    if !Path::new(ML_100K).join("u.data").exists() {
-        eprintln!("skipping: {ML_100K} not found");
-        return;
-    }
-    let out = stdout(&reko_eval(&[
-        "--movielens",
-        ML_100K,
-        "--recipe",
-        "aws-popularity-count",
-        "--split",
-        "temporal",
-        "--json",
-    ]));
+    let Some(ml) = ml100k_dir("movielens_100k_popularity_temporal") else { return };
+    let ml = ml.to_str().unwrap();
+    let out =
+        stdout(&reko_eval(&["--movielens", ml, "--recipe", "aws-popularity-count", "--split", "temporal", "--json"]));
     let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     eprintln!("MovieLens 100K, temporal split, popularity: {v}");
     assert_eq!(v["testUsers"], 943);

@@ -3,7 +3,7 @@
 //! for their marked offline adaptations, through boto3 against a real `reko serve`, with moto's S3
 //! server standing in for S3. See samples/README.md.
 //!
-//! Needs MovieLens 100K in `../shared/data/ml-100k` (skipped without it: it is never committed)
+//! Needs MovieLens 100K in the folder `REKO_ML100K_DIR` names (skipped without it: it is never committed)
 //! and python3 with boto3, pandas, numpy and moto (`.ci/run` installs them).
 
 mod common;
@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::moto::{http, start_moto, Moto};
-use common::{Server, ACCESS_KEY_ID, ML_DIR, REGION, SECRET_ACCESS_KEY};
+use common::{ml100k_dir, Server, ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY};
 
 /// The bucket the getting-started notebooks' CloudFormation stack would have made.
 const BUCKET: &str = "personalize-samples-bucket";
@@ -29,11 +29,7 @@ fn samples_dir() -> PathBuf {
 /// `None` (after printing why) when the suite cannot run here for a reason that is not a failure:
 /// MovieLens 100K is missing. A python3 without the modules the notebooks import is a failure.
 fn ml100k(case: &str) -> Option<PathBuf> {
-    let dir = PathBuf::from(ML_DIR);
-    if !["u.data", "u.item", "u.genre"].iter().all(|f| dir.join(f).is_file()) {
-        println!("SKIPPED: {case}: MovieLens 100K not found at {} (never committed)", dir.display());
-        return None;
-    }
+    let dir = ml100k_dir(case)?;
     let check = Command::new("python3").args(["-c", "import pandas, numpy, boto3, moto.server"]).output();
     match check {
         Ok(out) if out.status.success() => {}
