@@ -1,0 +1,161 @@
+//! A real `reko serve` on a free loopback port, and SDK clients signing with its root key.
+
+use super::*;
+
+static LOG_SEQ: AtomicUsize = AtomicUsize::new(0);
+
+/// A running `reko serve` child process. Killed on drop.
+pub struct Server {
+    child: Option<Child>,
+    pub url: String,
+    pub data_dir: PathBuf,
+    pub log: PathBuf,
+    pub control: aws_sdk_personalize::Client,
+    pub runtime: aws_sdk_personalizeruntime::Client,
+    pub events: aws_sdk_personalizeevents::Client,
+}
+
+impl Server {
+    /// Starts a server on `data_dir` (created if missing); the log goes next to it.
+    pub fn start(data_dir: &Path) -> Server {
+        Server::start_with(data_dir, &[])
+    }
+
+    /// [`Server::start`] with extra `reko serve` arguments (e.g. `--config FILE`).
+    pub fn start_with(data_dir: &Path, extra_args: &[&str]) -> Server {
+        std::fs::create_dir_all(data_dir).unwrap();
+        let seq = LOG_SEQ.fetch_add(1, Ordering::SeqCst);
+        let log = data_dir.parent().unwrap_or(data_dir).join(format!("server-{seq}.log"));
+        let log_file = std::fs::File::create(&log).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_reko"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .args(["--region", REGION, "--account-id", ACCOUNT])
+            .args(extra_args)
+            // Test files live beside the data directory (in the test's temporary folder).
+            .arg("--allowed-data-root")
+            .arg(data_dir.parent().unwrap_or(data_dir))
+            .env("REKO_ACCESS_KEY_ID", ACCESS_KEY_ID)
+            .env("REKO_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
+            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log_file))
+            .spawn()
+            .expect("spawn reko serve");
+
+        // Read the single "Listening on http://127.0.0.1:PORT" line (with a timeout), then keep
+        // draining stdout so the server never blocks on a full pipe.
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            let mut first = String::new();
+            let _ = reader.read_line(&mut first);
+            let _ = tx.send(first);
+            let mut sink = String::new();
+            while reader.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
+                sink.clear();
+            }
+        });
+        let line = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(line) => line,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("reko serve did not print its address within 60s; log:\n{}", tail(&log));
+            }
+        };
+        let url = match line.trim().strip_prefix("Listening on ") {
+            Some(url) if url.starts_with("http://127.0.0.1:") => url.to_string(),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("unexpected first stdout line from reko serve: {line:?}; log:\n{}", tail(&log));
+            }
+        };
+        Server {
+            control: control_client(&url),
+            runtime: runtime_client(&url),
+            events: events_client(&url),
+            child: Some(child),
+            url,
+            data_dir: data_dir.to_path_buf(),
+            log,
+        }
+    }
+
+    /// SIGKILLs the server (simulated crash) and waits for it to exit.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// The server's process id (e.g. for its `/proc/<pid>/status`).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(Child::id).expect("the server is running")
+    }
+
+    /// The last lines of the server log.
+    pub fn log_tail(&self) -> String {
+        tail(&self.log)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+        if std::thread::panicking() {
+            eprintln!("---- reko serve log ({}) ----\n{}", self.log.display(), self.log_tail());
+        }
+    }
+}
+
+fn tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(60)..].join("\n")
+}
+
+/// Control-plane client (plain HTTP, static credentials, no retries so that every error the
+/// server returns is observed exactly once).
+pub fn control_client(url: &str) -> aws_sdk_personalize::Client {
+    let conf = aws_sdk_personalize::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(url)
+        .credentials_provider(Credentials::new(ACCESS_KEY_ID, SECRET_ACCESS_KEY, None, None, "test"))
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .retry_config(RetryConfig::disabled())
+        .build();
+    aws_sdk_personalize::Client::from_conf(conf)
+}
+
+/// Runtime client (same settings as [`control_client`]).
+pub fn runtime_client(url: &str) -> aws_sdk_personalizeruntime::Client {
+    use aws_sdk_personalizeruntime::config as rc;
+    let conf = rc::Config::builder()
+        .behavior_version(rc::BehaviorVersion::latest())
+        .region(rc::Region::new(REGION))
+        .endpoint_url(url)
+        .credentials_provider(rc::Credentials::new(ACCESS_KEY_ID, SECRET_ACCESS_KEY, None, None, "test"))
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .retry_config(rc::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_personalizeruntime::Client::from_conf(conf)
+}
+
+/// Events client (same settings as [`control_client`]).
+pub fn events_client(url: &str) -> aws_sdk_personalizeevents::Client {
+    use aws_sdk_personalizeevents::config as ec;
+    let conf = ec::Config::builder()
+        .behavior_version(ec::BehaviorVersion::latest())
+        .region(ec::Region::new(REGION))
+        .endpoint_url(url)
+        .credentials_provider(ec::Credentials::new(ACCESS_KEY_ID, SECRET_ACCESS_KEY, None, None, "test"))
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .retry_config(ec::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_personalizeevents::Client::from_conf(conf)
+}
