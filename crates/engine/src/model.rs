@@ -24,7 +24,7 @@ pub struct RecommendQuery<'a> {
     pub exploration: Option<Exploration>,
 }
 
-/// Exploration of cold items (User-Personalization campaigns' `itemExplorationConfig`).
+/// Exploration of new, young and little-known items (User-Personalization campaigns' `itemExplorationConfig`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Exploration {
     /// `explorationWeight`, 0 (pure exploitation) to 1.
@@ -32,11 +32,14 @@ pub struct Exploration {
     /// `explorationItemAgeCutOff` in days: items created within this many days of the newest
     /// interaction are candidates for exploration.
     pub item_age_cut_off_days: f64,
+    /// Seeds the request's random draws (reproducible runs); `None`: fresh randomness per
+    /// request, so requests spread exposure over the candidates.
+    pub seed: Option<u64>,
 }
 
 impl Default for Exploration {
     fn default() -> Self {
-        Exploration { weight: 0.3, item_age_cut_off_days: 30.0 }
+        Exploration { weight: 0.3, item_age_cut_off_days: 30.0, seed: None }
     }
 }
 

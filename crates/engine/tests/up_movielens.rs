@@ -15,71 +15,10 @@ use std::time::Instant;
 
 use reko_engine::evaluation::user_metrics;
 use reko_engine::recipes::user_personalization::{self, UpModel};
-use reko_engine::{train, TrainingConfig, TrainingData, TrainingDataBuilder};
+use reko_engine::{train, TrainingConfig, TrainingData};
 
 fn data_dir() -> Option<PathBuf> {
     common::ml100k_dir("up_movielens")
-}
-
-const GENRES: [&str; 19] = [
-    "unknown",
-    "Action",
-    "Adventure",
-    "Animation",
-    "Children",
-    "Comedy",
-    "Crime",
-    "Documentary",
-    "Drama",
-    "Fantasy",
-    "Film-Noir",
-    "Horror",
-    "Musical",
-    "Mystery",
-    "Romance",
-    "Sci-Fi",
-    "Thriller",
-    "War",
-    "Western",
-];
-
-fn load(dir: &std::path::Path) -> TrainingData {
-    let mut b = TrainingDataBuilder::new();
-    let raw = std::fs::read_to_string(dir.join("u.data")).unwrap();
-    for line in raw.lines() {
-        let f: Vec<&str> = line.split('\t').collect();
-        b.push_interaction(f[0], f[1], f[3].parse().unwrap(), Some("rating"), f[2].parse().ok());
-    }
-    // Item metadata: genres and release year bucket (u.item is Latin-1).
-    if let Ok(bytes) = std::fs::read(dir.join("u.item")) {
-        let text: String = bytes.iter().map(|&c| c as char).collect();
-        for line in text.lines() {
-            let f: Vec<&str> = line.split('|').collect();
-            if f.len() < 24 {
-                continue;
-            }
-            let mut tokens: Vec<String> =
-                (0..19).filter(|&g| f[5 + g] == "1").map(|g| format!("GENRES={}", GENRES[g])).collect();
-            if let Some(year) = f[2].rsplit('-').next().and_then(|y| y.parse::<i32>().ok()) {
-                tokens.push(format!("YEAR~{}", year / 5 * 5));
-            }
-            let t: Vec<&str> = tokens.iter().map(String::as_str).collect();
-            b.push_item_features(f[0], &t);
-        }
-    }
-    if let Ok(text) = std::fs::read_to_string(dir.join("u.user")) {
-        for line in text.lines() {
-            let f: Vec<&str> = line.split('|').collect();
-            if f.len() < 5 {
-                continue;
-            }
-            let age: i32 = f[1].parse().unwrap_or(0);
-            let tokens = [format!("AGE~{}", age / 10 * 10), format!("GENDER={}", f[2]), format!("OCCUPATION={}", f[3])];
-            let t: Vec<&str> = tokens.iter().map(String::as_str).collect();
-            b.push_user_features(f[0], &t);
-        }
-    }
-    b.build()
 }
 
 fn test_count(n: usize) -> usize {
@@ -141,7 +80,7 @@ fn movielens_temporal_split_ndcg() {
         eprintln!("ml-100k not found; skipped");
         return;
     };
-    let data = load(&dir);
+    let data = common::load_movielens(&dir);
     let (mut train_part, mut test_part) = temporal_split(&data);
     let validate = std::env::var("REKO_UP_VALIDATE").is_ok_and(|v| v == "1");
     if validate {
@@ -187,7 +126,7 @@ fn movielens_fold_in_matches_training() {
         eprintln!("ml-100k not found; skipped");
         return;
     };
-    let data = load(&dir);
+    let data = common::load_movielens(&dir);
     let (train_part, test_part) = temporal_split(&data);
     // 10% of users (every 10th index) are left out of training and folded in afterwards.
     let held: Vec<u32> = (0..data.num_users() as u32).filter(|u| u % 10 == 3).collect();

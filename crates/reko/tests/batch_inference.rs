@@ -4,8 +4,8 @@
 //!
 //! The checks are exact: with `explorationWeight` 0 on both sides, a job's lines must hold the
 //! very items and scores GetRecommendations / GetPersonalizedRanking return for the same
-//! solution version (exploration is deterministic in Reko, but weight 0 keeps the comparison
-//! independent of that), and a filtered line must be the first `numResults` items of the
+//! solution version (exploration draws afresh for every request, so weight 0 keeps the comparison
+//! exact), and a filtered line must be the first `numResults` items of the
 //! unfiltered ranking that pass the filter.
 //!
 //! The data is synthetic and tiny (the staging of `filters.rs`): 40 items with a categorical

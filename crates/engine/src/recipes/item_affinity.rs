@@ -81,8 +81,9 @@ fn factor_config(config: &TrainingConfig) -> TrainingConfig {
     c
 }
 
-/// Payload format of this build.
-pub const FORMAT_VERSION: u32 = 1;
+/// Payload format of this build: that of the embedded User-Personalization model (1 and 2 as
+/// there), followed by the user activities.
+pub const FORMAT_VERSION: u32 = up::FORMAT_VERSION;
 
 /// A fitted segmentation model.
 pub struct SegmentModel {
@@ -112,11 +113,11 @@ impl SegmentModel {
         b
     }
 
-    fn decode(recipe: &'static str, payload: &[u8]) -> Result<Self, EngineError> {
+    fn decode(recipe: &'static str, format_version: u32, payload: &[u8]) -> Result<Self, EngineError> {
         let mut r = PayloadReader::new(payload);
         let len = u64::from_le_bytes(r.bytes(8, "model length")?.try_into().expect("8 bytes"));
         let len = usize::try_from(len).map_err(|_| EngineError::CorruptArtifact("model length".into()))?;
-        let up = UpModel::decode(recipe, r.bytes(len, "model")?)?;
+        let up = UpModel::decode(recipe, format_version, r.bytes(len, "model")?)?;
         let n = r.u32("user count")? as usize;
         if n != up.user_matrix().1.len() {
             return Err(EngineError::CorruptArtifact(format!(
@@ -275,10 +276,10 @@ impl Recipe for ItemAffinity {
         Ok((Evaluation { metrics, test_users: split.test.len(), fit_seconds }, Box::new(model)))
     }
     fn supports_format_version(&self, format_version: u32) -> bool {
-        format_version == FORMAT_VERSION
+        (1..=FORMAT_VERSION).contains(&format_version)
     }
     fn load(&self, artifact: &ModelArtifact) -> Result<Arc<dyn Model>, EngineError> {
-        Ok(Arc::new(SegmentModel::decode(self.info.name, &artifact.payload)?))
+        Ok(Arc::new(SegmentModel::decode(self.info.name, artifact.format_version, &artifact.payload)?))
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod als;
 pub mod cooccurrence;
+pub(crate) mod exploration;
 pub mod item_affinity;
 pub mod popularity_count;
 pub mod similar_items;

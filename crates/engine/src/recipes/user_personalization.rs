@@ -14,6 +14,7 @@
 //!   newest interests weigh more at serving time.
 //! * Cold items (no interactions) get factors predicted from their metadata tokens by ridge
 //!   regression fitted on the warm items; cold users with metadata likewise from user tokens.
+//! * Exploration (campaigns' itemExplorationConfig): see [`super::exploration`].
 //! * Context: a smoothed log-lift table `ln P(item | context token) / P(item)` added to the
 //!   logits at request time (`context_weight`).
 //!
@@ -31,10 +32,12 @@ use crate::error::EngineError;
 use crate::model::{HistoryEvent, Model, NewItem, RankQuery, RecommendQuery, ScoredItem};
 use crate::recipe::{FittedModel, ParamKind, ParamSpec, Recipe, RecipeInfo, TrainingConfig};
 use crate::recipes::als::{self, Csr};
+use crate::recipes::exploration::{self, ExplorationIndex, Pick};
 use crate::training_data::{TrainingData, UserInteractions, NO_CONTEXT};
 
 /// Payload format of this build.
-pub const FORMAT_VERSION: u32 = 1;
+/// 2: interaction counts per item and the prior spread of item factors (1: a warm flag).
+pub const FORMAT_VERSION: u32 = 2;
 
 const DESCRIPTION_UP: &str = "Implicit-feedback matrix factorisation (ALS with recency-weighted confidences, a \
      sequence-aware recent-items component, item/user metadata for cold items and users, and context). User \
@@ -210,8 +213,12 @@ pub struct UpModel {
     item_ids: Vec<Arc<str>>,
     /// Item factors (`items × s`), cold items' predicted from metadata.
     y: Vec<f32>,
-    /// Whether the item had interactions in training.
-    warm: Vec<bool>,
+    /// Interactions of each item in the training data (0: never interacted, or added since).
+    counts: Vec<u32>,
+    /// Established items (more than [`exploration::RARE_MAX`] interactions, at most
+    /// [`CALIBRATION_ITEMS`]) and the factors their metadata alone predicts (`len × s`): how a
+    /// metadata-predicted relevance translates into a trained one, for exploration.
+    calibration: Calibration,
     /// CREATION_TIMESTAMP (`i64::MIN` when unknown).
     created: Vec<i64>,
     /// Recency-weighted popularity, normalised to sum 1 over items.
@@ -230,8 +237,8 @@ pub struct UpModel {
     item_index: OnceLock<FxHashMap<Arc<str>, u32>>,
     /// Combines concurrent requests' scoring passes (serving).
     batcher: ScoreBatcher,
-    /// Cold items, and warm items by creation time (newest first), for exploration.
-    exploration_index: OnceLock<(Vec<u32>, Vec<u32>)>,
+    /// Exploration candidates (built on first use).
+    exploration_index: OnceLock<ExplorationIndex>,
     /// Items grouped by k-means cluster, for exact top-k with pruning (large catalogues).
     clusters: OnceLock<ItemClusters>,
     context_index: OnceLock<HashMap<String, u32>>,
@@ -436,12 +443,12 @@ fn fit_from(
         l >= lo && l <= hi
     });
     drop(lens);
-    let warm: Vec<bool> = (0..n_items).map(|i| items.indptr[i + 1] > items.indptr[i]).collect();
+    let fitted: Vec<bool> = (0..n_items).map(|i| items.indptr[i + 1] > items.indptr[i]).collect();
 
     // 3. ALS.
     let mut x = als::init_factors(n_users, s, k, 0x5245_4b4f_5553_4552);
     let mut y = als::init_factors(n_items, s, k, 0x5245_4b4f_4954_454d);
-    for (i, w) in warm.iter().enumerate() {
+    for (i, w) in fitted.iter().enumerate() {
         if !w {
             y[i * s..(i + 1) * s].fill(0.0);
         }
@@ -451,7 +458,7 @@ fn fit_from(
         let index = prev.item_index();
         for (i, id) in data.items().iter().enumerate() {
             // Items that were cold before start from their metadata vector, better than noise.
-            if let (true, Some(&j)) = (warm[i], index.get(id)) {
+            if let (true, Some(&j)) = (fitted[i], index.get(id)) {
                 let j = j as usize;
                 y[i * s..(i + 1) * s].copy_from_slice(&prev.y[j * s..(j + 1) * s]);
             }
@@ -471,18 +478,33 @@ fn fit_from(
     let gram = als::gram(&y, s, k, p.regularization);
     drop(users);
 
-    // 4. Cold items from metadata (ridge regression fitted on warm items).
+    // 4. Cold items from metadata (ridge regression fitted on the fitted items), and what
+    // metadata predicts for a sample of established items (exploration's calibration).
+    let mut counts = vec![0u32; n_items];
+    for &i in data.interaction_items() {
+        counts[i as usize] = counts[i as usize].saturating_add(1);
+    }
+    let mut calibration = Calibration::sample(&counts, s);
     let num_features = data.features().len();
     let mut item_feature_w = Vec::new();
     let mut item_feature_tokens = Vec::new();
     let has_item_features = (0..n_items).any(|i| !data.item_features(i as u32).is_empty());
     if has_item_features {
-        let warm_rows: Vec<u32> = (0..n_items as u32).filter(|&i| warm[i as usize]).collect();
-        let (w, mean) =
-            metadata_regression(&warm_rows, |i| data.item_features(i), &y, s, num_features, p.metadata_regularization);
+        let fitted_rows: Vec<u32> = (0..n_items as u32).filter(|&i| fitted[i as usize]).collect();
+        let (w, mean) = metadata_regression(
+            &fitted_rows,
+            |i| data.item_features(i),
+            &y,
+            s,
+            num_features,
+            p.metadata_regularization,
+        );
         let mut v = vec![0f32; s];
+        for (c, &i) in calibration.items.iter().enumerate() {
+            predict_from_metadata(&w, &mean, s, data.item_features(i), &mut calibration.predicted[c * s..(c + 1) * s]);
+        }
         for i in 0..n_items {
-            if !warm[i] {
+            if !fitted[i] {
                 predict_from_metadata(&w, &mean, s, data.item_features(i as u32), &mut v);
                 y[i * s..(i + 1) * s].copy_from_slice(&v);
             }
@@ -502,6 +524,10 @@ fn fit_from(
                 item_feature_w.extend_from_slice(&w[f * s..(f + 1) * s]);
             }
         }
+    }
+    if !has_item_features {
+        let fitted_rows: Vec<u32> = (0..n_items as u32).filter(|&i| fitted[i as usize]).collect();
+        calibration.predict_all(&rows_mean(&fitted_rows, &y, s));
     }
 
     // 5. Sequence component and cold users with metadata.
@@ -554,7 +580,8 @@ fn fit_from(
         newest,
         item_ids: data.items().iter().map(Arc::from).collect(),
         y,
-        warm,
+        counts,
+        calibration,
         created: (0..n_items as u32).map(|i| data.item_creation_timestamp(i).unwrap_or(i64::MIN)).collect(),
         popularity,
         users: Arc::new(UserFactors { ids: data.users().iter().map(Arc::from).collect(), x, index: OnceLock::new() }),
@@ -593,7 +620,7 @@ fn metadata_regression<'a>(
     for (t, &r) in targets.chunks_exact_mut(s).zip(fitted) {
         t.copy_from_slice(&factors[r as usize * s..(r as usize + 1) * s]);
     }
-    let mean = column_mean(&targets, s);
+    let mean = rows_mean(fitted, factors, s);
     for row in targets.chunks_exact_mut(s) {
         row.iter_mut().zip(&mean).for_each(|(t, m)| *t -= m);
     }
@@ -606,13 +633,42 @@ fn predict_from_metadata(w: &[f32], mean: &[f32], s: usize, tokens: &[u32], out:
     out.iter_mut().zip(mean).for_each(|(o, m)| *o += m);
 }
 
-fn column_mean(rows: &[f32], s: usize) -> Vec<f32> {
-    let mut m = vec![0f64; s];
-    let n = rows.len() / s.max(1);
-    for row in rows.chunks_exact(s) {
-        m.iter_mut().zip(row).for_each(|(a, b)| *a += *b as f64);
+/// The mean of the rows `rows` of `m` (`s` wide).
+fn rows_mean(rows: &[u32], m: &[f32], s: usize) -> Vec<f32> {
+    let mut sum = vec![0f64; s];
+    for &r in rows {
+        sum.iter_mut().zip(&m[r as usize * s..(r as usize + 1) * s]).for_each(|(a, &b)| *a += f64::from(b));
     }
-    m.into_iter().map(|v| if n > 0 { (v / n as f64) as f32 } else { 0.0 }).collect()
+    sum.into_iter().map(|a| (a / rows.len().max(1) as f64) as f32).collect()
+}
+
+/// Established items in a fixed sample and the factors their metadata alone predicts.
+#[derive(Clone, Default)]
+struct Calibration {
+    items: Vec<u32>,
+    /// `items.len() × s`.
+    predicted: Vec<f32>,
+}
+
+/// Established items exploration calibrates with (enough for stable quantiles, cheap per request).
+const CALIBRATION_ITEMS: usize = 512;
+
+impl Calibration {
+    /// Up to [`CALIBRATION_ITEMS`] established items, evenly spread over the catalogue, with
+    /// zero predictions.
+    fn sample(counts: &[u32], s: usize) -> Calibration {
+        let established: Vec<u32> =
+            (0..counts.len() as u32).filter(|&i| counts[i as usize] > exploration::RARE_MAX).collect();
+        let step = established.len().div_ceil(CALIBRATION_ITEMS).max(1);
+        let items: Vec<u32> = established.into_iter().step_by(step).collect();
+        Calibration { predicted: vec![0.0; items.len() * s], items }
+    }
+
+    /// The same prediction for every item (no item metadata: the mean item).
+    fn predict_all(&mut self, v: &[f32]) {
+        let s = v.len();
+        self.predicted.chunks_exact_mut(s.max(1)).for_each(|p| p.copy_from_slice(v));
+    }
 }
 
 /// Distinct items of a history, newest first.
@@ -989,20 +1045,69 @@ impl UpModel {
         }
     }
 
-    /// Items exploration may show: cold items, and items created within `cut_off_secs` of the
-    /// newest interaction.
-    fn exploration_candidates(&self, cut_off_secs: f64) -> impl Iterator<Item = u32> + '_ {
-        let (cold, by_age) = self.exploration_index.get_or_init(|| {
-            let cold: Vec<u32> = (0..self.warm.len() as u32).filter(|&i| !self.warm[i as usize]).collect();
-            let mut by_age: Vec<u32> = (0..self.warm.len() as u32)
-                .filter(|&i| self.warm[i as usize] && self.created[i as usize] != i64::MIN)
-                .collect();
-            by_age.sort_unstable_by_key(|&i| std::cmp::Reverse(self.created[i as usize]));
-            (cold, by_age)
-        });
-        let recent =
-            by_age.iter().take_while(move |&&i| (self.newest - self.created[i as usize]) as f64 <= cut_off_secs);
-        cold.iter().chain(recent).copied()
+    fn exploration_index(&self) -> &ExplorationIndex {
+        self.exploration_index.get_or_init(|| ExplorationIndex::build(&self.counts, &self.created, &self.popularity))
+    }
+
+    /// The exploration picks of `query` for vector `v` (`None`: popularity), given the list
+    /// without exploration (`main`, best first) and the logits of items.
+    fn explore(
+        &self,
+        v: Option<&[f32]>,
+        query: &RecommendQuery,
+        main: &[(f32, u32)],
+        logit: impl Fn(u32) -> f32,
+        ok: impl Fn(u32) -> bool,
+    ) -> Vec<Pick> {
+        let Some(e) = query.exploration.as_ref().filter(|e| e.weight > 0.0) else { return Vec::new() };
+        let want = query.num_results;
+        let index = self.exploration_index();
+        let counts = &self.counts;
+        // An item without interactions has only a metadata-predicted vector, whose logits are
+        // shrunk towards the mean item: its relevance is read on the trained scale instead, as
+        // the logit an established item gets at the same quantile of metadata-predicted
+        // relevance for this user. Its uncertainty is the spread of established items' logits.
+        // Without a user vector the logit is log popularity: such an item is assumed average.
+        let (mut trained, mut predicted) = (Vec::new(), Vec::new());
+        let sd = match v {
+            Some(v) => {
+                let c = &self.calibration;
+                for (j, &i) in c.items.iter().enumerate() {
+                    trained.push(logit(i));
+                    predicted.push(self.params.score_scale * als::dot(&c.predicted[j * self.s..(j + 1) * self.s], v));
+                }
+                trained.retain(|l| !l.is_nan());
+                predicted.retain(|l| !l.is_nan());
+                trained.sort_unstable_by(f32::total_cmp);
+                predicted.sort_unstable_by(f32::total_cmp);
+                let n = trained.len().max(1) as f32;
+                let mean = trained.iter().sum::<f32>() / n;
+                (trained.iter().map(|l| (l - mean).powi(2)).sum::<f32>() / n).sqrt()
+            }
+            None => index.popularity_prior.1,
+        };
+        let estimate = |i: u32| {
+            let l = logit(i);
+            if counts[i as usize] > 0 {
+                return l;
+            }
+            if v.is_none() {
+                return index.popularity_prior.0;
+            }
+            if trained.is_empty() || predicted.is_empty() {
+                return l;
+            }
+            let q = predicted.partition_point(|&p| p < l) as f64 / predicted.len() as f64;
+            trained[((q * trained.len() as f64) as usize).min(trained.len() - 1)]
+        };
+        let request = exploration::Request {
+            exploration: e,
+            slots: ((e.weight * want as f64).round() as usize).min(want),
+            floor: if main.len() >= want { main[want - 1].0 } else { f32::NEG_INFINITY },
+            sd,
+            newest: self.newest,
+        };
+        index.pick(&request, counts, estimate, |i| ok(i) && !main.iter().any(|m| m.1 == i))
     }
 
     /// Recommendations for a user vector (`None`: popularity), with context, exclusions and
@@ -1017,16 +1122,12 @@ impl UpModel {
             return self.select_pruned(self.item_clusters(), v, &ctx, query, skip);
         }
         let logits = self.logits(v, &ctx, true);
-        self.select(&logits, query, skip)
+        self.select(&logits, v, query, skip)
     }
 
     /// The cluster index, built on first use (a second or two at 100k items).
     fn item_clusters(&self) -> &ItemClusters {
         self.clusters.get_or_init(|| ItemClusters::build(self))
-    }
-
-    fn is_exploration_candidate(&self, i: usize, cut_off_secs: f64) -> bool {
-        !self.warm[i] || (self.created[i] != i64::MIN && (self.newest - self.created[i]) as f64 <= cut_off_secs)
     }
 
     /// The logit of item `i` for vector `v` with the context slots `ctx`.
@@ -1142,42 +1243,18 @@ impl UpModel {
             Some(best)
         };
         // The unfiltered top `want` fixes which clusters the normaliser counts exactly.
+        let full_scan = || self.select(&self.logits(Some(v), ctx, true), Some(v), query, skip);
         if search(query.num_results, &|_| true, true).is_none() {
-            return self.select(&self.logits(Some(v), ctx, true), query, skip);
+            return full_scan();
         }
-        let full_scan = || self.select(&self.logits(Some(v), ctx, true), query, skip);
         let want = query.num_results;
-        let explore = query.exploration.filter(|e| e.weight > 0.0);
-        let mut extra_scored: Vec<(f32, u32)> = Vec::new();
-        if let Some(e) = explore {
-            let cut = e.item_age_cut_off_days * 86_400.0;
-            let n_explore = ((e.weight * want as f64).round() as usize).min(want);
-            if self.exploration_candidates(cut).take(EXPLORE_DIRECT_MAX + 1).count() <= EXPLORE_DIRECT_MAX {
-                // Few candidates: score them directly.
-                let mut cands: Vec<(f32, u32)> = self
-                    .exploration_candidates(cut)
-                    .filter(|&i| ok(i))
-                    .map(|i| (self.logit(i as usize, v, ctx), i))
-                    .filter(|(l, _)| !l.is_nan())
-                    .collect();
-                cands.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-                cands.truncate(n_explore);
-                extra_scored = cands;
-            } else {
-                match search(n_explore, &|i| self.is_exploration_candidate(i as usize, cut) && ok(i), false) {
-                    Some(found) => extra_scored = found,
-                    None => return full_scan(),
-                }
-            }
-        }
-        let extra: Vec<u32> = extra_scored.iter().map(|e| e.1).collect();
-        let Some(main_scored) = search(want, &|i| !extra.contains(&i) && ok(i), false) else { return full_scan() };
-        let main: Vec<u32> = main_scored.iter().map(|e| e.1).collect();
+        let Some(main) = search(want, &ok, false) else { return full_scan() };
+        let picks = self.explore(Some(v), query, &main, |i| self.logit(i as usize, v, ctx), ok);
         // Normaliser: exact over the visited clusters, estimated over the others.
         let visited_max = (0..c_count)
             .filter_map(|c| cache[c].get())
             .flat_map(|l| l.iter().copied())
-            .chain(extra_scored.iter().map(|e| e.0))
+            .chain(picks.iter().map(|p| p.logit))
             .filter(|l| !l.is_nan())
             .fold(f32::NEG_INFINITY, f32::max);
         let m = if visited_max.is_finite() { visited_max } else { 0.0 };
@@ -1191,25 +1268,21 @@ impl UpModel {
                 }
             }
         }
-        let logit_of =
-            |i: u32| main_scored.iter().chain(&extra_scored).find(|e| e.1 == i).map_or(f32::NEG_INFINITY, |e| e.0);
-        let order = interleave(&main, &extra, want, explore.map_or(0.0, |e| e.weight));
-        order
+        exploration::merge(&main, &picks, want)
             .into_iter()
-            .map(|i| ScoredItem {
+            .map(|(i, logit)| ScoredItem {
                 item_id: self.item_ids[i as usize].to_string(),
-                score: Some(((logit_of(i) - m) as f64).exp() / z.max(f64::MIN_POSITIVE)),
+                score: Some(((logit - m) as f64).exp() / z.max(f64::MIN_POSITIVE)),
             })
             .collect()
     }
 
-    /// The answer to `query` from the full logits (context included): exploration, exclusions,
-    /// softmax scores over the whole catalogue.
-    fn select(&self, logits: &[f32], query: &RecommendQuery, skip: &[u32]) -> Vec<ScoredItem> {
+    /// The answer to `query` from the full logits of vector `v` (context included): exploration,
+    /// exclusions, softmax scores over the whole catalogue.
+    fn select(&self, logits: &[f32], v: Option<&[f32]>, query: &RecommendQuery, skip: &[u32]) -> Vec<ScoredItem> {
         // Softmax over the whole catalogue.
         let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let z = als::sum_exp(logits, max);
-        let score = |i: u32| (((logits[i as usize] - max) as f64).exp() / z).into();
         let ok = |i: u32| {
             !skip.contains(&i)
                 && match query.exclude_index {
@@ -1218,22 +1291,15 @@ impl UpModel {
                 }
         };
         let want = query.num_results;
-        let explore = query.exploration.filter(|e| e.weight > 0.0);
-        let (main, extra): (Vec<u32>, Vec<u32>) = match explore {
-            None => (top_filtered(logits, want, ok), Vec::new()),
-            Some(e) => {
-                let cut = e.item_age_cut_off_days * 86_400.0;
-                let n_explore = ((e.weight * want as f64).round() as usize).min(want);
-                // Only the candidates are looked at (a precomputed, usually short list).
-                let extra = top_of(logits, self.exploration_candidates(cut), n_explore, ok);
-                let main = top_filtered(logits, want, |i| !extra.contains(&i) && ok(i));
-                (main, extra)
-            }
-        };
-        let order = interleave(&main, &extra, want, explore.map_or(0.0, |e| e.weight));
-        order
+        let main: Vec<(f32, u32)> =
+            top_filtered(logits, want, ok).into_iter().map(|i| (logits[i as usize], i)).collect();
+        let picks = self.explore(v, query, &main, |i| logits[i as usize], ok);
+        exploration::merge(&main, &picks, want)
             .into_iter()
-            .map(|i| ScoredItem { item_id: self.item_ids[i as usize].to_string(), score: score(i) })
+            .map(|(i, logit)| ScoredItem {
+                item_id: self.item_ids[i as usize].to_string(),
+                score: Some(((logit - max) as f64).exp() / z),
+            })
             .collect()
     }
 
@@ -1359,7 +1425,7 @@ impl UpModel {
         put_u32(&mut b, self.item_ids.len() as u32);
         for i in 0..self.item_ids.len() {
             put_str(&mut b, &self.item_ids[i]);
-            b.push(u8::from(self.warm[i]));
+            put_u32(&mut b, self.counts[i]);
             b.extend_from_slice(&self.created[i].to_le_bytes());
             put_f32(&mut b, self.popularity[i]);
             put_f32s(&mut b, &self.y[i * s..i * s + k]);
@@ -1394,10 +1460,15 @@ impl UpModel {
             put_str(&mut b, t);
             put_f32s(&mut b, &self.item_feature_w[f * s..f * s + k]);
         }
+        put_u32(&mut b, self.calibration.items.len() as u32);
+        for (c, &i) in self.calibration.items.iter().enumerate() {
+            put_u32(&mut b, i);
+            put_f32s(&mut b, &self.calibration.predicted[c * s..c * s + k]);
+        }
         b
     }
 
-    pub(crate) fn decode(recipe: &'static str, payload: &[u8]) -> Result<UpModel, EngineError> {
+    pub(crate) fn decode(recipe: &'static str, format_version: u32, payload: &[u8]) -> Result<UpModel, EngineError> {
         let corrupt = |m: String| EngineError::CorruptArtifact(m);
         let mut r = Reader { buf: payload, pos: 0 };
         let k = r.u32("hidden_dimension")? as usize;
@@ -1434,15 +1505,16 @@ impl UpModel {
             }
         };
         let n_items = r.u32("item count")? as usize;
-        remaining(&r, 4 + 1 + 8 + 4 + 4 * k, n_items, "item")?;
+        let v1 = format_version == 1;
+        remaining(&r, 4 + if v1 { 1 } else { 4 } + 8 + 4 + 4 * k, n_items, "item")?;
         let mut item_ids = Vec::with_capacity(n_items);
-        let mut warm = Vec::with_capacity(n_items);
+        let mut counts = Vec::with_capacity(n_items);
         let mut created = Vec::with_capacity(n_items);
         let mut popularity = Vec::with_capacity(n_items);
         let mut y = vec![0f32; n_items * s];
         for i in 0..n_items {
             item_ids.push(Arc::<str>::from(r.str("item id")?));
-            warm.push(r.bytes(1, "item flags")?[0] != 0);
+            counts.push(if v1 { u32::from(r.bytes(1, "item flags")?[0] != 0) } else { r.u32("item interactions")? });
             created.push(i64::from_le_bytes(r.bytes(8, "item creation")?.try_into().unwrap()));
             popularity.push(get_f32(&mut r, "item popularity")?);
             get_f32s(&mut r, &mut y[i * s..i * s + k], "item factors")?;
@@ -1486,8 +1558,29 @@ impl UpModel {
             item_feature_tokens.push(r.str("item feature")?.to_string());
             get_f32s(&mut r, &mut item_feature_w[f * s..f * s + k], "item feature weights")?;
         }
+        let calibration = if v1 {
+            let mut c = Calibration::sample(&counts, s);
+            let warm: Vec<u32> = (0..n_items as u32).filter(|&i| counts[i as usize] > 0).collect();
+            c.predict_all(&rows_mean(&warm, &y, s));
+            c
+        } else {
+            let n = r.u32("calibration count")? as usize;
+            remaining(&r, 4 + 4 * k, n, "calibration item")?;
+            let mut c = Calibration { items: Vec::with_capacity(n), predicted: vec![0f32; n * s] };
+            for j in 0..n {
+                let i = r.u32("calibration item")?;
+                if i as usize >= n_items {
+                    return Err(corrupt(format!("calibration item {i} of {n_items}")));
+                }
+                c.items.push(i);
+                get_f32s(&mut r, &mut c.predicted[j * s..j * s + k], "calibration factors")?;
+            }
+            c
+        };
         r.finish()?;
-        if [&y, &x, &gram, &context_lift, &item_feature_w].iter().any(|v| v.iter().any(|f| !f.is_finite()))
+        if [&y, &x, &gram, &context_lift, &item_feature_w, &calibration.predicted]
+            .iter()
+            .any(|v| v.iter().any(|f| !f.is_finite()))
             || popularity.iter().any(|p| !p.is_finite())
         {
             return Err(corrupt("non-finite values in the model".into()));
@@ -1500,7 +1593,8 @@ impl UpModel {
             newest,
             item_ids,
             y,
-            warm,
+            counts,
+            calibration,
             created,
             popularity,
             users: Arc::new(UserFactors { ids: user_ids, x, index: OnceLock::new() }),
@@ -1546,7 +1640,7 @@ impl UpModel {
 impl UpModel {
     /// A copy of the model that also knows `items` (added after training, e.g. by PutItems):
     /// each gets the factors its metadata predicts (or the mean item when the model has no item
-    /// metadata), no popularity, and counts as cold, so exploration can show it. Items the
+    /// metadata), no popularity and no interactions, so exploration can show it. Items the
     /// model already knows keep their trained factors. User factors are shared, not copied.
     pub fn with_new_items(&self, items: &[NewItem]) -> UpModel {
         let (s, n) = (self.s, self.item_ids.len());
@@ -1562,7 +1656,8 @@ impl UpModel {
             newest: self.newest,
             item_ids: self.item_ids.clone(),
             y: self.y.clone(),
-            warm: self.warm.clone(),
+            counts: self.counts.clone(),
+            calibration: self.calibration.clone(),
             created: self.created.clone(),
             popularity: self.popularity.clone(),
             users: self.users.clone(),
@@ -1579,9 +1674,8 @@ impl UpModel {
             clusters: OnceLock::new(),
         };
         let mean_item = {
-            let warm_rows: Vec<f32> =
-                (0..n).filter(|&i| self.warm[i]).flat_map(|i| self.y[i * s..(i + 1) * s].iter().copied()).collect();
-            column_mean(&warm_rows, s)
+            let warm_rows: Vec<u32> = (0..n as u32).filter(|&i| self.counts[i as usize] > 0).collect();
+            rows_mean(&warm_rows, &self.y, s)
         };
         for item in &fresh {
             let tokens: Vec<&str> = item.tokens.iter().map(String::as_str).collect();
@@ -1589,7 +1683,7 @@ impl UpModel {
             v.resize(s, 0.0);
             m.item_ids.push(Arc::from(item.item_id.as_str()));
             m.y.extend_from_slice(&v);
-            m.warm.push(false);
+            m.counts.push(0);
             m.created.push(item.created.unwrap_or(i64::MIN));
             m.popularity.push(0.0);
         }
@@ -1648,8 +1742,6 @@ pub const PRUNE_MIN_ITEMS: usize = 20_000;
 const CLUSTERS: usize = 256;
 /// k-means iterations when the index is built.
 const KMEANS_ITERATIONS: usize = 6;
-/// Exploration candidates up to this count are scored directly rather than searched.
-const EXPLORE_DIRECT_MAX: usize = 4096;
 
 /// Items grouped by k-means cluster of their factors, with what an upper bound of a cluster's
 /// logits needs: centroid, radius (largest distance of a member from it), per-coordinate
@@ -1912,28 +2004,6 @@ fn top_of(logits: &[f32], candidates: impl Iterator<Item = u32>, n: usize, ok: i
     heap.into_sorted_vec().into_iter().map(|e| e.1).collect()
 }
 
-/// Merge exploitation and exploration lists: about `weight` of the first `want` slots (evenly
-/// spread) go to exploration items while both lists last.
-fn interleave(main: &[u32], extra: &[u32], want: usize, weight: f64) -> Vec<u32> {
-    let mut out = Vec::with_capacity(want);
-    let (mut a, mut b) = (0, 0);
-    for slot in 0..want {
-        let explore_slot = ((slot + 1) as f64 * weight).floor() > (slot as f64 * weight).floor();
-        let take_extra = (explore_slot && b < extra.len()) || a >= main.len();
-        if take_extra {
-            if b >= extra.len() {
-                break;
-            }
-            out.push(extra[b]);
-            b += 1;
-        } else {
-            out.push(main[a]);
-            a += 1;
-        }
-    }
-    out
-}
-
 /// A bounds-checked little-endian payload reader.
 struct Reader<'a> {
     buf: &'a [u8],
@@ -2099,7 +2169,7 @@ impl Model for UpModel {
                     }
                     None => self.logits(self.vector_for(query.user_id), &ctx, false),
                 };
-                self.select(&l, query, &[])
+                self.select(&l, self.vector_for(query.user_id), query, &[])
             })
             .collect()
     }
@@ -2127,6 +2197,10 @@ impl Model for UpModel {
         Some(&self.item_ids)
     }
     fn prepare(&self) {
+        self.item_index();
+        self.user_index();
+        self.context_index();
+        self.exploration_index();
         if self.item_ids.len() >= PRUNE_MIN_ITEMS {
             self.item_clusters();
         }
@@ -2159,10 +2233,10 @@ impl Recipe for UserPersonalization {
         }
     }
     fn supports_format_version(&self, format_version: u32) -> bool {
-        format_version == FORMAT_VERSION
+        (1..=FORMAT_VERSION).contains(&format_version)
     }
     fn load(&self, artifact: &ModelArtifact) -> Result<Arc<dyn Model>, EngineError> {
-        Ok(Arc::new(UpModel::decode(self.info.name, &artifact.payload)?))
+        Ok(Arc::new(UpModel::decode(self.info.name, artifact.format_version, &artifact.payload)?))
     }
     fn update(
         &self,
@@ -2182,7 +2256,7 @@ impl Recipe for UserPersonalization {
                 previous.format_version
             )));
         }
-        let previous = UpModel::decode(self.info.name, &previous.payload)?;
+        let previous = UpModel::decode(self.info.name, previous.format_version, &previous.payload)?;
         Ok(Box::new(update(self.info.name, &previous, data, config)))
     }
     /// Personalize allows UPDATE for User-Personalization only.
@@ -2194,7 +2268,7 @@ impl Recipe for UserPersonalization {
 impl UserPersonalization {
     /// Load the concrete model type (for the fold-in API).
     pub fn load_model(&self, artifact: &ModelArtifact) -> Result<UpModel, EngineError> {
-        UpModel::decode(self.info.name, &artifact.payload)
+        UpModel::decode(self.info.name, artifact.format_version, &artifact.payload)
     }
 }
 
@@ -2237,7 +2311,7 @@ mod tests {
         let ctx_tokens = ["DEVICE=mobile".to_string()];
         for (u, exploration, context) in [
             ("u1", None, &[][..]),
-            ("u2", Some(Exploration { weight: 0.3, item_age_cut_off_days: 1.0 }), &ctx_tokens[..]),
+            ("u2", Some(Exploration { weight: 0.3, item_age_cut_off_days: 1.0, seed: Some(3) }), &ctx_tokens[..]),
             ("u3", None, &ctx_tokens[..]),
         ] {
             let v = model.user_vector(u).unwrap().to_vec();
@@ -2252,7 +2326,7 @@ mod tests {
                 exploration,
             };
             let ctx = model.context_slots(context);
-            let full = model.select(&model.logits(Some(&v), &ctx, false), &q, &[]);
+            let full = model.select(&model.logits(Some(&v), &ctx, false), Some(&v), &q, &[]);
             let pruned = model.select_pruned(&clusters, &v, &ctx, &q, &[]);
             let ids = |r: &[ScoredItem]| r.iter().map(|s| s.item_id.clone()).collect::<Vec<_>>();
             assert_eq!(ids(&pruned), ids(&full), "{u}");
@@ -2275,9 +2349,9 @@ mod tests {
             exclude: &|_| false,
             exclude_index: None,
             context: &[],
-            exploration: Some(Exploration { weight: 1.0, item_age_cut_off_days: 1.0 }),
+            exploration: Some(Exploration { weight: 1.0, item_age_cut_off_days: 1.0, seed: Some(3) }),
         };
-        let full = extended.select(&extended.logits(Some(&v), &[], false), &q, &[]);
+        let full = extended.select(&extended.logits(Some(&v), &[], false), Some(&v), &q, &[]);
         let pruned = extended.select_pruned(extended.item_clusters(), &v, &[], &q, &[]);
         let ids = |r: &[ScoredItem]| r.iter().map(|s| s.item_id.clone()).collect::<Vec<_>>();
         assert_eq!(ids(&pruned), ids(&full));
@@ -2487,7 +2561,7 @@ mod tests {
     fn cold_items_are_explored_and_get_metadata_vectors() {
         let d = groups();
         let up = fit("aws-user-personalization", &d, &small_config());
-        let exp = Some(Exploration { weight: 0.3, item_age_cut_off_days: 1.0 });
+        let exp = Some(Exploration { weight: 0.3, item_age_cut_off_days: 1.0, seed: Some(3) });
         let recs = up.recommend(&q(Some("u0"), 10, &[], exp));
         assert_eq!(recs.len(), 10);
         let ids: Vec<&str> = recs.iter().map(|r| r.item_id.as_str()).collect();

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use reko_engine::{TrainingData, TrainingDataBuilder};
+
 /// The folder `REKO_ML100K_DIR` names (`.ci/run` points it at the MovieLens copy beside the
 /// repository; the data set is never committed). `None`, after saying the test skipped, when it is not set or holds no
 /// `u.data`.
@@ -17,4 +19,69 @@ pub fn ml100k_dir(test: &str) -> Option<PathBuf> {
             None
         }
     }
+}
+
+#[allow(dead_code)]
+pub const GENRES: [&str; 19] = [
+    "unknown",
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
+];
+
+/// MovieLens 100K as User-Personalization trains on it: ratings as `rating` events (value = the
+/// rating), items with genre and 5-year release tokens, users with age, gender and occupation.
+#[allow(dead_code)]
+pub fn load_movielens(dir: &std::path::Path) -> TrainingData {
+    let mut b = TrainingDataBuilder::new();
+    let raw = std::fs::read_to_string(dir.join("u.data")).unwrap();
+    for line in raw.lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        b.push_interaction(f[0], f[1], f[3].parse().unwrap(), Some("rating"), f[2].parse().ok());
+    }
+    // Item metadata: genres and release year bucket (u.item is Latin-1).
+    if let Ok(bytes) = std::fs::read(dir.join("u.item")) {
+        let text: String = bytes.iter().map(|&c| c as char).collect();
+        for line in text.lines() {
+            let f: Vec<&str> = line.split('|').collect();
+            if f.len() < 24 {
+                continue;
+            }
+            let mut tokens: Vec<String> =
+                (0..19).filter(|&g| f[5 + g] == "1").map(|g| format!("GENRES={}", GENRES[g])).collect();
+            if let Some(year) = f[2].rsplit('-').next().and_then(|y| y.parse::<i32>().ok()) {
+                tokens.push(format!("YEAR~{}", year / 5 * 5));
+            }
+            let t: Vec<&str> = tokens.iter().map(String::as_str).collect();
+            b.push_item_features(f[0], &t);
+        }
+    }
+    if let Ok(text) = std::fs::read_to_string(dir.join("u.user")) {
+        for line in text.lines() {
+            let f: Vec<&str> = line.split('|').collect();
+            if f.len() < 5 {
+                continue;
+            }
+            let age: i32 = f[1].parse().unwrap_or(0);
+            let tokens = [format!("AGE~{}", age / 10 * 10), format!("GENDER={}", f[2]), format!("OCCUPATION={}", f[3])];
+            let t: Vec<&str> = tokens.iter().map(String::as_str).collect();
+            b.push_user_features(f[0], &t);
+        }
+    }
+    b.build()
 }

@@ -1,0 +1,236 @@
+//! Exploration for User-Personalization campaigns (`itemExplorationConfig`): which items may be
+//! explored, which of them a request shows, and where they go in its list.
+//!
+//! Candidates are items without interactions in the training data (including items added since,
+//! by PutItems or imports), items with few interactions, and items created within
+//! `explorationItemAgeCutOff` days of the newest interaction. Each request samples an optimistic
+//! relevance for them (Thompson sampling with an optimism that grows with `explorationWeight`):
+//! the model's estimate plus its uncertainty times `optimism + N(0, 1)`, the uncertainty
+//! shrinking with the item's interactions. A candidate takes a slot only when that sample beats
+//! the last item the list would show without exploration (the relevance floor); picks take at
+//! most `explorationWeight` of the list, best sample first, in the slots at its end. So an
+//! irrelevant rare item does not take a slot, a new item that matches a user's taste often
+//! does, the items a user is surest to want keep their places, and different requests spread
+//! exposure over the plausible candidates.
+
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+
+use crate::model::Exploration;
+
+/// Items with at most this many interactions are explored for their uncertainty; items with
+/// more only while younger than the cut-off.
+pub(crate) const RARE_MAX: u32 = 9;
+/// Candidates one request scores at most; larger candidate sets are sampled uniformly.
+pub(crate) const DIRECT_MAX: usize = 4096;
+/// Optimism (in standard deviations of a candidate's relevance) at `explorationWeight` 1; chosen
+/// on MovieLens 100K with `cargo bench -p reko-engine --bench exploration` (BENCHMARKS.md).
+pub(crate) const OPTIMISM: f64 = 6.0;
+/// The uncertainty of an item with `n` interactions is this share of a new item's, over
+/// `1 + n`: an item that stayed rare is usually rare for a reason its trained factors already
+/// show, while a new item is known only by its metadata.
+pub(crate) const RARE_SD_SCALE: f32 = 0.3;
+
+/// The candidates of one model, built once per model.
+pub(crate) struct ExplorationIndex {
+    /// Items with at most [`RARE_MAX`] interactions.
+    rare: Vec<u32>,
+    /// The others with a creation time, `(created, item)`, newest first.
+    by_age: Vec<(i64, u32)>,
+    /// Mean and standard deviation of the log popularity of items with interactions: what a
+    /// request without a user vector assumes of an item without any.
+    pub(crate) popularity_prior: (f32, f32),
+}
+
+/// One request's exploration.
+pub(crate) struct Request<'a> {
+    pub exploration: &'a Exploration,
+    /// Slots exploration may take.
+    pub slots: usize,
+    /// The logit a candidate's sample must reach: the last item of the list without exploration
+    /// (−∞ when that list is short).
+    pub floor: f32,
+    /// Standard deviation of the logit of an item without interactions, for this user.
+    pub sd: f32,
+    /// Newest interaction of the training data (the cut-off counts from it).
+    pub newest: i64,
+}
+
+/// A candidate that earned a slot.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Pick {
+    /// The sampled relevance that placed it.
+    pub sampled: f32,
+    /// The model's logit (what its score reports).
+    pub logit: f32,
+    pub item: u32,
+}
+
+impl ExplorationIndex {
+    /// `popularity[i]` is item `i`'s share of (recency-weighted) interactions.
+    pub(crate) fn build(counts: &[u32], created: &[i64], popularity: &[f32]) -> Self {
+        let rare = (0..counts.len() as u32).filter(|&i| counts[i as usize] <= RARE_MAX).collect();
+        let mut by_age: Vec<(i64, u32)> = (0..counts.len() as u32)
+            .filter(|&i| counts[i as usize] > RARE_MAX && created[i as usize] != i64::MIN)
+            .map(|i| (created[i as usize], i))
+            .collect();
+        by_age.sort_unstable_by(|a, b| b.cmp(a));
+        let logs: Vec<f64> =
+            popularity.iter().zip(counts).filter(|(_, &c)| c > 0).map(|(&p, _)| f64::from(p + 1e-9).ln()).collect();
+        let n = logs.len().max(1) as f64;
+        let mean = logs.iter().sum::<f64>() / n;
+        let sd = (logs.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / n).sqrt();
+        ExplorationIndex { rare, by_age, popularity_prior: (mean as f32, sd as f32) }
+    }
+
+    /// The candidates `req` explores, best sample first: at most `req.slots`, each passing `ok`
+    /// and with a sample at or above the floor. `logit(i)` is the model's logit of item `i`
+    /// (NaN: not scorable), `counts[i]` its interactions.
+    pub(crate) fn pick(
+        &self,
+        req: &Request<'_>,
+        counts: &[u32],
+        logit: impl Fn(u32) -> f32,
+        ok: impl Fn(u32) -> bool,
+    ) -> Vec<Pick> {
+        let e = req.exploration;
+        if req.slots == 0 || e.weight <= 0.0 {
+            return Vec::new();
+        }
+        let cut = e.item_age_cut_off_days * 86_400.0;
+        let young = self.by_age.partition_point(|&(created, _)| (req.newest.saturating_sub(created)) as f64 <= cut);
+        let (rare, young) = (&self.rare[..], &self.by_age[..young]);
+        let total = rare.len() + young.len();
+        let mut rng = SmallRng::seed_from_u64(e.seed.unwrap_or_else(rand::random));
+        let optimism = (OPTIMISM * e.weight) as f32;
+        let mut picks: Vec<Pick> = Vec::new();
+        let mut consider = |i: u32, rng: &mut SmallRng| {
+            let mu = logit(i);
+            if mu.is_nan() {
+                return;
+            }
+            let n = counts[i as usize] as f32;
+            let sd = if n == 0.0 { req.sd } else { req.sd * RARE_SD_SCALE / (1.0 + n) };
+            let sampled = mu + sd * (optimism + standard_normal(rng));
+            if sampled >= req.floor && ok(i) {
+                picks.push(Pick { sampled, logit: mu, item: i });
+            }
+        };
+        if total <= DIRECT_MAX {
+            for i in rare.iter().copied().chain(young.iter().map(|&(_, i)| i)) {
+                consider(i, &mut rng);
+            }
+        } else {
+            for _ in 0..DIRECT_MAX {
+                let r = rng.gen_range(0..total);
+                let i = if r < rare.len() { rare[r] } else { young[r - rare.len()].1 };
+                consider(i, &mut rng);
+            }
+        }
+        picks.sort_unstable_by(|a, b| b.sampled.total_cmp(&a.sampled).then(a.item.cmp(&b.item)));
+        // Sampling draws with replacement: keep each item's best draw.
+        let mut seen = rustc_hash::FxHashSet::default();
+        picks.retain(|p| seen.insert(p.item));
+        picks.truncate(req.slots);
+        picks
+    }
+}
+
+/// The list shown, `want` long, as `(item, logit)`: the best of the exploitation list `main`
+/// (`(logit, item)`, best first), then the `picks` in the slots at the end of the list they
+/// take from it. Exploration never moves the items a user is surest to want.
+pub(crate) fn merge(main: &[(f32, u32)], picks: &[Pick], want: usize) -> Vec<(u32, f32)> {
+    let head = want.saturating_sub(picks.len()).min(main.len());
+    let main = main[..head].iter().map(|&(l, i)| (i, l));
+    main.chain(picks.iter().map(|p| (p.item, p.logit))).take(want).collect()
+}
+
+/// A draw from N(0, 1) (Box–Muller).
+fn standard_normal(rng: &mut SmallRng) -> f32 {
+    let u1: f64 = rng.gen_range(f64::MIN_POSITIVE..1.0);
+    let u2: f64 = rng.gen();
+    ((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(e: &Exploration, slots: usize, floor: f32) -> Request<'_> {
+        Request { exploration: e, slots, floor, sd: 1.0, newest: 100 * 86_400 }
+    }
+
+    #[test]
+    fn candidates_are_rare_or_young_items() {
+        // Item 0: new; 1: rare; 2: popular and old; 3: popular and created 5 days before the newest event.
+        let counts = [0, 3, 500, 500];
+        let created = [i64::MIN, i64::MIN, 0, 95 * 86_400];
+        let ix = ExplorationIndex::build(&counts, &created, &[0.0; 4]);
+        let e = Exploration { weight: 1.0, item_age_cut_off_days: 30.0, seed: Some(1) };
+        let picks = ix.pick(&request(&e, 4, f32::NEG_INFINITY), &counts, |_| 0.0, |_| true);
+        let mut items: Vec<u32> = picks.iter().map(|p| p.item).collect();
+        items.sort_unstable();
+        assert_eq!(items, [0, 1, 3]);
+        let e = Exploration { item_age_cut_off_days: 1.0, ..e };
+        let picks = ix.pick(&request(&e, 4, f32::NEG_INFINITY), &counts, |_| 0.0, |_| true);
+        assert!(picks.iter().all(|p| p.item < 2), "{picks:?}");
+    }
+
+    #[test]
+    fn a_candidate_far_below_the_floor_never_takes_a_slot() {
+        let counts = [0, 0];
+        let ix = ExplorationIndex::build(&counts, &[i64::MIN; 2], &[0.0; 2]);
+        let logit = |i: u32| if i == 0 { -50.0 } else { 0.5 };
+        let mut shown = [0; 2];
+        for seed in 0..500 {
+            let e = Exploration { weight: 0.9, item_age_cut_off_days: 30.0, seed: Some(seed) };
+            for p in ix.pick(&request(&e, 2, 1.0), &counts, logit, |_| true) {
+                shown[p.item as usize] += 1;
+            }
+        }
+        assert_eq!(shown[0], 0);
+        // Just below the floor with full uncertainty: shown most of the time at weight 0.9.
+        assert!(shown[1] > 350, "{shown:?}");
+    }
+
+    #[test]
+    fn uncertainty_shrinks_with_interactions_and_optimism_with_the_weight() {
+        let counts = [0, 9];
+        let ix = ExplorationIndex::build(&counts, &[i64::MIN; 2], &[0.0; 2]);
+        let rate = |weight: f64, item: u32| {
+            (0..1000)
+                .filter(|&seed| {
+                    let e = Exploration { weight, item_age_cut_off_days: 30.0, seed: Some(seed) };
+                    ix.pick(&request(&e, 2, 1.0), &counts, |_| 0.0, |_| true).iter().any(|p| p.item == item)
+                })
+                .count()
+        };
+        assert!(rate(0.9, 0) > rate(0.9, 1), "a new item is more uncertain than one with 9 interactions");
+        assert!(rate(0.9, 0) > rate(0.3, 0), "a higher weight explores more");
+        assert_eq!(rate(0.0, 0), 0);
+    }
+
+    #[test]
+    fn requests_spread_exposure_over_equal_candidates() {
+        let counts = [0u32; 50];
+        let ix = ExplorationIndex::build(&counts, &[i64::MIN; 50], &[0.0; 50]);
+        let mut shown = [0; 50];
+        for seed in 0..400 {
+            let e = Exploration { weight: 0.3, item_age_cut_off_days: 30.0, seed: Some(seed) };
+            for p in ix.pick(&request(&e, 3, 0.0), &counts, |_| 0.0, |_| true) {
+                shown[p.item as usize] += 1;
+            }
+        }
+        assert!(shown.iter().all(|&n| n > 0), "{shown:?}");
+    }
+
+    #[test]
+    fn picks_take_the_slots_at_the_end_of_the_list() {
+        let main = [(3.0, 10), (2.0, 11), (1.0, 12)];
+        let picks = [Pick { sampled: 2.5, logit: 0.1, item: 20 }, Pick { sampled: 1.5, logit: 0.2, item: 21 }];
+        let list: Vec<u32> = merge(&main, &picks, 3).into_iter().map(|x| x.0).collect();
+        assert_eq!(list, [10, 20, 21]);
+        assert_eq!(merge(&main, &[], 3).into_iter().map(|x| x.0).collect::<Vec<_>>(), [10, 11, 12]);
+        assert_eq!(merge(&main[..1], &picks, 3).into_iter().map(|x| x.0).collect::<Vec<_>>(), [10, 20, 21]);
+    }
+}
