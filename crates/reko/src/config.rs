@@ -48,6 +48,10 @@ pub struct Config {
     /// and sessions are evicted beyond it.
     #[serde(default = "default_max_live_events")]
     pub max_live_events: usize,
+    /// Interactions per user and event type an interaction filter sees, newest first (default
+    /// 100, Personalize's quota).
+    #[serde(default = "default_filter_interactions_per_type")]
+    pub filter_interactions_per_type: usize,
     /// Customer keys for encryption at rest (`[[kms_keys]]` tables, see docs/security.md).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kms_keys: Vec<KmsKeyConfig>,
@@ -72,6 +76,10 @@ fn default_max_live_users() -> usize {
 
 fn default_max_live_events() -> usize {
     reko_service::DEFAULT_MAX_LIVE_EVENTS
+}
+
+fn default_filter_interactions_per_type() -> usize {
+    reko_service::DEFAULT_FILTER_INTERACTIONS_PER_TYPE
 }
 
 /// A customer key: the ARN-like name `kmsKeyArn` refers to and where its 32 bytes of material
@@ -190,6 +198,7 @@ impl Default for Config {
             max_in_flight: default_max_in_flight(),
             max_live_users: default_max_live_users(),
             max_live_events: default_max_live_events(),
+            filter_interactions_per_type: default_filter_interactions_per_type(),
             allowed_data_roots: Vec::new(),
             kms_keys: Vec::new(),
             s3_roles: Vec::new(),
@@ -222,6 +231,8 @@ pub struct Overrides {
     pub max_live_users: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_live_events: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter_interactions_per_type: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_data_roots: Option<Vec<PathBuf>>,
 }
@@ -258,12 +269,26 @@ impl Config {
         if file.is_some() && !path.exists() {
             anyhow::bail!("config file {} does not exist", path.display());
         }
-        let config = Figment::from(Serialized::defaults(Config::default()))
+        let config: Config = Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(&path))
             .merge(Env::prefixed("REKO_"))
             .merge(Serialized::defaults(overrides))
             .extract()?;
+        config.validate()?;
         Ok(config)
+    }
+
+    /// Settings whose range serde does not check.
+    fn validate(&self) -> anyhow::Result<()> {
+        let n = self.filter_interactions_per_type;
+        let max = reko_service::MAX_FILTER_INTERACTIONS_PER_TYPE;
+        if !(1..=max).contains(&n) {
+            anyhow::bail!(
+                "filter_interactions_per_type (--filter-interactions-per-type, REKO_FILTER_INTERACTIONS_PER_TYPE) \
+                 must be from 1 to {max}, got {n}"
+            );
+        }
+        Ok(())
     }
 }
 
@@ -286,6 +311,16 @@ mod tests {
             let limited = Config::load(None, &flag).map_err(|e| e.to_string())?;
             assert_eq!((limited.max_live_users, limited.max_live_events), (70, 700));
             assert_eq!(config.max_live_events, reko_service::DEFAULT_MAX_LIVE_EVENTS);
+            assert_eq!(config.filter_interactions_per_type, 100);
+            let wide = Overrides { filter_interactions_per_type: Some(200), ..Overrides::default() };
+            assert_eq!(Config::load(None, &wide).map_err(|e| e.to_string())?.filter_interactions_per_type, 200);
+            for bad in [0, reko_service::MAX_FILTER_INTERACTIONS_PER_TYPE + 1] {
+                let o = Overrides { filter_interactions_per_type: Some(bad), ..Overrides::default() };
+                let e = Config::load(None, &o).unwrap_err().to_string();
+                assert!(e.contains("filter_interactions_per_type") && e.contains(&format!("got {bad}")), "{e}");
+            }
+            jail.set_env("REKO_FILTER_INTERACTIONS_PER_TYPE", "0");
+            assert!(Config::load(None, &overrides).is_err(), "the environment is validated too");
             assert_eq!(config.listen, "0.0.0.0:9000");
             assert_eq!(config.region, "ap-south-1");
             assert_eq!(config.workers, 8);

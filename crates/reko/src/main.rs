@@ -101,6 +101,10 @@ struct ServeArgs {
     /// and sessions are evicted beyond it [default: 20000000].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     max_live_events: Option<u64>,
+    /// Interactions per user and event type an interaction filter sees, the newest first, from 1
+    /// to 10000 [default: 100, Personalize's quota].
+    #[arg(long)]
+    filter_interactions_per_type: Option<usize>,
     /// Accept unsigned requests: no authentication at all. Refused unless --listen is a loopback
     /// address.
     #[arg(long)]
@@ -134,6 +138,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         max_in_flight: args.max_in_flight,
         max_live_users: args.max_live_users.map(|n| n as usize),
         max_live_events: args.max_live_events.map(|n| n as usize),
+        filter_interactions_per_type: args.filter_interactions_per_type,
         allowed_data_roots: (!args.allowed_data_roots.is_empty()).then_some(args.allowed_data_roots),
     };
     let config = Config::load(args.config.as_deref(), &overrides)?;
@@ -157,6 +162,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         customer_keys: config.kms_keys.iter().map(|k| k.load()).collect::<anyhow::Result<_>>()?,
         max_live_users: config.max_live_users,
         max_live_events: config.max_live_events,
+        filter_interactions_per_type: config.filter_interactions_per_type,
         s3_roles: config.s3_roles.iter().map(|r| r.load()).collect::<anyhow::Result<_>>()?,
         ..Default::default()
     })

@@ -10,6 +10,7 @@ use reko_api::{
     ListCampaignsResponse, SolutionVersion, UpdateCampaignRequest, UpdateCampaignResponse,
 };
 use reko_engine::Exploration;
+use reko_storage::ResourceUpdate;
 
 use crate::access::AccessScope;
 use crate::error::{ServiceError, ServiceResult};
@@ -232,7 +233,7 @@ impl Reko {
         let model = reko_engine::load_model(&artifact)?;
         let group = stored.wire.dataset_group_arn.clone().unwrap_or_default();
         let columns = stored.wire.solution_config.as_ref().and_then(|c| c.training_data_config.as_ref());
-        let deployment = Deployment {
+        let mut deployment = Deployment {
             campaign_arn: campaign_arn.to_string(),
             solution_version_arn: solution_version_arn.to_string(),
             model,
@@ -247,11 +248,13 @@ impl Reko {
             dataset_group_arn: group,
             rows: Default::default(),
             metadata_enabled: config.and_then(|c| c.enable_metadata_with_recommendations).unwrap_or(false),
+            items_seq: 0,
         };
         // Items put since training (the model skips those it knows).
         if let Some(items) = self.dataset_of_type(&deployment.dataset_group_arn, reko_dataset::DatasetType::Items)? {
-            let (put, _) =
+            let (put, seq) =
                 self.dataset_batches_with_seq(&items.wire.dataset_arn, Some(reko_storage::RecordSource::Put))?;
+            deployment.items_seq = seq;
             let new: Vec<_> = put.iter().flat_map(|b| deployment.new_items(b)).collect();
             if !new.is_empty() {
                 if let Some(model) = deployment.model.with_new_items(&new) {
@@ -298,9 +301,10 @@ impl Reko {
                 u.last_updated_date_time = now();
             }
             stored.wire.last_updated_date_time = now();
-            // Commit first, then serve: a campaign deleted meanwhile must not get its model back.
-            self.store().update_resource(&update_of(&stored, status::ACTIVE)?)?;
-            self.install(deployment)?;
+            progress.report(0.8, "preparing the new model to serve");
+            self.make_ready(&deployment)?;
+            // Expects the campaign still ACTIVE: not deleted meanwhile.
+            self.install_and_commit(deployment, &update_of(&stored, status::ACTIVE)?)?;
             return Ok(Outcome::Done { detail: "campaign updated".into(), update: None });
         }
         if !status::is_pending(&stored.wire.status) {
@@ -317,8 +321,35 @@ impl Reko {
         let mut finish = update_of(&stored, status::ACTIVE)?;
         finish.expected_status = Some(status::CREATE_IN_PROGRESS.into());
         set_status(&mut finish.doc, status::ACTIVE);
-        self.store().update_resource(&finish)?;
-        self.install(deployment)?;
+        progress.report(0.8, "preparing the model to serve");
+        self.make_ready(&deployment)?;
+        self.install_and_commit(deployment, &finish)?;
         Ok(Outcome::Done { detail: "campaign active".into(), update: None })
+    }
+
+    /// Builds what serving needs (the model's indexes, the group's real-time state) before the
+    /// campaign reports ACTIVE, so no request after that waits on a load.
+    fn make_ready(&self, deployment: &Deployment) -> ServiceResult<()> {
+        deployment.model.prepare();
+        self.inner.live.preload(self, &deployment.dataset_group_arn)
+    }
+
+    /// Serves `deployment`, then commits `commit` (ACTIVE, conditional on the status it expects):
+    /// ACTIVE only once served. If the commit fails (the campaign was deleted meanwhile), the
+    /// deployment is withdrawn, so a deleted campaign never gets its model back.
+    fn install_and_commit(&self, deployment: Arc<Deployment>, commit: &ResourceUpdate) -> ServiceResult<()> {
+        let previous = self.install(deployment.clone())?;
+        let installed = match self.catch_up_items(&deployment) {
+            Ok(installed) => installed,
+            Err(e) => {
+                self.uninstall(&deployment, previous);
+                return Err(e);
+            }
+        };
+        if let Err(e) = self.store().update_resource(commit) {
+            self.uninstall(&installed, previous);
+            return Err(e.into());
+        }
+        Ok(())
     }
 }

@@ -48,8 +48,11 @@ use reko_storage::{SqliteStore, Store};
 pub use access::AccessScope;
 pub use dataset_import_job::STRICT_IMPORT_TAG;
 pub use error::{ServiceError, ServiceResult};
-pub use live::{DEFAULT_MAX_LIVE_EVENTS, DEFAULT_MAX_LIVE_USERS};
-pub use runtime::Deployment;
+pub use live::{
+    DEFAULT_FILTER_INTERACTIONS_PER_TYPE, DEFAULT_MAX_LIVE_EVENTS, DEFAULT_MAX_LIVE_USERS,
+    MAX_FILTER_INTERACTIONS_PER_TYPE,
+};
+pub use runtime::{Deployment, ServingLoads};
 pub use s3_roles::S3Role;
 pub use tasks::TaskInfo;
 
@@ -89,6 +92,9 @@ pub struct ServiceConfig {
     /// Most events held in real-time state, all dataset groups together (the least recently used
     /// users and sessions are evicted beyond it, as for `max_live_users`).
     pub max_live_events: usize,
+    /// Interaction filters see the newest this many interactions per user and event type
+    /// (Personalize's quota, 100, by default; at most [`MAX_FILTER_INTERACTIONS_PER_TYPE`]).
+    pub filter_interactions_per_type: usize,
 }
 
 impl Default for ServiceConfig {
@@ -106,6 +112,7 @@ impl Default for ServiceConfig {
             s3_roles: Vec::new(),
             max_live_users: live::DEFAULT_MAX_LIVE_USERS,
             max_live_events: live::DEFAULT_MAX_LIVE_EVENTS,
+            filter_interactions_per_type: live::DEFAULT_FILTER_INTERACTIONS_PER_TYPE,
         }
     }
 }
@@ -135,6 +142,8 @@ struct Inner {
     filters: filter::FilterState,
     /// Held while a campaign's model is loaded for serving.
     loading: Mutex<()>,
+    /// Models loaded by a request or the warm-up after a start, not by their deployment.
+    models_loaded_on_demand: std::sync::atomic::AtomicU64,
     /// Unwrapped data keys of encrypted dataset groups.
     data_keys: encryption::DataKeys,
     /// Dataset groups of resources, for scoped keys.
@@ -148,7 +157,11 @@ impl Reko {
         data_roots::create_data_dir(&config.data_dir)?;
         object_storage::Scratch::clear_all(&config.data_dir);
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir.join("reko.db"))?);
-        let live = live::LiveState::new(config.max_live_users, config.max_live_events);
+        let live = live::LiveState::new(
+            config.max_live_users,
+            config.max_live_events,
+            config.filter_interactions_per_type.clamp(1, MAX_FILTER_INTERACTIONS_PER_TYPE),
+        );
         let reko = Reko {
             inner: Arc::new(Inner {
                 arns: ArnScheme { region: config.region.clone(), account_id: config.account_id.clone() },
@@ -158,6 +171,7 @@ impl Reko {
                 live,
                 filters: filter::FilterState::default(),
                 loading: Mutex::new(()),
+                models_loaded_on_demand: Default::default(),
                 data_keys: encryption::DataKeys::default(),
                 owners: access::Owners::default(),
                 store,

@@ -24,9 +24,12 @@ use crate::Reko;
 
 /// Most recent events kept per user or session (older ones are in the model after training).
 pub(crate) const MAX_EVENTS_PER_USER: usize = 500;
-/// Interaction filters see up to this many most recent interactions per user and event type
-/// (Personalize's default quota, reference §5.2).
-pub(crate) const FILTER_HISTORY_PER_TYPE: usize = 100;
+/// Default of [`crate::ServiceConfig::filter_interactions_per_type`]: Personalize's quota of the
+/// interactions per user and event type an interaction filter sees (reference §5.2).
+pub const DEFAULT_FILTER_INTERACTIONS_PER_TYPE: usize = 100;
+/// Largest accepted `filter_interactions_per_type`: bounds the history held per user (bulk imports
+/// included) and evaluated per filtered request.
+pub const MAX_FILTER_INTERACTIONS_PER_TYPE: usize = 10_000;
 /// Default cap on the users, anonymous sessions and session→user links held in real-time state,
 /// all dataset groups together ([`crate::ServiceConfig::max_live_users`]).
 pub const DEFAULT_MAX_LIVE_USERS: usize = 1_000_000;
@@ -279,11 +282,15 @@ pub(crate) struct LiveState {
     /// Events held, all groups together.
     held_events: AtomicUsize,
     max: Held,
+    /// Interactions per user and event type an interaction filter sees.
+    filter_interactions_per_type: usize,
+    /// Groups' states loaded from storage so far (a request should find its group loaded).
+    loads: AtomicU64,
 }
 
 impl Default for LiveState {
     fn default() -> Self {
-        LiveState::new(DEFAULT_MAX_LIVE_USERS, DEFAULT_MAX_LIVE_EVENTS)
+        LiveState::new(DEFAULT_MAX_LIVE_USERS, DEFAULT_MAX_LIVE_EVENTS, DEFAULT_FILTER_INTERACTIONS_PER_TYPE)
     }
 }
 
@@ -296,15 +303,23 @@ pub(crate) struct UserView {
 
 impl LiveState {
     /// Real-time state holding at most `max_live_users` users and sessions and `max_live_events`
-    /// events (each at least one).
-    pub(crate) fn new(max_live_users: usize, max_live_events: usize) -> LiveState {
+    /// events (each at least one); interaction filters see `filter_interactions_per_type` interactions
+    /// per user and event type.
+    pub(crate) fn new(max_live_users: usize, max_live_events: usize, filter_interactions_per_type: usize) -> LiveState {
         LiveState {
             groups: RwLock::default(),
             clock: Arc::new(AtomicU64::new(1)),
             held: AtomicUsize::new(0),
             held_events: AtomicUsize::new(0),
             max: Held { entries: max_live_users.max(1), events: max_live_events.max(1) },
+            filter_interactions_per_type: filter_interactions_per_type.max(1),
+            loads: AtomicU64::new(0),
         }
+    }
+
+    /// Groups' states loaded from storage so far.
+    pub(crate) fn loads(&self) -> u64 {
+        self.loads.load(Ordering::Relaxed)
     }
 
     /// Moves what a group is counted for from `counted` to `now`.
@@ -383,6 +398,7 @@ impl LiveState {
             }
             if slot.state.is_none() {
                 slot.state = Some((load.take().expect("a group is loaded once per call"))()?);
+                self.loads.fetch_add(1, Ordering::Relaxed);
             }
             let state = slot.state.as_mut().expect("loaded above");
             let out = f(state);
@@ -480,7 +496,7 @@ impl LiveState {
 
 impl LiveState {
     /// The interactions an interaction filter sees for `user_id`: bulk-imported and real-time,
-    /// the newest [`FILTER_HISTORY_PER_TYPE`] per event type.
+    /// the newest `filter_interactions_per_type` per event type.
     pub(crate) fn filter_history(
         &self,
         reko: &Reko,
@@ -489,13 +505,13 @@ impl LiveState {
     ) -> ServiceResult<Vec<LiveEvent>> {
         self.with_group(reko, dataset_group_arn, |state| {
             if state.bulk.is_none() {
-                state.bulk = Some(load_bulk(reko, dataset_group_arn)?);
+                state.bulk = Some(load_bulk(reko, dataset_group_arn, self.filter_interactions_per_type)?);
             }
             state.touch(user_id);
             let user = state.resolve(user_id);
             let mut out: Vec<LiveEvent> = state.bulk.as_ref().and_then(|b| b.get(user)).cloned().unwrap_or_default();
             out.extend(state.events_of(user_id).into_iter().flatten().cloned());
-            newest_per_type(&mut out, FILTER_HISTORY_PER_TYPE);
+            newest_per_type(&mut out, self.filter_interactions_per_type);
             Ok(out)
         })?
     }
@@ -514,7 +530,7 @@ fn newest_per_type(events: &mut Vec<LiveEvent>, n: usize) {
 }
 
 /// Every bulk-imported interaction of the group, per user, trimmed as filters see them.
-fn load_bulk(reko: &Reko, dataset_group_arn: &str) -> ServiceResult<HashMap<String, Vec<LiveEvent>>> {
+fn load_bulk(reko: &Reko, dataset_group_arn: &str, per_type: usize) -> ServiceResult<HashMap<String, Vec<LiveEvent>>> {
     let mut out: HashMap<String, Vec<LiveEvent>> = HashMap::new();
     let Some(dataset) = reko.dataset_of_type(dataset_group_arn, DatasetType::Interactions)? else {
         return Ok(out);
@@ -554,7 +570,7 @@ fn load_bulk(reko: &Reko, dataset_group_arn: &str) -> ServiceResult<HashMap<Stri
         }
     }
     for events in out.values_mut() {
-        newest_per_type(events, FILTER_HISTORY_PER_TYPE);
+        newest_per_type(events, per_type);
         events.shrink_to_fit();
     }
     Ok(out)
@@ -681,7 +697,7 @@ mod tests {
 
     #[test]
     fn live_users_are_capped_evicting_the_least_recently_used() {
-        let live = LiveState::new(3, 1000);
+        let live = LiveState::new(3, 1000, DEFAULT_FILTER_INTERACTIONS_PER_TYPE);
         put(&live, "g1", Some("a"), "a", 1);
         put(&live, "g1", Some("b"), "b", 2);
         put(&live, "g2", None, "s", 3);
@@ -727,7 +743,7 @@ mod tests {
 
     #[test]
     fn live_events_are_capped_too() {
-        let live = LiveState::new(1000, 10);
+        let live = LiveState::new(1000, 10, DEFAULT_FILTER_INTERACTIONS_PER_TYPE);
         for t in 0..4 {
             put(&live, "g1", Some("a"), "a", t);
         }

@@ -36,6 +36,8 @@ pub struct Deployment {
     pub(crate) rows: ModelRows,
     /// `enableMetadataWithRecommendations` of the campaign.
     pub metadata_enabled: bool,
+    /// The newest Items chunk read when the model was loaded: items put later are folded in.
+    pub(crate) items_seq: i64,
 }
 
 impl Deployment {
@@ -53,6 +55,7 @@ impl Deployment {
             events: self.events.clone(),
             rows: ModelRows::default(),
             metadata_enabled: self.metadata_enabled,
+            items_seq: self.items_seq,
         }
     }
 
@@ -81,6 +84,17 @@ impl Deployment {
     fn user_view(&self, reko: &Reko, user_id: &str) -> ServiceResult<UserView> {
         reko.inner.live.user_view(reko, &self.dataset_group_arn, user_id, self.snapshot_seq, &self.events)
     }
+}
+
+/// Loads done for serving so far. A campaign's deployment loads its model and its dataset
+/// group's real-time state before the campaign reports ACTIVE, so requests after that load
+/// neither (only after a restart do the warm-up or a first request load them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ServingLoads {
+    /// Models loaded by a request or the warm-up after a start, not by their deployment.
+    pub models_on_demand: u64,
+    /// Dataset groups' real-time states loaded from storage, by whoever needed them first.
+    pub live_states: u64,
 }
 
 /// Default `numResults` of GetRecommendations.
@@ -251,6 +265,7 @@ impl Reko {
         }
         let deployment =
             self.load_deployment(campaign_arn, &campaign.solution_version_arn, campaign.campaign_config.as_ref())?;
+        self.inner.models_loaded_on_demand.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut map = self.inner.deployments.write().unwrap_or_else(|p| p.into_inner());
         // The campaign may have been deleted while its model loaded: never serve it again.
         self.ensure_live(campaign_arn)?;
@@ -298,12 +313,75 @@ impl Reko {
     }
 
     /// Makes a deployment the one served by its campaign (atomic swap), unless the campaign was
-    /// deleted meanwhile.
-    pub(crate) fn install(&self, deployment: Arc<Deployment>) -> ServiceResult<()> {
+    /// deleted meanwhile; returns the one it replaced.
+    pub(crate) fn install(&self, deployment: Arc<Deployment>) -> ServiceResult<Option<Arc<Deployment>>> {
         let mut map = self.inner.deployments.write().unwrap_or_else(|p| p.into_inner());
         self.ensure_live(&deployment.campaign_arn)?;
-        map.insert(deployment.campaign_arn.clone(), deployment);
-        Ok(())
+        Ok(map.insert(deployment.campaign_arn.clone(), deployment))
+    }
+
+    /// Undoes [`Self::install`] of `ours` (its status was not committed): `previous` serves
+    /// again, unless the campaign is being deleted.
+    pub(crate) fn uninstall(&self, ours: &Arc<Deployment>, previous: Option<Arc<Deployment>>) {
+        let arn = &ours.campaign_arn;
+        let mut map = self.inner.deployments.write().unwrap_or_else(|p| p.into_inner());
+        if !map.get(arn).is_some_and(|cur| Arc::ptr_eq(cur, ours)) {
+            return; // replaced or removed meanwhile
+        }
+        match previous.filter(|_| self.ensure_live(arn).is_ok()) {
+            Some(p) => map.insert(arn.clone(), p),
+            None => map.remove(arn),
+        };
+    }
+
+    /// Folds into a just-installed deployment the items put while it was loaded and prepared
+    /// (PutItems extends only deployments already installed); returns the one installed now.
+    pub(crate) fn catch_up_items(&self, deployment: &Arc<Deployment>) -> ServiceResult<Arc<Deployment>> {
+        let Some(items) = self.dataset_of_type(&deployment.dataset_group_arn, reko_dataset::DatasetType::Items)? else {
+            return Ok(deployment.clone());
+        };
+        let dataset = &items.wire.dataset_arn;
+        let chunks = self.store().read_records_after(dataset, reko_storage::RecordSource::Put, deployment.items_seq)?;
+        if chunks.is_empty() {
+            return Ok(deployment.clone());
+        }
+        let sealer = self.sealer(dataset)?;
+        let mut new = Vec::new();
+        for chunk in chunks {
+            let batch = RecordBatch::decode(&sealer.open(chunk.data)?).map_err(|e| {
+                ServiceError::Internal(format!("stored records of {dataset} (chunk {}) are corrupt: {e}", chunk.seq))
+            })?;
+            new.extend(deployment.new_items(&batch));
+        }
+        let mut base = deployment.clone();
+        loop {
+            let Some(model) = base.model.with_new_items(&new) else { return Ok(base) };
+            let extended = Arc::new(base.with_model(model));
+            let mut map = self.inner.deployments.write().unwrap_or_else(|p| p.into_inner());
+            match map.get(&base.campaign_arn) {
+                Some(cur) if Arc::ptr_eq(cur, &base) => {
+                    map.insert(base.campaign_arn.clone(), extended.clone());
+                    return Ok(extended);
+                }
+                // Extended by a PutItems meanwhile: add these to that one (known items are skipped).
+                Some(cur) => base = cur.clone(),
+                None => return Ok(base), // withdrawn: the campaign is being deleted
+            }
+        }
+    }
+
+    /// The solution version a campaign serves now; `None` while none is loaded.
+    pub fn served_solution_version(&self, campaign_arn: &str) -> Option<String> {
+        let map = self.inner.deployments.read().unwrap_or_else(|p| p.into_inner());
+        map.get(campaign_arn).map(|d| d.solution_version_arn.clone())
+    }
+
+    /// What serving has loaded so far (see [`ServingLoads`]).
+    pub fn serving_loads(&self) -> ServingLoads {
+        ServingLoads {
+            models_on_demand: self.inner.models_loaded_on_demand.load(std::sync::atomic::Ordering::Relaxed),
+            live_states: self.inner.live.loads(),
+        }
     }
 
     /// The `metadataColumns` of a request, checked against the campaign and the Items schema.

@@ -9,7 +9,7 @@ use reko_api::{
     CreateSchemaRequest, CreateSolutionRequest, CreateSolutionVersionRequest, DataSource, DescribeCampaignRequest,
     DescribeDatasetImportJobRequest, GetRecommendationsRequest, UpdateCampaignRequest,
 };
-use reko_service::{Reko, ServiceConfig, ServiceError};
+use reko_service::{Reko, ServiceConfig, ServiceError, ServingLoads};
 use reko_storage::{SqliteStore, TaskQueue};
 
 const SCHEMA: &str = r#"{"type":"record","name":"Interactions","namespace":"com.amazonaws.personalize.schema",
@@ -213,6 +213,69 @@ fn lifecycle_and_campaign_update_without_gap() {
         assert!(served.is_err(), "a campaign being deleted served {served:?}");
         std::thread::sleep(Duration::from_millis(50));
     }
+    reko.shutdown();
+}
+
+/// ACTIVE means ready: a campaign, created or updated, reports ACTIVE only once it serves its
+/// model with its group's real-time state loaded, so no request after that waits on a load.
+#[test]
+fn a_campaign_serves_without_loading_once_active() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("interactions.csv");
+    write_interactions(&csv);
+    let reko = open(&dir.path().join("data"), 2);
+    let (dsg, job) = stage_import(&reko, &csv);
+    wait_for("import", || status_of(&reko, &job), status::ACTIVE);
+    let solution = reko
+        .create_solution(CreateSolutionRequest {
+            name: "up".into(),
+            dataset_group_arn: dsg,
+            recipe_arn: Some("arn:aws:personalize:::recipe/aws-user-personalization".into()),
+            ..Default::default()
+        })
+        .unwrap()
+        .solution_arn;
+    wait_for("solution", || status_of(&reko, &solution), status::ACTIVE);
+    let v1 = train(&reko, &solution);
+    let campaign = reko
+        .create_campaign(CreateCampaignRequest {
+            name: "c".into(),
+            solution_version_arn: v1.clone(),
+            ..Default::default()
+        })
+        .unwrap()
+        .campaign_arn;
+    wait_for("campaign", || status_of(&reko, &campaign), status::ACTIVE);
+    assert_eq!(reko.served_solution_version(&campaign), Some(v1), "ACTIVE before the model serves");
+    let ready = reko.serving_loads();
+    assert_eq!(ready, ServingLoads { models_on_demand: 0, live_states: 1 }, "the deployment loads the group's state");
+    let recommend = || {
+        let got = reko.get_recommendations(GetRecommendationsRequest {
+            campaign_arn: Some(campaign.clone()),
+            user_id: Some("u1".into()),
+            num_results: Some(5),
+            ..Default::default()
+        });
+        assert_eq!(got.unwrap().item_list.len(), 5);
+    };
+    recommend();
+    assert_eq!(reko.serving_loads(), ready, "a request after ACTIVE loaded something");
+
+    let v2 = train(&reko, &solution);
+    reko.update_campaign(UpdateCampaignRequest {
+        campaign_arn: campaign.clone(),
+        solution_version_arn: Some(v2.clone()),
+        ..Default::default()
+    })
+    .unwrap();
+    let update_status = || {
+        let c = reko.describe_campaign(DescribeCampaignRequest { campaign_arn: campaign.clone() }).unwrap().campaign;
+        c.latest_campaign_update.map(|u| u.status).unwrap_or_default()
+    };
+    wait_for("campaign update", update_status, status::ACTIVE);
+    assert_eq!(reko.served_solution_version(&campaign), Some(v2), "update ACTIVE before the new model serves");
+    recommend();
+    assert_eq!(reko.serving_loads(), ready, "a request after the update loaded something");
     reko.shutdown();
 }
 

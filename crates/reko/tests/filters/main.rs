@@ -16,6 +16,7 @@
 mod common;
 mod crud;
 mod shaping;
+mod window;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
