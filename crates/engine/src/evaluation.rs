@@ -224,6 +224,13 @@ pub fn personalize_split(data: &TrainingData) -> EvalSplit {
     EvalSplit::cut(data, &test, |u, n| if is_test[u as usize] && n >= 2 { 0..n - held_out_count(n) } else { 0..n })
 }
 
+/// The split a training run tunes on: the §7.1 split of the training part of
+/// [`personalize_split`], so that split's held-out interactions, which the reported metrics
+/// score, take no part in the choice.
+pub fn validation_split(data: &TrainingData) -> EvalSplit {
+    personalize_split(&personalize_split(data).train)
+}
+
 /// Number of held-out (newest) interactions of a user with `n` interactions in a
 /// [`temporal_split`]: 0 when `n < max(min_interactions, 2)`; otherwise
 /// `floor(n * test_fraction)` (never more than the fraction, like the §7.1 split's `n / 10`),

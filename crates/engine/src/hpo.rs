@@ -177,7 +177,7 @@ pub fn tune(
     let config = TrainingConfig { hyperparameters: params.clone(), ..base.clone() };
     let artifact = r.fit_after_evaluation(evaluated, &filtered, &config)?.to_artifact();
     progress(TrainingProgress { stage: "writing", fraction: 1.0 });
-    Ok(Tuned { solution: TrainedSolution { artifact, metrics }, params, trials })
+    Ok(Tuned { solution: TrainedSolution { artifact, metrics, tuned: BTreeMap::new() }, params, trials })
 }
 
 #[cfg(test)]

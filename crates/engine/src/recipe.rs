@@ -104,6 +104,8 @@ pub struct TrainedSolution {
     pub artifact: ModelArtifact,
     /// Metric name → value (§7.2 keys).
     pub metrics: BTreeMap<String, f64>,
+    /// Hyperparameters the training chose itself ([`Recipe::self_tune`]): name → value.
+    pub tuned: BTreeMap<String, String>,
 }
 
 /// A model fresh from [`Recipe::fit`], working in the snapshot's index space; used by offline
@@ -152,6 +154,17 @@ pub trait Recipe: Send + Sync {
         split: Split,
     ) -> Result<(Evaluation, Box<dyn FittedModel>), EngineError> {
         evaluation::evaluate_split_keeping_model(data, split, |d| self.fit(d, config))
+    }
+    /// Hyperparameters the recipe chooses for the (filtered) `data` where `config` leaves them
+    /// open (name → value; applied by [`train`]), scored on
+    /// [`evaluation::validation_split`], so the metrics [`train`] reports come from data that
+    /// took no part in the choice. The default chooses nothing.
+    fn self_tune(
+        &self,
+        _data: &TrainingData,
+        _config: &TrainingConfig,
+    ) -> Result<BTreeMap<String, String>, EngineError> {
+        Ok(BTreeMap::new())
     }
     /// Train on (already filtered) data.
     fn fit(&self, data: &TrainingData, config: &TrainingConfig) -> Result<Box<dyn FittedModel>, EngineError>;
@@ -475,15 +488,19 @@ pub fn train(
     progress(TrainingProgress { stage: "filtering", fraction: 0.0 });
     let filtered = filter_events(data, config);
     check_minimum_data(&filtered)?;
+    progress(TrainingProgress { stage: "tuning", fraction: 0.05 });
+    let tuned = r.self_tune(&filtered, config)?;
+    let mut config = config.clone();
+    config.hyperparameters.extend(tuned.iter().map(|(k, v)| (k.clone(), v.clone())));
     progress(TrainingProgress { stage: "evaluating", fraction: 0.1 });
-    let (evaluation, evaluated) = r.evaluate(&filtered, config, Split::Personalize)?;
+    let (evaluation, evaluated) = r.evaluate(&filtered, &config, Split::Personalize)?;
     let metrics = evaluation.metrics;
     progress(TrainingProgress { stage: "training", fraction: 0.5 });
-    let model = r.fit_after_evaluation(evaluated, &filtered, config)?;
+    let model = r.fit_after_evaluation(evaluated, &filtered, &config)?;
     progress(TrainingProgress { stage: "writing", fraction: 0.9 });
     let artifact = model.to_artifact();
     progress(TrainingProgress { stage: "writing", fraction: 1.0 });
-    Ok(TrainedSolution { artifact, metrics })
+    Ok(TrainedSolution { artifact, metrics, tuned })
 }
 
 #[cfg(test)]

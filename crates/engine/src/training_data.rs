@@ -412,6 +412,10 @@ impl TrainingData {
     pub fn interaction_timestamps(&self) -> &[i64] {
         &self.timestamps
     }
+    /// EVENT_VALUE of every interaction (NaN when absent), in the order of [`Self::interaction_items`].
+    pub fn event_values(&self) -> &[f32] {
+        &self.event_values
+    }
     /// Per-interaction weights, `None` when all are 1.
     pub fn interaction_weights(&self) -> Option<&[f32]> {
         self.weights.as_deref()

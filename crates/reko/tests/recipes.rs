@@ -98,6 +98,15 @@ async fn every_recipe_trains_and_serves_through_the_sdk() {
         up_metrics[ndcg],
         pop_metrics[ndcg]
     );
+    // The ratings are EVENT_VALUEs: the training chose how they count and says what it chose.
+    let described = ok(c.describe_solution_version().solution_version_arn(&up_sv).send().await, "Describe(UP)");
+    let chosen = described
+        .solution_version()
+        .and_then(|v| v.tuned_hpo_params())
+        .and_then(|t| t.algorithm_hyper_parameters())
+        .and_then(|p| p.get("event_value_scaling"))
+        .cloned();
+    assert!(matches!(chosen.as_deref(), Some("none" | "linear" | "log")), "tunedHPOParams: {chosen:?}");
     // Without exploration the list is the model's ranking, best first.
     let up_campaign = ok(
         c.create_campaign()

@@ -212,7 +212,7 @@ impl Reko {
         let artifact = reko_engine::update(recipe, &previous, data, config, progress)?;
         let metrics =
             base.internal.get("metrics").cloned().and_then(|m| serde_json::from_value(m).ok()).unwrap_or_default();
-        Ok(reko_engine::TrainedSolution { artifact, metrics })
+        Ok(reko_engine::TrainedSolution { artifact, metrics, tuned: Default::default() })
     }
 
     /// The training task: snapshot the dataset group, train, evaluate, write the artifact.
@@ -305,6 +305,8 @@ impl Reko {
         let final_status =
             if current.wire.status == status::CREATE_STOPPING { status::CREATE_STOPPED } else { status::ACTIVE };
         current.wire.training_hours = Some(started.elapsed().as_secs_f64() / 3600.0);
+        // What performHPO chose, or else what the training chose itself (self-tuning).
+        let tuned_params = tuned_params.or_else(|| (!trained.tuned.is_empty()).then(|| trained.tuned.clone()));
         current.wire.tuned_hpo_params =
             tuned_params.map(|p| reko_api::TunedHpoParams { algorithm_hyper_parameters: Some(p) });
         if let Some(internal) = current.internal.as_object_mut() {

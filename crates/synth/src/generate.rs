@@ -72,7 +72,7 @@ fn chunk_salt(c: usize) -> u64 {
 }
 
 /// Standard normal draw (Box–Muller).
-fn normal<R: Rng>(rng: &mut R) -> f64 {
+pub(crate) fn normal<R: Rng>(rng: &mut R) -> f64 {
     let u1: f64 = rng.gen_range(f64::EPSILON..1.0);
     let u2: f64 = rng.gen();
     (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()

@@ -12,6 +12,8 @@
 //! * optionally, the `DEVICE` of an interaction shifts which categories are picked
 //!   ([`SynthConfig::context_effect`], see [`device_categories`]), so that a model using the
 //!   context can beat one that ignores it;
+//! * [`play_counts`]: the same pairs as one row each with a heavy-tailed play count as
+//!   `EVENT_VALUE`, larger for the user's preferred categories (music and video exports);
 //! * three event types with decreasing frequency (`view` > `click` > `purchase`), an
 //!   `EVENT_VALUE` engagement score in (0, 1], a `DEVICE` context column
 //!   (`mobile`/`desktop`/`tablet`, mostly the user's primary device) and timestamps spread over
@@ -37,6 +39,7 @@
 //! ```
 
 mod generate;
+mod play_counts;
 mod sampler;
 mod stream;
 mod write;
@@ -48,6 +51,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use generate::{generate, user_interaction_counts};
+pub use play_counts::{play_counts, write_play_counts, PlayCount};
 pub use sampler::CdfSampler;
 pub use stream::{write_dataset_streaming, write_interactions_streaming};
 pub use write::{write_interactions, write_items, write_users};

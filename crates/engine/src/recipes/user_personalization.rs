@@ -21,7 +21,7 @@
 //! Scores are a softmax of `score_scale · x·y_j (+ context lift)` over the whole catalogue
 //! (GetRecommendations) or over the known input items (GetPersonalizedRanking).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
@@ -29,6 +29,7 @@ use rustc_hash::FxHashMap;
 
 use crate::artifact::ModelArtifact;
 use crate::error::EngineError;
+use crate::evaluation;
 use crate::model::{HistoryEvent, Model, NewItem, RankQuery, RecommendQuery, ScoredItem};
 use crate::recipe::{FittedModel, ParamKind, ParamSpec, Recipe, RecipeInfo, TrainingConfig};
 use crate::recipes::als::{self, Csr};
@@ -101,6 +102,11 @@ pub const HYPERPARAMETERS: &[ParamSpec] = &[
     ParamSpec { name: "bptt", kind: ParamKind::Int { min: 2, max: 32 }, default: "32" },
     ParamSpec { name: "recency_mask", kind: ParamKind::Bool, default: "true" },
     ParamSpec {
+        name: "event_value_scaling",
+        kind: ParamKind::Categorical(&["auto", "none", "linear", "log"]),
+        default: "auto",
+    },
+    ParamSpec {
         name: "min_user_history_length_percentile",
         kind: ParamKind::Float { min: 0.0, max: 1.0 },
         default: "0.0",
@@ -130,6 +136,74 @@ pub struct Params {
     pub score_scale: f32,
     pub min_history_percentile: f64,
     pub max_history_percentile: f64,
+    /// How EVENT_VALUE shapes confidences (`Auto` until a fit resolves it).
+    pub value_scaling: ValueScaling,
+    /// The median positive event value of the training data: values are taken relative to it.
+    pub value_median: f32,
+}
+
+/// How an interaction's EVENT_VALUE scales its confidence (`event_value_scaling`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueScaling {
+    /// Chosen by validation when training ([`self_tune`], run by `crate::train`); a bare fit
+    /// (and an update of a model trained before values counted) takes `None`.
+    Auto,
+    /// Values are ignored (each event counts as one).
+    None,
+    /// `value / median`.
+    Linear,
+    /// `log2(1 + value / median)`: heavy-tailed counts (plays, seconds, quantities) without
+    /// letting the outliers dominate.
+    Log,
+}
+
+impl ValueScaling {
+    pub const NAMES: [(&'static str, ValueScaling); 4] = [
+        ("auto", ValueScaling::Auto),
+        ("none", ValueScaling::None),
+        ("linear", ValueScaling::Linear),
+        ("log", ValueScaling::Log),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES.iter().find(|(_, v)| *v == self).map_or("auto", |(n, _)| n)
+    }
+
+    /// The factor of an event with value `v` (NaN: no value; such events, and non-positive
+    /// values, count as a typical event).
+    #[inline]
+    fn factor(self, v: f32, median: f32) -> f32 {
+        if v.is_nan() || v <= 0.0 || median <= 0.0 {
+            return 1.0;
+        }
+        match self {
+            ValueScaling::Auto | ValueScaling::None => 1.0,
+            ValueScaling::Linear => v / median,
+            ValueScaling::Log => (1.0 + v / median).log2(),
+        }
+    }
+
+    /// The scaling a fit uses for `data`, and the median positive value.
+    fn resolve(self, data: &TrainingData) -> (ValueScaling, f32) {
+        let values = value_sample(data);
+        let median = if values.is_empty() { 1.0 } else { values[values.len() / 2] };
+        let scaling = if self == ValueScaling::Auto { ValueScaling::None } else { self };
+        (scaling, median)
+    }
+
+    /// Whether `data`'s event values can scale confidences: some positive, none negative.
+    fn usable(data: &TrainingData) -> bool {
+        data.event_values().iter().any(|v| *v > 0.0) && !data.event_values().iter().any(|v| *v < 0.0)
+    }
+}
+
+/// Up to about a million positive event values of `data`, evenly spread, sorted.
+fn value_sample(data: &TrainingData) -> Vec<f32> {
+    let all = data.event_values();
+    let step = all.len().div_ceil(1 << 20).max(1);
+    let mut v: Vec<f32> = all.iter().step_by(step).copied().filter(|v| *v > 0.0).collect();
+    v.sort_unstable_by(f32::total_cmp);
+    v
 }
 
 impl Params {
@@ -159,6 +233,12 @@ impl Params {
             score_scale: get("score_scale") as f32,
             min_history_percentile: get("min_user_history_length_percentile"),
             max_history_percentile: get("max_user_history_length_percentile"),
+            value_scaling: config
+                .hyperparameters
+                .get("event_value_scaling")
+                .and_then(|v| ValueScaling::NAMES.iter().find(|(n, _)| *n == v.trim()))
+                .map_or(ValueScaling::Auto, |(_, v)| *v),
+            value_median: 1.0,
         }
     }
 }
@@ -362,6 +442,45 @@ pub fn fit_after_evaluation(
     fit_from(recipe, data, config, Some((evaluated, iterations)))
 }
 
+/// Iterations of each candidate fit when a training run tunes itself (the ranking of candidates
+/// settles long before the factors do).
+const TUNING_ITERATIONS: usize = 5;
+
+/// What a training run chooses itself where the configuration leaves it open, on
+/// [`evaluation::validation_split`] by NDCG@10: `event_value_scaling` (none, linear or log)
+/// when the interactions carry usable event values.
+pub fn self_tune(
+    recipe: &'static str,
+    data: &TrainingData,
+    config: &TrainingConfig,
+) -> Result<BTreeMap<String, String>, EngineError> {
+    let mut chosen = BTreeMap::new();
+    let open = !config.hyperparameters.contains_key("event_value_scaling");
+    if !open || !ValueScaling::usable(data) {
+        return Ok(chosen);
+    }
+    let split = evaluation::validation_split(data);
+    if split.test.is_empty() {
+        return Ok(chosen);
+    }
+    let mut best: Option<(f64, &str)> = None;
+    for scaling in [ValueScaling::None, ValueScaling::Log, ValueScaling::Linear] {
+        let mut c = config.clone();
+        c.hyperparameters.insert("event_value_scaling".into(), scaling.name().into());
+        let iterations = Params::from_config(config).iterations.min(TUNING_ITERATIONS);
+        c.hyperparameters.insert("num_iterations".into(), iterations.to_string());
+        let model = fit(recipe, &split.train, &c);
+        let ndcg = evaluation::evaluate_model(&model, &split)["normalized_discounted_cumulative_gain_at_10"];
+        if best.is_none_or(|(b, _)| ndcg > b) {
+            best = Some((ndcg, scaling.name()));
+        }
+    }
+    if let Some((_, name)) = best {
+        chosen.insert("event_value_scaling".into(), name.to_string());
+    }
+    Ok(chosen)
+}
+
 /// `trainingMode=UPDATE`: refit starting from `previous`'s item factors (matched by item id) with
 /// [`UPDATE_ITERATIONS`] sweeps instead of a full training. Items new since `previous` start from
 /// their metadata vector when they have interactions, else as in a full fit.
@@ -385,6 +504,11 @@ fn fit_from(
         p.iterations = iterations;
     }
     let previous = warm_start.map(|(prev, _)| prev);
+    // An update keeps the value scaling its model's training chose.
+    if let (ValueScaling::Auto, Some(prev)) = (p.value_scaling, previous) {
+        p.value_scaling = prev.params.value_scaling;
+    }
+    (p.value_scaling, p.value_median) = p.value_scaling.resolve(data);
     let (k, s) = (p.factors, als::stride(p.factors));
     let n_users = data.num_users();
     let n_items = data.num_items();
@@ -397,7 +521,13 @@ fn fit_from(
         let mut pairs = Vec::new();
         for (j, l) in lens.iter_mut().enumerate() {
             let h = data.user_interactions((c * CHUNK + j) as u32);
-            user_confidences(&p, h.items, h.timestamps, |i| h.weight(i), &mut pairs);
+            user_confidences(
+                &p,
+                h.items,
+                h.timestamps,
+                |i| h.weight(i) * p.value_scaling.factor(h.event_values[i], p.value_median),
+                &mut pairs,
+            );
             *l = pairs.len();
         }
     });
@@ -423,7 +553,13 @@ fn fit_from(
             let mut pos = 0;
             for u in c * CHUNK..((c + 1) * CHUNK).min(n_users) {
                 let h = data.user_interactions(u as u32);
-                user_confidences(&p, h.items, h.timestamps, |i| h.weight(i), &mut pairs);
+                user_confidences(
+                    &p,
+                    h.items,
+                    h.timestamps,
+                    |i| h.weight(i) * p.value_scaling.factor(h.event_values[i], p.value_median),
+                    &mut pairs,
+                );
                 for (j, &(i, cf)) in pairs.iter().enumerate() {
                     out_i[pos + j] = i;
                     out_c[pos + j] = cf;
@@ -1420,6 +1556,8 @@ impl UpModel {
         put_f32(&mut b, p.score_scale);
         b.extend_from_slice(&p.min_history_percentile.to_le_bytes());
         b.extend_from_slice(&p.max_history_percentile.to_le_bytes());
+        b.push(ValueScaling::NAMES.iter().position(|(_, v)| *v == p.value_scaling).unwrap_or(0) as u8);
+        put_f32(&mut b, p.value_median);
         b.extend_from_slice(&self.newest.to_le_bytes());
         // Items.
         put_u32(&mut b, self.item_ids.len() as u32);
@@ -1476,7 +1614,7 @@ impl UpModel {
             return Err(corrupt(format!("hidden_dimension {k} out of range")));
         }
         let s = als::stride(k);
-        let params = Params {
+        let mut params = Params {
             factors: k,
             iterations: r.u32("num_iterations")? as usize,
             regularization: get_f32(&mut r, "regularization")?,
@@ -1492,7 +1630,19 @@ impl UpModel {
             score_scale: get_f32(&mut r, "score_scale")?,
             min_history_percentile: r.f64("min percentile")?,
             max_history_percentile: r.f64("max percentile")?,
+            value_scaling: ValueScaling::None,
+            value_median: 1.0,
         };
+        let v1 = format_version == 1;
+        if !v1 {
+            let code = r.bytes(1, "event_value_scaling")?[0] as usize;
+            params.value_scaling =
+                ValueScaling::NAMES.get(code).map(|x| x.1).ok_or_else(|| corrupt(format!("value scaling {code}")))?;
+            params.value_median = get_f32(&mut r, "event value median")?;
+            if !(params.value_median.is_finite() && params.value_median > 0.0) {
+                return Err(corrupt("event value median must be positive".into()));
+            }
+        }
         if params.half_life_days.is_nan() || params.half_life_days <= 0.0 {
             return Err(corrupt("recency half-life must be positive".into()));
         }
@@ -1505,7 +1655,6 @@ impl UpModel {
             }
         };
         let n_items = r.u32("item count")? as usize;
-        let v1 = format_version == 1;
         remaining(&r, 4 + if v1 { 1 } else { 4 } + 8 + 4 + 4 * k, n_items, "item")?;
         let mut item_ids = Vec::with_capacity(n_items);
         let mut counts = Vec::with_capacity(n_items);
@@ -2217,6 +2366,9 @@ impl Recipe for UserPersonalization {
     fn fit(&self, data: &TrainingData, config: &TrainingConfig) -> Result<Box<dyn FittedModel>, EngineError> {
         Ok(Box::new(fit(self.info.name, data, config)))
     }
+    fn self_tune(&self, data: &TrainingData, config: &TrainingConfig) -> Result<BTreeMap<String, String>, EngineError> {
+        self_tune(self.info.name, data, config)
+    }
     fn fit_after_evaluation(
         &self,
         evaluated: Box<dyn FittedModel>,
@@ -2378,6 +2530,26 @@ mod tests {
                 });
             }
         });
+    }
+
+    /// A training run chooses how event values count, says so, and leaves a user's choice alone.
+    #[test]
+    fn training_chooses_the_value_scaling_unless_the_user_did() {
+        let data = crate::recipe::tests::synthetic(300, 12, 200);
+        let solution =
+            crate::train("aws-user-personalization", &data, &TrainingConfig::default(), &mut |_| {}).unwrap();
+        let chosen = solution.tuned.get("event_value_scaling").map(String::as_str);
+        assert!(matches!(chosen, Some("none" | "linear" | "log")), "{:?}", solution.tuned);
+        let mut fixed = TrainingConfig::default();
+        fixed.hyperparameters.insert("event_value_scaling".into(), "log".into());
+        assert!(crate::train("aws-user-personalization", &data, &fixed, &mut |_| {}).unwrap().tuned.is_empty());
+        let model = UpModel::decode(
+            "aws-user-personalization",
+            FORMAT_VERSION,
+            &crate::train("aws-user-personalization", &data, &fixed, &mut |_| {}).unwrap().artifact.payload,
+        )
+        .unwrap();
+        assert_eq!(model.params().value_scaling, ValueScaling::Log, "the scaling is kept in the artifact");
     }
 
     /// The final fit of a training run starts from the evaluation model with a third of the
