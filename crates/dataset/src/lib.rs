@@ -17,8 +17,8 @@ pub use dataset_type::{DatasetType, Domain};
 pub use error::ImportError;
 pub use features::Featurizer;
 pub use import::{
-    import_csv, import_csv_streaming, import_csv_with_options, BatchSink, ImportOptions, ImportReport, OpenFile,
-    ValueIssue, DEFAULT_BLOCK_BYTES, DEFAULT_MAX_RECORD_BYTES, MAX_REPORTED_ISSUES,
+    import_csv, import_csv_streaming, import_csv_with_options, BatchSink, IgnoredColumn, ImportOptions, ImportReport,
+    OpenFile, ValueIssue, DEFAULT_BLOCK_BYTES, DEFAULT_MAX_RECORD_BYTES, MAX_REPORTED_ISSUES,
 };
 pub use location::{local_path, resolve_data_location, resolve_output_folder};
 pub use record::{RecordBatchBuilder, Value};

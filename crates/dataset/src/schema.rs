@@ -207,12 +207,14 @@ fn parse_field_type(name: &str, ty: &Value) -> Result<(FieldType, bool), SchemaE
                     }
                 }
             }
-            if nulls != 1 || others.len() != 1 {
+            // A one-member union (`["string"]`) is Avro for that type alone: AWS's samples write it for
+            // non-nullable fields, and Personalize accepts it.
+            if nulls > 1 || others.len() != 1 {
                 return Err(SchemaError::new(format!(
-                    "Field '{name}': a union type must contain \"null\" and exactly one other type, e.g. [\"null\",\"string\"]"
+                    "Field '{name}': a union type must contain \"null\" and exactly one other type, e.g. [\"null\",\"string\"] (or that type alone, [\"string\"])"
                 )));
             }
-            Ok((others[0], true))
+            Ok((others[0], nulls == 1))
         }
         Value::Object(_) => Err(SchemaError::new(format!(
             "Field '{name}': complex types (records, arrays, maps, enums) are not supported; the schema must be flat"
@@ -631,6 +633,25 @@ mod tests {
         assert_eq!(s.fields[6].field_type, FieldType::Boolean);
         assert!(s.fields[6].nullable);
         s.check_for(DatasetType::Items, None).unwrap();
+    }
+
+    #[test]
+    fn a_one_member_union_is_that_type() {
+        // As AWS's promotions and recommender-agent notebooks write categorical fields (Personalize accepts it).
+        let s = parse_schema(&schema(
+            "Items",
+            r#"{"name":"ITEM_ID","type":"string"},{"name":"PRICE","type":"float"},
+               {"name":"CATEGORY_L1","type":["string"],"categorical":true},{"name":"RANK","type":["int"]}"#,
+        ))
+        .unwrap();
+        assert_eq!(s.fields[2], Field::new("CATEGORY_L1", FieldType::String).categorical());
+        assert_eq!(s.fields[3], Field::new("RANK", FieldType::Int));
+        s.check_for(DatasetType::Items, None).unwrap();
+        for bad in [r#"["null"]"#, r#"[]"#, r#"["null","null","string"]"#] {
+            let e =
+                err(&schema("Items", &format!(r#"{{"name":"ITEM_ID","type":"string"}},{{"name":"X","type":{bad}}}"#)));
+            assert!(e.contains("'X'") && e.contains("exactly one other type"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -5,8 +5,9 @@
 //! sent as an absolute `file://` URL; an `s3://` location is sent unchanged. Unless `--no-wait`,
 //! the command then polls DescribeDatasetImportJob with a progress bar fed by the server's task
 //! view (`GET /reko/tasks`), and ends with a one-line summary (status, rows imported, time, and
-//! the numeric values the server set to null or the rows it skipped, if any). `--strict` tags the
-//! job `reko:strict-import=true`: the first empty or non-numeric numeric value fails it instead.
+//! the numeric values the server set to null, the rows it skipped and the CSV columns naming no
+//! schema field it ignored, if any). `--strict` tags the job `reko:strict-import=true`: the first
+//! empty or non-numeric numeric value, or a column naming no schema field, fails it instead.
 
 use std::time::{Duration, Instant};
 
@@ -46,9 +47,10 @@ pub struct ImportArgs {
     /// Print the job ARN and return right after creating the job.
     #[arg(long)]
     pub no_wait: bool,
-    /// Fail the job on the first empty or non-numeric int/long/float/double value (tags the job
-    /// reko:strict-import=true). By default such a value becomes null in a nullable field, and
-    /// a row with one in a non-nullable field is skipped; the summary says how many.
+    /// Fail the job on the first empty or non-numeric int/long/float/double value, or on a CSV
+    /// column that names no schema field (tags the job reko:strict-import=true). By default such a
+    /// value becomes null in a nullable field, a row with one in a non-nullable field is skipped,
+    /// and such a column is ignored; the summary says how many.
     #[arg(long)]
     pub strict: bool,
 }

@@ -207,3 +207,45 @@ fn user_segmentation_notebook() {
     let env = setup(ml100k);
     run_case(&env, "user_segmentation");
 }
+
+/// `next_steps/core_use_cases/trending_now/trending_now_example.ipynb` (aws-trending-now with a 30-minute
+/// `trend_discovery_frequency`, 2,500 PutEvents for 10 items, clean-up; MovieLens 100K written in the layout of
+/// ml-latest-small, which it downloads). Personalize's automatic Trending-Now update is stood in for by a FULL
+/// retraining and UpdateCampaign (samples/README.md).
+#[test]
+fn trending_now_notebook() {
+    let Some(ml100k) = ml100k("trending_now_notebook") else { return };
+    let env = setup(ml100k);
+    run_case(&env, "trending_now");
+}
+
+/// `next_steps/core_use_cases/related_items/personalize_aws_similar_items_example.ipynb` (aws-sims and
+/// aws-similar-items on interactions with EVENT_VALUE and items with a textual DESCRIPTION; MovieLens 100K written
+/// in the layout of the Amazon Prime Pantry reviews and metadata it reads).
+#[test]
+fn related_items_similar_items_notebook() {
+    let Some(ml100k) = ml100k("related_items_similar_items_notebook") else { return };
+    let env = setup(ml100k);
+    run_case(&env, "related_items_similar_items");
+}
+
+/// `next_steps/core_use_cases/user_personalization/user-personalization-with-contextual-recommendations.ipynb`
+/// (aws-user-personalization with HPO, a categorical CABIN_TYPE interactions column used as `context`, a Users
+/// dataset, PutEvents with `properties`; MovieLens 100K written in the layout of the Skytrax airline reviews).
+#[test]
+fn user_personalization_contextual_notebook() {
+    let Some(ml100k) = ml100k("user_personalization_contextual_notebook") else { return };
+    let env = setup(ml100k);
+    run_case(&env, "user_personalization_contextual");
+}
+
+/// `next_steps/core_use_cases/updating_datasets/update-datasets-user-personalization-example.ipynb` (an ECOMMERCE
+/// domain dataset group with Users, Items and Interactions datasets, half the items held back, aws-user-personalization,
+/// batch inference before and after FULL re-imports with the held-back items renamed, and after a FULL retraining;
+/// MovieLens 100K written in the layout of the Retail Demo Store files it downloads).
+#[test]
+fn updating_datasets_notebook() {
+    let Some(ml100k) = ml100k("updating_datasets_notebook") else { return };
+    let env = setup(ml100k);
+    run_case(&env, "updating_datasets");
+}

@@ -24,10 +24,11 @@ use crate::Reko;
 /// Personalize's (non-adjustable) quota of import jobs pending or in progress per region.
 const MAX_PENDING_IMPORTS: usize = 5;
 
-/// The job tag that makes an import strict about numeric values (value `true`, any case): the
-/// first empty or non-numeric `int`/`long`/`float`/`double` value fails the job, instead of
-/// becoming null (nullable fields) or skipping its row (non-nullable ones). A tag, because
-/// request bodies take no members Personalize's model does not have.
+/// The job tag that makes an import strict (value `true`, any case): the first empty or
+/// non-numeric `int`/`long`/`float`/`double` value fails the job, instead of becoming null
+/// (nullable fields) or skipping its row (non-nullable ones), and so does a CSV column that names
+/// no schema field, instead of being ignored. A tag, because request bodies take no members
+/// Personalize's model does not have.
 pub const STRICT_IMPORT_TAG: &str = "reko:strict-import";
 
 impl Reko {
@@ -175,7 +176,8 @@ impl Reko {
             .tags(arn)?
             .iter()
             .any(|(key, value)| key == STRICT_IMPORT_TAG && value.trim().eq_ignore_ascii_case("true"));
-        let options = ImportOptions { strict_numbers: strict, ..ImportOptions::default() };
+        let options =
+            ImportOptions { strict_numbers: strict, ignore_unknown_columns: !strict, ..ImportOptions::default() };
         let imported = import_csv_streaming(&files, &schema, dataset_type, &report, &options, &open, &mut staging);
         let imported = match imported {
             Ok(imported) => imported,
@@ -183,7 +185,7 @@ impl Reko {
         };
         let rows = imported.rows;
         // Personalize's DescribeDatasetImportJob has no member for this: the log and the task
-        // view (`GET /reko/tasks`, `reko import`) say what was set to null or skipped.
+        // view (`GET /reko/tasks`, `reko import`) say what was set to null, skipped or ignored.
         let coerced = imported.coercions();
         if let Some(coerced) = &coerced {
             tracing::warn!(
@@ -191,7 +193,8 @@ impl Reko {
                 rows,
                 nulled = imported.nulled_values,
                 skipped = imported.skipped_rows,
-                "import coerced values: {coerced}"
+                ignored_columns = imported.ignored_columns.len(),
+                "import coerced values or ignored columns: {coerced}"
             );
         }
         let (staged_chunks, staged_bytes) = (staging.chunks, staging.bytes);

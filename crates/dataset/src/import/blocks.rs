@@ -117,17 +117,30 @@ pub(super) fn import_file<S: BatchSink>(
             missing_required.join(", ")
         )));
     }
-    let unknown: Vec<String> = header
+    let unknown: Vec<IgnoredColumn> = header
         .iter()
         .zip(&col_map)
-        .filter(|(_, m)| m.is_none())
-        .map(|(raw, _)| String::from_utf8_lossy(raw).into_owned())
+        .enumerate()
+        .filter(|(_, (_, m))| m.is_none())
+        .map(|(i, (raw, _))| IgnoredColumn {
+            file: file.clone(),
+            position: i + 1,
+            name: String::from_utf8_lossy(raw).into_owned(),
+        })
         .collect();
     if !unknown.is_empty() {
-        return Err(header_err(format!("Input CSV has columns that are not in the schema: [{}]", unknown.join(", "))));
+        if !options.ignore_unknown_columns {
+            // An empty name (a pandas index column) shows as ''.
+            let names: Vec<&str> =
+                unknown.iter().map(|c| if c.name.is_empty() { "''" } else { c.name.as_str() }).collect();
+            return Err(header_err(format!(
+                "Input CSV has columns that are not in the schema: [{}]",
+                names.join(", ")
+            )));
+        }
+        report.ignored_columns.extend(unknown);
     }
-    let col_map: Vec<usize> = col_map.into_iter().flatten().collect();
-    let missing: Vec<usize> = (0..schema.fields.len()).filter(|i| !col_map.contains(i)).collect();
+    let missing: Vec<usize> = (0..schema.fields.len()).filter(|i| !col_map.contains(&Some(*i))).collect();
     let ctx = FileCtx { file: file.clone(), schema, specs, col_map, missing, lenient: !options.strict_numbers };
 
     // ---- body, a block at a time

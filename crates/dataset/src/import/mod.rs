@@ -74,6 +74,10 @@ pub struct ImportOptions {
     /// Fail the import on the first empty or non-numeric value of a numeric field, instead of
     /// setting it to null (nullable fields) or skipping its row (non-nullable ones).
     pub strict_numbers: bool,
+    /// Skip the CSV columns that name no schema field (reported in [`ImportReport::ignored_columns`]),
+    /// as Personalize does (a pandas index column, a column the schema leaves out); `false` fails the
+    /// import naming them.
+    pub ignore_unknown_columns: bool,
     /// Allow splitting quote-free blocks and parsing the pieces in parallel.
     pub parallel: bool,
     /// Smallest piece a block is split into for parallel parsing.
@@ -89,6 +93,7 @@ impl Default for ImportOptions {
     fn default() -> Self {
         ImportOptions {
             strict_numbers: false,
+            ignore_unknown_columns: true,
             parallel: true,
             min_chunk_bytes: 1 << 20,
             block_bytes: DEFAULT_BLOCK_BYTES,
@@ -129,12 +134,47 @@ pub struct ImportReport {
     pub skipped_rows: u64,
     /// The first [`MAX_REPORTED_ISSUES`] of those, in file order.
     pub issues: Vec<ValueIssue>,
+    /// The columns skipped because they name no schema field (see
+    /// [`ImportOptions::ignore_unknown_columns`]), in file order.
+    pub ignored_columns: Vec<IgnoredColumn>,
+}
+
+/// A CSV column an import skipped because it names no schema field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IgnoredColumn {
+    pub file: String,
+    /// 1-based position of the column in the header.
+    pub position: usize,
+    /// Its header name as written (empty for a pandas index column).
+    pub name: String,
+}
+
+impl std::fmt::Display for IgnoredColumn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} column {} '{}'", self.file, self.position, self.name)
+    }
 }
 
 impl ImportReport {
-    /// `None` when nothing was coerced or skipped; else e.g. `2 non-numeric values set to null,
-    /// 1 row skipped (items.csv line 4, column YEAR: 'n/a' set to null; ...)`.
+    /// `None` when nothing was coerced, skipped or ignored; else e.g. `2 non-numeric values set to
+    /// null, 1 row skipped (items.csv line 4, column YEAR: 'n/a' set to null; ...)`, and the ignored
+    /// columns: `1 column not in the schema ignored (items.csv column 1 '')`.
     pub fn coercions(&self) -> Option<String> {
+        let values = self.value_coercions();
+        if self.ignored_columns.is_empty() {
+            return values;
+        }
+        let n = self.ignored_columns.len();
+        let shown: Vec<String> = self.ignored_columns.iter().map(ToString::to_string).collect();
+        let columns =
+            format!("{n} column{} not in the schema ignored ({})", if n == 1 { "" } else { "s" }, shown.join("; "));
+        Some(match values {
+            Some(values) => format!("{values}, {columns}"),
+            None => columns,
+        })
+    }
+
+    fn value_coercions(&self) -> Option<String> {
         if self.nulled_values == 0 && self.skipped_rows == 0 {
             return None;
         }
@@ -344,8 +384,8 @@ struct FileCtx<'a> {
     file: String,
     schema: &'a Schema,
     specs: &'a [Spec<'a>],
-    /// CSV column index → schema field index.
-    col_map: Vec<usize>,
+    /// CSV column index → schema field index (`None`: an ignored column).
+    col_map: Vec<Option<usize>>,
     /// Schema fields absent from this file (all nullable).
     missing: Vec<usize>,
     /// Numeric values that cannot be read are coerced or their rows skipped (not errors).

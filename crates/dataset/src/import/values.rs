@@ -68,7 +68,7 @@ pub(super) fn parse_piece(
         let mut skipped = false;
         let (issues_before, nulled_before) = (tally.issues.len(), tally.nulled_values);
         for (i, field) in rec.iter().enumerate() {
-            let target = ctx.col_map[i];
+            let Some(target) = ctx.col_map[i] else { continue };
             let spec = &ctx.specs[target];
             if let Err(message) = builders[target].push(field, spec) {
                 if !(ctx.lenient && spec.field_type.is_numeric()) {

@@ -197,3 +197,63 @@ async fn lenient_numeric_import_and_case_insensitive_headers() {
     let j = import(c, "lenient-int2", &ds_int, &file_url(&int_csv), None).await;
     wait_active(c, &Res::ImportJob(j)).await;
 }
+
+/// What AWS's sample notebooks upload and Personalize imports (the trending-now and promotions notebooks, and the
+/// recorded run of the recommender-agent notebook, whose items CSV also carries a PROMOTED column its schema
+/// lacks): a CSV written by pandas' `to_csv(path)`, with its unnamed index column first. Columns that name no
+/// schema field are ignored, and said so in the task view and the server log; the other columns land in their
+/// fields. The `reko:strict-import` tag refuses them, naming them. The schema declares CATEGORY_L1 as those
+/// notebooks do, `"type": ["string"]` (a one-member union: a non-nullable string), which Personalize accepts too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn columns_not_in_the_schema_are_ignored_and_reported() {
+    const ITEMS: &str = r#"{"type":"record","name":"Items","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"ITEM_ID","type":"string"},{"name":"PRICE","type":"float"},{"name":"CATEGORY_L1","type":["string"],"categorical":true}],"version":"1.0"}"#;
+    let tmp = tempfile::tempdir().unwrap();
+    let csv_dir = tmp.path().join("csv");
+    std::fs::create_dir_all(&csv_dir).unwrap();
+    let mut items = String::from(",ITEM_ID,PRICE,CATEGORY_L1,PROMOTED\n");
+    for i in 0..10 {
+        let promoted = if i % 3 == 0 { "Y" } else { "" };
+        items.push_str(&format!("{i},p{i},{}.5,{},{promoted}\n", i + 1, if i % 2 == 0 { "shoes" } else { "hats" }));
+    }
+    let items_csv = csv_dir.join("items.csv");
+    std::fs::write(&items_csv, &items).unwrap();
+
+    let server = Server::start(&tmp.path().join("data"));
+    let c = &server.control;
+    let dsg = create_dataset_group(c, "extra-cols").await;
+    wait_active(c, &Res::DatasetGroup(dsg.clone())).await;
+    let schema = create_schema(c, "extra-cols-items", ITEMS).await;
+    let ds = create_dataset(c, &dsg, "extra-cols", "extra-cols-items", "Items", &schema).await;
+
+    let job = import(c, "extra-cols-items", &ds, &file_url(&items_csv), None).await;
+    wait_active(c, &Res::ImportJob(job.clone())).await;
+    let expected = "10 rows imported; 2 columns not in the schema ignored (items.csv column 1 ''; items.csv column 5 \
+        'PROMOTED')";
+    let started = Instant::now();
+    loop {
+        let tasks = get_tasks(&server.url);
+        if tasks.contains(expected) {
+            break;
+        }
+        assert!(started.elapsed() < WAIT, "the task view never showed {expected:?}: {tasks}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let log = std::fs::read_to_string(&server.log).unwrap();
+    assert!(log.contains("ignored columns") && log.contains("items.csv column 5 'PROMOTED'"), "{log}");
+    // The values are in their fields: the export shows the schema's columns only.
+    let mut lines = export_dataset(c, "extra-cols-export", &ds, "BULK", &tmp.path().join("export")).await;
+    assert_eq!(lines.remove(0), "ITEM_ID,PRICE,CATEGORY_L1");
+    lines.sort();
+    assert_eq!(lines.len(), 10, "{lines:?}");
+    assert_eq!(lines[0], "p0,1.5,shoes");
+    assert_eq!(lines[1], "p1,2.5,hats");
+
+    // Strict, per job: refused, naming the columns as written.
+    let strict = import_tagged(c, "strict-extra", &ds, &file_url(&items_csv), &[("reko:strict-import", "true")]).await;
+    let (status, reason) = wait_settled(c, &Res::ImportJob(strict), WAIT).await;
+    assert_eq!(status, "CREATE FAILED");
+    assert_eq!(
+        reason.as_deref(),
+        Some("items.csv line 1: Input CSV has columns that are not in the schema: ['', PROMOTED]")
+    );
+}

@@ -119,3 +119,37 @@ fn lenient_report_keeps_the_first_issues_in_file_order_and_the_minimum_counts_ke
     let par = ImportOptions { parallel: true, min_chunk_bytes: 200, block_bytes: 1000, ..Default::default() };
     assert_eq!(streamed_report(&p, &schema, &par), whole);
 }
+
+#[test]
+fn columns_naming_no_field_are_ignored_and_reported() {
+    // As AWS's samples write them (`df.to_csv(path)`: a pandas index column with an empty name first),
+    // and with a column the schema leaves out (PROMOTED): Personalize imports such files.
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(&dir, "items.csv", ",ITEM_ID,PROMOTED,GENRES,PRICE\n0,a,Y,x|y,1.5\n1,b,,z,\n2,\"c\",N,,2\n");
+    let report = streamed_report(&p, &items_schema(), &ImportOptions::default());
+    assert_eq!(report.rows, 3);
+    let shown: Vec<String> = report.ignored_columns.iter().map(ToString::to_string).collect();
+    assert_eq!(shown, ["items.csv column 1 ''", "items.csv column 3 'PROMOTED'"]);
+    assert_eq!(
+        report.coercions().as_deref(),
+        Some("2 columns not in the schema ignored (items.csv column 1 ''; items.csv column 3 'PROMOTED')")
+    );
+    let b = import_csv(std::slice::from_ref(&p), &items_schema(), DatasetType::Items, &no_progress()).unwrap();
+    let ids: Vec<_> = (0..b.len()).map(|i| b.str_value("ITEM_ID", i).unwrap()).collect();
+    assert_eq!(ids, ["a", "b", "c"]);
+    assert_eq!(b.str_value("GENRES", 0), Some("x|y"));
+    assert_eq!(b.f64_value("PRICE", 0), Some(1.5));
+    assert_eq!(b.f64_value("PRICE", 2), Some(2.0));
+    assert!(b.is_null("PRICE", 1) && b.is_null("GENRES", 2));
+    // the rows must still have as many values as the header has columns
+    let short = write(&dir, "short.csv", ",ITEM_ID,GENRES\n0,a\n");
+    let e = import_csv(&[short], &items_schema(), DatasetType::Items, &no_progress()).unwrap_err();
+    assert!(e.to_string().starts_with("short.csv line 2"), "{e}");
+    // with the value coercions, both are reported
+    let mixed = write(&dir, "mixed.csv", "ITEM_ID,EXTRA,STOCK\na,1,n/a\n");
+    let summary = streamed_report(&mixed, &items_schema(), &ImportOptions::default()).coercions().unwrap();
+    assert!(summary.starts_with("1 non-numeric value set to null (mixed.csv line 2, column STOCK: 'n/a' set to null), 1 column not in the schema ignored (mixed.csv column 2 'EXTRA')"), "{summary}");
+    // strict: refused, naming the columns as written
+    let e = import_csv_with_options(&[p], &items_schema(), DatasetType::Items, &no_progress(), &strict()).unwrap_err();
+    assert_eq!(e.to_string(), "items.csv line 1: Input CSV has columns that are not in the schema: ['', PROMOTED]");
+}

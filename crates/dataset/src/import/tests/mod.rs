@@ -47,9 +47,9 @@ fn no_progress() -> impl Fn(u64) + Sync {
     |_| {}
 }
 
-/// Strict: the first value that is not valid fails the import.
+/// Strict: the first value that is not valid, or a column naming no schema field, fails the import.
 fn strict() -> ImportOptions {
-    ImportOptions { strict_numbers: true, ..Default::default() }
+    ImportOptions { strict_numbers: true, ignore_unknown_columns: false, ..Default::default() }
 }
 
 fn import_items(content: &str) -> Result<RecordBatch, ImportError> {
