@@ -446,46 +446,88 @@ pub fn fit_after_evaluation(
 /// settles long before the factors do).
 const TUNING_ITERATIONS: usize = 5;
 /// Users the candidates of a self-tuning run are fitted and scored on, at most.
-const TUNING_USERS: usize = 30_000;
+const TUNING_USERS: usize = 20_000;
+/// Largest sample (interactions) whose candidates run the full iterations.
+const TUNING_FULL_MAX: usize = 1_000_000;
+/// Users a self-tuning candidate is scored on, at most.
+const TUNING_TEST_USERS: usize = 2_000;
+/// How much better (relative NDCG@10) a candidate must score to replace the default setting.
+const TUNING_MARGIN: f64 = 0.02;
 
 /// What a training run chooses itself where the configuration leaves it open, on
-/// [`evaluation::validation_split`] by NDCG@10: `event_value_scaling` (none, linear or log)
-/// when the interactions carry usable event values.
+/// [`evaluation::validation_split`] by NDCG@10, one group of settings after the other (each
+/// group's candidates fitted with the choices so far): `event_value_scaling` (when the
+/// interactions carry usable event values), `alpha` (how much repeated and weighted events
+/// count), `regularization`, then `hidden_dimension` (32 or 64). A setting the configuration
+/// fixes is left alone.
 pub fn self_tune(
     recipe: &'static str,
     data: &TrainingData,
     config: &TrainingConfig,
 ) -> Result<BTreeMap<String, String>, EngineError> {
     let mut chosen = BTreeMap::new();
-    let open = !config.hyperparameters.contains_key("event_value_scaling");
-    if !open || !ValueScaling::usable(data) {
+    let mut groups: Vec<Vec<Vec<(&str, &str)>>> = Vec::new();
+    if ValueScaling::usable(data) {
+        groups.push(["none", "log", "linear"].iter().map(|v| vec![("event_value_scaling", *v)]).collect());
+    }
+    groups.push(["0.5", "2", "8"].iter().map(|v| vec![("alpha", *v)]).collect());
+    groups.push(["1", "10", "100"].iter().map(|v| vec![("regularization", *v)]).collect());
+    groups.push(["32", "64"].iter().map(|v| vec![("hidden_dimension", *v)]).collect());
+    groups.retain(|g| g[0].iter().all(|(name, _)| !config.hyperparameters.contains_key(*name)));
+    if groups.is_empty() {
         return Ok(chosen);
     }
     let mut split = evaluation::validation_split(data);
-    // Candidates are compared on a sample of the users at most TUNING_USERS strong: what a
-    // setting does to the ranking shows at that size, and tuning stays a fraction of the fit.
+    // Candidates are compared on a sample of the users at most TUNING_USERS strong, scored on
+    // at most TUNING_TEST_USERS of them: what a setting does to the ranking shows at that size,
+    // and tuning stays a fraction of the fit.
     let step = split.train.num_users().div_ceil(TUNING_USERS).max(1) as u32;
     if step > 1 {
         split.test.retain(|t| t.user % step == 0);
         split.train = split.train.retain_per_user(|u, n| if u % step == 0 { 0..n } else { 0..0 });
     }
+    let test_step = split.test.len().div_ceil(TUNING_TEST_USERS).max(1);
+    split.test = split.test.into_iter().step_by(test_step).collect();
     if split.test.is_empty() {
         return Ok(chosen);
     }
-    let mut best: Option<(f64, &str)> = None;
-    for scaling in [ValueScaling::None, ValueScaling::Log, ValueScaling::Linear] {
-        let mut c = config.clone();
-        c.hyperparameters.insert("event_value_scaling".into(), scaling.name().into());
-        let iterations = Params::from_config(config).iterations.min(TUNING_ITERATIONS);
-        c.hyperparameters.insert("num_iterations".into(), iterations.to_string());
-        let model = fit(recipe, &split.train, &c);
-        let ndcg = evaluation::evaluate_model(&model, &split)["normalized_discounted_cumulative_gain_at_10"];
-        if best.is_none_or(|(b, _)| ndcg > b) {
-            best = Some((ndcg, scaling.name()));
+    // Few iterations favour little regularization (stopping early regularizes too): candidates
+    // run the full iterations unless the sample is large.
+    let full = Params::from_config(config).iterations;
+    let iterations =
+        if split.train.num_interactions() > TUNING_FULL_MAX { full.min(TUNING_ITERATIONS) } else { full }.to_string();
+    for group in groups {
+        // The candidate the defaults would use is kept unless another beats it clearly.
+        let defaults = Params::from_config(config);
+        let is_default = |c: &Vec<(&str, &str)>| {
+            let mut with = config.clone();
+            with.hyperparameters.extend(c.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+            Params::from_config(&with) == defaults
+        };
+        let mut best: Option<(f64, &Vec<(&str, &str)>)> = None;
+        let mut incumbent: Option<(f64, &Vec<(&str, &str)>)> = None;
+        for candidate in &group {
+            let mut c = config.clone();
+            c.hyperparameters.extend(chosen.iter().map(|(k, v): (&String, &String)| (k.clone(), v.clone())));
+            c.hyperparameters.extend(candidate.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+            c.hyperparameters.insert("num_iterations".into(), iterations.clone());
+            let model = fit(recipe, &split.train, &c);
+            let ndcg = evaluation::evaluate_model(&model, &split)["normalized_discounted_cumulative_gain_at_10"];
+            if best.is_none_or(|(b, _)| ndcg > b) {
+                best = Some((ndcg, candidate));
+            }
+            if is_default(candidate) {
+                incumbent = Some((ndcg, candidate));
+            }
         }
-    }
-    if let Some((_, name)) = best {
-        chosen.insert("event_value_scaling".into(), name.to_string());
+        let pick = match (best, incumbent) {
+            (Some((b, _)), Some((i, c))) if b < i * (1.0 + TUNING_MARGIN) => Some(c),
+            (Some((_, c)), _) => Some(c),
+            _ => None,
+        };
+        if let Some(candidate) = pick {
+            chosen.extend(candidate.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        }
     }
     Ok(chosen)
 }
@@ -2541,16 +2583,24 @@ mod tests {
         });
     }
 
-    /// A training run chooses how event values count, says so, and leaves a user's choice alone.
+    /// A training run chooses what the configuration leaves open, says so, and leaves a user's
+    /// choices alone.
     #[test]
-    fn training_chooses_the_value_scaling_unless_the_user_did() {
+    fn training_chooses_what_the_user_left_open() {
         let data = crate::recipe::tests::synthetic(300, 12, 200);
         let solution =
             crate::train("aws-user-personalization", &data, &TrainingConfig::default(), &mut |_| {}).unwrap();
         let chosen = solution.tuned.get("event_value_scaling").map(String::as_str);
         assert!(matches!(chosen, Some("none" | "linear" | "log")), "{:?}", solution.tuned);
+        for name in ["alpha", "regularization", "hidden_dimension"] {
+            assert!(solution.tuned.contains_key(name), "{name} chosen: {:?}", solution.tuned);
+        }
         let mut fixed = TrainingConfig::default();
-        fixed.hyperparameters.insert("event_value_scaling".into(), "log".into());
+        for (k, v) in
+            [("event_value_scaling", "log"), ("alpha", "2"), ("regularization", "10"), ("hidden_dimension", "64")]
+        {
+            fixed.hyperparameters.insert(k.into(), v.into());
+        }
         assert!(crate::train("aws-user-personalization", &data, &fixed, &mut |_| {}).unwrap().tuned.is_empty());
         let model = UpModel::decode(
             "aws-user-personalization",

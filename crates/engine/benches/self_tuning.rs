@@ -1,0 +1,124 @@
+//! Self-tuning against a grid search, on data nobody tuned for: User-Personalization's defaults
+//! (what a training run chooses itself, `self_tune`, then fitted) against the best of a grid of
+//! hand-set hyperparameters scored on the test part itself (an upper bound no user gets), on a
+//! per-user temporal split (newest 20% held out, seen items excluded), NDCG@10. Data sets:
+//! MovieLens 100K (`REKO_ML100K_DIR`), reko-synth play counts, and reko-synth's default
+//! e-commerce events (view/click/purchase).
+//!
+//! With `REKO_PEERS_DIR` set, each split is also written there (`<set>/train.csv`,
+//! `<set>/test.csv`) for `benchmarks/peers/run.sh` (tuned EASE and implicit ALS on the very same
+//! split).
+//!
+//! `cargo bench -p reko-engine --bench self_tuning` (deterministic).
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+use reko_engine::evaluation::{evaluate_model, temporal_split, EvalSplit};
+use reko_engine::recipes::user_personalization::{fit, self_tune};
+use reko_engine::{TrainingConfig, TrainingData, TrainingDataBuilder};
+use reko_synth::{generate, item_id, play_counts, user_id, SynthConfig, EVENT_TYPES};
+
+const RECIPE: &str = "aws-user-personalization";
+const NDCG: &str = "normalized_discounted_cumulative_gain_at_10";
+
+fn main() {
+    let mut sets: Vec<(&str, TrainingData)> = Vec::new();
+    if let Some(dir) = common::ml100k_dir("self_tuning bench") {
+        sets.push(("ml-100k", common::load_movielens(&dir)));
+    }
+    let cfg = SynthConfig { users: 20_000, items: 5_000, interactions: 500_000, ..SynthConfig::default() };
+    let mut b = TrainingDataBuilder::new();
+    for r in play_counts(&cfg).expect("play counts") {
+        b.push_interaction(
+            &user_id(r.user as usize),
+            &item_id(r.item as usize),
+            r.timestamp,
+            Some("play"),
+            Some(r.plays as f32),
+        );
+    }
+    sets.push(("play-counts", b.build()));
+    let mut b = TrainingDataBuilder::new();
+    for r in generate(&cfg).expect("synthetic").interactions {
+        let t = EVENT_TYPES[r.event_type as usize];
+        b.push_interaction(
+            &user_id(r.user as usize),
+            &item_id(r.item as usize),
+            r.timestamp,
+            Some(t),
+            Some(r.event_value),
+        );
+    }
+    sets.push(("synthetic-events", b.build()));
+
+    println!("| data | defaults (self-tuned) | chose | grid best | chose | defaults / grid best | tuning + fit s |");
+    println!("|---|---:|---|---:|---|---:|---:|");
+    for (name, data) in &sets {
+        let split = temporal_split(data, 0.2, 5);
+        if let Ok(dir) = std::env::var("REKO_PEERS_DIR") {
+            write_split(&Path::new(&dir).join(name), data, &split);
+        }
+        let t = Instant::now();
+        let chosen = self_tune(RECIPE, &split.train, &TrainingConfig::default()).unwrap();
+        let mut config = TrainingConfig::default();
+        config.hyperparameters.extend(chosen.clone());
+        let default = evaluate_model(&fit(RECIPE, &split.train, &config), &split)[NDCG];
+        let secs = t.elapsed().as_secs_f64();
+        let (best, best_params) = grid(&split);
+        println!(
+            "| {name} | {default:.4} | {} | {best:.4} | {best_params} | {:.1}% | {secs:.1} |",
+            describe(&chosen),
+            100.0 * default / best
+        );
+    }
+}
+
+fn describe(p: &std::collections::BTreeMap<String, String>) -> String {
+    p.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+}
+
+/// The best NDCG@10 on the test part over a grid of factors × regularization × alpha.
+fn grid(split: &EvalSplit) -> (f64, String) {
+    let mut best = (f64::NEG_INFINITY, String::new());
+    for factors in ["32", "64", "128"] {
+        for reg in ["1", "10", "100"] {
+            for alpha in ["0.5", "2", "8"] {
+                let mut c = TrainingConfig::default();
+                for (k, v) in [("hidden_dimension", factors), ("regularization", reg), ("alpha", alpha)] {
+                    c.hyperparameters.insert(k.into(), v.into());
+                }
+                let ndcg = evaluate_model(&fit(RECIPE, &split.train, &c), split)[NDCG];
+                if ndcg > best.0 {
+                    best = (ndcg, format!("hidden_dimension={factors}, regularization={reg}, alpha={alpha}"));
+                }
+            }
+        }
+    }
+    best
+}
+
+/// `train.csv` (the training part) and `test.csv` (each test user's relevant items).
+fn write_split(dir: &Path, data: &TrainingData, split: &EvalSplit) {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut w = std::io::BufWriter::new(std::fs::File::create(dir.join("train.csv")).unwrap());
+    writeln!(w, "USER_ID,ITEM_ID,TIMESTAMP,EVENT_VALUE").unwrap();
+    for (u, h) in split.train.iter_users() {
+        for k in 0..h.len() {
+            let v = h.event_values[k];
+            let v = if v.is_nan() { String::new() } else { v.to_string() };
+            writeln!(w, "{},{},{},{v}", data.user_id(u), data.item_id(h.items[k]), h.timestamps[k]).unwrap();
+        }
+    }
+    let mut w = std::io::BufWriter::new(std::fs::File::create(dir.join("test.csv")).unwrap());
+    writeln!(w, "USER_ID,ITEM_ID").unwrap();
+    for t in &split.test {
+        for &i in &t.relevant {
+            writeln!(w, "{},{}", data.user_id(t.user), data.item_id(i)).unwrap();
+        }
+    }
+}
