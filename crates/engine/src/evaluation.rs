@@ -224,13 +224,25 @@ pub fn personalize_split(data: &TrainingData) -> EvalSplit {
     EvalSplit::cut(data, &test, |u, n| if is_test[u as usize] && n >= 2 { 0..n - held_out_count(n) } else { 0..n })
 }
 
-/// The split a training run tunes on, cut from the training part of [`personalize_split`] (so
-/// that split's held-out interactions, which the reported metrics score, take no part in the
-/// choice): every user's newest 10% held out ([`temporal_split`], users with at least 5
-/// interactions), every user rather than 10% of them, so that small data sets still give a
-/// choice more signal than noise.
-pub fn validation_split(data: &TrainingData) -> EvalSplit {
-    temporal_split(&personalize_split(data).train, 0.1, 5)
+/// Users a tuning candidate (self-tuning, HPO trial) is fitted on, and scored on, at most: what
+/// a setting does to the ranking shows at that size, and tuning stays a fraction of a fit.
+pub const TUNING_USERS: usize = 20_000;
+pub const TUNING_TEST_USERS: usize = 1_000;
+
+/// The split a training run tunes on (self-tuning, HPO trials), cut from the training part of
+/// [`personalize_split`], so that split's held-out interactions, which the reported metrics
+/// score, take no part in the choice: at most `max_users` users (evenly spread), each user with
+/// at least 5 interactions holding out their newest 10% ([`temporal_split`]: every user, not
+/// 10% of them, so that small data sets give a choice more signal than noise), at most
+/// `max_test_users` of them scored.
+pub fn validation_split(data: &TrainingData, max_users: usize, max_test_users: usize) -> EvalSplit {
+    let train = personalize_split(data).train;
+    let step = train.num_users().div_ceil(max_users.max(1)).max(1) as u32;
+    let sample = if step > 1 { train.retain_per_user(|u, n| if u % step == 0 { 0..n } else { 0..0 }) } else { train };
+    let mut split = temporal_split(&sample, 0.1, 5);
+    let test_step = split.test.len().div_ceil(max_test_users.max(1)).max(1);
+    split.test = split.test.into_iter().step_by(test_step).collect();
+    split
 }
 
 /// Number of held-out (newest) interactions of a user with `n` interactions in a

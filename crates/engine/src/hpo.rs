@@ -1,6 +1,8 @@
 //! Hyperparameter optimization (`performHPO`): a seeded random search over the ranges of
-//! `solutionConfig.hpoConfig.algorithmHyperParameterRanges`, each candidate scored by the same
-//! offline evaluation every training run performs (§7), the best one trained on all data.
+//! `solutionConfig.hpoConfig.algorithmHyperParameterRanges`, each candidate scored on a
+//! validation split cut from the training part of the offline evaluation's split
+//! ([`evaluation::validation_split`]); the best one is then evaluated as every training run is
+//! (§7), on held-out interactions that took no part in the choice, and trained on all data.
 
 use std::collections::BTreeMap;
 
@@ -148,9 +150,12 @@ pub fn tune(
     let filtered = filter_events(data, base);
     check_minimum_data(&filtered)?;
     let mut rng = SmallRng::seed_from_u64(request.seed);
+    // Trials are scored on a validation split cut from the evaluation split's training part; the
+    // winner alone is then evaluated on the evaluation split, so the metrics reported come from
+    // held-out interactions that did not pick it.
+    let validation = evaluation::validation_split(&filtered, evaluation::TUNING_USERS, evaluation::TUNING_TEST_USERS);
     let mut trials: Vec<(BTreeMap<String, String>, f64)> = Vec::new();
-    // (trial index, its metrics, its model)
-    let mut best: Option<(usize, evaluation::Metrics, Box<dyn crate::recipe::FittedModel>)> = None;
+    let mut best: Option<usize> = None;
     for job in 0..request.max_jobs {
         // The first candidate is the configuration as given; the rest sample the ranges.
         let mut params = base.hyperparameters.clone();
@@ -161,20 +166,22 @@ pub fn tune(
         }
         let config = TrainingConfig { hyperparameters: params.clone(), ..base.clone() };
         validate_config(recipe, &config)?;
-        progress(TrainingProgress { stage: "tuning", fraction: 0.9 * job as f64 / request.max_jobs as f64 });
-        let (metrics, model) = evaluation::evaluate(&filtered, |d| r.fit(d, &config))?;
+        progress(TrainingProgress { stage: "tuning", fraction: 0.8 * job as f64 / request.max_jobs as f64 });
+        let model = r.fit(&validation.train, &config)?;
+        let metrics = evaluation::evaluate_model(model.as_ref(), &validation);
         let score = metrics.get(&request.objective).copied().unwrap_or(f64::NEG_INFINITY);
-        // Only the best candidate's model is kept: the final fit starts from it.
-        if best.as_ref().is_none_or(|(i, _, _)| score > trials[*i].1) {
-            best = Some((trials.len(), metrics, model));
+        if best.is_none_or(|i| score > trials[i].1) {
+            best = Some(trials.len());
         }
         trials.push((params, score));
     }
-    let (index, metrics, evaluated) =
-        best.ok_or_else(|| EngineError::InvalidConfig("no HPO candidate was evaluated".into()))?;
+    let index = best.ok_or_else(|| EngineError::InvalidConfig("no HPO candidate was evaluated".into()))?;
     let params = trials[index].0.clone();
-    progress(TrainingProgress { stage: "training", fraction: 0.9 });
     let config = TrainingConfig { hyperparameters: params.clone(), ..base.clone() };
+    progress(TrainingProgress { stage: "evaluating", fraction: 0.8 });
+    let (evaluation, evaluated) = r.evaluate(&filtered, &config, evaluation::Split::Personalize)?;
+    let metrics = evaluation.metrics;
+    progress(TrainingProgress { stage: "training", fraction: 0.9 });
     let artifact = r.fit_after_evaluation(evaluated, &filtered, &config)?.to_artifact();
     progress(TrainingProgress { stage: "writing", fraction: 1.0 });
     Ok(Tuned { solution: TrainedSolution { artifact, metrics, tuned: BTreeMap::new() }, params, trials })
@@ -191,6 +198,26 @@ mod tests {
         assert!(err.to_string().contains("no hyperparameters"), "{err}");
         let err = validate_request("aws-nope", &request).unwrap_err();
         assert!(matches!(err, EngineError::UnknownRecipe(_)), "{err}");
+    }
+
+    /// The metrics reported are the winner's on the evaluation split, not the validation score
+    /// that made it the winner.
+    #[test]
+    fn reported_metrics_come_from_data_that_did_not_pick_the_winner() {
+        let data = crate::recipe::tests::synthetic(300, 12, 200);
+        let recipe = "aws-user-personalization";
+        let request = HpoRequest {
+            ranges: vec![SearchRange::Continuous { name: "regularization".into(), min: 0.1, max: 100.0 }],
+            objective: DEFAULT_OBJECTIVE.into(),
+            max_jobs: 3,
+            seed: 5,
+        };
+        let tuned = tune(recipe, &data, &TrainingConfig::default(), &request, &mut |_| {}).unwrap();
+        let winner = TrainingConfig { hyperparameters: tuned.params.clone(), ..TrainingConfig::default() };
+        let evaluated = evaluation::evaluate_recipe(recipe, &data, &winner, evaluation::Split::Personalize).unwrap();
+        assert_eq!(tuned.solution.metrics, evaluated.metrics);
+        let best_trial = tuned.trials.iter().map(|t| t.1).fold(f64::NEG_INFINITY, f64::max);
+        assert_ne!(tuned.solution.metrics[DEFAULT_OBJECTIVE], best_trial, "a validation score is not reported");
     }
 
     #[test]

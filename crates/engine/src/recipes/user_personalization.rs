@@ -445,21 +445,17 @@ pub fn fit_after_evaluation(
 /// Iterations of each candidate fit when a training run tunes itself (the ranking of candidates
 /// settles long before the factors do).
 const TUNING_ITERATIONS: usize = 5;
-/// Users the candidates of a self-tuning run are fitted and scored on, at most.
-const TUNING_USERS: usize = 20_000;
 /// Largest sample (interactions) whose candidates run the full iterations.
 const TUNING_FULL_MAX: usize = 1_000_000;
-/// Users a self-tuning candidate is scored on, at most.
-const TUNING_TEST_USERS: usize = 2_000;
 /// How much better (relative NDCG@10) a candidate must score to replace the default setting.
 const TUNING_MARGIN: f64 = 0.02;
 
 /// What a training run chooses itself where the configuration leaves it open, on
 /// [`evaluation::validation_split`] by NDCG@10, one group of settings after the other (each
 /// group's candidates fitted with the choices so far): `event_value_scaling` (when the
-/// interactions carry usable event values), `alpha` (how much repeated and weighted events
-/// count), `regularization`, then `hidden_dimension` (32 or 64). A setting the configuration
-/// fixes is left alone.
+/// interactions carry usable event values), `alpha` with `regularization` (0.5 and 1, 2 and 10,
+/// 8 and 100), then `hidden_dimension` (32 or 64). A setting the configuration fixes is left
+/// alone.
 pub fn self_tune(
     recipe: &'static str,
     data: &TrainingData,
@@ -470,24 +466,20 @@ pub fn self_tune(
     if ValueScaling::usable(data) {
         groups.push(["none", "log", "linear"].iter().map(|v| vec![("event_value_scaling", *v)]).collect());
     }
-    groups.push(["0.5", "2", "8"].iter().map(|v| vec![("alpha", *v)]).collect());
-    groups.push(["1", "10", "100"].iter().map(|v| vec![("regularization", *v)]).collect());
+    // alpha and regularization together: the confidence of repeated events against how
+    // strongly factors shrink (their ratio matters more than either alone).
+    groups.push(
+        [("0.5", "1"), ("2", "10"), ("8", "100")]
+            .iter()
+            .map(|(a, r)| vec![("alpha", *a), ("regularization", *r)])
+            .collect(),
+    );
     groups.push(["32", "64"].iter().map(|v| vec![("hidden_dimension", *v)]).collect());
     groups.retain(|g| g[0].iter().all(|(name, _)| !config.hyperparameters.contains_key(*name)));
     if groups.is_empty() {
         return Ok(chosen);
     }
-    let mut split = evaluation::validation_split(data);
-    // Candidates are compared on a sample of the users at most TUNING_USERS strong, scored on
-    // at most TUNING_TEST_USERS of them: what a setting does to the ranking shows at that size,
-    // and tuning stays a fraction of the fit.
-    let step = split.train.num_users().div_ceil(TUNING_USERS).max(1) as u32;
-    if step > 1 {
-        split.test.retain(|t| t.user % step == 0);
-        split.train = split.train.retain_per_user(|u, n| if u % step == 0 { 0..n } else { 0..0 });
-    }
-    let test_step = split.test.len().div_ceil(TUNING_TEST_USERS).max(1);
-    split.test = split.test.into_iter().step_by(test_step).collect();
+    let split = evaluation::validation_split(data, evaluation::TUNING_USERS, evaluation::TUNING_TEST_USERS);
     if split.test.is_empty() {
         return Ok(chosen);
     }
