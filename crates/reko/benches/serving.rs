@@ -12,7 +12,7 @@
 //!
 //! Scenarios (each `REKO_BENCH_SECONDS` long after 2 s of warm-up, `REKO_BENCH_CONNECTIONS`
 //! keep-alive connections, closed loop):
-//! 1. GetRecommendations, random known users, numResults 25;
+//! 1. GetRecommendations, random known users (the first `REKO_BENCH_REQUEST_USERS`), numResults 25;
 //! 2. the same with `INCLUDE ItemID WHERE Items.CATEGORY IN ($C)` and a random category;
 //! 3. PutEvents, 10 events per call for random users and items;
 //! 4. read-your-writes: PutEvents for a fresh user, then GetRecommendations must reflect it;
@@ -364,7 +364,8 @@ fn main() {
     println!("| scenario | throughput | p50 | p99 | p99.9 | errors |");
     println!("|---|---:|---:|---:|---:|---:|");
 
-    let (campaign, users) = (s.campaign.clone(), s.users);
+    // `REKO_BENCH_REQUEST_USERS`: how many distinct users the recommendation scenarios cycle through.
+    let (campaign, users) = (s.campaign.clone(), env("REKO_BENCH_REQUEST_USERS", s.users).clamp(1, s.users));
     let r = rt.block_on(drive(
         &server.addr,
         connections,
@@ -392,7 +393,7 @@ fn main() {
     ));
     print("GetRecommendations + Items filter with $C", &r, 1, "req");
 
-    let (tracking, items) = (s.tracking_id.clone(), s.items);
+    let (tracking, items, users) = (s.tracking_id.clone(), s.items, s.users);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     let r = rt.block_on(drive(
         &server.addr,

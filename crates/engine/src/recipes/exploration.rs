@@ -21,8 +21,15 @@ use crate::model::Exploration;
 /// Items with at most this many interactions are explored for their uncertainty; items with
 /// more only while younger than the cut-off.
 pub(crate) const RARE_MAX: u32 = 9;
-/// Candidates one request scores at most; larger candidate sets are sampled uniformly.
+/// Items without interactions one request scores at most; more are sampled uniformly.
 pub(crate) const DIRECT_MAX: usize = 4096;
+/// Rare items (1 to [`RARE_MAX`] interactions), and young items with more, one request scores at
+/// most, each sampled uniformly: their uncertainty is small, and large catalogues have tens of
+/// thousands of them.
+pub(crate) const SAMPLE: usize = 256;
+/// A draw whose needed deviation exceeds this many standard deviations is not made (it would
+/// succeed less than once in a million).
+const HOPELESS_Z: f32 = 5.0;
 /// Optimism (in standard deviations of a candidate's relevance) at `explorationWeight` 1; chosen
 /// on MovieLens 100K with `cargo bench -p reko-engine --bench exploration` (BENCHMARKS.md).
 pub(crate) const OPTIMISM: f64 = 6.0;
@@ -33,10 +40,13 @@ pub(crate) const RARE_SD_SCALE: f32 = 0.3;
 
 /// The candidates of one model, built once per model.
 pub(crate) struct ExplorationIndex {
-    /// Items with at most [`RARE_MAX`] interactions.
+    /// Items without interactions.
+    new: Vec<u32>,
+    /// Items with 1 to [`RARE_MAX`] interactions.
     rare: Vec<u32>,
-    /// The others with a creation time, `(created, item)`, newest first.
-    by_age: Vec<(i64, u32)>,
+    /// The others with a creation time, newest first, and their creation times.
+    by_age: Vec<u32>,
+    created: Vec<i64>,
     /// Mean and standard deviation of the log popularity of items with interactions: what a
     /// request without a user vector assumes of an item without any.
     pub(crate) popularity_prior: (f32, f32),
@@ -69,18 +79,20 @@ pub(crate) struct Pick {
 impl ExplorationIndex {
     /// `popularity[i]` is item `i`'s share of (recency-weighted) interactions.
     pub(crate) fn build(counts: &[u32], created: &[i64], popularity: &[f32]) -> Self {
-        let rare = (0..counts.len() as u32).filter(|&i| counts[i as usize] <= RARE_MAX).collect();
-        let mut by_age: Vec<(i64, u32)> = (0..counts.len() as u32)
+        let new = (0..counts.len() as u32).filter(|&i| counts[i as usize] == 0).collect();
+        let rare = (0..counts.len() as u32).filter(|&i| (1..=RARE_MAX).contains(&counts[i as usize])).collect();
+        let mut aged: Vec<(i64, u32)> = (0..counts.len() as u32)
             .filter(|&i| counts[i as usize] > RARE_MAX && created[i as usize] != i64::MIN)
             .map(|i| (created[i as usize], i))
             .collect();
-        by_age.sort_unstable_by(|a, b| b.cmp(a));
+        aged.sort_unstable_by(|a, b| b.cmp(a));
+        let (created, by_age) = aged.into_iter().unzip();
         let logs: Vec<f64> =
             popularity.iter().zip(counts).filter(|(_, &c)| c > 0).map(|(&p, _)| f64::from(p + 1e-9).ln()).collect();
         let n = logs.len().max(1) as f64;
         let mean = logs.iter().sum::<f64>() / n;
         let sd = (logs.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / n).sqrt();
-        ExplorationIndex { rare, by_age, popularity_prior: (mean as f32, sd as f32) }
+        ExplorationIndex { new, rare, by_age, created, popularity_prior: (mean as f32, sd as f32) }
     }
 
     /// The candidates `req` explores, best sample first: at most `req.slots`, each passing `ok`
@@ -98,9 +110,7 @@ impl ExplorationIndex {
             return Vec::new();
         }
         let cut = e.item_age_cut_off_days * 86_400.0;
-        let young = self.by_age.partition_point(|&(created, _)| (req.newest.saturating_sub(created)) as f64 <= cut);
-        let (rare, young) = (&self.rare[..], &self.by_age[..young]);
-        let total = rare.len() + young.len();
+        let young = self.created.partition_point(|&created| (req.newest.saturating_sub(created)) as f64 <= cut);
         let mut rng = SmallRng::seed_from_u64(e.seed.unwrap_or_else(rand::random));
         let optimism = (OPTIMISM * e.weight) as f32;
         let mut picks: Vec<Pick> = Vec::new();
@@ -111,20 +121,24 @@ impl ExplorationIndex {
             }
             let n = counts[i as usize] as f32;
             let sd = if n == 0.0 { req.sd } else { req.sd * RARE_SD_SCALE / (1.0 + n) };
+            if sd <= 0.0 || (req.floor - mu) / sd - optimism > HOPELESS_Z {
+                return;
+            }
             let sampled = mu + sd * (optimism + standard_normal(rng));
             if sampled >= req.floor && ok(i) {
                 picks.push(Pick { sampled, logit: mu, item: i });
             }
         };
-        if total <= DIRECT_MAX {
-            for i in rare.iter().copied().chain(young.iter().map(|&(_, i)| i)) {
-                consider(i, &mut rng);
-            }
-        } else {
-            for _ in 0..DIRECT_MAX {
-                let r = rng.gen_range(0..total);
-                let i = if r < rare.len() { rare[r] } else { young[r - rare.len()].1 };
-                consider(i, &mut rng);
+        // Items without interactions: all of them while they are few; rare and young ones: a
+        // sample.
+        for (pool, budget) in [(&self.new[..], DIRECT_MAX), (&self.rare[..], SAMPLE), (&self.by_age[..young], SAMPLE)] {
+            if pool.len() <= budget {
+                pool.iter().for_each(|&i| consider(i, &mut rng));
+            } else {
+                for _ in 0..budget {
+                    let i = pool[rng.gen_range(0..pool.len())];
+                    consider(i, &mut rng);
+                }
             }
         }
         picks.sort_unstable_by(|a, b| b.sampled.total_cmp(&a.sampled).then(a.item.cmp(&b.item)));
