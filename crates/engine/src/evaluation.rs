@@ -376,6 +376,7 @@ fn recommend_unseen_batch(
 /// top-25 lists ÷ items in the catalogue. The map has exactly the [`METRIC_KEYS`] (all 0 when
 /// there is no test user).
 pub fn evaluate_model(model: &dyn FittedModel, split: &EvalSplit) -> BTreeMap<String, f64> {
+    model.prepare_for(split.test.len());
     let num_items = split.train.num_items();
     let words = num_items.div_ceil(64);
     let acc = split

@@ -122,6 +122,9 @@ pub trait FittedModel: Send + Sync {
             self.recommend_indices(user, history, n, o);
         }
     }
+    /// Called before `users` users are scored: a model may build an index that pays off over
+    /// that many users.
+    fn prepare_for(&self, _users: usize) {}
     /// Serialise into an artifact.
     fn to_artifact(&self) -> ModelArtifact;
     /// The concrete model, so its recipe can warm-start from it ([`Recipe::fit_after_evaluation`]).
