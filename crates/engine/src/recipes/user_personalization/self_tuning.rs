@@ -1,0 +1,85 @@
+//! What a training run chooses itself where the configuration leaves it open.
+
+use super::*;
+
+/// Iterations of each candidate fit when a training run tunes itself (the ranking of candidates
+/// settles long before the factors do).
+pub(super) const TUNING_ITERATIONS: usize = 5;
+/// Largest sample (interactions) whose candidates run the full iterations.
+pub(super) const TUNING_FULL_MAX: usize = 300_000;
+/// How much better (relative NDCG@10) a candidate must score to replace the default setting.
+pub(super) const TUNING_MARGIN: f64 = 0.02;
+
+/// What a training run chooses itself where the configuration leaves it open, on
+/// [`evaluation::validation_split`] by NDCG@10, one group of settings after the other (each
+/// group's candidates fitted with the choices so far): `event_value_scaling` (when the
+/// interactions carry usable event values), `alpha` with `regularization` (0.5 and 1, 2 and 10,
+/// 8 and 100), then `hidden_dimension` (32 or 64). A setting the configuration fixes is left
+/// alone.
+pub fn self_tune(
+    recipe: &'static str,
+    data: &TrainingData,
+    config: &TrainingConfig,
+) -> Result<BTreeMap<String, String>, EngineError> {
+    let mut chosen = BTreeMap::new();
+    let mut groups: Vec<Vec<Vec<(&str, &str)>>> = Vec::new();
+    if ValueScaling::usable(data) {
+        groups.push(["none", "log", "linear"].iter().map(|v| vec![("event_value_scaling", *v)]).collect());
+    }
+    // alpha and regularization together: the confidence of repeated events against how
+    // strongly factors shrink (their ratio matters more than either alone).
+    groups.push(
+        [("0.5", "1"), ("2", "10"), ("8", "100")]
+            .iter()
+            .map(|(a, r)| vec![("alpha", *a), ("regularization", *r)])
+            .collect(),
+    );
+    groups.push(["32", "64"].iter().map(|v| vec![("hidden_dimension", *v)]).collect());
+    groups.retain(|g| g[0].iter().all(|(name, _)| !config.hyperparameters.contains_key(*name)));
+    if groups.is_empty() {
+        return Ok(chosen);
+    }
+    let split = evaluation::validation_split(data, evaluation::TUNING_USERS, evaluation::TUNING_TEST_USERS);
+    if split.test.is_empty() {
+        return Ok(chosen);
+    }
+    // Few iterations favour little regularization (stopping early regularizes too): candidates
+    // run the full iterations unless the sample is large.
+    let full = Params::from_config(config).iterations;
+    let iterations =
+        if split.train.num_interactions() > TUNING_FULL_MAX { full.min(TUNING_ITERATIONS) } else { full }.to_string();
+    for group in groups {
+        // The candidate the defaults would use is kept unless another beats it clearly.
+        let defaults = Params::from_config(config);
+        let is_default = |c: &Vec<(&str, &str)>| {
+            let mut with = config.clone();
+            with.hyperparameters.extend(c.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+            Params::from_config(&with) == defaults
+        };
+        let mut best: Option<(f64, &Vec<(&str, &str)>)> = None;
+        let mut incumbent: Option<(f64, &Vec<(&str, &str)>)> = None;
+        for candidate in &group {
+            let mut c = config.clone();
+            c.hyperparameters.extend(chosen.iter().map(|(k, v): (&String, &String)| (k.clone(), v.clone())));
+            c.hyperparameters.extend(candidate.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+            c.hyperparameters.insert("num_iterations".into(), iterations.clone());
+            let model = fit(recipe, &split.train, &c);
+            let ndcg = evaluation::evaluate_model(&model, &split)["normalized_discounted_cumulative_gain_at_10"];
+            if best.is_none_or(|(b, _)| ndcg > b) {
+                best = Some((ndcg, candidate));
+            }
+            if is_default(candidate) {
+                incumbent = Some((ndcg, candidate));
+            }
+        }
+        let pick = match (best, incumbent) {
+            (Some((b, _)), Some((i, c))) if b < i * (1.0 + TUNING_MARGIN) => Some(c),
+            (Some((_, c)), _) => Some(c),
+            _ => None,
+        };
+        if let Some(candidate) = pick {
+            chosen.extend(candidate.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        }
+    }
+    Ok(chosen)
+}
