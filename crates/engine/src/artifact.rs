@@ -199,6 +199,10 @@ impl<'a> PayloadReader<'a> {
     pub(crate) fn new(buf: &'a [u8]) -> Self {
         Self { buf, pos: 0 }
     }
+    /// Bytes not read yet (to check a count against before allocating for it).
+    pub(crate) fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
     pub(crate) fn bytes(&mut self, n: usize, what: &str) -> Result<&'a [u8], EngineError> {
         if self.buf.len() - self.pos < n {
             return Err(EngineError::CorruptArtifact(format!(

@@ -1,6 +1,7 @@
 //! The User-Personalization artifact payload: encoding and bounds-checked decoding.
 
 use super::*;
+use crate::artifact::PayloadReader;
 
 impl UpModel {
     // ---- artifact ----
@@ -78,7 +79,7 @@ impl UpModel {
 
     pub(crate) fn decode(recipe: &'static str, format_version: u32, payload: &[u8]) -> Result<UpModel, EngineError> {
         let corrupt = |m: String| EngineError::CorruptArtifact(m);
-        let mut r = Reader { buf: payload, pos: 0 };
+        let mut r = PayloadReader::new(payload);
         let k = r.u32("hidden_dimension")? as usize;
         if !(1..=4096).contains(&k) {
             return Err(corrupt(format!("hidden_dimension {k} out of range")));
@@ -117,7 +118,7 @@ impl UpModel {
             return Err(corrupt("recency half-life must be positive".into()));
         }
         let newest = i64::from_le_bytes(r.bytes(8, "newest timestamp")?.try_into().unwrap());
-        let remaining = |r: &Reader, per: usize, n: usize, what: &str| {
+        let remaining = |r: &PayloadReader, per: usize, n: usize, what: &str| {
             if n.saturating_mul(per) > r.remaining() {
                 Err(EngineError::CorruptArtifact(format!("{what} count {n} does not fit the payload")))
             } else {
@@ -236,46 +237,6 @@ impl UpModel {
     }
 }
 
-/// A bounds-checked little-endian payload reader.
-pub(super) struct Reader<'a> {
-    pub(super) buf: &'a [u8],
-    pub(super) pos: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn remaining(&self) -> usize {
-        self.buf.len() - self.pos
-    }
-    fn bytes(&mut self, n: usize, what: &str) -> Result<&'a [u8], EngineError> {
-        if self.remaining() < n {
-            return Err(EngineError::CorruptArtifact(format!(
-                "payload truncated while reading {what} at offset {}",
-                self.pos
-            )));
-        }
-        let s = &self.buf[self.pos..self.pos + n];
-        self.pos += n;
-        Ok(s)
-    }
-    fn u32(&mut self, what: &str) -> Result<u32, EngineError> {
-        Ok(u32::from_le_bytes(self.bytes(4, what)?.try_into().unwrap()))
-    }
-    fn f64(&mut self, what: &str) -> Result<f64, EngineError> {
-        Ok(f64::from_le_bytes(self.bytes(8, what)?.try_into().unwrap()))
-    }
-    fn str(&mut self, what: &str) -> Result<&'a str, EngineError> {
-        let n = self.u32(what)? as usize;
-        std::str::from_utf8(self.bytes(n, what)?)
-            .map_err(|_| EngineError::CorruptArtifact(format!("{what} is not valid UTF-8")))
-    }
-    fn finish(&self) -> Result<(), EngineError> {
-        if self.remaining() != 0 {
-            return Err(EngineError::CorruptArtifact(format!("{} trailing bytes after the payload", self.remaining())));
-        }
-        Ok(())
-    }
-}
-
 pub(super) fn put_u32(b: &mut Vec<u8>, v: u32) {
     b.extend_from_slice(&v.to_le_bytes());
 }
@@ -291,10 +252,10 @@ pub(super) fn put_str(b: &mut Vec<u8>, s: &str) {
     put_u32(b, s.len() as u32);
     b.extend_from_slice(s.as_bytes());
 }
-pub(super) fn get_f32(r: &mut Reader, what: &str) -> Result<f32, EngineError> {
+pub(super) fn get_f32(r: &mut PayloadReader, what: &str) -> Result<f32, EngineError> {
     Ok(f32::from_le_bytes(r.bytes(4, what)?.try_into().unwrap()))
 }
-pub(super) fn get_f32s(r: &mut Reader, out: &mut [f32], what: &str) -> Result<(), EngineError> {
+pub(super) fn get_f32s(r: &mut PayloadReader, out: &mut [f32], what: &str) -> Result<(), EngineError> {
     let bytes = r.bytes(out.len() * 4, what)?;
     for (o, c) in out.iter_mut().zip(bytes.chunks_exact(4)) {
         *o = f32::from_le_bytes(c.try_into().unwrap());
