@@ -9,7 +9,8 @@
 //! `<set>/test.csv`) for `benchmarks/peers/run.sh` (tuned EASE and implicit ALS on the very same
 //! split).
 //!
-//! `cargo bench -p reko-engine --bench self_tuning` (deterministic).
+//! `cargo bench -p reko-engine --bench self_tuning` (deterministic). `REKO_BENCH_SETS` (names,
+//! comma-separated) keeps some data sets; `REKO_BENCH_GRID` replaces the grid (see [`grid`]).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -58,6 +59,8 @@ fn main() {
 
     println!("| data | defaults (self-tuned) | chose | grid best | chose | defaults / grid best | tuning + fit s |");
     println!("|---|---:|---|---:|---|---:|---:|");
+    let only = std::env::var("REKO_BENCH_SETS").ok();
+    sets.retain(|(name, _)| only.as_ref().is_none_or(|o| o.split(',').any(|s| s == *name)));
     for (name, data) in &sets {
         let split = temporal_split(data, 0.2, 5);
         if let Ok(dir) = std::env::var("REKO_PEERS_DIR") {
@@ -82,21 +85,45 @@ fn describe(p: &std::collections::BTreeMap<String, String>) -> String {
     p.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
 }
 
-/// The best NDCG@10 on the test part over a grid of factors × regularization × alpha.
+/// The best NDCG@10 on the test part over a grid of factors × regularization × alpha, or over
+/// `REKO_BENCH_GRID` (`name=v1,v2;name=v1,...`, every combination).
 fn grid(split: &EvalSplit) -> (f64, String) {
+    let axes: Vec<(String, Vec<String>)> = match std::env::var("REKO_BENCH_GRID") {
+        Ok(spec) => spec
+            .split(';')
+            .filter(|a| !a.trim().is_empty())
+            .map(|a| {
+                let (name, values) = a.split_once('=').expect("REKO_BENCH_GRID: name=v1,v2;...");
+                (name.trim().to_string(), values.split(',').map(|v| v.trim().to_string()).collect())
+            })
+            .collect(),
+        Err(_) => [
+            ("hidden_dimension", ["32", "64", "128"]),
+            ("regularization", ["1", "10", "100"]),
+            ("alpha", ["0.5", "2", "8"]),
+        ]
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.iter().map(|s| s.to_string()).collect()))
+        .collect(),
+    };
+    let mut combos: Vec<Vec<(String, String)>> = vec![Vec::new()];
+    for (name, values) in &axes {
+        combos = combos
+            .into_iter()
+            .flat_map(|c| values.iter().map(move |v| [c.clone(), vec![(name.clone(), v.clone())]].concat()))
+            .collect();
+    }
     let mut best = (f64::NEG_INFINITY, String::new());
-    for factors in ["32", "64", "128"] {
-        for reg in ["1", "10", "100"] {
-            for alpha in ["0.5", "2", "8"] {
-                let mut c = TrainingConfig::default();
-                for (k, v) in [("hidden_dimension", factors), ("regularization", reg), ("alpha", alpha)] {
-                    c.hyperparameters.insert(k.into(), v.into());
-                }
-                let ndcg = evaluate_model(&fit(RECIPE, &split.train, &c), split)[NDCG];
-                if ndcg > best.0 {
-                    best = (ndcg, format!("hidden_dimension={factors}, regularization={reg}, alpha={alpha}"));
-                }
-            }
+    for combo in combos {
+        let mut c = TrainingConfig::default();
+        c.hyperparameters.extend(combo.iter().cloned());
+        let ndcg = evaluate_model(&fit(RECIPE, &split.train, &c), split)[NDCG];
+        let text = combo.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ");
+        if std::env::var_os("REKO_BENCH_GRID").is_some() {
+            eprintln!("  {text}: {ndcg:.4}");
+        }
+        if ndcg > best.0 {
+            best = (ndcg, text);
         }
     }
     best

@@ -94,19 +94,54 @@ pub(super) fn context_lifts(data: &TrainingData) -> ContextLifts {
 }
 
 /// Candidate scales of the context lift, tried in training.
-pub(super) const CONTEXT_SCALES: [f32; 7] = [0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0];
+pub(super) const CONTEXT_SCALES: [f32; 9] = [0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0];
+/// Candidate weights of the item's popularity inside a context (relative to the lift).
+pub(super) const CONTEXT_POPULARITY: [f32; 5] = [0.0, 0.25, 0.5, 1.0, 2.0];
 /// Users sampled to choose the scale.
 pub(super) const CONTEXT_SCALE_SAMPLES: usize = 1000;
+/// How much better (relative mean reciprocal rank) a context setting must score than none.
+pub(super) const CONTEXT_MARGIN: f64 = 0.01;
+/// Items a sample's rank is counted over (a stride through larger catalogues).
+pub(super) const CONTEXT_RANK_ITEMS: usize = 16_384;
+
+/// How a context shifts logits, chosen in training: the scale of the lift and the weight of
+/// the item's log-popularity (relative to the median item) that joins it when a request has
+/// a context.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct ContextFit {
+    pub(super) scale: f32,
+    pub(super) popularity: f32,
+}
+
+impl ContextLifts {
+    /// Log-popularity of every item relative to the median item (`drop` interactions of `item`
+    /// left out), so that an item added later (0) counts as a typical item.
+    pub(super) fn log_popularity(&self) -> (Vec<f32>, f32) {
+        let n = self.base.len() as f64;
+        let lp: Vec<f32> = self.base.iter().map(|&b| ((b + 0.5) / (self.total + 0.5 * n)).ln() as f32).collect();
+        let mut sorted = lp.clone();
+        sorted.sort_unstable_by(f32::total_cmp);
+        let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0.0);
+        (lp.into_iter().map(|l| l - median).collect(), median)
+    }
+
+    fn log_popularity_without(&self, item: usize, drop: f64, median: f32) -> f32 {
+        let n = self.base.len() as f64;
+        (((self.base[item] - drop + 0.5) / (self.total - drop + 0.5 * n)).ln() as f32) - median
+    }
+}
 
 /// How much the context lift should count against the user's vector: how strongly the context
 /// drives behaviour varies by dataset (on data where it drives nothing the best scale is 0).
-/// Chosen from [`CONTEXT_SCALES`] by the mean reciprocal rank (over the whole catalogue) of a
-/// sample of users' newest interactions that carry a context, each judged as held out: the
-/// user's vector is folded in from the rest of their history and the target's lift is
+/// Chosen from [`CONTEXT_SCALES`] × [`CONTEXT_POPULARITY`] by the mean reciprocal rank (over the
+/// whole catalogue, or a stride through it past [`CONTEXT_RANK_ITEMS`], seen items left out) of a
+/// sample of users' newest interactions that carry a context, each judged as held out: the user's
+/// vector is folded in from the rest of their history and the target's lift and popularity are
 /// estimated without it (in-sample, a lift table always looks useful).
-pub(super) fn context_scale(model: &UpModel, data: &TrainingData, ctx: &ContextLifts) -> f32 {
+pub(super) fn context_fit(model: &UpModel, data: &TrainingData, ctx: &ContextLifts) -> ContextFit {
     let n = data.num_items();
     let (s, lift, combo_slots) = (model.s, &model.context_lift, &ctx.combo_slots);
+    let (lp, median) = ctx.log_popularity();
     let users: Vec<u32> = (0..data.num_users() as u32).filter(|&u| data.user_len(u) > 1).collect();
     let step = (users.len() / CONTEXT_SCALE_SAMPLES).max(1);
     let samples: Vec<(u32, usize)> = users
@@ -119,9 +154,15 @@ pub(super) fn context_scale(model: &UpModel, data: &TrainingData, ctx: &ContextL
             Some((u, j))
         })
         .collect();
+    let grid: Vec<ContextFit> = CONTEXT_SCALES
+        .iter()
+        .flat_map(|&scale| CONTEXT_POPULARITY.iter().map(move |&popularity| ContextFit { scale, popularity }))
+        .filter(|f| f.scale > 0.0 || f.popularity == 0.0)
+        .collect();
     if samples.is_empty() {
-        return 1.0;
+        return ContextFit { scale: 1.0, popularity: 0.0 };
     }
+    let stride = n.div_ceil(CONTEXT_RANK_ITEMS).max(1);
     let totals: Vec<f64> = samples
         .par_iter()
         .map(|&(u, j)| {
@@ -143,22 +184,36 @@ pub(super) fn context_scale(model: &UpModel, data: &TrainingData, ctx: &ContextL
                 l.iter_mut().zip(&lift[t * n..(t + 1) * n]).for_each(|(a, b)| *a += b);
             }
             l[item] = combo_slots[combo].iter().map(|&t| ctx.lift_without(t, item, 1.0)).sum();
-            CONTEXT_SCALES
-                .iter()
-                .map(|&w| {
-                    let target = base[item] + w * l[item];
-                    let above = base.iter().zip(&l).filter(|&(b, c)| b + w * c > target).count();
+            // Served lists leave out what the user has seen: so does the rank.
+            for e in &rest {
+                if e.0 as usize != item {
+                    base[e.0 as usize] = f32::NEG_INFINITY;
+                }
+            }
+            let tokens = combo_slots[combo].len() as f32;
+            let mut p: Vec<f32> = lp.iter().map(|x| tokens * x).collect();
+            p[item] = tokens * ctx.log_popularity_without(item, 1.0, median);
+            grid.iter()
+                .map(|f| {
+                    let score = |i: usize| base[i] + f.scale * (l[i] + f.popularity * p[i]);
+                    let target = score(item);
+                    let above = (0..n).step_by(stride).filter(|&i| score(i) > target).count() * stride;
                     1.0 / (1 + above) as f64
                 })
                 .collect::<Vec<f64>>()
         })
         .reduce(
-            || vec![0.0; CONTEXT_SCALES.len()],
+            || vec![0.0; grid.len()],
             |mut a, b| {
                 a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
                 a
             },
         );
-    let best = (0..CONTEXT_SCALES.len()).max_by(|&a, &b| totals[a].total_cmp(&totals[b])).unwrap_or(2);
-    CONTEXT_SCALES[best]
+    // grid[0] is no context: it stays unless another setting is clearly better (on data where the
+    // context drives nothing, the sample's noise alone picks some scale).
+    let best = (0..grid.len()).max_by(|&a, &b| totals[a].total_cmp(&totals[b])).unwrap_or(0);
+    if totals[best] < totals[0] * (1.0 + CONTEXT_MARGIN) {
+        return grid[0];
+    }
+    grid[best]
 }

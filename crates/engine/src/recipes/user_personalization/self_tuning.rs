@@ -63,6 +63,8 @@ pub fn self_tune(
             c.hyperparameters.extend(chosen.iter().map(|(k, v): (&String, &String)| (k.clone(), v.clone())));
             c.hyperparameters.extend(candidate.iter().map(|(k, v)| (k.to_string(), v.to_string())));
             c.hyperparameters.insert("num_iterations".into(), iterations.clone());
+            // The validation requests carry no context: fitting its weight would be wasted.
+            c.hyperparameters.insert("context_weight".into(), "0".into());
             let model = fit(recipe, &split.train, &c);
             let ndcg = evaluation::evaluate_model(&model, &split)["normalized_discounted_cumulative_gain_at_10"];
             if best.is_none_or(|(b, _)| ndcg > b) {

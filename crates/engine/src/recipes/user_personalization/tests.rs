@@ -331,14 +331,23 @@ fn cold_items_are_explored_and_get_metadata_vectors() {
 
 #[test]
 fn context_shifts_preferences() {
-    let d = groups();
+    let (d, synth) = device_data(0.9);
     let up = fit("aws-user-personalization", &d, &small_config());
+    let categories = synth.items.iter().map(|i| i.category).max().unwrap() as usize + 1;
+    let favoured = |device: usize, recs: &[ScoredItem]| {
+        let cats = reko_synth::device_categories(categories, device);
+        let index = |id: &str| id[1..].parse::<usize>().unwrap() - 1;
+        recs.iter().filter(|r| cats.contains(&synth.items[index(&r.item_id)].category)).count()
+    };
     let mobile = vec!["DEVICE=mobile".to_string()];
     let desktop = vec!["DEVICE=desktop".to_string()];
-    let on_mobile = up.recommend(&q(None, 10, &mobile, None));
-    let on_desktop = up.recommend(&q(None, 10, &desktop, None));
-    let count = |v: &[ScoredItem], g| v.iter().filter(|r| group_of(&r.item_id) == g).count();
-    assert!(count(&on_mobile, 'a') > count(&on_desktop, 'a'), "{on_mobile:?} {on_desktop:?}");
+    // Known users and anonymous ones alike.
+    for user in [Some("u1"), Some("u2"), Some("u3"), None] {
+        let on_mobile = up.recommend(&q(user, 10, &mobile, None));
+        let on_desktop = up.recommend(&q(user, 10, &desktop, None));
+        assert!(favoured(0, &on_mobile) > favoured(0, &on_desktop), "{user:?}: {on_mobile:?} {on_desktop:?}");
+        assert!(favoured(1, &on_desktop) > favoured(1, &on_mobile), "{user:?}: {on_mobile:?} {on_desktop:?}");
+    }
 }
 
 #[test]
@@ -419,4 +428,47 @@ fn event_weights_follow_events_config() {
     let only = TrainingConfig { event_type: Some("click".into()), ..Default::default() };
     let w = EventWeights::from_config(&only);
     assert_eq!((w.weight(Some("click")), w.weight(Some("buy"))), (1.0, 0.0));
+}
+
+/// Training data with `DEVICE` context from reko-synth at `context_effect`.
+fn device_data(context_effect: f64) -> (TrainingData, reko_synth::SynthDataset) {
+    let cfg = reko_synth::SynthConfig {
+        users: 1_500,
+        items: 400,
+        interactions: 40_000,
+        context_effect,
+        ..reko_synth::SynthConfig::default()
+    };
+    let data = reko_synth::generate(&cfg).unwrap();
+    let mut b = TrainingDataBuilder::new();
+    for x in &data.interactions {
+        let device = format!("DEVICE={}", reko_synth::DEVICES[x.device as usize]);
+        b.push_interaction_in_context(
+            &reko_synth::user_id(x.user as usize),
+            &reko_synth::item_id(x.item as usize),
+            x.timestamp,
+            Some(reko_synth::EVENT_TYPES[x.event_type as usize]),
+            None,
+            &[device.as_str()],
+        );
+    }
+    (b.build(), data)
+}
+
+#[test]
+fn context_weight_is_learnt_from_how_much_the_context_drives() {
+    let mut config = small_config();
+    config.hyperparameters.insert("context_weight".into(), "0".into());
+    let fit_on = |effect| {
+        let (data, _) = device_data(effect);
+        let model = fit("aws-user-personalization", &data, &config);
+        let lifts = context_lifts(&data);
+        let mut model = model;
+        model.context_lift = lifts.lift.clone();
+        context_fit(&model, &data, &lifts)
+    };
+    let driven = fit_on(0.9);
+    assert!(driven.scale >= 2.0, "{driven:?}");
+    let idle = fit_on(0.0);
+    assert!(idle.scale <= 1.0, "{idle:?}");
 }

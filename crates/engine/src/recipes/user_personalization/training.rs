@@ -305,7 +305,16 @@ pub(super) fn fit_from(
         clusters: OnceLock::new(),
     };
     if !model.context_tokens.is_empty() && model.params.context_weight > 0.0 {
-        model.params.context_weight *= context_scale(&model, data, &lifts);
+        let fit = context_fit(&model, data, &lifts);
+        model.params.context_weight *= fit.scale;
+        if fit.popularity > 0.0 {
+            // Bake the popularity into each token's row: serving and the cluster bounds read the table.
+            let (lp, _) = lifts.log_popularity();
+            let n = lp.len();
+            for row in model.context_lift.chunks_exact_mut(n.max(1)) {
+                row.iter_mut().zip(&lp).for_each(|(l, p)| *l += fit.popularity * p);
+            }
+        }
     }
     (model, timings)
 }
