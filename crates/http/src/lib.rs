@@ -22,9 +22,13 @@ use serde::Serialize;
 
 pub mod auth;
 mod control;
+mod observe;
 
 pub use auth::{AccessKey, Authentication, KeyScope, KeyStore, Principal};
 pub use control::{handle_control_plane, IMPLEMENTED as IMPLEMENTED_CONTROL_PLANE_OPERATIONS};
+pub use observe::{install_recorder, MetricsEndpoint, ACCESS_LOG_TARGET};
+
+use observe::{CallInfo, ErrorCode};
 
 /// Largest request body accepted (Personalize's largest requests, CreateSchema and PutItems, are
 /// far smaller); a larger one is refused before it is read whole.
@@ -48,6 +52,8 @@ pub struct HttpConfig {
     /// Time allowed to send a request's headers (also the idle time of a kept-alive connection):
     /// a connection that stalls before its headers end is closed.
     pub header_timeout: std::time::Duration,
+    /// `GET /metrics` (not SigV4-authenticated); `None`: not served.
+    pub metrics: Option<MetricsEndpoint>,
 }
 
 /// Default [`HttpConfig::max_in_flight`]: enough to keep both the async workers and the blocking
@@ -67,6 +73,7 @@ impl HttpConfig {
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             body_timeout: DEFAULT_BODY_TIMEOUT,
             header_timeout: DEFAULT_HEADER_TIMEOUT,
+            metrics: None,
         }
     }
 }
@@ -105,10 +112,19 @@ impl Admission {
     }
 }
 
-/// The router for all three services plus `/health` and the task view; every request but
-/// `GET /health` is authenticated and admitted first ([`authenticate`]).
+/// The router for all three services plus `/health`, `/metrics` and the task view; every
+/// request but `GET /health` and `GET /metrics` is authenticated and admitted first
+/// ([`authenticate`]), and every one but those two is counted and logged ([`observe::observe`]).
 pub fn router(reko: Reko, config: HttpConfig) -> Router {
-    Router::new()
+    let mut router = Router::new();
+    if let Some(endpoint) = config.metrics.clone() {
+        let (reko, endpoint) = (reko.clone(), std::sync::Arc::new(endpoint));
+        router = router.route(
+            "/metrics",
+            get(move |headers: HeaderMap| observe::metrics_endpoint(reko.clone(), endpoint.clone(), headers)),
+        );
+    }
+    router
         .route("/", post(control_plane))
         .route("/health", get(health))
         .route("/reko/tasks", get(tasks))
@@ -119,6 +135,7 @@ pub fn router(reko: Reko, config: HttpConfig) -> Router {
         .route("/users", post(put_users))
         .fallback(rest_fallback)
         .layer(axum::middleware::from_fn_with_state(Admission::new(&config), authenticate))
+        .layer(axum::middleware::from_fn_with_state(observe::Observer::new(), observe::observe))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(reko)
 }
@@ -235,7 +252,7 @@ fn unix_now() -> i64 {
 /// In `--insecure-no-auth` mode every request passes steps 1 and 3 as a root caller.
 async fn authenticate(State(admission): State<Admission>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
-    if request.method() == Method::GET && path == "/health" {
+    if request.method() == Method::GET && (path == "/health" || path == "/metrics") {
         return next.run(request).await;
     }
     let service = service_of(&path);
@@ -261,6 +278,7 @@ async fn authenticate(State(admission): State<Admission>, request: Request, next
         },
     };
     let Ok(unverified) = admission.unverified.clone().try_acquire_owned() else {
+        metrics::counter!(reko_service::metrics::REQUESTS_THROTTLED, "reason" => "unverified").increment(1);
         drain(body, &parts.headers);
         let e = ApiError::Throttling(format!(
             "Rate exceeded: {} requests are already waiting for their body to arrive; retry with backoff.",
@@ -292,6 +310,7 @@ async fn authenticate(State(admission): State<Admission>, request: Request, next
     };
     drop(head);
     let Ok(_slot) = admission.slots.clone().try_acquire_owned() else {
+        metrics::counter!(reko_service::metrics::REQUESTS_THROTTLED, "reason" => "in_flight").increment(1);
         let e = ApiError::Throttling(format!(
             "Rate exceeded: {} requests are already in progress; retry with backoff.",
             admission.max_in_flight
@@ -353,20 +372,35 @@ async fn control_plane(
         ));
         return error_response(&e, Service::Control);
     }
+    // For the access log: the dataset group the request names, if any.
+    #[derive(serde::Deserialize)]
+    struct Named {
+        #[serde(rename = "datasetGroupArn")]
+        dataset_group_arn: Option<String>,
+    }
+    let named = serde_json::from_slice::<Named>(&body).ok().and_then(|n| n.dataset_group_arn);
+    let info = CallInfo {
+        dataset_group: named.as_deref().map(|arn| reko_service::metrics::name_of(arn).to_string()),
+        ..CallInfo::default()
+    };
     let op = operation.clone();
     let scope = scope_of(&principal);
     let result = blocking(move || control::handle_control_plane(&reko, &scope, &op, &body)).await;
-    match result {
+    let mut response = match result {
         Ok(value) => json_response(StatusCode::OK, JSON_11, &value),
         Err(e) => {
             tracing::debug!(operation = %operation, code = e.code(), "{e}");
             error_response(&e, Service::Control)
         }
-    }
+    };
+    response.extensions_mut().insert(info);
+    response
 }
 
 async fn get_recommendations(State(reko): State<Reko>, Extension(p): Extension<Principal>, body: Bytes) -> Response {
-    runtime_call(reko, p, body, |reko, req| reko.get_recommendations(req)).await
+    let campaign = |r: &reko_api::GetRecommendationsRequest| r.campaign_arn.clone();
+    let id = |r: &reko_api::GetRecommendationsResponse| r.recommendation_id.clone();
+    runtime_call(reko, p, body, campaign, id, |reko, req| reko.get_recommendations(req)).await
 }
 
 async fn get_personalized_ranking(
@@ -374,70 +408,115 @@ async fn get_personalized_ranking(
     Extension(p): Extension<Principal>,
     body: Bytes,
 ) -> Response {
-    runtime_call(reko, p, body, |reko, req| reko.get_personalized_ranking(req)).await
+    let campaign = |r: &reko_api::GetPersonalizedRankingRequest| Some(r.campaign_arn.clone());
+    let id = |r: &reko_api::GetPersonalizedRankingResponse| r.recommendation_id.clone();
+    runtime_call(reko, p, body, campaign, id, |reko, req| reko.get_personalized_ranking(req)).await
 }
 
 /// Decodes a runtime request and runs it on the blocking pool: concurrent requests meet there
 /// and the engine scores them together (one pass over the item factors per batch).
+/// `campaign` and `recommendation_id` tell the access log and the metrics which campaign was
+/// called and which recommendation was answered.
 async fn runtime_call<Req, Resp>(
     reko: Reko,
     principal: Principal,
     body: Bytes,
+    campaign: fn(&Req) -> Option<String>,
+    recommendation_id: fn(&Resp) -> String,
     call: impl FnOnce(&Reko, Req) -> reko_service::ServiceResult<Resp> + Send + 'static,
 ) -> Response
 where
     Req: DeserializeOwned + Validate + AccessedResources + Send + 'static,
     Resp: Serialize + Send + 'static,
 {
-    let result = blocking(move || authorized_call(&reko, &scope_of(&principal), &body, call)).await;
-    match result {
+    let result = blocking(move || {
+        let mut info = CallInfo::default();
+        let result =
+            authorized_call(&reko, &scope_of(&principal), &body, |req| info.campaign_arn = campaign(req), call);
+        if let Some(group) = info.campaign_arn.as_deref().and_then(|arn| reko.serving_dataset_group(arn)) {
+            info.campaign_deployed = true;
+            info.dataset_group = Some(reko_service::metrics::name_of(&group).to_string());
+        }
+        info.recommendation_id = result.as_ref().ok().map(recommendation_id);
+        Ok((info, result))
+    })
+    .await;
+    let (info, result) = result.unwrap_or_else(|e| (CallInfo::default(), Err(e)));
+    let mut response = match result {
         Ok(resp) => json_response(StatusCode::OK, JSON, &resp),
         Err(e) => error_response(&e, Service::Runtime),
-    }
+    };
+    response.extensions_mut().insert(info);
+    response
 }
 
 async fn put_events(State(reko): State<Reko>, Extension(p): Extension<Principal>, body: Bytes) -> Response {
-    events_call(reko, p, body, |reko, req| reko.put_events(req)).await
+    let target = |r: &reko_api::PutEventsRequest| r.tracking_id.clone();
+    let group = |reko: &Reko, tracking_id: &str| {
+        reko.tracker_dataset_group(tracking_id).map(|arn| reko_service::metrics::name_of(&arn).to_string())
+    };
+    events_call(reko, p, body, target, group, |reko, req| reko.put_events(req)).await
+}
+
+/// The dataset group name in a PutItems / PutUsers dataset ARN.
+fn group_of_dataset(_: &Reko, dataset_arn: &str) -> Option<String> {
+    reko_service::metrics::group_of_dataset_arn(dataset_arn).map(str::to_string)
 }
 
 async fn put_items(State(reko): State<Reko>, Extension(p): Extension<Principal>, body: Bytes) -> Response {
-    events_call(reko, p, body, |reko, req| reko.put_items(req)).await
+    let target = |r: &reko_api::PutItemsRequest| r.dataset_arn.clone();
+    events_call(reko, p, body, target, group_of_dataset, |reko, req| reko.put_items(req)).await
 }
 
 async fn put_users(State(reko): State<Reko>, Extension(p): Extension<Principal>, body: Bytes) -> Response {
-    events_call(reko, p, body, |reko, req| reko.put_users(req)).await
+    let target = |r: &reko_api::PutUsersRequest| r.dataset_arn.clone();
+    events_call(reko, p, body, target, group_of_dataset, |reko, req| reko.put_users(req)).await
 }
 
 /// Decodes an events request and runs it off the executor (it waits for the durable commit);
 /// success is a 200 with an empty body, as the events service answers.
+/// `target` (the tracking id or dataset ARN) and `group` name the dataset group for the access log.
 async fn events_call<Req>(
     reko: Reko,
     principal: Principal,
     body: Bytes,
+    target: fn(&Req) -> String,
+    group: fn(&Reko, &str) -> Option<String>,
     call: impl FnOnce(&Reko, Req) -> reko_service::ServiceResult<()> + Send + 'static,
 ) -> Response
 where
     Req: DeserializeOwned + Validate + AccessedResources + Send + 'static,
 {
-    let result = blocking(move || authorized_call(&reko, &scope_of(&principal), &body, call)).await;
-    match result {
+    let result = blocking(move || {
+        let mut sent_to = None;
+        let result = authorized_call(&reko, &scope_of(&principal), &body, |req| sent_to = Some(target(req)), call);
+        let info = CallInfo { dataset_group: sent_to.and_then(|t| group(&reko, &t)), ..CallInfo::default() };
+        Ok((info, result))
+    })
+    .await;
+    let (info, result) = result.unwrap_or_else(|e| (CallInfo::default(), Err(e)));
+    let mut response = match result {
         Ok(()) => with_request_id((StatusCode::OK, [("content-type", JSON)], "").into_response()),
         Err(e) => error_response(&e, Service::Events),
-    }
+    };
+    response.extensions_mut().insert(info);
+    response
 }
 
-/// Decodes a runtime or events request strictly, has the service authorize it for the caller,
-/// and calls the service.
+/// Decodes a runtime or events request strictly, shows it to `inspect`, has the service
+/// authorize it for the caller, and calls the service.
 fn authorized_call<Req, Resp>(
     reko: &Reko,
     scope: &reko_service::AccessScope,
     body: &[u8],
+    inspect: impl FnOnce(&Req),
     call: impl FnOnce(&Reko, Req) -> reko_service::ServiceResult<Resp>,
 ) -> ApiResult<Resp>
 where
     Req: DeserializeOwned + Validate + AccessedResources,
 {
     let request = parse_request::<Req>(body)?;
+    inspect(&request);
     reko.authorize(scope, &request)?;
     call(reko, request).map_err(ApiError::from)
 }
@@ -455,11 +534,15 @@ pub fn handle_runtime_or_events(
         serde_json::to_value(value).map_err(|e| ApiError::Internal(format!("cannot encode the response: {e}")))
     }
     match path {
-        "/recommendations" => json(authorized_call(reko, scope, body, |r, q| r.get_recommendations(q))?),
-        "/personalize-ranking" => json(authorized_call(reko, scope, body, |r, q| r.get_personalized_ranking(q))?),
-        "/events" => authorized_call(reko, scope, body, |r, q| r.put_events(q)).map(|()| serde_json::Value::Null),
-        "/items" => authorized_call(reko, scope, body, |r, q| r.put_items(q)).map(|()| serde_json::Value::Null),
-        "/users" => authorized_call(reko, scope, body, |r, q| r.put_users(q)).map(|()| serde_json::Value::Null),
+        "/recommendations" => json(authorized_call(reko, scope, body, |_| {}, |r, q| r.get_recommendations(q))?),
+        "/personalize-ranking" => {
+            json(authorized_call(reko, scope, body, |_| {}, |r, q| r.get_personalized_ranking(q))?)
+        }
+        "/events" => {
+            authorized_call(reko, scope, body, |_| {}, |r, q| r.put_events(q)).map(|()| serde_json::Value::Null)
+        }
+        "/items" => authorized_call(reko, scope, body, |_| {}, |r, q| r.put_items(q)).map(|()| serde_json::Value::Null),
+        "/users" => authorized_call(reko, scope, body, |_| {}, |r, q| r.put_users(q)).map(|()| serde_json::Value::Null),
         other => Err(ApiError::UnknownOperation(format!("No operation at {other}"))),
     }
 }
@@ -497,6 +580,7 @@ pub fn error_response(error: &ApiError, service: Service) -> Response {
     let content_type = if service == Service::Control { JSON_11 } else { JSON };
     let body = serde_json::json!({ "__type": error.code(), "message": error.message() });
     let mut response = (status, [("content-type", content_type)], body.to_string()).into_response();
+    response.extensions_mut().insert(ErrorCode(error.code()));
     if let Ok(v) = HeaderValue::from_str(error.code()) {
         response.headers_mut().insert("x-amzn-errortype", v);
     }

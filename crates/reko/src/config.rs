@@ -22,6 +22,12 @@ pub struct Config {
     pub workers: usize,
     /// Log filter in `tracing` syntax, e.g. `info` or `reko=debug,tower_http=info`.
     pub log: String,
+    /// Log line format: `text` (default) or `json` (one JSON object a line).
+    #[serde(default = "default_log_format")]
+    pub log_format: String,
+    /// Bearer token `GET /metrics` requires (`Authorization: Bearer <token>`); unset: open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_token: Option<Secret>,
     /// Endpoint of the S3-compatible store for `s3://` data locations (path-style requests);
     /// unset: `AWS_ENDPOINT_URL` or AWS. Credentials come from the standard AWS variables.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -66,6 +72,10 @@ pub struct Config {
     pub s3_roles: Vec<S3RoleConfig>,
 }
 
+fn default_log_format() -> String {
+    "text".into()
+}
+
 fn default_max_in_flight() -> usize {
     reko_http::DEFAULT_MAX_IN_FLIGHT
 }
@@ -80,6 +90,27 @@ fn default_max_live_events() -> usize {
 
 fn default_filter_interactions_per_type() -> usize {
     reko_service::DEFAULT_FILTER_INTERACTIONS_PER_TYPE
+}
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines (tracing-subscriber's default format).
+    Text,
+    /// One JSON object a line, the event's fields at the top level beside `timestamp`, `level`
+    /// and `target` (the access log's lines have `"target":"reko::access"`).
+    Json,
+}
+
+impl LogFormat {
+    /// `text` or `json` (any case); anything else is an error naming the setting.
+    pub fn parse(value: &str) -> anyhow::Result<LogFormat> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            _ => anyhow::bail!("log_format (--log-format, REKO_LOG_FORMAT) must be text or json, got '{value}'"),
+        }
+    }
 }
 
 /// A customer key: the ARN-like name `kmsKeyArn` refers to and where its 32 bytes of material
@@ -190,6 +221,8 @@ impl Default for Config {
             account_id: "123456789012".into(),
             workers: 2,
             log: "info".into(),
+            log_format: default_log_format(),
+            metrics_token: None,
             s3_endpoint: None,
             access_key_id: None,
             secret_access_key: None,
@@ -221,6 +254,10 @@ pub struct Overrides {
     pub workers: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_token: Option<Secret>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub s3_endpoint: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -280,6 +317,10 @@ impl Config {
 
     /// Settings whose range serde does not check.
     fn validate(&self) -> anyhow::Result<()> {
+        LogFormat::parse(&self.log_format)?;
+        if self.metrics_token.as_ref().is_some_and(|t| t.0.trim().is_empty()) {
+            anyhow::bail!("metrics_token (--metrics-token, REKO_METRICS_TOKEN) must not be empty when set");
+        }
         let n = self.filter_interactions_per_type;
         let max = reko_service::MAX_FILTER_INTERACTIONS_PER_TYPE;
         if !(1..=max).contains(&n) {
@@ -325,6 +366,27 @@ mod tests {
             assert_eq!(config.region, "ap-south-1");
             assert_eq!(config.workers, 8);
             assert_eq!(config.account_id, "123456789012");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn log_format_and_metrics_token_are_settings() {
+        figment::Jail::expect_with(|jail| {
+            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!((config.log_format.as_str(), config.metrics_token.is_none()), ("text", true));
+            jail.set_env("REKO_LOG_FORMAT", "json");
+            jail.set_env("REKO_METRICS_TOKEN", "scrape-token-1");
+            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(config.log_format, "json");
+            assert_eq!(config.metrics_token.as_ref().map(|t| t.0.as_str()), Some("scrape-token-1"));
+            assert!(!format!("{config:?}").contains("scrape-token-1"), "the token is never shown");
+            let flag = Overrides { log_format: Some("text".into()), ..Overrides::default() };
+            assert_eq!(Config::load(None, &flag).map_err(|e| e.to_string())?.log_format, "text");
+            jail.set_env("REKO_LOG_FORMAT", "xml");
+            let e = Config::load(None, &Overrides::default()).unwrap_err().to_string();
+            assert!(e.contains("log_format") && e.contains("text or json") && e.contains("'xml'"), "{e}");
             Ok(())
         });
     }

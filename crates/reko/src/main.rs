@@ -11,6 +11,7 @@ mod eval;
 mod export;
 mod import;
 mod jobs;
+mod logging;
 
 use std::path::PathBuf;
 
@@ -82,6 +83,14 @@ struct ServeArgs {
     /// Log filter [default: info].
     #[arg(long)]
     log: Option<String>,
+    /// Log line format: text, or json (one object a line; the access log is target reko::access)
+    /// [default: text].
+    #[arg(long, value_parser = ["text", "json"])]
+    log_format: Option<String>,
+    /// Bearer token GET /metrics requires; prefer REKO_METRICS_TOKEN or the config file, a flag
+    /// shows in the process list [default: none, /metrics is open].
+    #[arg(long)]
+    metrics_token: Option<String>,
     /// Endpoint of the S3-compatible store for s3:// locations [default: AWS_ENDPOINT_URL or AWS].
     #[arg(long)]
     s3_endpoint: Option<String>,
@@ -133,6 +142,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         account_id: args.account_id,
         workers: args.workers,
         log: args.log,
+        log_format: args.log_format,
+        metrics_token: args.metrics_token.map(config::Secret),
         s3_endpoint: args.s3_endpoint,
         insecure_no_auth: args.insecure_no_auth.then_some(true),
         max_in_flight: args.max_in_flight,
@@ -142,10 +153,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         allowed_data_roots: (!args.allowed_data_roots.is_empty()).then_some(args.allowed_data_roots),
     };
     let config = Config::load(args.config.as_deref(), &overrides)?;
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&config.log).context("invalid log filter")?)
-        .with_writer(std::io::stderr)
-        .init();
+    let log_format = logging::LogFormat::parse(&config.log_format)?;
+    tracing::subscriber::set_global_default(logging::subscriber(log_format, &config.log, std::io::stderr)?)
+        .context("installing the log subscriber")?;
+    // Before the service opens: its workers and model loads record metrics from the start.
+    let metrics = reko_http::install_recorder().map_err(|e| anyhow::anyhow!("installing the metrics recorder: {e}"))?;
     // Tenants' folders and roles never overlap (checked before anything is opened).
     access_keys::check_key_grants(&config)?;
     let reko = reko_service::Reko::open(reko_service::ServiceConfig {
@@ -186,8 +198,23 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let _ = ctrl_c.await;
         tracing::info!("shutting down");
     };
-    let http =
-        reko_http::HttpConfig { max_in_flight: config.max_in_flight, ..reko_http::HttpConfig::new(authentication) };
+    // Histogram samples are drained by scrapes, and by this when nobody scrapes.
+    let upkeep = metrics.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            every.tick().await;
+            upkeep.run_upkeep();
+        }
+    });
+    let http = reko_http::HttpConfig {
+        max_in_flight: config.max_in_flight,
+        metrics: Some(reko_http::MetricsEndpoint {
+            handle: metrics,
+            bearer_token: config.metrics_token.as_ref().map(|t| t.0.clone()),
+        }),
+        ..reko_http::HttpConfig::new(authentication)
+    };
     reko_http::serve(listener, reko.clone(), http, shutdown).await?;
     tokio::task::spawn_blocking(move || reko.shutdown()).await?;
     Ok(())

@@ -225,18 +225,23 @@ impl Reko {
     ) -> ServiceResult<Arc<Deployment>> {
         let stored = self.load::<SolutionVersion>(ResourceKind::SolutionVersion, solution_version_arn)?;
         let path = self.artifact_path(solution_version_arn)?;
+        let load_started = std::time::Instant::now();
         let artifact = self.read_model(
             solution_version_arn,
             &path,
             stored.internal.get("artifactSha256").and_then(|v| v.as_str()),
         )?;
         let model = reko_engine::load_model(&artifact)?;
+        let name = crate::metrics::name_of(campaign_arn).to_string();
+        metrics::histogram!(crate::metrics::MODEL_LOAD_DURATION, "campaign" => name)
+            .record(load_started.elapsed().as_secs_f64());
         let group = stored.wire.dataset_group_arn.clone().unwrap_or_default();
         let columns = stored.wire.solution_config.as_ref().and_then(|c| c.training_data_config.as_ref());
         let mut deployment = Deployment {
             campaign_arn: campaign_arn.to_string(),
             solution_version_arn: solution_version_arn.to_string(),
             model,
+            model_bytes: artifact.payload.len(),
             exploration: exploration(config)?,
             recipe_type: reko_engine::recipe(&artifact.recipe).map_or("", |r| r.recipe_type),
             snapshot_seq: stored.internal.get("snapshotSeq").and_then(|v| v.as_i64()).unwrap_or(0),

@@ -157,6 +157,7 @@ impl Reko {
         };
         let open = |path: &Path| -> Result<Box<dyn Read>, String> { Ok(Box::new(open_file(path)?)) };
         let expected_rows = estimate_rows(&files, &open_file);
+        let input_bytes: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
         let progress = Mutex::new(progress);
         let report = |rows: u64| {
             if let Ok(mut p) = progress.lock() {
@@ -222,6 +223,9 @@ impl Reko {
             self.inner.filters.forget_tables(&group);
             self.inner.live.forget(&group);
         }
+        let group = crate::metrics::name_of(&dataset.dataset_group_arn).to_string();
+        metrics::counter!(crate::metrics::IMPORT_ROWS, "dataset_group" => group.clone()).increment(rows);
+        metrics::counter!(crate::metrics::IMPORT_BYTES, "dataset_group" => group).increment(input_bytes);
         tracing::info!(
             job = arn,
             rows,

@@ -49,6 +49,11 @@ impl IngestTargets {
     pub(crate) fn clear(&self) {
         self.by_key.write().unwrap_or_else(|p| p.into_inner()).clear();
     }
+
+    /// The dataset group of a resolved target, if resolved already.
+    pub(crate) fn cached_group(&self, key: &str) -> Option<String> {
+        self.by_key.read().unwrap_or_else(|p| p.into_inner()).get(key).map(|t| t.dataset_group_arn.clone())
+    }
 }
 
 struct WriteRequest {
@@ -116,7 +121,14 @@ fn write_loop(store: &dyn Store, rx: Receiver<WriteRequest>) {
 }
 
 impl Reko {
+    /// PutEvents; its events are counted by type, accepted or rejected (all or none are stored).
     pub fn put_events(&self, req: PutEventsRequest) -> ServiceResult<()> {
+        let result = self.store_events(&req);
+        crate::metrics::record_events(req.event_list.iter().map(|e| e.event_type.as_str()), result.is_ok());
+        result
+    }
+
+    fn store_events(&self, req: &PutEventsRequest) -> ServiceResult<()> {
         let target = self.tracker_target(&req.tracking_id)?;
         let schema = target.schema.as_ref();
         let mut builder = RecordBatchBuilder::new(schema, &[SESSION_ID_COLUMN, EVENT_ID_COLUMN]);

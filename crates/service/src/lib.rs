@@ -25,6 +25,7 @@ mod filter;
 mod hpo;
 mod job_access;
 mod live;
+pub mod metrics;
 pub mod object_storage;
 mod recipe;
 pub mod resource;

@@ -20,6 +20,9 @@ pub struct Deployment {
     pub campaign_arn: String,
     pub solution_version_arn: String,
     pub model: Arc<dyn Model>,
+    /// The size of the model's artifact payload: the engine's models hold their payload's
+    /// arrays decoded, so this is their memory to within the indexes built for serving.
+    pub model_bytes: usize,
     /// The campaign's item exploration settings (used by recipes that explore cold items).
     pub exploration: Exploration,
     /// The recipe type of the model (`USER_PERSONALIZATION`, `RELATED_ITEMS`, ...).
@@ -47,6 +50,7 @@ impl Deployment {
             campaign_arn: self.campaign_arn.clone(),
             solution_version_arn: self.solution_version_arn.clone(),
             model,
+            model_bytes: self.model_bytes,
             exploration: self.exploration,
             recipe_type: self.recipe_type,
             dataset_group_arn: self.dataset_group_arn.clone(),

@@ -265,6 +265,8 @@ impl Reko {
         let recipe = recipe_for_arn(&recipe_arn)?;
         let config = training_config(stored.wire.event_type.as_deref(), stored.wire.solution_config.as_ref())?;
         let group = stored.wire.dataset_group_arn.clone().unwrap_or_default();
+        let mut phases = crate::metrics::PhaseTimer::new(tasks::TRAIN);
+        phases.enter("snapshot");
         progress.report(0.0, "reading a snapshot of the dataset group");
         let columns = stored.wire.solution_config.as_ref().and_then(|c| c.training_data_config.as_ref());
         let (data, interactions_seq) = match self.training_data(&group, columns) {
@@ -272,7 +274,10 @@ impl Reko {
             Err(ServiceError::Invalid(reason)) => return Ok(Outcome::Failed { reason }),
             Err(e) => return Err(e),
         };
-        let mut report = |p: TrainingProgress| progress.report(p.fraction * 0.95, p.stage);
+        let mut report = |p: TrainingProgress| {
+            phases.enter(crate::metrics::training_phase(p.stage));
+            progress.report(p.fraction * 0.95, p.stage)
+        };
         let mut tuned_params = None;
         let result = if stored.wire.training_mode.as_deref() == Some("UPDATE") {
             self.update_model(&stored, recipe.name, &data, &config, &mut report)
@@ -293,6 +298,7 @@ impl Reko {
             }
             Err(e) => return Err(e.into()),
         };
+        phases.enter("artifact");
         let path = self.artifact_path(arn)?;
         if let Some(dir) = path.parent() {
             // Owner-only, and synced with the folders it was created in.
@@ -300,6 +306,7 @@ impl Reko {
                 .map_err(|e| ServiceError::Internal(format!("cannot create {}: {e}", dir.display())))?;
         }
         let checksum = self.write_model(arn, &trained.artifact, &path)?;
+        drop(phases);
         // Re-read the current document: StopSolutionVersionCreation may have changed it meanwhile.
         let mut current = self.load::<SolutionVersion>(ResourceKind::SolutionVersion, arn)?;
         let final_status =

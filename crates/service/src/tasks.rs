@@ -128,10 +128,14 @@ impl Reko {
         };
         let finished = match outcome {
             Ok(Outcome::Done { detail, update }) => {
+                crate::metrics::record_task(&task.kind, started.elapsed(), true);
                 tracing::info!(task = task.id, resource = %task.resource_arn, secs = started.elapsed().as_secs_f64(), "task done: {detail}");
                 self.store().finish_task(task.id, TaskState::Succeeded, &detail, update.as_ref())
             }
-            Ok(Outcome::Failed { reason }) => self.fail_task(&task, &reason),
+            Ok(Outcome::Failed { reason }) => {
+                crate::metrics::record_task(&task.kind, started.elapsed(), false);
+                self.fail_task(&task, &reason)
+            }
             Ok(Outcome::Wait { detail }) => {
                 tracing::debug!(task = task.id, resource = %task.resource_arn, "task waits: {detail}");
                 self.store().requeue_task(task.id)?;
@@ -140,7 +144,10 @@ impl Reko {
                 return Ok(false);
             }
             Err(ServiceError::Storage(e)) => Err(e),
-            Err(e) => self.fail_task(&task, &e.to_string()),
+            Err(e) => {
+                crate::metrics::record_task(&task.kind, started.elapsed(), false);
+                self.fail_task(&task, &e.to_string())
+            }
         };
         match finished {
             Ok(()) => {}
