@@ -13,6 +13,7 @@
 pub mod access;
 pub mod batch_inference_job;
 pub mod batch_segment_job;
+pub mod calendar;
 pub mod campaign;
 pub mod common;
 pub mod dataset;

@@ -88,6 +88,10 @@ pub(crate) struct Observer {
 const UNKNOWN: &str = "Unknown";
 /// The operation label of `GET /reko/tasks`.
 const LIST_TASKS: &str = "RekoListTasks";
+/// The operation label of `GET /reko/usage`.
+const GET_USAGE: &str = "RekoGetUsage";
+/// The operation label of `GET /reko/usage/report`.
+const GET_USAGE_REPORT: &str = "RekoGetUsageReport";
 
 impl Observer {
     pub(crate) fn new() -> Arc<Observer> {
@@ -170,8 +174,13 @@ fn operation_of(method: &Method, path: &str, headers: &HeaderMap) -> &'static st
             .binary_search(&name)
             .map_or(UNKNOWN, |i| reko_api::CONTROL_PLANE_OPERATIONS[i]);
     }
-    if method == Method::GET && path == "/reko/tasks" {
-        return LIST_TASKS;
+    if method == Method::GET {
+        match path {
+            "/reko/tasks" => return LIST_TASKS,
+            "/reko/usage" => return GET_USAGE,
+            "/reko/usage/report" => return GET_USAGE_REPORT,
+            _ => {}
+        }
     }
     reko_api::runtime_operation_for_path(path).or_else(|| reko_api::events_operation_for_path(path)).unwrap_or(UNKNOWN)
 }
@@ -278,6 +287,8 @@ mod tests {
         assert_eq!(operation_of(&Method::POST, "/events", &HeaderMap::new()), "PutEvents");
         assert_eq!(operation_of(&Method::POST, "/no/such/path", &HeaderMap::new()), UNKNOWN);
         assert_eq!(operation_of(&Method::GET, "/reko/tasks", &HeaderMap::new()), LIST_TASKS);
+        assert_eq!(operation_of(&Method::GET, "/reko/usage", &HeaderMap::new()), GET_USAGE);
+        assert_eq!(operation_of(&Method::GET, "/reko/usage/report", &HeaderMap::new()), GET_USAGE_REPORT);
         let observer = Observer::new();
         assert!(observer.series("GetPersonalizedRanking").is_some() && observer.series(UNKNOWN).is_some());
     }

@@ -13,6 +13,8 @@
 //! Scenarios (each `REKO_BENCH_SECONDS` long after 2 s of warm-up, `REKO_BENCH_CONNECTIONS`
 //! keep-alive connections, closed loop):
 //! 1. GetRecommendations, random known users (the first `REKO_BENCH_REQUEST_USERS`), numResults 25;
+//!    then the same with requests signed before the run and replayed (as `wrk` replays a script
+//!    of signed requests; at most 10,000 users);
 //! 2. the same with `INCLUDE ItemID WHERE Items.CATEGORY IN ($C)` and a random category;
 //! 3. PutEvents, 10 events per call for random users and items;
 //! 4. read-your-writes: PutEvents for a fresh user, then GetRecommendations must reflect it;
@@ -143,18 +145,15 @@ impl Conn {
         Conn { stream, addr: addr.to_string(), buf: Vec::with_capacity(16 << 10) }
     }
 
-    /// POSTs `body` to `path`; returns the status and the response body.
+    /// POSTs `body` to `path`, signed now; returns the status and the response body.
     async fn post(&mut self, path: &str, body: &str) -> (u16, Vec<u8>) {
-        let signed: String =
-            sign_post(&self.addr, path, body).into_iter().map(|(n, v)| format!("{n}: {v}\r\n")).collect();
-        let head = format!(
-            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n{signed}Content-Length: {}\r\n\r\n",
-            self.addr,
-            body.len()
-        );
-        let mut req = head.into_bytes();
-        req.extend_from_slice(body.as_bytes());
-        self.stream.write_all(&req).await.expect("write");
+        let req = signed_request(&self.addr, path, body);
+        self.send(&req).await
+    }
+
+    /// Sends a whole request (head and body); returns the status and the response body.
+    async fn send(&mut self, req: &[u8]) -> (u16, Vec<u8>) {
+        self.stream.write_all(req).await.expect("write");
         self.buf.clear();
         let mut chunk = [0u8; 16 << 10];
         loop {
@@ -182,6 +181,18 @@ impl Conn {
     }
 }
 
+/// The bytes of `POST path` with `body`, SigV4-signed now.
+fn signed_request(addr: &str, path: &str, body: &str) -> Vec<u8> {
+    let signed: String = sign_post(addr, path, body).into_iter().map(|(n, v)| format!("{n}: {v}\r\n")).collect();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n{signed}Content-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let mut req = head.into_bytes();
+    req.extend_from_slice(body.as_bytes());
+    req
+}
+
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
@@ -197,8 +208,14 @@ impl Rng {
     }
 }
 
-/// Builds one request: `(path, JSON body)`.
-type MakeRequest = Arc<dyn Fn(&mut Rng) -> (&'static str, String) + Send + Sync>;
+/// Builds one request: `(path, JSON body)` to sign now, or the bytes of a request signed before
+/// the run (as `wrk` replays pre-signed requests).
+type MakeRequest = Arc<dyn Fn(&mut Rng) -> Outgoing + Send + Sync>;
+
+enum Outgoing {
+    Sign(&'static str, String),
+    Presigned(Arc<Vec<u8>>),
+}
 
 struct Report {
     requests: u64,
@@ -231,9 +248,12 @@ async fn drive(addr: &str, connections: usize, seconds: f64, make: MakeRequest) 
             let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ ((c as u64 + 1) * 0x1000_0001));
             let mut lat = Vec::new();
             while !stop.load(Ordering::Relaxed) {
-                let (path, body) = make(&mut rng);
+                let outgoing = make(&mut rng);
                 let t = Instant::now();
-                let (status, resp) = conn.post(path, &body).await;
+                let (status, resp) = match outgoing {
+                    Outgoing::Sign(path, body) => conn.post(path, &body).await,
+                    Outgoing::Presigned(req) => conn.send(&req).await,
+                };
                 let took = t.elapsed();
                 if status != 200 {
                     if errors.fetch_add(1, Ordering::Relaxed) < 3 {
@@ -372,10 +392,33 @@ fn main() {
         seconds,
         Arc::new(move |rng: &mut Rng| {
             let user = reko_synth::user_id(rng.below(users));
-            ("/recommendations", format!(r#"{{"campaignArn":"{campaign}","userId":"{user}","numResults":25}}"#))
+            Outgoing::Sign(
+                "/recommendations",
+                format!(r#"{{"campaignArn":"{campaign}","userId":"{user}","numResults":25}}"#),
+            )
         }),
     ));
     print("GetRecommendations (numResults 25)", &r, 1, "req");
+    // The same users with requests signed before the run and replayed (what `wrk` with a script
+    // of signed requests does): the server still verifies each one; the load generator no longer
+    // spends the shared cores on signing.
+    let campaign = s.campaign.clone();
+    let presigned: Arc<Vec<Arc<Vec<u8>>>> = Arc::new(
+        (0..users.min(10_000))
+            .map(|u| {
+                let body =
+                    format!(r#"{{"campaignArn":"{campaign}","userId":"{}","numResults":25}}"#, reko_synth::user_id(u));
+                Arc::new(signed_request(&server.addr, "/recommendations", &body))
+            })
+            .collect(),
+    );
+    let r = rt.block_on(drive(
+        &server.addr,
+        connections,
+        seconds,
+        Arc::new(move |rng: &mut Rng| Outgoing::Presigned(presigned[rng.below(presigned.len())].clone())),
+    ));
+    print("GetRecommendations (numResults 25), pre-signed", &r, 1, "req");
 
     let (campaign, filter, categories) = (s.campaign.clone(), s.filter.clone(), s.categories.clone());
     let r = rt.block_on(drive(
@@ -388,7 +431,7 @@ fn main() {
             let body = format!(
                 r#"{{"campaignArn":"{campaign}","userId":"{user}","numResults":25,"filterArn":"{filter}","filterValues":{{"C":"\"{c}\""}}}}"#
             );
-            ("/recommendations", body)
+            Outgoing::Sign("/recommendations", body)
         }),
     ));
     print("GetRecommendations + Items filter with $C", &r, 1, "req");
@@ -413,7 +456,7 @@ fn main() {
                 r#"{{"trackingId":"{tracking}","userId":"{user}","sessionId":"s-{user}","eventList":[{}]}}"#,
                 events.join(",")
             );
-            ("/events", body)
+            Outgoing::Sign("/events", body)
         }),
     ));
     print("PutEvents (10 events per call, durable)", &r, 10, "events");

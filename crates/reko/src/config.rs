@@ -58,6 +58,9 @@ pub struct Config {
     /// 100, Personalize's quota).
     #[serde(default = "default_filter_interactions_per_type")]
     pub filter_interactions_per_type: usize,
+    /// Days of per-campaign usage windows kept (docs/usage.md), 1 to 400.
+    #[serde(default = "default_usage_retention_days")]
+    pub usage_retention_days: u32,
     /// Customer keys for encryption at rest (`[[kms_keys]]` tables, see docs/security.md).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kms_keys: Vec<KmsKeyConfig>,
@@ -86,6 +89,10 @@ fn default_max_live_users() -> usize {
 
 fn default_max_live_events() -> usize {
     reko_service::DEFAULT_MAX_LIVE_EVENTS
+}
+
+fn default_usage_retention_days() -> u32 {
+    reko_service::usage::DEFAULT_RETENTION_DAYS
 }
 
 fn default_filter_interactions_per_type() -> usize {
@@ -232,6 +239,7 @@ impl Default for Config {
             max_live_users: default_max_live_users(),
             max_live_events: default_max_live_events(),
             filter_interactions_per_type: default_filter_interactions_per_type(),
+            usage_retention_days: default_usage_retention_days(),
             allowed_data_roots: Vec::new(),
             kms_keys: Vec::new(),
             s3_roles: Vec::new(),
@@ -270,6 +278,8 @@ pub struct Overrides {
     pub max_live_events: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub filter_interactions_per_type: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage_retention_days: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_data_roots: Option<Vec<PathBuf>>,
 }
@@ -318,6 +328,7 @@ impl Config {
     /// Settings whose range serde does not check.
     fn validate(&self) -> anyhow::Result<()> {
         LogFormat::parse(&self.log_format)?;
+        reko_service::usage::check_retention_days(self.usage_retention_days).map_err(|e| anyhow::anyhow!(e))?;
         if self.metrics_token.as_ref().is_some_and(|t| t.0.trim().is_empty()) {
             anyhow::bail!("metrics_token (--metrics-token, REKO_METRICS_TOKEN) must not be empty when set");
         }
@@ -353,6 +364,12 @@ mod tests {
             assert_eq!((limited.max_live_users, limited.max_live_events), (70, 700));
             assert_eq!(config.max_live_events, reko_service::DEFAULT_MAX_LIVE_EVENTS);
             assert_eq!(config.filter_interactions_per_type, 100);
+            assert_eq!(config.usage_retention_days, 400);
+            for bad in [0, 401] {
+                let o = Overrides { usage_retention_days: Some(bad), ..Overrides::default() };
+                let e = Config::load(None, &o).unwrap_err().to_string();
+                assert!(e.contains("--usage-retention-days") && e.contains(&format!("got {bad}")), "{e}");
+            }
             let wide = Overrides { filter_interactions_per_type: Some(200), ..Overrides::default() };
             assert_eq!(Config::load(None, &wide).map_err(|e| e.to_string())?.filter_interactions_per_type, 200);
             for bad in [0, reko_service::MAX_FILTER_INTERACTIONS_PER_TYPE + 1] {

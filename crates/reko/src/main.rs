@@ -1,7 +1,8 @@
 //! `reko`: the single binary. `reko serve` runs the server, `reko demo` the end-to-end showcase,
 //! `reko tasks` shows background work of a running server, `reko batch` runs (or lists) batch
 //! inference jobs on a running server, `reko import` / `reko export` run dataset import and export
-//! jobs on a running server, `reko eval` evaluates recipes offline.
+//! jobs on a running server, `reko eval` evaluates recipes offline, `reko usage` reports usage as
+//! Personalize bills it from a data directory.
 
 mod access_keys;
 mod batch;
@@ -12,6 +13,7 @@ mod export;
 mod import;
 mod jobs;
 mod logging;
+mod usage;
 
 use std::path::PathBuf;
 
@@ -52,6 +54,12 @@ enum Command {
     /// Writes the dataset's records as `<job name>.csv` (with a header row) into --output (a
     /// folder or an s3:// location); ends with the output file and its row count.
     Export(export::ExportArgs),
+    /// Usage as Personalize bills it (TPS-hours per day and campaign), or with --report the idle
+    /// and over-provisioned campaigns and unused solution versions.
+    ///
+    /// Reads the data directory (read only: the server may be running; the window still open
+    /// in a running server is not counted until it closes).
+    Usage(usage::UsageArgs),
     /// List the background tasks (imports, training, deployments) of a running server.
     Tasks {
         /// Base URL of the server.
@@ -114,6 +122,9 @@ struct ServeArgs {
     /// to 10000 [default: 100, Personalize's quota].
     #[arg(long)]
     filter_interactions_per_type: Option<usize>,
+    /// Days of per-campaign usage windows kept, from 1 to 400 [default: 400].
+    #[arg(long)]
+    usage_retention_days: Option<u32>,
     /// Accept unsigned requests: no authentication at all. Refused unless --listen is a loopback
     /// address.
     #[arg(long)]
@@ -130,6 +141,7 @@ fn main() -> anyhow::Result<()> {
         Command::Batch(args) => runtime.block_on(batch::run(args)),
         Command::Import(args) => runtime.block_on(import::run(args)),
         Command::Export(args) => runtime.block_on(export::run(args)),
+        Command::Usage(args) => usage::run(args),
         Command::Tasks { endpoint } => runtime.block_on(print_tasks(&endpoint)),
     }
 }
@@ -150,6 +162,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         max_live_users: args.max_live_users.map(|n| n as usize),
         max_live_events: args.max_live_events.map(|n| n as usize),
         filter_interactions_per_type: args.filter_interactions_per_type,
+        usage_retention_days: args.usage_retention_days,
         allowed_data_roots: (!args.allowed_data_roots.is_empty()).then_some(args.allowed_data_roots),
     };
     let config = Config::load(args.config.as_deref(), &overrides)?;
@@ -175,6 +188,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         max_live_users: config.max_live_users,
         max_live_events: config.max_live_events,
         filter_interactions_per_type: config.filter_interactions_per_type,
+        usage_retention_days: config.usage_retention_days,
         s3_roles: config.s3_roles.iter().map(|r| r.load()).collect::<anyhow::Result<_>>()?,
         ..Default::default()
     })

@@ -163,6 +163,14 @@ async fn every_recipe_trains_and_serves_through_the_sdk() {
     wait_active(c, &Res::SolutionVersion(update.clone())).await;
     let described = ok(c.describe_solution_version().solution_version_arn(&update).send().await, "Describe(UPDATE)");
     assert_eq!(described.solution_version().and_then(|v| v.training_mode()), Some(&TrainingMode::Update));
+    // It keeps what the FULL training chose for itself (the model it refreshes was fitted so).
+    let tuned = |v: &aws_sdk_personalize::types::SolutionVersion| {
+        v.tuned_hpo_params().and_then(|t| t.algorithm_hyper_parameters()).cloned().unwrap_or_default()
+    };
+    let full = ok(c.describe_solution_version().solution_version_arn(&up_sv).send().await, "Describe(FULL)");
+    let full_tuned = tuned(full.solution_version().unwrap());
+    assert!(full_tuned.contains_key("hidden_dimension"), "self-tuning reports its choices: {full_tuned:?}");
+    assert_eq!(tuned(described.solution_version().unwrap()), full_tuned);
 
     // ---- Personalized-Ranking ------------------------------------------------------------
     let (_, rank_sv) = train(c, &dsg, "recipes-rank", &recipe("aws-personalized-ranking"), |b| b).await;

@@ -254,6 +254,7 @@ impl Reko {
             rows: Default::default(),
             metadata_enabled: config.and_then(|c| c.enable_metadata_with_recommendations).unwrap_or(false),
             items_seq: 0,
+            usage: self.usage_counter(campaign_arn),
         };
         // Items put since training (the model skips those it knows).
         if let Some(items) = self.dataset_of_type(&deployment.dataset_group_arn, reko_dataset::DatasetType::Items)? {

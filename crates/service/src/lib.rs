@@ -37,6 +37,7 @@ mod solution;
 mod solution_version;
 mod tags;
 pub mod tasks;
+pub mod usage;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -96,6 +97,9 @@ pub struct ServiceConfig {
     /// Interaction filters see the newest this many interactions per user and event type
     /// (Personalize's quota, 100, by default; at most [`MAX_FILTER_INTERACTIONS_PER_TYPE`]).
     pub filter_interactions_per_type: usize,
+    /// Days of per-campaign usage windows kept (pruned at each flush; 1 to
+    /// [`usage::MAX_DAYS`], default [`usage::DEFAULT_RETENTION_DAYS`]).
+    pub usage_retention_days: u32,
 }
 
 impl Default for ServiceConfig {
@@ -114,6 +118,7 @@ impl Default for ServiceConfig {
             max_live_users: live::DEFAULT_MAX_LIVE_USERS,
             max_live_events: live::DEFAULT_MAX_LIVE_EVENTS,
             filter_interactions_per_type: live::DEFAULT_FILTER_INTERACTIONS_PER_TYPE,
+            usage_retention_days: usage::DEFAULT_RETENTION_DAYS,
         }
     }
 }
@@ -149,6 +154,8 @@ struct Inner {
     data_keys: encryption::DataKeys,
     /// Dataset groups of resources, for scoped keys.
     owners: access::Owners,
+    /// Runtime requests per campaign, flushed to storage per 5-minute window.
+    usage: usage::Accounting,
 }
 
 impl Reko {
@@ -163,6 +170,7 @@ impl Reko {
             config.max_live_events,
             config.filter_interactions_per_type.clamp(1, MAX_FILTER_INTERACTIONS_PER_TYPE),
         );
+        let usage_retention_days = config.usage_retention_days;
         let reko = Reko {
             inner: Arc::new(Inner {
                 arns: ArnScheme { region: config.region.clone(), account_id: config.account_id.clone() },
@@ -175,6 +183,7 @@ impl Reko {
                 models_loaded_on_demand: Default::default(),
                 data_keys: encryption::DataKeys::default(),
                 owners: access::Owners::default(),
+                usage: usage::Accounting::new(usage_retention_days, usage::now_secs()),
                 store,
                 deployments: RwLock::new(HashMap::new()),
                 wake: (Mutex::new(0), Condvar::new()),
@@ -185,6 +194,7 @@ impl Reko {
         reko.rewrap_data_keys()?;
         reko.recover_interrupted_tasks()?;
         reko.start_workers();
+        reko.start_usage_flusher();
         reko.warm_up_in_background();
         Ok(reko)
     }
@@ -237,13 +247,17 @@ impl Reko {
         }
     }
 
-    /// Stops the workers after their current task. Interrupted work resumes at the next open.
+    /// Stops the workers after their current task, and flushes the usage counted in the open
+    /// window. Interrupted work resumes at the next open.
     pub fn shutdown(&self) {
         self.inner.stopping.store(true, Ordering::SeqCst);
         self.notify_workers();
         let handles: Vec<_> = self.inner.workers.lock().unwrap_or_else(|p| p.into_inner()).drain(..).collect();
         for h in handles {
             let _ = h.join();
+        }
+        if let Err(e) = self.flush_usage() {
+            tracing::error!(error = %e, "the open window's usage could not be stored at shutdown");
         }
     }
 }

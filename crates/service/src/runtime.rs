@@ -41,6 +41,8 @@ pub struct Deployment {
     pub metadata_enabled: bool,
     /// The newest Items chunk read when the model was loaded: items put later are folded in.
     pub(crate) items_seq: i64,
+    /// The campaign's request counter (usage accounting), shared by its successive deployments.
+    pub(crate) usage: Arc<crate::usage::CampaignCounter>,
 }
 
 impl Deployment {
@@ -60,6 +62,7 @@ impl Deployment {
             rows: ModelRows::default(),
             metadata_enabled: self.metadata_enabled,
             items_seq: self.items_seq,
+            usage: self.usage.clone(),
         }
     }
 
@@ -114,7 +117,20 @@ impl Reko {
             .as_deref()
             .ok_or_else(|| ServiceError::Invalid("campaignArn is required (recommenders are not supported).".into()))?;
         let deployment = self.deployment(campaign_arn)?;
-        let metadata = self.metadata_columns(&deployment, campaign_arn, req.metadata_columns.as_ref())?;
+        // Counted once the campaign serves it, failed or not (docs/usage.md).
+        let result = self.recommend(&deployment, req);
+        deployment.usage.record(result.is_ok());
+        result
+    }
+
+    /// GetRecommendations against the campaign's deployment.
+    fn recommend(
+        &self,
+        deployment: &Deployment,
+        req: GetRecommendationsRequest,
+    ) -> ServiceResult<GetRecommendationsResponse> {
+        let campaign_arn = deployment.campaign_arn.as_str();
+        let metadata = self.metadata_columns(deployment, campaign_arn, req.metadata_columns.as_ref())?;
         // What each recipe type needs (reference §8.1).
         match deployment.recipe_type {
             "USER_PERSONALIZATION" if req.user_id.is_none() => {
@@ -217,7 +233,18 @@ impl Reko {
         req: GetPersonalizedRankingRequest,
     ) -> ServiceResult<GetPersonalizedRankingResponse> {
         let deployment = self.deployment(&req.campaign_arn)?;
-        let metadata = self.metadata_columns(&deployment, &req.campaign_arn, req.metadata_columns.as_ref())?;
+        let result = self.rank(&deployment, req);
+        deployment.usage.record(result.is_ok());
+        result
+    }
+
+    /// GetPersonalizedRanking against the campaign's deployment.
+    fn rank(
+        &self,
+        deployment: &Deployment,
+        req: GetPersonalizedRankingRequest,
+    ) -> ServiceResult<GetPersonalizedRankingResponse> {
+        let metadata = self.metadata_columns(deployment, &req.campaign_arn, req.metadata_columns.as_ref())?;
         let context = context_tokens(req.context.as_ref());
         let view = deployment.user_view(self, &req.user_id)?;
         // A filter removes items from the input list before ranking.

@@ -209,10 +209,23 @@ impl Reko {
                 base.internal.get("artifactSha256").and_then(|v| v.as_str()),
             )
             .map_err(|e| reko_engine::EngineError::InvalidConfig(e.to_string()))?;
-        let artifact = reko_engine::update(recipe, &previous, data, config, progress)?;
+        // The refresh keeps what the FULL training chose (self-tuning or HPO) where the solution
+        // leaves a hyperparameter open: the model it updates was fitted with those values.
+        let tuned: std::collections::BTreeMap<String, String> = base
+            .wire
+            .tuned_hpo_params
+            .as_ref()
+            .and_then(|t| t.algorithm_hyper_parameters.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(k, _)| !config.hyperparameters.contains_key(k))
+            .collect();
+        let mut config = config.clone();
+        config.hyperparameters.extend(tuned.clone());
+        let artifact = reko_engine::update(recipe, &previous, data, &config, progress)?;
         let metrics =
             base.internal.get("metrics").cloned().and_then(|m| serde_json::from_value(m).ok()).unwrap_or_default();
-        Ok(reko_engine::TrainedSolution { artifact, metrics, tuned: Default::default() })
+        Ok(reko_engine::TrainedSolution { artifact, metrics, tuned })
     }
 
     /// The training task: snapshot the dataset group, train, evaluate, write the artifact.

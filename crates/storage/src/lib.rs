@@ -237,9 +237,38 @@ pub trait TagStore: Send + Sync {
     fn set_tags(&self, arn: &str, tags: &[(String, String)]) -> StorageResult<()>;
 }
 
+/// One campaign's runtime requests in one 5-minute window (aligned to UTC: `window_start` is a
+/// multiple of 300 epoch seconds), as the usage accounting flushes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageWindow {
+    pub campaign_arn: String,
+    /// The campaign's dataset group (kept here: the campaign may be deleted since, and scoped
+    /// keys see only their groups' usage).
+    pub dataset_group_arn: Option<String>,
+    /// Epoch seconds, a multiple of 300.
+    pub window_start: i64,
+    /// GetRecommendations and GetPersonalizedRanking calls, failed ones included.
+    pub requests: u64,
+    /// Those of `requests` that failed.
+    pub errors: u64,
+    /// The campaign's `minProvisionedTPS` in force in the window.
+    pub min_provisioned_tps: i64,
+}
+
+/// Per-campaign usage windows (billing's TPS-hours are computed from them).
+pub trait UsageStore: Send + Sync {
+    /// Adds `windows` to the stored ones in one transaction: the counts of a window already
+    /// stored (flushed at a shutdown, then again after the restart) are added to, its
+    /// `min_provisioned_tps` becomes the larger of the two. Then deletes every window that
+    /// started before `prune_before` (retention).
+    fn add_usage(&self, windows: &[UsageWindow], prune_before: i64) -> StorageResult<()>;
+    /// The stored windows starting at or after `since`, by campaign then window.
+    fn usage_windows(&self, since: i64) -> StorageResult<Vec<UsageWindow>>;
+}
+
 /// Everything the service needs from a store.
-pub trait Store: Catalog + RecordStore + TaskQueue + TagStore {}
-impl<T: Catalog + RecordStore + TaskQueue + TagStore> Store for T {}
+pub trait Store: Catalog + RecordStore + TaskQueue + TagStore + UsageStore {}
+impl<T: Catalog + RecordStore + TaskQueue + TagStore + UsageStore> Store for T {}
 
 pub(crate) fn now_epoch() -> f64 {
     std::time::SystemTime::now()

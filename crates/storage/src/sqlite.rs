@@ -7,7 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 
 use crate::{
     now_epoch, Catalog, ChunkSource, ImportMode, NewChunk, RecordChunk, RecordSource, RecordStore, ResourceRecord,
-    ResourceUpdate, StorageError, StorageResult, TagStore, Task, TaskQueue, TaskState,
+    ResourceUpdate, StorageError, StorageResult, TagStore, Task, TaskQueue, TaskState, UsageStore, UsageWindow,
 };
 
 const SCHEMA: &str = r#"
@@ -54,6 +54,17 @@ CREATE TABLE IF NOT EXISTS resource_tags (
     tag_value TEXT NOT NULL,
     PRIMARY KEY (arn, tag_key)
 );
+-- Runtime requests per campaign and 5-minute window (docs/usage.md).
+CREATE TABLE IF NOT EXISTS campaign_usage (
+    campaign_arn TEXT NOT NULL,
+    window_start INTEGER NOT NULL,
+    dataset_group_arn TEXT,
+    requests INTEGER NOT NULL,
+    errors INTEGER NOT NULL,
+    min_provisioned_tps INTEGER NOT NULL,
+    PRIMARY KEY (campaign_arn, window_start)
+);
+CREATE INDEX IF NOT EXISTS campaign_usage_window ON campaign_usage(window_start);
 "#;
 
 /// SQLite-backed [`crate::Store`]. WAL mode with `synchronous=FULL`: a commit survives a crash or
@@ -73,6 +84,18 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;
+        Ok(SqliteStore { conn: Mutex::new(conn) })
+    }
+
+    /// Opens an existing database for reading only (`reko usage` beside a running server: WAL
+    /// readers never block the writer, nor the writer them). Creates nothing; a missing database
+    /// is an error. Its tables are as the server left them: open it once with [`Self::open`]
+    /// (any server start does) before reading usage from an older data directory.
+    pub fn open_read_only(path: &Path) -> StorageResult<SqliteStore> {
+        use rusqlite::OpenFlags;
+        let conn =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
         Ok(SqliteStore { conn: Mutex::new(conn) })
     }
 
@@ -568,6 +591,58 @@ impl TagStore for SqliteStore {
     }
 }
 
+impl UsageStore for SqliteStore {
+    fn add_usage(&self, windows: &[UsageWindow], prune_before: i64) -> StorageResult<()> {
+        self.with(|conn| {
+            let tx = conn.transaction()?;
+            {
+                let mut upsert = tx.prepare_cached(
+                    "INSERT INTO campaign_usage \
+                     (campaign_arn, window_start, dataset_group_arn, requests, errors, min_provisioned_tps) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                     ON CONFLICT (campaign_arn, window_start) DO UPDATE SET \
+                     requests = requests + excluded.requests, errors = errors + excluded.errors, \
+                     min_provisioned_tps = MAX(min_provisioned_tps, excluded.min_provisioned_tps), \
+                     dataset_group_arn = COALESCE(excluded.dataset_group_arn, dataset_group_arn)",
+                )?;
+                for w in windows {
+                    upsert.execute(params![
+                        w.campaign_arn,
+                        w.window_start,
+                        w.dataset_group_arn,
+                        w.requests as i64,
+                        w.errors as i64,
+                        w.min_provisioned_tps
+                    ])?;
+                }
+            }
+            tx.execute("DELETE FROM campaign_usage WHERE window_start < ?1", params![prune_before])?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn usage_windows(&self, since: i64) -> StorageResult<Vec<UsageWindow>> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT campaign_arn, dataset_group_arn, window_start, requests, errors, min_provisioned_tps \
+                 FROM campaign_usage WHERE window_start >= ?1 ORDER BY campaign_arn, window_start",
+            )?;
+            let rows = stmt.query_map(params![since], |row| {
+                Ok(UsageWindow {
+                    campaign_arn: row.get(0)?,
+                    dataset_group_arn: row.get(1)?,
+                    window_start: row.get(2)?,
+                    requests: row.get::<_, i64>(3)?.max(0) as u64,
+                    errors: row.get::<_, i64>(4)?.max(0) as u64,
+                    min_provisioned_tps: row.get(5)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -724,5 +799,44 @@ mod tests {
         let all = store.list_tasks().unwrap();
         assert_eq!(all[0].state, TaskState::Succeeded);
         assert_eq!(all[0].progress, 1.0);
+    }
+
+    fn window(campaign: &str, start: i64, requests: u64, errors: u64, tps: i64) -> UsageWindow {
+        UsageWindow {
+            campaign_arn: campaign.into(),
+            dataset_group_arn: Some("g".into()),
+            window_start: start,
+            requests,
+            errors,
+            min_provisioned_tps: tps,
+        }
+    }
+
+    #[test]
+    fn usage_windows_add_up_and_are_pruned() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("reko.db");
+        {
+            let store = SqliteStore::open(&path).unwrap();
+            store.add_usage(&[window("c1", 600, 10, 1, 1), window("c2", 600, 0, 0, 2)], 0).unwrap();
+            // The same window flushed again (a shutdown, then the restart): counts add up, the
+            // larger minProvisionedTPS stays.
+            store.add_usage(&[window("c1", 600, 5, 2, 3), window("c1", 900, 7, 0, 1)], 0).unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(
+            store.usage_windows(0).unwrap(),
+            [window("c1", 600, 15, 3, 3), window("c1", 900, 7, 0, 1), window("c2", 600, 0, 0, 2)]
+        );
+        assert_eq!(store.usage_windows(900).unwrap(), [window("c1", 900, 7, 0, 1)]);
+        // Retention: windows that started before the limit go, at the next flush.
+        store.add_usage(&[], 900).unwrap();
+        assert_eq!(store.usage_windows(0).unwrap(), [window("c1", 900, 7, 0, 1)]);
+        // A read-only connection (reko usage beside a running server) sees the same and
+        // cannot write.
+        let reader = SqliteStore::open_read_only(&path).unwrap();
+        assert_eq!(reader.usage_windows(0).unwrap(), [window("c1", 900, 7, 0, 1)]);
+        assert!(reader.add_usage(&[window("c3", 1200, 1, 0, 1)], 0).is_err());
+        assert!(SqliteStore::open_read_only(&dir.path().join("missing.db")).is_err());
     }
 }

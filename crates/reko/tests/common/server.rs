@@ -92,6 +92,25 @@ impl Server {
         }
     }
 
+    /// Stops the server cleanly (SIGTERM, as a service manager does) and waits for it to exit.
+    pub fn stop(&mut self) {
+        let Some(mut child) = self.child.take() else { return };
+        let sent = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("running kill");
+        assert!(sent.success(), "kill -TERM failed");
+        let started = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                assert!(status.success(), "reko serve exited with {status} after SIGTERM; log:\n{}", self.log_tail());
+                return;
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                let _ = child.kill();
+                panic!("reko serve did not stop within 60s of SIGTERM; log:\n{}", self.log_tail());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// The server's process id (e.g. for its `/proc/<pid>/status`).
     pub fn pid(&self) -> u32 {
         self.child.as_ref().map(Child::id).expect("the server is running")

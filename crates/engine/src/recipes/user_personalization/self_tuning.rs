@@ -14,14 +14,16 @@ pub(super) const TUNING_MARGIN: f64 = 0.02;
 /// [`evaluation::validation_split`] by NDCG@10, one group of settings after the other (each
 /// group's candidates fitted with the choices so far): `event_value_scaling` (when the
 /// interactions carry usable event values), `alpha` with `regularization` (0.5 and 1, 2 and 10,
-/// 8 and 100), then `hidden_dimension` (32 or 64). A setting the configuration fixes is left
-/// alone.
+/// 8 and 100), `recency_half_life_days` (7, 30 or 365), `sequence_weight` (0 or 2), then
+/// `hidden_dimension` (32 or 64). A setting the configuration fixes is left alone. The setting
+/// the choices so far already use is scored once and kept unless another beats it by
+/// [`TUNING_MARGIN`].
 pub fn self_tune(
     recipe: &'static str,
     data: &TrainingData,
     config: &TrainingConfig,
 ) -> Result<BTreeMap<String, String>, EngineError> {
-    let mut chosen = BTreeMap::new();
+    let mut chosen: BTreeMap<String, String> = BTreeMap::new();
     let mut groups: Vec<Vec<Vec<(&str, &str)>>> = Vec::new();
     if ValueScaling::usable(data) {
         groups.push(["none", "log", "linear"].iter().map(|v| vec![("event_value_scaling", *v)]).collect());
@@ -34,6 +36,10 @@ pub fn self_tune(
             .map(|(a, r)| vec![("alpha", *a), ("regularization", *r)])
             .collect(),
     );
+    // How fast tastes move differs most between data sets (a week on shopping sessions, a year
+    // on film ratings), and whether recent items say more than the whole history.
+    groups.push(["7", "30", "365"].iter().map(|v| vec![("recency_half_life_days", *v)]).collect());
+    groups.push(["0", "2"].iter().map(|v| vec![("sequence_weight", *v)]).collect());
     groups.push(["32", "64"].iter().map(|v| vec![("hidden_dimension", *v)]).collect());
     groups.retain(|g| g[0].iter().all(|(name, _)| !config.hyperparameters.contains_key(*name)));
     if groups.is_empty() {
@@ -48,39 +54,48 @@ pub fn self_tune(
     let full = Params::from_config(config).iterations;
     let iterations =
         if split.train.num_interactions() > TUNING_FULL_MAX { full.min(TUNING_ITERATIONS) } else { full }.to_string();
+    let with = |extra: &[(&str, &str)], chosen: &BTreeMap<String, String>| {
+        let mut c = config.clone();
+        c.hyperparameters.extend(chosen.iter().map(|(k, v)| (k.clone(), v.clone())));
+        c.hyperparameters.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        c
+    };
+    let score = |c: &TrainingConfig| {
+        let mut c = c.clone();
+        c.hyperparameters.insert("num_iterations".into(), iterations.clone());
+        // The validation requests carry no context: fitting its weight would be wasted.
+        c.hyperparameters.insert("context_weight".into(), "0".into());
+        let model = fit(recipe, &split.train, &c);
+        evaluation::evaluate_model(&model, &split)["normalized_discounted_cumulative_gain_at_10"]
+    };
+    // The score of the choices so far (the defaults at first).
+    let mut incumbent = score(config);
     for group in groups {
-        // The candidate the defaults would use is kept unless another beats it clearly.
-        let defaults = Params::from_config(config);
-        let is_default = |c: &Vec<(&str, &str)>| {
-            let mut with = config.clone();
-            with.hyperparameters.extend(c.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-            Params::from_config(&with) == defaults
-        };
+        let current = Params::from_config(&with(&[], &chosen));
         let mut best: Option<(f64, &Vec<(&str, &str)>)> = None;
-        let mut incumbent: Option<(f64, &Vec<(&str, &str)>)> = None;
+        let mut same: Option<&Vec<(&str, &str)>> = None;
         for candidate in &group {
-            let mut c = config.clone();
-            c.hyperparameters.extend(chosen.iter().map(|(k, v): (&String, &String)| (k.clone(), v.clone())));
-            c.hyperparameters.extend(candidate.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-            c.hyperparameters.insert("num_iterations".into(), iterations.clone());
-            // The validation requests carry no context: fitting its weight would be wasted.
-            c.hyperparameters.insert("context_weight".into(), "0".into());
-            let model = fit(recipe, &split.train, &c);
-            let ndcg = evaluation::evaluate_model(&model, &split)["normalized_discounted_cumulative_gain_at_10"];
+            let c = with(candidate, &chosen);
+            if Params::from_config(&c) == current {
+                same = Some(candidate);
+                continue;
+            }
+            let ndcg = score(&c);
             if best.is_none_or(|(b, _)| ndcg > b) {
                 best = Some((ndcg, candidate));
             }
-            if is_default(candidate) {
-                incumbent = Some((ndcg, candidate));
-            }
         }
-        let pick = match (best, incumbent) {
-            (Some((b, _)), Some((i, c))) if b < i * (1.0 + TUNING_MARGIN) => Some(c),
-            (Some((_, c)), _) => Some(c),
-            _ => None,
-        };
-        if let Some(candidate) = pick {
-            chosen.extend(candidate.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        match best {
+            // With no candidate equal to the choices so far (`auto` scaling), one is chosen.
+            Some((b, c)) if same.is_none() || b >= incumbent * (1.0 + TUNING_MARGIN) => {
+                chosen.extend(c.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+                incumbent = b;
+            }
+            _ => {
+                if let Some(c) = same {
+                    chosen.extend(c.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+                }
+            }
         }
     }
     Ok(chosen)
