@@ -472,3 +472,33 @@ fn context_weight_is_learnt_from_how_much_the_context_drives() {
     let idle = fit_on(0.0);
     assert!(idle.scale <= 1.0, "{idle:?}");
 }
+
+#[test]
+fn self_tuning_chooses_open_settings_only_and_never_does_worse_than_the_defaults() {
+    let (data, _) = device_data(0.0);
+    let config = small_config();
+    let chosen = self_tune("aws-user-personalization", &data, &config).unwrap();
+    for key in ["alpha", "regularization", "recency_half_life_days", "sequence_weight"] {
+        assert!(chosen.contains_key(key), "{key} missing from {chosen:?}");
+    }
+    // hidden_dimension and num_iterations are fixed by the configuration; there are no event values.
+    for key in ["hidden_dimension", "num_iterations", "event_value_scaling"] {
+        assert!(!chosen.contains_key(key), "{key} in {chosen:?}");
+    }
+    // Each choice has to beat what it replaces on the validation split, so the whole set does too.
+    let split = evaluation::validation_split(&data, evaluation::TUNING_USERS, evaluation::TUNING_TEST_USERS);
+    let score = |c: &TrainingConfig| {
+        let mut c = c.clone();
+        c.hyperparameters.insert("context_weight".into(), "0".into());
+        evaluation::evaluate_model(&fit("aws-user-personalization", &split.train, &c), &split)
+            ["normalized_discounted_cumulative_gain_at_10"]
+    };
+    let mut tuned = config.clone();
+    tuned.hyperparameters.extend(chosen.clone());
+    assert!(score(&tuned) >= score(&config), "{chosen:?}");
+    // A setting the user fixes is left alone.
+    let mut fixed = config.clone();
+    fixed.hyperparameters.insert("recency_half_life_days".into(), "30".into());
+    let chosen = self_tune("aws-user-personalization", &data, &fixed).unwrap();
+    assert!(!chosen.contains_key("recency_half_life_days"), "{chosen:?}");
+}
