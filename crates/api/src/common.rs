@@ -83,12 +83,7 @@ const TOKEN_PREFIX: &str = "rk1.";
 /// Wraps a position key (whatever the lister resumes from, e.g. the ARN of the next item) into an
 /// opaque, ASCII `nextToken`: `rk1.` followed by the key's UTF-8 bytes in lower-case hex.
 pub fn encode_next_token(offset_key: &str) -> String {
-    let mut out = String::with_capacity(TOKEN_PREFIX.len() + offset_key.len() * 2);
-    out.push_str(TOKEN_PREFIX);
-    for b in offset_key.bytes() {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
+    format!("{TOKEN_PREFIX}{}", hex::encode(offset_key))
 }
 
 /// Reverses [`encode_next_token`]; anything else → `InvalidNextTokenException`.
@@ -98,15 +93,7 @@ pub fn decode_next_token(token: &str) -> ApiResult<String> {
         let ellipsis = if token.chars().count() > 64 { "..." } else { "" };
         ApiError::InvalidNextToken(format!("Invalid nextToken: '{shown}{ellipsis}'"))
     };
-    let hex = token.strip_prefix(TOKEN_PREFIX).ok_or_else(bad)?;
-    if hex.len() % 2 != 0 {
-        return Err(bad());
-    }
-    let bytes = (0..hex.len())
-        .step_by(2)
-        .map(|i| hex.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
-        .collect::<Option<Vec<u8>>>()
-        .ok_or_else(bad)?;
+    let bytes = hex::decode(token.strip_prefix(TOKEN_PREFIX).ok_or_else(bad)?).map_err(|_| bad())?;
     String::from_utf8(bytes).map_err(|_| bad())
 }
 

@@ -43,15 +43,6 @@ pub struct ModelArtifact {
     pub payload: Vec<u8>,
 }
 
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
-}
-
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory is written,
 /// fsynced and renamed over `path` (then the directory is fsynced on Unix), so a reader sees the
 /// old file or the new one, never a part.
@@ -104,7 +95,7 @@ impl ModelArtifact {
         buf.extend_from_slice(&self.payload);
         let digest = Sha256::digest(&buf);
         buf.extend_from_slice(&digest);
-        (buf, hex(&digest))
+        (buf, hex::encode(digest))
     }
 
     /// Write the artifact atomically (see [`write_file_atomically`]). Returns the SHA-256 checksum
@@ -135,7 +126,7 @@ impl ModelArtifact {
     pub fn decode_verified(bytes: &[u8], expected_sha256_hex: Option<&str>) -> Result<ModelArtifact, String> {
         if let Some(expected) = expected_sha256_hex {
             if bytes.len() >= CHECKSUM_LEN {
-                let actual = hex(&bytes[bytes.len() - CHECKSUM_LEN..]);
+                let actual = hex::encode(&bytes[bytes.len() - CHECKSUM_LEN..]);
                 if !actual.eq_ignore_ascii_case(expected) {
                     return Err(format!("checksum {actual} differs from the expected {expected}"));
                 }
@@ -177,7 +168,11 @@ impl ModelArtifact {
         }
         let digest = Sha256::digest(body);
         if digest.as_slice() != trailer {
-            return Err(format!("SHA-256 checksum mismatch (stored {}, computed {})", hex(trailer), hex(&digest)));
+            return Err(format!(
+                "SHA-256 checksum mismatch (stored {}, computed {})",
+                hex::encode(trailer),
+                hex::encode(digest)
+            ));
         }
         let Some(r) = crate::recipe::registry_entry(&recipe) else {
             return Err(format!("unknown recipe {recipe:?}"));

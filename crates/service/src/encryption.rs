@@ -71,7 +71,7 @@ struct WrappedDataKey {
 /// A short, non-secret identifier of key material (SHA-256 of a label and the material).
 fn fingerprint(material: &[u8; 32]) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, &[b"reko-customer-key:".as_slice(), material].concat());
-    digest.as_ref()[..8].iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(&digest.as_ref()[..8])
 }
 
 fn aead_key(material: &[u8; 32]) -> LessSafeKey {
@@ -134,17 +134,6 @@ pub(crate) fn open(material: &[u8; 32], aad: &[u8], sealed: &[u8]) -> Option<Vec
     Some(body)
 }
 
-fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
-        return None;
-    }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
-}
-
-fn hex_encode(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 /// Seals and opens a resource's stored data with its group's data key, bound to the resource's
 /// ARN; data of groups without a customer key passes through unchanged.
 pub(crate) struct Sealer {
@@ -200,7 +189,7 @@ impl Reko {
         let wrapped = WrappedDataKey {
             kms_key_arn: kms_key_arn.to_string(),
             key_fingerprint: fingerprint(&key.material),
-            wrapped: hex_encode(&seal(&key.material, group_arn.as_bytes(), &data_key)?),
+            wrapped: hex::encode(seal(&key.material, group_arn.as_bytes(), &data_key)?),
         };
         Ok(serde_json::json!({ DATA_KEY: wrapped }))
     }
@@ -216,7 +205,8 @@ impl Reko {
             ))
         };
         let key = self.customer_key(&wrapped.kms_key_arn).ok_or_else(|| unavailable("which is not configured"))?;
-        let sealed = hex_decode(&wrapped.wrapped).ok_or_else(|| unavailable("but its wrapped data key is damaged"))?;
+        let sealed =
+            hex::decode(&wrapped.wrapped).ok().ok_or_else(|| unavailable("but its wrapped data key is damaged"))?;
         let materials = std::iter::once(&key.material).chain(&key.previous);
         for (index, material) in materials.enumerate() {
             if fingerprint(material) != wrapped.key_fingerprint {
@@ -317,7 +307,7 @@ impl Reko {
                     let rewrapped = WrappedDataKey {
                         kms_key_arn: wrapped.kms_key_arn.clone(),
                         key_fingerprint: fingerprint(&key.material),
-                        wrapped: hex_encode(&seal(&key.material, record.arn.as_bytes(), &data_key)?),
+                        wrapped: hex::encode(seal(&key.material, record.arn.as_bytes(), &data_key)?),
                     };
                     let mut current = stored;
                     if let Some(internal) = current.internal.as_object_mut() {

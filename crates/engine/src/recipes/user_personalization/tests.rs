@@ -112,12 +112,18 @@ fn training_chooses_what_the_user_left_open() {
     let solution = crate::train("aws-user-personalization", &data, &TrainingConfig::default(), &mut |_| {}).unwrap();
     let chosen = solution.tuned.get("event_value_scaling").map(String::as_str);
     assert!(matches!(chosen, Some("none" | "linear" | "log")), "{:?}", solution.tuned);
-    for name in ["alpha", "regularization", "hidden_dimension"] {
+    for name in ["alpha", "regularization", "recency_half_life_days", "sequence_weight", "hidden_dimension"] {
         assert!(solution.tuned.contains_key(name), "{name} chosen: {:?}", solution.tuned);
     }
     let mut fixed = TrainingConfig::default();
-    for (k, v) in [("event_value_scaling", "log"), ("alpha", "2"), ("regularization", "10"), ("hidden_dimension", "64")]
-    {
+    for (k, v) in [
+        ("event_value_scaling", "log"),
+        ("alpha", "2"),
+        ("regularization", "10"),
+        ("recency_half_life_days", "30"),
+        ("sequence_weight", "2"),
+        ("hidden_dimension", "64"),
+    ] {
         fixed.hyperparameters.insert(k.into(), v.into());
     }
     assert!(crate::train("aws-user-personalization", &data, &fixed, &mut |_| {}).unwrap().tuned.is_empty());
