@@ -62,8 +62,9 @@ pub async fn describe_status(c: &aws_sdk_personalize::Client, res: &Res) -> Resu
     fn pair(s: Option<&str>, f: Option<&str>) -> (String, Option<String>) {
         (s.unwrap_or("<none>").to_string(), f.map(str::to_string))
     }
-    fn code<E: ProvideErrorMetadata>(e: E) -> String {
-        e.code().unwrap_or("<no code>").to_string()
+    fn code<E: ProvideErrorMetadata + Debug>(e: E) -> String {
+        // Without a code the request got no answer: say why (connection refused, timeout, ...).
+        e.code().map_or_else(|| format!("<no code>: {e:?}"), str::to_string)
     }
     Ok(match res {
         Res::DatasetGroup(a) => {
