@@ -113,9 +113,10 @@ impl Admission {
     }
 }
 
-/// The router for all three services plus `/health`, `/metrics` and the task view; every
-/// request but `GET /health` and `GET /metrics` is authenticated and admitted first
-/// ([`authenticate`]), and every one but those two is counted and logged ([`observe::observe`]).
+/// The router for all three services plus `/health`, `/ready`, `/metrics` and the task view;
+/// every request but `GET /health`, `GET /ready` and `GET /metrics` is authenticated and admitted
+/// first ([`authenticate`]), and every one but those three is counted and logged
+/// ([`observe::observe`]).
 pub fn router(reko: Reko, config: HttpConfig) -> Router {
     let mut router = Router::new();
     if let Some(endpoint) = config.metrics.clone() {
@@ -128,6 +129,7 @@ pub fn router(reko: Reko, config: HttpConfig) -> Router {
     router
         .route("/", post(control_plane))
         .route("/health", get(health))
+        .route("/ready", get(ready))
         .route("/reko/tasks", get(tasks))
         .route("/reko/usage", get(usage::usage))
         .route("/reko/usage/report", get(usage::usage_report))
@@ -255,7 +257,7 @@ fn unix_now() -> i64 {
 /// In `--insecure-no-auth` mode every request passes steps 1 and 3 as a root caller.
 async fn authenticate(State(admission): State<Admission>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
-    if request.method() == Method::GET && (path == "/health" || path == "/metrics") {
+    if request.method() == Method::GET && (path == "/health" || path == "/ready" || path == "/metrics") {
         return next.run(request).await;
     }
     let service = service_of(&path);
@@ -335,6 +337,16 @@ async fn authenticate(State(admission): State<Admission>, request: Request, next
 
 async fn health() -> impl IntoResponse {
     (StatusCode::OK, [("content-type", JSON)], r#"{"status":"ok"}"#)
+}
+
+/// Readiness (for a load balancer or a Kubernetes readiness probe): 503 while the campaigns that
+/// were ACTIVE at start-up are still loading, 200 once none is. `/health` says the process is up.
+async fn ready(State(reko): State<Reko>) -> Response {
+    if reko.is_ready() {
+        (StatusCode::OK, [("content-type", JSON)], r#"{"status":"ready"}"#).into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, [("content-type", JSON)], r#"{"status":"warming up"}"#).into_response()
+    }
 }
 
 /// Background tasks with their progress (a Reko extension, used by `reko tasks` and the demo).

@@ -228,7 +228,7 @@ impl Drop for InFlight {
 /// it, and logs it.
 pub(crate) async fn observe(State(observer): State<Arc<Observer>>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    if request.method() == Method::GET && (path == "/health" || path == "/metrics") {
+    if request.method() == Method::GET && (path == "/health" || path == "/ready" || path == "/metrics") {
         return next.run(request).await;
     }
     let operation = operation_of(request.method(), path, request.headers());

@@ -137,6 +137,8 @@ struct Inner {
     deployments: RwLock<HashMap<String, Arc<Deployment>>>,
     wake: (Mutex<u64>, Condvar),
     stopping: AtomicBool,
+    /// Set once the start-up warm-up has loaded every ACTIVE campaign ([`Reko::is_ready`]).
+    warmed_up: AtomicBool,
     workers: Mutex<Vec<std::thread::JoinHandle<()>>>,
     /// Group commit of individually put records.
     writer: events::RecordWriter,
@@ -188,6 +190,7 @@ impl Reko {
                 deployments: RwLock::new(HashMap::new()),
                 wake: (Mutex::new(0), Condvar::new()),
                 stopping: AtomicBool::new(false),
+                warmed_up: AtomicBool::new(false),
                 workers: Mutex::new(Vec::new()),
             }),
         };

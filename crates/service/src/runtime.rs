@@ -337,10 +337,20 @@ impl Reko {
                     Err(e) => tracing::warn!(campaign = %c.wire.campaign_arn, error = %e, "campaign not warmed up"),
                 }
             }
+            reko.inner.warmed_up.store(true, std::sync::atomic::Ordering::Release);
+            tracing::info!("every ACTIVE campaign is loaded: ready");
         });
         if let Err(e) = spawned {
             tracing::warn!(error = %e, "no warm-up thread; campaigns load on first use");
+            self.inner.warmed_up.store(true, std::sync::atomic::Ordering::Release);
         }
+    }
+
+    /// Whether the start-up warm-up is done: every campaign ACTIVE at start-up has its model and
+    /// real-time state loaded (or failed to, logged), so no request waits on a load. Campaigns
+    /// created or updated later report ACTIVE only once loaded.
+    pub fn is_ready(&self) -> bool {
+        self.inner.warmed_up.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Makes a deployment the one served by its campaign (atomic swap), unless the campaign was

@@ -277,6 +277,27 @@ fn a_campaign_serves_without_loading_once_active() {
     recommend();
     assert_eq!(reko.serving_loads(), ready, "a request after the update loaded something");
     reko.shutdown();
+    drop(reko);
+
+    // After a restart the campaign is ACTIVE from the start; the server is ready (GET /ready) once
+    // the warm-up has loaded it, and from then on no request waits on a load.
+    let reko = open(&dir.path().join("data"), 2);
+    let started = std::time::Instant::now();
+    while !reko.is_ready() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "not ready after 60 s");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let warm = reko.serving_loads();
+    assert_eq!(warm.live_states, 1, "the warm-up loads the group's state");
+    let got = reko.get_recommendations(GetRecommendationsRequest {
+        campaign_arn: Some(campaign.clone()),
+        user_id: Some("u1".into()),
+        num_results: Some(5),
+        ..Default::default()
+    });
+    assert_eq!(got.unwrap().item_list.len(), 5);
+    assert_eq!(reko.serving_loads(), warm, "a request after ready loaded something");
+    reko.shutdown();
 }
 
 #[test]
