@@ -87,6 +87,24 @@ impl KeyStore {
     pub fn new(region: &str, keys: impl IntoIterator<Item = AccessKey>) -> Self {
         KeyStore { keys: keys.into_iter().map(|k| (k.access_key_id.clone(), k)).collect(), region: region.to_string() }
     }
+
+    /// The caller whose key id and secret these are (the console's login), comparing the secret
+    /// in constant time (of its SHA-256, so its length leaks nothing either); `None` otherwise.
+    pub fn check_secret(&self, access_key_id: &str, secret_access_key: &str) -> Option<Principal> {
+        let key = self.keys.get(access_key_id);
+        let expected = Sha256::digest(key.map_or("", |k| k.secret_access_key.as_str()).as_bytes());
+        let given = Sha256::digest(secret_access_key.as_bytes());
+        let differs = expected.iter().zip(given.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b));
+        let key = key?;
+        (differs == 0).then(|| Principal { access_key_id: key.access_key_id.clone(), scope: key.scope.clone() })
+    }
+
+    /// The key ids with their scopes, sorted by id (never the secrets).
+    pub fn scopes(&self) -> Vec<(String, KeyScope)> {
+        let mut keys: Vec<_> = self.keys.values().map(|k| (k.access_key_id.clone(), k.scope.clone())).collect();
+        keys.sort_by(|a, b| a.0.cmp(&b.0));
+        keys
+    }
 }
 
 /// The parts of a request its head carries: everything a signature covers but the body.
@@ -448,6 +466,38 @@ pub(crate) fn sign_for_tests(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_console_login_checks_the_secret_of_the_key() {
+        let scoped = KeyScope { dataset_groups: Some(vec!["arn:g".into()]), ..KeyScope::default() };
+        let keys = KeyStore::new(
+            "us-east-1",
+            [
+                AccessKey {
+                    access_key_id: "AKIDA".into(),
+                    secret_access_key: "secret-a".into(),
+                    scope: KeyScope::default(),
+                },
+                AccessKey {
+                    access_key_id: "AKIDB".into(),
+                    secret_access_key: "secret-b".into(),
+                    scope: scoped.clone(),
+                },
+            ],
+        );
+        assert_eq!(
+            keys.check_secret("AKIDB", "secret-b"),
+            Some(Principal { access_key_id: "AKIDB".into(), scope: scoped })
+        );
+        assert_eq!(keys.check_secret("AKIDA", "secret-a").map(|p| p.scope), Some(KeyScope::default()));
+        for (id, secret) in
+            [("AKIDA", "secret-b"), ("AKIDA", ""), ("AKIDA", "secret-a "), ("AKIDC", "secret-a"), ("", "")]
+        {
+            assert_eq!(keys.check_secret(id, secret), None, "{id}/{secret}");
+        }
+        let listed = keys.scopes();
+        assert_eq!(listed.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(), ["AKIDA", "AKIDB"]);
+    }
 
     /// The "GET vanilla" case of AWS's SigV4 test suite (service `service`, region `us-east-1`,
     /// secret `wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY`), checked through the same code path.

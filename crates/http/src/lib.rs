@@ -21,11 +21,13 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 pub mod auth;
+pub mod console;
 mod control;
 mod observe;
 mod usage;
 
 pub use auth::{AccessKey, Authentication, KeyScope, KeyStore, Principal};
+pub use console::ConsoleConfig;
 pub use control::{handle_control_plane, IMPLEMENTED as IMPLEMENTED_CONTROL_PLANE_OPERATIONS};
 pub use observe::{install_recorder, MetricsEndpoint, ACCESS_LOG_TARGET};
 
@@ -55,6 +57,8 @@ pub struct HttpConfig {
     pub header_timeout: std::time::Duration,
     /// `GET /metrics` (not SigV4-authenticated); `None`: not served.
     pub metrics: Option<MetricsEndpoint>,
+    /// The web console at `/console` (its own login, not SigV4); `None`: not served (404).
+    pub console: Option<ConsoleConfig>,
 }
 
 /// Default [`HttpConfig::max_in_flight`]: enough to keep both the async workers and the blocking
@@ -75,6 +79,7 @@ impl HttpConfig {
             body_timeout: DEFAULT_BODY_TIMEOUT,
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             metrics: None,
+            console: None,
         }
     }
 }
@@ -96,6 +101,8 @@ struct Admission {
     unverified: std::sync::Arc<tokio::sync::Semaphore>,
     max_unverified: usize,
     body_timeout: std::time::Duration,
+    /// Whether `/console` is served (its paths skip SigV4; without it they are 404).
+    console: bool,
 }
 
 impl Admission {
@@ -109,14 +116,15 @@ impl Admission {
             unverified: std::sync::Arc::new(tokio::sync::Semaphore::new(max_unverified)),
             max_unverified,
             body_timeout: config.body_timeout,
+            console: config.console.is_some(),
         }
     }
 }
 
-/// The router for all three services plus `/health`, `/ready`, `/metrics` and the task view;
-/// every request but `GET /health`, `GET /ready` and `GET /metrics` is authenticated and admitted
-/// first ([`authenticate`]), and every one but those three is counted and logged
-/// ([`observe::observe`]).
+/// The router for all three services plus `/health`, `/ready`, `/metrics`, the task view and the
+/// console; every request but `GET /health`, `GET /ready`, `GET /metrics` and `/console` paths (the
+/// console has its own login, [`console`]) is authenticated and admitted first ([`authenticate`]),
+/// and every one but the first three is counted and logged ([`observe::observe`]).
 pub fn router(reko: Reko, config: HttpConfig) -> Router {
     let mut router = Router::new();
     if let Some(endpoint) = config.metrics.clone() {
@@ -125,6 +133,9 @@ pub fn router(reko: Reko, config: HttpConfig) -> Router {
             "/metrics",
             get(move |headers: HeaderMap| observe::metrics_endpoint(reko.clone(), endpoint.clone(), headers)),
         );
+    }
+    if let Some(console) = config.console.clone() {
+        router = router.merge(console::routes(reko.clone(), config.authentication.clone(), console));
     }
     router
         .route("/", post(control_plane))
@@ -255,10 +266,21 @@ fn unix_now() -> i64 {
 /// 3. The signature; only then a request slot (`max_in_flight`).
 ///
 /// In `--insecure-no-auth` mode every request passes steps 1 and 3 as a root caller.
+///
+/// `/console` paths skip all of it when the console is served (its pages check their session
+/// cookie and CSRF tokens themselves, [`console`]) and are 404 when it is not.
 async fn authenticate(State(admission): State<Admission>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
     if request.method() == Method::GET && (path == "/health" || path == "/ready" || path == "/metrics") {
         return next.run(request).await;
+    }
+    // The console authenticates its own pages (session cookie, CSRF tokens); nothing else skips
+    // SigV4. Without the console its paths are not found, signed or not.
+    if console::is_console_path(&path) {
+        if admission.console {
+            return next.run(request).await;
+        }
+        return (StatusCode::NOT_FOUND, "Not found").into_response();
     }
     let service = service_of(&path);
     let refused = |e: &ApiError| {
@@ -365,7 +387,7 @@ async fn tasks(State(reko): State<Reko>, Extension(principal): Extension<Princip
 }
 
 /// The dataset groups the caller's key may see, and where its jobs may read and write.
-fn scope_of(principal: &Principal) -> reko_service::AccessScope {
+pub(crate) fn scope_of(principal: &Principal) -> reko_service::AccessScope {
     reko_service::AccessScope {
         dataset_groups: principal.scope.dataset_groups.clone(),
         data_roots: principal.scope.data_roots.clone(),
@@ -582,12 +604,12 @@ async fn rest_fallback(uri: Uri) -> Response {
 /// Runtime calls (GetRecommendations, GetPersonalizedRanking) computing at once: four per core.
 /// Unbounded, 64 concurrent requests on 2 cores had a p99 of 20–24 ms; 4 per core 14–17 ms at
 /// the same throughput (BENCHMARKS.md); one per core left cores idle between requests.
-fn engine_slots() -> &'static tokio::sync::Semaphore {
+pub(crate) fn engine_slots() -> &'static tokio::sync::Semaphore {
     static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
     SLOTS.get_or_init(|| tokio::sync::Semaphore::new(4 * std::thread::available_parallelism().map_or(2, |n| n.get())))
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> ApiResult<T> + Send + 'static) -> ApiResult<T> {
+pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> ApiResult<T> + Send + 'static) -> ApiResult<T> {
     tokio::task::spawn_blocking(f)
         .await
         .unwrap_or_else(|e| Err(ApiError::Internal(format!("request handler failed: {e}"))))
@@ -809,6 +831,45 @@ mod tests {
         read.read_to_end(&mut answer).await.expect("an answer, then a clean close");
         assert!(answer.starts_with(b"HTTP/1.1 403"), "{}", String::from_utf8_lossy(&answer));
         sending.await.unwrap().expect("the body was taken in");
+    }
+
+    #[tokio::test]
+    async fn console_paths_skip_sigv4_only_when_the_console_is_served() {
+        let tmp = tempfile::tempdir().unwrap();
+        let reko = reko_service::Reko::open(reko_service::ServiceConfig {
+            data_dir: tmp.path().join("data"),
+            workers: 0,
+            ..Default::default()
+        })
+        .unwrap();
+        let get = |path: &str| Request::get(path).header("cookie", "reko_console=00").body(Body::empty()).unwrap();
+        let status = |app: &Router, request: Request| {
+            let app = app.clone();
+            async move { app.oneshot(request).await.unwrap().status().as_u16() }
+        };
+        let off = router(reko.clone(), config(4, Duration::from_secs(1)));
+        let on = router(
+            reko.clone(),
+            HttpConfig { console: Some(ConsoleConfig::default()), ..config(4, Duration::from_secs(1)) },
+        );
+        for path in ["/console", "/console/login", "/console/jobs"] {
+            assert_eq!(status(&off, get(path)).await, 404, "{path} without the console");
+        }
+        assert_eq!(status(&on, get("/console/login")).await, 200);
+        assert_eq!(status(&on, get("/console")).await, 303, "no session: the login page");
+        assert_eq!(status(&on, get("/console/../reko/tasks")).await, 404, "no way out of /console");
+        // Everything else still needs a signature, cookie or not.
+        for app in [&off, &on] {
+            assert_eq!(status(app, get("/reko/tasks")).await, 403);
+            assert_eq!(status(app, get("/consolex")).await, 403);
+            let control = Request::post("/")
+                .header("cookie", "reko_console=00")
+                .header("x-amz-target", "AmazonPersonalize.ListDatasetGroups")
+                .body(Body::from("{}"))
+                .unwrap();
+            assert_eq!(status(app, control).await, 403);
+        }
+        drop(reko);
     }
 
     #[test]

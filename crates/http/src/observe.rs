@@ -92,6 +92,8 @@ const LIST_TASKS: &str = "RekoListTasks";
 const GET_USAGE: &str = "RekoGetUsage";
 /// The operation label of `GET /reko/usage/report`.
 const GET_USAGE_REPORT: &str = "RekoGetUsageReport";
+/// The operation label of every `/console` request (docs/console.md).
+const CONSOLE: &str = "RekoConsole";
 
 impl Observer {
     pub(crate) fn new() -> Arc<Observer> {
@@ -173,6 +175,9 @@ fn operation_of(method: &Method, path: &str, headers: &HeaderMap) -> &'static st
         return reko_api::CONTROL_PLANE_OPERATIONS
             .binary_search(&name)
             .map_or(UNKNOWN, |i| reko_api::CONTROL_PLANE_OPERATIONS[i]);
+    }
+    if crate::console::is_console_path(path) {
+        return CONSOLE;
     }
     if method == Method::GET {
         match path {
@@ -286,6 +291,7 @@ mod tests {
         assert_eq!(operation_of(&Method::POST, "/recommendations", &HeaderMap::new()), "GetRecommendations");
         assert_eq!(operation_of(&Method::POST, "/events", &HeaderMap::new()), "PutEvents");
         assert_eq!(operation_of(&Method::POST, "/no/such/path", &HeaderMap::new()), UNKNOWN);
+        assert_eq!(operation_of(&Method::GET, "/console/group", &HeaderMap::new()), CONSOLE);
         assert_eq!(operation_of(&Method::GET, "/reko/tasks", &HeaderMap::new()), LIST_TASKS);
         assert_eq!(operation_of(&Method::GET, "/reko/usage", &HeaderMap::new()), GET_USAGE);
         assert_eq!(operation_of(&Method::GET, "/reko/usage/report", &HeaderMap::new()), GET_USAGE_REPORT);

@@ -43,6 +43,12 @@ pub struct Config {
     /// Accept unsigned requests (loopback addresses only).
     #[serde(default)]
     pub insecure_no_auth: bool,
+    /// Do not serve the web console (`/console` answers 404; docs/console.md).
+    #[serde(default)]
+    pub no_console: bool,
+    /// Mark the console's session cookie `Secure` (clients reach the server over TLS).
+    #[serde(default)]
+    pub console_secure_cookie: bool,
     /// Requests handled at once; more are refused with ThrottlingException.
     #[serde(default = "default_max_in_flight")]
     pub max_in_flight: usize,
@@ -235,6 +241,8 @@ impl Default for Config {
             secret_access_key: None,
             access_keys: Vec::new(),
             insecure_no_auth: false,
+            no_console: false,
+            console_secure_cookie: false,
             max_in_flight: default_max_in_flight(),
             max_live_users: default_max_live_users(),
             max_live_events: default_max_live_events(),
@@ -271,6 +279,10 @@ pub struct Overrides {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub insecure_no_auth: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_console: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub console_secure_cookie: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_in_flight: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_live_users: Option<usize>,
@@ -300,6 +312,40 @@ impl Config {
         std::iter::once(config_file.to_path_buf())
             .chain(materials.chain(secrets).filter_map(|m| m.strip_prefix("file:")).map(PathBuf::from))
             .collect()
+    }
+}
+
+impl Config {
+    /// The settings the console's configuration page shows a root key: every one but the keys
+    /// (listed from the key store, without secrets), with secrets redacted.
+    pub fn console_settings(&self) -> Vec<(String, String)> {
+        let list = |v: Vec<String>| if v.is_empty() { "none".to_string() } else { v.join(", ") };
+        let paths = |v: &[PathBuf]| list(v.iter().map(|p| p.display().to_string()).collect());
+        let redacted = |set: bool| if set { "set (redacted)" } else { "not set" }.to_string();
+        [
+            ("listen", self.listen.clone()),
+            ("data_dir", self.data_dir.display().to_string()),
+            ("region", self.region.clone()),
+            ("account_id", self.account_id.clone()),
+            ("workers", self.workers.to_string()),
+            ("log", self.log.clone()),
+            ("log_format", self.log_format.clone()),
+            ("metrics_token", redacted(self.metrics_token.is_some())),
+            ("s3_endpoint", self.s3_endpoint.clone().unwrap_or_else(|| "AWS_ENDPOINT_URL or AWS".into())),
+            ("insecure_no_auth", self.insecure_no_auth.to_string()),
+            ("console_secure_cookie", self.console_secure_cookie.to_string()),
+            ("max_in_flight", self.max_in_flight.to_string()),
+            ("max_live_users", self.max_live_users.to_string()),
+            ("max_live_events", self.max_live_events.to_string()),
+            ("filter_interactions_per_type", self.filter_interactions_per_type.to_string()),
+            ("usage_retention_days", self.usage_retention_days.to_string()),
+            ("allowed_data_roots", paths(&self.allowed_data_roots)),
+            ("kms_keys", list(self.kms_keys.iter().map(|k| format!("{} (material redacted)", k.arn)).collect())),
+            ("s3_roles", list(self.s3_roles.iter().map(|r| format!("{} (secret redacted)", r.arn)).collect())),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
     }
 }
 
@@ -383,6 +429,26 @@ mod tests {
             assert_eq!(config.region, "ap-south-1");
             assert_eq!(config.workers, 8);
             assert_eq!(config.account_id, "123456789012");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn the_console_settings_come_from_the_file_the_environment_and_flags() {
+        figment::Jail::expect_with(|jail| {
+            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!((config.no_console, config.console_secure_cookie), (false, false));
+            jail.create_file("reko.toml", "console_secure_cookie = true\nmetrics_token = \"hidden-token-7\"\n")?;
+            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!((config.no_console, config.console_secure_cookie), (false, true));
+            let shown = format!("{:?}", config.console_settings());
+            assert!(!shown.contains("hidden-token-7") && shown.contains("set (redacted)"), "{shown}");
+            jail.set_env("REKO_NO_CONSOLE", "true");
+            assert!(Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?.no_console);
+            jail.set_env("REKO_NO_CONSOLE", "false");
+            let flag = Overrides { no_console: Some(true), ..Overrides::default() };
+            assert!(Config::load(None, &flag).map_err(|e| e.to_string())?.no_console);
             Ok(())
         });
     }

@@ -129,6 +129,13 @@ struct ServeArgs {
     /// address.
     #[arg(long)]
     insecure_no_auth: bool,
+    /// Do not serve the web console (/console answers 404) [env: REKO_NO_CONSOLE; default: served].
+    #[arg(long)]
+    no_console: bool,
+    /// Mark the console's session cookie Secure: set it when clients reach the server over TLS
+    /// (e.g. behind a TLS-terminating proxy) [env: REKO_CONSOLE_SECURE_COOKIE; default: off].
+    #[arg(long)]
+    console_secure_cookie: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -158,6 +165,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         metrics_token: args.metrics_token.map(config::Secret),
         s3_endpoint: args.s3_endpoint,
         insecure_no_auth: args.insecure_no_auth.then_some(true),
+        no_console: args.no_console.then_some(true),
+        console_secure_cookie: args.console_secure_cookie.then_some(true),
         max_in_flight: args.max_in_flight,
         max_live_users: args.max_live_users.map(|n| n as usize),
         max_live_events: args.max_live_events.map(|n| n as usize),
@@ -226,6 +235,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         metrics: Some(reko_http::MetricsEndpoint {
             handle: metrics,
             bearer_token: config.metrics_token.as_ref().map(|t| t.0.clone()),
+        }),
+        console: (!config.no_console).then(|| reko_http::ConsoleConfig {
+            secure_cookie: config.console_secure_cookie,
+            settings: config.console_settings(),
         }),
         ..reko_http::HttpConfig::new(authentication)
     };

@@ -94,16 +94,7 @@ fn usage_is_billed_per_window_survives_a_restart_and_is_scoped() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_path_buf();
     let data = dir.join("data");
-    let config = dir.join("reko.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[[access_keys]]\naccess_key_id = \"{SCOPED_ID}\"\nsecret_access_key = \"{SCOPED_SECRET}\"\n\
-             dataset_groups = [\"{}\"]\n",
-            arn("dataset-group", "usage-a")
-        ),
-    )
-    .unwrap();
+    let config = scoped_key_config(&dir, SCOPED_ID, SCOPED_SECRET, &arn("dataset-group", "usage-a"));
     let config_arg = config.to_str().unwrap().to_string();
     let mut server = Server::start_with(&data, &["--config", &config_arg]);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();

@@ -178,3 +178,19 @@ pub fn events_client(url: &str) -> aws_sdk_personalizeevents::Client {
         .build();
     aws_sdk_personalizeevents::Client::from_conf(conf)
 }
+
+/// Writes `dir/reko.toml` declaring an access key scoped to one dataset group; returns its path
+/// (for `--config`).
+#[allow(dead_code)]
+pub fn scoped_key_config(dir: &std::path::Path, key_id: &str, secret: &str, dataset_group_arn: &str) -> PathBuf {
+    let path = dir.join("reko.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[[access_keys]]\naccess_key_id = \"{key_id}\"\nsecret_access_key = \"{secret}\"\n\
+             dataset_groups = [\"{dataset_group_arn}\"]\n"
+        ),
+    )
+    .unwrap();
+    path
+}

@@ -1,0 +1,978 @@
+//! The web console at `/console` (docs/console.md): server-rendered pages (askama templates,
+//! escaped by default) with htmx for the try-it form, served by the same listener as the API.
+//!
+//! * Login with an access key id and secret, checked against the key store SigV4 uses; a
+//!   session cookie (random 256-bit id, HttpOnly, SameSite=Strict, Path=/console, Secure when
+//!   configured) names a server-side session ([`session::Sessions`], in memory).
+//! * Every state-changing form but the login carries the session's CSRF token.
+//! * Every read goes through the control plane's own dispatch ([`crate::handle_control_plane`])
+//!   and every recommendation through the runtime's ([`crate::handle_runtime_or_events`]), with
+//!   the logged-in key's scope: the service's access checks decide what a key sees, as on the API.
+//! * `/console` paths skip SigV4 (in the `authenticate` middleware) and nothing else does.
+
+pub mod session;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Form, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use reko_api::{ApiError, ApiResult};
+use reko_service::{AccessScope, Reko};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::{Authentication, KeyScope, Principal};
+use session::{Session, Sessions, COOKIE};
+
+/// The vendored htmx (see `assets/VENDORED.md`).
+pub const HTMX_VERSION: &str = "2.0.11";
+const HTMX_JS: &[u8] = include_bytes!("../../assets/htmx.min.js");
+const HTMX_PATH: &str = "/console/assets/htmx-2.0.11.min.js";
+
+/// How the console is served.
+#[derive(Debug, Clone, Default)]
+pub struct ConsoleConfig {
+    /// Mark the session cookie `Secure` (the server is reached over TLS, e.g. behind a proxy).
+    pub secure_cookie: bool,
+    /// The server's settings as the keys-and-configuration page shows them to a root key
+    /// (name, value), secrets already redacted by the caller.
+    pub settings: Vec<(String, String)>,
+}
+
+#[derive(Clone)]
+struct Console {
+    reko: Reko,
+    authentication: Authentication,
+    sessions: Arc<Sessions>,
+    config: Arc<ConsoleConfig>,
+}
+
+/// Whether a path is the console's (never SigV4-authenticated).
+pub(crate) fn is_console_path(path: &str) -> bool {
+    path == "/console" || path.starts_with("/console/")
+}
+
+/// The console's routes, with their own state.
+pub(crate) fn routes<S: Clone + Send + Sync + 'static>(
+    reko: Reko,
+    authentication: Authentication,
+    config: ConsoleConfig,
+) -> Router<S> {
+    let console = Console { reko, authentication, sessions: Arc::new(Sessions::default()), config: Arc::new(config) };
+    Router::new()
+        .route("/console", get(overview))
+        .route("/console/", get(overview))
+        .route("/console/login", get(login_page).post(login))
+        .route("/console/logout", post(logout))
+        .route("/console/jobs", get(jobs))
+        .route("/console/group", get(group))
+        .route("/console/campaign", get(campaign))
+        .route("/console/campaign/try", post(try_it))
+        .route("/console/keys", get(keys))
+        .route(HTMX_PATH, get(htmx))
+        .route("/console/{*rest}", get(not_found).post(not_found))
+        .with_state(console)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Responses
+
+/// A rendered page with the console's headers: HTML, never cached, never framed, scripts only
+/// from the console itself.
+fn html(status: StatusCode, template: &impl Template) -> Response {
+    match template.render() {
+        Ok(body) => {
+            let mut response = (status, body).into_response();
+            let h = response.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+            h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+            h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+            h.insert(
+                "content-security-policy",
+                HeaderValue::from_static(
+                    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+                     connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+                ),
+            );
+            response
+        }
+        Err(e) => {
+            tracing::error!("rendering a console page failed: {e}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "the page could not be rendered").into_response()
+        }
+    }
+}
+
+fn redirect(to: &'static str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    response.headers_mut().insert(header::LOCATION, HeaderValue::from_static(to));
+    // htmx follows a redirect inside the swap; this makes it reload the whole page instead.
+    response.headers_mut().insert("hx-redirect", HeaderValue::from_static(to));
+    response
+}
+
+#[derive(Template)]
+#[template(path = "console/error.html")]
+struct ErrorPage<'a> {
+    nav: Option<Nav>,
+    title: &'a str,
+    message: String,
+}
+
+fn error_page(status: StatusCode, nav: Option<Nav>, message: String) -> Response {
+    let title = status.canonical_reason().unwrap_or("Error");
+    html(status, &ErrorPage { nav, title, message })
+}
+
+/// An error of a service call as a page: a resource the key may not see is a missing one (404).
+fn api_error_page(nav: Nav, e: &ApiError) -> Response {
+    let status = match e.code() {
+        "ResourceNotFoundException" => StatusCode::NOT_FOUND,
+        "AccessDeniedException" => StatusCode::FORBIDDEN,
+        "InvalidInputException" => StatusCode::BAD_REQUEST,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    error_page(status, Some(nav), format!("{}: {}", e.code(), e.message()))
+}
+
+async fn not_found() -> Response {
+    error_page(StatusCode::NOT_FOUND, None, "No console page here.".into())
+}
+
+async fn htmx() -> Response {
+    let mut response = HTMX_JS.into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8"));
+    // The path names the version: a new htmx is a new path.
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    response
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sessions
+
+/// What the navigation bar of every logged-in page needs.
+#[derive(Debug, Clone)]
+struct Nav {
+    key_id: String,
+    csrf: String,
+    htmx: &'static str,
+}
+
+/// The session id in the request's cookies, if any.
+fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_string())
+}
+
+impl Console {
+    /// The request's live session and its id.
+    fn session(&self, headers: &HeaderMap) -> Option<(String, Session)> {
+        let id = session_cookie(headers)?;
+        let session = self.sessions.get(&id)?;
+        Some((id, session))
+    }
+
+    fn cookie(&self, value: &str, max_age: Option<u32>) -> HeaderValue {
+        let mut cookie = format!("{COOKIE}={value}; Path=/console; HttpOnly; SameSite=Strict");
+        if let Some(age) = max_age {
+            cookie.push_str(&format!("; Max-Age={age}"));
+        }
+        if self.config.secure_cookie {
+            cookie.push_str("; Secure");
+        }
+        HeaderValue::from_str(&cookie).expect("a cookie of hex digits")
+    }
+}
+
+fn nav(session: &Session) -> Nav {
+    Nav { key_id: session.principal.access_key_id.clone(), csrf: session.csrf.clone(), htmx: HTMX_PATH }
+}
+
+/// The dataset groups the caller's key may see, as the API computes it.
+fn scope_of(principal: &Principal) -> AccessScope {
+    crate::scope_of(principal)
+}
+
+/// Runs the page's reads off the executor, as the caller, or answers the login redirect.
+async fn with_session<T: Send + 'static>(
+    console: &Console,
+    headers: &HeaderMap,
+    read: impl FnOnce(&Ctl) -> ApiResult<T> + Send + 'static,
+) -> Result<(Nav, T), Response> {
+    let Some((_, session)) = console.session(headers) else { return Err(redirect("/console/login")) };
+    let nav = nav(&session);
+    let (reko, scope) = (console.reko.clone(), scope_of(&session.principal));
+    match crate::blocking(move || read(&Ctl { reko: &reko, scope: &scope })).await {
+        Ok(value) => Ok((nav, value)),
+        Err(e) => Err(api_error_page(nav, &e)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Login and logout
+
+#[derive(Template)]
+#[template(path = "console/login.html")]
+struct LoginPage {
+    nav: Option<Nav>,
+    error: Option<String>,
+    access_key_id: String,
+}
+
+async fn login_page(State(console): State<Console>, headers: HeaderMap) -> Response {
+    if console.session(&headers).is_some() {
+        return redirect("/console");
+    }
+    html(StatusCode::OK, &LoginPage { nav: None, error: None, access_key_id: String::new() })
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    access_key_id: String,
+    secret_access_key: String,
+}
+
+async fn login(State(console): State<Console>, Form(form): Form<LoginForm>) -> Response {
+    let refused = |status: StatusCode, error: &str| {
+        let page = LoginPage { nav: None, error: Some(error.to_string()), access_key_id: form.access_key_id.clone() };
+        html(status, &page)
+    };
+    let principal = match &console.authentication {
+        // --insecure-no-auth: the API takes anyone as root, and so does the console.
+        Authentication::Disabled => Principal { access_key_id: form.access_key_id.clone(), scope: KeyScope::default() },
+        Authentication::SigV4(keys) => match keys.check_secret(&form.access_key_id, &form.secret_access_key) {
+            Some(p) => p,
+            None => {
+                tracing::info!(access_key_id = %form.access_key_id, "console login refused");
+                return refused(StatusCode::UNAUTHORIZED, "Unknown access key id or wrong secret.");
+            }
+        },
+    };
+    if principal.scope.runtime_only {
+        return refused(
+            StatusCode::FORBIDDEN,
+            "This key may only call the runtime and events services; the console needs a key that may read the control plane.",
+        );
+    }
+    tracing::info!(access_key_id = %principal.access_key_id, "console login");
+    let id = console.sessions.create(principal);
+    let mut response = redirect("/console");
+    response.headers_mut().insert(header::SET_COOKIE, console.cookie(&id, None));
+    response
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn logout(State(console): State<Console>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
+    let Some((id, session)) = console.session(&headers) else { return redirect("/console/login") };
+    if !session.csrf_ok(&form.csrf) {
+        return csrf_refused(&session);
+    }
+    console.sessions.remove(&id);
+    let mut response = redirect("/console/login");
+    response.headers_mut().insert(header::SET_COOKIE, console.cookie("", Some(0)));
+    response
+}
+
+fn csrf_refused(session: &Session) -> Response {
+    error_page(
+        StatusCode::FORBIDDEN,
+        Some(nav(session)),
+        "The form's CSRF token is missing or not this session's; reload the page and try again.".into(),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading through the control plane
+
+/// Control-plane calls as the logged-in key.
+struct Ctl<'a> {
+    reko: &'a Reko,
+    scope: &'a AccessScope,
+}
+
+impl Ctl<'_> {
+    fn call(&self, operation: &str, body: Value) -> ApiResult<Value> {
+        crate::handle_control_plane(self.reko, self.scope, operation, body.to_string().as_bytes())
+    }
+
+    /// Every page of a List operation: the items under `key`.
+    fn list(&self, operation: &str, body: Value, key: &str) -> ApiResult<Vec<Value>> {
+        let mut items = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut request = body.clone();
+            request["maxResults"] = json!(100);
+            if let Some(t) = &token {
+                request["nextToken"] = json!(t);
+            }
+            let page = self.call(operation, request)?;
+            items.extend(page[key].as_array().cloned().unwrap_or_default());
+            match page["nextToken"].as_str() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    fn tasks(&self) -> ApiResult<Vec<TaskRow>> {
+        let mut tasks = self.reko.list_tasks().map_err(ApiError::from)?;
+        tasks.retain(|t| self.reko.visible_in(self.scope, &t.resource_arn));
+        Ok(tasks.into_iter().map(TaskRow::from).collect())
+    }
+}
+
+fn text(v: &Value, key: &str) -> String {
+    match &v[key] {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// Seconds since the epoch as `YYYY-MM-DD HH:MM:SS`, UTC.
+fn time(v: &Value, key: &str) -> String {
+    v[key].as_f64().map(format_time).unwrap_or_default()
+}
+
+fn format_time(t: f64) -> String {
+    let t = t as i64;
+    let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
+    let (y, m, d) = reko_api::calendar::civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", secs / 3600, secs % 3600 / 60, secs % 60)
+}
+
+/// The last part of an ARN (a resource's name or id).
+fn tail(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+fn format_duration(secs: f64) -> String {
+    let s = secs.max(0.0).round() as u64;
+    if s < 60 {
+        format!("{s} s")
+    } else if s < 3600 {
+        format!("{} min {} s", s / 60, s % 60)
+    } else {
+        format!("{} h {} min", s / 3600, s % 3600 / 60)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Overview
+
+struct GroupRow {
+    name: String,
+    arn: String,
+    status: String,
+    created: String,
+    datasets: usize,
+    solutions: usize,
+    campaigns: usize,
+}
+
+struct CampaignRow {
+    name: String,
+    arn: String,
+    status: String,
+    min_tps: String,
+    group: String,
+    solution: String,
+}
+
+struct TaskRow {
+    id: i64,
+    kind: String,
+    resource: String,
+    state: String,
+    progress: String,
+    detail: String,
+    duration: String,
+    running: bool,
+}
+
+impl From<reko_service::TaskInfo> for TaskRow {
+    fn from(t: reko_service::TaskInfo) -> Self {
+        let running = t.state == "running" || t.state == "queued";
+        let end = if running { reko_service::resource::now() } else { t.updated };
+        TaskRow {
+            id: t.task_id,
+            kind: t.kind,
+            resource: t.resource_arn,
+            progress: format!("{:.0}%", t.progress * 100.0),
+            state: t.state,
+            detail: t.detail,
+            duration: format_duration(end - t.created),
+            running,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/overview.html")]
+struct OverviewPage {
+    nav: Option<Nav>,
+    groups: Vec<GroupRow>,
+    campaigns: Vec<CampaignRow>,
+    running: Vec<TaskRow>,
+}
+
+/// The campaigns of a solution with their minProvisionedTPS.
+fn campaigns_of(ctl: &Ctl, solution: &Value, group: &str) -> ApiResult<Vec<CampaignRow>> {
+    let solution_arn = text(solution, "solutionArn");
+    let mut rows = Vec::new();
+    for c in ctl.list("ListCampaigns", json!({ "solutionArn": solution_arn }), "campaigns")? {
+        let arn = text(&c, "campaignArn");
+        let described = ctl.call("DescribeCampaign", json!({ "campaignArn": arn }))?;
+        rows.push(CampaignRow {
+            name: text(&c, "name"),
+            status: text(&c, "status"),
+            min_tps: text(&described["campaign"], "minProvisionedTPS"),
+            arn,
+            group: group.to_string(),
+            solution: text(solution, "name"),
+        });
+    }
+    Ok(rows)
+}
+
+async fn overview(State(console): State<Console>, headers: HeaderMap) -> Response {
+    let read = |ctl: &Ctl| {
+        let mut groups = Vec::new();
+        let mut campaigns = Vec::new();
+        for g in ctl.list("ListDatasetGroups", json!({}), "datasetGroups")? {
+            let arn = text(&g, "datasetGroupArn");
+            let datasets = ctl.list("ListDatasets", json!({ "datasetGroupArn": arn }), "datasets")?;
+            let solutions = ctl.list("ListSolutions", json!({ "datasetGroupArn": arn }), "solutions")?;
+            let mut group_campaigns = Vec::new();
+            for s in &solutions {
+                group_campaigns.extend(campaigns_of(ctl, s, &text(&g, "name"))?);
+            }
+            groups.push(GroupRow {
+                name: text(&g, "name"),
+                status: text(&g, "status"),
+                created: time(&g, "creationDateTime"),
+                datasets: datasets.len(),
+                solutions: solutions.len(),
+                campaigns: group_campaigns.len(),
+                arn,
+            });
+            campaigns.extend(group_campaigns);
+        }
+        let running = ctl.tasks()?.into_iter().filter(|t| t.running).collect();
+        Ok((groups, campaigns, running))
+    };
+    match with_session(&console, &headers, read).await {
+        Ok((nav, (groups, campaigns, running))) => {
+            html(StatusCode::OK, &OverviewPage { nav: Some(nav), groups, campaigns, running })
+        }
+        Err(response) => response,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Jobs
+
+#[derive(Template)]
+#[template(path = "console/jobs.html")]
+struct JobsPage {
+    nav: Option<Nav>,
+    tasks: Vec<TaskRow>,
+}
+
+async fn jobs(State(console): State<Console>, headers: HeaderMap) -> Response {
+    match with_session(&console, &headers, |ctl| ctl.tasks()).await {
+        Ok((nav, mut tasks)) => {
+            tasks.reverse();
+            html(StatusCode::OK, &JobsPage { nav: Some(nav), tasks })
+        }
+        Err(response) => response,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dataset group
+
+#[derive(Deserialize)]
+struct ArnQuery {
+    #[serde(default)]
+    arn: String,
+}
+
+struct FieldRow {
+    name: String,
+    kind: String,
+}
+
+struct DatasetRow {
+    name: String,
+    dataset_type: String,
+    status: String,
+    schema: String,
+    fields: Vec<FieldRow>,
+}
+
+struct ImportRow {
+    name: String,
+    dataset: String,
+    status: String,
+    created: String,
+    failure: String,
+    /// The import task's last word: rows read or imported, where known.
+    rows: String,
+}
+
+struct VersionRow {
+    solution: String,
+    recipe: String,
+    version: String,
+    status: String,
+    training_mode: String,
+    failure: String,
+    /// One cell per metric column, empty where the version has no value.
+    metrics: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "console/group.html")]
+struct GroupPage {
+    nav: Option<Nav>,
+    name: String,
+    arn: String,
+    status: String,
+    created: String,
+    datasets: Vec<DatasetRow>,
+    imports: Vec<ImportRow>,
+    metric_names: Vec<String>,
+    versions: Vec<VersionRow>,
+    campaigns: Vec<CampaignRow>,
+}
+
+/// The fields of an Avro schema: name and type (`categorical` noted).
+fn schema_fields(schema: &str) -> Vec<FieldRow> {
+    let parsed: Value = serde_json::from_str(schema).unwrap_or(Value::Null);
+    let fields = parsed["fields"].as_array().cloned().unwrap_or_default();
+    fields
+        .iter()
+        .map(|f| {
+            let mut kind = match &f["type"] {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            if f["categorical"] == Value::Bool(true) {
+                kind.push_str(" (categorical)");
+            }
+            FieldRow { name: text(f, "name"), kind }
+        })
+        .collect()
+}
+
+async fn group(State(console): State<Console>, headers: HeaderMap, Query(q): Query<ArnQuery>) -> Response {
+    let read = move |ctl: &Ctl| {
+        let g = ctl.call("DescribeDatasetGroup", json!({ "datasetGroupArn": q.arn }))?;
+        let g = &g["datasetGroup"];
+        let name = text(g, "name");
+        let mut datasets = Vec::new();
+        let mut imports = Vec::new();
+        // The latest task of each resource (tasks are listed oldest first).
+        let task_detail: std::collections::HashMap<String, String> =
+            ctl.tasks()?.into_iter().map(|t| (t.resource, t.detail)).collect();
+        for d in ctl.list("ListDatasets", json!({ "datasetGroupArn": q.arn }), "datasets")? {
+            let arn = text(&d, "datasetArn");
+            let described = ctl.call("DescribeDataset", json!({ "datasetArn": arn }))?;
+            let schema_arn = text(&described["dataset"], "schemaArn");
+            let schema = ctl.call("DescribeSchema", json!({ "schemaArn": schema_arn }))?;
+            for j in ctl.list("ListDatasetImportJobs", json!({ "datasetArn": arn }), "datasetImportJobs")? {
+                let job_arn = text(&j, "datasetImportJobArn");
+                imports.push(ImportRow {
+                    rows: task_detail.get(&job_arn).cloned().unwrap_or_default(),
+                    name: text(&j, "jobName"),
+                    dataset: text(&d, "name"),
+                    status: text(&j, "status"),
+                    created: time(&j, "creationDateTime"),
+                    failure: text(&j, "failureReason"),
+                });
+            }
+            datasets.push(DatasetRow {
+                name: text(&d, "name"),
+                dataset_type: text(&d, "datasetType"),
+                status: text(&d, "status"),
+                schema: text(&schema["schema"], "name"),
+                fields: schema_fields(&text(&schema["schema"], "schema")),
+            });
+        }
+        let mut versions = Vec::new();
+        let mut metrics_of = Vec::new();
+        let mut campaigns = Vec::new();
+        for s in ctl.list("ListSolutions", json!({ "datasetGroupArn": q.arn }), "solutions")? {
+            let solution_arn = text(&s, "solutionArn");
+            let recipe =
+                text(&ctl.call("DescribeSolution", json!({ "solutionArn": solution_arn }))?["solution"], "recipeArn");
+            for v in ctl.list("ListSolutionVersions", json!({ "solutionArn": solution_arn }), "solutionVersions")? {
+                let arn = text(&v, "solutionVersionArn");
+                let status = text(&v, "status");
+                let metrics = if status == "ACTIVE" {
+                    let m = ctl.call("GetSolutionMetrics", json!({ "solutionVersionArn": arn }))?;
+                    m["metrics"].as_object().cloned().unwrap_or_default()
+                } else {
+                    Default::default()
+                };
+                metrics_of.push(metrics);
+                versions.push(VersionRow {
+                    solution: text(&s, "name"),
+                    recipe: tail(&recipe).to_string(),
+                    version: tail(&arn).to_string(),
+                    status,
+                    training_mode: text(&v, "trainingMode"),
+                    failure: text(&v, "failureReason"),
+                    metrics: Vec::new(),
+                });
+            }
+            campaigns.extend(campaigns_of(ctl, &s, &name)?);
+        }
+        let metric_names: Vec<String> =
+            metrics_of.iter().flat_map(|m| m.keys().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
+        for (row, metrics) in versions.iter_mut().zip(&metrics_of) {
+            row.metrics = metric_names
+                .iter()
+                .map(|n| metrics.get(n).and_then(Value::as_f64).map(|x| format!("{x:.4}")).unwrap_or_default())
+                .collect();
+        }
+        Ok(GroupPage {
+            nav: None,
+            status: text(g, "status"),
+            created: time(g, "creationDateTime"),
+            arn: q.arn,
+            name,
+            datasets,
+            imports,
+            metric_names,
+            versions,
+            campaigns,
+        })
+    };
+    match with_session(&console, &headers, read).await {
+        Ok((nav, page)) => html(StatusCode::OK, &GroupPage { nav: Some(nav), ..page }),
+        Err(response) => response,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Campaign and its try-it form
+
+struct FilterOption {
+    name: String,
+    arn: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/campaign.html")]
+struct CampaignPage {
+    nav: Option<Nav>,
+    name: String,
+    arn: String,
+    status: String,
+    min_tps: String,
+    solution_version: String,
+    recipe: String,
+    group_name: String,
+    group_arn: String,
+    ranking: bool,
+    filters: Vec<FilterOption>,
+}
+
+/// The campaign's solution's recipe and dataset group.
+fn campaign_context(ctl: &Ctl, campaign: &Value) -> ApiResult<(String, String)> {
+    let version =
+        ctl.call("DescribeSolutionVersion", json!({ "solutionVersionArn": text(campaign, "solutionVersionArn") }))?;
+    let solution_arn = text(&version["solutionVersion"], "solutionArn");
+    let solution = ctl.call("DescribeSolution", json!({ "solutionArn": solution_arn }))?;
+    Ok((text(&solution["solution"], "recipeArn"), text(&solution["solution"], "datasetGroupArn")))
+}
+
+fn is_ranking(recipe_arn: &str) -> bool {
+    recipe_arn.contains("personalized-ranking")
+}
+
+async fn campaign(State(console): State<Console>, headers: HeaderMap, Query(q): Query<ArnQuery>) -> Response {
+    let read = move |ctl: &Ctl| {
+        let c = ctl.call("DescribeCampaign", json!({ "campaignArn": q.arn }))?;
+        let c = &c["campaign"];
+        let (recipe, group_arn) = campaign_context(ctl, c)?;
+        let group = ctl.call("DescribeDatasetGroup", json!({ "datasetGroupArn": group_arn }))?;
+        let filters = ctl
+            .list("ListFilters", json!({ "datasetGroupArn": group_arn }), "Filters")?
+            .iter()
+            .map(|f| FilterOption { name: text(f, "name"), arn: text(f, "filterArn") })
+            .collect();
+        Ok(CampaignPage {
+            nav: None,
+            name: text(c, "name"),
+            status: text(c, "status"),
+            min_tps: text(c, "minProvisionedTPS"),
+            solution_version: text(c, "solutionVersionArn"),
+            ranking: is_ranking(&recipe),
+            recipe: tail(&recipe).to_string(),
+            group_name: text(&group["datasetGroup"], "name"),
+            group_arn,
+            arn: q.arn,
+            filters,
+        })
+    };
+    match with_session(&console, &headers, read).await {
+        Ok((nav, page)) => html(StatusCode::OK, &CampaignPage { nav: Some(nav), ..page }),
+        Err(response) => response,
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct TryForm {
+    csrf: String,
+    arn: String,
+    user_id: String,
+    item_id: String,
+    num_results: String,
+    item_list: String,
+    filter_arn: String,
+    filter_values: String,
+    context: String,
+}
+
+struct ItemRow {
+    item_id: String,
+    score: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/try_result.html")]
+struct TryResult {
+    items: Vec<ItemRow>,
+    recommendation_id: String,
+    error: Option<String>,
+}
+
+/// `key=value` lines as a JSON object of strings (blank lines skipped).
+fn key_values(lines: &str) -> serde_json::Map<String, Value> {
+    lines
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), Value::String(v.trim().to_string())))
+        .filter(|(k, _)| !k.is_empty())
+        .collect()
+}
+
+/// The runtime request the form describes: only the fields filled in, so the service's own
+/// validation judges the rest.
+fn runtime_request(form: &TryForm, ranking: bool) -> (&'static str, Value) {
+    let mut body = serde_json::Map::new();
+    body.insert("campaignArn".into(), json!(form.arn));
+    let mut put = |key: &str, value: &str| {
+        if !value.trim().is_empty() {
+            body.insert(key.into(), json!(value.trim()));
+        }
+    };
+    put("userId", &form.user_id);
+    put("filterArn", &form.filter_arn);
+    if !ranking {
+        put("itemId", &form.item_id);
+    }
+    let num_results = form.num_results.trim();
+    if !ranking && !num_results.is_empty() {
+        body.insert(
+            "numResults".into(),
+            num_results.parse::<i64>().map(Value::from).unwrap_or_else(|_| json!(num_results)),
+        );
+    }
+    for (key, lines) in [("filterValues", &form.filter_values), ("context", &form.context)] {
+        let map = key_values(lines);
+        if !map.is_empty() {
+            body.insert(key.into(), Value::Object(map));
+        }
+    }
+    if ranking {
+        let items: Vec<&str> =
+            form.item_list.split([',', '\n', '\r', ' ']).map(str::trim).filter(|s| !s.is_empty()).collect();
+        body.insert("inputList".into(), json!(items));
+        ("/personalize-ranking", Value::Object(body))
+    } else {
+        ("/recommendations", Value::Object(body))
+    }
+}
+
+async fn try_it(State(console): State<Console>, headers: HeaderMap, Form(form): Form<TryForm>) -> Response {
+    let Some((_, session)) = console.session(&headers) else { return redirect("/console/login") };
+    if !session.csrf_ok(&form.csrf) {
+        return csrf_refused(&session);
+    }
+    let (reko, scope) = (console.reko.clone(), scope_of(&session.principal));
+    let _engine = crate::engine_slots().acquire().await;
+    let result = crate::blocking(move || {
+        let ctl = Ctl { reko: &reko, scope: &scope };
+        let campaign = ctl.call("DescribeCampaign", json!({ "campaignArn": form.arn }))?;
+        let (recipe, _) = campaign_context(&ctl, &campaign["campaign"])?;
+        let (path, body) = runtime_request(&form, is_ranking(&recipe));
+        crate::handle_runtime_or_events(&reko, &scope, path, body.to_string().as_bytes())
+    })
+    .await;
+    let page = match result {
+        Ok(answer) => TryResult {
+            items: answer["itemList"]
+                .as_array()
+                .map(|items| {
+                    items
+                        .iter()
+                        .map(|i| ItemRow {
+                            item_id: text(i, "itemId"),
+                            score: i["score"].as_f64().map(|s| format!("{s:.6}")).unwrap_or_default(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            recommendation_id: text(&answer, "recommendationId"),
+            error: None,
+        },
+        Err(e) => TryResult {
+            items: Vec::new(),
+            recommendation_id: String::new(),
+            error: Some(format!("{}: {}", e.code(), e.message())),
+        },
+    };
+    html(StatusCode::OK, &page)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keys and configuration
+
+struct KeyRow {
+    access_key_id: String,
+    dataset_groups: String,
+    runtime_only: bool,
+    data_roots: String,
+    s3_roles: String,
+    you: bool,
+}
+
+#[derive(Template)]
+#[template(path = "console/keys.html")]
+struct KeysPage {
+    nav: Option<Nav>,
+    authentication: &'static str,
+    keys: Vec<KeyRow>,
+    /// Empty for a scoped key: the server's settings are a root key's to see.
+    settings: Vec<(String, String)>,
+    root: bool,
+}
+
+fn key_row(id: &str, scope: &KeyScope, you: &str) -> KeyRow {
+    fn list(v: &Option<Vec<String>>, all: &str) -> String {
+        v.as_ref().map_or_else(|| all.to_string(), |v| if v.is_empty() { "none".into() } else { v.join(", ") })
+    }
+    let roots = scope.data_roots.as_ref().map(|r| r.iter().map(|p| p.display().to_string()).collect());
+    KeyRow {
+        access_key_id: id.to_string(),
+        dataset_groups: list(&scope.dataset_groups, "all"),
+        runtime_only: scope.runtime_only,
+        data_roots: list(&roots, "the server's"),
+        s3_roles: list(&scope.s3_roles, "all"),
+        you: id == you,
+    }
+}
+
+async fn keys(State(console): State<Console>, headers: HeaderMap) -> Response {
+    let Some((_, session)) = console.session(&headers) else { return redirect("/console/login") };
+    let principal = &session.principal;
+    let root = principal.scope.dataset_groups.is_none();
+    let (authentication, keys) = match &console.authentication {
+        Authentication::Disabled => ("none (--insecure-no-auth)", Vec::new()),
+        Authentication::SigV4(store) => (
+            "SigV4",
+            store
+                .scopes()
+                .iter()
+                // A scoped key sees its own key only: the others' scopes name other groups.
+                .filter(|(id, _)| root || *id == principal.access_key_id)
+                .map(|(id, scope)| key_row(id, scope, &principal.access_key_id))
+                .collect(),
+        ),
+    };
+    let settings = if root { console.config.settings.clone() } else { Vec::new() };
+    html(StatusCode::OK, &KeysPage { nav: Some(nav(&session)), authentication, keys, settings, root })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_vendored_htmx_is_the_recorded_one() {
+        use sha2::{Digest, Sha256};
+        let recorded = include_str!("../../assets/VENDORED.md");
+        let sha = hex::encode(Sha256::digest(HTMX_JS));
+        assert!(recorded.contains(&sha), "assets/htmx.min.js has sha256 {sha}, not the one in VENDORED.md");
+        assert!(recorded.contains(HTMX_VERSION) && HTMX_PATH.contains(HTMX_VERSION));
+        assert!(std::str::from_utf8(HTMX_JS).unwrap().contains(&format!("version:\"{HTMX_VERSION}\"")));
+    }
+
+    #[test]
+    fn the_session_cookie_is_found_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, HeaderValue::from_static("a=1; reko_console=abc; b=2"));
+        assert_eq!(session_cookie(&headers).as_deref(), Some("abc"));
+        headers.insert(header::COOKIE, HeaderValue::from_static("reko_consolex=abc"));
+        assert_eq!(session_cookie(&headers), None);
+    }
+
+    #[test]
+    fn the_try_it_form_becomes_the_runtime_request() {
+        let form = TryForm {
+            arn: "arn:c".into(),
+            user_id: " u1 ".into(),
+            num_results: "5".into(),
+            filter_values: "GENRE=\"comedy\"\n\nbad line\n".into(),
+            context: "DEVICE = phone".into(),
+            item_list: "i1, i2\ni3".into(),
+            ..TryForm::default()
+        };
+        let (path, body) = runtime_request(&form, false);
+        assert_eq!(path, "/recommendations");
+        assert_eq!(
+            body,
+            json!({"campaignArn": "arn:c", "userId": "u1", "numResults": 5,
+                   "filterValues": {"GENRE": "\"comedy\""}, "context": {"DEVICE": "phone"}})
+        );
+        let (path, body) = runtime_request(&form, true);
+        assert_eq!(path, "/personalize-ranking");
+        assert_eq!(body["inputList"], json!(["i1", "i2", "i3"]));
+        assert!(body.get("numResults").is_none());
+        let bad = TryForm { num_results: "many".into(), ..TryForm::default() };
+        assert_eq!(runtime_request(&bad, false).1["numResults"], "many", "left to the service to refuse");
+    }
+
+    #[test]
+    fn times_and_durations_read_well() {
+        assert_eq!(format_time(0.0), "1970-01-01 00:00:00");
+        assert_eq!(format_time(1_700_000_000.5), "2023-11-14 22:13:20");
+        assert_eq!(format_duration(59.4), "59 s");
+        assert_eq!(format_duration(3725.0), "1 h 2 min");
+    }
+}
