@@ -46,6 +46,9 @@ pub struct Config {
     /// Do not serve the web console (`/console` answers 404; docs/console.md).
     #[serde(default)]
     pub no_console: bool,
+    /// Record no metrics (`/metrics` answers 404; docs/metrics.md).
+    #[serde(default)]
+    pub no_metrics: bool,
     /// Mark the console's session cookie `Secure` (clients reach the server over TLS).
     #[serde(default)]
     pub console_secure_cookie: bool,
@@ -242,6 +245,7 @@ impl Default for Config {
             access_keys: Vec::new(),
             insecure_no_auth: false,
             no_console: false,
+            no_metrics: false,
             console_secure_cookie: false,
             max_in_flight: default_max_in_flight(),
             max_live_users: default_max_live_users(),
@@ -280,6 +284,8 @@ pub struct Overrides {
     pub insecure_no_auth: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub no_console: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_metrics: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub console_secure_cookie: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -331,6 +337,7 @@ impl Config {
             ("log", self.log.clone()),
             ("log_format", self.log_format.clone()),
             ("metrics_token", redacted(self.metrics_token.is_some())),
+            ("no_metrics", self.no_metrics.to_string()),
             ("s3_endpoint", self.s3_endpoint.clone().unwrap_or_else(|| "AWS_ENDPOINT_URL or AWS".into())),
             ("insecure_no_auth", self.insecure_no_auth.to_string()),
             ("console_secure_cookie", self.console_secure_cookie.to_string()),

@@ -132,6 +132,9 @@ struct ServeArgs {
     /// Do not serve the web console (/console answers 404) [env: REKO_NO_CONSOLE; default: served].
     #[arg(long)]
     no_console: bool,
+    /// Record no metrics (/metrics answers 404) [env: REKO_NO_METRICS; default: recorded].
+    #[arg(long)]
+    no_metrics: bool,
     /// Mark the console's session cookie Secure: set it when clients reach the server over TLS
     /// (e.g. behind a TLS-terminating proxy) [env: REKO_CONSOLE_SECURE_COOKIE; default: off].
     #[arg(long)]
@@ -166,6 +169,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         s3_endpoint: args.s3_endpoint,
         insecure_no_auth: args.insecure_no_auth.then_some(true),
         no_console: args.no_console.then_some(true),
+        no_metrics: args.no_metrics.then_some(true),
         console_secure_cookie: args.console_secure_cookie.then_some(true),
         max_in_flight: args.max_in_flight,
         max_live_users: args.max_live_users.map(|n| n as usize),
@@ -179,7 +183,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::subscriber::set_global_default(logging::subscriber(log_format, &config.log, std::io::stderr)?)
         .context("installing the log subscriber")?;
     // Before the service opens: its workers and model loads record metrics from the start.
-    let metrics = reko_http::install_recorder().map_err(|e| anyhow::anyhow!("installing the metrics recorder: {e}"))?;
+    // Without a recorder the `metrics` macros do nothing.
+    let metrics = if config.no_metrics {
+        None
+    } else {
+        Some(reko_http::install_recorder().map_err(|e| anyhow::anyhow!("installing the metrics recorder: {e}"))?)
+    };
     // Tenants' folders and roles never overlap (checked before anything is opened).
     access_keys::check_key_grants(&config)?;
     let reko = reko_service::Reko::open(reko_service::ServiceConfig {
@@ -222,18 +231,19 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!("shutting down");
     };
     // Histogram samples are drained by scrapes, and by this when nobody scrapes.
-    let upkeep = metrics.clone();
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
-        loop {
-            every.tick().await;
-            upkeep.run_upkeep();
-        }
-    });
+    if let Some(upkeep) = metrics.clone() {
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+            loop {
+                every.tick().await;
+                upkeep.run_upkeep();
+            }
+        });
+    }
     let http = reko_http::HttpConfig {
         max_in_flight: config.max_in_flight,
-        metrics: Some(reko_http::MetricsEndpoint {
-            handle: metrics,
+        metrics: metrics.map(|handle| reko_http::MetricsEndpoint {
+            handle,
             bearer_token: config.metrics_token.as_ref().map(|t| t.0.clone()),
         }),
         console: (!config.no_console).then(|| reko_http::ConsoleConfig {

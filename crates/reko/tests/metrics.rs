@@ -300,6 +300,15 @@ fn with_a_bearer_token_scrapes_must_present_it() {
 }
 
 #[test]
+fn with_no_metrics_there_is_no_endpoint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start_with(&tmp.path().join("data"), &["--no-metrics"]);
+    let (status, body) = scrape(&server.url, None);
+    assert_eq!(status, 404, "{body}");
+    assert!(!body.contains("reko_"), "{body}");
+}
+
+#[test]
 fn an_invalid_log_format_is_refused_with_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_reko"))
