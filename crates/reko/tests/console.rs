@@ -214,6 +214,25 @@ fn the_console_logs_in_shows_real_data_answers_the_try_it_form_and_keeps_scopes(
         assert!(group.body.contains(text), "{text} missing from the group page:\n{}", group.body);
     }
     assert!(!group.body.contains("console-b"), "another group's resources on the group page");
+    // The data insights of its Interactions dataset, as uPlot's data: interactions per day (UTC)
+    // and per item, most popular first (30 items), drawn by the console's own script.
+    assert!(
+        group.body.contains(r#"data-plot="per-day" data-series="[[1699920000,1700006400],[107,1143]]""#),
+        "{}",
+        group.body
+    );
+    assert!(group.body.contains("1250 interactions over 2 days, 30 items"), "{}", group.body);
+    assert!(group.body.contains(r#"data-plot="long-tail" data-series="[[1,2,"#));
+    for asset in ["/console/assets/uPlot-1.6.32.iife.min.js", "/console/assets/uPlot-1.6.32.min.css"] {
+        assert!(group.body.contains(asset), "{asset}");
+        let answer = send(&url, "GET", asset, None, None);
+        assert_eq!(answer.status, 200, "{asset}");
+        assert!(answer.header("cache-control").unwrap().contains("max-age=31536000"));
+    }
+    let plots = group.body.split("/console/assets/plots-").nth(1).and_then(|s| s.split('"').next()).expect("plots.js");
+    let plots = send(&url, "GET", &format!("/console/assets/plots-{plots}"), None, None);
+    assert!(plots.status == 200 && plots.body.contains("new uPlot("), "{}", plots.body);
+    assert!(!group.body.contains("<script>"), "no inline script");
     // The offline metrics of the trained version, as GetSolutionMetrics reports them.
     let metrics = runtime.block_on(async {
         let c = &server.control;

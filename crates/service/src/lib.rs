@@ -23,6 +23,7 @@ mod event_tracker;
 mod events;
 mod filter;
 mod hpo;
+mod insights;
 mod job_access;
 mod live;
 pub mod metrics;
@@ -50,6 +51,7 @@ use reko_storage::{SqliteStore, Store};
 pub use access::AccessScope;
 pub use dataset_import_job::STRICT_IMPORT_TAG;
 pub use error::{ServiceError, ServiceResult};
+pub use insights::InteractionInsights;
 pub use live::{
     DEFAULT_FILTER_INTERACTIONS_PER_TYPE, DEFAULT_MAX_LIVE_EVENTS, DEFAULT_MAX_LIVE_USERS,
     MAX_FILTER_INTERACTIONS_PER_TYPE,

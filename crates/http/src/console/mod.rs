@@ -33,6 +33,21 @@ use session::{Session, Sessions, COOKIE};
 pub const HTMX_VERSION: &str = "2.0.11";
 const HTMX_JS: &[u8] = include_bytes!("../../assets/htmx.min.js");
 const HTMX_PATH: &str = "/console/assets/htmx-2.0.11.min.js";
+/// The vendored uPlot (see `assets/VENDORED.md`), for the plots.
+pub const UPLOT_VERSION: &str = "1.6.32";
+const UPLOT_JS: &[u8] = include_bytes!("../../assets/uPlot.iife.min.js");
+const UPLOT_JS_PATH: &str = "/console/assets/uPlot-1.6.32.iife.min.js";
+const UPLOT_CSS: &[u8] = include_bytes!("../../assets/uPlot.min.css");
+const UPLOT_CSS_PATH: &str = "/console/assets/uPlot-1.6.32.min.css";
+/// The console's own script drawing the plots; its path names its content's hash, so it may be
+/// cached for long too.
+const PLOTS_JS: &[u8] = include_bytes!("../../assets/plots.js");
+static PLOTS_PATH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    use sha2::{Digest, Sha256};
+    format!("/console/assets/plots-{}.js", &hex::encode(Sha256::digest(PLOTS_JS))[..16])
+});
+/// The newest rows of an Interactions dataset the group page's plots read.
+const INSIGHT_ROWS: usize = 1_000_000;
 
 /// How the console is served.
 #[derive(Debug, Clone, Default)]
@@ -74,7 +89,10 @@ pub(crate) fn routes<S: Clone + Send + Sync + 'static>(
         .route("/console/campaign", get(campaign))
         .route("/console/campaign/try", post(try_it))
         .route("/console/keys", get(keys))
-        .route(HTMX_PATH, get(htmx))
+        .route(HTMX_PATH, get(|| async { asset(HTMX_JS, JAVASCRIPT) }))
+        .route(UPLOT_JS_PATH, get(|| async { asset(UPLOT_JS, JAVASCRIPT) }))
+        .route(UPLOT_CSS_PATH, get(|| async { asset(UPLOT_CSS, "text/css; charset=utf-8") }))
+        .route(PLOTS_PATH.as_str(), get(|| async { asset(PLOTS_JS, JAVASCRIPT) }))
         .route("/console/{*rest}", get(not_found).post(not_found))
         .with_state(console)
 }
@@ -146,11 +164,14 @@ async fn not_found() -> Response {
     error_page(StatusCode::NOT_FOUND, None, "No console page here.".into())
 }
 
-async fn htmx() -> Response {
-    let mut response = HTMX_JS.into_response();
+const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
+
+/// A file of the console's, from the binary.
+fn asset(body: &'static [u8], content_type: &'static str) -> Response {
+    let mut response = body.into_response();
     let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8"));
-    // The path names the version: a new htmx is a new path.
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    // The path names the version (or the content's hash): a new file is a new path.
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     response
@@ -332,6 +353,29 @@ impl Ctl<'_> {
                 _ => return Ok(items),
             }
         }
+    }
+
+    /// The plots of an Interactions dataset (none when they cannot be computed: the page shows
+    /// the rest).
+    fn insights(&self, dataset_arn: &str, dataset: &str) -> Option<InsightsView> {
+        let i = match self.reko.interaction_insights(self.scope, dataset_arn, INSIGHT_ROWS) {
+            Ok(i) => i,
+            Err(e) => {
+                tracing::warn!(dataset = dataset_arn, "the console's data insights failed: {e}");
+                return None;
+            }
+        };
+        let (days, per_day): (Vec<i64>, Vec<u64>) = i.per_day.iter().copied().unzip();
+        let (ranks, popularity): (Vec<u64>, Vec<u64>) = i.item_popularity.iter().copied().unzip();
+        Some(InsightsView {
+            dataset: dataset.to_string(),
+            rows: i.rows,
+            truncated: i.truncated,
+            items: i.items,
+            days: days.len(),
+            per_day: json!([days, per_day]).to_string(),
+            long_tail: json!([ranks, popularity]).to_string(),
+        })
     }
 
     fn tasks(&self) -> ApiResult<Vec<TaskRow>> {
@@ -541,6 +585,18 @@ struct ImportRow {
     rows: String,
 }
 
+/// The data insights of an Interactions dataset: uPlot's data (`[[x...], [y...]]`) as JSON, put
+/// in a `data-series` attribute (HTML-escaped like any value) and drawn by `assets/plots.js`.
+struct InsightsView {
+    dataset: String,
+    rows: u64,
+    truncated: bool,
+    items: u64,
+    days: usize,
+    per_day: String,
+    long_tail: String,
+}
+
 struct VersionRow {
     solution: String,
     recipe: String,
@@ -565,6 +621,11 @@ struct GroupPage {
     metric_names: Vec<String>,
     versions: Vec<VersionRow>,
     campaigns: Vec<CampaignRow>,
+    insights: Vec<InsightsView>,
+    insight_rows: usize,
+    uplot_js: &'static str,
+    uplot_css: &'static str,
+    plots_js: &'static str,
 }
 
 /// The fields of an Avro schema: name and type (`categorical` noted).
@@ -593,6 +654,7 @@ async fn group(State(console): State<Console>, headers: HeaderMap, Query(q): Que
         let name = text(g, "name");
         let mut datasets = Vec::new();
         let mut imports = Vec::new();
+        let mut insights = Vec::new();
         // The latest task of each resource (tasks are listed oldest first).
         let task_detail: std::collections::HashMap<String, String> =
             ctl.tasks()?.into_iter().map(|t| (t.resource, t.detail)).collect();
@@ -611,6 +673,9 @@ async fn group(State(console): State<Console>, headers: HeaderMap, Query(q): Que
                     created: time(&j, "creationDateTime"),
                     failure: text(&j, "failureReason"),
                 });
+            }
+            if text(&d, "datasetType").eq_ignore_ascii_case("interactions") {
+                insights.extend(ctl.insights(&arn, &text(&d, "name")));
             }
             datasets.push(DatasetRow {
                 name: text(&d, "name"),
@@ -668,6 +733,11 @@ async fn group(State(console): State<Console>, headers: HeaderMap, Query(q): Que
             metric_names,
             versions,
             campaigns,
+            insights,
+            insight_rows: INSIGHT_ROWS,
+            uplot_js: UPLOT_JS_PATH,
+            uplot_css: UPLOT_CSS_PATH,
+            plots_js: PLOTS_PATH.as_str(),
         })
     };
     match with_session(&console, &headers, read).await {
@@ -931,6 +1001,22 @@ mod tests {
         assert!(recorded.contains(&sha), "assets/htmx.min.js has sha256 {sha}, not the one in VENDORED.md");
         assert!(recorded.contains(HTMX_VERSION) && HTMX_PATH.contains(HTMX_VERSION));
         assert!(std::str::from_utf8(HTMX_JS).unwrap().contains(&format!("version:\"{HTMX_VERSION}\"")));
+    }
+
+    #[test]
+    fn the_vendored_uplot_is_the_recorded_one() {
+        use sha2::{Digest, Sha256};
+        let recorded = include_str!("../../assets/VENDORED.md");
+        for (file, bytes) in [("uPlot.iife.min.js", UPLOT_JS), ("uPlot.min.css", UPLOT_CSS)] {
+            let sha = hex::encode(Sha256::digest(bytes));
+            assert!(recorded.contains(&sha), "assets/{file} has sha256 {sha}, not the one in VENDORED.md");
+        }
+        assert!(recorded.contains(UPLOT_VERSION));
+        assert!(UPLOT_JS_PATH.contains(UPLOT_VERSION) && UPLOT_CSS_PATH.contains(UPLOT_VERSION));
+        assert!(std::str::from_utf8(UPLOT_JS)
+            .unwrap()
+            .starts_with(&format!("/*! https://github.com/leeoniya/uPlot (v{UPLOT_VERSION}) */")));
+        assert!(PLOTS_PATH.starts_with("/console/assets/plots-") && PLOTS_PATH.ends_with(".js"));
     }
 
     #[test]
