@@ -166,6 +166,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
     .await;
 
+    // The key the kept data can be served and explored with (the console logs in with it).
+    let embedded_key = server.reko.is_some().then(|| server.credentials.clone());
     server.stop().await;
     let (setup, models) = match result {
         Ok(done) => done,
@@ -189,11 +191,19 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         ui.detail(&format!("  {:<26} campaign {}", "", m.campaign));
     }
     if workdir.kept() {
+        let data_dir = workdir.path.join("server");
         ui.detail(&format!(
-            "  data kept in {} (run `reko serve --data-dir {}` to explore it with any AWS SDK)",
-            workdir.path.display(),
-            workdir.path.join("server").display()
+            "  data kept in {}; to explore it with any AWS SDK or the web console:",
+            workdir.path.display()
         ));
+        match &embedded_key {
+            Some((id, secret)) => ui.detail(&format!(
+                "    REKO_ACCESS_KEY_ID={id} REKO_SECRET_ACCESS_KEY={secret} reko serve --data-dir {}\n    \
+                 then open http://127.0.0.1:8080/console and log in with that key (this run's own key)",
+                data_dir.display()
+            )),
+            None => ui.detail(&format!("    reko serve --data-dir {}", data_dir.display())),
+        }
     }
     Ok(())
 }
