@@ -1,6 +1,6 @@
 //! Batch inference jobs: `BatchInferenceJob`, `BatchInferenceJobSummary` and their operations
-//! (reference §9.1). Input and output are JSON Lines under `s3DataSource.path` /
-//! `s3DataDestination.path`; Reko reads local paths and `file://` URLs there.
+//! (docs/compatibility.md, "Batch inference"). Input and output are JSON Lines under
+//! `s3DataSource.path` / `s3DataDestination.path`; Reko reads local paths and `file://` URLs there.
 
 use std::collections::BTreeMap;
 
@@ -13,7 +13,7 @@ use crate::validate::{join, Validate, Violations};
 
 /// Default items per output line.
 pub const DEFAULT_BATCH_NUM_RESULTS: i32 = 25;
-/// Most items per output line (the real-time cap; the reference marks the batch cap unverified).
+/// Most items per output line (the real-time cap; Personalize documents none for batch).
 pub const MAX_BATCH_NUM_RESULTS: i32 = 500;
 
 /// `S3DataConfig`.
@@ -170,7 +170,8 @@ pub(crate) fn validate_job_locations(v: &mut Violations, input: &S3DataConfig, o
     }
 }
 
-/// A batch job's output location must differ from its input (§9.1).
+/// A batch job's output location must differ from its input (as Personalize's
+/// CreateBatchInferenceJob requires).
 pub(crate) fn distinct_job_locations(input: &S3DataConfig, output: &S3DataConfig) -> ApiResult<()> {
     if input.path.trim_end_matches('/') == output.path.trim_end_matches('/') {
         return Err(ApiError::invalid("jobOutput.s3DataDestination.path must differ from jobInput.s3DataSource.path."));

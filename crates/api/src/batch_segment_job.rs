@@ -1,6 +1,7 @@
 //! Batch segment jobs: `BatchSegmentJob`, `BatchSegmentJobSummary` and their operations
-//! (reference §9.2). Input: JSON Lines of `{"itemId"}` (Item-Affinity) or `{"itemAttributes"}`
-//! (Item-Attribute-Affinity) queries; output: one line of `recommendedUsers` per query.
+//! (docs/compatibility.md, "Batch segments"). Input: JSON Lines of `{"itemId"}` (Item-Affinity) or
+//! `{"itemAttributes"}` (Item-Attribute-Affinity) queries; output: one line of `recommendedUsers`
+//! per query.
 
 use serde::{Deserialize, Serialize};
 
@@ -12,7 +13,7 @@ use crate::validate::{Validate, Violations};
 /// Users per segment when `numResults` is absent. The reference gives no default; Reko uses
 /// the batch inference default (25), the shortest list a segment job is useful with.
 pub const DEFAULT_SEGMENT_NUM_RESULTS: i32 = 25;
-/// Most users per segment (§9.2).
+/// Most users per segment (docs/compatibility.md, "Batch segments").
 pub const MAX_SEGMENT_NUM_RESULTS: i32 = 5_000_000;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

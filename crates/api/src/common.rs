@@ -55,7 +55,7 @@ pub struct EmptyResponse {}
 // ---- timestamps -------------------------------------------------------------------------------
 
 /// A `Date` value (epoch seconds) from epoch milliseconds: the service emits millisecond
-/// precision (e.g. `1698431822.857`, reference §1.2).
+/// precision (e.g. `1698431822.857`, as the real service answers).
 pub fn date_from_millis(millis: i64) -> f64 {
     millis as f64 / 1000.0
 }

@@ -7,7 +7,7 @@ use crate::tags::Tag;
 use crate::validate::{is_valid_dataset_type, Validate, Violations, DATASET_TYPE_PATTERN};
 
 /// The dataset types, as `Dataset.datasetType` reports them (upper case; input is
-/// case-insensitive, reference §2.3).
+/// case-insensitive, as in Personalize's CreateDataset API reference).
 pub const DATASET_TYPES: &[&str] = &["INTERACTIONS", "ITEMS", "USERS", "ACTIONS", "ACTION_INTERACTIONS"];
 
 /// The canonical (upper-case) dataset type for a case-insensitive input, if it is one.

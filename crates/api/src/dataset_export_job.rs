@@ -1,5 +1,6 @@
 //! Dataset export jobs: `DatasetExportJob`, `DatasetExportJobSummary` and their operations
-//! (reference §3.0, §9.3): a dataset's records as CSV, with a header row, in a folder.
+//! (docs/compatibility.md, "Dataset export"): a dataset's records as CSV, with a header row, in a
+//! folder.
 
 use serde::{Deserialize, Serialize};
 

@@ -5,7 +5,7 @@
 //! and a status code through [`ApiError::http_status`].
 
 /// Which of the three Personalize services a request belongs to: the same error code maps to a
-/// different HTTP status on each (reference §1.3).
+/// different HTTP status on each (see [`ApiError::http_status`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Service {
     /// `AmazonPersonalize.*` over awsJson1_1 on `POST /`.
@@ -89,7 +89,9 @@ impl ApiError {
         }
     }
 
-    /// HTTP status for this error on the given service (reference §1.3).
+    /// HTTP status for this error on the given service: Personalize's own errors are 400 on the
+    /// control plane (AWS JSON 1.1); the runtime and events services use the statuses their API
+    /// references give (ResourceNotFound 404, ResourceInUse 409 on events).
     pub fn http_status(&self, service: Service) -> u16 {
         match (self, service) {
             (ApiError::Internal(_), _) => 500,

@@ -1,4 +1,5 @@
-//! The `personalize-events` shapes: PutEvents, PutItems and PutUsers (reference §4.5, §8.5, §8.6).
+//! The `personalize-events` shapes: PutEvents, PutItems and PutUsers (docs/compatibility.md,
+//! "Events (PutEvents, PutItems, PutUsers)").
 //!
 //! Validation here covers the shapes (lengths, counts, patterns, `sentAt` in seconds, `properties`
 //! being a JSON object with allowed keys); what depends on the dataset's schema (which property
@@ -19,7 +20,8 @@ pub const MAX_ITEM_PROPERTIES: usize = 32_000;
 pub const MAX_USER_PROPERTIES: usize = 24_000;
 /// `sentAt` values above this are taken for milliseconds (it is year 5138 in seconds).
 pub const MAX_SENT_AT_SECONDS: f64 = 1e11;
-/// Keys that may not appear in event properties (case-insensitive; reference §4.5).
+/// Keys that may not appear in event properties (case-insensitive; docs/compatibility.md,
+/// "Events (PutEvents, PutItems, PutUsers)").
 pub const RESERVED_EVENT_PROPERTY_KEYS: [&str; 6] =
     ["userId", "sessionId", "eventType", "timestamp", "recommendationId", "impression"];
 
@@ -98,7 +100,8 @@ pub struct PutUsersRequest {
 /// converts them to the schema's field types.
 pub type Properties = serde_json::Map<String, serde_json::Value>;
 
-/// Parses a `properties` string (reference §4.5: a JSON object). `path` names the member in errors.
+/// Parses a `properties` string (a JSON object; docs/compatibility.md, "Events (PutEvents, PutItems,
+/// PutUsers)"). `path` names the member in errors.
 pub fn parse_properties(path: &str, text: &str) -> ApiResult<Properties> {
     match serde_json::from_str::<serde_json::Value>(text) {
         Ok(serde_json::Value::Object(map)) => Ok(map),

@@ -90,7 +90,8 @@ pub struct ListFiltersRequest {
     pub max_results: Option<i32>,
 }
 
-/// The one list response whose key is not camelCase: `Filters` (reference §1.2).
+/// The one list response whose key is not camelCase: `Filters` (as in Personalize's ListFilters API
+/// reference).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ListFiltersResponse {
     #[serde(rename = "Filters")]

@@ -1,4 +1,6 @@
-//! The operation names of the three Personalize services (reference §3.1).
+//! The operation names of the three Personalize services (Personalize's API reference,
+//! <https://docs.aws.amazon.com/personalize/latest/dg/API_Operations.html>; docs/compatibility.md
+//! lists which Reko implements).
 
 /// Every operation of the `personalize` control-plane model (awsJson1_1, `X-Amz-Target:
 /// AmazonPersonalize.<Name>`), in alphabetical order. 71 names.

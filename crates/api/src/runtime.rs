@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{ApiError, ApiResult};
 use crate::validate::{is_word, join, Validate, Violations, ATTRIBUTE_NAME_PATTERN, FILTER_ATTRIBUTE_NAME_PATTERN};
 
-/// Default `numResults` of GetRecommendations (reference §8.1).
+/// Default `numResults` of GetRecommendations (Personalize's GetRecommendations API reference).
 pub const DEFAULT_NUM_RESULTS: i32 = 25;
 /// Largest `numResults` of GetRecommendations.
 pub const MAX_NUM_RESULTS: i32 = 500;

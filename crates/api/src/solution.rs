@@ -357,7 +357,8 @@ pub struct UpdateSolutionResponse {
 
 // ---- validation -------------------------------------------------------------------------------
 
-/// HPO limits on `hpoResourceConfig` (reference §6.3): jobs ≤40, parallel jobs ≤10.
+/// HPO limits on `hpoResourceConfig` (Personalize's HPOResourceConfig API reference): jobs ≤40,
+/// parallel jobs ≤10.
 pub const MAX_HPO_TRAINING_JOBS: u32 = 40;
 pub const MAX_HPO_PARALLEL_TRAINING_JOBS: u32 = 10;
 
@@ -550,7 +551,7 @@ impl Validate for CreateSolutionRequest {
         v.nested("solutionConfig", self.solution_config.as_ref());
         v.tags("tags", self.tags.as_ref());
         v.finish()?;
-        // Reference §3.0: either a recipe or AutoML, not both and not neither.
+        // Personalize's CreateSolution: either a recipe or AutoML, not both and not neither.
         let auto_ml = self.perform_auto_ml.unwrap_or(false);
         match (auto_ml, self.recipe_arn.is_some()) {
             (true, true) => Err(ApiError::invalid("recipeArn must be omitted when performAutoML is true")),

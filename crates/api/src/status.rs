@@ -1,4 +1,4 @@
-//! Resource status strings, spelled exactly as the service reports them (reference §2.2): a space
+//! Resource status strings, spelled exactly as the service reports them: a space
 //! between verb and state, an underscore in `IN_PROGRESS`.
 
 pub const CREATE_PENDING: &str = "CREATE PENDING";

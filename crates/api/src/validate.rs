@@ -1,4 +1,6 @@
-//! Server-side validation of request shapes (reference §1.4, §3.3, §10.1).
+//! Server-side validation of request shapes: the length, pattern and range
+//! constraints of Personalize's API reference, which SDKs do not check (docs/security.md,
+//! "Hostile input and overload").
 //!
 //! The SDKs check almost nothing (botocore: required members, JSON types and `min`), so every
 //! `max`, `pattern` and `enum` of the models is enforced here. Violations are collected and reported

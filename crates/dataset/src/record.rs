@@ -51,7 +51,7 @@ impl Value {
                 s.trim().parse::<f64>().ok().filter(|f| f.is_finite()).map(Value::Double).ok_or_else(|| bad(json))
             }
             (J::Bool(b), FieldType::Boolean) => Ok(Value::Bool(*b)),
-            // Lower-case only, as in CSV imports (reference §4.3).
+            // Lower-case only, as in CSV imports (Personalize's bulk data format).
             (J::String(s), FieldType::Boolean) => match s.as_str() {
                 "true" => Ok(Value::Bool(true)),
                 "false" => Ok(Value::Bool(false)),

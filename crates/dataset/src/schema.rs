@@ -1,5 +1,6 @@
 //! Avro schema documents (`CreateSchema.schema`) and the dataset rules of
-//! reference §4.1/§4.2.
+//! Personalize's "Creating schema JSON files for Amazon Personalize schemas"
+//! (<https://docs.aws.amazon.com/personalize/latest/dg/how-it-works-dataset-schema.html>).
 
 use std::collections::HashSet;
 use std::fmt;
@@ -8,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::dataset_type::{DatasetType, Domain};
 
-/// Maximum length of a schema document (reference §10.1).
+/// Maximum length of a schema document (`CreateSchema.schema`'s length limit).
 pub const MAX_SCHEMA_CHARS: usize = 20_000;
 /// Maximum length of a field name.
 pub const MAX_FIELD_NAME_CHARS: usize = 150;
@@ -30,7 +31,7 @@ impl SchemaError {
     }
 }
 
-/// The required and reserved fields of an Interactions schema (reference §4.2); the others are
+/// The required and reserved fields of an Interactions schema (see the module doc); the others are
 /// contextual metadata.
 pub const INTERACTIONS_RESERVED_FIELDS: [&str; 8] = [
     "USER_ID",
@@ -149,7 +150,7 @@ pub struct Schema {
 }
 
 /// Removes non-alphanumerics and lower-cases: two field names that collide
-/// under this normalisation are rejected (reference §4.1).
+/// under this normalisation are rejected (as Personalize's schema rules say).
 fn normalized_name(name: &str) -> String {
     name.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()).collect()
 }
@@ -237,7 +238,7 @@ fn bool_attr(obj: &Map<String, Value>, field: &str, attr: &str) -> Result<bool, 
     }
 }
 
-/// Parses and validates an Avro schema document (reference §4.1).
+/// Parses and validates an Avro schema document (see the module doc).
 pub fn parse_schema(json: &str) -> Result<Schema, SchemaError> {
     if json.chars().count() > MAX_SCHEMA_CHARS {
         return Err(SchemaError::new(format!("The schema is longer than {MAX_SCHEMA_CHARS} characters")));
@@ -440,7 +441,7 @@ impl Schema {
     }
 
     /// Checks the schema against the required/reserved field rules for a
-    /// dataset kind (reference §4.2), optionally in a domain dataset group.
+    /// dataset kind (see the module doc), optionally in a domain dataset group.
     pub fn check_for(&self, dt: DatasetType, domain: Option<Domain>) -> Result<(), SchemaError> {
         if self.name != dt.schema_record_name() {
             return Err(SchemaError::new(format!(

@@ -12,7 +12,7 @@
 //! full catalogue with training items excluded: once with `context = {DEVICE: d}` and once
 //! without context; and a baseline that re-ranks the top 100 without context by the items'
 //! popularity on that device in the training data (a per-context popularity re-ranker). Metrics
-//! as the offline evaluation (§7.2): NDCG@10, precision@10, MRR@25.
+//! as the offline evaluation (`reko_engine::evaluation`): NDCG@10, precision@10, MRR@25.
 //!
 //! Environment: `REKO_BENCH_CONTEXT_EFFECT` (0..1), `REKO_BENCH_USERS`, `REKO_BENCH_ITEMS`,
 //! `REKO_BENCH_INTERACTIONS`, `REKO_BENCH_CONTEXT_WEIGHT` (the `context_weight` hyperparameter).

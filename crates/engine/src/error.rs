@@ -7,7 +7,8 @@ pub enum EngineError {
     /// range, malformed events configuration). The message names the key and the value.
     #[error("{0}")]
     InvalidConfig(String),
-    /// The (filtered) training data does not meet the minimum to train (§4.4).
+    /// The (filtered) training data does not meet the minimum to train
+    /// (docs/compatibility.md, row "Minimum data to train").
     #[error("{0}")]
     InsufficientData(String),
     /// No recipe of that name is implemented by this engine.

@@ -1,10 +1,12 @@
-//! Offline evaluation (§7), shared by every recipe.
+//! Offline evaluation, shared by every recipe: the split and metrics Personalize describes in
+//! "Evaluating an Amazon Personalize solution version with metrics"
+//! (<https://docs.aws.amazon.com/personalize/latest/dg/working-with-training-metrics.html>).
 //!
 //! An evaluation is a **split** ([`EvalSplit`]: the data a model is fitted on, plus the test
-//! users with their relevant items) and a **scorer** ([`evaluate_model`]: the §7.2 metrics of
-//! a fitted model on a split). Two splits are provided:
+//! users with their relevant items) and a **scorer** ([`evaluate_model`]: the GetSolutionMetrics
+//! metrics of a fitted model on a split). Two splits are provided:
 //!
-//! * [`personalize_split`] (§7.1, what every training run reports):
+//! * [`personalize_split`] (Personalize's evaluation split, what every training run reports):
 //!   * Users with interactions are partitioned deterministically: each user id is hashed with a
 //!     fixed seed (FNV-1a + a 64-bit finaliser, stable across platforms and Rust versions); the
 //!     10% of users with the smallest hashes (at least one) are test users, the rest train.
@@ -215,8 +217,8 @@ impl EvalSplit {
     }
 }
 
-/// The §7.1 split: [`test_users`] lose their newest [`held_out_count`] interactions (users with
-/// fewer than 2 interactions are not evaluated); every other user trains whole.
+/// Personalize's evaluation split: [`test_users`] lose their newest [`held_out_count`] interactions
+/// (users with fewer than 2 interactions are not evaluated); every other user trains whole.
 pub fn personalize_split(data: &TrainingData) -> EvalSplit {
     let is_test = test_users(data);
     let test: Vec<u32> =
@@ -247,7 +249,7 @@ pub fn validation_split(data: &TrainingData, max_users: usize, max_test_users: u
 
 /// Number of held-out (newest) interactions of a user with `n` interactions in a
 /// [`temporal_split`]: 0 when `n < max(min_interactions, 2)`; otherwise
-/// `floor(n * test_fraction)` (never more than the fraction, like the §7.1 split's `n / 10`),
+/// `floor(n * test_fraction)` (never more than the fraction, like [`personalize_split`]'s `n / 10`),
 /// clamped so that at least one interaction is held out and at least one trains. For the
 /// default 20%: 5–9 → 1, 10–14 → 2, 20 → 4.
 pub fn temporal_test_count(n: usize, test_fraction: f64, min_interactions: usize) -> usize {
@@ -281,7 +283,7 @@ pub fn temporal_split(data: &TrainingData, test_fraction: f64, min_interactions:
 /// Which split an evaluation uses.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Split {
-    /// §7.1 ([`personalize_split`]): what GetSolutionMetrics reports.
+    /// Personalize's evaluation split ([`personalize_split`]): what GetSolutionMetrics reports.
     Personalize,
     /// Per-user temporal split ([`temporal_split`]).
     Temporal {
@@ -370,11 +372,11 @@ fn recommend_unseen_batch(
     }
 }
 
-/// The §7.2 metrics of a fitted model on a split, averaged over `split.test`: the model gets
-/// each test user's training history and its top 25 unseen items ([`recommend_unseen`]) are
-/// scored against the user's relevant items. `coverage` = distinct items in all evaluated
-/// top-25 lists ÷ items in the catalogue. The map has exactly the [`METRIC_KEYS`] (all 0 when
-/// there is no test user).
+/// The offline metrics (GetSolutionMetrics' keys) of a fitted model on a split, averaged over
+/// `split.test`: the model gets each test user's training history and its top 25 unseen items
+/// ([`recommend_unseen`]) are scored against the user's relevant items. `coverage` = distinct
+/// items in all evaluated top-25 lists ÷ items in the catalogue. The map has exactly the
+/// [`METRIC_KEYS`] (all 0 when there is no test user).
 pub fn evaluate_model(model: &dyn FittedModel, split: &EvalSplit) -> BTreeMap<String, f64> {
     model.prepare_for(split.test.len());
     let num_items = split.train.num_items();
@@ -458,9 +460,9 @@ where
     Ok((Evaluation { metrics, test_users: s.test.len(), fit_seconds }, model))
 }
 
-/// Run the §7.1 evaluation on filtered data (what [`crate::train`] reports). `fit` trains a
-/// model on a snapshot (the evaluation training split); the returned map has exactly the
-/// [`METRIC_KEYS`]; the evaluated model comes back too, for warm starts.
+/// Run Personalize's evaluation ([`personalize_split`]) on filtered data (what [`crate::train`]
+/// reports). `fit` trains a model on a snapshot (the evaluation training split); the returned map
+/// has exactly the [`METRIC_KEYS`]; the evaluated model comes back too, for warm starts.
 pub fn evaluate<F>(data: &TrainingData, fit: F) -> Result<(Metrics, Box<dyn FittedModel>), EngineError>
 where
     F: FnOnce(&TrainingData) -> Result<Box<dyn FittedModel>, EngineError>,
@@ -485,13 +487,13 @@ pub fn evaluate_recipe(
     Ok(r.evaluate(&filtered, config, split)?.0)
 }
 
-/// Metric keys of USER_SEGMENTATION recipes (§7.2), as GetSolutionMetrics returns them.
+/// Metric keys of USER_SEGMENTATION recipes, as GetSolutionMetrics returns them.
 pub const SEGMENT_METRIC_KEYS: [&str; 3] = ["coverage", "hits_at_1_percent", "recall_at_1_percent"];
 /// Items a segmentation evaluation scores at most (those with the smallest [`split_hash`] of
 /// their id among the items with held-out users): each costs a pass over every user vector.
 pub const SEGMENT_EVAL_MAX_ITEMS: usize = 1000;
 
-/// The USER_SEGMENTATION split of §7.1: each user with 2+ interactions keeps the oldest 80% for
+/// Personalize's USER_SEGMENTATION split: each user with 2+ interactions keeps the oldest 80% for
 /// training and the newest 20% (at least one) are held out.
 pub fn segment_split(data: &TrainingData) -> EvalSplit {
     temporal_split(data, 0.2, 2)
@@ -507,7 +509,7 @@ pub trait UserScorer: Sync {
     fn user_scores(&self, items: &[u32], out: &mut [f32]);
 }
 
-/// Segment metrics of a model fitted on `split.train` (§7.2):
+/// Segment metrics of a model fitted on `split.train` (Personalize's segmentation metrics):
 ///
 /// * For each evaluated item, the predicted segment is the top 1% (rounded up) of the users
 ///   with training interactions, by score, leaving out users who already interacted with the

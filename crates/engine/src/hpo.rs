@@ -2,7 +2,7 @@
 //! `solutionConfig.hpoConfig.algorithmHyperParameterRanges`, each candidate scored on a
 //! validation split cut from the training part of the offline evaluation's split
 //! ([`evaluation::validation_split`]); the best one is then evaluated as every training run is
-//! (§7), on held-out interactions that took no part in the choice, and trained on all data.
+//! ([`evaluation`]), on held-out interactions that took no part in the choice, and trained on all data.
 
 use std::collections::BTreeMap;
 
@@ -55,7 +55,7 @@ impl SearchRange {
 #[derive(Debug, Clone, PartialEq)]
 pub struct HpoRequest {
     pub ranges: Vec<SearchRange>,
-    /// The metric to maximize (a §7.2 key).
+    /// The metric to maximize (a GetSolutionMetrics key).
     pub objective: String,
     /// Candidates evaluated, the given configuration included.
     pub max_jobs: usize,

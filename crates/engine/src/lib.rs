@@ -3,7 +3,8 @@
 //! * [`training_data`]: an interned, compact snapshot of Interactions / Items / Users.
 //! * [`recipe`]: the recipe plug-in interface, registry, solution configuration, event
 //!   filtering and the [`train`] pipeline.
-//! * [`evaluation`]: the offline evaluation split and metrics of §7, shared by all recipes.
+//! * [`evaluation`]: the offline evaluation split and metrics of Personalize's training runs,
+//!   shared by all recipes.
 //! * [`artifact`]: immutable, versioned, checksummed model files.
 //! * [`model`]: serving ([`load_model`] → [`Model`]).
 //!

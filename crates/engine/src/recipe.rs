@@ -49,7 +49,7 @@ pub enum ParamKind {
     Categorical(&'static [&'static str]),
 }
 
-/// A hyperparameter a recipe accepts (§6.2).
+/// A hyperparameter a recipe accepts (`solutionConfig.algorithmHyperParameters`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ParamSpec {
     /// Key in the string map.
@@ -102,7 +102,7 @@ pub struct TrainingProgress {
 pub struct TrainedSolution {
     /// The model artifact, to be written with [`ModelArtifact::write_to`].
     pub artifact: ModelArtifact,
-    /// Metric name → value (§7.2 keys).
+    /// Metric name → value (GetSolutionMetrics' keys).
     pub metrics: BTreeMap<String, f64>,
     /// Hyperparameters the training chose itself ([`Recipe::self_tune`]): name → value.
     pub tuned: BTreeMap<String, String>,
@@ -148,7 +148,7 @@ pub trait Recipe: Send + Sync {
         Ok(())
     }
     /// The offline evaluation of (filtered) data on `split`: its metrics and the model fitted
-    /// on the split's training part. The default reports the §7.2 ranking metrics; recipes of
+    /// on the split's training part. The default reports the offline ranking metrics; recipes of
     /// another type (user segmentation) use their own split and metrics.
     fn evaluate(
         &self,
@@ -374,7 +374,8 @@ pub fn validate_config(recipe: &str, config: &TrainingConfig) -> Result<(), Engi
     r.validate(config)
 }
 
-/// Apply the event filtering of a solution configuration (§6.3):
+/// Apply the event filtering of a solution configuration (CreateSolution's
+/// `eventType` and `solutionConfig`):
 ///
 /// * `event_type`: keep only events of that type. The comparison is **case-sensitive**
 ///   (`Click` ≠ `click`): EVENT_TYPE is a free string in the Interactions dataset and the
@@ -457,12 +458,12 @@ fn filters_events(config: &TrainingConfig) -> bool {
     config.event_type.is_some() || config.event_value_threshold.is_some() || !config.event_parameters.is_empty()
 }
 
-/// Minimum interactions after filtering (§4.4).
+/// Minimum interactions after filtering (docs/compatibility.md, row "Minimum data to train").
 pub const MIN_INTERACTIONS: usize = 1000;
-/// Minimum users with at least two interactions (§4.4).
+/// Minimum users with at least two interactions (docs/compatibility.md, row "Minimum data to train").
 pub const MIN_USERS_WITH_TWO: usize = 25;
 
-/// The minimum-data rule of §4.4, on filtered data.
+/// Personalize's minimum-data rule, on filtered data.
 pub fn check_minimum_data(data: &TrainingData) -> Result<(), EngineError> {
     if data.num_interactions() < MIN_INTERACTIONS {
         return Err(EngineError::InsufficientData(format!(
@@ -479,7 +480,7 @@ pub fn check_minimum_data(data: &TrainingData) -> Result<(), EngineError> {
 }
 
 /// Train a solution version: validate, filter events, check the minimum data, evaluate
-/// offline (§7), fit the final model on all filtered data and encode the artifact.
+/// offline ([`crate::evaluation`]), fit the final model on all filtered data and encode the artifact.
 pub fn train(
     recipe: &str,
     data: &TrainingData,

@@ -111,7 +111,7 @@ fn movielens_temporal_split_ndcg() {
     let shared_ndcg = shared_metrics["normalized_discounted_cumulative_gain_at_10"];
     println!("shared evaluation::temporal_split: {shared_metrics:?}");
     assert!(shared_ndcg >= 0.20, "shared-split NDCG@10 {shared_ndcg:.4} < 0.20");
-    // The §7.2 offline metrics of a training run on all data.
+    // The offline metrics of a training run on all data.
     let t = Instant::now();
     let sol = train("aws-user-personalization", &data, &config, &mut |_| {}).unwrap();
     let metrics: BTreeMap<String, f64> = sol.metrics;

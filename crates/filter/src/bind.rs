@@ -1,4 +1,4 @@
-//! Binding request-time `filterValues` to a parsed filter (reference §5.2).
+//! Binding request-time `filterValues` to a parsed filter (docs/compatibility.md, "Filters").
 
 use std::collections::BTreeMap;
 
@@ -328,7 +328,7 @@ impl FilterExpression {
     /// Substitutes the request's `filterValues`.
     ///
     /// INCLUDE expressions need all their parameters; EXCLUDE expressions
-    /// with a missing parameter are dropped (reference §5.2).
+    /// with a missing parameter are dropped (as in Personalize; docs/compatibility.md, "Filters").
     pub fn bind(&self, values: &BTreeMap<String, String>) -> Result<BoundFilter, FilterError> {
         if values.len() > MAX_FILTER_VALUES {
             return Err(FilterError::Binding(format!(

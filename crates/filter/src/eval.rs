@@ -1,9 +1,9 @@
-//! Applying a bound filter to a table of candidates (reference §5.2).
+//! Applying a bound filter to a table of candidates (docs/compatibility.md, "Filters").
 //!
 //! Attribute conditions become row bitsets: `IN` on a string field unions
 //! the posting lists of the wanted values, numeric comparisons scan one
 //! `f64` column. Interaction conditions are tested per event of the current
-//! user and mark the events' ids. Expressions combine as §5.2 says: the
+//! user and mark the events' ids. Expressions combine as Personalize documents: the
 //! union of the INCLUDE matches (everything when there is no INCLUDE) minus
 //! the union of the EXCLUDE matches.
 

@@ -1,4 +1,5 @@
-//! Item-attribute queries of Item-Attribute-Affinity batch segment jobs (reference §9.2):
+//! Item-attribute queries of Item-Attribute-Affinity batch segment jobs (docs/compatibility.md,
+//! "Batch segments"):
 //!
 //! ```text
 //! query     = condition { "AND" condition }

@@ -1,6 +1,9 @@
 //! reko-filter: the Amazon Personalize filter expression language
-//! (reference §5): parsing, validation against dataset schemas, binding of
-//! request-time `filterValues`, and fast evaluation over candidate sets.
+//! ("Filter expression structure and elements",
+//! <https://docs.aws.amazon.com/personalize/latest/dg/creating-filter-expressions.html>;
+//! docs/compatibility.md, "Filters"):
+//! parsing, validation against dataset schemas, binding of request-time `filterValues`, and fast
+//! evaluation over candidate sets.
 //!
 //! # The language
 //!
@@ -32,11 +35,11 @@
 //!   the requesting user's record, and when false the expression is skipped.
 //! * Text is 1..=2500 characters; whitespace is free.
 //!
-//! # Choices where the reference is silent
+//! # Choices where Personalize's documentation is silent
 //!
 //! * **Case**: keywords, targets, dataset names, `CurrentItem`/`CurrentUser`
 //!   and `NOW` are case-insensitive (the docs only ever write them upper-case
-//!   and the reference marks case-insensitivity unverified). Dataset field
+//!   and never says whether case matters). Dataset field
 //!   names match the schema's case-insensitively (`Items.genres` is the
 //!   field `GENRES`, `Interactions.event_type` is `EVENT_TYPE`): AWS's sample
 //!   notebooks write them so and Personalize accepts them; a schema's names

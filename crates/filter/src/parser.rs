@@ -1,5 +1,7 @@
-//! Recursive-descent parser for the grammar of reference §5.1, including
-//! the language rules that need no schema (§5.2/§5.3 invalid cases).
+//! Recursive-descent parser for Personalize's filter expression grammar ("Filter expression
+//! structure and elements",
+//! <https://docs.aws.amazon.com/personalize/latest/dg/creating-filter-expressions.html>), including
+//! the language rules that need no schema.
 
 use crate::ast::{
     Action, Condition, Dataset, Expression, FilterExpression, IfCondition, Literal, Op, Rhs, Target, TimeOffset,
@@ -8,7 +10,7 @@ use crate::ast::{
 use crate::error::{ParseError, ParseErrorKind};
 use crate::lexer::{lex, Tok, Token};
 
-/// Longest accepted expression, in characters (reference §10.1).
+/// Longest accepted expression, in characters (CreateFilter's `filterExpression` limit).
 pub const MAX_EXPRESSION_CHARS: usize = 2500;
 /// Longest parameter name, in characters.
 pub const MAX_PARAM_NAME_CHARS: usize = 50;

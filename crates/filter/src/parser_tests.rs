@@ -1,6 +1,6 @@
 use super::*;
 
-/// Every valid example of reference §5.3.
+/// Valid expressions: the examples in Personalize's filter expression documentation.
 pub(crate) const EXAMPLES: &[&str] = &[
     r#"EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("purchase")"#,
     r#"EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ($EVENT_TYPE)"#,

@@ -13,7 +13,7 @@ use crate::error::FilterError;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Value<'a> {
     /// Text; on a numeric field it must hold a number (PutItems sends numbers
-    /// as strings, reference §4.5).
+    /// as strings).
     Str(&'a str),
     Num(f64),
     Bool(bool),
@@ -41,7 +41,7 @@ impl Codes {
 /// A string field: dictionary, per-row codes and an inverted index.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct StrStore {
-    /// Categorical: values split on `|` (reference §4.3).
+    /// Categorical: values split on `|` (as in Personalize's CSV format).
     multi: bool,
     dict: FxHashMap<Box<str>, u32>,
     values: Vec<Box<str>>,
@@ -112,7 +112,7 @@ pub(crate) enum Store {
     Str(StrStore),
     /// NaN = missing.
     Num(Vec<f64>),
-    /// Textual and boolean fields cannot be filtered (reference §5.2).
+    /// Textual and boolean fields cannot be filtered (docs/compatibility.md, "Filters").
     Ignored,
 }
 
@@ -227,7 +227,7 @@ impl AttributeTable {
         Ok(())
     }
 
-    /// Inserts or replaces the record `id` (reference §4.4: the newer record
+    /// Inserts or replaces the record `id` (as in Personalize, the newer record
     /// replaces the older one; fields not given become missing). Returns the
     /// record's row. The id field itself may be given and is ignored.
     pub fn upsert(&mut self, id: &str, values: &[(&str, Value<'_>)]) -> Result<u32, FilterError> {

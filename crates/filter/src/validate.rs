@@ -5,9 +5,9 @@ use reko_dataset::{Field, FieldType, Schema};
 use crate::ast::{Dataset, FilterExpression, Literal, Op, Rhs};
 use crate::error::FilterError;
 
-/// Most distinct `dataset.field` pairs one filter may use. The reference
-/// (§5.2, §11) gives 5 or 10 depending on the docs' language; Reko takes
-/// the permissive 10.
+/// Most distinct `dataset.field` pairs one filter may use. Personalize's
+/// documentation gives 5 or 10 depending on its language; Reko takes
+/// the permissive 10 (docs/compatibility.md, "Filters").
 pub const MAX_FIELDS_PER_FILTER: usize = 10;
 
 /// The schemas of the datasets a dataset group has (`None`: no such dataset).

@@ -1,5 +1,6 @@
-//! SigV4 authentication of every request of the three services (reference §1.1: signing name
-//! `personalize`, scope `<yyyymmdd>/<region>/personalize/aws4_request`).
+//! SigV4 authentication of every request of the three services (docs/security.md,
+//! "Authentication: AWS Signature Version 4"; signing name `personalize`, scope
+//! `<yyyymmdd>/<region>/personalize/aws4_request`).
 //!
 //! A request is verified in two steps before any handler sees it. From its headers alone
 //! ([`KeyStore::check_headers`], before the body is read): the `Authorization` header is parsed,

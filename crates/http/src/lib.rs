@@ -623,7 +623,7 @@ fn json_response<T: Serialize>(status: StatusCode, content_type: &'static str, v
 }
 
 /// The one place errors become HTTP: `__type` and `message` in the body, `x-amzn-ErrorType` in
-/// the headers, the status per service (reference §1.3).
+/// the headers, the status per service (`ApiError::http_status`).
 pub fn error_response(error: &ApiError, service: Service) -> Response {
     let status = StatusCode::from_u16(error.http_status(service)).unwrap_or(StatusCode::BAD_REQUEST);
     let content_type = if service == Service::Control { JSON_11 } else { JSON };

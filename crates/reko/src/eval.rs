@@ -1,6 +1,7 @@
 //! `reko eval`: offline evaluation of recipes on a local interactions file, using the engine
 //! directly (no server). Builds a training snapshot, applies the recipe's event filtering and
-//! minimum-data check, cuts the chosen split, fits and prints the §7.2 metrics.
+//! minimum-data check, cuts the chosen split, fits and prints the offline metrics
+//! GetSolutionMetrics reports (see `reko_engine::evaluation`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -39,7 +40,8 @@ const ML_GENRES: [&str; 19] = [
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SplitArg {
-    /// Personalize's split (§7.1): 10% of users, newest 10% of their interactions held out.
+    /// Personalize's evaluation split (`reko_engine::evaluation::personalize_split`): 10% of users,
+    /// newest 10% of their interactions held out.
     Personalize,
     /// Per user: newest 20% of the interactions held out; users with < 5 interactions train only.
     Temporal,

@@ -1,6 +1,7 @@
 //! Batch inference jobs through the wire: the official AWS SDK for Rust drives
 //! CreateBatchInferenceJob / DescribeBatchInferenceJob / ListBatchInferenceJobs against a real
-//! `reko serve` (reference §9.1), and the test reads the JSON Lines the jobs write.
+//! `reko serve` (docs/compatibility.md, "Batch inference"), and the test reads the JSON Lines the
+//! jobs write.
 //!
 //! The checks are exact: with `explorationWeight` 0 on both sides, a job's lines must hold the
 //! very items and scores GetRecommendations / GetPersonalizedRanking return for the same

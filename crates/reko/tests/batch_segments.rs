@@ -1,7 +1,8 @@
 //! Batch segment jobs through the wire: the official AWS SDK for Rust trains the
 //! user-segmentation recipes (`aws-item-affinity`, `aws-item-attribute-affinity`) on a real
 //! `reko serve` and drives CreateBatchSegmentJob / DescribeBatchSegmentJob /
-//! ListBatchSegmentJobs (reference §9.2); the test reads the JSON Lines the jobs write.
+//! ListBatchSegmentJobs (docs/compatibility.md, "Batch segments"); the test reads the JSON Lines
+//! the jobs write.
 //!
 //! The data has two taste groups that never mix: users `a00..a59` interact only with items of
 //! GENRE `x` (`x00..x19`), users `b00..b59` only with GENRE `y` (`y00..y19`). A segment for an
@@ -164,7 +165,7 @@ async fn batch_segment_jobs_find_the_users_of_items_and_attributes() {
     let attribute = train(c, &create_solution(c, &dsg, "seg-iaa", "aws-item-attribute-affinity").await).await;
     let popularity = train(c, &create_solution(c, &dsg, "seg-pop", "aws-popularity-count").await).await;
 
-    // Segmentation metrics (§7.2).
+    // Segmentation metrics (docs/compatibility.md, "Batch segments").
     for sv in [&affinity, &attribute] {
         let m = ok(c.get_solution_metrics().solution_version_arn(sv).send().await, "GetSolutionMetrics");
         let metrics = m.metrics().expect("metrics");

@@ -14,7 +14,9 @@ use aws_sdk_personalizeevents::primitives::DateTime;
 use aws_sdk_personalizeevents::types::{Event, Item, MetricAttribution, User};
 use common::*;
 
-/// Interactions schema with a contextual DEVICE column (reference §4.1).
+/// Interactions schema with a contextual DEVICE column (Personalize's guide,
+/// "Creating schema JSON files for Amazon Personalize schemas",
+/// <https://docs.aws.amazon.com/personalize/latest/dg/how-it-works-dataset-schema.html>).
 const INTERACTIONS_SCHEMA: &str = r#"{"type":"record","name":"Interactions","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"EVENT_TYPE","type":"string"},{"name":"EVENT_VALUE","type":["null","float"]},{"name":"DEVICE","type":["null","string"],"categorical":true},{"name":"TIMESTAMP","type":"long"}],"version":"1.0"}"#;
 const ITEMS_SCHEMA: &str = r#"{"type":"record","name":"Items","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"ITEM_ID","type":"string"},{"name":"GENRE","type":"string","categorical":true},{"name":"CREATION_TIMESTAMP","type":"long"}],"version":"1.0"}"#;
 const USERS_SCHEMA: &str = r#"{"type":"record","name":"Users","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"USER_ID","type":"string"},{"name":"AGE","type":"int"},{"name":"SEGMENT","type":"string","categorical":true}],"version":"1.0"}"#;
@@ -322,8 +324,9 @@ async fn events_personalise_at_once_survive_restarts_and_feed_training() {
         let events = (0..5).map(|k| click(HOT_ITEM, EVENTS_TS + 1000 + k)).collect();
         put_events(ev, &tracking_id, Some(&format!("hot-{u}")), &format!("sess-hot-{u}"), events).await;
     }
-    // Events repeating an eventId count once in training (reference §4.4): forty clicks on
-    // another put-only item, all with the same eventId, leave it unpopular.
+    // Events repeating an eventId count once in training (docs/compatibility.md, "Events (PutEvents,
+    // PutItems, PutUsers)"): forty clicks on another put-only item, all with the same eventId,
+    // leave it unpopular.
     for k in 0..4 {
         let events = (0..10)
             .map(|j| {

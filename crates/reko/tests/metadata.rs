@@ -1,6 +1,7 @@
 //! Item metadata in recommendations through the wire: the official AWS SDK for Rust asks
 //! GetRecommendations and GetPersonalizedRanking for `metadataColumns` against a real
-//! `reko serve` (reference §8.1, §8.2, §8.4 `enableMetadataWithRecommendations`).
+//! `reko serve` (docs/compatibility.md, "Item metadata in responses"; Personalize's GetRecommendations,
+//! GetPersonalizedRanking and CreateCampaign API references for `enableMetadataWithRecommendations`).
 //!
 //! Every returned item's `metadata` is compared with what was staged: the newest record of the
 //! item in the Items dataset (bulk import, incremental import or PutItems), each requested

@@ -1,4 +1,4 @@
-//! ARNs in Personalize's formats (reference §2.1).
+//! ARNs in Personalize's formats (the `Arn` fields of Personalize's API reference).
 
 use crate::resource::ResourceKind;
 

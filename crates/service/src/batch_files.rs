@@ -1,4 +1,5 @@
-//! The files of a batch job (inference or segments, reference §9): JSON Lines inputs from a
+//! The files of a batch job (inference or segments; docs/compatibility.md, "Batch inference"
+//! and "Batch segments"): JSON Lines inputs from a
 //! local path, `file://` URL or `s3://` location (downloaded to a scratch folder), one
 //! `<input file name>.out` per input written locally and uploaded at the end when the output
 //! location is object storage.

@@ -1,5 +1,6 @@
-//! Batch inference jobs (reference §9.1): JSON Lines in, JSON Lines out, one output line per
-//! input line, bad lines reported in their own `error` field while the job goes on.
+//! Batch inference jobs (docs/compatibility.md, "Batch inference"): JSON Lines in, JSON Lines out,
+//! one output line per input line, bad lines reported in their own `error` field while the job
+//! goes on.
 //!
 //! Input and output locations are local paths, `file://` URLs or `s3://` locations (see
 //! [`crate::batch_files`]). The job scores with the solution version as trained: like Personalize,

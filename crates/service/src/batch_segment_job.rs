@@ -1,6 +1,7 @@
-//! Batch segment jobs (reference §9.2): for each input line, the users most likely to interact
-//! with an item (`aws-item-affinity`, `{"itemId"}` lines) or with items having given attribute
-//! values (`aws-item-attribute-affinity`, `{"itemAttributes"}` lines), most likely first.
+//! Batch segment jobs (docs/compatibility.md, "Batch segments"): for each input line, the users
+//! most likely to interact with an item (`aws-item-affinity`, `{"itemId"}` lines) or with items
+//! having given attribute values (`aws-item-attribute-affinity`, `{"itemAttributes"}` lines), most
+//! likely first.
 //!
 //! Output lines, one per input line, the input echoed in `"input"`:
 //! `{"input":{"itemId":"105"},"output":{"usersList":[…],"recommendedUsers":[…]},"error":null}` and
@@ -35,7 +36,8 @@ use crate::Reko;
 
 /// Batch segment jobs pending or in progress at once (Personalize's regional quota).
 const MAX_PENDING_JOBS: usize = 5;
-/// Input lines per file (reference §10: Item-Affinity 500, Item-Attribute-Affinity 10).
+/// Input lines per file ("Amazon Personalize endpoints and quotas": Item-Affinity 500,
+/// Item-Attribute-Affinity 10).
 const MAX_ITEM_LINES: usize = 500;
 const MAX_ATTRIBUTE_LINES: usize = 10;
 /// Lines segmented per parallel step (each line is a pass over every user vector).

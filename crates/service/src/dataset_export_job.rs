@@ -2,7 +2,7 @@
 //! folder (local, `file://` or `s3://`). `ingestionMode` picks bulk-imported records, records
 //! put individually (PutEvents/PutItems/PutUsers), or both; Personalize's default is PUT.
 //! Exact duplicate rows are written once; for Items and Users only the newest record of each
-//! id is written (reference §3.0).
+//! id is written (docs/compatibility.md, "Dataset export").
 
 use std::collections::HashSet;
 

@@ -1,4 +1,5 @@
-//! The events service: PutEvents, PutItems and PutUsers (reference §4.5, §8.5, §8.6).
+//! The events service: PutEvents, PutItems and PutUsers (docs/compatibility.md,
+//! "Events (PutEvents, PutItems, PutUsers)").
 //!
 //! Accepted records are durable before the call returns: every call hands its encoded chunk to
 //! one writer thread that commits whatever has queued up in a single SQLite transaction (group
@@ -461,7 +462,8 @@ fn unknown_property(path: &str, key: &str, schema: &Schema, reserved: &[&str]) -
     ))
 }
 
-/// `NUMBER_OF_RATINGS` → `numberOfRatings` (how properties name schema fields, reference §4.5).
+/// `NUMBER_OF_RATINGS` → `numberOfRatings` (how properties name schema fields;
+/// docs/compatibility.md, "Events (PutEvents, PutItems, PutUsers)").
 pub(crate) fn camel_case(field: &str) -> String {
     let mut out = String::with_capacity(field.len());
     for (i, part) in field.split('_').filter(|p| !p.is_empty()).enumerate() {

@@ -1,5 +1,5 @@
 //! Filters: CreateFilter / DescribeFilter / ListFilters / DeleteFilter, and applying a filter to
-//! a request's candidates (reference §5).
+//! a request's candidates (docs/compatibility.md, "Filters").
 //!
 //! CreateFilter parses the expression and checks it against the dataset group's schemas before
 //! anything is stored, so a bad expression is an InvalidInputException naming the position or
@@ -23,7 +23,8 @@ use crate::resource::{now, paginate, to_document, ResourceKind};
 use crate::tasks;
 use crate::Reko;
 
-/// Filters per dataset group (reference §10.2; adjustable in Personalize).
+/// Filters per dataset group ("Amazon Personalize endpoints and quotas",
+/// <https://docs.aws.amazon.com/general/latest/gr/personalize.html>; adjustable in Personalize).
 pub(crate) const MAX_FILTERS_PER_DATASET_GROUP: usize = 10;
 
 /// A parsed filter, cached by ARN.

@@ -25,7 +25,7 @@ use crate::Reko;
 /// Most recent events kept per user or session (older ones are in the model after training).
 pub(crate) const MAX_EVENTS_PER_USER: usize = 500;
 /// Default of [`crate::ServiceConfig::filter_interactions_per_type`]: Personalize's quota of the
-/// interactions per user and event type an interaction filter sees (reference §5.2).
+/// interactions per user and event type an interaction filter sees (docs/compatibility.md, "Filters").
 pub const DEFAULT_FILTER_INTERACTIONS_PER_TYPE: usize = 100;
 /// Largest accepted `filter_interactions_per_type`: bounds the history held per user (bulk imports
 /// included) and evaluated per filtered request.

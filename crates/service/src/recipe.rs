@@ -19,7 +19,7 @@ fn to_wire(info: &reko_engine::RecipeInfo) -> Recipe {
         feature_transformation_arn: info.feature_transformation_name.map(feature_transformation_arn),
         status: status::ACTIVE.into(),
         description: Some(info.description.to_string()),
-        // Built-in recipes report epoch 0, as the real ListRecipes does (reference §2.3).
+        // Built-in recipes report epoch 0, as the real ListRecipes does.
         creation_date_time: 0.0,
         recipe_type: Some(info.recipe_type.to_string()),
         last_updated_date_time: 0.0,

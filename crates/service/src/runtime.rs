@@ -131,7 +131,7 @@ impl Reko {
     ) -> ServiceResult<GetRecommendationsResponse> {
         let campaign_arn = deployment.campaign_arn.as_str();
         let metadata = self.metadata_columns(deployment, campaign_arn, req.metadata_columns.as_ref())?;
-        // What each recipe type needs (reference §8.1).
+        // What each recipe type needs (Personalize's GetRecommendations API reference).
         match deployment.recipe_type {
             "USER_PERSONALIZATION" if req.user_id.is_none() => {
                 return Err(ServiceError::Invalid(format!(
@@ -198,8 +198,8 @@ impl Reko {
                 recommendation_id: recommendation_id(),
             });
         };
-        // Promotions (reference §8.1): a share of the slots goes to items passing the promotion's
-        // filter; the request's filter applies to the other slots only.
+        // Promotions (docs/compatibility.md, "Promotions"): a share of the slots goes to items
+        // passing the promotion's filter; the request's filter applies to the other slots only.
         if deployment.recipe_type == "PERSONALIZED_RANKING" {
             return Err(ServiceError::Invalid(
                 "promotions are not supported by PERSONALIZED_RANKING campaigns.".into(),
@@ -540,7 +540,7 @@ fn promoted_slots(num_results: usize, percent: usize) -> usize {
 }
 
 /// Promoted items keep their order among themselves but take random positions in the list
-/// (reference §8.1), each tagged with the promotion's name.
+/// (docs/compatibility.md, "Promotions"), each tagged with the promotion's name.
 fn place_promoted(
     rest: Vec<PredictedItem>,
     promoted: Vec<PredictedItem>,
@@ -572,7 +572,7 @@ fn context_tokens(context: Option<&std::collections::BTreeMap<String, String>>) 
     context.into_iter().flatten().map(|(k, v)| format!("{k}={v}")).collect()
 }
 
-/// `RID-` + UUID, 40 characters (reference §2.1).
+/// `RID-` + UUID, 40 characters (the events API caps `recommendationId` at 40).
 fn recommendation_id() -> String {
     format!("RID-{}", uuid::Uuid::new_v4())
 }

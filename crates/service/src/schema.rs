@@ -1,4 +1,5 @@
-//! Schemas: account-level, immutable Avro documents (reference §4.1). They have no status.
+//! Schemas: account-level, immutable Avro documents (Personalize's CreateSchema API reference).
+//! They have no status.
 
 use reko_api::{
     status, CreateSchemaRequest, CreateSchemaResponse, DatasetSchema, DatasetSchemaSummary, DeleteSchemaRequest,

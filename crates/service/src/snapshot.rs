@@ -112,7 +112,8 @@ impl Reko {
                 }
             }
         }
-        // Events with a repeated eventId count once (reference §4.4).
+        // Events with a repeated eventId count once (docs/compatibility.md, "Events (PutEvents,
+        // PutItems, PutUsers)").
         let mut event_ids: HashSet<String> = HashSet::new();
         for batch in &batches {
             let (Some(users), Some(items), Some(timestamps)) =

@@ -68,7 +68,8 @@ pub enum ImportMode {
     Incremental,
 }
 
-/// Where records came from: bulk import jobs or individual Put* calls (kept apart, reference §4.4).
+/// Where records came from: bulk import jobs or individual Put* calls (kept apart, as in Personalize;
+/// docs/compatibility.md, "Events (PutEvents, PutItems, PutUsers)" and "Dataset export").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RecordSource {
     Bulk,

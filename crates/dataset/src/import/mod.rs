@@ -1,4 +1,5 @@
-//! Bulk CSV import (reference §4.3): header mapping, per-value validation and
+//! Bulk CSV import (Personalize's dataset import job format; docs/compatibility.md, "Choices and
+//! deliberate differences", for Reko's choices): header mapping, per-value validation and
 //! columnar batch building.
 //!
 //! Files are streamed: each is read from a [`std::io::Read`] in blocks of
@@ -44,13 +45,15 @@ use crate::dataset_type::DatasetType;
 use crate::error::ImportError;
 use crate::schema::{FieldType, Schema};
 
-/// Minimum number of records in an Interactions import job (reference §10.2).
+/// Minimum number of records in an Interactions import job ("Amazon Personalize endpoints
+/// and quotas", <https://docs.aws.amazon.com/general/latest/gr/personalize.html>).
 pub const MIN_INTERACTIONS_RECORDS: u64 = 1000;
 /// Maximum length of a categorical or IMPRESSION value, `|` included.
 pub const MAX_CATEGORICAL_CHARS: usize = 1000;
 /// Textual values are truncated (not rejected) at this many characters.
 pub const MAX_TEXTUAL_CHARS: usize = 20_000;
-/// Maximum length of USER_ID / ITEM_ID / ACTION_ID values (reference §10.1).
+/// Maximum length of USER_ID / ITEM_ID / ACTION_ID values (the id length limit of
+/// Personalize's API reference).
 pub const MAX_ID_CHARS: usize = 256;
 /// Progress is reported about every this many rows.
 pub const PROGRESS_EVERY: u64 = 100_000;

@@ -65,7 +65,8 @@ pub static ITEM_AFFINITY: ItemAffinity = ItemAffinity { info: &INFO_ITEM_AFFINIT
 /// `aws-item-attribute-affinity`.
 pub static ITEM_ATTRIBUTE_AFFINITY: ItemAffinity = ItemAffinity { info: &INFO_ITEM_ATTRIBUTE_AFFINITY };
 
-/// Personalize's only hyperparameter for these recipes (§6.2; no HPO). Personalize's default is
+/// Personalize's only hyperparameter for these recipes (no HPO; docs/compatibility.md,
+/// "Batch segments"). Personalize's default is
 /// 149; Reko's is 64, the User-Personalization default: on MovieLens 100K, 64 dimensions find
 /// about as many held-out users as 149 (hits_at_1_percent 1.529 vs 1.547) in a sixteenth of the
 /// time.
@@ -260,7 +261,7 @@ impl Recipe for ItemAffinity {
         }
         Ok(Box::new(SegmentModel::fit(self.info.name, data, config)))
     }
-    /// The §7.1 segmentation split (newest 20% of each user's interactions held out) and the
+    /// Personalize's segmentation split (newest 20% of each user's interactions held out) and the
     /// segment metrics, whatever `split` asks for: ranking splits do not apply to segments.
     fn evaluate(
         &self,

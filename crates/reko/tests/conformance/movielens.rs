@@ -208,7 +208,7 @@ async fn movielens_end_to_end() {
     let rid = r.recommendation_id().expect("recommendationId");
     assert!(rid.starts_with("RID-") && rid.len() <= 40, "{rid}");
     for item in r.item_list() {
-        assert!(item.score().is_none(), "aws-popularity-count returns no scores (reference §8.1): {item:?}");
+        assert!(item.score().is_none(), "aws-popularity-count returns no scores (as in Personalize): {item:?}");
     }
     assert_popularity_order(&top25, &ml.popularity, 40, "popularity top 25");
 

@@ -1,7 +1,8 @@
 //! Filters and promotions through the wire: the official AWS SDK for Rust drives CreateFilter /
 //! DescribeFilter / ListFilters / DeleteFilter and applies filters and promotions in
-//! GetRecommendations and GetPersonalizedRanking against a real `reko serve` (reference §5,
-//! §8.1, §8.2; docs/compatibility.md "Filters" and "Promotions").
+//! GetRecommendations and GetPersonalizedRanking against a real `reko serve` (docs/compatibility.md,
+//! "Filters" and "Promotions"; Personalize's filter expression syntax:
+//! <https://docs.aws.amazon.com/personalize/latest/dg/creating-filter-expressions.html>).
 //!
 //! The runtime checks are exact: with exploration off, the model's ranking does not depend on
 //! the filter, so a filtered list must be the first `numResults` items of the unfiltered ranking

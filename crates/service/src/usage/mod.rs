@@ -1,6 +1,6 @@
 //! Usage as Personalize bills it: runtime requests (GetRecommendations, GetPersonalizedRanking)
 //! counted per campaign into 5-minute windows aligned to UTC, and TPS-hours computed from them
-//! (reference §10.3: a window's "actual TPS" is its average requests per second; it is billed
+//! (docs/usage.md, "The rule": a window's "actual TPS" is its average requests per second; it is billed
 //! `max(actual TPS, minProvisionedTPS)` for 5/60 of an hour, zero traffic included, while the
 //! campaign is ACTIVE). See docs/usage.md.
 //!
