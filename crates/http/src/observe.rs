@@ -80,6 +80,8 @@ struct OperationSeries {
 /// The state of [`observe`].
 pub(crate) struct Observer {
     operations: HashMap<&'static str, OnceLock<OperationSeries>>,
+    /// Resolved once: looking a series up by name costs a hash and a lock per request.
+    in_flight: OnceLock<metrics::Gauge>,
     /// Per operation, then deployed campaign name (looked up without allocating).
     campaigns: RwLock<HashMap<&'static str, HashMap<String, Histogram>>>,
 }
@@ -105,6 +107,7 @@ impl Observer {
             .chain([LIST_TASKS, UNKNOWN]);
         Arc::new(Observer {
             operations: names.map(|n| (n, OnceLock::new())).collect(),
+            in_flight: OnceLock::new(),
             campaigns: RwLock::new(HashMap::new()),
         })
     }
@@ -214,18 +217,19 @@ fn status_label(status: u16) -> &'static str {
 }
 
 /// Counts a request in flight until dropped (also when the connection goes away mid-request).
-struct InFlight;
+struct InFlight(metrics::Gauge);
 
 impl InFlight {
-    fn enter() -> InFlight {
-        metrics::gauge!(m::REQUESTS_IN_FLIGHT).increment(1.0);
-        InFlight
+    fn enter(observer: &Observer) -> InFlight {
+        let gauge = observer.in_flight.get_or_init(|| metrics::gauge!(m::REQUESTS_IN_FLIGHT)).clone();
+        gauge.increment(1.0);
+        InFlight(gauge)
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        metrics::gauge!(m::REQUESTS_IN_FLIGHT).decrement(1.0);
+        self.0.decrement(1.0);
     }
 }
 
@@ -238,7 +242,7 @@ pub(crate) async fn observe(State(observer): State<Arc<Observer>>, request: Requ
     }
     let operation = operation_of(request.method(), path, request.headers());
     let started = Instant::now();
-    let in_flight = InFlight::enter();
+    let in_flight = InFlight::enter(&observer);
     let response = next.run(request).await;
     drop(in_flight);
     observer.finish(operation, started.elapsed(), &response);
