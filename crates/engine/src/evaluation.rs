@@ -61,6 +61,24 @@ pub const METRIC_KEYS: [&str; 8] = [
     "precision_at_25",
 ];
 
+/// The metric of a solution with an optimization objective (besides [`METRIC_KEYS`]).
+pub const REWARD_METRIC_KEY: &str = "average_rewards_at_k";
+
+/// Items' rewards for [`REWARD_METRIC_KEY`]: the objective value scaled to [0, 1] over the
+/// catalogue's valued items (all 1 when they are equal; 0 for an item without a value).
+pub fn item_rewards(values: &[f32]) -> Vec<f32> {
+    let valued = values.iter().copied().filter(|v| v.is_finite());
+    let (lo, hi) = valued.fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    values
+        .iter()
+        .map(|&v| match v.is_finite() {
+            false => 0.0,
+            true if hi > lo => (v - lo) / (hi - lo),
+            true => 1.0,
+        })
+        .collect()
+}
+
 /// Deterministic 64-bit hash of a user id for the split.
 pub fn split_hash(user_id: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ SPLIT_SEED;
@@ -153,11 +171,16 @@ struct Acc {
     ndcg: [f64; 3],
     precision: [f64; 3],
     covered: Vec<u64>,
+    /// Users with a positive reward among their relevant items, and the sum of their shares.
+    reward_users: usize,
+    rewards: f64,
 }
 
 impl Acc {
     fn merge(mut self, o: Acc) -> Acc {
         self.users += o.users;
+        self.reward_users += o.reward_users;
+        self.rewards += o.rewards;
         self.rr += o.rr;
         for c in 0..3 {
             self.ndcg[c] += o.ndcg[c];
@@ -376,9 +399,13 @@ fn recommend_unseen_batch(
 /// `split.test`: the model gets each test user's training history and its top 25 unseen items
 /// ([`recommend_unseen`]) are scored against the user's relevant items. `coverage` = distinct
 /// items in all evaluated top-25 lists ÷ items in the catalogue. The map has exactly the
-/// [`METRIC_KEYS`] (all 0 when there is no test user).
+/// [`METRIC_KEYS`] (all 0 when there is no test user), and [`REWARD_METRIC_KEY`] when the data
+/// carries objective values: per user, the reward ([`item_rewards`]) of the relevant items in
+/// the top 25 ÷ the reward of all their relevant items, averaged over users whose relevant
+/// items have a positive reward.
 pub fn evaluate_model(model: &dyn FittedModel, split: &EvalSplit) -> BTreeMap<String, f64> {
     model.prepare_for(split.test.len());
+    let rewards = split.train.item_objective_values().map(item_rewards);
     let num_items = split.train.num_items();
     let words = num_items.div_ceil(64);
     let acc = split
@@ -400,6 +427,18 @@ pub fn evaluate_model(model: &dyn FittedModel, split: &EvalSplit) -> BTreeMap<St
                     for &i in recs {
                         acc.covered[i as usize / 64] |= 1u64 << (i % 64);
                     }
+                    if let Some(r) = &rewards {
+                        let all: f64 = t.relevant.iter().map(|&i| f64::from(r[i as usize])).sum();
+                        if all > 0.0 {
+                            let hits: f64 = recs
+                                .iter()
+                                .filter(|i| t.relevant.binary_search(i).is_ok())
+                                .map(|&i| f64::from(r[i as usize]))
+                                .sum();
+                            acc.reward_users += 1;
+                            acc.rewards += hits / all;
+                        }
+                    }
                 }
                 acc
             },
@@ -418,7 +457,11 @@ pub fn evaluate_model(model: &dyn FittedModel, split: &EvalSplit) -> BTreeMap<St
         acc.precision[1] / users,
         acc.precision[2] / users,
     ];
-    METRIC_KEYS.iter().map(|k| k.to_string()).zip(values).collect()
+    let mut metrics: BTreeMap<String, f64> = METRIC_KEYS.iter().map(|k| k.to_string()).zip(values).collect();
+    if rewards.is_some() {
+        metrics.insert(REWARD_METRIC_KEY.to_string(), acc.rewards / acc.reward_users.max(1) as f64);
+    }
+    metrics
 }
 
 /// Result of [`evaluate_split`] / [`evaluate_recipe`].

@@ -25,7 +25,7 @@ pub use model::{
     load_model, Exploration, HistoryEvent, Model, NewItem, RankQuery, RecommendQuery, ScoredItem, SegmentQuery,
 };
 pub use recipe::{
-    event_passes, recipe, recipes, supports_update, train, update, validate_config, EventParameters, RecipeInfo,
-    TrainedSolution, TrainingConfig, TrainingProgress,
+    event_passes, recipe, recipes, supports_update, train, update, validate_config, EventParameters,
+    ObjectiveSensitivity, RecipeInfo, TrainedSolution, TrainingConfig, TrainingProgress,
 };
 pub use training_data::{TrainingData, TrainingDataBuilder, UserInteractions};

@@ -86,6 +86,45 @@ pub struct TrainingConfig {
     pub hyperparameters: BTreeMap<String, String>,
     /// `solutionConfig.featureTransformationParameters`.
     pub feature_transformation_parameters: BTreeMap<String, String>,
+    /// `solutionConfig.optimizationObjective.objectiveSensitivity`: how much the item values the
+    /// snapshot carries ([`TrainingData::item_objective_values`]) weigh against relevance.
+    pub objective: Option<ObjectiveSensitivity>,
+}
+
+/// `ObjectiveSensitivity`: the weight of an optimization objective against relevance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectiveSensitivity {
+    /// Relevance only; the objective is still measured (`average_rewards_at_k`).
+    Off,
+    Low,
+    Medium,
+    High,
+}
+
+impl ObjectiveSensitivity {
+    /// The wire names, in order of weight.
+    pub const NAMES: [(&'static str, ObjectiveSensitivity); 4] = [
+        ("OFF", ObjectiveSensitivity::Off),
+        ("LOW", ObjectiveSensitivity::Low),
+        ("MEDIUM", ObjectiveSensitivity::Medium),
+        ("HIGH", ObjectiveSensitivity::High),
+    ];
+
+    /// The sensitivity a wire name means (`None` for an unknown one).
+    pub fn from_name(name: &str) -> Option<ObjectiveSensitivity> {
+        Self::NAMES.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
+    }
+
+    /// How many spreads of a user's relevance logits one standard deviation of the item value
+    /// is worth: HIGH moves an item one spread per standard deviation, enough to reorder a top 25.
+    pub fn weight(self) -> f32 {
+        match self {
+            ObjectiveSensitivity::Off => 0.0,
+            ObjectiveSensitivity::Low => 0.25,
+            ObjectiveSensitivity::Medium => 0.5,
+            ObjectiveSensitivity::High => 1.0,
+        }
+    }
 }
 
 /// Progress report during [`train`].
@@ -191,6 +230,10 @@ pub trait Recipe: Send + Sync {
     }
     /// Whether [`Recipe::update`] is implemented.
     fn supports_update(&self) -> bool {
+        false
+    }
+    /// Whether the recipe honours an optimization objective ([`TrainingConfig::objective`]).
+    fn supports_objective(&self) -> bool {
         false
     }
     /// The final fit of a training run, on all (filtered) data, after the offline evaluation
@@ -329,6 +372,12 @@ fn check_params(
 pub fn validate_config(recipe: &str, config: &TrainingConfig) -> Result<(), EngineError> {
     let r = lookup(recipe)?;
     check_params(&config.hyperparameters, r.hyperparameters(), "hyperparameter", recipe)?;
+    if config.objective.is_some() && !r.supports_objective() {
+        return Err(EngineError::InvalidConfig(format!(
+            "solutionConfig.optimizationObjective is not supported by recipe {recipe}: only \
+             aws-user-personalization(-v2) and aws-personalized-ranking(-v2) optimize for an objective."
+        )));
+    }
     check_params(
         &config.feature_transformation_parameters,
         r.feature_transformation_parameters(),

@@ -80,6 +80,9 @@ struct Catalogue {
     contexts: IdTable,
     /// Feature ids per context combination.
     context_features: Vec<Vec<u32>>,
+    /// The optimization objective's value per item index (NaN: none); empty when the snapshot
+    /// carries no objective.
+    item_objective: Vec<f32>,
 }
 
 #[derive(Clone, Copy)]
@@ -206,6 +209,16 @@ impl TrainingDataBuilder {
         self.cat.item_creation[i] = creation_timestamp;
     }
 
+    /// Sets an item's value of the optimization objective's attribute (e.g. its PRICE); a later
+    /// call replaces it. Non-finite values count as none.
+    pub fn push_item_objective_value(&mut self, item_id: &str, value: f64) {
+        let i = self.intern_item(item_id) as usize;
+        if self.cat.item_objective.len() <= i {
+            self.cat.item_objective.resize(i + 1, f32::NAN);
+        }
+        self.cat.item_objective[i] = if value.is_finite() { value as f32 } else { f32::NAN };
+    }
+
     /// Add one row of the Users dataset.
     pub fn push_user(&mut self, user_id: &str) {
         self.cat.users.intern(user_id);
@@ -220,6 +233,9 @@ impl TrainingDataBuilder {
         let TrainingDataBuilder { mut cat, mut rows } = self;
         cat.item_features.resize(cat.items.len(), Vec::new());
         cat.user_features.resize(cat.users.len(), Vec::new());
+        if !cat.item_objective.is_empty() {
+            cat.item_objective.resize(cat.items.len(), f32::NAN);
+        }
         rows.par_sort_unstable_by_key(|r| (r.user, r.timestamp, r.item, r.event_type, r.value_bits));
         rows.dedup_by(|b, a| {
             a.user == b.user && a.timestamp == b.timestamp && a.item == b.item && a.event_type == b.event_type
@@ -380,6 +396,12 @@ impl TrainingData {
     pub fn item_creation_timestamp(&self, item: u32) -> Option<i64> {
         self.cat.item_creation[item as usize]
     }
+    /// The optimization objective's value per item index (NaN where an item has none), when
+    /// the snapshot was built with objective values.
+    pub fn item_objective_values(&self) -> Option<&[f32]> {
+        (!self.cat.item_objective.is_empty()).then_some(&self.cat.item_objective[..])
+    }
+
     /// Whether the item has a row in the Items dataset.
     pub fn item_in_items_dataset(&self, item: u32) -> bool {
         self.cat.item_in_items_dataset[item as usize]

@@ -249,3 +249,13 @@ fn updating_datasets_notebook() {
     let env = setup(ml100k);
     run_case(&env, "updating_datasets");
 }
+
+/// `next_steps/core_use_cases/objective_optimization/objective-optimization.ipynb` (MovieLens 100K with a made-up
+/// ROYALTY column, three aws-user-personalization solutions with `optimizationObjective` OFF, LOW and HIGH, their
+/// metrics, a campaign each, and the royalties of their lists).
+#[test]
+fn objective_optimization_notebook() {
+    let Some(ml100k) = ml100k("objective_optimization_notebook") else { return };
+    let env = setup(ml100k);
+    run_case(&env, "objective_optimization");
+}

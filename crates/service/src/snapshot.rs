@@ -83,11 +83,14 @@ impl Reko {
         Ok(Some(ColumnSelection { config: columns }.featurizer(self, &items.wire, DatasetType::Items)?))
     }
 
-    /// Builds the engine's training data from the group's Interactions, Items and Users datasets.
+    /// Builds the engine's training data from the group's Interactions, Items and Users datasets,
+    /// with each item's value of the Items field `objective` (an optimization objective's numeric
+    /// itemAttribute) when given.
     pub(crate) fn training_data(
         &self,
         dataset_group_arn: &str,
         columns: Option<&TrainingDataConfig>,
+        objective: Option<&str>,
     ) -> ServiceResult<Snapshot> {
         let selection = ColumnSelection { config: columns };
         let mut builder = TrainingDataBuilder::new();
@@ -154,9 +157,13 @@ impl Reko {
             for batch in self.dataset_batches(&items.wire.dataset_arn)? {
                 let Some(ids) = batch.column("ITEM_ID") else { continue };
                 let created = batch.column("CREATION_TIMESTAMP");
+                let values = objective.and_then(|name| batch.column(name));
                 for row in 0..batch.len() {
                     if let Some(id) = ids.str_value(row) {
                         builder.push_item(id, created.and_then(|c| c.i64_value(row)));
+                        if let Some(v) = values.and_then(|c| c.f64_value(row)) {
+                            builder.push_item_objective_value(id, v);
+                        }
                         features.tokens(&batch, row, &mut tokens);
                         let refs: Vec<&str> = tokens.iter().map(String::as_str).collect();
                         builder.push_item_features(id, &refs);
@@ -178,6 +185,13 @@ impl Reko {
                 }
             }
         }
-        Ok(Snapshot { data: builder.build(), interactions_seq })
+        let data = builder.build();
+        if let (Some(name), None) = (objective, data.item_objective_values()) {
+            return Err(ServiceError::Invalid(format!(
+                "No item of the Items dataset has a value in column {name}, the optimization objective's \
+                 itemAttribute."
+            )));
+        }
+        Ok(Snapshot { data, interactions_seq })
     }
 }

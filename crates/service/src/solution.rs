@@ -5,7 +5,8 @@ use reko_api::{
     DescribeSolutionResponse, ListSolutionsRequest, ListSolutionsResponse, Solution, SolutionConfig, SolutionSummary,
     SolutionVersion, SolutionVersionSummary,
 };
-use reko_engine::{EventParameters, TrainingConfig};
+use reko_dataset::DatasetType;
+use reko_engine::{EventParameters, ObjectiveSensitivity, TrainingConfig};
 
 use crate::access::AccessScope;
 use crate::arn;
@@ -72,8 +73,8 @@ impl Reko {
             ));
         }
         let config = training_config(req.event_type.as_deref(), req.solution_config.as_ref())?;
-        if req.solution_config.as_ref().is_some_and(|c| c.optimization_objective.is_some()) {
-            return Err(ServiceError::NotImplemented("solutionConfig.optimizationObjective".into()));
+        if let Some(attribute) = objective_attribute(req.solution_config.as_ref()) {
+            self.objective_field(&req.dataset_group_arn, attribute)?;
         }
         if !perform_hpo && req.solution_config.as_ref().is_some_and(|c| c.hpo_config.is_some()) {
             return Err(ServiceError::Invalid("solutionConfig.hpoConfig requires performHPO=true.".into()));
@@ -202,6 +203,49 @@ fn recipe_name(recipe_arn: &str) -> &str {
     arn::recipe_name(recipe_arn).unwrap_or(recipe_arn)
 }
 
+/// The sensitivity of an optimization objective that names none (docs/compatibility.md).
+const DEFAULT_OBJECTIVE_SENSITIVITY: &str = "MEDIUM";
+
+/// `solutionConfig.optimizationObjective.itemAttribute`, when the solution has an objective.
+pub(crate) fn objective_attribute(config: Option<&SolutionConfig>) -> Option<&str> {
+    config?.optimization_objective.as_ref()?.item_attribute.as_deref()
+}
+
+impl Reko {
+    /// The Items field an optimization objective's `itemAttribute` names, as the schema spells
+    /// it (an exact match, else the one field equal but for case): it must exist and be numeric.
+    pub(crate) fn objective_field(&self, dataset_group_arn: &str, attribute: &str) -> ServiceResult<String> {
+        let path = "solutionConfig.optimizationObjective.itemAttribute";
+        let Some(items) = self.dataset_of_type(dataset_group_arn, DatasetType::Items)? else {
+            return Err(ServiceError::Invalid(format!(
+                "Value '{attribute}' at '{path}': an optimization objective needs an Items dataset with that \
+                 column; dataset group {dataset_group_arn} has none."
+            )));
+        };
+        let schema = self.parsed_schema(&items.wire.schema_arn)?;
+        let field = schema.field(attribute).or_else(|| {
+            let mut same = schema.fields.iter().filter(|f| f.name.eq_ignore_ascii_case(attribute));
+            same.next().filter(|_| same.next().is_none())
+        });
+        let Some(field) = field else {
+            return Err(ServiceError::Invalid(format!(
+                "Value '{attribute}' at '{path}' names no field of the Items schema {} (fields: {}).",
+                items.wire.schema_arn,
+                schema.field_names().join(", ")
+            )));
+        };
+        if !field.field_type.is_numeric() {
+            return Err(ServiceError::Invalid(format!(
+                "Value '{attribute}' at '{path}': field {} of the Items schema is of type {}; an optimization \
+                 objective needs a numeric one (int, long, float or double).",
+                field.name,
+                field.field_type.as_str()
+            )));
+        }
+        Ok(field.name.clone())
+    }
+}
+
 /// Translates a solution's event selection and configuration into the engine's terms.
 pub(crate) fn training_config(
     event_type: Option<&str>,
@@ -229,5 +273,21 @@ pub(crate) fn training_config(
     }
     out.hyperparameters = config.algorithm_hyper_parameters.clone().unwrap_or_default();
     out.feature_transformation_parameters = config.feature_transformation_parameters.clone().unwrap_or_default();
+    if let Some(objective) = &config.optimization_objective {
+        if objective.item_attribute.is_none() {
+            return Err(ServiceError::Invalid(
+                "solutionConfig.optimizationObjective.itemAttribute is required: the numeric Items column to \
+                 optimize for."
+                    .into(),
+            ));
+        }
+        let name = objective.objective_sensitivity.as_deref().unwrap_or(DEFAULT_OBJECTIVE_SENSITIVITY);
+        out.objective = Some(ObjectiveSensitivity::from_name(name).ok_or_else(|| {
+            ServiceError::Invalid(format!(
+                "Value '{name}' at 'solutionConfig.optimizationObjective.objectiveSensitivity' failed to satisfy \
+                 constraint: Member must satisfy enum value set: [LOW, MEDIUM, HIGH, OFF]"
+            ))
+        })?);
+    }
     Ok(out)
 }

@@ -282,7 +282,15 @@ impl Reko {
         phases.enter("snapshot");
         progress.report(0.0, "reading a snapshot of the dataset group");
         let columns = stored.wire.solution_config.as_ref().and_then(|c| c.training_data_config.as_ref());
-        let (data, interactions_seq) = match self.training_data(&group, columns) {
+        let objective = match crate::solution::objective_attribute(stored.wire.solution_config.as_ref()) {
+            Some(attribute) => match self.objective_field(&group, attribute) {
+                Ok(field) => Some(field),
+                Err(ServiceError::Invalid(reason)) => return Ok(Outcome::Failed { reason }),
+                Err(e) => return Err(e),
+            },
+            None => None,
+        };
+        let (data, interactions_seq) = match self.training_data(&group, columns, objective.as_deref()) {
             Ok(snapshot) => (snapshot.data, snapshot.interactions_seq),
             Err(ServiceError::Invalid(reason)) => return Ok(Outcome::Failed { reason }),
             Err(e) => return Err(e),

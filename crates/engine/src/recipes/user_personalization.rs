@@ -57,8 +57,9 @@ use training::*;
 pub use training::{fit, fit_after_evaluation, fit_timed, update, FitTimings, UPDATE_ITERATIONS};
 
 /// Payload format of this build.
+/// 3: the optimization objective's logit term per item (2: none).
 /// 2: interaction counts per item and the prior spread of item factors (1: a warm flag).
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 const DESCRIPTION_UP: &str = "Implicit-feedback matrix factorisation (ALS with recency-weighted confidences, a \
      sequence-aware recent-items component, item/user metadata for cold items and users, and context). User \
@@ -334,6 +335,8 @@ pub struct UpModel {
     /// Item metadata tokens and ridge weights (`tokens × s`) predicting item factors.
     item_feature_tokens: Vec<String>,
     item_feature_w: Vec<f32>,
+    /// The optimization objective's term added to each item's logit (empty: no objective).
+    objective: Vec<f32>,
     item_index: OnceLock<FxHashMap<Arc<str>, u32>>,
     /// Combines concurrent requests' scoring passes (serving).
     batcher: ScoreBatcher,
@@ -446,6 +449,7 @@ impl UpModel {
             context_lift: Vec::new(),
             item_feature_tokens: self.item_feature_tokens.clone(),
             item_feature_w: self.item_feature_w.clone(),
+            objective: self.objective.clone(),
             item_index: OnceLock::new(),
             context_index: OnceLock::new(),
             batcher: ScoreBatcher::default(),
@@ -465,6 +469,10 @@ impl UpModel {
             m.counts.push(0);
             m.created.push(item.created.unwrap_or(i64::MIN));
             m.popularity.push(0.0);
+            // Items added since training have no known value: the objective treats them as average.
+            if !m.objective.is_empty() {
+                m.objective.push(0.0);
+            }
         }
         // The cluster index (if built) takes the new items into their nearest clusters, so a
         // PutItems does not cost a rebuild.
@@ -507,6 +515,7 @@ impl UpModel {
                 let end = (start + SUB).min(rows);
                 for (chunk, v) in chunks.iter_mut().zip(vectors) {
                     als::scores(&y[start * s..end * s], v, s, scale, &mut chunk[start..end]);
+                    self.add_objective(t * TILE + start, &mut chunk[start..end]);
                 }
             }
         });

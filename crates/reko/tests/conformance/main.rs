@@ -7,6 +7,7 @@ mod common;
 mod errors;
 mod imports;
 mod movielens;
+mod objective;
 mod recovery;
 mod solutions;
 

@@ -4,7 +4,7 @@ use super::*;
 
 /// A small synthetic Interactions dataset (40 clicks per user on 50 items) imported into a
 /// new dataset group `name`; returns the group's ARN.
-async fn small_trainable_group(
+pub(crate) async fn small_trainable_group(
     c: &aws_sdk_personalize::Client,
     dir: &std::path::Path,
     name: &str,

@@ -9,7 +9,8 @@ pub(super) const KMEANS_ITERATIONS: usize = 6;
 
 /// Items grouped by k-means cluster of their factors, with what an upper bound of a cluster's
 /// logits needs: centroid, radius (largest distance of a member from it), per-coordinate
-/// variance (for the normaliser estimate) and, per context token, the largest and mean lift.
+/// variance (for the normaliser estimate), per context token the largest and mean lift, and
+/// the largest and mean optimization objective term (0 without an objective).
 pub(super) struct ItemClusters {
     pub(super) members: Vec<u32>,
     pub(super) starts: Vec<usize>,
@@ -18,6 +19,8 @@ pub(super) struct ItemClusters {
     pub(super) variance: Vec<f32>,
     pub(super) lift_max: Vec<f32>,
     pub(super) lift_mean: Vec<f32>,
+    pub(super) objective_max: Vec<f32>,
+    pub(super) objective_mean: Vec<f32>,
 }
 
 /// Item indices grouped by their cluster in `assign` (counting sort): (members, the start of
@@ -83,6 +86,8 @@ impl ItemClusters {
         let tokens = m.context_tokens.len();
         let mut lift_max = vec![f32::NEG_INFINITY; c_count * tokens];
         let mut lift_mean = vec![0f32; c_count * tokens];
+        let mut objective_max = vec![f32::NEG_INFINITY; c_count];
+        let mut objective_mean = vec![0f32; c_count];
         for c in 0..c_count {
             let items = &members[starts[c]..starts[c + 1]];
             let cen = &centroids[c * s..(c + 1) * s];
@@ -100,22 +105,36 @@ impl ItemClusters {
                     lift_max[c * tokens + t] = lift_max[c * tokens + t].max(l);
                     lift_mean[c * tokens + t] += l;
                 }
+                let b = m.objective_term(i as usize);
+                objective_max[c] = objective_max[c].max(b);
+                objective_mean[c] += b;
             }
             if !items.is_empty() {
                 let k = items.len() as f32;
                 variance[c * s..(c + 1) * s].iter_mut().for_each(|v| *v /= k);
                 lift_mean[c * tokens..(c + 1) * tokens].iter_mut().for_each(|v| *v /= k);
+                objective_mean[c] /= k;
             }
             // The float rounding of the distances must not make the bound too tight.
             radius[c] *= 1.0 + 1e-5;
         }
-        lift_max.iter_mut().filter(|l| !l.is_finite()).for_each(|l| *l = 0.0);
-        ItemClusters { members, starts, centroids, radius, variance, lift_max, lift_mean }
+        lift_max.iter_mut().chain(&mut objective_max).filter(|l| !l.is_finite()).for_each(|l| *l = 0.0);
+        ItemClusters {
+            members,
+            starts,
+            centroids,
+            radius,
+            variance,
+            lift_max,
+            lift_mean,
+            objective_max,
+            objective_mean,
+        }
     }
 
     /// The index of `m`, whose items from `first_new` on are new: each joins its nearest
-    /// cluster, whose radius grows to cover it (new items have no context lift, so 0 enters the
-    /// lift maxima). Variances and lift means are kept: they only feed the normaliser estimate.
+    /// cluster, whose radius grows to cover it (new items have no context lift or objective
+    /// term, so 0 enters those maxima). Variances and lift means are kept: they only feed the normaliser estimate.
     pub(super) fn with_new_items(&self, m: &UpModel, first_new: usize) -> ItemClusters {
         let (n, s) = (m.item_ids.len(), m.s);
         let c_count = self.starts.len() - 1;
@@ -128,6 +147,8 @@ impl ItemClusters {
         let mut radius = self.radius.clone();
         let mut lift_max = self.lift_max.clone();
         lift_max.iter_mut().for_each(|l| *l = l.max(0.0));
+        let mut objective_max = self.objective_max.clone();
+        objective_max.iter_mut().for_each(|l| *l = l.max(0.0));
         for (i, slot) in assign.iter_mut().enumerate().skip(first_new) {
             let y = &m.y[i * s..(i + 1) * s];
             let (mut best, mut best_d) = (0usize, f32::INFINITY);
@@ -149,6 +170,8 @@ impl ItemClusters {
             variance: self.variance.clone(),
             lift_max,
             lift_mean: self.lift_mean.clone(),
+            objective_max,
+            objective_mean: self.objective_mean.clone(),
         }
     }
 }

@@ -74,6 +74,8 @@ impl UpModel {
             put_u32(&mut b, i);
             put_f32s(&mut b, &self.calibration.predicted[c * s..c * s + k]);
         }
+        put_u32(&mut b, self.objective.len() as u32);
+        put_f32s(&mut b, &self.objective);
         b
     }
 
@@ -197,8 +199,17 @@ impl UpModel {
             }
             c
         };
+        let mut objective = Vec::new();
+        if format_version >= 3 {
+            let n = r.u32("objective term count")? as usize;
+            if n != 0 && n != n_items {
+                return Err(corrupt(format!("{n} objective terms for {n_items} items")));
+            }
+            objective = vec![0f32; n];
+            get_f32s(&mut r, &mut objective, "objective terms")?;
+        }
         r.finish()?;
-        if [&y, &x, &gram, &context_lift, &item_feature_w, &calibration.predicted]
+        if [&y, &x, &gram, &context_lift, &item_feature_w, &calibration.predicted, &objective]
             .iter()
             .any(|v| v.iter().any(|f| !f.is_finite()))
             || popularity.iter().any(|p| !p.is_finite())
@@ -224,6 +235,7 @@ impl UpModel {
             context_lift,
             item_feature_tokens,
             item_feature_w,
+            objective,
             item_index: OnceLock::new(),
             context_index: OnceLock::new(),
             batcher: ScoreBatcher::default(),

@@ -51,6 +51,7 @@ impl FittedModel for UpModel {
         logits.par_chunks_mut(n_items).zip(&vectors).for_each(|(row, v)| {
             if v.is_none() {
                 row.iter_mut().zip(&self.popularity).for_each(|(o, &p)| *o = (p + 1e-9).ln());
+                self.add_objective(0, row);
             }
         });
         // Tile-major: each worker takes a tile of items and scores every user of the batch on it.
@@ -63,6 +64,7 @@ impl FittedModel for UpModel {
             for (row, v) in rows.iter().zip(&vectors) {
                 if let Some(v) = v {
                     als::scores(y, v, s, scale, &mut buf);
+                    self.add_objective(start, &mut buf);
                     let mut row = row.lock().unwrap_or_else(|p| p.into_inner());
                     row[start..end].copy_from_slice(&buf);
                 }
@@ -232,6 +234,9 @@ impl Recipe for UserPersonalization {
     /// Personalize allows UPDATE for User-Personalization only.
     fn supports_update(&self) -> bool {
         self.info.recipe_type == "USER_PERSONALIZATION"
+    }
+    fn supports_objective(&self) -> bool {
+        true
     }
 }
 

@@ -65,6 +65,8 @@ pub fn self_tune(
         c.hyperparameters.insert("num_iterations".into(), iterations.clone());
         // The validation requests carry no context: fitting its weight would be wasted.
         c.hyperparameters.insert("context_weight".into(), "0".into());
+        // Tuning is for relevance; the objective's trade-off is applied on top of it.
+        c.objective = None;
         let model = fit(recipe, &split.train, &c);
         evaluation::evaluate_model(&model, &split)["normalized_discounted_cumulative_gain_at_10"]
     };

@@ -141,16 +141,40 @@ impl UpModel {
             }
             Some(v) if v.len() == s => {
                 let mut out = vec![0f32; n];
-                out.par_chunks_mut(8192)
-                    .enumerate()
-                    .for_each(|(c, o)| als::scores(&self.y[c * 8192 * s..(c * 8192 + o.len()) * s], v, s, scale, o));
+                out.par_chunks_mut(8192).enumerate().for_each(|(c, o)| {
+                    als::scores(&self.y[c * 8192 * s..(c * 8192 + o.len()) * s], v, s, scale, o);
+                    self.add_objective(c * 8192, o);
+                });
                 out
             }
-            Some(v) => self.y.par_chunks(s).with_min_len(4096).map(|y| scale * als::dot(y, v)).collect(),
-            None => self.popularity.iter().map(|&p| (p + 1e-9).ln()).collect(),
+            Some(v) => {
+                let mut out: Vec<f32> =
+                    self.y.par_chunks(s).with_min_len(4096).map(|y| scale * als::dot(y, v)).collect();
+                self.add_objective(0, &mut out);
+                out
+            }
+            None => {
+                let mut out: Vec<f32> = self.popularity.iter().map(|&p| (p + 1e-9).ln()).collect();
+                self.add_objective(0, &mut out);
+                out
+            }
         };
         self.add_context(&mut out, ctx);
         out
+    }
+
+    /// Adds the optimization objective's term to the logits of items `start..start + len`.
+    #[inline]
+    pub(super) fn add_objective(&self, start: usize, logits: &mut [f32]) {
+        if let Some(terms) = self.objective.get(start..start + logits.len()) {
+            logits.iter_mut().zip(terms).for_each(|(l, b)| *l += b);
+        }
+    }
+
+    /// The optimization objective's term of item `i` (0 without an objective).
+    #[inline]
+    pub(super) fn objective_term(&self, i: usize) -> f32 {
+        self.objective.get(i).copied().unwrap_or(0.0)
     }
 
     /// Adds the context lifts of the token slots `ctx` to a full logits vector.
@@ -250,7 +274,8 @@ impl UpModel {
     /// The logit of item `i` for vector `v` with the context slots `ctx`.
     pub(super) fn logit(&self, i: usize, v: &[f32], ctx: &[usize]) -> f32 {
         let n = self.item_ids.len();
-        let mut l = self.params.score_scale * als::dot(&self.y[i * self.s..(i + 1) * self.s], v);
+        let mut l =
+            self.params.score_scale * als::dot(&self.y[i * self.s..(i + 1) * self.s], v) + self.objective_term(i);
         for &t in ctx {
             l += self.params.context_weight * self.context_lift[t * n + i];
         }
@@ -259,7 +284,7 @@ impl UpModel {
 
     /// [`Self::select`] without scoring the whole catalogue: clusters are visited in order of an
     /// upper bound of their items' logits (centroid score + ‖v‖·radius + the largest context
-    /// lift) and the search stops when no unvisited cluster can beat the current `n`-th item, so
+    /// lift and objective term) and the search stops when no unvisited cluster can beat the current `n`-th item, so
     /// the items returned are exactly those of the full scan. The softmax normaliser counts the
     /// visited items exactly and estimates each unvisited cluster from its mean and per-coordinate
     /// variance (second-order), so scores are close to, not bit-equal with, a full scan.
@@ -280,7 +305,7 @@ impl UpModel {
         for (c, estimate) in estimate.iter_mut().enumerate() {
             let centre = scale * als::dot(&cl.centroids[c * s..(c + 1) * s], v);
             let spread: f32 = v.iter().zip(&cl.variance[c * s..(c + 1) * s]).map(|(x, var)| x * x * var).sum();
-            let (mut lift_max, mut lift_mean) = (0f32, 0f32);
+            let (mut lift_max, mut lift_mean) = (cl.objective_max[c], cl.objective_mean[c]);
             for &t in ctx {
                 lift_max += w * cl.lift_max[c * tokens + t];
                 lift_mean += w * cl.lift_mean[c * tokens + t];
@@ -477,7 +502,7 @@ impl UpModel {
                                 * als::dot(&self.y[i as usize * self.s..(i as usize + 1) * self.s], v)
                         }
                         None => (self.popularity[i as usize] + 1e-9).ln(),
-                    };
+                    } + self.objective_term(i as usize);
                     for &t in &ctx {
                         l += self.params.context_weight * self.context_lift[t * n + i as usize];
                     }

@@ -508,3 +508,69 @@ fn self_tuning_chooses_open_settings_only_and_never_does_worse_than_the_defaults
     let chosen = self_tune("aws-user-personalization", &data, &fixed).unwrap();
     assert!(!chosen.contains_key("recency_half_life_days"), "{chosen:?}");
 }
+
+/// An optimization objective moves valuable items up as its sensitivity grows, keeps the pruned
+/// search exact, survives the artifact, and is measured (`average_rewards_at_k`) even when OFF.
+#[test]
+fn optimization_objective_trades_relevance_for_value() {
+    use crate::recipe::ObjectiveSensitivity;
+    let mut b = TrainingDataBuilder::new();
+    for u in 0..400 {
+        for k in 0..30 {
+            let item = (u * 7 + k * k * 13) % 3000;
+            b.push_interaction(&format!("u{u}"), &format!("i{item}"), (k * 100) as i64, Some("click"), None);
+        }
+    }
+    for i in 0..3000 {
+        b.push_item(&format!("i{i}"), None);
+        if i % 100 != 0 {
+            b.push_item_objective_value(&format!("i{i}"), -((i % 8) as f64) * 0.01);
+        }
+    }
+    let data = b.build();
+    let value = |id: &str| -((id[1..].parse::<usize>().unwrap() % 8) as f64) * 0.01;
+    let config = |s: ObjectiveSensitivity| TrainingConfig { objective: Some(s), ..small_config() };
+    let mean_value = |m: &UpModel| {
+        let lists: Vec<Vec<ScoredItem>> =
+            (0..50).map(|u| m.recommend(&q(Some(&format!("u{u}")), 25, &[], None))).collect();
+        lists.iter().flatten().map(|r| value(&r.item_id)).sum::<f64>() / (50.0 * 25.0)
+    };
+    let off = fit("aws-user-personalization", &data, &config(ObjectiveSensitivity::Off));
+    let low = fit("aws-user-personalization", &data, &config(ObjectiveSensitivity::Low));
+    let high = fit("aws-user-personalization", &data, &config(ObjectiveSensitivity::High));
+    assert!(off.objective.is_empty(), "OFF leaves relevance alone");
+    let (v_off, v_low, v_high) = (mean_value(&off), mean_value(&low), mean_value(&high));
+    assert!(v_off < v_low && v_low < v_high, "mean value of top 25: {v_off} < {v_low} < {v_high}");
+    // Items without a value count as average, neither pushed nor held back.
+    assert_eq!(high.objective_term(0), 0.0);
+    // The pruned search still returns exactly the full scan's items.
+    let clusters = ItemClusters::build(&high);
+    for u in ["u1", "u2", "u3"] {
+        let v = high.user_vector(u).unwrap().to_vec();
+        let query = q(Some(u), 25, &[], None);
+        let full = high.select(&high.logits(Some(&v), &[], false), Some(&v), &query, &[]);
+        let pruned = high.select_pruned(&clusters, &v, &[], &query, &[]);
+        let ids = |r: &[ScoredItem]| r.iter().map(|s| s.item_id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&pruned), ids(&full), "{u}");
+    }
+    // Ranking applies it too: of two items equally relevant to nobody, the valuable one first.
+    let input = ["i7".to_string(), "i8".to_string()];
+    let ranked = high.rank_with_vector(None, &RankQuery { user_id: "nobody", input: &input, context: &[] });
+    assert_eq!(ranked[0].item_id, "i8", "{ranked:?}");
+    // The artifact keeps the terms.
+    let artifact = high.to_artifact();
+    let loaded = USER_PERSONALIZATION.load_model(&artifact).unwrap();
+    assert_eq!(loaded.to_artifact(), artifact);
+    // Training reports the reward metric, OFF included (a reward-weighted recall: how it moves
+    // with the sensitivity depends on how value and relevance relate in the data).
+    for s in [ObjectiveSensitivity::Off, ObjectiveSensitivity::High] {
+        let sol = train("aws-user-personalization", &data, &config(s), &mut |_| {}).unwrap();
+        let r = sol.metrics[crate::evaluation::REWARD_METRIC_KEY];
+        assert!(r > 0.0 && r <= 1.0, "average_rewards_at_k {r} with {s:?}");
+        assert_eq!(sol.metrics.len(), 9);
+    }
+    // Only the User-Personalization family honours an objective.
+    let sims = TrainingConfig { objective: Some(ObjectiveSensitivity::Low), ..TrainingConfig::default() };
+    let err = validate_config("aws-sims", &sims).unwrap_err();
+    assert!(err.to_string().contains("optimizationObjective"), "{err}");
+}

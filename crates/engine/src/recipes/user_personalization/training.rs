@@ -297,6 +297,7 @@ pub(super) fn fit_from(
         context_lift,
         item_feature_tokens,
         item_feature_w,
+        objective: Vec::new(),
         params: p,
         item_index: OnceLock::new(),
         context_index: OnceLock::new(),
@@ -316,7 +317,52 @@ pub(super) fn fit_from(
             }
         }
     }
+    if let (Some(sensitivity), Some(values)) = (config.objective, data.item_objective_values()) {
+        model.objective = objective_terms(&model, values, sensitivity.weight());
+    }
     (model, timings)
+}
+
+/// Users whose logits set the scale of the optimization objective's terms.
+const OBJECTIVE_SAMPLE_USERS: usize = 256;
+
+/// The optimization objective's logit term per item: `weight · spread · z`, where `z` is the
+/// item's value in standard deviations from the mean of the valued items (0 for an item without
+/// a value) and `spread` the mean standard deviation of a user's relevance logits over the
+/// catalogue, so a sensitivity means the same trade-off whatever the data's scale.
+pub(super) fn objective_terms(model: &UpModel, values: &[f32], weight: f32) -> Vec<f32> {
+    let n = model.item_ids.len();
+    let valued: Vec<f64> = values.iter().filter(|v| v.is_finite()).map(|&v| f64::from(v)).collect();
+    if weight == 0.0 || valued.is_empty() || n == 0 {
+        return Vec::new();
+    }
+    let mean = valued.iter().sum::<f64>() / valued.len() as f64;
+    let sd = (valued.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / valued.len() as f64).sqrt();
+    if sd.is_nan() || sd <= 0.0 {
+        return Vec::new();
+    }
+    let users: Vec<&[f32]> = {
+        let all = model.users.ids.len();
+        let step = all.div_ceil(OBJECTIVE_SAMPLE_USERS).max(1);
+        (0..all).step_by(step).filter_map(|u| model.user_row(u)).collect()
+    };
+    let spreads: Vec<f64> = users
+        .par_iter()
+        .map(|v| {
+            let mut l = vec![0f32; n];
+            als::scores(&model.y, v, model.s, model.params.score_scale, &mut l);
+            let m = l.iter().map(|&x| f64::from(x)).sum::<f64>() / n as f64;
+            (l.iter().map(|&x| (f64::from(x) - m).powi(2)).sum::<f64>() / n as f64).sqrt()
+        })
+        .collect();
+    let spread = if spreads.is_empty() { 1.0 } else { spreads.iter().sum::<f64>() / spreads.len() as f64 };
+    values
+        .iter()
+        .take(n)
+        .map(|&v| if v.is_finite() { (f64::from(weight) * spread * (f64::from(v) - mean) / sd) as f32 } else { 0.0 })
+        .chain(std::iter::repeat(0.0))
+        .take(n)
+        .collect()
 }
 
 /// Ridge regression from metadata tokens to factors, fitted on the `fitted` rows (items or
