@@ -22,10 +22,11 @@ pub mod training_data;
 pub use artifact::ModelArtifact;
 pub use error::EngineError;
 pub use model::{
-    load_model, Exploration, HistoryEvent, Model, NewItem, RankQuery, RecommendQuery, ScoredItem, SegmentQuery,
+    load_model, Exploration, HistoryEvent, Model, NewItem, ObservedEvent, RankQuery, RecommendQuery, ScoredItem,
+    SegmentQuery,
 };
 pub use recipe::{
-    event_passes, recipe, recipes, supports_update, train, update, validate_config, EventParameters,
+    event_passes, event_weight, recipe, recipes, supports_update, train, update, validate_config, EventParameters,
     ObjectiveSensitivity, RecipeInfo, TrainedSolution, TrainingConfig, TrainingProgress,
 };
 pub use training_data::{TrainingData, TrainingDataBuilder, UserInteractions};

@@ -94,7 +94,19 @@ pub struct NewItem {
     pub created: Option<i64>,
 }
 
-/// A servable model. Implementations are immutable and shared across request threads.
+/// An interaction received after a model was trained (PutEvents, or imported since), as the
+/// solution's event configuration weighs it ([`crate::event_weight`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedEvent {
+    pub item_id: String,
+    /// Epoch seconds.
+    pub timestamp: i64,
+    /// The eventsConfig weight of its event type (1 without an events configuration).
+    pub weight: f32,
+}
+
+/// A servable model, shared across request threads. What a model learns after training
+/// ([`Model::observe_events`]) sits behind its own locks; everything else is immutable.
 pub trait Model: Send + Sync {
     /// Recipe name.
     fn recipe(&self) -> &str;
@@ -137,6 +149,17 @@ pub trait Model: Send + Sync {
     fn segment(&self, query: &SegmentQuery) -> Option<Vec<String>> {
         let _ = query;
         None
+    }
+    /// Whether the model refreshes from interactions received after training (Trending-Now,
+    /// whose trends move with the newest events); [`Model::observe_events`] is a no-op otherwise.
+    fn observes_events(&self) -> bool {
+        false
+    }
+    /// Interactions received after training, in any order. `batch` names the stored batch they
+    /// came in (a chunk of the Interactions dataset): a batch already observed is ignored, so a
+    /// caller may pass one twice.
+    fn observe_events(&self, batch: i64, events: &[ObservedEvent]) {
+        let _ = (batch, events);
     }
     /// Builds what serving needs ahead of the first request (indexes built on first use).
     fn prepare(&self) {}

@@ -481,25 +481,31 @@ pub fn filter_events<'a>(data: &'a TrainingData, config: &TrainingConfig) -> Cow
 /// Whether one event passes the configuration's event type and value thresholds (the rules of
 /// [`filter_events`], for events that arrive after training). Event type names compare exactly.
 pub fn event_passes(config: &TrainingConfig, event_type: Option<&str>, value: Option<f32>) -> bool {
+    event_weight(config, event_type, value).is_some()
+}
+
+/// The weight a single event gets from a solution configuration (its eventsConfig entry's
+/// weight, 1 without one), `None` when the configuration drops it ([`event_passes`]).
+pub fn event_weight(config: &TrainingConfig, event_type: Option<&str>, value: Option<f32>) -> Option<f32> {
     let passes = |threshold: Option<f64>, value: Option<f32>| match threshold {
         None => true,
         Some(t) => value.is_some_and(|v| v as f64 >= t),
     };
     if config.event_type.as_deref().is_some_and(|only| event_type != Some(only)) {
-        return false;
+        return None;
     }
     if !passes(config.event_value_threshold, value) {
-        return false;
+        return None;
     }
     if config.event_parameters.is_empty() {
-        return true;
+        return Some(1.0);
     }
     let entry = config
         .event_parameters
         .iter()
         .find(|p| p.event_type.is_some() && p.event_type.as_deref() == event_type)
         .or_else(|| config.event_parameters.iter().find(|p| p.event_type.is_none()));
-    entry.is_some_and(|p| passes(p.event_value_threshold, value))
+    entry.filter(|p| passes(p.event_value_threshold, value)).map(|p| p.weight.unwrap_or(1.0) as f32)
 }
 
 /// Whether the configuration filters or weights events at all.

@@ -732,3 +732,61 @@ async fn exposure(rt: &aws_sdk_personalizeruntime::Client, campaign: &str, user:
     }
     shown
 }
+
+/// Trending-Now moves with PutEvents between trainings, as Personalize's does: the intervals end
+/// at the newest event, an item first seen in events can lead, and a restarted server (or a
+/// campaign deployed later) finds the same list from the stored events.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trending_now_moves_with_events_between_trainings() {
+    use aws_sdk_personalize::types::SolutionConfig;
+    let tmp = tempfile::tempdir().unwrap();
+    let data_dir = tmp.path().join("data");
+    let mut server = Server::start(&data_dir);
+    let c = &server.control.clone();
+    let g = create_group(c, "tr", Some(&tmp.path().join("csv"))).await;
+    let config =
+        SolutionConfig::builder().feature_transformation_parameters("trend_discovery_frequency", "1 hour").build();
+    let sol = ok(
+        c.create_solution()
+            .name("tr-trending")
+            .dataset_group_arn(&g.dsg)
+            .recipe_arn(recipe("aws-trending-now"))
+            .solution_config(config)
+            .send()
+            .await,
+        "CreateSolution(Trending-Now)",
+    )
+    .solution_arn()
+    .unwrap()
+    .to_string();
+    wait_active(c, &Res::Solution(sol.clone())).await;
+    let sv = train(c, &sol).await;
+    let campaign = deploy(c, "tr-trending", &sv).await;
+    let tracking_id = create_tracker(c, "tr-tracker", &g.dsg).await;
+    let trained = recs(&server.runtime, &campaign, "anyone", 10).await;
+    assert_eq!(trained.len(), 10);
+    assert!(!trained.contains(&HOT_ITEM.to_string()));
+
+    // Long after the bulk data: 12 clicks on an item never imported, 6 on a-05, from several users.
+    for u in 0..6 {
+        let mut events = vec![click(HOT_ITEM, EVENTS_TS + u), click(HOT_ITEM, EVENTS_TS + 10 + u)];
+        events.push(click(&item('a', 5), EVENTS_TS + 20 + u));
+        put_events(&server.events, &tracking_id, Some(&format!("ua{u:02}")), &format!("s{u}"), events).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let moved = recs(&server.runtime, &campaign, "anyone", 10).await;
+    assert_eq!(&moved[..2], [HOT_ITEM.to_string(), item('a', 5)], "the newest interval leads: {moved:?}");
+
+    // The stored events bring a restarted server to the same list.
+    server.kill();
+    server = Server::start(&data_dir);
+    let after_restart = recs(&server.runtime, &campaign, "anyone", 10).await;
+    assert_eq!(after_restart, moved);
+    // An hour later the trend is another item's.
+    let later = EVENTS_TS + 3700;
+    let events = (0..3).map(|k| click(&item('b', 7), later + k)).collect();
+    put_events(&server.events, &tracking_id, Some("ub01"), "s-later", events).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let next = recs(&server.runtime, &campaign, "anyone", 10).await;
+    assert_eq!(next[0], item('b', 7), "{next:?}");
+}

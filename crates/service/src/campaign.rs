@@ -264,10 +264,11 @@ impl Reko {
             let new: Vec<_> = put.iter().flat_map(|b| deployment.new_items(b)).collect();
             if !new.is_empty() {
                 if let Some(model) = deployment.model.with_new_items(&new) {
-                    return Ok(Arc::new(Deployment { model, ..deployment }));
+                    deployment = Deployment { model, ..deployment };
                 }
             }
         }
+        self.observe_stored_events(&deployment)?;
         Ok(Arc::new(deployment))
     }
 
@@ -345,7 +346,9 @@ impl Reko {
     /// deployment is withdrawn, so a deleted campaign never gets its model back.
     fn install_and_commit(&self, deployment: Arc<Deployment>, commit: &ResourceUpdate) -> ServiceResult<()> {
         let previous = self.install(deployment.clone())?;
-        let installed = match self.catch_up_items(&deployment) {
+        // Items and events put while it was loaded and prepared.
+        let caught_up = self.catch_up_items(&deployment).and_then(|d| self.observe_stored_events(&d).map(|_| d));
+        let installed = match caught_up {
             Ok(installed) => installed,
             Err(e) => {
                 self.uninstall(&deployment, previous);

@@ -200,6 +200,7 @@ impl Reko {
             rows,
             self.sealer_in_group(&target.dataset_group_arn, &target.dataset_arn)?.seal(builder.finish().encode())?,
         )?;
+        self.observe_put_events(&target.dataset_group_arn, seq, &live);
         self.inner.live.record_events(self, &target, req.user_id.as_deref(), &req.session_id, seq, live)?;
         Ok(())
     }

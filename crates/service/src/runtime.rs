@@ -7,7 +7,7 @@ use reko_api::{
     GetRecommendationsResponse, PredictedItem,
 };
 use reko_dataset::{Featurizer, RecordBatch};
-use reko_engine::{Exploration, Model, NewItem, RankQuery, RecommendQuery, ScoredItem, TrainingConfig};
+use reko_engine::{Exploration, Model, NewItem, ObservedEvent, RankQuery, RecommendQuery, ScoredItem, TrainingConfig};
 
 use crate::error::{ServiceError, ServiceResult};
 use crate::filter::{FilterRequest, ItemMetadata, ModelRows};
@@ -301,7 +301,11 @@ impl Reko {
         // The campaign may have been deleted while its model loaded: never serve it again.
         self.ensure_live(campaign_arn)?;
         // Another request (or a finishing update) may have installed one meanwhile: keep it.
-        Ok(map.entry(campaign_arn.to_string()).or_insert(deployment).clone())
+        let installed = map.entry(campaign_arn.to_string()).or_insert(deployment).clone();
+        drop(map);
+        // Events put while it loaded (batches it already observed are skipped).
+        self.observe_stored_events(&installed)?;
+        Ok(installed)
     }
 
     /// `Ok` while a campaign exists and is not being deleted. Checked under the deployments'
@@ -469,6 +473,58 @@ impl Reko {
                 .collect::<ServiceResult<Vec<usize>>>()?
         };
         Ok(Some(MetadataRequest { table, columns: positions.into_iter().zip(columns).collect() }))
+    }
+
+    /// The events put since a deployment's model was trained, observed by models that move
+    /// with them (Trending-Now); batches the model observed already are skipped by it. Bulk
+    /// imports reach such models at their next training (docs/compatibility.md).
+    pub(crate) fn observe_stored_events(&self, deployment: &Deployment) -> ServiceResult<()> {
+        if !deployment.model.observes_events() {
+            return Ok(());
+        }
+        let interactions =
+            self.dataset_of_type(&deployment.dataset_group_arn, reko_dataset::DatasetType::Interactions)?;
+        let Some(interactions) = interactions else { return Ok(()) };
+        let dataset = &interactions.wire.dataset_arn;
+        let chunks =
+            self.store().read_records_after(dataset, reko_storage::RecordSource::Put, deployment.snapshot_seq)?;
+        let sealer = self.sealer(dataset)?;
+        for chunk in chunks {
+            let batch = RecordBatch::decode(&sealer.open(chunk.data)?).map_err(|e| {
+                ServiceError::Internal(format!("stored records of {dataset} (chunk {}) are corrupt: {e}", chunk.seq))
+            })?;
+            let (Some(items), Some(times)) = (batch.column("ITEM_ID"), batch.column("TIMESTAMP")) else { continue };
+            let (types, values) = (batch.column("EVENT_TYPE"), batch.column("EVENT_VALUE"));
+            let events: Vec<ObservedEvent> = (0..batch.len())
+                .filter_map(|row| {
+                    let value = values.and_then(|c| c.f64_value(row)).map(|v| v as f32);
+                    let weight =
+                        reko_engine::event_weight(&deployment.events, types.and_then(|c| c.str_value(row)), value)?;
+                    Some(ObservedEvent {
+                        item_id: items.str_value(row)?.to_string(),
+                        timestamp: times.i64_value(row)?,
+                        weight,
+                    })
+                })
+                .collect();
+            deployment.model.observe_events(chunk.seq, &events);
+        }
+        Ok(())
+    }
+
+    /// PutEvents: campaigns of the group whose models move with events observe the batch `seq`.
+    pub(crate) fn observe_put_events(&self, dataset_group_arn: &str, seq: i64, events: &[crate::live::LiveEvent]) {
+        let map = self.inner.deployments.read().unwrap_or_else(|p| p.into_inner());
+        for d in map.values().filter(|d| d.dataset_group_arn == dataset_group_arn && d.model.observes_events()) {
+            let observed: Vec<ObservedEvent> = events
+                .iter()
+                .filter_map(|e| {
+                    let weight = reko_engine::event_weight(&d.events, Some(&e.event_type), e.event_value)?;
+                    Some(ObservedEvent { item_id: e.item_id.to_string(), timestamp: e.timestamp, weight })
+                })
+                .collect();
+            d.model.observe_events(seq, &observed);
+        }
     }
 
     /// PutItems: campaigns of the group whose models take new items serve them from now on.

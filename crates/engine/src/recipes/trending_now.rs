@@ -18,24 +18,32 @@
 //! `trend_discovery_frequency` (featurization): `30 minutes`, `1 hour`, `3 hours` (default),
 //! `1 day`, and the Developer Guide's abbreviations `30 min`, `1h`, `3h`.
 //!
-//! Payload format 1 (little-endian): `i64` interval seconds, `i64` newest timestamp, `u32`
+//! Between trainings the list moves with the events a campaign observes
+//! ([`Model::observe_events`]): `T` becomes the newest interaction seen, counts and popularity
+//! take the new events in, items first seen in them join, and the list is recomputed at the next
+//! request (at most every [`REFRESH`]).
+//!
+//! Payload format 2 (little-endian): `i64` interval seconds, `i64` newest timestamp, `u32`
 //! item count, then per item in rank order: `u32` id length, id bytes (UTF-8), `f32` c1,
-//! `f32` c0, `f32` total popularity.
+//! `f32` c0, `f32` total popularity; then `u32` count of the interactions of the two newest
+//! intervals, each `u32` position in the list, `i64` timestamp, `f32` weight. Format 1 ends
+//! before that count.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use crate::artifact::{ModelArtifact, PayloadReader};
 use crate::error::EngineError;
-use crate::model::{rank_known_first, top_of_list, Model, RankQuery, RecommendQuery, ScoredItem};
+use crate::model::{rank_known_first, top_of_list, Model, ObservedEvent, RankQuery, RecommendQuery, ScoredItem};
 use crate::recipe::{FittedModel, ParamKind, ParamSpec, Recipe, RecipeInfo, TrainingConfig};
 use crate::recipes::popularity_count::item_popularity;
 use crate::training_data::{TrainingData, UserInteractions};
 
 /// Recipe name.
 pub const NAME: &str = "aws-trending-now";
-/// Current payload format.
-pub const FORMAT_VERSION: u32 = 1;
+/// Current payload format (2: the interactions of the two newest intervals; 1: only their counts).
+pub const FORMAT_VERSION: u32 = 2;
 /// β of the growth z-score.
 pub const TREND_SMOOTHING: f64 = 2.0;
 
@@ -98,27 +106,19 @@ impl FittedModel for FittedTrending {
     }
 }
 
-/// Fit the trend list with an interval of `interval` seconds.
-pub fn fit(data: &TrainingData, interval: i64) -> FittedTrending {
-    let n = data.num_items();
-    let (popularity, seen) = item_popularity(data);
-    let newest = data.max_timestamp().unwrap_or(0);
-    let (cur_start, prev_start) = (newest.saturating_sub(interval), newest.saturating_sub(interval.saturating_mul(2)));
-    let mut c1 = vec![0f64; n];
-    let mut c0 = vec![0f64; n];
-    let items = data.interaction_items();
-    let weights = data.interaction_weights();
-    for (k, &ts) in data.interaction_timestamps().iter().enumerate() {
-        let w = weights.map_or(1.0, |w| f64::from(w[k]));
-        if ts > cur_start {
-            c1[items[k] as usize] += w;
-        } else if ts > prev_start {
-            c0[items[k] as usize] += w;
-        }
-    }
+/// Per-item counts and the trend order they give (shared by training and the refresh from
+/// observed events): items that grew by `z` descending, then by `c1`, then by popularity, then
+/// by id; only items `listed`.
+fn trend_order<'a>(
+    c1: &[f64],
+    c0: &[f64],
+    popularity: &[f64],
+    id: impl Fn(usize) -> &'a str,
+    listed: impl Fn(usize) -> bool,
+) -> Vec<u32> {
     let z = |i: usize| (c1[i] - c0[i]) / (c1[i] + c0[i] + TREND_SMOOTHING).sqrt();
     let grew = |i: usize| c1[i] > c0[i];
-    let mut ranked: Vec<u32> = (0..n as u32).filter(|&i| seen[i as usize]).collect();
+    let mut ranked: Vec<u32> = (0..c1.len() as u32).filter(|&i| listed(i as usize)).collect();
     ranked.sort_by(|&a, &b| {
         let (a, b) = (a as usize, b as usize);
         grew(b)
@@ -126,20 +126,63 @@ pub fn fit(data: &TrainingData, interval: i64) -> FittedTrending {
             .then_with(|| if grew(a) && grew(b) { z(b).total_cmp(&z(a)) } else { std::cmp::Ordering::Equal })
             .then_with(|| c1[b].total_cmp(&c1[a]))
             .then_with(|| popularity[b].total_cmp(&popularity[a]))
-            .then_with(|| data.item_id(a as u32).cmp(data.item_id(b as u32)))
+            .then_with(|| id(a).cmp(id(b)))
     });
-    let model = TrendingModel::from_ranked(
-        interval,
+    ranked
+}
+
+/// The counts of the two intervals ending at `newest`: `(c1, c0)` per item over `n` items.
+fn interval_counts(n: usize, recent: &[(u32, i64, f32)], newest: i64, interval: i64) -> (Vec<f64>, Vec<f64>) {
+    let (cur_start, prev_start) = (newest.saturating_sub(interval), newest.saturating_sub(interval.saturating_mul(2)));
+    let (mut c1, mut c0) = (vec![0f64; n], vec![0f64; n]);
+    for &(i, ts, w) in recent {
+        if ts > newest {
+            continue;
+        }
+        if ts > cur_start {
+            c1[i as usize] += f64::from(w);
+        } else if ts > prev_start {
+            c0[i as usize] += f64::from(w);
+        }
+    }
+    (c1, c0)
+}
+
+/// Fit the trend list with an interval of `interval` seconds.
+pub fn fit(data: &TrainingData, interval: i64) -> FittedTrending {
+    let n = data.num_items();
+    let (popularity, seen) = item_popularity(data);
+    let newest = data.max_timestamp().unwrap_or(0);
+    let prev_start = newest.saturating_sub(interval.saturating_mul(2));
+    let items = data.interaction_items();
+    let weights = data.interaction_weights();
+    let recent: Vec<(u32, i64, f32)> = data
+        .interaction_timestamps()
+        .iter()
+        .enumerate()
+        .filter(|&(_, &ts)| ts > prev_start)
+        .map(|(k, &ts)| (items[k], ts, weights.map_or(1.0, |w| w[k])))
+        .collect();
+    let (c1, c0) = interval_counts(n, &recent, newest, interval);
+    let ranked = trend_order(&c1, &c0, &popularity, |i| data.item_id(i as u32), |i| seen[i]);
+    // The artifact refers to items by their position in the trend list.
+    let mut position = vec![u32::MAX; n];
+    for (p, &i) in ranked.iter().enumerate() {
+        position[i as usize] = p as u32;
+    }
+    let trained = Trained {
         newest,
-        ranked
+        ids: ranked.iter().map(|&i| Arc::from(data.item_id(i))).collect(),
+        counts: ranked
             .iter()
             .map(|&i| {
                 let i = i as usize;
-                (data.item_id(i as u32).to_string(), [c1[i] as f32, c0[i] as f32, popularity[i] as f32])
+                [c1[i] as f32, c0[i] as f32, popularity[i] as f32]
             })
             .collect(),
-    );
-    FittedTrending { ranked, model }
+        recent: recent.iter().map(|&(i, ts, w)| (position[i as usize], ts, w)).collect(),
+    };
+    FittedTrending { ranked, model: TrendingModel::new(interval, trained) }
 }
 
 impl Recipe for TrendingNow {
@@ -156,64 +199,141 @@ impl Recipe for TrendingNow {
         Ok(Box::new(fit(data, interval_seconds(config)?)))
     }
     fn supports_format_version(&self, format_version: u32) -> bool {
-        format_version == FORMAT_VERSION
+        (1..=FORMAT_VERSION).contains(&format_version)
     }
     fn load(&self, artifact: &ModelArtifact) -> Result<Arc<dyn Model>, EngineError> {
-        Ok(Arc::new(TrendingModel::decode(&artifact.payload)?))
+        Ok(Arc::new(TrendingModel::decode(artifact.format_version, &artifact.payload)?))
     }
 }
 
-/// The serving model: items in trend order with their interval counts.
-pub struct TrendingModel {
-    interval: i64,
+/// Observed events reach the trend list at the first request after they arrive, unless it was
+/// recomputed less than this long ago (then at the first request after that).
+pub const REFRESH: Duration = Duration::from_secs(1);
+
+/// What training found: the artifact's content.
+struct Trained {
+    /// Newest interaction timestamp of the training data.
     newest: i64,
+    /// Items in trend order.
     ids: Vec<Arc<str>>,
     /// `[c1, c0, total popularity]` per item.
     counts: Vec<[f32; 3]>,
+    /// The interactions of the two newest intervals: `(position in ids, timestamp, weight)`.
+    recent: Vec<(u32, i64, f32)>,
+}
+
+/// A trend list.
+struct Ranking {
+    ids: Vec<Arc<str>>,
+    position: HashMap<Arc<str>, u32>,
+}
+
+impl Ranking {
+    fn new(ids: Vec<Arc<str>>) -> Ranking {
+        let position = ids.iter().enumerate().map(|(p, id)| (id.clone(), p as u32)).collect();
+        Ranking { ids, position }
+    }
+}
+
+/// The trained state moved forward by observed events.
+struct Live {
+    ids: Vec<Arc<str>>,
     index: HashMap<Arc<str>, u32>,
+    popularity: Vec<f64>,
+    /// Interactions that may still count in an interval (`(item, timestamp, weight)`).
+    recent: Vec<(u32, i64, f32)>,
+    newest: i64,
+    /// The batches observed ([`Model::observe_events`]).
+    batches: std::collections::HashSet<i64>,
+    /// Events arrived since the list was last computed.
+    dirty: bool,
+    computed: Option<Instant>,
+}
+
+/// The serving model: the trend list, moved forward by the events observed since training.
+pub struct TrendingModel {
+    interval: i64,
+    trained: Trained,
+    current: RwLock<Arc<Ranking>>,
+    live: Mutex<Live>,
 }
 
 impl TrendingModel {
-    fn from_ranked(interval: i64, newest: i64, ranked: Vec<(String, [f32; 3])>) -> Self {
-        let mut ids = Vec::with_capacity(ranked.len());
-        let mut counts = Vec::with_capacity(ranked.len());
-        let mut index = HashMap::with_capacity(ranked.len());
-        for (i, (id, c)) in ranked.into_iter().enumerate() {
-            let id: Arc<str> = id.into();
-            index.insert(id.clone(), i as u32);
-            ids.push(id);
-            counts.push(c);
-        }
-        TrendingModel { interval, newest, ids, counts, index }
+    fn new(interval: i64, trained: Trained) -> Self {
+        let ranking = Ranking::new(trained.ids.clone());
+        let live = Live {
+            index: ranking.position.clone(),
+            ids: trained.ids.clone(),
+            popularity: trained.counts.iter().map(|c| f64::from(c[2])).collect(),
+            recent: trained.recent.clone(),
+            newest: trained.newest,
+            batches: Default::default(),
+            dirty: false,
+            computed: None,
+        };
+        TrendingModel { interval, trained, current: RwLock::new(Arc::new(ranking)), live: Mutex::new(live) }
     }
 
-    /// Interval length (seconds) and newest timestamp the trend was computed at.
+    /// Interval length (seconds) and newest timestamp the trend is computed at now.
     pub fn window(&self) -> (i64, i64) {
-        (self.interval, self.newest)
+        (self.interval, self.lock_live().newest)
     }
 
-    /// Encode as an artifact.
+    fn lock_live(&self) -> std::sync::MutexGuard<'_, Live> {
+        self.live.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The trend list, recomputed first when events arrived since (at most every [`REFRESH`]).
+    fn ranking(&self) -> Arc<Ranking> {
+        let mut live = self.lock_live();
+        if live.dirty && live.computed.is_none_or(|t| t.elapsed() >= REFRESH) {
+            let newest = live.newest;
+            let prev_start = newest.saturating_sub(self.interval.saturating_mul(2));
+            live.recent.retain(|e| e.1 > prev_start);
+            let (c1, c0) = interval_counts(live.ids.len(), &live.recent, newest, self.interval);
+            let ids = &live.ids;
+            let order = trend_order(&c1, &c0, &live.popularity, |i| &ids[i], |_| true);
+            let ranking = Ranking::new(order.iter().map(|&i| ids[i as usize].clone()).collect());
+            *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(ranking);
+            live.dirty = false;
+            live.computed = Some(Instant::now());
+        }
+        drop(live);
+        self.current.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Encode as an artifact (what training found; observed events stay in the dataset).
     pub fn to_artifact(&self) -> ModelArtifact {
-        let bytes: usize = self.ids.iter().map(|s| s.len() + 16).sum();
-        let mut payload = Vec::with_capacity(20 + bytes);
+        let t = &self.trained;
+        let bytes: usize = t.ids.iter().map(|s| s.len() + 16).sum();
+        let mut payload = Vec::with_capacity(24 + bytes + t.recent.len() * 16);
         payload.extend_from_slice(&self.interval.to_le_bytes());
-        payload.extend_from_slice(&self.newest.to_le_bytes());
-        payload.extend_from_slice(&(self.ids.len() as u32).to_le_bytes());
-        for (id, c) in self.ids.iter().zip(&self.counts) {
+        payload.extend_from_slice(&t.newest.to_le_bytes());
+        payload.extend_from_slice(&(t.ids.len() as u32).to_le_bytes());
+        for (id, c) in t.ids.iter().zip(&t.counts) {
             payload.extend_from_slice(&(id.len() as u32).to_le_bytes());
             payload.extend_from_slice(id.as_bytes());
             for x in c {
                 payload.extend_from_slice(&x.to_le_bytes());
             }
         }
+        payload.extend_from_slice(&(t.recent.len() as u32).to_le_bytes());
+        for &(i, ts, w) in &t.recent {
+            payload.extend_from_slice(&i.to_le_bytes());
+            payload.extend_from_slice(&ts.to_le_bytes());
+            payload.extend_from_slice(&w.to_le_bytes());
+        }
         ModelArtifact { recipe: NAME.to_string(), format_version: FORMAT_VERSION, payload }
     }
 
-    fn decode(payload: &[u8]) -> Result<Self, EngineError> {
+    fn decode(format_version: u32, payload: &[u8]) -> Result<Self, EngineError> {
         let corrupt = |m: String| EngineError::CorruptArtifact(m);
         let mut r = PayloadReader::new(payload);
         let i64_at = |r: &mut PayloadReader<'_>, what: &str| -> Result<i64, EngineError> {
             Ok(i64::from_le_bytes(r.bytes(8, what)?.try_into().expect("8 bytes")))
+        };
+        let f32_at = |r: &mut PayloadReader<'_>, what: &str| -> Result<f32, EngineError> {
+            Ok(f32::from_le_bytes(r.bytes(4, what)?.try_into().expect("4 bytes")))
         };
         let interval = i64_at(&mut r, "interval")?;
         if !FREQUENCIES.iter().any(|&(_, s)| s == interval) {
@@ -224,21 +344,49 @@ impl TrendingModel {
         if n > payload.len() / 16 {
             return Err(corrupt(format!("item count {n} does not fit a {}-byte payload", payload.len())));
         }
-        let mut ranked = Vec::with_capacity(n);
+        let (mut ids, mut counts) = (Vec::with_capacity(n), Vec::with_capacity(n));
         for _ in 0..n {
-            let id = r.str("item id")?.to_string();
+            let id: Arc<str> = r.str("item id")?.into();
             let mut c = [0f32; 3];
             for x in &mut c {
-                *x = f32::from_le_bytes(r.bytes(4, "item count")?.try_into().expect("4 bytes"));
+                *x = f32_at(&mut r, "item count")?;
                 if !x.is_finite() || *x < 0.0 {
                     return Err(corrupt(format!("invalid count {x} for item {id:?}")));
                 }
             }
-            ranked.push((id, c));
+            ids.push(id);
+            counts.push(c);
         }
+        let recent = if format_version >= 2 {
+            let m = r.u32("recent interaction count")? as usize;
+            if m > r.remaining() / 16 {
+                return Err(corrupt(format!("recent interaction count {m} does not fit the payload")));
+            }
+            let mut recent = Vec::with_capacity(m);
+            for _ in 0..m {
+                let i = r.u32("recent item")?;
+                let ts = i64_at(&mut r, "recent timestamp")?;
+                let w = f32_at(&mut r, "recent weight")?;
+                if i as usize >= n || !w.is_finite() || w < 0.0 {
+                    return Err(corrupt(format!("invalid recent interaction ({i}, {ts}, {w})")));
+                }
+                recent.push((i, ts, w));
+            }
+            recent
+        } else {
+            // Format 1 kept only the interval counts: they stand as interactions at the end of
+            // each interval (exact until the intervals move).
+            let mut recent = Vec::new();
+            for (i, c) in counts.iter().enumerate() {
+                recent.push((i as u32, newest, c[0]));
+                recent.push((i as u32, newest.saturating_sub(interval), c[1]));
+            }
+            recent.retain(|e| e.2 > 0.0);
+            recent
+        };
         r.finish()?;
-        let m = Self::from_ranked(interval, newest, ranked);
-        if m.index.len() != m.ids.len() {
+        let m = Self::new(interval, Trained { newest, ids, counts, recent });
+        if m.lock_live().index.len() != n {
             return Err(corrupt("duplicate item ids in payload".into()));
         }
         Ok(m)
@@ -254,19 +402,48 @@ impl Model for TrendingModel {
     }
     /// The trend list, skipping excluded items; user and item are ignored.
     fn recommend(&self, query: &RecommendQuery) -> Vec<ScoredItem> {
-        top_of_list(self.ids.iter().map(|id| &**id), query)
+        top_of_list(self.ranking().ids.iter().map(|id| &**id), query)
     }
     /// Reko extension (Personalize ranks only with PERSONALIZED_RANKING recipes): the input in
     /// trend order; unknown items appended in input order.
     fn rank(&self, query: &RankQuery) -> Vec<ScoredItem> {
+        let ranking = self.ranking();
         // Earlier in the trend list ranks higher.
-        rank_known_first(query.input, |id| self.index.get(id).map(|&p| -f64::from(p)))
+        rank_known_first(query.input, |id| ranking.position.get(id).map(|&p| -f64::from(p)))
     }
     fn knows_item(&self, item_id: &str) -> bool {
-        self.index.contains_key(item_id)
+        self.ranking().position.contains_key(item_id)
     }
     fn num_items(&self) -> usize {
-        self.ids.len()
+        self.ranking().ids.len()
+    }
+    fn observes_events(&self) -> bool {
+        true
+    }
+    /// Trends move with the newest events (as Personalize's do, between trainings): the
+    /// intervals end at the newest interaction seen, and items first seen in events join.
+    fn observe_events(&self, batch: i64, events: &[ObservedEvent]) {
+        let mut live = self.lock_live();
+        if events.is_empty() || !live.batches.insert(batch) {
+            return;
+        }
+        for e in events {
+            let i = match live.index.get(e.item_id.as_str()) {
+                Some(&i) => i,
+                None => {
+                    let id: Arc<str> = e.item_id.as_str().into();
+                    let i = live.ids.len() as u32;
+                    live.index.insert(id.clone(), i);
+                    live.ids.push(id);
+                    live.popularity.push(0.0);
+                    i
+                }
+            };
+            live.popularity[i as usize] += f64::from(e.weight);
+            live.newest = live.newest.max(e.timestamp);
+            live.recent.push((i, e.timestamp, e.weight));
+        }
+        live.dirty = true;
     }
 }
 
@@ -304,8 +481,8 @@ mod tests {
         b.build()
     }
 
-    fn order(m: &TrendingModel) -> Vec<&str> {
-        m.ids.iter().map(|s| &**s).collect()
+    fn order(m: &TrendingModel) -> Vec<String> {
+        m.ranking().ids.iter().map(|s| s.to_string()).collect()
     }
 
     #[test]
@@ -345,6 +522,54 @@ mod tests {
         assert!(m.knows_item("tiny") && !m.knows_item("x") && !m.has_scores());
     }
 
+    /// Events observed after training move the intervals, change the trends, bring new items in,
+    /// and leave the artifact (what training found) alone; a format-1 artifact refreshes too.
+    #[test]
+    fn observed_events_move_the_trends() {
+        let f = fit(&crafted(), H);
+        let artifact = f.model.to_artifact();
+        let m = crate::load_model(&artifact).unwrap();
+        assert!(m.observes_events());
+        let ev = |item: &str, ts: i64| ObservedEvent { item_id: item.into(), timestamp: ts, weight: 1.0 };
+        // An hour on: "new" (unknown at training) gets 8 events, "steady" goes on as before.
+        let mut events: Vec<ObservedEvent> = (0..8).map(|k| ev("new", T + 3000 + k)).collect();
+        events.extend((1..=6).map(|k| ev("steady", T + 600 * k)));
+        m.observe_events(1, &events);
+        m.observe_events(1, &events); // the same batch again: ignored
+        let q = RecommendQuery {
+            user_id: None,
+            item_id: None,
+            num_results: 10,
+            exclude: &|_| false,
+            exclude_index: None,
+            context: &[],
+            exploration: None,
+        };
+        let list: Vec<String> = m.recommend(&q).into_iter().map(|s| s.item_id).collect();
+        // The intervals now end at T + 1 h: new 8 vs 0 (z 2.5); steady 6 vs 6; rise 0 vs 10,
+        // tiny 0 vs 1, fall 0 vs 2 fell (their events are now in the previous hour).
+        assert_eq!(list, ["new", "steady", "fall", "rise", "tiny"]);
+        assert!(m.knows_item("new") && m.num_items() == 5);
+        assert_eq!(crate::load_model(&artifact).unwrap().num_items(), 4, "the artifact is unchanged");
+        // A batch counts once however often it is passed.
+        let direct = TrendingModel::decode(FORMAT_VERSION, &artifact.payload).unwrap();
+        let before = direct.lock_live().recent.len();
+        for _ in 0..3 {
+            direct.observe_events(7, &events);
+        }
+        assert_eq!(direct.lock_live().recent.len(), before + events.len());
+        // Format 1 (counts only) stands its counts at the end of each interval.
+        let v1 = ModelArtifact {
+            format_version: 1,
+            payload: artifact.payload[..artifact.payload.len() - 4 - 16 * f.model.trained.recent.len()].to_vec(),
+            ..artifact.clone()
+        };
+        let old = crate::load_model(&v1).unwrap();
+        assert_eq!(old.recommend(&q).into_iter().map(|s| s.item_id).collect::<Vec<_>>(), order(&f.model));
+        old.observe_events(1, &events);
+        assert_eq!(old.recommend(&q)[0].item_id, "new");
+    }
+
     #[test]
     fn frequency_values() {
         let with = |v: &str| {
@@ -378,16 +603,16 @@ mod tests {
         let m = crate::load_model(&a).unwrap();
         assert_eq!(m.recipe(), NAME);
         assert_eq!(m.num_items(), 4);
-        let back = TrendingModel::decode(&a.payload).unwrap();
+        let back = TrendingModel::decode(FORMAT_VERSION, &a.payload).unwrap();
         assert_eq!(back.to_artifact(), a);
         for n in 0..a.payload.len() {
-            assert!(TrendingModel::decode(&a.payload[..n]).is_err(), "truncated to {n}");
+            assert!(TrendingModel::decode(FORMAT_VERSION, &a.payload[..n]).is_err(), "truncated to {n}");
         }
         for i in 0..a.payload.len() {
             for bit in [0x01u8, 0x40, 0x80] {
                 let mut b = a.payload.clone();
                 b[i] ^= bit;
-                let _ = TrendingModel::decode(&b);
+                let _ = TrendingModel::decode(FORMAT_VERSION, &b);
             }
         }
     }
