@@ -53,6 +53,7 @@ accessed! {
     DescribeDatasetRequest => |r| arns([Some(&r.dataset_arn)]);
     ListDatasetsRequest => |r| arns([r.dataset_group_arn.as_ref()]);
     DeleteDatasetRequest => |r| arns([Some(&r.dataset_arn)]);
+    UpdateDatasetRequest => |r| arns([Some(&r.dataset_arn), Some(&r.schema_arn)]);
     CreateDatasetImportJobRequest => |r| arns([Some(&r.dataset_arn)]);
     DescribeDatasetImportJobRequest => |r| arns([Some(&r.dataset_import_job_arn)]);
     ListDatasetImportJobsRequest => |r| arns([r.dataset_arn.as_ref()]);
@@ -118,5 +119,8 @@ mod tests {
             serde_json::from_value(serde_json::json!({"campaignArn": "arn:c", "solutionVersionArn": "arn:sv"}))
                 .unwrap();
         assert_eq!(req.accessed(), [Access::Resource("arn:c"), Access::Resource("arn:sv")]);
+        let req: UpdateDatasetRequest =
+            serde_json::from_value(serde_json::json!({"datasetArn": "arn:d", "schemaArn": "arn:s"})).unwrap();
+        assert_eq!(req.accessed(), [Access::Resource("arn:d"), Access::Resource("arn:s")]);
     }
 }

@@ -578,6 +578,60 @@ impl Schema {
         }
         Ok(())
     }
+
+    /// Whether this schema may replace `previous` as a dataset's schema (Personalize's
+    /// UpdateDataset, "Replacing a dataset's schema to add new columns"): the same record name,
+    /// every field of `previous` kept with its type, nullability and attributes (`categorical`,
+    /// `textual`, `itemName`), and every new field nullable (rows imported before the change have
+    /// no value for it). The error names the first offending field.
+    pub fn check_replacement_of(&self, previous: &Schema) -> Result<(), SchemaError> {
+        if self.name != previous.name {
+            return Err(SchemaError::new(format!(
+                "The new schema is a \"{}\" schema; the dataset's schema is a \"{}\" one",
+                self.name, previous.name
+            )));
+        }
+        for old in &previous.fields {
+            let Some(new) = self.field(&old.name) else {
+                return Err(SchemaError::new(format!(
+                    "Field '{}' of the current schema is missing; a new schema may only add fields",
+                    old.name
+                )));
+            };
+            if new.field_type != old.field_type || new.nullable != old.nullable {
+                return Err(SchemaError::new(format!(
+                    "Field '{}' changes type from {} to {}; existing fields must keep their type",
+                    old.name,
+                    old.type_desc(),
+                    new.type_desc()
+                )));
+            }
+            let attributes = |f: &Field| {
+                [(f.categorical, "categorical"), (f.textual, "textual"), (f.item_name, "itemName")]
+                    .iter()
+                    .filter(|(set, _)| *set)
+                    .map(|(_, name)| *name)
+                    .collect::<Vec<_>>()
+            };
+            if attributes(new) != attributes(old) {
+                let shown = |a: Vec<&str>| if a.is_empty() { "none".to_string() } else { a.join(", ") };
+                return Err(SchemaError::new(format!(
+                    "Field '{}' changes its attributes from {} to {}; existing fields must keep their attributes",
+                    old.name,
+                    shown(attributes(old)),
+                    shown(attributes(new))
+                )));
+            }
+        }
+        if let Some(added) = self.fields.iter().find(|f| previous.field(&f.name).is_none() && !f.nullable) {
+            return Err(SchemaError::new(format!(
+                "New field '{}' must be nullable (a union with \"null\", e.g. [\"null\",\"{}\"]): rows imported \
+                 before the change have no value for it",
+                added.name, added.field_type
+            )));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -29,6 +29,8 @@ const FRONT_SECRET: &str = "tenant-a-front-secret-0001";
 
 const INTERACTIONS: &str = r#"{"type":"record","name":"Interactions","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"EVENT_TYPE","type":"string"},{"name":"TIMESTAMP","type":"long"}],"version":"1.0"}"#;
 const ITEMS: &str = r#"{"type":"record","name":"Items","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"ITEM_ID","type":"string"},{"name":"GENRE","type":["null","string"],"categorical":true}],"version":"1.0"}"#;
+/// [`ITEMS`] with one more nullable column: what UpdateDataset may replace it with.
+const ITEMS_V2: &str = r#"{"type":"record","name":"Items","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"ITEM_ID","type":"string"},{"name":"GENRE","type":["null","string"],"categorical":true},{"name":"BRAND","type":["null","string"]}],"version":"1.1"}"#;
 const USERS: &str = r#"{"type":"record","name":"Users","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"USER_ID","type":"string"},{"name":"AGE","type":["null","int"]}],"version":"1.0"}"#;
 
 /// One tenant's resources, by slot name.
@@ -100,6 +102,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("DescribeDataset", r#"{"datasetArn":"{DI}"}"#),
     ("ListDatasets", r#"{"datasetGroupArn":"{G}"}"#),
     ("DeleteDataset", r#"{"datasetArn":"{DT!}"}"#),
+    ("UpdateDataset", r#"{"datasetArn":"{DT}","schemaArn":"{ITEMS2}"}"#),
     (
         "CreateDatasetImportJob",
         r#"{"jobName":"ij-{N}","datasetArn":"{DI}","dataSource":{"dataLocation":"{CSV}"},"roleArn":"arn:aws:iam::123456789012:role/R","importMode":"INCREMENTAL"}"#,
@@ -213,6 +216,7 @@ fn body(template: &str, a: &Tenant, b: &Tenant, from_b: &[bool], n: u32, how: &H
         .replace("{NAME}", name)
         .replace("{N}", &n.to_string())
         .replace("{USERS}", &arn("schema", "iso-users"))
+        .replace("{ITEMS2}", &arn("schema", "iso-items-v2"))
         .replace("{CSV}", &format!("file://{dir}/{}.csv", if from_b[1] { "tenant-b" } else { "tenant-a" }))
         .replace("{OUT}", &format!("file://{dir}/out-{n}/"));
     let fill_b = |s: &str| {
@@ -348,6 +352,7 @@ fn scoped_keys_never_reach_another_tenant() {
         create_schema(c, "iso-interactions", INTERACTIONS).await;
         create_schema(c, "iso-items", ITEMS).await;
         create_schema(c, "iso-users", USERS).await;
+        create_schema(c, "iso-items-v2", ITEMS_V2).await;
         (populate(c, "tenant-a", &dir).await, populate(c, "tenant-b", &dir).await)
     });
     let authority = server.url.trim_start_matches("http://").to_string();

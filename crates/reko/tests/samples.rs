@@ -43,6 +43,11 @@ fn ml100k(case: &str) -> Option<PathBuf> {
     Some(std::fs::canonicalize(dir).unwrap())
 }
 
+/// The customer key the best-practices notebook encrypts its dataset group with: declared in the server's
+/// `[[kms_keys]]` (docs/security.md) instead of made with AWS KMS (samples/README.md); its key id is the one
+/// AWS's KMS documentation uses in its examples.
+const KMS_KEY_ARN: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
 /// moto (with the notebooks' bucket) and a `reko serve` that reads `s3://` through it.
 struct Env {
     _tmp: tempfile::TempDir,
@@ -51,9 +56,19 @@ struct Env {
     ml100k: PathBuf,
     moto: Moto,
     server: Server,
+    /// The server's extra arguments (`--s3-endpoint URL`, then `--config FILE` with a key), for a restart.
+    args: Vec<String>,
+    /// The `[[kms_keys]]` ARN the server was started with, if any (`REKO_KMS_KEY_ARN`).
+    kms_key_arn: Option<&'static str>,
 }
 
 fn setup(ml100k: PathBuf) -> Env {
+    setup_with(ml100k, false)
+}
+
+/// [`setup`]; with `kms_key`, the server's configuration declares [`KMS_KEY_ARN`] with random material
+/// (written beside the data directory) and the scripts get its ARN in `REKO_KMS_KEY_ARN`.
+fn setup_with(ml100k: PathBuf, kms_key: bool) -> Env {
     let moto = start_moto(None);
     assert_eq!(http(&moto.addr, "PUT", &format!("/{BUCKET}"), b"").0, 200, "create bucket");
     // The server signs its S3 requests with the standard AWS variables (moto takes any key).
@@ -61,12 +76,23 @@ fn setup(ml100k: PathBuf) -> Env {
     std::env::set_var("AWS_SECRET_ACCESS_KEY", "test");
     std::env::set_var("AWS_REGION", REGION);
     let tmp = tempfile::tempdir().unwrap();
-    let endpoint = format!("http://{}", moto.addr);
-    let server = Server::start_with(&tmp.path().join("data"), &["--s3-endpoint", &endpoint]);
+    let mut args = vec!["--s3-endpoint".to_string(), format!("http://{}", moto.addr)];
+    if kms_key {
+        let material = tmp.path().join("customer.key");
+        let bytes: Vec<u8> = (0..32).map(|_| rand::random::<u8>()).collect();
+        std::fs::write(&material, bytes).unwrap();
+        let config = tmp.path().join("reko.toml");
+        let toml = format!("[[kms_keys]]\narn = \"{KMS_KEY_ARN}\"\nmaterial = \"file:{}\"\n", material.display());
+        std::fs::write(&config, toml).unwrap();
+        args.extend(["--config".to_string(), config.display().to_string()]);
+    }
+    let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let server = Server::start_with(&tmp.path().join("data"), &arg_refs);
     // The notebooks write their CSV files into the current directory.
     let work = tmp.path().join("work");
     std::fs::create_dir_all(&work).unwrap();
-    Env { store: tmp.path().join("store.json"), work, ml100k, moto, server, _tmp: tmp }
+    let kms_key_arn = kms_key.then_some(KMS_KEY_ARN);
+    Env { store: tmp.path().join("store.json"), work, ml100k, moto, server, args, kms_key_arn, _tmp: tmp }
 }
 
 /// Runs `samples/<case>.py` with the environment its `REKO-ADAPTED` lines read; panics with its
@@ -75,7 +101,11 @@ fn run_case(env: &Env, case: &str) {
     let script = samples_dir().join(format!("{case}.py"));
     let (out_path, err_path) = (env.work.join(format!("{case}.stdout")), env.work.join(format!("{case}.stderr")));
     let start = Instant::now();
-    let mut child = Command::new("python3")
+    let mut command = Command::new("python3");
+    if let Some(arn) = env.kms_key_arn {
+        command.env("REKO_KMS_KEY_ARN", arn);
+    }
+    let mut child = command
         .arg("-u")
         .arg(&script)
         .current_dir(&env.work)
@@ -131,14 +161,50 @@ fn run_case(env: &Env, case: &str) {
     println!("samples/{case}.py passed in {:.1?}", start.elapsed());
 }
 
-/// getting_started/notebooks 1 (build a campaign with aws-user-personalization) then 2 (an event
-/// tracker, a click, the recommendations that follow it) on the same server.
+/// getting_started/notebooks 1 (build a campaign with aws-user-personalization), 2 (an event tracker, a
+/// click, the recommendations that follow it) then 99 (clean-up: deletes what 1 and 2 made) on the same
+/// server, sharing their variables through `%store` (REKO_STORE).
 #[test]
 fn getting_started_notebooks() {
     let Some(ml100k) = ml100k("getting_started_notebooks") else { return };
     let env = setup(ml100k);
     run_case(&env, "getting_started_1");
     run_case(&env, "getting_started_2");
+    run_case(&env, "getting_started_cleanup");
+}
+
+/// getting_started/notebooks/3 (best practices: a dataset group encrypted with a customer key and a role,
+/// aws-user-personalization standing in for the legacy aws-hrnn) on a server whose `[[kms_keys]]` declare the
+/// key. Then what only the key's holder can do, seen from outside: restarted without the key, the server
+/// refuses the group's campaign with `AccessDeniedException` naming the key; restarted with it, it serves again.
+#[test]
+fn getting_started_best_practices_notebook() {
+    let Some(ml100k) = ml100k("getting_started_best_practices_notebook") else { return };
+    let mut env = setup_with(ml100k, true);
+    run_case(&env, "getting_started_3");
+
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let campaigns = rt.block_on(env.server.control.list_campaigns().send()).expect("ListCampaigns");
+    let [campaign] = campaigns.campaigns() else { panic!("one campaign expected: {campaigns:?}") };
+    let campaign = campaign.campaign_arn().unwrap().to_string();
+    let recommend = |server: &Server| {
+        rt.block_on(server.runtime.get_recommendations().campaign_arn(&campaign).user_id("1").send())
+            .map(|o| o.item_list().len())
+            .map_err(|e| {
+                use aws_sdk_personalizeruntime::error::ProvideErrorMetadata;
+                format!("{}: {}", e.code().unwrap_or("?"), e.message().unwrap_or(""))
+            })
+    };
+    let data_dir = env.server.data_dir.clone();
+    env.server.stop();
+    // The first two arguments are `--s3-endpoint URL`; the rest is `--config FILE`, left out.
+    env.server = Server::start_with(&data_dir, &[env.args[0].as_str(), env.args[1].as_str()]);
+    let refused = recommend(&env.server).expect_err("served without the customer key");
+    assert!(refused.starts_with("AccessDeniedException") && refused.contains(KMS_KEY_ARN), "{refused}");
+    env.server.stop();
+    let args: Vec<&str> = env.args.iter().map(String::as_str).collect();
+    env.server = Server::start_with(&data_dir, &args);
+    assert_eq!(recommend(&env.server), Ok(25), "served again with the key");
 }
 
 /// next_steps/core_use_cases/related_items/personalize_sims_example.ipynb (aws-sims, with HPO).
@@ -258,4 +324,27 @@ fn objective_optimization_notebook() {
     let Some(ml100k) = ml100k("objective_optimization_notebook") else { return };
     let env = setup(ml100k);
     run_case(&env, "objective_optimization");
+}
+
+/// `next_steps/core_use_cases/metadata/item-text-unstructured-metadata.ipynb` (two dataset groups, one with an Items
+/// schema holding a `"textual": true` DESCRIPTION, aws-user-personalization trained in each, their metrics
+/// compared; MovieLens 100K written in the layout of the Amazon Prime Pantry reviews and metadata it reads, a film's
+/// title, genres and release date as its description).
+#[test]
+fn item_text_metadata_notebook() {
+    let Some(ml100k) = ml100k("item_text_metadata_notebook") else { return };
+    let env = setup(ml100k);
+    run_case(&env, "item_text_metadata");
+}
+
+/// `next_steps/core_use_cases/updating_datasets/update-item-dataset-schema-example.ipynb` (an ECOMMERCE domain
+/// dataset group whose Items dataset is imported with three columns, aws-item-attribute-affinity and a batch segment
+/// job, then UpdateDataset to a schema adding four nullable columns, a FULL import of the items with them, a new
+/// solution, its batch segment job and both versions' metrics; MovieLens 100K written in the layout of the Retail
+/// Demo Store files it downloads).
+#[test]
+fn update_item_dataset_schema_notebook() {
+    let Some(ml100k) = ml100k("update_item_dataset_schema_notebook") else { return };
+    let env = setup(ml100k);
+    run_case(&env, "update_item_dataset_schema");
 }

@@ -115,6 +115,17 @@ impl Reko {
     /// status in one transaction. Memory does not grow with the files' size, and a failure
     /// leaves no row visible.
     pub(crate) fn run_import(&self, arn: &str, progress: &mut Progress<'_>) -> ServiceResult<Outcome> {
+        // A job created while its dataset's schema is being replaced (UpdateDataset) reads its
+        // files with the new schema: it waits for the replacement to end.
+        if let Some(record) = self.store().get_resource(arn)?.filter(|r| status::is_pending(&r.status)) {
+            if let Some(dataset_arn) = record.parent_arn.as_deref() {
+                if let Ok(dataset) = self.load::<Dataset>(ResourceKind::Dataset, dataset_arn) {
+                    if crate::dataset::update_pending(&dataset.wire) {
+                        return Ok(Outcome::Wait { detail: format!("waiting for the schema update of {dataset_arn}") });
+                    }
+                }
+            }
+        }
         let mut stored = match self.start_job::<DatasetImportJob>(ResourceKind::DatasetImportJob, arn)? {
             Ok(stored) => stored,
             Err(outcome) => return Ok(outcome),

@@ -84,6 +84,18 @@ impl Reko {
                 req.schema_arn, user.wire.dataset_arn
             )));
         }
+        // Nor one a pending schema replacement (UpdateDataset) is about to give a dataset.
+        let replacing = datasets.iter().find(|d| {
+            crate::dataset::update_pending(&d.wire)
+                && d.wire.latest_dataset_update.as_ref().and_then(|u| u.schema_arn.as_deref())
+                    == Some(req.schema_arn.as_str())
+        });
+        if let Some(user) = replacing {
+            return Err(ServiceError::InUse(format!(
+                "Cannot delete schema {}: dataset {} is being updated to it.",
+                req.schema_arn, user.wire.dataset_arn
+            )));
+        }
         self.store().delete_resource(&req.schema_arn)?;
         Ok(())
     }

@@ -24,6 +24,7 @@ pub(crate) const DELETE: &str = "delete";
 pub(crate) const BATCH_INFERENCE: &str = "batch-inference";
 pub(crate) const BATCH_SEGMENT: &str = "batch-segment";
 pub(crate) const EXPORT: &str = "dataset-export";
+pub(crate) const DATASET_UPDATE: &str = "dataset-update";
 
 /// A task as shown to operators (`GET /reko/tasks`, `reko tasks`).
 #[derive(Debug, Clone, Serialize)]
@@ -181,6 +182,7 @@ impl Reko {
             BATCH_INFERENCE => self.run_batch_inference(&task.resource_arn, progress),
             BATCH_SEGMENT => self.run_batch_segment(&task.resource_arn, progress),
             EXPORT => self.run_export(&task.resource_arn, progress),
+            DATASET_UPDATE => self.run_dataset_update(&task.resource_arn),
             other => Err(ServiceError::Internal(format!("unknown task kind {other}"))),
         }
     }
@@ -282,6 +284,15 @@ fn failure_status(task_kind: &str, current: &str, doc: &mut serde_json::Value, r
         }
         return status::ACTIVE.to_string();
     }
+    if task_kind == DATASET_UPDATE && current == status::ACTIVE {
+        // A failed schema replacement: the dataset keeps its schema.
+        if let Some(update) = doc.get_mut("latestDatasetUpdate").and_then(|u| u.as_object_mut()) {
+            update.insert("status".into(), status::CREATE_FAILED.into());
+            update.insert("failureReason".into(), reason.into());
+            update.insert("lastUpdatedDateTime".into(), now().into());
+        }
+        return status::ACTIVE.to_string();
+    }
     if task_kind == DELETE {
         // A deletion that failed leaves the resource as it was before the request.
         let previous = doc
@@ -308,6 +319,23 @@ mod tests {
 
     use super::*;
     use crate::{AccessScope, ServiceConfig};
+
+    /// A failed schema replacement fails the update, not the dataset, which keeps its schema.
+    #[test]
+    fn a_failed_dataset_update_leaves_the_dataset_active() {
+        let mut doc = serde_json::json!({
+            "status": "ACTIVE", "schemaArn": "arn:s1",
+            "latestDatasetUpdate": {"schemaArn": "arn:s2", "status": "CREATE IN_PROGRESS",
+                                    "creationDateTime": 1.0, "lastUpdatedDateTime": 1.0}
+        });
+        let status = failure_status(DATASET_UPDATE, status::ACTIVE, &mut doc, "no such schema");
+        assert_eq!(status, status::ACTIVE);
+        assert_eq!((doc["status"].as_str(), doc["schemaArn"].as_str()), (Some("ACTIVE"), Some("arn:s1")));
+        let update = &doc["latestDatasetUpdate"];
+        assert_eq!(update["status"], status::CREATE_FAILED);
+        assert_eq!(update["failureReason"], "no such schema");
+        assert!(doc.get("failureReason").is_none());
+    }
 
     fn drain(reko: &Reko) {
         while reko.run_next_task().unwrap() {}

@@ -361,3 +361,64 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_replacement_schema_may_only_add_nullable_fields() {
+    let items = |extra: &str| {
+        parse_schema(&schema(
+            "Items",
+            &format!(
+                r#"{{"name":"ITEM_ID","type":"string"}},{{"name":"GENRE","type":"string","categorical":true}}{extra}"#
+            ),
+        ))
+        .unwrap()
+    };
+    let current = items("");
+    // Adding nullable fields (anywhere in the order) is fine; so is the same schema again.
+    items(
+        r#",{"name":"PRICE","type":["null","float"]},{"name":"DESCRIPTION","type":["string","null"],"textual":true}"#,
+    )
+    .check_replacement_of(&current)
+    .unwrap();
+    current.check_replacement_of(&current).unwrap();
+    let reordered = parse_schema(&schema(
+        "Items",
+        r#"{"name":"PRICE","type":["null","float"]},{"name":"GENRE","type":"string","categorical":true},{"name":"ITEM_ID","type":"string"}"#,
+    ))
+    .unwrap();
+    reordered.check_replacement_of(&current).unwrap();
+
+    let refused = |new: &Schema| new.check_replacement_of(&current).unwrap_err().to_string();
+    let dropped = parse_schema(&schema(
+        "Items",
+        r#"{"name":"ITEM_ID","type":"string"},{"name":"PRICE","type":["null","float"]}"#,
+    ))
+    .unwrap();
+    assert!(refused(&dropped).contains("Field 'GENRE' of the current schema is missing"), "{}", refused(&dropped));
+    let retyped = parse_schema(&schema(
+        "Items",
+        r#"{"name":"ITEM_ID","type":"string"},{"name":"GENRE","type":["null","string"],"categorical":true}"#,
+    ))
+    .unwrap();
+    assert!(
+        refused(&retyped).contains("Field 'GENRE' changes type from \"string\" to [\"null\",\"string\"]"),
+        "{}",
+        refused(&retyped)
+    );
+    let plain =
+        parse_schema(&schema("Items", r#"{"name":"ITEM_ID","type":"string"},{"name":"GENRE","type":"string"}"#))
+            .unwrap();
+    assert!(
+        refused(&plain).contains("Field 'GENRE' changes its attributes from categorical to none"),
+        "{}",
+        refused(&plain)
+    );
+    let required = items(r#",{"name":"PRICE","type":"float"}"#);
+    assert!(refused(&required).contains("New field 'PRICE' must be nullable"), "{}", refused(&required));
+    let users = parse_schema(&schema(
+        "Users",
+        r#"{"name":"USER_ID","type":"string"},{"name":"GENRE","type":"string","categorical":true}"#,
+    ))
+    .unwrap();
+    assert!(refused(&users).contains("\"Users\" schema"), "{}", refused(&users));
+}
