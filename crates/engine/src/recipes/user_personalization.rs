@@ -54,7 +54,7 @@ use clusters::*;
 use context::*;
 pub use self_tuning::self_tune;
 use training::*;
-pub use training::{fit, fit_after_evaluation, fit_timed, update, FitTimings, UPDATE_ITERATIONS};
+pub use training::{fit, fit_after_evaluation, fit_timed, fit_warm, update, FitTimings, UPDATE_ITERATIONS};
 
 /// Payload format of this build.
 /// 3: the optimization objective's logit term per item (2: none).

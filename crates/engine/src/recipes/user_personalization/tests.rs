@@ -136,8 +136,8 @@ fn training_chooses_what_the_user_left_open() {
     assert_eq!(model.params().value_scaling, ValueScaling::Log, "the scaling is kept in the artifact");
 }
 
-/// The final fit of a training run starts from the evaluation model with a third of the
-/// iterations; on held-out data it must rank as well as a fit from scratch.
+/// The final fit of a training run starts from the evaluation model with two sweeps; on
+/// held-out data it must rank as well as a fit from scratch.
 #[test]
 fn final_fit_after_evaluation_matches_a_fit_from_scratch() {
     use crate::evaluation::{evaluate, evaluate_model, Split};

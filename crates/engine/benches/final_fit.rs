@@ -1,0 +1,67 @@
+//! The final fit of a training run: after the offline evaluation has fitted the model on the
+//! evaluation split (99% of the interactions), the model of all the data starts from its item
+//! factors. How many iterations does that warm start need to rank as well as a fit from scratch?
+//! On a per-user temporal split (newest 20% held out, seen items excluded), NDCG@10 of: a fit from
+//! scratch on the training part, and warm starts from the evaluation model with 1, 2 and 5
+//! iterations (settings self-tuned on the training part, as `train()` does).
+//!
+//! `cargo bench -p reko-engine --bench final_fit` (deterministic; MovieLens 100K with
+//! `REKO_ML100K_DIR`, plus reko-synth play counts and e-commerce events).
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use reko_engine::evaluation::{evaluate_model, personalize_split, temporal_split};
+use reko_engine::recipes::user_personalization::{fit, fit_warm, self_tune};
+use reko_engine::{TrainingConfig, TrainingData, TrainingDataBuilder};
+use reko_synth::{generate, item_id, play_counts, user_id, SynthConfig, EVENT_TYPES};
+
+const RECIPE: &str = "aws-user-personalization";
+const NDCG: &str = "normalized_discounted_cumulative_gain_at_10";
+
+fn main() {
+    let mut sets: Vec<(&str, TrainingData)> = Vec::new();
+    if let Some(dir) = common::ml100k_dir("final_fit bench") {
+        sets.push(("ml-100k", common::load_movielens(&dir)));
+    }
+    let cfg = SynthConfig { users: 20_000, items: 5_000, interactions: 500_000, ..SynthConfig::default() };
+    let mut b = TrainingDataBuilder::new();
+    for r in play_counts(&cfg).expect("play counts") {
+        b.push_interaction(
+            &user_id(r.user as usize),
+            &item_id(r.item as usize),
+            r.timestamp,
+            Some("play"),
+            Some(r.plays as f32),
+        );
+    }
+    sets.push(("play-counts", b.build()));
+    let mut b = TrainingDataBuilder::new();
+    for r in generate(&cfg).expect("synthetic").interactions {
+        let t = EVENT_TYPES[r.event_type as usize];
+        b.push_interaction(
+            &user_id(r.user as usize),
+            &item_id(r.item as usize),
+            r.timestamp,
+            Some(t),
+            Some(r.event_value),
+        );
+    }
+    sets.push(("synthetic-events", b.build()));
+
+    println!("| data | from scratch (15 iterations) | warm, 1 iteration | warm, 2 | warm, 5 |");
+    println!("|---|---:|---:|---:|---:|");
+    for (name, data) in &sets {
+        let split = temporal_split(data, 0.2, 5);
+        let mut config = TrainingConfig::default();
+        config.hyperparameters.extend(self_tune(RECIPE, &split.train, &config).unwrap());
+        let scratch = evaluate_model(&fit(RECIPE, &split.train, &config), &split)[NDCG];
+        let evaluated = fit(RECIPE, &personalize_split(&split.train).train, &config);
+        let warm: Vec<f64> = [1, 2, 5]
+            .iter()
+            .map(|&k| evaluate_model(&fit_warm(RECIPE, &evaluated, &split.train, &config, k), &split)[NDCG])
+            .collect();
+        let rel = |x: f64| format!("{x:.4} ({:+.1}%)", 100.0 * (x / scratch - 1.0));
+        println!("| {name} | {scratch:.4} | {} | {} | {} |", rel(warm[0]), rel(warm[1]), rel(warm[2]));
+    }
+}
