@@ -11,7 +11,9 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use reko_engine::evaluation::{evaluate_model, personalize_split, temporal_split};
+use reko_engine::evaluation::{
+    evaluate_model, personalize_split, temporal_split, validation_split, TUNING_TEST_USERS, TUNING_USERS,
+};
 use reko_engine::recipes::user_personalization::{fit, fit_warm, self_tune};
 use reko_engine::{TrainingConfig, TrainingData, TrainingDataBuilder};
 use reko_synth::{generate, item_id, play_counts, user_id, SynthConfig, EVENT_TYPES};
@@ -63,5 +65,54 @@ fn main() {
             .collect();
         let rel = |x: f64| format!("{x:.4} ({:+.1}%)", 100.0 * (x / scratch - 1.0));
         println!("| {name} | {scratch:.4} | {} | {} | {} |", rel(warm[0]), rel(warm[1]), rel(warm[2]));
+    }
+    if std::env::var("REKO_BENCH_EVAL_WARM").is_err() {
+        return;
+    }
+    // The evaluation fit warm-started from the self-tuning's model of its user sample.
+    let big =
+        SynthConfig { users: 200_000, items: 100_000, interactions: 5_000_000, seed: 42, ..SynthConfig::default() };
+    let mut b = TrainingDataBuilder::new();
+    for r in generate(&big).expect("synthetic").interactions {
+        let t = EVENT_TYPES[r.event_type as usize];
+        b.push_interaction(
+            &user_id(r.user as usize),
+            &item_id(r.item as usize),
+            r.timestamp,
+            Some(t),
+            Some(r.event_value),
+        );
+    }
+    sets.push(("synthetic-5m", b.build()));
+    println!();
+    println!("| data | evaluation fit from scratch (15) | from the tuning model, 5 | 8 | 10 |");
+    println!("|---|---:|---:|---:|---:|");
+    for (name, data) in &sets {
+        let mut split = temporal_split(data, 0.2, 5);
+        let step = split.test.len().div_ceil(5_000).max(1);
+        split.test = split.test.into_iter().step_by(step).collect();
+        let mut config = TrainingConfig::default();
+        config.hyperparameters.extend(self_tune(RECIPE, &split.train, &config).unwrap());
+        let sample = validation_split(&split.train, TUNING_USERS, TUNING_TEST_USERS);
+        let mut tuning = config.clone();
+        if sample.train.num_interactions() > 300_000 {
+            tuning.hyperparameters.insert("num_iterations".into(), "5".into());
+        }
+        let t = std::time::Instant::now();
+        let tuned = fit(RECIPE, &sample.train, &tuning);
+        let tuned_secs = t.elapsed().as_secs_f64();
+        let train = personalize_split(&split.train).train;
+        let t = std::time::Instant::now();
+        let scratch = evaluate_model(&fit(RECIPE, &train, &config), &split)[NDCG];
+        let scratch_secs = t.elapsed().as_secs_f64();
+        let rel = |x: f64| format!("{x:.4} ({:+.1}%)", 100.0 * (x / scratch - 1.0));
+        let warm: Vec<String> = [5, 8, 10]
+            .iter()
+            .map(|&k| rel(evaluate_model(&fit_warm(RECIPE, &tuned, &train, &config, k), &split)[NDCG]))
+            .collect();
+        println!(
+            "| {name} | {scratch:.4} ({scratch_secs:.1} s) | {} | {} | {} | (tuning-sample fit {tuned_secs:.1} s)",
+            warm[0], warm[1], warm[2]
+        );
     }
 }

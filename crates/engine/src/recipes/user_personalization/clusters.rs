@@ -52,18 +52,22 @@ impl ItemClusters {
         let mut assign = vec![0u32; n];
         for _ in 0..KMEANS_ITERATIONS {
             let norms: Vec<f32> = centroids.chunks_exact(s).map(|c| c.iter().map(|x| x * x).sum()).collect();
-            assign.par_iter_mut().enumerate().with_min_len(1024).for_each(|(i, a)| {
-                let y = row(i);
-                let mut best = (f32::INFINITY, 0u32);
-                for (c, cen) in centroids.chunks_exact(s).enumerate() {
-                    // |y − c|² up to the constant |y|².
-                    let d = norms[c] - 2.0 * als::dot(y, cen);
-                    if d < best.0 {
-                        best = (d, c as u32);
+            assign.par_iter_mut().enumerate().with_min_len(1024).for_each_init(
+                || vec![0f32; c_count],
+                |dots, (i, a)| {
+                    // Every centroid's dot product with the item in one SIMD pass.
+                    als::scores(&centroids, row(i), s, 1.0, dots);
+                    let mut best = (f32::INFINITY, 0u32);
+                    for (c, &dot) in dots.iter().enumerate() {
+                        // |y − c|² up to the constant |y|².
+                        let d = norms[c] - 2.0 * dot;
+                        if d < best.0 {
+                            best = (d, c as u32);
+                        }
                     }
-                }
-                *a = best.1;
-            });
+                    *a = best.1;
+                },
+            );
             let mut sums = vec![0f64; c_count * s];
             let mut counts = vec![0usize; c_count];
             for (i, &c) in assign.iter().enumerate() {
