@@ -1,7 +1,8 @@
 //! The web console in a real browser: a real `reko serve` with a dataset group, an import, a
 //! trained solution and a campaign, driven by headless Chromium through `tests/browser/run.mjs`
 //! (playwright-core, Debian's `/usr/bin/chromium`): login (a wrong secret shows an error), the
-//! overview, the dataset group page, the campaign page and its try-it form answering with 5 items.
+//! overview, the dataset group page, the campaign page with its traffic charts and its try-it form
+//! answering with 5 items (2 of them promoted), the solution, events and filters pages.
 //! Full-page screenshots land in `target/browser-screenshots/`.
 //!
 //! Needs Node, `npm ci --prefix tests/browser` and Chromium, which `.ci/run` installs; without
@@ -87,6 +88,9 @@ fn the_console_works_in_a_real_browser() {
         let dataset = create_dataset(c, &dsg, "browser", "browser-interactions", "Interactions", &schema).await;
         let job = import(c, "browser-import", &dataset, &file_url(&file), None).await;
         wait_active(c, &Res::ImportJob(job)).await;
+        // The promotion's filter: items the user never clicked.
+        create_filter(c, &dsg, "browser-unclicked", r#"EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("click")"#)
+            .await;
         let solution = create_solution(c, &dsg, "browser-pop", "aws-popularity-count").await;
         let version = train(c, &solution).await;
         deploy(c, "browser-campaign", &version).await
@@ -99,13 +103,13 @@ fn the_console_works_in_a_real_browser() {
         .arg(workspace().join("tests/browser/run.mjs"))
         .args([&server.url, ACCESS_KEY_ID, SECRET_ACCESS_KEY, "browser-campaign"])
         .arg(&shots)
-        .arg("u1")
+        .args(["u1", "browser-unclicked"])
         .output()
         .expect("node runs");
     let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     println!("{log}");
     assert!(out.status.success(), "the browser test failed ({}):\n{log}", out.status);
-    for name in ["overview.png", "group.png", "campaign.png"] {
+    for name in ["overview.png", "group.png", "campaign.png", "solution.png", "events.png", "filters.png"] {
         let png = std::fs::read(shots.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000, "{name} is no screenshot");
     }

@@ -158,6 +158,11 @@ fn the_console_logs_in_shows_real_data_answers_the_try_it_form_and_keeps_scopes(
         "/console/keys".into(),
         format!("/console/group?arn={}", q(&group_a)),
         format!("/console/campaign?arn={}", q(&camp_a)),
+        format!("/console/solution?arn={}", q(&arn("solution", "console-a-pop"))),
+        format!("/console/events?arn={}", q(&group_a)),
+        format!("/console/events/tail?arn={}", q(&group_a)),
+        format!("/console/filters?arn={}", q(&group_a)),
+        "/console/config".into(),
     ];
     for page in &pages {
         let answer = send(&url, "GET", page, None, None);
@@ -299,15 +304,24 @@ fn the_console_logs_in_shows_real_data_answers_the_try_it_form_and_keeps_scopes(
     assert!(htmx.header("cache-control").unwrap().contains("max-age=31536000"));
     assert!(htmx.body.contains("htmx"));
 
-    // Keys and configuration: ids and scopes, never secrets.
+    // Keys and configuration: ids and scopes, the server's settings, never secrets.
     let keys = get(&url, "/console/keys", &root);
     assert_eq!(keys.status, 200);
     assert!(
-        keys.body.contains(ACCESS_KEY_ID) && keys.body.contains(SCOPED_ID) && keys.body.contains("Server settings")
+        keys.body.contains(ACCESS_KEY_ID) && keys.body.contains(SCOPED_ID) && keys.body.contains("configuration page")
     );
-    assert!(keys.body.contains("usage_retention_days"));
+    let config = get(&url, "/console/config", &root);
+    assert_eq!(config.status, 200);
+    assert!(config.body.contains("usage_retention_days"), "{}", config.body);
+    // The new pages of the group render for the root key.
+    let solution = get(&url, &format!("/console/solution?arn={}", q(&arn("solution", "console-a-pop"))), &root);
+    assert!(solution.status == 200 && solution.body.contains("Versions side by side"), "{}", solution.body);
+    let events = get(&url, &format!("/console/events?arn={}", q(&group_a)), &root);
+    assert!(events.status == 200 && events.body.contains("console-a-i"), "{}", events.body);
+    let filters = get(&url, &format!("/console/filters?arn={}", q(&group_a)), &root);
+    assert!(filters.status == 200 && filters.body.contains("Test a filter"), "{}", filters.body);
     for secret in [SECRET_ACCESS_KEY, SCOPED_SECRET] {
-        for page in [&keys.body, &overview.body, &group.body, &campaign.body] {
+        for page in [&keys.body, &config.body, &overview.body, &group.body, &campaign.body] {
             assert!(!page.contains(secret), "a secret on a page");
         }
     }
@@ -336,7 +350,20 @@ fn the_console_logs_in_shows_real_data_answers_the_try_it_form_and_keeps_scopes(
     assert_eq!(crossed.status, 403);
     let keys = get(&url, "/console/keys", &scoped);
     assert!(keys.body.contains(SCOPED_ID) && !keys.body.contains(ACCESS_KEY_ID), "{}", keys.body);
-    assert!(!keys.body.contains("Server settings") && !keys.body.contains("console-b"));
+    assert!(!keys.body.contains("/console/config") && !keys.body.contains("console-b"), "{}", keys.body);
+    let config = get(&url, "/console/config", &scoped);
+    assert_eq!(config.status, 403);
+    assert!(!config.body.contains("usage_retention_days"));
+    for page in [
+        format!("/console/solution?arn={}", q(&arn("solution", "console-b-pop"))),
+        format!("/console/events?arn={}", q(&group_b)),
+        format!("/console/events/tail?arn={}", q(&group_b)),
+        format!("/console/filters?arn={}", q(&group_b)),
+    ] {
+        let answer = get(&url, &page, &scoped);
+        assert_eq!(answer.status, 404, "{page}: {}", answer.body);
+        assert!(!answer.body.contains("console-b-i"), "{}", answer.body);
+    }
 
     // The console's cookie is no signature: the API still refuses unsigned requests.
     for cookie in [&root, &scoped] {

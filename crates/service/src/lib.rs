@@ -51,13 +51,14 @@ use reko_storage::{SqliteStore, Store};
 pub use access::AccessScope;
 pub use dataset_import_job::STRICT_IMPORT_TAG;
 pub use error::{ServiceError, ServiceResult};
-pub use insights::InteractionInsights;
+pub use insights::{EventActivity, InteractionInsights, RecentEvent, MIN_INTERACTIONS, MIN_USERS_WITH_TWO};
 pub use live::{
     DEFAULT_FILTER_INTERACTIONS_PER_TYPE, DEFAULT_MAX_LIVE_EVENTS, DEFAULT_MAX_LIVE_USERS,
     MAX_FILTER_INTERACTIONS_PER_TYPE,
 };
 pub use runtime::{Deployment, ServingLoads};
 pub use s3_roles::S3Role;
+pub use solution_version::HpoTrials;
 pub use tasks::TaskInfo;
 
 use arn::ArnScheme;

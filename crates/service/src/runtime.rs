@@ -116,10 +116,11 @@ impl Reko {
             .campaign_arn
             .as_deref()
             .ok_or_else(|| ServiceError::Invalid("campaignArn is required (recommenders are not supported).".into()))?;
+        let started = std::time::Instant::now();
         let deployment = self.deployment(campaign_arn)?;
         // Counted once the campaign serves it, failed or not (docs/usage.md).
         let result = self.recommend(&deployment, req);
-        deployment.usage.record(result.is_ok());
+        deployment.usage.record_timed(result.is_ok(), started.elapsed());
         result
     }
 
@@ -232,9 +233,10 @@ impl Reko {
         &self,
         req: GetPersonalizedRankingRequest,
     ) -> ServiceResult<GetPersonalizedRankingResponse> {
+        let started = std::time::Instant::now();
         let deployment = self.deployment(&req.campaign_arn)?;
         let result = self.rank(&deployment, req);
-        deployment.usage.record(result.is_ok());
+        deployment.usage.record_timed(result.is_ok(), started.elapsed());
         result
     }
 

@@ -228,6 +228,14 @@ impl Reko {
         Ok(reko_engine::TrainedSolution { artifact, metrics, tuned })
     }
 
+    /// The HPO trials of a version trained with `performHPO` (`None` otherwise, or for a version
+    /// trained before they were kept). A version outside `scope` is missing.
+    pub fn hpo_trials(&self, scope: &crate::AccessScope, arn: &str) -> ServiceResult<Option<HpoTrials>> {
+        self.authorize_arn(scope, arn)?;
+        let stored = self.load::<SolutionVersion>(ResourceKind::SolutionVersion, arn)?;
+        Ok(stored.internal.get("hpoTrials").cloned().and_then(|t| serde_json::from_value(t).ok()))
+    }
+
     /// The training task: snapshot the dataset group, train, evaluate, write the artifact.
     pub(crate) fn run_training(&self, arn: &str, progress: &mut Progress<'_>) -> ServiceResult<Outcome> {
         let stored = match self.load::<SolutionVersion>(ResourceKind::SolutionVersion, arn) {
@@ -300,6 +308,7 @@ impl Reko {
             progress.report(p.fraction * 0.95, p.stage)
         };
         let mut tuned_params = None;
+        let mut trials = None;
         let result = if stored.wire.training_mode.as_deref() == Some("UPDATE") {
             self.update_model(&stored, recipe.name, &data, &config, &mut report)
         } else if stored.wire.perform_hpo == Some(true) {
@@ -307,6 +316,9 @@ impl Reko {
             reko_engine::hpo::tune(recipe.name, &data, &config, &request, &mut report).map(|tuned| {
                 tracing::info!(version = arn, trials = tuned.trials.len(), params = ?tuned.params, "HPO chose");
                 tuned_params = Some(tuned.params);
+                // A non-finite objective (JSON has none) is kept as unknown.
+                let tried = tuned.trials.into_iter().map(|(p, v)| (p, v.is_finite().then_some(v))).collect();
+                trials = Some(HpoTrials { objective: request.objective.clone(), trials: tried });
                 tuned.solution
             })
         } else {
@@ -342,10 +354,23 @@ impl Reko {
             internal.insert("artifactSha256".into(), checksum.clone().into());
             internal.insert("metrics".into(), serde_json::to_value(&trained.metrics).unwrap_or_default());
             internal.insert("snapshotSeq".into(), interactions_seq.into());
+            // Every candidate HPO evaluated, for the console's solution page.
+            if let Some(trials) = &trials {
+                internal.insert("hpoTrials".into(), serde_json::to_value(trials).unwrap_or_default());
+            }
         }
         let mut update = update_of(&current, final_status)?;
         set_status(&mut update.doc, final_status);
         progress.report(1.0, "model written");
         Ok(Outcome::Done { detail: format!("{final_status}; model sha256 {checksum}"), update: Some(update) })
     }
+}
+
+/// The candidates an HPO search evaluated: their hyperparameters and objective value (`None`
+/// when it was not a number), in the order they were tried.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct HpoTrials {
+    /// The metric maximized (a GetSolutionMetrics key).
+    pub objective: String,
+    pub trials: Vec<(BTreeMap<String, String>, Option<f64>)>,
 }

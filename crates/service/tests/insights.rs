@@ -1,5 +1,6 @@
-//! The data insights the console plots: interactions per day and per item of an Interactions
-//! dataset, the newest rows up to a bound, within the caller's scope.
+//! The data insights the console plots: interactions per day and per item, users' history
+//! lengths, the newest events and events per minute of an Interactions dataset, the newest rows
+//! up to a bound, within the caller's scope.
 
 use std::time::{Duration, Instant};
 
@@ -83,6 +84,12 @@ fn interactions_per_day_and_per_item_of_the_newest_rows_in_scope() {
             per_day: vec![(D0, 900), (D0 + DAY, 0), (D0 + 2 * DAY, 100)],
             items: 3,
             item_popularity: vec![(1, 601), (2, 300), (3, 99)],
+            // u0 to u98 have 2 interactions (u1 has 3), the 801 others 1.
+            users: 900,
+            users_with_two: 99,
+            history_lengths: vec![(1, 801), (2, 99)],
+            cold_items: None,
+            cold_users: None,
         }
     );
     assert_eq!(reko.interaction_insights(&root, &dataset, 1_000).unwrap(), all, "exactly the bound");
@@ -96,6 +103,11 @@ fn interactions_per_day_and_per_item_of_the_newest_rows_in_scope() {
             per_day: vec![(D0 + 2 * DAY, 2)],
             items: 2,
             item_popularity: vec![(1, 1), (2, 1)],
+            users: 2,
+            users_with_two: 0,
+            history_lengths: vec![(1, 2)],
+            cold_items: None,
+            cold_users: None,
         }
     );
     // A key scoped to another group finds no such dataset.
@@ -105,6 +117,27 @@ fn interactions_per_day_and_per_item_of_the_newest_rows_in_scope() {
     };
     let refused = reko.interaction_insights(&other, &dataset, 1_000).unwrap_err();
     assert!(matches!(refused, ServiceError::NotFound(_)), "{refused:?}");
+    assert!(matches!(reko.recent_events(&other, &group, None, 3, 5_000), Err(ServiceError::NotFound(_))));
+    assert!(matches!(reko.dataset_rows(&other, &dataset), Err(ServiceError::NotFound(_))));
+    assert_eq!(reko.dataset_rows(&root, &dataset).unwrap(), 1_000);
+
+    // The newest events, newest stored first, and the hour ending with the newest event's minute
+    // (the 100 rows of the last day; the dataset has no EVENT_TYPE).
+    let recent = reko.recent_events(&root, &group, None, 3, 5_000).unwrap();
+    let newest: Vec<(&str, &str, i64)> =
+        recent.newest.iter().map(|e| (e.user_id.as_str(), e.item_id.as_str(), e.timestamp)).collect();
+    let last_day = D0 + 2 * DAY;
+    assert_eq!(newest, [("u1", "a", last_day + 500), ("u98", "c", last_day + 98), ("u97", "c", last_day + 97)]);
+    assert_eq!(recent.rows, 1_000);
+    assert_eq!(recent.minutes.len(), 60);
+    assert_eq!(*recent.minutes.last().unwrap(), last_day + 480);
+    let per_minute = &recent.per_type[""];
+    assert_eq!(per_minute.iter().sum::<u64>(), 100);
+    assert_eq!(per_minute[59], 1, "the newest row's minute");
+    // One user's events only.
+    let u1 = reko.recent_events(&root, &group, Some("u1"), 5, 5_000).unwrap();
+    let times: Vec<i64> = u1.newest.iter().map(|e| e.timestamp).collect();
+    assert_eq!(times, [last_day + 500, last_day + 1, D0 + 1]);
     let scoped = AccessScope { dataset_groups: Some(vec![group.clone()]), ..Default::default() };
     assert_eq!(reko.interaction_insights(&scoped, &dataset, 1_000).unwrap(), all);
 }

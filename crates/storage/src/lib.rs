@@ -160,6 +160,9 @@ pub trait RecordStore: Send + Sync {
         source: RecordSource,
         after_seq: i64,
     ) -> StorageResult<Vec<RecordChunk>>;
+    /// The newest chunks of a dataset, newest first, until they hold `min_rows` rows (all of
+    /// them when there are fewer): a look at the latest records reads no more than that.
+    fn read_newest_records(&self, dataset_arn: &str, min_rows: u64) -> StorageResult<Vec<RecordChunk>>;
     fn count_records(&self, dataset_arn: &str) -> StorageResult<u64>;
     fn delete_records(&self, dataset_arn: &str) -> StorageResult<()>;
 }

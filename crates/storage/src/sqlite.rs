@@ -390,6 +390,30 @@ impl RecordStore for SqliteStore {
         })
     }
 
+    fn read_newest_records(&self, dataset_arn: &str, min_rows: u64) -> StorageResult<Vec<RecordChunk>> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT seq, source, rows, data FROM record_chunks WHERE dataset_arn = ?1 ORDER BY seq DESC",
+            )?;
+            let mut rows = stmt.query(params![dataset_arn])?;
+            let (mut chunks, mut held) = (Vec::new(), 0u64);
+            // Rows are read one at a time: the older chunks are never fetched.
+            while held < min_rows {
+                let Some(row) = rows.next()? else { break };
+                let source: String = row.get(1)?;
+                let chunk = RecordChunk {
+                    seq: row.get(0)?,
+                    source: if source == "put" { RecordSource::Put } else { RecordSource::Bulk },
+                    rows: row.get::<_, i64>(2)? as u64,
+                    data: row.get(3)?,
+                };
+                held += chunk.rows;
+                chunks.push(chunk);
+            }
+            Ok(chunks)
+        })
+    }
+
     fn read_records_after(
         &self,
         dataset_arn: &str,

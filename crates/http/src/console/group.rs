@@ -1,5 +1,5 @@
-//! The dataset group page: datasets with their schemas, imports, solution versions with their
-//! offline metrics, and the data insights plots.
+//! The dataset group page: datasets with their schemas and row counts, imports and exports,
+//! solution versions with their offline metrics, and the data insights plots and data rules.
 
 use super::*;
 
@@ -17,6 +17,63 @@ struct DatasetRow {
     status: String,
     schema: String,
     fields: Vec<FieldRow>,
+    /// Rows stored (imported and streamed).
+    rows: String,
+}
+
+struct ExportRow {
+    name: String,
+    dataset: String,
+    status: String,
+    created: String,
+    ingestion_mode: String,
+    location: String,
+    failure: String,
+}
+
+/// One of Personalize's data rules: what it needs, what the data has, and whether it passes
+/// (`None`: informational).
+pub(super) struct RuleRow {
+    pub(super) rule: &'static str,
+    pub(super) value: String,
+    pub(super) needed: String,
+    pub(super) passes: Option<bool>,
+}
+
+/// Personalize's data rules over the insights: at least 1,000 interactions and 25 users with two
+/// or more, and the shares of items and users without any interaction (cold).
+pub(super) fn data_rules(i: &reko_service::InteractionInsights, rows: u64) -> Vec<RuleRow> {
+    use reko_service::{MIN_INTERACTIONS, MIN_USERS_WITH_TWO};
+    let share = |cold: Option<(u64, u64)>, what: &str| match cold {
+        Some((_, 0)) | None => format!("no {what} dataset"),
+        Some((c, n)) => format!("{:.1}% ({c} of {n})", c as f64 * 100.0 / n as f64),
+    };
+    vec![
+        RuleRow {
+            rule: "Interactions",
+            value: rows.to_string(),
+            needed: format!("at least {MIN_INTERACTIONS}"),
+            passes: Some(rows >= MIN_INTERACTIONS),
+        },
+        RuleRow {
+            rule: "Users with at least 2 interactions",
+            value: i.users_with_two.to_string(),
+            needed: format!("at least {MIN_USERS_WITH_TWO}"),
+            passes: Some(i.users_with_two >= MIN_USERS_WITH_TWO),
+        },
+        RuleRow {
+            rule: "Cold items (in the Items dataset, never interacted with)",
+            value: share(i.cold_items, "Items"),
+            needed: "fewer is better: cold items are recommended by exploration only".into(),
+            passes: None,
+        },
+        RuleRow {
+            rule: "Cold users (in the Users dataset, no interaction)",
+            value: share(i.cold_users, "Users"),
+            needed: "fewer is better: cold users get recommendations from metadata only".into(),
+            passes: None,
+        },
+    ]
 }
 
 struct ImportRow {
@@ -39,10 +96,14 @@ pub(super) struct InsightsView {
     pub(super) days: usize,
     pub(super) per_day: String,
     pub(super) long_tail: String,
+    /// Users per history length (power-of-two buckets).
+    pub(super) history: String,
+    pub(super) rules: Vec<RuleRow>,
 }
 
 struct VersionRow {
     solution: String,
+    solution_arn: String,
     recipe: String,
     version: String,
     status: String,
@@ -62,14 +123,13 @@ struct GroupPage {
     created: String,
     datasets: Vec<DatasetRow>,
     imports: Vec<ImportRow>,
+    exports: Vec<ExportRow>,
     metric_names: Vec<String>,
     versions: Vec<VersionRow>,
     campaigns: Vec<CampaignRow>,
     insights: Vec<InsightsView>,
     insight_rows: usize,
-    uplot_js: &'static str,
-    uplot_css: &'static str,
-    plots_js: &'static str,
+    assets: PlotAssets,
 }
 
 /// The fields of an Avro schema: name and type (`categorical` noted).
@@ -98,6 +158,7 @@ pub(super) async fn group(State(console): State<Console>, headers: HeaderMap, Qu
         let name = text(g, "name");
         let mut datasets = Vec::new();
         let mut imports = Vec::new();
+        let mut exports = Vec::new();
         let mut insights = Vec::new();
         // The latest task of each resource (tasks are listed oldest first).
         let task_detail: std::collections::HashMap<String, String> =
@@ -118,6 +179,22 @@ pub(super) async fn group(State(console): State<Console>, headers: HeaderMap, Qu
                     failure: text(&j, "failureReason"),
                 });
             }
+            for j in ctl.list("ListDatasetExportJobs", json!({ "datasetArn": arn }), "datasetExportJobs")? {
+                let described = ctl.call(
+                    "DescribeDatasetExportJob",
+                    json!({ "datasetExportJobArn": text(&j, "datasetExportJobArn") }),
+                )?;
+                let job = &described["datasetExportJob"];
+                exports.push(ExportRow {
+                    name: text(job, "jobName"),
+                    dataset: text(&d, "name"),
+                    status: text(job, "status"),
+                    created: time(job, "creationDateTime"),
+                    ingestion_mode: text(job, "ingestionMode"),
+                    location: text(&job["jobOutput"]["s3DataDestination"], "path"),
+                    failure: text(job, "failureReason"),
+                });
+            }
             if text(&d, "datasetType").eq_ignore_ascii_case("interactions") {
                 insights.extend(ctl.insights(&arn, &text(&d, "name")));
             }
@@ -127,6 +204,7 @@ pub(super) async fn group(State(console): State<Console>, headers: HeaderMap, Qu
                 status: text(&d, "status"),
                 schema: text(&schema["schema"], "name"),
                 fields: schema_fields(&text(&schema["schema"], "schema")),
+                rows: ctl.reko.dataset_rows(ctl.scope, &arn).map(|n| n.to_string()).unwrap_or_default(),
             });
         }
         let mut versions = Vec::new();
@@ -148,6 +226,7 @@ pub(super) async fn group(State(console): State<Console>, headers: HeaderMap, Qu
                 metrics_of.push(metrics);
                 versions.push(VersionRow {
                     solution: text(&s, "name"),
+                    solution_arn: solution_arn.clone(),
                     recipe: tail(&recipe).to_string(),
                     version: tail(&arn).to_string(),
                     status,
@@ -174,14 +253,13 @@ pub(super) async fn group(State(console): State<Console>, headers: HeaderMap, Qu
             name,
             datasets,
             imports,
+            exports,
             metric_names,
             versions,
             campaigns,
             insights,
             insight_rows: INSIGHT_ROWS,
-            uplot_js: UPLOT_JS_PATH,
-            uplot_css: UPLOT_CSS_PATH,
-            plots_js: PLOTS_PATH.as_str(),
+            assets: plot_assets(),
         })
     };
     match with_session(&console, &headers, read).await {

@@ -8,6 +8,8 @@
 //! * Every read goes through the control plane's own dispatch ([`crate::handle_control_plane`])
 //!   and every recommendation through the runtime's ([`crate::handle_runtime_or_events`]), with
 //!   the logged-in key's scope: the service's access checks decide what a key sees, as on the API.
+//!   What the API has no operation for (data insights, the newest events, a campaign's traffic,
+//!   HPO trials, row counts) comes from the service's own functions, which check the same scope.
 //! * `/console` paths skip SigV4 (in the `authenticate` middleware) and nothing else does.
 
 pub mod session;
@@ -54,7 +56,7 @@ const INSIGHT_ROWS: usize = 1_000_000;
 pub struct ConsoleConfig {
     /// Mark the session cookie `Secure` (the server is reached over TLS, e.g. behind a proxy).
     pub secure_cookie: bool,
-    /// The server's settings as the keys-and-configuration page shows them to a root key
+    /// The server's settings as the configuration page shows them to a root key
     /// (name, value), secrets already redacted by the caller.
     pub settings: Vec<(String, String)>,
 }
@@ -88,7 +90,13 @@ pub(crate) fn routes<S: Clone + Send + Sync + 'static>(
         .route("/console/group", get(group))
         .route("/console/campaign", get(campaign))
         .route("/console/campaign/try", post(try_it))
+        .route("/console/solution", get(solution))
+        .route("/console/events", get(events))
+        .route("/console/events/tail", get(events_tail))
+        .route("/console/filters", get(filters))
+        .route("/console/filters/test", post(filter_test))
         .route("/console/keys", get(keys))
+        .route("/console/config", get(config_page))
         .route(HTMX_PATH, get(|| async { asset(HTMX_JS, JAVASCRIPT) }))
         .route(UPLOT_JS_PATH, get(|| async { asset(UPLOT_JS, JAVASCRIPT) }))
         .route(UPLOT_CSS_PATH, get(|| async { asset(UPLOT_CSS, "text/css; charset=utf-8") }))
@@ -178,6 +186,33 @@ fn asset(body: &'static [u8], content_type: &'static str) -> Response {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Plots
+
+/// The plotting scripts a page with plots loads.
+struct PlotAssets {
+    uplot_js: &'static str,
+    uplot_css: &'static str,
+    plots_js: &'static str,
+}
+
+fn plot_assets() -> PlotAssets {
+    PlotAssets { uplot_js: UPLOT_JS_PATH, uplot_css: UPLOT_CSS_PATH, plots_js: PLOTS_PATH.as_str() }
+}
+
+/// uPlot's data (`[[x...], [y...], ...]`) and the series' labels (x first), as the JSON
+/// `data-series` and `data-labels` attributes `assets/plots.js` reads.
+struct Plot {
+    series: String,
+    labels: String,
+}
+
+impl Plot {
+    fn new(columns: &[Value], labels: &[&str]) -> Plot {
+        Plot { series: Value::Array(columns.to_vec()).to_string(), labels: json!(labels).to_string() }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Sessions
 
 /// What the navigation bar of every logged-in page needs.
@@ -186,6 +221,8 @@ struct Nav {
     key_id: String,
     csrf: String,
     htmx: &'static str,
+    /// A root key (the configuration page is its only).
+    root: bool,
 }
 
 /// The session id in the request's cookies, if any.
@@ -221,7 +258,12 @@ impl Console {
 }
 
 fn nav(session: &Session) -> Nav {
-    Nav { key_id: session.principal.access_key_id.clone(), csrf: session.csrf.clone(), htmx: HTMX_PATH }
+    Nav {
+        key_id: session.principal.access_key_id.clone(),
+        csrf: session.csrf.clone(),
+        htmx: HTMX_PATH,
+        root: session.principal.scope.dataset_groups.is_none(),
+    }
 }
 
 /// The dataset groups the caller's key may see, as the API computes it.
@@ -367,7 +409,11 @@ impl Ctl<'_> {
         };
         let (days, per_day): (Vec<i64>, Vec<u64>) = i.per_day.iter().copied().unzip();
         let (ranks, popularity): (Vec<u64>, Vec<u64>) = i.item_popularity.iter().copied().unzip();
+        let (lengths, users): (Vec<u64>, Vec<u64>) = i.history_lengths.iter().copied().unzip();
+        let rows = self.reko.dataset_rows(self.scope, dataset_arn).unwrap_or(i.rows);
         Some(InsightsView {
+            history: json!([lengths, users]).to_string(),
+            rules: group::data_rules(&i, rows),
             dataset: dataset.to_string(),
             rows: i.rows,
             truncated: i.truncated,
@@ -441,6 +487,7 @@ struct CampaignRow {
     min_tps: String,
     group: String,
     solution: String,
+    solution_arn: String,
 }
 
 struct TaskRow {
@@ -494,6 +541,7 @@ fn campaigns_of(ctl: &Ctl, solution: &Value, group: &str) -> ApiResult<Vec<Campa
             arn,
             group: group.to_string(),
             solution: text(solution, "name"),
+            solution_arn: solution_arn.clone(),
         });
     }
     Ok(rows)
@@ -571,8 +619,6 @@ struct KeysPage {
     nav: Option<Nav>,
     authentication: &'static str,
     keys: Vec<KeyRow>,
-    /// Empty for a scoped key: the server's settings are a root key's to see.
-    settings: Vec<(String, String)>,
     root: bool,
 }
 
@@ -589,6 +635,23 @@ fn key_row(id: &str, scope: &KeyScope, you: &str) -> KeyRow {
         s3_roles: list(&scope.s3_roles, "all"),
         you: id == you,
     }
+}
+
+#[derive(Template)]
+#[template(path = "console/config.html")]
+struct ConfigPage {
+    nav: Option<Nav>,
+    settings: Vec<(String, String)>,
+}
+
+/// The server's settings, read-only, secrets redacted by whoever built them: a root key's only.
+async fn config_page(State(console): State<Console>, headers: HeaderMap) -> Response {
+    let Some((_, session)) = console.session(&headers) else { return redirect("/console/login") };
+    if session.principal.scope.dataset_groups.is_some() {
+        let message = "The server's configuration is shown to root keys only.".to_string();
+        return error_page(StatusCode::FORBIDDEN, Some(nav(&session)), message);
+    }
+    html(StatusCode::OK, &ConfigPage { nav: Some(nav(&session)), settings: console.config.settings.clone() })
 }
 
 async fn keys(State(console): State<Console>, headers: HeaderMap) -> Response {
@@ -608,15 +671,20 @@ async fn keys(State(console): State<Console>, headers: HeaderMap) -> Response {
                 .collect(),
         ),
     };
-    let settings = if root { console.config.settings.clone() } else { Vec::new() };
-    html(StatusCode::OK, &KeysPage { nav: Some(nav(&session)), authentication, keys, settings, root })
+    html(StatusCode::OK, &KeysPage { nav: Some(nav(&session)), authentication, keys, root })
 }
 
 mod campaign;
+mod events;
+mod filters;
 mod group;
+mod solution;
 
 use campaign::{campaign, try_it};
+use events::{events, events_tail};
+use filters::{filter_test, filters};
 use group::{group, InsightsView};
+use solution::solution;
 
 /// `?arn=` of the group and campaign pages.
 #[derive(Deserialize)]

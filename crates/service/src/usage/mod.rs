@@ -8,6 +8,7 @@
 //! install). The hot path is one relaxed atomic increment on a counter the campaign's deployment
 //! holds; a flusher thread writes the counts to storage when a window closes and at shutdown.
 
+pub mod recent;
 pub mod report;
 
 use std::collections::HashMap;
@@ -60,6 +61,8 @@ pub fn check_retention_days(days: u32) -> Result<u32, String> {
 pub struct CampaignCounter {
     requests: AtomicU64,
     errors: AtomicU64,
+    /// The last hour per minute, with latencies (the console's plots).
+    recent: recent::RecentRing,
 }
 
 impl CampaignCounter {
@@ -69,6 +72,12 @@ impl CampaignCounter {
         if !succeeded {
             self.errors.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// [`Self::record`], and the request's latency in the last hour's minutes.
+    pub fn record_timed(&self, succeeded: bool, latency: std::time::Duration) {
+        self.record(succeeded);
+        self.recent.record(now_secs(), succeeded, latency);
     }
 
     fn totals(&self) -> (u64, u64) {
@@ -138,6 +147,26 @@ impl Accounting {
         }
         let mut map = self.counters.write().unwrap_or_else(|p| p.into_inner());
         map.entry(campaign_arn.to_string()).or_default().clone()
+    }
+
+    /// Requests and errors counted since the last flush (those of the open window, mostly).
+    pub fn unflushed(&self, campaign_arn: &str) -> (u64, u64) {
+        let flushed = self.flushed.lock().unwrap_or_else(|p| p.into_inner());
+        let counters = self.counters.read().unwrap_or_else(|p| p.into_inner());
+        let Some(c) = counters.get(campaign_arn) else { return (0, 0) };
+        let (r, e) = c.totals();
+        let (tr, te) = flushed.taken.get(campaign_arn).copied().unwrap_or((0, 0));
+        (r.saturating_sub(tr), e.saturating_sub(te))
+    }
+
+    /// The last hour of a campaign's requests per minute (zeros for a campaign not called since
+    /// the start; no counter is made for it).
+    pub fn recent_minutes(&self, campaign_arn: &str, now: i64) -> Vec<recent::MinuteStats> {
+        let counters = self.counters.read().unwrap_or_else(|p| p.into_inner());
+        match counters.get(campaign_arn) {
+            Some(c) => c.recent.minutes(now),
+            None => recent::RecentRing::default().minutes(now),
+        }
     }
 
     /// The window whose counts are still in memory.
@@ -273,6 +302,47 @@ impl crate::Reko {
         }
     }
 
+    /// A campaign's traffic for the console: its stored usage windows since `since` (epoch
+    /// seconds) and the open window's counts so far, then the last hour per minute with
+    /// latencies (since this process started). A campaign outside `scope` is missing.
+    pub fn campaign_activity(
+        &self,
+        scope: &crate::AccessScope,
+        campaign_arn: &str,
+        since: i64,
+    ) -> crate::ServiceResult<CampaignActivity> {
+        self.authorize_arn(scope, campaign_arn)?;
+        let record = self.store().get_resource(campaign_arn)?;
+        let Some(record) = record.filter(|r| r.kind == "campaign") else {
+            return Err(crate::ServiceError::NotFound(format!("Could not find campaign: {campaign_arn}")));
+        };
+        let mut windows: Vec<UsageWindow> =
+            self.store().usage_windows(since)?.into_iter().filter(|w| w.campaign_arn == campaign_arn).collect();
+        let (requests, errors) = self.inner.usage.unflushed(campaign_arn);
+        let open = self.inner.usage.open_window();
+        let tps = min_provisioned_tps(&record.doc);
+        match windows.iter_mut().find(|w| w.window_start == open) {
+            // A shutdown flushed part of the open window: the rest adds to it.
+            Some(w) => {
+                w.requests += requests;
+                w.errors += errors;
+            }
+            // As the flusher will write it: an ACTIVE campaign's, or one called since.
+            None if record.status == reko_api::status::ACTIVE || requests > 0 => windows.push(UsageWindow {
+                campaign_arn: campaign_arn.to_string(),
+                dataset_group_arn: record.dataset_group_arn.clone(),
+                window_start: open,
+                requests,
+                errors,
+                min_provisioned_tps: tps,
+            }),
+            None => {}
+        }
+        windows.sort_by_key(|w| w.window_start);
+        let minutes = self.inner.usage.recent_minutes(campaign_arn, now_secs());
+        Ok(CampaignActivity { windows, open_window: open, minutes, min_provisioned_tps: tps })
+    }
+
     /// `GET /reko/usage`: per day and campaign the caller may see.
     pub fn usage(
         &self,
@@ -297,6 +367,18 @@ impl crate::Reko {
         let inputs = report::Inputs::gather(self.store(), report::report_since(q, now))?;
         report::report(&inputs, scope, q, now).map_err(crate::ServiceError::Invalid)
     }
+}
+
+/// What [`crate::Reko::campaign_activity`] returns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CampaignActivity {
+    /// Oldest first; the last (or one of them) is the open window, still counting.
+    pub windows: Vec<UsageWindow>,
+    pub open_window: i64,
+    /// The last hour, per minute, oldest first.
+    pub minutes: Vec<recent::MinuteStats>,
+    /// The campaign's current minProvisionedTPS.
+    pub min_provisioned_tps: i64,
 }
 
 /// Epoch seconds now.
@@ -372,6 +454,25 @@ mod tests {
         let rows = store.usage_windows(t0 + 600).unwrap();
         assert_eq!(rows.iter().map(|r| (r.campaign_arn.as_str(), r.requests)).collect::<Vec<_>>(), [(a, 1), (b, 0)]);
         assert!(acc.counters.read().unwrap().get(a).is_none());
+    }
+
+    #[test]
+    fn the_console_reads_the_unflushed_counts_and_the_last_hour() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let t0 = 1_764_892_800;
+        let acc = Accounting::new(400, t0 + 10);
+        let counter = acc.counter("c");
+        counter.record_timed(true, std::time::Duration::from_millis(2));
+        counter.record_timed(false, std::time::Duration::from_millis(2));
+        assert_eq!(acc.unflushed("c"), (2, 1));
+        assert_eq!(acc.unflushed("never"), (0, 0));
+        acc.flush(&store, &[campaign("c", 1, true)], t0 + 300).unwrap();
+        assert_eq!(acc.unflushed("c"), (0, 0), "flushed");
+        let minutes = acc.recent_minutes("c", now_secs());
+        assert_eq!(minutes.len(), recent::MINUTES);
+        assert_eq!(minutes.iter().map(|m| (m.requests, m.errors)).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1)), (2, 1));
+        assert!(acc.recent_minutes("never", now_secs()).iter().all(|m| m.requests == 0));
+        assert!(acc.counters.read().unwrap().get("never").is_none(), "no counter made by a read");
     }
 
     #[test]

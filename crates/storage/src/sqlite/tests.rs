@@ -66,6 +66,28 @@ fn records_after_a_sequence_number_by_source() {
 }
 
 #[test]
+fn the_newest_chunks_until_enough_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("reko.db")).unwrap();
+    store
+        .append_records(&[
+            NewChunk { dataset_arn: "ds", source: RecordSource::Bulk, rows: 5, data: b"b1" },
+            NewChunk { dataset_arn: "ds", source: RecordSource::Put, rows: 2, data: b"p1" },
+            NewChunk { dataset_arn: "other", source: RecordSource::Put, rows: 1, data: b"x" },
+            NewChunk { dataset_arn: "ds", source: RecordSource::Put, rows: 2, data: b"p2" },
+        ])
+        .unwrap();
+    let data = |min_rows| -> Vec<Vec<u8>> {
+        store.read_newest_records("ds", min_rows).unwrap().into_iter().map(|c| c.data).collect()
+    };
+    assert_eq!(data(1), [b"p2".to_vec()]);
+    assert_eq!(data(3), [b"p2".to_vec(), b"p1".to_vec()]);
+    assert_eq!(data(100), [b"p2".to_vec(), b"p1".to_vec(), b"b1".to_vec()]);
+    assert!(data(0).is_empty());
+    assert_eq!(store.read_newest_records("ds", 5).unwrap()[1].source, RecordSource::Put);
+}
+
+#[test]
 fn import_commit_is_atomic_and_full_replaces_bulk_only() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("reko.db")).unwrap();
