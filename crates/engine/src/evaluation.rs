@@ -256,14 +256,20 @@ pub const TUNING_TEST_USERS: usize = 1_000;
 
 /// The split a training run tunes on (self-tuning, HPO trials), cut from the training part of
 /// [`personalize_split`], so that split's held-out interactions, which the reported metrics
-/// score, take no part in the choice: at most `max_users` users (evenly spread), each user with
+/// score, take no part in the choice: at most `max_users` users (evenly spread; a sample is
+/// re-indexed with only its users and their items, [`TrainingData::compacted`]), each user with
 /// at least 5 interactions holding out their newest 10% ([`temporal_split`]: every user, not
 /// 10% of them, so that small data sets give a choice more signal than noise), at most
 /// `max_test_users` of them scored.
 pub fn validation_split(data: &TrainingData, max_users: usize, max_test_users: usize) -> EvalSplit {
     let train = personalize_split(data).train;
     let step = train.num_users().div_ceil(max_users.max(1)).max(1) as u32;
-    let sample = if step > 1 { train.retain_per_user(|u, n| if u % step == 0 { 0..n } else { 0..0 }) } else { train };
+    // The sample is compacted: its fits and scoring then skip the users and items it lacks.
+    let sample = if step > 1 {
+        train.retain_per_user(|u, n| if u % step == 0 { 0..n } else { 0..0 }).compacted()
+    } else {
+        train
+    };
     let mut split = temporal_split(&sample, 0.1, 5);
     let test_step = split.test.len().div_ceil(max_test_users.max(1)).max(1);
     split.test = split.test.into_iter().step_by(test_step).collect();

@@ -523,6 +523,66 @@ impl TrainingData {
         out
     }
 
+    /// A copy with only the users and items that have interactions, indexed afresh (its indices
+    /// do not compare with this data's): a sample of the users (self-tuning, HPO trials) then
+    /// costs in proportion to what it holds, not to the whole catalogue. Event types, feature
+    /// tokens and context combinations keep their indices.
+    pub fn compacted(&self) -> TrainingData {
+        let src = &self.cat;
+        let mut users = IdTable::default();
+        let mut items = IdTable::default();
+        let mut item_map: Vec<u32> = vec![u32::MAX; src.items.len()];
+        let mut kept_items: Vec<u32> = Vec::new();
+        let mut kept_users: Vec<u32> = Vec::new();
+        let mut offsets = vec![0usize];
+        let mut out_items = Vec::with_capacity(self.items.len());
+        for u in 0..self.num_users() {
+            let r = self.offsets[u]..self.offsets[u + 1];
+            if r.is_empty() {
+                continue;
+            }
+            users.intern(src.users.name(u as u32));
+            kept_users.push(u as u32);
+            for &i in &self.items[r] {
+                if item_map[i as usize] == u32::MAX {
+                    item_map[i as usize] = items.intern(src.items.name(i));
+                    kept_items.push(i);
+                }
+                out_items.push(item_map[i as usize]);
+            }
+            offsets.push(out_items.len());
+        }
+        let pick_items = |v: &[Option<i64>]| kept_items.iter().map(|&i| v[i as usize]).collect::<Vec<_>>();
+        let cat = Catalogue {
+            users,
+            items,
+            event_types: src.event_types.clone(),
+            item_creation: pick_items(&src.item_creation),
+            item_in_items_dataset: kept_items.iter().map(|&i| src.item_in_items_dataset[i as usize]).collect(),
+            features: src.features.clone(),
+            item_features: kept_items.iter().map(|&i| src.item_features[i as usize].clone()).collect(),
+            user_features: kept_users.iter().map(|&u| src.user_features[u as usize].clone()).collect(),
+            contexts: src.contexts.clone(),
+            context_features: src.context_features.clone(),
+            item_objective: if src.item_objective.is_empty() {
+                Vec::new()
+            } else {
+                kept_items.iter().map(|&i| src.item_objective[i as usize]).collect()
+            },
+        };
+        // Users are kept in order, so the interaction arrays are this data's minus empty users.
+        TrainingData {
+            cat: Arc::new(cat),
+            offsets,
+            items: out_items,
+            timestamps: self.timestamps.clone(),
+            event_types: self.event_types.clone(),
+            event_values: self.event_values.clone(),
+            contexts: self.contexts.clone(),
+            weights: self.weights.clone(),
+        }
+    }
+
     fn empty_like(&self, weights: bool) -> TrainingData {
         let mut offsets = Vec::with_capacity(self.offsets.len());
         offsets.push(0);
@@ -555,6 +615,30 @@ impl TrainingData {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compacted_keeps_only_what_has_interactions() {
+        let mut b = TrainingDataBuilder::new();
+        b.push_interaction("u1", "i1", 10, Some("click"), Some(2.0));
+        b.push_interaction("u3", "i3", 5, Some("buy"), None);
+        b.push_interaction("u3", "i1", 7, Some("click"), None);
+        b.push_item("i2", Some(100));
+        b.push_item_features("i3", &["GENRE=x"]);
+        b.push_item_objective_value("i3", 4.0);
+        b.push_user("u2");
+        let d = b.build().retain_per_user(|u, n| if u == 0 { 0..0 } else { 0..n });
+        let c = d.compacted();
+        assert_eq!((c.num_users(), c.num_items(), c.num_interactions()), (1, 2, 2));
+        assert_eq!(c.user_id(0), "u3");
+        let h = c.user_interactions(0);
+        let ids: Vec<&str> = h.items.iter().map(|&i| c.item_id(i)).collect();
+        assert_eq!(ids, ["i3", "i1"]);
+        assert_eq!(h.timestamps, &[5, 7]);
+        assert_eq!(c.event_type_name(h.event_types[0]), Some("buy"));
+        let i3 = c.item_index("i3").unwrap();
+        assert_eq!(c.features().name(c.item_features(i3)[0]), "GENRE=x");
+        assert_eq!(c.item_objective_values().unwrap()[i3 as usize], 4.0);
+    }
 
     #[test]
     fn interning_is_dense_and_shared() {
