@@ -450,12 +450,13 @@ async fn rest_fallback(uri: Uri) -> Response {
 }
 
 /// Runs blocking service work (SQLite, file I/O) off the async executor.
-/// Runtime calls (GetRecommendations, GetPersonalizedRanking) computing at once: four per core.
-/// Unbounded, 64 concurrent requests on 2 cores had a p99 of 20–24 ms; 4 per core 14–17 ms at
-/// the same throughput (BENCHMARKS.md); one per core left cores idle between requests.
+/// Runtime calls (GetRecommendations, GetPersonalizedRanking) computing at once: two per core.
+/// Unbounded, 64 concurrent requests on 2 cores had a p99 of 20–24 ms; 4 per core 9–12 ms, 2 per
+/// core 8.1–8.8 ms at 5% less throughput, 1 per core 10–12 ms with idle cores (BENCHMARKS.md,
+/// "Serving right after ACTIVE").
 pub(crate) fn engine_slots() -> &'static tokio::sync::Semaphore {
     static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    SLOTS.get_or_init(|| tokio::sync::Semaphore::new(4 * std::thread::available_parallelism().map_or(2, |n| n.get())))
+    SLOTS.get_or_init(|| tokio::sync::Semaphore::new(2 * std::thread::available_parallelism().map_or(2, |n| n.get())))
 }
 
 pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> ApiResult<T> + Send + 'static) -> ApiResult<T> {
