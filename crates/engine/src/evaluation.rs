@@ -41,6 +41,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::error::EngineError;
+use crate::progress::LiveProgress;
 use crate::recipe::{self, FittedModel, TrainingConfig};
 use crate::training_data::{TrainingData, UserInteractions};
 
@@ -410,7 +411,17 @@ fn recommend_unseen_batch(
 /// the top 25 ÷ the reward of all their relevant items, averaged over users whose relevant
 /// items have a positive reward.
 pub fn evaluate_model(model: &dyn FittedModel, split: &EvalSplit) -> BTreeMap<String, f64> {
+    evaluate_model_reporting(model, split, &LiveProgress::default())
+}
+
+/// [`evaluate_model`], moving `progress` as batches of test users are scored.
+pub fn evaluate_model_reporting(
+    model: &dyn FittedModel,
+    split: &EvalSplit,
+    progress: &LiveProgress,
+) -> BTreeMap<String, f64> {
     model.prepare_for(split.test.len());
+    let (scored, batches) = (std::sync::atomic::AtomicUsize::new(0), split.test.len().div_ceil(EVAL_BATCH));
     let rewards = split.train.item_objective_values().map(item_rewards);
     let num_items = split.train.num_items();
     let words = num_items.div_ceil(64);
@@ -422,6 +433,7 @@ pub fn evaluate_model(model: &dyn FittedModel, split: &EvalSplit) -> BTreeMap<St
             |mut acc, batch| {
                 let mut recs = vec![Vec::new(); batch.len()];
                 recommend_unseen_batch(model, &split.train, batch, EVAL_K, &mut recs);
+                progress.steps(scored.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, batches);
                 for (t, recs) in batch.iter().zip(&recs) {
                     let m = user_metrics(recs, |i| t.relevant.binary_search(&i).is_ok(), t.relevant.len());
                     acc.users += 1;
@@ -486,7 +498,7 @@ pub fn evaluate_split<F>(data: &TrainingData, split: Split, fit: F) -> Result<Ev
 where
     F: FnOnce(&TrainingData) -> Result<Box<dyn FittedModel>, EngineError>,
 {
-    evaluate_split_keeping_model(data, split, fit).map(|(e, _)| e)
+    evaluate_split_keeping_model(data, split, fit, &LiveProgress::default()).map(|(e, _)| e)
 }
 
 /// Metric name → value.
@@ -497,6 +509,7 @@ pub(crate) fn evaluate_split_keeping_model<F>(
     data: &TrainingData,
     split: Split,
     fit: F,
+    scoring: &LiveProgress,
 ) -> Result<(Evaluation, Box<dyn FittedModel>), EngineError>
 where
     F: FnOnce(&TrainingData) -> Result<Box<dyn FittedModel>, EngineError>,
@@ -505,7 +518,7 @@ where
     let start = Instant::now();
     let model = fit(&s.train)?;
     let fit_seconds = start.elapsed().as_secs_f64();
-    let metrics = evaluate_model(model.as_ref(), &s);
+    let metrics = evaluate_model_reporting(model.as_ref(), &s, scoring);
     Ok((Evaluation { metrics, test_users: s.test.len(), fit_seconds }, model))
 }
 
@@ -516,7 +529,7 @@ pub fn evaluate<F>(data: &TrainingData, fit: F) -> Result<(Metrics, Box<dyn Fitt
 where
     F: FnOnce(&TrainingData) -> Result<Box<dyn FittedModel>, EngineError>,
 {
-    evaluate_split_keeping_model(data, Split::Personalize, fit).map(|(e, m)| (e.metrics, m))
+    evaluate_split_keeping_model(data, Split::Personalize, fit, &LiveProgress::default()).map(|(e, m)| (e.metrics, m))
 }
 
 /// Evaluate a registered recipe the way [`crate::train`] does, on any split: validate the

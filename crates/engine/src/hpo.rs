@@ -11,6 +11,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::error::EngineError;
 use crate::evaluation;
+use crate::progress::LiveProgress;
 use crate::recipe::{
     check_minimum_data, filter_events, registry_entry, validate_config, ParamKind, TrainedSolution, TrainingConfig,
     TrainingProgress,
@@ -167,7 +168,9 @@ pub fn tune(
         let config = TrainingConfig { hyperparameters: params.clone(), ..base.clone() };
         validate_config(recipe, &config)?;
         progress(TrainingProgress { stage: "tuning", fraction: 0.8 * job as f64 / request.max_jobs as f64 });
-        let model = r.fit(&validation.train, &config)?;
+        base.progress.stage("tuning", 0.0, 0.7).steps(job, request.max_jobs);
+        let model =
+            r.fit(&validation.train, &TrainingConfig { progress: LiveProgress::default(), ..config.clone() })?;
         let metrics = evaluation::evaluate_model(model.as_ref(), &validation);
         let score = metrics.get(&request.objective).copied().unwrap_or(f64::NEG_INFINITY);
         if best.is_none_or(|i| score > trials[i].1) {
@@ -179,10 +182,13 @@ pub fn tune(
     let params = trials[index].0.clone();
     let config = TrainingConfig { hyperparameters: params.clone(), ..base.clone() };
     progress(TrainingProgress { stage: "evaluating", fraction: 0.8 });
-    let (evaluation, evaluated) = r.evaluate(&filtered, &config, evaluation::Split::Personalize)?;
+    let evaluating = TrainingConfig { progress: base.progress.stage("evaluating", 0.7, 0.95), ..config.clone() };
+    let (evaluation, evaluated) = r.evaluate(&filtered, &evaluating, evaluation::Split::Personalize)?;
     let metrics = evaluation.metrics;
     progress(TrainingProgress { stage: "training", fraction: 0.9 });
-    let artifact = r.fit_after_evaluation(evaluated, &filtered, &config)?.to_artifact();
+    let training = TrainingConfig { progress: base.progress.stage("training", 0.95, 1.0), ..config.clone() };
+    let artifact = r.fit_after_evaluation(evaluated, &filtered, &training)?.to_artifact();
+    base.progress.stage("writing", 1.0, 1.0);
     progress(TrainingProgress { stage: "writing", fraction: 1.0 });
     Ok(Tuned { solution: TrainedSolution { artifact, metrics, tuned: BTreeMap::new() }, params, trials })
 }

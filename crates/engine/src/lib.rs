@@ -15,6 +15,7 @@ pub mod error;
 pub mod evaluation;
 pub mod hpo;
 pub mod model;
+pub mod progress;
 pub mod recipe;
 pub mod recipes;
 pub mod training_data;
@@ -25,6 +26,7 @@ pub use model::{
     load_model, Exploration, HistoryEvent, Model, NewItem, ObservedEvent, RankQuery, RecommendQuery, ScoredItem,
     SegmentQuery,
 };
+pub use progress::LiveProgress;
 pub use recipe::{
     event_passes, event_weight, recipe, recipes, supports_update, train, update, validate_config, EventParameters,
     ObjectiveSensitivity, RecipeInfo, TrainedSolution, TrainingConfig, TrainingProgress,

@@ -14,6 +14,7 @@ use crate::artifact::ModelArtifact;
 use crate::error::EngineError;
 use crate::evaluation::{self, Evaluation, Split};
 use crate::model::Model;
+use crate::progress::LiveProgress;
 use crate::recipes::popularity_count::{self, PopularityCount};
 use crate::recipes::user_personalization as up;
 use crate::recipes::{item_affinity, similar_items, sims, trending_now};
@@ -89,6 +90,9 @@ pub struct TrainingConfig {
     /// `solutionConfig.optimizationObjective.objectiveSensitivity`: how much the item values the
     /// snapshot carries ([`TrainingData::item_objective_values`]) weigh against relevance.
     pub objective: Option<ObjectiveSensitivity>,
+    /// Where the run is, for whoever follows it ([`train`] moves it through its stages; fits and
+    /// evaluations move it within them). Not configuration: ignored by comparisons.
+    pub progress: LiveProgress,
 }
 
 /// `ObjectiveSensitivity`: the weight of an optimization objective against relevance.
@@ -195,7 +199,14 @@ pub trait Recipe: Send + Sync {
         config: &TrainingConfig,
         split: Split,
     ) -> Result<(Evaluation, Box<dyn FittedModel>), EngineError> {
-        evaluation::evaluate_split_keeping_model(data, split, |d| self.fit(d, config))
+        // The fit takes most of an evaluation, the scoring the rest.
+        let fit_config = TrainingConfig { progress: config.progress.part(0.0, 0.85), ..config.clone() };
+        evaluation::evaluate_split_keeping_model(
+            data,
+            split,
+            |d| self.fit(d, &fit_config),
+            &config.progress.part(0.85, 1.0),
+        )
     }
     /// Hyperparameters the recipe chooses for the (filtered) `data` where `config` leaves them
     /// open (name → value; applied by [`train`]), scored on
@@ -273,11 +284,16 @@ pub fn update(
         )));
     }
     progress(TrainingProgress { stage: "filtering", fraction: 0.0 });
+    config.progress.stage("filtering", 0.0, 0.1);
     let filtered = filter_events(data, config);
     progress(TrainingProgress { stage: "updating", fraction: 0.3 });
-    let model = r.update(previous, &filtered, config)?;
+    let updating = TrainingConfig { progress: config.progress.stage("updating", 0.1, 0.95), ..config.clone() };
+    let model = r.update(previous, &filtered, &updating)?;
     progress(TrainingProgress { stage: "writing", fraction: 0.9 });
-    Ok(model.to_artifact())
+    config.progress.stage("writing", 0.95, 1.0);
+    let artifact = model.to_artifact();
+    config.progress.stage("writing", 1.0, 1.0);
+    Ok(artifact)
 }
 
 static REGISTRY: &[&dyn Recipe] = &[
@@ -544,20 +560,28 @@ pub fn train(
 ) -> Result<TrainedSolution, EngineError> {
     let r = lookup(recipe)?;
     validate_config(recipe, config)?;
-    progress(TrainingProgress { stage: "filtering", fraction: 0.0 });
+    let live = config.progress.clone();
+    // Each stage's share of the run (measured at 5M interactions: tuning a quarter, the
+    // evaluation's fit and scoring three fifths, the final fit a tenth).
+    let stage = |name: &'static str, from: f64, to: f64, progress: &mut dyn FnMut(TrainingProgress)| {
+        progress(TrainingProgress { stage: name, fraction: from });
+        live.stage(name, from, to)
+    };
+    stage("filtering", 0.0, 0.02, progress);
     let filtered = filter_events(data, config);
     check_minimum_data(&filtered)?;
-    progress(TrainingProgress { stage: "tuning", fraction: 0.05 });
-    let tuned = r.self_tune(&filtered, config)?;
+    let part = stage("tuning", 0.02, 0.27, progress);
+    let tuned = r.self_tune(&filtered, &TrainingConfig { progress: part, ..config.clone() })?;
     let mut config = config.clone();
     config.hyperparameters.extend(tuned.iter().map(|(k, v)| (k.clone(), v.clone())));
-    progress(TrainingProgress { stage: "evaluating", fraction: 0.1 });
+    config.progress = stage("evaluating", 0.27, 0.88, progress);
     let (evaluation, evaluated) = r.evaluate(&filtered, &config, Split::Personalize)?;
     let metrics = evaluation.metrics;
-    progress(TrainingProgress { stage: "training", fraction: 0.5 });
+    config.progress = stage("training", 0.88, 0.99, progress);
     let model = r.fit_after_evaluation(evaluated, &filtered, &config)?;
-    progress(TrainingProgress { stage: "writing", fraction: 0.9 });
+    stage("writing", 0.99, 1.0, progress).set(0.0);
     let artifact = model.to_artifact();
+    live.stage("writing", 1.0, 1.0);
     progress(TrainingProgress { stage: "writing", fraction: 1.0 });
     Ok(TrainedSolution { artifact, metrics, tuned })
 }

@@ -303,27 +303,37 @@ impl Reko {
             Err(ServiceError::Invalid(reason)) => return Ok(Outcome::Failed { reason }),
             Err(e) => return Err(e),
         };
-        let mut report = |p: TrainingProgress| {
-            phases.enter(crate::metrics::training_phase(p.stage));
-            progress.report(p.fraction * 0.95, p.stage)
-        };
+        // The engine moves `live` within its stages; a thread reports it to the task view.
+        let live = reko_engine::LiveProgress::new();
+        let config = reko_engine::TrainingConfig { progress: live.clone(), ..config };
+        let done = std::sync::atomic::AtomicBool::new(false);
         let mut tuned_params = None;
         let mut trials = None;
-        let result = if stored.wire.training_mode.as_deref() == Some("UPDATE") {
-            self.update_model(&stored, recipe.name, &data, &config, &mut report)
-        } else if stored.wire.perform_hpo == Some(true) {
-            let request = crate::hpo::request(recipe.name, stored.wire.solution_config.as_ref())?;
-            reko_engine::hpo::tune(recipe.name, &data, &config, &request, &mut report).map(|tuned| {
-                tracing::info!(version = arn, trials = tuned.trials.len(), params = ?tuned.params, "HPO chose");
-                tuned_params = Some(tuned.params);
-                // A non-finite objective (JSON has none) is kept as unknown.
-                let tried = tuned.trials.into_iter().map(|(p, v)| (p, v.is_finite().then_some(v))).collect();
-                trials = Some(HpoTrials { objective: request.objective.clone(), trials: tried });
-                tuned.solution
-            })
-        } else {
-            reko_engine::train(recipe.name, &data, &config, &mut report)
+        let hpo_request = match stored.wire.perform_hpo {
+            Some(true) => Some(crate::hpo::request(recipe.name, stored.wire.solution_config.as_ref())?),
+            _ => None,
         };
+        let result = std::thread::scope(|scope| {
+            let follower = scope.spawn(|| follow_training(progress, &live, &done));
+            let mut report = |p: TrainingProgress| phases.enter(crate::metrics::training_phase(p.stage));
+            let result = if stored.wire.training_mode.as_deref() == Some("UPDATE") {
+                self.update_model(&stored, recipe.name, &data, &config, &mut report)
+            } else if let Some(request) = &hpo_request {
+                reko_engine::hpo::tune(recipe.name, &data, &config, request, &mut report).map(|tuned| {
+                    tracing::info!(version = arn, trials = tuned.trials.len(), params = ?tuned.params, "HPO chose");
+                    tuned_params = Some(tuned.params);
+                    // A non-finite objective (JSON has none) is kept as unknown.
+                    let tried = tuned.trials.into_iter().map(|(p, v)| (p, v.is_finite().then_some(v))).collect();
+                    trials = Some(HpoTrials { objective: request.objective.clone(), trials: tried });
+                    tuned.solution
+                })
+            } else {
+                reko_engine::train(recipe.name, &data, &config, &mut report)
+            };
+            done.store(true, std::sync::atomic::Ordering::Release);
+            follower.thread().unpark();
+            result
+        });
         let trained = match result {
             Ok(trained) => trained,
             Err(e @ (reko_engine::EngineError::InsufficientData(_) | reko_engine::EngineError::InvalidConfig(_))) => {
@@ -373,4 +383,53 @@ pub struct HpoTrials {
     /// The metric maximized (a GetSolutionMetrics key).
     pub objective: String,
     pub trials: Vec<(BTreeMap<String, String>, Option<f64>)>,
+}
+
+/// Reports a running training's stage, share done and time left to the task view (every half
+/// second, while `done` is unset).
+fn follow_training(
+    progress: &mut Progress<'_>,
+    live: &reko_engine::LiveProgress,
+    done: &std::sync::atomic::AtomicBool,
+) {
+    let started = std::time::Instant::now();
+    while !done.load(std::sync::atomic::Ordering::Acquire) {
+        std::thread::park_timeout(std::time::Duration::from_millis(500));
+        let (stage, fraction) = live.read();
+        progress.report(fraction * 0.95, &training_detail(stage, fraction, started.elapsed()));
+    }
+}
+
+/// `evaluating: 42% of the training, about 35 s left`: the time left extrapolated from the time so
+/// far once the fraction says something (5% done, 2 s in).
+fn training_detail(stage: &str, fraction: f64, elapsed: std::time::Duration) -> String {
+    let percent = (fraction * 100.0).floor();
+    let secs = elapsed.as_secs_f64();
+    if !(0.05..1.0).contains(&fraction) || secs < 2.0 {
+        return format!("{stage}: {percent}% of the training");
+    }
+    let left = secs * (1.0 - fraction) / fraction;
+    let left = if left < 90.0 { format!("{} s", left.ceil()) } else { format!("{} min", (left / 60.0).ceil()) };
+    format!("{stage}: {percent}% of the training, about {left} left")
+}
+
+#[cfg(test)]
+mod progress_tests {
+    use std::time::Duration;
+
+    use super::training_detail;
+
+    #[test]
+    fn the_time_left_is_extrapolated_once_it_means_something() {
+        assert_eq!(training_detail("tuning", 0.01, Duration::from_secs(10)), "tuning: 1% of the training");
+        assert_eq!(training_detail("tuning", 0.5, Duration::from_secs(1)), "tuning: 50% of the training");
+        assert_eq!(
+            training_detail("evaluating", 0.25, Duration::from_secs(10)),
+            "evaluating: 25% of the training, about 30 s left"
+        );
+        assert_eq!(
+            training_detail("evaluating", 0.1, Duration::from_secs(60)),
+            "evaluating: 10% of the training, about 9 min left"
+        );
+    }
 }

@@ -60,15 +60,23 @@ pub fn self_tune(
         c.hyperparameters.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         c
     };
+    // Candidates to score at most (a group's candidate equal to the choices so far is not refitted).
+    let total = 1 + groups.iter().map(Vec::len).sum::<usize>();
+    let scored = std::cell::Cell::new(0usize);
     let score = |c: &TrainingConfig| {
         let mut c = c.clone();
+        // Each candidate moves the tuning's progress once, not its fit's iterations.
+        c.progress = crate::LiveProgress::default();
         c.hyperparameters.insert("num_iterations".into(), iterations.clone());
         // The validation requests carry no context: fitting its weight would be wasted.
         c.hyperparameters.insert("context_weight".into(), "0".into());
         // Tuning is for relevance; the objective's trade-off is applied on top of it.
         c.objective = None;
         let model = fit(recipe, &split.train, &c);
-        evaluation::evaluate_model(&model, &split)["normalized_discounted_cumulative_gain_at_10"]
+        let ndcg = evaluation::evaluate_model(&model, &split)["normalized_discounted_cumulative_gain_at_10"];
+        scored.set(scored.get() + 1);
+        config.progress.steps(scored.get(), total);
+        ndcg
     };
     // The score of the choices so far (the defaults at first).
     let mut incumbent = score(config);

@@ -574,3 +574,30 @@ fn optimization_objective_trades_relevance_for_value() {
     let err = validate_config("aws-sims", &sims).unwrap_err();
     assert!(err.to_string().contains("optimizationObjective"), "{err}");
 }
+
+/// A training run moves its live progress through the stages and, within them, through the
+/// fit's iterations and the evaluation's batches, ending at 100% in "writing".
+#[test]
+fn training_reports_progress_within_its_stages() {
+    use crate::evaluation::Split;
+    use crate::LiveProgress;
+    let data = groups();
+    let live = LiveProgress::new();
+    let evaluating = live.stage("evaluating", 0.2, 0.6);
+    let config = TrainingConfig { progress: evaluating.part(0.0, 0.85), ..small_config() };
+    fit(INFO_UP.name, &data, &config);
+    let (stage, fraction) = live.read();
+    assert_eq!(stage, "evaluating");
+    assert!((fraction - (0.2 + 0.4 * 0.85)).abs() < 1e-9, "the fit's iterations took it to its part's end: {fraction}");
+    let config = TrainingConfig { progress: evaluating.clone(), ..small_config() };
+    USER_PERSONALIZATION.evaluate(&data, &config, Split::Personalize).unwrap();
+    assert!((live.read().1 - 0.6).abs() < 1e-9, "the scoring batches took it to the stage's end: {:?}", live.read());
+    let live = LiveProgress::new();
+    let mut stages = Vec::new();
+    train(INFO_UP.name, &data, &TrainingConfig { progress: live.clone(), ..small_config() }, &mut |p| {
+        stages.push(p.stage)
+    })
+    .unwrap();
+    assert_eq!(live.read(), ("writing", 1.0));
+    assert_eq!(stages, ["filtering", "tuning", "evaluating", "training", "writing", "writing"]);
+}

@@ -183,11 +183,13 @@ pub(super) fn fit_from(
         }
     }
     timings.prepare = t0.elapsed();
-    for _ in 0..p.iterations {
+    // The iterations are nearly the whole fit: they move its progress.
+    for it in 0..p.iterations {
         let t = std::time::Instant::now();
         als::update_side(&mut x, &y, &users, s, k, p.regularization, p.cg_steps);
         als::update_side(&mut y, &x, &items, s, k, p.regularization, p.cg_steps);
         timings.iterations.push(t.elapsed());
+        config.progress.steps(it + 1, p.iterations);
     }
     let t1 = std::time::Instant::now();
     drop(items);
