@@ -90,6 +90,8 @@ accessed! {
     ListBatchSegmentJobsRequest => |r| arns([r.solution_version_arn.as_ref()]);
     ListRecipesRequest => |_r| Vec::new();
     DescribeRecipeRequest => |_r| Vec::new();
+    DescribeAlgorithmRequest => |_r| Vec::new();
+    DescribeFeatureTransformationRequest => |_r| Vec::new();
     TagResourceRequest => |r| arns([Some(&r.resource_arn)]);
     UntagResourceRequest => |r| arns([Some(&r.resource_arn)]);
     ListTagsForResourceRequest => |r| arns([Some(&r.resource_arn)]);

@@ -109,6 +109,107 @@ impl Validate for DescribeRecipeRequest {
     }
 }
 
+/// `Algorithm` (the algorithm of a recipe, service-owned). Reko runs its algorithms in process:
+/// it has no `algorithmImage`, `trainingInputMode` or `roleArn` to report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Algorithm {
+    pub name: String,
+    pub algorithm_arn: String,
+    pub default_hyper_parameters: std::collections::BTreeMap<String, String>,
+    pub default_hyper_parameter_ranges: DefaultHyperParameterRanges,
+    pub default_resource_config: std::collections::BTreeMap<String, String>,
+    pub creation_date_time: f64,
+    pub last_updated_date_time: f64,
+}
+
+/// `DefaultHyperParameterRanges`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DefaultHyperParameterRanges {
+    pub integer_hyper_parameter_ranges: Vec<DefaultIntegerHyperParameterRange>,
+    pub continuous_hyper_parameter_ranges: Vec<DefaultContinuousHyperParameterRange>,
+    pub categorical_hyper_parameter_ranges: Vec<DefaultCategoricalHyperParameterRange>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DefaultIntegerHyperParameterRange {
+    pub name: String,
+    pub min_value: i64,
+    pub max_value: i64,
+    pub is_tunable: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DefaultContinuousHyperParameterRange {
+    pub name: String,
+    pub min_value: f64,
+    pub max_value: f64,
+    pub is_tunable: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DefaultCategoricalHyperParameterRange {
+    pub name: String,
+    pub values: Vec<String>,
+    pub is_tunable: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DescribeAlgorithmRequest {
+    pub algorithm_arn: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DescribeAlgorithmResponse {
+    pub algorithm: Algorithm,
+}
+
+impl Validate for DescribeAlgorithmRequest {
+    fn validate(&self) -> ApiResult<()> {
+        let mut v = Violations::new();
+        v.arn("algorithmArn", &self.algorithm_arn);
+        v.finish()
+    }
+}
+
+/// `FeatureTransformation` (how a recipe turns the datasets into features, service-owned).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FeatureTransformation {
+    pub name: String,
+    pub feature_transformation_arn: String,
+    pub default_parameters: std::collections::BTreeMap<String, String>,
+    pub creation_date_time: f64,
+    pub last_updated_date_time: f64,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DescribeFeatureTransformationRequest {
+    pub feature_transformation_arn: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DescribeFeatureTransformationResponse {
+    pub feature_transformation: FeatureTransformation,
+}
+
+impl Validate for DescribeFeatureTransformationRequest {
+    fn validate(&self) -> ApiResult<()> {
+        let mut v = Violations::new();
+        v.arn("featureTransformationArn", &self.feature_transformation_arn);
+        v.finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -331,6 +331,12 @@ pub fn recipe(name: &str) -> Option<&'static RecipeInfo> {
     RECIPE_INFOS.iter().find(|r| r.name == name)
 }
 
+/// A recipe's accepted `algorithmHyperParameters` and `featureTransformationParameters`, with
+/// their defaults and ranges (DescribeAlgorithm, DescribeFeatureTransformation).
+pub fn parameters(name: &str) -> Option<(&'static [ParamSpec], &'static [ParamSpec])> {
+    registry_entry(name).map(|r| (r.hyperparameters(), r.feature_transformation_parameters()))
+}
+
 pub(crate) fn registry_entry(name: &str) -> Option<&'static dyn Recipe> {
     REGISTRY.iter().copied().find(|r| r.info().name == name)
 }

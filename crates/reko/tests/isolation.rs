@@ -153,6 +153,11 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("ListTagsForResource", r#"{"resourceArn":"{ANY}"}"#),
     ("ListSchemas", r#"{}"#),
     ("ListRecipes", r#"{}"#),
+    ("DescribeAlgorithm", r#"{"algorithmArn":"arn:aws:personalize:::algorithm/aws-user-personalization"}"#),
+    (
+        "DescribeFeatureTransformation",
+        r#"{"featureTransformationArn":"arn:aws:personalize:::feature-transformation/trending-now"}"#,
+    ),
     (
         "/recommendations",
         r#"{"campaignArn":"{C}","userId":"u1","numResults":5,"filterArn":"{F}","promotions":[{"name":"p","percentPromotedItems":20,"filterArn":"{F}"}]}"#,

@@ -7,7 +7,7 @@ use crate::error::{ServiceError, ServiceResult};
 
 /// Candidates evaluated when `hpoResourceConfig.maxNumberOfTrainingJobs` is absent (Reko's
 /// choice: each candidate is a full offline evaluation).
-const DEFAULT_TRAINING_JOBS: usize = 8;
+pub(crate) const DEFAULT_TRAINING_JOBS: usize = 8;
 /// Seed of the random search, so the same solution tunes the same way.
 const SEARCH_SEED: u64 = 0x5245_4b4f_4850_4f00;
 

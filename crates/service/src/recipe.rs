@@ -1,9 +1,15 @@
 //! Recipes: the service-owned catalogue. Only recipes Reko really trains are listed.
 
+use std::collections::BTreeMap;
+
 use reko_api::{
-    status, DescribeRecipeRequest, DescribeRecipeResponse, ListRecipesRequest, ListRecipesResponse, Recipe,
-    RecipeSummary,
+    status, Algorithm, DefaultCategoricalHyperParameterRange, DefaultContinuousHyperParameterRange,
+    DefaultHyperParameterRanges, DefaultIntegerHyperParameterRange, DescribeAlgorithmRequest,
+    DescribeAlgorithmResponse, DescribeFeatureTransformationRequest, DescribeFeatureTransformationResponse,
+    DescribeRecipeRequest, DescribeRecipeResponse, FeatureTransformation, ListRecipesRequest, ListRecipesResponse,
+    Recipe, RecipeSummary,
 };
+use reko_engine::recipe::{ParamKind, ParamSpec};
 
 use crate::arn::{algorithm_arn, feature_transformation_arn, recipe_arn};
 use crate::error::{ServiceError, ServiceResult};
@@ -46,4 +52,88 @@ impl Reko {
         })?;
         Ok(DescribeRecipeResponse { recipe: to_wire(info) })
     }
+
+    /// DescribeAlgorithm: a recipe's hyperparameters, their defaults and ranges (every one can
+    /// be searched by performHPO), and the HPO budget a solution gets without one.
+    pub fn describe_algorithm(&self, req: DescribeAlgorithmRequest) -> ServiceResult<DescribeAlgorithmResponse> {
+        let not_found = || ServiceError::NotFound(format!("Could not find algorithm: {}", req.algorithm_arn));
+        let info = reko_engine::recipes()
+            .iter()
+            .find(|r| algorithm_arn(r.algorithm_name) == req.algorithm_arn)
+            .ok_or_else(not_found)?;
+        let (hyperparameters, _) = reko_engine::recipe::parameters(info.name).ok_or_else(not_found)?;
+        let mut ranges = DefaultHyperParameterRanges::default();
+        for spec in hyperparameters {
+            let name = spec.name.to_string();
+            match spec.kind {
+                ParamKind::Int { min, max } => ranges
+                    .integer_hyper_parameter_ranges
+                    .push(DefaultIntegerHyperParameterRange { name, min_value: min, max_value: max, is_tunable: true }),
+                ParamKind::Float { min, max } => {
+                    ranges.continuous_hyper_parameter_ranges.push(DefaultContinuousHyperParameterRange {
+                        name,
+                        min_value: min,
+                        max_value: max,
+                        is_tunable: true,
+                    })
+                }
+                ParamKind::Bool => {
+                    ranges.categorical_hyper_parameter_ranges.push(DefaultCategoricalHyperParameterRange {
+                        name,
+                        values: vec!["true".into(), "false".into()],
+                        is_tunable: true,
+                    })
+                }
+                ParamKind::Categorical(values) => {
+                    ranges.categorical_hyper_parameter_ranges.push(DefaultCategoricalHyperParameterRange {
+                        name,
+                        values: values.iter().map(|v| v.to_string()).collect(),
+                        is_tunable: true,
+                    })
+                }
+            }
+        }
+        let resources = [
+            ("maxNumberOfTrainingJobs", crate::hpo::DEFAULT_TRAINING_JOBS.to_string()),
+            ("maxParallelTrainingJobs", "1".to_string()),
+        ];
+        Ok(DescribeAlgorithmResponse {
+            algorithm: Algorithm {
+                name: info.algorithm_name.to_string(),
+                algorithm_arn: req.algorithm_arn.clone(),
+                default_hyper_parameters: defaults(hyperparameters),
+                default_hyper_parameter_ranges: ranges,
+                default_resource_config: resources.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+                creation_date_time: 0.0,
+                last_updated_date_time: 0.0,
+            },
+        })
+    }
+
+    /// DescribeFeatureTransformation: the featurization parameters of the recipes that use it.
+    pub fn describe_feature_transformation(
+        &self,
+        req: DescribeFeatureTransformationRequest,
+    ) -> ServiceResult<DescribeFeatureTransformationResponse> {
+        let arn = &req.feature_transformation_arn;
+        let info = reko_engine::recipes()
+            .iter()
+            .find(|r| r.feature_transformation_name.map(feature_transformation_arn).as_ref() == Some(arn))
+            .ok_or_else(|| ServiceError::NotFound(format!("Could not find feature transformation: {arn}")))?;
+        let (_, featurization) = reko_engine::recipe::parameters(info.name).unwrap_or((&[], &[]));
+        Ok(DescribeFeatureTransformationResponse {
+            feature_transformation: FeatureTransformation {
+                name: info.feature_transformation_name.unwrap_or_default().to_string(),
+                feature_transformation_arn: arn.clone(),
+                default_parameters: defaults(featurization),
+                creation_date_time: 0.0,
+                last_updated_date_time: 0.0,
+                status: status::ACTIVE.into(),
+            },
+        })
+    }
+}
+
+fn defaults(specs: &[ParamSpec]) -> BTreeMap<String, String> {
+    specs.iter().map(|s| (s.name.to_string(), s.default.to_string())).collect()
 }

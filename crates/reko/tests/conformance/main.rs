@@ -2,6 +2,7 @@
 //!
 //! Each test starts its own server on a free loopback port with its own data directory.
 
+mod catalogue;
 #[path = "../common/mod.rs"]
 mod common;
 mod errors;
