@@ -15,42 +15,14 @@ use reko_engine::evaluation::{
     evaluate_model, personalize_split, temporal_split, validation_split, TUNING_TEST_USERS, TUNING_USERS,
 };
 use reko_engine::recipes::user_personalization::{fit, fit_warm, self_tune};
-use reko_engine::{TrainingConfig, TrainingData, TrainingDataBuilder};
-use reko_synth::{generate, item_id, play_counts, user_id, SynthConfig, EVENT_TYPES};
+use reko_engine::TrainingConfig;
+use reko_synth::SynthConfig;
 
 const RECIPE: &str = "aws-user-personalization";
 const NDCG: &str = "normalized_discounted_cumulative_gain_at_10";
 
 fn main() {
-    let mut sets: Vec<(&str, TrainingData)> = Vec::new();
-    if let Some(dir) = common::ml100k_dir("final_fit bench") {
-        sets.push(("ml-100k", common::load_movielens(&dir)));
-    }
-    let cfg = SynthConfig { users: 20_000, items: 5_000, interactions: 500_000, ..SynthConfig::default() };
-    let mut b = TrainingDataBuilder::new();
-    for r in play_counts(&cfg).expect("play counts") {
-        b.push_interaction(
-            &user_id(r.user as usize),
-            &item_id(r.item as usize),
-            r.timestamp,
-            Some("play"),
-            Some(r.plays as f32),
-        );
-    }
-    sets.push(("play-counts", b.build()));
-    let mut b = TrainingDataBuilder::new();
-    for r in generate(&cfg).expect("synthetic").interactions {
-        let t = EVENT_TYPES[r.event_type as usize];
-        b.push_interaction(
-            &user_id(r.user as usize),
-            &item_id(r.item as usize),
-            r.timestamp,
-            Some(t),
-            Some(r.event_value),
-        );
-    }
-    sets.push(("synthetic-events", b.build()));
-
+    let mut sets = common::quality_sets("final_fit bench");
     println!("| data | from scratch (15 iterations) | warm, 1 iteration | warm, 2 | warm, 5 |");
     println!("|---|---:|---:|---:|---:|");
     for (name, data) in &sets {
@@ -72,18 +44,7 @@ fn main() {
     // The evaluation fit warm-started from the self-tuning's model of its user sample.
     let big =
         SynthConfig { users: 200_000, items: 100_000, interactions: 5_000_000, seed: 42, ..SynthConfig::default() };
-    let mut b = TrainingDataBuilder::new();
-    for r in generate(&big).expect("synthetic").interactions {
-        let t = EVENT_TYPES[r.event_type as usize];
-        b.push_interaction(
-            &user_id(r.user as usize),
-            &item_id(r.item as usize),
-            r.timestamp,
-            Some(t),
-            Some(r.event_value),
-        );
-    }
-    sets.push(("synthetic-5m", b.build()));
+    sets.push(("synthetic-5m", common::event_data(&big)));
     println!();
     println!("| data | evaluation fit from scratch (15) | from the tuning model, 5 | 8 | 10 |");
     println!("|---|---:|---:|---:|---:|");

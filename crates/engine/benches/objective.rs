@@ -5,7 +5,8 @@
 //! (newest 20% held out, seen items excluded, settings self-tuned on the training part): NDCG@10,
 //! `average_rewards_at_k`, and the mean royalty of the test users' top 25.
 //!
-//! `REKO_ML100K_DIR=../shared/data/ml-100k cargo bench -p reko-engine --bench objective`
+//! `REKO_ML100K_DIR=<a MovieLens 100K folder> cargo bench -p reko-engine --bench objective` (without it the
+//! bench says it skipped)
 
 #[path = "../tests/common/mod.rs"]
 mod common;

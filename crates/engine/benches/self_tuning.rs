@@ -21,41 +21,13 @@ use std::time::Instant;
 
 use reko_engine::evaluation::{evaluate_model, temporal_split, EvalSplit};
 use reko_engine::recipes::user_personalization::{fit, self_tune};
-use reko_engine::{TrainingConfig, TrainingData, TrainingDataBuilder};
-use reko_synth::{generate, item_id, play_counts, user_id, SynthConfig, EVENT_TYPES};
+use reko_engine::{TrainingConfig, TrainingData};
 
 const RECIPE: &str = "aws-user-personalization";
 const NDCG: &str = "normalized_discounted_cumulative_gain_at_10";
 
 fn main() {
-    let mut sets: Vec<(&str, TrainingData)> = Vec::new();
-    if let Some(dir) = common::ml100k_dir("self_tuning bench") {
-        sets.push(("ml-100k", common::load_movielens(&dir)));
-    }
-    let cfg = SynthConfig { users: 20_000, items: 5_000, interactions: 500_000, ..SynthConfig::default() };
-    let mut b = TrainingDataBuilder::new();
-    for r in play_counts(&cfg).expect("play counts") {
-        b.push_interaction(
-            &user_id(r.user as usize),
-            &item_id(r.item as usize),
-            r.timestamp,
-            Some("play"),
-            Some(r.plays as f32),
-        );
-    }
-    sets.push(("play-counts", b.build()));
-    let mut b = TrainingDataBuilder::new();
-    for r in generate(&cfg).expect("synthetic").interactions {
-        let t = EVENT_TYPES[r.event_type as usize];
-        b.push_interaction(
-            &user_id(r.user as usize),
-            &item_id(r.item as usize),
-            r.timestamp,
-            Some(t),
-            Some(r.event_value),
-        );
-    }
-    sets.push(("synthetic-events", b.build()));
+    let mut sets = common::quality_sets("self_tuning bench");
 
     println!("| data | defaults (self-tuned) | chose | grid best | chose | defaults / grid best | tuning + fit s |");
     println!("|---|---:|---|---:|---|---:|---:|");

@@ -585,7 +585,7 @@ pub fn train(
     let metrics = evaluation.metrics;
     config.progress = stage("training", 0.88, 0.99, progress);
     let model = r.fit_after_evaluation(evaluated, &filtered, &config)?;
-    stage("writing", 0.99, 1.0, progress).set(0.0);
+    stage("writing", 0.99, 1.0, progress);
     let artifact = model.to_artifact();
     live.stage("writing", 1.0, 1.0);
     progress(TrainingProgress { stage: "writing", fraction: 1.0 });

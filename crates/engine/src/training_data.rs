@@ -527,7 +527,7 @@ impl TrainingData {
     /// do not compare with this data's): a sample of the users (self-tuning, HPO trials) then
     /// costs in proportion to what it holds, not to the whole catalogue. Event types, feature
     /// tokens and context combinations keep their indices.
-    pub fn compacted(&self) -> TrainingData {
+    pub fn compacted(self) -> TrainingData {
         let src = &self.cat;
         let mut users = IdTable::default();
         let mut items = IdTable::default();
@@ -575,11 +575,11 @@ impl TrainingData {
             cat: Arc::new(cat),
             offsets,
             items: out_items,
-            timestamps: self.timestamps.clone(),
-            event_types: self.event_types.clone(),
-            event_values: self.event_values.clone(),
-            contexts: self.contexts.clone(),
-            weights: self.weights.clone(),
+            timestamps: self.timestamps,
+            event_types: self.event_types,
+            event_values: self.event_values,
+            contexts: self.contexts,
+            weights: self.weights,
         }
     }
 

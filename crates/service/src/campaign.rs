@@ -254,6 +254,7 @@ impl Reko {
             rows: Default::default(),
             metadata_enabled: config.and_then(|c| c.enable_metadata_with_recommendations).unwrap_or(false),
             items_seq: 0,
+            events_seq: 0,
             usage: self.usage_counter(campaign_arn),
         };
         // Items put since training (the model skips those it knows).
@@ -268,7 +269,7 @@ impl Reko {
                 }
             }
         }
-        self.observe_stored_events(&deployment)?;
+        deployment.events_seq = self.observe_stored_events(&deployment)?;
         Ok(Arc::new(deployment))
     }
 

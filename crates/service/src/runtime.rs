@@ -41,6 +41,9 @@ pub struct Deployment {
     pub metadata_enabled: bool,
     /// The newest Items chunk read when the model was loaded: items put later are folded in.
     pub(crate) items_seq: i64,
+    /// The newest PutEvents chunk observed when the model was loaded (models that observe events:
+    /// later catch-ups read only what came after it).
+    pub(crate) events_seq: i64,
     /// The campaign's request counter (usage accounting), shared by its successive deployments.
     pub(crate) usage: Arc<crate::usage::CampaignCounter>,
 }
@@ -62,6 +65,7 @@ impl Deployment {
             rows: ModelRows::default(),
             metadata_enabled: self.metadata_enabled,
             items_seq: self.items_seq,
+            events_seq: self.events_seq,
             usage: self.usage.clone(),
         }
     }
@@ -477,19 +481,21 @@ impl Reko {
         Ok(Some(MetadataRequest { table, columns: positions.into_iter().zip(columns).collect() }))
     }
 
-    /// The events put since a deployment's model was trained, observed by models that move
-    /// with them (Trending-Now); batches the model observed already are skipped by it. Bulk
-    /// imports reach such models at their next training (docs/compatibility.md).
-    pub(crate) fn observe_stored_events(&self, deployment: &Deployment) -> ServiceResult<()> {
+    /// The events put since a deployment's model was trained (or, after its load, since the load
+    /// read them), observed by models that move with them (Trending-Now); batches the model
+    /// observed already are skipped by it. Bulk imports reach such models at their next training
+    /// (docs/compatibility.md). Returns the newest chunk read.
+    pub(crate) fn observe_stored_events(&self, deployment: &Deployment) -> ServiceResult<i64> {
+        let after = deployment.snapshot_seq.max(deployment.events_seq);
         if !deployment.model.observes_events() {
-            return Ok(());
+            return Ok(after);
         }
         let interactions =
             self.dataset_of_type(&deployment.dataset_group_arn, reko_dataset::DatasetType::Interactions)?;
-        let Some(interactions) = interactions else { return Ok(()) };
+        let Some(interactions) = interactions else { return Ok(after) };
         let dataset = &interactions.wire.dataset_arn;
-        let chunks =
-            self.store().read_records_after(dataset, reko_storage::RecordSource::Put, deployment.snapshot_seq)?;
+        let chunks = self.store().read_records_after(dataset, reko_storage::RecordSource::Put, after)?;
+        let newest = chunks.iter().map(|c| c.seq).max().unwrap_or(after);
         let sealer = self.sealer(dataset)?;
         for chunk in chunks {
             let batch = RecordBatch::decode(&sealer.open(chunk.data)?).map_err(|e| {
@@ -511,7 +517,7 @@ impl Reko {
                 .collect();
             deployment.model.observe_events(chunk.seq, &events);
         }
-        Ok(())
+        Ok(newest)
     }
 
     /// PutEvents: campaigns of the group whose models move with events observe the batch `seq`.

@@ -29,7 +29,8 @@
 //! intervals, each `u32` position in the list, `i64` timestamp, `f32` weight. Format 1 ends
 //! before that count.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -243,12 +244,18 @@ struct Live {
     /// Interactions that may still count in an interval (`(item, timestamp, weight)`).
     recent: Vec<(u32, i64, f32)>,
     newest: i64,
-    /// The batches observed ([`Model::observe_events`]).
-    batches: std::collections::HashSet<i64>,
-    /// Events arrived since the list was last computed.
-    dirty: bool,
+    /// The newest batches observed ([`Model::observe_events`]), at most [`BATCHES_KEPT`]; a batch
+    /// at or below `batch_floor` counts as observed. A batch is seen twice only when a catch-up
+    /// from storage overlaps PutEvents in flight, so the newest few thousand are enough.
+    batches: BTreeSet<i64>,
+    batch_floor: i64,
+    /// `recent` is pruned to the two intervals when it passes this length.
+    prune_at: usize,
     computed: Option<Instant>,
 }
+
+/// Observed batches remembered for de-duplication.
+const BATCHES_KEPT: usize = 4096;
 
 /// The serving model: the trend list, moved forward by the events observed since training.
 pub struct TrendingModel {
@@ -256,6 +263,8 @@ pub struct TrendingModel {
     trained: Trained,
     current: RwLock<Arc<Ranking>>,
     live: Mutex<Live>,
+    /// Events arrived since the list was last computed (read without the lock by requests).
+    dirty: AtomicBool,
 }
 
 impl TrendingModel {
@@ -267,11 +276,18 @@ impl TrendingModel {
             popularity: trained.counts.iter().map(|c| f64::from(c[2])).collect(),
             recent: trained.recent.clone(),
             newest: trained.newest,
-            batches: Default::default(),
-            dirty: false,
+            batches: BTreeSet::new(),
+            batch_floor: i64::MIN,
+            prune_at: (2 * trained.recent.len()).max(1 << 16),
             computed: None,
         };
-        TrendingModel { interval, trained, current: RwLock::new(Arc::new(ranking)), live: Mutex::new(live) }
+        TrendingModel {
+            interval,
+            trained,
+            current: RwLock::new(Arc::new(ranking)),
+            live: Mutex::new(live),
+            dirty: AtomicBool::new(false),
+        }
     }
 
     /// Interval length (seconds) and newest timestamp the trend is computed at now.
@@ -285,21 +301,33 @@ impl TrendingModel {
 
     /// The trend list, recomputed first when events arrived since (at most every [`REFRESH`]).
     fn ranking(&self) -> Arc<Ranking> {
+        if self.dirty.load(Ordering::Acquire) {
+            self.recompute();
+        }
+        self.current.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Recomputes the list from the observed events, unless it was less than [`REFRESH`] ago.
+    fn recompute(&self) {
         let mut live = self.lock_live();
-        if live.dirty && live.computed.is_none_or(|t| t.elapsed() >= REFRESH) {
+        if self.dirty.load(Ordering::Acquire) && live.computed.is_none_or(|t| t.elapsed() >= REFRESH) {
+            self.dirty.store(false, Ordering::Release);
             let newest = live.newest;
-            let prev_start = newest.saturating_sub(self.interval.saturating_mul(2));
-            live.recent.retain(|e| e.1 > prev_start);
+            self.prune(&mut live);
             let (c1, c0) = interval_counts(live.ids.len(), &live.recent, newest, self.interval);
             let ids = &live.ids;
             let order = trend_order(&c1, &c0, &live.popularity, |i| &ids[i], |_| true);
             let ranking = Ranking::new(order.iter().map(|&i| ids[i as usize].clone()).collect());
             *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(ranking);
-            live.dirty = false;
             live.computed = Some(Instant::now());
         }
-        drop(live);
-        self.current.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Drops the interactions older than the two intervals ending at the newest one.
+    fn prune(&self, live: &mut Live) {
+        let prev_start = live.newest.saturating_sub(self.interval.saturating_mul(2));
+        live.recent.retain(|e| e.1 > prev_start);
+        live.prune_at = (2 * live.recent.len()).max(1 << 16);
     }
 
     /// Encode as an artifact (what training found; observed events stay in the dataset).
@@ -424,8 +452,11 @@ impl Model for TrendingModel {
     /// intervals end at the newest interaction seen, and items first seen in events join.
     fn observe_events(&self, batch: i64, events: &[ObservedEvent]) {
         let mut live = self.lock_live();
-        if events.is_empty() || !live.batches.insert(batch) {
+        if events.is_empty() || batch <= live.batch_floor || !live.batches.insert(batch) {
             return;
+        }
+        while live.batches.len() > BATCHES_KEPT {
+            live.batch_floor = live.batches.pop_first().unwrap_or(live.batch_floor);
         }
         for e in events {
             let i = match live.index.get(e.item_id.as_str()) {
@@ -443,7 +474,11 @@ impl Model for TrendingModel {
             live.newest = live.newest.max(e.timestamp);
             live.recent.push((i, e.timestamp, e.weight));
         }
-        live.dirty = true;
+        // Events may arrive faster than requests recompute the list: keep the window bounded.
+        if live.recent.len() > live.prune_at {
+            self.prune(&mut live);
+        }
+        self.dirty.store(true, Ordering::Release);
     }
 }
 
@@ -558,6 +593,15 @@ mod tests {
             direct.observe_events(7, &events);
         }
         assert_eq!(direct.lock_live().recent.len(), before + events.len());
+        // The batches remembered stay bounded; the oldest forgotten count as observed.
+        let one = [ev("steady", T + 10)];
+        for batch in 100..100 + BATCHES_KEPT as i64 + 10 {
+            direct.observe_events(batch, &one);
+        }
+        let len = direct.lock_live().recent.len();
+        direct.observe_events(100, &one);
+        assert_eq!(direct.lock_live().recent.len(), len, "an old batch passed again is ignored");
+        assert!(direct.lock_live().batches.len() <= BATCHES_KEPT);
         // Format 1 (counts only) stands its counts at the end of each interval.
         let v1 = ModelArtifact {
             format_version: 1,

@@ -217,13 +217,7 @@ pub(super) async fn group(State(console): State<Console>, headers: HeaderMap, Qu
             for v in ctl.list("ListSolutionVersions", json!({ "solutionArn": solution_arn }), "solutionVersions")? {
                 let arn = text(&v, "solutionVersionArn");
                 let status = text(&v, "status");
-                let metrics = if status == "ACTIVE" {
-                    let m = ctl.call("GetSolutionMetrics", json!({ "solutionVersionArn": arn }))?;
-                    m["metrics"].as_object().cloned().unwrap_or_default()
-                } else {
-                    Default::default()
-                };
-                metrics_of.push(metrics);
+                metrics_of.push(ctl.version_metrics(&arn, &status)?);
                 versions.push(VersionRow {
                     solution: text(&s, "name"),
                     solution_arn: solution_arn.clone(),

@@ -378,6 +378,15 @@ impl Ctl<'_> {
         crate::handle_control_plane(self.reko, self.scope, operation, body.to_string().as_bytes())
     }
 
+    /// The offline metrics of a solution version (none until it is ACTIVE).
+    fn version_metrics(&self, arn: &str, status: &str) -> ApiResult<serde_json::Map<String, Value>> {
+        if status != "ACTIVE" {
+            return Ok(Default::default());
+        }
+        let m = self.call("GetSolutionMetrics", json!({ "solutionVersionArn": arn }))?;
+        Ok(m["metrics"].as_object().cloned().unwrap_or_default())
+    }
+
     /// Every page of a List operation: the items under `key`.
     fn list(&self, operation: &str, body: Value, key: &str) -> ApiResult<Vec<Value>> {
         let mut items = Vec::new();

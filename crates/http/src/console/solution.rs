@@ -77,13 +77,7 @@ pub(super) async fn solution(
             let d = ctl.call("DescribeSolutionVersion", json!({ "solutionVersionArn": arn }))?;
             let d = &d["solutionVersion"];
             let status = text(d, "status");
-            let metrics = if status == "ACTIVE" {
-                let m = ctl.call("GetSolutionMetrics", json!({ "solutionVersionArn": arn }))?;
-                m["metrics"].as_object().cloned().unwrap_or_default()
-            } else {
-                Default::default()
-            };
-            metrics_of.push(metrics);
+            metrics_of.push(ctl.version_metrics(&arn, &status)?);
             let tuned: Vec<(String, String)> = d["tunedHPOParams"]["algorithmHyperParameters"]
                 .as_object()
                 .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
