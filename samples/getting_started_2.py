@@ -60,7 +60,10 @@ def get_movie_title(movie_id):
     """
     Takes in an ID, returns a title
     """
-    movie_id = int(movie_id)-1
+    # REKO-ADAPTED: the notebook subtracts 1 here, as notebook 1 does before its positional `iloc`; with `loc`
+    # on the ITEM_ID index that names the previous film, and fails (KeyError 0) whenever film 1 (Toy Story) is
+    # recommended, on Personalize too. The id is looked up as it is.
+    movie_id = int(movie_id)  # REKO-ADAPTED
     return items.loc[movie_id]['TITLE']
 
 # ---- cell 12
