@@ -2,8 +2,9 @@
 //! row per user-item pair, a heavy-tailed count larger for the user's preferred categories):
 //! NDCG@10 on a per-user temporal split (newest 20% held out) with `event_value_scaling` none
 //! (values ignored), linear, log, and the default (`auto`: what a training run chooses on a
-//! validation split of the training part, as `train` does). MovieLens 100K ratings too when
-//! `REKO_ML100K_DIR` names it.
+//! validation split of the training part, as `train` does); each with the other settings left
+//! to self-tuning, as a user who sets only the scaling gets them. MovieLens 100K ratings too when
+//! `REKO_ML100K_DIR` names it, and reko-synth's e-commerce events (same users and items).
 //!
 //! `cargo bench -p reko-engine --bench event_values` (deterministic: same output every run).
 
@@ -43,6 +44,9 @@ fn main() {
         plays[plays.len() - 1]
     );
     compare(&data);
+    println!();
+    println!("## E-commerce events (reko-synth's default: view, click, purchase, EVENT_VALUE an engagement value)");
+    compare(&common::event_data(&cfg));
     if let Some(dir) = common::ml100k_dir("event_values bench") {
         println!();
         println!("## MovieLens 100K (EVENT_VALUE = the rating, 1 to 5)");
@@ -52,18 +56,29 @@ fn main() {
 
 fn compare(data: &TrainingData) {
     let split = temporal_split(data, 0.2, 5);
-    println!("| event_value_scaling | NDCG@10 | precision@10 |");
-    println!("|---|---|---|");
-    let chosen = self_tune(RECIPE, &split.train, &TrainingConfig::default()).unwrap();
-    let auto = chosen.get("event_value_scaling").cloned().unwrap_or_else(|| "none".into());
+    println!("| event_value_scaling | NDCG@10 | precision@10 | the rest, as self-tuning chose it |");
+    println!("|---|---|---|---|");
     for (name, scaling) in ValueScaling::NAMES {
-        let setting = if scaling == ValueScaling::Auto { auto.as_str() } else { name };
+        // What a user gets with the setting fixed and everything else left to the training run.
         let mut c = TrainingConfig::default();
-        c.hyperparameters.insert("event_value_scaling".into(), setting.into());
+        if scaling != ValueScaling::Auto {
+            c.hyperparameters.insert("event_value_scaling".into(), name.into());
+        }
+        let chosen = self_tune(RECIPE, &split.train, &c).unwrap();
+        c.hyperparameters.extend(chosen.clone());
         let model = reko_engine::recipes::user_personalization::fit(RECIPE, &split.train, &c);
         let m = evaluate_model(&model, &split);
-        let label =
-            if scaling == ValueScaling::Auto { format!("auto (default; chose {auto})") } else { name.to_string() };
-        println!("| {label} | {:.4} | {:.4} |", m["normalized_discounted_cumulative_gain_at_10"], m["precision_at_10"]);
+        let label = match chosen.get("event_value_scaling") {
+            Some(auto) if scaling == ValueScaling::Auto => format!("auto (default; chose {auto})"),
+            _ => name.to_string(),
+        };
+        let rest: Vec<String> =
+            chosen.iter().filter(|(k, _)| *k != "event_value_scaling").map(|(k, v)| format!("{k}={v}")).collect();
+        println!(
+            "| {label} | {:.4} | {:.4} | {} |",
+            m["normalized_discounted_cumulative_gain_at_10"],
+            m["precision_at_10"],
+            rest.join(", ")
+        );
     }
 }

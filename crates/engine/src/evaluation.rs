@@ -254,14 +254,19 @@ pub fn personalize_split(data: &TrainingData) -> EvalSplit {
 /// a setting does to the ranking shows at that size, and tuning stays a fraction of a fit.
 pub const TUNING_USERS: usize = 20_000;
 pub const TUNING_TEST_USERS: usize = 1_000;
+/// Share of each validation user's newest interactions held out for tuning: as `reko eval`'s
+/// temporal split. With 10% a typical user holds out one or two interactions, and choices then
+/// follow what predicts the very next item (the sequence component, short half-lives) rather
+/// than the user's next weeks.
+pub const VALIDATION_FRACTION: f64 = 0.2;
 
 /// The split a training run tunes on (self-tuning, HPO trials), cut from the training part of
 /// [`personalize_split`], so that split's held-out interactions, which the reported metrics
 /// score, take no part in the choice: at most `max_users` users (evenly spread; a sample is
 /// re-indexed with only its users and their items, [`TrainingData::compacted`]), each user with
-/// at least 5 interactions holding out their newest 10% ([`temporal_split`]: every user, not
-/// 10% of them, so that small data sets give a choice more signal than noise), at most
-/// `max_test_users` of them scored.
+/// at least 5 interactions holding out their newest [`VALIDATION_FRACTION`] ([`temporal_split`]:
+/// every user, not 10% of them, so that small data sets give a choice more signal than noise), at
+/// most `max_test_users` of them scored.
 pub fn validation_split(data: &TrainingData, max_users: usize, max_test_users: usize) -> EvalSplit {
     let train = personalize_split(data).train;
     let step = train.num_users().div_ceil(max_users.max(1)).max(1) as u32;
@@ -271,7 +276,7 @@ pub fn validation_split(data: &TrainingData, max_users: usize, max_test_users: u
     } else {
         train
     };
-    let mut split = temporal_split(&sample, 0.1, 5);
+    let mut split = temporal_split(&sample, VALIDATION_FRACTION, 5);
     let test_step = split.test.len().div_ceil(max_test_users.max(1)).max(1);
     split.test = split.test.into_iter().step_by(test_step).collect();
     split

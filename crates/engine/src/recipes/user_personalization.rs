@@ -124,7 +124,7 @@ pub const HYPERPARAMETERS: &[ParamSpec] = &[
     ParamSpec { name: "recency_mask", kind: ParamKind::Bool, default: "true" },
     ParamSpec {
         name: "event_value_scaling",
-        kind: ParamKind::Categorical(&["auto", "none", "linear", "log"]),
+        kind: ParamKind::Categorical(&["auto", "none", "linear", "log", "quantile"]),
         default: "auto",
     },
     ParamSpec {
@@ -176,14 +176,20 @@ pub enum ValueScaling {
     /// `log2(1 + value / median)`: heavy-tailed counts (plays, seconds, quantities) without
     /// letting the outliers dominate.
     Log,
+    /// `0.5 + the value's mid-rank among the user's own values` (0 to 1): each user's values
+    /// measured against their own, so that neither a heavy user's scale nor a tail of any
+    /// weight moves a confidence more than threefold.
+    Quantile,
 }
 
 impl ValueScaling {
-    pub const NAMES: [(&'static str, ValueScaling); 4] = [
+    pub const NAMES: [(&'static str, ValueScaling); 5] = [
         ("auto", ValueScaling::Auto),
         ("none", ValueScaling::None),
         ("linear", ValueScaling::Linear),
         ("log", ValueScaling::Log),
+        // Appended: an artifact stores the position in this list.
+        ("quantile", ValueScaling::Quantile),
     ];
 
     pub fn name(self) -> &'static str {
@@ -198,9 +204,33 @@ impl ValueScaling {
             return 1.0;
         }
         match self {
-            ValueScaling::Auto | ValueScaling::None => 1.0,
+            ValueScaling::Auto | ValueScaling::None | ValueScaling::Quantile => 1.0,
             ValueScaling::Linear => v / median,
             ValueScaling::Log => (1.0 + v / median).log2(),
+        }
+    }
+
+    /// The factors of one user's events with `values` (into `out`, same order).
+    fn user_factors(self, values: &[f32], median: f32, out: &mut Vec<f32>) {
+        out.clear();
+        if self != ValueScaling::Quantile {
+            out.extend(values.iter().map(|&v| self.factor(v, median)));
+            return;
+        }
+        out.resize(values.len(), 1.0);
+        let mut order: Vec<u32> = (0..values.len() as u32).filter(|&i| values[i as usize] > 0.0).collect();
+        order.sort_unstable_by(|&a, &b| values[a as usize].total_cmp(&values[b as usize]));
+        let n = order.len() as f32;
+        let mut start = 0;
+        while start < order.len() {
+            let v = values[order[start] as usize];
+            let end = start + order[start..].iter().take_while(|&&i| values[i as usize] == v).count();
+            // Ties share their mid-rank.
+            let q = (start as f32 + 0.5 * (end - start) as f32) / n;
+            for &i in &order[start..end] {
+                out[i as usize] = 0.5 + q;
+            }
+            start = end;
         }
     }
 

@@ -111,7 +111,7 @@ fn training_chooses_what_the_user_left_open() {
     let data = crate::recipe::tests::synthetic(300, 12, 200);
     let solution = crate::train("aws-user-personalization", &data, &TrainingConfig::default(), &mut |_| {}).unwrap();
     let chosen = solution.tuned.get("event_value_scaling").map(String::as_str);
-    assert!(matches!(chosen, Some("none" | "linear" | "log")), "{:?}", solution.tuned);
+    assert!(matches!(chosen, Some("none" | "linear" | "log" | "quantile")), "{:?}", solution.tuned);
     for name in ["alpha", "regularization", "recency_half_life_days", "sequence_weight", "hidden_dimension"] {
         assert!(solution.tuned.contains_key(name), "{name} chosen: {:?}", solution.tuned);
     }
@@ -134,6 +134,26 @@ fn training_chooses_what_the_user_left_open() {
     )
     .unwrap();
     assert_eq!(model.params().value_scaling, ValueScaling::Log, "the scaling is kept in the artifact");
+}
+
+/// Quantile scaling measures each event against the user's own values: ties share a mid-rank,
+/// events without a (positive) value count as typical, and no factor leaves [0.5, 1.5).
+#[test]
+fn quantile_scaling_ranks_values_within_the_user() {
+    let mut f = Vec::new();
+    ValueScaling::Quantile.user_factors(&[10.0, f32::NAN, 1.0, 1e9, 10.0, 0.0], 72.0, &mut f);
+    // (values below + half the equal ones) / positive values: 1 → 0.5/4, the two 10s → 2/4, 1e9 → 3.5/4.
+    assert_eq!(f, vec![0.5 + 2.0 / 4.0, 1.0, 0.5 + 0.5 / 4.0, 0.5 + 3.5 / 4.0, 0.5 + 2.0 / 4.0, 1.0]);
+    // A heavy user's scale does not matter, only the order of their values.
+    let mut g = Vec::new();
+    ValueScaling::Quantile.user_factors(&[1000.0, f32::NAN, 100.0, 1e12, 1000.0, 0.0], 72.0, &mut g);
+    assert_eq!(f, g);
+    // The other scalings are per event, as before.
+    ValueScaling::Log.user_factors(&[72.0, f32::NAN], 72.0, &mut f);
+    assert_eq!(f, vec![1.0, 1.0]);
+    // The code an artifact stores for each scaling stays where it was (quantile appended).
+    let names: Vec<&str> = ValueScaling::NAMES.iter().map(|(n, _)| *n).collect();
+    assert_eq!(names, ["auto", "none", "linear", "log", "quantile"]);
 }
 
 /// The final fit of a training run starts from the evaluation model with two sweeps; on
@@ -566,7 +586,7 @@ fn optimization_objective_trades_relevance_for_value() {
     for s in [ObjectiveSensitivity::Off, ObjectiveSensitivity::High] {
         let sol = train("aws-user-personalization", &data, &config(s), &mut |_| {}).unwrap();
         let r = sol.metrics[crate::evaluation::REWARD_METRIC_KEY];
-        assert!(r > 0.0 && r <= 1.0, "average_rewards_at_k {r} with {s:?}");
+        assert!(r > 0.0 && r <= 1.0, "average_rewards_at_k {r} with {s:?}: {:?} {:?}", sol.tuned, sol.metrics);
         assert_eq!(sol.metrics.len(), 9);
     }
     // Only the User-Personalization family honours an objective.

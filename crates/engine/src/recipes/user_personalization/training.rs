@@ -100,16 +100,11 @@ pub(super) fn fit_from(
     const CHUNK: usize = 4096;
     let mut indptr = vec![0usize; n_users + 1];
     indptr[1..].par_chunks_mut(CHUNK).enumerate().for_each(|(c, lens)| {
-        let mut pairs = Vec::new();
+        let (mut pairs, mut factors) = (Vec::new(), Vec::new());
         for (j, l) in lens.iter_mut().enumerate() {
             let h = data.user_interactions((c * CHUNK + j) as u32);
-            user_confidences(
-                &p,
-                h.items,
-                h.timestamps,
-                |i| h.weight(i) * p.value_scaling.factor(h.event_values[i], p.value_median),
-                &mut pairs,
-            );
+            p.value_scaling.user_factors(h.event_values, p.value_median, &mut factors);
+            user_confidences(&p, h.items, h.timestamps, |i| h.weight(i) * factors[i], &mut pairs);
             *l = pairs.len();
         }
     });
@@ -131,17 +126,12 @@ pub(super) fn fit_from(
             rest_c = cb;
         }
         slices.into_par_iter().for_each(|(c, out_i, out_c)| {
-            let mut pairs = Vec::new();
+            let (mut pairs, mut factors) = (Vec::new(), Vec::new());
             let mut pos = 0;
             for u in c * CHUNK..((c + 1) * CHUNK).min(n_users) {
                 let h = data.user_interactions(u as u32);
-                user_confidences(
-                    &p,
-                    h.items,
-                    h.timestamps,
-                    |i| h.weight(i) * p.value_scaling.factor(h.event_values[i], p.value_median),
-                    &mut pairs,
-                );
+                p.value_scaling.user_factors(h.event_values, p.value_median, &mut factors);
+                user_confidences(&p, h.items, h.timestamps, |i| h.weight(i) * factors[i], &mut pairs);
                 for (j, &(i, cf)) in pairs.iter().enumerate() {
                     out_i[pos + j] = i;
                     out_c[pos + j] = cf;
