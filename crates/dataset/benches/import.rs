@@ -160,23 +160,16 @@ fn main() {
     run("synthetic", std::slice::from_ref(&path), &schema, 3);
     let _ = std::fs::remove_file(&path);
 
-    let ml = std::path::PathBuf::from(std::env::var_os("REKO_ML100K_DIR").unwrap_or_default()).join("u.data");
-    match std::fs::read_to_string(&ml) {
-        Ok(text) => {
-            let csv = dir.join("ml100k.csv");
-            let mut w = BufWriter::new(std::fs::File::create(&csv).expect("create"));
-            writeln!(w, "USER_ID,ITEM_ID,EVENT_TYPE,EVENT_VALUE,TIMESTAMP").unwrap();
-            for line in text.lines() {
-                let f: Vec<&str> = line.split('\t').collect();
-                if f.len() == 4 {
-                    writeln!(w, "{},{},rating,{},{}", f[0], f[1], f[2], f[3]).unwrap();
-                }
-            }
-            w.flush().unwrap();
-            drop(w);
-            run("ml-100k", std::slice::from_ref(&csv), &schema, 5);
+    if let Some(ml) = reko_dataset::movielens::dir_from_env("import bench, ml-100k") {
+        let csv = dir.join("ml100k.csv");
+        let mut w = BufWriter::new(std::fs::File::create(&csv).expect("create"));
+        writeln!(w, "USER_ID,ITEM_ID,EVENT_TYPE,EVENT_VALUE,TIMESTAMP").unwrap();
+        for r in reko_dataset::movielens::read_ratings(&ml).expect("u.data") {
+            writeln!(w, "{},{},rating,{},{}", r.user_id, r.item_id, r.rating, r.timestamp).unwrap();
         }
-        Err(_) => println!("ml-100k: {} not found (set REKO_ML100K_DIR), skipped", ml.display()),
+        w.flush().unwrap();
+        drop(w);
+        run("ml-100k", std::slice::from_ref(&csv), &schema, 5);
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,14 +1,19 @@
 //! reko-dataset: schemas, dataset kinds, data locations, columnar record
-//! batches and the bulk CSV importer.
+//! batches and their binary codec ([`codec`], shared with the engine's model payloads) and
+//! the bulk CSV importer.
+//!
+//! [`movielens`] reads the MovieLens 100K files the tests and benchmarks share.
 //!
 //! This crate performs no I/O beyond reading local files.
 
 pub mod batch;
+pub mod codec;
 pub mod dataset_type;
 pub mod error;
 pub mod features;
 pub mod import;
 pub mod location;
+pub mod movielens;
 pub mod record;
 pub mod schema;
 

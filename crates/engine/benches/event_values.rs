@@ -47,7 +47,7 @@ fn main() {
     println!();
     println!("## E-commerce events (reko-synth's default: view, click, purchase, EVENT_VALUE an engagement value)");
     compare(&common::event_data(&cfg));
-    if let Some(dir) = common::ml100k_dir("event_values bench") {
+    if let Some(dir) = reko_dataset::movielens::dir_from_env("event_values bench") {
         println!();
         println!("## MovieLens 100K (EVENT_VALUE = the rating, 1 to 5)");
         compare(&common::load_movielens(&dir));

@@ -32,7 +32,7 @@ const WEIGHTS: [f64; 3] = [0.0, 0.3, 0.9];
 const CUT_OFF_DAYS: f64 = 30.0;
 
 fn main() {
-    let Some(dir) = common::ml100k_dir("exploration bench") else { return };
+    let Some(dir) = reko_dataset::movielens::dir_from_env("exploration bench") else { return };
     let data = common::load_movielens(&dir);
     served_lists(&data);
     new_items(&data);
@@ -113,7 +113,8 @@ fn sorted(items: &[u32]) -> Vec<u32> {
     v
 }
 
-const NEW_ITEM_GENRES: [&str; 8] = ["Action", "Comedy", "Drama", "Horror", "Romance", "Sci-Fi", "Thriller", "Children"];
+const NEW_ITEM_GENRES: [&str; 8] =
+    ["Action", "Comedy", "Drama", "Horror", "Romance", "Sci-Fi", "Thriller", "Children's"];
 
 fn new_items(data: &TrainingData) {
     let model = user_personalization::fit(RECIPE, data, &TrainingConfig::default());

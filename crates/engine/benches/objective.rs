@@ -20,12 +20,11 @@ const NDCG: &str = "normalized_discounted_cumulative_gain_at_10";
 const ROYALTIES: [f64; 8] = [0.0, 0.005, 0.01, 0.015, 0.02, 0.025, 0.05, 0.10];
 
 fn main() {
-    let Some(dir) = common::ml100k_dir("objective bench") else { return };
+    let Some(dir) = reko_dataset::movielens::dir_from_env("objective bench") else { return };
     let mut b = TrainingDataBuilder::new();
-    for line in std::fs::read_to_string(dir.join("u.data")).unwrap().lines() {
-        let f: Vec<&str> = line.split('\t').collect();
-        if f[2].parse::<u32>().unwrap() > 3 {
-            b.push_interaction(f[0], f[1], f[3].parse().unwrap(), None, None);
+    for r in reko_dataset::movielens::read_ratings(&dir).unwrap() {
+        if r.rating > 3 {
+            b.push_interaction(&r.user_id, &r.item_id, r.timestamp, None, None);
         }
     }
     let royalty = |item: &str| ROYALTIES[item.parse::<usize>().unwrap() % 8];

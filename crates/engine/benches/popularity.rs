@@ -65,7 +65,7 @@ fn main() {
     let sum = sol.artifact.write_to(&path).unwrap();
     let write = t.elapsed();
     let t = Instant::now();
-    let artifact = reko_engine::ModelArtifact::read_from_verified(&path, &sum).unwrap();
+    let artifact = reko_engine::read_artifact_verified(&path, &sum).unwrap();
     let model = load_model(&artifact).unwrap();
     println!("artifact: {} bytes, write {:.2?}, read+verify+load {:.2?}", artifact.payload.len(), write, t.elapsed());
     std::fs::remove_dir_all(&dir).ok();

@@ -21,3 +21,17 @@ pub enum EngineError {
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
 }
+
+/// A payload the shared reader ([`reko_dataset::codec`]) could not read is a corrupt artifact.
+impl From<reko_dataset::codec::CodecError> for EngineError {
+    fn from(e: reko_dataset::codec::CodecError) -> Self {
+        use reko_dataset::codec::CodecError;
+        EngineError::CorruptArtifact(match e {
+            CodecError::Truncated { what, offset, .. } => {
+                format!("payload truncated while reading {what} at offset {offset}")
+            }
+            CodecError::Trailing(n) => format!("{n} trailing bytes after the payload"),
+            other => other.to_string(),
+        })
+    }
+}

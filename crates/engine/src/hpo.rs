@@ -11,11 +11,10 @@ use rand::{Rng, SeedableRng};
 
 use crate::error::EngineError;
 use crate::evaluation;
+use crate::pipeline::{check_minimum_data, validate_config, TrainedSolution, TrainingProgress};
 use crate::progress::LiveProgress;
-use crate::recipe::{
-    check_minimum_data, filter_events, registry_entry, validate_config, ParamKind, TrainedSolution, TrainingConfig,
-    TrainingProgress,
-};
+use crate::registry::registry_entry;
+use crate::solution_config::{filter_events, ParamKind, TrainingConfig};
 use crate::training_data::TrainingData;
 
 /// One searched hyperparameter.
@@ -210,7 +209,7 @@ mod tests {
     /// that made it the winner.
     #[test]
     fn reported_metrics_come_from_data_that_did_not_pick_the_winner() {
-        let data = crate::recipe::tests::synthetic(300, 12, 200);
+        let data = crate::test_support::synthetic(300, 12, 200);
         let recipe = "aws-user-personalization";
         let request = HpoRequest {
             ranges: vec![SearchRange::Continuous { name: "regularization".into(), min: 0.1, max: 100.0 }],
@@ -220,7 +219,7 @@ mod tests {
         };
         let tuned = tune(recipe, &data, &TrainingConfig::default(), &request, &mut |_| {}).unwrap();
         let winner = TrainingConfig { hyperparameters: tuned.params.clone(), ..TrainingConfig::default() };
-        let evaluated = evaluation::evaluate_recipe(recipe, &data, &winner, evaluation::Split::Personalize).unwrap();
+        let evaluated = crate::evaluate_recipe(recipe, &data, &winner, evaluation::Split::Personalize).unwrap();
         assert_eq!(tuned.solution.metrics, evaluated.metrics);
         let best_trial = tuned.trials.iter().map(|t| t.1).fold(f64::NEG_INFINITY, f64::max);
         assert_ne!(tuned.solution.metrics[DEFAULT_OBJECTIVE], best_trial, "a validation score is not reported");

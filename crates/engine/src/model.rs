@@ -1,9 +1,11 @@
-//! Serving: a loaded model answers recommendation and ranking queries.
+//! Models: what a fit produces ([`FittedModel`], scored offline and written to an artifact)
+//! and what serving loads ([`Model`], answering recommendation and ranking queries; built by
+//! [`crate::load_model`]).
 
 use std::sync::Arc;
 
 use crate::artifact::ModelArtifact;
-use crate::error::EngineError;
+use crate::training_data::UserInteractions;
 
 /// A recommendation request, after the service resolved the campaign.
 pub struct RecommendQuery<'a> {
@@ -105,6 +107,29 @@ pub struct ObservedEvent {
     pub weight: f32,
 }
 
+/// A model fresh from [`crate::recipe::Recipe::fit`], working in the snapshot's index space; used by offline
+/// evaluation and serialised into an artifact.
+pub trait FittedModel: Send + Sync {
+    /// Top-`n` item indices for `user`, whose (training) history is `history`.
+    fn recommend_indices(&self, user: u32, history: UserInteractions<'_>, n: usize, out: &mut Vec<u32>);
+    /// [`Self::recommend_indices`] for several users at once (offline evaluation scores every
+    /// test user): `requests[j] = (user, history, n)`, answers in `out[j]`. Models that score the
+    /// whole catalogue per user override it to stream the item matrix once per batch.
+    fn recommend_indices_batch(&self, requests: &[(u32, UserInteractions<'_>, usize)], out: &mut [Vec<u32>]) {
+        for (&(user, history, n), o) in requests.iter().zip(out.iter_mut()) {
+            o.clear();
+            self.recommend_indices(user, history, n, o);
+        }
+    }
+    /// Called before `users` users are scored: a model may build an index that pays off over
+    /// that many users.
+    fn prepare_for(&self, _users: usize) {}
+    /// Serialise into an artifact.
+    fn to_artifact(&self) -> ModelArtifact;
+    /// The concrete model, so its recipe can warm-start from it ([`crate::recipe::Recipe::fit_after_evaluation`]).
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any>;
+}
+
 /// A servable model, shared across request threads. What a model learns after training
 /// ([`Model::observe_events`]) sits behind its own locks; everything else is immutable.
 pub trait Model: Send + Sync {
@@ -168,30 +193,6 @@ pub trait Model: Send + Sync {
     fn catalogue(&self) -> Option<&[Arc<str>]> {
         None
     }
-}
-
-/// Build a serving model from an artifact (dispatching on its recipe).
-pub fn load_model(artifact: &ModelArtifact) -> Result<Arc<dyn Model>, EngineError> {
-    let r = crate::recipe::registry_entry(&artifact.recipe)
-        .ok_or_else(|| EngineError::UnknownRecipe(artifact.recipe.clone()))?;
-    if !r.supports_format_version(artifact.format_version) {
-        return Err(EngineError::CorruptArtifact(format!(
-            "payload format version {} not supported by recipe {}",
-            artifact.format_version, artifact.recipe
-        )));
-    }
-    r.load(artifact)
-}
-
-/// The serving path of recipes whose answer is one precomputed list (popularity, trending): the
-/// first `num_results` ids the query does not exclude, without scores.
-pub(crate) fn top_of_list<'a>(ranked: impl IntoIterator<Item = &'a str>, query: &RecommendQuery) -> Vec<ScoredItem> {
-    ranked
-        .into_iter()
-        .filter(|id| !(query.exclude)(id))
-        .take(query.num_results)
-        .map(|id| ScoredItem { item_id: id.to_string(), score: None })
-        .collect()
 }
 
 /// Ranking without scores: input items the model knows ordered by `key` descending (stable: equal

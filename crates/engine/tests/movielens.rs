@@ -7,13 +7,10 @@ use reko_engine::{load_model, train, RecommendQuery, TrainingConfig, TrainingDat
 
 #[test]
 fn movielens_100k_popularity() {
-    let Some(dir) = common::ml100k_dir("movielens_100k_popularity") else { return };
-    let text = std::fs::read_to_string(dir.join("u.data")).unwrap();
+    let Some(dir) = reko_dataset::movielens::dir_from_env("movielens_100k_popularity") else { return };
     let mut b = TrainingDataBuilder::new();
-    for line in text.lines().filter(|l| !l.is_empty()) {
-        let f: Vec<&str> = line.split('\t').collect();
-        let rating: f32 = f[2].parse().unwrap();
-        b.push_interaction(f[0], f[1], f[3].parse().unwrap(), Some("rating"), Some(rating));
+    for r in reko_dataset::movielens::read_ratings(&dir).unwrap() {
+        b.push_interaction(&r.user_id, &r.item_id, r.timestamp, Some("rating"), Some(f32::from(r.rating)));
     }
     let data = b.build();
     assert_eq!(data.num_interactions(), 100_000);

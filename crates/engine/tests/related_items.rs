@@ -6,33 +6,23 @@ mod common;
 
 use std::time::Instant;
 
+use reko_dataset::movielens;
+
 use reko_engine::{load_model, train, RecommendQuery, TrainingConfig, TrainingData, TrainingDataBuilder};
 
 /// Ratings as interactions (event type `rating`, value = stars) and genres from u.item as
 /// item features `GENRE=<name>`.
 fn movielens() -> Option<TrainingData> {
-    let dir = common::ml100k_dir("related_items")?;
-    let text = std::fs::read_to_string(dir.join("u.data")).unwrap();
+    let dir = movielens::dir_from_env("related_items")?;
     let mut b = TrainingDataBuilder::new();
-    for line in text.lines().filter(|l| !l.is_empty()) {
-        let f: Vec<&str> = line.split('\t').collect();
-        b.push_interaction(f[0], f[1], f[3].parse().unwrap(), Some("rating"), Some(f[2].parse().unwrap()));
+    for r in movielens::read_ratings(&dir).unwrap() {
+        b.push_interaction(&r.user_id, &r.item_id, r.timestamp, Some("rating"), Some(f32::from(r.rating)));
     }
-    let genres: Vec<String> = String::from_utf8_lossy(&std::fs::read(dir.join("u.genre")).unwrap())
-        .lines()
-        .filter_map(|l| l.split('|').next())
-        .filter(|g| !g.is_empty())
-        .map(|g| format!("GENRE={g}"))
-        .collect();
-    for line in String::from_utf8_lossy(&std::fs::read(dir.join("u.item")).unwrap()).lines() {
-        let f: Vec<&str> = line.split('|').collect();
-        if f.len() < 5 + genres.len() {
-            continue;
-        }
-        let flags = &f[f.len() - genres.len()..];
-        let tokens: Vec<&str> = genres.iter().zip(flags).filter(|(_, &v)| v == "1").map(|(g, _)| g.as_str()).collect();
-        b.push_item(f[0], None);
-        b.push_item_features(f[0], &tokens);
+    for m in movielens::read_movies(&dir).unwrap() {
+        let tokens: Vec<String> = m.genres.iter().map(|g| format!("GENRE={g}")).collect();
+        let tokens: Vec<&str> = tokens.iter().map(String::as_str).collect();
+        b.push_item(&m.item_id, None);
+        b.push_item_features(&m.item_id, &tokens);
     }
     // A cold item: in the catalogue with metadata, never rated.
     b.push_item("cold-space-opera", None);

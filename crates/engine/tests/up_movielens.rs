@@ -18,7 +18,7 @@ use reko_engine::recipes::user_personalization::{self, UpModel};
 use reko_engine::{train, TrainingConfig, TrainingData};
 
 fn data_dir() -> Option<PathBuf> {
-    common::ml100k_dir("up_movielens")
+    reko_dataset::movielens::dir_from_env("up_movielens")
 }
 
 fn test_count(n: usize) -> usize {

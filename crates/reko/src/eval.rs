@@ -104,8 +104,9 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     }
 
     let (data, source) = load(&args)?;
-    let segmentation =
-        recipes.iter().any(|r| reko_engine::recipe(r).is_some_and(|i| i.recipe_type == "USER_SEGMENTATION"));
+    let segmentation = recipes
+        .iter()
+        .any(|r| reko_engine::recipe(r).is_some_and(|i| i.recipe_type == reko_engine::RecipeType::UserSegmentation));
     let columns: Vec<&str> = METRIC_KEYS
         .iter()
         .chain(evaluation::SEGMENT_METRIC_KEYS.iter().filter(|k| segmentation && !METRIC_KEYS.contains(k)))
@@ -145,7 +146,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     }
     let mut failures = 0;
     for name in &recipes {
-        let result = evaluation::evaluate_recipe(name, &data, &config, split);
+        let result = reko_engine::evaluate_recipe(name, &data, &config, split);
         if args.json {
             println!("{}", json_line(name, args.split, &result));
         } else {

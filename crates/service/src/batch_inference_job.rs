@@ -11,7 +11,7 @@ use reko_api::{
     CreateBatchInferenceJobResponse, DescribeBatchInferenceJobRequest, DescribeBatchInferenceJobResponse,
     ListBatchInferenceJobsRequest, ListBatchInferenceJobsResponse, SolutionVersion, DEFAULT_BATCH_NUM_RESULTS,
 };
-use reko_engine::{Exploration, Model, RankQuery, RecommendQuery, ScoredItem};
+use reko_engine::{Exploration, Model, RankQuery, RecipeType, RecommendQuery, ScoredItem};
 use serde_json::{json, Value};
 
 use crate::access::AccessScope;
@@ -47,7 +47,7 @@ impl Reko {
                 "Batch inference is not supported for aws-trending-now solution versions (as in Personalize).".into(),
             ));
         }
-        if checked.recipe.recipe_type == "USER_SEGMENTATION" {
+        if checked.recipe.recipe_type == RecipeType::UserSegmentation {
             return Err(ServiceError::Invalid(format!(
                 "Solution version {} is a USER_SEGMENTATION one ({}); use CreateBatchSegmentJob.",
                 req.solution_version_arn, checked.recipe.name
@@ -159,7 +159,7 @@ impl Reko {
 type ParsedLine<'a> = (&'a str, bool, Result<Option<String>, String>);
 
 /// The `userId` of an input line for a user recipe (required for USER_PERSONALIZATION).
-fn user_of(input: &Value, recipe_type: &str) -> Result<Option<String>, String> {
+fn user_of(input: &Value, recipe_type: RecipeType) -> Result<Option<String>, String> {
     let obj = input.as_object().ok_or("The input line must be a JSON object.")?;
     // The same checks as the per-line path, so a line is judged alike with or without a filter.
     match obj.get("itemId") {
@@ -173,7 +173,7 @@ fn user_of(input: &Value, recipe_type: &str) -> Result<Option<String>, String> {
         }
     }
     match obj.get("userId") {
-        None | Some(Value::Null) if recipe_type == "USER_PERSONALIZATION" => {
+        None | Some(Value::Null) if recipe_type == RecipeType::UserPersonalization => {
             Err("\"userId\" is required: the solution version is a USER_PERSONALIZATION one.".into())
         }
         None | Some(Value::Null) => Ok(None),
@@ -186,7 +186,7 @@ fn user_of(input: &Value, recipe_type: &str) -> Result<Option<String>, String> {
 struct LineContext<'a> {
     reko: &'a Reko,
     model: &'a dyn Model,
-    recipe_type: &'static str,
+    recipe_type: RecipeType,
     dataset_group_arn: String,
     filter_arn: Option<&'a str>,
     num_results: usize,
@@ -197,7 +197,8 @@ impl LineContext<'_> {
     /// The output lines of a chunk of input lines, scored in parallel.
     fn lines(&self, chunk: &[String]) -> Vec<(String, bool)> {
         use rayon::prelude::*;
-        let fast = self.filter_arn.is_none() && matches!(self.recipe_type, "USER_PERSONALIZATION" | "POPULAR_ITEMS");
+        let fast = self.filter_arn.is_none()
+            && matches!(self.recipe_type, RecipeType::UserPersonalization | RecipeType::PopularItems);
         if fast {
             // Without per-line filters, lines are scored many users per pass.
             chunk.par_chunks(CHUNK_LINES / 4).flat_map_iter(|part| self.lines_together(part)).collect()
@@ -300,7 +301,7 @@ impl LineContext<'_> {
             None => None,
         };
         match self.recipe_type {
-            "PERSONALIZED_RANKING" => {
+            RecipeType::PersonalizedRanking => {
                 let user = user.ok_or("\"userId\" is required: the solution version is a PERSONALIZED_RANKING one.")?;
                 let list: Vec<String> = match obj.get("itemList") {
                     Some(Value::Array(a)) if !a.is_empty() && a.len() <= 500 => a
@@ -316,10 +317,10 @@ impl LineContext<'_> {
                 Ok(self.model.rank(&RankQuery { user_id: user, input: &list, context: &[] }))
             }
             recipe_type => {
-                if recipe_type == "USER_PERSONALIZATION" && user.is_none() {
+                if recipe_type == RecipeType::UserPersonalization && user.is_none() {
                     return Err("\"userId\" is required: the solution version is a USER_PERSONALIZATION one.".into());
                 }
-                if recipe_type == "RELATED_ITEMS" && item.is_none() {
+                if recipe_type == RecipeType::RelatedItems && item.is_none() {
                     return Err("\"itemId\" is required: the solution version is a RELATED_ITEMS one.".into());
                 }
                 let run = |allowed: &dyn Fn(&str) -> bool| {

@@ -58,7 +58,7 @@ impl Reko {
             scope,
             &req.role_arn,
         )?;
-        if checked.recipe.recipe_type != "USER_SEGMENTATION" {
+        if checked.recipe.recipe_type != reko_engine::RecipeType::UserSegmentation {
             return Err(ServiceError::Invalid(format!(
                 "Solution version {} uses {} ({}); batch segment jobs need a USER_SEGMENTATION solution version \
                  (aws-item-affinity or aws-item-attribute-affinity).",

@@ -205,7 +205,7 @@ impl Reko {
             )));
         }
         let recipe = crate::solution::recipe_for_arn(version.recipe_arn.as_deref().unwrap_or_default())?;
-        if recipe.recipe_type == "USER_SEGMENTATION" {
+        if recipe.recipe_type == reko_engine::RecipeType::UserSegmentation {
             // As in Personalize: segments come from batch segment jobs only.
             return Err(ServiceError::Invalid(format!(
                 "Solution version {arn} ({}) is a USER_SEGMENTATION one and cannot be deployed in a campaign; use \
@@ -243,7 +243,10 @@ impl Reko {
             model,
             model_bytes: artifact.payload.len(),
             exploration: exploration(config)?,
-            recipe_type: reko_engine::recipe(&artifact.recipe).map_or("", |r| r.recipe_type),
+            // Known: the model loaded.
+            recipe_type: reko_engine::recipe(&artifact.recipe)
+                .ok_or_else(|| reko_engine::EngineError::UnknownRecipe(artifact.recipe.clone()))?
+                .recipe_type,
             snapshot_seq: stored.internal.get("snapshotSeq").and_then(|v| v.as_i64()).unwrap_or(0),
             item_featurizer: self.item_featurizer(&group, columns)?,
             events: crate::solution::training_config(

@@ -287,7 +287,7 @@ impl Reko {
     ) -> ServiceResult<reko_engine::ModelArtifact> {
         let bytes = std::fs::read(path).map_err(reko_engine::EngineError::Io)?;
         let bytes = self.sealer(solution_version_arn)?.open(bytes)?;
-        reko_engine::ModelArtifact::decode_verified(&bytes, expected_sha256).map_err(|what| {
+        reko_engine::decode_artifact_verified(&bytes, expected_sha256).map_err(|what| {
             ServiceError::Engine(reko_engine::EngineError::CorruptArtifact(format!("{}: {what}", path.display())))
         })
     }

@@ -61,7 +61,7 @@ impl Reko {
             .iter()
             .find(|r| algorithm_arn(r.algorithm_name) == req.algorithm_arn)
             .ok_or_else(not_found)?;
-        let (hyperparameters, _) = reko_engine::recipe::parameters(info.name).ok_or_else(not_found)?;
+        let (hyperparameters, _) = reko_engine::parameters(info.name).ok_or_else(not_found)?;
         let mut ranges = DefaultHyperParameterRanges::default();
         for spec in hyperparameters {
             let name = spec.name.to_string();
@@ -120,7 +120,7 @@ impl Reko {
             .iter()
             .find(|r| r.feature_transformation_name.map(feature_transformation_arn).as_ref() == Some(arn))
             .ok_or_else(|| ServiceError::NotFound(format!("Could not find feature transformation: {arn}")))?;
-        let (_, featurization) = reko_engine::recipe::parameters(info.name).unwrap_or((&[], &[]));
+        let (_, featurization) = reko_engine::parameters(info.name).unwrap_or((&[], &[]));
         Ok(DescribeFeatureTransformationResponse {
             feature_transformation: FeatureTransformation {
                 name: info.feature_transformation_name.unwrap_or_default().to_string(),

@@ -7,7 +7,9 @@ use reko_api::{
     GetRecommendationsResponse, PredictedItem,
 };
 use reko_dataset::{Featurizer, RecordBatch};
-use reko_engine::{Exploration, Model, NewItem, ObservedEvent, RankQuery, RecommendQuery, ScoredItem, TrainingConfig};
+use reko_engine::{
+    Exploration, Model, NewItem, ObservedEvent, RankQuery, RecipeType, RecommendQuery, ScoredItem, TrainingConfig,
+};
 
 use crate::error::{ServiceError, ServiceResult};
 use crate::filter::{FilterRequest, ItemMetadata, ModelRows};
@@ -25,8 +27,8 @@ pub struct Deployment {
     pub model_bytes: usize,
     /// The campaign's item exploration settings (used by recipes that explore cold items).
     pub exploration: Exploration,
-    /// The recipe type of the model (`USER_PERSONALIZATION`, `RELATED_ITEMS`, ...).
-    pub recipe_type: &'static str,
+    /// The recipe type of the model.
+    pub recipe_type: RecipeType,
     pub dataset_group_arn: String,
     /// The newest interaction chunk the model was trained on: newer events are folded in.
     pub snapshot_seq: i64,
@@ -138,17 +140,17 @@ impl Reko {
         let metadata = self.metadata_columns(deployment, campaign_arn, req.metadata_columns.as_ref())?;
         // What each recipe type needs (Personalize's GetRecommendations API reference).
         match deployment.recipe_type {
-            "USER_PERSONALIZATION" if req.user_id.is_none() => {
+            RecipeType::UserPersonalization if req.user_id.is_none() => {
                 return Err(ServiceError::Invalid(format!(
                     "userId is required: campaign {campaign_arn} serves a USER_PERSONALIZATION recipe."
                 )))
             }
-            "RELATED_ITEMS" if req.item_id.is_none() => {
+            RecipeType::RelatedItems if req.item_id.is_none() => {
                 return Err(ServiceError::Invalid(format!(
                     "itemId is required: campaign {campaign_arn} serves a RELATED_ITEMS recipe."
                 )))
             }
-            "PERSONALIZED_RANKING" => {
+            RecipeType::PersonalizedRanking => {
                 return Err(ServiceError::Invalid(format!(
                     "Campaign {campaign_arn} serves a PERSONALIZED_RANKING recipe; call GetPersonalizedRanking."
                 )))
@@ -157,7 +159,7 @@ impl Reko {
         }
         let num_results = req.num_results.map(|n| n.max(0) as usize).unwrap_or(DEFAULT_NUM_RESULTS);
         let view = match (&req.user_id, deployment.recipe_type) {
-            (Some(user), "USER_PERSONALIZATION") => Some(deployment.user_view(self, user)?),
+            (Some(user), RecipeType::UserPersonalization) => Some(deployment.user_view(self, user)?),
             _ => None,
         };
         let user_id = view.as_ref().map(|v| v.user_id.as_str()).or(req.user_id.as_deref());
@@ -205,7 +207,7 @@ impl Reko {
         };
         // Promotions (docs/compatibility.md, "Promotions"): a share of the slots goes to items
         // passing the promotion's filter; the request's filter applies to the other slots only.
-        if deployment.recipe_type == "PERSONALIZED_RANKING" {
+        if deployment.recipe_type == RecipeType::PersonalizedRanking {
             return Err(ServiceError::Invalid(
                 "promotions are not supported by PERSONALIZED_RANKING campaigns.".into(),
             ));

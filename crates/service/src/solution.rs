@@ -52,7 +52,7 @@ impl Reko {
             .ok_or_else(|| ServiceError::Invalid("recipeArn is required (AutoML is not supported).".into()))?;
         let recipe = recipe_for_arn(&recipe_arn)?;
         let perform_hpo = req.perform_hpo == Some(true);
-        if perform_hpo && recipe.recipe_type == "USER_SEGMENTATION" {
+        if perform_hpo && recipe.recipe_type == reko_engine::RecipeType::UserSegmentation {
             return Err(ServiceError::Invalid(format!(
                 "performHPO is not supported for recipe {} (as in Personalize).",
                 recipe.name

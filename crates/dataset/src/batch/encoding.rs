@@ -20,6 +20,7 @@
 //! allocating, so corrupt or truncated input yields a [`DecodeError`].
 
 use super::*;
+use crate::codec::{ByteReader, ByteWriter, CodecError};
 
 const MAGIC: &[u8; 4] = b"RKOB";
 const VERSION: u16 = 1;
@@ -37,65 +38,60 @@ impl RecordBatch {
                 Column::Bool(..) => self.rows.div_ceil(8),
             };
         }
-        let mut out = Vec::with_capacity(size);
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&VERSION.to_le_bytes());
-        out.extend_from_slice(&0u16.to_le_bytes());
-        out.extend_from_slice(&(self.rows as u64).to_le_bytes());
-        out.extend_from_slice(&(self.columns.len() as u32).to_le_bytes());
+        let mut out = ByteWriter::with_capacity(size);
+        out.bytes(MAGIC);
+        out.u16(VERSION);
+        out.u16(0);
+        out.u64(self.rows as u64);
+        out.u32(self.columns.len() as u32);
         for (name, col) in self.names.iter().zip(&self.columns) {
-            out.extend_from_slice(&(name.len() as u32).to_le_bytes());
-            out.extend_from_slice(name.as_bytes());
-            out.push(type_tag(col.field_type()));
+            out.str(name);
+            out.u8(type_tag(col.field_type()));
             match col.validity().flags() {
-                None => out.push(0),
+                None => out.u8(0),
                 Some(f) => {
-                    out.push(1);
+                    out.u8(1);
                     write_bitmap(&mut out, f);
                 }
             }
             match col {
                 Column::Str(s) => {
                     if s.data.len() <= u32::MAX as usize {
-                        out.push(4);
-                        for &o in &s.offsets {
-                            out.extend_from_slice(&(o as u32).to_le_bytes());
-                        }
+                        out.u8(4);
+                        s.offsets.iter().for_each(|&o| out.u32(o as u32));
                     } else {
-                        out.push(8);
-                        for &o in &s.offsets {
-                            out.extend_from_slice(&o.to_le_bytes());
-                        }
+                        out.u8(8);
+                        s.offsets.iter().for_each(|&o| out.u64(o));
                     }
-                    out.extend_from_slice(&(s.data.len() as u64).to_le_bytes());
-                    out.extend_from_slice(s.data.as_bytes());
+                    out.u64(s.data.len() as u64);
+                    out.bytes(s.data.as_bytes());
                 }
-                Column::Int(v, _) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
-                Column::Long(v, _) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
-                Column::Float(v, _) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
-                Column::Double(v, _) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+                Column::Int(v, _) => v.iter().for_each(|&x| out.i32(x)),
+                Column::Long(v, _) => v.iter().for_each(|&x| out.i64(x)),
+                Column::Float(v, _) => v.iter().for_each(|&x| out.f32(x)),
+                Column::Double(v, _) => v.iter().for_each(|&x| out.f64(x)),
                 Column::Bool(v, _) => write_bitmap(&mut out, v),
             }
         }
-        out
+        out.into_bytes()
     }
 
     /// Decodes a buffer produced by [`RecordBatch::encode`].
     pub fn decode(buf: &[u8]) -> Result<RecordBatch, DecodeError> {
-        let mut r = Reader { buf, pos: 0 };
-        if r.take(4)? != MAGIC {
+        let mut r = ByteReader::new(buf);
+        if r.bytes(4, "magic")? != MAGIC {
             return Err(DecodeError("bad magic".to_string()));
         }
-        let version = r.u16()?;
+        let version = r.u16("version")?;
         if version != VERSION {
             return Err(DecodeError(format!("unsupported version {version}")));
         }
-        let flags = r.u16()?;
+        let flags = r.u16("flags")?;
         if flags != 0 {
             return Err(DecodeError(format!("unsupported flags {flags:#x}")));
         }
-        let rows = r.u64()?;
-        let ncols = r.u32()? as usize;
+        let rows = r.u64("row count")?;
+        let ncols = r.u32("column count")? as usize;
         // each column needs at least 7 bytes: bounds the allocation below
         if ncols > r.remaining() / 7 {
             return Err(DecodeError(format!("{ncols} columns cannot fit in the buffer")));
@@ -104,36 +100,36 @@ impl RecordBatch {
         let mut names = Vec::with_capacity(ncols);
         let mut columns = Vec::with_capacity(ncols);
         for _ in 0..ncols {
-            let nlen = r.u32()? as usize;
-            let name = std::str::from_utf8(r.take(nlen)?)
+            let nlen = r.u32("column name length")? as usize;
+            let name = std::str::from_utf8(r.bytes(nlen, "column name")?)
                 .map_err(|_| DecodeError("column name is not UTF-8".to_string()))?
                 .to_string();
-            let tag = r.u8()?;
-            let validity = match r.u8()? {
+            let tag = r.u8("type tag")?;
+            let validity = match r.u8("validity flag")? {
                 0 => Validity::all_valid(),
-                1 => Validity::from_flags(r.bitmap(rows)?),
+                1 => Validity::from_flags(bitmap(&mut r, rows)?),
                 v => return Err(DecodeError(format!("column '{name}': bad validity flag {v}"))),
             };
             let col = match tag {
                 0 => {
-                    let width = r.u8()?;
+                    let width = r.u8("offset width")?;
                     let noff = rows.checked_add(1).ok_or_else(|| DecodeError("row count overflow".to_string()))?;
                     let offsets: Vec<u64> = match width {
                         4 => r
-                            .fixed(noff, 4)?
+                            .fixed(noff, 4, "offsets")?
                             .chunks_exact(4)
                             .map(|c| u32::from_le_bytes(c.try_into().unwrap()) as u64)
                             .collect(),
                         8 => r
-                            .fixed(noff, 8)?
+                            .fixed(noff, 8, "offsets")?
                             .chunks_exact(8)
                             .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
                             .collect(),
                         w => return Err(DecodeError(format!("column '{name}': bad offset width {w}"))),
                     };
-                    let dlen = r.u64()?;
+                    let dlen = r.u64("data length")?;
                     let dlen = usize::try_from(dlen).map_err(|_| DecodeError("data length too large".to_string()))?;
-                    let data = std::str::from_utf8(r.take(dlen)?)
+                    let data = std::str::from_utf8(r.bytes(dlen, "string data")?)
                         .map_err(|_| DecodeError(format!("column '{name}': data is not UTF-8")))?;
                     if offsets[0] != 0 || offsets[rows] as usize != dlen {
                         return Err(DecodeError(format!("column '{name}': bad offsets")));
@@ -146,22 +142,34 @@ impl RecordBatch {
                     Column::Str(StrColumn { offsets, data: data.to_string(), validity })
                 }
                 1 => Column::Int(
-                    r.fixed(rows, 4)?.chunks_exact(4).map(|c| i32::from_le_bytes(c.try_into().unwrap())).collect(),
+                    r.fixed(rows, 4, "values")?
+                        .chunks_exact(4)
+                        .map(|c| i32::from_le_bytes(c.try_into().unwrap()))
+                        .collect(),
                     validity,
                 ),
                 2 => Column::Long(
-                    r.fixed(rows, 8)?.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap())).collect(),
+                    r.fixed(rows, 8, "values")?
+                        .chunks_exact(8)
+                        .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
+                        .collect(),
                     validity,
                 ),
                 3 => Column::Float(
-                    r.fixed(rows, 4)?.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect(),
+                    r.fixed(rows, 4, "values")?
+                        .chunks_exact(4)
+                        .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+                        .collect(),
                     validity,
                 ),
                 4 => Column::Double(
-                    r.fixed(rows, 8)?.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect(),
+                    r.fixed(rows, 8, "values")?
+                        .chunks_exact(8)
+                        .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
+                        .collect(),
                     validity,
                 ),
-                5 => Column::Bool(r.bitmap(rows)?, validity),
+                5 => Column::Bool(bitmap(&mut r, rows)?, validity),
                 t => return Err(DecodeError(format!("column '{name}': unknown type tag {t}"))),
             };
             names.push(name);
@@ -190,62 +198,30 @@ fn type_tag(t: FieldType) -> u8 {
     }
 }
 
-fn write_bitmap(out: &mut Vec<u8>, bits: &[bool]) {
+fn write_bitmap(out: &mut ByteWriter, bits: &[bool]) {
     for chunk in bits.chunks(8) {
         let mut byte = 0u8;
         for (i, &b) in chunk.iter().enumerate() {
             byte |= (b as u8) << i;
         }
-        out.push(byte);
+        out.u8(byte);
     }
 }
 
-struct Reader<'a> {
-    buf: &'a [u8],
-    pos: usize,
+fn bitmap(r: &mut ByteReader<'_>, rows: usize) -> Result<Vec<bool>, DecodeError> {
+    let bytes = r.bytes(rows.div_ceil(8), "bitmap")?;
+    Ok((0..rows).map(|i| bytes[i / 8] >> (i % 8) & 1 == 1).collect())
 }
 
-impl<'a> Reader<'a> {
-    fn remaining(&self) -> usize {
-        self.buf.len() - self.pos
-    }
-
-    fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
-        if n > self.remaining() {
-            return Err(DecodeError(format!(
-                "truncated: need {n} bytes at offset {}, {} left",
-                self.pos,
-                self.remaining()
-            )));
-        }
-        let s = &self.buf[self.pos..self.pos + n];
-        self.pos += n;
-        Ok(s)
-    }
-
-    fn fixed(&mut self, count: usize, width: usize) -> Result<&'a [u8], DecodeError> {
-        let n = count.checked_mul(width).ok_or_else(|| DecodeError("length overflow".to_string()))?;
-        self.take(n)
-    }
-
-    fn bitmap(&mut self, rows: usize) -> Result<Vec<bool>, DecodeError> {
-        let bytes = self.take(rows.div_ceil(8))?;
-        Ok((0..rows).map(|i| bytes[i / 8] >> (i % 8) & 1 == 1).collect())
-    }
-
-    fn u8(&mut self) -> Result<u8, DecodeError> {
-        Ok(self.take(1)?[0])
-    }
-
-    fn u16(&mut self) -> Result<u16, DecodeError> {
-        Ok(u16::from_le_bytes(self.take(2)?.try_into().unwrap()))
-    }
-
-    fn u32(&mut self) -> Result<u32, DecodeError> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().unwrap()))
-    }
-
-    fn u64(&mut self) -> Result<u64, DecodeError> {
-        Ok(u64::from_le_bytes(self.take(8)?.try_into().unwrap()))
+/// The batch format's own messages for what the shared reader reports.
+impl From<CodecError> for DecodeError {
+    fn from(e: CodecError) -> Self {
+        DecodeError(match e {
+            CodecError::Truncated { offset, need, left, .. } => {
+                format!("truncated: need {need} bytes at offset {offset}, {left} left")
+            }
+            CodecError::Overflow { .. } => "length overflow".to_string(),
+            other => other.to_string(),
+        })
     }
 }

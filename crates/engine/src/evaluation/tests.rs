@@ -1,6 +1,7 @@
 use super::*;
-use crate::recipe::tests::synthetic;
+use crate::test_support::synthetic;
 use crate::training_data::TrainingDataBuilder;
+use crate::{evaluate_recipe, TrainingConfig};
 
 #[test]
 fn worked_example() {
@@ -227,7 +228,7 @@ fn evaluate_recipe_runs_registered_recipes() {
     assert_eq!(p.test_users, 30);
     assert_eq!(
         p.metrics,
-        evaluate(&d, |train| crate::recipe::registry_entry("aws-popularity-count").unwrap().fit(train, &cfg))
+        evaluate(&d, |train| crate::registry::registry_entry("aws-popularity-count").unwrap().fit(train, &cfg))
             .unwrap()
             .0
     );

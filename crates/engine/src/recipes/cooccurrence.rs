@@ -20,10 +20,13 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use crate::artifact::{ModelArtifact, PayloadReader};
+use reko_dataset::codec::{ByteReader, ByteWriter};
+
+use crate::artifact::ModelArtifact;
 use crate::error::EngineError;
-use crate::model::{rank_known_first, Model, RankQuery, RecommendQuery, ScoredItem};
-use crate::recipe::{FittedModel, ParamSpec};
+use crate::model::{rank_known_first, FittedModel, Model, RankQuery, RecommendQuery, ScoredItem};
+use crate::solution_config::ParamSpec;
+use crate::top_k::top_k;
 use crate::training_data::{TrainingData, UserInteractions};
 
 /// Only a user's most recent `MAX_USER_ITEMS` distinct items form co-occurrence pairs: it
@@ -121,16 +124,6 @@ impl NeighbourTable {
         let r = self.offsets[i]..self.offsets[i + 1];
         (&self.neighbours[r.clone()], &self.scores[r])
     }
-}
-
-/// Keep the `k` best candidates (similarity descending, ties by item index), sorted.
-fn top_k(cand: &mut Vec<(u32, f32)>, k: usize) {
-    let cmp = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-    if cand.len() > k {
-        cand.select_nth_unstable_by(k, cmp);
-        cand.truncate(k);
-    }
-    cand.sort_unstable_by(cmp);
 }
 
 /// Build the neighbour table of `n` items: `row(i, scratch, candidates)` accumulates item
@@ -473,186 +466,28 @@ impl FittedModel for FittedRelated {
                 next += 1;
             }
         }
-        let mut payload = Vec::with_capacity(4 + next as usize * 16 + self.table.neighbours.len() * 8);
-        payload.extend_from_slice(&next.to_le_bytes());
+        let mut b = ByteWriter::with_capacity(4 + next as usize * 16 + self.table.neighbours.len() * 8);
+        b.u32(next);
         for i in (0..n).filter(|&i| keep[i]) {
-            let id = self.ids[i].as_bytes();
-            payload.extend_from_slice(&(id.len() as u32).to_le_bytes());
-            payload.extend_from_slice(id);
-            payload.extend_from_slice(&self.popularity.get(i).copied().unwrap_or(0.0).to_le_bytes());
+            b.str(&self.ids[i]);
+            b.f32(self.popularity.get(i).copied().unwrap_or(0.0));
             let (nbrs, sims) = self.table.row(i as u32);
-            payload.extend_from_slice(&(nbrs.len() as u32).to_le_bytes());
+            b.u32(nbrs.len() as u32);
             for (&j, &s) in nbrs.iter().zip(sims) {
-                payload.extend_from_slice(&pos[j as usize].to_le_bytes());
-                payload.extend_from_slice(&s.to_le_bytes());
+                b.u32(pos[j as usize]);
+                b.f32(s);
             }
         }
-        ModelArtifact { recipe: self.recipe.to_string(), format_version: FORMAT_VERSION, payload }
+        ModelArtifact { recipe: self.recipe.to_string(), format_version: FORMAT_VERSION, payload: b.into_bytes() }
     }
 }
 
-fn read_f32(r: &mut PayloadReader<'_>, what: &str) -> Result<f32, EngineError> {
-    let v = f32::from_le_bytes(r.bytes(4, what)?.try_into().expect("4 bytes"));
-    if !v.is_finite() {
-        return Err(EngineError::CorruptArtifact(format!("{what} is not a finite number")));
-    }
-    Ok(v)
-}
-
-/// The serving model of `aws-sims` and `aws-similar-items`.
-pub(crate) struct RelatedModel {
-    recipe: &'static str,
-    ids: Vec<Arc<str>>,
-    index: HashMap<Arc<str>, u32>,
-    popularity: Vec<f32>,
-    /// Items with interactions, most popular first (ties by id).
-    popular: Vec<u32>,
-    table: NeighbourTable,
-}
-
-impl RelatedModel {
-    /// Decode a payload (format 1); every count, length, index and number is checked.
-    pub(crate) fn decode(recipe: &'static str, payload: &[u8]) -> Result<Self, EngineError> {
-        let corrupt = |m: String| EngineError::CorruptArtifact(m);
-        let mut r = PayloadReader::new(payload);
-        let n = r.u32("item count")? as usize;
-        // Each item takes at least 12 bytes: bound allocations by the payload size.
-        if n > payload.len() / 12 {
-            return Err(corrupt(format!("item count {n} does not fit a {}-byte payload", payload.len())));
-        }
-        let mut ids = Vec::with_capacity(n);
-        let mut index = HashMap::with_capacity(n);
-        let mut popularity = Vec::with_capacity(n);
-        let mut t = NeighbourTable::default();
-        t.offsets.push(0);
-        for i in 0..n {
-            let id: Arc<str> = Arc::from(r.str("item id")?);
-            if index.insert(id.clone(), i as u32).is_some() {
-                return Err(corrupt(format!("duplicate item id {id:?} in payload")));
-            }
-            ids.push(id);
-            let p = read_f32(&mut r, "item popularity")?;
-            if p < 0.0 {
-                return Err(corrupt(format!("negative popularity {p}")));
-            }
-            popularity.push(p);
-            let k = r.u32("neighbour count")? as usize;
-            if k > n.saturating_sub(1) || k > payload.len() / 8 {
-                return Err(corrupt(format!("neighbour count {k} of item {i} is out of range")));
-            }
-            for _ in 0..k {
-                let j = r.u32("neighbour index")?;
-                if j as usize >= n || j as usize == i {
-                    return Err(corrupt(format!("neighbour index {j} of item {i} is out of range")));
-                }
-                let s = read_f32(&mut r, "neighbour similarity")?;
-                t.neighbours.push(j);
-                t.scores.push(s);
-            }
-            t.offsets.push(t.neighbours.len());
-        }
-        r.finish()?;
-        let mut popular: Vec<u32> = (0..n as u32).filter(|&i| popularity[i as usize] > 0.0).collect();
-        popular.sort_by(|&a, &b| {
-            popularity[b as usize]
-                .total_cmp(&popularity[a as usize])
-                .then_with(|| ids[a as usize].cmp(&ids[b as usize]))
-        });
-        Ok(RelatedModel { recipe, ids, index, popularity, popular, table: t })
-    }
-
-    /// Neighbour ids of an item, best first (empty for an unknown item).
-    #[cfg(test)]
-    pub(crate) fn neighbours(&self, item_id: &str) -> Vec<&str> {
-        match self.index.get(item_id) {
-            Some(&i) => self.table.row(i).0.iter().map(|&j| &*self.ids[j as usize]).collect(),
-            None => Vec::new(),
-        }
-    }
-}
-
-impl Model for RelatedModel {
-    fn recipe(&self) -> &str {
-        self.recipe
-    }
-    fn has_scores(&self) -> bool {
-        false
-    }
-    /// The query item's neighbours (best first), completed with the most popular items; an
-    /// absent or unknown `item_id` gets popular items only. The query item itself and
-    /// excluded items are never returned. `user_id` is not used (no personalization).
-    fn recommend(&self, query: &RecommendQuery) -> Vec<ScoredItem> {
-        let n = query.num_results;
-        let mut out = Vec::with_capacity(n.min(self.ids.len()));
-        if n == 0 {
-            return out;
-        }
-        let q = query.item_id.and_then(|id| self.index.get(id).copied());
-        let mut used = vec![false; 0];
-        if q.is_some() {
-            used = vec![false; self.ids.len()];
-        }
-        if let Some(i) = q {
-            used[i as usize] = true;
-            for &j in self.table.row(i).0 {
-                if out.len() >= n {
-                    return out;
-                }
-                let id = &self.ids[j as usize];
-                if !(query.exclude)(id) {
-                    used[j as usize] = true;
-                    out.push(ScoredItem { item_id: id.to_string(), score: None });
-                }
-            }
-        }
-        for &j in &self.popular {
-            if out.len() >= n {
-                break;
-            }
-            if used.get(j as usize).copied().unwrap_or(false) {
-                continue;
-            }
-            let id = &self.ids[j as usize];
-            if !(query.exclude)(id) {
-                out.push(ScoredItem { item_id: id.to_string(), score: None });
-            }
-        }
-        out
-    }
-    /// RankQuery carries no item to relate to, so the input is ordered by popularity
-    /// (descending, stable); unknown items are appended in input order.
-    fn rank(&self, query: &RankQuery) -> Vec<ScoredItem> {
-        rank_known_first(query.input, |id| self.index.get(id).map(|&i| f64::from(self.popularity[i as usize])))
-    }
-    fn knows_item(&self, item_id: &str) -> bool {
-        self.index.contains_key(item_id)
-    }
-    fn num_items(&self) -> usize {
-        self.ids.len()
-    }
-}
+mod related_model;
+pub(crate) use related_model::RelatedModel;
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-
-    /// Every truncation and many single-byte corruptions of a payload decode to an error or a
-    /// model, never a panic; truncations are always errors.
-    pub(crate) fn check_corruption(recipe: &'static str, payload: &[u8]) {
-        for n in 0..payload.len() {
-            assert!(RelatedModel::decode(recipe, &payload[..n]).is_err(), "truncated to {n}");
-        }
-        for i in 0..payload.len() {
-            for bit in [0x01u8, 0x40, 0x80] {
-                let mut b = payload.to_vec();
-                b[i] ^= bit;
-                let _ = RelatedModel::decode(recipe, &b);
-            }
-        }
-        let mut longer = payload.to_vec();
-        longer.push(0);
-        assert!(RelatedModel::decode(recipe, &longer).is_err());
-    }
 
     #[test]
     fn quantiles_and_top_k() {

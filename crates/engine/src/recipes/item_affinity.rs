@@ -24,19 +24,23 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-use crate::artifact::{ModelArtifact, PayloadReader};
+use reko_dataset::codec::{ByteReader, ByteWriter};
+
+use crate::artifact::ModelArtifact;
 use crate::error::EngineError;
 use crate::evaluation::{self, Evaluation, Split, UserScorer};
-use crate::model::{Model, RankQuery, RecommendQuery, ScoredItem, SegmentQuery};
-use crate::recipe::{FittedModel, ParamKind, ParamSpec, Recipe, RecipeInfo, TrainingConfig};
+use crate::model::{FittedModel, Model, RankQuery, RecommendQuery, ScoredItem, SegmentQuery};
+use crate::recipe::{Recipe, RecipeInfo, RecipeType};
 use crate::recipes::als;
-use crate::recipes::user_personalization::{self as up, top_filtered, UpModel};
+use crate::recipes::user_personalization::{self as up, UpModel};
+use crate::solution_config::{ParamKind, ParamSpec, TrainingConfig};
+use crate::top_k::top_filtered;
 use crate::training_data::{TrainingData, UserInteractions};
 
 /// `aws-item-affinity`.
 pub const INFO_ITEM_AFFINITY: RecipeInfo = RecipeInfo {
     name: "aws-item-affinity",
-    recipe_type: "USER_SEGMENTATION",
+    recipe_type: RecipeType::UserSegmentation,
     description: "Finds the users most likely to interact with each given item (batch segment jobs), from an \
                   implicit-feedback factor model of the interactions.",
     algorithm_name: "aws-item-affinity",
@@ -47,7 +51,7 @@ pub const INFO_ITEM_AFFINITY: RecipeInfo = RecipeInfo {
 /// `aws-item-attribute-affinity`.
 pub const INFO_ITEM_ATTRIBUTE_AFFINITY: RecipeInfo = RecipeInfo {
     name: "aws-item-attribute-affinity",
-    recipe_type: "USER_SEGMENTATION",
+    recipe_type: RecipeType::UserSegmentation,
     description: "Finds the users most likely to interact with items having given attribute values (batch \
                   segment jobs), from an implicit-feedback factor model with item metadata.",
     algorithm_name: "aws-item-attribute-affinity",
@@ -104,19 +108,17 @@ impl SegmentModel {
 
     fn encode(&self) -> Vec<u8> {
         let up = self.up.to_artifact().payload;
-        let mut b = Vec::with_capacity(up.len() + 12 + self.activity.len() * 4);
-        b.extend_from_slice(&(up.len() as u64).to_le_bytes());
-        b.extend_from_slice(&up);
-        b.extend_from_slice(&(self.activity.len() as u32).to_le_bytes());
-        for a in &self.activity {
-            b.extend_from_slice(&a.to_le_bytes());
-        }
-        b
+        let mut b = ByteWriter::with_capacity(up.len() + 12 + self.activity.len() * 4);
+        b.u64(up.len() as u64);
+        b.bytes(&up);
+        b.u32(self.activity.len() as u32);
+        b.f32s(&self.activity);
+        b.into_bytes()
     }
 
     fn decode(recipe: &'static str, format_version: u32, payload: &[u8]) -> Result<Self, EngineError> {
-        let mut r = PayloadReader::new(payload);
-        let len = u64::from_le_bytes(r.bytes(8, "model length")?.try_into().expect("8 bytes"));
+        let mut r = ByteReader::new(payload);
+        let len = r.u64("model length")?;
         let len = usize::try_from(len).map_err(|_| EngineError::CorruptArtifact("model length".into()))?;
         let up = UpModel::decode(recipe, format_version, r.bytes(len, "model")?)?;
         let n = r.u32("user count")? as usize;
@@ -126,8 +128,8 @@ impl SegmentModel {
                 up.user_matrix().1.len()
             )));
         }
-        let raw = r.bytes(n * 4, "user activities")?;
-        let activity = raw.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect();
+        let mut activity = vec![0f32; n];
+        r.f32s_into(&mut activity, "user activities")?;
         r.finish()?;
         Ok(SegmentModel { up, activity, user_weights: OnceLock::new() })
     }

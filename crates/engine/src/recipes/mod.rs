@@ -1,10 +1,12 @@
 //! Recipe implementations. Each module provides a [`crate::recipe::Recipe`] registered in
-//! `crate::recipe`.
+//! [`crate::registry`]; `als` (the ALS solver), `kmeans`, `cooccurrence` and `exploration` are
+//! shared by several recipes.
 
 pub mod als;
 pub mod cooccurrence;
 pub(crate) mod exploration;
 pub mod item_affinity;
+pub(crate) mod kmeans;
 pub mod popularity_count;
 pub mod similar_items;
 pub mod sims;

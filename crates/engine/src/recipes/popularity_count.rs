@@ -13,10 +13,14 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::artifact::{ModelArtifact, PayloadReader};
+use reko_dataset::codec::{ByteReader, ByteWriter};
+
+use crate::artifact::ModelArtifact;
 use crate::error::EngineError;
-use crate::model::{rank_known_first, top_of_list, Model, RankQuery, RecommendQuery, ScoredItem};
-use crate::recipe::{FittedModel, Recipe, RecipeInfo, TrainingConfig};
+use crate::model::{rank_known_first, FittedModel, Model, RankQuery, RecommendQuery, ScoredItem};
+use crate::recipe::{Recipe, RecipeInfo, RecipeType};
+use crate::solution_config::TrainingConfig;
+use crate::top_k::top_of_list;
 use crate::training_data::{TrainingData, UserInteractions};
 
 /// Recipe name.
@@ -27,7 +31,7 @@ pub const FORMAT_VERSION: u32 = 1;
 /// Catalogue entry.
 pub const INFO: RecipeInfo = RecipeInfo {
     name: NAME,
-    recipe_type: "POPULAR_ITEMS",
+    recipe_type: RecipeType::PopularItems,
     description: "Calculates item popularity as the number of distinct users who interacted \
                   with each item, and recommends the same most popular items to every user.",
     algorithm_name: NAME,
@@ -153,18 +157,17 @@ impl PopularityModel {
     /// Encode as an artifact.
     pub fn to_artifact(&self) -> ModelArtifact {
         let bytes: usize = self.ids.iter().map(|s| s.len() + 12).sum();
-        let mut payload = Vec::with_capacity(4 + bytes);
-        payload.extend_from_slice(&(self.ids.len() as u32).to_le_bytes());
-        for (id, s) in self.ids.iter().zip(&self.scores) {
-            payload.extend_from_slice(&(id.len() as u32).to_le_bytes());
-            payload.extend_from_slice(id.as_bytes());
-            payload.extend_from_slice(&s.to_le_bytes());
+        let mut w = ByteWriter::with_capacity(4 + bytes);
+        w.u32(self.ids.len() as u32);
+        for (id, &s) in self.ids.iter().zip(&self.scores) {
+            w.str(id);
+            w.f64(s);
         }
-        ModelArtifact { recipe: NAME.to_string(), format_version: FORMAT_VERSION, payload }
+        ModelArtifact { recipe: NAME.to_string(), format_version: FORMAT_VERSION, payload: w.into_bytes() }
     }
 
     fn decode(payload: &[u8]) -> Result<Self, EngineError> {
-        let mut r = PayloadReader::new(payload);
+        let mut r = ByteReader::new(payload);
         let n = r.u32("item count")? as usize;
         // Each entry takes at least 12 bytes: bound the allocation by the payload size.
         if n > payload.len() / 12 {
@@ -218,8 +221,8 @@ impl Model for PopularityModel {
 mod tests {
     use super::*;
     use crate::load_model;
-    use crate::recipe::{train, EventParameters};
     use crate::training_data::TrainingDataBuilder;
+    use crate::{train, EventParameters};
 
     fn ids(v: &[ScoredItem]) -> Vec<&str> {
         v.iter().map(|s| s.item_id.as_str()).collect()
@@ -294,7 +297,7 @@ mod tests {
             ],
             ..Default::default()
         };
-        let f = fit(&crate::recipe::filter_events(&d, &c));
+        let f = fit(&crate::filter_events(&d, &c));
         assert_eq!(f.model.count("x"), Some(1.25));
         assert_eq!(f.model.count("y"), Some(2.0));
         assert_eq!(f.ranked, [1, 0]);
@@ -313,7 +316,7 @@ mod tests {
 
     #[test]
     fn train_load_serve() {
-        let d = crate::recipe::tests::synthetic(60, 20, 300);
+        let d = crate::test_support::synthetic(60, 20, 300);
         let sol = train(NAME, &d, &TrainingConfig::default(), &mut |_| {}).unwrap();
         assert_eq!(sol.metrics.len(), 8);
         let m = load_model(&sol.artifact).unwrap();

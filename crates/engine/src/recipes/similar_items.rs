@@ -35,12 +35,13 @@ use std::sync::Arc;
 
 use crate::artifact::ModelArtifact;
 use crate::error::EngineError;
-use crate::model::Model;
-use crate::recipe::{FittedModel, ParamKind, ParamSpec, Recipe, RecipeInfo, TrainingConfig};
+use crate::model::{FittedModel, Model};
+use crate::recipe::{Recipe, RecipeInfo, RecipeType};
 use crate::recipes::cooccurrence::{
     build_table, param, CoocIndex, FittedRelated, MetaIndex, RelatedModel, FORMAT_VERSION, MAX_NEIGHBOURS,
 };
 use crate::recipes::popularity_count::item_popularity;
+use crate::solution_config::{ParamKind, ParamSpec, TrainingConfig};
 use crate::training_data::TrainingData;
 
 /// Recipe name.
@@ -59,7 +60,7 @@ pub const META_SHRINKAGE: f32 = 20.0;
 /// Catalogue entry.
 pub const INFO: RecipeInfo = RecipeInfo {
     name: NAME,
-    recipe_type: "RELATED_ITEMS",
+    recipe_type: RecipeType::RelatedItems,
     description: "Recommends items similar to the given item, blending co-occurrence in users' \
                   histories with item metadata similarity, so new items with metadata get \
                   related items too.",
@@ -139,9 +140,9 @@ impl Recipe for SimilarItems {
 mod tests {
     use super::*;
     use crate::model::RecommendQuery;
-    use crate::recipe::{train, validate_config};
-    use crate::recipes::cooccurrence::tests::check_corruption;
+    use crate::test_support::check_corruption;
     use crate::training_data::TrainingDataBuilder;
+    use crate::{train, validate_config};
 
     /// Sci-fi items s1..s3 and comedies c1..c3 with interactions inside each group, plus a
     /// cold sci-fi item `new` with metadata only and an item `bare` without metadata.
@@ -237,7 +238,7 @@ mod tests {
 
     #[test]
     fn train_and_evaluate() {
-        let d = crate::recipe::tests::synthetic(200, 10, 100);
+        let d = crate::test_support::synthetic(200, 10, 100);
         let sol = train(NAME, &d, &TrainingConfig::default(), &mut |_| {}).unwrap();
         assert!(sol.metrics["normalized_discounted_cumulative_gain_at_10"] > 0.3, "{:?}", sol.metrics);
     }

@@ -37,14 +37,15 @@ use std::sync::Arc;
 
 use crate::artifact::ModelArtifact;
 use crate::error::EngineError;
-use crate::model::Model;
-use crate::recipe::{FittedModel, ParamKind, ParamSpec, Recipe, RecipeInfo, TrainingConfig};
+use crate::model::{FittedModel, Model};
+use crate::recipe::{Recipe, RecipeInfo, RecipeType};
 #[cfg(doc)]
 use crate::recipes::cooccurrence::MAX_USER_ITEMS;
 use crate::recipes::cooccurrence::{
     build_table, param, quantile, CoocIndex, FittedRelated, RelatedModel, FORMAT_VERSION, MAX_NEIGHBOURS,
 };
 use crate::recipes::popularity_count::item_popularity;
+use crate::solution_config::{ParamKind, ParamSpec, TrainingConfig};
 use crate::training_data::TrainingData;
 
 /// Recipe name.
@@ -53,7 +54,7 @@ pub const NAME: &str = "aws-sims";
 /// Catalogue entry.
 pub const INFO: RecipeInfo = RecipeInfo {
     name: NAME,
-    recipe_type: "RELATED_ITEMS",
+    recipe_type: RecipeType::RelatedItems,
     description: "Item-to-item collaborative filtering: recommends items that co-occur with the \
                   given item in users' histories, discounted by popularity.",
     algorithm_name: NAME,
@@ -215,9 +216,9 @@ impl Recipe for Sims {
 mod tests {
     use super::*;
     use crate::model::{RankQuery, RecommendQuery};
-    use crate::recipe::{train, validate_config};
-    use crate::recipes::cooccurrence::tests::check_corruption;
+    use crate::test_support::check_corruption;
     use crate::training_data::TrainingDataBuilder;
+    use crate::{train, validate_config};
 
     fn params() -> SimsParams {
         SimsParams::from_config(&TrainingConfig::default()).unwrap()
@@ -368,20 +369,12 @@ mod tests {
         let d = b.build();
         let cfg = TrainingConfig {
             event_parameters: vec![
-                crate::recipe::EventParameters {
-                    event_type: Some("view".into()),
-                    weight: Some(0.1),
-                    ..Default::default()
-                },
-                crate::recipe::EventParameters {
-                    event_type: Some("buy".into()),
-                    weight: Some(1.0),
-                    ..Default::default()
-                },
+                crate::EventParameters { event_type: Some("view".into()), weight: Some(0.1), ..Default::default() },
+                crate::EventParameters { event_type: Some("buy".into()), weight: Some(1.0), ..Default::default() },
             ],
             ..Default::default()
         };
-        let f = crate::recipe::filter_events(&d, &cfg);
+        let f = crate::filter_events(&d, &cfg);
         // All pairs co-occur for all users; cosine is weight-invariant per item pair, so check
         // popularity (weighted) instead: b (4.0) before a and c (0.4).
         let m = model(&f, &open(0.5, 1));
@@ -434,7 +427,7 @@ mod tests {
     #[test]
     fn train_and_evaluate() {
         // Users walk through consecutive items: neighbours of the last item predict the next.
-        let d = crate::recipe::tests::synthetic(200, 10, 100);
+        let d = crate::test_support::synthetic(200, 10, 100);
         let sol = train(NAME, &d, &TrainingConfig::default(), &mut |_| {}).unwrap();
         let pop = train("aws-popularity-count", &d, &TrainingConfig::default(), &mut |_| {}).unwrap();
         let key = "normalized_discounted_cumulative_gain_at_10";

@@ -34,11 +34,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use crate::artifact::{ModelArtifact, PayloadReader};
+use reko_dataset::codec::{ByteReader, ByteWriter};
+
+use crate::artifact::ModelArtifact;
 use crate::error::EngineError;
-use crate::model::{rank_known_first, top_of_list, Model, ObservedEvent, RankQuery, RecommendQuery, ScoredItem};
-use crate::recipe::{FittedModel, ParamKind, ParamSpec, Recipe, RecipeInfo, TrainingConfig};
+use crate::model::{rank_known_first, FittedModel, Model, ObservedEvent, RankQuery, RecommendQuery, ScoredItem};
+use crate::recipe::{Recipe, RecipeInfo, RecipeType};
 use crate::recipes::popularity_count::item_popularity;
+use crate::solution_config::{ParamKind, ParamSpec, TrainingConfig};
+use crate::top_k::top_of_list;
 use crate::training_data::{TrainingData, UserInteractions};
 
 /// Recipe name.
@@ -51,7 +55,7 @@ pub const TREND_SMOOTHING: f64 = 2.0;
 /// Catalogue entry.
 pub const INFO: RecipeInfo = RecipeInfo {
     name: NAME,
-    recipe_type: "POPULAR_ITEMS",
+    recipe_type: RecipeType::PopularItems,
     description: "Recommends the items whose interactions grow the fastest between the two most \
                   recent intervals of trend_discovery_frequency; the same list for everyone.",
     algorithm_name: "aws-trending-now-custom",
@@ -334,40 +338,31 @@ impl TrendingModel {
     pub fn to_artifact(&self) -> ModelArtifact {
         let t = &self.trained;
         let bytes: usize = t.ids.iter().map(|s| s.len() + 16).sum();
-        let mut payload = Vec::with_capacity(24 + bytes + t.recent.len() * 16);
-        payload.extend_from_slice(&self.interval.to_le_bytes());
-        payload.extend_from_slice(&t.newest.to_le_bytes());
-        payload.extend_from_slice(&(t.ids.len() as u32).to_le_bytes());
+        let mut b = ByteWriter::with_capacity(24 + bytes + t.recent.len() * 16);
+        b.i64(self.interval);
+        b.i64(t.newest);
+        b.u32(t.ids.len() as u32);
         for (id, c) in t.ids.iter().zip(&t.counts) {
-            payload.extend_from_slice(&(id.len() as u32).to_le_bytes());
-            payload.extend_from_slice(id.as_bytes());
-            for x in c {
-                payload.extend_from_slice(&x.to_le_bytes());
-            }
+            b.str(id);
+            b.f32s(c);
         }
-        payload.extend_from_slice(&(t.recent.len() as u32).to_le_bytes());
+        b.u32(t.recent.len() as u32);
         for &(i, ts, w) in &t.recent {
-            payload.extend_from_slice(&i.to_le_bytes());
-            payload.extend_from_slice(&ts.to_le_bytes());
-            payload.extend_from_slice(&w.to_le_bytes());
+            b.u32(i);
+            b.i64(ts);
+            b.f32(w);
         }
-        ModelArtifact { recipe: NAME.to_string(), format_version: FORMAT_VERSION, payload }
+        ModelArtifact { recipe: NAME.to_string(), format_version: FORMAT_VERSION, payload: b.into_bytes() }
     }
 
     fn decode(format_version: u32, payload: &[u8]) -> Result<Self, EngineError> {
         let corrupt = |m: String| EngineError::CorruptArtifact(m);
-        let mut r = PayloadReader::new(payload);
-        let i64_at = |r: &mut PayloadReader<'_>, what: &str| -> Result<i64, EngineError> {
-            Ok(i64::from_le_bytes(r.bytes(8, what)?.try_into().expect("8 bytes")))
-        };
-        let f32_at = |r: &mut PayloadReader<'_>, what: &str| -> Result<f32, EngineError> {
-            Ok(f32::from_le_bytes(r.bytes(4, what)?.try_into().expect("4 bytes")))
-        };
-        let interval = i64_at(&mut r, "interval")?;
+        let mut r = ByteReader::new(payload);
+        let interval = r.i64("interval")?;
         if !FREQUENCIES.iter().any(|&(_, s)| s == interval) {
             return Err(corrupt(format!("unsupported trend interval {interval} s")));
         }
-        let newest = i64_at(&mut r, "newest timestamp")?;
+        let newest = r.i64("newest timestamp")?;
         let n = r.u32("item count")? as usize;
         if n > payload.len() / 16 {
             return Err(corrupt(format!("item count {n} does not fit a {}-byte payload", payload.len())));
@@ -377,7 +372,7 @@ impl TrendingModel {
             let id: Arc<str> = r.str("item id")?.into();
             let mut c = [0f32; 3];
             for x in &mut c {
-                *x = f32_at(&mut r, "item count")?;
+                *x = r.f32("item count")?;
                 if !x.is_finite() || *x < 0.0 {
                     return Err(corrupt(format!("invalid count {x} for item {id:?}")));
                 }
@@ -393,8 +388,8 @@ impl TrendingModel {
             let mut recent = Vec::with_capacity(m);
             for _ in 0..m {
                 let i = r.u32("recent item")?;
-                let ts = i64_at(&mut r, "recent timestamp")?;
-                let w = f32_at(&mut r, "recent weight")?;
+                let ts = r.i64("recent timestamp")?;
+                let w = r.f32("recent weight")?;
                 if i as usize >= n || !w.is_finite() || w < 0.0 {
                     return Err(corrupt(format!("invalid recent interaction ({i}, {ts}, {w})")));
                 }
@@ -483,189 +478,4 @@ impl Model for TrendingModel {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::recipe::{train, validate_config};
-    use crate::training_data::TrainingDataBuilder;
-
-    const H: i64 = 3600;
-    const T: i64 = 100_000;
-
-    /// steady: one event every 10 minutes for 10 hours; rise: 10 events in the last hour and
-    /// one 1.5 h ago; tiny: one event 100 s ago; fall: 10 events 1–2 h ago and 2 recent ones.
-    fn crafted() -> TrainingData {
-        let mut b = TrainingDataBuilder::new();
-        let mut u = 0;
-        let mut push = |item: &str, ts: i64| {
-            u += 1;
-            b.push_interaction(&format!("u{u}"), item, ts, None, None);
-        };
-        for k in 0..=60 {
-            push("steady", T - k * 600);
-        }
-        for m in 1..=10 {
-            push("rise", T - 60 * m);
-        }
-        push("rise", T - 3 * H / 2);
-        push("tiny", T - 100);
-        for m in 1..=10 {
-            push("fall", T - 6 * H / 5 - 10 * m);
-        }
-        push("fall", T - 200);
-        push("fall", T - 300);
-        b.build()
-    }
-
-    fn order(m: &TrendingModel) -> Vec<String> {
-        m.ranking().ids.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn trend_detection_depends_on_the_interval() {
-        let d = crafted();
-        // 1 hour: rise 10 vs 1 (z 2.5), tiny 1 vs 0 (z 0.58); then no growth by current count:
-        // steady 6 vs 6, fall 2 vs 10.
-        assert_eq!(order(&fit(&d, H).model), ["rise", "tiny", "steady", "fall"]);
-        // 3 hours: fall 12 vs 0 (z 3.2), rise 11 vs 0 (z 3.05), tiny; steady 18 vs 18.
-        assert_eq!(order(&fit(&d, 3 * H).model), ["fall", "rise", "tiny", "steady"]);
-        let f = fit(&d, H);
-        assert_eq!(f.model.window(), (H, T));
-        let mut out = vec![];
-        f.recommend_indices(0, d.user_interactions(0), 2, &mut out);
-        assert_eq!(out.len(), 2);
-        assert_eq!(d.item_id(out[0]), "rise");
-    }
-
-    #[test]
-    fn serving_and_rank() {
-        let m = fit(&crafted(), H).model;
-        let q = RecommendQuery {
-            user_id: Some("anyone"),
-            item_id: None,
-            num_results: 2,
-            exclude: &|i| i == "rise",
-            exclude_index: None,
-            context: &[],
-            exploration: None,
-        };
-        let r: Vec<String> = m.recommend(&q).into_iter().map(|s| s.item_id).collect();
-        assert_eq!(r, ["tiny", "steady"]);
-        let input: Vec<String> = ["x", "fall", "rise"].iter().map(|s| s.to_string()).collect();
-        let r: Vec<String> =
-            m.rank(&RankQuery { user_id: "u", input: &input, context: &[] }).into_iter().map(|s| s.item_id).collect();
-        assert_eq!(r, ["rise", "fall", "x"]);
-        assert!(m.knows_item("tiny") && !m.knows_item("x") && !m.has_scores());
-    }
-
-    /// Events observed after training move the intervals, change the trends, bring new items in,
-    /// and leave the artifact (what training found) alone; a format-1 artifact refreshes too.
-    #[test]
-    fn observed_events_move_the_trends() {
-        let f = fit(&crafted(), H);
-        let artifact = f.model.to_artifact();
-        let m = crate::load_model(&artifact).unwrap();
-        assert!(m.observes_events());
-        let ev = |item: &str, ts: i64| ObservedEvent { item_id: item.into(), timestamp: ts, weight: 1.0 };
-        // An hour on: "new" (unknown at training) gets 8 events, "steady" goes on as before.
-        let mut events: Vec<ObservedEvent> = (0..8).map(|k| ev("new", T + 3000 + k)).collect();
-        events.extend((1..=6).map(|k| ev("steady", T + 600 * k)));
-        m.observe_events(1, &events);
-        m.observe_events(1, &events); // the same batch again: ignored
-        let q = RecommendQuery {
-            user_id: None,
-            item_id: None,
-            num_results: 10,
-            exclude: &|_| false,
-            exclude_index: None,
-            context: &[],
-            exploration: None,
-        };
-        let list: Vec<String> = m.recommend(&q).into_iter().map(|s| s.item_id).collect();
-        // The intervals now end at T + 1 h: new 8 vs 0 (z 2.5); steady 6 vs 6; rise 0 vs 10,
-        // tiny 0 vs 1, fall 0 vs 2 fell (their events are now in the previous hour).
-        assert_eq!(list, ["new", "steady", "fall", "rise", "tiny"]);
-        assert!(m.knows_item("new") && m.num_items() == 5);
-        assert_eq!(crate::load_model(&artifact).unwrap().num_items(), 4, "the artifact is unchanged");
-        // A batch counts once however often it is passed.
-        let direct = TrendingModel::decode(FORMAT_VERSION, &artifact.payload).unwrap();
-        let before = direct.lock_live().recent.len();
-        for _ in 0..3 {
-            direct.observe_events(7, &events);
-        }
-        assert_eq!(direct.lock_live().recent.len(), before + events.len());
-        // The batches remembered stay bounded; the oldest forgotten count as observed.
-        let one = [ev("steady", T + 10)];
-        for batch in 100..100 + BATCHES_KEPT as i64 + 10 {
-            direct.observe_events(batch, &one);
-        }
-        let len = direct.lock_live().recent.len();
-        direct.observe_events(100, &one);
-        assert_eq!(direct.lock_live().recent.len(), len, "an old batch passed again is ignored");
-        assert!(direct.lock_live().batches.len() <= BATCHES_KEPT);
-        // Format 1 (counts only) stands its counts at the end of each interval.
-        let v1 = ModelArtifact {
-            format_version: 1,
-            payload: artifact.payload[..artifact.payload.len() - 4 - 16 * f.model.trained.recent.len()].to_vec(),
-            ..artifact.clone()
-        };
-        let old = crate::load_model(&v1).unwrap();
-        assert_eq!(old.recommend(&q).into_iter().map(|s| s.item_id).collect::<Vec<_>>(), order(&f.model));
-        old.observe_events(1, &events);
-        assert_eq!(old.recommend(&q)[0].item_id, "new");
-    }
-
-    #[test]
-    fn frequency_values() {
-        let with = |v: &str| {
-            let mut c = TrainingConfig::default();
-            c.feature_transformation_parameters.insert("trend_discovery_frequency".into(), v.into());
-            c
-        };
-        assert_eq!(interval_seconds(&TrainingConfig::default()).unwrap(), 3 * H);
-        for (v, s) in
-            [("30 minutes", 1800), ("30 min", 1800), ("1 hour", H), ("1h", H), ("3h", 3 * H), ("1 day", 86_400)]
-        {
-            assert_eq!(interval_seconds(&with(v)).unwrap(), s);
-            validate_config(NAME, &with(v)).unwrap();
-        }
-        for bad in ["2 hours", "1 Hour", ""] {
-            match validate_config(NAME, &with(bad)) {
-                Err(EngineError::InvalidConfig(m)) => {
-                    assert!(m.contains(&format!("'{bad}'")) && m.contains("trend_discovery_frequency"), "{m}")
-                }
-                other => panic!("{bad}: {other:?}"),
-            }
-        }
-        let mut c = TrainingConfig::default();
-        c.hyperparameters.insert("trend_discovery_frequency".into(), "1h".into());
-        assert!(validate_config(NAME, &c).is_err(), "a featurization parameter, not a hyperparameter");
-    }
-
-    #[test]
-    fn artifact_round_trip_and_corruption() {
-        let a = fit(&crafted(), H).model.to_artifact();
-        let m = crate::load_model(&a).unwrap();
-        assert_eq!(m.recipe(), NAME);
-        assert_eq!(m.num_items(), 4);
-        let back = TrendingModel::decode(FORMAT_VERSION, &a.payload).unwrap();
-        assert_eq!(back.to_artifact(), a);
-        for n in 0..a.payload.len() {
-            assert!(TrendingModel::decode(FORMAT_VERSION, &a.payload[..n]).is_err(), "truncated to {n}");
-        }
-        for i in 0..a.payload.len() {
-            for bit in [0x01u8, 0x40, 0x80] {
-                let mut b = a.payload.clone();
-                b[i] ^= bit;
-                let _ = TrendingModel::decode(FORMAT_VERSION, &b);
-            }
-        }
-    }
-
-    #[test]
-    fn train_on_synthetic() {
-        let d = crate::recipe::tests::synthetic(100, 20, 300);
-        let sol = train(NAME, &d, &TrainingConfig::default(), &mut |_| {}).unwrap();
-        assert_eq!(sol.metrics.len(), 8);
-        assert!(crate::load_model(&sol.artifact).unwrap().num_items() > 0);
-    }
-}
+mod tests;

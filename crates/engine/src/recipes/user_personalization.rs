@@ -34,10 +34,12 @@ use rustc_hash::FxHashMap;
 use crate::artifact::ModelArtifact;
 use crate::error::EngineError;
 use crate::evaluation;
-use crate::model::{HistoryEvent, Model, NewItem, RankQuery, RecommendQuery, ScoredItem};
-use crate::recipe::{FittedModel, ParamKind, ParamSpec, Recipe, RecipeInfo, TrainingConfig};
+use crate::model::{FittedModel, HistoryEvent, Model, NewItem, RankQuery, RecommendQuery, ScoredItem};
+use crate::recipe::{Recipe, RecipeInfo, RecipeType};
 use crate::recipes::als::{self, Csr};
 use crate::recipes::exploration::{self, ExplorationIndex, Pick};
+use crate::solution_config::{ParamKind, ParamSpec, TrainingConfig};
+use crate::top_k::{top_filtered, SortedTop};
 use crate::training_data::{TrainingData, UserInteractions, NO_CONTEXT};
 
 mod batching;
@@ -70,7 +72,7 @@ const DESCRIPTION_PR: &str = "Reranks an input list of items for a user with the
 /// `aws-user-personalization`.
 pub const INFO_UP: RecipeInfo = RecipeInfo {
     name: "aws-user-personalization",
-    recipe_type: "USER_PERSONALIZATION",
+    recipe_type: RecipeType::UserPersonalization,
     description: DESCRIPTION_UP,
     algorithm_name: "aws-user-personalization",
     feature_transformation_name: Some("user-personalization"),
@@ -82,7 +84,7 @@ pub const INFO_UP_V2: RecipeInfo =
 /// `aws-personalized-ranking`.
 pub const INFO_PR: RecipeInfo = RecipeInfo {
     name: "aws-personalized-ranking",
-    recipe_type: "PERSONALIZED_RANKING",
+    recipe_type: RecipeType::PersonalizedRanking,
     description: DESCRIPTION_PR,
     algorithm_name: "aws-personalized-ranking",
     feature_transformation_name: Some("user-personalization"),
@@ -558,54 +560,6 @@ impl UpModel {
 pub const PRUNE_MIN_ITEMS: usize = 20_000;
 /// Users an offline evaluation must score for it to build the cluster index first.
 const EVAL_PRUNE_MIN_USERS: usize = 5_000;
-
-/// The best `n` items by logit (descending, ties by index) among those passing `ok`.
-pub(crate) fn top_filtered(logits: &[f32], n: usize, ok: impl Fn(u32) -> bool) -> Vec<u32> {
-    top_of(logits, 0..logits.len() as u32, n, ok)
-}
-
-/// [`top_filtered`] over the item indices `candidates` only; `ok` is asked only for
-/// items good enough to enter the list.
-fn top_of(logits: &[f32], candidates: impl Iterator<Item = u32>, n: usize, ok: impl Fn(u32) -> bool) -> Vec<u32> {
-    use std::cmp::Ordering;
-    use std::collections::BinaryHeap;
-    /// Heap entry ordered so that the heap's top is the worst kept item.
-    #[derive(PartialEq)]
-    struct E(f32, u32);
-    impl Eq for E {}
-    impl PartialOrd for E {
-        fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-            Some(self.cmp(o))
-        }
-    }
-    impl Ord for E {
-        // Better = higher logit, then lower index; the max-heap keeps the worst on top.
-        fn cmp(&self, o: &Self) -> Ordering {
-            o.0.total_cmp(&self.0).then(self.1.cmp(&o.1))
-        }
-    }
-    if n == 0 {
-        return Vec::new();
-    }
-    let mut heap: BinaryHeap<E> = BinaryHeap::with_capacity(n + 1);
-    for i in candidates {
-        let l = logits[i as usize];
-        if heap.len() == n {
-            let worst = heap.peek().expect("non-empty");
-            if l < worst.0 || (l == worst.0 && i > worst.1) || l.is_nan() {
-                continue;
-            }
-        }
-        if !ok(i) {
-            continue;
-        }
-        heap.push(E(l, i));
-        if heap.len() > n {
-            heap.pop();
-        }
-    }
-    heap.into_sorted_vec().into_iter().map(|e| e.1).collect()
-}
 
 #[cfg(test)]
 mod tests;

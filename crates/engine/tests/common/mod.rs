@@ -1,86 +1,39 @@
-//! MovieLens 100K for the engine's quality tests.
+//! Data sets of the engine's quality tests and benchmarks: MovieLens 100K (read by
+//! [`reko_dataset::movielens`]) and reko-synth's synthetic sets.
 
-use std::path::PathBuf;
+use std::path::Path;
 
+use reko_dataset::movielens;
 use reko_engine::{TrainingData, TrainingDataBuilder};
-
-/// The folder `REKO_ML100K_DIR` names (`.ci/run` points it at the MovieLens copy beside the
-/// repository; the data set is never committed). `None`, after saying the test skipped, when it is not set or holds no
-/// `u.data`.
-pub fn ml100k_dir(test: &str) -> Option<PathBuf> {
-    match std::env::var_os("REKO_ML100K_DIR").map(PathBuf::from) {
-        Some(dir) if dir.join("u.data").is_file() => Some(dir),
-        Some(dir) => {
-            println!("SKIPPED {test}: REKO_ML100K_DIR={} holds no MovieLens 100K u.data", dir.display());
-            None
-        }
-        None => {
-            println!("SKIPPED {test}: set REKO_ML100K_DIR to a MovieLens 100K folder (.ci/run does)");
-            None
-        }
-    }
-}
-
-#[allow(dead_code)]
-pub const GENRES: [&str; 19] = [
-    "unknown",
-    "Action",
-    "Adventure",
-    "Animation",
-    "Children",
-    "Comedy",
-    "Crime",
-    "Documentary",
-    "Drama",
-    "Fantasy",
-    "Film-Noir",
-    "Horror",
-    "Musical",
-    "Mystery",
-    "Romance",
-    "Sci-Fi",
-    "Thriller",
-    "War",
-    "Western",
-];
 
 /// MovieLens 100K as User-Personalization trains on it: ratings as `rating` events (value = the
 /// rating), items with genre and 5-year release tokens, users with age, gender and occupation.
 #[allow(dead_code)]
-pub fn load_movielens(dir: &std::path::Path) -> TrainingData {
+pub fn load_movielens(dir: &Path) -> TrainingData {
     let mut b = TrainingDataBuilder::new();
-    let raw = std::fs::read_to_string(dir.join("u.data")).unwrap();
-    for line in raw.lines() {
-        let f: Vec<&str> = line.split('\t').collect();
-        b.push_interaction(f[0], f[1], f[3].parse().unwrap(), Some("rating"), f[2].parse().ok());
+    for r in movielens::read_ratings(dir).expect("u.data") {
+        b.push_interaction(&r.user_id, &r.item_id, r.timestamp, Some("rating"), Some(f32::from(r.rating)));
     }
-    // Item metadata: genres and release year bucket (u.item is Latin-1).
-    if let Ok(bytes) = std::fs::read(dir.join("u.item")) {
-        let text: String = bytes.iter().map(|&c| c as char).collect();
-        for line in text.lines() {
-            let f: Vec<&str> = line.split('|').collect();
-            if f.len() < 24 {
-                continue;
-            }
-            let mut tokens: Vec<String> =
-                (0..19).filter(|&g| f[5 + g] == "1").map(|g| format!("GENRES={}", GENRES[g])).collect();
-            if let Some(year) = f[2].rsplit('-').next().and_then(|y| y.parse::<i32>().ok()) {
+    // Item metadata: genres and release year bucket.
+    if let Ok(movies) = movielens::read_movies(dir) {
+        for m in movies {
+            let mut tokens: Vec<String> = m.genres.iter().map(|g| format!("GENRES={g}")).collect();
+            if let Some(year) = m.release_year() {
                 tokens.push(format!("YEAR~{}", year / 5 * 5));
             }
             let t: Vec<&str> = tokens.iter().map(String::as_str).collect();
-            b.push_item_features(f[0], &t);
+            b.push_item_features(&m.item_id, &t);
         }
     }
-    if let Ok(text) = std::fs::read_to_string(dir.join("u.user")) {
-        for line in text.lines() {
-            let f: Vec<&str> = line.split('|').collect();
-            if f.len() < 5 {
-                continue;
-            }
-            let age: i32 = f[1].parse().unwrap_or(0);
-            let tokens = [format!("AGE~{}", age / 10 * 10), format!("GENDER={}", f[2]), format!("OCCUPATION={}", f[3])];
+    if let Ok(users) = movielens::read_users(dir) {
+        for u in users {
+            let tokens = [
+                format!("AGE~{}", u.age / 10 * 10),
+                format!("GENDER={}", u.gender),
+                format!("OCCUPATION={}", u.occupation),
+            ];
             let t: Vec<&str> = tokens.iter().map(String::as_str).collect();
-            b.push_user_features(f[0], &t);
+            b.push_user_features(&u.user_id, &t);
         }
     }
     b.build()
@@ -115,7 +68,7 @@ pub fn event_data(cfg: &reko_synth::SynthConfig) -> TrainingData {
 #[allow(dead_code)]
 pub fn quality_sets(bench: &str) -> Vec<(&'static str, TrainingData)> {
     let mut sets = Vec::new();
-    if let Some(dir) = ml100k_dir(bench) {
+    if let Some(dir) = movielens::dir_from_env(bench) {
         sets.push(("ml-100k", load_movielens(&dir)));
     }
     let cfg = reko_synth::SynthConfig {

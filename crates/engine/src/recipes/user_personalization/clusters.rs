@@ -1,6 +1,8 @@
-//! The cluster index: exact top-k without scoring the whole catalogue.
+//! The cluster index: exact top-k without scoring the whole catalogue. The clustering itself
+//! is [`crate::recipes::kmeans`].
 
 use super::*;
+use crate::recipes::kmeans;
 
 /// Clusters of the index.
 pub(super) const CLUSTERS: usize = 256;
@@ -23,68 +25,13 @@ pub(super) struct ItemClusters {
     pub(super) objective_mean: Vec<f32>,
 }
 
-/// Item indices grouped by their cluster in `assign` (counting sort): (members, the start of
-/// each cluster's run, `c_count + 1` entries).
-pub(super) fn group_by_cluster(assign: &[u32], c_count: usize) -> (Vec<u32>, Vec<usize>) {
-    let mut starts = vec![0usize; c_count + 1];
-    for &c in assign {
-        starts[c as usize + 1] += 1;
-    }
-    for c in 0..c_count {
-        starts[c + 1] += starts[c];
-    }
-    let mut fill = starts.clone();
-    let mut members = vec![0u32; assign.len()];
-    for (i, &c) in assign.iter().enumerate() {
-        members[fill[c as usize]] = i as u32;
-        fill[c as usize] += 1;
-    }
-    (members, starts)
-}
-
 impl ItemClusters {
     pub(super) fn build(m: &UpModel) -> ItemClusters {
         let (n, s) = (m.item_ids.len(), m.s);
         let c_count = CLUSTERS.min(n.max(1));
         let row = |i: usize| &m.y[i * s..(i + 1) * s];
-        // Deterministic start: evenly spaced items.
-        let mut centroids: Vec<f32> = (0..c_count).flat_map(|c| row(c * n / c_count).to_vec()).collect();
-        let mut assign = vec![0u32; n];
-        for _ in 0..KMEANS_ITERATIONS {
-            let norms: Vec<f32> = centroids.chunks_exact(s).map(|c| c.iter().map(|x| x * x).sum()).collect();
-            assign.par_iter_mut().enumerate().with_min_len(1024).for_each_init(
-                || vec![0f32; c_count],
-                |dots, (i, a)| {
-                    // Every centroid's dot product with the item in one SIMD pass.
-                    als::scores(&centroids, row(i), s, 1.0, dots);
-                    let mut best = (f32::INFINITY, 0u32);
-                    for (c, &dot) in dots.iter().enumerate() {
-                        // |y − c|² up to the constant |y|².
-                        let d = norms[c] - 2.0 * dot;
-                        if d < best.0 {
-                            best = (d, c as u32);
-                        }
-                    }
-                    *a = best.1;
-                },
-            );
-            let mut sums = vec![0f64; c_count * s];
-            let mut counts = vec![0usize; c_count];
-            for (i, &c) in assign.iter().enumerate() {
-                counts[c as usize] += 1;
-                for (acc, &x) in sums[c as usize * s..(c as usize + 1) * s].iter_mut().zip(row(i)) {
-                    *acc += x as f64;
-                }
-            }
-            for c in 0..c_count {
-                if counts[c] > 0 {
-                    for d in 0..s {
-                        centroids[c * s + d] = (sums[c * s + d] / counts[c] as f64) as f32;
-                    }
-                }
-            }
-        }
-        let (members, starts) = group_by_cluster(&assign, c_count);
+        let (centroids, assign) = kmeans::kmeans(&m.y, n, s, c_count, KMEANS_ITERATIONS);
+        let (members, starts) = kmeans::group_by_cluster(&assign, c_count);
         let mut radius = vec![0f32; c_count];
         let mut variance = vec![0f32; c_count * s];
         let tokens = m.context_tokens.len();
@@ -155,17 +102,11 @@ impl ItemClusters {
         objective_max.iter_mut().for_each(|l| *l = l.max(0.0));
         for (i, slot) in assign.iter_mut().enumerate().skip(first_new) {
             let y = &m.y[i * s..(i + 1) * s];
-            let (mut best, mut best_d) = (0usize, f32::INFINITY);
-            for (c, cen) in self.centroids.chunks_exact(s).enumerate() {
-                let d: f32 = y.iter().zip(cen).map(|(a, b)| (a - b) * (a - b)).sum();
-                if d < best_d {
-                    (best, best_d) = (c, d);
-                }
-            }
+            let (best, best_d) = kmeans::nearest(&self.centroids, y, s);
             *slot = best as u32;
             radius[best] = radius[best].max(best_d.sqrt() * (1.0 + 1e-5));
         }
-        let (members, starts) = group_by_cluster(&assign, c_count);
+        let (members, starts) = kmeans::group_by_cluster(&assign, c_count);
         ItemClusters {
             members,
             starts,

@@ -1,87 +1,87 @@
 //! The User-Personalization artifact payload: encoding and bounds-checked decoding.
 
 use super::*;
-use crate::artifact::PayloadReader;
+use reko_dataset::codec::{ByteReader, ByteWriter};
 
 impl UpModel {
     // ---- artifact ----
 
     pub(super) fn encode(&self) -> Vec<u8> {
         let (k, s) = (self.k, self.s);
-        let mut b = Vec::with_capacity(
+        let mut b = ByteWriter::with_capacity(
             64 + self.item_ids.len() * (k * 4 + 32) + self.users.ids.len() * (k * 4 + 16) + self.context_lift.len() * 4,
         );
         let p = &self.params;
-        put_u32(&mut b, k as u32);
-        put_u32(&mut b, p.iterations as u32);
-        put_f32(&mut b, p.regularization);
-        put_f32(&mut b, p.alpha);
-        put_u32(&mut b, p.cg_steps as u32);
-        b.extend_from_slice(&p.half_life_days.to_le_bytes());
-        b.push(u8::from(p.recency));
-        put_f32(&mut b, p.sequence_weight);
-        put_f32(&mut b, p.sequence_decay);
-        put_u32(&mut b, p.bptt as u32);
-        put_f32(&mut b, p.context_weight);
-        put_f32(&mut b, p.metadata_regularization);
-        put_f32(&mut b, p.score_scale);
-        b.extend_from_slice(&p.min_history_percentile.to_le_bytes());
-        b.extend_from_slice(&p.max_history_percentile.to_le_bytes());
-        b.push(ValueScaling::NAMES.iter().position(|(_, v)| *v == p.value_scaling).unwrap_or(0) as u8);
-        put_f32(&mut b, p.value_median);
-        b.extend_from_slice(&self.newest.to_le_bytes());
+        b.u32(k as u32);
+        b.u32(p.iterations as u32);
+        b.f32(p.regularization);
+        b.f32(p.alpha);
+        b.u32(p.cg_steps as u32);
+        b.f64(p.half_life_days);
+        b.u8(u8::from(p.recency));
+        b.f32(p.sequence_weight);
+        b.f32(p.sequence_decay);
+        b.u32(p.bptt as u32);
+        b.f32(p.context_weight);
+        b.f32(p.metadata_regularization);
+        b.f32(p.score_scale);
+        b.f64(p.min_history_percentile);
+        b.f64(p.max_history_percentile);
+        b.u8(ValueScaling::NAMES.iter().position(|(_, v)| *v == p.value_scaling).unwrap_or(0) as u8);
+        b.f32(p.value_median);
+        b.i64(self.newest);
         // Items.
-        put_u32(&mut b, self.item_ids.len() as u32);
+        b.u32(self.item_ids.len() as u32);
         for i in 0..self.item_ids.len() {
-            put_str(&mut b, &self.item_ids[i]);
-            put_u32(&mut b, self.counts[i]);
-            b.extend_from_slice(&self.created[i].to_le_bytes());
-            put_f32(&mut b, self.popularity[i]);
-            put_f32s(&mut b, &self.y[i * s..i * s + k]);
+            b.str(&self.item_ids[i]);
+            b.u32(self.counts[i]);
+            b.i64(self.created[i]);
+            b.f32(self.popularity[i]);
+            b.f32s(&self.y[i * s..i * s + k]);
         }
         // Users (only those with a vector).
         let known: Vec<usize> = (0..self.users.ids.len()).filter(|&u| self.user_row(u).is_some()).collect();
-        put_u32(&mut b, known.len() as u32);
+        b.u32(known.len() as u32);
         for u in known {
-            put_str(&mut b, &self.users.ids[u]);
-            put_f32s(&mut b, &self.users.x[u * s..u * s + k]);
+            b.str(&self.users.ids[u]);
+            b.f32s(&self.users.x[u * s..u * s + k]);
         }
         // Gram matrix.
         for r in 0..k {
-            put_f32s(&mut b, &self.gram[r * s..r * s + k]);
+            b.f32s(&self.gram[r * s..r * s + k]);
         }
         // Event weights.
-        put_u32(&mut b, self.events.by_type.len() as u32);
+        b.u32(self.events.by_type.len() as u32);
         for (t, w) in &self.events.by_type {
-            put_str(&mut b, t);
-            put_f32(&mut b, *w);
+            b.str(t);
+            b.f32(*w);
         }
-        put_f32(&mut b, self.events.other);
+        b.f32(self.events.other);
         // Context.
-        put_u32(&mut b, self.context_tokens.len() as u32);
+        b.u32(self.context_tokens.len() as u32);
         for t in &self.context_tokens {
-            put_str(&mut b, t);
+            b.str(t);
         }
-        put_f32s(&mut b, &self.context_lift);
+        b.f32s(&self.context_lift);
         // Item metadata regression.
-        put_u32(&mut b, self.item_feature_tokens.len() as u32);
+        b.u32(self.item_feature_tokens.len() as u32);
         for (f, t) in self.item_feature_tokens.iter().enumerate() {
-            put_str(&mut b, t);
-            put_f32s(&mut b, &self.item_feature_w[f * s..f * s + k]);
+            b.str(t);
+            b.f32s(&self.item_feature_w[f * s..f * s + k]);
         }
-        put_u32(&mut b, self.calibration.items.len() as u32);
+        b.u32(self.calibration.items.len() as u32);
         for (c, &i) in self.calibration.items.iter().enumerate() {
-            put_u32(&mut b, i);
-            put_f32s(&mut b, &self.calibration.predicted[c * s..c * s + k]);
+            b.u32(i);
+            b.f32s(&self.calibration.predicted[c * s..c * s + k]);
         }
-        put_u32(&mut b, self.objective.len() as u32);
-        put_f32s(&mut b, &self.objective);
-        b
+        b.u32(self.objective.len() as u32);
+        b.f32s(&self.objective);
+        b.into_bytes()
     }
 
     pub(crate) fn decode(recipe: &'static str, format_version: u32, payload: &[u8]) -> Result<UpModel, EngineError> {
         let corrupt = |m: String| EngineError::CorruptArtifact(m);
-        let mut r = PayloadReader::new(payload);
+        let mut r = ByteReader::new(payload);
         let k = r.u32("hidden_dimension")? as usize;
         if !(1..=4096).contains(&k) {
             return Err(corrupt(format!("hidden_dimension {k} out of range")));
@@ -90,17 +90,17 @@ impl UpModel {
         let mut params = Params {
             factors: k,
             iterations: r.u32("num_iterations")? as usize,
-            regularization: get_f32(&mut r, "regularization")?,
-            alpha: get_f32(&mut r, "alpha")?,
+            regularization: r.f32("regularization")?,
+            alpha: r.f32("alpha")?,
             cg_steps: r.u32("cg_steps")? as usize,
             half_life_days: r.f64("recency_half_life_days")?,
-            recency: r.bytes(1, "recency_mask")?[0] != 0,
-            sequence_weight: get_f32(&mut r, "sequence_weight")?,
-            sequence_decay: get_f32(&mut r, "sequence_decay")?,
+            recency: r.u8("recency_mask")? != 0,
+            sequence_weight: r.f32("sequence_weight")?,
+            sequence_decay: r.f32("sequence_decay")?,
             bptt: r.u32("bptt")? as usize,
-            context_weight: get_f32(&mut r, "context_weight")?,
-            metadata_regularization: get_f32(&mut r, "metadata_regularization")?,
-            score_scale: get_f32(&mut r, "score_scale")?,
+            context_weight: r.f32("context_weight")?,
+            metadata_regularization: r.f32("metadata_regularization")?,
+            score_scale: r.f32("score_scale")?,
             min_history_percentile: r.f64("min percentile")?,
             max_history_percentile: r.f64("max percentile")?,
             value_scaling: ValueScaling::None,
@@ -108,10 +108,10 @@ impl UpModel {
         };
         let v1 = format_version == 1;
         if !v1 {
-            let code = r.bytes(1, "event_value_scaling")?[0] as usize;
+            let code = r.u8("event_value_scaling")? as usize;
             params.value_scaling =
                 ValueScaling::NAMES.get(code).map(|x| x.1).ok_or_else(|| corrupt(format!("value scaling {code}")))?;
-            params.value_median = get_f32(&mut r, "event value median")?;
+            params.value_median = r.f32("event value median")?;
             if !(params.value_median.is_finite() && params.value_median > 0.0) {
                 return Err(corrupt("event value median must be positive".into()));
             }
@@ -119,8 +119,8 @@ impl UpModel {
         if params.half_life_days.is_nan() || params.half_life_days <= 0.0 {
             return Err(corrupt("recency half-life must be positive".into()));
         }
-        let newest = i64::from_le_bytes(r.bytes(8, "newest timestamp")?.try_into().unwrap());
-        let remaining = |r: &PayloadReader, per: usize, n: usize, what: &str| {
+        let newest = r.i64("newest timestamp")?;
+        let remaining = |r: &ByteReader, per: usize, n: usize, what: &str| {
             if n.saturating_mul(per) > r.remaining() {
                 Err(EngineError::CorruptArtifact(format!("{what} count {n} does not fit the payload")))
             } else {
@@ -136,10 +136,10 @@ impl UpModel {
         let mut y = vec![0f32; n_items * s];
         for i in 0..n_items {
             item_ids.push(Arc::<str>::from(r.str("item id")?));
-            counts.push(if v1 { u32::from(r.bytes(1, "item flags")?[0] != 0) } else { r.u32("item interactions")? });
-            created.push(i64::from_le_bytes(r.bytes(8, "item creation")?.try_into().unwrap()));
-            popularity.push(get_f32(&mut r, "item popularity")?);
-            get_f32s(&mut r, &mut y[i * s..i * s + k], "item factors")?;
+            counts.push(if v1 { u32::from(r.u8("item flags")? != 0) } else { r.u32("item interactions")? });
+            created.push(r.i64("item creation")?);
+            popularity.push(r.f32("item popularity")?);
+            r.f32s_into(&mut y[i * s..i * s + k], "item factors")?;
         }
         let n_users = r.u32("user count")? as usize;
         remaining(&r, 4 + 4 * k, n_users, "user")?;
@@ -147,11 +147,11 @@ impl UpModel {
         let mut x = vec![0f32; n_users * s];
         for u in 0..n_users {
             user_ids.push(Arc::<str>::from(r.str("user id")?));
-            get_f32s(&mut r, &mut x[u * s..u * s + k], "user factors")?;
+            r.f32s_into(&mut x[u * s..u * s + k], "user factors")?;
         }
         let mut gram = vec![0f32; s * s];
         for row in 0..k {
-            get_f32s(&mut r, &mut gram[row * s..row * s + k], "gram matrix")?;
+            r.f32s_into(&mut gram[row * s..row * s + k], "gram matrix")?;
         }
         for d in k..s {
             gram[d * s + d] = 1.0;
@@ -161,9 +161,9 @@ impl UpModel {
         let mut by_type = Vec::with_capacity(n_ev);
         for _ in 0..n_ev {
             let t = r.str("event type")?.to_string();
-            by_type.push((t, get_f32(&mut r, "event weight")?));
+            by_type.push((t, r.f32("event weight")?));
         }
-        let events = EventWeights { by_type, other: get_f32(&mut r, "event weight")? };
+        let events = EventWeights { by_type, other: r.f32("event weight")? };
         let n_ctx = r.u32("context token count")? as usize;
         remaining(&r, 4 + 4 * n_items, n_ctx, "context token")?;
         let mut context_tokens = Vec::with_capacity(n_ctx);
@@ -171,14 +171,14 @@ impl UpModel {
             context_tokens.push(r.str("context token")?.to_string());
         }
         let mut context_lift = vec![0f32; n_ctx * n_items];
-        get_f32s(&mut r, &mut context_lift, "context lifts")?;
+        r.f32s_into(&mut context_lift, "context lifts")?;
         let n_feat = r.u32("item feature count")? as usize;
         remaining(&r, 4 + 4 * k, n_feat, "item feature")?;
         let mut item_feature_tokens = Vec::with_capacity(n_feat);
         let mut item_feature_w = vec![0f32; n_feat * s];
         for f in 0..n_feat {
             item_feature_tokens.push(r.str("item feature")?.to_string());
-            get_f32s(&mut r, &mut item_feature_w[f * s..f * s + k], "item feature weights")?;
+            r.f32s_into(&mut item_feature_w[f * s..f * s + k], "item feature weights")?;
         }
         let calibration = if v1 {
             let mut c = Calibration::sample(&counts, s);
@@ -195,7 +195,7 @@ impl UpModel {
                     return Err(corrupt(format!("calibration item {i} of {n_items}")));
                 }
                 c.items.push(i);
-                get_f32s(&mut r, &mut c.predicted[j * s..j * s + k], "calibration factors")?;
+                r.f32s_into(&mut c.predicted[j * s..j * s + k], "calibration factors")?;
             }
             c
         };
@@ -206,7 +206,7 @@ impl UpModel {
                 return Err(corrupt(format!("{n} objective terms for {n_items} items")));
             }
             objective = vec![0f32; n];
-            get_f32s(&mut r, &mut objective, "objective terms")?;
+            r.f32s_into(&mut objective, "objective terms")?;
         }
         r.finish()?;
         if [&y, &x, &gram, &context_lift, &item_feature_w, &calibration.predicted, &objective]
@@ -247,30 +247,4 @@ impl UpModel {
         }
         Ok(m)
     }
-}
-
-pub(super) fn put_u32(b: &mut Vec<u8>, v: u32) {
-    b.extend_from_slice(&v.to_le_bytes());
-}
-pub(super) fn put_f32(b: &mut Vec<u8>, v: f32) {
-    b.extend_from_slice(&v.to_le_bytes());
-}
-pub(super) fn put_f32s(b: &mut Vec<u8>, v: &[f32]) {
-    for x in v {
-        b.extend_from_slice(&x.to_le_bytes());
-    }
-}
-pub(super) fn put_str(b: &mut Vec<u8>, s: &str) {
-    put_u32(b, s.len() as u32);
-    b.extend_from_slice(s.as_bytes());
-}
-pub(super) fn get_f32(r: &mut PayloadReader, what: &str) -> Result<f32, EngineError> {
-    Ok(f32::from_le_bytes(r.bytes(4, what)?.try_into().unwrap()))
-}
-pub(super) fn get_f32s(r: &mut PayloadReader, out: &mut [f32], what: &str) -> Result<(), EngineError> {
-    let bytes = r.bytes(out.len() * 4, what)?;
-    for (o, c) in out.iter_mut().zip(bytes.chunks_exact(4)) {
-        *o = f32::from_le_bytes(c.try_into().unwrap());
-    }
-    Ok(())
 }

@@ -233,7 +233,7 @@ impl Recipe for UserPersonalization {
     }
     /// Personalize allows UPDATE for User-Personalization only.
     fn supports_update(&self) -> bool {
-        self.info.recipe_type == "USER_PERSONALIZATION"
+        self.info.recipe_type == RecipeType::UserPersonalization
     }
     fn supports_objective(&self) -> bool {
         true

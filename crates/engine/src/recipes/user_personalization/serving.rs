@@ -337,29 +337,17 @@ impl UpModel {
         let budget = cl.members.len() / 4;
         let scored = std::cell::Cell::new(0usize);
         let search = |k: usize, pass: &dyn Fn(u32) -> bool, fill_cache: bool| -> Option<Vec<(f32, u32)>> {
-            let mut best: Vec<(f32, u32)> = Vec::with_capacity(k + 1);
+            let mut best = SortedTop::new(k);
             if k == 0 {
-                return Some(best);
+                return Some(best.into_vec());
             }
-            let consider = |i: u32, l: f32, best: &mut Vec<(f32, u32)>| {
-                if l.is_nan() {
-                    return;
+            let consider = |i: u32, l: f32, best: &mut SortedTop| {
+                if best.admits(l, i) && pass(i) {
+                    best.insert(l, i);
                 }
-                if best.len() == k {
-                    let (wl, wi) = best[k - 1];
-                    if l < wl || (l == wl && i > wi) {
-                        return;
-                    }
-                }
-                if !pass(i) {
-                    return;
-                }
-                let pos = best.partition_point(|&(bl, bi)| bl > l || (bl == l && bi < i));
-                best.insert(pos, (l, i));
-                best.truncate(k);
             };
             for &(bound, c) in &bounds {
-                if best.len() == k && bound < best[k - 1].0 {
+                if best.kth().is_some_and(|kth| bound < kth) {
                     break;
                 }
                 let members = &cl.members[cl.starts[c]..cl.starts[c + 1]];
@@ -382,7 +370,7 @@ impl UpModel {
                     return None;
                 }
             }
-            Some(best)
+            Some(best.into_vec())
         };
         // The unfiltered top `want` fixes which clusters the normaliser counts exactly.
         let full_scan = || self.select(&self.logits(Some(v), ctx, true), Some(v), query, skip);

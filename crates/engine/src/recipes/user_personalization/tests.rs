@@ -1,8 +1,8 @@
 use super::*;
 use crate::load_model;
 use crate::model::Exploration;
-use crate::recipe::{train, validate_config};
 use crate::training_data::TrainingDataBuilder;
+use crate::{train, validate_config};
 
 /// Two taste groups: even users like items a0..a19 (mostly on mobile), odd users b0..b19
 /// (on desktop); items carry their group as metadata; `cold_a`/`cold_b` have no
@@ -86,7 +86,7 @@ fn pruned_selection_equals_the_full_scan() {
 /// Concurrent requests scored in batches get exactly what a lone request gets.
 #[test]
 fn batched_scoring_under_concurrency_equals_direct_scoring() {
-    let data = crate::recipe::tests::synthetic(300, 12, 200);
+    let data = crate::test_support::synthetic(300, 12, 200);
     let model = fit("aws-user-personalization", &data, &TrainingConfig::default());
     let users: Vec<String> = (0..64).map(|u| format!("u{u}")).collect();
     let expected: Vec<Vec<f32>> = users.iter().map(|u| model.logits(model.user_vector(u), &[], false)).collect();
@@ -108,7 +108,7 @@ fn batched_scoring_under_concurrency_equals_direct_scoring() {
 /// choices alone.
 #[test]
 fn training_chooses_what_the_user_left_open() {
-    let data = crate::recipe::tests::synthetic(300, 12, 200);
+    let data = crate::test_support::synthetic(300, 12, 200);
     let solution = crate::train("aws-user-personalization", &data, &TrainingConfig::default(), &mut |_| {}).unwrap();
     let chosen = solution.tuned.get("event_value_scaling").map(String::as_str);
     assert!(matches!(chosen, Some("none" | "linear" | "log" | "quantile")), "{:?}", solution.tuned);
@@ -161,7 +161,7 @@ fn quantile_scaling_ranks_values_within_the_user() {
 #[test]
 fn final_fit_after_evaluation_matches_a_fit_from_scratch() {
     use crate::evaluation::{evaluate, evaluate_model, Split};
-    let data = crate::recipe::tests::synthetic(600, 24, 400);
+    let data = crate::test_support::synthetic(600, 24, 400);
     let cfg = TrainingConfig::default();
     let r = &USER_PERSONALIZATION;
     let s = Split::TEMPORAL.apply(&data);
@@ -268,11 +268,11 @@ fn group_of(id: &str) -> char {
 fn registry_and_hyperparameters() {
     for name in ["aws-user-personalization", "aws-user-personalization-v2"] {
         let r = crate::recipe(name).unwrap();
-        assert_eq!(r.recipe_type, "USER_PERSONALIZATION");
+        assert_eq!(r.recipe_type.as_str(), "USER_PERSONALIZATION");
         assert!(r.has_scores);
     }
     for name in ["aws-personalized-ranking", "aws-personalized-ranking-v2"] {
-        assert_eq!(crate::recipe(name).unwrap().recipe_type, "PERSONALIZED_RANKING");
+        assert_eq!(crate::recipe(name).unwrap().recipe_type.as_str(), "PERSONALIZED_RANKING");
     }
     let mut c = TrainingConfig::default();
     for spec in HYPERPARAMETERS {
@@ -440,7 +440,7 @@ fn corrupt_payloads_are_errors_never_panics() {
 #[test]
 fn event_weights_follow_events_config() {
     let c = TrainingConfig {
-        event_parameters: vec![crate::recipe::EventParameters {
+        event_parameters: vec![crate::EventParameters {
             event_type: Some("buy".into()),
             event_value_threshold: None,
             weight: Some(0.5),
@@ -533,7 +533,7 @@ fn self_tuning_chooses_open_settings_only_and_never_does_worse_than_the_defaults
 /// search exact, survives the artifact, and is measured (`average_rewards_at_k`) even when OFF.
 #[test]
 fn optimization_objective_trades_relevance_for_value() {
-    use crate::recipe::ObjectiveSensitivity;
+    use crate::ObjectiveSensitivity;
     let mut b = TrainingDataBuilder::new();
     for u in 0..400 {
         for k in 0..30 {

@@ -1,0 +1,83 @@
+//! k-means over the rows of a factor matrix, next to the ALS solver whose factors it clusters
+//! (User-Personalization's cluster index groups the item factors with it).
+
+use rayon::prelude::*;
+
+use crate::recipes::als;
+
+/// Lloyd's k-means of the `n` rows of `rows` (row stride `s`) into `c_count` clusters, started
+/// from evenly spaced rows (deterministic) and run for `iterations` rounds. Returns the
+/// centroids (`c_count × s`) and each row's cluster.
+pub(crate) fn kmeans(rows: &[f32], n: usize, s: usize, c_count: usize, iterations: usize) -> (Vec<f32>, Vec<u32>) {
+    let row = |i: usize| &rows[i * s..(i + 1) * s];
+    // Deterministic start: evenly spaced rows.
+    let mut centroids: Vec<f32> = (0..c_count).flat_map(|c| row(c * n / c_count).to_vec()).collect();
+    let mut assign = vec![0u32; n];
+    for _ in 0..iterations {
+        let norms: Vec<f32> = centroids.chunks_exact(s).map(|c| c.iter().map(|x| x * x).sum()).collect();
+        assign.par_iter_mut().enumerate().with_min_len(1024).for_each_init(
+            || vec![0f32; c_count],
+            |dots, (i, a)| {
+                // Every centroid's dot product with the item in one SIMD pass.
+                als::scores(&centroids, row(i), s, 1.0, dots);
+                let mut best = (f32::INFINITY, 0u32);
+                for (c, &dot) in dots.iter().enumerate() {
+                    // |y − c|² up to the constant |y|².
+                    let d = norms[c] - 2.0 * dot;
+                    if d < best.0 {
+                        best = (d, c as u32);
+                    }
+                }
+                *a = best.1;
+            },
+        );
+        let mut sums = vec![0f64; c_count * s];
+        let mut counts = vec![0usize; c_count];
+        for (i, &c) in assign.iter().enumerate() {
+            counts[c as usize] += 1;
+            for (acc, &x) in sums[c as usize * s..(c as usize + 1) * s].iter_mut().zip(row(i)) {
+                *acc += x as f64;
+            }
+        }
+        for c in 0..c_count {
+            if counts[c] > 0 {
+                for d in 0..s {
+                    centroids[c * s + d] = (sums[c * s + d] / counts[c] as f64) as f32;
+                }
+            }
+        }
+    }
+    (centroids, assign)
+}
+
+/// The centroid (of `centroids`, stride `s`) nearest to `y` and its squared distance; the first
+/// one on ties.
+pub(crate) fn nearest(centroids: &[f32], y: &[f32], s: usize) -> (usize, f32) {
+    let (mut best, mut best_d) = (0usize, f32::INFINITY);
+    for (c, cen) in centroids.chunks_exact(s).enumerate() {
+        let d: f32 = y.iter().zip(cen).map(|(a, b)| (a - b) * (a - b)).sum();
+        if d < best_d {
+            (best, best_d) = (c, d);
+        }
+    }
+    (best, best_d)
+}
+
+/// Row indices grouped by their cluster in `assign` (counting sort): (members, the start of
+/// each cluster's run, `c_count + 1` entries).
+pub(crate) fn group_by_cluster(assign: &[u32], c_count: usize) -> (Vec<u32>, Vec<usize>) {
+    let mut starts = vec![0usize; c_count + 1];
+    for &c in assign {
+        starts[c as usize + 1] += 1;
+    }
+    for c in 0..c_count {
+        starts[c + 1] += starts[c];
+    }
+    let mut fill = starts.clone();
+    let mut members = vec![0u32; assign.len()];
+    for (i, &c) in assign.iter().enumerate() {
+        members[fill[c as usize]] = i as u32;
+        fill[c as usize] += 1;
+    }
+    (members, starts)
+}
