@@ -165,6 +165,18 @@ pub struct Params {
     pub value_median: f32,
 }
 
+/// One request answered by the pruned search and by a full scan
+/// ([`UpModel::pruned_against_full_scan`]).
+#[derive(Debug, Clone)]
+pub struct PrunedComparison {
+    pub pruned: Vec<ScoredItem>,
+    pub full: Vec<ScoredItem>,
+    /// Items the pruned search scored.
+    pub scored: usize,
+    /// Items in the catalogue.
+    pub catalogue: usize,
+}
+
 /// How an interaction's EVENT_VALUE scales its confidence (`event_value_scaling`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValueScaling {

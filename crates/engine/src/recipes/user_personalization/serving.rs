@@ -266,6 +266,17 @@ impl UpModel {
         self.select(&logits, v, query, skip)
     }
 
+    /// `query`'s answer for vector `v` both ways: the pruned search of the serving path and a
+    /// full scan of the catalogue, with how many items the pruned search scored. What the serving
+    /// benchmark reports and the tests pin: the same items, close scores, a small share scored.
+    pub fn pruned_against_full_scan(&self, v: &[f32], query: &RecommendQuery) -> PrunedComparison {
+        let ctx = self.context_slots(query.context);
+        let scored = std::cell::Cell::new(0);
+        let pruned = self.select_pruned_counted(self.item_clusters(), v, &ctx, query, &[], &scored);
+        let full = self.select(&self.logits(Some(v), &ctx, true), Some(v), query, &[]);
+        PrunedComparison { pruned, full, scored: scored.get(), catalogue: self.item_ids.len() }
+    }
+
     /// The cluster index, built on first use (a second or two at 100k items).
     pub(super) fn item_clusters(&self) -> &ItemClusters {
         self.clusters.get_or_init(|| ItemClusters::build(self))
@@ -295,6 +306,20 @@ impl UpModel {
         ctx: &[usize],
         query: &RecommendQuery,
         skip: &[u32],
+    ) -> Vec<ScoredItem> {
+        self.select_pruned_counted(cl, v, ctx, query, skip, &std::cell::Cell::new(0))
+    }
+
+    /// [`Self::select_pruned`], adding the number of items it scored to `scored` (the whole
+    /// catalogue when it falls back to a full scan).
+    fn select_pruned_counted(
+        &self,
+        cl: &ItemClusters,
+        v: &[f32],
+        ctx: &[usize],
+        query: &RecommendQuery,
+        skip: &[u32],
+        scored: &std::cell::Cell<usize>,
     ) -> Vec<ScoredItem> {
         let (s, scale, w) = (self.s, self.params.score_scale, self.params.context_weight);
         let c_count = cl.starts.len() - 1;
@@ -335,7 +360,7 @@ impl UpModel {
         // through). `None` when that would score more than a quarter of the catalogue: a full
         // scan, batched with other requests, is cheaper then.
         let budget = cl.members.len() / 4;
-        let scored = std::cell::Cell::new(0usize);
+        let start = scored.get();
         let search = |k: usize, pass: &dyn Fn(u32) -> bool, fill_cache: bool| -> Option<Vec<(f32, u32)>> {
             let mut best = SortedTop::new(k);
             if k == 0 {
@@ -366,14 +391,17 @@ impl UpModel {
                         }
                     }
                 }
-                if scored.get() > budget {
+                if scored.get() - start > budget {
                     return None;
                 }
             }
             Some(best.into_vec())
         };
         // The unfiltered top `want` fixes which clusters the normaliser counts exactly.
-        let full_scan = || self.select(&self.logits(Some(v), ctx, true), Some(v), query, skip);
+        let full_scan = || {
+            scored.set(start + cl.members.len());
+            self.select(&self.logits(Some(v), ctx, true), Some(v), query, skip)
+        };
         if search(query.num_results, &|_| true, true).is_none() {
             return full_scan();
         }
