@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult};
+use crate::location::DataLocation;
 use crate::validate::{is_valid_s3_location, ValidateAt, Violations, S3_LOCATION_PATTERN};
 
 /// `DataSource`: where a dataset import job (or data deletion job) reads its CSV from.
@@ -34,8 +35,9 @@ impl ValidateAt for DataSource {
 
 /// Checks a data location (see [`MAX_LOCAL_DATA_LOCATION`] for the rules).
 pub fn validate_data_location(v: &mut Violations, path: &str, loc: &str) {
-    let lower = loc.to_ascii_lowercase();
-    let remote = ["s3:", "http:", "https:"].iter().any(|p| lower.starts_with(p));
+    // Checked as given: a location with leading whitespace is held to the local rules.
+    let remote =
+        !loc.starts_with(char::is_whitespace) && !matches!(DataLocation::parse(path, loc), DataLocation::Local(_));
     if remote {
         v.max_len(path, loc, 256);
         v.pattern(path, loc, is_valid_s3_location(loc), S3_LOCATION_PATTERN);

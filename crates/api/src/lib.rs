@@ -24,15 +24,20 @@ pub mod error;
 pub mod event_tracker;
 pub mod events;
 pub mod filter;
+pub mod location;
 pub mod operations;
 pub mod recipe;
 pub mod runtime;
 pub mod schema;
 pub mod solution;
+pub mod solution_config;
 pub mod solution_version;
 pub mod status;
 pub mod tags;
 pub mod validate;
+
+pub use location::{DataLocation, DataLocationError, S3Location};
+pub use status::ResourceStatus;
 
 pub use access::{Access, AccessedResources};
 pub use batch_inference_job::*;
@@ -52,6 +57,7 @@ pub use recipe::*;
 pub use runtime::*;
 pub use schema::*;
 pub use solution::*;
+pub use solution_config::*;
 pub use solution_version::*;
 pub use tags::*;
 pub use validate::{parse_request, Validate, ValidateAt, Violations};

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiResult;
-use crate::solution::SolutionConfig;
+use crate::solution_config::SolutionConfig;
 use crate::tags::Tag;
 use crate::validate::{Validate, Violations, TRAINING_MODES};
 

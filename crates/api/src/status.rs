@@ -1,23 +1,95 @@
-//! Resource status strings, spelled exactly as the service reports them: a space
-//! between verb and state, an underscore in `IN_PROGRESS`.
+//! Resource statuses, spelled exactly as the service reports them: a space between verb and
+//! state, an underscore in `IN_PROGRESS`. Documents and the catalog keep the spelled-out string
+//! ([`ResourceStatus::as_str`]); stored data dirs depend on these exact strings.
 
-pub const CREATE_PENDING: &str = "CREATE PENDING";
-pub const CREATE_IN_PROGRESS: &str = "CREATE IN_PROGRESS";
-pub const ACTIVE: &str = "ACTIVE";
-pub const CREATE_FAILED: &str = "CREATE FAILED";
-pub const DELETE_PENDING: &str = "DELETE PENDING";
-pub const DELETE_IN_PROGRESS: &str = "DELETE IN_PROGRESS";
-/// Solution versions only.
-pub const CREATE_STOPPING: &str = "CREATE STOPPING";
-/// Solution versions only.
-pub const CREATE_STOPPED: &str = "CREATE STOPPED";
+/// The lifecycle status of a Personalize resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ResourceStatus {
+    CreatePending,
+    CreateInProgress,
+    Active,
+    CreateFailed,
+    DeletePending,
+    DeleteInProgress,
+    /// Solution versions only.
+    CreateStopping,
+    /// Solution versions only.
+    CreateStopped,
+}
+
+impl ResourceStatus {
+    pub const ALL: [ResourceStatus; 8] = [
+        ResourceStatus::CreatePending,
+        ResourceStatus::CreateInProgress,
+        ResourceStatus::Active,
+        ResourceStatus::CreateFailed,
+        ResourceStatus::DeletePending,
+        ResourceStatus::DeleteInProgress,
+        ResourceStatus::CreateStopping,
+        ResourceStatus::CreateStopped,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ResourceStatus::CreatePending => "CREATE PENDING",
+            ResourceStatus::CreateInProgress => "CREATE IN_PROGRESS",
+            ResourceStatus::Active => "ACTIVE",
+            ResourceStatus::CreateFailed => "CREATE FAILED",
+            ResourceStatus::DeletePending => "DELETE PENDING",
+            ResourceStatus::DeleteInProgress => "DELETE IN_PROGRESS",
+            ResourceStatus::CreateStopping => "CREATE STOPPING",
+            ResourceStatus::CreateStopped => "CREATE STOPPED",
+        }
+    }
+
+    /// The status a spelled-out string names, if any.
+    pub fn parse(s: &str) -> Option<ResourceStatus> {
+        ResourceStatus::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for ResourceStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// Whether a resource in this status is still being created (counts against "pending" quotas).
 pub fn is_pending(status: &str) -> bool {
-    status == CREATE_PENDING || status == CREATE_IN_PROGRESS
+    status == ResourceStatus::CreatePending.as_str() || status == ResourceStatus::CreateInProgress.as_str()
 }
 
 /// Whether a resource in this status is being deleted.
 pub fn is_deleting(status: &str) -> bool {
-    status == DELETE_PENDING || status == DELETE_IN_PROGRESS
+    status == ResourceStatus::DeletePending.as_str() || status == ResourceStatus::DeleteInProgress.as_str()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The strings are a storage format: a data dir written by an earlier version must still read.
+    #[test]
+    fn spellings_are_fixed() {
+        let spelled: Vec<&str> = ResourceStatus::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(
+            spelled,
+            [
+                "CREATE PENDING",
+                "CREATE IN_PROGRESS",
+                "ACTIVE",
+                "CREATE FAILED",
+                "DELETE PENDING",
+                "DELETE IN_PROGRESS",
+                "CREATE STOPPING",
+                "CREATE STOPPED"
+            ]
+        );
+        for s in ResourceStatus::ALL {
+            assert_eq!(ResourceStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(ResourceStatus::parse("active"), None);
+        assert!(is_pending("CREATE IN_PROGRESS") && !is_pending("ACTIVE"));
+        assert!(is_deleting("DELETE PENDING") && !is_deleting("CREATE PENDING"));
+    }
 }

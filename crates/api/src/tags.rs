@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiResult;
-use crate::validate::{Validate, Violations};
+use crate::validate::{is_valid_tag_text, join, Validate, Violations, TAG_PATTERN};
 
 /// `Tag`: `tagKey`* (1–128), `tagValue`* (0–256).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,6 +37,22 @@ pub struct ListTagsForResourceRequest {
 #[serde(rename_all = "camelCase")]
 pub struct ListTagsForResourceResponse {
     pub tags: Vec<Tag>,
+}
+
+// Here rather than in `validate`, which then needs nothing of this module.
+impl Violations {
+    /// `tags`: at most 200 tags, each key 1–128 and value 0–256 chars of the tag pattern.
+    pub fn tags(&mut self, path: &str, tags: Option<&Vec<Tag>>) {
+        let Some(tags) = tags else { return };
+        self.max_count(path, tags.len(), 200);
+        for (i, tag) in tags.iter().enumerate() {
+            let p = format!("{path}.{}", i + 1);
+            self.tag_key(&join(&p, "tagKey"), &tag.tag_key);
+            let vp = join(&p, "tagValue");
+            self.max_len(&vp, &tag.tag_value, 256);
+            self.pattern(&vp, &tag.tag_value, is_valid_tag_text(&tag.tag_value), TAG_PATTERN);
+        }
+    }
 }
 
 impl Validate for TagResourceRequest {

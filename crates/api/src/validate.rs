@@ -22,7 +22,6 @@ use std::collections::BTreeMap;
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, ApiResult};
-use crate::tags::Tag;
 
 /// A request shape that can check its own constraints.
 pub trait Validate {
@@ -510,19 +509,6 @@ impl Violations {
         self.pattern(path, key, is_valid_tag_text(key), TAG_PATTERN);
     }
 
-    /// `tags`: at most 200 tags, each key 1–128 and value 0–256 chars of the tag pattern.
-    pub fn tags(&mut self, path: &str, tags: Option<&Vec<Tag>>) {
-        let Some(tags) = tags else { return };
-        self.max_count(path, tags.len(), 200);
-        for (i, tag) in tags.iter().enumerate() {
-            let p = format!("{path}.{}", i + 1);
-            self.tag_key(&join(&p, "tagKey"), &tag.tag_key);
-            let vp = join(&p, "tagValue");
-            self.max_len(&vp, &tag.tag_value, 256);
-            self.pattern(&vp, &tag.tag_value, is_valid_tag_text(&tag.tag_value), TAG_PATTERN);
-        }
-    }
-
     /// A `map<ParameterName, ParameterValue>`: ≤`max_entries`, keys ≤256, values ≤1000.
     pub fn parameter_map(&mut self, path: &str, map: Option<&BTreeMap<String, String>>, max_entries: usize) {
         let Some(map) = map else { return };
@@ -698,6 +684,8 @@ mod tests {
 
     #[test]
     fn tags_and_maps() {
+        use crate::tags::Tag;
+
         let mut v = Violations::new();
         let tags = vec![
             Tag { tag_key: String::new(), tag_value: "ok".into() },

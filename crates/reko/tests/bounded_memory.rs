@@ -18,6 +18,11 @@ use std::time::{Duration, Instant};
 use common::moto::{http, start_moto};
 use common::*;
 
+/// An `s3://` location as the object-storage client takes it.
+fn s3_location(location: &str) -> reko_api::S3Location {
+    reko_api::S3Location::parse_exact("location", location).expect("an s3:// location")
+}
+
 /// The server's peak resident memory, import included, in MiB. Before streaming imports the
 /// server held the whole file, the whole parsed batch and all its encoded chunks at once: about
 /// three times the file (over 900 MiB for the default 300 MB).
@@ -156,7 +161,10 @@ async fn s3_objects_stream_through_bounded_memory() {
     let before = status_mib(std::process::id(), "VmRSS");
     reset_peak("self");
     let (s, file) = (storage.clone(), csv.clone());
-    tokio::task::spawn_blocking(move || s.upload(&[file], "s3://memory/in/", None)).await.unwrap().unwrap();
+    tokio::task::spawn_blocking(move || s.upload(&[file], &s3_location("s3://memory/in/"), None))
+        .await
+        .unwrap()
+        .unwrap();
     let upload_peak = own_peak_mib();
     eprintln!("uploaded {size} bytes: peak RSS of this process {upload_peak} MiB (before {before} MiB)");
     assert!(upload_peak < before + TRANSFER_MIB, "uploading {size} bytes took this process to {upload_peak} MiB");
@@ -181,8 +189,10 @@ async fn s3_objects_stream_through_bounded_memory() {
     let before = status_mib(std::process::id(), "VmRSS");
     reset_peak("self");
     let target = dir.path().join("download");
-    let files =
-        tokio::task::spawn_blocking(move || storage.download("s3://memory/in/", &target)).await.unwrap().unwrap();
+    let files = tokio::task::spawn_blocking(move || storage.download(&s3_location("s3://memory/in/"), &target))
+        .await
+        .unwrap()
+        .unwrap();
     let download_peak = own_peak_mib();
     eprintln!("downloaded {size} bytes: peak RSS of this process {download_peak} MiB (before {before} MiB)");
     assert_eq!(files.len(), 1);

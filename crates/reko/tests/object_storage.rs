@@ -13,6 +13,11 @@ use std::time::{Duration, Instant};
 use common::moto::{dechunk, http, start_moto};
 use common::*;
 
+/// An `s3://` location as the object-storage client takes it.
+fn s3_location(location: &str) -> reko_api::S3Location {
+    reko_api::S3Location::parse_exact("location", location).expect("an s3:// location")
+}
+
 const BUCKET: &str = "reko-test";
 const SCHEMA: &str = r#"{"type":"record","name":"Interactions","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"TIMESTAMP","type":"long"}],"version":"1.0"}"#;
 
@@ -206,10 +211,12 @@ async fn s3_import_and_batch_inference() {
         ..Default::default()
     };
     let target = dir.path().join("fetched");
-    let fetched = tokio::task::spawn_blocking(move || storage.download(&format!("s3://{BUCKET}/batch/out/"), &target))
-        .await
-        .unwrap()
-        .unwrap();
+    let fetched = tokio::task::spawn_blocking(move || {
+        storage.download(&s3_location(&format!("s3://{BUCKET}/batch/out/")), &target)
+    })
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(fetched.len(), 1, "{fetched:?}");
     assert!(fetched[0].to_string_lossy().ends_with("users.json.out"), "named after the input file: {fetched:?}");
     let body = std::fs::read(&fetched[0]).unwrap();
@@ -253,10 +260,12 @@ async fn s3_import_and_batch_inference() {
         ..Default::default()
     };
     let target = dir.path().join("fetched-kms");
-    let fetched = tokio::task::spawn_blocking(move || storage.download(&format!("s3://{BUCKET}/batch/kms/"), &target))
-        .await
-        .unwrap()
-        .unwrap();
+    let fetched = tokio::task::spawn_blocking(move || {
+        storage.download(&s3_location(&format!("s3://{BUCKET}/batch/kms/")), &target)
+    })
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(std::fs::read_to_string(&fetched[0]).unwrap().lines().count(), 41);
     // A KMS key on a local location is refused.
     let local = batch_job(
@@ -305,10 +314,11 @@ async fn s3_import_and_batch_inference() {
         ..Default::default()
     };
     let target = dir.path().join("exported");
-    let files = tokio::task::spawn_blocking(move || storage.download(&format!("s3://{BUCKET}/export/"), &target))
-        .await
-        .unwrap()
-        .unwrap();
+    let files =
+        tokio::task::spawn_blocking(move || storage.download(&s3_location(&format!("s3://{BUCKET}/export/")), &target))
+            .await
+            .unwrap()
+            .unwrap();
     let csv = std::fs::read_to_string(&files[0]).unwrap();
     let mut lines = csv.lines();
     assert_eq!(lines.next(), Some("USER_ID,ITEM_ID,TIMESTAMP"));
@@ -601,14 +611,17 @@ async fn s3_roles_bring_their_own_credentials_and_prefixes() {
     // The outputs read back with role A's key; the server's own is refused.
     let fetch = |storage: reko_service::object_storage::ObjectStorageConfig, location: &'static str, to: &str| {
         let target = dir.path().join(to);
-        tokio::task::spawn_blocking(move || storage.download(location, &target))
+        tokio::task::spawn_blocking(move || storage.download(&s3_location(location), &target))
     };
     let out = fetch(as_role_a.clone(), "s3://tenant-a-bucket/batch/out/users.json.out", "out").await.unwrap().unwrap();
     assert_eq!(std::fs::read_to_string(&out[0]).unwrap().lines().count(), 10);
     let exported = fetch(as_role_a, "s3://tenant-a-bucket/export/as-role-a.csv", "export").await.unwrap().unwrap();
     // The header and the 1,200 rows (role B's FULL import replaced role A's with the same rows).
     assert_eq!(std::fs::read_to_string(&exported[0]).unwrap().lines().count(), 1 + 1200);
-    let denied =
-        fetch(as_server, "s3://tenant-a-bucket/batch/out/users.json.out", "denied").await.unwrap().unwrap_err();
+    let denied = fetch(as_server, "s3://tenant-a-bucket/batch/out/users.json.out", "denied")
+        .await
+        .unwrap()
+        .unwrap_err()
+        .to_string();
     assert!(denied.contains("denied"), "{denied}");
 }

@@ -22,10 +22,10 @@ fn wait(what: &str, mut status_of: impl FnMut() -> String) -> Duration {
     let start = Instant::now();
     loop {
         let s = status_of();
-        if s == status::ACTIVE {
+        if s == status::ResourceStatus::Active.as_str() {
             return start.elapsed();
         }
-        assert!(s != status::CREATE_FAILED, "{what} failed");
+        assert!(s != status::ResourceStatus::CreateFailed.as_str(), "{what} failed");
         std::thread::sleep(Duration::from_millis(20));
     }
 }

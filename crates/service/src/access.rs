@@ -10,10 +10,11 @@
 use std::collections::HashMap;
 use std::sync::RwLock;
 
-use reko_api::{Access, AccessedResources};
+use reko_api::{Access, AccessedResources, ApiError};
+use serde::de::DeserializeOwned;
 
 use crate::error::{ServiceError, ServiceResult};
-use crate::resource::ResourceKind;
+use crate::resource::{ResourceKind, Stored};
 use crate::Reko;
 
 /// The dataset groups a caller may see; `None`: all of them. With them, where its jobs may read
@@ -125,6 +126,18 @@ fn label(kind: &str) -> String {
 }
 
 impl Reko {
+    /// [`Reko::load_all`] less what `scope` may not see: other groups' resources are left out
+    /// before a list is paged, so pages and tokens reveal nothing of them.
+    pub(crate) fn load_visible<T: DeserializeOwned>(
+        &self,
+        kind: ResourceKind,
+        parent: Option<&str>,
+        scope: &AccessScope,
+    ) -> ServiceResult<Vec<Stored<T>>> {
+        let records = self.store().list_resources(kind.as_str(), parent)?;
+        records.into_iter().filter(|r| scope.allows_record(r)).map(crate::resource::decode).collect()
+    }
+
     /// The dataset group a stored resource belongs to, with its kind; `None` when no resource has
     /// this ARN. A dataset group belongs to itself; schemas to none.
     fn group_of(&self, arn: &str) -> ServiceResult<Option<Owner>> {
@@ -147,11 +160,11 @@ impl Reko {
             return Ok(());
         }
         if scope.foreign_account(arn) {
-            return Err(ServiceError::NotFound(format!("Could not find resource: {arn}")));
+            return Err(ApiError::ResourceNotFound(format!("Could not find resource: {arn}")).into());
         }
         match self.group_of(arn)? {
             Some((kind, Some(group))) if !scope.allows_group(&group) => {
-                Err(ServiceError::NotFound(format!("Could not find {}: {arn}", label(&kind))))
+                Err(ApiError::ResourceNotFound(format!("Could not find {}: {arn}", label(&kind))).into())
             }
             _ => Ok(()),
         }
@@ -171,7 +184,7 @@ impl Reko {
         })?;
         match owner.and_then(|(_, group)| group) {
             Some(group) if !scope.allows_group(&group) => {
-                Err(ServiceError::NotFound(format!("No event tracker has the tracking id {tracking_id}.")))
+                Err(ApiError::ResourceNotFound(format!("No event tracker has the tracking id {tracking_id}.")).into())
             }
             _ => Ok(()),
         }

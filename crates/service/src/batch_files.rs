@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::data_roots::{DataAccess, PartialFile, Places};
-use crate::error::{ServiceError, ServiceResult};
-use crate::object_storage::{is_object_location, Scratch};
+use crate::error::ServiceResult;
+use crate::object_storage::Scratch;
 use crate::resource::{update_of, ResourceKind};
 use crate::tasks::{set_status, Outcome, Progress};
 use crate::Reko;
-use reko_api::{status, Filter, S3DataConfig, SolutionVersion};
+use reko_api::{ApiError, DataLocation, Filter, ResourceStatus, S3DataConfig, SolutionVersion};
 
 /// Where a job reads and writes.
 pub(crate) struct JobFiles {
@@ -22,7 +22,7 @@ pub(crate) struct JobFiles {
     pub inputs: Vec<PathBuf>,
     out_dir: PathBuf,
     input_downloaded: bool,
-    output_location: String,
+    output_location: DataLocation,
     /// Where local inputs and outputs may be: every local file is opened through it.
     places: Places,
     /// SSE-KMS key of the output (`jobOutput.s3DataDestination.kmsKeyArn`).
@@ -44,29 +44,32 @@ impl JobFiles {
         output: &S3DataConfig,
         grant: &crate::job_access::JobGrant,
     ) -> Result<JobFiles, String> {
-        let (input_location, output_location) = (input.path.as_str(), output.path.as_str());
+        let (input_field, output_field) = ("jobInput.s3DataSource.path", "jobOutput.s3DataDestination.path");
+        let input_location = DataLocation::parse(input_field, &input.path);
+        let output_location = DataLocation::parse(output_field, &output.path);
         let scratch = Scratch::new(&reko.config().data_dir);
         let places = reko.job_places(grant);
-        let storage = reko.job_storage(grant, &[input_location, output_location])?;
-        let input_downloaded = is_object_location(input_location);
-        let inputs = if input_downloaded {
-            storage.download(input_location, &scratch.0.join("in"))?
+        // The job's reasons are still text here (local file errors come from reko-dataset as text).
+        let storage = reko.job_storage(grant, &[&input_location, &output_location]).map_err(|e| e.to_string())?;
+        let input_downloaded = input_location.is_s3();
+        let inputs = if let Some(s3) = input_location.as_s3() {
+            storage.download(s3, &scratch.0.join("in")).map_err(|e| e.to_string())?
         } else {
-            places.input_files(input_location, "jobInput.s3DataSource.path")?
+            places.input_files(input_location.as_str(), input_field).map_err(|e| e.to_string())?
         };
-        let out_dir = if is_object_location(output_location) {
+        let out_dir = if output_location.is_s3() {
             let dir = scratch.0.join("out");
             std::fs::create_dir_all(&dir)
                 .map_err(|e| format!("cannot create the output folder {}: {e}", dir.display()))?;
             dir
         } else {
-            places.output_location(output_location, "jobOutput.s3DataDestination.path")?
+            places.output_location(output_location.as_str(), output_field).map_err(|e| e.to_string())?
         };
         Ok(JobFiles {
             inputs,
             out_dir,
             input_downloaded,
-            output_location: output_location.to_string(),
+            output_location,
             places,
             output_kms_key: output.kms_key_arn.clone(),
             storage,
@@ -79,7 +82,7 @@ impl JobFiles {
         if self.input_downloaded {
             std::fs::File::open(input).map_err(|e| format!("cannot read {}: {e}", input.display()))
         } else {
-            self.places.open_or_reason(input, DataAccess::Read)
+            self.places.open_or_reason(input, DataAccess::Read).map_err(|e| e.to_string())
         }
     }
 
@@ -119,8 +122,8 @@ impl JobFiles {
             written += l;
             errors += e;
         }
-        if is_object_location(&self.output_location) {
-            self.storage.upload(&outputs, &self.output_location, self.output_kms_key.as_deref())?;
+        if let Some(s3) = self.output_location.as_s3() {
+            self.storage.upload(&outputs, s3, self.output_kms_key.as_deref()).map_err(|e| e.to_string())?;
         }
         Ok((written, errors))
     }
@@ -142,9 +145,9 @@ impl JobFiles {
         let file = self.open_input(input)?;
         let partial = PartialFile::of(out);
         let tmp = partial.0.clone();
-        let local_output = !is_object_location(&self.output_location);
+        let local_output = !self.output_location.is_s3();
         let writer = if local_output {
-            self.places.open_or_reason(&tmp, DataAccess::Write)?
+            self.places.open_or_reason(&tmp, DataAccess::Write).map_err(|e| e.to_string())?
         } else {
             std::fs::File::create(&tmp).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?
         };
@@ -204,7 +207,8 @@ impl JobFiles {
             progress.report(fraction.min(1.0) * 0.99, &format!("{written} lines done"));
         }
         writer.flush().map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-        Places::finish_output(local_output.then_some(&self.places), partial, writer.get_ref(), out)?;
+        Places::finish_output(local_output.then_some(&self.places), partial, writer.get_ref(), out)
+            .map_err(|e| e.to_string())?;
         Ok((written, errors))
     }
 }
@@ -298,8 +302,8 @@ pub(crate) fn job_done<T: serde::Serialize + serde::de::DeserializeOwned>(
         internal.insert("linesWritten".into(), lines.into());
         internal.insert("lineErrors".into(), errors.into());
     }
-    let mut update = update_of(&current, status::ACTIVE)?;
-    set_status(&mut update.doc, status::ACTIVE);
+    let mut update = update_of(&current, ResourceStatus::Active.as_str())?;
+    set_status(&mut update.doc, ResourceStatus::Active.as_str());
     Ok(Outcome::Done { detail: format!("{lines} lines, {errors} with errors"), update: Some(update) })
 }
 
@@ -337,11 +341,12 @@ impl Reko {
         role_arn: &str,
     ) -> ServiceResult<CheckedJob> {
         let version = self.load::<SolutionVersion>(ResourceKind::SolutionVersion, solution_version_arn)?.wire;
-        if version.status != status::ACTIVE {
-            return Err(ServiceError::InUse(format!(
+        if version.status != ResourceStatus::Active.as_str() {
+            return Err(ApiError::ResourceInUse(format!(
                 "Solution version {solution_version_arn} is {}; {operation} needs an ACTIVE solution version.",
                 version.status
-            )));
+            ))
+            .into());
         }
         let recipe = crate::solution::recipe_for_arn(version.recipe_arn.as_deref().unwrap_or_default())?;
         let grant = self.authorize_job_locations(
@@ -358,13 +363,14 @@ impl Reko {
         if let Some(filter_arn) = filter_arn {
             let filter = self.load::<Filter>(ResourceKind::Filter, filter_arn)?.wire;
             if filter.dataset_group_arn != group {
-                return Err(ServiceError::Invalid(format!(
+                return Err(ApiError::InvalidInput(format!(
                     "Filter {filter_arn} belongs to dataset group {}, not to {group} of the solution version.",
                     filter.dataset_group_arn
-                )));
+                ))
+                .into());
             }
-            if filter.status != status::ACTIVE {
-                return Err(ServiceError::InUse(format!("Filter {filter_arn} is {}.", filter.status)));
+            if filter.status != ResourceStatus::Active.as_str() {
+                return Err(ApiError::ResourceInUse(format!("Filter {filter_arn} is {}.", filter.status)).into());
             }
         }
         Ok(CheckedJob { recipe, dataset_group_arn: group, grant })
@@ -374,12 +380,13 @@ impl Reko {
 /// `kmsKeyArn` of an S3DataConfig names the KMS key of the object store (SSE-KMS): it applies to
 /// `s3://` locations only. (Inputs are decrypted by the store itself; outputs are written with it.)
 pub(crate) fn check_kms_location(field: &str, config: &S3DataConfig) -> ServiceResult<()> {
-    if config.kms_key_arn.is_some() && !is_object_location(&config.path) {
-        return Err(ServiceError::Invalid(format!(
+    if config.kms_key_arn.is_some() && !DataLocation::parse(field, &config.path).is_s3() {
+        return Err(ApiError::InvalidInput(format!(
             "{field}.kmsKeyArn applies to s3:// locations (server-side encryption by the object store); '{}' is a \
              local location.",
             config.path
-        )));
+        ))
+        .into());
     }
     Ok(())
 }

@@ -7,19 +7,20 @@
 //! it does not fold in events sent since (filters still see the current data).
 
 use reko_api::{
-    status, BatchInferenceJob, BatchInferenceJobSummary, CreateBatchInferenceJobRequest,
-    CreateBatchInferenceJobResponse, DescribeBatchInferenceJobRequest, DescribeBatchInferenceJobResponse,
-    ListBatchInferenceJobsRequest, ListBatchInferenceJobsResponse, SolutionVersion, DEFAULT_BATCH_NUM_RESULTS,
+    ApiError, BatchInferenceJob, CreateBatchInferenceJobRequest, CreateBatchInferenceJobResponse,
+    DescribeBatchInferenceJobRequest, DescribeBatchInferenceJobResponse, ListBatchInferenceJobsRequest,
+    ListBatchInferenceJobsResponse, ResourceStatus, SolutionVersion, DEFAULT_BATCH_NUM_RESULTS,
 };
 use reko_engine::{Exploration, Model, RankQuery, RecipeType, RecommendQuery, ScoredItem};
+use reko_storage::TaskKind;
 use serde_json::{json, Value};
 
 use crate::access::AccessScope;
 use crate::batch_files::{echo_input, job_done, JobFiles};
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::ServiceResult;
 use crate::filter::FilterRequest;
 use crate::resource::{now, paginate, to_document, ResourceKind};
-use crate::tasks::{self, Outcome, Progress};
+use crate::tasks::{Outcome, Progress};
 use crate::Reko;
 
 /// Batch inference jobs pending or in progress at once (Personalize's regional quota).
@@ -43,19 +44,21 @@ impl Reko {
             &req.role_arn,
         )?;
         if checked.recipe.name == "aws-trending-now" {
-            return Err(ServiceError::Invalid(
+            return Err(ApiError::InvalidInput(
                 "Batch inference is not supported for aws-trending-now solution versions (as in Personalize).".into(),
-            ));
+            )
+            .into());
         }
         if checked.recipe.recipe_type == RecipeType::UserSegmentation {
-            return Err(ServiceError::Invalid(format!(
+            return Err(ApiError::InvalidInput(format!(
                 "Solution version {} is a USER_SEGMENTATION one ({}); use CreateBatchSegmentJob.",
                 req.solution_version_arn, checked.recipe.name
-            )));
+            ))
+            .into());
         }
         if req.batch_inference_job_mode.as_deref() == Some("THEME_GENERATION") || req.theme_generation_config.is_some()
         {
-            return Err(ServiceError::NotImplemented("CreateBatchInferenceJob with THEME_GENERATION".into()));
+            return Err(ApiError::NotImplemented("CreateBatchInferenceJob with THEME_GENERATION".into()).into());
         }
         let group = checked.dataset_group_arn;
         // Validate the exploration settings now, not in the middle of the job.
@@ -78,7 +81,7 @@ impl Reko {
             batch_inference_job_config: req.batch_inference_job_config.clone(),
             role_arn: req.role_arn.clone(),
             batch_inference_job_mode: "BATCH_INFERENCE".into(),
-            status: status::CREATE_PENDING.into(),
+            status: ResourceStatus::CreatePending.as_str().into(),
             creation_date_time: created,
             last_updated_date_time: created,
         };
@@ -89,7 +92,7 @@ impl Reko {
             Some(&req.solution_version_arn),
             Some(&group),
             to_document(&job, &checked.grant.internal())?,
-            tasks::BATCH_INFERENCE,
+            TaskKind::BatchInference,
             &req.tags.unwrap_or_default(),
         )?;
         Ok(CreateBatchInferenceJobResponse { batch_inference_job_arn: arn })
@@ -113,9 +116,7 @@ impl Reko {
             req.solution_version_arn.as_deref(),
             scope,
         )?;
-        let summaries: Vec<BatchInferenceJobSummary> =
-            all.iter().map(|s| BatchInferenceJobSummary::from(&s.wire)).collect();
-        let (batch_inference_jobs, next_token) = paginate(summaries, req.next_token.as_deref(), req.max_results)?;
+        let (batch_inference_jobs, next_token) = paginate(&all, req.next_token.as_deref(), req.max_results)?;
         Ok(ListBatchInferenceJobsResponse { batch_inference_jobs, next_token })
     }
 

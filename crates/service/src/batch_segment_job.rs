@@ -19,19 +19,20 @@ use std::collections::BTreeMap;
 use std::io::BufRead;
 
 use reko_api::{
-    status, BatchSegmentJob, BatchSegmentJobSummary, CreateBatchSegmentJobRequest, CreateBatchSegmentJobResponse,
+    ApiError, BatchSegmentJob, CreateBatchSegmentJobRequest, CreateBatchSegmentJobResponse,
     DescribeBatchSegmentJobRequest, DescribeBatchSegmentJobResponse, ListBatchSegmentJobsRequest,
-    ListBatchSegmentJobsResponse, DEFAULT_SEGMENT_NUM_RESULTS,
+    ListBatchSegmentJobsResponse, ResourceStatus, DEFAULT_SEGMENT_NUM_RESULTS,
 };
 use reko_engine::{Model, SegmentQuery};
 use reko_filter::UserInteraction;
+use reko_storage::TaskKind;
 use serde_json::{json, Value};
 
 use crate::access::AccessScope;
 use crate::batch_files::{echo_input, job_done, JobFiles};
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::ServiceResult;
 use crate::resource::{now, paginate, to_document, ResourceKind};
-use crate::tasks::{self, Outcome, Progress};
+use crate::tasks::{Outcome, Progress};
 use crate::Reko;
 
 /// Batch segment jobs pending or in progress at once (Personalize's regional quota).
@@ -59,19 +60,21 @@ impl Reko {
             &req.role_arn,
         )?;
         if checked.recipe.recipe_type != reko_engine::RecipeType::UserSegmentation {
-            return Err(ServiceError::Invalid(format!(
+            return Err(ApiError::InvalidInput(format!(
                 "Solution version {} uses {} ({}); batch segment jobs need a USER_SEGMENTATION solution version \
                  (aws-item-affinity or aws-item-attribute-affinity).",
                 req.solution_version_arn, checked.recipe.name, checked.recipe.recipe_type
-            )));
+            ))
+            .into());
         }
         if let Some(filter_arn) = &req.filter_arn {
             let (selects_users, _) = self.user_filter_needs(filter_arn, &checked.dataset_group_arn)?;
             if !selects_users {
-                return Err(ServiceError::Invalid(format!(
+                return Err(ApiError::InvalidInput(format!(
                     "Filter {filter_arn} does not select UserID; batch segment jobs take user filters such as \
                      INCLUDE UserID WHERE Users.X IN ($P)."
-                )));
+                ))
+                .into());
             }
         }
         self.ensure_fewer_pending(ResourceKind::BatchSegmentJob, MAX_PENDING_JOBS, &checked.dataset_group_arn)?;
@@ -87,7 +90,7 @@ impl Reko {
             job_input: req.job_input.clone(),
             job_output: req.job_output.clone(),
             role_arn: req.role_arn.clone(),
-            status: status::CREATE_PENDING.into(),
+            status: ResourceStatus::CreatePending.as_str().into(),
             creation_date_time: created,
             last_updated_date_time: created,
         };
@@ -98,7 +101,7 @@ impl Reko {
             Some(&req.solution_version_arn),
             Some(&checked.dataset_group_arn),
             to_document(&job, &checked.grant.internal())?,
-            tasks::BATCH_SEGMENT,
+            TaskKind::BatchSegment,
             &req.tags.unwrap_or_default(),
         )?;
         Ok(CreateBatchSegmentJobResponse { batch_segment_job_arn: arn })
@@ -122,9 +125,7 @@ impl Reko {
             req.solution_version_arn.as_deref(),
             scope,
         )?;
-        let summaries: Vec<BatchSegmentJobSummary> =
-            all.iter().map(|s| BatchSegmentJobSummary::from(&s.wire)).collect();
-        let (batch_segment_jobs, next_token) = paginate(summaries, req.next_token.as_deref(), req.max_results)?;
+        let (batch_segment_jobs, next_token) = paginate(&all, req.next_token.as_deref(), req.max_results)?;
         Ok(ListBatchSegmentJobsResponse { batch_segment_jobs, next_token })
     }
 

@@ -5,18 +5,18 @@ use std::sync::Arc;
 
 use reko_api::CampaignConfig;
 use reko_api::{
-    status, Campaign, CampaignSummary, CampaignUpdateSummary, CreateCampaignRequest, CreateCampaignResponse,
+    status, ApiError, Campaign, CampaignUpdateSummary, CreateCampaignRequest, CreateCampaignResponse,
     DeleteCampaignRequest, DescribeCampaignRequest, DescribeCampaignResponse, ListCampaignsRequest,
-    ListCampaignsResponse, SolutionVersion, UpdateCampaignRequest, UpdateCampaignResponse,
+    ListCampaignsResponse, ResourceStatus, SolutionVersion, UpdateCampaignRequest, UpdateCampaignResponse,
 };
 use reko_engine::Exploration;
-use reko_storage::ResourceUpdate;
+use reko_storage::{ResourceUpdate, TaskKind};
 
 use crate::access::AccessScope;
 use crate::error::{ServiceError, ServiceResult};
 use crate::resource::{now, paginate, to_document, update_of, ResourceKind, Stored};
 use crate::runtime::Deployment;
-use crate::tasks::{self, set_status, Outcome, Progress};
+use crate::tasks::{set_status, Outcome, Progress};
 use crate::Reko;
 
 /// The campaign's `itemExplorationConfig` for the engine; absent keys take Personalize's
@@ -39,19 +39,19 @@ pub(crate) fn exploration_from_map(
             ("explorationWeight", Some(w)) if (0.0..=1.0).contains(&w) => out.weight = w,
             ("explorationItemAgeCutOff", Some(days)) if days > 0.0 => out.item_age_cut_off_days = days,
             ("explorationWeight", _) => {
-                return Err(ServiceError::Invalid(format!(
+                return Err(ApiError::InvalidInput(format!(
                     "Value '{value}' at '{owner}.itemExplorationConfig.explorationWeight' must be a number from 0.0 to 1.0."
-                )))
+                )).into())
             }
             ("explorationItemAgeCutOff", _) => {
-                return Err(ServiceError::Invalid(format!(
+                return Err(ApiError::InvalidInput(format!(
                     "Value '{value}' at '{owner}.itemExplorationConfig.explorationItemAgeCutOff' must be a number of days greater than 0."
-                )))
+                )).into())
             }
             (other, _) => {
-                return Err(ServiceError::Invalid(format!(
+                return Err(ApiError::InvalidInput(format!(
                     "Unknown key '{other}' in {owner}.itemExplorationConfig; valid keys: explorationWeight, explorationItemAgeCutOff."
-                )))
+                )).into())
             }
         }
     }
@@ -66,9 +66,9 @@ impl Reko {
         if req.solution_version_arn.ends_with("/$LATEST")
             || req.campaign_config.as_ref().and_then(|c| c.sync_with_latest_solution_version) == Some(true)
         {
-            return Err(ServiceError::NotImplemented(
-                "CreateCampaign with syncWithLatestSolutionVersion / $LATEST".into(),
-            ));
+            return Err(
+                ApiError::NotImplemented("CreateCampaign with syncWithLatestSolutionVersion / $LATEST".into()).into()
+            );
         }
         exploration(req.campaign_config.as_ref())?;
         let version = self.active_solution_version(&req.solution_version_arn)?;
@@ -80,10 +80,11 @@ impl Reko {
             .filter(|c| c.dataset_group_arn.as_deref() == Some(group.as_str()))
             .count();
         if in_group >= MAX_CAMPAIGNS_PER_DATASET_GROUP {
-            return Err(ServiceError::Limit(
+            return Err(ApiError::LimitExceeded(
                 "Cannot create a campaign. More than 5 resources in ACTIVE state. Please delete some and try again."
                     .into(),
-            ));
+            )
+            .into());
         }
         let arn = self.arns().child(&req.solution_version_arn, ResourceKind::Campaign, &req.name);
         let created = now();
@@ -93,7 +94,7 @@ impl Reko {
             solution_version_arn: req.solution_version_arn.clone(),
             min_provisioned_tps: Some(req.min_provisioned_tps.unwrap_or(1)),
             campaign_config: req.campaign_config,
-            status: status::CREATE_PENDING.into(),
+            status: ResourceStatus::CreatePending.as_str().into(),
             failure_reason: None,
             creation_date_time: created,
             last_updated_date_time: created,
@@ -107,7 +108,7 @@ impl Reko {
             Some(&version.solution_arn),
             Some(&group),
             to_document(&campaign, &serde_json::Value::Null)?,
-            tasks::DEPLOY,
+            TaskKind::Deploy,
             &tags,
         )?;
         Ok(CreateCampaignResponse { campaign_arn: arn })
@@ -125,8 +126,7 @@ impl Reko {
         scope: &AccessScope,
     ) -> ServiceResult<ListCampaignsResponse> {
         let all = self.load_visible::<Campaign>(ResourceKind::Campaign, req.solution_arn.as_deref(), scope)?;
-        let summaries: Vec<CampaignSummary> = all.iter().map(|s| CampaignSummary::from(&s.wire)).collect();
-        let (campaigns, next_token) = paginate(summaries, req.next_token.as_deref(), req.max_results)?;
+        let (campaigns, next_token) = paginate(&all, req.next_token.as_deref(), req.max_results)?;
         Ok(ListCampaignsResponse { campaigns, next_token })
     }
 
@@ -134,55 +134,59 @@ impl Reko {
         let mut stored = self.load::<Campaign>(ResourceKind::Campaign, &req.campaign_arn)?;
         let current = stored.wire.status.clone();
         let update_pending = stored.wire.latest_campaign_update.as_ref().is_some_and(|u| status::is_pending(&u.status));
-        if (current != status::ACTIVE && current != status::CREATE_FAILED) || update_pending {
-            return Err(ServiceError::InUse(format!(
+        if (current != ResourceStatus::Active.as_str() && current != ResourceStatus::CreateFailed.as_str())
+            || update_pending
+        {
+            return Err(ApiError::ResourceInUse(format!(
                 "Campaign {} is {}{}; it can be updated when ACTIVE or CREATE FAILED.",
                 req.campaign_arn,
                 current,
                 if update_pending { " with an update in progress" } else { "" }
-            )));
+            ))
+            .into());
         }
         if req.campaign_config.as_ref().and_then(|c| c.sync_with_latest_solution_version) == Some(true)
             || req.solution_version_arn.as_deref().is_some_and(|a| a.ends_with("/$LATEST"))
         {
-            return Err(ServiceError::NotImplemented(
-                "UpdateCampaign with syncWithLatestSolutionVersion / $LATEST".into(),
-            ));
+            return Err(
+                ApiError::NotImplemented("UpdateCampaign with syncWithLatestSolutionVersion / $LATEST".into()).into()
+            );
         }
         exploration(req.campaign_config.as_ref())?;
         let target_version =
             req.solution_version_arn.clone().unwrap_or_else(|| stored.wire.solution_version_arn.clone());
         let version = self.active_solution_version(&target_version)?;
         if Some(version.solution_arn.as_str()) != stored.record.parent_arn.as_deref() {
-            return Err(ServiceError::Invalid(format!(
+            return Err(ApiError::InvalidInput(format!(
                 "Solution version {target_version} belongs to another solution than campaign {}.",
                 req.campaign_arn
-            )));
+            ))
+            .into());
         }
         let created = now();
         let update = CampaignUpdateSummary {
             solution_version_arn: Some(target_version),
             min_provisioned_tps: req.min_provisioned_tps.or(stored.wire.min_provisioned_tps),
             campaign_config: req.campaign_config.or_else(|| stored.wire.campaign_config.clone()),
-            status: status::CREATE_PENDING.into(),
+            status: ResourceStatus::CreatePending.as_str().into(),
             failure_reason: None,
             creation_date_time: created,
             last_updated_date_time: created,
         };
-        let campaign_status = if current == status::CREATE_FAILED {
+        let campaign_status = if current == ResourceStatus::CreateFailed.as_str() {
             // A failed campaign is re-created with the new configuration.
             stored.wire.solution_version_arn = update.solution_version_arn.clone().unwrap_or_default();
             stored.wire.min_provisioned_tps = update.min_provisioned_tps;
             stored.wire.campaign_config = update.campaign_config.clone();
             stored.wire.failure_reason = None;
-            status::CREATE_PENDING
+            ResourceStatus::CreatePending.as_str()
         } else {
-            status::ACTIVE
+            ResourceStatus::Active.as_str()
         };
         stored.wire.status = campaign_status.into();
         stored.wire.last_updated_date_time = created;
         stored.wire.latest_campaign_update = Some(update);
-        self.store().update_resource_with_task(&update_of(&stored, campaign_status)?, tasks::DEPLOY)?;
+        self.store().update_resource_with_task(&update_of(&stored, campaign_status)?, TaskKind::Deploy)?;
         self.notify_workers();
         Ok(UpdateCampaignResponse { campaign_arn: req.campaign_arn })
     }
@@ -198,20 +202,22 @@ impl Reko {
 
     fn active_solution_version(&self, arn: &str) -> ServiceResult<SolutionVersion> {
         let version = self.load::<SolutionVersion>(ResourceKind::SolutionVersion, arn)?.wire;
-        if version.status != status::ACTIVE {
-            return Err(ServiceError::InUse(format!(
+        if version.status != ResourceStatus::Active.as_str() {
+            return Err(ApiError::ResourceInUse(format!(
                 "Solution version {arn} is {}; only an ACTIVE solution version can be deployed.",
                 version.status
-            )));
+            ))
+            .into());
         }
         let recipe = crate::solution::recipe_for_arn(version.recipe_arn.as_deref().unwrap_or_default())?;
         if recipe.recipe_type == reko_engine::RecipeType::UserSegmentation {
             // As in Personalize: segments come from batch segment jobs only.
-            return Err(ServiceError::Invalid(format!(
+            return Err(ApiError::InvalidInput(format!(
                 "Solution version {arn} ({}) is a USER_SEGMENTATION one and cannot be deployed in a campaign; use \
                  CreateBatchSegmentJob.",
                 recipe.name
-            )));
+            ))
+            .into());
         }
         Ok(version)
     }
@@ -280,12 +286,12 @@ impl Reko {
     pub(crate) fn run_deployment(&self, arn: &str, progress: &mut Progress<'_>) -> ServiceResult<Outcome> {
         let mut stored: Stored<Campaign> = match self.load(ResourceKind::Campaign, arn) {
             Ok(s) => s,
-            Err(ServiceError::NotFound(_)) => {
+            Err(ServiceError::Api(ApiError::ResourceNotFound(_))) => {
                 return Ok(Outcome::Done { detail: "campaign no longer exists".into(), update: None })
             }
             Err(e) => return Err(e),
         };
-        let updating = stored.wire.status == status::ACTIVE
+        let updating = stored.wire.status == ResourceStatus::Active.as_str()
             && stored.wire.latest_campaign_update.as_ref().is_some_and(|u| status::is_pending(&u.status));
         if updating {
             let target = stored
@@ -295,10 +301,10 @@ impl Reko {
                 .and_then(|u| u.solution_version_arn.clone())
                 .unwrap_or_else(|| stored.wire.solution_version_arn.clone());
             if let Some(update) = stored.wire.latest_campaign_update.as_mut() {
-                update.status = status::CREATE_IN_PROGRESS.into();
+                update.status = ResourceStatus::CreateInProgress.as_str().into();
                 update.last_updated_date_time = now();
             }
-            self.save(&stored, status::ACTIVE)?;
+            self.save(&stored, ResourceStatus::Active.as_str())?;
             progress.report(0.5, "loading the new model; the previous one keeps serving");
             let config = stored.wire.latest_campaign_update.as_ref().and_then(|u| u.campaign_config.clone());
             let deployment = self.load_deployment(arn, &target, config.as_ref())?;
@@ -308,14 +314,14 @@ impl Reko {
                 stored.wire.campaign_config = update.campaign_config;
             }
             if let Some(u) = stored.wire.latest_campaign_update.as_mut() {
-                u.status = status::ACTIVE.into();
+                u.status = ResourceStatus::Active.as_str().into();
                 u.last_updated_date_time = now();
             }
             stored.wire.last_updated_date_time = now();
             progress.report(0.8, "preparing the new model to serve");
             self.make_ready(&deployment)?;
             // Expects the campaign still ACTIVE: not deleted meanwhile.
-            self.install_and_commit(deployment, &update_of(&stored, status::ACTIVE)?)?;
+            self.install_and_commit(deployment, &update_of(&stored, ResourceStatus::Active.as_str())?)?;
             return Ok(Outcome::Done { detail: "campaign updated".into(), update: None });
         }
         if !status::is_pending(&stored.wire.status) {
@@ -326,12 +332,12 @@ impl Reko {
         let deployment =
             self.load_deployment(arn, &stored.wire.solution_version_arn, stored.wire.campaign_config.as_ref())?;
         if let Some(u) = stored.wire.latest_campaign_update.as_mut() {
-            u.status = status::ACTIVE.into();
+            u.status = ResourceStatus::Active.as_str().into();
             u.last_updated_date_time = now();
         }
-        let mut finish = update_of(&stored, status::ACTIVE)?;
-        finish.expected_status = Some(status::CREATE_IN_PROGRESS.into());
-        set_status(&mut finish.doc, status::ACTIVE);
+        let mut finish = update_of(&stored, ResourceStatus::Active.as_str())?;
+        finish.expected_status = Some(ResourceStatus::CreateInProgress.as_str().into());
+        set_status(&mut finish.doc, ResourceStatus::Active.as_str());
         progress.report(0.8, "preparing the model to serve");
         self.make_ready(&deployment)?;
         self.install_and_commit(deployment, &finish)?;

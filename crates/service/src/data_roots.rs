@@ -20,8 +20,9 @@
 use std::fs::{File, OpenOptions};
 use std::path::{Component, Path, PathBuf};
 
+use reko_api::{ApiError, DataLocation};
+
 use crate::error::{ServiceError, ServiceResult};
-use crate::object_storage::is_object_location;
 use crate::Reko;
 
 /// Why a local path may not be used.
@@ -85,6 +86,30 @@ impl Refusal {
 }
 
 /// Why opening a data file failed.
+/// Why a job cannot use a local file or folder when it runs; the message is its failure reason.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum PlaceError {
+    /// The location (of request member `field`) is refused now; `why` explains the refusal.
+    #[error("The data location '{location}' ({field}) {why}; the job did not use it.")]
+    LocationRefused { location: String, field: String, why: String },
+    /// A file of the job is refused now; `why` explains the refusal.
+    #[error("The file '{}' {why}.", path.display())]
+    FileRefused { path: PathBuf, why: String },
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io { action: &'static str, path: PathBuf, source: std::io::Error },
+    #[error("cannot create the output folder {}: {source}", folder.display())]
+    OutputFolder { folder: PathBuf, source: std::io::Error },
+    /// The location names no usable file or folder (reko-dataset's reason).
+    #[error(transparent)]
+    Location(#[from] reko_dataset::ImportError),
+}
+
+impl PlaceError {
+    fn write(path: &Path) -> impl FnOnce(std::io::Error) -> PlaceError + '_ {
+        move |source| PlaceError::Io { action: "write", path: path.to_path_buf(), source }
+    }
+}
+
 #[derive(Debug)]
 pub(crate) enum OpenError {
     Refused(Refusal),
@@ -264,25 +289,26 @@ impl Places {
     }
 
     /// An open failure as a job's failure reason, naming the file.
-    pub(crate) fn describe(&self, path: &Path, access: DataAccess, e: OpenError) -> String {
+    fn describe(&self, path: &Path, access: DataAccess, e: OpenError) -> PlaceError {
+        let path = path.to_path_buf();
         match e {
-            OpenError::Refused(r) => format!("The file '{}' {}.", path.display(), r.explain(self)),
-            OpenError::Io(e) => {
-                let verb = if access == DataAccess::Read { "read" } else { "write" };
-                format!("cannot {verb} {}: {e}", path.display())
+            OpenError::Refused(r) => PlaceError::FileRefused { path, why: r.explain(self) },
+            OpenError::Io(source) => {
+                let action = if access == DataAccess::Read { "read" } else { "write" };
+                PlaceError::Io { action, path, source }
             }
         }
     }
 
     /// [`Places::open`] with the failure as a job's failure reason.
-    pub(crate) fn open_or_reason(&self, path: &Path, access: DataAccess) -> Result<File, String> {
+    pub(crate) fn open_or_reason(&self, path: &Path, access: DataAccess) -> Result<File, PlaceError> {
         self.open(path, access).map_err(|e| self.describe(path, access, e))
     }
 
     /// Moves the finished file `from` (opened as `file`) to `to` in the same checked folder, then
     /// verifies that `to` is that file, still inside the roots.
-    pub(crate) fn rename(&self, file: &File, from: &Path, to: &Path) -> Result<(), String> {
-        std::fs::rename(from, to).map_err(|e| format!("cannot write {}: {e}", to.display()))?;
+    pub(crate) fn rename(&self, file: &File, from: &Path, to: &Path) -> Result<(), PlaceError> {
+        std::fs::rename(from, to).map_err(PlaceError::write(to))?;
         self.recheck(file, to).map_err(|e| self.describe(to, DataAccess::Write, e))
     }
 
@@ -293,40 +319,40 @@ impl Places {
         mut partial: PartialFile,
         file: &File,
         to: &Path,
-    ) -> Result<(), String> {
-        file.sync_all().map_err(|e| format!("cannot write {}: {e}", partial.0.display()))?;
+    ) -> Result<(), PlaceError> {
+        file.sync_all().map_err(PlaceError::write(&partial.0))?;
         match places {
             Some(places) => places.rename(file, &partial.0, to)?,
-            None => std::fs::rename(&partial.0, to).map_err(|e| format!("cannot write {}: {e}", to.display()))?,
+            None => std::fs::rename(&partial.0, to).map_err(PlaceError::write(to))?,
         }
         partial.0 = PathBuf::new();
         Ok(())
     }
 
     /// Checks a local location again when its job runs; the failure reason names it.
-    fn recheck_location(&self, location: &str, field: &str) -> Result<(), String> {
+    fn recheck_location(&self, location: &str, field: &str) -> Result<(), PlaceError> {
         let Ok(path) = reko_dataset::local_path(location) else { return Ok(()) };
-        self.check(&path).map(|_| ()).map_err(|r| {
-            format!("The data location '{location}' ({field}) {}; the job did not use it.", r.explain(self))
-        })
+        self.check(&path).map(|_| ()).map_err(|r| self.refused(location, field, r))
+    }
+
+    fn refused(&self, location: &str, field: &str, r: Refusal) -> PlaceError {
+        PlaceError::LocationRefused { location: location.to_string(), field: field.to_string(), why: r.explain(self) }
     }
 
     /// The files of the local input `location` (a file, or every file of a folder), once the
     /// location is checked again; each is still opened with [`Places::open`].
-    pub(crate) fn input_files(&self, location: &str, field: &str) -> Result<Vec<PathBuf>, String> {
+    pub(crate) fn input_files(&self, location: &str, field: &str) -> Result<Vec<PathBuf>, PlaceError> {
         self.recheck_location(location, field)?;
-        reko_dataset::resolve_data_location(location).map_err(|e| e.to_string())
+        Ok(reko_dataset::resolve_data_location(location)?)
     }
 
     /// The local output folder of `location`, checked again, created and checked once more.
-    pub(crate) fn output_location(&self, location: &str, field: &str) -> Result<PathBuf, String> {
+    pub(crate) fn output_location(&self, location: &str, field: &str) -> Result<PathBuf, PlaceError> {
         self.recheck_location(location, field)?;
-        let folder = reko_dataset::resolve_output_folder(location).map_err(|e| e.to_string())?;
+        let folder = reko_dataset::resolve_output_folder(location)?;
         self.output_folder(&folder).map_err(|e| match e {
-            OpenError::Refused(r) => {
-                format!("The data location '{location}' ({field}) {}; the job did not use it.", r.explain(self))
-            }
-            OpenError::Io(e) => format!("cannot create the output folder {}: {e}", folder.display()),
+            OpenError::Refused(r) => self.refused(location, field, r),
+            OpenError::Io(source) => PlaceError::OutputFolder { folder: folder.clone(), source },
         })
     }
 }
@@ -346,24 +372,33 @@ impl Reko {
 
     /// Refuses an `http(s)://` `location` (of request field `field`), and a local one outside
     /// `places` or among the server's own files; object storage locations pass.
-    pub(crate) fn check_data_location(&self, places: &Places, location: &str, field: &str) -> ServiceResult<()> {
-        let lower = location.trim().to_ascii_lowercase();
-        if lower.starts_with("http://") || lower.starts_with("https://") {
-            return Err(ServiceError::Invalid(format!(
-                "Value '{location}' at '{field}': http(s):// locations are not supported; use s3://bucket/key, a \
-                 local path or a file:// URL."
-            )));
+    pub(crate) fn check_data_location(
+        &self,
+        places: &Places,
+        location: &DataLocation,
+        field: &str,
+    ) -> ServiceResult<()> {
+        match location {
+            DataLocation::Http(location) => {
+                return Err(ApiError::InvalidInput(format!(
+                    "Value '{location}' at '{field}': http(s):// locations are not supported; use s3://bucket/key, \
+                     a local path or a file:// URL."
+                ))
+                .into())
+            }
+            DataLocation::S3(_) => return Ok(()),
+            DataLocation::MalformedUrl(_) | DataLocation::Local(_) => {}
         }
-        if is_object_location(location) {
-            return Ok(());
-        }
+        let location = location.as_str();
         let Ok(path) = reko_dataset::local_path(location) else {
             // Malformed locations get their own error from the job.
             return Ok(());
         };
         match places.check(&path) {
             Ok(_) => Ok(()),
-            Err(r) => Err(ServiceError::Invalid(format!("Value '{location}' at '{field}' {}.", r.explain(places)))),
+            Err(r) => {
+                Err(ApiError::InvalidInput(format!("Value '{location}' at '{field}' {}.", r.explain(places))).into())
+            }
         }
     }
 }
@@ -459,6 +494,20 @@ mod tests {
     use super::*;
     use std::io::{Read, Write};
     use std::os::unix::fs::symlink;
+
+    /// The typed errors read as the text jobs have always failed with.
+    #[test]
+    fn failure_reasons_are_unchanged() {
+        let io = || std::io::Error::other("disk full");
+        let refused =
+            PlaceError::LocationRefused { location: "/x".into(), field: "f".into(), why: "is outside".into() };
+        assert_eq!(refused.to_string(), "The data location '/x' (f) is outside; the job did not use it.");
+        let file = PlaceError::FileRefused { path: "/x/a".into(), why: "is outside".into() };
+        assert_eq!(file.to_string(), "The file '/x/a' is outside.");
+        assert_eq!(PlaceError::write(Path::new("/x/a"))(io()).to_string(), "cannot write /x/a: disk full");
+        let folder = PlaceError::OutputFolder { folder: "/x".into(), source: io() };
+        assert_eq!(folder.to_string(), "cannot create the output folder /x: disk full");
+    }
 
     #[test]
     fn outputs_appear_whole_under_their_name_or_not_at_all() {

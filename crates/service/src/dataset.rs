@@ -1,16 +1,17 @@
 //! Datasets: at most one per type in a dataset group, each bound to a schema.
 
 use reko_api::{
-    status, CreateDatasetRequest, CreateDatasetResponse, Dataset, DatasetSummary, DatasetUpdateSummary,
-    DeleteDatasetRequest, DescribeDatasetRequest, DescribeDatasetResponse, ListDatasetsRequest, ListDatasetsResponse,
+    status, ApiError, CreateDatasetRequest, CreateDatasetResponse, Dataset, DatasetUpdateSummary, DeleteDatasetRequest,
+    DescribeDatasetRequest, DescribeDatasetResponse, ListDatasetsRequest, ListDatasetsResponse, ResourceStatus,
     UpdateDatasetRequest, UpdateDatasetResponse,
 };
 use reko_dataset::{DatasetType, Domain};
+use reko_storage::TaskKind;
 
 use crate::access::AccessScope;
 use crate::error::{ServiceError, ServiceResult};
 use crate::resource::{now, paginate, to_document, update_of, ResourceKind, Stored};
-use crate::tasks::{self, Outcome};
+use crate::tasks::Outcome;
 use crate::Reko;
 
 /// Whether a dataset has a schema replacement (UpdateDataset) pending or in progress.
@@ -22,21 +23,22 @@ impl Reko {
     pub fn create_dataset(&self, req: CreateDatasetRequest) -> ServiceResult<CreateDatasetResponse> {
         let group = self.active_dataset_group(&req.dataset_group_arn)?;
         let dataset_type = DatasetType::parse(&req.dataset_type).ok_or_else(|| {
-            ServiceError::Invalid(format!(
+            ApiError::InvalidInput(format!(
                 "Invalid datasetType: {}. Valid values: Interactions, Items, Users, Actions, Action_Interactions.",
                 req.dataset_type
             ))
         })?;
         let domain = group.domain.as_deref().and_then(Domain::parse);
         if domain.is_some() && matches!(dataset_type, DatasetType::Actions | DatasetType::ActionInteractions) {
-            return Err(ServiceError::Invalid(format!(
+            return Err(ApiError::InvalidInput(format!(
                 "{} datasets are not allowed in a domain dataset group.",
                 req.dataset_type
-            )));
+            ))
+            .into());
         }
         let schema = self.parsed_schema(&req.schema_arn)?;
         schema.check_for(dataset_type, domain).map_err(|e| {
-            ServiceError::Invalid(format!(
+            ApiError::InvalidInput(format!(
                 "Schema {} cannot be used for a {} dataset: {e}",
                 req.schema_arn,
                 dataset_type.as_wire()
@@ -48,11 +50,12 @@ impl Reko {
             &format!("{}/{}", group.name, dataset_type.as_wire()),
         );
         if self.store().get_resource(&arn)?.is_some() {
-            return Err(ServiceError::AlreadyExists(format!(
+            return Err(ApiError::ResourceAlreadyExists(format!(
                 "Dataset group {} already has a {} dataset ({arn}).",
                 group.dataset_group_arn,
                 dataset_type.as_wire()
-            )));
+            ))
+            .into());
         }
         let created = now();
         let dataset = Dataset {
@@ -61,7 +64,7 @@ impl Reko {
             dataset_group_arn: req.dataset_group_arn.clone(),
             dataset_type: dataset_type.as_wire().into(),
             schema_arn: req.schema_arn,
-            status: status::CREATE_PENDING.into(),
+            status: ResourceStatus::CreatePending.as_str().into(),
             creation_date_time: created,
             last_updated_date_time: created,
             latest_dataset_update: None,
@@ -75,7 +78,7 @@ impl Reko {
             Some(&req.dataset_group_arn),
             Some(&req.dataset_group_arn),
             to_document(&dataset, &serde_json::Value::Null)?,
-            tasks::ACTIVATE,
+            TaskKind::Activate,
             &tags,
         )?;
         Ok(CreateDatasetResponse { dataset_arn: arn })
@@ -87,8 +90,7 @@ impl Reko {
 
     pub fn list_datasets(&self, req: ListDatasetsRequest, scope: &AccessScope) -> ServiceResult<ListDatasetsResponse> {
         let all = self.load_visible::<Dataset>(ResourceKind::Dataset, req.dataset_group_arn.as_deref(), scope)?;
-        let summaries: Vec<DatasetSummary> = all.iter().map(|s| DatasetSummary::from(&s.wire)).collect();
-        let (datasets, next_token) = paginate(summaries, req.next_token.as_deref(), req.max_results)?;
+        let (datasets, next_token) = paginate(&all, req.next_token.as_deref(), req.max_results)?;
         Ok(ListDatasetsResponse { datasets, next_token })
     }
 
@@ -96,24 +98,26 @@ impl Reko {
         let stored = self.load::<Dataset>(ResourceKind::Dataset, &req.dataset_arn)?;
         if let Some(job) = self.store().children(&req.dataset_arn)?.into_iter().find(|j| status::is_pending(&j.status))
         {
-            return Err(ServiceError::InUse(format!(
+            return Err(ApiError::ResourceInUse(format!(
                 "Cannot delete dataset {} while import job {} is {}.",
                 req.dataset_arn, job.arn, job.status
-            )));
+            ))
+            .into());
         }
         let training = self
             .store()
             .resources_in_status(
                 ResourceKind::SolutionVersion.as_str(),
-                &[status::CREATE_PENDING, status::CREATE_IN_PROGRESS],
+                &[ResourceStatus::CreatePending.as_str(), ResourceStatus::CreateInProgress.as_str()],
             )?
             .into_iter()
             .find(|sv| sv.dataset_group_arn.as_deref() == Some(stored.wire.dataset_group_arn.as_str()));
         if let Some(sv) = training {
-            return Err(ServiceError::InUse(format!(
+            return Err(ApiError::ResourceInUse(format!(
                 "Cannot delete dataset {} while solution version {} is training on it.",
                 req.dataset_arn, sv.arn
-            )));
+            ))
+            .into());
         }
         self.start_deletion(&stored)
     }
@@ -125,24 +129,26 @@ impl Reko {
     pub fn update_dataset(&self, req: UpdateDatasetRequest) -> ServiceResult<UpdateDatasetResponse> {
         let mut stored = self.load::<Dataset>(ResourceKind::Dataset, &req.dataset_arn)?;
         let dataset = &stored.wire;
-        if dataset.status != status::ACTIVE || update_pending(dataset) {
-            return Err(ServiceError::InUse(format!(
+        if dataset.status != ResourceStatus::Active.as_str() || update_pending(dataset) {
+            return Err(ApiError::ResourceInUse(format!(
                 "Dataset {} is {}{}; its schema can be replaced when it is ACTIVE.",
                 req.dataset_arn,
                 dataset.status,
                 if update_pending(dataset) { " with a schema update in progress" } else { "" }
-            )));
+            ))
+            .into());
         }
         let dataset_type = DatasetType::parse(&dataset.dataset_type).ok_or_else(|| {
             ServiceError::Internal(format!("stored dataset type {} is unknown", dataset.dataset_type))
         })?;
         if !matches!(dataset_type, DatasetType::Items | DatasetType::Users) {
-            return Err(ServiceError::Invalid(format!(
+            return Err(ApiError::InvalidInput(format!(
                 "The schema of a {} dataset cannot be replaced; only Items and Users datasets can have their \
                  schema replaced ({}).",
                 dataset_type.as_wire(),
                 req.dataset_arn
-            )));
+            ))
+            .into());
         }
         let new_schema = self.parsed_schema(&req.schema_arn)?;
         let current = self.parsed_schema(&dataset.schema_arn)?;
@@ -151,19 +157,20 @@ impl Reko {
         let schema_domain = self.load::<reko_api::DatasetSchema>(ResourceKind::Schema, &req.schema_arn)?.wire.domain;
         if let Some(domain) = domain {
             if schema_domain.as_deref().and_then(Domain::parse) != Some(domain) {
-                return Err(ServiceError::Invalid(format!(
+                return Err(ApiError::InvalidInput(format!(
                     "Schema {} has {}; dataset group {} has domain {}: the schema of its datasets must be \
                      created with that domain.",
                     req.schema_arn,
                     schema_domain.map_or("no domain".to_string(), |d| format!("domain {d}")),
                     dataset.dataset_group_arn,
                     domain.as_wire()
-                )));
+                ))
+                .into());
             }
         }
         new_schema.check_for(dataset_type, domain).and_then(|()| new_schema.check_replacement_of(&current)).map_err(
             |e| {
-                ServiceError::Invalid(format!(
+                ApiError::InvalidInput(format!(
                     "Schema {} cannot replace the schema {} of dataset {}: {e}",
                     req.schema_arn, dataset.schema_arn, req.dataset_arn
                 ))
@@ -175,21 +182,25 @@ impl Reko {
             .into_iter()
             .find(|j| j.kind == ResourceKind::DatasetImportJob.as_str() && status::is_pending(&j.status));
         if let Some(job) = importing {
-            return Err(ServiceError::InUse(format!(
+            return Err(ApiError::ResourceInUse(format!(
                 "Cannot replace the schema of dataset {} while import job {} is {}.",
                 req.dataset_arn, job.arn, job.status
-            )));
+            ))
+            .into());
         }
         let created = now();
         stored.wire.latest_dataset_update = Some(DatasetUpdateSummary {
             schema_arn: Some(req.schema_arn),
-            status: status::CREATE_PENDING.into(),
+            status: ResourceStatus::CreatePending.as_str().into(),
             failure_reason: None,
             creation_date_time: created,
             last_updated_date_time: created,
         });
         stored.wire.last_updated_date_time = created;
-        self.store().update_resource_with_task(&update_of(&stored, status::ACTIVE)?, tasks::DATASET_UPDATE)?;
+        self.store().update_resource_with_task(
+            &update_of(&stored, ResourceStatus::Active.as_str())?,
+            TaskKind::DatasetUpdate,
+        )?;
         self.notify_workers();
         Ok(UpdateDatasetResponse { dataset_arn: req.dataset_arn })
     }
@@ -200,19 +211,19 @@ impl Reko {
     pub(crate) fn run_dataset_update(&self, arn: &str) -> ServiceResult<Outcome> {
         let mut stored: Stored<Dataset> = match self.load(ResourceKind::Dataset, arn) {
             Ok(s) => s,
-            Err(ServiceError::NotFound(_)) => {
+            Err(ServiceError::Api(ApiError::ResourceNotFound(_))) => {
                 return Ok(Outcome::Done { detail: "dataset no longer exists".into(), update: None })
             }
             Err(e) => return Err(e),
         };
-        if stored.wire.status != status::ACTIVE || !update_pending(&stored.wire) {
+        if stored.wire.status != ResourceStatus::Active.as_str() || !update_pending(&stored.wire) {
             return Ok(Outcome::Done { detail: "no schema update pending".into(), update: None });
         }
         if let Some(u) = stored.wire.latest_dataset_update.as_mut() {
-            u.status = status::CREATE_IN_PROGRESS.into();
+            u.status = ResourceStatus::CreateInProgress.as_str().into();
             u.last_updated_date_time = now();
         }
-        self.save(&stored, status::ACTIVE)?;
+        self.save(&stored, ResourceStatus::Active.as_str())?;
         let mut stored: Stored<Dataset> = self.load(ResourceKind::Dataset, arn)?;
         let target = stored.wire.latest_dataset_update.as_ref().and_then(|u| u.schema_arn.clone()).unwrap_or_default();
         // The schema was checked when the update was accepted; it cannot have been deleted since
@@ -226,10 +237,10 @@ impl Reko {
         stored.wire.schema_arn = target;
         stored.wire.last_updated_date_time = finished;
         if let Some(u) = stored.wire.latest_dataset_update.as_mut() {
-            u.status = status::ACTIVE.into();
+            u.status = ResourceStatus::Active.as_str().into();
             u.last_updated_date_time = finished;
         }
-        self.save(&stored, status::ACTIVE)?;
+        self.save(&stored, ResourceStatus::Active.as_str())?;
         self.inner.ingest.clear();
         self.inner.filters.forget_tables(&stored.wire.dataset_group_arn);
         self.inner.live.forget(&stored.wire.dataset_group_arn);
@@ -277,7 +288,9 @@ mod tests {
 
     fn message(e: ServiceError) -> String {
         match e {
-            ServiceError::Invalid(m) | ServiceError::InUse(m) | ServiceError::NotFound(m) => m,
+            ServiceError::Api(ApiError::InvalidInput(m))
+            | ServiceError::Api(ApiError::ResourceInUse(m))
+            | ServiceError::Api(ApiError::ResourceNotFound(m)) => m,
             other => panic!("unexpected error {other:?}"),
         }
     }
@@ -349,7 +362,9 @@ mod tests {
         };
         import("old", &old_csv);
         // An import pending or in progress blocks the replacement.
-        assert!(matches!(update(&items, &v2), Err(ServiceError::InUse(m)) if m.contains("import job")));
+        assert!(
+            matches!(update(&items, &v2), Err(ServiceError::Api(ApiError::ResourceInUse(m))) if m.contains("import job"))
+        );
         drain(&reko);
 
         // Incompatible schemas are refused, naming the field; so is any Interactions schema change.
@@ -361,15 +376,23 @@ mod tests {
         assert!(m.contains("does not match the dataset type ITEMS"), "{m}");
         let m = message(update(&events, &interactions).unwrap_err());
         assert!(m.contains("only Items and Users datasets"), "{m}");
-        assert!(matches!(update(&items, &format!("{v2}-missing")), Err(ServiceError::NotFound(_))));
+        assert!(matches!(
+            update(&items, &format!("{v2}-missing")),
+            Err(ServiceError::Api(ApiError::ResourceNotFound(_)))
+        ));
 
         // Accepted: pending, the dataset still ACTIVE on its schema.
         assert_eq!(update(&items, &v2).unwrap().dataset_arn, items);
         let d = reko.describe_dataset(DescribeDatasetRequest { dataset_arn: items.clone() }).unwrap().dataset;
-        assert_eq!((d.status.as_str(), d.schema_arn.as_str()), (status::ACTIVE, v1.as_str()));
+        assert_eq!((d.status.as_str(), d.schema_arn.as_str()), (ResourceStatus::Active.as_str(), v1.as_str()));
         let u = d.latest_dataset_update.unwrap();
-        assert_eq!((u.status.as_str(), u.schema_arn.as_deref()), (status::CREATE_PENDING, Some(v2.as_str())));
-        assert!(matches!(update(&items, &v2), Err(ServiceError::InUse(m)) if m.contains("schema update in progress")));
+        assert_eq!(
+            (u.status.as_str(), u.schema_arn.as_deref()),
+            (ResourceStatus::CreatePending.as_str(), Some(v2.as_str()))
+        );
+        assert!(
+            matches!(update(&items, &v2), Err(ServiceError::Api(ApiError::ResourceInUse(m))) if m.contains("schema update in progress"))
+        );
         assert!(message(reko.delete_schema(DeleteSchemaRequest { schema_arn: v2.clone() }).unwrap_err())
             .contains("being updated to it"));
 
@@ -379,15 +402,15 @@ mod tests {
         let job = import("new", &new_csv);
         drain(&reko);
         let d = reko.describe_dataset(DescribeDatasetRequest { dataset_arn: items.clone() }).unwrap().dataset;
-        assert_eq!((d.status.as_str(), d.schema_arn.as_str()), (status::ACTIVE, v2.as_str()));
+        assert_eq!((d.status.as_str(), d.schema_arn.as_str()), (ResourceStatus::Active.as_str(), v2.as_str()));
         let u = d.latest_dataset_update.unwrap();
-        assert_eq!((u.status.as_str(), u.failure_reason), (status::ACTIVE, None));
+        assert_eq!((u.status.as_str(), u.failure_reason), (ResourceStatus::Active.as_str(), None));
         assert!(u.last_updated_date_time >= u.creation_date_time);
         let job = reko
             .describe_dataset_import_job(DescribeDatasetImportJobRequest { dataset_import_job_arn: job })
             .unwrap()
             .dataset_import_job;
-        assert_eq!(job.status, status::ACTIVE, "{:?}", job.failure_reason);
+        assert_eq!(job.status, ResourceStatus::Active.as_str(), "{:?}", job.failure_reason);
         // The FULL import replaced the bulk rows: the new ones have PRICE.
         let batches = reko.dataset_batches(&items).unwrap();
         let prices: Vec<Option<f64>> = batches

@@ -7,19 +7,19 @@
 use std::collections::HashSet;
 
 use reko_api::{
-    status, CreateDatasetExportJobRequest, CreateDatasetExportJobResponse, Dataset, DatasetExportJob,
-    DatasetExportJobSummary, DescribeDatasetExportJobRequest, DescribeDatasetExportJobResponse,
-    ListDatasetExportJobsRequest, ListDatasetExportJobsResponse,
+    ApiError, CreateDatasetExportJobRequest, CreateDatasetExportJobResponse, DataLocation, Dataset, DatasetExportJob,
+    DescribeDatasetExportJobRequest, DescribeDatasetExportJobResponse, ListDatasetExportJobsRequest,
+    ListDatasetExportJobsResponse, ResourceStatus,
 };
 use reko_dataset::{DatasetType, RecordBatch};
-use reko_storage::RecordSource;
+use reko_storage::{RecordSource, TaskKind};
 
 use crate::access::AccessScope;
-use crate::data_roots::{DataAccess, PartialFile, Places};
-use crate::error::{ServiceError, ServiceResult};
-use crate::object_storage::{is_object_location, Scratch};
+use crate::data_roots::{DataAccess, PartialFile, PlaceError, Places};
+use crate::error::ServiceResult;
+use crate::object_storage::Scratch;
 use crate::resource::{now, paginate, to_document, update_of, ResourceKind};
-use crate::tasks::{self, set_status, Outcome, Progress};
+use crate::tasks::{set_status, Outcome, Progress};
 use crate::Reko;
 
 /// Export jobs pending or in progress at once.
@@ -32,11 +32,12 @@ impl Reko {
         scope: &AccessScope,
     ) -> ServiceResult<CreateDatasetExportJobResponse> {
         let dataset = self.load::<Dataset>(ResourceKind::Dataset, &req.dataset_arn)?.wire;
-        if dataset.status != status::ACTIVE {
-            return Err(ServiceError::InUse(format!(
+        if dataset.status != ResourceStatus::Active.as_str() {
+            return Err(ApiError::ResourceInUse(format!(
                 "Dataset {} is {}; wait until it is ACTIVE.",
                 req.dataset_arn, dataset.status
-            )));
+            ))
+            .into());
         }
         let path = &req.job_output.s3_data_destination.path;
         let grant = self.authorize_job_locations(
@@ -54,7 +55,7 @@ impl Reko {
             dataset_arn: req.dataset_arn.clone(),
             ingestion_mode: req.ingestion_mode.clone().unwrap_or_else(|| "PUT".into()),
             role_arn: req.role_arn.clone(),
-            status: status::CREATE_PENDING.into(),
+            status: ResourceStatus::CreatePending.as_str().into(),
             job_output: req.job_output.clone(),
             creation_date_time: created,
             last_updated_date_time: created,
@@ -67,7 +68,7 @@ impl Reko {
             Some(&req.dataset_arn),
             Some(&dataset.dataset_group_arn),
             to_document(&job, &grant.internal())?,
-            tasks::EXPORT,
+            TaskKind::Export,
             &req.tags.unwrap_or_default(),
         )?;
         Ok(CreateDatasetExportJobResponse { dataset_export_job_arn: arn })
@@ -88,9 +89,7 @@ impl Reko {
     ) -> ServiceResult<ListDatasetExportJobsResponse> {
         let all =
             self.load_visible::<DatasetExportJob>(ResourceKind::DatasetExportJob, req.dataset_arn.as_deref(), scope)?;
-        let summaries: Vec<DatasetExportJobSummary> =
-            all.iter().map(|s| DatasetExportJobSummary::from(&s.wire)).collect();
-        let (dataset_export_jobs, next_token) = paginate(summaries, req.next_token.as_deref(), req.max_results)?;
+        let (dataset_export_jobs, next_token) = paginate(&all, req.next_token.as_deref(), req.max_results)?;
         Ok(ListDatasetExportJobsResponse { dataset_export_jobs, next_token })
     }
 
@@ -111,7 +110,8 @@ impl Reko {
         let (batches, _) = self.dataset_batches_with_seq(&job.dataset_arn, source)?;
         let location = &job.job_output.s3_data_destination.path;
         let scratch = Scratch::new(&self.config().data_dir);
-        let object = is_object_location(location);
+        let parsed = DataLocation::parse("jobOutput.s3DataDestination.path", location);
+        let object = parsed.is_s3();
         // A local folder is checked again now (a link may have been swapped in since creation)
         // and the file opened the checked way.
         // Both with what the job was authorized with at its creation (the key's roots, its role).
@@ -119,7 +119,7 @@ impl Reko {
         let places = self.job_places(&grant);
         let opened = if object {
             std::fs::create_dir_all(&scratch.0)
-                .map_err(|e| format!("cannot create the output folder {}: {e}", scratch.0.display()))
+                .map_err(|source| PlaceError::OutputFolder { folder: scratch.0.clone(), source })
                 .map(|()| scratch.0.clone())
         } else {
             places.output_location(location, "jobOutput.s3DataDestination.path")
@@ -130,7 +130,11 @@ impl Reko {
             let file = folder.join(format!("{}.csv", job.job_name));
             let partial = PartialFile::of(&file);
             let handle = if object {
-                std::fs::File::create(&partial.0).map_err(|e| format!("cannot write {}: {e}", partial.0.display()))
+                std::fs::File::create(&partial.0).map_err(|source| PlaceError::Io {
+                    action: "write",
+                    path: partial.0.clone(),
+                    source,
+                })
             } else {
                 places.open_or_reason(&partial.0, DataAccess::Write)
             };
@@ -138,7 +142,7 @@ impl Reko {
         });
         let (file, partial, mut handle) = match opened {
             Ok(opened) => opened,
-            Err(reason) => return Ok(Outcome::Failed { reason }),
+            Err(reason) => return Ok(Outcome::Failed { reason: reason.to_string() }),
         };
         progress.report(0.1, "writing CSV");
         let id_field = match DatasetType::parse(&dataset.dataset_type) {
@@ -148,32 +152,34 @@ impl Reko {
         };
         let columns: Vec<String> = schema.fields.iter().map(|f| f.name.clone()).collect();
         let written = write_csv(&mut handle, &partial.0, &columns, &batches, id_field).and_then(|rows| {
-            Places::finish_output((!object).then_some(&places), partial, &handle, &file).map(|()| rows)
+            Places::finish_output((!object).then_some(&places), partial, &handle, &file)
+                .map(|()| rows)
+                .map_err(|e| e.to_string())
         });
         let rows = match written {
             Ok(rows) => rows,
             Err(reason) => return Ok(Outcome::Failed { reason }),
         };
-        if is_object_location(location) {
-            let uploaded = self.job_storage(&grant, &[location.as_str()]).and_then(|storage| {
-                storage.upload(
+        if let Some(s3) = parsed.as_s3() {
+            let uploaded = self.job_storage(&grant, &[&parsed]).and_then(|storage| {
+                Ok(storage.upload(
                     std::slice::from_ref(&file),
-                    location,
+                    s3,
                     job.job_output.s3_data_destination.kms_key_arn.as_deref(),
-                )
+                )?)
             });
             if let Err(reason) = uploaded {
-                return Ok(Outcome::Failed { reason });
+                return Ok(Outcome::Failed { reason: reason.to_string() });
             }
         }
         let mut current = self.load::<DatasetExportJob>(ResourceKind::DatasetExportJob, arn)?;
-        current.wire.status = status::ACTIVE.into();
+        current.wire.status = ResourceStatus::Active.as_str().into();
         current.wire.last_updated_date_time = now();
         if let Some(internal) = current.internal.as_object_mut() {
             internal.insert("rowsExported".into(), rows.into());
         }
-        let mut update = update_of(&current, status::ACTIVE)?;
-        set_status(&mut update.doc, status::ACTIVE);
+        let mut update = update_of(&current, ResourceStatus::Active.as_str())?;
+        set_status(&mut update.doc, ResourceStatus::Active.as_str());
         Ok(Outcome::Done { detail: format!("{rows} rows exported"), update: Some(update) })
     }
 }

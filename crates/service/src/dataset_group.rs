@@ -1,16 +1,15 @@
 //! Dataset groups: the isolation boundary of everything else.
 
 use reko_api::{
-    status, CreateDatasetGroupRequest, CreateDatasetGroupResponse, DatasetGroup, DatasetGroupSummary,
-    DeleteDatasetGroupRequest, DescribeDatasetGroupRequest, DescribeDatasetGroupResponse, ListDatasetGroupsRequest,
-    ListDatasetGroupsResponse,
+    ApiError, CreateDatasetGroupRequest, CreateDatasetGroupResponse, DatasetGroup, DeleteDatasetGroupRequest,
+    DescribeDatasetGroupRequest, DescribeDatasetGroupResponse, ListDatasetGroupsRequest, ListDatasetGroupsResponse,
+    ResourceStatus,
 };
-use reko_storage::ResourceRecord;
+use reko_storage::{ResourceRecord, TaskKind};
 
 use crate::access::AccessScope;
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::ServiceResult;
 use crate::resource::{now, paginate, to_document, ResourceKind};
-use crate::tasks;
 use crate::Reko;
 
 impl Reko {
@@ -24,9 +23,10 @@ impl Reko {
         let internal = match &req.kms_key_arn {
             Some(kms) => {
                 if req.role_arn.is_none() {
-                    return Err(ServiceError::Invalid(
+                    return Err(ApiError::InvalidInput(
                         "roleArn is required when kmsKeyArn is given (as in Personalize).".into(),
-                    ));
+                    )
+                    .into());
                 }
                 self.new_group_data_key(kms, &arn)?
             }
@@ -36,7 +36,7 @@ impl Reko {
         let group = DatasetGroup {
             name: req.name.clone(),
             dataset_group_arn: arn.clone(),
-            status: status::CREATE_PENDING.into(),
+            status: ResourceStatus::CreatePending.as_str().into(),
             role_arn: req.role_arn,
             kms_key_arn: req.kms_key_arn,
             creation_date_time: created,
@@ -52,7 +52,7 @@ impl Reko {
             None,
             Some(&arn),
             to_document(&group, &internal)?,
-            tasks::ACTIVATE,
+            TaskKind::Activate,
             &tags,
         )?;
         Ok(CreateDatasetGroupResponse { dataset_group_arn: arn, domain: req.domain })
@@ -72,8 +72,7 @@ impl Reko {
         scope: &AccessScope,
     ) -> ServiceResult<ListDatasetGroupsResponse> {
         let all = self.load_visible::<DatasetGroup>(ResourceKind::DatasetGroup, None, scope)?;
-        let summaries: Vec<DatasetGroupSummary> = all.iter().map(|s| DatasetGroupSummary::from(&s.wire)).collect();
-        let (dataset_groups, next_token) = paginate(summaries, req.next_token.as_deref(), req.max_results)?;
+        let (dataset_groups, next_token) = paginate(&all, req.next_token.as_deref(), req.max_results)?;
         Ok(ListDatasetGroupsResponse { dataset_groups, next_token })
     }
 
@@ -81,11 +80,12 @@ impl Reko {
         let stored = self.load::<DatasetGroup>(ResourceKind::DatasetGroup, &req.dataset_group_arn)?;
         let children = self.store().children(&req.dataset_group_arn)?;
         if let Some(child) = children.first() {
-            return Err(ServiceError::InUse(format!(
+            return Err(ApiError::ResourceInUse(format!(
                 "Cannot delete dataset group {} while it contains resources (e.g. {} {}). Delete its datasets, \
                  solutions, campaigns, event trackers and filters first.",
                 req.dataset_group_arn, child.kind, child.arn
-            )));
+            ))
+            .into());
         }
         self.start_deletion(&stored)
     }
@@ -93,11 +93,12 @@ impl Reko {
     /// Loads a dataset group that must be ACTIVE before resources are created in it.
     pub(crate) fn active_dataset_group(&self, arn: &str) -> ServiceResult<DatasetGroup> {
         let group = self.load::<DatasetGroup>(ResourceKind::DatasetGroup, arn)?.wire;
-        if group.status != status::ACTIVE {
-            return Err(ServiceError::InUse(format!(
+        if group.status != ResourceStatus::Active.as_str() {
+            return Err(ApiError::ResourceInUse(format!(
                 "Dataset group {arn} is {}; wait until it is ACTIVE.",
                 group.status
-            )));
+            ))
+            .into());
         }
         Ok(group)
     }
@@ -112,7 +113,7 @@ impl Reko {
         parent_arn: Option<&str>,
         dataset_group_arn: Option<&str>,
         doc: serde_json::Value,
-        task_kind: &str,
+        task_kind: reko_storage::TaskKind,
         tags: &[reko_api::Tag],
     ) -> ServiceResult<()> {
         let record = ResourceRecord {
@@ -122,17 +123,18 @@ impl Reko {
             unique_name: unique_name(kind),
             parent_arn: parent_arn.map(str::to_string),
             dataset_group_arn: dataset_group_arn.map(str::to_string),
-            status: status::CREATE_PENDING.to_string(),
+            status: ResourceStatus::CreatePending.as_str().to_string(),
             created: now(),
             doc,
         };
         match self.store().insert_resource_with_task(&record, task_kind) {
             Ok(_) => {}
             Err(reko_storage::StorageError::AlreadyExists { .. }) => {
-                return Err(ServiceError::AlreadyExists(format!(
+                return Err(ApiError::ResourceAlreadyExists(format!(
                     "A {} with the name {name} already exists ({arn}).",
                     kind.label()
-                )))
+                ))
+                .into())
             }
             Err(e) => return Err(e.into()),
         }

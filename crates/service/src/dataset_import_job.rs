@@ -5,20 +5,20 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use reko_api::{
-    status, CreateDatasetImportJobRequest, CreateDatasetImportJobResponse, Dataset, DatasetImportJob,
-    DatasetImportJobSummary, DescribeDatasetImportJobRequest, DescribeDatasetImportJobResponse,
-    ListDatasetImportJobsRequest, ListDatasetImportJobsResponse,
+    status, ApiError, CreateDatasetImportJobRequest, CreateDatasetImportJobResponse, DataLocation, Dataset,
+    DatasetImportJob, DescribeDatasetImportJobRequest, DescribeDatasetImportJobResponse, ListDatasetImportJobsRequest,
+    ListDatasetImportJobsResponse, ResourceStatus,
 };
 use reko_dataset::{import_csv_streaming, BatchSink, DatasetType, ImportOptions, RecordBatch};
-use reko_storage::ImportMode;
+use reko_storage::{ChunkSourceError, ImportMode, TaskKind};
 
 use crate::access::AccessScope;
 use crate::data_roots::DataAccess;
 use crate::encryption::Sealer;
 use crate::error::{ServiceError, ServiceResult};
-use crate::object_storage::{is_object_location, Scratch};
+use crate::object_storage::Scratch;
 use crate::resource::{now, paginate, to_document, update_of, ResourceKind};
-use crate::tasks::{self, set_status, Outcome, Progress};
+use crate::tasks::{set_status, Outcome, Progress};
 use crate::Reko;
 
 /// Personalize's (non-adjustable) quota of import jobs pending or in progress per region.
@@ -38,11 +38,12 @@ impl Reko {
         scope: &AccessScope,
     ) -> ServiceResult<CreateDatasetImportJobResponse> {
         let dataset = self.load::<Dataset>(ResourceKind::Dataset, &req.dataset_arn)?.wire;
-        if dataset.status != status::ACTIVE {
-            return Err(ServiceError::InUse(format!(
+        if dataset.status != ResourceStatus::Active.as_str() {
+            return Err(ApiError::ResourceInUse(format!(
                 "Dataset {} is {}; wait until it is ACTIVE.",
                 req.dataset_arn, dataset.status
-            )));
+            ))
+            .into());
         }
         let location = req.data_source.data_location.clone().unwrap_or_default();
         let grant = self.authorize_job_locations(
@@ -52,11 +53,12 @@ impl Reko {
         )?;
         let mode = req.import_mode.clone().unwrap_or_else(|| "FULL".to_string());
         let jobs = self.load_all::<DatasetImportJob>(ResourceKind::DatasetImportJob, Some(&req.dataset_arn))?;
-        if mode == "INCREMENTAL" && !jobs.iter().any(|j| j.wire.status == status::ACTIVE) {
-            return Err(ServiceError::Invalid(format!(
+        if mode == "INCREMENTAL" && !jobs.iter().any(|j| j.wire.status == ResourceStatus::Active.as_str()) {
+            return Err(ApiError::InvalidInput(format!(
                 "importMode INCREMENTAL needs a prior successful bulk import into dataset {}; use FULL first.",
                 req.dataset_arn
-            )));
+            ))
+            .into());
         }
         self.ensure_fewer_pending(ResourceKind::DatasetImportJob, MAX_PENDING_IMPORTS, &dataset.dataset_group_arn)?;
         let arn = self.arns().child(&req.dataset_arn, ResourceKind::DatasetImportJob, &req.job_name);
@@ -67,7 +69,7 @@ impl Reko {
             dataset_arn: req.dataset_arn.clone(),
             data_source: req.data_source,
             role_arn: req.role_arn,
-            status: status::CREATE_PENDING.into(),
+            status: ResourceStatus::CreatePending.as_str().into(),
             creation_date_time: created,
             last_updated_date_time: created,
             failure_reason: None,
@@ -82,7 +84,7 @@ impl Reko {
             Some(&req.dataset_arn),
             Some(&dataset.dataset_group_arn),
             to_document(&job, &grant.internal())?,
-            tasks::IMPORT,
+            TaskKind::Import,
             &tags,
         )?;
         Ok(CreateDatasetImportJobResponse { dataset_import_job_arn: arn })
@@ -103,9 +105,7 @@ impl Reko {
     ) -> ServiceResult<ListDatasetImportJobsResponse> {
         let all =
             self.load_visible::<DatasetImportJob>(ResourceKind::DatasetImportJob, req.dataset_arn.as_deref(), scope)?;
-        let summaries: Vec<DatasetImportJobSummary> =
-            all.iter().map(|s| DatasetImportJobSummary::from(&s.wire)).collect();
-        let (dataset_import_jobs, next_token) = paginate(summaries, req.next_token.as_deref(), req.max_results)?;
+        let (dataset_import_jobs, next_token) = paginate(&all, req.next_token.as_deref(), req.max_results)?;
         Ok(ListDatasetImportJobsResponse { dataset_import_jobs, next_token })
     }
 
@@ -139,31 +139,30 @@ impl Reko {
         // S3 objects are downloaded into a scratch folder first, and the parsed chunks are staged
         // there (removed when the job ends).
         let scratch = Scratch::new(&self.config().data_dir);
-        let downloaded = is_object_location(&location);
+        let parsed = DataLocation::parse("dataSource.dataLocation", &location);
+        let downloaded = parsed.is_s3();
         // Local files: checked again now, each opened the checked way (never one outside the
         // roots or among the server's own files, even if a link was swapped in since creation).
         // Both with what the job was authorized with at its creation (the key's roots, its role).
         let grant = crate::job_access::JobGrant::of(&stored.internal);
         let places = self.job_places(&grant);
-        let files = if downloaded {
-            match self
-                .job_storage(&grant, &[location.as_str()])
-                .and_then(|s| s.download(&location, &scratch.0.join("in")))
-            {
+        let files = if let Some(s3) = parsed.as_s3() {
+            match self.job_storage(&grant, &[&parsed]).and_then(|s| Ok(s.download(s3, &scratch.0.join("in"))?)) {
                 Ok(files) => files,
-                Err(reason) => return Ok(Outcome::Failed { reason }),
+                Err(reason) => return Ok(Outcome::Failed { reason: reason.to_string() }),
             }
         } else {
             match places.input_files(&location, "dataSource.dataLocation") {
                 Ok(files) => files,
-                Err(reason) => return Ok(Outcome::Failed { reason }),
+                Err(reason) => return Ok(Outcome::Failed { reason: reason.to_string() }),
             }
         };
         let open_file = |path: &Path| -> Result<std::fs::File, String> {
             if downloaded {
                 std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
             } else {
-                places.open_or_reason(path, DataAccess::Read)
+                // reko-dataset's readers take the reason as text.
+                places.open_or_reason(path, DataAccess::Read).map_err(|e| e.to_string())
             }
         };
         let open = |path: &Path| -> Result<Box<dyn Read>, String> { Ok(Box::new(open_file(path)?)) };
@@ -181,7 +180,7 @@ impl Reko {
         let sealer = self.sealer(&stored.wire.dataset_arn)?;
         let mut staging = match Staging::create(&scratch.0, &sealer) {
             Ok(staging) => staging,
-            Err(reason) => return Ok(Outcome::Failed { reason }),
+            Err(reason) => return Ok(Outcome::Failed { reason: reason.to_string() }),
         };
         let strict = self
             .store()
@@ -212,21 +211,21 @@ impl Reko {
         let (staged_chunks, staged_bytes) = (staging.chunks, staging.bytes);
         let mut chunks = match staging.read_back() {
             Ok(chunks) => chunks,
-            Err(reason) => return Ok(Outcome::Failed { reason }),
+            Err(reason) => return Ok(Outcome::Failed { reason: reason.to_string() }),
         };
         let parse_secs = parse_started.elapsed().as_secs_f64();
         let mode = match stored.wire.import_mode.as_deref() {
             Some("INCREMENTAL") => ImportMode::Incremental,
             _ => ImportMode::Full,
         };
-        stored.wire.status = status::ACTIVE.into();
+        stored.wire.status = ResourceStatus::Active.as_str().into();
         stored.wire.last_updated_date_time = now();
         if let Some(internal) = stored.internal.as_object_mut() {
             internal.insert("rowsImported".into(), rows.into());
         }
-        let mut finish = update_of(&stored, status::ACTIVE)?;
-        finish.expected_status = Some(status::CREATE_IN_PROGRESS.into());
-        set_status(&mut finish.doc, status::ACTIVE);
+        let mut finish = update_of(&stored, ResourceStatus::Active.as_str())?;
+        finish.expected_status = Some(ResourceStatus::CreateInProgress.as_str().into());
+        set_status(&mut finish.doc, ResourceStatus::Active.as_str());
         let commit_started = std::time::Instant::now();
         self.store().commit_import(&stored.wire.dataset_arn, mode, &mut chunks, &finish)?;
         // Request-time views of the group's records are rebuilt from storage on next use.
@@ -268,19 +267,31 @@ struct Staging<'a> {
     bytes: u64,
 }
 
+/// Why staging an import failed; the message is the job's failure reason.
+#[derive(Debug, thiserror::Error)]
+enum StagingError {
+    #[error("cannot create {}: {source}", dir.display())]
+    CreateDir { dir: PathBuf, source: std::io::Error },
+    #[error("cannot stage the import: {0}")]
+    Write(std::io::Error),
+    #[error("cannot read the staged import back: {0}")]
+    ReadBack(std::io::Error),
+}
+
 impl<'a> Staging<'a> {
-    fn create(dir: &Path, sealer: &'a Sealer) -> Result<Staging<'a>, String> {
-        crate::data_roots::create_private_dir(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    fn create(dir: &Path, sealer: &'a Sealer) -> Result<Staging<'a>, StagingError> {
+        crate::data_roots::create_private_dir(dir)
+            .map_err(|source| StagingError::CreateDir { dir: dir.to_path_buf(), source })?;
         let path = dir.join("staged-chunks");
-        let file = std::fs::File::create(&path).map_err(|e| format!("cannot stage the import: {e}"))?;
+        let file = std::fs::File::create(&path).map_err(StagingError::Write)?;
         Ok(Staging { path, file: BufWriter::with_capacity(1 << 20, file), sealer, chunks: 0, bytes: 0 })
     }
 
     /// The staged chunks, in order, for [`reko_storage::RecordStore::commit_import`].
-    fn read_back(self) -> Result<impl Iterator<Item = Result<(u64, Vec<u8>), String>>, String> {
-        let failed = |e: std::io::Error| format!("cannot stage the import: {e}");
-        self.file.into_inner().map_err(|e| failed(e.into_error()))?;
-        let mut reader = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(&self.path).map_err(failed)?);
+    fn read_back(self) -> Result<impl Iterator<Item = Result<(u64, Vec<u8>), ChunkSourceError>>, StagingError> {
+        self.file.into_inner().map_err(|e| StagingError::Write(e.into_error()))?;
+        let file = std::fs::File::open(&self.path).map_err(StagingError::Write)?;
+        let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
         let mut left = self.chunks;
         Ok(std::iter::from_fn(move || {
             if left == 0 {
@@ -295,7 +306,7 @@ impl<'a> Staging<'a> {
                 reader.read_exact(&mut data)?;
                 Ok((rows, data))
             });
-            Some(chunk.map_err(|e| format!("cannot read the staged import back: {e}")))
+            Some(chunk.map_err(|e| StagingError::ReadBack(e).into()))
         }))
     }
 }

@@ -1,12 +1,13 @@
 //! Asynchronous deletion: `Delete*` answers at once, Describe shows `DELETE PENDING`, then the
 //! resource is gone (ResourceNotFoundException), as in Personalize.
 
-use reko_api::status;
+use reko_api::ResourceStatus;
+use reko_storage::TaskKind;
 use serde::Serialize;
 
 use crate::error::ServiceResult;
 use crate::resource::{update_of, ResourceKind, Stored};
-use crate::tasks::{self, set_status, Outcome};
+use crate::tasks::{set_status, Outcome};
 use crate::Reko;
 
 impl Reko {
@@ -14,15 +15,15 @@ impl Reko {
     pub(crate) fn start_deletion<T: Serialize>(&self, stored: &Stored<T>) -> ServiceResult<()> {
         // A tracker or dataset being deleted accepts no more records.
         self.inner.ingest.clear();
-        let mut update = update_of(stored, status::DELETE_PENDING)?;
-        set_status(&mut update.doc, status::DELETE_PENDING);
+        let mut update = update_of(stored, ResourceStatus::DeletePending.as_str())?;
+        set_status(&mut update.doc, ResourceStatus::DeletePending.as_str());
         if let Some(map) = update.doc.as_object_mut() {
             let internal = map.entry(crate::resource::INTERNAL_KEY).or_insert_with(|| serde_json::json!({}));
             if let Some(internal) = internal.as_object_mut() {
                 internal.insert("statusBeforeDelete".into(), stored.record.status.clone().into());
             }
         }
-        self.store().update_resource_with_task(&update, tasks::DELETE)?;
+        self.store().update_resource_with_task(&update, TaskKind::Delete)?;
         self.notify_workers();
         Ok(())
     }

@@ -16,6 +16,7 @@
 //!
 //! Crypto: `ring`'s AES-256-GCM and system random generator (`ring` is already linked for TLS).
 
+use reko_api::ApiError;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -177,7 +178,7 @@ impl Reko {
     /// key, as the bookkeeping to store with the group.
     pub(crate) fn new_group_data_key(&self, kms_key_arn: &str, group_arn: &str) -> ServiceResult<Value> {
         let key = self.customer_key(kms_key_arn).ok_or_else(|| {
-            ServiceError::Invalid(format!(
+            ApiError::InvalidInput(format!(
                 "Value '{kms_key_arn}' at 'kmsKeyArn' names no key of this server's key configuration (see \
                  docs/security.md)."
             ))
@@ -252,9 +253,10 @@ impl Reko {
         let record = self.store().get_resource(resource_arn)?;
         match record.and_then(|r| r.dataset_group_arn) {
             Some(g) => self.sealer_in_group(&g, resource_arn),
-            None => Err(ServiceError::NotFound(format!(
+            None => Err(ApiError::ResourceNotFound(format!(
                 "Could not find the dataset group of {resource_arn}; its data is neither stored nor read."
-            ))),
+            ))
+            .into()),
         }
     }
 
@@ -368,7 +370,7 @@ mod tests {
             Reko::open(crate::ServiceConfig { data_dir: dir.path().join("d"), workers: 0, ..Default::default() })
                 .unwrap();
         let missing = "arn:aws:personalize:us-east-1:123456789012:dataset/gone/INTERACTIONS";
-        assert!(matches!(reko.sealer(missing), Err(ServiceError::NotFound(_))));
+        assert!(matches!(reko.sealer(missing), Err(ServiceError::Api(ApiError::ResourceNotFound(_)))));
         reko.shutdown();
     }
 

@@ -6,29 +6,12 @@ use reko_storage::StorageError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
-    /// A request failed validation that needs the catalog (unknown recipe, wrong dataset type, ...).
-    #[error("{0}")]
-    Invalid(String),
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    AlreadyExists(String),
-    #[error("{0}")]
-    InUse(String),
-    #[error("{0}")]
-    Limit(String),
-    #[error("{0}")]
-    InvalidNextToken(String),
-    #[error("{0}")]
-    TooManyTags(String),
-    /// A Personalize feature that Reko does not implement yet; the text names it.
-    #[error("{0}")]
-    NotImplemented(String),
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error(transparent)]
     Engine(#[from] EngineError),
-    /// An error already in wire form (request validation done by reko-api).
+    /// An error in wire form: request validation done by reko-api, and every refusal that needs
+    /// the catalog (unknown recipe, resource not found or in use, limits, ...).
     #[error(transparent)]
     Api(#[from] ApiError),
     /// The customer key of an encrypted dataset group is not available (not configured, or
@@ -47,14 +30,6 @@ pub type ServiceResult<T> = Result<T, ServiceError>;
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> ApiError {
         match e {
-            ServiceError::Invalid(m) => ApiError::InvalidInput(m),
-            ServiceError::NotFound(m) => ApiError::ResourceNotFound(m),
-            ServiceError::AlreadyExists(m) => ApiError::ResourceAlreadyExists(m),
-            ServiceError::InUse(m) => ApiError::ResourceInUse(m),
-            ServiceError::Limit(m) => ApiError::LimitExceeded(m),
-            ServiceError::InvalidNextToken(m) => ApiError::InvalidNextToken(m),
-            ServiceError::TooManyTags(m) => ApiError::TooManyTags(m),
-            ServiceError::NotImplemented(m) => ApiError::NotImplemented(m),
             ServiceError::Api(e) => e,
             ServiceError::Storage(StorageError::AlreadyExists { kind, name }) => {
                 ApiError::ResourceAlreadyExists(format!("A {kind} with the name {name} already exists."))

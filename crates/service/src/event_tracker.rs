@@ -1,15 +1,15 @@
 //! Event trackers: one per dataset group, identified for PutEvents by a UUID tracking id.
 
 use reko_api::{
-    status, CreateEventTrackerRequest, CreateEventTrackerResponse, DeleteEventTrackerRequest,
-    DescribeEventTrackerRequest, DescribeEventTrackerResponse, EventTracker, EventTrackerSummary,
-    ListEventTrackersRequest, ListEventTrackersResponse,
+    ApiError, CreateEventTrackerRequest, CreateEventTrackerResponse, DeleteEventTrackerRequest,
+    DescribeEventTrackerRequest, DescribeEventTrackerResponse, EventTracker, ListEventTrackersRequest,
+    ListEventTrackersResponse, ResourceStatus,
 };
+use reko_storage::TaskKind;
 
 use crate::access::AccessScope;
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::ServiceResult;
 use crate::resource::{now, paginate, to_document, ResourceKind};
-use crate::tasks;
 use crate::Reko;
 
 impl Reko {
@@ -17,10 +17,11 @@ impl Reko {
         self.active_dataset_group(&req.dataset_group_arn)?;
         let existing = self.load_all::<EventTracker>(ResourceKind::EventTracker, Some(&req.dataset_group_arn))?;
         if let Some(other) = existing.first() {
-            return Err(ServiceError::AlreadyExists(format!(
+            return Err(ApiError::ResourceAlreadyExists(format!(
                 "Dataset group {} already has an event tracker ({}).",
                 req.dataset_group_arn, other.wire.event_tracker_arn
-            )));
+            ))
+            .into());
         }
         let arn = self.arns().child(&req.dataset_group_arn, ResourceKind::EventTracker, &req.name);
         let tracking_id = uuid::Uuid::new_v4().to_string();
@@ -31,7 +32,7 @@ impl Reko {
             account_id: Some(self.config().account_id.clone()),
             tracking_id: tracking_id.clone(),
             dataset_group_arn: req.dataset_group_arn.clone(),
-            status: status::CREATE_PENDING.into(),
+            status: ResourceStatus::CreatePending.as_str().into(),
             creation_date_time: created,
             last_updated_date_time: created,
         };
@@ -43,7 +44,7 @@ impl Reko {
             Some(&req.dataset_group_arn),
             Some(&req.dataset_group_arn),
             to_document(&tracker, &serde_json::Value::Null)?,
-            tasks::ACTIVATE,
+            TaskKind::Activate,
             &tags,
         )?;
         Ok(CreateEventTrackerResponse { event_tracker_arn: arn, tracking_id })
@@ -64,8 +65,7 @@ impl Reko {
     ) -> ServiceResult<ListEventTrackersResponse> {
         let all =
             self.load_visible::<EventTracker>(ResourceKind::EventTracker, req.dataset_group_arn.as_deref(), scope)?;
-        let summaries: Vec<EventTrackerSummary> = all.iter().map(|s| EventTrackerSummary::from(&s.wire)).collect();
-        let (event_trackers, next_token) = paginate(summaries, req.next_token.as_deref(), req.max_results)?;
+        let (event_trackers, next_token) = paginate(&all, req.next_token.as_deref(), req.max_results)?;
         Ok(ListEventTrackersResponse { event_trackers, next_token })
     }
 

@@ -12,33 +12,20 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, RwLock};
 
 use reko_api::{
-    parse_properties, property_key_matches, status, Dataset, EventTracker, PutEventsRequest, PutItemsRequest,
-    PutUsersRequest,
+    parse_properties, property_key_matches, status, ApiError, Dataset, EventTracker, PutEventsRequest, PutItemsRequest,
+    PutUsersRequest, ResourceStatus,
 };
 use reko_dataset::{DatasetType, RecordBatch, RecordBatchBuilder, Schema, Value, INTERACTIONS_RESERVED_FIELDS};
 use reko_storage::{NewChunk, RecordSource, Store};
 
 use crate::error::{ServiceError, ServiceResult};
+use crate::ingest::{IngestTarget, EVENT_ID_COLUMN, SESSION_ID_COLUMN};
 use crate::live::LiveEvent;
 use crate::resource::ResourceKind;
 use crate::Reko;
 
-/// Reko's own column in put interaction chunks: the event's `sessionId` (anonymous events have
-/// no USER_ID; training and the real-time state attribute them through it).
-pub(crate) const SESSION_ID_COLUMN: &str = "_SESSION_ID";
-/// Reko's own column in put interaction chunks: the event's `eventId` (deduplication).
-pub(crate) const EVENT_ID_COLUMN: &str = "_EVENT_ID";
-
 /// Interaction fields set from the event's own members, never from `properties`.
 const EVENT_MEMBER_FIELDS: [&str; 8] = INTERACTIONS_RESERVED_FIELDS;
-
-/// Where the records of a tracker or dataset go.
-#[derive(Clone)]
-pub(crate) struct IngestTarget {
-    pub dataset_group_arn: String,
-    pub dataset_arn: String,
-    pub schema: Arc<Schema>,
-}
 
 /// Resolved trackers (by tracking id) and datasets (by ARN); cleared when either is deleted.
 #[derive(Default)]
@@ -185,10 +172,11 @@ impl Reko {
                     "EVENT_ATTRIBUTION_SOURCE" => "set the event's metricAttribution".to_string(),
                     other => format!("send it in properties as \"{}\"", camel_case(other)),
                 };
-                return Err(ServiceError::Invalid(format!(
+                return Err(ApiError::InvalidInput(format!(
                     "{path}: the Interactions schema requires {} ({how}).",
                     f.name
-                )));
+                ))
+                .into());
             }
             if let Some(item) = &item_id {
                 live.push(LiveEvent::new(item, &e.event_type, event_value.map(|v| v as f32), timestamp));
@@ -244,19 +232,20 @@ impl Reko {
             .load_all::<EventTracker>(ResourceKind::EventTracker, None)?
             .into_iter()
             .find(|t| t.wire.tracking_id == tracking_id)
-            .ok_or_else(|| ServiceError::NotFound(format!("No event tracker has the tracking id {tracking_id}.")))?
+            .ok_or_else(|| ApiError::ResourceNotFound(format!("No event tracker has the tracking id {tracking_id}.")))?
             .wire;
         // A tracker still being created already has everything events need (its group and
         // dataset); the samples send events right after CreateEventTracker, so they are taken.
-        if tracker.status != status::ACTIVE && !status::is_pending(&tracker.status) {
-            return Err(ServiceError::InUse(format!(
+        if tracker.status != ResourceStatus::Active.as_str() && !status::is_pending(&tracker.status) {
+            return Err(ApiError::ResourceInUse(format!(
                 "Event tracker {} is {}; it accepts events once ACTIVE.",
                 tracker.event_tracker_arn, tracker.status
-            )));
+            ))
+            .into());
         }
         let dataset =
             self.dataset_of_type(&tracker.dataset_group_arn, DatasetType::Interactions)?.ok_or_else(|| {
-                ServiceError::InUse(format!(
+                ApiError::ResourceInUse(format!(
                     "Dataset group {} has no Interactions dataset to receive events; create one first.",
                     tracker.dataset_group_arn
                 ))
@@ -276,11 +265,12 @@ impl Reko {
         }
         let dataset = self.load::<Dataset>(ResourceKind::Dataset, dataset_arn)?.wire;
         if dataset.dataset_type != expected.as_wire() {
-            return Err(ServiceError::Invalid(format!(
+            return Err(ApiError::InvalidInput(format!(
                 "Dataset {dataset_arn} is of type {}; this operation takes a dataset of type {}.",
                 dataset.dataset_type,
                 expected.as_wire()
-            )));
+            ))
+            .into());
         }
         let target = self.ingest_target(&dataset)?;
         self.inner.ingest.by_key.write().unwrap_or_else(|p| p.into_inner()).insert(key, target.clone());
@@ -288,11 +278,12 @@ impl Reko {
     }
 
     fn ingest_target(&self, dataset: &Dataset) -> ServiceResult<IngestTarget> {
-        if dataset.status != status::ACTIVE {
-            return Err(ServiceError::InUse(format!(
+        if dataset.status != ResourceStatus::Active.as_str() {
+            return Err(ApiError::ResourceInUse(format!(
                 "Dataset {} is {}; it accepts records once ACTIVE.",
                 dataset.dataset_arn, dataset.status
-            )));
+            ))
+            .into());
         }
         Ok(IngestTarget {
             dataset_group_arn: dataset.dataset_group_arn.clone(),
@@ -324,11 +315,12 @@ fn metadata_rows(
         if let Some((_, f)) =
             schema.fields.iter().enumerate().find(|(c, f)| !f.nullable && matches!(row[*c], Value::Null))
         {
-            return Err(ServiceError::Invalid(format!(
+            return Err(ApiError::InvalidInput(format!(
                 "{path}.properties must set \"{}\": the schema field {} is not nullable.",
                 camel_case(&f.name),
                 f.name
-            )));
+            ))
+            .into());
         }
     }
     Ok(builder.finish())
@@ -348,9 +340,10 @@ impl MemberProperties {
     /// The event's item: the `itemId` member or `properties.itemId`; both, differing, is an error.
     fn item_id(&self, path: &str, member: Option<&str>) -> ServiceResult<Option<String>> {
         match (member, &self.item_id) {
-            (Some(m), Some(p)) if m != p => Err(ServiceError::Invalid(format!(
+            (Some(m), Some(p)) if m != p => Err(ApiError::InvalidInput(format!(
                 "{path}: itemId \"{m}\" and properties.itemId \"{p}\" name different items; send the item once."
-            ))),
+            ))
+            .into()),
             (Some(m), _) => Ok(Some(m.to_string())),
             (None, p) => Ok(p.clone()),
         }
@@ -360,9 +353,10 @@ impl MemberProperties {
     /// an error.
     fn event_value(&self, path: &str, member: Option<f64>) -> ServiceResult<Option<f64>> {
         match (member, self.event_value) {
-            (Some(m), Some(p)) if m != p => Err(ServiceError::Invalid(format!(
+            (Some(m), Some(p)) if m != p => Err(ApiError::InvalidInput(format!(
                 "{path}: eventValue {m} and properties.eventValue {p} differ; send the value once."
-            ))),
+            ))
+            .into()),
             (Some(m), _) => Ok(Some(m)),
             (None, p) => Ok(p),
         }
@@ -383,7 +377,7 @@ fn event_property_values(
     let props = parse_properties(&format!("{path}.properties"), text)?;
     let mut rest = reko_api::Properties::new();
     for (key, json) in props {
-        let bad = |what: &str| ServiceError::Invalid(format!("{path}.properties.{key}: {json} is not {what}."));
+        let bad = |what: &str| ApiError::InvalidInput(format!("{path}.properties.{key}: {json} is not {what}.")).into();
         if property_key_matches(&key, "ITEM_ID") {
             let id = match &json {
                 J::String(s) => s.clone(),
@@ -394,7 +388,9 @@ fn event_property_values(
                 return Err(bad("an item id of 1 to 256 characters"));
             }
             if members.item_id.as_ref().is_some_and(|prev| *prev != id) {
-                return Err(ServiceError::Invalid(format!("{path}.properties sets the item id twice, differently.")));
+                return Err(
+                    ApiError::InvalidInput(format!("{path}.properties sets the item id twice, differently.")).into()
+                );
             }
             members.item_id = Some(id);
         } else if property_key_matches(&key, "EVENT_VALUE") {
@@ -406,9 +402,10 @@ fn event_property_values(
             .filter(|v| v.is_finite())
             .ok_or_else(|| bad("a number"))?;
             if members.event_value.is_some_and(|prev| prev != value) {
-                return Err(ServiceError::Invalid(format!(
+                return Err(ApiError::InvalidInput(format!(
                     "{path}.properties sets the event value twice, differently."
-                )));
+                ))
+                .into());
             }
             members.event_value = Some(value);
         } else {
@@ -447,7 +444,7 @@ fn map_properties(
             .find(|(_, f)| !reserved.contains(&f.name.as_str()) && property_key_matches(key, &f.name))
             .ok_or_else(|| unknown_property(path, key, schema, reserved))?;
         let v = Value::from_json(field, json)
-            .map_err(|m| ServiceError::Invalid(format!("{path}.properties.{key}: {m}")))?;
+            .map_err(|m| ApiError::InvalidInput(format!("{path}.properties.{key}: {m}")))?;
         values.push((c, v));
     }
     Ok(values)
@@ -456,11 +453,12 @@ fn map_properties(
 fn unknown_property(path: &str, key: &str, schema: &Schema, reserved: &[&str]) -> ServiceError {
     let known: Vec<String> =
         schema.fields.iter().filter(|f| !reserved.contains(&f.name.as_str())).map(|f| camel_case(&f.name)).collect();
-    ServiceError::Invalid(format!(
+    ApiError::InvalidInput(format!(
         "{path}.properties has the key \"{key}\", which matches no field of the {} schema (properties can set: {}).",
         schema.name,
         if known.is_empty() { "none".to_string() } else { known.join(", ") }
     ))
+    .into()
 }
 
 /// `NUMBER_OF_RATINGS` → `numberOfRatings` (how properties name schema fields;

@@ -11,16 +11,16 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
 use reko_api::{
-    status, CreateFilterRequest, CreateFilterResponse, DeleteFilterRequest, DescribeFilterRequest,
-    DescribeFilterResponse, Filter, FilterSummary, ListFiltersRequest, ListFiltersResponse,
+    ApiError, CreateFilterRequest, CreateFilterResponse, DeleteFilterRequest, DescribeFilterRequest,
+    DescribeFilterResponse, Filter, ListFiltersRequest, ListFiltersResponse, ResourceStatus,
 };
 use reko_dataset::{parse_schema, DatasetType, Schema};
 use reko_filter::{AttributeTable, DatasetSchemas, Decision, EvalContext, FilterError, FilterExpression, Interaction};
+use reko_storage::TaskKind;
 
 use crate::access::AccessScope;
 use crate::error::{ServiceError, ServiceResult};
 use crate::resource::{now, paginate, to_document, ResourceKind};
-use crate::tasks;
 use crate::Reko;
 
 /// Filters per dataset group ("Amazon Personalize endpoints and quotas",
@@ -176,7 +176,7 @@ pub(crate) struct FilterRequest<'a> {
 }
 
 fn filter_error(e: FilterError) -> ServiceError {
-    ServiceError::Invalid(e.to_string())
+    ApiError::InvalidInput(e.to_string()).into()
 }
 
 impl Reko {
@@ -184,14 +184,15 @@ impl Reko {
         self.active_dataset_group(&req.dataset_group_arn)?;
         let existing = self.load_all::<Filter>(ResourceKind::Filter, Some(&req.dataset_group_arn))?;
         if existing.len() >= MAX_FILTERS_PER_DATASET_GROUP {
-            return Err(ServiceError::Limit(format!(
+            return Err(ApiError::LimitExceeded(format!(
                 "Dataset group {} already has {} filters, the most allowed; delete one first.",
                 req.dataset_group_arn,
                 existing.len()
-            )));
+            ))
+            .into());
         }
         let expression = reko_filter::parse(&req.filter_expression)
-            .map_err(|e| ServiceError::Invalid(format!("Could not create filter: {e}")))?;
+            .map_err(|e| ApiError::InvalidInput(format!("Could not create filter: {e}")))?;
         let schemas = self.group_schemas(&req.dataset_group_arn)?;
         expression
             .validate(&DatasetSchemas {
@@ -200,7 +201,7 @@ impl Reko {
                 users: schemas.get(&DatasetType::Users),
                 ..Default::default()
             })
-            .map_err(|e| ServiceError::Invalid(format!("Could not create filter: {e}")))?;
+            .map_err(|e| ApiError::InvalidInput(format!("Could not create filter: {e}")))?;
         let arn = self.arns().child(&req.dataset_group_arn, ResourceKind::Filter, &req.name);
         let created = now();
         let filter = Filter {
@@ -211,7 +212,7 @@ impl Reko {
             dataset_group_arn: req.dataset_group_arn.clone(),
             failure_reason: None,
             filter_expression: req.filter_expression.clone(),
-            status: status::CREATE_PENDING.into(),
+            status: ResourceStatus::CreatePending.as_str().into(),
         };
         self.create_resource(
             ResourceKind::Filter,
@@ -220,7 +221,7 @@ impl Reko {
             Some(&req.dataset_group_arn),
             Some(&req.dataset_group_arn),
             to_document(&filter, &serde_json::Value::Null)?,
-            tasks::ACTIVATE,
+            TaskKind::Activate,
             &req.tags.unwrap_or_default(),
         )?;
         Ok(CreateFilterResponse { filter_arn: arn })
@@ -232,8 +233,7 @@ impl Reko {
 
     pub fn list_filters(&self, req: ListFiltersRequest, scope: &AccessScope) -> ServiceResult<ListFiltersResponse> {
         let all = self.load_visible::<Filter>(ResourceKind::Filter, req.dataset_group_arn.as_deref(), scope)?;
-        let summaries: Vec<FilterSummary> = all.iter().map(|f| FilterSummary::from(&f.wire)).collect();
-        let (filters, next_token) = paginate(summaries, req.next_token.as_deref(), req.max_results)?;
+        let (filters, next_token) = paginate(&all, req.next_token.as_deref(), req.max_results)?;
         Ok(ListFiltersResponse { filters, next_token })
     }
 
@@ -261,11 +261,12 @@ impl Reko {
             Some(c) => c,
             None => {
                 let filter = self.load::<Filter>(ResourceKind::Filter, filter_arn)?.wire;
-                if filter.status != status::ACTIVE {
-                    return Err(ServiceError::Invalid(format!(
+                if filter.status != ResourceStatus::Active.as_str() {
+                    return Err(ApiError::InvalidInput(format!(
                         "Filter {filter_arn} is {}; it can be used once ACTIVE.",
                         filter.status
-                    )));
+                    ))
+                    .into());
                 }
                 let expression = reko_filter::parse(&filter.filter_expression)
                     .map_err(|e| ServiceError::Internal(format!("stored filter {filter_arn} no longer parses: {e}")))?;
@@ -280,10 +281,11 @@ impl Reko {
             }
         };
         if compiled.dataset_group_arn != dataset_group_arn {
-            return Err(ServiceError::Invalid(format!(
+            return Err(ApiError::InvalidInput(format!(
                 "Filter {filter_arn} belongs to dataset group {}, not to {dataset_group_arn} of the campaign.",
                 compiled.dataset_group_arn
-            )));
+            ))
+            .into());
         }
         Ok(compiled)
     }
@@ -331,10 +333,11 @@ impl Reko {
         }
         let needs_user = bound.uses_interactions() || bound.uses_current_user();
         if needs_user && r.user_id.is_none() {
-            return Err(ServiceError::Invalid(format!(
+            return Err(ApiError::InvalidInput(format!(
                 "Filter {} uses the user's interactions or attributes; the request needs a userId.",
                 r.filter_arn
-            )));
+            ))
+            .into());
         }
         let history = match (bound.uses_interactions(), r.user_id) {
             (true, Some(user)) => self.inner.live.filter_history(self, r.dataset_group_arn, user)?,

@@ -1,9 +1,10 @@
 //! `performHPO`: translating `solutionConfig.hpoConfig` into the engine's search request.
 
+use reko_api::ApiError;
 use reko_api::SolutionConfig;
 use reko_engine::hpo::{default_ranges, HpoRequest, SearchRange, DEFAULT_OBJECTIVE};
 
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::ServiceResult;
 
 /// Candidates evaluated when `hpoResourceConfig.maxNumberOfTrainingJobs` is absent (Reko's
 /// choice: each candidate is a full offline evaluation).
@@ -18,10 +19,11 @@ pub(crate) fn request(recipe: &str, config: Option<&SolutionConfig>) -> ServiceR
         Some(o) => {
             if let Some(kind) = &o.objective_type {
                 if !kind.eq_ignore_ascii_case("maximize") {
-                    return Err(ServiceError::Invalid(format!(
+                    return Err(ApiError::InvalidInput(format!(
                         "Value '{kind}' at 'solutionConfig.hpoConfig.hpoObjective.type': Reko maximizes an offline \
                          metric; use Maximize."
-                    )));
+                    ))
+                    .into());
                 }
             }
             o.metric_name.clone().unwrap_or_else(|| DEFAULT_OBJECTIVE.to_string())
@@ -31,7 +33,7 @@ pub(crate) fn request(recipe: &str, config: Option<&SolutionConfig>) -> ServiceR
     let max_jobs =
         match hpo.and_then(|h| h.hpo_resource_config.as_ref()).and_then(|r| r.max_number_of_training_jobs.as_ref()) {
             Some(n) => n.trim().parse::<usize>().ok().filter(|n| (1..=40).contains(n)).ok_or_else(|| {
-                ServiceError::Invalid(format!(
+                ApiError::InvalidInput(format!(
                     "Value '{n}' at 'solutionConfig.hpoConfig.hpoResourceConfig.maxNumberOfTrainingJobs' must be an \
                  integer from 1 to 40."
                 ))
@@ -41,10 +43,10 @@ pub(crate) fn request(recipe: &str, config: Option<&SolutionConfig>) -> ServiceR
     let mut ranges = Vec::new();
     if let Some(given) = hpo.and_then(|h| h.algorithm_hyper_parameter_ranges.as_ref()) {
         let missing = |what: &str| {
-            ServiceError::Invalid(format!(
+            ApiError::InvalidInput(format!(
                 "solutionConfig.hpoConfig.algorithmHyperParameterRanges.{what}: every range needs a name and its bounds \
                  or values."
-            ))
+            )).into()
         };
         for r in given.integer_hyper_parameter_ranges.iter().flatten() {
             let (Some(name), Some(min), Some(max)) = (&r.name, r.min_value, r.max_value) else {

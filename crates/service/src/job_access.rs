@@ -20,9 +20,10 @@ use serde_json::Value;
 use crate::access::AccessScope;
 use crate::data_roots::Places;
 use crate::error::{ServiceError, ServiceResult};
-use crate::object_storage::{is_object_location, ObjectStorageConfig};
+use crate::object_storage::{ObjectStorageConfig, ObjectStorageError};
 use crate::s3_roles::S3Role;
 use crate::Reko;
+use reko_api::{DataLocation, S3Location};
 
 /// Internal document fields of a job: the local roots it was authorized with (absent: the
 /// server's) and the configured S3 role it uses (absent: the server's own credentials).
@@ -87,6 +88,22 @@ impl AccessScope {
     }
 }
 
+/// Why a job cannot use its object storage when it runs; the message is the job's failure reason.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum JobStorageError {
+    #[error(
+        "The job's role {role} (roleArn) is no longer configured on this server ([[s3_roles]]); the job did not use \
+         its s3:// locations."
+    )]
+    RoleGone { role: String },
+    #[error(
+        "The data location '{location}' is outside the s3:// prefixes role {role} may use now; the job did not use it."
+    )]
+    Outside { location: String, role: String },
+    #[error(transparent)]
+    Transfer(#[from] ObjectStorageError),
+}
+
 impl Reko {
     /// Authorizes the data `locations` (each with its request field) of a job created by a caller
     /// with `scope` and naming `role_arn`: local ones inside the key's roots (or the server's),
@@ -100,13 +117,16 @@ impl Reko {
     ) -> ServiceResult<JobGrant> {
         let data_roots = scope.job_data_roots();
         let places = self.places_in(data_roots.as_deref());
-        for (location, field) in locations {
+        let parsed: Vec<(DataLocation, &str)> =
+            locations.iter().map(|(location, field)| (DataLocation::parse(field, location), *field)).collect();
+        for (location, field) in &parsed {
             self.check_data_location(&places, location, field)?;
         }
-        let objects: Vec<&(&str, &str)> = locations.iter().filter(|(l, _)| is_object_location(l)).collect();
+        let objects: Vec<(&S3Location, &str)> =
+            parsed.iter().filter_map(|(l, field)| l.as_s3().map(|s3| (s3, *field))).collect();
         let s3_role = match objects.first() {
             None => None,
-            Some((location, field)) => self.select_role(scope, role_arn, location, field)?,
+            Some((location, field)) => self.select_role(scope, role_arn, location.as_str(), field)?,
         };
         if let Some(role) = s3_role {
             for (location, field) in &objects {
@@ -159,20 +179,18 @@ impl Reko {
     /// The object store a job reads and writes its `s3://` `locations` with: as its role (still
     /// configured, the locations still under its prefixes), or with the server's own
     /// credentials. The error is the job's failure reason.
-    pub(crate) fn job_storage(&self, grant: &JobGrant, locations: &[&str]) -> Result<ObjectStorageConfig, String> {
+    pub(crate) fn job_storage(
+        &self,
+        grant: &JobGrant,
+        locations: &[&DataLocation],
+    ) -> Result<ObjectStorageConfig, JobStorageError> {
         let storage = &self.config().object_storage;
         let Some(arn) = &grant.s3_role else { return Ok(storage.clone()) };
         let Some(role) = self.config().s3_roles.iter().find(|r| &r.arn == arn) else {
-            return Err(format!(
-                "The job's role {arn} (roleArn) is no longer configured on this server ([[s3_roles]]); the job did \
-                 not use its s3:// locations."
-            ));
+            return Err(JobStorageError::RoleGone { role: arn.clone() });
         };
-        if let Some(outside) = locations.iter().find(|l| is_object_location(l) && !role.allows(l)) {
-            return Err(format!(
-                "The data location '{outside}' is outside the s3:// prefixes role {arn} may use now; the job did not \
-                 use it."
-            ));
+        if let Some(outside) = locations.iter().filter_map(|l| l.as_s3()).find(|l| !role.allows(l)) {
+            return Err(JobStorageError::Outside { location: outside.to_string(), role: arn.clone() });
         }
         Ok(storage.as_role(role))
     }
@@ -180,6 +198,8 @@ impl Reko {
 
 #[cfg(test)]
 mod tests {
+    use reko_api::ApiError;
+
     use super::*;
     use crate::ServiceConfig;
 
@@ -233,7 +253,7 @@ mod tests {
         // The tenant's own role, under its prefix: the job runs as that role.
         let grant = reko.authorize_job_locations(&a, Some(ROLE_A), &input).unwrap();
         assert_eq!(grant.s3_role.as_deref(), Some(ROLE_A));
-        let storage = reko.job_storage(&grant, &[input[0].0]).unwrap();
+        let storage = reko.job_storage(&grant, &[&DataLocation::parse(input[0].1, input[0].0)]).unwrap();
         let creds = storage.credentials.expect("the role's credentials");
         assert_eq!(creds.access_key_id, format!("id-{ROLE_A}"));
         assert_eq!(storage.endpoint.as_deref(), Some("http://server-store"), "the server's store by default");
@@ -266,7 +286,7 @@ mod tests {
         denied(reko.authorize_job_locations(&root, Some(ROLE_B), &[("s3://bucket-a/x", "f")]));
         let g = reko.authorize_job_locations(&root, Some(UNKNOWN), &[("s3://anywhere/x", "f")]).unwrap();
         assert_eq!(g, JobGrant::default(), "the server's own credentials and roots");
-        assert!(reko.job_storage(&g, &["s3://anywhere/x"]).unwrap().credentials.is_none());
+        assert!(reko.job_storage(&g, &[&DataLocation::parse("f", "s3://anywhere/x")]).unwrap().credentials.is_none());
         // Local locations need no role.
         let csv = dir.path().join("x.csv");
         let g = reko.authorize_job_locations(&root, Some(ROLE_A), &[(csv.to_str().unwrap(), "f")]).unwrap();
@@ -283,8 +303,12 @@ mod tests {
         assert_eq!(JobGrant::default().internal(), serde_json::json!({}));
         // A role no longer configured, a location no longer under its prefixes: the job fails.
         let gone = JobGrant { s3_role: Some(UNKNOWN.into()), ..JobGrant::default() };
-        assert!(reko.job_storage(&gone, &["s3://bucket-a/x"]).unwrap_err().contains("no longer configured"));
-        let e = reko.job_storage(&grant, &["s3://bucket-b/x"]).unwrap_err();
+        assert!(reko
+            .job_storage(&gone, &[&DataLocation::parse("f", "s3://bucket-a/x")])
+            .unwrap_err()
+            .to_string()
+            .contains("no longer configured"));
+        let e = reko.job_storage(&grant, &[&DataLocation::parse("f", "s3://bucket-b/x")]).unwrap_err().to_string();
         assert!(e.contains("s3://bucket-b/x") && e.contains(ROLE_A), "{e}");
     }
 
@@ -305,7 +329,7 @@ mod tests {
         // Inside the server's roots, but in the other tenant's folder.
         let other = b_root.join("in.csv");
         match reko.authorize_job_locations(&a, None, &[(other.to_str().unwrap(), field)]) {
-            Err(ServiceError::Invalid(m)) => {
+            Err(ServiceError::Api(ApiError::InvalidInput(m))) => {
                 assert!(m.contains(field) && m.contains("this access key") && m.contains("data_roots"), "{m}")
             }
             other => panic!("{other:?}"),
@@ -318,7 +342,7 @@ mod tests {
         // A tenant without roots: every local location refused, telling the operator what to set.
         let none = tenant(&[], None);
         match reko.authorize_job_locations(&none, None, &[(own.to_str().unwrap(), field)]) {
-            Err(ServiceError::Invalid(m)) => {
+            Err(ServiceError::Api(ApiError::InvalidInput(m))) => {
                 assert!(m.contains(field) && m.contains("data_roots") && m.contains("per key"), "{m}")
             }
             other => panic!("{other:?}"),

@@ -23,6 +23,7 @@ mod event_tracker;
 mod events;
 mod filter;
 mod hpo;
+mod ingest;
 mod insights;
 mod job_access;
 mod live;

@@ -19,7 +19,7 @@ use reko_dataset::{DatasetType, RecordBatch};
 use reko_engine::{HistoryEvent, TrainingConfig};
 
 use crate::error::ServiceResult;
-use crate::events::{IngestTarget, SESSION_ID_COLUMN};
+use crate::ingest::{IngestTarget, SESSION_ID_COLUMN};
 use crate::Reko;
 
 /// Most recent events kept per user or session (older ones are in the model after training).

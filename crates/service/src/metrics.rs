@@ -11,7 +11,7 @@ use std::sync::{LazyLock, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use metrics::Counter;
-use reko_storage::TaskState;
+use reko_storage::{TaskKind, TaskState};
 
 use crate::Reko;
 
@@ -148,16 +148,16 @@ pub(crate) fn record_events<'a>(event_types: impl Iterator<Item = &'a str>, acce
 }
 
 /// A task kind as a static label (kinds come from the queue's rows).
-pub(crate) fn kind_label(kind: &str) -> &'static str {
-    use crate::tasks::*;
-    [ACTIVATE, IMPORT, TRAIN, DEPLOY, DELETE, BATCH_INFERENCE, BATCH_SEGMENT, EXPORT]
-        .into_iter()
-        .find(|k| *k == kind)
-        .unwrap_or(OTHER)
+pub(crate) fn kind_label(kind: Option<TaskKind>) -> &'static str {
+    match kind {
+        // Dataset updates have never had a label of their own; kept so dashboards keep working.
+        Some(TaskKind::DatasetUpdate) | None => OTHER,
+        Some(kind) => kind.as_str(),
+    }
 }
 
 /// Records a task's total duration and outcome.
-pub(crate) fn record_task(kind: &str, elapsed: Duration, succeeded: bool) {
+pub(crate) fn record_task(kind: Option<TaskKind>, elapsed: Duration, succeeded: bool) {
     let kind = kind_label(kind);
     metrics::histogram!(TASK_DURATION, "kind" => kind, "phase" => "total").record(elapsed.as_secs_f64());
     let outcome = if succeeded { "succeeded" } else { "failed" };

@@ -15,6 +15,35 @@ use std::path::{Path, PathBuf};
 use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, PutPayload, WriteMultipart};
+use reko_api::{DataLocationError, S3Location};
+
+/// Why an object-storage transfer failed; the message is the job's failure reason.
+#[derive(Debug, thiserror::Error)]
+pub enum ObjectStorageError {
+    #[error(transparent)]
+    Location(#[from] DataLocationError),
+    #[error("cannot use object storage for bucket {bucket}: {source}")]
+    Client { bucket: String, source: object_store::Error },
+    #[error("cannot start the object storage client: {0}")]
+    Runtime(std::io::Error),
+    /// A local file or folder of the transfer (`action` says what was done to it).
+    #[error("cannot {action} {}: {source}", path.display())]
+    Local { action: &'static str, path: PathBuf, source: std::io::Error },
+    #[error("The location '{0}' does not exist (no object at or under it).")]
+    NothingThere(String),
+    #[error("The location '{0}' does not exist.")]
+    NotFound(String),
+    #[error("Access to '{location}' was denied: {source}")]
+    Denied { location: String, source: object_store::Error },
+    #[error("Cannot access '{location}': {source}")]
+    Remote { location: String, source: object_store::Error },
+}
+
+impl ObjectStorageError {
+    fn local<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> ObjectStorageError + 'a {
+        move |source| ObjectStorageError::Local { action, path: path.to_path_buf(), source }
+    }
+}
 
 /// A scratch folder in the data directory, removed when dropped.
 pub(crate) struct Scratch(pub PathBuf);
@@ -38,21 +67,6 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-/// Whether a location names object storage.
-pub(crate) fn is_object_location(location: &str) -> bool {
-    location.trim().to_ascii_lowercase().starts_with("s3://")
-}
-
-/// `s3://bucket/key` → (bucket, key).
-fn split(location: &str) -> Result<(String, String), String> {
-    let rest = &location.trim()["s3://".len()..];
-    let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
-    if bucket.is_empty() {
-        return Err(format!("The location '{location}' names no bucket (expected s3://bucket/key)."));
-    }
-    Ok((bucket.to_string(), key.to_string()))
 }
 
 /// Where S3 locations are read and written.
@@ -96,13 +110,13 @@ impl ObjectStorageConfig {
         }
     }
 
-    fn store(&self, bucket: &str) -> Result<impl ObjectStore, String> {
+    fn store(&self, bucket: &str) -> Result<impl ObjectStore, ObjectStorageError> {
         self.store_with(bucket, None)
     }
 
     /// The store of a bucket; objects it writes are encrypted server-side with `sse_kms_key`
     /// (SSE-KMS) when given.
-    fn store_with(&self, bucket: &str, sse_kms_key: Option<&str>) -> Result<impl ObjectStore, String> {
+    fn store_with(&self, bucket: &str, sse_kms_key: Option<&str>) -> Result<impl ObjectStore, ObjectStorageError> {
         let mut b = match &self.credentials {
             Some(c) => {
                 let mut b = AmazonS3Builder::new()
@@ -130,29 +144,27 @@ impl ObjectStorageConfig {
         if std::env::var("AWS_REGION").is_err() && std::env::var("AWS_DEFAULT_REGION").is_err() {
             b = b.with_region("us-east-1");
         }
-        b.build().map_err(|e| format!("cannot use object storage for bucket {bucket}: {e}"))
+        b.build().map_err(|source| ObjectStorageError::Client { bucket: bucket.to_string(), source })
     }
 
-    fn runtime() -> Result<tokio::runtime::Runtime, String> {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| format!("cannot start the object storage client: {e}"))
+    fn runtime() -> Result<tokio::runtime::Runtime, ObjectStorageError> {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(ObjectStorageError::Runtime)
     }
 
     /// Downloads the object, or every object under the prefix (a location ending in `/`, or a
     /// key with no object of that name), into `dir`; returns the local files sorted by key.
-    pub fn download(&self, location: &str, dir: &Path) -> Result<Vec<PathBuf>, String> {
+    pub fn download(&self, s3: &S3Location, dir: &Path) -> Result<Vec<PathBuf>, ObjectStorageError> {
         use futures::StreamExt;
-        let (bucket, key) = split(location)?;
-        let store = self.store(&bucket)?;
+        let location = s3.as_str();
+        let (bucket, key) = s3.bucket_and_key()?;
+        let store = self.store(bucket)?;
         let rt = Self::runtime()?;
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(ObjectStorageError::local("create", dir))?;
         rt.block_on(async {
             let mut keys: Vec<ObjectPath> = Vec::new();
             if !key.is_empty() && !key.ends_with('/') {
-                match store.head(&ObjectPath::from(key.as_str())).await {
-                    Ok(_) => keys.push(ObjectPath::from(key.as_str())),
+                match store.head(&ObjectPath::from(key)).await {
+                    Ok(_) => keys.push(ObjectPath::from(key)),
                     Err(object_store::Error::NotFound { .. }) => {}
                     Err(e) => return Err(describe(location, e)),
                 }
@@ -170,12 +182,12 @@ impl ObjectStorageConfig {
                 keys.sort();
             }
             if keys.is_empty() {
-                return Err(format!("The location '{location}' does not exist (no object at or under it)."));
+                return Err(ObjectStorageError::NothingThere(location.to_string()));
             }
             let mut files = Vec::with_capacity(keys.len());
             for (n, k) in keys.iter().enumerate() {
                 let local = dir.join(format!("{n:05}-{}", k.filename().unwrap_or("object")));
-                let written = |e: std::io::Error| format!("cannot write {}: {e}", local.display());
+                let written = |e| ObjectStorageError::local("write", &local)(e);
                 // Streamed to the file as it arrives: memory does not grow with the object.
                 let mut out = std::fs::File::create(&local).map_err(written)?;
                 let mut body = store.get(k).await.map_err(|e| describe(location, e))?.into_stream();
@@ -194,9 +206,14 @@ impl ObjectStorageConfig {
     /// is read in parts of [`UPLOAD_PART_BYTES`]: one PUT when it fits in one, else a multipart
     /// upload with at most [`UPLOAD_PARTS_IN_FLIGHT`] parts in flight, so memory does not grow
     /// with the file.
-    pub fn upload(&self, files: &[PathBuf], location: &str, kms_key_arn: Option<&str>) -> Result<(), String> {
-        let (bucket, key) = split(location)?;
-        let store = self.store_with(&bucket, kms_key_arn)?;
+    pub fn upload(
+        &self,
+        files: &[PathBuf],
+        s3: &S3Location,
+        kms_key_arn: Option<&str>,
+    ) -> Result<(), ObjectStorageError> {
+        let (bucket, key) = s3.bucket_and_key()?;
+        let store = self.store_with(bucket, kms_key_arn)?;
         let rt = Self::runtime()?;
         let folder = key.trim_end_matches('/').to_string();
         rt.block_on(async {
@@ -205,7 +222,7 @@ impl ObjectStorageConfig {
                 let target = if folder.is_empty() { name } else { format!("{folder}/{name}") };
                 let object = ObjectPath::from(target.as_str());
                 let remote = |e: object_store::Error| describe(&format!("s3://{bucket}/{target}"), e);
-                let read = |e: std::io::Error| format!("cannot read {}: {e}", f.display());
+                let read = |e| ObjectStorageError::local("read", f)(e);
                 let mut file = std::fs::File::open(f).map_err(read)?;
                 let mut part = read_part(&mut file).map_err(read)?;
                 if part.len() < UPLOAD_PART_BYTES {
@@ -216,7 +233,7 @@ impl ObjectStorageConfig {
                     store.put_multipart(&object).await.map_err(remote)?,
                     UPLOAD_PART_BYTES,
                 );
-                let sent: Result<(), String> = async {
+                let sent: Result<(), ObjectStorageError> = async {
                     while !part.is_empty() {
                         upload.wait_for_capacity(UPLOAD_PARTS_IN_FLIGHT).await.map_err(remote)?;
                         upload.put(part.into());
@@ -254,13 +271,14 @@ fn read_part(file: &mut std::fs::File) -> std::io::Result<Vec<u8>> {
 }
 
 /// An object-store error as a job's failure reason: the location and the cause.
-fn describe(location: &str, e: object_store::Error) -> String {
+fn describe(location: &str, e: object_store::Error) -> ObjectStorageError {
+    let location = location.to_string();
     match e {
-        object_store::Error::NotFound { .. } => format!("The location '{location}' does not exist."),
+        object_store::Error::NotFound { .. } => ObjectStorageError::NotFound(location),
         object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. } => {
-            format!("Access to '{location}' was denied: {e}")
+            ObjectStorageError::Denied { location, source: e }
         }
-        other => format!("Cannot access '{location}': {other}"),
+        source => ObjectStorageError::Remote { location, source },
     }
 }
 
@@ -281,12 +299,33 @@ mod tests {
         assert!(dir.path().join("tmp").exists(), "the folder itself stays");
     }
 
+    /// The typed errors read as the text jobs have always failed with.
+    #[test]
+    fn failure_reasons_are_unchanged() {
+        let io = || std::io::Error::other("disk full");
+        let local = ObjectStorageError::local("write", Path::new("/tmp/x"))(io());
+        assert_eq!(local.to_string(), "cannot write /tmp/x: disk full");
+        assert_eq!(
+            ObjectStorageError::NothingThere("s3://b/k".into()).to_string(),
+            "The location 's3://b/k' does not exist (no object at or under it)."
+        );
+        assert_eq!(
+            ObjectStorageError::NotFound("s3://b/k".into()).to_string(),
+            "The location 's3://b/k' does not exist."
+        );
+        assert_eq!(ObjectStorageError::Runtime(io()).to_string(), "cannot start the object storage client: disk full");
+    }
+
     #[test]
     fn locations_split_into_bucket_and_key() {
-        assert!(is_object_location("S3://b/k"));
-        assert!(!is_object_location("file:///tmp"));
+        use reko_api::DataLocation;
+        let split = |l: &str| {
+            DataLocation::parse("f", l).as_s3().unwrap().bucket_and_key().map(|(b, k)| (b.to_string(), k.to_string()))
+        };
+        assert!(DataLocation::parse("f", "S3://b/k").is_s3());
+        assert!(!DataLocation::parse("f", "file:///tmp").is_s3());
         assert_eq!(split("s3://b/a/k.csv").unwrap(), ("b".into(), "a/k.csv".into()));
         assert_eq!(split("s3://b").unwrap(), ("b".into(), "".into()));
-        assert!(split("s3:///k").unwrap_err().contains("names no bucket"));
+        assert!(split("s3:///k").unwrap_err().to_string().contains("names no bucket"));
     }
 }

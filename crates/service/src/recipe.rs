@@ -3,17 +3,16 @@
 use std::collections::BTreeMap;
 
 use reko_api::{
-    status, Algorithm, DefaultCategoricalHyperParameterRange, DefaultContinuousHyperParameterRange,
+    Algorithm, ApiError, DefaultCategoricalHyperParameterRange, DefaultContinuousHyperParameterRange,
     DefaultHyperParameterRanges, DefaultIntegerHyperParameterRange, DescribeAlgorithmRequest,
     DescribeAlgorithmResponse, DescribeFeatureTransformationRequest, DescribeFeatureTransformationResponse,
     DescribeRecipeRequest, DescribeRecipeResponse, FeatureTransformation, ListRecipesRequest, ListRecipesResponse,
-    Recipe, RecipeSummary,
+    Recipe, RecipeSummary, ResourceStatus,
 };
 use reko_engine::recipe::{ParamKind, ParamSpec};
 
 use crate::arn::{algorithm_arn, feature_transformation_arn, recipe_arn};
 use crate::error::{ServiceError, ServiceResult};
-use crate::resource::paginate;
 use crate::solution::recipe_for_arn;
 use crate::Reko;
 
@@ -23,7 +22,7 @@ fn to_wire(info: &reko_engine::RecipeInfo) -> Recipe {
         recipe_arn: recipe_arn(info.name),
         algorithm_arn: Some(algorithm_arn(info.algorithm_name)),
         feature_transformation_arn: info.feature_transformation_name.map(feature_transformation_arn),
-        status: status::ACTIVE.into(),
+        status: ResourceStatus::Active.as_str().into(),
         description: Some(info.description.to_string()),
         // Built-in recipes report epoch 0, as the real ListRecipes does.
         creation_date_time: 0.0,
@@ -41,13 +40,17 @@ impl Reko {
         } else {
             reko_engine::recipes().iter().map(|info| RecipeSummary::with_domain(&to_wire(info), None)).collect()
         };
-        let (recipes, next_token) = paginate(recipes, req.next_token.as_deref(), req.max_results)?;
-        Ok(ListRecipesResponse { recipes, next_token })
+        // A fixed list: the token's recipe is always there.
+        let (page, next_token) =
+            reko_api::common::paginate(&recipes, |r| r.recipe_arn.clone(), req.next_token.as_deref(), req.max_results)?;
+        Ok(ListRecipesResponse { recipes: page.into_iter().cloned().collect(), next_token })
     }
 
     pub fn describe_recipe(&self, req: DescribeRecipeRequest) -> ServiceResult<DescribeRecipeResponse> {
         let info = recipe_for_arn(&req.recipe_arn).map_err(|e| match e {
-            ServiceError::NotImplemented(m) => ServiceError::NotFound(format!("{m} is not available in Reko yet.")),
+            ServiceError::Api(ApiError::NotImplemented(m)) => {
+                ApiError::ResourceNotFound(format!("{m} is not available in Reko yet.")).into()
+            }
             other => other,
         })?;
         Ok(DescribeRecipeResponse { recipe: to_wire(info) })
@@ -56,7 +59,7 @@ impl Reko {
     /// DescribeAlgorithm: a recipe's hyperparameters, their defaults and ranges (every one can
     /// be searched by performHPO), and the HPO budget a solution gets without one.
     pub fn describe_algorithm(&self, req: DescribeAlgorithmRequest) -> ServiceResult<DescribeAlgorithmResponse> {
-        let not_found = || ServiceError::NotFound(format!("Could not find algorithm: {}", req.algorithm_arn));
+        let not_found = || ApiError::ResourceNotFound(format!("Could not find algorithm: {}", req.algorithm_arn));
         let info = reko_engine::recipes()
             .iter()
             .find(|r| algorithm_arn(r.algorithm_name) == req.algorithm_arn)
@@ -119,7 +122,7 @@ impl Reko {
         let info = reko_engine::recipes()
             .iter()
             .find(|r| r.feature_transformation_name.map(feature_transformation_arn).as_ref() == Some(arn))
-            .ok_or_else(|| ServiceError::NotFound(format!("Could not find feature transformation: {arn}")))?;
+            .ok_or_else(|| ApiError::ResourceNotFound(format!("Could not find feature transformation: {arn}")))?;
         let (_, featurization) = reko_engine::parameters(info.name).unwrap_or((&[], &[]));
         Ok(DescribeFeatureTransformationResponse {
             feature_transformation: FeatureTransformation {
@@ -128,7 +131,7 @@ impl Reko {
                 default_parameters: defaults(featurization),
                 creation_date_time: 0.0,
                 last_updated_date_time: 0.0,
-                status: status::ACTIVE.into(),
+                status: ResourceStatus::Active.as_str().into(),
             },
         })
     }

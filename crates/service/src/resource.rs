@@ -1,13 +1,12 @@
 //! Generic handling of catalog resources: typed load/save of their wire documents, status changes,
 //! pagination.
 
-use reko_api::common::{decode_next_token, encode_next_token, page_size};
+use reko_api::ApiError;
 use reko_storage::{ResourceRecord, ResourceUpdate};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::access::AccessScope;
 use crate::error::{ServiceError, ServiceResult};
 use crate::Reko;
 
@@ -107,7 +106,7 @@ pub fn now() -> f64 {
         .unwrap_or(0.0)
 }
 
-fn decode<T: DeserializeOwned>(record: ResourceRecord) -> ServiceResult<Stored<T>> {
+pub(crate) fn decode<T: DeserializeOwned>(record: ResourceRecord) -> ServiceResult<Stored<T>> {
     let internal = record.doc.get(INTERNAL_KEY).cloned().unwrap_or_else(|| Value::Object(Default::default()));
     let wire = serde_json::from_value(record.doc.clone())
         .map_err(|e| ServiceError::Internal(format!("stored document of {} is unreadable: {e}", record.arn)))?;
@@ -119,7 +118,7 @@ impl Reko {
     pub(crate) fn load<T: DeserializeOwned>(&self, kind: ResourceKind, arn: &str) -> ServiceResult<Stored<T>> {
         match self.store().get_resource(arn)? {
             Some(record) if record.kind == kind.as_str() => decode(record),
-            _ => Err(ServiceError::NotFound(format!("Could not find {}: {arn}", kind.label()))),
+            _ => Err(ApiError::ResourceNotFound(format!("Could not find {}: {arn}", kind.label())).into()),
         }
     }
 
@@ -136,15 +135,19 @@ impl Reko {
             .store()
             .resources_in_status(
                 kind.as_str(),
-                &[reko_api::status::CREATE_PENDING, reko_api::status::CREATE_IN_PROGRESS],
+                &[
+                    reko_api::ResourceStatus::CreatePending.as_str(),
+                    reko_api::ResourceStatus::CreateInProgress.as_str(),
+                ],
             )?
             .into_iter()
             .filter(|r| r.dataset_group_arn.as_deref() == Some(dataset_group_arn))
             .count();
         if pending >= max {
-            return Err(ServiceError::Limit(format!(
+            return Err(ApiError::LimitExceeded(format!(
                 "More than {max} resources with PENDING or IN_PROGRESS status in this dataset group."
-            )));
+            ))
+            .into());
         }
         Ok(())
     }
@@ -156,18 +159,6 @@ impl Reko {
         parent: Option<&str>,
     ) -> ServiceResult<Vec<Stored<T>>> {
         self.store().list_resources(kind.as_str(), parent)?.into_iter().map(decode).collect()
-    }
-
-    /// [`Self::load_all`] less what `scope` may not see: other groups' resources are left out
-    /// before a list is paged, so pages and tokens reveal nothing of them.
-    pub(crate) fn load_visible<T: DeserializeOwned>(
-        &self,
-        kind: ResourceKind,
-        parent: Option<&str>,
-        scope: &AccessScope,
-    ) -> ServiceResult<Vec<Stored<T>>> {
-        let records = self.store().list_resources(kind.as_str(), parent)?;
-        records.into_iter().filter(|r| scope.allows_record(r)).map(decode).collect()
     }
 
     /// Stores a new status and document for a resource.
@@ -188,23 +179,92 @@ pub(crate) fn update_of<T: Serialize>(stored: &Stored<T>, status: &str) -> Servi
     })
 }
 
-/// One page of a list, with the token for the next page. Tokens encode the offset.
-pub(crate) fn paginate<T>(
-    items: Vec<T>,
+/// The position of a resource in catalog order (newest first, then by ARN) as a string that sorts
+/// the same way: the creation time, inverted, in fixed-width hex, then the ARN.
+fn list_key(record: &ResourceRecord) -> String {
+    format!("{:016x}{}", u64::MAX - record.created.to_bits(), record.arn)
+}
+
+/// One page of `all` (in catalog order, as loaded) turned into summaries, with the token for the
+/// next page: reko-api's key-based paginator, keyed so that an item deleted between pages (even
+/// the one the token names) neither skips nor repeats another.
+pub(crate) fn paginate<T, S: for<'a> From<&'a T>>(
+    all: &[Stored<T>],
     next_token: Option<&str>,
     max_results: Option<i32>,
-) -> ServiceResult<(Vec<T>, Option<String>)> {
-    let start = match next_token {
-        None => 0,
-        Some(token) => {
-            let key = decode_next_token(token)?;
-            key.parse::<usize>().map_err(|_| ServiceError::InvalidNextToken(format!("Invalid next token: {token}")))?
+) -> ServiceResult<(Vec<S>, Option<String>)> {
+    let (page, next) = reko_api::common::paginate(all, |s| list_key(&s.record), next_token, max_results)?;
+    Ok((page.into_iter().map(|s| S::from(&s.wire)).collect(), next))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(arn: &str, created: f64) -> Stored<String> {
+        let record = ResourceRecord {
+            arn: arn.into(),
+            kind: "dataset-group".into(),
+            name: arn.into(),
+            unique_name: true,
+            parent_arn: None,
+            dataset_group_arn: None,
+            status: "ACTIVE".into(),
+            created,
+            doc: Value::Null,
+        };
+        Stored { record, wire: arn.to_string(), internal: Value::Null }
+    }
+
+    /// Walks a listing page by page, deleting `delete(page number)` between pages; returns what
+    /// the pages held.
+    fn walk(mut all: Vec<Stored<String>>, delete: impl Fn(usize) -> Option<&'static str>) -> Vec<String> {
+        let (mut seen, mut token, mut n) = (Vec::new(), None::<String>, 0);
+        loop {
+            let (page, next) = paginate(&all, token.as_deref(), Some(3)).unwrap();
+            seen.extend(page);
+            if let Some(gone) = delete(n) {
+                all.retain(|s| s.record.arn != gone);
+            }
+            n += 1;
+            match next {
+                Some(t) => token = Some(t),
+                None => return seen,
+            }
         }
-    };
-    let size = page_size(max_results);
-    let total = items.len();
-    let page: Vec<T> = items.into_iter().skip(start).take(size).collect();
-    let end = start + page.len();
-    let next = (end < total).then(|| encode_next_token(&end.to_string()));
-    Ok((page, next))
+    }
+
+    #[test]
+    fn a_deletion_between_pages_neither_skips_nor_repeats() {
+        // Catalog order: newest first, then by ARN (two created at the same time).
+        let all = || {
+            vec![
+                stored("g7", 7.0),
+                stored("g6", 6.0),
+                stored("g5a", 5.0),
+                stored("g5b", 5.0),
+                stored("g4", 4.0),
+                stored("g3", 3.0),
+                stored("g2", 2.0),
+                stored("g1", 1.0),
+            ]
+        };
+        let every: Vec<String> = all().iter().map(|s| s.wire.clone()).collect();
+        assert_eq!(walk(all(), |_| None), every);
+        // An item already listed is deleted: nothing after it is skipped (an offset would skip g4).
+        assert_eq!(walk(all(), |n| (n == 0).then_some("g6")), every);
+        // The item the token names is deleted: the next page starts after it.
+        let without_g5b: Vec<String> = every.iter().filter(|a| *a != "g5b").cloned().collect();
+        assert_eq!(walk(all(), |n| (n == 0).then_some("g5b")), without_g5b);
+        // An item of a later page is deleted: it is simply not listed.
+        let without_g2: Vec<String> = every.iter().filter(|a| *a != "g2").cloned().collect();
+        assert_eq!(walk(all(), |n| (n == 0).then_some("g2")), without_g2);
+    }
+
+    #[test]
+    fn list_keys_sort_in_catalog_order() {
+        let order = [stored("b", 10.5), stored("a", 2.0), stored("b", 2.0), stored("a", 0.0)];
+        let keys: Vec<String> = order.iter().map(|s| list_key(&s.record)).collect();
+        assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
+    }
 }

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use reko_api::{
-    status, Campaign, GetPersonalizedRankingRequest, GetPersonalizedRankingResponse, GetRecommendationsRequest,
-    GetRecommendationsResponse, PredictedItem,
+    status, ApiError, Campaign, GetPersonalizedRankingRequest, GetPersonalizedRankingResponse,
+    GetRecommendationsRequest, GetRecommendationsResponse, PredictedItem, ResourceStatus,
 };
 use reko_dataset::{Featurizer, RecordBatch};
 use reko_engine::{
@@ -116,12 +116,11 @@ const DEFAULT_NUM_RESULTS: usize = 25;
 impl Reko {
     pub fn get_recommendations(&self, req: GetRecommendationsRequest) -> ServiceResult<GetRecommendationsResponse> {
         if req.recommender_arn.is_some() {
-            return Err(ServiceError::NotImplemented("GetRecommendations with recommenderArn (recommenders)".into()));
+            return Err(ApiError::NotImplemented("GetRecommendations with recommenderArn (recommenders)".into()).into());
         }
-        let campaign_arn = req
-            .campaign_arn
-            .as_deref()
-            .ok_or_else(|| ServiceError::Invalid("campaignArn is required (recommenders are not supported).".into()))?;
+        let campaign_arn = req.campaign_arn.as_deref().ok_or_else(|| {
+            ApiError::InvalidInput("campaignArn is required (recommenders are not supported).".into())
+        })?;
         let started = std::time::Instant::now();
         let deployment = self.deployment(campaign_arn)?;
         // Counted once the campaign serves it, failed or not (docs/usage.md).
@@ -141,19 +140,22 @@ impl Reko {
         // What each recipe type needs (Personalize's GetRecommendations API reference).
         match deployment.recipe_type {
             RecipeType::UserPersonalization if req.user_id.is_none() => {
-                return Err(ServiceError::Invalid(format!(
+                return Err(ApiError::InvalidInput(format!(
                     "userId is required: campaign {campaign_arn} serves a USER_PERSONALIZATION recipe."
-                )))
+                ))
+                .into())
             }
             RecipeType::RelatedItems if req.item_id.is_none() => {
-                return Err(ServiceError::Invalid(format!(
+                return Err(ApiError::InvalidInput(format!(
                     "itemId is required: campaign {campaign_arn} serves a RELATED_ITEMS recipe."
-                )))
+                ))
+                .into())
             }
             RecipeType::PersonalizedRanking => {
-                return Err(ServiceError::Invalid(format!(
+                return Err(ApiError::InvalidInput(format!(
                     "Campaign {campaign_arn} serves a PERSONALIZED_RANKING recipe; call GetPersonalizedRanking."
-                )))
+                ))
+                .into())
             }
             _ => {}
         }
@@ -208,15 +210,16 @@ impl Reko {
         // Promotions (docs/compatibility.md, "Promotions"): a share of the slots goes to items
         // passing the promotion's filter; the request's filter applies to the other slots only.
         if deployment.recipe_type == RecipeType::PersonalizedRanking {
-            return Err(ServiceError::Invalid(
+            return Err(ApiError::InvalidInput(
                 "promotions are not supported by PERSONALIZED_RANKING campaigns.".into(),
-            ));
+            )
+            .into());
         }
         let name = promotion.name.clone().unwrap_or_default();
         let promo_arn = promotion
             .filter_arn
             .as_deref()
-            .ok_or_else(|| ServiceError::Invalid(format!("promotions.1.filterArn is required (promotion {name}).")))?;
+            .ok_or_else(|| ApiError::InvalidInput(format!("promotions.1.filterArn is required (promotion {name}).")))?;
         let percent = promotion.percent_promoted_items.unwrap_or(0).clamp(0, 100) as usize;
         let slots = promoted_slots(num_results, percent);
         let promo_gate = self.item_gate(&filter(promo_arn, promotion.filter_values.as_ref()))?;
@@ -296,11 +299,12 @@ impl Reko {
             return Ok(d.clone());
         }
         let campaign = self.load::<Campaign>(ResourceKind::Campaign, campaign_arn)?.wire;
-        if campaign.status != status::ACTIVE {
-            return Err(ServiceError::Invalid(format!(
+        if campaign.status != ResourceStatus::Active.as_str() {
+            return Err(ApiError::InvalidInput(format!(
                 "Campaign {campaign_arn} is {}; it serves requests once ACTIVE.",
                 campaign.status
-            )));
+            ))
+            .into());
         }
         let deployment =
             self.load_deployment(campaign_arn, &campaign.solution_version_arn, campaign.campaign_config.as_ref())?;
@@ -322,7 +326,7 @@ impl Reko {
     fn ensure_live(&self, campaign_arn: &str) -> ServiceResult<()> {
         match self.store().get_resource(campaign_arn)? {
             Some(record) if !status::is_deleting(&record.status) => Ok(()),
-            _ => Err(ServiceError::NotFound(format!("Could not find campaign: {campaign_arn}"))),
+            _ => Err(ApiError::ResourceNotFound(format!("Could not find campaign: {campaign_arn}")).into()),
         }
     }
 
@@ -333,7 +337,7 @@ impl Reko {
         let reko = self.clone();
         let spawned = std::thread::Builder::new().name("reko-warm-up".into()).spawn(move || {
             let Ok(campaigns) = reko.load_all::<Campaign>(ResourceKind::Campaign, None) else { return };
-            for c in campaigns.into_iter().filter(|c| c.wire.status == status::ACTIVE) {
+            for c in campaigns.into_iter().filter(|c| c.wire.status == ResourceStatus::Active.as_str()) {
                 if reko.inner.stopping.load(std::sync::atomic::Ordering::Relaxed) {
                     return;
                 }
@@ -446,22 +450,24 @@ impl Reko {
     ) -> ServiceResult<Option<MetadataRequest>> {
         let Some(requested) = requested.filter(|m| m.values().any(|c| !c.is_empty())) else { return Ok(None) };
         if !deployment.metadata_enabled {
-            return Err(ServiceError::Invalid(format!(
+            return Err(ApiError::InvalidInput(format!(
                 "metadataColumns needs a campaign with enableMetadataWithRecommendations; campaign {campaign_arn} \
                  does not return metadata."
-            )));
+            ))
+            .into());
         }
         let mut columns: Vec<String> = Vec::new();
         for (dataset_type, cols) in requested {
             if !dataset_type.eq_ignore_ascii_case("ITEMS") {
-                return Err(ServiceError::Invalid(format!(
+                return Err(ApiError::InvalidInput(format!(
                     "metadataColumns key '{dataset_type}' is not supported; use ITEMS."
-                )));
+                ))
+                .into());
             }
             columns.extend(cols.iter().cloned());
         }
         let table = self.item_metadata(&deployment.dataset_group_arn)?.ok_or_else(|| {
-            ServiceError::Invalid(format!(
+            ApiError::InvalidInput(format!(
                 "metadataColumns: dataset group {} has no Items dataset.",
                 deployment.dataset_group_arn
             ))
@@ -472,10 +478,11 @@ impl Reko {
                 .iter()
                 .map(|c| {
                     t.columns.iter().position(|k| k == c).ok_or_else(|| {
-                        ServiceError::Invalid(format!(
+                        ApiError::InvalidInput(format!(
                             "metadataColumns.ITEMS: '{c}' is not a column of the Items dataset (columns: {}).",
                             t.columns.join(", ")
                         ))
+                        .into()
                     })
                 })
                 .collect::<ServiceResult<Vec<usize>>>()?

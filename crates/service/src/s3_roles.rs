@@ -8,6 +8,8 @@
 //! `tenant-a` itself). Nothing is normalised; a location whose key has a `.` or `..` segment is
 //! never under any prefix.
 
+use reko_api::S3Location;
+
 /// An object-storage role the server may act as (an `[[s3_roles]]` table).
 #[derive(Clone, PartialEq, Eq)]
 pub struct S3Role {
@@ -34,21 +36,31 @@ impl std::fmt::Debug for S3Role {
     }
 }
 
+/// A role's configuration that cannot be used; the message names the role and the value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum S3RoleError {
+    #[error("'{0}' is not an s3:// prefix (expected s3://bucket/ or s3://bucket/folder/)")]
+    NotAPrefix(String),
+    #[error("'{0}' names no bucket (expected s3://bucket/ or s3://bucket/folder/)")]
+    NoBucket(String),
+    #[error("'{0}' has an empty, '.' or '..' segment; name the folder as it is stored")]
+    BadSegment(String),
+    #[error("an [[s3_roles]] table has no arn")]
+    NoArn,
+    #[error("role {0}: access_key_id and secret_access_key must be given")]
+    NoCredentials(String),
+    #[error("role {0}: allowed lists no s3:// prefix, so the role could reach nothing")]
+    NothingAllowed(String),
+    /// One of the role's `allowed` prefixes.
+    #[error("role {role}: allowed {source}")]
+    Allowed { role: String, source: Box<S3RoleError> },
+}
+
 /// An allowed prefix: a bucket, and a key prefix that is empty (the whole bucket) or ends in `/`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct S3Prefix {
     bucket: String,
     key: String,
-}
-
-/// `s3://bucket/key` → (bucket, key), the scheme in any case; `None` for anything else.
-fn bucket_and_key(location: &str) -> Option<(&str, &str)> {
-    let scheme = location.get(..5)?;
-    if !scheme.eq_ignore_ascii_case("s3://") {
-        return None;
-    }
-    let rest = &location[5..];
-    Some(rest.split_once('/').unwrap_or((rest, "")))
 }
 
 /// Whether a key has a segment that some reader could take as "here" or "up".
@@ -59,47 +71,49 @@ fn has_dot_segment(key: &str) -> bool {
 impl S3Prefix {
     /// Parses an allowed prefix (`s3://bucket/`, `s3://bucket/folder/`; a folder without its
     /// trailing `/` is the same folder).
-    pub fn parse(text: &str) -> Result<S3Prefix, String> {
-        let Some((bucket, key)) = bucket_and_key(text) else {
-            return Err(format!("'{text}' is not an s3:// prefix (expected s3://bucket/ or s3://bucket/folder/)"));
+    pub fn parse(text: &str) -> Result<S3Prefix, S3RoleError> {
+        // Exactly as written: configuration is not trimmed.
+        let Some(location) = S3Location::parse_exact("allowed", text) else {
+            return Err(S3RoleError::NotAPrefix(text.to_string()));
         };
+        let (bucket, key) = (location.bucket(), location.key());
         if bucket.is_empty() {
-            return Err(format!("'{text}' names no bucket (expected s3://bucket/ or s3://bucket/folder/)"));
+            return Err(S3RoleError::NoBucket(text.to_string()));
         }
         let key = key.trim_end_matches('/');
         if has_dot_segment(key) || (!key.is_empty() && key.split('/').any(str::is_empty)) {
-            return Err(format!("'{text}' has an empty, '.' or '..' segment; name the folder as it is stored"));
+            return Err(S3RoleError::BadSegment(text.to_string()));
         }
         let key = if key.is_empty() { String::new() } else { format!("{key}/") };
         Ok(S3Prefix { bucket: bucket.to_string(), key })
     }
 
     /// Whether the `s3://` location lies under this prefix (see the module docs).
-    pub fn covers(&self, location: &str) -> bool {
-        let Some((bucket, key)) = bucket_and_key(location.trim()) else { return false };
+    pub fn covers(&self, location: &S3Location) -> bool {
+        let (bucket, key) = (location.bucket(), location.key());
         bucket == self.bucket && !has_dot_segment(key) && key.starts_with(&self.key)
     }
 }
 
 impl S3Role {
     /// Whether the role may read and write the `s3://` location.
-    pub fn allows(&self, location: &str) -> bool {
+    pub fn allows(&self, location: &S3Location) -> bool {
         self.allowed.iter().filter_map(|p| S3Prefix::parse(p).ok()).any(|p| p.covers(location))
     }
 
     /// Checks the role's configuration (an ARN, credentials, well-formed prefixes).
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), S3RoleError> {
         if self.arn.trim().is_empty() {
-            return Err("an [[s3_roles]] table has no arn".into());
+            return Err(S3RoleError::NoArn);
         }
         if self.access_key_id.is_empty() || self.secret_access_key.is_empty() {
-            return Err(format!("role {}: access_key_id and secret_access_key must be given", self.arn));
+            return Err(S3RoleError::NoCredentials(self.arn.clone()));
         }
         if self.allowed.is_empty() {
-            return Err(format!("role {}: allowed lists no s3:// prefix, so the role could reach nothing", self.arn));
+            return Err(S3RoleError::NothingAllowed(self.arn.clone()));
         }
         for p in &self.allowed {
-            S3Prefix::parse(p).map_err(|e| format!("role {}: allowed {e}", self.arn))?;
+            S3Prefix::parse(p).map_err(|e| S3RoleError::Allowed { role: self.arn.clone(), source: Box::new(e) })?;
         }
         Ok(())
     }
@@ -108,6 +122,11 @@ impl S3Role {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whether `r` allows `location`; a location that is not `s3://` is never allowed.
+    fn allows(r: &S3Role, location: &str) -> bool {
+        reko_api::DataLocation::parse("f", location).as_s3().is_some_and(|s3| r.allows(s3))
+    }
 
     fn role(allowed: &[&str]) -> S3Role {
         S3Role {
@@ -126,11 +145,11 @@ mod tests {
         for ok in
             ["s3://bucket-a/x.csv", "s3://bucket-a/deep/er/x.csv", "s3://bucket-a/", "s3://bucket-a", "S3://bucket-a/k"]
         {
-            assert!(r.allows(ok), "{ok}");
+            assert!(allows(&r, ok), "{ok}");
         }
         // A folder of a shared bucket.
         for ok in ["s3://shared/tenant-a/", "s3://shared/tenant-a/in/x.csv"] {
-            assert!(r.allows(ok), "{ok}");
+            assert!(allows(&r, ok), "{ok}");
         }
         for refused in [
             "s3://bucket-ab/x.csv",                   // another bucket with the same start
@@ -148,20 +167,20 @@ mod tests {
             "file:///srv/bucket-a/x.csv",
             "bucket-a/x.csv",
         ] {
-            assert!(!r.allows(refused), "{refused}");
+            assert!(!allows(&r, refused), "{refused}");
         }
         // A folder written without its trailing slash is the same folder.
         let r = role(&["s3://shared/tenant-a"]);
-        assert!(r.allows("s3://shared/tenant-a/x.csv"));
-        assert!(!r.allows("s3://shared/tenant-ab/x.csv") && !r.allows("s3://shared/tenant-a"));
+        assert!(allows(&r, "s3://shared/tenant-a/x.csv"));
+        assert!(!allows(&r, "s3://shared/tenant-ab/x.csv") && !allows(&r, "s3://shared/tenant-a"));
     }
 
     #[test]
     fn s3_roles_are_validated() {
         assert!(role(&["s3://b/"]).validate().is_ok());
-        assert!(role(&[]).validate().unwrap_err().contains("allowed"));
+        assert!(role(&[]).validate().unwrap_err().to_string().contains("allowed"));
         for bad in ["b/x", "s3:///x", "s3://b/../x", "s3://b//x/", "https://b/x"] {
-            let e = role(&[bad]).validate().unwrap_err();
+            let e = role(&[bad]).validate().unwrap_err().to_string();
             assert!(e.contains("TenantA") && e.contains(bad), "{bad}: {e}");
         }
         let mut r = role(&["s3://b/"]);

@@ -1,6 +1,7 @@
 //! A consistent snapshot of a dataset group's records, interned for the engine, with the
 //! metadata turned into feature tokens (see `reko_dataset::features`).
 
+use reko_api::ApiError;
 use std::collections::{HashMap, HashSet};
 
 use reko_api::TrainingDataConfig;
@@ -8,7 +9,7 @@ use reko_dataset::{DatasetType, Featurizer, RecordBatch};
 use reko_engine::{TrainingData, TrainingDataBuilder};
 
 use crate::error::{ServiceError, ServiceResult};
-use crate::events::{EVENT_ID_COLUMN, SESSION_ID_COLUMN};
+use crate::ingest::{EVENT_ID_COLUMN, SESSION_ID_COLUMN};
 use crate::Reko;
 
 /// Which columns of each dataset type feed training (`solutionConfig.trainingDataConfig`).
@@ -96,7 +97,7 @@ impl Reko {
         let mut builder = TrainingDataBuilder::new();
         let mut tokens: Vec<String> = Vec::new();
         let interactions = self.dataset_of_type(dataset_group_arn, DatasetType::Interactions)?.ok_or_else(|| {
-            ServiceError::Invalid(format!("Dataset group {dataset_group_arn} has no Interactions dataset."))
+            ApiError::InvalidInput(format!("Dataset group {dataset_group_arn} has no Interactions dataset."))
         })?;
         let context = selection.featurizer(self, &interactions.wire, DatasetType::Interactions)?;
         let (batches, interactions_seq) = self.dataset_batches_with_seq(&interactions.wire.dataset_arn, None)?;
@@ -187,10 +188,11 @@ impl Reko {
         }
         let data = builder.build();
         if let (Some(name), None) = (objective, data.item_objective_values()) {
-            return Err(ServiceError::Invalid(format!(
+            return Err(ApiError::InvalidInput(format!(
                 "No item of the Items dataset has a value in column {name}, the optimization objective's \
                  itemAttribute."
-            )));
+            ))
+            .into());
         }
         Ok(Snapshot { data, interactions_seq })
     }

@@ -1,18 +1,18 @@
 //! Solutions: a recipe plus its configuration, trained into solution versions.
 
 use reko_api::{
-    status, CreateSolutionRequest, CreateSolutionResponse, DeleteSolutionRequest, DescribeSolutionRequest,
-    DescribeSolutionResponse, ListSolutionsRequest, ListSolutionsResponse, Solution, SolutionConfig, SolutionSummary,
+    status, ApiError, CreateSolutionRequest, CreateSolutionResponse, DeleteSolutionRequest, DescribeSolutionRequest,
+    DescribeSolutionResponse, ListSolutionsRequest, ListSolutionsResponse, ResourceStatus, Solution, SolutionConfig,
     SolutionVersion, SolutionVersionSummary,
 };
 use reko_dataset::DatasetType;
 use reko_engine::{EventParameters, ObjectiveSensitivity, TrainingConfig};
+use reko_storage::TaskKind;
 
 use crate::access::AccessScope;
 use crate::arn;
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::ServiceResult;
 use crate::resource::{now, paginate, to_document, ResourceKind, Stored};
-use crate::tasks;
 use crate::Reko;
 
 /// Personalize's quota of active solutions per dataset group.
@@ -42,50 +42,55 @@ impl Reko {
         self.active_dataset_group(&req.dataset_group_arn)?;
         if req.perform_auto_ml == Some(true) {
             if req.recipe_arn.is_some() {
-                return Err(ServiceError::Invalid("recipeArn and performAutoML=true cannot be used together.".into()));
+                return Err(
+                    ApiError::InvalidInput("recipeArn and performAutoML=true cannot be used together.".into()).into()
+                );
             }
-            return Err(ServiceError::NotImplemented("CreateSolution with performAutoML=true (AutoML)".into()));
+            return Err(ApiError::NotImplemented("CreateSolution with performAutoML=true (AutoML)".into()).into());
         }
         let recipe_arn = req
             .recipe_arn
             .clone()
-            .ok_or_else(|| ServiceError::Invalid("recipeArn is required (AutoML is not supported).".into()))?;
+            .ok_or_else(|| ApiError::InvalidInput("recipeArn is required (AutoML is not supported).".into()))?;
         let recipe = recipe_for_arn(&recipe_arn)?;
         let perform_hpo = req.perform_hpo == Some(true);
         if perform_hpo && recipe.recipe_type == reko_engine::RecipeType::UserSegmentation {
-            return Err(ServiceError::Invalid(format!(
+            return Err(ApiError::InvalidInput(format!(
                 "performHPO is not supported for recipe {} (as in Personalize).",
                 recipe.name
-            )));
+            ))
+            .into());
         }
         if perform_hpo {
             crate::hpo::request(recipe.name, req.solution_config.as_ref())?;
         }
         if req.perform_incremental_update == Some(true) {
-            return Err(ServiceError::Invalid(
+            return Err(ApiError::InvalidInput(
                 "performIncrementalUpdate is only supported with the aws-semantic-similarity recipe.".into(),
-            ));
+            )
+            .into());
         }
         if req.perform_auto_training == Some(true) {
-            return Err(ServiceError::NotImplemented(
+            return Err(ApiError::NotImplemented(
                 "CreateSolution with performAutoTraining=true (automatic retraining); create solution versions explicitly"
                     .into(),
-            ));
+            ).into());
         }
         let config = training_config(req.event_type.as_deref(), req.solution_config.as_ref())?;
         if let Some(attribute) = objective_attribute(req.solution_config.as_ref()) {
             self.objective_field(&req.dataset_group_arn, attribute)?;
         }
         if !perform_hpo && req.solution_config.as_ref().is_some_and(|c| c.hpo_config.is_some()) {
-            return Err(ServiceError::Invalid("solutionConfig.hpoConfig requires performHPO=true.".into()));
+            return Err(ApiError::InvalidInput("solutionConfig.hpoConfig requires performHPO=true.".into()).into());
         }
         reko_engine::validate_config(recipe_name(&recipe_arn), &config)?;
         let active = self.load_all::<Solution>(ResourceKind::Solution, Some(&req.dataset_group_arn))?.len();
         if active >= MAX_SOLUTIONS_PER_DATASET_GROUP {
-            return Err(ServiceError::Limit(format!(
+            return Err(ApiError::LimitExceeded(format!(
                 "Dataset group {} already has {MAX_SOLUTIONS_PER_DATASET_GROUP} solutions.",
                 req.dataset_group_arn
-            )));
+            ))
+            .into());
         }
         let arn = self.arns().child(&req.dataset_group_arn, ResourceKind::Solution, &req.name);
         let created = now();
@@ -102,7 +107,7 @@ impl Reko {
             event_type: req.event_type,
             solution_config: req.solution_config,
             auto_ml_result: None,
-            status: status::CREATE_PENDING.into(),
+            status: ResourceStatus::CreatePending.as_str().into(),
             creation_date_time: created,
             last_updated_date_time: created,
             latest_solution_version: None,
@@ -116,7 +121,7 @@ impl Reko {
             Some(&req.dataset_group_arn),
             Some(&req.dataset_group_arn),
             to_document(&solution, &serde_json::Value::Null)?,
-            tasks::ACTIVATE,
+            TaskKind::Activate,
             &tags,
         )?;
         Ok(CreateSolutionResponse { solution_arn: arn })
@@ -135,8 +140,7 @@ impl Reko {
         scope: &AccessScope,
     ) -> ServiceResult<ListSolutionsResponse> {
         let all = self.load_visible::<Solution>(ResourceKind::Solution, req.dataset_group_arn.as_deref(), scope)?;
-        let summaries: Vec<SolutionSummary> = all.iter().map(|s| SolutionSummary::from(&s.wire)).collect();
-        let (solutions, next_token) = paginate(summaries, req.next_token.as_deref(), req.max_results)?;
+        let (solutions, next_token) = paginate(&all, req.next_token.as_deref(), req.max_results)?;
         Ok(ListSolutionsResponse { solutions, next_token })
     }
 
@@ -144,18 +148,20 @@ impl Reko {
         let stored = self.load::<Solution>(ResourceKind::Solution, &req.solution_arn)?;
         let campaigns = self.store().children(&req.solution_arn)?;
         if let Some(campaign) = campaigns.iter().find(|r| r.kind == ResourceKind::Campaign.as_str()) {
-            return Err(ServiceError::InUse(format!(
+            return Err(ApiError::ResourceInUse(format!(
                 "Cannot delete solution {}: campaign {} uses it. Delete the campaign first.",
                 req.solution_arn, campaign.arn
-            )));
+            ))
+            .into());
         }
         if let Some(training) =
             campaigns.iter().find(|r| r.kind == ResourceKind::SolutionVersion.as_str() && status::is_pending(&r.status))
         {
-            return Err(ServiceError::InUse(format!(
+            return Err(ApiError::ResourceInUse(format!(
                 "Cannot delete solution {} while solution version {} is {}.",
                 req.solution_arn, training.arn, training.status
-            )));
+            ))
+            .into());
         }
         self.start_deletion(&stored)
     }
@@ -177,10 +183,14 @@ impl Reko {
     pub(crate) fn trainable_solution(&self, arn: &str) -> ServiceResult<Stored<Solution>> {
         let stored = self.load::<Solution>(ResourceKind::Solution, arn)?;
         let status = stored.wire.status.as_str();
-        if status != status::ACTIVE && status != status::CREATE_PENDING && status != status::CREATE_IN_PROGRESS {
-            return Err(ServiceError::InUse(format!(
+        if status != ResourceStatus::Active.as_str()
+            && status != ResourceStatus::CreatePending.as_str()
+            && status != ResourceStatus::CreateInProgress.as_str()
+        {
+            return Err(ApiError::ResourceInUse(format!(
                 "Solution {arn} is {status}; a solution version needs an ACTIVE solution."
-            )));
+            ))
+            .into());
         }
         Ok(stored)
     }
@@ -189,14 +199,14 @@ impl Reko {
 /// The engine recipe a recipe ARN names, or a clear error.
 pub(crate) fn recipe_for_arn(recipe_arn: &str) -> ServiceResult<&'static reko_engine::RecipeInfo> {
     let name = arn::recipe_name(recipe_arn)
-        .ok_or_else(|| ServiceError::Invalid(format!("Value '{recipe_arn}' at 'recipeArn' is not a recipe ARN.")))?;
+        .ok_or_else(|| ApiError::InvalidInput(format!("Value '{recipe_arn}' at 'recipeArn' is not a recipe ARN.")))?;
     if let Some(info) = reko_engine::recipe(name) {
         return Ok(info);
     }
     if PERSONALIZE_RECIPES.contains(&name) {
-        return Err(ServiceError::NotImplemented(format!("The recipe {name} ({recipe_arn})")));
+        return Err(ApiError::NotImplemented(format!("The recipe {name} ({recipe_arn})")).into());
     }
-    Err(ServiceError::NotFound(format!("Could not find recipe: {recipe_arn}")))
+    Err(ApiError::ResourceNotFound(format!("Could not find recipe: {recipe_arn}")).into())
 }
 
 fn recipe_name(recipe_arn: &str) -> &str {
@@ -217,10 +227,11 @@ impl Reko {
     pub(crate) fn objective_field(&self, dataset_group_arn: &str, attribute: &str) -> ServiceResult<String> {
         let path = "solutionConfig.optimizationObjective.itemAttribute";
         let Some(items) = self.dataset_of_type(dataset_group_arn, DatasetType::Items)? else {
-            return Err(ServiceError::Invalid(format!(
+            return Err(ApiError::InvalidInput(format!(
                 "Value '{attribute}' at '{path}': an optimization objective needs an Items dataset with that \
                  column; dataset group {dataset_group_arn} has none."
-            )));
+            ))
+            .into());
         };
         let schema = self.parsed_schema(&items.wire.schema_arn)?;
         let field = schema.field(attribute).or_else(|| {
@@ -228,19 +239,21 @@ impl Reko {
             same.next().filter(|_| same.next().is_none())
         });
         let Some(field) = field else {
-            return Err(ServiceError::Invalid(format!(
+            return Err(ApiError::InvalidInput(format!(
                 "Value '{attribute}' at '{path}' names no field of the Items schema {} (fields: {}).",
                 items.wire.schema_arn,
                 schema.field_names().join(", ")
-            )));
+            ))
+            .into());
         };
         if !field.field_type.is_numeric() {
-            return Err(ServiceError::Invalid(format!(
+            return Err(ApiError::InvalidInput(format!(
                 "Value '{attribute}' at '{path}': field {} of the Items schema is of type {}; an optimization \
                  objective needs a numeric one (int, long, float or double).",
                 field.name,
                 field.field_type.as_str()
-            )));
+            ))
+            .into());
         }
         Ok(field.name.clone())
     }
@@ -255,7 +268,7 @@ pub(crate) fn training_config(
     let Some(config) = config else { return Ok(out) };
     if let Some(threshold) = &config.event_value_threshold {
         let value: f64 = threshold.trim().parse().map_err(|_| {
-            ServiceError::Invalid(format!(
+            ApiError::InvalidInput(format!(
                 "Value '{threshold}' at 'solutionConfig.eventValueThreshold' is not a number."
             ))
         })?;
@@ -275,15 +288,16 @@ pub(crate) fn training_config(
     out.feature_transformation_parameters = config.feature_transformation_parameters.clone().unwrap_or_default();
     if let Some(objective) = &config.optimization_objective {
         if objective.item_attribute.is_none() {
-            return Err(ServiceError::Invalid(
+            return Err(ApiError::InvalidInput(
                 "solutionConfig.optimizationObjective.itemAttribute is required: the numeric Items column to \
                  optimize for."
                     .into(),
-            ));
+            )
+            .into());
         }
         let name = objective.objective_sensitivity.as_deref().unwrap_or(DEFAULT_OBJECTIVE_SENSITIVITY);
         out.objective = Some(ObjectiveSensitivity::from_name(name).ok_or_else(|| {
-            ServiceError::Invalid(format!(
+            ApiError::InvalidInput(format!(
                 "Value '{name}' at 'solutionConfig.optimizationObjective.objectiveSensitivity' failed to satisfy \
                  constraint: Member must satisfy enum value set: [LOW, MEDIUM, HIGH, OFF]"
             ))

@@ -3,18 +3,19 @@
 use std::collections::BTreeMap;
 
 use reko_api::{
-    status, CreateSolutionVersionRequest, CreateSolutionVersionResponse, DescribeSolutionVersionRequest,
+    status, ApiError, CreateSolutionVersionRequest, CreateSolutionVersionResponse, DescribeSolutionVersionRequest,
     DescribeSolutionVersionResponse, GetSolutionMetricsRequest, GetSolutionMetricsResponse,
-    ListSolutionVersionsRequest, ListSolutionVersionsResponse, Solution, SolutionVersion, SolutionVersionSummary,
+    ListSolutionVersionsRequest, ListSolutionVersionsResponse, ResourceStatus, Solution, SolutionVersion,
     StopSolutionVersionCreationRequest,
 };
 use reko_engine::TrainingProgress;
+use reko_storage::TaskKind;
 
 use crate::access::AccessScope;
 use crate::error::{ServiceError, ServiceResult};
 use crate::resource::{now, paginate, to_document, update_of, ResourceKind};
 use crate::solution::{recipe_for_arn, training_config};
-use crate::tasks::{self, set_status, Outcome, Progress};
+use crate::tasks::{set_status, Outcome, Progress};
 use crate::Reko;
 
 /// Personalize's quota of solution versions pending or in progress per region.
@@ -35,22 +36,25 @@ impl Reko {
             "UPDATE" => {
                 let recipe = recipe_for_arn(solution.recipe_arn.as_deref().unwrap_or_default())?;
                 if !reko_engine::supports_update(recipe.name) {
-                    return Err(ServiceError::Invalid(format!(
+                    return Err(ApiError::InvalidInput(format!(
                         "trainingMode UPDATE requires a User-Personalization solution; {} uses {}.",
                         req.solution_arn, recipe.name
-                    )));
+                    ))
+                    .into());
                 }
                 if self.latest_full_version(&req.solution_arn)?.is_none() {
-                    return Err(ServiceError::Invalid(format!(
+                    return Err(ApiError::InvalidInput(format!(
                         "trainingMode UPDATE needs an ACTIVE solution version trained with FULL in {}.",
                         req.solution_arn
-                    )));
+                    ))
+                    .into());
                 }
             }
             other => {
-                return Err(ServiceError::Invalid(format!(
+                return Err(ApiError::InvalidInput(format!(
                     "trainingMode {other} is reported on automatic versions only and cannot be requested."
-                )))
+                ))
+                .into())
             }
         }
         self.ensure_fewer_pending(ResourceKind::SolutionVersion, MAX_PENDING_VERSIONS, &solution.dataset_group_arn)?;
@@ -60,10 +64,11 @@ impl Reko {
                 .iter()
                 .any(|v| v.wire.name.as_deref() == Some(name.as_str()));
             if taken {
-                return Err(ServiceError::AlreadyExists(format!(
+                return Err(ApiError::ResourceAlreadyExists(format!(
                     "Solution {} already has a version named {name}.",
                     req.solution_arn
-                )));
+                ))
+                .into());
             }
         }
         let arn = format!("{}/{}", req.solution_arn, crate::arn::solution_version_id());
@@ -82,7 +87,7 @@ impl Reko {
             training_hours: None,
             training_mode: Some(mode),
             tuned_hpo_params: None,
-            status: status::CREATE_PENDING.into(),
+            status: ResourceStatus::CreatePending.as_str().into(),
             failure_reason: None,
             creation_date_time: created,
             last_updated_date_time: created,
@@ -96,7 +101,7 @@ impl Reko {
             Some(&req.solution_arn),
             Some(&solution.dataset_group_arn),
             to_document(&version, &serde_json::Value::Null)?,
-            tasks::TRAIN,
+            TaskKind::Train,
             &tags,
         )?;
         Ok(CreateSolutionVersionResponse { solution_version_arn: arn })
@@ -120,23 +125,22 @@ impl Reko {
         }
         let all =
             self.load_visible::<SolutionVersion>(ResourceKind::SolutionVersion, req.solution_arn.as_deref(), scope)?;
-        let summaries: Vec<SolutionVersionSummary> =
-            all.iter().map(|s| SolutionVersionSummary::from(&s.wire)).collect();
-        let (solution_versions, next_token) = paginate(summaries, req.next_token.as_deref(), req.max_results)?;
+        let (solution_versions, next_token) = paginate(&all, req.next_token.as_deref(), req.max_results)?;
         Ok(ListSolutionVersionsResponse { solution_versions, next_token })
     }
 
     pub fn stop_solution_version_creation(&self, req: StopSolutionVersionCreationRequest) -> ServiceResult<()> {
         let mut stored = self.load::<SolutionVersion>(ResourceKind::SolutionVersion, &req.solution_version_arn)?;
-        let next = match stored.wire.status.as_str() {
-            status::CREATE_PENDING => status::CREATE_STOPPED,
+        let next = match ResourceStatus::parse(&stored.wire.status) {
+            Some(ResourceStatus::CreatePending) => ResourceStatus::CreateStopped.as_str(),
             // The training task sees this and ends as CREATE STOPPED.
-            status::CREATE_IN_PROGRESS => status::CREATE_STOPPING,
-            other => {
-                return Err(ServiceError::InUse(format!(
+            Some(ResourceStatus::CreateInProgress) => ResourceStatus::CreateStopping.as_str(),
+            _ => {
+                let other = &stored.wire.status;
+                return Err(ApiError::ResourceInUse(format!(
                     "Solution version {} is {other}; only a version that is CREATE PENDING or CREATE IN_PROGRESS can be stopped.",
                     req.solution_version_arn
-                )))
+                )).into());
             }
         };
         stored.wire.status = next.into();
@@ -146,11 +150,12 @@ impl Reko {
 
     pub fn get_solution_metrics(&self, req: GetSolutionMetricsRequest) -> ServiceResult<GetSolutionMetricsResponse> {
         let stored = self.load::<SolutionVersion>(ResourceKind::SolutionVersion, &req.solution_version_arn)?;
-        if stored.wire.status != status::ACTIVE {
-            return Err(ServiceError::InUse(format!(
+        if stored.wire.status != ResourceStatus::Active.as_str() {
+            return Err(ApiError::ResourceInUse(format!(
                 "Solution version {} is {}; metrics exist once it is ACTIVE.",
                 req.solution_version_arn, stored.wire.status
-            )));
+            ))
+            .into());
         }
         let metrics: BTreeMap<String, f64> = stored
             .internal
@@ -168,10 +173,10 @@ impl Reko {
         &self,
         solution_arn: &str,
     ) -> ServiceResult<Option<crate::resource::Stored<SolutionVersion>>> {
-        Ok(self
-            .load_all::<SolutionVersion>(ResourceKind::SolutionVersion, Some(solution_arn))?
-            .into_iter()
-            .find(|v| v.wire.status == status::ACTIVE && v.wire.training_mode.as_deref().unwrap_or("FULL") == "FULL"))
+        Ok(self.load_all::<SolutionVersion>(ResourceKind::SolutionVersion, Some(solution_arn))?.into_iter().find(|v| {
+            v.wire.status == ResourceStatus::Active.as_str()
+                && v.wire.training_mode.as_deref().unwrap_or("FULL") == "FULL"
+        }))
     }
 
     /// Where a solution version's model artifact lives.
@@ -240,15 +245,15 @@ impl Reko {
     pub(crate) fn run_training(&self, arn: &str, progress: &mut Progress<'_>) -> ServiceResult<Outcome> {
         let stored = match self.load::<SolutionVersion>(ResourceKind::SolutionVersion, arn) {
             Ok(s) => s,
-            Err(ServiceError::NotFound(_)) => {
+            Err(ServiceError::Api(ApiError::ResourceNotFound(_))) => {
                 return Ok(Outcome::Done { detail: "version no longer exists".into(), update: None })
             }
             Err(e) => return Err(e),
         };
-        if stored.wire.status == status::CREATE_STOPPING {
+        if stored.wire.status == ResourceStatus::CreateStopping.as_str() {
             // Stopped while training and then interrupted: finish the stop.
-            let mut update = update_of(&stored, status::CREATE_STOPPED)?;
-            set_status(&mut update.doc, status::CREATE_STOPPED);
+            let mut update = update_of(&stored, ResourceStatus::CreateStopped.as_str())?;
+            set_status(&mut update.doc, ResourceStatus::CreateStopped.as_str());
             return Ok(Outcome::Done { detail: "stopped".into(), update: Some(update) });
         }
         if !status::is_pending(&stored.wire.status) {
@@ -256,10 +261,10 @@ impl Reko {
         }
         // The version may have been created while its solution was still being activated.
         match self.load::<Solution>(ResourceKind::Solution, &stored.wire.solution_arn) {
-            Ok(solution) if solution.wire.status == status::ACTIVE => {}
+            Ok(solution) if solution.wire.status == ResourceStatus::Active.as_str() => {}
             Ok(solution)
-                if solution.wire.status == status::CREATE_PENDING
-                    || solution.wire.status == status::CREATE_IN_PROGRESS =>
+                if solution.wire.status == ResourceStatus::CreatePending.as_str()
+                    || solution.wire.status == ResourceStatus::CreateInProgress.as_str() =>
             {
                 return Ok(Outcome::Wait {
                     detail: format!("waiting for solution {} ({})", solution.wire.solution_arn, solution.wire.status),
@@ -273,7 +278,7 @@ impl Reko {
                     ),
                 })
             }
-            Err(ServiceError::NotFound(_)) => {
+            Err(ServiceError::Api(ApiError::ResourceNotFound(_))) => {
                 return Ok(Outcome::Failed {
                     reason: format!("Solution {} no longer exists.", stored.wire.solution_arn),
                 })
@@ -286,21 +291,21 @@ impl Reko {
         let recipe = recipe_for_arn(&recipe_arn)?;
         let config = training_config(stored.wire.event_type.as_deref(), stored.wire.solution_config.as_ref())?;
         let group = stored.wire.dataset_group_arn.clone().unwrap_or_default();
-        let mut phases = crate::metrics::PhaseTimer::new(tasks::TRAIN);
+        let mut phases = crate::metrics::PhaseTimer::new(TaskKind::Train.as_str());
         phases.enter("snapshot");
         progress.report(0.0, "reading a snapshot of the dataset group");
         let columns = stored.wire.solution_config.as_ref().and_then(|c| c.training_data_config.as_ref());
         let objective = match crate::solution::objective_attribute(stored.wire.solution_config.as_ref()) {
             Some(attribute) => match self.objective_field(&group, attribute) {
                 Ok(field) => Some(field),
-                Err(ServiceError::Invalid(reason)) => return Ok(Outcome::Failed { reason }),
+                Err(ServiceError::Api(ApiError::InvalidInput(reason))) => return Ok(Outcome::Failed { reason }),
                 Err(e) => return Err(e),
             },
             None => None,
         };
         let (data, interactions_seq) = match self.training_data(&group, columns, objective.as_deref()) {
             Ok(snapshot) => (snapshot.data, snapshot.interactions_seq),
-            Err(ServiceError::Invalid(reason)) => return Ok(Outcome::Failed { reason }),
+            Err(ServiceError::Api(ApiError::InvalidInput(reason))) => return Ok(Outcome::Failed { reason }),
             Err(e) => return Err(e),
         };
         // The engine moves `live` within its stages; a thread reports it to the task view.
@@ -352,8 +357,11 @@ impl Reko {
         drop(phases);
         // Re-read the current document: StopSolutionVersionCreation may have changed it meanwhile.
         let mut current = self.load::<SolutionVersion>(ResourceKind::SolutionVersion, arn)?;
-        let final_status =
-            if current.wire.status == status::CREATE_STOPPING { status::CREATE_STOPPED } else { status::ACTIVE };
+        let final_status = if current.wire.status == ResourceStatus::CreateStopping.as_str() {
+            ResourceStatus::CreateStopped.as_str()
+        } else {
+            ResourceStatus::Active.as_str()
+        };
         current.wire.training_hours = Some(started.elapsed().as_secs_f64() / 3600.0);
         // What performHPO chose, or else what the training chose itself (self-tuning).
         let tuned_params = tuned_params.or_else(|| (!trained.tuned.is_empty()).then(|| trained.tuned.clone()));

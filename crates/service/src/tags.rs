@@ -3,10 +3,10 @@
 //! changes of background tasks; they are deleted with their resource.
 
 use reko_api::{
-    ListTagsForResourceRequest, ListTagsForResourceResponse, Tag, TagResourceRequest, UntagResourceRequest,
+    ApiError, ListTagsForResourceRequest, ListTagsForResourceResponse, Tag, TagResourceRequest, UntagResourceRequest,
 };
 
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::ServiceResult;
 use crate::Reko;
 
 /// Personalize's limit of tag keys per resource.
@@ -22,11 +22,12 @@ impl Reko {
             }
         }
         if tags.len() > MAX_TAG_KEYS {
-            return Err(ServiceError::TooManyTags(format!(
+            return Err(ApiError::TooManyTags(format!(
                 "Resource {} would have {} tag keys; the limit is {MAX_TAG_KEYS}.",
                 req.resource_arn,
                 tags.len()
-            )));
+            ))
+            .into());
         }
         self.store().set_tags(&req.resource_arn, &tags)?;
         Ok(())
@@ -51,7 +52,7 @@ impl Reko {
 
     fn tags_of(&self, arn: &str) -> ServiceResult<Vec<(String, String)>> {
         if self.store().get_resource(arn)?.is_none() {
-            return Err(ServiceError::NotFound(format!("Could not find resource: {arn}")));
+            return Err(ApiError::ResourceNotFound(format!("Could not find resource: {arn}")).into());
         }
         Ok(self.store().tags(arn)?)
     }

@@ -8,23 +8,13 @@
 //! often fails its resource with a reason instead of looping forever.
 
 use reko_api::status;
-use reko_storage::{ResourceUpdate, StorageError, Task, TaskState};
+use reko_api::{ApiError, ResourceStatus};
+use reko_storage::{ResourceUpdate, StorageError, Task, TaskKind, TaskState};
 use serde::Serialize;
 
 use crate::error::{ServiceError, ServiceResult};
 use crate::resource::{now, INTERNAL_KEY};
 use crate::Reko;
-
-/// Task kinds, stored in the queue.
-pub(crate) const ACTIVATE: &str = "activate";
-pub(crate) const IMPORT: &str = "dataset-import";
-pub(crate) const TRAIN: &str = "solution-version-training";
-pub(crate) const DEPLOY: &str = "campaign-deployment";
-pub(crate) const DELETE: &str = "delete";
-pub(crate) const BATCH_INFERENCE: &str = "batch-inference";
-pub(crate) const BATCH_SEGMENT: &str = "batch-segment";
-pub(crate) const EXPORT: &str = "dataset-export";
-pub(crate) const DATASET_UPDATE: &str = "dataset-update";
 
 /// A task as shown to operators (`GET /reko/tasks`, `reko tasks`).
 #[derive(Debug, Clone, Serialize)]
@@ -45,7 +35,7 @@ impl From<Task> for TaskInfo {
     fn from(t: Task) -> Self {
         TaskInfo {
             task_id: t.id,
-            kind: t.kind,
+            kind: t.kind_str().to_string(),
             resource_arn: t.resource_arn,
             state: t.state.as_str().to_string(),
             progress: t.progress,
@@ -71,7 +61,7 @@ impl Progress<'_> {
             return;
         }
         self.last = std::time::Instant::now();
-        tracing::info!(task = self.task.id, kind = %self.task.kind, resource = %self.task.resource_arn,
+        tracing::info!(task = self.task.id, kind = self.task.kind_str(), resource = %self.task.resource_arn,
             progress = format!("{:.0}%", fraction * 100.0), "{detail}");
         if let Err(e) = self.reko.store().report_progress(self.task.id, fraction, detail) {
             tracing::warn!(error = %e, "could not record task progress");
@@ -103,7 +93,7 @@ impl Reko {
 
     pub(crate) fn recover_interrupted_tasks(&self) -> ServiceResult<()> {
         for task in self.store().requeue_interrupted()? {
-            tracing::warn!(task = task.id, kind = %task.kind, resource = %task.resource_arn,
+            tracing::warn!(task = task.id, kind = task.kind_str(), resource = %task.resource_arn,
                 "task was interrupted by a shutdown; it will run again");
         }
         Ok(())
@@ -113,7 +103,7 @@ impl Reko {
     pub(crate) fn run_next_task(&self) -> ServiceResult<bool> {
         let Some(task) = self.store().claim_task()? else { return Ok(false) };
         let started = std::time::Instant::now();
-        tracing::info!(task = task.id, kind = %task.kind, resource = %task.resource_arn, attempt = task.attempts, "task started");
+        tracing::info!(task = task.id, kind = task.kind_str(), resource = %task.resource_arn, attempt = task.attempts, "task started");
         let outcome = if task.attempts > self.config().max_task_attempts {
             Ok(Outcome::Failed {
                 reason: format!(
@@ -129,12 +119,12 @@ impl Reko {
         };
         let finished = match outcome {
             Ok(Outcome::Done { detail, update }) => {
-                crate::metrics::record_task(&task.kind, started.elapsed(), true);
+                crate::metrics::record_task(task.known_kind(), started.elapsed(), true);
                 tracing::info!(task = task.id, resource = %task.resource_arn, secs = started.elapsed().as_secs_f64(), "task done: {detail}");
                 self.store().finish_task(task.id, TaskState::Succeeded, &detail, update.as_ref())
             }
             Ok(Outcome::Failed { reason }) => {
-                crate::metrics::record_task(&task.kind, started.elapsed(), false);
+                crate::metrics::record_task(task.known_kind(), started.elapsed(), false);
                 self.fail_task(&task, &reason)
             }
             Ok(Outcome::Wait { detail }) => {
@@ -146,7 +136,7 @@ impl Reko {
             }
             Err(ServiceError::Storage(e)) => Err(e),
             Err(e) => {
-                crate::metrics::record_task(&task.kind, started.elapsed(), false);
+                crate::metrics::record_task(task.known_kind(), started.elapsed(), false);
                 self.fail_task(&task, &e.to_string())
             }
         };
@@ -173,17 +163,17 @@ impl Reko {
     }
 
     fn run_task(&self, task: &Task, progress: &mut Progress<'_>) -> ServiceResult<Outcome> {
-        match task.kind.as_str() {
-            ACTIVATE => self.run_activation(&task.resource_arn),
-            IMPORT => self.run_import(&task.resource_arn, progress),
-            TRAIN => self.run_training(&task.resource_arn, progress),
-            DEPLOY => self.run_deployment(&task.resource_arn, progress),
-            DELETE => self.run_deletion(&task.resource_arn),
-            BATCH_INFERENCE => self.run_batch_inference(&task.resource_arn, progress),
-            BATCH_SEGMENT => self.run_batch_segment(&task.resource_arn, progress),
-            EXPORT => self.run_export(&task.resource_arn, progress),
-            DATASET_UPDATE => self.run_dataset_update(&task.resource_arn),
-            other => Err(ServiceError::Internal(format!("unknown task kind {other}"))),
+        let kind = task.kind.clone().map_err(|unknown| ServiceError::Internal(unknown.to_string()))?;
+        match kind {
+            TaskKind::Activate => self.run_activation(&task.resource_arn),
+            TaskKind::Import => self.run_import(&task.resource_arn, progress),
+            TaskKind::Train => self.run_training(&task.resource_arn, progress),
+            TaskKind::Deploy => self.run_deployment(&task.resource_arn, progress),
+            TaskKind::Delete => self.run_deletion(&task.resource_arn),
+            TaskKind::BatchInference => self.run_batch_inference(&task.resource_arn, progress),
+            TaskKind::BatchSegment => self.run_batch_segment(&task.resource_arn, progress),
+            TaskKind::Export => self.run_export(&task.resource_arn, progress),
+            TaskKind::DatasetUpdate => self.run_dataset_update(&task.resource_arn),
         }
     }
 
@@ -193,7 +183,7 @@ impl Reko {
         let update = match self.store().get_resource(&task.resource_arn)? {
             Some(record) => {
                 let mut doc = record.doc.clone();
-                let failed_status = failure_status(&task.kind, &record.status, &mut doc, reason);
+                let failed_status = failure_status(task.known_kind(), &record.status, &mut doc, reason);
                 Some(ResourceUpdate {
                     arn: record.arn,
                     status: failed_status,
@@ -211,16 +201,18 @@ impl Reko {
         let Some(record) = self.store().get_resource(arn)? else {
             return Ok(Outcome::Done { detail: "resource no longer exists".into(), update: None });
         };
-        if record.status != status::CREATE_PENDING && record.status != status::CREATE_IN_PROGRESS {
+        if record.status != ResourceStatus::CreatePending.as_str()
+            && record.status != ResourceStatus::CreateInProgress.as_str()
+        {
             return Ok(Outcome::Done { detail: format!("already {}", record.status), update: None });
         }
         let mut doc = record.doc;
-        set_status(&mut doc, status::ACTIVE);
+        set_status(&mut doc, ResourceStatus::Active.as_str());
         Ok(Outcome::Done {
             detail: "active".into(),
             update: Some(ResourceUpdate {
                 arn: arn.into(),
-                status: status::ACTIVE.into(),
+                status: ResourceStatus::Active.as_str().into(),
                 doc,
                 expected_status: Some(record.status),
             }),
@@ -236,7 +228,7 @@ impl Reko {
     ) -> ServiceResult<Result<crate::resource::Stored<T>, Outcome>> {
         let stored = match self.load::<T>(kind, arn) {
             Ok(s) => s,
-            Err(ServiceError::NotFound(_)) => {
+            Err(ServiceError::Api(ApiError::ResourceNotFound(_))) => {
                 return Ok(Err(Outcome::Done { detail: "job no longer exists".into(), update: None }))
             }
             Err(e) => return Err(e),
@@ -253,10 +245,10 @@ impl Reko {
     pub(crate) fn mark_in_progress(&self, arn: &str) -> ServiceResult<()> {
         if let Some(record) = self.store().get_resource(arn)? {
             let mut doc = record.doc;
-            set_status(&mut doc, status::CREATE_IN_PROGRESS);
+            set_status(&mut doc, ResourceStatus::CreateInProgress.as_str());
             self.store().update_resource(&ResourceUpdate {
                 arn: arn.into(),
-                status: status::CREATE_IN_PROGRESS.into(),
+                status: ResourceStatus::CreateInProgress.as_str().into(),
                 doc,
                 expected_status: Some(record.status),
             })?;
@@ -274,41 +266,41 @@ pub(crate) fn set_status(doc: &mut serde_json::Value, new_status: &str) {
 }
 
 /// The failed status a task leaves on its resource, writing the reason into the document.
-fn failure_status(task_kind: &str, current: &str, doc: &mut serde_json::Value, reason: &str) -> String {
-    if task_kind == DEPLOY && current == status::ACTIVE {
+fn failure_status(task_kind: Option<TaskKind>, current: &str, doc: &mut serde_json::Value, reason: &str) -> String {
+    if task_kind == Some(TaskKind::Deploy) && current == ResourceStatus::Active.as_str() {
         // A failed campaign update: the campaign keeps serving its previous deployment.
         if let Some(update) = doc.get_mut("latestCampaignUpdate").and_then(|u| u.as_object_mut()) {
-            update.insert("status".into(), status::CREATE_FAILED.into());
+            update.insert("status".into(), ResourceStatus::CreateFailed.as_str().into());
             update.insert("failureReason".into(), reason.into());
             update.insert("lastUpdatedDateTime".into(), now().into());
         }
-        return status::ACTIVE.to_string();
+        return ResourceStatus::Active.as_str().to_string();
     }
-    if task_kind == DATASET_UPDATE && current == status::ACTIVE {
+    if task_kind == Some(TaskKind::DatasetUpdate) && current == ResourceStatus::Active.as_str() {
         // A failed schema replacement: the dataset keeps its schema.
         if let Some(update) = doc.get_mut("latestDatasetUpdate").and_then(|u| u.as_object_mut()) {
-            update.insert("status".into(), status::CREATE_FAILED.into());
+            update.insert("status".into(), ResourceStatus::CreateFailed.as_str().into());
             update.insert("failureReason".into(), reason.into());
             update.insert("lastUpdatedDateTime".into(), now().into());
         }
-        return status::ACTIVE.to_string();
+        return ResourceStatus::Active.as_str().to_string();
     }
-    if task_kind == DELETE {
+    if task_kind == Some(TaskKind::Delete) {
         // A deletion that failed leaves the resource as it was before the request.
         let previous = doc
             .get(INTERNAL_KEY)
             .and_then(|i| i.get("statusBeforeDelete"))
             .and_then(|s| s.as_str())
-            .unwrap_or(status::ACTIVE)
+            .unwrap_or(ResourceStatus::Active.as_str())
             .to_string();
         set_status(doc, &previous);
         return previous;
     }
-    set_status(doc, status::CREATE_FAILED);
+    set_status(doc, ResourceStatus::CreateFailed.as_str());
     if let Some(map) = doc.as_object_mut() {
         map.insert("failureReason".into(), reason.into());
     }
-    status::CREATE_FAILED.to_string()
+    ResourceStatus::CreateFailed.as_str().to_string()
 }
 
 #[cfg(test)]
@@ -328,11 +320,12 @@ mod tests {
             "latestDatasetUpdate": {"schemaArn": "arn:s2", "status": "CREATE IN_PROGRESS",
                                     "creationDateTime": 1.0, "lastUpdatedDateTime": 1.0}
         });
-        let status = failure_status(DATASET_UPDATE, status::ACTIVE, &mut doc, "no such schema");
-        assert_eq!(status, status::ACTIVE);
+        let status =
+            failure_status(Some(TaskKind::DatasetUpdate), ResourceStatus::Active.as_str(), &mut doc, "no such schema");
+        assert_eq!(status, ResourceStatus::Active.as_str());
         assert_eq!((doc["status"].as_str(), doc["schemaArn"].as_str()), (Some("ACTIVE"), Some("arn:s1")));
         let update = &doc["latestDatasetUpdate"];
-        assert_eq!(update["status"], status::CREATE_FAILED);
+        assert_eq!(update["status"], ResourceStatus::CreateFailed.as_str());
         assert_eq!(update["failureReason"], "no such schema");
         assert!(doc.get("failureReason").is_none());
     }
@@ -419,23 +412,23 @@ mod tests {
             .unwrap()
             .solution_version_arn;
         let status_of = |arn: &str| reko.store().get_resource(arn).unwrap().unwrap().status;
-        assert_eq!(status_of(&solution), status::CREATE_PENDING);
-        assert_eq!(status_of(&version), status::CREATE_PENDING);
+        assert_eq!(status_of(&solution), ResourceStatus::CreatePending.as_str());
+        assert_eq!(status_of(&version), ResourceStatus::CreatePending.as_str());
 
         // Another worker has claimed the activation and not finished it yet.
         let activation = reko.store().claim_task().unwrap().unwrap();
-        assert_eq!((activation.kind.as_str(), activation.resource_arn.as_str()), (ACTIVATE, solution.as_str()));
+        assert_eq!((activation.kind, activation.resource_arn.as_str()), (Ok(TaskKind::Activate), solution.as_str()));
         for _ in 0..3 {
             assert!(!reko.run_next_task().unwrap(), "the training waits");
             let training = task_of(&reko, &version);
             assert_eq!((training.state, training.attempts), (TaskState::Queued, 0));
-            assert_eq!(status_of(&version), status::CREATE_PENDING);
+            assert_eq!(status_of(&version), ResourceStatus::CreatePending.as_str());
         }
         // The activation runs (again, as after an interruption), then the training.
         reko.store().requeue_task(activation.id).unwrap();
         drain(&reko);
-        assert_eq!(status_of(&solution), status::ACTIVE);
-        assert_eq!(status_of(&version), status::ACTIVE);
+        assert_eq!(status_of(&solution), ResourceStatus::Active.as_str());
+        assert_eq!(status_of(&version), ResourceStatus::Active.as_str());
         let training = task_of(&reko, &version);
         assert_eq!((training.state, training.attempts), (TaskState::Succeeded, 1));
         reko.shutdown();

@@ -5,8 +5,8 @@
 use std::time::{Duration, Instant};
 
 use reko_api::{
-    status, CreateDatasetGroupRequest, CreateDatasetImportJobRequest, CreateDatasetRequest, CreateSchemaRequest,
-    DataSource, DescribeDatasetImportJobRequest,
+    ApiError, CreateDatasetGroupRequest, CreateDatasetImportJobRequest, CreateDatasetRequest, CreateSchemaRequest,
+    DataSource, DescribeDatasetImportJobRequest, ResourceStatus,
 };
 use reko_service::{AccessScope, InteractionInsights, Reko, ServiceConfig, ServiceError};
 
@@ -71,8 +71,8 @@ fn interactions_per_day_and_per_item_of_the_newest_rows_in_scope() {
             .describe_dataset_import_job(DescribeDatasetImportJobRequest { dataset_import_job_arn: job.clone() })
             .unwrap()
             .dataset_import_job;
-        assert_ne!(job.status, status::CREATE_FAILED, "{:?}", job.failure_reason);
-        (job.status == status::ACTIVE).then_some(())
+        assert_ne!(job.status, ResourceStatus::CreateFailed.as_str(), "{:?}", job.failure_reason);
+        (job.status == ResourceStatus::Active.as_str()).then_some(())
     });
 
     let all = reko.interaction_insights(&root, &dataset, 5_000).unwrap();
@@ -116,9 +116,12 @@ fn interactions_per_day_and_per_item_of_the_newest_rows_in_scope() {
         ..Default::default()
     };
     let refused = reko.interaction_insights(&other, &dataset, 1_000).unwrap_err();
-    assert!(matches!(refused, ServiceError::NotFound(_)), "{refused:?}");
-    assert!(matches!(reko.recent_events(&other, &group, None, 3, 5_000), Err(ServiceError::NotFound(_))));
-    assert!(matches!(reko.dataset_rows(&other, &dataset), Err(ServiceError::NotFound(_))));
+    assert!(matches!(refused, ServiceError::Api(ApiError::ResourceNotFound(_))), "{refused:?}");
+    assert!(matches!(
+        reko.recent_events(&other, &group, None, 3, 5_000),
+        Err(ServiceError::Api(ApiError::ResourceNotFound(_)))
+    ));
+    assert!(matches!(reko.dataset_rows(&other, &dataset), Err(ServiceError::Api(ApiError::ResourceNotFound(_)))));
     assert_eq!(reko.dataset_rows(&root, &dataset).unwrap(), 1_000);
 
     // The newest events, newest stored first, and the hour ending with the newest event's minute

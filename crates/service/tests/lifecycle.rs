@@ -5,9 +5,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use reko_api::{
-    status, CreateCampaignRequest, CreateDatasetGroupRequest, CreateDatasetImportJobRequest, CreateDatasetRequest,
+    ApiError, CreateCampaignRequest, CreateDatasetGroupRequest, CreateDatasetImportJobRequest, CreateDatasetRequest,
     CreateSchemaRequest, CreateSolutionRequest, CreateSolutionVersionRequest, DataSource, DescribeCampaignRequest,
-    DescribeDatasetImportJobRequest, GetRecommendationsRequest, UpdateCampaignRequest,
+    DescribeDatasetImportJobRequest, GetRecommendationsRequest, ResourceStatus, UpdateCampaignRequest,
 };
 use reko_service::{Reko, ServiceConfig, ServiceError, ServingLoads};
 use reko_storage::{SqliteStore, TaskQueue};
@@ -60,7 +60,7 @@ fn active_group_with_dataset(reko: &Reko) -> (String, String) {
         )
         .unwrap();
     let dsg = group.dataset_group_arn;
-    wait_for("group", || status_of(reko, &dsg), status::ACTIVE);
+    wait_for("group", || status_of(reko, &dsg), ResourceStatus::Active.as_str());
     let dataset = reko
         .create_dataset(CreateDatasetRequest {
             name: "d".into(),
@@ -70,7 +70,7 @@ fn active_group_with_dataset(reko: &Reko) -> (String, String) {
             tags: None,
         })
         .unwrap();
-    wait_for("dataset", || status_of(reko, &dataset.dataset_arn), status::ACTIVE);
+    wait_for("dataset", || status_of(reko, &dataset.dataset_arn), ResourceStatus::Active.as_str());
     (dsg, dataset.dataset_arn)
 }
 
@@ -128,7 +128,7 @@ fn train(reko: &Reko, solution_arn: &str) -> String {
         })
         .unwrap()
         .solution_version_arn;
-    wait_for("solution version", || status_of(reko, &v), status::ACTIVE);
+    wait_for("solution version", || status_of(reko, &v), ResourceStatus::Active.as_str());
     v
 }
 
@@ -139,7 +139,7 @@ fn lifecycle_and_campaign_update_without_gap() {
     write_interactions(&csv);
     let reko = open(&dir.path().join("data"), 2);
     let (dsg, job) = stage_import(&reko, &csv);
-    wait_for("import", || status_of(&reko, &job), status::ACTIVE);
+    wait_for("import", || status_of(&reko, &job), ResourceStatus::Active.as_str());
     let solution = reko
         .create_solution(CreateSolutionRequest {
             name: "pop".into(),
@@ -149,7 +149,7 @@ fn lifecycle_and_campaign_update_without_gap() {
         })
         .unwrap()
         .solution_arn;
-    wait_for("solution", || status_of(&reko, &solution), status::ACTIVE);
+    wait_for("solution", || status_of(&reko, &solution), ResourceStatus::Active.as_str());
     let v1 = train(&reko, &solution);
     let campaign = reko
         .create_campaign(CreateCampaignRequest {
@@ -159,7 +159,7 @@ fn lifecycle_and_campaign_update_without_gap() {
         })
         .unwrap()
         .campaign_arn;
-    wait_for("campaign", || status_of(&reko, &campaign), status::ACTIVE);
+    wait_for("campaign", || status_of(&reko, &campaign), ResourceStatus::Active.as_str());
     let recommend = || {
         reko.get_recommendations(GetRecommendationsRequest {
             campaign_arn: Some(campaign.clone()),
@@ -189,14 +189,14 @@ fn lifecycle_and_campaign_update_without_gap() {
         assert_eq!(recommend().len(), 5);
         let c = reko.describe_campaign(DescribeCampaignRequest { campaign_arn: campaign.clone() }).unwrap().campaign;
         if c.solution_version_arn == v2 {
-            assert_eq!(c.latest_campaign_update.unwrap().status, status::ACTIVE);
+            assert_eq!(c.latest_campaign_update.unwrap().status, ResourceStatus::Active.as_str());
             break;
         }
         assert!(start.elapsed() < Duration::from_secs(30), "campaign update did not finish");
     }
     // A campaign pins its solution: the solution cannot be deleted under it.
     let err = reko.delete_solution(reko_api::DeleteSolutionRequest { solution_arn: solution.clone() }).unwrap_err();
-    assert!(matches!(err, ServiceError::InUse(_)), "{err}");
+    assert!(matches!(err, ServiceError::Api(ApiError::ResourceInUse(_))), "{err}");
     reko.shutdown();
     drop(reko);
 
@@ -225,7 +225,7 @@ fn a_campaign_serves_without_loading_once_active() {
     write_interactions(&csv);
     let reko = open(&dir.path().join("data"), 2);
     let (dsg, job) = stage_import(&reko, &csv);
-    wait_for("import", || status_of(&reko, &job), status::ACTIVE);
+    wait_for("import", || status_of(&reko, &job), ResourceStatus::Active.as_str());
     let solution = reko
         .create_solution(CreateSolutionRequest {
             name: "up".into(),
@@ -235,7 +235,7 @@ fn a_campaign_serves_without_loading_once_active() {
         })
         .unwrap()
         .solution_arn;
-    wait_for("solution", || status_of(&reko, &solution), status::ACTIVE);
+    wait_for("solution", || status_of(&reko, &solution), ResourceStatus::Active.as_str());
     let v1 = train(&reko, &solution);
     let campaign = reko
         .create_campaign(CreateCampaignRequest {
@@ -245,7 +245,7 @@ fn a_campaign_serves_without_loading_once_active() {
         })
         .unwrap()
         .campaign_arn;
-    wait_for("campaign", || status_of(&reko, &campaign), status::ACTIVE);
+    wait_for("campaign", || status_of(&reko, &campaign), ResourceStatus::Active.as_str());
     assert_eq!(reko.served_solution_version(&campaign), Some(v1), "ACTIVE before the model serves");
     let ready = reko.serving_loads();
     assert_eq!(ready, ServingLoads { models_on_demand: 0, live_states: 1 }, "the deployment loads the group's state");
@@ -272,7 +272,7 @@ fn a_campaign_serves_without_loading_once_active() {
         let c = reko.describe_campaign(DescribeCampaignRequest { campaign_arn: campaign.clone() }).unwrap().campaign;
         c.latest_campaign_update.map(|u| u.status).unwrap_or_default()
     };
-    wait_for("campaign update", update_status, status::ACTIVE);
+    wait_for("campaign update", update_status, ResourceStatus::Active.as_str());
     assert_eq!(reko.served_solution_version(&campaign), Some(v2), "update ACTIVE before the new model serves");
     recommend();
     assert_eq!(reko.serving_loads(), ready, "a request after the update loaded something");
@@ -313,7 +313,7 @@ fn interrupted_tasks_resume_after_a_restart() {
     assert_eq!(claimed.resource_arn, job);
     drop(store);
     let reko = open(&data, 1);
-    wait_for("import after restart", || status_of(&reko, &job), status::ACTIVE);
+    wait_for("import after restart", || status_of(&reko, &job), ResourceStatus::Active.as_str());
     reko.shutdown();
 }
 
@@ -330,7 +330,7 @@ fn a_task_interrupted_too_often_fails_its_resource_with_a_reason() {
         store.claim_task().unwrap().expect("queued");
     }
     let reko = open(&data, 1);
-    wait_for("abandoned import", || status_of(&reko, &job), status::CREATE_FAILED);
+    wait_for("abandoned import", || status_of(&reko, &job), ResourceStatus::CreateFailed.as_str());
     let described = reko
         .describe_dataset_import_job(DescribeDatasetImportJobRequest { dataset_import_job_arn: job.clone() })
         .unwrap()
@@ -347,7 +347,7 @@ fn stage_import_without_running(data: &Path, csv: &Path) -> String {
     reko.shutdown();
     let idle = open(data, 0);
     let job = create_import(&idle, dataset, format!("file://{}", csv.display()));
-    assert_eq!(status_of(&idle, &job), status::CREATE_PENDING);
+    assert_eq!(status_of(&idle, &job), ResourceStatus::CreatePending.as_str());
     idle.shutdown();
     job
 }
@@ -385,14 +385,14 @@ fn tags_follow_their_resource() {
     reko.untag_resource(UntagResourceRequest { resource_arn: group.clone(), tag_keys: vec!["env".into()] }).unwrap();
     assert_eq!(list(&group), [("team".to_string(), "recs".to_string())]);
     // Activation rewrites the document; the tags survive it.
-    wait_for("group", || status_of(&reko, &group), status::ACTIVE);
+    wait_for("group", || status_of(&reko, &group), ResourceStatus::Active.as_str());
     assert_eq!(list(&group).len(), 1);
     let too_many = (0..51).map(|i| tag(&format!("k{i}"), "v")).collect();
     let err = reko.tag_resource(TagResourceRequest { resource_arn: group.clone(), tags: too_many }).unwrap_err();
-    assert!(matches!(err, ServiceError::TooManyTags(_)), "{err}");
+    assert!(matches!(err, ServiceError::Api(ApiError::TooManyTags(_))), "{err}");
     let missing = "arn:aws:personalize:us-east-1:123456789012:dataset-group/none";
     let err = reko.list_tags_for_resource(ListTagsForResourceRequest { resource_arn: missing.into() }).unwrap_err();
-    assert!(matches!(err, ServiceError::NotFound(_)), "{err}");
+    assert!(matches!(err, ServiceError::Api(ApiError::ResourceNotFound(_))), "{err}");
     reko.shutdown();
 }
 
@@ -405,7 +405,7 @@ fn a_stopped_version_stays_stopped_when_its_queued_training_runs() {
     let data = dir.path().join("data");
     let job = stage_import_without_running(&data, &csv);
     let reko = open(&data, 1);
-    wait_for("import", || status_of(&reko, &job), status::ACTIVE);
+    wait_for("import", || status_of(&reko, &job), ResourceStatus::Active.as_str());
     let dsg = "arn:aws:personalize:us-east-1:123456789012:dataset-group/g".to_string();
     let solution = reko
         .create_solution(CreateSolutionRequest {
@@ -416,7 +416,7 @@ fn a_stopped_version_stays_stopped_when_its_queued_training_runs() {
         })
         .unwrap()
         .solution_arn;
-    wait_for("solution", || status_of(&reko, &solution), status::ACTIVE);
+    wait_for("solution", || status_of(&reko, &solution), ResourceStatus::Active.as_str());
     reko.shutdown();
     let idle = open(&data, 0);
     let version = idle
@@ -425,7 +425,7 @@ fn a_stopped_version_stays_stopped_when_its_queued_training_runs() {
         .solution_version_arn;
     idle.stop_solution_version_creation(StopSolutionVersionCreationRequest { solution_version_arn: version.clone() })
         .unwrap();
-    assert_eq!(status_of(&idle, &version), status::CREATE_STOPPED);
+    assert_eq!(status_of(&idle, &version), ResourceStatus::CreateStopped.as_str());
     idle.shutdown();
     let reko = open(&data, 1);
     // The training task runs now and must leave the stopped version alone.
@@ -434,11 +434,11 @@ fn a_stopped_version_stays_stopped_when_its_queued_training_runs() {
         assert!(start.elapsed() < Duration::from_secs(30), "tasks did not drain");
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert_eq!(status_of(&reko, &version), status::CREATE_STOPPED);
+    assert_eq!(status_of(&reko, &version), ResourceStatus::CreateStopped.as_str());
     let err = reko
         .stop_solution_version_creation(StopSolutionVersionCreationRequest { solution_version_arn: version })
         .unwrap_err();
-    assert!(matches!(err, ServiceError::InUse(_)), "{err}");
+    assert!(matches!(err, ServiceError::Api(ApiError::ResourceInUse(_))), "{err}");
     reko.shutdown();
 }
 
@@ -466,7 +466,7 @@ fn pending_job_quotas_count_per_dataset_group() {
             )
             .unwrap()
             .dataset_group_arn;
-        wait_for("group", || status_of(&reko, &group), status::ACTIVE);
+        wait_for("group", || status_of(&reko, &group), ResourceStatus::Active.as_str());
         let dataset = reko
             .create_dataset(CreateDatasetRequest {
                 name: format!("{name}-d"),
@@ -477,7 +477,7 @@ fn pending_job_quotas_count_per_dataset_group() {
             })
             .unwrap()
             .dataset_arn;
-        wait_for("dataset", || status_of(&reko, &dataset), status::ACTIVE);
+        wait_for("dataset", || status_of(&reko, &dataset), ResourceStatus::Active.as_str());
         datasets.push(dataset);
     }
     reko.shutdown();
@@ -504,7 +504,7 @@ fn pending_job_quotas_count_per_dataset_group() {
     for k in 0..5 {
         export(&datasets[0], &format!("a-{k}")).unwrap();
     }
-    assert!(matches!(export(&datasets[0], "a-5"), Err(ServiceError::Limit(_))));
+    assert!(matches!(export(&datasets[0], "a-5"), Err(ServiceError::Api(ApiError::LimitExceeded(_)))));
     export(&datasets[1], "b-0").expect("tenant B's first export is not refused for tenant A's queue");
 }
 
@@ -527,7 +527,7 @@ fn a_tracker_being_created_takes_events() {
     let described = reko
         .describe_event_tracker(DescribeEventTrackerRequest { event_tracker_arn: tracker.event_tracker_arn.clone() })
         .unwrap();
-    assert_eq!(described.event_tracker.status, status::CREATE_PENDING);
+    assert_eq!(described.event_tracker.status, ResourceStatus::CreatePending.as_str());
     reko.put_events(PutEventsRequest {
         tracking_id: tracker.tracking_id,
         user_id: Some("u1".into()),

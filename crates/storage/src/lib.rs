@@ -28,6 +28,9 @@ pub enum StorageError {
     Conflict { arn: String, expected: String, found: String },
     #[error("stored document of {arn} is not valid JSON: {reason}")]
     CorruptDocument { arn: String, reason: String },
+    /// The chunks of a bulk import could not be produced; nothing was stored.
+    #[error("storage failure: {0}")]
+    ChunkSource(ChunkSourceError),
 }
 
 impl From<rusqlite::Error> for StorageError {
@@ -103,9 +106,12 @@ pub struct NewChunk<'a> {
     pub data: &'a [u8],
 }
 
-/// The chunks of a bulk import, as `(rows, data)`, produced one at a time; an error (the text
-/// says what failed) aborts the import.
-pub type ChunkSource<'a> = dyn Iterator<Item = Result<(u64, Vec<u8>), String>> + 'a;
+/// The chunks of a bulk import, as `(rows, data)`, produced one at a time; an error (the
+/// importer's own, saying what failed) aborts the import.
+pub type ChunkSource<'a> = dyn Iterator<Item = Result<(u64, Vec<u8>), ChunkSourceError>> + 'a;
+
+/// Why the importer could not produce a chunk (e.g. its staging file could not be read back).
+pub type ChunkSourceError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A change of one resource's status and document, applied in the same transaction as other work.
 #[derive(Debug, Clone)]
@@ -175,6 +181,21 @@ pub enum TaskState {
     Failed,
 }
 
+impl Task {
+    /// The kind as stored (known or not), for logs and listings.
+    pub fn kind_str(&self) -> &str {
+        match &self.kind {
+            Ok(kind) => kind.as_str(),
+            Err(UnknownTaskKind(stored)) => stored,
+        }
+    }
+
+    /// The kind, when this version knows it.
+    pub fn known_kind(&self) -> Option<TaskKind> {
+        self.kind.as_ref().ok().copied()
+    }
+}
+
 impl TaskState {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -194,11 +215,74 @@ impl TaskState {
     }
 }
 
+/// What a task does. Stored in the queue as [`TaskKind::as_str`]; those strings are part of the
+/// data directory's format and never change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TaskKind {
+    /// Brings a lightweight resource (dataset group, dataset, solution, ...) to ACTIVE.
+    Activate,
+    Import,
+    Train,
+    Deploy,
+    Delete,
+    BatchInference,
+    BatchSegment,
+    Export,
+    /// A dataset's schema replacement.
+    DatasetUpdate,
+}
+
+impl TaskKind {
+    pub const ALL: [TaskKind; 9] = [
+        TaskKind::Activate,
+        TaskKind::Import,
+        TaskKind::Train,
+        TaskKind::Deploy,
+        TaskKind::Delete,
+        TaskKind::BatchInference,
+        TaskKind::BatchSegment,
+        TaskKind::Export,
+        TaskKind::DatasetUpdate,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskKind::Activate => "activate",
+            TaskKind::Import => "dataset-import",
+            TaskKind::Train => "solution-version-training",
+            TaskKind::Deploy => "campaign-deployment",
+            TaskKind::Delete => "delete",
+            TaskKind::BatchInference => "batch-inference",
+            TaskKind::BatchSegment => "batch-segment",
+            TaskKind::Export => "dataset-export",
+            TaskKind::DatasetUpdate => "dataset-update",
+        }
+    }
+
+    /// The kind a stored string names.
+    pub fn parse(s: &str) -> Result<TaskKind, UnknownTaskKind> {
+        TaskKind::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| UnknownTaskKind(s.to_string()))
+    }
+}
+
+impl std::fmt::Display for TaskKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A stored task kind this version does not know (a queue written by another version): the task
+/// is still listed, and fails when it runs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown task kind {0}")]
+pub struct UnknownTaskKind(pub String);
+
 /// A persistent background task (import, training, deployment, deletion, ...).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Task {
     pub id: i64,
-    pub kind: String,
+    /// The kind, or the stored string when it is unknown to this version.
+    pub kind: Result<TaskKind, UnknownTaskKind>,
     pub resource_arn: String,
     pub state: TaskState,
     pub progress: f64,
@@ -209,12 +293,12 @@ pub struct Task {
 }
 
 pub trait TaskQueue: Send + Sync {
-    fn enqueue_task(&self, kind: &str, resource_arn: &str) -> StorageResult<i64>;
+    fn enqueue_task(&self, kind: TaskKind, resource_arn: &str) -> StorageResult<i64>;
     /// Inserts a resource and the task that brings it to life in one transaction, so a crash can
     /// never leave a pending resource without the work that completes it.
-    fn insert_resource_with_task(&self, record: &ResourceRecord, task_kind: &str) -> StorageResult<i64>;
+    fn insert_resource_with_task(&self, record: &ResourceRecord, task_kind: TaskKind) -> StorageResult<i64>;
     /// Updates a resource and enqueues a task for it in one transaction.
-    fn update_resource_with_task(&self, update: &ResourceUpdate, task_kind: &str) -> StorageResult<i64>;
+    fn update_resource_with_task(&self, update: &ResourceUpdate, task_kind: TaskKind) -> StorageResult<i64>;
     /// Takes the oldest queued task and marks it running.
     fn claim_task(&self) -> StorageResult<Option<Task>>;
     fn report_progress(&self, id: i64, progress: f64, detail: &str) -> StorageResult<()>;

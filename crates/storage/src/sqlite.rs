@@ -7,7 +7,8 @@ use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 
 use crate::{
     now_epoch, Catalog, ChunkSource, ImportMode, NewChunk, RecordChunk, RecordSource, RecordStore, ResourceRecord,
-    ResourceUpdate, StorageError, StorageResult, TagStore, Task, TaskQueue, TaskState, UsageStore, UsageWindow,
+    ResourceUpdate, StorageError, StorageResult, TagStore, Task, TaskKind, TaskQueue, TaskState, UsageStore,
+    UsageWindow,
 };
 
 const SCHEMA: &str = r#"
@@ -227,11 +228,11 @@ fn insert(conn: &Connection, r: &ResourceRecord) -> StorageResult<()> {
     }
 }
 
-fn enqueue(conn: &Connection, kind: &str, resource_arn: &str) -> StorageResult<i64> {
+fn enqueue(conn: &Connection, kind: TaskKind, resource_arn: &str) -> StorageResult<i64> {
     let now = now_epoch();
     conn.execute(
         "INSERT INTO tasks (kind, resource_arn, state, created, updated) VALUES (?1, ?2, 'queued', ?3, ?3)",
-        params![kind, resource_arn, now],
+        params![kind.as_str(), resource_arn, now],
     )?;
     Ok(conn.last_insert_rowid())
 }
@@ -334,7 +335,7 @@ impl RecordStore for SqliteStore {
                     "INSERT INTO record_chunks (dataset_arn, source, rows, data) VALUES (?1, 'bulk', ?2, ?3)",
                 )?;
                 for chunk in chunks {
-                    let (rows, data) = chunk.map_err(StorageError::Backend)?;
+                    let (rows, data) = chunk.map_err(StorageError::ChunkSource)?;
                     insert.execute(params![dataset_arn, rows as i64, data])?;
                 }
             }

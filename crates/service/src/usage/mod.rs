@@ -11,6 +11,7 @@
 pub mod recent;
 pub mod report;
 
+use reko_api::ApiError;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -102,7 +103,7 @@ impl CampaignState {
             campaign_arn: record.arn.clone(),
             dataset_group_arn: record.dataset_group_arn.clone(),
             min_provisioned_tps: min_provisioned_tps(&record.doc),
-            active: record.status == reko_api::status::ACTIVE,
+            active: record.status == reko_api::ResourceStatus::Active.as_str(),
         }
     }
 }
@@ -314,7 +315,7 @@ impl crate::Reko {
         self.authorize_arn(scope, campaign_arn)?;
         let record = self.store().get_resource(campaign_arn)?;
         let Some(record) = record.filter(|r| r.kind == "campaign") else {
-            return Err(crate::ServiceError::NotFound(format!("Could not find campaign: {campaign_arn}")));
+            return Err(ApiError::ResourceNotFound(format!("Could not find campaign: {campaign_arn}")).into());
         };
         let mut windows: Vec<UsageWindow> =
             self.store().usage_windows(since)?.into_iter().filter(|w| w.campaign_arn == campaign_arn).collect();
@@ -328,14 +329,16 @@ impl crate::Reko {
                 w.errors += errors;
             }
             // As the flusher will write it: an ACTIVE campaign's, or one called since.
-            None if record.status == reko_api::status::ACTIVE || requests > 0 => windows.push(UsageWindow {
-                campaign_arn: campaign_arn.to_string(),
-                dataset_group_arn: record.dataset_group_arn.clone(),
-                window_start: open,
-                requests,
-                errors,
-                min_provisioned_tps: tps,
-            }),
+            None if record.status == reko_api::ResourceStatus::Active.as_str() || requests > 0 => {
+                windows.push(UsageWindow {
+                    campaign_arn: campaign_arn.to_string(),
+                    dataset_group_arn: record.dataset_group_arn.clone(),
+                    window_start: open,
+                    requests,
+                    errors,
+                    min_provisioned_tps: tps,
+                })
+            }
             None => {}
         }
         windows.sort_by_key(|w| w.window_start);
@@ -349,11 +352,11 @@ impl crate::Reko {
         scope: &crate::AccessScope,
         q: &report::UsageQuery,
     ) -> crate::ServiceResult<report::UsageSummary> {
-        q.validate().map_err(crate::ServiceError::Invalid)?;
+        q.validate().map_err(ApiError::InvalidInput)?;
         let now = now_secs();
         let since = (now.div_euclid(DAY_SECS) - i64::from(q.days) + 1) * DAY_SECS;
         let inputs = report::Inputs::gather(self.store(), since)?;
-        report::summary(&inputs, scope, q, now).map_err(crate::ServiceError::Invalid)
+        report::summary(&inputs, scope, q, now).map_err(|m| ApiError::InvalidInput(m).into())
     }
 
     /// `GET /reko/usage/report`: idle and over-provisioned campaigns, unused solution versions.
@@ -362,10 +365,10 @@ impl crate::Reko {
         scope: &crate::AccessScope,
         q: &report::ReportQuery,
     ) -> crate::ServiceResult<report::UsageReport> {
-        q.validate().map_err(crate::ServiceError::Invalid)?;
+        q.validate().map_err(ApiError::InvalidInput)?;
         let now = now_secs();
         let inputs = report::Inputs::gather(self.store(), report::report_since(q, now))?;
-        report::report(&inputs, scope, q, now).map_err(crate::ServiceError::Invalid)
+        report::report(&inputs, scope, q, now).map_err(|m| ApiError::InvalidInput(m).into())
     }
 }
 

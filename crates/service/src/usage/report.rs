@@ -405,7 +405,9 @@ pub fn report(inputs: &Inputs, scope: &AccessScope, q: &ReportQuery, now: i64) -
     let mut idle = Vec::new();
     let mut over = Vec::new();
     let campaigns = inputs.campaigns.iter().filter(|c| {
-        c.status == reko_api::status::ACTIVE && scope.allows_record(c) && matches(&c.arn, q.campaign.as_deref())
+        c.status == reko_api::ResourceStatus::Active.as_str()
+            && scope.allows_record(c)
+            && matches(&c.arn, q.campaign.as_deref())
     });
     for c in campaigns {
         let mut windows: Vec<&UsageWindow> = inputs.windows.iter().filter(|w| w.campaign_arn == c.arn).collect();
@@ -503,7 +505,11 @@ fn unused_versions(inputs: &Inputs, scope: &AccessScope) -> Vec<UnusedSolutionVe
     let mut out: Vec<UnusedSolutionVersion> = inputs
         .solution_versions
         .iter()
-        .filter(|v| v.status == reko_api::status::ACTIVE && scope.allows_record(v) && !used.contains(v.arn.as_str()))
+        .filter(|v| {
+            v.status == reko_api::ResourceStatus::Active.as_str()
+                && scope.allows_record(v)
+                && !used.contains(v.arn.as_str())
+        })
         .map(|v| {
             let created = v.doc.get("creationDateTime").and_then(|x| x.as_f64()).unwrap_or(v.created);
             let artifact = v.doc.pointer(&format!("/{}/artifactPath", crate::resource::INTERNAL_KEY));

@@ -6,9 +6,10 @@ use super::*;
 
 fn task_from_row(row: &Row<'_>) -> rusqlite::Result<Task> {
     let state: String = row.get(3)?;
+    let kind: String = row.get(1)?;
     Ok(Task {
         id: row.get(0)?,
-        kind: row.get(1)?,
+        kind: TaskKind::parse(&kind),
         resource_arn: row.get(2)?,
         state: TaskState::parse(&state),
         progress: row.get(4)?,
@@ -22,11 +23,11 @@ fn task_from_row(row: &Row<'_>) -> rusqlite::Result<Task> {
 const TASK_COLUMNS: &str = "id, kind, resource_arn, state, progress, detail, attempts, created, updated";
 
 impl TaskQueue for SqliteStore {
-    fn enqueue_task(&self, kind: &str, resource_arn: &str) -> StorageResult<i64> {
+    fn enqueue_task(&self, kind: TaskKind, resource_arn: &str) -> StorageResult<i64> {
         self.with(|conn| enqueue(conn, kind, resource_arn))
     }
 
-    fn insert_resource_with_task(&self, record: &ResourceRecord, task_kind: &str) -> StorageResult<i64> {
+    fn insert_resource_with_task(&self, record: &ResourceRecord, task_kind: TaskKind) -> StorageResult<i64> {
         self.with(|conn| {
             let tx = conn.transaction()?;
             insert(&tx, record)?;
@@ -36,7 +37,7 @@ impl TaskQueue for SqliteStore {
         })
     }
 
-    fn update_resource_with_task(&self, update: &ResourceUpdate, task_kind: &str) -> StorageResult<i64> {
+    fn update_resource_with_task(&self, update: &ResourceUpdate, task_kind: TaskKind) -> StorageResult<i64> {
         self.with(|conn| {
             let tx = conn.transaction()?;
             apply_update(&tx, update)?;

@@ -119,7 +119,7 @@ fn import_commit_is_atomic_and_full_replaces_bulk_only() {
     // So does a chunk source that fails midway (a staging file that cannot be read back),
     // after chunks were already inserted: none of them is visible.
     let mut failing =
-        [Ok((7, b"y".to_vec())), Ok((8, b"w".to_vec())), Err("staging file truncated".to_string())].into_iter();
+        [Ok((7, b"y".to_vec())), Ok((8, b"w".to_vec())), Err("staging file truncated".into())].into_iter();
     let e = store.commit_import("ds", ImportMode::Full, &mut failing, &finish).unwrap_err();
     assert!(e.to_string().contains("staging file truncated"), "{e}");
     let chunks = store.read_records("ds").unwrap();
@@ -153,10 +153,10 @@ fn tasks_survive_a_restart_and_are_requeued() {
     let path = dir.path().join("reko.db");
     {
         let store = SqliteStore::open(&path).unwrap();
-        store.enqueue_task("train", "sv:1").unwrap();
-        store.enqueue_task("import", "job:1").unwrap();
+        store.enqueue_task(TaskKind::Train, "sv:1").unwrap();
+        store.enqueue_task(TaskKind::Import, "job:1").unwrap();
         let t = store.claim_task().unwrap().unwrap();
-        assert_eq!(t.kind, "train");
+        assert_eq!(t.kind, Ok(TaskKind::Train));
         store.report_progress(t.id, 0.5, "epoch 1").unwrap();
     }
     let store = SqliteStore::open(&path).unwrap();
@@ -167,7 +167,7 @@ fn tasks_survive_a_restart_and_are_requeued() {
     assert_eq!((again.resource_arn.as_str(), again.attempts), ("sv:1", 2));
     store.finish_task(again.id, TaskState::Succeeded, "done", None).unwrap();
     let next = store.claim_task().unwrap().unwrap();
-    assert_eq!(next.kind, "import");
+    assert_eq!(next.kind, Ok(TaskKind::Import));
     assert!(store.claim_task().unwrap().is_none());
     let all = store.list_tasks().unwrap();
     assert_eq!(all[0].state, TaskState::Succeeded);
@@ -211,4 +211,51 @@ fn usage_windows_add_up_and_are_pruned() {
     assert_eq!(reader.usage_windows(0).unwrap(), [window("c1", 900, 7, 0, 1)]);
     assert!(reader.add_usage(&[window("c3", 1200, 1, 0, 1)], 0).is_err());
     assert!(SqliteStore::open_read_only(&dir.path().join("missing.db")).is_err());
+}
+
+/// Task kinds are stored as their fixed strings; a kind this version does not know (a queue
+/// written by another version) is still listed and claimed, with its stored string.
+#[test]
+fn task_kinds_are_stored_as_strings() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("reko.db")).unwrap();
+    for kind in TaskKind::ALL {
+        store.enqueue_task(kind, "r:1").unwrap();
+    }
+    store
+        .with(|conn| {
+            conn.execute(
+                "INSERT INTO tasks (kind, resource_arn, state, created, updated) VALUES ('retrain', 'r:2', 'queued', 0, 0)",
+                [],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    let stored: Vec<String> = store
+        .with(|conn| {
+            let mut stmt = conn.prepare("SELECT kind FROM tasks ORDER BY id")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            Ok(rows.collect::<Result<Vec<String>, _>>()?)
+        })
+        .unwrap();
+    assert_eq!(
+        stored,
+        [
+            "activate",
+            "dataset-import",
+            "solution-version-training",
+            "campaign-deployment",
+            "delete",
+            "batch-inference",
+            "batch-segment",
+            "dataset-export",
+            "dataset-update",
+            "retrain"
+        ]
+    );
+    let tasks = store.list_tasks().unwrap();
+    assert_eq!(tasks[0].kind, Ok(TaskKind::Activate));
+    let unknown = tasks.last().unwrap();
+    assert_eq!(unknown.kind, Err(crate::UnknownTaskKind("retrain".into())));
+    assert_eq!((unknown.kind_str(), unknown.known_kind()), ("retrain", None));
 }
