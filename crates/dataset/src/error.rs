@@ -7,8 +7,9 @@ pub enum ImportError {
     /// The data location does not exist, is empty, or is malformed.
     #[error("Invalid Data location. {0}")]
     InvalidLocation(String),
-    /// Object storage (S3/HTTP) locations are not implemented yet.
-    #[error("Invalid Data location. Object-storage data locations are not supported yet in this version of Reko: '{0}'. Use a local path or a file:// URL.")]
+    /// A URL this local-file resolver does not read (s3:// locations go through object storage
+    /// before reaching it; s3a://, s3n:// and http(s):// are read nowhere).
+    #[error("Invalid Data location. '{0}' is not a local path: use s3://bucket/key, a local path or a file:// URL.")]
     UnsupportedLocation(String),
     /// A file could not be read.
     #[error("{file}: could not read the file: {message}")]

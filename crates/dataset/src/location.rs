@@ -63,8 +63,8 @@ fn list_dir(dir: &Path, location: &str) -> Result<Vec<PathBuf>, ImportError> {
 /// Accepts a plain local path or a `file://` URL (`file:///abs/path`,
 /// `file://localhost/abs/path`). A path ending in `/`, or naming a
 /// directory, means every regular, non-hidden file directly inside it,
-/// sorted by name. `s3://`, `http://` and `https://` locations are rejected
-/// as not supported yet.
+/// sorted by name. URLs of other schemes (`s3://`, which the service reads
+/// through object storage before this, `http://`, `https://`) are rejected.
 pub fn resolve_data_location(location: &str) -> Result<Vec<PathBuf>, ImportError> {
     let (path_str, trimmed) = local_path_of(location)?;
     let path = PathBuf::from(&path_str);
@@ -190,12 +190,12 @@ mod tests {
     }
 
     #[test]
-    fn object_storage_not_supported() {
+    fn urls_are_not_local_paths() {
         for loc in ["s3://bucket/key.csv", "S3://bucket/", "http://x/y.csv", "https://x/y.csv"] {
             let e = resolve_data_location(loc).unwrap_err();
             assert_eq!(e, ImportError::UnsupportedLocation(loc.to_string()));
             let msg = e.to_string();
-            assert!(msg.contains("not supported yet") && msg.contains(loc), "{msg}");
+            assert!(msg.contains("is not a local path") && msg.contains(loc), "{msg}");
         }
     }
 }
