@@ -522,6 +522,69 @@ mod tests {
         );
     }
 
+    /// The same published request (get-vanilla.req with its get-vanilla.authz) through the
+    /// verifier itself: the header checks pass up to the scope's service (`service`, where the
+    /// server accepts only `personalize`), and the signature check proper accepts AWS's signature
+    /// and refuses it once a byte of the request or of the signature changes.
+    #[test]
+    fn aws_test_suite_vanilla_request_through_the_verifier() {
+        const AUTHZ: &str = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, \
+                             SignedHeaders=host;x-amz-date, \
+                             Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31";
+        let signed_at = parse_amz_date("20150830T123600Z").unwrap();
+        let key = AccessKey {
+            access_key_id: "AKIDEXAMPLE".into(),
+            secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
+            scope: KeyScope::default(),
+        };
+        let request = |host: &'static str, authz: &'static str| RequestHead {
+            method: "GET",
+            path: "/",
+            query: None,
+            headers: vec![
+                ("Host", host.as_bytes()),
+                ("X-Amz-Date", b"20150830T123600Z".as_slice()),
+                ("Authorization", authz.as_bytes()),
+            ],
+        };
+        let head = request("example.amazonaws.com", AUTHZ);
+        let keys = KeyStore::new("us-east-1", [key.clone()]);
+        match keys.check_headers(&head, signed_at) {
+            Err(ApiError::InvalidSignature(m)) => {
+                assert!(m.contains("'personalize'") && m.contains("'service/"), "{m}")
+            }
+            Err(e) => panic!("the vector failed before the service check: {e:?}"),
+            Ok(_) => panic!("the server accepted the scope's service 'service'"),
+        }
+        // The checks after the service's, as check_headers would have made them.
+        let checked = |head: &RequestHead<'static>, authz: &'static str| {
+            let auth = parse_authorization(authz).unwrap();
+            let signature = hex::decode(auth.signature).unwrap();
+            CheckedHeaders { key: &key, auth, amz_date: "20150830T123600Z", signature }.verify_body(head, b"")
+        };
+        assert_eq!(
+            checked(&head, AUTHZ),
+            Ok(Principal { access_key_id: "AKIDEXAMPLE".into(), scope: KeyScope::default() })
+        );
+        let other_host = request("example.amazonaws.org", AUTHZ);
+        assert!(matches!(checked(&other_host, AUTHZ), Err(ApiError::InvalidSignature(_))));
+        assert!(matches!(
+            CheckedHeaders {
+                key: &key,
+                auth: parse_authorization(AUTHZ).unwrap(),
+                amz_date: "20150830T123600Z",
+                signature: hex::decode("5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf30").unwrap(),
+            }
+            .verify_body(&head, b""),
+            Err(ApiError::InvalidSignature(_))
+        ));
+        // A non-empty body changes the payload hash, hence the signature.
+        let auth = parse_authorization(AUTHZ).unwrap();
+        let signature = hex::decode(auth.signature).unwrap();
+        let with_body = CheckedHeaders { key: &key, auth, amz_date: "20150830T123600Z", signature };
+        assert!(matches!(with_body.verify_body(&head, b"{}"), Err(ApiError::InvalidSignature(_))));
+    }
+
     #[test]
     fn amz_dates_round_trip() {
         let t = parse_amz_date("20261130T054233Z").unwrap();

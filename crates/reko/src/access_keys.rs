@@ -19,31 +19,12 @@ use rand::distributions::{Alphanumeric, DistString};
 use reko_http::{AccessKey, Authentication, KeyScope, KeyStore};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Config, Secret};
+// The key tables are configuration (`config`); this module only reads them.
+pub use crate::config::AccessKeyConfig;
+use crate::config::Config;
 
 /// The root key's file in the data directory.
 pub const ROOT_KEY_FILE: &str = "root-access-key.json";
-
-/// An access key of the config file.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct AccessKeyConfig {
-    pub access_key_id: String,
-    pub secret_access_key: Secret,
-    /// Dataset group ARNs the key is limited to (absent: all).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dataset_groups: Option<Vec<String>>,
-    /// Only GetRecommendations, GetPersonalizedRanking and the events service.
-    #[serde(default)]
-    pub runtime_only: bool,
-    /// The local folders this key's jobs may read and write (keys scoped to dataset groups; none:
-    /// every local location is refused for the key). Root keys use `allowed_data_roots`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub data_roots: Vec<PathBuf>,
-    /// The `[[s3_roles]]` ARNs this key's jobs may name in `roleArn` for `s3://` locations (keys
-    /// scoped to dataset groups; none: no `s3://` location). Root keys may name any.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub s3_roles: Vec<String>,
-}
 
 /// The root key file's content.
 #[derive(Serialize, Deserialize)]
@@ -306,39 +287,10 @@ pub fn client_region(arn_region: Option<&str>) -> String {
         .unwrap_or_else(|| "us-east-1".to_string())
 }
 
-/// Headers that sign a body-less request (`GET /reko/tasks`) with SigV4, as the SDKs sign theirs.
-pub fn sign_get(credentials: &(String, String), region: &str, authority: &str, path: &str) -> Vec<(String, String)> {
-    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-    use aws_sigv4::sign::v4;
-    let identity =
-        aws_credential_types::Credentials::new(&credentials.0, &credentials.1, None, None, "reko-cli").into();
-    let Ok(params) = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(region)
-        .name("personalize")
-        .time(std::time::SystemTime::now())
-        .settings(SigningSettings::default())
-        .build()
-    else {
-        return Vec::new();
-    };
-    let url = format!("http://{authority}{path}");
-    let headers = [("host", authority)];
-    let Ok(signable) = SignableRequest::new("GET", &url, headers.into_iter(), SignableBody::Bytes(b"")) else {
-        return Vec::new();
-    };
-    match sign(signable, &params.into()) {
-        Ok(out) => {
-            let (instructions, _) = out.into_parts();
-            instructions.headers().map(|(n, v)| (n.to_string(), v.to_string())).collect()
-        }
-        Err(_) => Vec::new(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Secret;
 
     #[test]
     fn generated_keys_are_random_and_well_formed() {

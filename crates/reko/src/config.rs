@@ -7,8 +7,6 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
-use crate::access_keys::AccessKeyConfig;
-
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Config {
     /// Address the HTTP listener binds (`127.0.0.1:0` picks a free port).
@@ -173,6 +171,27 @@ impl KmsKeyConfig {
             previous: self.previous_materials.iter().map(|m| read(m)).collect::<anyhow::Result<_>>()?,
         })
     }
+}
+
+/// An access key of the config file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AccessKeyConfig {
+    pub access_key_id: String,
+    pub secret_access_key: Secret,
+    /// Dataset group ARNs the key is limited to (absent: all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset_groups: Option<Vec<String>>,
+    /// Only GetRecommendations, GetPersonalizedRanking and the events service.
+    #[serde(default)]
+    pub runtime_only: bool,
+    /// The local folders this key's jobs may read and write (keys scoped to dataset groups; none:
+    /// every local location is refused for the key). Root keys use `allowed_data_roots`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_roots: Vec<PathBuf>,
+    /// The `[[s3_roles]]` ARNs this key's jobs may name in `roleArn` for `s3://` locations (keys
+    /// scoped to dataset groups; none: no `s3://` location). Root keys may name any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub s3_roles: Vec<String>,
 }
 
 /// A role for `s3://` locations: the ARN a job's `roleArn` names, the credentials Reko uses for

@@ -28,15 +28,9 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, Context};
 use reko_synth::{SynthConfig, SynthDataset, SynthFiles};
 
-// Explicit paths: the demo test compiles this file directly (`#[path]`), where submodules would
-// otherwise be looked up beside it.
-#[path = "demo/flow.rs"]
 mod flow;
-#[path = "demo/shaping.rs"]
 mod shaping;
-#[path = "demo/showcase.rs"]
 mod showcase;
-#[path = "demo/ui.rs"]
 mod ui;
 
 use flow::Flow;

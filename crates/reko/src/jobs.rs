@@ -10,7 +10,8 @@ use anyhow::{anyhow, bail, Context};
 use aws_sdk_personalize::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_personalize::error::{ProvideErrorMetadata, SdkError};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::tasks::{TaskInfo, TasksClient};
 
 /// The `roleArn` sent with every job. Personalize requires one; Reko ignores it.
 pub const PLACEHOLDER_ROLE_ARN: &str = "arn:aws:iam::000000000000:role/reko";
@@ -350,73 +351,27 @@ fn authority_with_port(rest: &str) -> String {
 /// Best effort: the job's task progress, `None` when the server does not list it (or fails).
 async fn fetch_task(authority: &str, arn: &str) -> Option<TaskProgress> {
     let region = crate::access_keys::client_region(region_of(arn));
-    let body = tokio::time::timeout(Duration::from_millis(500), get_tasks_body(authority, &region)).await.ok()??;
-    task_progress(&body, arn)
+    let credentials = crate::access_keys::client_credentials().ok()?;
+    let client = TasksClient::new(authority, credentials, region);
+    let tasks = tokio::time::timeout(Duration::from_millis(500), client.list()).await.ok()?.ok()?;
+    task_progress(&tasks, arn)
 }
 
-/// `GET /reko/tasks`, signed with the CLI's key like the SDK's requests.
-pub fn tasks_request(authority: &str, region: &str) -> anyhow::Result<String> {
-    let credentials = crate::access_keys::client_credentials()?;
-    let signed: String = crate::access_keys::sign_get(&credentials, region, authority, "/reko/tasks")
-        .into_iter()
-        .map(|(n, v)| format!("{n}: {v}\r\n"))
-        .collect();
-    Ok(format!(
-        "GET /reko/tasks HTTP/1.1\r\nHost: {authority}\r\n{signed}Accept: application/json\r\nConnection: close\r\n\r\n"
-    ))
-}
-
-async fn get_tasks_body(authority: &str, region: &str) -> Option<String> {
-    let request = tasks_request(authority, region).ok()?;
-    let mut stream = tokio::net::TcpStream::connect(authority).await.ok()?;
-    stream.write_all(request.as_bytes()).await.ok()?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.ok()?;
-    let text = String::from_utf8_lossy(&raw);
-    let (head, body) = text.split_once("\r\n\r\n")?;
-    if head.lines().next().and_then(|l| l.split_whitespace().nth(1)) != Some("200") {
-        return None;
-    }
-    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        dechunk(body)
-    } else {
-        Some(body.to_string())
-    }
-}
-
-/// Picks the job's task out of a `/reko/tasks` body: a running one first, then queued, then
+/// Picks the job's task out of the task view: a running one first, then queued, then
 /// succeeded (finished while the job's status catches up); failed tasks are ignored.
-fn task_progress(body: &str, arn: &str) -> Option<TaskProgress> {
-    let json: serde_json::Value = serde_json::from_str(body).ok()?;
+fn task_progress(tasks: &[TaskInfo], arn: &str) -> Option<TaskProgress> {
     let rank = |state: &str| match state {
         "running" => Some(0),
         "queued" => Some(1),
         "succeeded" => Some(2),
         _ => None,
     };
-    json.get("tasks")?
-        .as_array()?
+    tasks
         .iter()
-        .filter(|t| t.get("resourceArn").and_then(|a| a.as_str()) == Some(arn))
-        .filter_map(|t| Some((rank(t.get("state")?.as_str()?)?, t)))
+        .filter(|t| t.resource_arn == arn)
+        .filter_map(|t| Some((rank(&t.state)?, t)))
         .min_by_key(|(r, _)| *r)
-        .map(|(_, t)| TaskProgress {
-            fraction: t.get("progress").and_then(|p| p.as_f64()).unwrap_or(0.0).clamp(0.0, 1.0),
-            detail: t.get("detail").and_then(|d| d.as_str()).unwrap_or("").to_string(),
-        })
-}
-
-fn dechunk(mut body: &str) -> Option<String> {
-    let mut out = String::new();
-    loop {
-        let (size, rest) = body.split_once("\r\n")?;
-        let size = usize::from_str_radix(size.split(';').next()?.trim(), 16).ok()?;
-        if size == 0 {
-            return Some(out);
-        }
-        out.push_str(rest.get(..size)?);
-        body = rest.get(size..)?.strip_prefix("\r\n")?;
-    }
+        .map(|(_, t)| TaskProgress { fraction: t.progress.clamp(0.0, 1.0), detail: t.detail.clone() })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -510,13 +465,13 @@ mod tests {
             {"taskId":2,"kind":"batch-inference","resourceArn":"arn:x/job","state":"running","progress":0.42,"detail":"420/1000 lines"},
             {"taskId":3,"kind":"solution-version-training","resourceArn":"arn:x/other","state":"running","progress":0.9,"detail":""}
         ]}"#;
+        let tasks = crate::tasks::parse_tasks(body.as_bytes()).unwrap();
         assert_eq!(
-            task_progress(body, "arn:x/job"),
+            task_progress(&tasks, "arn:x/job"),
             Some(TaskProgress { fraction: 0.42, detail: "420/1000 lines".into() })
         );
-        assert_eq!(task_progress(body, "arn:x/none"), None);
-        assert_eq!(task_progress("not json", "arn:x/job"), None);
-        assert_eq!(dechunk("5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n").as_deref(), Some("hello world"));
+        assert_eq!(task_progress(&tasks, "arn:x/none"), None);
+        assert_eq!(task_progress(&[], "arn:x/job"), None);
         assert_eq!(count_in_detail("1200 rows imported", "rows imported"), Some(1200));
         assert_eq!(count_in_detail("1200 rows read", "rows imported"), None);
         assert_eq!(

@@ -4,22 +4,13 @@
 //! jobs on a running server, `reko eval` evaluates recipes offline, `reko usage` reports usage as
 //! Personalize bills it from a data directory.
 
-mod access_keys;
-mod batch;
-mod config;
-mod demo;
-mod eval;
-mod export;
-mod import;
-mod jobs;
-mod logging;
-mod usage;
-
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use reko::{access_keys, config, logging, usage};
+#[cfg(feature = "client")]
+use reko::{batch, demo, eval, export, import};
 
 use config::{Config, Overrides};
 
@@ -30,25 +21,33 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once at start: the variants' sizes do not matter (without `client`, `serve`'s arguments
+// dwarf the rest).
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run the HTTP server (control plane, runtime and events on one listener).
     Serve(ServeArgs),
+    #[cfg(feature = "client")]
     /// Generate a synthetic dataset, then import, train, deploy and recommend through the API.
     Demo(demo::DemoArgs),
+    #[cfg(feature = "client")]
     /// Evaluate recipes offline on a local interactions file (no server): train on a split and
     /// print the offline metrics.
     Eval(eval::EvalArgs),
+    #[cfg(feature = "client")]
     /// Run a batch inference job on a running server and wait for it (or list jobs with --list).
     ///
     /// Reads JSON Lines from --input (a file or folder) and writes `<input file name>.out` files
     /// into --output, showing the job's progress; ends with a summary of the output lines.
     Batch(batch::BatchArgs),
+    #[cfg(feature = "client")]
     /// Run a dataset import job on a running server and wait for it.
     ///
     /// Imports a CSV file, a folder of CSV files or an s3:// location into --dataset-arn, showing
     /// the job's progress; ends with the status, rows imported and time taken.
     Import(import::ImportArgs),
+    #[cfg(feature = "client")]
     /// Run a dataset export job on a running server and wait for it.
     ///
     /// Writes the dataset's records as `<job name>.csv` (with a header row) into --output (a
@@ -60,6 +59,7 @@ enum Command {
     /// Reads the data directory (read only: the server may be running; the window still open
     /// in a running server is not counted until it closes).
     Usage(usage::UsageArgs),
+    #[cfg(feature = "client")]
     /// List the background tasks (imports, training, deployments) of a running server.
     Tasks {
         /// Base URL of the server.
@@ -146,12 +146,18 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),
+        #[cfg(feature = "client")]
         Command::Demo(args) => runtime.block_on(demo::run(args)),
+        #[cfg(feature = "client")]
         Command::Eval(args) => eval::run(args),
+        #[cfg(feature = "client")]
         Command::Batch(args) => runtime.block_on(batch::run(args)),
+        #[cfg(feature = "client")]
         Command::Import(args) => runtime.block_on(import::run(args)),
+        #[cfg(feature = "client")]
         Command::Export(args) => runtime.block_on(export::run(args)),
         Command::Usage(args) => usage::run(args),
+        #[cfg(feature = "client")]
         Command::Tasks { endpoint } => runtime.block_on(print_tasks(&endpoint)),
     }
 }
@@ -257,29 +263,24 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `GET /reko/tasks` over a plain HTTP/1.1 connection, printed as a table.
+#[cfg(feature = "client")]
+/// `GET /reko/tasks`, printed as a table.
 async fn print_tasks(endpoint: &str) -> anyhow::Result<()> {
     let authority =
         endpoint.strip_prefix("http://").context("only http:// endpoints are supported")?.trim_end_matches('/');
-    let mut stream =
-        tokio::net::TcpStream::connect(authority).await.with_context(|| format!("connecting to {authority}"))?;
-    let request = jobs::tasks_request(authority, &access_keys::client_region(None))?;
-    stream.write_all(request.as_bytes()).await?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await?;
-    let text = String::from_utf8_lossy(&response);
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).context("malformed HTTP response")?;
-    let value: serde_json::Value = serde_json::from_str(body).context("the server did not answer JSON")?;
+    let client =
+        reko::tasks::TasksClient::new(authority, access_keys::client_credentials()?, access_keys::client_region(None));
+    let tasks = client.list().await?;
     println!("{:>5}  {:<26} {:<10} {:>6}  {:<50} DETAIL", "ID", "KIND", "STATE", "DONE", "RESOURCE");
-    for task in value["tasks"].as_array().into_iter().flatten() {
+    for task in tasks {
         println!(
             "{:>5}  {:<26} {:<10} {:>5.0}%  {:<50} {}",
-            task["taskId"].as_i64().unwrap_or(0),
-            task["kind"].as_str().unwrap_or(""),
-            task["state"].as_str().unwrap_or(""),
-            task["progress"].as_f64().unwrap_or(0.0) * 100.0,
-            task["resourceArn"].as_str().unwrap_or(""),
-            task["detail"].as_str().unwrap_or("")
+            task.task_id,
+            task.kind,
+            task.state,
+            task.progress * 100.0,
+            task.resource_arn,
+            task.detail
         );
     }
     Ok(())

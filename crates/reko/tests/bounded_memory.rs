@@ -6,7 +6,7 @@
 //! `big_import` benchmark (`cargo bench -p reko --bench big_import`, figures in BENCHMARKS.md).
 //!
 //! Object storage too, against moto's S3 server (installed by `.ci/run`, as for
-//! `tests/object_storage.rs`): an object larger than the ceiling is uploaded (multipart) and
+//! `tests/it/object_storage.rs`): an object larger than the ceiling is uploaded (multipart) and
 //! downloaded by this process, and imported by the server, each under a bound.
 
 mod common;

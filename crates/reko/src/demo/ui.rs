@@ -5,8 +5,7 @@
 //! reproducible output.
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -38,72 +37,20 @@ pub(super) fn thousands(n: usize) -> String {
 // Task progress (`GET /reko/tasks`), best effort
 // ---------------------------------------------------------------------------------------------
 
-/// `resourceArn → (progress 0..1, detail)` of running tasks; empty when unavailable.
+/// `resourceArn → (progress 0..1, detail)` of running and queued tasks; empty when unavailable.
 pub(super) async fn fetch_task_progress(
     addr: SocketAddr,
-    signing: ((String, String), String),
+    (credentials, region): ((String, String), String),
 ) -> HashMap<String, (f64, String)> {
-    tokio::task::spawn_blocking(move || get_tasks(addr, &signing)).await.ok().flatten().unwrap_or_default()
-}
-
-fn get_tasks(
-    addr: SocketAddr,
-    (credentials, region): &((String, String), String),
-) -> Option<HashMap<String, (f64, String)>> {
-    let timeout = Duration::from_millis(300);
-    let mut stream = TcpStream::connect_timeout(&addr, timeout).ok()?;
-    stream.set_read_timeout(Some(timeout)).ok()?;
-    stream.set_write_timeout(Some(timeout)).ok()?;
-    let signed: String = crate::access_keys::sign_get(credentials, region, &addr.to_string(), "/reko/tasks")
-        .into_iter()
-        .map(|(n, v)| format!("{n}: {v}\r\n"))
-        .collect();
-    write!(
-        stream,
-        "GET /reko/tasks HTTP/1.1\r\nHost: {addr}\r\n{signed}Accept: application/json\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).ok()?;
-    let text = String::from_utf8_lossy(&raw);
-    let (head, body) = text.split_once("\r\n\r\n")?;
-    let status_ok = head.lines().next().is_some_and(|l| l.split_whitespace().nth(1) == Some("200"));
-    if !status_ok {
-        return None;
-    }
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        dechunk(body)?
-    } else {
-        body.to_string()
+    let client = crate::tasks::TasksClient::new(addr.to_string(), credentials, region);
+    let Ok(Ok(tasks)) = tokio::time::timeout(Duration::from_millis(300), client.list()).await else {
+        return HashMap::new();
     };
-    let json: serde_json::Value = serde_json::from_str(&body).ok()?;
-    let mut out = HashMap::new();
-    for t in json.get("tasks")?.as_array()? {
-        let state = t.get("state").and_then(|s| s.as_str()).unwrap_or("");
-        if state != "running" && state != "queued" {
-            continue;
-        }
-        let Some(arn) = t.get("resourceArn").and_then(|a| a.as_str()) else {
-            continue;
-        };
-        let progress = t.get("progress").and_then(|p| p.as_f64()).unwrap_or(0.0);
-        let detail = t.get("detail").and_then(|d| d.as_str()).unwrap_or("").to_string();
-        out.insert(arn.to_string(), (progress.clamp(0.0, 1.0), detail));
-    }
-    Some(out)
-}
-
-fn dechunk(mut body: &str) -> Option<String> {
-    let mut out = String::new();
-    loop {
-        let (size, rest) = body.split_once("\r\n")?;
-        let size = usize::from_str_radix(size.split(';').next()?.trim(), 16).ok()?;
-        if size == 0 {
-            return Some(out);
-        }
-        out.push_str(rest.get(..size)?);
-        body = rest.get(size..)?.strip_prefix("\r\n")?;
-    }
+    tasks
+        .into_iter()
+        .filter(|t| t.state == "running" || t.state == "queued")
+        .map(|t| (t.resource_arn, (t.progress.clamp(0.0, 1.0), t.detail)))
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -233,11 +180,5 @@ mod tests {
         let mut keys = vec!["precision_at_25", "coverage", "precision_at_5", "precision_at_10"];
         keys.sort_by_key(|k| metric_sort_key(k));
         assert_eq!(keys, ["coverage", "precision_at_5", "precision_at_10", "precision_at_25"]);
-    }
-
-    #[test]
-    fn dechunks_http_bodies() {
-        assert_eq!(dechunk("5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n").as_deref(), Some("hello world"));
-        assert_eq!(dechunk("zz\r\n"), None);
     }
 }

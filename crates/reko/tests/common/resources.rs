@@ -95,32 +95,11 @@ async fn import_with(
     a
 }
 
-/// The body of `GET /reko/tasks` (the task view), signed with the root key.
-pub fn get_tasks(url: &str) -> String {
-    use std::io::Read as _;
+/// The task view (`GET /reko/tasks`) through the CLI's client, signed with the root key.
+pub async fn get_tasks(url: &str) -> Vec<reko::tasks::TaskInfo> {
     let authority = url.strip_prefix("http://").expect("http url").trim_end_matches('/');
-    let headers = sigv4_headers(
-        "GET",
-        authority,
-        "/reko/tasks",
-        &[],
-        b"",
-        (ACCESS_KEY_ID, SECRET_ACCESS_KEY),
-        std::time::SystemTime::now(),
-    );
-    let mut head = format!("GET /reko/tasks HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n");
-    for (n, v) in headers.iter().filter(|(n, _)| n != "host") {
-        head.push_str(&format!("{n}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    let mut s = std::net::TcpStream::connect(authority).unwrap();
-    s.write_all(head.as_bytes()).unwrap();
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).unwrap();
-    let text = String::from_utf8_lossy(&out).to_string();
-    let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP response");
-    assert!(head.starts_with("HTTP/1.1 200"), "GET /reko/tasks: {head}\n{body}");
-    body.to_string()
+    let credentials = (ACCESS_KEY_ID.to_string(), SECRET_ACCESS_KEY.to_string());
+    reko::tasks::TasksClient::new(authority, credentials, REGION).list().await.expect("GET /reko/tasks")
 }
 
 pub async fn create_dataset_group(c: &aws_sdk_personalize::Client, name: &str) -> String {

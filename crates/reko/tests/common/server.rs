@@ -23,6 +23,12 @@ impl Server {
 
     /// [`Server::start`] with extra `reko serve` arguments (e.g. `--config FILE`).
     pub fn start_with(data_dir: &Path, extra_args: &[&str]) -> Server {
+        Server::start_with_env(data_dir, extra_args, &[])
+    }
+
+    /// [`Server::start_with`] with environment variables for the server alone: the suites share
+    /// one test process, so none of them may change its environment for a server.
+    pub fn start_with_env(data_dir: &Path, extra_args: &[&str], env: &[(&str, &str)]) -> Server {
         std::fs::create_dir_all(data_dir).unwrap();
         let seq = LOG_SEQ.fetch_add(1, Ordering::SeqCst);
         let log = data_dir.parent().unwrap_or(data_dir).join(format!("server-{seq}.log"));
@@ -38,6 +44,7 @@ impl Server {
             .env("REKO_ACCESS_KEY_ID", ACCESS_KEY_ID)
             .env("REKO_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
             .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log_file))
@@ -128,6 +135,48 @@ impl Drop for Server {
         if std::thread::panicking() {
             eprintln!("---- reko serve log ({}) ----\n{}", self.log.display(), self.log_tail());
         }
+    }
+}
+
+/// A `reko serve` shared by the tests that need only a server: each makes its own resources,
+/// named after itself, and never lists all of a kind (another test's would show). The first
+/// test that asks while none runs starts it; it stops when the last holder drops its handle, so
+/// it never outlives the test process. SDK clients are made per test: a client's connections
+/// belong to the runtime of the test that opened them.
+pub struct SharedServer {
+    pub url: String,
+    pub control: aws_sdk_personalize::Client,
+    pub runtime: aws_sdk_personalizeruntime::Client,
+    pub events: aws_sdk_personalizeevents::Client,
+    _process: std::sync::Arc<SharedProcess>,
+}
+
+/// The shared process and its data directory (removed after the server stops: fields drop in
+/// order).
+struct SharedProcess {
+    server: Server,
+    _dir: tempfile::TempDir,
+}
+
+/// A handle on the [`SharedServer`], starting it if none runs.
+pub fn shared_server() -> SharedServer {
+    use std::sync::{Arc, Mutex, Weak};
+    static SHARED: Mutex<Weak<SharedProcess>> = Mutex::new(Weak::new());
+    let mut slot = SHARED.lock().unwrap_or_else(|p| p.into_inner());
+    let process = slot.upgrade().unwrap_or_else(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let server = Server::start(&dir.path().join("data"));
+        let process = Arc::new(SharedProcess { server, _dir: dir });
+        *slot = Arc::downgrade(&process);
+        process
+    });
+    let url = process.server.url.clone();
+    SharedServer {
+        control: control_client(&url),
+        runtime: runtime_client(&url),
+        events: events_client(&url),
+        url,
+        _process: process,
     }
 }
 

@@ -12,10 +12,9 @@
 //! nullable textual DESCRIPTION holding commas, an int STOCK (some negative), a boolean ON_SALE
 //! and a CREATION_TIMESTAMP; 50 users with 21 interactions each.
 
-mod common;
-
 use std::collections::{BTreeSet, HashMap};
 
+use crate::common::*;
 use aws_sdk_personalize::types::CampaignConfig;
 use aws_sdk_personalizeevents::types::Item;
 use aws_sdk_personalizeruntime::error::SdkError;
@@ -24,7 +23,6 @@ use aws_sdk_personalizeruntime::operation::get_personalized_ranking::{
 };
 use aws_sdk_personalizeruntime::operation::get_recommendations::{GetRecommendationsError, GetRecommendationsOutput};
 use aws_sdk_personalizeruntime::types::{PredictedItem, Promotion};
-use common::*;
 
 const INTERACTIONS_SCHEMA: &str = r#"{"type":"record","name":"Interactions","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"EVENT_TYPE","type":"string"},{"name":"TIMESTAMP","type":"long"}],"version":"1.0"}"#;
 const ITEMS_SCHEMA: &str = r#"{"type":"record","name":"Items","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"ITEM_ID","type":"string"},{"name":"TITLE","type":"string"},{"name":"GENRE","type":"string","categorical":true},{"name":"PRICE","type":["null","float"]},{"name":"DESCRIPTION","type":["null","string"],"textual":true},{"name":"STOCK","type":"int"},{"name":"ON_SALE","type":"boolean"},{"name":"CREATION_TIMESTAMP","type":"long"}],"version":"1.0"}"#;
@@ -156,7 +154,7 @@ fn write_data(dir: &std::path::Path) -> [std::path::PathBuf; 2] {
 // ---- control-plane helpers ----------------------------------------------------------------------
 
 async fn train_recipe(c: &aws_sdk_personalize::Client, dsg: &str, name: &str, recipe: &str) -> String {
-    common::train(c, &create_solution(c, dsg, name, recipe).await).await
+    crate::common::train(c, &create_solution(c, dsg, name, recipe).await).await
 }
 
 /// CreateCampaign with `enableMetadataWithRecommendations` set (or not), without exploration

@@ -7,12 +7,10 @@
 //! `b-00`..`b-29`) whose users only interact within their group, with group B strictly more
 //! popular than group A, so "which group does this list lean to" is never ambiguous.
 
-mod common;
-
+use crate::common::*;
 use aws_sdk_personalize::types::CampaignConfig;
 use aws_sdk_personalizeevents::primitives::DateTime;
 use aws_sdk_personalizeevents::types::{Event, Item, MetricAttribution, User};
-use common::*;
 
 /// Interactions schema with a contextual DEVICE column (Personalize's guide,
 /// "Creating schema JSON files for Amazon Personalize schemas",
@@ -433,16 +431,31 @@ async fn events_personalise_at_once_survive_restarts_and_feed_training() {
     assert!(leans(&p, 'a'), "user-p's segment places them in group A: {p:?}");
 }
 
+/// A group with a tracker and its three datasets, named after `name` (unique on the shared
+/// server); returns the tracking id and the Interactions, Items and Users dataset ARNs.
+async fn error_group(c: &aws_sdk_personalize::Client, name: &str) -> (String, String, String, String) {
+    let dsg = create_dataset_group(c, name).await;
+    wait_active(c, &Res::DatasetGroup(dsg.clone())).await;
+    let tracking_id = create_tracker(c, &format!("{name}-tracker"), &dsg).await;
+    let s_int = create_schema(c, &format!("{name}-int"), INTERACTIONS_SCHEMA).await;
+    let s_items = create_schema(c, &format!("{name}-items"), ITEMS_SCHEMA).await;
+    let s_users = create_schema(c, &format!("{name}-users"), USERS_SCHEMA).await;
+    let ds_int = create_dataset(c, &dsg, name, &format!("{name}-int"), "Interactions", &s_int).await;
+    let ds_items = create_dataset(c, &dsg, name, &format!("{name}-items"), "Items", &s_items).await;
+    let ds_users = create_dataset(c, &dsg, name, &format!("{name}-users"), "Users", &s_users).await;
+    (tracking_id, ds_int, ds_items, ds_users)
+}
+
+/// PutEvents needs an Interactions dataset behind the tracker, and a tracking id that exists.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn events_errors_name_the_problem() {
-    let tmp = tempfile::tempdir().unwrap();
-    let server = Server::start(&tmp.path().join("data"));
+async fn put_events_needs_an_interactions_dataset_and_a_known_tracker() {
+    let server = shared_server();
     let (c, ev) = (&server.control, &server.events);
 
     // A tracker whose dataset group has no Interactions dataset yet.
-    let dsg = create_dataset_group(c, "er").await;
+    let dsg = create_dataset_group(c, "er-tracked").await;
     wait_active(c, &Res::DatasetGroup(dsg.clone())).await;
-    let tracking_id = create_tracker(c, "er-tracker", &dsg).await;
+    let tracking_id = create_tracker(c, "er-tracked-tracker", &dsg).await;
     let msg = expect_http(
         ev.put_events().tracking_id(&tracking_id).session_id("s").event_list(click("i", EVENTS_TS)).send().await,
         "ResourceInUseException",
@@ -450,30 +463,13 @@ async fn events_errors_name_the_problem() {
         "PutEvents(no Interactions dataset)",
     );
     assert!(msg.contains("Interactions"), "{msg}");
-    let s_int = create_schema(c, "er-int", INTERACTIONS_SCHEMA).await;
-    let s_items = create_schema(c, "er-items", ITEMS_SCHEMA).await;
-    let s_users = create_schema(c, "er-users", USERS_SCHEMA).await;
-    let ds_int = create_dataset(c, &dsg, "er", "er-int", "Interactions", &s_int).await;
-    let ds_items = create_dataset(c, &dsg, "er", "er-items", "Items", &s_items).await;
-    let ds_users = create_dataset(c, &dsg, "er", "er-users", "Users", &s_users).await;
+    let s_int = create_schema(c, "er-tracked-int", INTERACTIONS_SCHEMA).await;
+    create_dataset(c, &dsg, "er-tracked", "er-tracked-int", "Interactions", &s_int).await;
     // Now it takes events.
     ok(
         ev.put_events().tracking_id(&tracking_id).session_id("s").event_list(click("i", EVENTS_TS)).send().await,
         "PutEvents",
     );
-
-    let send = |events: Vec<Event>| {
-        ev.put_events().tracking_id(&tracking_id).user_id("u").session_id("s").set_event_list(Some(events)).send()
-    };
-    let with_properties = |props: &str| {
-        Event::builder()
-            .event_type("click")
-            .item_id("i")
-            .properties(props)
-            .sent_at(DateTime::from_secs(EVENTS_TS))
-            .build()
-            .unwrap()
-    };
 
     // Unknown tracking id.
     let msg = expect_http(
@@ -488,6 +484,27 @@ async fn events_errors_name_the_problem() {
         "PutEvents(unknown trackingId)",
     );
     assert!(msg.contains("00000000-0000-0000-0000-000000000000"), "{msg}");
+}
+
+/// PutEvents checks the number of events, sentAt in seconds and the properties, naming the event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn put_events_errors_name_the_problem() {
+    let server = shared_server();
+    let (c, ev) = (&server.control, &server.events);
+    let (tracking_id, ..) = error_group(c, "er-events").await;
+
+    let send = |events: Vec<Event>| {
+        ev.put_events().tracking_id(&tracking_id).user_id("u").session_id("s").set_event_list(Some(events)).send()
+    };
+    let with_properties = |props: &str| {
+        Event::builder()
+            .event_type("click")
+            .item_id("i")
+            .properties(props)
+            .sent_at(DateTime::from_secs(EVENTS_TS))
+            .build()
+            .unwrap()
+    };
 
     // 1-10 events per call. The Rust SDK does not check list lengths, so the server sees these.
     let msg = expect_http(send(vec![]).await, "InvalidInputException", 400, "PutEvents(no events)");
@@ -541,8 +558,15 @@ async fn events_errors_name_the_problem() {
         "PutEvents(itemId and a different properties.itemId)",
     );
     assert!(msg.contains("itemId \"i\"") && msg.contains("properties.itemId \"j\""), "names both: {msg}");
+}
 
-    // PutItems / PutUsers: wrong dataset, unknown dataset, bad properties.
+/// PutItems / PutUsers: wrong dataset, unknown dataset, bad properties.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn put_items_and_put_users_errors_name_the_problem() {
+    let server = shared_server();
+    let (c, ev) = (&server.control, &server.events);
+    let (_, ds_int, ds_items, ds_users) = error_group(c, "er-metadata").await;
+
     let new_item = |props: &str| Item::builder().item_id("n1").properties(props).build().unwrap();
     let good_item = new_item(r#"{"genre":"A","creationTimestamp":1700000000}"#);
     let msg = expect_code(
@@ -553,12 +577,12 @@ async fn events_errors_name_the_problem() {
     let lower = msg.to_lowercase();
     assert!(msg.contains(&ds_int) && lower.contains("interactions") && lower.contains("items"), "{msg}");
     let msg = expect_http(
-        ev.put_items().dataset_arn(arn("dataset", "er/NOPE")).items(good_item.clone()).send().await,
+        ev.put_items().dataset_arn(arn("dataset", "er-metadata/NOPE")).items(good_item.clone()).send().await,
         "ResourceNotFoundException",
         404,
         "PutItems(unknown dataset)",
     );
-    assert!(msg.contains("er/NOPE"), "{msg}");
+    assert!(msg.contains("er-metadata/NOPE"), "{msg}");
     let msg = expect_code(
         ev.put_items()
             .dataset_arn(&ds_items)

@@ -1,15 +1,7 @@
-//! Runs the `reko demo` flow in-process on a small dataset (the module is compiled into this
-//! test directly, so the demo is checked even where the binary is not rebuilt).
+//! Runs the `reko demo` flow in-process on a small dataset (through the crate's `demo` module,
+//! so the demo is checked even where the binary is not rebuilt).
 
-#[path = "../src/access_keys.rs"]
-#[allow(dead_code)]
-mod access_keys;
-#[path = "../src/config.rs"]
-#[allow(dead_code)]
-mod config;
-#[path = "../src/demo.rs"]
-#[allow(dead_code)]
-mod demo;
+use reko::demo;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_runs_end_to_end_on_a_small_dataset() {

@@ -6,20 +6,20 @@
 //! `ThrottlingException` (HTTP 400), which the SDKs retry with backoff. A connection that never
 //! finishes its headers is closed after the header deadline.
 
-mod common;
-
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
+use crate::common::*;
 use aws_sdk_personalize::config::{BehaviorVersion, Credentials, Region};
-use common::*;
 
 /// Headers signing `POST /` (ListDatasetGroups) over `body` with the server's key (AWS's signer).
 fn signed_headers(authority: &str, body: &[u8]) -> Vec<(String, String)> {
     let headers =
         [("content-type", "application/x-amz-json-1.1"), ("x-amz-target", "AmazonPersonalize.ListDatasetGroups")];
-    sigv4_headers("POST", authority, "/", &headers, body, (ACCESS_KEY_ID, SECRET_ACCESS_KEY), SystemTime::now())
+    Signer::personalize((ACCESS_KEY_ID, SECRET_ACCESS_KEY), REGION)
+        .headers("POST", authority, "/", &headers, body)
+        .unwrap()
 }
 
 /// A connection that sent `extra` headers with a control-plane request head announcing a

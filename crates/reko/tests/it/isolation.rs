@@ -12,13 +12,10 @@
 //! * afterwards, through the root key: B's resources, lists, tags and records are unchanged,
 //!   and no dataset group outside A's scope was created.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::time::SystemTime;
 
-use common::*;
+use crate::common::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -273,7 +270,7 @@ fn exchange(
     key: (&str, &str),
 ) -> Option<(u16, String)> {
     let mut headers: Vec<(String, String)> = extra.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
-    headers.extend(sigv4_headers(method, authority, path, extra, body, key, SystemTime::now()));
+    headers.extend(Signer::personalize(key, REGION).headers(method, authority, path, extra, body).unwrap());
     let mut s = TcpStream::connect(authority).ok()?;
     let mut head = format!(
         "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Length: {}\r\nConnection: close\r\n",

@@ -3,15 +3,13 @@
 //! before and after parsed as Prometheus text, and the JSON access log lines checked against the
 //! SDK's responses. And the optional bearer token of scrapes.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 
+use crate::common::*;
 use aws_sdk_personalizeevents::primitives::DateTime;
 use aws_sdk_personalizeevents::types::Event;
 use aws_sdk_personalizeruntime::operation::RequestId;
-use common::*;
 
 const SCHEMA: &str = r#"{"type":"record","name":"Interactions","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"EVENT_TYPE","type":"string"},{"name":"TIMESTAMP","type":"long"}],"version":"1.0"}"#;
 const USERS: usize = 50;
@@ -330,15 +328,9 @@ fn stalled_signed_request(authority: &str) -> std::net::TcpStream {
     let body = br#"{"a":1}   "#;
     let signed =
         [("content-type", "application/x-amz-json-1.1"), ("x-amz-target", "AmazonPersonalize.ListDatasetGroups")];
-    let headers = sigv4_headers(
-        "POST",
-        authority,
-        "/",
-        &signed,
-        body,
-        (ACCESS_KEY_ID, SECRET_ACCESS_KEY),
-        std::time::SystemTime::now(),
-    );
+    let headers = Signer::personalize((ACCESS_KEY_ID, SECRET_ACCESS_KEY), REGION)
+        .headers("POST", authority, "/", &signed, body)
+        .unwrap();
     let mut s = std::net::TcpStream::connect(authority).unwrap();
     let mut head = format!(
         "POST / HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/x-amz-json-1.1\r\n\

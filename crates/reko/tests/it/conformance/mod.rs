@@ -3,8 +3,6 @@
 //! Each test starts its own server on a free loopback port with its own data directory.
 
 mod catalogue;
-#[path = "../common/mod.rs"]
-mod common;
 mod errors;
 mod imports;
 mod movielens;
@@ -15,8 +13,8 @@ mod solutions;
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
+use crate::common::*;
 use aws_sdk_personalize::types::{ImportMode, SolutionConfig};
-use common::*;
 
 /// Creates a popularity solution + version and waits for both; returns (solution, version).
 async fn train_popularity(c: &aws_sdk_personalize::Client, dsg_arn: &str, name: &str) -> (String, String) {
@@ -39,7 +37,7 @@ async fn train_popularity(c: &aws_sdk_personalize::Client, dsg_arn: &str, name: 
 /// Checks that `got` (a popularity top list) is sorted consistently with `counts`: every
 /// returned item is among the top `slack` items by count, and the first one is the top item.
 fn assert_popularity_order(got: &[String], counts: &HashMap<String, usize>, slack: usize, what: &str) {
-    let ranked = common::MovieLens::ranked(counts);
+    let ranked = crate::common::MovieLens::ranked(counts);
     let head: HashSet<&String> = ranked[..slack].iter().collect();
     assert_eq!(got.first(), ranked.first(), "{what}: top item; got {got:?}");
     for item in got {

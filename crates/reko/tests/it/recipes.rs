@@ -1,15 +1,13 @@
 //! The recipes through the wire: the official AWS SDK for Rust trains every recipe on
 //! MovieLens 100K in a real `reko serve`, deploys campaigns and checks what each serves.
 
-mod common;
-
 use std::collections::HashMap;
 
+use crate::common::*;
 use aws_sdk_personalize::types::{
     CampaignConfig, HpoConfig, HpoResourceConfig, HyperParameterRanges, IntegerHyperParameterRange, TrainingMode,
 };
 use aws_sdk_personalizeruntime::types::PredictedItem;
-use common::*;
 
 /// Creates a solution with `recipe`, trains one version and returns (solution, version).
 async fn train(

@@ -12,18 +12,16 @@
 //! The data is synthetic and tiny (the staging of `filters.rs`): 40 items with a categorical
 //! GENRE (`x`, `y`, `z`, `w` in turn), 50 users with 21 interactions each.
 
-mod common;
-
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::common::*;
 use aws_sdk_personalize::operation::create_batch_inference_job::builders::CreateBatchInferenceJobFluentBuilder;
 use aws_sdk_personalize::types::{
     BatchInferenceJob, BatchInferenceJobConfig, BatchInferenceJobInput, BatchInferenceJobMode, BatchInferenceJobOutput,
     BatchInferenceJobSummary, CampaignConfig, S3DataConfig, Tag, TrainingMode,
 };
-use common::*;
 use serde_json::{json, Value};
 
 const INTERACTIONS_SCHEMA: &str = r#"{"type":"record","name":"Interactions","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"EVENT_TYPE","type":"string"},{"name":"TIMESTAMP","type":"long"}],"version":"1.0"}"#;
@@ -400,7 +398,7 @@ async fn batch_inference_jobs_score_json_lines() {
         "unknown mode",
     );
     assert!(msg.contains("batchInferenceJobMode"), "{msg}");
-    // s3:// works (crates/reko/tests/object_storage.rs); http(s):// locations are refused.
+    // s3:// works (crates/reko/tests/it/object_storage.rs); http(s):// locations are refused.
     for (input, output) in [("https://bucket/in.json", scratch.as_str()), (good_in.as_str(), "https://bucket/out/")] {
         let msg = expect_http(
             job(c, "bij-bad", &pop_v, input, output).send().await,
@@ -700,12 +698,9 @@ async fn batch_inference_jobs_score_json_lines() {
 
     // ---- Pending jobs: a server that runs no task ----------------------------------------------------
     // REKO_WORKERS=0 (read by `reko serve`'s configuration) leaves every task queued, so jobs stay
-    // CREATE PENDING deterministically. This file has a single test, so no other server start
-    // sees the variable.
+    // CREATE PENDING deterministically; set for this server alone.
     server.kill();
-    std::env::set_var("REKO_WORKERS", "0");
-    server = Server::start(&data_dir);
-    std::env::remove_var("REKO_WORKERS");
+    server = Server::start_with_env(&data_dir, &[], &[("REKO_WORKERS", "0")]);
     let c = &server.control.clone();
     // A solution version that is not ACTIVE.
     let pending_v = start_training(c, &pop_sol).await;

@@ -26,7 +26,7 @@ async fn optimization_objective_is_validated_honoured_and_measured() {
     let tmp = tempfile::tempdir().unwrap();
     let server = Server::start(&tmp.path().join("data"));
     let c = &server.control;
-    let dsg = crate::solutions::small_trainable_group(c, &tmp.path().join("csv"), "royalties", 60).await;
+    let dsg = super::solutions::small_trainable_group(c, &tmp.path().join("csv"), "royalties", 60).await;
     let create = |name: &str, recipe_name: &str, config: SolutionConfig| {
         c.create_solution()
             .name(name)

@@ -2,22 +2,18 @@
 
 use super::*;
 
+/// CreateFilter, then DescribeFilter until ACTIVE: every member as given, the dates in order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn filter_crud_limits_and_create_errors() {
-    let tmp = tempfile::tempdir().unwrap();
-    let server = Server::start(&tmp.path().join("data"));
+async fn a_filter_is_created_and_described() {
+    let server = shared_server();
     let c = &server.control;
-
-    // `crud` has Interactions and Items (no Users); `crud2` has only Items.
-    let dsg = create_dataset_group(c, "crud").await;
+    // `crud-describe` has Interactions and Items (no Users).
+    let dsg = create_dataset_group(c, "crud-describe").await;
     wait_active(c, &Res::DatasetGroup(dsg.clone())).await;
-    let s_int = create_schema(c, "crud-int", INTERACTIONS_SCHEMA).await;
-    let s_items = create_schema(c, "crud-items", CRUD_ITEMS_SCHEMA).await;
-    create_dataset(c, &dsg, "crud", "crud-int", "Interactions", &s_int).await;
-    create_dataset(c, &dsg, "crud", "crud-items", "Items", &s_items).await;
-    let dsg2 = create_dataset_group(c, "crud2").await;
-    wait_active(c, &Res::DatasetGroup(dsg2.clone())).await;
-    let ds2_items = create_dataset(c, &dsg2, "crud2", "crud2-items", "Items", &s_items).await;
+    let s_int = create_schema(c, "crud-describe-int", INTERACTIONS_SCHEMA).await;
+    let s_items = create_schema(c, "crud-describe-items", CRUD_ITEMS_SCHEMA).await;
+    create_dataset(c, &dsg, "crud-describe", "crud-describe-int", "Interactions", &s_int).await;
+    create_dataset(c, &dsg, "crud-describe", "crud-describe-items", "Items", &s_items).await;
 
     // ---- Create and describe --------------------------------------------------------------------
     let expression =
@@ -43,7 +39,26 @@ async fn filter_crud_limits_and_create_errors() {
     let created = f.creation_date_time().expect("creationDateTime").as_secs_f64();
     let updated = f.last_updated_date_time().expect("lastUpdatedDateTime").as_secs_f64();
     assert!(before <= created && created <= updated && updated <= after, "{before} {created} {updated} {after}");
+}
 
+/// CreateFilter errors: InvalidInputException naming the problem; nothing is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_filter_errors_name_the_problem() {
+    let server = shared_server();
+    let c = &server.control;
+    // `crud-errors` has Interactions and Items (no Users); `crud-errors2` has only Items.
+    let dsg = create_dataset_group(c, "crud-errors").await;
+    wait_active(c, &Res::DatasetGroup(dsg.clone())).await;
+    let s_int = create_schema(c, "crud-errors-int", INTERACTIONS_SCHEMA).await;
+    let s_items = create_schema(c, "crud-errors-items", CRUD_ITEMS_SCHEMA).await;
+    create_dataset(c, &dsg, "crud-errors", "crud-errors-int", "Interactions", &s_int).await;
+    create_dataset(c, &dsg, "crud-errors", "crud-errors-items", "Items", &s_items).await;
+    let dsg2 = create_dataset_group(c, "crud-errors2").await;
+    wait_active(c, &Res::DatasetGroup(dsg2.clone())).await;
+    create_dataset(c, &dsg2, "crud-errors2", "crud-errors2-items", "Items", &s_items).await;
+
+    let expression =
+        r#"INCLUDE ItemID WHERE Items.GENRE IN ($G) | EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("purchase")"#;
     // ---- CreateFilter errors: InvalidInputException naming the problem; nothing is stored -------
     let cases: &[(&str, &str, &[&str])] = &[
         (&dsg, r#"INCLUDE ItemID WHERE Items.GENRE INN ("a")"#, &["column 34", r#""IN", "NOT IN""#, r#"found "INN""#]),
@@ -107,6 +122,32 @@ async fn filter_crud_limits_and_create_errors() {
         "unknown dataset group",
     );
     // None of the failed creates left anything behind: the name is free.
+    create_filter(c, &dsg, "crud-bad", "INCLUDE ItemID WHERE Items.PRICE <= $P").await;
+}
+
+/// Duplicate names, the quota of 10 filters per group, ListFilters (by group, everywhere, by
+/// page), DeleteFilter, and a group holding a filter: a server of its own, since it lists every
+/// filter there is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filter_names_quotas_listing_and_deletion() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("data"));
+    let c = &server.control;
+
+    // `crud` has Interactions and Items (no Users); `crud2` has only Items.
+    let dsg = create_dataset_group(c, "crud").await;
+    wait_active(c, &Res::DatasetGroup(dsg.clone())).await;
+    let s_int = create_schema(c, "crud-int", INTERACTIONS_SCHEMA).await;
+    let s_items = create_schema(c, "crud-items", CRUD_ITEMS_SCHEMA).await;
+    create_dataset(c, &dsg, "crud", "crud-int", "Interactions", &s_int).await;
+    create_dataset(c, &dsg, "crud", "crud-items", "Items", &s_items).await;
+    let dsg2 = create_dataset_group(c, "crud2").await;
+    wait_active(c, &Res::DatasetGroup(dsg2.clone())).await;
+    let ds2_items = create_dataset(c, &dsg2, "crud2", "crud2-items", "Items", &s_items).await;
+
+    let expression =
+        r#"INCLUDE ItemID WHERE Items.GENRE IN ($G) | EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("purchase")"#;
+    let f1 = create_filter(c, &dsg, "crud-genre", expression).await;
     let bad = create_filter(c, &dsg, "crud-bad", "INCLUDE ItemID WHERE Items.PRICE <= $P").await;
 
     // ---- Duplicate names (filter names are account-wide, as their ARNs) ---------------------------

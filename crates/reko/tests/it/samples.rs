@@ -6,17 +6,19 @@
 //! Needs MovieLens 100K in the folder `REKO_ML100K_DIR` names (skipped without it: it is never committed)
 //! and python3 with boto3, pandas, numpy and moto (`.ci/run` installs them).
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::moto::{http, start_moto, Moto};
-use common::{ml100k_dir, Server, ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY};
+use crate::common::moto::{http, start_moto, Moto};
+use crate::common::{ml100k_dir, Server, ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY};
 
 /// The bucket the getting-started notebooks' CloudFormation stack would have made.
 const BUCKET: &str = "personalize-samples-bucket";
+/// The server signs its S3 requests with the standard AWS variables (moto takes any key); they
+/// are the server's alone, the suites share one test process.
+const SERVER_AWS_ENV: [(&str, &str); 3] =
+    [("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test"), ("AWS_REGION", REGION)];
 /// The role ARN the notebooks pass to import jobs (no IAM here: Reko only records it).
 const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/PersonalizeSamplesRole";
 /// The most one script may take (each takes seconds; the notebooks' own loops would wait hours).
@@ -71,10 +73,6 @@ fn setup(ml100k: PathBuf) -> Env {
 fn setup_with(ml100k: PathBuf, kms_key: bool) -> Env {
     let moto = start_moto(None);
     assert_eq!(http(&moto.addr, "PUT", &format!("/{BUCKET}"), b"").0, 200, "create bucket");
-    // The server signs its S3 requests with the standard AWS variables (moto takes any key).
-    std::env::set_var("AWS_ACCESS_KEY_ID", "test");
-    std::env::set_var("AWS_SECRET_ACCESS_KEY", "test");
-    std::env::set_var("AWS_REGION", REGION);
     let tmp = tempfile::tempdir().unwrap();
     let mut args = vec!["--s3-endpoint".to_string(), format!("http://{}", moto.addr)];
     if kms_key {
@@ -87,7 +85,7 @@ fn setup_with(ml100k: PathBuf, kms_key: bool) -> Env {
         args.extend(["--config".to_string(), config.display().to_string()]);
     }
     let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let server = Server::start_with(&tmp.path().join("data"), &arg_refs);
+    let server = Server::start_with_env(&tmp.path().join("data"), &arg_refs, &SERVER_AWS_ENV);
     // The notebooks write their CSV files into the current directory.
     let work = tmp.path().join("work");
     std::fs::create_dir_all(&work).unwrap();
@@ -122,6 +120,7 @@ fn run_case(env: &Env, case: &str) {
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_DEFAULT_REGION", REGION)
+        .env("AWS_REGION", REGION)
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env_remove("AWS_PROFILE")
         .env_remove("AWS_ENDPOINT_URL")
@@ -198,12 +197,12 @@ fn getting_started_best_practices_notebook() {
     let data_dir = env.server.data_dir.clone();
     env.server.stop();
     // The first two arguments are `--s3-endpoint URL`; the rest is `--config FILE`, left out.
-    env.server = Server::start_with(&data_dir, &[env.args[0].as_str(), env.args[1].as_str()]);
+    env.server = Server::start_with_env(&data_dir, &[env.args[0].as_str(), env.args[1].as_str()], &SERVER_AWS_ENV);
     let refused = recommend(&env.server).expect_err("served without the customer key");
     assert!(refused.starts_with("AccessDeniedException") && refused.contains(KMS_KEY_ARN), "{refused}");
     env.server.stop();
     let args: Vec<&str> = env.args.iter().map(String::as_str).collect();
-    env.server = Server::start_with(&data_dir, &args);
+    env.server = Server::start_with_env(&data_dir, &args, &SERVER_AWS_ENV);
     assert_eq!(recommend(&env.server), Ok(25), "served again with the key");
 }
 

@@ -2,10 +2,10 @@
 
 use super::*;
 
-/// Validation, not-found, duplicate and pagination behaviour that needs no data, plus an
-/// unimplemented operation.
+/// Pagination of dataset groups and schemas, duplicates refused, and deletion emptying the list:
+/// a server of its own, since it counts every dataset group there is.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn control_plane_errors_and_pagination() {
+async fn dataset_groups_and_schemas_paginate_refuse_duplicates_and_delete() {
     let tmp = tempfile::tempdir().unwrap();
     let server = Server::start(&tmp.path().join("data"));
     let c = &server.control;
@@ -66,6 +66,23 @@ async fn control_plane_errors_and_pagination() {
         "CreateSchema(duplicate)",
     );
 
+    // Deletion.
+    for a in &created {
+        ok(c.delete_dataset_group().dataset_group_arn(a).send().await, "DeleteDatasetGroup");
+    }
+    for a in &created {
+        wait_gone(c, &Res::DatasetGroup(a.clone())).await;
+    }
+    let all = ok(c.list_dataset_groups().send().await, "ListDatasetGroups");
+    assert!(all.dataset_groups().is_empty());
+}
+
+/// Describing, deleting or using an unknown resource is ResourceNotFoundException.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_resources_are_not_found() {
+    let server = shared_server();
+    let c = &server.control;
+
     // Not found.
     expect_code(
         c.describe_dataset_group().dataset_group_arn(arn("dataset-group", "nope")).send().await,
@@ -97,7 +114,7 @@ async fn control_plane_errors_and_pagination() {
             .name("ds")
             .dataset_group_arn(arn("dataset-group", "nope"))
             .dataset_type("Interactions")
-            .schema_arn(arn("schema", "page-schema-0"))
+            .schema_arn(arn("schema", "not-found-schema"))
             .send()
             .await,
         "ResourceNotFoundException",
@@ -108,6 +125,17 @@ async fn control_plane_errors_and_pagination() {
         "ResourceNotFoundException",
         "CreateSolutionVersion(unknown solution)",
     );
+}
+
+/// Malformed names, limits, ARNs, schemas, dataset types and tokens are InvalidInputException
+/// (InvalidNextTokenException for the token), as is a dataset whose schema is of another type.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_input_is_refused() {
+    let server = shared_server();
+    let c = &server.control;
+    let dsg = create_dataset_group(c, "invalid-input").await;
+    wait_active(c, &Res::DatasetGroup(dsg.clone())).await;
+    let users_schema = create_schema(c, "invalid-input-users", reko_synth::users_schema()).await;
 
     // Invalid input.
     for bad in ["bad name!", "-leading-dash", &"x".repeat(64)] {
@@ -129,16 +157,16 @@ async fn control_plane_errors_and_pagination() {
         "DescribeDatasetGroup(bad ARN)",
     );
     expect_code(
-        c.create_schema().name("bad-schema").schema("{not json").send().await,
+        c.create_schema().name("invalid-input-bad-schema").schema("{not json").send().await,
         "InvalidInputException",
         "CreateSchema(unparseable)",
     );
     expect_code(
         c.create_dataset()
             .name("ds")
-            .dataset_group_arn(&created[0])
+            .dataset_group_arn(&dsg)
             .dataset_type("Nonsense")
-            .schema_arn(arn("schema", "page-schema-0"))
+            .schema_arn(&users_schema)
             .send()
             .await,
         "InvalidInputException",
@@ -152,11 +180,11 @@ async fn control_plane_errors_and_pagination() {
     assert!(!msg.is_empty());
 
     // A dataset needs a schema of its type.
-    let items_schema = create_schema(c, "items-schema", reko_synth::items_schema()).await;
+    let items_schema = create_schema(c, "schema-type-items-schema", reko_synth::items_schema()).await;
     expect_code(
         c.create_dataset()
             .name("ds")
-            .dataset_group_arn(&created[0])
+            .dataset_group_arn(&dsg)
             .dataset_type("Interactions")
             .schema_arn(&items_schema)
             .send()
@@ -164,14 +192,24 @@ async fn control_plane_errors_and_pagination() {
         "InvalidInputException",
         "CreateDataset(Items schema for an Interactions dataset)",
     );
+}
+
+/// Training without any imported data fails the version (with a reason), and a failed version
+/// cannot be deployed; a group with a solution and a dataset cannot be deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn training_without_data_fails_the_version() {
+    let server = shared_server();
+    let c = &server.control;
+    let dsg = create_dataset_group(c, "no-data").await;
+    wait_active(c, &Res::DatasetGroup(dsg.clone())).await;
 
     // Training without any imported data fails the version (with a reason), and a failed
     // version cannot be deployed.
-    let int_schema = create_schema(c, "int-schema", reko_synth::interactions_schema()).await;
+    let int_schema = create_schema(c, "no-data-int-schema", reko_synth::interactions_schema()).await;
     let ds = ok(
         c.create_dataset()
             .name("empty-int")
-            .dataset_group_arn(&created[0])
+            .dataset_group_arn(&dsg)
             .dataset_type("Interactions")
             .schema_arn(&int_schema)
             .send()
@@ -183,7 +221,7 @@ async fn control_plane_errors_and_pagination() {
     .to_string();
     wait_active(c, &Res::Dataset(ds.clone())).await;
     let sol = ok(
-        c.create_solution().name("no-data").dataset_group_arn(&created[0]).recipe_arn(POPULARITY_RECIPE).send().await,
+        c.create_solution().name("no-data").dataset_group_arn(&dsg).recipe_arn(POPULARITY_RECIPE).send().await,
         "CreateSolution",
     )
     .solution_arn()
@@ -203,7 +241,7 @@ async fn control_plane_errors_and_pagination() {
         "CreateCampaign(failed solution version)",
     );
     expect_code(
-        c.delete_dataset_group().dataset_group_arn(&created[0]).send().await,
+        c.delete_dataset_group().dataset_group_arn(&dsg).send().await,
         "ResourceInUseException",
         "DeleteDatasetGroup(with a solution and a dataset)",
     );
@@ -211,12 +249,21 @@ async fn control_plane_errors_and_pagination() {
     wait_gone(c, &Res::Solution(sol)).await;
     ok(c.delete_dataset().dataset_arn(&ds).send().await, "DeleteDataset");
     wait_gone(c, &Res::Dataset(ds)).await;
+}
+
+/// Unimplemented operations fail loudly with their name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unimplemented_operations_are_named() {
+    let server = shared_server();
+    let c = &server.control;
+    let dsg = create_dataset_group(c, "unimplemented").await;
+    wait_active(c, &Res::DatasetGroup(dsg.clone())).await;
 
     // Unimplemented operations fail loudly with their name.
     let msg = expect_code(
         c.create_recommender()
             .name("rec")
-            .dataset_group_arn(&created[0])
+            .dataset_group_arn(&dsg)
             .recipe_arn("arn:aws:personalize:::recipe/aws-vod-top-picks")
             .send()
             .await,
@@ -224,16 +271,13 @@ async fn control_plane_errors_and_pagination() {
         "CreateRecommender",
     );
     assert!(msg.contains("CreateRecommender"), "message {msg:?}");
+}
 
-    // Deletion.
-    for a in &created {
-        ok(c.delete_dataset_group().dataset_group_arn(a).send().await, "DeleteDatasetGroup");
-    }
-    for a in &created {
-        wait_gone(c, &Res::DatasetGroup(a.clone())).await;
-    }
-    let all = ok(c.list_dataset_groups().send().await, "ListDatasetGroups");
-    assert!(all.dataset_groups().is_empty());
+/// Only recipes Reko really trains are listed, one page at a time; DescribeRecipe.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_trainable_recipes_are_listed() {
+    let server = shared_server();
+    let c = &server.control;
 
     // ---- Recipes -------------------------------------------------------------------------
     // Only recipes Reko really trains are listed (issue: "ListRecipes lists only recipes that

@@ -5,12 +5,9 @@
 //! one dataset group sees only its campaigns. The report lists the campaign never called as idle
 //! and the ACTIVE solution version no campaign deploys.
 
-mod common;
-
 use std::io::{Read, Write};
-use std::time::SystemTime;
 
-use common::*;
+use crate::common::*;
 
 const SCHEMA: &str = r#"{"type":"record","name":"Interactions","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"EVENT_TYPE","type":"string"},{"name":"TIMESTAMP","type":"long"}],"version":"1.0"}"#;
 const SCOPED_ID: &str = "AKIDUSAGESCOPED";
@@ -21,7 +18,7 @@ const K: u64 = 25;
 /// One signed `GET path` (path and query): status and body.
 fn get(url: &str, path: &str, key: (&str, &str)) -> (u16, String) {
     let authority = url.strip_prefix("http://").unwrap().trim_end_matches('/');
-    let headers = sigv4_headers("GET", authority, path, &[], b"", key, SystemTime::now());
+    let headers = Signer::personalize(key, REGION).headers("GET", authority, path, &[], b"").unwrap();
     let mut head = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n");
     for (n, v) in headers.iter().filter(|(n, _)| n != "host") {
         head.push_str(&format!("{n}: {v}\r\n"));

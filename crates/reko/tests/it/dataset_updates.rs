@@ -10,14 +10,12 @@
 //! Interactions dataset, a second update while one is pending, deleting the schema in use, and a
 //! key scoped to another dataset group.
 
-mod common;
-
 use std::collections::BTreeSet;
 
+use crate::common::*;
 use aws_sdk_personalize::config::retry::RetryConfig;
 use aws_sdk_personalize::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_personalize::types::ImportMode;
-use common::*;
 
 const INTERACTIONS: &str = r#"{"type":"record","name":"Interactions","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"TIMESTAMP","type":"long"}],"version":"1.0"}"#;
 const ITEMS_V1: &str = r#"{"type":"record","name":"Items","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"ITEM_ID","type":"string"},{"name":"GENRE","type":"string","categorical":true}],"version":"1.0"}"#;

@@ -9,13 +9,11 @@
 //! * loss: restarted without the key, the group's data is refused with an error naming the key,
 //!   never read as garbage.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
+use crate::common::*;
 use aws_sdk_personalizeevents::primitives::DateTime;
 use aws_sdk_personalizeevents::types::Event;
-use common::*;
 
 const KMS_KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/reko-test";
 const ROLE: &str = "arn:aws:iam::123456789012:role/PersonalizeRole";

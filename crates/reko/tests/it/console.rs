@@ -4,11 +4,9 @@
 //! dataset group, the login redirect without a session, `--no-console`, and that the console's
 //! cookie never stands in for a SigV4 signature on the API.
 
-mod common;
-
 use std::io::{Read, Write};
 
-use common::*;
+use crate::common::*;
 
 const SCHEMA: &str = r#"{"type":"record","name":"Interactions","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"EVENT_TYPE","type":"string"},{"name":"TIMESTAMP","type":"long"}],"version":"1.0"}"#;
 const SCOPED_ID: &str = "AKIDCONSOLESCOPED";

@@ -259,7 +259,7 @@ async fn movielens_end_to_end() {
     );
 
     // Ranking (a Reko extension on popularity campaigns): by popularity, unknown items last.
-    let ranked_all = common::MovieLens::ranked(&ml.popularity);
+    let ranked_all = crate::common::MovieLens::ranked(&ml.popularity);
     let (very, mid, low) = (ranked_all[0].clone(), ranked_all[100].clone(), ranked_all[1000].clone());
     let input = vec![low.clone(), "no-such-item-1".to_string(), mid.clone(), very.clone()];
     let ranking = ok(

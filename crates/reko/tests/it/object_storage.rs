@@ -4,14 +4,12 @@
 //! (`[[s3_roles]]`) selected by `roleArn`: their credentials used, their prefixes enforced, and
 //! only the roles a scoped key is granted.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::moto::{dechunk, http, start_moto};
-use common::*;
+use crate::common::moto::{dechunk, http, start_moto};
+use crate::common::*;
 
 /// An `s3://` location as the object-storage client takes it.
 fn s3_location(location: &str) -> reko_api::S3Location {
@@ -19,6 +17,22 @@ fn s3_location(location: &str) -> reko_api::S3Location {
 }
 
 const BUCKET: &str = "reko-test";
+/// The standard AWS variables a server reaching moto is started with (moto takes any key). Given
+/// to the server alone: the suites share one test process, whose environment stays as it is.
+const SERVER_AWS_ENV: [(&str, &str); 3] =
+    [("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test"), ("AWS_REGION", "us-east-1")];
+
+/// The server's own credentials ([`SERVER_AWS_ENV`]), for reading objects back as it does.
+fn server_credentials() -> Option<reko_service::object_storage::S3Credentials> {
+    Some(reko_service::object_storage::S3Credentials { access_key_id: "test".into(), secret_access_key: "test".into() })
+}
+
+/// [`SERVER_AWS_ENV`] with `REKO_S3_ENDPOINT` set to `endpoint`.
+fn server_env(endpoint: &str) -> Vec<(&str, &str)> {
+    let mut env = vec![("REKO_S3_ENDPOINT", endpoint)];
+    env.extend(SERVER_AWS_ENV);
+    env
+}
 const SCHEMA: &str = r#"{"type":"record","name":"Interactions","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"TIMESTAMP","type":"long"}],"version":"1.0"}"#;
 
 fn s3(path: &str) -> aws_sdk_personalize::types::S3DataConfig {
@@ -49,26 +63,12 @@ fn batch_job(
 /// The response head of a SigV4-signed HEAD of an S3 object on moto (credentials test/test),
 /// header names lower-cased.
 fn signed_head(addr: &str, path: &str) -> String {
-    use aws_sigv4::http_request::{sign, PayloadChecksumKind, SignableBody, SignableRequest, SigningSettings};
-    use aws_sigv4::sign::v4;
-    let identity = aws_credential_types::Credentials::new("test", "test", None, None, "moto").into();
-    let mut settings = SigningSettings::default();
-    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region("us-east-1")
-        .name("s3")
-        .time(std::time::SystemTime::now())
-        .settings(settings)
-        .build()
-        .unwrap()
-        .into();
-    let url = format!("http://{addr}{path}");
-    let signable = SignableRequest::new("HEAD", &url, [("host", addr)].into_iter(), SignableBody::Bytes(b"")).unwrap();
-    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+    let signer =
+        Signer { service: "s3", content_sha256_header: true, ..Signer::personalize(("test", "test"), "us-east-1") };
+    let signed = signer.headers("HEAD", addr, path, &[], b"").unwrap();
     let mut s = TcpStream::connect(addr).unwrap();
     let mut head = format!("HEAD {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (n, v) in instructions.headers() {
+    for (n, v) in signed.iter().filter(|(n, _)| n != "host") {
         head.push_str(&format!("{n}: {v}\r\n"));
     }
     head.push_str("\r\n");
@@ -144,12 +144,9 @@ async fn s3_import_and_batch_inference() {
     assert_eq!(http(&moto.addr, "PUT", &format!("/{BUCKET}/batch/in/users.json"), users.as_bytes()).0, 200);
 
     // The server reads s3:// through the configured endpoint with the standard AWS variables.
-    std::env::set_var("REKO_S3_ENDPOINT", format!("http://{}", moto.addr));
-    std::env::set_var("AWS_ACCESS_KEY_ID", "test");
-    std::env::set_var("AWS_SECRET_ACCESS_KEY", "test");
-    std::env::set_var("AWS_REGION", "us-east-1");
+    let moto_url = format!("http://{}", moto.addr);
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&dir.path().join("data"));
+    let server = Server::start_with_env(&dir.path().join("data"), &[], &server_env(&moto_url));
     let c = &server.control;
 
     let dsg = create_dataset_group(c, "s3-group").await;
@@ -208,7 +205,7 @@ async fn s3_import_and_batch_inference() {
     // Objects the server wrote are private: read them back signed, as the server does.
     let storage = reko_service::object_storage::ObjectStorageConfig {
         endpoint: Some(format!("http://{}", moto.addr)),
-        ..Default::default()
+        credentials: server_credentials(),
     };
     let target = dir.path().join("fetched");
     let fetched = tokio::task::spawn_blocking(move || {
@@ -257,7 +254,7 @@ async fn s3_import_and_batch_inference() {
     assert!(kms_head.contains(&kms_key), "with the job's key: {kms_head}");
     let storage = reko_service::object_storage::ObjectStorageConfig {
         endpoint: Some(format!("http://{}", moto.addr)),
-        ..Default::default()
+        credentials: server_credentials(),
     };
     let target = dir.path().join("fetched-kms");
     let fetched = tokio::task::spawn_blocking(move || {
@@ -311,7 +308,7 @@ async fn s3_import_and_batch_inference() {
     assert_eq!(status, "ACTIVE", "{reason:?}");
     let storage = reko_service::object_storage::ObjectStorageConfig {
         endpoint: Some(format!("http://{}", moto.addr)),
-        ..Default::default()
+        credentials: server_credentials(),
     };
     let target = dir.path().join("exported");
     let files =
@@ -360,9 +357,9 @@ async fn s3_import_and_batch_inference() {
     let guarded = start_moto(Some(2));
     assert_eq!(http(&guarded.addr, "PUT", "/guarded", b"").0, 200, "create bucket");
     assert_eq!(http(&guarded.addr, "PUT", "/guarded/i.csv", parts[0].as_bytes()).0, 200, "put object");
-    std::env::set_var("REKO_S3_ENDPOINT", format!("http://{}", guarded.addr));
+    let guarded_url = format!("http://{}", guarded.addr);
     let dir2 = tempfile::tempdir().unwrap();
-    let server = Server::start(&dir2.path().join("data"));
+    let server = Server::start_with_env(&dir2.path().join("data"), &[], &server_env(&guarded_url));
     let c = &server.control;
     let dsg = create_dataset_group(c, "s3-denied").await;
     wait_active(c, &Res::DatasetGroup(dsg.clone())).await;
@@ -464,8 +461,10 @@ async fn s3_roles_bring_their_own_credentials_and_prefixes() {
     s.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     let endpoint = format!("http://{}", moto.addr);
-    let as_server =
-        reko_service::object_storage::ObjectStorageConfig { endpoint: Some(endpoint.clone()), ..Default::default() };
+    let as_server = reko_service::object_storage::ObjectStorageConfig {
+        endpoint: Some(endpoint.clone()),
+        credentials: server_credentials(),
+    };
     let role_a = reko_service::S3Role {
         arn: ROLE_A.into(),
         access_key_id: role_id.clone(),
@@ -475,11 +474,7 @@ async fn s3_roles_bring_their_own_credentials_and_prefixes() {
     };
     let as_role_a = as_server.as_role(&role_a);
 
-    // The server's own credentials (the standard variables, as the other test sets them) are
-    // unknown to moto now.
-    std::env::set_var("AWS_ACCESS_KEY_ID", "test");
-    std::env::set_var("AWS_SECRET_ACCESS_KEY", "test");
-    std::env::set_var("AWS_REGION", "us-east-1");
+    // The server's own credentials (the standard variables, SERVER_AWS_ENV) are unknown to moto now.
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("reko.toml");
     std::fs::write(
@@ -495,9 +490,10 @@ async fn s3_roles_bring_their_own_credentials_and_prefixes() {
         ),
     )
     .unwrap();
-    let server = Server::start_with(
+    let server = Server::start_with_env(
         &dir.path().join("data"),
         &["--config", config.to_str().unwrap(), "--s3-endpoint", &endpoint],
+        &SERVER_AWS_ENV,
     );
     let root = &server.control;
     let tenant = {

@@ -17,8 +17,6 @@
 //!   every local location is refused; the data directory is 0700 and the database 0600.
 
 mod authentication;
-#[path = "../common/mod.rs"]
-mod common;
 mod data_locations;
 mod hostile;
 mod scopes;
@@ -29,8 +27,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime};
 
+use crate::common::*;
 use aws_sdk_personalize::config::{BehaviorVersion, Credentials, Region};
-use common::*;
 
 /// A control-plane client signing with the given key and region.
 fn client_with(url: &str, id: &str, secret: &str, region: &str) -> aws_sdk_personalize::Client {
@@ -48,7 +46,10 @@ fn client_with(url: &str, id: &str, secret: &str, region: &str) -> aws_sdk_perso
 
 /// Headers signing `POST path` with `body` at `time` (AWS's signer, as the SDKs use it).
 fn sign(authority: &str, path: &str, extra: &[(&str, &str)], body: &[u8], time: SystemTime) -> Vec<(String, String)> {
-    sigv4_headers("POST", authority, path, extra, body, (ACCESS_KEY_ID, SECRET_ACCESS_KEY), time)
+    Signer::personalize((ACCESS_KEY_ID, SECRET_ACCESS_KEY), REGION)
+        .at(time)
+        .headers("POST", authority, path, extra, body)
+        .unwrap()
 }
 
 /// A raw HTTP/1.1 POST; returns the status, the `x-amzn-ErrorType` header and the body.

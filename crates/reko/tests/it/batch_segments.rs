@@ -9,17 +9,15 @@
 //! `x` item (or for `ITEMS.GENRE = "x"`) must therefore hold `a` users only. Users have a TIER
 //! (`gold` for even numbers) for the UserID filter.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::common::*;
 use aws_sdk_personalize::types::{
     BatchInferenceJobInput, BatchInferenceJobOutput, BatchSegmentJob, BatchSegmentJobInput, BatchSegmentJobOutput,
     S3DataConfig,
 };
-use common::*;
 use serde_json::Value;
 
 const INTERACTIONS_SCHEMA: &str = r#"{"type":"record","name":"Interactions","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"EVENT_TYPE","type":"string"},{"name":"TIMESTAMP","type":"long"}],"version":"1.0"}"#;

@@ -1,12 +1,10 @@
 //! `reko eval` end to end: a generated CSV in a temp dir, and MovieLens 100K when present.
 
-mod common;
-
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::ml100k_dir;
+use crate::common::ml100k_dir;
 
 const METRIC_KEYS: [&str; 8] = [
     "coverage",

@@ -13,8 +13,6 @@
 //! two days ago, five 60 days ago, the rest in 2020); 50 users with 21 interactions each (every
 //! seventh a `purchase`, the rest `click`s) and a SEGMENT (`vip` for every third user).
 
-#[path = "../common/mod.rs"]
-mod common;
 mod crud;
 mod shaping;
 mod window;
@@ -22,6 +20,7 @@ mod window;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::common::*;
 use aws_sdk_personalize::types::CampaignConfig;
 use aws_sdk_personalizeevents::primitives::DateTime;
 use aws_sdk_personalizeevents::types::{Event, Item, User};
@@ -31,7 +30,6 @@ use aws_sdk_personalizeruntime::operation::get_personalized_ranking::{
 };
 use aws_sdk_personalizeruntime::operation::get_recommendations::{GetRecommendationsError, GetRecommendationsOutput};
 use aws_sdk_personalizeruntime::types::{PredictedItem, Promotion};
-use common::*;
 
 const INTERACTIONS_SCHEMA: &str = r#"{"type":"record","name":"Interactions","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"EVENT_TYPE","type":"string"},{"name":"TIMESTAMP","type":"long"}],"version":"1.0"}"#;
 const ITEMS_SCHEMA: &str = r#"{"type":"record","name":"Items","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"ITEM_ID","type":"string"},{"name":"GENRE","type":"string","categorical":true},{"name":"PRICE","type":"float"},{"name":"CREATION_TIMESTAMP","type":"long"}],"version":"1.0"}"#;

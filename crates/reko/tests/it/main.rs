@@ -1,0 +1,31 @@
+//! The integration suites as one test binary (one build and link instead of one per suite): a
+//! module per area, the helpers in `common` (shared with the stand-alone binaries beside this
+//! folder). Each test still starts its own `reko serve` where it needs one.
+//!
+//! Stand-alone binaries, and why: `browser` (drives Chromium; `cargo test --test browser`),
+//! `crash_safety` (kills servers under sustained load; its timing assertions expect no other
+//! suite beside it) and `bounded_memory` (measures this process's own peak memory).
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod batch_inference;
+mod batch_segments;
+mod conformance;
+mod console;
+mod dataset_updates;
+mod demo_smoke;
+mod encryption;
+mod eval_cli;
+mod events;
+mod filters;
+mod full_disk;
+mod isolation;
+mod metadata;
+mod metrics;
+mod object_storage;
+mod overload;
+mod recipes;
+mod samples;
+mod security;
+mod usage;
