@@ -75,24 +75,13 @@ impl Movie {
         let mut parts = self.release_date.split('-');
         let day: i64 = parts.next()?.parse().ok()?;
         let month = parts.next()?;
-        let month = MONTHS.iter().position(|&m| m == month)? as i64 + 1;
+        let month = MONTHS.iter().position(|&m| m == month)? as u32 + 1;
         let year: i64 = parts.next()?.parse().ok()?;
-        Some(days_from_civil(year, month, day) * 86_400)
+        Some(reko_api::calendar::days_from_civil(year, month, u32::try_from(day).ok()?) * 86_400)
     }
 }
 
 const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
 
 /// One line of `u.user`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,10 +3,11 @@
 //! minimum-data check, cuts the chosen split, fits and prints the offline metrics
 //! GetSolutionMetrics reports (see `reko_engine::evaluation`).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
+use reko_dataset::movielens;
 use reko_engine::evaluation::{self, Evaluation, Split, METRIC_KEYS};
 use reko_engine::{TrainingConfig, TrainingData, TrainingDataBuilder};
 
@@ -14,29 +15,6 @@ use reko_engine::{TrainingConfig, TrainingData, TrainingDataBuilder};
 const PREFERRED_RECIPE: &str = "aws-user-personalization";
 /// Fallback default recipe.
 const FALLBACK_RECIPE: &str = "aws-popularity-count";
-
-/// MovieLens 100K genre names (`u.genre`), used when that file is missing.
-const ML_GENRES: [&str; 19] = [
-    "unknown",
-    "Action",
-    "Adventure",
-    "Animation",
-    "Children's",
-    "Comedy",
-    "Crime",
-    "Documentary",
-    "Drama",
-    "Fantasy",
-    "Film-Noir",
-    "Horror",
-    "Musical",
-    "Mystery",
-    "Romance",
-    "Sci-Fi",
-    "Thriller",
-    "War",
-    "Western",
-];
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SplitArg {
@@ -330,67 +308,26 @@ fn read_items(
     Ok(())
 }
 
-/// MovieLens files are Latin-1.
-fn read_latin1(path: &Path) -> anyhow::Result<String> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(bytes.iter().map(|&c| c as char).collect())
-}
-
 fn read_movielens(
     dir: &Path,
     b: &mut TrainingDataBuilder,
     features: &mut BTreeMap<String, Vec<String>>,
 ) -> anyhow::Result<()> {
-    let data_path = dir.join("u.data");
-    let text = read_latin1(&data_path)?;
-    b.reserve(text.len() / 20);
-    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let f: Vec<&str> = line.split('\t').map(str::trim).collect();
-        let bad = || format!("{}:{}: expected user, item, rating, timestamp", data_path.display(), n + 1);
-        if f.len() < 4 {
-            bail!(bad());
-        }
-        let rating: f32 = f[2].parse().with_context(bad)?;
-        let ts: i64 = f[3].parse().with_context(bad)?;
-        b.push_interaction(f[0], f[1], ts, Some("rating"), Some(rating));
+    let ratings = movielens::read_ratings(dir)?;
+    b.reserve(ratings.len());
+    for r in &ratings {
+        b.push_interaction(&r.user_id, &r.item_id, r.timestamp, Some("rating"), Some(f32::from(r.rating)));
     }
-    let item_path = dir.join("u.item");
-    if !item_path.exists() {
+    if !dir.join("u.item").exists() {
         return Ok(());
     }
-    let genres: Vec<String> = match read_latin1(&dir.join("u.genre")) {
-        Ok(text) => {
-            let mut by_index: HashMap<usize, String> = HashMap::new();
-            for line in text.lines() {
-                if let Some((name, i)) = line.rsplit_once('|') {
-                    if let Ok(i) = i.trim().parse() {
-                        by_index.insert(i, name.to_string());
-                    }
-                }
-            }
-            (0..by_index.len()).map(|i| by_index.get(&i).cloned().unwrap_or_else(|| format!("genre{i}"))).collect()
-        }
-        Err(_) => ML_GENRES.iter().map(|g| g.to_string()).collect(),
-    };
-    for line in read_latin1(&item_path)?.lines().filter(|l| !l.trim().is_empty()) {
-        let f: Vec<&str> = line.split('|').collect();
-        let id = f[0].trim();
-        if id.is_empty() {
-            continue;
-        }
-        b.push_item(id, None);
-        let tokens = features.entry(id.to_string()).or_default();
-        // release date like 01-Jan-1995
-        if let Some(year) = f.get(2).and_then(|d| d.trim().rsplit('-').next()).filter(|y| y.len() == 4) {
+    for m in movielens::read_movies(dir)? {
+        b.push_item(&m.item_id, None);
+        let tokens = features.entry(m.item_id.clone()).or_default();
+        if let Some(year) = m.release_year() {
             tokens.push(format!("YEAR={year}"));
         }
-        for (g, flag) in f.iter().skip(5).enumerate() {
-            if flag.trim() == "1" {
-                if let Some(name) = genres.get(g) {
-                    tokens.push(format!("GENRE={name}"));
-                }
-            }
-        }
+        tokens.extend(m.genres.iter().map(|g| format!("GENRE={g}")));
     }
     Ok(())
 }

@@ -73,7 +73,7 @@ impl AccessScope {
 /// A resource's kind and dataset group.
 type Owner = (String, Option<String>);
 
-/// Owners of resources already looked up, by ARN or `tracking-id:<id>`.
+/// Owners of resources already looked up, by ARN.
 #[derive(Default)]
 pub(crate) struct Owners {
     cache: RwLock<OwnerCache>,
@@ -175,14 +175,12 @@ impl Reko {
         if scope.is_unrestricted() {
             return Ok(());
         }
-        let owner = self.inner.owners.get_or_find(&format!("tracking-id:{tracking_id}"), || {
-            let trackers = self.store().list_resources(ResourceKind::EventTracker.as_str(), None)?;
-            Ok(trackers
-                .into_iter()
-                .find(|t| t.doc.get("trackingId").and_then(|v| v.as_str()) == Some(tracking_id))
-                .map(|t| (t.kind, t.dataset_group_arn)))
-        })?;
-        match owner.and_then(|(_, group)| group) {
+        // PutEvents caches the tracker's target once resolved; a first call looks the tracker up.
+        let group = match self.inner.ingest.tracker_group(tracking_id) {
+            Some(group) => Some(group),
+            None => self.find_tracker(tracking_id)?.map(|t| t.dataset_group_arn),
+        };
+        match group {
             Some(group) if !scope.allows_group(&group) => {
                 Err(ApiError::ResourceNotFound(format!("No event tracker has the tracking id {tracking_id}.")).into())
             }

@@ -38,10 +38,15 @@ impl IngestTargets {
         self.by_key.write().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
-    /// The dataset group of a resolved target, if resolved already.
-    pub(crate) fn cached_group(&self, key: &str) -> Option<String> {
-        self.by_key.read().unwrap_or_else(|p| p.into_inner()).get(key).map(|t| t.dataset_group_arn.clone())
+    /// The dataset group behind a tracking id already resolved (no lookup).
+    pub(crate) fn tracker_group(&self, tracking_id: &str) -> Option<String> {
+        let key = tracker_key(tracking_id);
+        self.by_key.read().unwrap_or_else(|p| p.into_inner()).get(&key).map(|t| t.dataset_group_arn.clone())
     }
+}
+
+fn tracker_key(tracking_id: &str) -> String {
+    format!("tracker:{tracking_id}")
 }
 
 struct WriteRequest {
@@ -223,17 +228,24 @@ impl Reko {
     }
 
     /// The Interactions dataset behind a tracking id.
-    fn tracker_target(&self, tracking_id: &str) -> ServiceResult<IngestTarget> {
-        let key = format!("tracker:{tracking_id}");
-        if let Some(t) = self.inner.ingest.by_key.read().unwrap_or_else(|p| p.into_inner()).get(&key) {
-            return Ok(t.clone());
-        }
-        let tracker = self
+    /// The event tracker with `tracking_id`: the one lookup by tracking id (PutEvents' target
+    /// and the authorization of a scoped key's events both start here).
+    pub(crate) fn find_tracker(&self, tracking_id: &str) -> ServiceResult<Option<EventTracker>> {
+        Ok(self
             .load_all::<EventTracker>(ResourceKind::EventTracker, None)?
             .into_iter()
             .find(|t| t.wire.tracking_id == tracking_id)
-            .ok_or_else(|| ApiError::ResourceNotFound(format!("No event tracker has the tracking id {tracking_id}.")))?
-            .wire;
+            .map(|t| t.wire))
+    }
+
+    fn tracker_target(&self, tracking_id: &str) -> ServiceResult<IngestTarget> {
+        let key = tracker_key(tracking_id);
+        if let Some(t) = self.inner.ingest.by_key.read().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            return Ok(t.clone());
+        }
+        let tracker = self.find_tracker(tracking_id)?.ok_or_else(|| {
+            ApiError::ResourceNotFound(format!("No event tracker has the tracking id {tracking_id}."))
+        })?;
         // A tracker still being created already has everything events need (its group and
         // dataset); the samples send events right after CreateEventTracker, so they are taken.
         if tracker.status != ResourceStatus::Active.as_str() && !status::is_pending(&tracker.status) {

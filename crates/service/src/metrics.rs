@@ -276,7 +276,7 @@ impl Reko {
 
     /// The dataset group ARN behind a tracking id already used by PutEvents (cached; no lookup).
     pub fn tracker_dataset_group(&self, tracking_id: &str) -> Option<String> {
-        self.inner.ingest.cached_group(&format!("tracker:{tracking_id}"))
+        self.inner.ingest.tracker_group(tracking_id)
     }
 }
 
