@@ -8,9 +8,10 @@ use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::data_roots::{DataAccess, PartialFile, Places};
+use crate::data_roots::{DataAccess, PartialFile, PlaceError, Places};
 use crate::error::ServiceResult;
-use crate::object_storage::Scratch;
+use crate::job_access::JobStorageError;
+use crate::object_storage::{ObjectStorageError, Scratch};
 use crate::resource::{update_of, ResourceKind};
 use crate::tasks::{set_status, Outcome, Progress};
 use crate::Reko;
@@ -43,27 +44,25 @@ impl JobFiles {
         input: &S3DataConfig,
         output: &S3DataConfig,
         grant: &crate::job_access::JobGrant,
-    ) -> Result<JobFiles, String> {
+    ) -> Result<JobFiles, JobFilesError> {
         let (input_field, output_field) = ("jobInput.s3DataSource.path", "jobOutput.s3DataDestination.path");
         let input_location = DataLocation::parse(input_field, &input.path);
         let output_location = DataLocation::parse(output_field, &output.path);
         let scratch = Scratch::new(&reko.config().data_dir);
         let places = reko.job_places(grant);
-        // The job's reasons are still text here (local file errors come from reko-dataset as text).
-        let storage = reko.job_storage(grant, &[&input_location, &output_location]).map_err(|e| e.to_string())?;
+        let storage = reko.job_storage(grant, &[&input_location, &output_location])?;
         let input_downloaded = input_location.is_s3();
         let inputs = if let Some(s3) = input_location.as_s3() {
-            storage.download(s3, &scratch.0.join("in")).map_err(|e| e.to_string())?
+            storage.download(s3, &scratch.0.join("in"))?
         } else {
-            places.input_files(input_location.as_str(), input_field).map_err(|e| e.to_string())?
+            places.input_files(input_location.as_str(), input_field)?
         };
         let out_dir = if output_location.is_s3() {
             let dir = scratch.0.join("out");
-            std::fs::create_dir_all(&dir)
-                .map_err(|e| format!("cannot create the output folder {}: {e}", dir.display()))?;
+            std::fs::create_dir_all(&dir).map_err(|source| PlaceError::OutputFolder { folder: dir.clone(), source })?;
             dir
         } else {
-            places.output_location(output_location.as_str(), output_field).map_err(|e| e.to_string())?
+            places.output_location(output_location.as_str(), output_field)?
         };
         Ok(JobFiles {
             inputs,
@@ -78,11 +77,11 @@ impl JobFiles {
     }
 
     /// Opens an input: a downloaded one in the job's scratch folder, a local one the checked way.
-    pub(crate) fn open_input(&self, input: &Path) -> Result<std::fs::File, String> {
+    pub(crate) fn open_input(&self, input: &Path) -> Result<std::fs::File, JobFilesError> {
         if self.input_downloaded {
-            std::fs::File::open(input).map_err(|e| format!("cannot read {}: {e}", input.display()))
+            std::fs::File::open(input).map_err(|e| io_error("read", input)(e).into())
         } else {
-            self.places.open_or_reason(input, DataAccess::Read).map_err(|e| e.to_string())
+            Ok(self.places.open_or_reason(input, DataAccess::Read)?)
         }
     }
 
@@ -110,7 +109,7 @@ impl JobFiles {
         chunk_lines: usize,
         lines: &LineBatch<'_>,
         progress: &mut Progress<'_>,
-    ) -> Result<(u64, u64), String> {
+    ) -> Result<(u64, u64), JobFilesError> {
         let total_bytes = self.input_bytes();
         let done_bytes = AtomicU64::new(0);
         let (mut written, mut errors) = (0u64, 0u64);
@@ -123,7 +122,7 @@ impl JobFiles {
             errors += e;
         }
         if let Some(s3) = self.output_location.as_s3() {
-            self.storage.upload(&outputs, s3, self.output_kms_key.as_deref()).map_err(|e| e.to_string())?;
+            self.storage.upload(&outputs, s3, self.output_kms_key.as_deref())?;
         }
         Ok((written, errors))
     }
@@ -141,15 +140,15 @@ impl JobFiles {
         done_bytes: &AtomicU64,
         total_bytes: u64,
         progress: &mut Progress<'_>,
-    ) -> Result<(u64, u64), String> {
+    ) -> Result<(u64, u64), JobFilesError> {
         let file = self.open_input(input)?;
         let partial = PartialFile::of(out);
         let tmp = partial.0.clone();
         let local_output = !self.output_location.is_s3();
         let writer = if local_output {
-            self.places.open_or_reason(&tmp, DataAccess::Write).map_err(|e| e.to_string())?
+            self.places.open_or_reason(&tmp, DataAccess::Write)?
         } else {
-            std::fs::File::create(&tmp).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?
+            std::fs::File::create(&tmp).map_err(io_error("write", &tmp))?
         };
         let mut writer = BufWriter::new(writer);
         let mut reader = std::io::BufReader::new(file);
@@ -158,7 +157,7 @@ impl JobFiles {
         let mut eof = false;
         let mut line_no = 0u64;
         let name = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let read_failed = |e: std::io::Error| format!("cannot read {}: {e}", input.display());
+        let read_failed = io_error("read", input);
         while !eof {
             chunk.clear();
             // A line over the limit ends the chunk; its error line follows the chunk's lines.
@@ -166,7 +165,7 @@ impl JobFiles {
             let mut chunk_bytes = 0u64;
             while chunk.len() < chunk_lines && chunk_bytes < MAX_CHUNK_BYTES {
                 let mut line = Vec::new();
-                match read_line_limited(&mut reader, &mut line, MAX_INPUT_LINE_BYTES).map_err(read_failed)? {
+                match read_line_limited(&mut reader, &mut line, MAX_INPUT_LINE_BYTES).map_err(&read_failed)? {
                     InputLine::End => {
                         eof = true;
                         break;
@@ -198,7 +197,7 @@ impl JobFiles {
                 writer
                     .write_all(text.as_bytes())
                     .and_then(|_| writer.write_all(b"\n"))
-                    .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+                    .map_err(io_error("write", &tmp))?;
                 written += 1;
                 errors += u64::from(failed);
             }
@@ -206,11 +205,26 @@ impl JobFiles {
                 if total_bytes > 0 { done_bytes.load(Ordering::Relaxed) as f64 / total_bytes as f64 } else { 1.0 };
             progress.report(fraction.min(1.0) * 0.99, &format!("{written} lines done"));
         }
-        writer.flush().map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-        Places::finish_output(local_output.then_some(&self.places), partial, writer.get_ref(), out)
-            .map_err(|e| e.to_string())?;
+        writer.flush().map_err(io_error("write", &tmp))?;
+        Places::finish_output(local_output.then_some(&self.places), partial, writer.get_ref(), out)?;
         Ok((written, errors))
     }
+}
+
+/// Why a batch job's files failed; its text is the job's failure reason, naming the location.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum JobFilesError {
+    #[error(transparent)]
+    Storage(#[from] JobStorageError),
+    #[error(transparent)]
+    ObjectStorage(#[from] ObjectStorageError),
+    #[error(transparent)]
+    Place(#[from] PlaceError),
+}
+
+/// An I/O error on `path` as a job's reason (`cannot read …: …`).
+pub(crate) fn io_error<'a>(action: &'static str, path: &'a Path) -> impl Fn(std::io::Error) -> PlaceError + 'a {
+    move |source| PlaceError::Io { action, path: path.to_path_buf(), source }
 }
 
 /// Longest batch input line read, in bytes (its line break not counted): 256 KiB, twice the

@@ -131,7 +131,7 @@ impl Reko {
         let files =
             match JobFiles::open(self, &job.job_input.s3_data_source, &job.job_output.s3_data_destination, &grant) {
                 Ok(files) => files,
-                Err(reason) => return Ok(Outcome::Failed { reason }),
+                Err(e) => return Ok(Outcome::Failed { reason: e.to_string() }),
             };
         let version = self.load::<SolutionVersion>(ResourceKind::SolutionVersion, &job.solution_version_arn)?;
         let deployment = self.load_deployment(arn, &job.solution_version_arn, None)?;
@@ -150,7 +150,7 @@ impl Reko {
         };
         let counts = match files.run(CHUNK_LINES, &|chunk: &[String]| ctx.lines(chunk), progress) {
             Ok(counts) => counts,
-            Err(reason) => return Ok(Outcome::Failed { reason }),
+            Err(e) => return Ok(Outcome::Failed { reason: e.to_string() }),
         };
         job_done::<BatchInferenceJob>(self, ResourceKind::BatchInferenceJob, arn, counts)
     }

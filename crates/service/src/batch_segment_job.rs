@@ -30,6 +30,7 @@ use serde_json::{json, Value};
 
 use crate::access::AccessScope;
 use crate::batch_files::{echo_input, job_done, JobFiles};
+use crate::data_roots::PlaceError;
 use crate::error::ServiceResult;
 use crate::resource::{now, paginate, to_document, ResourceKind};
 use crate::tasks::{Outcome, Progress};
@@ -140,14 +141,14 @@ impl Reko {
         let files =
             match JobFiles::open(self, &job.job_input.s3_data_source, &job.job_output.s3_data_destination, &grant) {
                 Ok(files) => files,
-                Err(reason) => return Ok(Outcome::Failed { reason }),
+                Err(e) => return Ok(Outcome::Failed { reason: e.to_string() }),
             };
         let deployment = self.load_deployment(arn, &job.solution_version_arn, None)?;
         let attributes =
             deployment.model.recipe() == reko_engine::recipes::item_affinity::INFO_ITEM_ATTRIBUTE_AFFINITY.name;
         let max_lines = if attributes { MAX_ATTRIBUTE_LINES } else { MAX_ITEM_LINES };
         for input in &files.inputs {
-            match files.open_input(input).and_then(|file| count_lines(file, input, max_lines)) {
+            match files.open_input(input).and_then(|file| Ok(count_lines(file, input, max_lines)?)) {
                 Ok(n) if n > max_lines => {
                     return Ok(Outcome::Failed {
                         reason: format!(
@@ -158,7 +159,7 @@ impl Reko {
                     })
                 }
                 Ok(_) => {}
-                Err(reason) => return Ok(Outcome::Failed { reason }),
+                Err(e) => return Ok(Outcome::Failed { reason: e.to_string() }),
             }
         }
         let group = deployment.dataset_group_arn.clone();
@@ -179,17 +180,17 @@ impl Reko {
         };
         let counts = match files.run(CHUNK_LINES, &|chunk: &[String]| ctx.lines(chunk), progress) {
             Ok(counts) => counts,
-            Err(reason) => return Ok(Outcome::Failed { reason }),
+            Err(e) => return Ok(Outcome::Failed { reason: e.to_string() }),
         };
         job_done::<BatchSegmentJob>(self, ResourceKind::BatchSegmentJob, arn, counts)
     }
 }
 
 /// Non-blank lines of an opened file, counted up to one past `limit` (enough to refuse the file).
-fn count_lines(file: std::fs::File, path: &std::path::Path, limit: usize) -> Result<usize, String> {
+fn count_lines(file: std::fs::File, path: &std::path::Path, limit: usize) -> Result<usize, PlaceError> {
     let mut n = 0;
     for line in std::io::BufReader::new(file).lines() {
-        let line = line.map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let line = line.map_err(crate::batch_files::io_error("read", path))?;
         n += usize::from(!line.trim().is_empty());
         if n > limit {
             break;

@@ -85,7 +85,6 @@ impl Refusal {
     }
 }
 
-/// Why opening a data file failed.
 /// Why a job cannot use a local file or folder when it runs; the message is its failure reason.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum PlaceError {

@@ -152,13 +152,11 @@ impl Reko {
         };
         let columns: Vec<String> = schema.fields.iter().map(|f| f.name.clone()).collect();
         let written = write_csv(&mut handle, &partial.0, &columns, &batches, id_field).and_then(|rows| {
-            Places::finish_output((!object).then_some(&places), partial, &handle, &file)
-                .map(|()| rows)
-                .map_err(|e| e.to_string())
+            Places::finish_output((!object).then_some(&places), partial, &handle, &file).map(|()| rows)
         });
         let rows = match written {
             Ok(rows) => rows,
-            Err(reason) => return Ok(Outcome::Failed { reason }),
+            Err(reason) => return Ok(Outcome::Failed { reason: reason.to_string() }),
         };
         if let Some(s3) = parsed.as_s3() {
             let uploaded = self.job_storage(&grant, &[&parsed]).and_then(|storage| {
@@ -192,8 +190,8 @@ fn write_csv(
     columns: &[String],
     batches: &[RecordBatch],
     id_field: Option<&str>,
-) -> Result<u64, String> {
-    let fail = |e: &dyn std::fmt::Display| format!("cannot write {}: {e}", path.display());
+) -> Result<u64, PlaceError> {
+    let fail = |e: csv::Error| PlaceError::Io { action: "write", path: path.to_path_buf(), source: e.into() };
     let render = |b: &RecordBatch, row: usize| -> Vec<String> {
         columns.iter().map(|c| b.column(c).and_then(|col| col.display_value(row)).unwrap_or_default()).collect()
     };
@@ -211,7 +209,7 @@ fn write_csv(
         }
     }
     let mut writer = csv::Writer::from_writer(out);
-    writer.write_record(columns).map_err(|e| fail(&e))?;
+    writer.write_record(columns).map_err(fail)?;
     // Whole rows, not hashes: a 64-bit hash lets two different rows (crafted to collide, or by
     // chance) hide one another.
     let mut seen: HashSet<Vec<String>> = HashSet::new();
@@ -229,11 +227,11 @@ fn write_csv(
             if seen.contains(&record) {
                 continue;
             }
-            writer.write_record(&record).map_err(|e| fail(&e))?;
+            writer.write_record(&record).map_err(fail)?;
             seen.insert(record);
             rows += 1;
         }
     }
-    writer.flush().map_err(|e| fail(&e))?;
+    writer.flush().map_err(|e| fail(e.into()))?;
     Ok(rows)
 }

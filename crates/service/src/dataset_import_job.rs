@@ -13,7 +13,7 @@ use reko_dataset::{import_csv_streaming, BatchSink, DatasetType, ImportOptions, 
 use reko_storage::{ChunkSourceError, ImportMode, TaskKind};
 
 use crate::access::AccessScope;
-use crate::data_roots::DataAccess;
+use crate::data_roots::{DataAccess, PlaceError};
 use crate::encryption::Sealer;
 use crate::error::{ServiceError, ServiceResult};
 use crate::object_storage::Scratch;
@@ -157,15 +157,18 @@ impl Reko {
                 Err(reason) => return Ok(Outcome::Failed { reason: reason.to_string() }),
             }
         };
-        let open_file = |path: &Path| -> Result<std::fs::File, String> {
+        let open_file = |path: &Path| -> Result<std::fs::File, PlaceError> {
             if downloaded {
-                std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+                std::fs::File::open(path).map_err(crate::batch_files::io_error("read", path))
             } else {
-                // reko-dataset's readers take the reason as text.
-                places.open_or_reason(path, DataAccess::Read).map_err(|e| e.to_string())
+                places.open_or_reason(path, DataAccess::Read)
             }
         };
-        let open = |path: &Path| -> Result<Box<dyn Read>, String> { Ok(Box::new(open_file(path)?)) };
+        // reko-dataset's streaming import reports a file it cannot open as text (its ImportError
+        // is Clone + Eq, which a boxed source error is not).
+        let open = |path: &Path| -> Result<Box<dyn Read>, String> {
+            Ok(Box::new(open_file(path).map_err(|e| e.to_string())?))
+        };
         let expected_rows = estimate_rows(&files, &open_file);
         let input_bytes: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
         let progress = Mutex::new(progress);
@@ -314,6 +317,7 @@ impl<'a> Staging<'a> {
 impl BatchSink for Staging<'_> {
     type Encoded = (u64, Vec<u8>);
 
+    // The sink's errors go to reko-dataset as text (see `open` above).
     fn encode(&self, batch: RecordBatch) -> Result<(u64, Vec<u8>), String> {
         let rows = batch.len() as u64;
         let encoded = batch.encode();
@@ -326,7 +330,7 @@ impl BatchSink for Staging<'_> {
             .write_all(&rows.to_le_bytes())
             .and_then(|()| self.file.write_all(&(data.len() as u64).to_le_bytes()))
             .and_then(|()| self.file.write_all(&data))
-            .map_err(|e| format!("cannot stage the import: {e}"))?;
+            .map_err(|e| StagingError::Write(e).to_string())?;
         self.chunks += 1;
         self.bytes += data.len() as u64;
         Ok(())
@@ -335,7 +339,7 @@ impl BatchSink for Staging<'_> {
 
 /// Rows the files probably hold, from the line length of the first 64 KiB: enough for a
 /// progress bar, never used for correctness.
-fn estimate_rows(files: &[PathBuf], open: &dyn Fn(&Path) -> Result<std::fs::File, String>) -> Option<u64> {
+fn estimate_rows(files: &[PathBuf], open: &dyn Fn(&Path) -> Result<std::fs::File, PlaceError>) -> Option<u64> {
     let total: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
     let mut sample = vec![0u8; 64 * 1024];
     let n = open(files.first()?).ok()?.read(&mut sample).ok()?;
