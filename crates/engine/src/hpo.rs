@@ -159,9 +159,15 @@ pub fn tune(
     for job in 0..request.max_jobs {
         // The first candidate is the configuration as given; the rest sample the ranges.
         let mut params = base.hyperparameters.clone();
-        if job > 0 {
-            for range in &request.ranges {
+        for range in &request.ranges {
+            if job > 0 {
                 params.insert(range.name().to_string(), range.sample(&mut rng));
+            } else if !params.contains_key(range.name()) {
+                // The configuration as given uses the default: named, so that a winning first
+                // trial reports every tuned value (tunedHPOParams), as the others do.
+                if let Some(spec) = r.hyperparameters().iter().find(|s| s.name == range.name()) {
+                    params.insert(range.name().to_string(), spec.default.to_string());
+                }
             }
         }
         let config = TrainingConfig { hyperparameters: params.clone(), ..base.clone() };
@@ -218,6 +224,9 @@ mod tests {
             seed: 5,
         };
         let tuned = tune(recipe, &data, &TrainingConfig::default(), &request, &mut |_| {}).unwrap();
+        // Every trial names the tuned value, the first (the configuration as given) its default.
+        assert!(tuned.trials.iter().all(|t| t.0.contains_key("regularization")), "{:?}", tuned.trials);
+        assert_eq!(tuned.trials[0].0["regularization"], "10");
         let winner = TrainingConfig { hyperparameters: tuned.params.clone(), ..TrainingConfig::default() };
         let evaluated = crate::evaluate_recipe(recipe, &data, &winner, evaluation::Split::Personalize).unwrap();
         assert_eq!(tuned.solution.metrics, evaluated.metrics);

@@ -1,4 +1,5 @@
-//! The engine's top-level modules import one another without cycles (issue 17): an edge A → B
+//! The engine's top-level modules import one another without cycles, and so do every workspace
+//! crate's (issue 17): an edge A → B
 //! for every `crate::B` path (use lines, re-exports, inline paths) in the code of module A
 //! (`src/A.rs` and everything under `src/A/`). Test code (`#[cfg(test)]` items, `tests.rs`
 //! files, `test_support`) is left out: tests may exercise the whole crate.
@@ -130,11 +131,11 @@ fn cycle_from(
     None
 }
 
-#[test]
-fn top_level_modules_import_without_cycles() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mods = modules(&src);
-    let reexported = reexports(&std::fs::read_to_string(src.join("lib.rs")).unwrap());
+/// Module → the modules of the same crate its production code names.
+fn edges_of(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let mods = modules(src);
+    let root = ["lib.rs", "main.rs"].iter().map(|f| src.join(f)).find(|p| p.is_file()).expect("a crate root");
+    let reexported = reexports(&std::fs::read_to_string(root).unwrap());
     let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (m, files) in &mods {
         let targets = edges.entry(m.clone()).or_default();
@@ -151,18 +152,46 @@ fn top_level_modules_import_without_cycles() {
             targets.extend(names.filter(|t| t != m && mods.contains_key(t)));
         }
     }
+    edges
+}
+
+fn assert_acyclic(krate: &str, edges: &BTreeMap<String, BTreeSet<String>>) {
+    let mut state = BTreeMap::new();
+    for m in edges.keys() {
+        if state.get(m.as_str()).copied().unwrap_or(0) == 0 {
+            if let Some(c) = cycle_from(m, edges, &mut state, &mut Vec::new()) {
+                panic!("import cycle between {krate}'s modules: {}", c.join(" -> "));
+            }
+        }
+    }
+}
+
+#[test]
+fn top_level_modules_import_without_cycles() {
+    let edges = edges_of(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
     for (m, targets) in &edges {
         println!("{m:16} -> {}", targets.iter().cloned().collect::<Vec<_>>().join(", "));
     }
     assert!(edges.contains_key("registry") && edges["registry"].contains("recipes"), "the graph was read");
-    let mut state = BTreeMap::new();
-    for m in edges.keys() {
-        if state.get(m.as_str()).copied().unwrap_or(0) == 0 {
-            if let Some(c) = cycle_from(m, &edges, &mut state, &mut Vec::new()) {
-                panic!("import cycle between the engine's modules: {}", c.join(" -> "));
-            }
+    assert_acyclic("the engine", &edges);
+}
+
+/// The same rule for every crate of the workspace (they sit beside this one under `crates/`).
+#[test]
+fn every_crate_imports_without_cycles() {
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let mut checked = Vec::new();
+    for entry in std::fs::read_dir(crates).unwrap() {
+        let src = entry.unwrap().path().join("src");
+        if src.is_dir() {
+            let name = src.parent().unwrap().file_name().unwrap().to_string_lossy().into_owned();
+            assert_acyclic(&name, &edges_of(&src));
+            checked.push(name);
         }
     }
+    checked.sort();
+    println!("checked: {}", checked.join(", "));
+    assert!(checked.len() >= 9 && checked.contains(&"service".to_string()), "{checked:?}");
 }
 
 #[test]

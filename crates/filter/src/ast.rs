@@ -6,9 +6,6 @@
 //! [`Rhs::List`] or [`Rhs::Param`], comparisons a single value).
 
 use std::fmt;
-use std::str::FromStr;
-
-use crate::error::ParseError;
 
 /// `INCLUDE` or `EXCLUDE`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -341,14 +338,6 @@ impl FilterExpression {
     /// Whether any expression has an `IF CurrentUser...` clause.
     pub fn uses_current_user(&self) -> bool {
         self.expressions.iter().any(|e| !e.if_clause.is_empty())
-    }
-}
-
-impl FromStr for FilterExpression {
-    type Err = ParseError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        crate::parse(s)
     }
 }
 

@@ -10,6 +10,15 @@ use crate::ast::{
 use crate::error::{ParseError, ParseErrorKind};
 use crate::lexer::{lex, Tok, Token};
 
+// Beside the parser, so that the syntax tree does not import it back.
+impl std::str::FromStr for FilterExpression {
+    type Err = ParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse(s)
+    }
+}
+
 /// Longest accepted expression, in characters (CreateFilter's `filterExpression` limit).
 pub const MAX_EXPRESSION_CHARS: usize = 2500;
 /// Longest parameter name, in characters.

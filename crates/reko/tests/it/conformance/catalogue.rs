@@ -21,7 +21,7 @@ async fn algorithms_and_feature_transformations_describe_what_solutions_accept()
     assert_eq!((factors.min_value(), factors.max_value(), factors.is_tunable()), (32, 256, true));
     let scaling =
         ranges.categorical_hyper_parameter_ranges().iter().find(|r| r.name() == Some("event_value_scaling")).unwrap();
-    assert_eq!(scaling.values(), ["auto", "none", "linear", "log"]);
+    assert_eq!(scaling.values(), ["auto", "none", "linear", "log", "quantile"]);
     assert_eq!(
         algorithm.default_resource_config().unwrap().get("maxNumberOfTrainingJobs").map(String::as_str),
         Some("8")
