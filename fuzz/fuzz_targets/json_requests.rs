@@ -141,6 +141,7 @@ fuzz_target!(|data: &[u8]| {
         "CreateDataset" => CreateDatasetRequest;
         "CreateDatasetImportJob" => CreateDatasetImportJobRequest;
         "CreateDatasetExportJob" => CreateDatasetExportJobRequest;
+        "CreateDataDeletionJob" => CreateDataDeletionJobRequest;
         "CreateSolution" => CreateSolutionRequest;
         "CreateSolutionVersion" => CreateSolutionVersionRequest;
         "CreateCampaign" => CreateCampaignRequest;
@@ -166,6 +167,7 @@ fuzz_target!(|data: &[u8]| {
         "DescribeBatchSegmentJob" => DescribeBatchSegmentJobRequest;
         "DescribeCampaign" => DescribeCampaignRequest;
         "DescribeDatasetExportJob" => DescribeDatasetExportJobRequest;
+        "DescribeDataDeletionJob" => DescribeDataDeletionJobRequest;
         "DescribeDatasetGroup" => DescribeDatasetGroupRequest;
         "DescribeDatasetImportJob" => DescribeDatasetImportJobRequest;
         "DescribeDataset" => DescribeDatasetRequest;
@@ -179,6 +181,7 @@ fuzz_target!(|data: &[u8]| {
         "ListBatchSegmentJobs" => ListBatchSegmentJobsRequest;
         "ListCampaigns" => ListCampaignsRequest;
         "ListDatasetExportJobs" => ListDatasetExportJobsRequest;
+        "ListDataDeletionJobs" => ListDataDeletionJobsRequest;
         "ListDatasetGroups" => ListDatasetGroupsRequest;
         "ListDatasetImportJobs" => ListDatasetImportJobsRequest;
         "ListDatasets" => ListDatasetsRequest;

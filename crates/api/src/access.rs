@@ -60,6 +60,9 @@ accessed! {
     CreateDatasetExportJobRequest => |r| arns([Some(&r.dataset_arn)]);
     DescribeDatasetExportJobRequest => |r| arns([Some(&r.dataset_export_job_arn)]);
     ListDatasetExportJobsRequest => |r| arns([r.dataset_arn.as_ref()]);
+    CreateDataDeletionJobRequest => |r| arns([Some(&r.dataset_group_arn)]);
+    DescribeDataDeletionJobRequest => |r| arns([Some(&r.data_deletion_job_arn)]);
+    ListDataDeletionJobsRequest => |r| arns([r.dataset_group_arn.as_ref()]);
     CreateSolutionRequest => |r| arns([Some(&r.dataset_group_arn)]);
     DescribeSolutionRequest => |r| arns([Some(&r.solution_arn)]);
     ListSolutionsRequest => |r| arns([r.dataset_group_arn.as_ref()]);

@@ -79,7 +79,8 @@ impl Reko {
     pub fn delete_dataset_group(&self, req: DeleteDatasetGroupRequest) -> ServiceResult<()> {
         let stored = self.load::<DatasetGroup>(ResourceKind::DatasetGroup, &req.dataset_group_arn)?;
         let children = self.store().children(&req.dataset_group_arn)?;
-        if let Some(child) = children.first() {
+        // Finished data deletion jobs go with the group (Personalize has no operation deleting them).
+        if let Some(child) = children.iter().find(|c| crate::data_deletion_job::holds_group(c)) {
             return Err(ApiError::ResourceInUse(format!(
                 "Cannot delete dataset group {} while it contains resources (e.g. {} {}). Delete its datasets, \
                  solutions, campaigns, event trackers and filters first.",

@@ -11,6 +11,7 @@ mod batch_files;
 mod batch_inference_job;
 mod batch_segment_job;
 mod campaign;
+mod data_deletion_job;
 mod data_roots;
 mod dataset;
 mod dataset_export_job;
@@ -154,6 +155,9 @@ struct Inner {
     filters: filter::FilterState,
     /// Held while a campaign's model is loaded for serving.
     loading: Mutex<()>,
+    /// Held by a data deletion job from reading the chunks it rewrites to the rewrite's commit:
+    /// two jobs rewriting the same chunk at once would each keep the other's users.
+    erasing: Mutex<()>,
     /// Models loaded by a request or the warm-up after a start, not by their deployment.
     models_loaded_on_demand: std::sync::atomic::AtomicU64,
     /// Unwrapped data keys of encrypted dataset groups.
@@ -186,6 +190,7 @@ impl Reko {
                 live,
                 filters: filter::FilterState::default(),
                 loading: Mutex::new(()),
+                erasing: Mutex::new(()),
                 models_loaded_on_demand: Default::default(),
                 data_keys: encryption::DataKeys::default(),
                 owners: access::Owners::default(),

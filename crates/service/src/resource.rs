@@ -25,6 +25,7 @@ pub enum ResourceKind {
     BatchInferenceJob,
     BatchSegmentJob,
     DatasetExportJob,
+    DataDeletionJob,
 }
 
 impl ResourceKind {
@@ -42,6 +43,7 @@ impl ResourceKind {
             ResourceKind::BatchInferenceJob => "batch-inference-job",
             ResourceKind::BatchSegmentJob => "batch-segment-job",
             ResourceKind::DatasetExportJob => "dataset-export-job",
+            ResourceKind::DataDeletionJob => "data-deletion-job",
         }
     }
 
@@ -68,6 +70,7 @@ impl ResourceKind {
             ResourceKind::BatchInferenceJob => "batch inference job",
             ResourceKind::BatchSegmentJob => "batch segment job",
             ResourceKind::DatasetExportJob => "dataset export job",
+            ResourceKind::DataDeletionJob => "data deletion job",
         }
     }
 }

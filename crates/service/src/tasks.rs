@@ -174,6 +174,7 @@ impl Reko {
             TaskKind::BatchSegment => self.run_batch_segment(&task.resource_arn, progress),
             TaskKind::Export => self.run_export(&task.resource_arn, progress),
             TaskKind::DatasetUpdate => self.run_dataset_update(&task.resource_arn),
+            TaskKind::DataDeletion => self.run_data_deletion(&task.resource_arn, progress),
         }
     }
 

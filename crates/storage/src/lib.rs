@@ -28,6 +28,10 @@ pub enum StorageError {
     Conflict { arn: String, expected: String, found: String },
     #[error("stored document of {arn} is not valid JSON: {reason}")]
     CorruptDocument { arn: String, reason: String },
+    /// Another connection held the database (a reader of the write-ahead log) so that a
+    /// compaction could not finish; it can be retried.
+    #[error("the database is in use by another reader: {0}")]
+    Busy(String),
     /// The chunks of a bulk import could not be produced; nothing was stored.
     #[error("storage failure: {0}")]
     ChunkSource(ChunkSourceError),
@@ -171,6 +175,23 @@ pub trait RecordStore: Send + Sync {
     fn read_newest_records(&self, dataset_arn: &str, min_rows: u64) -> StorageResult<Vec<RecordChunk>>;
     fn count_records(&self, dataset_arn: &str) -> StorageResult<u64>;
     fn delete_records(&self, dataset_arn: &str) -> StorageResult<()>;
+    /// Rewrites stored chunks in one transaction, together with `finish` (a data deletion job
+    /// recording what it erased): each chunk named by its `seq` gets new data and row count, or
+    /// is deleted. A chunk deleted meanwhile (a FULL import replaced it) stays deleted. Sequence
+    /// numbers are kept, so what derived state read up to stays meaningful.
+    fn rewrite_records(&self, rewrites: &[ChunkRewrite], finish: &ResourceUpdate) -> StorageResult<()>;
+    /// Makes deleted data unrecoverable from the database's files: rebuilds the database
+    /// (no free page keeps old bytes) and empties the write-ahead log into it.
+    fn compact(&self) -> StorageResult<()>;
+}
+
+/// A new content for one stored chunk ([`RecordStore::rewrite_records`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChunkRewrite {
+    /// The chunk `seq` now holds `rows` rows, encoded as `data`.
+    Replace { seq: i64, rows: u64, data: Vec<u8> },
+    /// The chunk `seq` is removed (none of its rows remain).
+    Delete { seq: i64 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,10 +251,12 @@ pub enum TaskKind {
     Export,
     /// A dataset's schema replacement.
     DatasetUpdate,
+    /// A data deletion job: users' records erased from a dataset group.
+    DataDeletion,
 }
 
 impl TaskKind {
-    pub const ALL: [TaskKind; 9] = [
+    pub const ALL: [TaskKind; 10] = [
         TaskKind::Activate,
         TaskKind::Import,
         TaskKind::Train,
@@ -243,6 +266,7 @@ impl TaskKind {
         TaskKind::BatchSegment,
         TaskKind::Export,
         TaskKind::DatasetUpdate,
+        TaskKind::DataDeletion,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -256,6 +280,7 @@ impl TaskKind {
             TaskKind::BatchSegment => "batch-segment",
             TaskKind::Export => "dataset-export",
             TaskKind::DatasetUpdate => "dataset-update",
+            TaskKind::DataDeletion => "data-deletion",
         }
     }
 

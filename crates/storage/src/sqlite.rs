@@ -6,9 +6,9 @@ use std::sync::Mutex;
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 
 use crate::{
-    now_epoch, Catalog, ChunkSource, ImportMode, NewChunk, RecordChunk, RecordSource, RecordStore, ResourceRecord,
-    ResourceUpdate, StorageError, StorageResult, TagStore, Task, TaskKind, TaskQueue, TaskState, UsageStore,
-    UsageWindow,
+    now_epoch, Catalog, ChunkRewrite, ChunkSource, ImportMode, NewChunk, RecordChunk, RecordSource, RecordStore,
+    ResourceRecord, ResourceUpdate, StorageError, StorageResult, TagStore, Task, TaskKind, TaskQueue, TaskState,
+    UsageStore, UsageWindow,
 };
 
 const SCHEMA: &str = r#"
@@ -447,6 +447,43 @@ impl RecordStore for SqliteStore {
     fn delete_records(&self, dataset_arn: &str) -> StorageResult<()> {
         self.with(|conn| {
             conn.execute("DELETE FROM record_chunks WHERE dataset_arn = ?1", params![dataset_arn])?;
+            Ok(())
+        })
+    }
+
+    fn rewrite_records(&self, rewrites: &[ChunkRewrite], finish: &ResourceUpdate) -> StorageResult<()> {
+        self.with(|conn| {
+            let tx = conn.transaction()?;
+            {
+                let mut replace = tx.prepare_cached("UPDATE record_chunks SET rows = ?2, data = ?3 WHERE seq = ?1")?;
+                let mut delete = tx.prepare_cached("DELETE FROM record_chunks WHERE seq = ?1")?;
+                for rewrite in rewrites {
+                    match rewrite {
+                        ChunkRewrite::Replace { seq, rows, data } => {
+                            replace.execute(params![seq, *rows as i64, data])?;
+                        }
+                        ChunkRewrite::Delete { seq } => {
+                            delete.execute(params![seq])?;
+                        }
+                    }
+                }
+            }
+            apply_update(&tx, finish)?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn compact(&self) -> StorageResult<()> {
+        self.with(|conn| {
+            // VACUUM rebuilds every page (free pages holding deleted rows are gone); the
+            // checkpoint copies the log into the database and truncates the log to zero bytes.
+            conn.execute_batch("VACUUM;")?;
+            let (busy, _, _): (i64, i64, i64) =
+                conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            if busy != 0 {
+                return Err(StorageError::Busy("the write-ahead log could not be checkpointed and truncated".into()));
+            }
             Ok(())
         })
     }

@@ -443,6 +443,28 @@ impl RecordBatch {
         }
     }
 
+    /// The rows whose flag in `keep` is true, in order, as a new batch (copied: the new batch
+    /// holds no byte of a dropped row). Rows beyond `keep`'s length are dropped.
+    pub fn filter_rows(&self, keep: &[bool]) -> RecordBatch {
+        let mut runs = Vec::new();
+        let mut row = 0;
+        while row < self.rows {
+            if !keep.get(row).copied().unwrap_or(false) {
+                row += 1;
+                continue;
+            }
+            let start = row;
+            while row < self.rows && keep.get(row).copied().unwrap_or(false) {
+                row += 1;
+            }
+            runs.push(self.slice(start, row));
+        }
+        if runs.is_empty() {
+            return self.slice(0, 0);
+        }
+        RecordBatch::concat(&runs).expect("slices of one batch have its columns")
+    }
+
     /// Splits into batches of at most `max_rows` rows (`0` is treated as 1).
     /// An empty batch yields one empty batch.
     pub fn split(&self, max_rows: usize) -> Vec<RecordBatch> {

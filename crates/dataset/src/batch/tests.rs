@@ -174,3 +174,24 @@ proptest! {
         let _ = RecordBatch::decode(&with_magic);
     }
 }
+
+#[test]
+fn filter_rows_keeps_the_flagged_rows_and_nothing_of_the_others() {
+    let b = sample();
+    let kept = b.filter_rows(&[true, false, false, true]);
+    assert_eq!(kept.len(), 2);
+    assert_eq!(kept.str_value("S", 0), Some("a"));
+    assert_eq!(kept.str_value("S", 1), Some(""));
+    assert_eq!(kept.i64_value("I", 1), Some(i32::MAX as i64));
+    assert_eq!(kept.i64_value("L", 0), Some(i64::MIN));
+    assert_eq!(kept.bool_value("B", 1), Some(true));
+    // The dropped row's text is not in the encoded batch.
+    let encoded = kept.encode();
+    assert!(!encoded.windows(4).any(|w| w == b"llo|"));
+    assert_eq!(RecordBatch::decode(&encoded).unwrap(), kept);
+    // All, none, and a short mask (rows beyond it dropped).
+    assert_eq!(b.filter_rows(&[true; 4]), b);
+    assert_eq!(b.filter_rows(&[false; 4]).len(), 0);
+    assert_eq!(b.filter_rows(&[]).num_columns(), 6);
+    assert_eq!(b.filter_rows(&[true]).len(), 1);
+}

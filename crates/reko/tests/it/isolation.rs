@@ -112,6 +112,11 @@ const OPERATIONS: &[(&str, &str)] = &[
     ),
     ("ListDatasetExportJobs", r#"{"datasetArn":"{DI}"}"#),
     (
+        "CreateDataDeletionJob",
+        r#"{"jobName":"dd-{N}","datasetGroupArn":"{G}","dataSource":{"dataLocation":"{CSV}"},"roleArn":"arn:aws:iam::123456789012:role/R"}"#,
+    ),
+    ("ListDataDeletionJobs", r#"{"datasetGroupArn":"{G}"}"#),
+    (
         "CreateSolution",
         r#"{"name":"sol-{N}","datasetGroupArn":"{G}","recipeArn":"arn:aws:personalize:::recipe/aws-popularity-count"}"#,
     ),
@@ -305,6 +310,7 @@ fn observe(authority: &str, b: &Tenant) -> Vec<String> {
         ("ListDatasets", format!(r#"{{"datasetGroupArn":"{}"}}"#, b.get("G"))),
         ("ListDatasetImportJobs", format!(r#"{{"datasetArn":"{}"}}"#, b.get("DI"))),
         ("ListDatasetExportJobs", format!(r#"{{"datasetArn":"{}"}}"#, b.get("DI"))),
+        ("ListDataDeletionJobs", format!(r#"{{"datasetGroupArn":"{}"}}"#, b.get("G"))),
         ("ListSolutions", format!(r#"{{"datasetGroupArn":"{}"}}"#, b.get("G"))),
         ("ListSolutionVersions", format!(r#"{{"solutionArn":"{}"}}"#, b.get("S"))),
         ("ListCampaigns", format!(r#"{{"solutionArn":"{}"}}"#, b.get("S"))),

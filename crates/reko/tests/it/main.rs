@@ -13,6 +13,7 @@ mod batch_inference;
 mod batch_segments;
 mod conformance;
 mod console;
+mod data_deletion;
 mod dataset_updates;
 mod demo_smoke;
 mod encryption;

@@ -250,6 +250,7 @@ fn task_kinds_are_stored_as_strings() {
             "batch-segment",
             "dataset-export",
             "dataset-update",
+            "data-deletion",
             "retrain"
         ]
     );
@@ -258,4 +259,57 @@ fn task_kinds_are_stored_as_strings() {
     let unknown = tasks.last().unwrap();
     assert_eq!(unknown.kind, Err(crate::UnknownTaskKind("retrain".into())));
     assert_eq!((unknown.kind_str(), unknown.known_kind()), ("retrain", None));
+}
+
+/// A rewrite replaces and deletes chunks by sequence number with the job's update, in one
+/// transaction; after compaction no file of the database holds the erased bytes.
+#[test]
+fn rewritten_chunks_leave_no_bytes_behind_after_compaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("reko.db");
+    let store = SqliteStore::open(&path).unwrap();
+    store.insert_resource(&resource("job", "data-deletion-job", "job")).unwrap();
+    let secret = b"erase-me-4f1c-secret-user".repeat(200);
+    let seqs = store
+        .append_records(&[
+            NewChunk {
+                dataset_arn: "ds",
+                source: RecordSource::Bulk,
+                rows: 2,
+                data: &[b"keep-".as_slice(), &secret].concat(),
+            },
+            NewChunk { dataset_arn: "ds", source: RecordSource::Put, rows: 1, data: &secret },
+            NewChunk { dataset_arn: "ds", source: RecordSource::Put, rows: 1, data: b"other" },
+        ])
+        .unwrap();
+    let finish = ResourceUpdate {
+        arn: "job".into(),
+        status: "CREATE IN_PROGRESS".into(),
+        doc: json!({"erased": true}),
+        expected_status: Some("CREATE PENDING".into()),
+    };
+    // A conflicting job update changes nothing.
+    let stale = ResourceUpdate { expected_status: Some("ACTIVE".into()), ..finish.clone() };
+    let rewrites = [
+        ChunkRewrite::Replace { seq: seqs[0], rows: 1, data: b"keep-".to_vec() },
+        ChunkRewrite::Delete { seq: seqs[1] },
+        // A chunk that is gone already (replaced by a FULL import) is left gone.
+        ChunkRewrite::Delete { seq: 999 },
+    ];
+    assert!(matches!(store.rewrite_records(&rewrites, &stale), Err(StorageError::Conflict { .. })));
+    assert_eq!(store.read_records("ds").unwrap().len(), 3);
+    store.rewrite_records(&rewrites, &finish).unwrap();
+    let chunks = store.read_records("ds").unwrap();
+    let kept: Vec<(i64, u64, &[u8])> = chunks.iter().map(|c| (c.seq, c.rows, c.data.as_slice())).collect();
+    assert_eq!(kept, [(seqs[0], 1, b"keep-".as_slice()), (seqs[2], 1, b"other".as_slice())]);
+    assert_eq!(store.get_resource("job").unwrap().unwrap().status, "CREATE IN_PROGRESS");
+    store.compact().unwrap();
+    let needle = b"erase-me-4f1c";
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let file = entry.unwrap().path();
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(!bytes.windows(needle.len()).any(|w| w == needle), "{} still holds the bytes", file.display());
+    }
+    // The store works on after compaction.
+    assert_eq!(store.read_records("ds").unwrap().len(), 2);
 }
