@@ -132,7 +132,7 @@ mod tests {
         for op in IMPLEMENTED {
             assert!(reko_api::is_control_plane_operation(op), "{op}");
         }
-        assert_eq!(IMPLEMENTED.len(), 54);
+        assert_eq!(IMPLEMENTED.len(), 57);
         let mut unique = IMPLEMENTED.to_vec();
         unique.sort_unstable();
         unique.dedup();
