@@ -4,6 +4,7 @@
 // Each test binary uses a different part of these helpers.
 #![allow(dead_code, unused_imports)]
 
+mod fixture;
 pub mod moto;
 mod movielens;
 mod outcomes;
@@ -11,6 +12,7 @@ mod resources;
 mod server;
 mod signing;
 
+pub use fixture::*;
 pub use movielens::*;
 pub use outcomes::*;
 pub use resources::*;

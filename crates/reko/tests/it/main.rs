@@ -1,6 +1,7 @@
 //! The integration suites as one test binary (one build and link instead of one per suite): a
 //! module per area, the helpers in `common` (shared with the stand-alone binaries beside this
-//! folder). Each test still starts its own `reko serve` where it needs one.
+//! folder). Each test starts its own `reko serve` where it needs one, or shares one: a bare server
+//! (`common::shared_server`), or a file's staging made once (`common::Fixture`).
 //!
 //! Stand-alone binaries, and why: `browser` (drives Chromium; `cargo test --test browser`),
 //! `crash_safety` (kills servers under sustained load; its timing assertions expect no other

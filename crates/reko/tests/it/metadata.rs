@@ -158,10 +158,16 @@ async fn train_recipe(c: &aws_sdk_personalize::Client, dsg: &str, name: &str, re
 }
 
 /// CreateCampaign with `enableMetadataWithRecommendations` set (or not), without exploration
-/// for User-Personalization.
-async fn campaign(c: &aws_sdk_personalize::Client, name: &str, sv: &str, metadata: Option<bool>) -> String {
+/// when `exploit` (for User-Personalization).
+async fn campaign(
+    c: &aws_sdk_personalize::Client,
+    name: &str,
+    sv: &str,
+    metadata: Option<bool>,
+    exploit: bool,
+) -> String {
     let mut config = CampaignConfig::builder().set_enable_metadata_with_recommendations(metadata);
-    if name.starts_with("md-up") {
+    if exploit {
         config = config.item_exploration_config("explorationWeight", "0");
     }
     let config = config.build();
@@ -260,182 +266,15 @@ async fn put_items(ev: &aws_sdk_personalizeevents::Client, ds: &str, items: &[(&
     ok(req.send().await, "PutItems");
 }
 
-// ---- the test -----------------------------------------------------------------------------------
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn metadata_columns_return_item_metadata() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data_dir = tmp.path().join("data");
-    let mut server = Server::start(&data_dir);
-    let (c, rt, ev) = (&server.control.clone(), &server.runtime.clone(), &server.events.clone());
-
-    // ---- Staging ------------------------------------------------------------------------------
-    let dsg = create_dataset_group(c, "md").await;
-    wait_active(c, &Res::DatasetGroup(dsg.clone())).await;
-    let s_int = create_schema(c, "md-int", INTERACTIONS_SCHEMA).await;
-    let s_items = create_schema(c, "md-items", ITEMS_SCHEMA).await;
-    let ds_int = create_dataset(c, &dsg, "md", "md-int", "Interactions", &s_int).await;
-    let ds_items = create_dataset(c, &dsg, "md", "md-items", "Items", &s_items).await;
-    let files = write_data(&tmp.path().join("csv"));
-    for (job, ds, file) in [("md-int", &ds_int, &files[0]), ("md-items", &ds_items, &files[1])] {
-        let j = import(c, job, ds, &file_url(file), None).await;
-        wait_active(c, &Res::ImportJob(j)).await;
-    }
-    let mut catalog: HashMap<String, Row> = (0..N_ITEMS).map(|i| (item(i), row(i))).collect();
-    // The staging covers what the checks rely on.
-    assert_eq!(catalog["i03"].price, Some("4.8".into()), "written 4.80");
-    assert_eq!(catalog["i10"].price, Some("1.3".into()), "written 1.30");
-    assert_eq!(catalog["i13"].price, None);
-    assert_eq!(catalog["i12"].description, None);
-    assert_eq!(catalog["i05"].genre, "y|x");
-    assert_eq!(catalog["i00"].stock, -20);
-
-    let up_v = train_recipe(c, &dsg, "md-up", "aws-user-personalization").await;
-    let pr_v = train_recipe(c, &dsg, "md-pr", "aws-personalized-ranking").await;
-    let up = campaign(c, "md-up", &up_v, Some(true)).await;
-    let up_plain = campaign(c, "md-up-plain", &up_v, None).await;
-    let pr = campaign(c, "md-pr", &pr_v, Some(true)).await;
-    let pr_plain = campaign(c, "md-pr-plain", &pr_v, Some(false)).await;
-    for camp in [&up, &up_plain, &pr, &pr_plain] {
-        wait_active(c, &Res::Campaign(camp.clone())).await;
-    }
-    let described = ok(c.describe_campaign().campaign_arn(&up).send().await, "DescribeCampaign");
-    let config = described.campaign().and_then(|x| x.campaign_config()).expect("campaignConfig");
-    assert_eq!(config.enable_metadata_with_recommendations(), Some(true));
-
-    // ---- GetRecommendations: every column of every item -----------------------------------------
-    let n = MAX_WITH_METADATA as i32;
-    let out = ok(recs(rt, &up, "u01", n, Some(("ITEMS", &ALL_COLS))).await, "all columns");
-    assert_eq!(out.item_list().len(), N_ITEMS, "the whole catalogue fits in 50");
-    check(out.item_list(), &catalog, &ALL_COLS, "all columns");
-    // Spot checks, independent of the Row model.
-    let got: HashMap<_, _> = metadata_of(out.item_list(), "all columns").into_iter().collect();
-    let want_i03 = [
-        ("TITLE", "Title 3"),
-        ("GENRE", "w"),
-        ("PRICE", "4.8"),
-        ("DESCRIPTION", "Red, large, item 3"),
-        ("STOCK", "1"),
-        ("ON_SALE", "true"),
-        ("CREATION_TIMESTAMP", "1600259200"),
-    ];
-    assert_eq!(got["i03"], want_i03.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
-    assert_eq!(got["i13"].get("PRICE"), None, "a null PRICE is left out: {:?}", got["i13"]);
-    assert_eq!(got["i12"].get("DESCRIPTION"), None, "a null DESCRIPTION is left out: {:?}", got["i12"]);
-    assert_eq!(got["i12"].len(), ALL_COLS.len() - 1);
-    assert_eq!(got["i25"]["GENRE"], "y|x", "a multi-valued categorical as imported");
-    assert_eq!(got["i21"]["PRICE"], "3.8");
-    assert_eq!(got["i00"]["STOCK"], "-20");
-
-    // The list is the same as without metadataColumns; without them no item has metadata.
-    let plain = ok(recs(rt, &up, "u01", n, None).await, "no metadataColumns");
-    assert_eq!(ids(plain.item_list()), ids(out.item_list()), "metadata does not change the ranking");
-    assert!(plain.item_list().iter().all(|i| i.metadata().is_none()), "{:?}", plain.item_list());
-    // An empty column list asks for nothing.
-    let empty = ok(recs(rt, &up, "u01", 5, Some(("ITEMS", &[]))).await, "metadataColumns ITEMS: []");
-    assert!(empty.item_list().iter().all(|i| i.metadata().is_none_or(|m| m.is_empty())), "{empty:?}");
-
-    // Some columns only: exactly those keys.
-    for cols in [&["PRICE"][..], &["GENRE", "ON_SALE"], &["CREATION_TIMESTAMP", "DESCRIPTION", "STOCK"]] {
-        let out = ok(recs(rt, &up, "u02", 10, Some(("ITEMS", cols))).await, "some columns");
-        assert_eq!(out.item_list().len(), 10);
-        check(out.item_list(), &catalog, cols, "some columns");
-    }
-    // numResults up to 50 with metadata, fewer results than the catalogue.
-    let out = ok(recs(rt, &up, "u03", 3, Some(("ITEMS", &["GENRE", "PRICE"]))).await, "three");
-    assert_eq!(out.item_list().len(), 3);
-    check(out.item_list(), &catalog, &["GENRE", "PRICE"], "three");
-
-    // ---- Errors ---------------------------------------------------------------------------------
-    // A campaign without enableMetadataWithRecommendations (absent or false).
-    invalid(
-        recs(rt, &up_plain, "u01", 10, Some(("ITEMS", &["GENRE"]))).await,
-        &["enableMetadataWithRecommendations", &up_plain],
-        "GetRecommendations, no flag",
-    );
-    ok(recs(rt, &up_plain, "u01", 10, None).await, "no flag, no metadataColumns");
-    let input: Vec<String> = (0..10).map(item).collect();
-    invalid(
-        rank(rt, &pr_plain, "u01", &input, Some(("ITEMS", &["GENRE"]))).await,
-        &["enableMetadataWithRecommendations", &pr_plain],
-        "GetPersonalizedRanking, flag false",
-    );
-    ok(rank(rt, &pr_plain, "u01", &input, None).await, "flag false, no metadataColumns");
-    // An unknown column: named, with the columns there are.
-    invalid(
-        recs(rt, &up, "u01", 10, Some(("ITEMS", &["GENRE", "COLOR"]))).await,
-        &["COLOR", "GENRE", "PRICE", "CREATION_TIMESTAMP"],
-        "GetRecommendations, unknown column",
-    );
-    invalid(
-        rank(rt, &pr, "u01", &input, Some(("ITEMS", &["COLOR"]))).await,
-        &["COLOR", "GENRE", "PRICE", "CREATION_TIMESTAMP"],
-        "GetPersonalizedRanking, unknown column",
-    );
-    invalid(
-        recs(rt, &up, "u01", 10, Some(("ITEMS", &["genre"]))).await,
-        &["genre", "GENRE"],
-        "column names are case-sensitive",
-    );
-    // Only ITEMS.
-    invalid(recs(rt, &up, "u01", 10, Some(("USERS", &["AGE"]))).await, &["USERS", "ITEMS"], "USERS key");
-    invalid(rank(rt, &pr, "u01", &input, Some(("USERS", &["AGE"]))).await, &["USERS", "ITEMS"], "USERS key, ranking");
-    // At most one key (the model's map limit).
-    invalid(
-        rt.get_recommendations()
-            .campaign_arn(&up)
-            .user_id("u01")
-            .metadata_columns("ITEMS", vec!["GENRE".into()])
-            .metadata_columns("USERS", vec!["AGE".into()])
-            .send()
-            .await,
-        &["metadataColumns"],
-        "two keys",
-    );
-    // numResults ≤ 50 with metadataColumns (500 without).
-    invalid(
-        recs(rt, &up, "u01", n + 1, Some(("ITEMS", &["GENRE"]))).await,
-        &["numResults", "51", "50", "metadataColumns"],
-        "numResults 51 with metadataColumns",
-    );
-    ok(recs(rt, &up, "u01", n + 1, None).await, "numResults 51 without metadataColumns");
-    // inputList ≤ 50 with metadataColumns (500 without).
-    let long: Vec<String> = (0..=MAX_WITH_METADATA).map(|k| format!("ghost{k}")).collect();
-    invalid(
-        rank(rt, &pr, "u01", &long, Some(("ITEMS", &["GENRE"]))).await,
-        &["inputList", "51", "50"],
-        "inputList of 51 with metadataColumns",
-    );
-    ok(rank(rt, &pr, "u01", &long, None).await, "inputList of 51 without metadataColumns");
-    // The size limits are checked before the campaign's flag.
-    invalid(
-        recs(rt, &up_plain, "u01", n + 1, Some(("ITEMS", &["GENRE"]))).await,
-        &["numResults"],
-        "numResults 51, no flag",
-    );
-
-    // ---- GetPersonalizedRanking -----------------------------------------------------------------
-    // 50 inputs (the maximum): the 40 items and 10 the Items dataset does not know (empty metadata).
-    let mut input: Vec<String> = (0..N_ITEMS).rev().map(item).collect();
-    input.extend((0..MAX_WITH_METADATA - N_ITEMS).map(|k| format!("ghost{k}")));
-    let out = ok(rank(rt, &pr, "u04", &input, Some(("ITEMS", &ALL_COLS))).await, "rank all columns");
-    let ranked = out.personalized_ranking();
-    assert_eq!(ranked.len(), MAX_WITH_METADATA);
-    assert_eq!(ids(ranked).into_iter().collect::<BTreeSet<_>>(), input.iter().cloned().collect());
-    check(ranked, &catalog, &ALL_COLS, "rank all columns");
-    for it in ranked.iter().filter(|i| i.item_id().unwrap().starts_with("ghost")) {
-        assert_eq!(it.metadata().map(|m| m.len()), Some(0), "an item without a record: {it:?}");
-    }
-    let plain = ok(rank(rt, &pr, "u04", &input, None).await, "rank without metadata");
-    assert_eq!(ids(plain.personalized_ranking()), ids(ranked), "metadata does not change the ranking");
-    assert!(plain.personalized_ranking().iter().all(|i| i.metadata().is_none()));
-    let out = ok(rank(rt, &pr, "u04", &input[..5], Some(("ITEMS", &["PRICE"]))).await, "rank price");
-    check(out.personalized_ranking(), &catalog, &["PRICE"], "rank price");
-
-    // ---- PutItems: changed and new items, visible in the next response ------------------------
+/// PutItems: GENRE and PRICE of i03 change, i13 gets a PRICE, and `fresh` is new.
+async fn put_changed_and_new_items(
+    ev: &aws_sdk_personalizeevents::Client,
+    ds_items: &str,
+    catalog: &mut HashMap<String, Row>,
+) {
     put_items(
         ev,
-        &ds_items,
+        ds_items,
         &[
             // GENRE and PRICE change; DESCRIPTION is not sent, so the newest record has none.
             (
@@ -474,24 +313,13 @@ async fn metadata_columns_return_item_metadata() {
             created: 1_700_000_000,
         },
     );
-    let out = ok(recs(rt, &up, "u01", n, Some(("ITEMS", &ALL_COLS))).await, "after PutItems");
-    assert_eq!(out.item_list().len(), N_ITEMS + 1, "User-Personalization serves the new item");
-    check(out.item_list(), &catalog, &ALL_COLS, "after PutItems");
-    let got: HashMap<_, _> = metadata_of(out.item_list(), "after PutItems").into_iter().collect();
-    assert_eq!((got["i03"]["GENRE"].as_str(), got["i03"]["PRICE"].as_str()), ("z|w", "19.99"));
-    assert!(!got["i03"].contains_key("DESCRIPTION"), "{:?}", got["i03"]);
-    assert_eq!(got["i13"]["PRICE"], "4.8", "was null");
-    assert_eq!(got["fresh"]["DESCRIPTION"], "brand, new");
-    let out = ok(
-        rank(rt, &pr, "u04", &["fresh".into(), "i03".into(), "i13".into()], Some(("ITEMS", &["GENRE", "PRICE"]))).await,
-        "rank after PutItems",
-    );
-    assert_eq!(out.personalized_ranking().len(), 3);
-    check(out.personalized_ranking(), &catalog, &["GENRE", "PRICE"], "rank after PutItems");
-    // A second put of the same item: the newest record wins.
+}
+
+/// A second put of i03 (GENRE x, PRICE 7).
+async fn put_i03_again(ev: &aws_sdk_personalizeevents::Client, ds_items: &str, catalog: &mut HashMap<String, Row>) {
     put_items(
         ev,
-        &ds_items,
+        ds_items,
         &[(
             "i03",
             r#"{"title":"Title 3","genre":"x","price":7,"stock":4,"onSale":false,"creationTimestamp":1600259200}"#
@@ -501,11 +329,18 @@ async fn metadata_columns_return_item_metadata() {
     .await;
     let i03 = catalog.get_mut("i03").unwrap();
     (i03.genre, i03.price) = ("x".into(), Some("7".into()));
-    let out = ok(recs(rt, &up, "u05", n, Some(("ITEMS", &["GENRE", "PRICE"]))).await, "after a second PutItems");
-    check(out.item_list(), &catalog, &["GENRE", "PRICE"], "after a second PutItems");
+}
 
-    // ---- An incremental import replaces an item's record, a put one too ---------------------------
-    let update = tmp.path().join("csv/items-update.csv");
+/// An incremental import (job `{prefix}-items-update`, its CSV written in `dir`) of new records
+/// of i10 and i13.
+async fn import_item_updates(
+    c: &aws_sdk_personalize::Client,
+    prefix: &str,
+    ds_items: &str,
+    dir: &std::path::Path,
+    catalog: &mut HashMap<String, Row>,
+) {
+    let update = dir.join(format!("{prefix}-items-update.csv"));
     std::fs::write(
         &update,
         "ITEM_ID,TITLE,GENRE,PRICE,DESCRIPTION,STOCK,ON_SALE,CREATION_TIMESTAMP\ni10,Title 10 (remastered),z,2.50,,12,true,1600864000\n\
@@ -514,8 +349,8 @@ async fn metadata_columns_return_item_metadata() {
     .unwrap();
     let j = import(
         c,
-        "md-items-update",
-        &ds_items,
+        &format!("{prefix}-items-update"),
+        ds_items,
         &file_url(&update),
         Some(aws_sdk_personalize::types::ImportMode::Incremental),
     )
@@ -527,18 +362,365 @@ async fn metadata_columns_return_item_metadata() {
     let i13 = catalog.get_mut("i13").unwrap();
     (i13.genre, i13.price, i13.description, i13.stock, i13.on_sale) =
         ("w".into(), Some("9.99".into()), Some("from import, newer".into()), 1, false);
-    let out = ok(recs(rt, &up, "u06", n, Some(("ITEMS", &ALL_COLS))).await, "after an incremental import");
+}
+
+/// UpdateCampaign: metadata on (exploration stays off).
+async fn enable_metadata(c: &aws_sdk_personalize::Client, camp: &str) {
+    let config = CampaignConfig::builder()
+        .item_exploration_config("explorationWeight", "0")
+        .enable_metadata_with_recommendations(true)
+        .build();
+    ok(c.update_campaign().campaign_arn(camp).campaign_config(config).send().await, "UpdateCampaign");
+    wait_active(c, &Res::CampaignUpdate(camp.to_string())).await;
+}
+
+// ---- the staging --------------------------------------------------------------------------------
+
+/// The file's shared staging, on one `reko serve` (see `common::Fixture`).
+static FIXTURE: Fixture<Md> = Fixture::new();
+
+struct Md {
+    /// `md`: the bulk data; no test changes its items.
+    a: Group,
+    /// `md-put`: the same data, for the test that puts and imports items (every user's
+    /// recommendations see them).
+    b: Group,
+    /// `md-up-update`: a campaign of group `a` without the flag, for the UpdateCampaign test.
+    up_update: String,
+    /// The interactions CSV (for the group without an Items dataset).
+    interactions_csv: std::path::PathBuf,
+}
+
+/// One staged dataset group, its two models each behind a campaign with metadata and one
+/// without.
+struct Group {
+    dsg: String,
+    ds_items: String,
+    /// User-Personalization (no exploration) with `enableMetadataWithRecommendations`.
+    up: String,
+    /// ... without it (absent).
+    up_plain: String,
+    /// Personalized-Ranking with the flag.
+    pr: String,
+    /// ... with the flag false.
+    pr_plain: String,
+}
+
+fn fixture() -> &'static Staged<Md> {
+    FIXTURE.get(setup)
+}
+
+async fn setup(url: String, dir: std::path::PathBuf) -> Md {
+    let c = &control_client(&url);
+    let files = write_data(&dir.join("csv"));
+    let schemas = create_schemas(c).await;
+    let a = stage(c, "md", &schemas, &files).await;
+    let b = stage(c, "md-put", &schemas, &files).await;
+    let up_v = ok(c.describe_campaign().campaign_arn(&a.up).send().await, "DescribeCampaign")
+        .campaign()
+        .and_then(|x| x.solution_version_arn())
+        .expect("solutionVersionArn")
+        .to_string();
+    let up_update = campaign(c, "md-up-update", &up_v, None, true).await;
+    wait_active(c, &Res::Campaign(up_update.clone())).await;
+    let [interactions_csv, _] = files;
+    Md { a, b, up_update, interactions_csv }
+}
+
+/// The interactions and items schemas.
+async fn create_schemas(c: &aws_sdk_personalize::Client) -> [String; 2] {
+    [create_schema(c, "md-int", INTERACTIONS_SCHEMA).await, create_schema(c, "md-items", ITEMS_SCHEMA).await]
+}
+
+/// Stages dataset group `name` from `files`, with its four campaigns.
+async fn stage(
+    c: &aws_sdk_personalize::Client,
+    name: &str,
+    schemas: &[String; 2],
+    files: &[std::path::PathBuf; 2],
+) -> Group {
+    let dsg = create_dataset_group(c, name).await;
+    wait_active(c, &Res::DatasetGroup(dsg.clone())).await;
+    let [s_int, s_items] = schemas;
+    let ds_int = create_dataset(c, &dsg, name, &format!("{name}-int"), "Interactions", s_int).await;
+    let ds_items = create_dataset(c, &dsg, name, &format!("{name}-items"), "Items", s_items).await;
+    for (job, ds, file) in [("int", &ds_int, &files[0]), ("items", &ds_items, &files[1])] {
+        let j = import(c, &format!("{name}-{job}"), ds, &file_url(file), None).await;
+        wait_active(c, &Res::ImportJob(j)).await;
+    }
+    let up_v = train_recipe(c, &dsg, &format!("{name}-up"), "aws-user-personalization").await;
+    let pr_v = train_recipe(c, &dsg, &format!("{name}-pr"), "aws-personalized-ranking").await;
+    let up = campaign(c, &format!("{name}-up"), &up_v, Some(true), true).await;
+    let up_plain = campaign(c, &format!("{name}-up-plain"), &up_v, None, true).await;
+    let pr = campaign(c, &format!("{name}-pr"), &pr_v, Some(true), false).await;
+    let pr_plain = campaign(c, &format!("{name}-pr-plain"), &pr_v, Some(false), false).await;
+    for camp in [&up, &up_plain, &pr, &pr_plain] {
+        wait_active(c, &Res::Campaign(camp.clone())).await;
+    }
+    Group { dsg, ds_items, up, up_plain, pr, pr_plain }
+}
+
+/// The staged catalogue.
+fn base_catalog() -> HashMap<String, Row> {
+    (0..N_ITEMS).map(|i| (item(i), row(i))).collect()
+}
+
+/// The 50 ranking inputs (the maximum with metadata): the 40 items and 10 the Items dataset does
+/// not know.
+fn full_input() -> Vec<String> {
+    let mut input: Vec<String> = (0..N_ITEMS).rev().map(item).collect();
+    input.extend((0..MAX_WITH_METADATA - N_ITEMS).map(|k| format!("ghost{k}")));
+    input
+}
+
+// ---- the tests ----------------------------------------------------------------------------------
+
+#[test]
+fn the_staged_catalogue_covers_what_the_checks_rely_on() {
+    let catalog = base_catalog();
+    assert_eq!(catalog["i03"].price, Some("4.8".into()), "written 4.80");
+    assert_eq!(catalog["i10"].price, Some("1.3".into()), "written 1.30");
+    assert_eq!(catalog["i13"].price, None);
+    assert_eq!(catalog["i12"].description, None);
+    assert_eq!(catalog["i05"].genre, "y|x");
+    assert_eq!(catalog["i00"].stock, -20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn describe_campaign_shows_the_metadata_flag() {
+    let fx = fixture();
+    let c = &control_client(&fx.url);
+    let described = ok(c.describe_campaign().campaign_arn(&fx.a.up).send().await, "DescribeCampaign");
+    let config = described.campaign().and_then(|x| x.campaign_config()).expect("campaignConfig");
+    assert_eq!(config.enable_metadata_with_recommendations(), Some(true));
+}
+
+// ---- GetRecommendations: every column of every item ---------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recommendations_carry_every_column_as_staged() {
+    let fx = fixture();
+    let (g, rt, catalog) = (&fx.a, &runtime_client(&fx.url), base_catalog());
+    let n = MAX_WITH_METADATA as i32;
+    let out = ok(recs(rt, &g.up, "u01", n, Some(("ITEMS", &ALL_COLS))).await, "all columns");
+    assert_eq!(out.item_list().len(), N_ITEMS, "the whole catalogue fits in 50");
+    check(out.item_list(), &catalog, &ALL_COLS, "all columns");
+    // Spot checks, independent of the Row model.
+    let got: HashMap<_, _> = metadata_of(out.item_list(), "all columns").into_iter().collect();
+    let want_i03 = [
+        ("TITLE", "Title 3"),
+        ("GENRE", "w"),
+        ("PRICE", "4.8"),
+        ("DESCRIPTION", "Red, large, item 3"),
+        ("STOCK", "1"),
+        ("ON_SALE", "true"),
+        ("CREATION_TIMESTAMP", "1600259200"),
+    ];
+    assert_eq!(got["i03"], want_i03.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+    assert_eq!(got["i13"].get("PRICE"), None, "a null PRICE is left out: {:?}", got["i13"]);
+    assert_eq!(got["i12"].get("DESCRIPTION"), None, "a null DESCRIPTION is left out: {:?}", got["i12"]);
+    assert_eq!(got["i12"].len(), ALL_COLS.len() - 1);
+    assert_eq!(got["i25"]["GENRE"], "y|x", "a multi-valued categorical as imported");
+    assert_eq!(got["i21"]["PRICE"], "3.8");
+    assert_eq!(got["i00"]["STOCK"], "-20");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metadata_columns_do_not_change_the_list() {
+    let fx = fixture();
+    let (g, rt) = (&fx.a, &runtime_client(&fx.url));
+    let n = MAX_WITH_METADATA as i32;
+    let out = ok(recs(rt, &g.up, "u01", n, Some(("ITEMS", &ALL_COLS))).await, "all columns");
+    // The list is the same as without metadataColumns; without them no item has metadata.
+    let plain = ok(recs(rt, &g.up, "u01", n, None).await, "no metadataColumns");
+    assert_eq!(ids(plain.item_list()), ids(out.item_list()), "metadata does not change the ranking");
+    assert!(plain.item_list().iter().all(|i| i.metadata().is_none()), "{:?}", plain.item_list());
+    // An empty column list asks for nothing.
+    let empty = ok(recs(rt, &g.up, "u01", 5, Some(("ITEMS", &[]))).await, "metadataColumns ITEMS: []");
+    assert!(empty.item_list().iter().all(|i| i.metadata().is_none_or(|m| m.is_empty())), "{empty:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn some_columns_return_exactly_those_keys() {
+    let fx = fixture();
+    let (g, rt, catalog) = (&fx.a, &runtime_client(&fx.url), base_catalog());
+    for cols in [&["PRICE"][..], &["GENRE", "ON_SALE"], &["CREATION_TIMESTAMP", "DESCRIPTION", "STOCK"]] {
+        let out = ok(recs(rt, &g.up, "u02", 10, Some(("ITEMS", cols))).await, "some columns");
+        assert_eq!(out.item_list().len(), 10);
+        check(out.item_list(), &catalog, cols, "some columns");
+    }
+    // numResults up to 50 with metadata, fewer results than the catalogue.
+    let out = ok(recs(rt, &g.up, "u03", 3, Some(("ITEMS", &["GENRE", "PRICE"]))).await, "three");
+    assert_eq!(out.item_list().len(), 3);
+    check(out.item_list(), &catalog, &["GENRE", "PRICE"], "three");
+}
+
+// ---- Errors -------------------------------------------------------------------------------------
+
+/// A campaign without enableMetadataWithRecommendations (absent or false).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn campaigns_without_the_flag_refuse_metadata_columns() {
+    let fx = fixture();
+    let (g, rt) = (&fx.a, &runtime_client(&fx.url));
+    invalid(
+        recs(rt, &g.up_plain, "u01", 10, Some(("ITEMS", &["GENRE"]))).await,
+        &["enableMetadataWithRecommendations", &g.up_plain],
+        "GetRecommendations, no flag",
+    );
+    ok(recs(rt, &g.up_plain, "u01", 10, None).await, "no flag, no metadataColumns");
+    let input: Vec<String> = (0..10).map(item).collect();
+    invalid(
+        rank(rt, &g.pr_plain, "u01", &input, Some(("ITEMS", &["GENRE"]))).await,
+        &["enableMetadataWithRecommendations", &g.pr_plain],
+        "GetPersonalizedRanking, flag false",
+    );
+    ok(rank(rt, &g.pr_plain, "u01", &input, None).await, "flag false, no metadataColumns");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_columns_and_keys_are_refused() {
+    let fx = fixture();
+    let (g, rt) = (&fx.a, &runtime_client(&fx.url));
+    let input: Vec<String> = (0..10).map(item).collect();
+    // An unknown column: named, with the columns there are.
+    invalid(
+        recs(rt, &g.up, "u01", 10, Some(("ITEMS", &["GENRE", "COLOR"]))).await,
+        &["COLOR", "GENRE", "PRICE", "CREATION_TIMESTAMP"],
+        "GetRecommendations, unknown column",
+    );
+    invalid(
+        rank(rt, &g.pr, "u01", &input, Some(("ITEMS", &["COLOR"]))).await,
+        &["COLOR", "GENRE", "PRICE", "CREATION_TIMESTAMP"],
+        "GetPersonalizedRanking, unknown column",
+    );
+    invalid(
+        recs(rt, &g.up, "u01", 10, Some(("ITEMS", &["genre"]))).await,
+        &["genre", "GENRE"],
+        "column names are case-sensitive",
+    );
+    // Only ITEMS.
+    invalid(recs(rt, &g.up, "u01", 10, Some(("USERS", &["AGE"]))).await, &["USERS", "ITEMS"], "USERS key");
+    invalid(rank(rt, &g.pr, "u01", &input, Some(("USERS", &["AGE"]))).await, &["USERS", "ITEMS"], "USERS key, ranking");
+    // At most one key (the model's map limit).
+    invalid(
+        rt.get_recommendations()
+            .campaign_arn(&g.up)
+            .user_id("u01")
+            .metadata_columns("ITEMS", vec!["GENRE".into()])
+            .metadata_columns("USERS", vec!["AGE".into()])
+            .send()
+            .await,
+        &["metadataColumns"],
+        "two keys",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metadata_columns_allow_at_most_50_results_or_inputs() {
+    let fx = fixture();
+    let (g, rt) = (&fx.a, &runtime_client(&fx.url));
+    let n = MAX_WITH_METADATA as i32;
+    // numResults ≤ 50 with metadataColumns (500 without).
+    invalid(
+        recs(rt, &g.up, "u01", n + 1, Some(("ITEMS", &["GENRE"]))).await,
+        &["numResults", "51", "50", "metadataColumns"],
+        "numResults 51 with metadataColumns",
+    );
+    ok(recs(rt, &g.up, "u01", n + 1, None).await, "numResults 51 without metadataColumns");
+    // inputList ≤ 50 with metadataColumns (500 without).
+    let long: Vec<String> = (0..=MAX_WITH_METADATA).map(|k| format!("ghost{k}")).collect();
+    invalid(
+        rank(rt, &g.pr, "u01", &long, Some(("ITEMS", &["GENRE"]))).await,
+        &["inputList", "51", "50"],
+        "inputList of 51 with metadataColumns",
+    );
+    ok(rank(rt, &g.pr, "u01", &long, None).await, "inputList of 51 without metadataColumns");
+    // The size limits are checked before the campaign's flag.
+    invalid(
+        recs(rt, &g.up_plain, "u01", n + 1, Some(("ITEMS", &["GENRE"]))).await,
+        &["numResults"],
+        "numResults 51, no flag",
+    );
+}
+
+// ---- GetPersonalizedRanking ---------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn personalized_ranking_carries_metadata() {
+    let fx = fixture();
+    let (g, rt, catalog) = (&fx.a, &runtime_client(&fx.url), base_catalog());
+    // 50 inputs (the maximum): the 40 items and 10 the Items dataset does not know (empty metadata).
+    let input = full_input();
+    let out = ok(rank(rt, &g.pr, "u04", &input, Some(("ITEMS", &ALL_COLS))).await, "rank all columns");
+    let ranked = out.personalized_ranking();
+    assert_eq!(ranked.len(), MAX_WITH_METADATA);
+    assert_eq!(ids(ranked).into_iter().collect::<BTreeSet<_>>(), input.iter().cloned().collect());
+    check(ranked, &catalog, &ALL_COLS, "rank all columns");
+    for it in ranked.iter().filter(|i| i.item_id().unwrap().starts_with("ghost")) {
+        assert_eq!(it.metadata().map(|m| m.len()), Some(0), "an item without a record: {it:?}");
+    }
+    let plain = ok(rank(rt, &g.pr, "u04", &input, None).await, "rank without metadata");
+    assert_eq!(ids(plain.personalized_ranking()), ids(ranked), "metadata does not change the ranking");
+    assert!(plain.personalized_ranking().iter().all(|i| i.metadata().is_none()));
+    let out = ok(rank(rt, &g.pr, "u04", &input[..5], Some(("ITEMS", &["PRICE"]))).await, "rank price");
+    check(out.personalized_ranking(), &catalog, &["PRICE"], "rank price");
+}
+
+// ---- PutItems and incremental imports (group `b`) -----------------------------------------------
+
+/// One sequence: each step's expected records build on the one before (the import must be newer
+/// than a put record, and put items must survive it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn put_items_and_incremental_imports_replace_item_records() {
+    let fx = fixture();
+    let g = &fx.b;
+    let (c, rt, ev) = (&control_client(&fx.url), &runtime_client(&fx.url), &events_client(&fx.url));
+    let mut catalog = base_catalog();
+    let n = MAX_WITH_METADATA as i32;
+    // Changed and new items, visible in the next response.
+    put_changed_and_new_items(ev, &g.ds_items, &mut catalog).await;
+    let out = ok(recs(rt, &g.up, "u01", n, Some(("ITEMS", &ALL_COLS))).await, "after PutItems");
+    assert_eq!(out.item_list().len(), N_ITEMS + 1, "User-Personalization serves the new item");
+    check(out.item_list(), &catalog, &ALL_COLS, "after PutItems");
+    let got: HashMap<_, _> = metadata_of(out.item_list(), "after PutItems").into_iter().collect();
+    assert_eq!((got["i03"]["GENRE"].as_str(), got["i03"]["PRICE"].as_str()), ("z|w", "19.99"));
+    assert!(!got["i03"].contains_key("DESCRIPTION"), "{:?}", got["i03"]);
+    assert_eq!(got["i13"]["PRICE"], "4.8", "was null");
+    assert_eq!(got["fresh"]["DESCRIPTION"], "brand, new");
+    let out = ok(
+        rank(rt, &g.pr, "u04", &["fresh".into(), "i03".into(), "i13".into()], Some(("ITEMS", &["GENRE", "PRICE"])))
+            .await,
+        "rank after PutItems",
+    );
+    assert_eq!(out.personalized_ranking().len(), 3);
+    check(out.personalized_ranking(), &catalog, &["GENRE", "PRICE"], "rank after PutItems");
+    // A second put of the same item: the newest record wins.
+    put_i03_again(ev, &g.ds_items, &mut catalog).await;
+    let out = ok(recs(rt, &g.up, "u05", n, Some(("ITEMS", &["GENRE", "PRICE"]))).await, "after a second PutItems");
+    check(out.item_list(), &catalog, &["GENRE", "PRICE"], "after a second PutItems");
+
+    // An incremental import replaces an item's record, a put one too.
+    let dir = tempfile::tempdir_in(fx.interactions_csv.parent().unwrap()).unwrap();
+    import_item_updates(c, "md-put", &g.ds_items, dir.path(), &mut catalog).await;
+    let out = ok(recs(rt, &g.up, "u06", n, Some(("ITEMS", &ALL_COLS))).await, "after an incremental import");
     check(out.item_list(), &catalog, &ALL_COLS, "after an incremental import");
     let got: HashMap<_, _> = metadata_of(out.item_list(), "after an incremental import").into_iter().collect();
     assert_eq!(got["i10"]["PRICE"], "2.5");
     assert_eq!(got["i13"]["DESCRIPTION"], "from import, newer", "the import is newer than the put record");
     assert_eq!(got["fresh"]["TITLE"], "Fresh", "put items survive an incremental import");
+}
 
-    // ---- Promoted items carry metadata too ----------------------------------------------------
+// ---- Promoted items carry metadata too ----------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn promoted_items_carry_metadata() {
+    let fx = fixture();
+    let (g, catalog) = (&fx.a, base_catalog());
+    let (c, rt) = (&control_client(&fx.url), &runtime_client(&fx.url));
     let f_genre = ok(
         c.create_filter()
             .name("md-genre")
-            .dataset_group_arn(&dsg)
+            .dataset_group_arn(&g.dsg)
             .filter_expression("INCLUDE ItemID WHERE Items.GENRE IN ($G)")
             .send()
             .await,
@@ -567,7 +749,7 @@ async fn metadata_columns_return_item_metadata() {
         .build();
     let out = ok(
         rt.get_recommendations()
-            .campaign_arn(&up)
+            .campaign_arn(&g.up)
             .user_id("u07")
             .num_results(10)
             .filter_arn(&f_genre)
@@ -585,53 +767,80 @@ async fn metadata_columns_return_item_metadata() {
         let want = if it.promotion_name() == Some("zs") { "z" } else { "x" };
         assert!(genre.split('|').any(|g| g == want), "{it:?}");
     }
+}
 
-    // ---- UpdateCampaign turns metadata on -------------------------------------------------------
-    let config = CampaignConfig::builder()
-        .item_exploration_config("explorationWeight", "0")
-        .enable_metadata_with_recommendations(true)
-        .build();
-    ok(c.update_campaign().campaign_arn(&up_plain).campaign_config(config).send().await, "UpdateCampaign");
-    wait_active(c, &Res::CampaignUpdate(up_plain.clone())).await;
-    let out = ok(recs(rt, &up_plain, "u08", 10, Some(("ITEMS", &ALL_COLS))).await, "after UpdateCampaign");
-    check(out.item_list(), &catalog, &ALL_COLS, "after UpdateCampaign");
+// ---- UpdateCampaign turns metadata on -----------------------------------------------------------
 
-    // ---- After a restart: the same metadata, read back from storage -----------------------------
-    let before = ok(recs(rt, &up, "u09", n, Some(("ITEMS", &ALL_COLS))).await, "before restart");
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_campaign_turns_metadata_on() {
+    let fx = fixture();
+    let (c, rt) = (&control_client(&fx.url), &runtime_client(&fx.url));
+    enable_metadata(c, &fx.up_update).await;
+    let out = ok(recs(rt, &fx.up_update, "u08", 10, Some(("ITEMS", &ALL_COLS))).await, "after UpdateCampaign");
+    check(out.item_list(), &base_catalog(), &ALL_COLS, "after UpdateCampaign");
+}
+
+// ---- After a restart: the same metadata, read back from storage ---------------------------------
+
+/// Restarts a server, so it stages a group on a server of its own, and writes to it what the
+/// tests above write (each checked there): the puts, the incremental import, the UpdateCampaign.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metadata_is_the_same_after_a_restart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data_dir = tmp.path().join("data");
+    let mut server = Server::start(&data_dir);
+    let (c, rt, ev) = (&server.control.clone(), &server.runtime.clone(), &server.events.clone());
+    let files = write_data(&tmp.path().join("csv"));
+    let schemas = create_schemas(c).await;
+    let g = &stage(c, "md", &schemas, &files).await;
+    let mut catalog = base_catalog();
+    put_changed_and_new_items(ev, &g.ds_items, &mut catalog).await;
+    put_i03_again(ev, &g.ds_items, &mut catalog).await;
+    import_item_updates(c, "md", &g.ds_items, &tmp.path().join("csv"), &mut catalog).await;
+    enable_metadata(c, &g.up_plain).await;
+    let n = MAX_WITH_METADATA as i32;
+    let input = full_input();
+
+    let before = ok(recs(rt, &g.up, "u09", n, Some(("ITEMS", &ALL_COLS))).await, "before restart");
     check(before.item_list(), &catalog, &ALL_COLS, "before restart");
     server.kill();
     server = Server::start(&data_dir);
     let rt = &server.runtime.clone();
-    let after = ok(recs(rt, &up, "u09", n, Some(("ITEMS", &ALL_COLS))).await, "after restart");
+    let after = ok(recs(rt, &g.up, "u09", n, Some(("ITEMS", &ALL_COLS))).await, "after restart");
     assert_eq!(after.item_list(), before.item_list(), "the same list and metadata after a restart");
-    let out = ok(recs(rt, &up_plain, "u08", 10, Some(("ITEMS", &["PRICE"]))).await, "updated campaign, restart");
+    let out = ok(recs(rt, &g.up_plain, "u08", 10, Some(("ITEMS", &["PRICE"]))).await, "updated campaign, restart");
     check(out.item_list(), &catalog, &["PRICE"], "updated campaign after a restart");
-    let out = ok(rank(rt, &pr, "u04", &input, Some(("ITEMS", &ALL_COLS))).await, "rank after restart");
+    let out = ok(rank(rt, &g.pr, "u04", &input, Some(("ITEMS", &ALL_COLS))).await, "rank after restart");
     check(out.personalized_ranking(), &catalog, &ALL_COLS, "rank after restart");
     invalid(
-        rank(rt, &pr_plain, "u01", &input[..3], Some(("ITEMS", &["GENRE"]))).await,
+        rank(rt, &g.pr_plain, "u01", &input[..3], Some(("ITEMS", &["GENRE"]))).await,
         &["enableMetadataWithRecommendations"],
         "no flag after a restart",
     );
     // COLUMNS is the schema; the error lists it whole.
     let msg = expect_code(
-        recs(rt, &up, "u01", 10, Some(("ITEMS", &["COLOR"]))).await,
+        recs(rt, &g.up, "u01", 10, Some(("ITEMS", &["COLOR"]))).await,
         "InvalidInputException",
         "unknown column after restart",
     );
     for col in COLUMNS {
         assert!(msg.contains(col), "{msg} lists {col}");
     }
+}
 
-    // ---- A dataset group without an Items dataset has no metadata to return ---------------------
-    let c = &server.control.clone();
+// ---- A dataset group without an Items dataset has no metadata to return -------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_without_an_items_dataset_has_no_metadata() {
+    let fx = fixture();
+    let (c, rt) = (&control_client(&fx.url), &runtime_client(&fx.url));
     let bare = create_dataset_group(c, "md-bare").await;
     wait_active(c, &Res::DatasetGroup(bare.clone())).await;
-    let ds = create_dataset(c, &bare, "md-bare", "md-bare-int", "Interactions", &s_int).await;
-    let j = import(c, "md-bare-int", &ds, &file_url(&files[0]), None).await;
+    let ds = create_dataset(c, &bare, "md-bare", "md-bare-int", "Interactions", &arn("schema", "md-int")).await;
+    let j = import(c, "md-bare-int", &ds, &file_url(&fx.interactions_csv), None).await;
     wait_active(c, &Res::ImportJob(j)).await;
     let bare_v = train_recipe(c, &bare, "md-bare-up", "aws-user-personalization").await;
-    let bare_up = campaign(c, "md-bare-up", &bare_v, Some(true)).await;
+    let bare_up = campaign(c, "md-bare-up", &bare_v, Some(true), false).await;
     wait_active(c, &Res::Campaign(bare_up.clone())).await;
     invalid(
         recs(rt, &bare_up, "u01", 10, Some(("ITEMS", &["GENRE"]))).await,
