@@ -242,7 +242,7 @@ where
                 return Err(e);
             }
         };
-        if status == "ACTIVE" {
+        if status == reko_api::ResourceStatus::Active.as_str() {
             pb.finish_and_clear();
             return Ok(status);
         }

@@ -380,7 +380,7 @@ impl Ctl<'_> {
 
     /// The offline metrics of a solution version (none until it is ACTIVE).
     fn version_metrics(&self, arn: &str, status: &str) -> ApiResult<serde_json::Map<String, Value>> {
-        if status != "ACTIVE" {
+        if status != reko_api::ResourceStatus::Active.as_str() {
             return Ok(Default::default());
         }
         let m = self.call("GetSolutionMetrics", json!({ "solutionVersionArn": arn }))?;
