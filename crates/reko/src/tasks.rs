@@ -13,22 +13,7 @@ use crate::signing::Signer;
 /// The path of the task view.
 pub const TASKS_PATH: &str = "/reko/tasks";
 
-/// A background task as the server lists it. Fields the server leaves out take their defaults.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct TaskInfo {
-    pub task_id: i64,
-    pub kind: String,
-    pub resource_arn: String,
-    /// `queued`, `running`, `succeeded` or `failed`.
-    pub state: String,
-    /// 0 to 1.
-    pub progress: f64,
-    pub detail: String,
-    pub attempts: i64,
-    pub created: f64,
-    pub updated: f64,
-}
+pub use reko_service::TaskInfo;
 
 #[derive(Deserialize)]
 struct TaskList {

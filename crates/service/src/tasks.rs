@@ -10,19 +10,21 @@
 use reko_api::status;
 use reko_api::{ApiError, ResourceStatus};
 use reko_storage::{ResourceUpdate, StorageError, Task, TaskKind, TaskState};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{ServiceError, ServiceResult};
 use crate::resource::{now, INTERNAL_KEY};
 use crate::Reko;
 
-/// A task as shown to operators (`GET /reko/tasks`, `reko tasks`).
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// A task as shown to operators (`GET /reko/tasks`, `reko tasks`), and as the CLI reads it back
+/// (fields a server leaves out take their defaults).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct TaskInfo {
     pub task_id: i64,
     pub kind: String,
     pub resource_arn: String,
+    /// `queued`, `running`, `succeeded` or `failed`.
     pub state: String,
     pub progress: f64,
     pub detail: String,
