@@ -79,7 +79,7 @@ impl JobFiles {
     /// Opens an input: a downloaded one in the job's scratch folder, a local one the checked way.
     pub(crate) fn open_input(&self, input: &Path) -> Result<std::fs::File, JobFilesError> {
         if self.input_downloaded {
-            std::fs::File::open(input).map_err(|e| io_error("read", input)(e).into())
+            std::fs::File::open(input).map_err(|e| PlaceError::io("read", input)(e).into())
         } else {
             Ok(self.places.open_or_reason(input, DataAccess::Read)?)
         }
@@ -148,7 +148,7 @@ impl JobFiles {
         let writer = if local_output {
             self.places.open_or_reason(&tmp, DataAccess::Write)?
         } else {
-            std::fs::File::create(&tmp).map_err(io_error("write", &tmp))?
+            std::fs::File::create(&tmp).map_err(PlaceError::io("write", &tmp))?
         };
         let mut writer = BufWriter::new(writer);
         let mut reader = std::io::BufReader::new(file);
@@ -157,7 +157,7 @@ impl JobFiles {
         let mut eof = false;
         let mut line_no = 0u64;
         let name = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let read_failed = io_error("read", input);
+        let read_failed = PlaceError::io("read", input);
         while !eof {
             chunk.clear();
             // A line over the limit ends the chunk; its error line follows the chunk's lines.
@@ -197,7 +197,7 @@ impl JobFiles {
                 writer
                     .write_all(text.as_bytes())
                     .and_then(|_| writer.write_all(b"\n"))
-                    .map_err(io_error("write", &tmp))?;
+                    .map_err(PlaceError::io("write", &tmp))?;
                 written += 1;
                 errors += u64::from(failed);
             }
@@ -205,7 +205,7 @@ impl JobFiles {
                 if total_bytes > 0 { done_bytes.load(Ordering::Relaxed) as f64 / total_bytes as f64 } else { 1.0 };
             progress.report(fraction.min(1.0) * 0.99, &format!("{written} lines done"));
         }
-        writer.flush().map_err(io_error("write", &tmp))?;
+        writer.flush().map_err(PlaceError::io("write", &tmp))?;
         Places::finish_output(local_output.then_some(&self.places), partial, writer.get_ref(), out)?;
         Ok((written, errors))
     }
@@ -220,11 +220,6 @@ pub(crate) enum JobFilesError {
     ObjectStorage(#[from] ObjectStorageError),
     #[error(transparent)]
     Place(#[from] PlaceError),
-}
-
-/// An I/O error on `path` as a job's reason (`cannot read …: …`).
-pub(crate) fn io_error<'a>(action: &'static str, path: &'a Path) -> impl Fn(std::io::Error) -> PlaceError + 'a {
-    move |source| PlaceError::Io { action, path: path.to_path_buf(), source }
 }
 
 /// Longest batch input line read, in bytes (its line break not counted): 256 KiB, twice the

@@ -190,7 +190,7 @@ impl Reko {
 fn count_lines(file: std::fs::File, path: &std::path::Path, limit: usize) -> Result<usize, PlaceError> {
     let mut n = 0;
     for line in std::io::BufReader::new(file).lines() {
-        let line = line.map_err(crate::batch_files::io_error("read", path))?;
+        let line = line.map_err(PlaceError::io("read", path))?;
         n += usize::from(!line.trim().is_empty());
         if n > limit {
             break;

@@ -104,8 +104,9 @@ pub(crate) enum PlaceError {
 }
 
 impl PlaceError {
-    fn write(path: &Path) -> impl FnOnce(std::io::Error) -> PlaceError + '_ {
-        move |source| PlaceError::Io { action: "write", path: path.to_path_buf(), source }
+    /// An I/O error on `path` as a job's reason (`cannot read …: …`), for `map_err`.
+    pub(crate) fn io<'a>(action: &'static str, path: &'a Path) -> impl Fn(std::io::Error) -> PlaceError + 'a {
+        move |source| PlaceError::Io { action, path: path.to_path_buf(), source }
     }
 }
 
@@ -307,7 +308,7 @@ impl Places {
     /// Moves the finished file `from` (opened as `file`) to `to` in the same checked folder, then
     /// verifies that `to` is that file, still inside the roots.
     pub(crate) fn rename(&self, file: &File, from: &Path, to: &Path) -> Result<(), PlaceError> {
-        std::fs::rename(from, to).map_err(PlaceError::write(to))?;
+        std::fs::rename(from, to).map_err(PlaceError::io("write", to))?;
         self.recheck(file, to).map_err(|e| self.describe(to, DataAccess::Write, e))
     }
 
@@ -319,10 +320,10 @@ impl Places {
         file: &File,
         to: &Path,
     ) -> Result<(), PlaceError> {
-        file.sync_all().map_err(PlaceError::write(&partial.0))?;
+        file.sync_all().map_err(PlaceError::io("write", &partial.0))?;
         match places {
             Some(places) => places.rename(file, &partial.0, to)?,
-            None => std::fs::rename(&partial.0, to).map_err(PlaceError::write(to))?,
+            None => std::fs::rename(&partial.0, to).map_err(PlaceError::io("write", to))?,
         }
         partial.0 = PathBuf::new();
         Ok(())
@@ -503,7 +504,7 @@ mod tests {
         assert_eq!(refused.to_string(), "The data location '/x' (f) is outside; the job did not use it.");
         let file = PlaceError::FileRefused { path: "/x/a".into(), why: "is outside".into() };
         assert_eq!(file.to_string(), "The file '/x/a' is outside.");
-        assert_eq!(PlaceError::write(Path::new("/x/a"))(io()).to_string(), "cannot write /x/a: disk full");
+        assert_eq!(PlaceError::io("write", Path::new("/x/a"))(io()).to_string(), "cannot write /x/a: disk full");
         let folder = PlaceError::OutputFolder { folder: "/x".into(), source: io() };
         assert_eq!(folder.to_string(), "cannot create the output folder /x: disk full");
     }

@@ -130,11 +130,7 @@ impl Reko {
             let file = folder.join(format!("{}.csv", job.job_name));
             let partial = PartialFile::of(&file);
             let handle = if object {
-                std::fs::File::create(&partial.0).map_err(|source| PlaceError::Io {
-                    action: "write",
-                    path: partial.0.clone(),
-                    source,
-                })
+                std::fs::File::create(&partial.0).map_err(PlaceError::io("write", &partial.0))
             } else {
                 places.open_or_reason(&partial.0, DataAccess::Write)
             };
@@ -191,7 +187,7 @@ fn write_csv(
     batches: &[RecordBatch],
     id_field: Option<&str>,
 ) -> Result<u64, PlaceError> {
-    let fail = |e: csv::Error| PlaceError::Io { action: "write", path: path.to_path_buf(), source: e.into() };
+    let fail = |e: csv::Error| PlaceError::io("write", path)(e.into());
     let render = |b: &RecordBatch, row: usize| -> Vec<String> {
         columns.iter().map(|c| b.column(c).and_then(|col| col.display_value(row)).unwrap_or_default()).collect()
     };

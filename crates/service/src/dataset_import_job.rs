@@ -159,7 +159,7 @@ impl Reko {
         };
         let open_file = |path: &Path| -> Result<std::fs::File, PlaceError> {
             if downloaded {
-                std::fs::File::open(path).map_err(crate::batch_files::io_error("read", path))
+                std::fs::File::open(path).map_err(PlaceError::io("read", path))
             } else {
                 places.open_or_reason(path, DataAccess::Read)
             }

@@ -79,7 +79,8 @@ pub fn self_tune(
         c
     };
     // Candidates to score at most (a group's candidate equal to the choices so far is not refitted).
-    let total = 1 + groups.iter().map(|g| g.candidates.len()).sum::<usize>();
+    // (A ladder scores at most two rungs: up twice, or up once and down once.)
+    let total = 1 + groups.iter().map(|g| if g.ladder { 2 } else { g.candidates.len() }).sum::<usize>();
     let scored = std::cell::Cell::new(0usize);
     let score = |c: &TrainingConfig| {
         let mut c = c.clone();
