@@ -128,6 +128,13 @@ fn context(v: &mut Violations, map: Option<&BTreeMap<String, String>>) {
     }
 }
 
+/// A request's `context` checked alone (batch input lines carry one per line).
+pub fn validate_context(map: &BTreeMap<String, String>) -> ApiResult<()> {
+    let mut v = Violations::new();
+    context(&mut v, Some(map));
+    v.finish()
+}
+
 /// `filterValues`: ≤25 entries, keys `[A-Za-z0-9_]+` ≤50, values ≤1000.
 fn filter_values(v: &mut Violations, path: &str, map: Option<&BTreeMap<String, String>>) {
     let Some(map) = map else { return };

@@ -59,6 +59,8 @@ pub struct HpoRequest {
     pub objective: String,
     /// Candidates evaluated, the given configuration included.
     pub max_jobs: usize,
+    /// Candidates trained at once (at least 1). Each holds its own model in memory.
+    pub parallel: usize,
     pub seed: u64,
 }
 
@@ -154,8 +156,9 @@ pub fn tune(
     // winner alone is then evaluated on the evaluation split, so the metrics reported come from
     // held-out interactions that did not pick it.
     let validation = evaluation::validation_split(&filtered, evaluation::TUNING_USERS, evaluation::TUNING_TEST_USERS);
-    let mut trials: Vec<(BTreeMap<String, String>, f64)> = Vec::new();
-    let mut best: Option<usize> = None;
+    // The candidates are drawn first, so a parallel search evaluates the same ones in the same
+    // order as a sequential one and picks the same winner.
+    let mut candidates = Vec::with_capacity(request.max_jobs);
     for job in 0..request.max_jobs {
         // The first candidate is the configuration as given; the rest sample the ranges.
         let mut params = base.hyperparameters.clone();
@@ -170,18 +173,37 @@ pub fn tune(
                 }
             }
         }
-        let config = TrainingConfig { hyperparameters: params.clone(), ..base.clone() };
-        validate_config(recipe, &config)?;
-        progress(TrainingProgress { stage: "tuning", fraction: 0.8 * job as f64 / request.max_jobs as f64 });
-        base.progress.stage("tuning", 0.0, 0.7).steps(job, request.max_jobs);
-        let model =
-            r.fit(&validation.train, &TrainingConfig { progress: LiveProgress::default(), ..config.clone() })?;
+        validate_config(recipe, &TrainingConfig { hyperparameters: params.clone(), ..base.clone() })?;
+        candidates.push(params);
+    }
+    let trial = |params: &BTreeMap<String, String>| -> Result<f64, EngineError> {
+        let config =
+            TrainingConfig { hyperparameters: params.clone(), progress: LiveProgress::default(), ..base.clone() };
+        let model = r.fit(&validation.train, &config)?;
         let metrics = evaluation::evaluate_model(model.as_ref(), &validation);
-        let score = metrics.get(&request.objective).copied().unwrap_or(f64::NEG_INFINITY);
-        if best.is_none_or(|i| score > trials[i].1) {
-            best = Some(trials.len());
+        Ok(metrics.get(&request.objective).copied().unwrap_or(f64::NEG_INFINITY))
+    };
+    let mut trials: Vec<(BTreeMap<String, String>, f64)> = Vec::new();
+    let mut best: Option<usize> = None;
+    for wave in candidates.chunks(request.parallel.max(1)) {
+        let done = trials.len();
+        progress(TrainingProgress { stage: "tuning", fraction: 0.8 * done as f64 / request.max_jobs as f64 });
+        base.progress.stage("tuning", 0.0, 0.7).steps(done, request.max_jobs);
+        let scores: Vec<Result<f64, EngineError>> = if wave.len() == 1 {
+            vec![trial(&wave[0])]
+        } else {
+            std::thread::scope(|s| {
+                let running: Vec<_> = wave.iter().map(|params| s.spawn(|| trial(params))).collect();
+                running.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+            })
+        };
+        for (params, score) in wave.iter().zip(scores) {
+            let score = score?;
+            if best.is_none_or(|i| score > trials[i].1) {
+                best = Some(trials.len());
+            }
+            trials.push((params.clone(), score));
         }
-        trials.push((params, score));
     }
     let index = best.ok_or_else(|| EngineError::InvalidConfig("no HPO candidate was evaluated".into()))?;
     let params = trials[index].0.clone();
@@ -204,7 +226,8 @@ mod tests {
 
     #[test]
     fn a_recipe_without_hyperparameters_cannot_be_tuned() {
-        let request = HpoRequest { ranges: vec![], objective: DEFAULT_OBJECTIVE.into(), max_jobs: 4, seed: 1 };
+        let request =
+            HpoRequest { ranges: vec![], objective: DEFAULT_OBJECTIVE.into(), max_jobs: 4, parallel: 1, seed: 1 };
         let err = validate_request("aws-popularity-count", &request).unwrap_err();
         assert!(err.to_string().contains("no hyperparameters"), "{err}");
         let err = validate_request("aws-nope", &request).unwrap_err();
@@ -221,9 +244,15 @@ mod tests {
             ranges: vec![SearchRange::Continuous { name: "regularization".into(), min: 0.1, max: 100.0 }],
             objective: DEFAULT_OBJECTIVE.into(),
             max_jobs: 3,
+            parallel: 1,
             seed: 5,
         };
         let tuned = tune(recipe, &data, &TrainingConfig::default(), &request, &mut |_| {}).unwrap();
+        // maxParallelTrainingJobs: the same candidates and scores, so the same winner.
+        let parallel = HpoRequest { parallel: 3, ..request.clone() };
+        let at_once = tune(recipe, &data, &TrainingConfig::default(), &parallel, &mut |_| {}).unwrap();
+        assert_eq!(at_once.trials, tuned.trials);
+        assert_eq!(at_once.params, tuned.params);
         // Every trial names the tuned value, the first (the configuration as given) its default.
         assert!(tuned.trials.iter().all(|t| t.0.contains_key("regularization")), "{:?}", tuned.trials);
         assert_eq!(tuned.trials[0].0["regularization"], "10");

@@ -31,8 +31,8 @@ pub mod training_data;
 pub use artifact::ModelArtifact;
 pub use error::EngineError;
 pub use model::{
-    Exploration, FittedModel, HistoryEvent, Model, NewItem, ObservedEvent, RankQuery, RecommendQuery, ScoredItem,
-    SegmentQuery,
+    Exploration, FittedModel, HistoryEvent, Model, NewItem, ObservedEvent, RankQuery, Reason, RecommendQuery,
+    ScoredItem, SegmentQuery,
 };
 pub use pipeline::{
     check_minimum_data, evaluate_recipe, supports_update, train, update, validate_config, TrainedSolution,

@@ -72,6 +72,26 @@ pub struct ScoredItem {
     pub item_id: String,
     /// Score, for recipes that return scores.
     pub score: Option<f64>,
+    /// Why the item is in the list, where it is not the model's own ranking.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Reason>,
+}
+
+impl ScoredItem {
+    /// An item of the model's own ranking.
+    pub fn ranked(item_id: impl Into<String>, score: Option<f64>) -> Self {
+        Self { item_id: item_id.into(), score, reason: None }
+    }
+}
+
+/// Why an item is in a list other than by the model's ranking (GetRecommendations' `reason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Reason {
+    /// Placed by item exploration.
+    Exploration,
+    /// A popular item: the model knows nothing of the user, or it fills a list the model's own
+    /// candidates could not.
+    Popular,
 }
 
 /// A recent event of a user (from PutEvents), for real-time personalisation.
@@ -207,10 +227,5 @@ pub(crate) fn rank_known_first(input: &[String], key: impl Fn(&str) -> Option<f6
         }
     }
     known.sort_by(|a, b| b.0.total_cmp(&a.0));
-    known
-        .into_iter()
-        .map(|(_, id)| id)
-        .chain(unknown)
-        .map(|id| ScoredItem { item_id: id.clone(), score: None })
-        .collect()
+    known.into_iter().map(|(_, id)| id).chain(unknown).map(|id| ScoredItem::ranked(id.clone(), None)).collect()
 }

@@ -116,6 +116,6 @@ pub(crate) fn top_of_list<'a>(ranked: impl IntoIterator<Item = &'a str>, query: 
         .into_iter()
         .filter(|id| !(query.exclude)(id))
         .take(query.num_results)
-        .map(|id| ScoredItem { item_id: id.to_string(), score: None })
+        .map(|id| ScoredItem::ranked(id, None))
         .collect()
 }

@@ -62,6 +62,10 @@ impl Reko {
         }
         let group = checked.dataset_group_arn;
         // Validate the exploration settings now, not in the middle of the job.
+        crate::campaign::refuse_ranking_influence(
+            req.batch_inference_job_config.as_ref().and_then(|c| c.ranking_influence.as_ref()),
+            "batchInferenceJobConfig",
+        )?;
         crate::campaign::exploration_from_map(
             req.batch_inference_job_config.as_ref().and_then(|c| c.item_exploration_config.as_ref()),
             "batchInferenceJobConfig",
@@ -156,12 +160,15 @@ impl Reko {
     }
 }
 
-/// An input line of the fast path: the text, whether it is JSON, its user (or its error).
-type ParsedLine<'a> = (&'a str, bool, Result<Option<String>, String>);
+/// An input line of the fast path: the text, whether it is JSON, its user and context tokens (or
+/// its error).
+type ParsedLine<'a> = (&'a str, bool, Result<(Option<String>, Vec<String>), String>);
 
-/// The `userId` of an input line for a user recipe (required for USER_PERSONALIZATION).
-fn user_of(input: &Value, recipe_type: RecipeType) -> Result<Option<String>, String> {
+/// The `userId` and context of an input line for a user recipe (userId required for
+/// USER_PERSONALIZATION).
+fn user_of(input: &Value, recipe_type: RecipeType) -> Result<(Option<String>, Vec<String>), String> {
     let obj = input.as_object().ok_or("The input line must be a JSON object.")?;
+    let context = context_of(obj)?;
     // The same checks as the per-line path, so a line is judged alike with or without a filter.
     match obj.get("itemId") {
         None | Some(Value::Null) => {}
@@ -177,10 +184,21 @@ fn user_of(input: &Value, recipe_type: RecipeType) -> Result<Option<String>, Str
         None | Some(Value::Null) if recipe_type == RecipeType::UserPersonalization => {
             Err("\"userId\" is required: the solution version is a USER_PERSONALIZATION one.".into())
         }
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if !s.is_empty() && s.chars().count() <= 256 => Ok(Some(s.clone())),
+        None | Some(Value::Null) => Ok((None, context)),
+        Some(Value::String(s)) if !s.is_empty() && s.chars().count() <= 256 => Ok((Some(s.clone()), context)),
         Some(_) => Err("\"userId\" must be a non-empty string of at most 256 characters.".into()),
     }
+}
+
+/// A line's `context` as the model's tokens, checked as GetRecommendations checks its `context`.
+fn context_of(obj: &serde_json::Map<String, Value>) -> Result<Vec<String>, String> {
+    let map: std::collections::BTreeMap<String, String> = match obj.get("context") {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(v) => serde_json::from_value(v.clone())
+            .map_err(|_| "\"context\" must be an object of strings (e.g. {\"DEVICE\": \"mobile\"}).".to_string())?,
+    };
+    reko_api::validate_context(&map).map_err(|e| e.to_string())?;
+    Ok(crate::runtime::context_tokens(Some(&map)))
 }
 
 /// What every line of a job shares.
@@ -234,13 +252,13 @@ impl LineContext<'_> {
         let queries: Vec<RecommendQuery> = parsed
             .iter()
             .filter_map(|(_, _, u)| u.as_ref().ok())
-            .map(|user| RecommendQuery {
+            .map(|(user, context)| RecommendQuery {
                 user_id: user.as_deref(),
                 item_id: None,
                 num_results: self.num_results,
                 exclude: &|_| false,
                 exclude_index: None,
-                context: &[],
+                context,
                 exploration: Some(self.exploration),
             })
             .collect();
@@ -282,6 +300,7 @@ impl LineContext<'_> {
         };
         let user = text("userId")?;
         let item = text("itemId")?;
+        let context = context_of(obj)?;
         let values: Option<std::collections::BTreeMap<String, String>> = match obj.get("filterValues") {
             None | Some(Value::Null) => None,
             Some(v) => Some(serde_json::from_value(v.clone()).map_err(|_| {
@@ -315,7 +334,7 @@ impl LineContext<'_> {
                     Some(g) => g.with(|allowed| list.into_iter().filter(|i| allowed(i)).collect()),
                     None => list,
                 };
-                Ok(self.model.rank(&RankQuery { user_id: user, input: &list, context: &[] }))
+                Ok(self.model.rank(&RankQuery { user_id: user, input: &list, context: &context }))
             }
             recipe_type => {
                 if recipe_type == RecipeType::UserPersonalization && user.is_none() {
@@ -331,7 +350,7 @@ impl LineContext<'_> {
                         num_results: self.num_results,
                         exclude: &|id| !allowed(id),
                         exclude_index: None,
-                        context: &[],
+                        context: &context,
                         exploration: Some(self.exploration),
                     })
                 };

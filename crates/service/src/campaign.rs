@@ -25,6 +25,21 @@ pub(crate) fn exploration(config: Option<&CampaignConfig>) -> ServiceResult<Expl
     exploration_from_map(config.and_then(|c| c.item_exploration_config.as_ref()), "campaignConfig")
 }
 
+/// `rankingInfluence` belongs to Semantic-Similarity, which Reko does not train (it needs a hosted
+/// embedding model): no Reko model could honour it, so it is refused rather than stored.
+pub(crate) fn refuse_ranking_influence(
+    map: Option<&std::collections::BTreeMap<String, f64>>,
+    owner: &str,
+) -> ServiceResult<()> {
+    match map {
+        Some(_) => Err(ApiError::InvalidInput(format!(
+            "{owner}.rankingInfluence applies only to aws-semantic-similarity, which Reko does not train (it needs a hosted embedding model); remove rankingInfluence."
+        ))
+        .into()),
+        None => Ok(()),
+    }
+}
+
 /// An `itemExplorationConfig` map (of a campaign or a batch inference job, named by `owner` in
 /// errors) for the engine.
 pub(crate) fn exploration_from_map(
@@ -71,6 +86,10 @@ impl Reko {
             );
         }
         exploration(req.campaign_config.as_ref())?;
+        refuse_ranking_influence(
+            req.campaign_config.as_ref().and_then(|c| c.ranking_influence.as_ref()),
+            "campaignConfig",
+        )?;
         let version = self.active_solution_version(&req.solution_version_arn)?;
         let group = version.dataset_group_arn.clone().unwrap_or_default();
         let in_group = self
@@ -153,6 +172,10 @@ impl Reko {
             );
         }
         exploration(req.campaign_config.as_ref())?;
+        refuse_ranking_influence(
+            req.campaign_config.as_ref().and_then(|c| c.ranking_influence.as_ref()),
+            "campaignConfig",
+        )?;
         let target_version =
             req.solution_version_arn.clone().unwrap_or_else(|| stored.wire.solution_version_arn.clone());
         let version = self.active_solution_version(&target_version)?;

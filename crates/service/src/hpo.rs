@@ -12,6 +12,17 @@ pub(crate) const DEFAULT_TRAINING_JOBS: usize = 8;
 /// Seed of the random search, so the same solution tunes the same way.
 const SEARCH_SEED: u64 = 0x5245_4b4f_4850_4f00;
 
+/// Trials trained at once: `maxParallelTrainingJobs` (1 when absent; validated 1-10 with the
+/// request), at most the cores, since a trial on a core of its own is what makes it faster.
+fn parallel_jobs(hpo: Option<&reko_api::HpoConfig>) -> usize {
+    let asked = hpo
+        .and_then(|h| h.hpo_resource_config.as_ref())
+        .and_then(|r| r.max_parallel_training_jobs.as_ref())
+        .and_then(|n| n.trim().parse::<usize>().ok())
+        .unwrap_or(1);
+    asked.clamp(1, std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
 /// The engine's search request for a solution with `performHPO=true`.
 pub(crate) fn request(recipe: &str, config: Option<&SolutionConfig>) -> ServiceResult<HpoRequest> {
     let hpo = config.and_then(|c| c.hpo_config.as_ref());
@@ -70,7 +81,7 @@ pub(crate) fn request(recipe: &str, config: Option<&SolutionConfig>) -> ServiceR
     if ranges.is_empty() {
         ranges = default_ranges(recipe)?;
     }
-    let request = HpoRequest { ranges, objective, max_jobs, seed: SEARCH_SEED };
+    let request = HpoRequest { ranges, objective, max_jobs, parallel: parallel_jobs(hpo), seed: SEARCH_SEED };
     reko_engine::hpo::validate_request(recipe, &request)?;
     Ok(request)
 }

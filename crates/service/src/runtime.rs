@@ -8,7 +8,8 @@ use reko_api::{
 };
 use reko_dataset::{Featurizer, RecordBatch};
 use reko_engine::{
-    Exploration, Model, NewItem, ObservedEvent, RankQuery, RecipeType, RecommendQuery, ScoredItem, TrainingConfig,
+    Exploration, Model, NewItem, ObservedEvent, RankQuery, Reason, RecipeType, RecommendQuery, ScoredItem,
+    TrainingConfig,
 };
 
 use crate::error::{ServiceError, ServiceResult};
@@ -572,6 +573,9 @@ impl Reko {
     }
 }
 
+/// `reason` of a promoted item, as Personalize words it.
+const REASON_PROMOTED: &str = "Promoted item";
+
 fn predicted(items: Vec<ScoredItem>) -> Vec<PredictedItem> {
     items
         .into_iter()
@@ -580,7 +584,13 @@ fn predicted(items: Vec<ScoredItem>) -> Vec<PredictedItem> {
             score: i.score,
             promotion_name: None,
             metadata: None,
-            reason: None,
+            reason: i.reason.map(|r| {
+                vec![match r {
+                    Reason::Exploration => "Exploration",
+                    Reason::Popular => "Popular item",
+                }
+                .to_string()]
+            }),
         })
         .collect()
 }
@@ -631,6 +641,7 @@ fn place_promoted(
             next.next();
             if let Some(mut p) = promoted.next() {
                 p.promotion_name = Some(name.to_string());
+                p.reason.get_or_insert_with(Vec::new).insert(0, REASON_PROMOTED.to_string());
                 out.push(p);
             }
         } else if let Some(r) = rest.next() {
@@ -641,7 +652,7 @@ fn place_promoted(
 }
 
 /// The request's `context` map as the engine's feature tokens (`FIELD=value`), in key order.
-fn context_tokens(context: Option<&std::collections::BTreeMap<String, String>>) -> Vec<String> {
+pub(crate) fn context_tokens(context: Option<&std::collections::BTreeMap<String, String>>) -> Vec<String> {
     context.into_iter().flatten().map(|(k, v)| format!("{k}={v}")).collect()
 }
 

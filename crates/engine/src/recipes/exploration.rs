@@ -150,13 +150,13 @@ impl ExplorationIndex {
     }
 }
 
-/// The list shown, `want` long, as `(item, logit)`: the best of the exploitation list `main`
+/// The list shown, `want` long, as `(item, logit, explored)`: the best of the exploitation list `main`
 /// (`(logit, item)`, best first), then the `picks` in the slots at the end of the list they
 /// take from it. Exploration never moves the items a user is surest to want.
-pub(crate) fn merge(main: &[(f32, u32)], picks: &[Pick], want: usize) -> Vec<(u32, f32)> {
+pub(crate) fn merge(main: &[(f32, u32)], picks: &[Pick], want: usize) -> Vec<(u32, f32, bool)> {
     let head = want.saturating_sub(picks.len()).min(main.len());
-    let main = main[..head].iter().map(|&(l, i)| (i, l));
-    main.chain(picks.iter().map(|p| (p.item, p.logit))).take(want).collect()
+    let main = main[..head].iter().map(|&(l, i)| (i, l, false));
+    main.chain(picks.iter().map(|p| (p.item, p.logit, true))).take(want).collect()
 }
 
 /// A draw from N(0, 1) (Box–Muller).

@@ -302,6 +302,9 @@ async fn batch_inference_jobs_score_json_lines() {
         r#"{"itemId":"i01"}"#,
         r#"{"userId":7}"#,
         r#"{"userId":"stranger"}"#,
+        r#"{"userId":"u04","context":{"DEVICE":"mobile"}}"#,
+        r#"{"userId":"u05","context":{"bad key":"x"}}"#,
+        r#"{"userId":"u06","context":"mobile"}"#,
     ];
     // b.jsonl is long enough to be scored in several chunks and parts: order must be kept.
     let mut b_lines: Vec<String> =
@@ -507,21 +510,26 @@ async fn batch_inference_jobs_score_json_lines() {
                 "not json" => failure(line, "Invalid JSON", &what),
                 "[1,2]" => failure(line, "JSON object", &what),
                 r#"{"itemId":"i01"}"# | r#"{"userId":7}"# | r#"{"userId":""}"# => failure(line, "userId", &what),
+                // A line's context is checked as GetRecommendations checks it.
+                r#"{"userId":"u05","context":{"bad key":"x"}}"# => failure(line, "context", &what),
+                r#"{"userId":"u06","context":"mobile"}"# => failure(line, "context", &what),
                 _ if line["input"]["userId"].is_null() => failure(line, "userId", &what),
                 _ => {
                     let user_id = line["input"]["userId"].as_str().unwrap();
                     let (items, scores) = success(line, &what);
                     assert_eq!(items.len(), 10, "{what}: numResults items");
                     let scores = scores.expect("User-Personalization lines have scores");
-                    // The same answer as the real-time API on the same solution version.
-                    if !realtime.contains_key(user_id) {
-                        let rec = ok(
-                            rt.get_recommendations().campaign_arn(&up).user_id(user_id).num_results(10).send().await,
-                            "GetRecommendations",
-                        );
-                        realtime.insert(user_id.to_string(), predicted(rec.item_list()));
+                    // The same answer as the real-time API on the same solution version, with the
+                    // line's context.
+                    let context: HashMap<String, String> =
+                        serde_json::from_value(line["input"]["context"].clone()).unwrap_or_default();
+                    let key = format!("{user_id} {context:?}");
+                    if !realtime.contains_key(&key) {
+                        let request = rt.get_recommendations().campaign_arn(&up).user_id(user_id).num_results(10);
+                        let rec = ok(request.set_context(Some(context)).send().await, "GetRecommendations");
+                        realtime.insert(key.clone(), predicted(rec.item_list()));
                     }
-                    let (want, want_scores) = &realtime[user_id];
+                    let (want, want_scores) = &realtime[&key];
                     assert_eq!(&items, want, "{what}: batch vs GetRecommendations");
                     assert_scores_eq(&scores, want_scores, &what);
                 }

@@ -131,9 +131,12 @@ async fn every_recipe_trains_and_serves_through_the_sdk() {
     let other =
         ok(rt.get_recommendations().campaign_arn(&up_campaign).user_id("2").num_results(10).send().await, "GetRecs");
     assert_ne!(ids(items), ids(other.item_list()), "personalised lists differ between users");
+    // `reason`: nothing for the model's own ranking, "Popular item" for a user it does not know.
+    assert!(items.iter().all(|i| i.reason().is_empty()), "{items:?}");
     let cold =
         ok(rt.get_recommendations().campaign_arn(&up_campaign).user_id("nobody").num_results(5).send().await, "cold");
     assert_eq!(cold.item_list().len(), 5);
+    assert!(cold.item_list().iter().all(|i| i.reason() == ["Popular item"]), "{:?}", cold.item_list());
     expect_code(
         rt.get_recommendations().campaign_arn(&up_campaign).send().await,
         "InvalidInputException",
@@ -150,6 +153,22 @@ async fn every_recipe_trains_and_serves_through_the_sdk() {
         "InvalidInputException",
         "CreateCampaign(explorationWeight 1.5)",
     );
+    // rankingInfluence belongs to Semantic-Similarity, which Reko does not train: refused, never ignored.
+    let message = expect_code(
+        c.create_campaign()
+            .name("recipes-ranking-influence")
+            .solution_version_arn(&up_sv)
+            .campaign_config(
+                CampaignConfig::builder()
+                    .ranking_influence(aws_sdk_personalize::types::RankingInfluenceType::Popularity, 0.5)
+                    .build(),
+            )
+            .send()
+            .await,
+        "InvalidInputException",
+        "CreateCampaign(rankingInfluence)",
+    );
+    assert!(message.contains("rankingInfluence") && message.contains("aws-semantic-similarity"), "{message}");
     // trainingMode UPDATE refreshes the User-Personalization model without a full retrain.
     let update = ok(
         c.create_solution_version().solution_arn(&up_sol).training_mode(TrainingMode::Update).send().await,

@@ -2,6 +2,7 @@
 //! parent module).
 
 use super::*;
+use crate::Reason;
 
 fn read_f32(r: &mut ByteReader<'_>, what: &str) -> Result<f32, EngineError> {
     let v = r.f32(what)?;
@@ -113,7 +114,7 @@ impl Model for RelatedModel {
                 let id = &self.ids[j as usize];
                 if !(query.exclude)(id) {
                     used[j as usize] = true;
-                    out.push(ScoredItem { item_id: id.to_string(), score: None });
+                    out.push(ScoredItem::ranked(id.to_string(), None));
                 }
             }
         }
@@ -126,7 +127,8 @@ impl Model for RelatedModel {
             }
             let id = &self.ids[j as usize];
             if !(query.exclude)(id) {
-                out.push(ScoredItem { item_id: id.to_string(), score: None });
+                // Backfill: the item is popular, not related to the query's item.
+                out.push(ScoredItem { item_id: id.to_string(), score: None, reason: Some(Reason::Popular) });
             }
         }
         out

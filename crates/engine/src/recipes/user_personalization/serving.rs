@@ -1,6 +1,7 @@
 //! Serving: scoring, selection (with the cluster index and exploration), fold-in, ranking.
 
 use super::*;
+use crate::Reason;
 
 impl UpModel {
     /// Number of factors.
@@ -428,9 +429,10 @@ impl UpModel {
         }
         exploration::merge(&main, &picks, want)
             .into_iter()
-            .map(|(i, logit)| ScoredItem {
+            .map(|(i, logit, explored)| ScoredItem {
                 item_id: self.item_ids[i as usize].to_string(),
                 score: Some(((logit - m) as f64).exp() / z.max(f64::MIN_POSITIVE)),
+                reason: explored.then_some(Reason::Exploration),
             })
             .collect()
     }
@@ -458,11 +460,14 @@ impl UpModel {
         let main: Vec<(f32, u32)> =
             top_filtered(logits, want, ok).into_iter().map(|i| (logits[i as usize], i)).collect();
         let picks = self.explore(v, query, &main, |i| logits[i as usize], ok);
+        // Without a vector the main list is the popular items.
+        let unexplored = if v.is_none() { Some(Reason::Popular) } else { None };
         exploration::merge(&main, &picks, want)
             .into_iter()
-            .map(|(i, logit)| ScoredItem {
+            .map(|(i, logit, explored)| ScoredItem {
                 item_id: self.item_ids[i as usize].to_string(),
                 score: Some(((logit - max) as f64).exp() / z),
+                reason: if explored { Some(Reason::Exploration) } else { unexplored },
             })
             .collect()
     }
@@ -532,8 +537,8 @@ impl UpModel {
         let z: f64 = known.iter().map(|k| ((k.0 - max) as f64).exp()).sum();
         known
             .iter()
-            .map(|k| ScoredItem { item_id: query.input[k.1].clone(), score: Some(((k.0 - max) as f64).exp() / z) })
-            .chain(unknown.into_iter().map(|id| ScoredItem { item_id: id.clone(), score: None }))
+            .map(|k| ScoredItem::ranked(query.input[k.1].clone(), Some(((k.0 - max) as f64).exp() / z)))
+            .chain(unknown.into_iter().map(|id| ScoredItem::ranked(id.clone(), None)))
             .collect()
     }
 

@@ -308,7 +308,7 @@ fn learns_groups_and_serves_after_round_trip() {
     // Unknown user: popular items, still scored.
     let recs = m.recommend(&q(Some("nobody"), 5, &[], None));
     assert_eq!(recs.len(), 5);
-    assert!(recs.iter().all(|r| r.score.is_some()));
+    assert!(recs.iter().all(|r| r.score.is_some() && r.reason == Some(crate::Reason::Popular)), "{recs:?}");
     // Exclusions.
     let recs = m.recommend(&RecommendQuery { exclude: &|i| i.starts_with('a'), ..q(Some("u0"), 5, &[], None) });
     assert!(recs.iter().all(|r| !r.item_id.starts_with('a')));
@@ -342,6 +342,11 @@ fn cold_items_are_explored_and_get_metadata_vectors() {
     assert_eq!(recs.len(), 10);
     let ids: Vec<&str> = recs.iter().map(|r| r.item_id.as_str()).collect();
     assert!(ids.contains(&"cold_a"), "{ids:?}");
+    // Exploration's items say so (the `reason` of GetRecommendations); the user's own ranking does not.
+    let explored: Vec<&str> =
+        recs.iter().filter(|r| r.reason == Some(crate::Reason::Exploration)).map(|r| r.item_id.as_str()).collect();
+    assert!(explored.contains(&"cold_a") && explored.len() < recs.len(), "{recs:?}");
+    assert!(recs[0].reason.is_none(), "{recs:?}");
     // Cold item vectors come from their metadata: cold_a is closer to group a.
     let a = up.user_vector("u0").unwrap();
     let ia = up.item_index()[&Arc::<str>::from("cold_a")] as usize;
@@ -352,7 +357,7 @@ fn cold_items_are_explored_and_get_metadata_vectors() {
     assert_eq!(v.len(), 32);
     // Without exploration no cold item shows up for a known user.
     let recs = up.recommend(&q(Some("u0"), 10, &[], None));
-    assert!(recs.iter().all(|r| !r.item_id.starts_with("cold")));
+    assert!(recs.iter().all(|r| !r.item_id.starts_with("cold") && r.reason.is_none()));
 }
 
 #[test]

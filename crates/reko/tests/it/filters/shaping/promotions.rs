@@ -80,6 +80,10 @@ async fn promoted_items_take_random_positions() {
         let at: Vec<usize> =
             out.item_list().iter().enumerate().filter(|(_, i)| i.promotion_name().is_some()).map(|(k, _)| k).collect();
         assert_eq!(at.len(), 2);
+        for (k, item) in out.item_list().iter().enumerate() {
+            let promoted = item.reason().first().map(String::as_str) == Some("Promoted item");
+            assert_eq!(promoted, at.contains(&k), "reason of {item:?}");
+        }
         positions.insert(at);
     }
     assert!(positions.len() > 1, "promoted positions never change: {positions:?}");
