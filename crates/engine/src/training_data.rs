@@ -12,6 +12,9 @@ use std::sync::Arc;
 use rayon::slice::ParallelSliceMut;
 use rustc_hash::FxHashMap;
 
+mod impressions;
+use impressions::Impressions;
+
 /// Event type index used for interactions without an EVENT_TYPE.
 pub const NO_EVENT_TYPE: u32 = u32::MAX;
 
@@ -83,6 +86,8 @@ struct Catalogue {
     /// The optimization objective's value per item index (NaN: none); empty when the snapshot
     /// carries no objective.
     item_objective: Vec<f32>,
+    /// Items shown to each user with their interactions, other than the one interacted with.
+    impressions: Impressions,
 }
 
 #[derive(Clone, Copy)]
@@ -105,6 +110,10 @@ pub const NO_CONTEXT: u32 = u32::MAX;
 pub struct TrainingDataBuilder {
     cat: Catalogue,
     rows: Vec<Row>,
+    /// Impressions as `(user, index in impressed)`: resolved to items when built, so an id known
+    /// only from impressions does not become an item of the catalogue.
+    shown: Vec<(u32, u32)>,
+    impressed: IdTable,
 }
 
 impl TrainingDataBuilder {
@@ -141,6 +150,19 @@ impl TrainingDataBuilder {
         let event_type = event_type.map_or(NO_EVENT_TYPE, |t| self.cat.event_types.intern(t));
         let value_bits = event_value.filter(|v| !v.is_nan()).unwrap_or(f32::NAN).to_bits();
         self.rows.push(Row { user, item, timestamp, event_type, value_bits, context: NO_CONTEXT });
+    }
+
+    /// The items shown to a user with an interaction with `item_id` (its IMPRESSION list); the
+    /// interacted item itself is not an impression of what the user passed over, and ids that no
+    /// interaction or Items record names are left out when built.
+    pub fn push_impressions<'a>(&mut self, user_id: &str, item_id: &str, shown: impl IntoIterator<Item = &'a str>) {
+        let user = self.cat.users.intern(user_id);
+        for id in shown {
+            if !id.is_empty() && id != item_id {
+                let name = self.impressed.intern(id);
+                self.shown.push((user, name));
+            }
+        }
     }
 
     /// Like [`Self::push_interaction`], with the interaction's context as feature tokens (e.g.
@@ -230,12 +252,19 @@ impl TrainingDataBuilder {
     /// event values differ, the smallest value (by bit pattern order of the sort key) is kept,
     /// deterministically whatever the push order.
     pub fn build(self) -> TrainingData {
-        let TrainingDataBuilder { mut cat, mut rows } = self;
+        let TrainingDataBuilder { mut cat, mut rows, shown, impressed } = self;
+        let item_of: Vec<Option<u32>> = impressed.iter().map(|id| cat.items.get(id)).collect();
+        for (user, name) in shown {
+            if let Some(item) = item_of[name as usize] {
+                cat.impressions.push(user, item);
+            }
+        }
         cat.item_features.resize(cat.items.len(), Vec::new());
         cat.user_features.resize(cat.users.len(), Vec::new());
         if !cat.item_objective.is_empty() {
             cat.item_objective.resize(cat.items.len(), f32::NAN);
         }
+        cat.impressions.finish(cat.users.len());
         rows.par_sort_unstable_by_key(|r| (r.user, r.timestamp, r.item, r.event_type, r.value_bits));
         rows.dedup_by(|b, a| {
             a.user == b.user && a.timestamp == b.timestamp && a.item == b.item && a.event_type == b.event_type
@@ -348,6 +377,15 @@ pub struct TrainingData {
 }
 
 impl TrainingData {
+    /// Items shown to `user` with an interaction and not the one interacted with then, with the
+    /// times each was (sorted by item); the user may have chosen some of them at another time.
+    pub fn impressions(&self, user: u32) -> &[(u32, u32)] {
+        self.cat.impressions.of(user)
+    }
+    /// Whether any interaction carried impressions.
+    pub fn has_impressions(&self) -> bool {
+        !self.cat.impressions.is_empty()
+    }
     /// Number of distinct users (Interactions ∪ Users), including users without interactions.
     pub fn num_users(&self) -> usize {
         self.cat.users.len()
@@ -553,6 +591,18 @@ impl TrainingData {
             offsets.push(out_items.len());
         }
         let pick_items = |v: &[Option<i64>]| kept_items.iter().map(|&i| v[i as usize]).collect::<Vec<_>>();
+        // Impressions of the kept users, of kept items only.
+        let mut impressions = Impressions::default();
+        for (new_user, &u) in kept_users.iter().enumerate() {
+            for &(i, times) in src.impressions.of(u) {
+                if item_map[i as usize] != u32::MAX {
+                    for _ in 0..times {
+                        impressions.push(new_user as u32, item_map[i as usize]);
+                    }
+                }
+            }
+        }
+        impressions.finish(kept_users.len());
         let cat = Catalogue {
             users,
             items,
@@ -569,6 +619,7 @@ impl TrainingData {
             } else {
                 kept_items.iter().map(|&i| src.item_objective[i as usize]).collect()
             },
+            impressions,
         };
         // Users are kept in order, so the interaction arrays are this data's minus empty users.
         TrainingData {

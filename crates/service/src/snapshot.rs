@@ -127,6 +127,7 @@ impl Reko {
             };
             let event_types = batch.column("EVENT_TYPE");
             let event_values = batch.column("EVENT_VALUE");
+            let impressions = batch.column("IMPRESSION");
             let sessions = batch.column(SESSION_ID_COLUMN);
             let ids = batch.column(EVENT_ID_COLUMN);
             for row in 0..batch.len() {
@@ -150,6 +151,10 @@ impl Reko {
                     context.tokens(batch, row, &mut tokens);
                     let refs: Vec<&str> = tokens.iter().map(String::as_str).collect();
                     builder.push_interaction_in_context(user, item, ts, event_type, event_value, &refs);
+                }
+                // IMPRESSION: the `|`-separated items shown with this one (weak negatives).
+                if let Some(shown) = impressions.and_then(|c| c.str_value(row)).filter(|v| !v.is_empty()) {
+                    builder.push_impressions(user, item, shown.split('|'));
                 }
             }
         }

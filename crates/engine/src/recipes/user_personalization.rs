@@ -574,4 +574,6 @@ pub const PRUNE_MIN_ITEMS: usize = 20_000;
 const EVAL_PRUNE_MIN_USERS: usize = 5_000;
 
 #[cfg(test)]
+mod impressions_tests;
+#[cfg(test)]
 mod tests;

@@ -22,6 +22,7 @@ mod eval_cli;
 mod events;
 mod filters;
 mod full_disk;
+mod impressions;
 mod isolation;
 mod metadata;
 mod metrics;

@@ -20,7 +20,9 @@ pub fn stride(k: usize) -> usize {
 }
 
 /// Compressed sparse rows: row `r` holds `indices[indptr[r]..indptr[r + 1]]` with confidences
-/// `conf` (`c >= 1`; the preference of a stored entry is 1, of a missing one 0).
+/// `conf`: `c >= 1` is an entry of preference 1; `c <= -1` an entry of preference 0 with
+/// confidence `-c` (a weak negative, e.g. an impression passed over); a missing entry has
+/// preference 0 and confidence 1.
 #[derive(Debug, Clone, Default)]
 pub struct Csr {
     pub indptr: Vec<usize>,
@@ -262,11 +264,22 @@ struct Scratch {
     ap: Vec<f32>,
 }
 
+/// The preference and the confidence above the unobserved 1 of a stored entry (see [`Csr`]);
+/// without negatives (`NEG` false) the sign test compiles away.
+#[inline(always)]
+fn entry<const NEG: bool>(c: f32) -> (f32, f32) {
+    if NEG && c < 0.0 {
+        (0.0, -c - 1.0)
+    } else {
+        (c, c - 1.0)
+    }
+}
+
 /// CG-refine rows `rows` of `x` (stored in `out`, `rows.len() × s`) against the fixed factors
 /// `other`: minimises `Σ_i c_ri (p_ri − x·y_i)² + reg·|x|²` with `cg_steps` conjugate
 /// gradient steps started from the current row.
 #[inline(always)]
-fn solve_rows<const FMA: bool>(
+fn solve_rows<const FMA: bool, const NEG: bool>(
     rows: Range<usize>,
     out: &mut [f32],
     other: &[f32],
@@ -293,7 +306,9 @@ fn solve_rows<const FMA: bool>(
                 prefetch_row(other, next as usize, s);
             }
             let y = &other[i as usize * s..(i as usize + 1) * s];
-            let coef = c - (c - 1.0) * dot_k::<FMA>(y, x);
+            // c·p − (c − 1)·(y·x), with the entry's preference-weighted c and extra confidence.
+            let (cp, extra) = entry::<NEG>(c);
+            let coef = cp - extra * dot_k::<FMA>(y, x);
             axpy_k::<FMA>(coef, y, r);
         }
         p.copy_from_slice(r);
@@ -308,7 +323,7 @@ fn solve_rows<const FMA: bool>(
                     prefetch_row(other, next as usize, s);
                 }
                 let y = &other[i as usize * s..(i as usize + 1) * s];
-                axpy_k::<FMA>((c - 1.0) * dot_k::<FMA>(y, p), y, ap);
+                axpy_k::<FMA>(entry::<NEG>(c).1 * dot_k::<FMA>(y, p), y, ap);
             }
             let pap = dot_k::<FMA>(p, ap);
             if pap <= 0.0 || !pap.is_finite() {
@@ -332,7 +347,7 @@ fn solve_rows<const FMA: bool>(
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn solve_rows_avx2(
+unsafe fn solve_rows_avx2<const NEG: bool>(
     rows: Range<usize>,
     out: &mut [f32],
     other: &[f32],
@@ -341,12 +356,12 @@ unsafe fn solve_rows_avx2(
     s: usize,
     cg_steps: usize,
 ) {
-    solve_rows::<true>(rows, out, other, csr, g, s, cg_steps)
+    solve_rows::<true, NEG>(rows, out, other, csr, g, s, cg_steps)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn solve_rows_avx512(
+unsafe fn solve_rows_avx512<const NEG: bool>(
     rows: Range<usize>,
     out: &mut [f32],
     other: &[f32],
@@ -355,11 +370,27 @@ unsafe fn solve_rows_avx512(
     s: usize,
     cg_steps: usize,
 ) {
-    solve_rows::<true>(rows, out, other, csr, g, s, cg_steps)
+    solve_rows::<true, NEG>(rows, out, other, csr, g, s, cg_steps)
 }
 
 /// One half-iteration of ALS: update every row of `x` (`csr.rows() × s`) given `other`.
 pub fn update_side(x: &mut [f32], other: &[f32], csr: &Csr, s: usize, k: usize, reg: f32, cg_steps: usize) {
+    if csr.conf.iter().any(|&c| c < 0.0) {
+        update_side_with::<true>(x, other, csr, s, k, reg, cg_steps)
+    } else {
+        update_side_with::<false>(x, other, csr, s, k, reg, cg_steps)
+    }
+}
+
+fn update_side_with<const NEG: bool>(
+    x: &mut [f32],
+    other: &[f32],
+    csr: &Csr,
+    s: usize,
+    k: usize,
+    reg: f32,
+    cg_steps: usize,
+) {
     let g = gram(other, s, k, reg);
     let level = simd_level();
     const BLOCK: usize = 64;
@@ -368,12 +399,12 @@ pub fn update_side(x: &mut [f32], other: &[f32], csr: &Csr, s: usize, k: usize, 
         #[cfg(target_arch = "x86_64")]
         match level {
             // SAFETY: the CPU supports these features (checked at run time).
-            2 => return unsafe { solve_rows_avx512(rows, out, other, csr, &g, s, cg_steps) },
-            1 => return unsafe { solve_rows_avx2(rows, out, other, csr, &g, s, cg_steps) },
+            2 => return unsafe { solve_rows_avx512::<NEG>(rows, out, other, csr, &g, s, cg_steps) },
+            1 => return unsafe { solve_rows_avx2::<NEG>(rows, out, other, csr, &g, s, cg_steps) },
             _ => {}
         }
         let _ = level;
-        solve_rows::<false>(rows, out, other, csr, &g, s, cg_steps);
+        solve_rows::<false, NEG>(rows, out, other, csr, &g, s, cg_steps);
     });
 }
 
@@ -669,115 +700,4 @@ pub fn ridge_predict(w: &[f32], s: usize, feats: &[u32], out: &mut [f32]) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sum_exp_matches_libm_and_ignores_far_tails() {
-        let xs: Vec<f32> = (0..5000).map(|i| ((i * 7919) % 1000) as f32 / 37.0 - 20.0).collect();
-        let max = xs.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let exact: f64 = xs.iter().map(|&x| ((x - max) as f64).exp()).sum();
-        let fast = sum_exp(&xs, max);
-        assert!(((fast - exact) / exact).abs() < 1e-6, "{fast} vs {exact}");
-        for x in [0.0f32, -0.5, -1.0, -10.0, -80.0] {
-            let rel = ((fast_exp(x) as f64 - (x as f64).exp()) / (x as f64).exp()).abs();
-            assert!(rel < 1e-6, "exp({x}): {rel}");
-        }
-        assert!(fast_exp(-1000.0) < 1e-37);
-    }
-
-    #[test]
-    fn four_row_scoring_equals_one_row_at_a_time() {
-        let s = stride(64);
-        let rows = 4 * 5 + 3; // a remainder too
-        let y: Vec<f32> =
-            (0..rows * s).map(|i| if i % s < 64 { ((i * 31) % 17) as f32 / 9.0 - 1.0 } else { 0.0 }).collect();
-        let v: Vec<f32> = (0..s).map(|i| if i < 64 { ((i * 13) % 11) as f32 / 5.0 - 1.0 } else { 0.0 }).collect();
-        let mut out = vec![0f32; rows];
-        scores(&y, &v, s, 2.0, &mut out);
-        for (r, &o) in out.iter().enumerate() {
-            let expect: f32 = 2.0 * y[r * s..(r + 1) * s].iter().zip(&v).map(|(a, b)| a * b).sum::<f32>();
-            assert!((o - expect).abs() < 1e-3, "row {r}: {o} vs {expect}");
-        }
-    }
-
-    #[test]
-    fn cholesky_solves() {
-        let mut a = vec![4.0, 2.0, 2.0, 3.0];
-        let mut b = vec![2.0, 1.0];
-        assert!(cholesky_solve(&mut a, &mut b, 2));
-        assert!((b[0] - 0.5).abs() < 1e-12 && b[1].abs() < 1e-12);
-        let mut a = vec![1.0, 2.0, 2.0, 1.0];
-        assert!(!cholesky_solve(&mut a, &mut [1.0, 1.0], 2));
-    }
-
-    #[test]
-    fn cg_converges_to_fold_in() {
-        // With many CG steps the CG row solve equals the closed-form fold-in.
-        let (k, s) = (8, stride(8));
-        let items = 30;
-        let y = init_factors(items, s, k, 3).iter().map(|v| v * 50.0).collect::<Vec<_>>();
-        let csr = Csr { indptr: vec![0, 4], indices: vec![1, 5, 7, 20], conf: vec![2.0, 1.0, 5.0, 3.0] };
-        let mut x = vec![0f32; s];
-        update_side(&mut x, &y, &csr, s, k, 0.1, 40);
-        let g = gram(&y, s, k, 0.1);
-        let hist: Vec<(u32, f32)> = csr.indices.iter().copied().zip(csr.conf.iter().copied()).collect();
-        let f = fold_in(&y, &g, s, k, &hist);
-        for (a, b) in x.iter().zip(&f) {
-            assert!((a - b).abs() < 1e-3 * (1.0 + b.abs()), "{x:?} vs {f:?}");
-        }
-        assert!(x[k..].iter().all(|&v| v == 0.0));
-    }
-
-    /// The blocked f32 gram equals a plain f64 `YᵀY + reg·I` (rows in fours and a remainder,
-    /// zero rows, padding columns left out of the product).
-    #[test]
-    fn gram_matches_the_plain_product() {
-        let (k, s) = (13, stride(13));
-        let rows = 4096 + 4 * 7 + 3;
-        let mut y = init_factors(rows, s, k, 11);
-        y[5 * s..6 * s].fill(0.0);
-        let g = gram(&y, s, k, 0.5);
-        for a in 0..s {
-            for b in 0..s {
-                let mut want: f64 = if a < k && b < k {
-                    (0..rows).map(|r| f64::from(y[r * s + a]) * f64::from(y[r * s + b])).sum()
-                } else {
-                    0.0
-                };
-                if a == b {
-                    want += 0.5;
-                }
-                let got = f64::from(g[a * s + b]);
-                assert!((got - want).abs() <= 1e-4 * (1.0 + want.abs()), "g[{a}][{b}] = {got}, want {want}");
-            }
-        }
-    }
-
-    #[test]
-    fn transpose_round_trip() {
-        let csr = Csr { indptr: vec![0, 2, 3], indices: vec![0, 2, 1], conf: vec![1.0, 2.0, 3.0] };
-        let t = csr.transpose(3, |_| true);
-        assert_eq!(t.indptr, [0, 1, 2, 3]);
-        assert_eq!(t.indices, [0, 1, 0]);
-        assert_eq!(t.conf, [1.0, 3.0, 2.0]);
-        let t2 = csr.transpose(3, |r| r == 1);
-        assert_eq!(t2.indptr, [0, 0, 1, 1]);
-    }
-
-    #[test]
-    fn ridge_recovers_linear_map() {
-        let s = LANES;
-        // Two features; rows with feature 0 have target e0, with feature 1 target e1.
-        let rows: Vec<&[u32]> = vec![&[0], &[0], &[1], &[1]];
-        let mut t = vec![0f32; 4 * s];
-        t[0] = 1.0;
-        t[s] = 1.0;
-        t[2 * s + 1] = 1.0;
-        t[3 * s + 1] = 1.0;
-        let w = ridge(&rows, &t, s, 2, 0.01, 20);
-        let mut out = vec![0f32; s];
-        ridge_predict(&w, s, &[0], &mut out);
-        assert!((out[0] - 1.0).abs() < 0.01 && out[1].abs() < 0.01, "{out:?}");
-    }
-}
+mod tests;

@@ -3,6 +3,28 @@
 use super::*;
 
 /// Percentile (nearest rank) of a sorted list.
+/// The extra confidence of one impression passed over, as a share of one choice's `alpha`:
+/// being shown an item and not taking it is weaker evidence than taking one.
+const IMPRESSION_SHARE: f32 = 0.5;
+
+/// Appends to a user's `(item, confidence)` pairs (sorted by item) the items shown to them and
+/// never chosen, as weak negatives (confidence `-(1 + alpha·IMPRESSION_SHARE·times shown)`, see
+/// [`als::Csr`]), keeping the order by item. An item the user chose at any time is no negative.
+pub(super) fn add_impressions(p: &Params, shown: &[(u32, u32)], pairs: &mut Vec<(u32, f32)>) {
+    if shown.is_empty() {
+        return;
+    }
+    let chosen = pairs.len();
+    for &(i, times) in shown {
+        if pairs[..chosen].binary_search_by_key(&i, |e| e.0).is_err() {
+            pairs.push((i, -(1.0 + p.alpha * IMPRESSION_SHARE * times as f32)));
+        }
+    }
+    if pairs.len() > chosen {
+        pairs.sort_unstable_by_key(|e| e.0);
+    }
+}
+
 pub(super) fn percentile(sorted: &[usize], q: f64) -> usize {
     if sorted.is_empty() {
         return 0;
@@ -102,9 +124,11 @@ pub(super) fn fit_from(
     indptr[1..].par_chunks_mut(CHUNK).enumerate().for_each(|(c, lens)| {
         let (mut pairs, mut factors) = (Vec::new(), Vec::new());
         for (j, l) in lens.iter_mut().enumerate() {
-            let h = data.user_interactions((c * CHUNK + j) as u32);
+            let u = (c * CHUNK + j) as u32;
+            let h = data.user_interactions(u);
             p.value_scaling.user_factors(h.event_values, p.value_median, &mut factors);
             user_confidences(&p, h.items, h.timestamps, |i| h.weight(i) * factors[i], &mut pairs);
+            add_impressions(&p, data.impressions(u), &mut pairs);
             *l = pairs.len();
         }
     });
@@ -132,6 +156,7 @@ pub(super) fn fit_from(
                 let h = data.user_interactions(u as u32);
                 p.value_scaling.user_factors(h.event_values, p.value_median, &mut factors);
                 user_confidences(&p, h.items, h.timestamps, |i| h.weight(i) * factors[i], &mut pairs);
+                add_impressions(&p, data.impressions(u as u32), &mut pairs);
                 for (j, &(i, cf)) in pairs.iter().enumerate() {
                     out_i[pos + j] = i;
                     out_c[pos + j] = cf;
@@ -151,7 +176,8 @@ pub(super) fn fit_from(
         l >= lo && l <= hi
     });
     drop(lens);
-    let fitted: Vec<bool> = (0..n_items).map(|i| items.indptr[i + 1] > items.indptr[i]).collect();
+    // An item is fitted when someone chose it; impressions alone say only what was passed over.
+    let fitted: Vec<bool> = (0..n_items).map(|i| items.row(i).1.iter().any(|&c| c > 0.0)).collect();
 
     // 3. ALS.
     let mut x = als::init_factors(n_users, s, k, 0x5245_4b4f_5553_4552);
