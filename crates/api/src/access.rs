@@ -29,6 +29,14 @@ fn arns<'a>(arns: impl IntoIterator<Item = Option<&'a String>>) -> Vec<Access<'a
     arns.into_iter().flatten().map(|arn| Access::Resource(arn.as_str())).collect()
 }
 
+/// [`arns`], where a `{solutionArn}/$LATEST` alias reaches its solution.
+fn version_arns<'a>(arns: impl IntoIterator<Item = Option<&'a String>>) -> Vec<Access<'a>> {
+    arns.into_iter()
+        .flatten()
+        .map(|arn| Access::Resource(crate::campaign::latest_alias_solution(arn).unwrap_or(arn.as_str())))
+        .collect()
+}
+
 macro_rules! accessed {
     ($($ty:ty => |$r:ident| $body:expr;)*) => {
         $(impl AccessedResources for $ty {
@@ -67,15 +75,16 @@ accessed! {
     DescribeSolutionRequest => |r| arns([Some(&r.solution_arn)]);
     ListSolutionsRequest => |r| arns([r.dataset_group_arn.as_ref()]);
     DeleteSolutionRequest => |r| arns([Some(&r.solution_arn)]);
+    UpdateSolutionRequest => |r| arns([Some(&r.solution_arn)]);
     CreateSolutionVersionRequest => |r| arns([Some(&r.solution_arn)]);
     DescribeSolutionVersionRequest => |r| arns([Some(&r.solution_version_arn)]);
     ListSolutionVersionsRequest => |r| arns([r.solution_arn.as_ref()]);
     StopSolutionVersionCreationRequest => |r| arns([Some(&r.solution_version_arn)]);
     GetSolutionMetricsRequest => |r| arns([Some(&r.solution_version_arn)]);
-    CreateCampaignRequest => |r| arns([Some(&r.solution_version_arn)]);
+    CreateCampaignRequest => |r| version_arns([Some(&r.solution_version_arn)]);
     DescribeCampaignRequest => |r| arns([Some(&r.campaign_arn)]);
     ListCampaignsRequest => |r| arns([r.solution_arn.as_ref()]);
-    UpdateCampaignRequest => |r| arns([Some(&r.campaign_arn), r.solution_version_arn.as_ref()]);
+    UpdateCampaignRequest => |r| version_arns([Some(&r.campaign_arn), r.solution_version_arn.as_ref()]);
     DeleteCampaignRequest => |r| arns([Some(&r.campaign_arn)]);
     CreateEventTrackerRequest => |r| arns([Some(&r.dataset_group_arn)]);
     DescribeEventTrackerRequest => |r| arns([Some(&r.event_tracker_arn)]);
@@ -124,6 +133,14 @@ mod tests {
             serde_json::from_value(serde_json::json!({"campaignArn": "arn:c", "solutionVersionArn": "arn:sv"}))
                 .unwrap();
         assert_eq!(req.accessed(), [Access::Resource("arn:c"), Access::Resource("arn:sv")]);
+        let req: UpdateCampaignRequest =
+            serde_json::from_value(serde_json::json!({"campaignArn": "arn:c", "solutionVersionArn": "arn:s/$LATEST"}))
+                .unwrap();
+        assert_eq!(
+            req.accessed(),
+            [Access::Resource("arn:c"), Access::Resource("arn:s")],
+            "the alias reaches its solution"
+        );
         let req: UpdateDatasetRequest =
             serde_json::from_value(serde_json::json!({"datasetArn": "arn:d", "schemaArn": "arn:s"})).unwrap();
         assert_eq!(req.accessed(), [Access::Resource("arn:d"), Access::Resource("arn:s")]);

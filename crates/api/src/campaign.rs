@@ -9,6 +9,15 @@ use crate::error::ApiResult;
 use crate::tags::Tag;
 use crate::validate::{join, Validate, ValidateAt, Violations, RANKING_INFLUENCE_TYPES};
 
+/// The suffix of Personalize's "latest version" alias: `{solutionArn}/$LATEST` stands for a
+/// solution's newest ACTIVE version (campaigns with `syncWithLatestSolutionVersion`).
+pub const LATEST_VERSION_SUFFIX: &str = "/$LATEST";
+
+/// The solution ARN of a `{solutionArn}/$LATEST` alias, or `None` for any other ARN.
+pub fn latest_alias_solution(solution_version_arn: &str) -> Option<&str> {
+    solution_version_arn.strip_suffix(LATEST_VERSION_SUFFIX).filter(|s| !s.is_empty())
+}
+
 /// `CampaignConfig`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

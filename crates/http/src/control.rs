@@ -64,6 +64,7 @@ const OPERATIONS: &[(&str, Handler)] = &[
     ("DescribeSolution", |c| call(c, |r| c.reko.describe_solution(r))),
     ("ListSolutions", |c| call(c, |r| c.reko.list_solutions(r, c.scope))),
     ("DeleteSolution", |c| call(c, |r| empty(c.reko.delete_solution(r)))),
+    ("UpdateSolution", |c| call(c, |r| c.reko.update_solution(r))),
     ("CreateSolutionVersion", |c| call(c, |r| c.reko.create_solution_version(r))),
     ("DescribeSolutionVersion", |c| call(c, |r| c.reko.describe_solution_version(r))),
     ("ListSolutionVersions", |c| call(c, |r| c.reko.list_solution_versions(r, c.scope))),
@@ -132,7 +133,7 @@ mod tests {
         for op in IMPLEMENTED {
             assert!(reko_api::is_control_plane_operation(op), "{op}");
         }
-        assert_eq!(IMPLEMENTED.len(), 57);
+        assert_eq!(IMPLEMENTED.len(), 58);
         let mut unique = IMPLEMENTED.to_vec();
         unique.sort_unstable();
         unique.dedup();

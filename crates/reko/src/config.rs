@@ -80,6 +80,15 @@ pub struct Config {
     /// docs/security.md): their credentials and the prefixes they may use.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub s3_roles: Vec<S3RoleConfig>,
+    /// Seconds between the scheduler's passes over due work (automatic training, campaigns
+    /// following their solution's latest version); 0 runs no scheduler.
+    #[serde(default = "default_scheduler_interval_secs")]
+    pub scheduler_interval_secs: u64,
+    /// A file holding a number of seconds the scheduler's clock is shifted by (read at each
+    /// pass; missing or empty: no shift). For tests and demos of automatic training, which is
+    /// otherwise due days apart; never reachable over HTTP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_offset_file: Option<PathBuf>,
 }
 
 fn default_log_format() -> String {
@@ -96,6 +105,10 @@ fn default_max_live_users() -> usize {
 
 fn default_max_live_events() -> usize {
     reko_service::DEFAULT_MAX_LIVE_EVENTS
+}
+
+fn default_scheduler_interval_secs() -> u64 {
+    reko_service::DEFAULT_SCHEDULER_INTERVAL.as_secs()
 }
 
 fn default_usage_retention_days() -> u32 {
@@ -274,6 +287,8 @@ impl Default for Config {
             allowed_data_roots: Vec::new(),
             kms_keys: Vec::new(),
             s3_roles: Vec::new(),
+            scheduler_interval_secs: default_scheduler_interval_secs(),
+            clock_offset_file: None,
         }
     }
 }
@@ -368,6 +383,11 @@ impl Config {
             ("allowed_data_roots", paths(&self.allowed_data_roots)),
             ("kms_keys", list(self.kms_keys.iter().map(|k| format!("{} (material redacted)", k.arn)).collect())),
             ("s3_roles", list(self.s3_roles.iter().map(|r| format!("{} (secret redacted)", r.arn)).collect())),
+            ("scheduler_interval_secs", self.scheduler_interval_secs.to_string()),
+            (
+                "clock_offset_file",
+                self.clock_offset_file.as_ref().map(|f| f.display().to_string()).unwrap_or_else(|| "none".into()),
+            ),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))

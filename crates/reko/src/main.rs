@@ -214,6 +214,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         filter_interactions_per_type: config.filter_interactions_per_type,
         usage_retention_days: config.usage_retention_days,
         s3_roles: config.s3_roles.iter().map(|r| r.load()).collect::<anyhow::Result<_>>()?,
+        scheduler_interval: std::time::Duration::from_secs(config.scheduler_interval_secs),
+        clock: match &config.clock_offset_file {
+            Some(file) => reko_service::Clock::offset_by_file(file.clone()),
+            None => reko_service::Clock::system(),
+        },
         ..Default::default()
     })
     .with_context(|| format!("opening the data directory {}", config.data_dir.display()))?;

@@ -78,19 +78,18 @@ const MAX_CAMPAIGNS_PER_DATASET_GROUP: usize = 5;
 
 impl Reko {
     pub fn create_campaign(&self, req: CreateCampaignRequest) -> ServiceResult<CreateCampaignResponse> {
-        if req.solution_version_arn.ends_with("/$LATEST")
-            || req.campaign_config.as_ref().and_then(|c| c.sync_with_latest_solution_version) == Some(true)
-        {
-            return Err(
-                ApiError::NotImplemented("CreateCampaign with syncWithLatestSolutionVersion / $LATEST".into()).into()
-            );
-        }
         exploration(req.campaign_config.as_ref())?;
         refuse_ranking_influence(
             req.campaign_config.as_ref().and_then(|c| c.ranking_influence.as_ref()),
             "campaignConfig",
         )?;
-        let version = self.active_solution_version(&req.solution_version_arn)?;
+        // `{solutionArn}/$LATEST` deploys the newest ACTIVE version; the campaign reports the
+        // version it serves (docs/compatibility.md).
+        let version_arn = self.resolve_campaign_version(
+            &req.solution_version_arn,
+            crate::campaign_sync::follows_latest(req.campaign_config.as_ref()),
+        )?;
+        let version = self.active_solution_version(&version_arn)?;
         let group = version.dataset_group_arn.clone().unwrap_or_default();
         let in_group = self
             .store()
@@ -105,12 +104,12 @@ impl Reko {
             )
             .into());
         }
-        let arn = self.arns().child(&req.solution_version_arn, ResourceKind::Campaign, &req.name);
+        let arn = self.arns().child(&version_arn, ResourceKind::Campaign, &req.name);
         let created = now();
         let campaign = Campaign {
             name: req.name.clone(),
             campaign_arn: arn.clone(),
-            solution_version_arn: req.solution_version_arn.clone(),
+            solution_version_arn: version_arn.clone(),
             min_provisioned_tps: Some(req.min_provisioned_tps.unwrap_or(1)),
             campaign_config: req.campaign_config,
             status: ResourceStatus::CreatePending.as_str().into(),
@@ -164,20 +163,23 @@ impl Reko {
             ))
             .into());
         }
-        if req.campaign_config.as_ref().and_then(|c| c.sync_with_latest_solution_version) == Some(true)
-            || req.solution_version_arn.as_deref().is_some_and(|a| a.ends_with("/$LATEST"))
-        {
-            return Err(
-                ApiError::NotImplemented("UpdateCampaign with syncWithLatestSolutionVersion / $LATEST".into()).into()
-            );
-        }
         exploration(req.campaign_config.as_ref())?;
         refuse_ranking_influence(
             req.campaign_config.as_ref().and_then(|c| c.ranking_influence.as_ref()),
             "campaignConfig",
         )?;
-        let target_version =
-            req.solution_version_arn.clone().unwrap_or_else(|| stored.wire.solution_version_arn.clone());
+        // The configuration in force after the update decides whether the campaign follows the
+        // latest version; without a solutionVersionArn a following campaign takes the newest.
+        let sync =
+            crate::campaign_sync::follows_latest(req.campaign_config.as_ref().or(stored.wire.campaign_config.as_ref()));
+        let target_version = match (&req.solution_version_arn, sync) {
+            (Some(arn), _) => self.resolve_campaign_version(arn, sync)?,
+            (None, true) => {
+                let solution = stored.record.parent_arn.clone().unwrap_or_default();
+                self.resolve_campaign_version(&format!("{solution}{}", reko_api::LATEST_VERSION_SUFFIX), true)?
+            }
+            (None, false) => stored.wire.solution_version_arn.clone(),
+        };
         let version = self.active_solution_version(&target_version)?;
         if Some(version.solution_arn.as_str()) != stored.record.parent_arn.as_deref() {
             return Err(ApiError::InvalidInput(format!(

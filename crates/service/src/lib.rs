@@ -7,10 +7,12 @@
 
 pub mod access;
 pub mod arn;
+mod auto_training;
 mod batch_files;
 mod batch_inference_job;
 mod batch_segment_job;
 mod campaign;
+mod campaign_sync;
 mod data_deletion_job;
 mod data_roots;
 mod dataset;
@@ -34,9 +36,11 @@ mod recipe;
 pub mod resource;
 mod runtime;
 pub mod s3_roles;
+pub mod scheduler;
 mod schema;
 mod snapshot;
 mod solution;
+mod solution_update;
 mod solution_version;
 mod tags;
 pub mod tasks;
@@ -60,6 +64,7 @@ pub use live::{
 };
 pub use runtime::{Deployment, ServingLoads};
 pub use s3_roles::S3Role;
+pub use scheduler::Clock;
 pub use solution_version::HpoTrials;
 pub use tasks::TaskInfo;
 
@@ -105,7 +110,16 @@ pub struct ServiceConfig {
     /// Days of per-campaign usage windows kept (pruned at each flush; 1 to
     /// [`usage::MAX_DAYS`], default [`usage::DEFAULT_RETENTION_DAYS`]).
     pub usage_retention_days: u32,
+    /// The time due work (automatic training) is measured against.
+    pub clock: Clock,
+    /// How often the scheduler runs due work; zero runs no scheduler (an embedding application
+    /// or a test calls [`Reko::run_scheduler_tick`] itself).
+    pub scheduler_interval: Duration,
 }
+
+/// How often the scheduler looks for due work by default: automatic trainings are due days
+/// apart, a campaign following its solution's latest version redeploys within this.
+pub const DEFAULT_SCHEDULER_INTERVAL: Duration = Duration::from_secs(30);
 
 impl Default for ServiceConfig {
     fn default() -> Self {
@@ -124,6 +138,8 @@ impl Default for ServiceConfig {
             max_live_events: live::DEFAULT_MAX_LIVE_EVENTS,
             filter_interactions_per_type: live::DEFAULT_FILTER_INTERACTIONS_PER_TYPE,
             usage_retention_days: usage::DEFAULT_RETENTION_DAYS,
+            clock: Clock::system(),
+            scheduler_interval: DEFAULT_SCHEDULER_INTERVAL,
         }
     }
 }
@@ -158,6 +174,8 @@ struct Inner {
     /// Held by a data deletion job from reading the chunks it rewrites to the rewrite's commit:
     /// two jobs rewriting the same chunk at once would each keep the other's users.
     erasing: Mutex<()>,
+    /// Held by a scheduler pass, so two never run the same due work.
+    scheduling: Mutex<()>,
     /// Models loaded by a request or the warm-up after a start, not by their deployment.
     models_loaded_on_demand: std::sync::atomic::AtomicU64,
     /// Unwrapped data keys of encrypted dataset groups.
@@ -191,6 +209,7 @@ impl Reko {
                 filters: filter::FilterState::default(),
                 loading: Mutex::new(()),
                 erasing: Mutex::new(()),
+                scheduling: Mutex::new(()),
                 models_loaded_on_demand: Default::default(),
                 data_keys: encryption::DataKeys::default(),
                 owners: access::Owners::default(),
@@ -205,7 +224,9 @@ impl Reko {
         };
         reko.rewrap_data_keys()?;
         reko.recover_interrupted_tasks()?;
+        reko.repair_auto_training_schedules()?;
         reko.start_workers();
+        reko.start_scheduler();
         reko.start_usage_flusher();
         reko.warm_up_in_background();
         Ok(reko)

@@ -70,12 +70,8 @@ impl Reko {
             )
             .into());
         }
-        if req.perform_auto_training == Some(true) {
-            return Err(ApiError::NotImplemented(
-                "CreateSolution with performAutoTraining=true (automatic retraining); create solution versions explicitly"
-                    .into(),
-            ).into());
-        }
+        // Personalize's default: the solution trains itself (crate::auto_training).
+        let auto_training = req.perform_auto_training.unwrap_or(true);
         let config = training_config(req.event_type.as_deref(), req.solution_config.as_ref())?;
         if let Some(attribute) = objective_attribute(req.solution_config.as_ref()) {
             self.objective_field(&req.dataset_group_arn, attribute)?;
@@ -99,8 +95,7 @@ impl Reko {
             solution_arn: arn.clone(),
             perform_hpo: Some(perform_hpo),
             perform_auto_ml: Some(false),
-            // Reko does not retrain automatically yet, so it reports what it does.
-            perform_auto_training: Some(false),
+            perform_auto_training: Some(auto_training),
             perform_incremental_update: Some(false),
             recipe_arn: Some(recipe_arn),
             dataset_group_arn: req.dataset_group_arn.clone(),
@@ -124,6 +119,9 @@ impl Reko {
             TaskKind::Activate,
             &tags,
         )?;
+        if auto_training {
+            self.schedule_first_auto_training(&arn)?;
+        }
         Ok(CreateSolutionResponse { solution_arn: arn })
     }
 

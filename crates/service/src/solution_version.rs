@@ -19,7 +19,35 @@ use crate::tasks::{set_status, Outcome, Progress};
 use crate::Reko;
 
 /// Personalize's quota of solution versions pending or in progress per region.
-const MAX_PENDING_VERSIONS: usize = 20;
+pub(crate) const MAX_PENDING_VERSIONS: usize = 20;
+
+/// `trainingType`: who started a version's training.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TrainingType {
+    /// CreateSolutionVersion.
+    Manual,
+    /// The solution's automatic training.
+    Automatic,
+}
+
+impl TrainingType {
+    fn as_str(self) -> &'static str {
+        match self {
+            TrainingType::Manual => "MANUAL",
+            TrainingType::Automatic => "AUTOMATIC",
+        }
+    }
+}
+
+/// What a new solution version is: the rest comes from its solution.
+pub(crate) struct NewVersion {
+    pub name: Option<String>,
+    pub training_mode: String,
+    pub training_type: TrainingType,
+    pub tags: Vec<reko_api::Tag>,
+    /// The internal part of its document (e.g. the due time an automatic training serves).
+    pub internal: serde_json::Value,
+}
 const MODEL_FILE: &str = "model.rkm";
 
 impl Reko {
@@ -71,12 +99,28 @@ impl Reko {
                 .into());
             }
         }
-        let arn = format!("{}/{}", req.solution_arn, crate::arn::solution_version_id());
+        let arn = self.insert_solution_version(
+            &solution,
+            NewVersion {
+                name: req.name.clone(),
+                training_mode: mode,
+                training_type: TrainingType::Manual,
+                tags: req.tags.unwrap_or_default(),
+                internal: serde_json::Value::Null,
+            },
+        )?;
+        Ok(CreateSolutionVersionResponse { solution_version_arn: arn })
+    }
+
+    /// Records a new version of `solution` (a snapshot of its configuration) with its training
+    /// task. Returns its ARN.
+    pub(crate) fn insert_solution_version(&self, solution: &Solution, new: NewVersion) -> ServiceResult<String> {
+        let arn = format!("{}/{}", solution.solution_arn, crate::arn::solution_version_id());
         let created = now();
         let version = SolutionVersion {
-            name: req.name.clone(),
+            name: new.name.clone(),
             solution_version_arn: arn.clone(),
-            solution_arn: req.solution_arn.clone(),
+            solution_arn: solution.solution_arn.clone(),
             perform_hpo: solution.perform_hpo,
             perform_auto_ml: solution.perform_auto_ml,
             perform_incremental_update: solution.perform_incremental_update,
@@ -85,26 +129,25 @@ impl Reko {
             dataset_group_arn: Some(solution.dataset_group_arn.clone()),
             solution_config: solution.solution_config.clone(),
             training_hours: None,
-            training_mode: Some(mode),
+            training_mode: Some(new.training_mode),
             tuned_hpo_params: None,
             status: ResourceStatus::CreatePending.as_str().into(),
             failure_reason: None,
             creation_date_time: created,
             last_updated_date_time: created,
-            training_type: Some("MANUAL".into()),
+            training_type: Some(new.training_type.as_str().into()),
         };
-        let tags = req.tags.unwrap_or_default();
         self.create_resource(
             ResourceKind::SolutionVersion,
             &arn,
-            req.name.as_deref().unwrap_or(&arn),
-            Some(&req.solution_arn),
+            new.name.as_deref().unwrap_or(&arn),
+            Some(&solution.solution_arn),
             Some(&solution.dataset_group_arn),
-            to_document(&version, &serde_json::Value::Null)?,
+            to_document(&version, &new.internal)?,
             TaskKind::Train,
-            &tags,
+            &new.tags,
         )?;
-        Ok(CreateSolutionVersionResponse { solution_version_arn: arn })
+        Ok(arn)
     }
 
     pub fn describe_solution_version(
@@ -168,14 +211,15 @@ impl Reko {
         Ok(GetSolutionMetricsResponse { solution_version_arn: req.solution_version_arn, metrics })
     }
 
-    /// The newest ACTIVE version of a solution trained with `trainingMode=FULL`.
+    /// The newest ACTIVE version of a solution trained from all data: `trainingMode=FULL`, or an
+    /// automatic training (`AUTOTRAIN`, a full retraining too).
     fn latest_full_version(
         &self,
         solution_arn: &str,
     ) -> ServiceResult<Option<crate::resource::Stored<SolutionVersion>>> {
         Ok(self.load_all::<SolutionVersion>(ResourceKind::SolutionVersion, Some(solution_arn))?.into_iter().find(|v| {
             v.wire.status == ResourceStatus::Active.as_str()
-                && v.wire.training_mode.as_deref().unwrap_or("FULL") == "FULL"
+                && matches!(v.wire.training_mode.as_deref().unwrap_or("FULL"), "FULL" | "AUTOTRAIN")
         }))
     }
 

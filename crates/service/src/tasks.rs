@@ -177,6 +177,7 @@ impl Reko {
             TaskKind::Export => self.run_export(&task.resource_arn, progress),
             TaskKind::DatasetUpdate => self.run_dataset_update(&task.resource_arn),
             TaskKind::DataDeletion => self.run_data_deletion(&task.resource_arn, progress),
+            TaskKind::SolutionUpdate => self.run_solution_update(&task.resource_arn),
         }
     }
 
@@ -279,9 +280,15 @@ fn failure_status(task_kind: Option<TaskKind>, current: &str, doc: &mut serde_js
         }
         return ResourceStatus::Active.as_str().to_string();
     }
-    if task_kind == Some(TaskKind::DatasetUpdate) && current == ResourceStatus::Active.as_str() {
+    let update_field = match task_kind {
         // A failed schema replacement: the dataset keeps its schema.
-        if let Some(update) = doc.get_mut("latestDatasetUpdate").and_then(|u| u.as_object_mut()) {
+        Some(TaskKind::DatasetUpdate) => Some("latestDatasetUpdate"),
+        // A failed solution update: the solution keeps its settings.
+        Some(TaskKind::SolutionUpdate) => Some("latestSolutionUpdate"),
+        _ => None,
+    };
+    if let (Some(field), true) = (update_field, current == ResourceStatus::Active.as_str()) {
+        if let Some(update) = doc.get_mut(field).and_then(|u| u.as_object_mut()) {
             update.insert("status".into(), ResourceStatus::CreateFailed.as_str().into());
             update.insert("failureReason".into(), reason.into());
             update.insert("lastUpdatedDateTime".into(), now().into());

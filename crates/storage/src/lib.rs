@@ -253,10 +253,12 @@ pub enum TaskKind {
     DatasetUpdate,
     /// A data deletion job: users' records erased from a dataset group.
     DataDeletion,
+    /// A solution's settings change (UpdateSolution).
+    SolutionUpdate,
 }
 
 impl TaskKind {
-    pub const ALL: [TaskKind; 10] = [
+    pub const ALL: [TaskKind; 11] = [
         TaskKind::Activate,
         TaskKind::Import,
         TaskKind::Train,
@@ -267,6 +269,7 @@ impl TaskKind {
         TaskKind::Export,
         TaskKind::DatasetUpdate,
         TaskKind::DataDeletion,
+        TaskKind::SolutionUpdate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -281,6 +284,7 @@ impl TaskKind {
             TaskKind::Export => "dataset-export",
             TaskKind::DatasetUpdate => "dataset-update",
             TaskKind::DataDeletion => "data-deletion",
+            TaskKind::SolutionUpdate => "solution-update",
         }
     }
 
@@ -379,9 +383,32 @@ pub trait UsageStore: Send + Sync {
     fn usage_windows(&self, since: i64) -> StorageResult<Vec<UsageWindow>>;
 }
 
+/// Work due at a point in time (a solution's automatic training, ...): one entry per resource and
+/// kind, kept across restarts. `kind` is the service's name for the work.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DueWork {
+    pub resource_arn: String,
+    pub kind: String,
+    /// Epoch seconds.
+    pub due_at: f64,
+}
+
+/// The persisted schedule of due work. Deleting a resource removes its entries.
+pub trait ScheduleStore: Send + Sync {
+    /// Sets when `kind` work for `resource_arn` is next due (replacing any earlier time).
+    fn set_due(&self, resource_arn: &str, kind: &str, due_at: f64) -> StorageResult<()>;
+    fn clear_due(&self, resource_arn: &str, kind: &str) -> StorageResult<()>;
+    fn due_at(&self, resource_arn: &str, kind: &str) -> StorageResult<Option<f64>>;
+    /// The work due at or before `now`, earliest first.
+    fn due_work(&self, now: f64) -> StorageResult<Vec<DueWork>>;
+    /// Moves an entry still due at `expected` to `next` (or removes it with `None`); false when
+    /// it was changed meanwhile (rescheduled or removed), and then nothing is written.
+    fn advance_due(&self, resource_arn: &str, kind: &str, expected: f64, next: Option<f64>) -> StorageResult<bool>;
+}
+
 /// Everything the service needs from a store.
-pub trait Store: Catalog + RecordStore + TaskQueue + TagStore + UsageStore {}
-impl<T: Catalog + RecordStore + TaskQueue + TagStore + UsageStore> Store for T {}
+pub trait Store: Catalog + RecordStore + TaskQueue + TagStore + UsageStore + ScheduleStore {}
+impl<T: Catalog + RecordStore + TaskQueue + TagStore + UsageStore + ScheduleStore> Store for T {}
 
 pub(crate) fn now_epoch() -> f64 {
     std::time::SystemTime::now()

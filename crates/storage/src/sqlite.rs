@@ -66,6 +66,14 @@ CREATE TABLE IF NOT EXISTS campaign_usage (
     PRIMARY KEY (campaign_arn, window_start)
 );
 CREATE INDEX IF NOT EXISTS campaign_usage_window ON campaign_usage(window_start);
+-- Due work (automatic training, ...): when each resource's work of a kind is next due.
+CREATE TABLE IF NOT EXISTS schedule (
+    resource_arn TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    due_at REAL NOT NULL,
+    PRIMARY KEY (resource_arn, kind)
+);
+CREATE INDEX IF NOT EXISTS schedule_due ON schedule(due_at);
 "#;
 
 /// SQLite-backed [`crate::Store`]. WAL mode with `synchronous=FULL`: a commit survives a crash or
@@ -275,6 +283,7 @@ impl Catalog for SqliteStore {
             let tx = conn.transaction()?;
             tx.execute("DELETE FROM resources WHERE arn = ?1", params![arn])?;
             tx.execute("DELETE FROM resource_tags WHERE arn = ?1", params![arn])?;
+            tx.execute("DELETE FROM schedule WHERE resource_arn = ?1", params![arn])?;
             tx.commit()?;
             Ok(())
         })
@@ -517,6 +526,7 @@ impl TagStore for SqliteStore {
     }
 }
 
+mod schedule;
 mod tasks;
 mod usage;
 

@@ -10,6 +10,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod auto_training;
 mod batch_inference;
 mod batch_segments;
 mod conformance;

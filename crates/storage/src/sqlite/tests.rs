@@ -251,6 +251,7 @@ fn task_kinds_are_stored_as_strings() {
             "dataset-export",
             "dataset-update",
             "data-deletion",
+            "solution-update",
             "retrain"
         ]
     );
@@ -312,4 +313,35 @@ fn rewritten_chunks_leave_no_bytes_behind_after_compaction() {
     }
     // The store works on after compaction.
     assert_eq!(store.read_records("ds").unwrap().len(), 2);
+}
+
+#[test]
+fn due_work_is_kept_moved_only_from_the_time_expected_and_dropped_with_its_resource() {
+    use crate::ScheduleStore;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("reko.db");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        store.insert_resource(&resource("arn:s1", "solution", "s1")).unwrap();
+        store.set_due("arn:s1", "auto-training", 100.0).unwrap();
+        store.set_due("arn:s2", "auto-training", 50.0).unwrap();
+        store.set_due("arn:s3", "auto-training", 500.0).unwrap();
+    }
+    // A restart keeps the schedule.
+    let store = SqliteStore::open(&path).unwrap();
+    let due: Vec<_> = store.due_work(200.0).unwrap().into_iter().map(|w| (w.resource_arn, w.due_at)).collect();
+    assert_eq!(due, [("arn:s2".to_string(), 50.0), ("arn:s1".to_string(), 100.0)]);
+    // Rescheduled meanwhile: the stale advance writes nothing.
+    store.set_due("arn:s1", "auto-training", 150.0).unwrap();
+    assert!(!store.advance_due("arn:s1", "auto-training", 100.0, Some(300.0)).unwrap());
+    assert_eq!(store.due_at("arn:s1", "auto-training").unwrap(), Some(150.0));
+    assert!(store.advance_due("arn:s1", "auto-training", 150.0, Some(300.0)).unwrap());
+    assert_eq!(store.due_at("arn:s1", "auto-training").unwrap(), Some(300.0));
+    assert!(store.advance_due("arn:s2", "auto-training", 50.0, None).unwrap());
+    assert_eq!(store.due_at("arn:s2", "auto-training").unwrap(), None);
+    store.clear_due("arn:s3", "auto-training").unwrap();
+    assert_eq!(store.due_at("arn:s3", "auto-training").unwrap(), None);
+    store.delete_resource("arn:s1").unwrap();
+    assert_eq!(store.due_at("arn:s1", "auto-training").unwrap(), None);
+    assert!(store.due_work(f64::MAX).unwrap().is_empty());
 }
