@@ -142,6 +142,12 @@ fuzz_target!(|data: &[u8]| {
         "CreateDatasetImportJob" => CreateDatasetImportJobRequest;
         "CreateDatasetExportJob" => CreateDatasetExportJobRequest;
         "CreateDataDeletionJob" => CreateDataDeletionJobRequest;
+        "CreateMetricAttribution" => CreateMetricAttributionRequest;
+        "UpdateMetricAttribution" => UpdateMetricAttributionRequest;
+        "DeleteMetricAttribution" => DeleteMetricAttributionRequest;
+        "DescribeMetricAttribution" => DescribeMetricAttributionRequest;
+        "ListMetricAttributions" => ListMetricAttributionsRequest;
+        "ListMetricAttributionMetrics" => ListMetricAttributionMetricsRequest;
         "CreateSolution" => CreateSolutionRequest;
         "CreateSolutionVersion" => CreateSolutionVersionRequest;
         "CreateCampaign" => CreateCampaignRequest;

@@ -71,6 +71,12 @@ accessed! {
     CreateDataDeletionJobRequest => |r| arns([Some(&r.dataset_group_arn)]);
     DescribeDataDeletionJobRequest => |r| arns([Some(&r.data_deletion_job_arn)]);
     ListDataDeletionJobsRequest => |r| arns([r.dataset_group_arn.as_ref()]);
+    CreateMetricAttributionRequest => |r| arns([Some(&r.dataset_group_arn)]);
+    DescribeMetricAttributionRequest => |r| arns([Some(&r.metric_attribution_arn)]);
+    ListMetricAttributionsRequest => |r| arns([r.dataset_group_arn.as_ref()]);
+    UpdateMetricAttributionRequest => |r| arns([r.metric_attribution_arn.as_ref()]);
+    DeleteMetricAttributionRequest => |r| arns([Some(&r.metric_attribution_arn)]);
+    ListMetricAttributionMetricsRequest => |r| arns([r.metric_attribution_arn.as_ref()]);
     CreateSolutionRequest => |r| arns([Some(&r.dataset_group_arn)]);
     DescribeSolutionRequest => |r| arns([Some(&r.solution_arn)]);
     ListSolutionsRequest => |r| arns([r.dataset_group_arn.as_ref()]);

@@ -25,9 +25,10 @@ pub const MAX_SENT_AT_SECONDS: f64 = 1e11;
 pub const RESERVED_EVENT_PROPERTY_KEYS: [&str; 6] =
     ["userId", "sessionId", "eventType", "timestamp", "recommendationId", "impression"];
 
+/// The events service's `MetricAttribution` shape (named apart from the control plane's resource).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct MetricAttribution {
+pub struct EventMetricAttribution {
     pub event_attribution_source: String,
 }
 
@@ -51,7 +52,7 @@ pub struct Event {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub impression: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub metric_attribution: Option<MetricAttribution>,
+    pub metric_attribution: Option<EventMetricAttribution>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

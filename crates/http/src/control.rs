@@ -95,6 +95,12 @@ const OPERATIONS: &[(&str, Handler)] = &[
     ("CreateDataDeletionJob", |c| call(c, |r| c.reko.create_data_deletion_job(r, c.scope))),
     ("DescribeDataDeletionJob", |c| call(c, |r| c.reko.describe_data_deletion_job(r))),
     ("ListDataDeletionJobs", |c| call(c, |r| c.reko.list_data_deletion_jobs(r, c.scope))),
+    ("CreateMetricAttribution", |c| call(c, |r| c.reko.create_metric_attribution(r, c.scope))),
+    ("DescribeMetricAttribution", |c| call(c, |r| c.reko.describe_metric_attribution(r))),
+    ("ListMetricAttributions", |c| call(c, |r| c.reko.list_metric_attributions(r, c.scope))),
+    ("UpdateMetricAttribution", |c| call(c, |r| c.reko.update_metric_attribution(r, c.scope))),
+    ("DeleteMetricAttribution", |c| call(c, |r| empty(c.reko.delete_metric_attribution(r)))),
+    ("ListMetricAttributionMetrics", |c| call(c, |r| c.reko.list_metric_attribution_metrics(r))),
     ("ListRecipes", |c| call(c, |r| c.reko.list_recipes(r))),
     ("DescribeRecipe", |c| call(c, |r| c.reko.describe_recipe(r))),
     ("DescribeAlgorithm", |c| call(c, |r| c.reko.describe_algorithm(r))),
@@ -133,7 +139,7 @@ mod tests {
         for op in IMPLEMENTED {
             assert!(reko_api::is_control_plane_operation(op), "{op}");
         }
-        assert_eq!(IMPLEMENTED.len(), 58);
+        assert_eq!(IMPLEMENTED.len(), 64);
         let mut unique = IMPLEMENTED.to_vec();
         unique.sort_unstable();
         unique.dedup();

@@ -147,6 +147,7 @@ pub fn router(reko: Reko, config: HttpConfig) -> Router {
         .route("/reko/tasks", get(tasks))
         .route("/reko/usage", get(usage::usage))
         .route("/reko/usage/report", get(usage::usage_report))
+        .route("/reko/metric-attribution", get(usage::metric_attribution))
         .route("/recommendations", post(get_recommendations))
         .route("/personalize-ranking", post(get_personalized_ranking))
         .route("/events", post(put_events))

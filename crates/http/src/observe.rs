@@ -94,6 +94,8 @@ const LIST_TASKS: &str = "RekoListTasks";
 const GET_USAGE: &str = "RekoGetUsage";
 /// The operation label of `GET /reko/usage/report`.
 const GET_USAGE_REPORT: &str = "RekoGetUsageReport";
+/// The operation label of `GET /reko/metric-attribution`.
+const GET_METRIC_ATTRIBUTION: &str = "RekoGetMetricAttribution";
 /// The operation label of every `/console` request (docs/console.md).
 const CONSOLE: &str = "RekoConsole";
 
@@ -187,6 +189,7 @@ fn operation_of(method: &Method, path: &str, headers: &HeaderMap) -> &'static st
             "/reko/tasks" => return LIST_TASKS,
             "/reko/usage" => return GET_USAGE,
             "/reko/usage/report" => return GET_USAGE_REPORT,
+            "/reko/metric-attribution" => return GET_METRIC_ATTRIBUTION,
             _ => {}
         }
     }
@@ -299,6 +302,7 @@ mod tests {
         assert_eq!(operation_of(&Method::GET, "/reko/tasks", &HeaderMap::new()), LIST_TASKS);
         assert_eq!(operation_of(&Method::GET, "/reko/usage", &HeaderMap::new()), GET_USAGE);
         assert_eq!(operation_of(&Method::GET, "/reko/usage/report", &HeaderMap::new()), GET_USAGE_REPORT);
+        assert_eq!(operation_of(&Method::GET, "/reko/metric-attribution", &HeaderMap::new()), GET_METRIC_ATTRIBUTION);
         let observer = Observer::new();
         assert!(observer.series("GetPersonalizedRanking").is_some() && observer.series(UNKNOWN).is_some());
     }

@@ -1,6 +1,8 @@
 //! `GET /reko/usage` and `GET /reko/usage/report` (Reko extensions, docs/usage.md): usage as
 //! Personalize bills it, and the idle / over-provisioned report, for the campaigns the caller's
-//! key may see. Authenticated and scoped like `GET /reko/tasks`.
+//! key may see; and `GET /reko/metric-attribution` (docs/compatibility.md, "Metric
+//! attributions"): a metric attribution's measured values. Authenticated and scoped like
+//! `GET /reko/tasks`.
 
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
@@ -42,6 +44,36 @@ pub(crate) async fn usage_report(
     let result = blocking(move || {
         let q = ReportQuery::from_params(&params).map_err(ApiError::InvalidInput)?;
         reko.usage_report(&scope, &q).map_err(ApiError::from)
+    })
+    .await;
+    match result {
+        Ok(report) => json_response(StatusCode::OK, JSON, &report),
+        Err(e) => error_response(&e, Service::Control),
+    }
+}
+
+/// `GET /reko/metric-attribution?metricAttributionArn=ARN`.
+pub(crate) async fn metric_attribution(
+    State(reko): State<Reko>,
+    Extension(principal): Extension<Principal>,
+    uri: Uri,
+) -> Response {
+    let params = match query_params(uri.query()) {
+        Ok(p) => p,
+        Err(e) => return error_response(&e, Service::Control),
+    };
+    let scope = scope_of(&principal);
+    let result = blocking(move || {
+        let mut arn = None;
+        for (name, value) in params {
+            match name.as_str() {
+                "metricAttributionArn" => arn = Some(value),
+                other => return Err(ApiError::InvalidInput(format!("unknown query parameter {other}"))),
+            }
+        }
+        let arn =
+            arn.ok_or_else(|| ApiError::InvalidInput("query parameter metricAttributionArn is required".into()))?;
+        reko.metric_attribution_values(&scope, &arn).map_err(ApiError::from)
     })
     .await;
     match result {

@@ -45,6 +45,14 @@ impl Reko {
             ))
             .into());
         }
+        if req.publish_attribution_metrics_to_s3 == Some(true) {
+            return Err(ApiError::InvalidInput(
+                "publishAttributionMetricsToS3 = true is not supported: metric attributions measure PutEvents only; \
+                 bulk-imported interactions are not attributed (docs/compatibility.md, \"Metric attributions\")."
+                    .into(),
+            )
+            .into());
+        }
         let location = req.data_source.data_location.clone().unwrap_or_default();
         let grant = self.authorize_job_locations(
             scope,

@@ -56,6 +56,8 @@ impl Reko {
             self.undeploy(arn);
         } else if record.kind == ResourceKind::Filter.as_str() {
             self.inner.filters.forget_filter(arn);
+        } else if record.kind == ResourceKind::MetricAttribution.as_str() {
+            self.store().delete_attribution_values(arn)?;
         } else if record.kind == ResourceKind::DatasetGroup.as_str() {
             // Its finished data deletion jobs (nothing else is left in a group being deleted).
             for job in self.store().children(arn)? {

@@ -21,6 +21,7 @@ use reko_storage::{NewChunk, RecordSource, Store};
 use crate::error::{ServiceError, ServiceResult};
 use crate::ingest::{IngestTarget, EVENT_ID_COLUMN, SESSION_ID_COLUMN};
 use crate::live::LiveEvent;
+use crate::metric_attribution::attribute::Attributable;
 use crate::resource::ResourceKind;
 use crate::Reko;
 
@@ -131,6 +132,7 @@ impl Reko {
         let (c_rid, c_source) = (col("RECOMMENDATION_ID"), col("EVENT_ATTRIBUTION_SOURCE"));
         let (c_session, c_event_id) = (col(SESSION_ID_COLUMN), col(EVENT_ID_COLUMN));
         let mut live = Vec::with_capacity(req.event_list.len());
+        let mut attributable = Vec::with_capacity(req.event_list.len());
         for (i, e) in req.event_list.iter().enumerate() {
             let path = format!("eventList.{}", i + 1);
             let (values, members) = event_property_values(&path, e.properties.as_deref(), schema)?;
@@ -183,6 +185,14 @@ impl Reko {
                 ))
                 .into());
             }
+            attributable.push(Attributable {
+                event_type: e.event_type.clone(),
+                sent_at: e.sent_at,
+                event_value,
+                item_id: item_id.clone(),
+                recommendation_id: e.recommendation_id.clone(),
+                attribution_source: e.metric_attribution.as_ref().map(|m| m.event_attribution_source.clone()),
+            });
             if let Some(item) = &item_id {
                 live.push(LiveEvent::new(item, &e.event_type, event_value.map(|v| v as f32), timestamp));
             }
@@ -193,6 +203,7 @@ impl Reko {
             rows,
             self.sealer_in_group(&target.dataset_group_arn, &target.dataset_arn)?.seal(builder.finish().encode())?,
         )?;
+        self.attribute_events(&target.dataset_group_arn, &attributable);
         self.observe_put_events(&target.dataset_group_arn, seq, &live);
         self.inner.live.record_events(self, &target, req.user_id.as_deref(), &req.session_id, seq, live)?;
         Ok(())

@@ -46,6 +46,12 @@ pub const MODEL_LOAD_DURATION: &str = "reko_model_load_seconds";
 pub const MODEL_MEMORY: &str = "reko_model_memory_bytes";
 /// Resident memory of the process (Linux: `/proc/self/statm`).
 pub const RESIDENT_MEMORY: &str = "reko_process_resident_memory_bytes";
+/// Attributed event metric values by `metric_attribution` (name), `metric` (metric name) and
+/// `source` (a campaign's name, or the event's attribution source; at most 101 per attribution:
+/// docs/compatibility.md, "Metric attributions").
+pub const ATTRIBUTED_VALUE: &str = "reko_metric_attribution_value_total";
+/// Events counted by attributed metrics, labelled as [`ATTRIBUTED_VALUE`].
+pub const ATTRIBUTED_EVENTS: &str = "reko_metric_attribution_events_total";
 
 /// Distinct event types that get their own label value; later ones are counted as [`OTHER`].
 pub const MAX_EVENT_TYPE_LABELS: usize = 100;
@@ -78,6 +84,14 @@ pub fn describe() {
     describe_histogram!(MODEL_LOAD_DURATION, Unit::Seconds, "Time to load a campaign's model, by campaign name.");
     describe_gauge!(MODEL_MEMORY, Unit::Bytes, "Size of the model each deployed campaign serves, by campaign name.");
     describe_gauge!(RESIDENT_MEMORY, Unit::Bytes, "Resident memory of the process.");
+    describe_gauge!(
+        ATTRIBUTED_VALUE,
+        "Attributed metric values since the start, by metric attribution name, metric name and source."
+    );
+    describe_counter!(
+        ATTRIBUTED_EVENTS,
+        "Events counted by attributed metrics since the start, by metric attribution name, metric name and source."
+    );
 }
 
 /// The resource name at the end of an ARN (`...:campaign/NAME` → `NAME`).
@@ -144,6 +158,21 @@ pub(crate) fn record_events<'a>(event_types: impl Iterator<Item = &'a str>, acce
     for t in event_types {
         let c = EVENT_TYPES.get(t);
         if accepted { c.accepted } else { c.rejected }.increment(1);
+    }
+}
+
+/// Adds measured attribution values to their series (a gauge for the value: sums need not be
+/// whole numbers; it only grows unless values are negative).
+pub(crate) fn record_attribution(attribution_name: &str, values: &[reko_storage::AttributionValue]) {
+    for v in values {
+        let labels = [
+            ("metric_attribution", attribution_name.to_string()),
+            ("metric", v.metric_name.clone()),
+            // A campaign source by its name, as every other campaign label.
+            ("source", if v.source.starts_with("arn:") { name_of(&v.source) } else { &v.source }.to_string()),
+        ];
+        metrics::gauge!(ATTRIBUTED_VALUE, &labels).increment(v.value);
+        metrics::counter!(ATTRIBUTED_EVENTS, &labels).increment(v.events);
     }
 }
 

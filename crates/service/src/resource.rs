@@ -26,6 +26,7 @@ pub enum ResourceKind {
     BatchSegmentJob,
     DatasetExportJob,
     DataDeletionJob,
+    MetricAttribution,
 }
 
 impl ResourceKind {
@@ -44,6 +45,7 @@ impl ResourceKind {
             ResourceKind::BatchSegmentJob => "batch-segment-job",
             ResourceKind::DatasetExportJob => "dataset-export-job",
             ResourceKind::DataDeletionJob => "data-deletion-job",
+            ResourceKind::MetricAttribution => "metric-attribution",
         }
     }
 
@@ -71,6 +73,7 @@ impl ResourceKind {
             ResourceKind::BatchSegmentJob => "batch segment job",
             ResourceKind::DatasetExportJob => "dataset export job",
             ResourceKind::DataDeletionJob => "data deletion job",
+            ResourceKind::MetricAttribution => "metric attribution",
         }
     }
 }

@@ -205,7 +205,7 @@ impl Reko {
             };
             return Ok(GetRecommendationsResponse {
                 item_list: with_metadata(predicted(items), metadata.as_ref()),
-                recommendation_id: recommendation_id(),
+                recommendation_id: recommendation_id(campaign_arn),
             });
         };
         // Promotions (docs/compatibility.md, "Promotions"): a share of the slots goes to items
@@ -236,7 +236,7 @@ impl Reko {
         };
         let item_list = place_promoted(predicted(rest), predicted(promoted), &name, &mut rand::thread_rng());
         let item_list = with_metadata(item_list, metadata.as_ref());
-        Ok(GetRecommendationsResponse { item_list, recommendation_id: recommendation_id() })
+        Ok(GetRecommendationsResponse { item_list, recommendation_id: recommendation_id(campaign_arn) })
     }
 
     pub fn get_personalized_ranking(
@@ -284,7 +284,7 @@ impl Reko {
         };
         Ok(GetPersonalizedRankingResponse {
             personalized_ranking: with_metadata(predicted(ranked), metadata.as_ref()),
-            recommendation_id: recommendation_id(),
+            recommendation_id: recommendation_id(&req.campaign_arn),
         })
     }
 
@@ -656,9 +656,9 @@ pub(crate) fn context_tokens(context: Option<&std::collections::BTreeMap<String,
     context.into_iter().flatten().map(|(k, v)| format!("{k}={v}")).collect()
 }
 
-/// `RID-` + UUID, 40 characters (the events API caps `recommendationId` at 40).
-fn recommendation_id() -> String {
-    format!("RID-{}", uuid::Uuid::new_v4())
+/// A new id naming the campaign that issued the recommendations (crate::recommendation_id).
+fn recommendation_id(campaign_arn: &str) -> String {
+    crate::recommendation_id::issue(crate::recommendation_id::Issuer::Campaign(campaign_arn))
 }
 
 #[cfg(test)]

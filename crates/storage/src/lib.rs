@@ -406,9 +406,37 @@ pub trait ScheduleStore: Send + Sync {
     fn advance_due(&self, resource_arn: &str, kind: &str, expected: f64, next: Option<f64>) -> StorageResult<bool>;
 }
 
+/// What one metric of a metric attribution measured for one source in one window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttributionValue {
+    pub metric_attribution_arn: String,
+    pub metric_name: String,
+    /// The campaign ARN, the event's `eventAttributionSource`, or `SOURCE_NAME_UNDEFINED`.
+    pub source: String,
+    /// Epoch seconds, a multiple of the window length.
+    pub window_start: i64,
+    /// The metric's sum (for `SAMPLECOUNT()`, the number of events).
+    pub value: f64,
+    /// Events counted.
+    pub events: u64,
+}
+
+/// Attributed metrics (docs/compatibility.md, "Metric attributions").
+pub trait AttributionStore: Send + Sync {
+    /// Adds `values` to the stored ones (same attribution, metric, source and window: summed) in
+    /// one transaction.
+    fn add_attribution_values(&self, values: &[AttributionValue]) -> StorageResult<()>;
+    /// The stored values of an attribution, by window, metric, then source.
+    fn attribution_values(&self, metric_attribution_arn: &str) -> StorageResult<Vec<AttributionValue>>;
+    /// The distinct sources an attribution has values for.
+    fn attribution_sources(&self, metric_attribution_arn: &str) -> StorageResult<Vec<String>>;
+    /// Forgets an attribution's values (it was deleted).
+    fn delete_attribution_values(&self, metric_attribution_arn: &str) -> StorageResult<()>;
+}
+
 /// Everything the service needs from a store.
-pub trait Store: Catalog + RecordStore + TaskQueue + TagStore + UsageStore + ScheduleStore {}
-impl<T: Catalog + RecordStore + TaskQueue + TagStore + UsageStore + ScheduleStore> Store for T {}
+pub trait Store: Catalog + RecordStore + TaskQueue + TagStore + UsageStore + ScheduleStore + AttributionStore {}
+impl<T: Catalog + RecordStore + TaskQueue + TagStore + UsageStore + ScheduleStore + AttributionStore> Store for T {}
 
 pub(crate) fn now_epoch() -> f64 {
     std::time::SystemTime::now()

@@ -6,9 +6,9 @@ use std::sync::Mutex;
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 
 use crate::{
-    now_epoch, Catalog, ChunkRewrite, ChunkSource, ImportMode, NewChunk, RecordChunk, RecordSource, RecordStore,
-    ResourceRecord, ResourceUpdate, StorageError, StorageResult, TagStore, Task, TaskKind, TaskQueue, TaskState,
-    UsageStore, UsageWindow,
+    now_epoch, AttributionStore, AttributionValue, Catalog, ChunkRewrite, ChunkSource, ImportMode, NewChunk,
+    RecordChunk, RecordSource, RecordStore, ResourceRecord, ResourceUpdate, StorageError, StorageResult, TagStore,
+    Task, TaskKind, TaskQueue, TaskState, UsageStore, UsageWindow,
 };
 
 const SCHEMA: &str = r#"
@@ -74,6 +74,16 @@ CREATE TABLE IF NOT EXISTS schedule (
     PRIMARY KEY (resource_arn, kind)
 );
 CREATE INDEX IF NOT EXISTS schedule_due ON schedule(due_at);
+-- Attributed event metrics per metric attribution, metric, source and 15-minute window.
+CREATE TABLE IF NOT EXISTS attribution_values (
+    metric_attribution_arn TEXT NOT NULL,
+    metric_name TEXT NOT NULL,
+    source TEXT NOT NULL,
+    window_start INTEGER NOT NULL,
+    value REAL NOT NULL,
+    events INTEGER NOT NULL,
+    PRIMARY KEY (metric_attribution_arn, metric_name, source, window_start)
+);
 "#;
 
 /// SQLite-backed [`crate::Store`]. WAL mode with `synchronous=FULL`: a commit survives a crash or
@@ -526,6 +536,7 @@ impl TagStore for SqliteStore {
     }
 }
 
+mod attribution;
 mod schedule;
 mod tasks;
 mod usage;

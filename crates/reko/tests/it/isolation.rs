@@ -3,10 +3,10 @@
 //! tenant B, and never bring the server down.
 //!
 //! Tenant B has a full set of resources (datasets, an import job, a solution and version, a
-//! campaign, an event tracker, a filter). Each case takes a valid request template of one
-//! operation, fills each resource slot with A's or B's resource, and may make the body hostile
-//! (an extra member with an out-of-range number, a lone surrogate or deep nesting, a member
-//! given twice, the members as an array, the body as a bare string, raw bytes). Checked:
+//! campaign, an event tracker, a filter, a metric attribution). Each case takes a valid request
+//! template of one operation, fills each resource slot with A's or B's resource, and may make the
+//! body hostile (an extra member with an out-of-range number, a lone surrogate or deep nesting, a
+//! member given twice, the members as an array, the body as a bare string, raw bytes). Checked:
 //! * every answer is a client error or a success, never a 5xx or a dropped connection;
 //! * no successful answer mentions anything of B;
 //! * afterwards, through the root key: B's resources, lists, tags and records are unchanged,
@@ -63,6 +63,31 @@ async fn populate(c: &aws_sdk_personalize::Client, name: &str, dir: &std::path::
     let f =
         create_filter(c, &g, &format!("{name}-filter"), r#"EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("buy")"#)
             .await;
+    let ma = ok(
+        c.create_metric_attribution()
+            .name(format!("{name}-ma"))
+            .dataset_group_arn(&g)
+            .metrics(
+                aws_sdk_personalize::types::MetricAttribute::builder()
+                    .event_type("click")
+                    .metric_name("CLICKS")
+                    .expression("SAMPLECOUNT()")
+                    .build()
+                    .unwrap(),
+            )
+            .metrics_output_config(
+                aws_sdk_personalize::types::MetricAttributionOutput::builder()
+                    .role_arn("arn:aws:iam::123456789012:role/R")
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await,
+        "CreateMetricAttribution",
+    )
+    .metric_attribution_arn()
+    .unwrap()
+    .to_string();
     ok(
         c.tag_resource()
             .resource_arn(&camp)
@@ -83,6 +108,7 @@ async fn populate(c: &aws_sdk_personalize::Client, name: &str, dir: &std::path::
             ("ET", et),
             ("T", t),
             ("F", f),
+            ("MA", ma),
         ],
     }
 }
@@ -116,6 +142,18 @@ const OPERATIONS: &[(&str, &str)] = &[
         r#"{"jobName":"dd-{N}","datasetGroupArn":"{G}","dataSource":{"dataLocation":"{CSV}"},"roleArn":"arn:aws:iam::123456789012:role/R"}"#,
     ),
     ("ListDataDeletionJobs", r#"{"datasetGroupArn":"{G}"}"#),
+    (
+        "CreateMetricAttribution",
+        r#"{"name":"ma-{N}","datasetGroupArn":"{G}","metrics":[{"eventType":"click","metricName":"C","expression":"SAMPLECOUNT()"}],"metricsOutputConfig":{"roleArn":"arn:aws:iam::123456789012:role/R"}}"#,
+    ),
+    ("DescribeMetricAttribution", r#"{"metricAttributionArn":"{MA}"}"#),
+    ("ListMetricAttributions", r#"{"datasetGroupArn":"{G}"}"#),
+    (
+        "UpdateMetricAttribution",
+        r#"{"metricAttributionArn":"{MA}","addMetrics":[{"eventType":"buy","metricName":"B{N}","expression":"SAMPLECOUNT()"}]}"#,
+    ),
+    ("DeleteMetricAttribution", r#"{"metricAttributionArn":"{MA!}"}"#),
+    ("ListMetricAttributionMetrics", r#"{"metricAttributionArn":"{MA}"}"#),
     (
         "CreateSolution",
         r#"{"name":"sol-{N}","datasetGroupArn":"{G}","recipeArn":"arn:aws:personalize:::recipe/aws-popularity-count"}"#,
@@ -185,7 +223,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("/users", r#"{"datasetArn":"{DI}","users":[{"userId":"intruder-user"}]}"#),
 ];
 
-const SLOTS: &[&str] = &["G", "DI", "DT", "IJ", "S", "SV", "C", "ET", "T", "F"];
+const SLOTS: &[&str] = &["G", "DI", "DT", "IJ", "S", "SV", "C", "ET", "T", "F", "MA"];
 
 /// How a case makes its body hostile.
 #[derive(Debug, Clone)]
@@ -323,6 +361,9 @@ fn observe(authority: &str, b: &Tenant) -> Vec<String> {
         ("ListDatasetImportJobs", format!(r#"{{"datasetArn":"{}"}}"#, b.get("DI"))),
         ("ListDatasetExportJobs", format!(r#"{{"datasetArn":"{}"}}"#, b.get("DI"))),
         ("ListDataDeletionJobs", format!(r#"{{"datasetGroupArn":"{}"}}"#, b.get("G"))),
+        ("DescribeMetricAttribution", format!(r#"{{"metricAttributionArn":"{}"}}"#, b.get("MA"))),
+        ("ListMetricAttributions", format!(r#"{{"datasetGroupArn":"{}"}}"#, b.get("G"))),
+        ("ListMetricAttributionMetrics", format!(r#"{{"metricAttributionArn":"{}"}}"#, b.get("MA"))),
         ("ListSolutions", format!(r#"{{"datasetGroupArn":"{}"}}"#, b.get("G"))),
         ("ListSolutionVersions", format!(r#"{{"solutionArn":"{}"}}"#, b.get("S"))),
         ("ListCampaigns", format!(r#"{{"solutionArn":"{}"}}"#, b.get("S"))),

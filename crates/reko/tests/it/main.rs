@@ -26,6 +26,7 @@ mod full_disk;
 mod impressions;
 mod isolation;
 mod metadata;
+mod metric_attribution;
 mod metrics;
 mod object_storage;
 mod overload;

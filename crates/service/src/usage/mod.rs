@@ -290,6 +290,10 @@ impl crate::Reko {
                 if let Err(e) = self.flush_usage() {
                     tracing::warn!(error = %e, "storing usage failed; retried at the next window");
                 }
+                // Metric attribution windows (15 minutes) close on these boundaries too.
+                if let Err(e) = self.write_attribution_reports(now) {
+                    tracing::warn!(error = %e, "writing metric attribution reports failed; retried at the next window");
+                }
             }
             // Until the next window starts (woken early by shutdown), at most a minute in case
             // the clock jumps.

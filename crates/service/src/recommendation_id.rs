@@ -1,0 +1,101 @@
+//! The `recommendationId` Reko returns with recommendations, and what an event carrying one back
+//! is attributed to (docs/compatibility.md, "Metric attributions").
+//!
+//! Layout (40 characters, the events API's cap): `RID-` + a one-letter issuer tag + 16 hex
+//! digits of the issuer's fingerprint + `-` + 18 random hex digits. The tag says what the
+//! fingerprint identifies (`c`: a campaign ARN); later issuers (recommenders, experiment arms)
+//! get tags of their own here, so every id is made and read in this one place. Ids issued before
+//! this layout (`RID-` + UUID) resolve to nothing.
+//!
+//! The fingerprint is not secret: whoever can send events to a group could as well name the
+//! source in `eventAttributionSource`. It is resolved only against the campaigns of the dataset
+//! group the event's tracker belongs to, so an id never attributes an event to another group.
+
+use rand::Rng;
+
+/// Who issued a recommendation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Issuer<'a> {
+    Campaign(&'a str),
+}
+
+const PREFIX: &str = "RID-";
+const CAMPAIGN_TAG: char = 'c';
+const FINGERPRINT_HEX: usize = 16;
+const NONCE_HEX: usize = 18;
+
+/// A new recommendation id naming its issuer.
+pub(crate) fn issue(issuer: Issuer<'_>) -> String {
+    let (tag, fingerprint) = match issuer {
+        Issuer::Campaign(arn) => (CAMPAIGN_TAG, fingerprint(arn)),
+    };
+    let nonce: u128 = rand::thread_rng().gen::<u128>() & ((1u128 << (NONCE_HEX * 4)) - 1);
+    format!("{PREFIX}{tag}{fingerprint:0width$x}-{nonce:0nwidth$x}", width = FINGERPRINT_HEX, nwidth = NONCE_HEX)
+}
+
+/// What an id names, read back: the issuer kind and its fingerprint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IssuedBy {
+    Campaign { fingerprint: u64 },
+}
+
+impl IssuedBy {
+    /// Whether the campaign `arn` has this fingerprint.
+    pub(crate) fn is_campaign(&self, arn: &str) -> bool {
+        match self {
+            IssuedBy::Campaign { fingerprint: f } => *f == fingerprint(arn),
+        }
+    }
+}
+
+/// Reads an id Reko issued; `None` for anything else (an older id, a client's own string).
+pub(crate) fn parse(id: &str) -> Option<IssuedBy> {
+    let rest = id.strip_prefix(PREFIX)?;
+    let mut chars = rest.chars();
+    let tag = chars.next()?;
+    let rest = chars.as_str();
+    let (fp, nonce) = rest.split_once('-')?;
+    let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
+    if !hex(fp, FINGERPRINT_HEX) || !hex(nonce, NONCE_HEX) {
+        return None;
+    }
+    let fingerprint = u64::from_str_radix(fp, 16).ok()?;
+    match tag {
+        CAMPAIGN_TAG => Some(IssuedBy::Campaign { fingerprint }),
+        _ => None,
+    }
+}
+
+/// 64-bit FNV-1a of the issuer's ARN (stable across versions and restarts: ids stay readable).
+fn fingerprint(arn: &str) -> u64 {
+    arn.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "arn:aws:personalize:us-east-1:123456789012:campaign/a";
+    const B: &str = "arn:aws:personalize:us-east-1:123456789012:campaign/b";
+
+    #[test]
+    fn ids_are_forty_characters_and_name_their_campaign() {
+        let id = issue(Issuer::Campaign(A));
+        assert_eq!(id.len(), 40, "{id}");
+        assert!(id.starts_with("RID-c"));
+        assert_ne!(id, issue(Issuer::Campaign(A)), "each id is new");
+        let read = parse(&id).unwrap();
+        assert!(read.is_campaign(A));
+        assert!(!read.is_campaign(B));
+    }
+
+    #[test]
+    fn other_strings_name_no_issuer() {
+        assert_eq!(parse("RID-0b6f3c1e-8d2a-4c5e-9f1a-2b3c4d5e6f70"), None, "an id of the older layout");
+        assert_eq!(parse("my-own-id"), None);
+        assert_eq!(parse("RID-x0123456789abcdef-0123456789abcdef01"), None, "unknown tag");
+        assert_eq!(parse("RID-c0123456789abcdef-0123"), None, "short nonce");
+        assert_eq!(parse("RID-c0123456789abcdeg-0123456789abcdef01"), None, "not hex");
+        assert_eq!(parse(""), None);
+    }
+}

@@ -1,0 +1,114 @@
+//! Attributed event metrics in the embedded store.
+
+use rusqlite::params;
+
+use super::*;
+
+impl AttributionStore for SqliteStore {
+    fn add_attribution_values(&self, values: &[AttributionValue]) -> StorageResult<()> {
+        self.with(|conn| {
+            let tx = conn.transaction()?;
+            {
+                let mut upsert = tx.prepare_cached(
+                    "INSERT INTO attribution_values \
+                     (metric_attribution_arn, metric_name, source, window_start, value, events) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                     ON CONFLICT (metric_attribution_arn, metric_name, source, window_start) DO UPDATE SET \
+                     value = value + excluded.value, events = events + excluded.events",
+                )?;
+                for v in values {
+                    upsert.execute(params![
+                        v.metric_attribution_arn,
+                        v.metric_name,
+                        v.source,
+                        v.window_start,
+                        v.value,
+                        v.events as i64
+                    ])?;
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn attribution_values(&self, metric_attribution_arn: &str) -> StorageResult<Vec<AttributionValue>> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT metric_name, source, window_start, value, events FROM attribution_values \
+                 WHERE metric_attribution_arn = ?1 ORDER BY window_start, metric_name, source",
+            )?;
+            let rows = stmt.query_map(params![metric_attribution_arn], |row| {
+                Ok(AttributionValue {
+                    metric_attribution_arn: metric_attribution_arn.to_string(),
+                    metric_name: row.get(0)?,
+                    source: row.get(1)?,
+                    window_start: row.get(2)?,
+                    value: row.get(3)?,
+                    events: row.get::<_, i64>(4)?.max(0) as u64,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    fn attribution_sources(&self, metric_attribution_arn: &str) -> StorageResult<Vec<String>> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT DISTINCT source FROM attribution_values WHERE metric_attribution_arn = ?1 ORDER BY source",
+            )?;
+            let rows = stmt.query_map(params![metric_attribution_arn], |row| row.get(0))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    fn delete_attribution_values(&self, metric_attribution_arn: &str) -> StorageResult<()> {
+        self.with(|conn| {
+            conn.execute(
+                "DELETE FROM attribution_values WHERE metric_attribution_arn = ?1",
+                params![metric_attribution_arn],
+            )?;
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(metric: &str, source: &str, window_start: i64, value: f64) -> AttributionValue {
+        AttributionValue {
+            metric_attribution_arn: "ma".into(),
+            metric_name: metric.into(),
+            source: source.into(),
+            window_start,
+            value,
+            events: 1,
+        }
+    }
+
+    #[test]
+    fn values_add_up_per_metric_source_and_window() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        store.add_attribution_values(&[value("A", "s1", 0, 1.5), value("A", "s2", 0, 2.0)]).unwrap();
+        store.add_attribution_values(&[value("A", "s1", 0, 0.5), value("A", "s1", 900, 4.0)]).unwrap();
+        let got: Vec<(String, String, i64, f64, u64)> = store
+            .attribution_values("ma")
+            .unwrap()
+            .into_iter()
+            .map(|v| (v.metric_name, v.source, v.window_start, v.value, v.events))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("A".into(), "s1".into(), 0, 2.0, 2),
+                ("A".into(), "s2".into(), 0, 2.0, 1),
+                ("A".into(), "s1".into(), 900, 4.0, 1)
+            ]
+        );
+        assert_eq!(store.attribution_sources("ma").unwrap(), ["s1", "s2"]);
+        store.delete_attribution_values("ma").unwrap();
+        assert!(store.attribution_values("ma").unwrap().is_empty());
+    }
+}
