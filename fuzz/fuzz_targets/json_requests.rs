@@ -151,6 +151,10 @@ fuzz_target!(|data: &[u8]| {
         "CreateSolution" => CreateSolutionRequest;
         "CreateSolutionVersion" => CreateSolutionVersionRequest;
         "CreateCampaign" => CreateCampaignRequest;
+        "CreateRecommender" => CreateRecommenderRequest;
+        "UpdateRecommender" => UpdateRecommenderRequest;
+        "StartRecommender" => StartRecommenderRequest;
+        "StopRecommender" => StopRecommenderRequest;
         "CreateEventTracker" => CreateEventTrackerRequest;
         "CreateBatchInferenceJob" => CreateBatchInferenceJobRequest;
         "CreateBatchSegmentJob" => CreateBatchSegmentJobRequest;
@@ -163,6 +167,7 @@ fuzz_target!(|data: &[u8]| {
         "UntagResource" => UntagResourceRequest;
         "ListTagsForResource" => ListTagsForResourceRequest;
         "DeleteCampaign" => DeleteCampaignRequest;
+        "DeleteRecommender" => DeleteRecommenderRequest;
         "DeleteDatasetGroup" => DeleteDatasetGroupRequest;
         "DeleteDataset" => DeleteDatasetRequest;
         "DeleteEventTracker" => DeleteEventTrackerRequest;
@@ -172,6 +177,7 @@ fuzz_target!(|data: &[u8]| {
         "DescribeBatchInferenceJob" => DescribeBatchInferenceJobRequest;
         "DescribeBatchSegmentJob" => DescribeBatchSegmentJobRequest;
         "DescribeCampaign" => DescribeCampaignRequest;
+        "DescribeRecommender" => DescribeRecommenderRequest;
         "DescribeDatasetExportJob" => DescribeDatasetExportJobRequest;
         "DescribeDataDeletionJob" => DescribeDataDeletionJobRequest;
         "DescribeDatasetGroup" => DescribeDatasetGroupRequest;
@@ -186,6 +192,7 @@ fuzz_target!(|data: &[u8]| {
         "ListBatchInferenceJobs" => ListBatchInferenceJobsRequest;
         "ListBatchSegmentJobs" => ListBatchSegmentJobsRequest;
         "ListCampaigns" => ListCampaignsRequest;
+        "ListRecommenders" => ListRecommendersRequest;
         "ListDatasetExportJobs" => ListDatasetExportJobsRequest;
         "ListDataDeletionJobs" => ListDataDeletionJobsRequest;
         "ListDatasetGroups" => ListDatasetGroupsRequest;

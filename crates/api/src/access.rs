@@ -106,6 +106,13 @@ accessed! {
     CreateBatchSegmentJobRequest => |r| arns([Some(&r.solution_version_arn), r.filter_arn.as_ref()]);
     DescribeBatchSegmentJobRequest => |r| arns([Some(&r.batch_segment_job_arn)]);
     ListBatchSegmentJobsRequest => |r| arns([r.solution_version_arn.as_ref()]);
+    CreateRecommenderRequest => |r| arns([Some(&r.dataset_group_arn)]);
+    DescribeRecommenderRequest => |r| arns([Some(&r.recommender_arn)]);
+    ListRecommendersRequest => |r| arns([r.dataset_group_arn.as_ref()]);
+    UpdateRecommenderRequest => |r| arns([Some(&r.recommender_arn)]);
+    DeleteRecommenderRequest => |r| arns([Some(&r.recommender_arn)]);
+    StartRecommenderRequest => |r| arns([Some(&r.recommender_arn)]);
+    StopRecommenderRequest => |r| arns([Some(&r.recommender_arn)]);
     ListRecipesRequest => |_r| Vec::new();
     DescribeRecipeRequest => |_r| Vec::new();
     DescribeAlgorithmRequest => |_r| Vec::new();

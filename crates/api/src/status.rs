@@ -15,10 +15,16 @@ pub enum ResourceStatus {
     CreateStopping,
     /// Solution versions only.
     CreateStopped,
+    /// Recommenders only (StopRecommender / StartRecommender).
+    StopPending,
+    StopInProgress,
+    Inactive,
+    StartPending,
+    StartInProgress,
 }
 
 impl ResourceStatus {
-    pub const ALL: [ResourceStatus; 8] = [
+    pub const ALL: [ResourceStatus; 13] = [
         ResourceStatus::CreatePending,
         ResourceStatus::CreateInProgress,
         ResourceStatus::Active,
@@ -27,6 +33,11 @@ impl ResourceStatus {
         ResourceStatus::DeleteInProgress,
         ResourceStatus::CreateStopping,
         ResourceStatus::CreateStopped,
+        ResourceStatus::StopPending,
+        ResourceStatus::StopInProgress,
+        ResourceStatus::Inactive,
+        ResourceStatus::StartPending,
+        ResourceStatus::StartInProgress,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -39,6 +50,11 @@ impl ResourceStatus {
             ResourceStatus::DeleteInProgress => "DELETE IN_PROGRESS",
             ResourceStatus::CreateStopping => "CREATE STOPPING",
             ResourceStatus::CreateStopped => "CREATE STOPPED",
+            ResourceStatus::StopPending => "STOP PENDING",
+            ResourceStatus::StopInProgress => "STOP IN_PROGRESS",
+            ResourceStatus::Inactive => "INACTIVE",
+            ResourceStatus::StartPending => "START PENDING",
+            ResourceStatus::StartInProgress => "START IN_PROGRESS",
         }
     }
 
@@ -82,7 +98,12 @@ mod tests {
                 "DELETE PENDING",
                 "DELETE IN_PROGRESS",
                 "CREATE STOPPING",
-                "CREATE STOPPED"
+                "CREATE STOPPED",
+                "STOP PENDING",
+                "STOP IN_PROGRESS",
+                "INACTIVE",
+                "START PENDING",
+                "START IN_PROGRESS"
             ]
         );
         for s in ResourceStatus::ALL {

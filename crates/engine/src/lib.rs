@@ -41,8 +41,8 @@ pub use pipeline::{
 pub use progress::LiveProgress;
 pub use recipe::{RecipeInfo, RecipeType};
 pub use registry::{
-    check_artifact, decode_artifact_verified, load_model, parameters, read_artifact, read_artifact_verified, recipe,
-    recipes,
+    check_artifact, decode_artifact_verified, domain_recipe, load_model, parameters, read_artifact,
+    read_artifact_verified, recipe, recipes,
 };
 pub use solution_config::{
     event_passes, event_weight, filter_events, EventParameters, ObjectiveSensitivity, TrainingConfig,

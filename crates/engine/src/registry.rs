@@ -11,7 +11,7 @@ use crate::model::Model;
 use crate::recipe::{Recipe, RecipeInfo};
 use crate::recipes::popularity_count::PopularityCount;
 use crate::recipes::user_personalization as up;
-use crate::recipes::{item_affinity, similar_items, sims, trending_now};
+use crate::recipes::{frequently_bought_together, item_affinity, similar_items, sims, trending_now};
 use crate::solution_config::ParamSpec;
 
 /// Every recipe this engine implements, in catalogue order.
@@ -28,6 +28,10 @@ static REGISTRY: &[&dyn Recipe] = &[
     &item_affinity::ITEM_ATTRIBUTE_AFFINITY,
 ];
 
+/// Recipes that train only domain recommenders (a use case with no custom recipe of its own):
+/// trained and loaded by name like the others, never listed in the custom catalogue.
+static DOMAIN_ONLY: &[&dyn Recipe] = &[&frequently_bought_together::FrequentlyBoughtTogether];
+
 /// Recipes this engine really implements.
 pub fn recipes() -> &'static [RecipeInfo] {
     // Derived from the table once: callers want a slice of entries, the table holds recipes.
@@ -37,7 +41,7 @@ pub fn recipes() -> &'static [RecipeInfo] {
 
 /// A recipe's catalogue entry by name.
 pub fn recipe(name: &str) -> Option<&'static RecipeInfo> {
-    registry_entry(name).map(|r| r.info())
+    REGISTRY.iter().find(|r| r.info().name == name).map(|r| r.info())
 }
 
 /// A recipe's accepted `algorithmHyperParameters` and `featureTransformationParameters`, with
@@ -46,9 +50,14 @@ pub fn parameters(name: &str) -> Option<(&'static [ParamSpec], &'static [ParamSp
     registry_entry(name).map(|r| (r.hyperparameters(), r.feature_transformation_parameters()))
 }
 
-/// The recipe named `name`, if this engine implements it.
+/// A domain-only recipe's entry by name ([`DOMAIN_ONLY`]).
+pub fn domain_recipe(name: &str) -> Option<&'static RecipeInfo> {
+    DOMAIN_ONLY.iter().find(|r| r.info().name == name).map(|r| r.info())
+}
+
+/// The recipe named `name`, if this engine implements it (domain-only ones included).
 pub(crate) fn registry_entry(name: &str) -> Option<&'static dyn Recipe> {
-    REGISTRY.iter().copied().find(|r| r.info().name == name)
+    REGISTRY.iter().chain(DOMAIN_ONLY).copied().find(|r| r.info().name == name)
 }
 
 /// [`registry_entry`], an unknown name being [`EngineError::UnknownRecipe`].
@@ -125,6 +134,11 @@ mod tests {
         assert!(registry_entry("aws-sims").is_some() && registry_entry("aws-trending-now").is_some());
         let names: Vec<&str> = recipes().iter().map(|r| r.name).collect();
         assert!(names.iter().all(|n| recipe(n).is_some_and(|r| r.name == *n)));
+        // Domain-only recipes train and load by name but are not in the custom catalogue.
+        let fbt = crate::recipes::frequently_bought_together::NAME;
+        assert!(recipe(fbt).is_none() && !names.contains(&fbt));
+        assert_eq!(domain_recipe(fbt).map(|r| r.recipe_type.as_str()), Some("RELATED_ITEMS"));
+        assert!(registry_entry(fbt).is_some());
     }
 
     #[test]

@@ -73,6 +73,26 @@ pub(crate) fn exploration_from_map(
     Ok(out)
 }
 
+/// Where a served model comes from and how it serves.
+pub(crate) struct ModelSource<'a> {
+    /// The campaign or recommender that serves it.
+    pub serving_arn: &'a str,
+    /// What the deployment reports it serves (a solution version ARN, a recommender's model).
+    pub model_arn: &'a str,
+    /// The resource whose key sealed the artifact (encrypted groups).
+    pub sealed_by: &'a str,
+    pub path: std::path::PathBuf,
+    pub sha256: Option<&'a str>,
+    pub dataset_group_arn: String,
+    pub columns: Option<&'a reko_api::TrainingDataConfig>,
+    pub events: reko_engine::TrainingConfig,
+    pub snapshot_seq: i64,
+    pub exploration: Exploration,
+    pub metadata_enabled: bool,
+    /// Items the user had events of this type on are never recommended (domain use cases).
+    pub excluded_event_type: Option<&'static str>,
+}
+
 /// Personalize's quota of active campaigns per dataset group.
 const MAX_CAMPAIGNS_PER_DATASET_GROUP: usize = 5;
 
@@ -255,41 +275,56 @@ impl Reko {
         config: Option<&CampaignConfig>,
     ) -> ServiceResult<Arc<Deployment>> {
         let stored = self.load::<SolutionVersion>(ResourceKind::SolutionVersion, solution_version_arn)?;
-        let path = self.artifact_path(solution_version_arn)?;
-        let load_started = std::time::Instant::now();
-        let artifact = self.read_model(
-            solution_version_arn,
-            &path,
-            stored.internal.get("artifactSha256").and_then(|v| v.as_str()),
-        )?;
-        let model = reko_engine::load_model(&artifact)?;
-        let name = crate::metrics::name_of(campaign_arn).to_string();
-        metrics::histogram!(crate::metrics::MODEL_LOAD_DURATION, "campaign" => name)
-            .record(load_started.elapsed().as_secs_f64());
-        let group = stored.wire.dataset_group_arn.clone().unwrap_or_default();
-        let columns = stored.wire.solution_config.as_ref().and_then(|c| c.training_data_config.as_ref());
-        let mut deployment = Deployment {
-            campaign_arn: campaign_arn.to_string(),
-            solution_version_arn: solution_version_arn.to_string(),
-            model,
-            model_bytes: artifact.payload.len(),
-            exploration: exploration(config)?,
-            // Known: the model loaded.
-            recipe_type: reko_engine::recipe(&artifact.recipe)
-                .ok_or_else(|| reko_engine::EngineError::UnknownRecipe(artifact.recipe.clone()))?
-                .recipe_type,
-            snapshot_seq: stored.internal.get("snapshotSeq").and_then(|v| v.as_i64()).unwrap_or(0),
-            item_featurizer: self.item_featurizer(&group, columns)?,
+        self.deployment_of(ModelSource {
+            serving_arn: campaign_arn,
+            model_arn: solution_version_arn,
+            sealed_by: solution_version_arn,
+            path: self.artifact_path(solution_version_arn)?,
+            sha256: stored.internal.get("artifactSha256").and_then(|v| v.as_str()),
+            dataset_group_arn: stored.wire.dataset_group_arn.clone().unwrap_or_default(),
+            columns: stored.wire.solution_config.as_ref().and_then(|c| c.training_data_config.as_ref()),
             events: crate::solution::training_config(
                 stored.wire.event_type.as_deref(),
                 stored.wire.solution_config.as_ref(),
             )?,
+            snapshot_seq: stored.internal.get("snapshotSeq").and_then(|v| v.as_i64()).unwrap_or(0),
+            exploration: exploration(config)?,
+            metadata_enabled: config.and_then(|c| c.enable_metadata_with_recommendations).unwrap_or(false),
+            excluded_event_type: None,
+        })
+    }
+
+    /// Loads and verifies a model artifact and prepares it to serve under `serving_arn` (a
+    /// campaign's or a recommender's).
+    pub(crate) fn deployment_of(&self, src: ModelSource<'_>) -> ServiceResult<Arc<Deployment>> {
+        let load_started = std::time::Instant::now();
+        let artifact = self.read_model(src.sealed_by, &src.path, src.sha256)?;
+        let model = reko_engine::load_model(&artifact)?;
+        let name = crate::metrics::name_of(src.serving_arn).to_string();
+        metrics::histogram!(crate::metrics::MODEL_LOAD_DURATION, "campaign" => name)
+            .record(load_started.elapsed().as_secs_f64());
+        let group = src.dataset_group_arn;
+        let mut deployment = Deployment {
+            campaign_arn: src.serving_arn.to_string(),
+            solution_version_arn: src.model_arn.to_string(),
+            model,
+            model_bytes: artifact.payload.len(),
+            exploration: src.exploration,
+            // Known: the model loaded.
+            recipe_type: reko_engine::recipe(&artifact.recipe)
+                .or_else(|| reko_engine::domain_recipe(&artifact.recipe))
+                .ok_or_else(|| reko_engine::EngineError::UnknownRecipe(artifact.recipe.clone()))?
+                .recipe_type,
+            snapshot_seq: src.snapshot_seq,
+            item_featurizer: self.item_featurizer(&group, src.columns)?,
+            events: src.events,
             dataset_group_arn: group,
             rows: Default::default(),
-            metadata_enabled: config.and_then(|c| c.enable_metadata_with_recommendations).unwrap_or(false),
+            metadata_enabled: src.metadata_enabled,
+            excluded_event_type: src.excluded_event_type,
             items_seq: 0,
             events_seq: 0,
-            usage: self.usage_counter(campaign_arn),
+            usage: self.usage_counter(src.serving_arn),
         };
         // Items put since training (the model skips those it knows).
         if let Some(items) = self.dataset_of_type(&deployment.dataset_group_arn, reko_dataset::DatasetType::Items)? {
@@ -371,7 +406,7 @@ impl Reko {
 
     /// Builds what serving needs (the model's indexes, the group's real-time state) before the
     /// campaign reports ACTIVE, so no request after that waits on a load.
-    fn make_ready(&self, deployment: &Deployment) -> ServiceResult<()> {
+    pub(crate) fn make_ready(&self, deployment: &Deployment) -> ServiceResult<()> {
         deployment.model.prepare();
         self.inner.live.preload(self, &deployment.dataset_group_arn)
     }
@@ -379,7 +414,7 @@ impl Reko {
     /// Serves `deployment`, then commits `commit` (ACTIVE, conditional on the status it expects):
     /// ACTIVE only once served. If the commit fails (the campaign was deleted meanwhile), the
     /// deployment is withdrawn, so a deleted campaign never gets its model back.
-    fn install_and_commit(&self, deployment: Arc<Deployment>, commit: &ResourceUpdate) -> ServiceResult<()> {
+    pub(crate) fn install_and_commit(&self, deployment: Arc<Deployment>, commit: &ResourceUpdate) -> ServiceResult<()> {
         let previous = self.install(deployment.clone())?;
         // Items and events put while it was loaded and prepared.
         let caught_up = self.catch_up_items(&deployment).and_then(|d| self.observe_stored_events(&d).map(|_| d));

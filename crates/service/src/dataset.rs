@@ -20,6 +20,22 @@ pub(crate) fn update_pending(dataset: &Dataset) -> bool {
 }
 
 impl Reko {
+    /// A domain group's datasets take schemas created with its domain (Personalize's rule).
+    fn check_schema_domain(&self, schema_arn: &str, group_arn: &str, domain: Option<Domain>) -> ServiceResult<()> {
+        let Some(domain) = domain else { return Ok(()) };
+        let schema_domain = self.load::<reko_api::DatasetSchema>(ResourceKind::Schema, schema_arn)?.wire.domain;
+        if schema_domain.as_deref().and_then(Domain::parse) != Some(domain) {
+            return Err(ApiError::InvalidInput(format!(
+                "Schema {schema_arn} has {}; dataset group {group_arn} has domain {}: the schema of its datasets \
+                 must be created with that domain.",
+                schema_domain.map_or("no domain".to_string(), |d| format!("domain {d}")),
+                domain.as_wire()
+            ))
+            .into());
+        }
+        Ok(())
+    }
+
     pub fn create_dataset(&self, req: CreateDatasetRequest) -> ServiceResult<CreateDatasetResponse> {
         let group = self.active_dataset_group(&req.dataset_group_arn)?;
         let dataset_type = DatasetType::parse(&req.dataset_type).ok_or_else(|| {
@@ -36,6 +52,7 @@ impl Reko {
             ))
             .into());
         }
+        self.check_schema_domain(&req.schema_arn, &req.dataset_group_arn, domain)?;
         let schema = self.parsed_schema(&req.schema_arn)?;
         schema.check_for(dataset_type, domain).map_err(|e| {
             ApiError::InvalidInput(format!(
@@ -154,20 +171,7 @@ impl Reko {
         let current = self.parsed_schema(&dataset.schema_arn)?;
         let group = self.load::<reko_api::DatasetGroup>(ResourceKind::DatasetGroup, &dataset.dataset_group_arn)?.wire;
         let domain = group.domain.as_deref().and_then(Domain::parse);
-        let schema_domain = self.load::<reko_api::DatasetSchema>(ResourceKind::Schema, &req.schema_arn)?.wire.domain;
-        if let Some(domain) = domain {
-            if schema_domain.as_deref().and_then(Domain::parse) != Some(domain) {
-                return Err(ApiError::InvalidInput(format!(
-                    "Schema {} has {}; dataset group {} has domain {}: the schema of its datasets must be \
-                     created with that domain.",
-                    req.schema_arn,
-                    schema_domain.map_or("no domain".to_string(), |d| format!("domain {d}")),
-                    dataset.dataset_group_arn,
-                    domain.as_wire()
-                ))
-                .into());
-            }
-        }
+        self.check_schema_domain(&req.schema_arn, &dataset.dataset_group_arn, domain)?;
         new_schema.check_for(dataset_type, domain).and_then(|()| new_schema.check_replacement_of(&current)).map_err(
             |e| {
                 ApiError::InvalidInput(format!(

@@ -83,7 +83,7 @@ impl Reko {
         if let Some(child) = children.iter().find(|c| crate::data_deletion_job::holds_group(c)) {
             return Err(ApiError::ResourceInUse(format!(
                 "Cannot delete dataset group {} while it contains resources (e.g. {} {}). Delete its datasets, \
-                 solutions, campaigns, event trackers, filters and metric attributions first.",
+                 solutions, campaigns, recommenders, event trackers, filters and metric attributions first.",
                 req.dataset_group_arn, child.kind, child.arn
             ))
             .into());

@@ -54,6 +54,14 @@ impl Reko {
             }
         } else if record.kind == ResourceKind::Campaign.as_str() {
             self.undeploy(arn);
+        } else if record.kind == ResourceKind::Recommender.as_str() {
+            self.undeploy(arn);
+            let dir = self.recommender_models_dir(arn);
+            if dir.exists() {
+                if let Err(e) = std::fs::remove_dir_all(&dir) {
+                    tracing::warn!(error = %e, dir = %dir.display(), "could not remove model files");
+                }
+            }
         } else if record.kind == ResourceKind::Filter.as_str() {
             self.inner.filters.forget_filter(arn);
         } else if record.kind == ResourceKind::MetricAttribution.as_str() {

@@ -35,6 +35,7 @@ pub mod metrics;
 pub mod object_storage;
 mod recipe;
 mod recommendation_id;
+mod recommender;
 pub mod resource;
 mod runtime;
 pub mod s3_roles;
@@ -47,6 +48,7 @@ mod solution_version;
 mod tags;
 pub mod tasks;
 pub mod usage;
+mod use_case;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -160,7 +162,7 @@ struct Inner {
     deployments: RwLock<HashMap<String, Arc<Deployment>>>,
     wake: (Mutex<u64>, Condvar),
     stopping: AtomicBool,
-    /// Set once the start-up warm-up has loaded every ACTIVE campaign ([`Reko::is_ready`]).
+    /// Set once the start-up warm-up has loaded every ACTIVE campaign and recommender ([`Reko::is_ready`]).
     warmed_up: AtomicBool,
     workers: Mutex<Vec<std::thread::JoinHandle<()>>>,
     /// Group commit of individually put records.

@@ -14,7 +14,25 @@ use reko_engine::recipe::{ParamKind, ParamSpec};
 use crate::arn::{algorithm_arn, feature_transformation_arn, recipe_arn};
 use crate::error::{ServiceError, ServiceResult};
 use crate::solution::recipe_for_arn;
+use crate::use_case::{UseCase, USE_CASES};
 use crate::Reko;
+
+/// A domain use case as a recipe: it trains with one of the engine's algorithms
+/// (docs/compatibility.md, "Recommenders"), so it names that one's algorithm.
+fn use_case_to_wire(u: &UseCase) -> Recipe {
+    let engine = reko_engine::recipe(u.engine_recipe).or_else(|| reko_engine::domain_recipe(u.engine_recipe));
+    Recipe {
+        name: u.name.to_string(),
+        recipe_arn: recipe_arn(u.name),
+        algorithm_arn: engine.map(|e| algorithm_arn(e.algorithm_name)),
+        feature_transformation_arn: engine.and_then(|e| e.feature_transformation_name).map(feature_transformation_arn),
+        status: ResourceStatus::Active.as_str().into(),
+        description: Some(u.description.to_string()),
+        creation_date_time: 0.0,
+        recipe_type: Some(u.recipe_type.to_string()),
+        last_updated_date_time: 0.0,
+    }
+}
 
 fn to_wire(info: &reko_engine::RecipeInfo) -> Recipe {
     Recipe {
@@ -33,13 +51,15 @@ fn to_wire(info: &reko_engine::RecipeInfo) -> Recipe {
 
 impl Reko {
     pub fn list_recipes(&self, req: ListRecipesRequest) -> ServiceResult<ListRecipesResponse> {
-        // Domain use-case recipes serve recommenders, which Reko does not implement yet: a domain
-        // filter therefore lists nothing rather than recipes that would not work.
-        let recipes: Vec<RecipeSummary> = if req.domain.is_some() {
-            Vec::new()
-        } else {
-            reko_engine::recipes().iter().map(|info| RecipeSummary::with_domain(&to_wire(info), None)).collect()
-        };
+        // A domain lists its use cases; no domain, every recipe (use cases with their domain).
+        let domain = req.domain.as_deref().and_then(reko_dataset::Domain::parse);
+        let custom = reko_engine::recipes().iter().map(|info| RecipeSummary::with_domain(&to_wire(info), None));
+        let use_cases = USE_CASES
+            .iter()
+            .filter(|u| domain.is_none_or(|d| d == u.domain))
+            .map(|u| RecipeSummary::with_domain(&use_case_to_wire(u), Some(u.domain.as_wire())));
+        let recipes: Vec<RecipeSummary> =
+            if domain.is_some() { use_cases.collect() } else { custom.chain(use_cases).collect() };
         // A fixed list: the token's recipe is always there.
         let (page, next_token) =
             reko_api::common::paginate(&recipes, |r| r.recipe_arn.clone(), req.next_token.as_deref(), req.max_results)?;
@@ -47,6 +67,9 @@ impl Reko {
     }
 
     pub fn describe_recipe(&self, req: DescribeRecipeRequest) -> ServiceResult<DescribeRecipeResponse> {
+        if let Some(u) = crate::arn::recipe_name(&req.recipe_arn).and_then(crate::use_case::by_name) {
+            return Ok(DescribeRecipeResponse { recipe: use_case_to_wire(u) });
+        }
         let info = recipe_for_arn(&req.recipe_arn).map_err(|e| match e {
             ServiceError::Api(ApiError::NotImplemented(m)) => {
                 ApiError::ResourceNotFound(format!("{m} is not available in Reko yet.")).into()

@@ -3,7 +3,7 @@
 //!
 //! Layout (40 characters, the events API's cap): `RID-` + a one-letter issuer tag + 16 hex
 //! digits of the issuer's fingerprint + `-` + 18 random hex digits. The tag says what the
-//! fingerprint identifies (`c`: a campaign ARN); later issuers (recommenders, experiment arms)
+//! fingerprint identifies (`c`: a campaign ARN, `r`: a recommender ARN); later issuers (experiment arms)
 //! get tags of their own here, so every id is made and read in this one place. Ids issued before
 //! this layout (`RID-` + UUID) resolve to nothing.
 //!
@@ -17,10 +17,12 @@ use rand::Rng;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Issuer<'a> {
     Campaign(&'a str),
+    Recommender(&'a str),
 }
 
 const PREFIX: &str = "RID-";
 const CAMPAIGN_TAG: char = 'c';
+const RECOMMENDER_TAG: char = 'r';
 const FINGERPRINT_HEX: usize = 16;
 const NONCE_HEX: usize = 18;
 
@@ -28,6 +30,7 @@ const NONCE_HEX: usize = 18;
 pub(crate) fn issue(issuer: Issuer<'_>) -> String {
     let (tag, fingerprint) = match issuer {
         Issuer::Campaign(arn) => (CAMPAIGN_TAG, fingerprint(arn)),
+        Issuer::Recommender(arn) => (RECOMMENDER_TAG, fingerprint(arn)),
     };
     let nonce: u128 = rand::thread_rng().gen::<u128>() & ((1u128 << (NONCE_HEX * 4)) - 1);
     format!("{PREFIX}{tag}{fingerprint:0width$x}-{nonce:0nwidth$x}", width = FINGERPRINT_HEX, nwidth = NONCE_HEX)
@@ -37,14 +40,17 @@ pub(crate) fn issue(issuer: Issuer<'_>) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum IssuedBy {
     Campaign { fingerprint: u64 },
+    Recommender { fingerprint: u64 },
 }
 
 impl IssuedBy {
     /// Whether the campaign `arn` has this fingerprint.
     pub(crate) fn is_campaign(&self, arn: &str) -> bool {
-        match self {
-            IssuedBy::Campaign { fingerprint: f } => *f == fingerprint(arn),
-        }
+        matches!(self, IssuedBy::Campaign { fingerprint: f } if *f == fingerprint(arn))
+    }
+    /// Whether the recommender `arn` has this fingerprint.
+    pub(crate) fn is_recommender(&self, arn: &str) -> bool {
+        matches!(self, IssuedBy::Recommender { fingerprint: f } if *f == fingerprint(arn))
     }
 }
 
@@ -62,6 +68,7 @@ pub(crate) fn parse(id: &str) -> Option<IssuedBy> {
     let fingerprint = u64::from_str_radix(fp, 16).ok()?;
     match tag {
         CAMPAIGN_TAG => Some(IssuedBy::Campaign { fingerprint }),
+        RECOMMENDER_TAG => Some(IssuedBy::Recommender { fingerprint }),
         _ => None,
     }
 }
@@ -87,6 +94,11 @@ mod tests {
         let read = parse(&id).unwrap();
         assert!(read.is_campaign(A));
         assert!(!read.is_campaign(B));
+        // A recommender's id names it as a recommender, never as a campaign of the same ARN.
+        let id = issue(Issuer::Recommender(B));
+        assert!(id.starts_with("RID-r") && id.len() == 40, "{id}");
+        let read = parse(&id).unwrap();
+        assert!(read.is_recommender(B) && !read.is_recommender(A) && !read.is_campaign(B));
     }
 
     #[test]

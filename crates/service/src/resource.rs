@@ -27,6 +27,7 @@ pub enum ResourceKind {
     DatasetExportJob,
     DataDeletionJob,
     MetricAttribution,
+    Recommender,
 }
 
 impl ResourceKind {
@@ -46,6 +47,7 @@ impl ResourceKind {
             ResourceKind::DatasetExportJob => "dataset-export-job",
             ResourceKind::DataDeletionJob => "data-deletion-job",
             ResourceKind::MetricAttribution => "metric-attribution",
+            ResourceKind::Recommender => "recommender",
         }
     }
 
@@ -74,6 +76,7 @@ impl ResourceKind {
             ResourceKind::DatasetExportJob => "dataset export job",
             ResourceKind::DataDeletionJob => "data deletion job",
             ResourceKind::MetricAttribution => "metric attribution",
+            ResourceKind::Recommender => "recommender",
         }
     }
 }

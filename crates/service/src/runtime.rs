@@ -42,6 +42,9 @@ pub struct Deployment {
     pub(crate) rows: ModelRows,
     /// `enableMetadataWithRecommendations` of the campaign.
     pub metadata_enabled: bool,
+    /// Items the user had events of this type on are never recommended (the domain use cases
+    /// that drop purchased or watched items).
+    pub excluded_event_type: Option<&'static str>,
     /// The newest Items chunk read when the model was loaded: items put later are folded in.
     pub(crate) items_seq: i64,
     /// The newest PutEvents chunk observed when the model was loaded (models that observe events:
@@ -67,6 +70,7 @@ impl Deployment {
             events: self.events.clone(),
             rows: ModelRows::default(),
             metadata_enabled: self.metadata_enabled,
+            excluded_event_type: self.excluded_event_type,
             items_seq: self.items_seq,
             events_seq: self.events_seq,
             usage: self.usage.clone(),
@@ -116,14 +120,20 @@ const DEFAULT_NUM_RESULTS: usize = 25;
 
 impl Reko {
     pub fn get_recommendations(&self, req: GetRecommendationsRequest) -> ServiceResult<GetRecommendationsResponse> {
-        if req.recommender_arn.is_some() {
-            return Err(ApiError::NotImplemented("GetRecommendations with recommenderArn (recommenders)".into()).into());
-        }
-        let campaign_arn = req.campaign_arn.as_deref().ok_or_else(|| {
-            ApiError::InvalidInput("campaignArn is required (recommenders are not supported).".into())
-        })?;
         let started = std::time::Instant::now();
-        let deployment = self.deployment(campaign_arn)?;
+        let deployment = match (req.campaign_arn.as_deref(), req.recommender_arn.as_deref()) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::InvalidInput(
+                    "campaignArn and recommenderArn cannot both be given; name one of them.".into(),
+                )
+                .into())
+            }
+            (None, None) => {
+                return Err(ApiError::InvalidInput("Either campaignArn or recommenderArn is required.".into()).into())
+            }
+            (Some(campaign_arn), None) => self.deployment(campaign_arn)?,
+            (None, Some(recommender_arn)) => self.recommender_for(recommender_arn, &req)?,
+        };
         // Counted once the campaign serves it, failed or not (docs/usage.md).
         let result = self.recommend(&deployment, req);
         deployment.usage.record_timed(result.is_ok(), started.elapsed());
@@ -166,6 +176,18 @@ impl Reko {
             _ => None,
         };
         let user_id = view.as_ref().map(|v| v.user_id.as_str()).or(req.user_id.as_deref());
+        // Items the user bought (or watched) that the domain use case never recommends.
+        let dropped: std::collections::HashSet<Arc<str>> = match (deployment.excluded_event_type, user_id) {
+            (Some(event_type), Some(user)) => self
+                .inner
+                .live
+                .filter_history(self, &deployment.dataset_group_arn, user)?
+                .into_iter()
+                .filter(|e| e.event_type.eq_ignore_ascii_case(event_type))
+                .map(|e| e.item_id)
+                .collect(),
+            _ => Default::default(),
+        };
         let context = context_tokens(req.context.as_ref());
         let filter = |arn, values| FilterRequest {
             filter_arn: arn,
@@ -180,12 +202,14 @@ impl Reko {
         };
         // The model's ranking of the items passing `allowed` (also given by item index), best first.
         let recommend_indexed = |n: usize, allowed: &dyn Fn(&str) -> bool, by_index: Option<&dyn Fn(u32) -> bool>| {
+            // Dropped items are known by id only: the index shortcut is left out then.
+            let by_index = by_index.filter(|_| dropped.is_empty());
             let excluded_index = by_index.map(|f| move |i: u32| !f(i));
             let query = RecommendQuery {
                 user_id,
                 item_id: req.item_id.as_deref(),
                 num_results: n,
-                exclude: &|id| !allowed(id),
+                exclude: &|id| !allowed(id) || dropped.contains(id),
                 exclude_index: excluded_index.as_ref().map(|f| f as &dyn Fn(u32) -> bool),
                 context: &context,
                 exploration: Some(deployment.exploration),
@@ -354,8 +378,9 @@ impl Reko {
                     Err(e) => tracing::warn!(campaign = %c.wire.campaign_arn, error = %e, "campaign not warmed up"),
                 }
             }
+            reko.warm_up_recommenders();
             reko.inner.warmed_up.store(true, std::sync::atomic::Ordering::Release);
-            tracing::info!("every ACTIVE campaign is loaded: ready");
+            tracing::info!("every ACTIVE campaign and recommender is loaded: ready");
         });
         if let Err(e) = spawned {
             tracing::warn!(error = %e, "no warm-up thread; campaigns load on first use");
@@ -363,7 +388,7 @@ impl Reko {
         }
     }
 
-    /// Whether the start-up warm-up is done: every campaign ACTIVE at start-up has its model and
+    /// Whether the start-up warm-up is done: every campaign and recommender ACTIVE at start-up has its model and
     /// real-time state loaded (or failed to, logged), so no request waits on a load. Campaigns
     /// created or updated later report ACTIVE only once loaded.
     pub fn is_ready(&self) -> bool {
@@ -451,8 +476,9 @@ impl Reko {
     ) -> ServiceResult<Option<MetadataRequest>> {
         let Some(requested) = requested.filter(|m| m.values().any(|c| !c.is_empty())) else { return Ok(None) };
         if !deployment.metadata_enabled {
+            let what = if campaign_arn.contains(":recommender/") { "recommender" } else { "campaign" };
             return Err(ApiError::InvalidInput(format!(
-                "metadataColumns needs a campaign with enableMetadataWithRecommendations; campaign {campaign_arn} \
+                "metadataColumns needs a {what} with enableMetadataWithRecommendations; {what} {campaign_arn} \
                  does not return metadata."
             ))
             .into());
@@ -656,9 +682,15 @@ pub(crate) fn context_tokens(context: Option<&std::collections::BTreeMap<String,
     context.into_iter().flatten().map(|(k, v)| format!("{k}={v}")).collect()
 }
 
-/// A new id naming the campaign that issued the recommendations (crate::recommendation_id).
-fn recommendation_id(campaign_arn: &str) -> String {
-    crate::recommendation_id::issue(crate::recommendation_id::Issuer::Campaign(campaign_arn))
+/// A new id naming the campaign or recommender that issued the recommendations
+/// (crate::recommendation_id).
+fn recommendation_id(issuer_arn: &str) -> String {
+    use crate::recommendation_id::{issue, Issuer};
+    issue(if issuer_arn.contains(":recommender/") {
+        Issuer::Recommender(issuer_arn)
+    } else {
+        Issuer::Campaign(issuer_arn)
+    })
 }
 
 #[cfg(test)]

@@ -201,6 +201,13 @@ pub(crate) fn recipe_for_arn(recipe_arn: &str) -> ServiceResult<&'static reko_en
     if let Some(info) = reko_engine::recipe(name) {
         return Ok(info);
     }
+    if let Some(u) = crate::use_case::by_name(name) {
+        return Err(ApiError::InvalidInput(format!(
+            "Recipe {recipe_arn} is a {} use case: it trains recommenders (CreateRecommender) only.",
+            u.domain
+        ))
+        .into());
+    }
     if PERSONALIZE_RECIPES.contains(&name) {
         return Err(ApiError::NotImplemented(format!("The recipe {name} ({recipe_arn})")).into());
     }

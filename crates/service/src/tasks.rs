@@ -178,6 +178,7 @@ impl Reko {
             TaskKind::DatasetUpdate => self.run_dataset_update(&task.resource_arn),
             TaskKind::DataDeletion => self.run_data_deletion(&task.resource_arn, progress),
             TaskKind::SolutionUpdate => self.run_solution_update(&task.resource_arn),
+            TaskKind::Recommender => self.run_recommender(&task.resource_arn, progress),
         }
     }
 
@@ -294,6 +295,36 @@ fn failure_status(task_kind: Option<TaskKind>, current: &str, doc: &mut serde_js
             update.insert("lastUpdatedDateTime".into(), now().into());
         }
         return ResourceStatus::Active.as_str().to_string();
+    }
+    if task_kind == Some(TaskKind::Recommender) {
+        match ResourceStatus::parse(current) {
+            // A failed update or retraining: the recommender keeps serving its current model.
+            Some(ResourceStatus::Active) => {
+                if let Some(update) = doc
+                    .get_mut("latestRecommenderUpdate")
+                    .and_then(|u| u.as_object_mut())
+                    .filter(|u| u.get("status").and_then(|s| s.as_str()).is_some_and(status::is_pending))
+                {
+                    update.insert("status".into(), ResourceStatus::CreateFailed.as_str().into());
+                    update.insert("failureReason".into(), reason.into());
+                    update.insert("lastUpdatedDateTime".into(), now().into());
+                }
+                return ResourceStatus::Active.as_str().to_string();
+            }
+            // A start that failed leaves it stopped; a stop that failed, serving.
+            Some(ResourceStatus::StartPending | ResourceStatus::StartInProgress) => {
+                set_status(doc, ResourceStatus::Inactive.as_str());
+                if let Some(map) = doc.as_object_mut() {
+                    map.insert("failureReason".into(), reason.into());
+                }
+                return ResourceStatus::Inactive.as_str().to_string();
+            }
+            Some(ResourceStatus::StopPending | ResourceStatus::StopInProgress) => {
+                set_status(doc, ResourceStatus::Active.as_str());
+                return ResourceStatus::Active.as_str().to_string();
+            }
+            _ => {}
+        }
     }
     if task_kind == Some(TaskKind::Delete) {
         // A deletion that failed leaves the resource as it was before the request.

@@ -255,10 +255,12 @@ pub enum TaskKind {
     DataDeletion,
     /// A solution's settings change (UpdateSolution).
     SolutionUpdate,
+    /// A recommender's training, retraining, update, stop or start (its status says which).
+    Recommender,
 }
 
 impl TaskKind {
-    pub const ALL: [TaskKind; 11] = [
+    pub const ALL: [TaskKind; 12] = [
         TaskKind::Activate,
         TaskKind::Import,
         TaskKind::Train,
@@ -270,6 +272,7 @@ impl TaskKind {
         TaskKind::DatasetUpdate,
         TaskKind::DataDeletion,
         TaskKind::SolutionUpdate,
+        TaskKind::Recommender,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -285,6 +288,7 @@ impl TaskKind {
             TaskKind::DatasetUpdate => "dataset-update",
             TaskKind::DataDeletion => "data-deletion",
             TaskKind::SolutionUpdate => "solution-update",
+            TaskKind::Recommender => "recommender",
         }
     }
 

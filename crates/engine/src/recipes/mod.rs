@@ -5,6 +5,7 @@
 pub mod als;
 pub mod cooccurrence;
 pub(crate) mod exploration;
+pub mod frequently_bought_together;
 pub mod item_affinity;
 pub(crate) mod kmeans;
 pub mod popularity_count;

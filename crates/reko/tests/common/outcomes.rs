@@ -55,6 +55,7 @@ pub enum Res {
     /// `latestCampaignUpdate` of a campaign.
     CampaignUpdate(String),
     EventTracker(String),
+    Recommender(String),
 }
 
 /// Status and failure reason of a resource; `Err(code)` when Describe fails.
@@ -107,6 +108,11 @@ pub async fn describe_status(c: &aws_sdk_personalize::Client, res: &Res) -> Resu
             let o = c.describe_event_tracker().event_tracker_arn(a).send().await.map_err(code)?;
             let d = o.event_tracker().ok_or("no eventTracker")?;
             pair(d.status(), None)
+        }
+        Res::Recommender(a) => {
+            let o = c.describe_recommender().recommender_arn(a).send().await.map_err(code)?;
+            let d = o.recommender().ok_or("no recommender")?;
+            pair(d.status(), d.failure_reason())
         }
     })
 }

@@ -52,7 +52,7 @@ async fn populate(c: &aws_sdk_personalize::Client, name: &str, dir: &std::path::
     for k in 0..1200 {
         rows.push_str(&format!("u{},i{},click,{}\n", k % 60, (k * 7) % 40, 1_700_000_000 + k));
     }
-    std::fs::write(&csv, rows).unwrap();
+    std::fs::write(&csv, &rows).unwrap();
     let ij = import(c, &format!("{name}-import"), &di, &file_url(&csv), None).await;
     wait_active(c, &Res::ImportJob(ij.clone())).await;
     let s = create_solution(c, &g, &format!("{name}-sol"), "aws-popularity-count").await;
@@ -88,6 +88,45 @@ async fn populate(c: &aws_sdk_personalize::Client, name: &str, dir: &std::path::
     .metric_attribution_arn()
     .unwrap()
     .to_string();
+    // A domain group with a recommender (the scoped key's third group for A).
+    let gs = ok(
+        c.create_dataset_group()
+            .name(format!("{name}-shop"))
+            .domain(aws_sdk_personalize::types::Domain::Ecommerce)
+            .send()
+            .await,
+        "CreateDatasetGroup(domain)",
+    )
+    .dataset_group_arn()
+    .expect("datasetGroupArn")
+    .to_string();
+    wait_active(c, &Res::DatasetGroup(gs.clone())).await;
+    let ds = create_dataset(
+        c,
+        &gs,
+        &format!("{name}-shop"),
+        &format!("{name}-shop-i"),
+        "Interactions",
+        &arn("schema", "iso-shop-interactions"),
+    )
+    .await;
+    let shop_csv = dir.join(format!("{name}-shop.csv"));
+    std::fs::write(&shop_csv, rows.replace(",click,", ",View,")).unwrap();
+    let sj = import(c, &format!("{name}-shop-import"), &ds, &file_url(&shop_csv), None).await;
+    wait_active(c, &Res::ImportJob(sj)).await;
+    let r = ok(
+        c.create_recommender()
+            .name(format!("{name}-rec"))
+            .dataset_group_arn(&gs)
+            .recipe_arn(recipe("aws-ecomm-popular-items-by-views"))
+            .send()
+            .await,
+        "CreateRecommender",
+    )
+    .recommender_arn()
+    .expect("recommenderArn")
+    .to_string();
+    wait_active(c, &Res::Recommender(r.clone())).await;
     ok(
         c.tag_resource()
             .resource_arn(&camp)
@@ -109,6 +148,8 @@ async fn populate(c: &aws_sdk_personalize::Client, name: &str, dir: &std::path::
             ("T", t),
             ("F", f),
             ("MA", ma),
+            ("GS", gs),
+            ("R", r),
         ],
     }
 }
@@ -199,6 +240,16 @@ const OPERATIONS: &[(&str, &str)] = &[
         r#"{"jobName":"bi-{N}","solutionVersionArn":"{SV}","filterArn":"{F}","roleArn":"arn:aws:iam::123456789012:role/R","jobInput":{"s3DataSource":{"path":"{CSV}"}},"jobOutput":{"s3DataDestination":{"path":"{OUT}"}}}"#,
     ),
     ("ListBatchInferenceJobs", r#"{"solutionVersionArn":"{SV}"}"#),
+    (
+        "CreateRecommender",
+        r#"{"name":"rec-{N}","datasetGroupArn":"{GS}","recipeArn":"arn:aws:personalize:::recipe/aws-ecomm-popular-items-by-views"}"#,
+    ),
+    ("DescribeRecommender", r#"{"recommenderArn":"{R}"}"#),
+    ("ListRecommenders", r#"{"datasetGroupArn":"{GS}"}"#),
+    ("UpdateRecommender", r#"{"recommenderArn":"{R}","recommenderConfig":{"enableMetadataWithRecommendations":true}}"#),
+    ("StopRecommender", r#"{"recommenderArn":"{R}"}"#),
+    ("StartRecommender", r#"{"recommenderArn":"{R}"}"#),
+    ("DeleteRecommender", r#"{"recommenderArn":"{R!}"}"#),
     ("ListBatchSegmentJobs", r#"{"solutionVersionArn":"{SV}"}"#),
     ("TagResource", r#"{"resourceArn":"{ANY}","tags":[{"tagKey":"owner","tagValue":"intruder"}]}"#),
     ("UntagResource", r#"{"resourceArn":"{ANY}","tagKeys":["owner"]}"#),
@@ -214,6 +265,7 @@ const OPERATIONS: &[(&str, &str)] = &[
         "/recommendations",
         r#"{"campaignArn":"{C}","userId":"u1","numResults":5,"filterArn":"{F}","promotions":[{"name":"p","percentPromotedItems":20,"filterArn":"{F}"}]}"#,
     ),
+    ("/recommendations", r#"{"recommenderArn":"{R}","userId":"u1","numResults":5}"#),
     ("/personalize-ranking", r#"{"campaignArn":"{C}","userId":"u1","inputList":["i1","i2","i3"],"filterArn":"{F}"}"#),
     (
         "/events",
@@ -223,7 +275,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("/users", r#"{"datasetArn":"{DI}","users":[{"userId":"intruder-user"}]}"#),
 ];
 
-const SLOTS: &[&str] = &["G", "DI", "DT", "IJ", "S", "SV", "C", "ET", "T", "F", "MA"];
+const SLOTS: &[&str] = &["G", "DI", "DT", "IJ", "S", "SV", "C", "ET", "T", "F", "MA", "GS", "R"];
 
 /// How a case makes its body hostile.
 #[derive(Debug, Clone)]
@@ -370,6 +422,9 @@ fn observe(authority: &str, b: &Tenant) -> Vec<String> {
         ("ListEventTrackers", format!(r#"{{"datasetGroupArn":"{}"}}"#, b.get("G"))),
         ("ListFilters", format!(r#"{{"datasetGroupArn":"{}"}}"#, b.get("G"))),
         ("ListBatchInferenceJobs", format!(r#"{{"solutionVersionArn":"{}"}}"#, b.get("SV"))),
+        ("DescribeDatasetGroup", format!(r#"{{"datasetGroupArn":"{}"}}"#, b.get("GS"))),
+        ("DescribeRecommender", format!(r#"{{"recommenderArn":"{}"}}"#, b.get("R"))),
+        ("ListRecommenders", format!(r#"{{"datasetGroupArn":"{}"}}"#, b.get("GS"))),
     ];
     let mut seen: Vec<String> = calls
         .iter()
@@ -395,12 +450,13 @@ fn scoped_keys_never_reach_another_tenant() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_path_buf();
     let (ga, ga2) = (arn("dataset-group", "tenant-a"), arn("dataset-group", "tenant-a2"));
+    let ga_shop = arn("dataset-group", "tenant-a-shop");
     let config = dir.join("reko.toml");
     std::fs::write(
         &config,
         format!(
             "[[access_keys]]\naccess_key_id = \"{SCOPED_ID}\"\nsecret_access_key = \"{SCOPED_SECRET}\"\n\
-             dataset_groups = [\"{ga}\", \"{ga2}\"]\n\n\
+             dataset_groups = [\"{ga}\", \"{ga2}\", \"{ga_shop}\"]\n\n\
              [[access_keys]]\naccess_key_id = \"{FRONT_ID}\"\nsecret_access_key = \"{FRONT_SECRET}\"\n\
              runtime_only = true\ndataset_groups = [\"{ga}\"]\n"
         ),
@@ -414,6 +470,8 @@ fn scoped_keys_never_reach_another_tenant() {
         create_schema(c, "iso-items", ITEMS).await;
         create_schema(c, "iso-users", USERS).await;
         create_schema(c, "iso-items-v2", ITEMS_V2).await;
+        let shop = c.create_schema().name("iso-shop-interactions").schema(INTERACTIONS);
+        ok(shop.domain(aws_sdk_personalize::types::Domain::Ecommerce).send().await, "CreateSchema(domain)");
         (populate(c, "tenant-a", &dir).await, populate(c, "tenant-b", &dir).await)
     });
     let authority = server.url.trim_start_matches("http://").to_string();
@@ -457,7 +515,8 @@ fn scoped_keys_never_reach_another_tenant() {
     let groups: serde_json::Value = serde_json::from_str(&groups).unwrap();
     for g in groups["datasetGroups"].as_array().unwrap() {
         let name = g["name"].as_str().unwrap();
-        assert!(["tenant-a", "tenant-a2", "tenant-b"].contains(&name), "group {name} created outside the scope");
+        let known = ["tenant-a", "tenant-a2", "tenant-b", "tenant-a-shop", "tenant-b-shop"];
+        assert!(known.contains(&name), "group {name} created outside the scope");
     }
     // Lists are filtered before paging: page by page, the scoped key sees exactly its groups.
     let scoped = (SCOPED_ID, SCOPED_SECRET);
@@ -479,7 +538,7 @@ fn scoped_keys_never_reach_another_tenant() {
             None => break,
         }
     }
-    assert!(seen.iter().all(|g| *g == ga || *g == ga2), "{seen:?}");
+    assert!(seen.iter().all(|g| *g == ga || *g == ga2 || *g == ga_shop), "{seen:?}");
     // The task view shows neither B's live resources nor the ones deleted since.
     let (status, _) =
         send(&authority, "DeleteFilter", format!(r#"{{"filterArn":"{}"}}"#, b.get("F")).as_bytes(), root).unwrap();

@@ -31,6 +31,7 @@ mod metrics;
 mod object_storage;
 mod overload;
 mod recipes;
+mod recommenders;
 mod samples;
 mod security;
 mod usage;

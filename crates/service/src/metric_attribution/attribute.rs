@@ -142,25 +142,33 @@ impl Reko {
         if !events.iter().any(|e| parsed.iter().any(|(m, _)| m.event_type == e.event_type)) {
             return Ok(());
         }
-        // Campaigns of this group only: an id issued elsewhere resolves to nothing.
-        let needs_campaigns = events.iter().any(|e| e.attribution_source.is_none() && e.recommendation_id.is_some());
-        let campaigns: Vec<String> = if needs_campaigns {
-            self.store()
-                .list_resources(ResourceKind::Campaign.as_str(), None)?
+        // Campaigns and recommenders of this group only: an id issued elsewhere resolves to nothing.
+        let needs_issuers = events.iter().any(|e| e.attribution_source.is_none() && e.recommendation_id.is_some());
+        let in_group = |kind: ResourceKind| -> ServiceResult<Vec<String>> {
+            if !needs_issuers {
+                return Ok(Vec::new());
+            }
+            Ok(self
+                .store()
+                .list_resources(kind.as_str(), None)?
                 .into_iter()
                 .filter(|r| r.dataset_group_arn.as_deref() == Some(dataset_group_arn))
                 .map(|r| r.arn)
-                .collect()
-        } else {
-            Vec::new()
+                .collect())
         };
+        let (campaigns, recommenders) = (in_group(ResourceKind::Campaign)?, in_group(ResourceKind::Recommender)?);
         let source_of = |e: &Attributable| -> String {
             if let Some(source) = &e.attribution_source {
                 return source.clone();
             }
             let issuer = e.recommendation_id.as_deref().and_then(recommendation_id::parse);
-            let campaign = issuer.and_then(|i| campaigns.iter().find(|arn| i.is_campaign(arn)));
-            campaign.cloned().unwrap_or_else(|| SOURCE_NAME_UNDEFINED.to_string())
+            let issued = issuer.and_then(|i| {
+                campaigns
+                    .iter()
+                    .find(|arn| i.is_campaign(arn))
+                    .or_else(|| recommenders.iter().find(|arn| i.is_recommender(arn)))
+            });
+            issued.cloned().unwrap_or_else(|| SOURCE_NAME_UNDEFINED.to_string())
         };
         let items = if parsed.iter().any(|(_, e)| matches!(e, MetricExpression::SumItems(_))) {
             self.item_metadata(dataset_group_arn)?

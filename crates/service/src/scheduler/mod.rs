@@ -1,5 +1,5 @@
 //! The scheduler: work that falls due at a point in time rather than on a request (a solution's
-//! automatic training, later a recommender's retraining). Each piece of due work is one persisted
+//! automatic training, a recommender's retraining). Each piece of due work is one persisted
 //! entry (resource, kind, due time) in the store, so a restart keeps the schedule; a tick runs
 //! what is due, each handler telling when its work is due next.
 //!
@@ -77,8 +77,9 @@ impl Reko {
         Ok(self.store().due_at(arn, kind.as_str())?)
     }
 
-    /// One pass of the scheduler: runs every piece of work due by the clock's now, then lets
-    /// campaigns that follow their solution's latest version catch up with it. Returns how many
+    /// One pass of the scheduler: runs every piece of work due by the clock's now, asks for the
+    /// recommenders' due retrainings, then lets campaigns that follow their solution's latest
+    /// version catch up with it. Returns how many
     /// due entries ran. Passes never overlap.
     pub fn run_scheduler_tick(&self) -> ServiceResult<usize> {
         let _one_at_a_time = self.inner.scheduling.lock().unwrap_or_else(|p| p.into_inner());
@@ -104,6 +105,11 @@ impl Reko {
                 Err(e) => tracing::error!(error = %e, kind = %work.kind, resource = %work.resource_arn,
                     "due work failed; it is retried at the next pass"),
             }
+        }
+        match self.request_due_retrains(now) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(recommenders = n, "recommender retrainings requested"),
+            Err(e) => tracing::warn!(error = %e, "checking recommenders' retrainings failed"),
         }
         self.sync_latest_campaigns()?;
         Ok(ran)

@@ -108,9 +108,14 @@ impl CampaignState {
     }
 }
 
-/// `minProvisionedTPS` of a campaign document (Personalize's default, 1, when absent).
+/// `minProvisionedTPS` of a campaign document, or `minRecommendationRequestsPerSecond` of a
+/// recommender's (the same billing floor; Personalize's default, 1, when absent).
 pub fn min_provisioned_tps(doc: &serde_json::Value) -> i64 {
-    doc.get("minProvisionedTPS").and_then(|v| v.as_i64()).unwrap_or(1).max(1)
+    doc.get("minProvisionedTPS")
+        .or_else(|| doc.get("recommenderConfig").and_then(|c| c.get("minRecommendationRequestsPerSecond")))
+        .and_then(|v| v.as_i64())
+        .unwrap_or(1)
+        .max(1)
 }
 
 /// The per-process accounting: counters, and what of them was flushed.
@@ -265,8 +270,10 @@ impl crate::Reko {
 
     /// Writes the usage counted since the last flush (see [`Accounting::flush`]).
     pub(crate) fn flush_usage(&self) -> crate::ServiceResult<()> {
-        let campaigns: Vec<CampaignState> =
-            self.store().list_resources("campaign", None)?.iter().map(CampaignState::of).collect();
+        // Recommenders are billed by the same rule (their requests counted under their ARN).
+        let mut records = self.store().list_resources("campaign", None)?;
+        records.extend(self.store().list_resources("recommender", None)?);
+        let campaigns: Vec<CampaignState> = records.iter().map(CampaignState::of).collect();
         self.inner.usage.flush(self.store(), &campaigns, now_secs())?;
         Ok(())
     }

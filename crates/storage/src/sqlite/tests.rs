@@ -252,6 +252,7 @@ fn task_kinds_are_stored_as_strings() {
             "dataset-update",
             "data-deletion",
             "solution-update",
+            "recommender",
             "retrain"
         ]
     );
