@@ -134,6 +134,9 @@ fuzz_target!(|data: &[u8]| {
             |r: GetRecommendationsRequest| bind_filter_values(r.filter_values.as_ref());
         "GetPersonalizedRanking" => GetPersonalizedRankingRequest,
             |r: GetPersonalizedRankingRequest| bind_filter_values(r.filter_values.as_ref());
+        "PutActions" => PutActionsRequest;
+        "PutActionInteractions" => PutActionInteractionsRequest;
+        "GetActionRecommendations" => GetActionRecommendationsRequest;
         // Control plane.
         "CreateSchema" => CreateSchemaRequest, |r: CreateSchemaRequest| { let _ = parse_schema(&r.schema); };
         "CreateFilter" => CreateFilterRequest, |r: CreateFilterRequest| { let _ = reko_filter::parse(&r.filter_expression); };

@@ -10,7 +10,8 @@ pub enum Access<'a> {
     /// A resource by ARN: it must belong to one of the caller's dataset groups, or not exist.
     /// Account-level ARNs (schemas) must be in the caller's account; recipes pass.
     Resource(&'a str),
-    /// PutEvents' tracking id: its event tracker must be in the caller's dataset groups.
+    /// PutEvents' tracking id (an event tracker's) or PutActionInteractions' (an Action
+    /// interactions dataset's): its owner must be in the caller's dataset groups.
     TrackingId(&'a str),
     /// A dataset group the request creates, by name: its ARN must be in the caller's scope.
     NewDatasetGroup(&'a str),
@@ -128,6 +129,9 @@ accessed! {
     PutEventsRequest => |r| vec![Access::TrackingId(&r.tracking_id)];
     PutItemsRequest => |r| arns([Some(&r.dataset_arn)]);
     PutUsersRequest => |r| arns([Some(&r.dataset_arn)]);
+    PutActionsRequest => |r| arns([Some(&r.dataset_arn)]);
+    PutActionInteractionsRequest => |r| vec![Access::TrackingId(&r.tracking_id)];
+    GetActionRecommendationsRequest => |r| arns([r.campaign_arn.as_ref(), r.filter_arn.as_ref()]);
 }
 
 #[cfg(test)]
@@ -157,5 +161,11 @@ mod tests {
         let req: UpdateDatasetRequest =
             serde_json::from_value(serde_json::json!({"datasetArn": "arn:d", "schemaArn": "arn:s"})).unwrap();
         assert_eq!(req.accessed(), [Access::Resource("arn:d"), Access::Resource("arn:s")]);
+        let req: PutActionInteractionsRequest =
+            serde_json::from_value(serde_json::json!({"trackingId": "t", "actionInteractions": []})).unwrap();
+        assert_eq!(req.accessed(), [Access::TrackingId("t")]);
+        let req: GetActionRecommendationsRequest =
+            serde_json::from_value(serde_json::json!({"campaignArn": "arn:c", "filterArn": "arn:f"})).unwrap();
+        assert_eq!(req.accessed(), [Access::Resource("arn:c"), Access::Resource("arn:f")]);
     }
 }

@@ -133,7 +133,7 @@ pub fn property_key_matches(key: &str, field: &str) -> bool {
     a.eq(b)
 }
 
-fn records(v: &mut Violations, path: &str, count: usize) {
+pub(crate) fn records(v: &mut Violations, path: &str, count: usize) {
     if count == 0 {
         v.push_collection(path, 0, "Member must have length greater than or equal to 1");
     }
@@ -212,14 +212,20 @@ impl Validate for PutEventsRequest {
 /// `sentAt` is epoch seconds. A value in milliseconds (as JavaScript's `Date.now()` gives) is a
 /// common mistake that would silently store events 50,000 years ahead, so it is rejected with
 /// the seconds value it probably meant.
-fn check_sent_at(path: &str, sent_at: f64) -> ApiResult<()> {
-    if !sent_at.is_finite() || sent_at < 0.0 {
-        return Err(ApiError::invalid(format!("{path}.sentAt must be a time in epoch seconds; got {sent_at}.")));
+pub(crate) fn check_sent_at(path: &str, sent_at: f64) -> ApiResult<()> {
+    check_epoch_seconds(&join(path, "sentAt"), sent_at)
+}
+
+/// A `Date` member (`member` is its full path) in epoch seconds; milliseconds are refused as
+/// for `sentAt`.
+pub(crate) fn check_epoch_seconds(member: &str, seconds: f64) -> ApiResult<()> {
+    if !seconds.is_finite() || seconds < 0.0 {
+        return Err(ApiError::invalid(format!("{member} must be a time in epoch seconds; got {seconds}.")));
     }
-    if sent_at > MAX_SENT_AT_SECONDS {
+    if seconds > MAX_SENT_AT_SECONDS {
         return Err(ApiError::invalid(format!(
-            "{path}.sentAt {sent_at} looks like epoch milliseconds; send epoch seconds ({}).",
-            (sent_at / 1000.0).floor()
+            "{member} {seconds} looks like epoch milliseconds; send epoch seconds ({}).",
+            (seconds / 1000.0).floor()
         )));
     }
     Ok(())

@@ -11,6 +11,7 @@
 //! * Requests implement [`Validate`]; [`parse_request`] deserializes and validates a body.
 
 pub mod access;
+pub mod actions;
 pub mod batch_inference_job;
 pub mod batch_segment_job;
 pub mod calendar;
@@ -43,6 +44,7 @@ pub use location::{DataLocation, DataLocationError, S3Location};
 pub use status::ResourceStatus;
 
 pub use access::{Access, AccessedResources};
+pub use actions::*;
 pub use batch_inference_job::*;
 pub use batch_segment_job::*;
 pub use campaign::*;

@@ -136,7 +136,7 @@ pub fn validate_context(map: &BTreeMap<String, String>) -> ApiResult<()> {
 }
 
 /// `filterValues`: ≤25 entries, keys `[A-Za-z0-9_]+` ≤50, values ≤1000.
-fn filter_values(v: &mut Violations, path: &str, map: Option<&BTreeMap<String, String>>) {
+pub(crate) fn filter_values(v: &mut Violations, path: &str, map: Option<&BTreeMap<String, String>>) {
     let Some(map) = map else { return };
     v.max_count(path, map.len(), 25);
     for (key, value) in map {

@@ -32,6 +32,8 @@ pub enum RecipeType {
     PopularItems,
     /// Users for items (batch segment jobs).
     UserSegmentation,
+    /// A user's next best actions (GetActionRecommendations).
+    PersonalizedActions,
 }
 
 impl RecipeType {
@@ -43,6 +45,7 @@ impl RecipeType {
             RecipeType::RelatedItems => "RELATED_ITEMS",
             RecipeType::PopularItems => "POPULAR_ITEMS",
             RecipeType::UserSegmentation => "USER_SEGMENTATION",
+            RecipeType::PersonalizedActions => "PERSONALIZED_ACTIONS",
         }
     }
 }

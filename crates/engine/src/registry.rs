@@ -11,7 +11,7 @@ use crate::model::Model;
 use crate::recipe::{Recipe, RecipeInfo};
 use crate::recipes::popularity_count::PopularityCount;
 use crate::recipes::user_personalization as up;
-use crate::recipes::{frequently_bought_together, item_affinity, similar_items, sims, trending_now};
+use crate::recipes::{frequently_bought_together, item_affinity, next_best_action, similar_items, sims, trending_now};
 use crate::solution_config::ParamSpec;
 
 /// Every recipe this engine implements, in catalogue order.
@@ -26,6 +26,7 @@ static REGISTRY: &[&dyn Recipe] = &[
     &trending_now::TrendingNow,
     &item_affinity::ITEM_AFFINITY,
     &item_affinity::ITEM_ATTRIBUTE_AFFINITY,
+    &next_best_action::NextBestAction,
 ];
 
 /// Recipes that train only domain recommenders (a use case with no custom recipe of its own):

@@ -14,6 +14,8 @@ use rustc_hash::FxHashMap;
 
 mod impressions;
 use impressions::Impressions;
+mod actions;
+pub use actions::{ActionAttributes, ActionData, ActionEvent, ActionInteraction};
 
 /// Event type index used for interactions without an EVENT_TYPE.
 pub const NO_EVENT_TYPE: u32 = u32::MAX;
@@ -88,6 +90,8 @@ struct Catalogue {
     item_objective: Vec<f32>,
     /// Items shown to each user with their interactions, other than the one interacted with.
     impressions: Impressions,
+    /// Actions and action interactions (Next-Best-Action snapshots only).
+    actions: ActionData,
 }
 
 #[derive(Clone, Copy)]
@@ -253,6 +257,7 @@ impl TrainingDataBuilder {
     /// deterministically whatever the push order.
     pub fn build(self) -> TrainingData {
         let TrainingDataBuilder { mut cat, mut rows, shown, impressed } = self;
+        cat.actions.freeze();
         let item_of: Vec<Option<u32>> = impressed.iter().map(|id| cat.items.get(id)).collect();
         for (user, name) in shown {
             if let Some(item) = item_of[name as usize] {
@@ -620,6 +625,8 @@ impl TrainingData {
                 kept_items.iter().map(|&i| src.item_objective[i as usize]).collect()
             },
             impressions,
+            // Indexed by the old user indices; no recipe that samples this way uses actions.
+            actions: ActionData::default(),
         };
         // Users are kept in order, so the interaction arrays are this data's minus empty users.
         TrainingData {

@@ -23,6 +23,16 @@ pub(crate) async fn get_personalized_ranking(
     runtime_call(reko, p, body, campaign, id, |reko, req| reko.get_personalized_ranking(req)).await
 }
 
+pub(crate) async fn get_action_recommendations(
+    State(reko): State<Reko>,
+    Extension(p): Extension<Principal>,
+    body: Bytes,
+) -> Response {
+    let campaign = |r: &reko_api::GetActionRecommendationsRequest| r.campaign_arn.clone();
+    let id = |r: &reko_api::GetActionRecommendationsResponse| r.recommendation_id.clone();
+    runtime_call(reko, p, body, campaign, id, |reko, req| reko.get_action_recommendations(req)).await
+}
+
 /// Decodes a runtime request and runs it on the blocking pool: concurrent requests meet there
 /// and the engine scores them together (one pass over the item factors per batch).
 /// `campaign` and `recommendation_id` tell the access log and the metrics which campaign was
@@ -85,6 +95,23 @@ pub(crate) async fn put_items(State(reko): State<Reko>, Extension(p): Extension<
 pub(crate) async fn put_users(State(reko): State<Reko>, Extension(p): Extension<Principal>, body: Bytes) -> Response {
     let target = |r: &reko_api::PutUsersRequest| r.dataset_arn.clone();
     events_call(reko, p, body, target, group_of_dataset, |reko, req| reko.put_users(req)).await
+}
+
+pub(crate) async fn put_actions(State(reko): State<Reko>, Extension(p): Extension<Principal>, body: Bytes) -> Response {
+    let target = |r: &reko_api::PutActionsRequest| r.dataset_arn.clone();
+    events_call(reko, p, body, target, group_of_dataset, |reko, req| reko.put_actions(req)).await
+}
+
+pub(crate) async fn put_action_interactions(
+    State(reko): State<Reko>,
+    Extension(p): Extension<Principal>,
+    body: Bytes,
+) -> Response {
+    let target = |r: &reko_api::PutActionInteractionsRequest| r.tracking_id.clone();
+    let group = |reko: &Reko, tracking_id: &str| {
+        reko.action_tracker_dataset_group(tracking_id).map(|arn| reko_service::metrics::name_of(&arn).to_string())
+    };
+    events_call(reko, p, body, target, group, |reko, req| reko.put_action_interactions(req)).await
 }
 
 /// Decodes an events request and runs it off the executor (it waits for the durable commit);
@@ -157,6 +184,14 @@ pub fn handle_runtime_or_events(
         }
         "/items" => authorized_call(reko, scope, body, |_| {}, |r, q| r.put_items(q)).map(|()| serde_json::Value::Null),
         "/users" => authorized_call(reko, scope, body, |_| {}, |r, q| r.put_users(q)).map(|()| serde_json::Value::Null),
+        "/action-recommendations" => {
+            json(authorized_call(reko, scope, body, |_| {}, |r, q| r.get_action_recommendations(q))?)
+        }
+        "/actions" => {
+            authorized_call(reko, scope, body, |_| {}, |r, q| r.put_actions(q)).map(|()| serde_json::Value::Null)
+        }
+        "/action-interactions" => authorized_call(reko, scope, body, |_| {}, |r, q| r.put_action_interactions(q))
+            .map(|()| serde_json::Value::Null),
         other => Err(ApiError::UnknownOperation(format!("No operation at {other}"))),
     }
 }

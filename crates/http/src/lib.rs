@@ -33,7 +33,10 @@ pub use control::{handle_control_plane, IMPLEMENTED as IMPLEMENTED_CONTROL_PLANE
 pub use data_plane::handle_runtime_or_events;
 pub use observe::{install_recorder, MetricsEndpoint, ACCESS_LOG_TARGET};
 
-use data_plane::{get_personalized_ranking, get_recommendations, put_events, put_items, put_users};
+use data_plane::{
+    get_action_recommendations, get_personalized_ranking, get_recommendations, put_action_interactions, put_actions,
+    put_events, put_items, put_users,
+};
 use observe::{CallInfo, ErrorCode};
 
 /// Largest request body accepted (Personalize's largest requests, CreateSchema and PutItems, are
@@ -153,6 +156,9 @@ pub fn router(reko: Reko, config: HttpConfig) -> Router {
         .route("/events", post(put_events))
         .route("/items", post(put_items))
         .route("/users", post(put_users))
+        .route("/action-recommendations", post(get_action_recommendations))
+        .route("/actions", post(put_actions))
+        .route("/action-interactions", post(put_action_interactions))
         .fallback(rest_fallback)
         .layer(axum::middleware::from_fn_with_state(Admission::new(&config), authenticate))
         .layer(axum::middleware::from_fn_with_state(observe::Observer::new(), observe::observe))

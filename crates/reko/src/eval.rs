@@ -64,8 +64,16 @@ pub struct EvalArgs {
 /// Run `reko eval`.
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let recipes: Vec<&'static str> = match args.recipe.as_deref() {
-        Some("all") => reko_engine::recipes().iter().map(|r| r.name).collect(),
+        // Next-Best-Action learns from actions and action interactions, which eval does not read.
+        Some("all") => reko_engine::recipes()
+            .iter()
+            .filter(|r| r.recipe_type != reko_engine::RecipeType::PersonalizedActions)
+            .map(|r| r.name)
+            .collect(),
         Some(name) => match reko_engine::recipe(name) {
+            Some(r) if r.recipe_type == reko_engine::RecipeType::PersonalizedActions => {
+                bail!("recipe '{name}' learns from Actions and Action interactions datasets, which reko eval does not read; train it through the API")
+            }
             Some(r) => vec![r.name],
             None => bail!("unknown recipe '{name}'; registered: {}, or all", registered()),
         },

@@ -170,20 +170,27 @@ impl Reko {
         }
     }
 
-    /// [`Self::authorize_arn`] for the event tracker behind a tracking id.
+    /// [`Self::authorize_arn`] for the event tracker or Action interactions dataset behind a
+    /// tracking id.
     pub fn authorize_tracking_id(&self, scope: &AccessScope, tracking_id: &str) -> ServiceResult<()> {
         if scope.is_unrestricted() {
             return Ok(());
         }
-        // PutEvents caches the tracker's target once resolved; a first call looks the tracker up.
-        let group = match self.inner.ingest.tracker_group(tracking_id) {
-            Some(group) => Some(group),
-            None => self.find_tracker(tracking_id)?.map(|t| t.dataset_group_arn),
+        // PutEvents and PutActionInteractions cache their target once resolved; a first call
+        // looks the tracker or dataset up.
+        let tracker = || ApiError::ResourceNotFound(format!("No event tracker has the tracking id {tracking_id}."));
+        let action = || crate::ingest::unknown_action_tracking_id(tracking_id);
+        let cached_action = self.inner.ingest.group_of_key(&crate::ingest::action_tracker_key(tracking_id));
+        let (group, missing) = match (self.inner.ingest.tracker_group(tracking_id), cached_action) {
+            (Some(group), _) => (Some(group), tracker()),
+            (None, Some(group)) => (Some(group), action()),
+            (None, None) => match self.find_tracker(tracking_id)? {
+                Some(t) => (Some(t.dataset_group_arn), tracker()),
+                None => (self.find_action_interactions_dataset(tracking_id)?.map(|d| d.dataset_group_arn), action()),
+            },
         };
         match group {
-            Some(group) if !scope.allows_group(&group) => {
-                Err(ApiError::ResourceNotFound(format!("No event tracker has the tracking id {tracking_id}.")).into())
-            }
+            Some(group) if !scope.allows_group(&group) => Err(missing.into()),
             _ => Ok(()),
         }
     }

@@ -43,10 +43,11 @@ impl Reko {
             scope,
             &req.role_arn,
         )?;
-        if checked.recipe.name == "aws-trending-now" {
-            return Err(ApiError::InvalidInput(
-                "Batch inference is not supported for aws-trending-now solution versions (as in Personalize).".into(),
-            )
+        if checked.recipe.name == "aws-trending-now" || checked.recipe.recipe_type == RecipeType::PersonalizedActions {
+            return Err(ApiError::InvalidInput(format!(
+                "Batch inference is not supported for {} solution versions (as in Personalize).",
+                checked.recipe.name
+            ))
             .into());
         }
         if checked.recipe.recipe_type == RecipeType::UserSegmentation {

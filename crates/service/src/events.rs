@@ -31,7 +31,7 @@ const EVENT_MEMBER_FIELDS: [&str; 8] = INTERACTIONS_RESERVED_FIELDS;
 /// Resolved trackers (by tracking id) and datasets (by ARN); cleared when either is deleted.
 #[derive(Default)]
 pub(crate) struct IngestTargets {
-    by_key: RwLock<HashMap<String, IngestTarget>>,
+    pub(crate) by_key: RwLock<HashMap<String, IngestTarget>>,
 }
 
 impl IngestTargets {
@@ -41,8 +41,12 @@ impl IngestTargets {
 
     /// The dataset group behind a tracking id already resolved (no lookup).
     pub(crate) fn tracker_group(&self, tracking_id: &str) -> Option<String> {
-        let key = tracker_key(tracking_id);
-        self.by_key.read().unwrap_or_else(|p| p.into_inner()).get(&key).map(|t| t.dataset_group_arn.clone())
+        self.group_of_key(&tracker_key(tracking_id))
+    }
+
+    /// The dataset group of a target already resolved under `key`.
+    pub(crate) fn group_of_key(&self, key: &str) -> Option<String> {
+        self.by_key.read().unwrap_or_else(|p| p.into_inner()).get(key).map(|t| t.dataset_group_arn.clone())
     }
 }
 
@@ -76,7 +80,7 @@ impl RecordWriter {
     }
 
     /// Appends a put chunk durably; returns its sequence number.
-    fn append(&self, dataset_arn: &str, rows: u64, data: Vec<u8>) -> ServiceResult<i64> {
+    pub(crate) fn append(&self, dataset_arn: &str, rows: u64, data: Vec<u8>) -> ServiceResult<i64> {
         let (reply, answer) = mpsc::sync_channel(1);
         self.tx
             .send(WriteRequest { dataset_arn: dataset_arn.to_string(), rows, data, reply })
@@ -278,8 +282,8 @@ impl Reko {
         Ok(target)
     }
 
-    /// An Items or Users dataset for PutItems / PutUsers.
-    fn dataset_target(&self, dataset_arn: &str, expected: DatasetType) -> ServiceResult<IngestTarget> {
+    /// An Items, Users or Actions dataset for PutItems / PutUsers / PutActions.
+    pub(crate) fn dataset_target(&self, dataset_arn: &str, expected: DatasetType) -> ServiceResult<IngestTarget> {
         // The key includes the expected type: a cached target must not skip the type check for
         // a call of the other operation on the same dataset.
         let key = format!("dataset:{}:{dataset_arn}", expected.as_wire());
@@ -300,7 +304,7 @@ impl Reko {
         Ok(target)
     }
 
-    fn ingest_target(&self, dataset: &Dataset) -> ServiceResult<IngestTarget> {
+    pub(crate) fn ingest_target(&self, dataset: &Dataset) -> ServiceResult<IngestTarget> {
         if dataset.status != ResourceStatus::Active.as_str() {
             return Err(ApiError::ResourceInUse(format!(
                 "Dataset {} is {}; it accepts records once ACTIVE.",
@@ -316,8 +320,8 @@ impl Reko {
     }
 }
 
-/// Rows of PutItems / PutUsers: the id plus the `properties` mapped onto the schema.
-fn metadata_rows(
+/// Rows of PutItems / PutUsers / PutActions: the id plus the `properties` mapped onto the schema.
+pub(crate) fn metadata_rows(
     schema: &Schema,
     id_field: &str,
     what: &str,
@@ -452,7 +456,7 @@ fn property_values(
     map_properties(path, &props, schema, reserved)
 }
 
-fn map_properties(
+pub(crate) fn map_properties(
     path: &str,
     props: &reko_api::Properties,
     schema: &Schema,

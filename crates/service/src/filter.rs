@@ -175,7 +175,7 @@ pub(crate) struct FilterRequest<'a> {
     pub item_id: Option<&'a str>,
 }
 
-fn filter_error(e: FilterError) -> ServiceError {
+pub(crate) fn filter_error(e: FilterError) -> ServiceError {
     ApiError::InvalidInput(e.to_string()).into()
 }
 
@@ -199,7 +199,8 @@ impl Reko {
                 interactions: schemas.get(&DatasetType::Interactions),
                 items: schemas.get(&DatasetType::Items),
                 users: schemas.get(&DatasetType::Users),
-                ..Default::default()
+                actions: schemas.get(&DatasetType::Actions),
+                action_interactions: schemas.get(&DatasetType::ActionInteractions),
             })
             .map_err(|e| ApiError::InvalidInput(format!("Could not create filter: {e}")))?;
         let arn = self.arns().child(&req.dataset_group_arn, ResourceKind::Filter, &req.name);
@@ -246,7 +247,7 @@ impl Reko {
     /// The parsed schemas of a group's datasets.
     fn group_schemas(&self, dataset_group_arn: &str) -> ServiceResult<HashMap<DatasetType, Schema>> {
         let mut out = HashMap::new();
-        for t in [DatasetType::Interactions, DatasetType::Items, DatasetType::Users] {
+        for t in DatasetType::ALL {
             if let Some(d) = self.dataset_of_type(dataset_group_arn, t)? {
                 out.insert(t, self.parsed_schema(&d.wire.schema_arn)?);
             }
@@ -255,7 +256,11 @@ impl Reko {
     }
 
     /// An ACTIVE filter of the request's dataset group.
-    fn compiled_filter(&self, filter_arn: &str, dataset_group_arn: &str) -> ServiceResult<Arc<CompiledFilter>> {
+    pub(crate) fn compiled_filter(
+        &self,
+        filter_arn: &str,
+        dataset_group_arn: &str,
+    ) -> ServiceResult<Arc<CompiledFilter>> {
         let cached = self.inner.filters.compiled.read().unwrap_or_else(|p| p.into_inner()).get(filter_arn).cloned();
         let compiled = match cached {
             Some(c) => c,
@@ -290,9 +295,9 @@ impl Reko {
         Ok(compiled)
     }
 
-    /// The attribute table of a group's Items or Users dataset (an empty one when the group has
-    /// no such dataset), loaded on first use.
-    fn attribute_table(
+    /// The attribute table of a group's Items, Users or Actions dataset (an empty one when the
+    /// group has no such dataset), loaded on first use.
+    pub(crate) fn attribute_table(
         &self,
         dataset_group_arn: &str,
         dataset_type: DatasetType,
@@ -486,6 +491,7 @@ impl Reko {
 fn id_only_schema(dataset_type: DatasetType) -> ServiceResult<Schema> {
     let (name, id) = match dataset_type {
         DatasetType::Users => ("Users", "USER_ID"),
+        DatasetType::Actions => ("Actions", "ACTION_ID"),
         _ => ("Items", "ITEM_ID"),
     };
     parse_schema(&format!(

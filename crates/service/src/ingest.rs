@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use reko_api::ApiError;
 use reko_dataset::Schema;
 
 /// Reko's own column in put interaction chunks: the event's `sessionId` (anonymous events have
@@ -18,4 +19,15 @@ pub(crate) struct IngestTarget {
     pub dataset_group_arn: String,
     pub dataset_arn: String,
     pub schema: Arc<Schema>,
+}
+
+/// The cache key of a resolved Action interactions dataset (apart from event trackers', whose
+/// tracking ids lead to an Interactions dataset).
+pub(crate) fn action_tracker_key(tracking_id: &str) -> String {
+    format!("action-tracker:{tracking_id}")
+}
+
+/// What an unknown (or another tenant's) action tracking id answers.
+pub(crate) fn unknown_action_tracking_id(tracking_id: &str) -> ApiError {
+    ApiError::ResourceNotFound(format!("No Action interactions dataset has the tracking id {tracking_id}."))
 }

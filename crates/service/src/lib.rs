@@ -6,6 +6,9 @@
 //! background workers; see [`tasks`].
 
 pub mod access;
+mod action_events;
+mod action_filter;
+mod action_snapshot;
 pub mod arn;
 mod auto_training;
 mod batch_files;

@@ -307,6 +307,12 @@ impl Reko {
     pub fn tracker_dataset_group(&self, tracking_id: &str) -> Option<String> {
         self.inner.ingest.tracker_group(tracking_id)
     }
+
+    /// The dataset group ARN behind an Action interactions tracking id already used by
+    /// PutActionInteractions (cached; no lookup).
+    pub fn action_tracker_dataset_group(&self, tracking_id: &str) -> Option<String> {
+        self.inner.ingest.group_of_key(&crate::ingest::action_tracker_key(tracking_id))
+    }
 }
 
 #[cfg(test)]

@@ -168,6 +168,7 @@ impl Reko {
                 ))
                 .into())
             }
+            RecipeType::PersonalizedActions => return Err(actions_only(campaign_arn)),
             _ => {}
         }
         let num_results = req.num_results.map(|n| n.max(0) as usize).unwrap_or(DEFAULT_NUM_RESULTS);
@@ -280,6 +281,9 @@ impl Reko {
         deployment: &Deployment,
         req: GetPersonalizedRankingRequest,
     ) -> ServiceResult<GetPersonalizedRankingResponse> {
+        if deployment.recipe_type == RecipeType::PersonalizedActions {
+            return Err(actions_only(&req.campaign_arn));
+        }
         let metadata = self.metadata_columns(deployment, &req.campaign_arn, req.metadata_columns.as_ref())?;
         let context = context_tokens(req.context.as_ref());
         let view = deployment.user_view(self, &req.user_id)?;
@@ -313,7 +317,7 @@ impl Reko {
     }
 
     /// The model a campaign serves, loaded on first use after a start.
-    fn deployment(&self, campaign_arn: &str) -> ServiceResult<Arc<Deployment>> {
+    pub(crate) fn deployment(&self, campaign_arn: &str) -> ServiceResult<Arc<Deployment>> {
         if let Some(d) = self.inner.deployments.read().unwrap_or_else(|p| p.into_inner()).get(campaign_arn) {
             return Ok(d.clone());
         }
@@ -682,9 +686,17 @@ pub(crate) fn context_tokens(context: Option<&std::collections::BTreeMap<String,
     context.into_iter().flatten().map(|(k, v)| format!("{k}={v}")).collect()
 }
 
+/// GetRecommendations / GetPersonalizedRanking on a Next-Best-Action campaign.
+fn actions_only(campaign_arn: &str) -> crate::ServiceError {
+    ApiError::InvalidInput(format!(
+        "Campaign {campaign_arn} serves a PERSONALIZED_ACTIONS recipe; call GetActionRecommendations."
+    ))
+    .into()
+}
+
 /// A new id naming the campaign or recommender that issued the recommendations
 /// (crate::recommendation_id).
-fn recommendation_id(issuer_arn: &str) -> String {
+pub(crate) fn recommendation_id(issuer_arn: &str) -> String {
     use crate::recommendation_id::{issue, Issuer};
     issue(if issuer_arn.contains(":recommender/") {
         Issuer::Recommender(issuer_arn)

@@ -84,14 +84,16 @@ impl Reko {
         Ok(Some(ColumnSelection { config: columns }.featurizer(self, &items.wire, DatasetType::Items)?))
     }
 
-    /// Builds the engine's training data from the group's Interactions, Items and Users datasets,
-    /// with each item's value of the Items field `objective` (an optimization objective's numeric
-    /// itemAttribute) when given.
+    /// Builds the engine's training data from the group's Interactions, Items and Users datasets
+    /// (and, with `actions`, its Actions and Action interactions datasets), with each item's value
+    /// of the Items field `objective` (an optimization objective's numeric itemAttribute) when
+    /// given.
     pub(crate) fn training_data(
         &self,
         dataset_group_arn: &str,
         columns: Option<&TrainingDataConfig>,
         objective: Option<&str>,
+        actions: bool,
     ) -> ServiceResult<Snapshot> {
         let selection = ColumnSelection { config: columns };
         let mut builder = TrainingDataBuilder::new();
@@ -190,6 +192,9 @@ impl Reko {
                     }
                 }
             }
+        }
+        if actions {
+            self.push_action_data(dataset_group_arn, &mut builder)?;
         }
         let data = builder.build();
         if let (Some(name), None) = (objective, data.item_objective_values()) {

@@ -54,7 +54,12 @@ impl Reko {
             .ok_or_else(|| ApiError::InvalidInput("recipeArn is required (AutoML is not supported).".into()))?;
         let recipe = recipe_for_arn(&recipe_arn)?;
         let perform_hpo = req.perform_hpo == Some(true);
-        if perform_hpo && recipe.recipe_type == reko_engine::RecipeType::UserSegmentation {
+        if perform_hpo
+            && matches!(
+                recipe.recipe_type,
+                reko_engine::RecipeType::UserSegmentation | reko_engine::RecipeType::PersonalizedActions
+            )
+        {
             return Err(ApiError::InvalidInput(format!(
                 "performHPO is not supported for recipe {} (as in Personalize).",
                 recipe.name

@@ -8,7 +8,7 @@ use reko_api::{
     ListSolutionVersionsRequest, ListSolutionVersionsResponse, ResourceStatus, Solution, SolutionVersion,
     StopSolutionVersionCreationRequest,
 };
-use reko_engine::TrainingProgress;
+use reko_engine::{RecipeType, TrainingProgress};
 use reko_storage::TaskKind;
 
 use crate::access::AccessScope;
@@ -347,7 +347,12 @@ impl Reko {
             },
             None => None,
         };
-        let (data, interactions_seq) = match self.training_data(&group, columns, objective.as_deref()) {
+        let (data, interactions_seq) = match self.training_data(
+            &group,
+            columns,
+            objective.as_deref(),
+            recipe.recipe_type == RecipeType::PersonalizedActions,
+        ) {
             Ok(snapshot) => (snapshot.data, snapshot.interactions_seq),
             Err(ServiceError::Api(ApiError::InvalidInput(reason))) => return Ok(Outcome::Failed { reason }),
             Err(e) => return Err(e),

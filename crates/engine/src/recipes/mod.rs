@@ -8,6 +8,7 @@ pub(crate) mod exploration;
 pub mod frequently_bought_together;
 pub mod item_affinity;
 pub(crate) mod kmeans;
+pub mod next_best_action;
 pub mod popularity_count;
 pub mod similar_items;
 pub mod sims;

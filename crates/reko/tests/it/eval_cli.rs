@@ -112,6 +112,11 @@ fn eval_prints_the_metrics_of_a_csv() {
     let o = reko_eval(&["--interactions", &interactions, "--recipe", "aws-nope"]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("unknown recipe"));
+    // Next-Best-Action learns from datasets eval does not read: named, not evaluated on items.
+    let o = reko_eval(&["--interactions", &interactions, "--recipe", "aws-next-best-action"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("Action interactions"), "{o:?}");
+    assert!(lines.iter().all(|v| v["recipe"] != "aws-next-best-action"), "{out}");
     let o = reko_eval(&[
         "--interactions",
         &interactions,

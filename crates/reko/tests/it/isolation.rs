@@ -30,6 +30,9 @@ const ITEMS: &str = r#"{"type":"record","name":"Items","namespace":"com.amazonaw
 const ITEMS_V2: &str = r#"{"type":"record","name":"Items","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"ITEM_ID","type":"string"},{"name":"GENRE","type":["null","string"],"categorical":true},{"name":"BRAND","type":["null","string"]}],"version":"1.1"}"#;
 const USERS: &str = r#"{"type":"record","name":"Users","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"USER_ID","type":"string"},{"name":"AGE","type":["null","int"]}],"version":"1.0"}"#;
 
+const ACTIONS: &str = r#"{"type":"record","name":"Actions","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"ACTION_ID","type":"string"},{"name":"VALUE","type":["null","long"]}],"version":"1.0"}"#;
+const ACTION_INTERACTIONS: &str = r#"{"type":"record","name":"ActionInteractions","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"USER_ID","type":"string"},{"name":"ACTION_ID","type":"string"},{"name":"TIMESTAMP","type":"long"},{"name":"EVENT_TYPE","type":"string"}],"version":"1.0"}"#;
+
 /// One tenant's resources, by slot name.
 struct Tenant {
     slots: Vec<(&'static str, String)>,
@@ -47,6 +50,18 @@ async fn populate(c: &aws_sdk_personalize::Client, name: &str, dir: &std::path::
     let di =
         create_dataset(c, &g, name, &format!("{name}-i"), "Interactions", &arn("schema", "iso-interactions")).await;
     let dt = create_dataset(c, &g, name, &format!("{name}-t"), "Items", &arn("schema", "iso-items")).await;
+    let da = create_dataset(c, &g, name, &format!("{name}-a"), "Actions", &arn("schema", "iso-actions")).await;
+    let dx = create_dataset(
+        c,
+        &g,
+        name,
+        &format!("{name}-x"),
+        "Action_Interactions",
+        &arn("schema", "iso-action-interactions"),
+    )
+    .await;
+    let described = ok(c.describe_dataset().dataset_arn(&dx).send().await, "DescribeDataset");
+    let at = described.dataset().and_then(|d| d.tracking_id()).expect("trackingId").to_string();
     let csv = dir.join(format!("{name}.csv"));
     let mut rows = String::from("USER_ID,ITEM_ID,EVENT_TYPE,TIMESTAMP\n");
     for k in 0..1200 {
@@ -150,6 +165,9 @@ async fn populate(c: &aws_sdk_personalize::Client, name: &str, dir: &std::path::
             ("MA", ma),
             ("GS", gs),
             ("R", r),
+            ("DA", da),
+            ("DX", dx),
+            ("AT", at),
         ],
     }
 }
@@ -273,9 +291,18 @@ const OPERATIONS: &[(&str, &str)] = &[
     ),
     ("/items", r#"{"datasetArn":"{DT}","items":[{"itemId":"intruder-item","properties":"{\"genre\":\"x\"}"}]}"#),
     ("/users", r#"{"datasetArn":"{DI}","users":[{"userId":"intruder-user"}]}"#),
+    (
+        "/actions",
+        r#"{"datasetArn":"{DA}","actions":[{"actionId":"intruder-action","properties":"{\"value\":\"1\"}"}]}"#,
+    ),
+    (
+        "/action-interactions",
+        r#"{"trackingId":"{AT}","actionInteractions":[{"actionId":"a1","userId":"intruder","sessionId":"s1","timestamp":1700000000,"eventType":"TAKEN"}]}"#,
+    ),
+    ("/action-recommendations", r#"{"campaignArn":"{C}","userId":"u1","numResults":5}"#),
 ];
 
-const SLOTS: &[&str] = &["G", "DI", "DT", "IJ", "S", "SV", "C", "ET", "T", "F", "MA", "GS", "R"];
+const SLOTS: &[&str] = &["G", "DI", "DT", "IJ", "S", "SV", "C", "ET", "T", "F", "MA", "GS", "R", "DA", "DX", "AT"];
 
 /// How a case makes its body hostile.
 #[derive(Debug, Clone)]
@@ -403,6 +430,8 @@ fn observe(authority: &str, b: &Tenant) -> Vec<String> {
         ("DescribeDatasetGroup", format!(r#"{{"datasetGroupArn":"{}"}}"#, b.get("G"))),
         ("DescribeDataset", format!(r#"{{"datasetArn":"{}"}}"#, b.get("DI"))),
         ("DescribeDataset", format!(r#"{{"datasetArn":"{}"}}"#, b.get("DT"))),
+        ("DescribeDataset", format!(r#"{{"datasetArn":"{}"}}"#, b.get("DA"))),
+        ("DescribeDataset", format!(r#"{{"datasetArn":"{}"}}"#, b.get("DX"))),
         ("DescribeDatasetImportJob", format!(r#"{{"datasetImportJobArn":"{}"}}"#, b.get("IJ"))),
         ("DescribeSolution", format!(r#"{{"solutionArn":"{}"}}"#, b.get("S"))),
         ("DescribeSolutionVersion", format!(r#"{{"solutionVersionArn":"{}"}}"#, b.get("SV"))),
@@ -435,7 +464,7 @@ fn observe(authority: &str, b: &Tenant) -> Vec<String> {
         })
         .collect();
     for (slot, value) in &b.slots {
-        if *slot == "T" {
+        if *slot == "T" || *slot == "AT" {
             continue;
         }
         let body = format!(r#"{{"resourceArn":"{value}"}}"#);
@@ -472,6 +501,8 @@ fn scoped_keys_never_reach_another_tenant() {
         create_schema(c, "iso-items-v2", ITEMS_V2).await;
         let shop = c.create_schema().name("iso-shop-interactions").schema(INTERACTIONS);
         ok(shop.domain(aws_sdk_personalize::types::Domain::Ecommerce).send().await, "CreateSchema(domain)");
+        create_schema(c, "iso-actions", ACTIONS).await;
+        create_schema(c, "iso-action-interactions", ACTION_INTERACTIONS).await;
         (populate(c, "tenant-a", &dir).await, populate(c, "tenant-b", &dir).await)
     });
     let authority = server.url.trim_start_matches("http://").to_string();
@@ -549,7 +580,8 @@ fn scoped_keys_never_reach_another_tenant() {
 
     // No record reached B's datasets: a PUT export of each finds nothing.
     runtime.block_on(async {
-        for (slot, kind) in [("DI", "interactions"), ("DT", "items")] {
+        for (slot, kind) in [("DI", "interactions"), ("DT", "items"), ("DA", "actions"), ("DX", "action-interactions")]
+        {
             let out = dir.join(format!("export-b-{kind}"));
             let lines = export_dataset(&server.control, &format!("check-b-{kind}"), b.get(slot), "PUT", &out).await;
             let rows = lines.len() - 1;

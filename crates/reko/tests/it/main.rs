@@ -10,6 +10,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod actions;
 mod auto_training;
 mod batch_inference;
 mod batch_segments;

@@ -176,7 +176,7 @@ impl Reko {
         let arn = &recommender.recommender_arn;
         progress.report(0.0, "reading a snapshot of the dataset group");
         let columns = config.and_then(|c| c.training_data_config.as_ref());
-        let snapshot = match self.training_data(&recommender.dataset_group_arn, columns, None) {
+        let snapshot = match self.training_data(&recommender.dataset_group_arn, columns, None, false) {
             Ok(s) => s,
             Err(ServiceError::Api(ApiError::InvalidInput(reason))) => return Ok(Err(reason)),
             Err(e) => return Err(e),

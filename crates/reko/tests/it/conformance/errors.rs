@@ -273,7 +273,7 @@ async fn only_trainable_recipes_are_listed() {
     assert_eq!(unique.len(), recipes.len(), "duplicate recipes across pages");
     assert!(recipes.contains(&POPULARITY_RECIPE.to_string()), "{recipes:?}");
     assert!(
-        !recipes.iter().any(|r| r.ends_with("/aws-next-best-action")),
+        !recipes.iter().any(|r| r.ends_with("/aws-semantic-similarity")),
         "recipes that are not trainable yet must not be listed: {recipes:?}"
     );
     let domain =
