@@ -167,7 +167,10 @@ impl Reko {
             .into_iter()
             .map(|a| PredictedAction { action_id: Some(a.item_id), score: a.score })
             .collect();
-        Ok(GetActionRecommendationsResponse { action_list, recommendation_id: recommendation_id(&deployment.campaign_arn) })
+        Ok(GetActionRecommendationsResponse {
+            action_list,
+            recommendation_id: recommendation_id(&deployment.campaign_arn),
+        })
     }
 
     /// The Action interactions dataset whose tracking id is `tracking_id`.

@@ -10,12 +10,13 @@ use reko_api::{
     ListDatasetImportJobsResponse, ResourceStatus,
 };
 use reko_dataset::{import_csv_streaming, BatchSink, DatasetType, ImportOptions, RecordBatch};
-use reko_storage::{ChunkSourceError, ImportMode, TaskKind};
+use reko_storage::{AttributionValue, ChunkSourceError, ImportMode, TaskKind};
 
 use crate::access::AccessScope;
 use crate::data_roots::{DataAccess, PlaceError};
 use crate::encryption::Sealer;
 use crate::error::{ServiceError, ServiceResult};
+use crate::metric_attribution::attribute::{merge_values, Measurer};
 use crate::object_storage::Scratch;
 use crate::resource::{now, paginate, to_document, update_of, ResourceKind};
 use crate::tasks::{set_status, Outcome, Progress};
@@ -46,12 +47,7 @@ impl Reko {
             .into());
         }
         if req.publish_attribution_metrics_to_s3 == Some(true) {
-            return Err(ApiError::InvalidInput(
-                "publishAttributionMetricsToS3 = true is not supported: metric attributions measure PutEvents only; \
-                 bulk-imported interactions are not attributed (docs/compatibility.md, \"Metric attributions\")."
-                    .into(),
-            )
-            .into());
+            self.check_publish_attribution(&dataset)?;
         }
         let location = req.data_source.data_location.clone().unwrap_or_default();
         let grant = self.authorize_job_locations(
@@ -193,6 +189,12 @@ impl Reko {
             Ok(staging) => staging,
             Err(reason) => return Ok(Outcome::Failed { reason: reason.to_string() }),
         };
+        // publishAttributionMetricsToS3: the imported interactions are measured as they are parsed.
+        let attribution = match stored.wire.publish_attribution_metrics_to_s3 {
+            Some(true) => self.import_measurer(&dataset.dataset_group_arn)?,
+            _ => None,
+        };
+        staging.measuring = attribution.as_ref().map(|(_, m)| m);
         let strict = self
             .store()
             .tags(arn)?
@@ -220,6 +222,7 @@ impl Reko {
             );
         }
         let (staged_chunks, staged_bytes) = (staging.chunks, staging.bytes);
+        let measured = merge_values(std::mem::take(&mut *staging.measured.lock().unwrap_or_else(|p| p.into_inner())));
         let mut chunks = match staging.read_back() {
             Ok(chunks) => chunks,
             Err(reason) => return Ok(Outcome::Failed { reason: reason.to_string() }),
@@ -256,10 +259,18 @@ impl Reko {
             bytes = staged_bytes,
             "import committed"
         );
-        let detail = match coerced {
+        let mut detail = match coerced {
             Some(coerced) => format!("{rows} rows imported; {coerced}"),
             None => format!("{rows} rows imported"),
         };
+        // The data is imported whatever becomes of its report: a report that cannot be written
+        // is said in the task's detail and the log.
+        if let Some((attribution, _)) = &attribution {
+            if let Err(e) = self.write_import_report(attribution, &stored.wire.job_name, &measured) {
+                tracing::warn!(job = arn, error = %e, "the import's attribution report was not written");
+                detail.push_str(&format!("; attribution report not written: {e}"));
+            }
+        }
         if let Ok(mut p) = progress.lock() {
             p.report(1.0, &detail);
         }
@@ -276,6 +287,9 @@ struct Staging<'a> {
     sealer: &'a Sealer,
     chunks: u64,
     bytes: u64,
+    /// The metric attribution measuring the imported rows, and what it measured so far.
+    measuring: Option<&'a Measurer>,
+    measured: Mutex<Vec<AttributionValue>>,
 }
 
 /// Why staging an import failed; the message is the job's failure reason.
@@ -295,7 +309,15 @@ impl<'a> Staging<'a> {
             .map_err(|source| StagingError::CreateDir { dir: dir.to_path_buf(), source })?;
         let path = dir.join("staged-chunks");
         let file = std::fs::File::create(&path).map_err(StagingError::Write)?;
-        Ok(Staging { path, file: BufWriter::with_capacity(1 << 20, file), sealer, chunks: 0, bytes: 0 })
+        Ok(Staging {
+            path,
+            file: BufWriter::with_capacity(1 << 20, file),
+            sealer,
+            chunks: 0,
+            bytes: 0,
+            measuring: None,
+            measured: Mutex::new(Vec::new()),
+        })
     }
 
     /// The staged chunks, in order, for [`reko_storage::RecordStore::commit_import`].
@@ -328,6 +350,10 @@ impl BatchSink for Staging<'_> {
     // The sink's errors go to reko-dataset as text (see `open` above).
     fn encode(&self, batch: RecordBatch) -> Result<(u64, Vec<u8>), String> {
         let rows = batch.len() as u64;
+        if let Some(measurer) = self.measuring {
+            let values = measurer.measure_batch(&batch);
+            self.measured.lock().unwrap_or_else(|p| p.into_inner()).extend(values);
+        }
         let encoded = batch.encode();
         drop(batch);
         Ok((rows, self.sealer.seal(encoded).map_err(|e| e.to_string())?))

@@ -9,8 +9,8 @@
 //!   over a recommendationId), with neither, and with an id Reko did not issue: the values read
 //!   back from `GET /reko/metric-attribution` (and `GET /metrics`) are the exact sums per source,
 //!   and survive a restart;
-//! * CreateDatasetImportJob with `publishAttributionMetricsToS3` is refused (bulk data is not
-//!   attributed);
+//! * CreateDatasetImportJob with `publishAttributionMetricsToS3` is refused without an attribution, and
+//!   with one its interactions are measured into a report of their own (the output location);
 //! * a key scoped to another group cannot describe, update, delete or read the attribution, and
 //!   group A's recommendationId sent to group B's tracker is not attributed to A's campaign;
 //! * UpdateMetricAttribution adds and removes metrics (ListMetricAttributionMetrics follows, new
@@ -177,6 +177,54 @@ async fn stage_a(c: &aws_sdk_personalize::Client, dir: &std::path::Path) -> (Str
     (g, camp, t)
 }
 
+/// A bulk import with `publishAttributionMetricsToS3` into group A, whose attribution reports to
+/// `ma-reports/`: its interactions are measured and written as one report there.
+async fn publish_import(c: &aws_sdk_personalize::Client, dir: &std::path::Path) {
+    let mut rows = String::from("USER_ID,ITEM_ID,EVENT_TYPE,EVENT_VALUE,TIMESTAMP\n");
+    for k in 0..1000 {
+        let (event_type, value) = if k % 4 == 0 { ("buy", 2.0) } else { ("click", 0.5) };
+        rows.push_str(&format!("u{},i{},{event_type},{value},{}\n", k % 60, k % 20, 1_690_000_000 + k));
+    }
+    std::fs::write(dir.join("ma-publish.csv"), rows).unwrap();
+    let job = ok(
+        c.create_dataset_import_job()
+            .job_name("ma-a-published")
+            .dataset_arn(arn("dataset", "ma-a/INTERACTIONS"))
+            .data_source(
+                aws_sdk_personalize::types::DataSource::builder()
+                    .data_location(file_url(&dir.join("ma-publish.csv")))
+                    .build(),
+            )
+            .role_arn(ROLE)
+            .import_mode(aws_sdk_personalize::types::ImportMode::Incremental)
+            .publish_attribution_metrics_to_s3(true)
+            .send()
+            .await,
+        "CreateDatasetImportJob(publishAttributionMetricsToS3)",
+    )
+    .dataset_import_job_arn()
+    .unwrap()
+    .to_string();
+    wait_active(c, &Res::ImportJob(job)).await;
+    let report = dir.join("ma-reports").join("ma-a-attribution-import-ma-a-published.csv");
+    let text = std::fs::read_to_string(&report).unwrap_or_else(|e| panic!("{}: {e}", report.display()));
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("METRIC_NAME,EVENT_ATTRIBUTION_SOURCE,WINDOW_START,VALUE,EVENTS"));
+    let mut totals: std::collections::BTreeMap<String, (f64, u64)> = Default::default();
+    for line in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        assert_eq!(f[1], "SOURCE_NAME_UNDEFINED", "{line}");
+        assert_eq!(f[2].parse::<i64>().unwrap() % 900, 0, "15-minute windows: {line}");
+        let t = totals.entry(f[0].to_string()).or_default();
+        t.0 += f[3].parse::<f64>().unwrap();
+        t.1 += f[4].parse::<u64>().unwrap();
+    }
+    // 750 clicks of value 0.5; 250 purchases of i0, i4, i8, i12 and i16 (50 each, priced i.25).
+    let want = [("CLICKS", 750.0, 750), ("CLICK_VALUE", 375.0, 750), ("REVENUE", 2062.5, 250)];
+    let got: Vec<(&str, f64, u64)> = totals.iter().map(|(k, v)| (k.as_str(), v.0, v.1)).collect();
+    assert_eq!(got, want);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metric_attribution_measures_events_per_source() {
     let tmp = tempfile::tempdir().unwrap();
@@ -195,7 +243,7 @@ async fn metric_attribution_measures_events_per_source() {
     create_dataset(&c, &gb, "ma-b", "ma-b-i", "Interactions", &arn("schema", "ma-interactions")).await;
     let tracker_b = create_tracker(&c, "ma-b-tracker", &gb).await;
 
-    // Bulk imports are not attributed: asking for their report is refused, not ignored.
+    // Without an attribution in the group, asking for an import's report is refused, not ignored.
     let e = expect_code(
         c.create_dataset_import_job()
             .job_name("ma-a-publish")
@@ -272,6 +320,7 @@ async fn metric_attribution_measures_events_per_source() {
         "a second attribution of the group",
     );
     wait_attribution_active(&c, &ma).await;
+    publish_import(&c, &dir).await;
     let mb = ok(
         create("ma-b-attribution", &gb, vec![metric("click", "CLICKS", "SAMPLECOUNT()")], output()).await,
         "CreateMetricAttribution(B)",

@@ -7,15 +7,18 @@
 //! else [`SOURCE_NAME_UNDEFINED`].
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, RwLock};
 
 use reko_api::{ApiError, MetricAttribute, MetricAttribution, MetricExpression};
+use reko_dataset::RecordBatch;
 use reko_storage::AttributionValue;
 use serde::Serialize;
 
 use crate::access::AccessScope;
 use crate::error::ServiceResult;
+use crate::filter::ItemMetadata;
 use crate::recommendation_id;
-use crate::resource::ResourceKind;
+use crate::resource::{ResourceKind, Stored};
 use crate::Reko;
 
 /// Length of an aggregation window, in seconds (Personalize's 15 minutes).
@@ -100,6 +103,83 @@ fn cap_sources(values: &mut [AttributionValue], known: Vec<String>) {
     }
 }
 
+/// The metrics of an attribution whose expressions parse (they were checked when stored).
+fn parsed_metrics(metrics: Vec<MetricAttribute>) -> Vec<(MetricAttribute, MetricExpression)> {
+    metrics.into_iter().filter_map(|m| MetricExpression::parse(&m.expression).ok().map(|e| (m, e))).collect()
+}
+
+/// What measuring events of one group needs: its attribution's metrics, the campaigns and
+/// recommenders its recommendation ids may name, and its items' columns.
+pub(crate) struct Measurer {
+    arn: String,
+    metrics: Vec<(MetricAttribute, MetricExpression)>,
+    campaigns: Vec<String>,
+    recommenders: Vec<String>,
+    items: Option<Arc<RwLock<ItemMetadata>>>,
+}
+
+impl Measurer {
+    /// The values `events` add, per metric, source and window (see [`measure`]).
+    pub(crate) fn measure(&self, events: &[Attributable]) -> Vec<AttributionValue> {
+        let source_of = |e: &Attributable| -> String {
+            if let Some(source) = &e.attribution_source {
+                return source.clone();
+            }
+            let issuer = e.recommendation_id.as_deref().and_then(recommendation_id::parse);
+            let issued = issuer.and_then(|i| {
+                self.campaigns
+                    .iter()
+                    .find(|arn| i.is_campaign(arn))
+                    .or_else(|| self.recommenders.iter().find(|arn| i.is_recommender(arn)))
+            });
+            issued.cloned().unwrap_or_else(|| SOURCE_NAME_UNDEFINED.to_string())
+        };
+        let item_value = |item: &str, column: &str| -> Option<f64> {
+            let table = self.items.as_ref()?.read().unwrap_or_else(|p| p.into_inner());
+            let c = table.columns.iter().position(|k| k == column)?;
+            table.values(item, &[(c, column)]).get(column)?.parse().ok()
+        };
+        measure(&self.arn, &self.metrics, events, source_of, item_value)
+    }
+
+    /// The values of a chunk of imported interactions (columns as the Interactions schema names
+    /// them; TIMESTAMP is the event's time).
+    pub(crate) fn measure_batch(&self, batch: &RecordBatch) -> Vec<AttributionValue> {
+        let text = |name: &str, row: usize| batch.column(name).and_then(|c| c.str_value(row)).map(str::to_string);
+        let events: Vec<Attributable> = (0..batch.len())
+            .filter_map(|row| {
+                Some(Attributable {
+                    event_type: text("EVENT_TYPE", row)?,
+                    sent_at: batch.column("TIMESTAMP").and_then(|c| c.i64_value(row))? as f64,
+                    event_value: batch.column("EVENT_VALUE").and_then(|c| c.f64_value(row)),
+                    item_id: text("ITEM_ID", row),
+                    recommendation_id: text("RECOMMENDATION_ID", row),
+                    attribution_source: text("EVENT_ATTRIBUTION_SOURCE", row),
+                })
+            })
+            .collect();
+        self.measure(&events)
+    }
+}
+
+/// Values of the same metric, source and window added up (chunks of one import).
+pub(crate) fn merge_values(values: Vec<AttributionValue>) -> Vec<AttributionValue> {
+    let mut sums: BTreeMap<(String, String, i64), AttributionValue> = BTreeMap::new();
+    for v in values {
+        let key = (v.metric_name.clone(), v.source.clone(), v.window_start);
+        match sums.get_mut(&key) {
+            Some(sum) => {
+                sum.value += v.value;
+                sum.events += v.events;
+            }
+            None => {
+                sums.insert(key, v);
+            }
+        }
+    }
+    sums.into_values().collect()
+}
+
 /// `GET /reko/metric-attribution`: an attribution's metrics and measured values.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -137,13 +217,45 @@ impl Reko {
 
     fn try_attribute_events(&self, dataset_group_arn: &str, events: &[Attributable]) -> ServiceResult<()> {
         let Some((attribution, metrics)) = self.active_attribution(dataset_group_arn)? else { return Ok(()) };
-        let parsed: Vec<(MetricAttribute, MetricExpression)> =
-            metrics.into_iter().filter_map(|m| MetricExpression::parse(&m.expression).ok().map(|e| (m, e))).collect();
+        let parsed = parsed_metrics(metrics);
         if !events.iter().any(|e| parsed.iter().any(|(m, _)| m.event_type == e.event_type)) {
             return Ok(());
         }
-        // Campaigns and recommenders of this group only: an id issued elsewhere resolves to nothing.
         let needs_issuers = events.iter().any(|e| e.attribution_source.is_none() && e.recommendation_id.is_some());
+        let arn = &attribution.wire.metric_attribution_arn;
+        let measurer = self.measurer(dataset_group_arn, arn, parsed, needs_issuers)?;
+        let mut values = measurer.measure(events);
+        if values.is_empty() {
+            return Ok(());
+        }
+        cap_sources(&mut values, self.store().attribution_sources(arn)?);
+        self.store().add_attribution_values(&values)?;
+        crate::metrics::record_attribution(&attribution.wire.name, &values);
+        Ok(())
+    }
+
+    /// The group's ACTIVE attribution and what measuring a bulk import against it needs
+    /// (`publishAttributionMetricsToS3`).
+    pub(crate) fn import_measurer(
+        &self,
+        dataset_group_arn: &str,
+    ) -> ServiceResult<Option<(Stored<MetricAttribution>, Measurer)>> {
+        let Some((attribution, metrics)) = self.active_attribution(dataset_group_arn)? else { return Ok(None) };
+        let arn = attribution.wire.metric_attribution_arn.clone();
+        let measurer = self.measurer(dataset_group_arn, &arn, parsed_metrics(metrics), true)?;
+        Ok(Some((attribution, measurer)))
+    }
+
+    /// A measurer of `metrics` for events of `dataset_group_arn`; `needs_issuers`: some event
+    /// carries a recommendation id to resolve.
+    fn measurer(
+        &self,
+        dataset_group_arn: &str,
+        metric_attribution_arn: &str,
+        metrics: Vec<(MetricAttribute, MetricExpression)>,
+        needs_issuers: bool,
+    ) -> ServiceResult<Measurer> {
+        // Campaigns and recommenders of this group only: an id issued elsewhere resolves to nothing.
         let in_group = |kind: ResourceKind| -> ServiceResult<Vec<String>> {
             if !needs_issuers {
                 return Ok(Vec::new());
@@ -157,38 +269,12 @@ impl Reko {
                 .collect())
         };
         let (campaigns, recommenders) = (in_group(ResourceKind::Campaign)?, in_group(ResourceKind::Recommender)?);
-        let source_of = |e: &Attributable| -> String {
-            if let Some(source) = &e.attribution_source {
-                return source.clone();
-            }
-            let issuer = e.recommendation_id.as_deref().and_then(recommendation_id::parse);
-            let issued = issuer.and_then(|i| {
-                campaigns
-                    .iter()
-                    .find(|arn| i.is_campaign(arn))
-                    .or_else(|| recommenders.iter().find(|arn| i.is_recommender(arn)))
-            });
-            issued.cloned().unwrap_or_else(|| SOURCE_NAME_UNDEFINED.to_string())
-        };
-        let items = if parsed.iter().any(|(_, e)| matches!(e, MetricExpression::SumItems(_))) {
+        let items = if metrics.iter().any(|(_, e)| matches!(e, MetricExpression::SumItems(_))) {
             self.item_metadata(dataset_group_arn)?
         } else {
             None
         };
-        let item_value = |item: &str, column: &str| -> Option<f64> {
-            let table = items.as_ref()?.read().unwrap_or_else(|p| p.into_inner());
-            let c = table.columns.iter().position(|k| k == column)?;
-            table.values(item, &[(c, column)]).get(column)?.parse().ok()
-        };
-        let arn = &attribution.wire.metric_attribution_arn;
-        let mut values = measure(arn, &parsed, events, source_of, item_value);
-        if values.is_empty() {
-            return Ok(());
-        }
-        cap_sources(&mut values, self.store().attribution_sources(arn)?);
-        self.store().add_attribution_values(&values)?;
-        crate::metrics::record_attribution(&attribution.wire.name, &values);
-        Ok(())
+        Ok(Measurer { arn: metric_attribution_arn.to_string(), metrics, campaigns, recommenders, items })
     }
 
     /// An attribution's metrics and values, for a caller whose `scope` may see it.

@@ -281,4 +281,33 @@ impl Reko {
         let metrics = stored_metrics(&stored.internal)?;
         Ok(Some((stored, metrics)))
     }
+
+    /// `publishAttributionMetricsToS3 = true` on an import into `dataset`: it must be the
+    /// Interactions dataset of a group whose ACTIVE attribution has an output location.
+    pub(crate) fn check_publish_attribution(&self, dataset: &reko_api::Dataset) -> ServiceResult<()> {
+        if !dataset.dataset_type.eq_ignore_ascii_case("INTERACTIONS") {
+            return Err(ApiError::InvalidInput(format!(
+                "publishAttributionMetricsToS3 applies to Interactions imports; {} is a {} dataset.",
+                dataset.dataset_arn, dataset.dataset_type
+            ))
+            .into());
+        }
+        match self.active_attribution(&dataset.dataset_group_arn)? {
+            None => Err(ApiError::InvalidInput(format!(
+                "publishAttributionMetricsToS3 needs an ACTIVE metric attribution in dataset group {} \
+                 (CreateMetricAttribution).",
+                dataset.dataset_group_arn
+            ))
+            .into()),
+            Some((a, _)) if a.wire.metrics_output_config.s3_data_destination.is_none() => {
+                Err(ApiError::InvalidInput(format!(
+                    "publishAttributionMetricsToS3: metric attribution {} has no \
+                     metricsOutputConfig.s3DataDestination to publish to (UpdateMetricAttribution sets one).",
+                    a.wire.name
+                ))
+                .into())
+            }
+            Some(_) => Ok(()),
+        }
+    }
 }

@@ -112,7 +112,37 @@ impl Reko {
         until: i64,
     ) -> Result<usize, ReportError> {
         let windows = closed_windows(self.store().attribution_values(&stored.record.arn)?, from, until);
-        if windows.is_empty() {
+        let files: Vec<(String, &[AttributionValue])> =
+            windows.iter().map(|(start, values)| (format!("{}-{start}.csv", stored.wire.name), &values[..])).collect();
+        self.write_report_files(stored, dest, &files)
+    }
+
+    /// The values a bulk import measured (`publishAttributionMetricsToS3`), as one report named
+    /// `{attribution name}-import-{job name}.csv` in the attribution's output location.
+    pub(crate) fn write_import_report(
+        &self,
+        stored: &Stored<MetricAttribution>,
+        job_name: &str,
+        values: &[AttributionValue],
+    ) -> ServiceResult<()> {
+        let Some(dest) = stored.wire.metrics_output_config.s3_data_destination.as_ref() else { return Ok(()) };
+        let name = format!("{}-import-{job_name}.csv", stored.wire.name);
+        self.write_report_files(stored, dest, &[(name, values)]).map_err(|e| {
+            crate::error::ServiceError::from(reko_api::ApiError::InvalidInput(format!(
+                "The import's attribution report could not be written: {e}"
+            )))
+        })?;
+        Ok(())
+    }
+
+    /// Writes each `(file name, values)` as a report CSV in the output location `dest`.
+    fn write_report_files(
+        &self,
+        stored: &Stored<MetricAttribution>,
+        dest: &S3DataConfig,
+        reports: &[(String, &[AttributionValue])],
+    ) -> Result<usize, ReportError> {
+        if reports.is_empty() {
             return Ok(0);
         }
         let parsed = DataLocation::parse(FIELD, &dest.path);
@@ -128,8 +158,8 @@ impl Reko {
             places.output_location(&dest.path, FIELD)?
         };
         let mut files: Vec<PathBuf> = Vec::new();
-        for (start, values) in &windows {
-            let file = folder.join(format!("{}-{start}.csv", stored.wire.name));
+        for (name, values) in reports {
+            let file = folder.join(name);
             let partial = PartialFile::of(&file);
             let mut handle = if object {
                 std::fs::File::create(&partial.0).map_err(PlaceError::io("write", &partial.0))?
