@@ -12,11 +12,12 @@ use reko_api::{
 use reko_dataset::{DatasetType, RecordBatchBuilder, Value};
 use reko_engine::{RecipeType, RecommendQuery};
 
+use crate::deployment::Deployment;
 use crate::error::ServiceResult;
 use crate::events::{camel_case, map_properties, metadata_rows};
 use crate::ingest::{action_tracker_key, unknown_action_tracking_id, IngestTarget, EVENT_ID_COLUMN, SESSION_ID_COLUMN};
 use crate::resource::ResourceKind;
-use crate::runtime::{recommendation_id, Deployment};
+use crate::runtime::recommendation_id;
 use crate::Reko;
 
 /// The one recipe whose campaigns answer GetActionRecommendations (recipe type

@@ -13,9 +13,9 @@ use reko_engine::Exploration;
 use reko_storage::{ResourceUpdate, TaskKind};
 
 use crate::access::AccessScope;
+use crate::deployment::Deployment;
 use crate::error::{ServiceError, ServiceResult};
 use crate::resource::{now, paginate, to_document, update_of, ResourceKind, Stored};
-use crate::runtime::Deployment;
 use crate::tasks::{set_status, Outcome, Progress};
 use crate::Reko;
 

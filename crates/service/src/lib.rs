@@ -23,6 +23,7 @@ mod dataset_export_job;
 mod dataset_group;
 mod dataset_import_job;
 mod deletion;
+mod deployment;
 pub mod encryption;
 pub mod error;
 mod event_tracker;
@@ -63,13 +64,13 @@ use reko_storage::{SqliteStore, Store};
 
 pub use access::AccessScope;
 pub use dataset_import_job::STRICT_IMPORT_TAG;
+pub use deployment::{Deployment, ServingLoads};
 pub use error::{ServiceError, ServiceResult};
 pub use insights::{EventActivity, InteractionInsights, RecentEvent, MIN_INTERACTIONS, MIN_USERS_WITH_TWO};
 pub use live::{
     DEFAULT_FILTER_INTERACTIONS_PER_TYPE, DEFAULT_MAX_LIVE_EVENTS, DEFAULT_MAX_LIVE_USERS,
     MAX_FILTER_INTERACTIONS_PER_TYPE,
 };
-pub use runtime::{Deployment, ServingLoads};
 pub use s3_roles::S3Role;
 pub use scheduler::Clock;
 pub use solution_version::HpoTrials;

@@ -8,9 +8,9 @@ use reko_api::{ApiError, Recommender, RecommenderConfig, ResourceStatus};
 use super::task::{training_config, MODEL_ID, MODEL_SHA256, SNAPSHOT_SEQ};
 use super::{use_case_of, UseCase};
 use crate::campaign::{exploration_from_map, ModelSource};
+use crate::deployment::Deployment;
 use crate::error::{ServiceError, ServiceResult};
 use crate::resource::{ResourceKind, Stored};
-use crate::runtime::Deployment;
 use crate::Reko;
 
 impl Reko {
