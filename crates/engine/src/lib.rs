@@ -35,8 +35,8 @@ pub use model::{
     ScoredItem, SegmentQuery,
 };
 pub use pipeline::{
-    check_minimum_data, evaluate_recipe, supports_update, train, update, validate_config, TrainedSolution,
-    TrainingProgress,
+    check_minimum_data, evaluate_recipe, supports_exploration, supports_update, train, update, validate_config,
+    TrainedSolution, TrainingProgress,
 };
 pub use progress::LiveProgress;
 pub use recipe::{RecipeInfo, RecipeType};

@@ -53,6 +53,11 @@ pub fn supports_update(recipe: &str) -> bool {
     registry_entry(recipe).is_some_and(|r| r.supports_update())
 }
 
+/// Whether a recipe's recommendations explore cold items (`itemExplorationConfig`).
+pub fn supports_exploration(recipe: &str) -> bool {
+    registry_entry(recipe).is_some_and(|r| r.supports_exploration())
+}
+
 /// `trainingMode=UPDATE`: refresh `previous` with the current data; no offline metrics are
 /// computed (as in Personalize).
 pub fn update(
@@ -162,6 +167,16 @@ mod tests {
     use super::*;
     use crate::solution_config::EventParameters;
     use crate::test_support::synthetic;
+
+    #[test]
+    fn only_user_personalization_explores() {
+        for recipe in ["aws-user-personalization", "aws-user-personalization-v2"] {
+            assert!(supports_exploration(recipe), "{recipe}");
+        }
+        for recipe in ["aws-personalized-ranking", "aws-sims", "aws-popularity-count", "aws-trending-now", "aws-nope"] {
+            assert!(!supports_exploration(recipe), "{recipe}");
+        }
+    }
 
     #[test]
     fn validation() {

@@ -146,6 +146,10 @@ pub trait Recipe: Send + Sync {
     fn supports_objective(&self) -> bool {
         false
     }
+    /// Whether the recipe's recommendations explore cold items (`RecommendQuery::exploration`).
+    fn supports_exploration(&self) -> bool {
+        false
+    }
     /// The final fit of a training run, on all (filtered) data, after the offline evaluation
     /// fitted `evaluated` on its 90% training split. Recipes whose fit is iterative may start
     /// from it instead of from scratch; the default fits afresh.

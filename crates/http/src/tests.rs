@@ -235,3 +235,28 @@ fn the_scope_of_a_key_carries_its_data_roots_and_s3_roles() {
     let root = scope_of(&Principal { access_key_id: KEY_ID.into(), scope: KeyScope::default() });
     assert_eq!(root, reko_service::AccessScope::default(), "a root key: the server's roots and credentials");
 }
+
+/// docs/request-members.md lists the members of every implemented operation of the three APIs
+/// (crates/api's `request_members` test checks each operation's members against its shape).
+#[test]
+fn every_implemented_operation_has_its_members_listed() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/request-members.md");
+    let page = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
+    let listed: std::collections::HashSet<&str> =
+        page.lines().filter_map(|l| l.strip_prefix("| ")).filter_map(|l| l.split(" | ").next()).collect();
+    let mut implemented = IMPLEMENTED_CONTROL_PLANE_OPERATIONS.to_vec();
+    // A runtime or events path is implemented when it is dispatched at all.
+    let tmp = tempfile::tempdir().unwrap();
+    let config = reko_service::ServiceConfig { data_dir: tmp.path().join("data"), workers: 0, ..Default::default() };
+    let reko = Reko::open(config).unwrap();
+    let scope = reko_service::AccessScope::default();
+    for (op, path) in reko_api::RUNTIME_OPERATIONS.iter().chain(reko_api::EVENTS_OPERATIONS) {
+        match handle_runtime_or_events(&reko, &scope, path, b"{}") {
+            Err(ApiError::UnknownOperation(_) | ApiError::NotImplemented(_)) => {}
+            _ => implemented.push(op),
+        }
+    }
+    assert!(implemented.contains(&"PutEvents") && implemented.contains(&"GetRecommendations"), "{implemented:?}");
+    let missing: Vec<&str> = implemented.into_iter().filter(|op| !listed.contains(op)).collect();
+    assert!(missing.is_empty(), "docs/request-members.md has no rows for {missing:?}");
+}

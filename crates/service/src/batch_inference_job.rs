@@ -67,6 +67,11 @@ impl Reko {
             req.batch_inference_job_config.as_ref().and_then(|c| c.ranking_influence.as_ref()),
             "batchInferenceJobConfig",
         )?;
+        crate::campaign::refuse_idle_exploration(
+            checked.recipe.name,
+            req.batch_inference_job_config.as_ref().and_then(|c| c.item_exploration_config.as_ref()),
+            "batchInferenceJobConfig",
+        )?;
         crate::campaign::exploration_from_map(
             req.batch_inference_job_config.as_ref().and_then(|c| c.item_exploration_config.as_ref()),
             "batchInferenceJobConfig",

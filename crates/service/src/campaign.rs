@@ -40,6 +40,24 @@ pub(crate) fn refuse_ranking_influence(
     }
 }
 
+/// Only User-Personalization explores: another recipe cannot honour an `itemExplorationConfig`
+/// that asks for exploration (a weight above 0, or none: Personalize's default is 0.3), so such a
+/// config is refused rather than stored.
+pub(crate) fn refuse_idle_exploration(
+    recipe: &str,
+    map: Option<&std::collections::BTreeMap<String, String>>,
+    owner: &str,
+) -> ServiceResult<()> {
+    if map.is_none() || reko_engine::supports_exploration(recipe) || exploration_from_map(map, owner)?.weight == 0.0 {
+        return Ok(());
+    }
+    Err(ApiError::InvalidInput(format!(
+        "{owner}.itemExplorationConfig: recipe {recipe} does not explore (item exploration is a User-Personalization \
+         feature); remove itemExplorationConfig or set its explorationWeight to 0."
+    ))
+    .into())
+}
+
 /// An `itemExplorationConfig` map (of a campaign or a batch inference job, named by `owner` in
 /// errors) for the engine.
 pub(crate) fn exploration_from_map(
@@ -110,6 +128,11 @@ impl Reko {
             crate::campaign_sync::follows_latest(req.campaign_config.as_ref()),
         )?;
         let version = self.active_solution_version(&version_arn)?;
+        refuse_idle_exploration(
+            crate::solution::recipe_for_arn(version.recipe_arn.as_deref().unwrap_or_default())?.name,
+            req.campaign_config.as_ref().and_then(|c| c.item_exploration_config.as_ref()),
+            "campaignConfig",
+        )?;
         let group = version.dataset_group_arn.clone().unwrap_or_default();
         let in_group = self
             .store()
@@ -208,6 +231,11 @@ impl Reko {
             ))
             .into());
         }
+        refuse_idle_exploration(
+            crate::solution::recipe_for_arn(version.recipe_arn.as_deref().unwrap_or_default())?.name,
+            req.campaign_config.as_ref().and_then(|c| c.item_exploration_config.as_ref()),
+            "campaignConfig",
+        )?;
         let created = now();
         let update = CampaignUpdateSummary {
             solution_version_arn: Some(target_version),

@@ -28,6 +28,14 @@ pub(crate) fn request(recipe: &str, config: Option<&SolutionConfig>) -> ServiceR
     let hpo = config.and_then(|c| c.hpo_config.as_ref());
     let objective = match hpo.and_then(|h| h.hpo_objective.as_ref()) {
         Some(o) => {
+            if let Some(regex) = &o.metric_regex {
+                return Err(ApiError::InvalidInput(format!(
+                    "Value '{regex}' at 'solutionConfig.hpoConfig.hpoObjective.metricRegex': Reko names the \
+                     objective by metricName (a metric of GetSolutionMetrics); metricRegex, which finds a metric in \
+                     a custom algorithm's training logs, is not supported."
+                ))
+                .into());
+            }
             if let Some(kind) = &o.objective_type {
                 if !kind.eq_ignore_ascii_case("maximize") {
                     return Err(ApiError::InvalidInput(format!(

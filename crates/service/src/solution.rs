@@ -81,6 +81,14 @@ impl Reko {
         if let Some(attribute) = objective_attribute(req.solution_config.as_ref()) {
             self.objective_field(&req.dataset_group_arn, attribute)?;
         }
+        if req.solution_config.as_ref().is_some_and(|c| c.auto_ml_config.is_some()) {
+            return Err(ApiError::InvalidInput(
+                "solutionConfig.autoMLConfig requires performAutoML=true, and Reko does not implement AutoML: name \
+                 the recipe with recipeArn and remove autoMLConfig."
+                    .into(),
+            )
+            .into());
+        }
         if !perform_hpo && req.solution_config.as_ref().is_some_and(|c| c.hpo_config.is_some()) {
             return Err(ApiError::InvalidInput("solutionConfig.hpoConfig requires performHPO=true.".into()).into());
         }

@@ -33,6 +33,7 @@ mod object_storage;
 mod overload;
 mod recipes;
 mod recommenders;
+mod refused_members;
 mod samples;
 mod security;
 mod usage;

@@ -238,6 +238,10 @@ impl Recipe for UserPersonalization {
     fn supports_objective(&self) -> bool {
         true
     }
+    /// Personalized-Ranking reorders a given list: there is nothing to explore.
+    fn supports_exploration(&self) -> bool {
+        self.info.recipe_type == RecipeType::UserPersonalization
+    }
 }
 
 impl UserPersonalization {
