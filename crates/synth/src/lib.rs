@@ -14,6 +14,8 @@
 //!   context can beat one that ignores it;
 //! * [`play_counts`]: the same pairs as one row each with a heavy-tailed play count as
 //!   `EVENT_VALUE`, larger for the user's preferred categories (music and video exports);
+//! * [`baskets`]: purchases in baskets of an item and its accessory (co-purchase data, what
+//!   "frequently bought together" learns);
 //! * three event types with decreasing frequency (`view` > `click` > `purchase`), an
 //!   `EVENT_VALUE` engagement score in (0, 1], a `DEVICE` context column
 //!   (`mobile`/`desktop`/`tablet`, mostly the user's primary device) and timestamps spread over
@@ -38,6 +40,7 @@
 //! println!("{}", files.interactions.display());
 //! ```
 
+mod baskets;
 mod generate;
 mod play_counts;
 mod sampler;
@@ -50,6 +53,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use baskets::{accessory_of, basket_item, baskets, BasketConfig, Baskets, Purchase};
 pub use generate::{generate, user_interaction_counts};
 pub use play_counts::{play_counts, write_play_counts, PlayCount};
 pub use sampler::CdfSampler;

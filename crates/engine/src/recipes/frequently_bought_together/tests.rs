@@ -1,46 +1,17 @@
-use rand::{Rng, SeedableRng};
-
 use super::*;
 use crate::model::{RecommendQuery, ScoredItem};
 use crate::recipes::sims::{self, SimsParams};
 use crate::training_data::TrainingDataBuilder;
 
-const CATEGORIES: usize = 10;
-const PER_CATEGORY: usize = 10;
-
-fn item(category: usize, k: usize) -> String {
-    format!("c{category}-i{k}")
-}
-
-/// The accessory bought with an item: one of the items of another category (a bijection).
-fn partner(category: usize, k: usize) -> String {
-    item((category + 3) % CATEGORIES, (k * 7) % PER_CATEGORY)
-}
-
-/// A retail data set with known co-purchases: 300 shoppers, each fond of one category, make 30
-/// baskets three days apart; a basket is an item (of their category 90% of the time) and, two
-/// minutes later, its accessory. The last basket of each shopper is held out: `(item, accessory)`.
+/// reko-synth's basket data (co-purchases of an item and its accessory; each shopper's last
+/// basket held out as `(item, accessory)`).
 fn retail() -> (TrainingData, Vec<(String, String)>) {
-    let mut rng = rand::rngs::StdRng::seed_from_u64(17);
+    let data = reko_synth::baskets(&reko_synth::BasketConfig::default());
     let mut b = TrainingDataBuilder::new();
-    let mut held_out = Vec::new();
-    for u in 0..300 {
-        let user = format!("shopper{u}");
-        let fond = u % CATEGORIES;
-        for basket in 0..30 {
-            let category = if rng.gen_bool(0.9) { fond } else { rng.gen_range(0..CATEGORIES) };
-            let k = rng.gen_range(0..PER_CATEGORY);
-            let t = 1_700_000_000 + basket * 3 * 86_400 + rng.gen_range(0..3_600);
-            let (main, accessory) = (item(category, k), partner(category, k));
-            if basket == 29 {
-                held_out.push((main, accessory));
-            } else {
-                b.push_interaction(&user, &main, t, Some("Purchase"), None);
-                b.push_interaction(&user, &accessory, t + 120, Some("Purchase"), None);
-            }
-        }
+    for p in &data.purchases {
+        b.push_interaction(&p.user, &p.item, p.timestamp, Some("Purchase"), None);
     }
-    (b.build(), held_out)
+    (b.build(), data.held_out)
 }
 
 fn related(model: &dyn Model, item_id: &str, n: usize) -> Vec<ScoredItem> {
@@ -76,7 +47,9 @@ fn frequently_bought_together_beats_sims_on_held_out_co_purchases() {
     assert!(fbt_rate >= 0.9, "FBT hit rate {fbt_rate}");
     assert!(fbt_rate >= sims_rate + 0.3, "FBT {fbt_rate} vs SIMS {sims_rate}");
     // The accessory is the first item related to its item.
-    assert_eq!(related(&fbt, &item(0, 1), 1)[0].item_id, partner(0, 1));
+    let cfg = reko_synth::BasketConfig::default();
+    let (item, accessory) = (reko_synth::basket_item(0, 1), reko_synth::accessory_of(&cfg, 0, 1));
+    assert_eq!(related(&fbt, &item, 1)[0].item_id, accessory);
 }
 
 /// Purchases a day apart are not a basket: no pair, so the item's list is the most bought items.
