@@ -1,7 +1,7 @@
 //! Benchmark: the engine's side of one GetRecommendations at catalogue scale, without HTTP: a
 //! User-Personalization model over reko-synth data (`REKO_BENCH_USERS` 100,000 users,
 //! `REKO_BENCH_ITEMS` 100,000 items, `REKO_BENCH_INTERACTIONS` 1,000,000; fixed hyperparameters,
-//! no self-tuning), then `Model::recommend` for 1,000 known users cycled (numResults 25, the
+//! `REKO_BENCH_PARAMS` overriding them as `name=value,...`, no self-tuning), then `Model::recommend` for 1,000 known users cycled (numResults 25, the
 //! user's own items not excluded), on one thread, with exploration off, at the campaign default
 //! (weight 0.3) and at 0.9. Reports microseconds per request (mean of 5 passes, and the best),
 //! then, for the same users, the pruned search against a full scan (identical lists, score
@@ -40,6 +40,11 @@ fn main() {
     let training = b.build();
     let mut config = TrainingConfig::default();
     config.hyperparameters.insert("num_iterations".into(), "5".into());
+    // `REKO_BENCH_PARAMS="alpha=32,regularization=300"`: what a self-tuned training chose.
+    for pair in std::env::var("REKO_BENCH_PARAMS").unwrap_or_default().split(',').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').expect("REKO_BENCH_PARAMS: name=value pairs");
+        config.hyperparameters.insert(name.trim().into(), value.trim().into());
+    }
     let t = Instant::now();
     let model = fit("aws-user-personalization", &training, &config);
     println!(
