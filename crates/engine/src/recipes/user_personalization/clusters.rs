@@ -9,12 +9,15 @@ pub(super) const CLUSTERS: usize = 256;
 /// k-means iterations when the index is built.
 pub(super) const KMEANS_ITERATIONS: usize = 6;
 
-/// Items grouped by k-means cluster of their factors, with what an upper bound of a cluster's
-/// logits needs: centroid, radius (largest distance of a member from it), per-coordinate
+/// Items grouped by k-means cluster of their factors, each cluster's members farthest from its
+/// centroid first, with what an upper bound of a cluster's logits needs: centroid, each member's
+/// distance from it (`distance`, aligned with `members`; its first is the cluster's radius,
+/// and a search stops inside a cluster once the remaining members' bound falls short), per-coordinate
 /// variance (for the normaliser estimate), per context token the largest and mean lift, and
 /// the largest and mean optimization objective term (0 without an objective).
 pub(super) struct ItemClusters {
     pub(super) members: Vec<u32>,
+    pub(super) distance: Vec<f32>,
     pub(super) starts: Vec<usize>,
     pub(super) centroids: Vec<f32>,
     pub(super) radius: Vec<f32>,
@@ -31,7 +34,8 @@ impl ItemClusters {
         let c_count = CLUSTERS.min(n.max(1));
         let row = |i: usize| &m.y[i * s..(i + 1) * s];
         let (centroids, assign) = kmeans::kmeans(&m.y, n, s, c_count, KMEANS_ITERATIONS);
-        let (members, starts) = kmeans::group_by_cluster(&assign, c_count);
+        let (mut members, starts) = kmeans::group_by_cluster(&assign, c_count);
+        let mut item_distance = vec![0f32; n];
         let mut radius = vec![0f32; c_count];
         let mut variance = vec![0f32; c_count * s];
         let tokens = m.context_tokens.len();
@@ -51,6 +55,7 @@ impl ItemClusters {
                     variance[c * s + d] += diff * diff;
                 }
                 radius[c] = radius[c].max(d2.sqrt());
+                item_distance[i as usize] = d2.sqrt();
                 for t in 0..tokens {
                     let l = m.context_lift[t * n + i as usize];
                     lift_max[c * tokens + t] = lift_max[c * tokens + t].max(l);
@@ -70,8 +75,10 @@ impl ItemClusters {
             radius[c] *= 1.0 + 1e-5;
         }
         lift_max.iter_mut().chain(&mut objective_max).filter(|l| !l.is_finite()).for_each(|l| *l = 0.0);
+        let distance = farthest_first(&mut members, &starts, &item_distance);
         ItemClusters {
             members,
+            distance,
             starts,
             centroids,
             radius,
@@ -96,6 +103,10 @@ impl ItemClusters {
             }
         }
         let mut radius = self.radius.clone();
+        let mut item_distance = vec![0f32; n];
+        for (&i, &d) in self.members.iter().zip(&self.distance) {
+            item_distance[i as usize] = d;
+        }
         let mut lift_max = self.lift_max.clone();
         lift_max.iter_mut().for_each(|l| *l = l.max(0.0));
         let mut objective_max = self.objective_max.clone();
@@ -105,10 +116,13 @@ impl ItemClusters {
             let (best, best_d) = kmeans::nearest(&self.centroids, y, s);
             *slot = best as u32;
             radius[best] = radius[best].max(best_d.sqrt() * (1.0 + 1e-5));
+            item_distance[i] = best_d.sqrt();
         }
-        let (members, starts) = kmeans::group_by_cluster(&assign, c_count);
+        let (mut members, starts) = kmeans::group_by_cluster(&assign, c_count);
+        let distance = farthest_first(&mut members, &starts, &item_distance);
         ItemClusters {
             members,
+            distance,
             starts,
             centroids: self.centroids.clone(),
             radius,
@@ -119,4 +133,14 @@ impl ItemClusters {
             objective_mean: self.objective_mean.clone(),
         }
     }
+}
+
+/// Orders each cluster's members by distance from its centroid, farthest first, and returns the
+/// distances aligned with them (widened by the same rounding margin as the radius).
+fn farthest_first(members: &mut [u32], starts: &[usize], item_distance: &[f32]) -> Vec<f32> {
+    for c in 0..starts.len() - 1 {
+        members[starts[c]..starts[c + 1]]
+            .sort_unstable_by(|&a, &b| item_distance[b as usize].total_cmp(&item_distance[a as usize]).then(a.cmp(&b)));
+    }
+    members.iter().map(|&i| item_distance[i as usize] * (1.0 + 1e-5)).collect()
 }

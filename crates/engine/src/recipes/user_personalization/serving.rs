@@ -328,6 +328,8 @@ impl UpModel {
         let vnorm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
         let mut bounds: Vec<(f32, usize)> = Vec::with_capacity(c_count);
         let mut estimate = vec![0f32; c_count];
+        // Per cluster: the bound of its members but for their distance from the centroid.
+        let mut bases = vec![0f32; c_count];
         for (c, estimate) in estimate.iter_mut().enumerate() {
             let centre = scale * als::dot(&cl.centroids[c * s..(c + 1) * s], v);
             let spread: f32 = v.iter().zip(&cl.variance[c * s..(c + 1) * s]).map(|(x, var)| x * x * var).sum();
@@ -338,15 +340,18 @@ impl UpModel {
             }
             let bound = centre + scale * vnorm * cl.radius[c] + lift_max;
             bounds.push((bound + 1e-4 * (bound.abs() + 1.0), c));
+            bases[c] = centre + lift_max;
             *estimate = centre + 0.5 * scale * scale * spread + lift_mean;
         }
         bounds.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
-        // Logits of the visited clusters, computed once.
+        // Logits of the visited clusters' members (those the unfiltered search scored: a prefix,
+        // farthest first), computed once.
         let cache: Vec<OnceLock<Vec<f32>>> = (0..c_count).map(|_| OnceLock::new()).collect();
-        let cluster_logits = |c: usize| -> &Vec<f32> {
-            cache[c].get_or_init(|| {
-                cl.members[cl.starts[c]..cl.starts[c + 1]].iter().map(|&i| self.logit(i as usize, v, ctx)).collect()
-            })
+        // Members are farthest from their centroid first: once one's bound falls short of the
+        // k-th best, so do the rest of its cluster's.
+        let short = |c: usize, j: usize, kth: Option<f32>| {
+            let b = bases[c] + scale * vnorm * cl.distance[cl.starts[c] + j];
+            kth.is_some_and(|kth| b + 1e-4 * (b.abs() + 1.0) < kth)
         };
         let ok = |i: u32| {
             !skip.contains(&i)
@@ -377,20 +382,37 @@ impl UpModel {
                     break;
                 }
                 let members = &cl.members[cl.starts[c]..cl.starts[c + 1]];
-                match (cache[c].get(), fill_cache) {
-                    (Some(logits), _) => members.iter().zip(logits).for_each(|(&i, &l)| consider(i, l, &mut best)),
-                    (None, true) => {
-                        scored.set(scored.get() + members.len());
-                        members.iter().zip(cluster_logits(c)).for_each(|(&i, &l)| consider(i, l, &mut best));
-                    }
-                    (None, false) => {
-                        for &i in members {
-                            if pass(i) {
-                                scored.set(scored.get() + 1);
-                                consider(i, self.logit(i as usize, v, ctx), &mut best);
-                            }
+                // Scores the members from `from` on that `pass`, until the bound falls short.
+                let rest = |from: usize, best: &mut SortedTop| {
+                    for (j, &i) in members.iter().enumerate().skip(from) {
+                        if short(c, j, best.kth()) {
+                            break;
+                        }
+                        if pass(i) {
+                            scored.set(scored.get() + 1);
+                            consider(i, self.logit(i as usize, v, ctx), best);
                         }
                     }
+                };
+                match (cache[c].get(), fill_cache) {
+                    (Some(logits), _) => {
+                        members.iter().zip(logits).for_each(|(&i, &l)| consider(i, l, &mut best));
+                        rest(logits.len(), &mut best);
+                    }
+                    (None, true) => {
+                        let mut logits = Vec::new();
+                        for (j, &i) in members.iter().enumerate() {
+                            if short(c, j, best.kth()) {
+                                break;
+                            }
+                            let l = self.logit(i as usize, v, ctx);
+                            logits.push(l);
+                            consider(i, l, &mut best);
+                        }
+                        scored.set(scored.get() + logits.len());
+                        let _ = cache[c].set(logits);
+                    }
+                    (None, false) => rest(0, &mut best),
                 }
                 if scored.get() - start > budget {
                     return None;
@@ -420,7 +442,16 @@ impl UpModel {
         let mut z = 0f64;
         for c in 0..c_count {
             match cache[c].get() {
-                Some(l) => z += als::sum_exp(l, m),
+                Some(l) => {
+                    z += als::sum_exp(l, m);
+                    let (lo, hi) = (cl.starts[c], cl.starts[c + 1]);
+                    if lo + l.len() < hi {
+                        // Members left unscored (their bound fell short): the cluster's average,
+                        // at most that bound.
+                        let bound = bases[c] + scale * vnorm * cl.distance[lo + l.len()];
+                        z += (hi - lo - l.len()) as f64 * ((estimate[c].min(bound) - m) as f64).exp();
+                    }
+                }
                 None => {
                     let size = (cl.starts[c + 1] - cl.starts[c]) as f64;
                     z += size * ((estimate[c] - m) as f64).exp();
