@@ -5,7 +5,8 @@
 //! user's own items not excluded), on one thread, with exploration off, at the campaign default
 //! (weight 0.3) and at 0.9. Reports microseconds per request (mean of 5 passes, and the best),
 //! then, for the same users, the pruned search against a full scan (identical lists, score
-//! error, share of the catalogue scored).
+//! error, share of the catalogue scored), and who the tenth of the users scanned most for are
+//! (their share, the items without interactions in their lists, their vectors' norm).
 //!
 //! `cargo bench -p reko-engine --bench serving_path`
 
@@ -78,14 +79,20 @@ fn main() {
             println!("| weight {weight} | {mean:.1} | {best:.1} |");
         }
     });
-    compare_with_full_scan(&model, &users);
+    let mut interacted = std::collections::HashSet::new();
+    for x in &data.interactions {
+        interacted.insert(item_id(x.item as usize));
+    }
+    compare_with_full_scan(&model, &users, &interacted);
 }
 
 /// The pruned search against a full scan, for every user of `users` (exploration off): how
 /// many lists have the same items in the same order, how far the scores are apart (relative),
 /// and what share of the catalogue the search scored.
-fn compare_with_full_scan(model: &UpModel, users: &[String]) {
+fn compare_with_full_scan(model: &UpModel, users: &[String], interacted: &std::collections::HashSet<String>) {
     let (mut identical, mut errors, mut shares) = (0usize, Vec::new(), Vec::new());
+    // Per user: the share scored and how many items of the list never had an interaction.
+    let mut by_share: Vec<(f64, usize, f64)> = Vec::new();
     for u in users {
         let Some(v) = model.user_vector(u).map(<[f32]>::to_vec) else { continue };
         let c = model.pruned_against_full_scan(&v, &query(u, None));
@@ -96,7 +103,26 @@ fn compare_with_full_scan(model: &UpModel, users: &[String]) {
             errors.push(if f > 0.0 { (p - f).abs() / f } else { 0.0 });
         }
         shares.push(c.scored as f64 / c.catalogue as f64);
+        let cold = c.full.iter().filter(|s| !interacted.contains(&s.item_id)).count();
+        let norm = v.iter().map(|x| f64::from(x * x)).sum::<f64>().sqrt();
+        by_share.push((c.scored as f64 / c.catalogue as f64, cold, norm));
     }
+    // Where the work goes: the tenth of the users the search scans most for, against the rest.
+    by_share.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let tenth = (by_share.len() / 10).max(1);
+    type Row = (f64, usize, f64);
+    let mean = |v: &[Row], f: &dyn Fn(&Row) -> f64| v.iter().map(f).sum::<f64>() / v.len().max(1) as f64;
+    let (top, rest) = by_share.split_at(tenth);
+    println!(
+        "the tenth scanned most: {:.2}% of the catalogue, {:.1} never-interacted items per list, user vector norm \
+         {:.3}; the rest: {:.2}%, {:.1}, {:.3}",
+        100.0 * mean(top, &|x| x.0),
+        mean(top, &|x| x.1 as f64),
+        mean(top, &|x| x.2),
+        100.0 * mean(rest, &|x| x.0),
+        mean(rest, &|x| x.1 as f64),
+        mean(rest, &|x| x.2),
+    );
     let pct = |v: &mut Vec<f64>, q: f64| {
         v.sort_by(f64::total_cmp);
         v[((v.len() as f64 * q) as usize).min(v.len() - 1)]
