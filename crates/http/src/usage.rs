@@ -10,25 +10,16 @@ use axum::response::Response;
 use axum::Extension;
 use reko_api::{ApiError, Service};
 use reko_service::usage::report::{ReportQuery, UsageQuery};
-use reko_service::Reko;
+use reko_service::{AccessScope, Reko};
 
 use crate::{blocking, error_response, json_response, scope_of, Principal, JSON};
 
 pub(crate) async fn usage(State(reko): State<Reko>, Extension(principal): Extension<Principal>, uri: Uri) -> Response {
-    let params = match query_params(uri.query()) {
-        Ok(p) => p,
-        Err(e) => return error_response(&e, Service::Control),
-    };
-    let scope = scope_of(&principal);
-    let result = blocking(move || {
+    answer(reko, &principal, &uri, |reko, scope, params| {
         let q = UsageQuery::from_params(&params).map_err(ApiError::InvalidInput)?;
-        reko.usage(&scope, &q).map_err(ApiError::from)
+        reko.usage(scope, &q).map_err(ApiError::from)
     })
-    .await;
-    match result {
-        Ok(summary) => json_response(StatusCode::OK, JSON, &summary),
-        Err(e) => error_response(&e, Service::Control),
-    }
+    .await
 }
 
 pub(crate) async fn usage_report(
@@ -36,20 +27,11 @@ pub(crate) async fn usage_report(
     Extension(principal): Extension<Principal>,
     uri: Uri,
 ) -> Response {
-    let params = match query_params(uri.query()) {
-        Ok(p) => p,
-        Err(e) => return error_response(&e, Service::Control),
-    };
-    let scope = scope_of(&principal);
-    let result = blocking(move || {
+    answer(reko, &principal, &uri, |reko, scope, params| {
         let q = ReportQuery::from_params(&params).map_err(ApiError::InvalidInput)?;
-        reko.usage_report(&scope, &q).map_err(ApiError::from)
+        reko.usage_report(scope, &q).map_err(ApiError::from)
     })
-    .await;
-    match result {
-        Ok(report) => json_response(StatusCode::OK, JSON, &report),
-        Err(e) => error_response(&e, Service::Control),
-    }
+    .await
 }
 
 /// `GET /reko/metric-attribution?metricAttributionArn=ARN`.
@@ -58,12 +40,7 @@ pub(crate) async fn metric_attribution(
     Extension(principal): Extension<Principal>,
     uri: Uri,
 ) -> Response {
-    let params = match query_params(uri.query()) {
-        Ok(p) => p,
-        Err(e) => return error_response(&e, Service::Control),
-    };
-    let scope = scope_of(&principal);
-    let result = blocking(move || {
+    answer(reko, &principal, &uri, |reko, scope, params| {
         let mut arn = None;
         for (name, value) in params {
             match name.as_str() {
@@ -73,11 +50,26 @@ pub(crate) async fn metric_attribution(
         }
         let arn =
             arn.ok_or_else(|| ApiError::InvalidInput("query parameter metricAttributionArn is required".into()))?;
-        reko.metric_attribution_values(&scope, &arn).map_err(ApiError::from)
+        reko.metric_attribution_values(scope, &arn).map_err(ApiError::from)
     })
-    .await;
-    match result {
-        Ok(report) => json_response(StatusCode::OK, JSON, &report),
+    .await
+}
+
+/// One of these GET endpoints: the query's parameters decoded, `read` run off the async threads
+/// with the caller's scope, its value as JSON or its error.
+async fn answer<T: serde::Serialize + Send + 'static>(
+    reko: Reko,
+    principal: &Principal,
+    uri: &Uri,
+    read: impl FnOnce(&Reko, &AccessScope, Vec<(String, String)>) -> Result<T, ApiError> + Send + 'static,
+) -> Response {
+    let params = match query_params(uri.query()) {
+        Ok(p) => p,
+        Err(e) => return error_response(&e, Service::Control),
+    };
+    let scope = scope_of(principal);
+    match blocking(move || read(&reko, &scope, params)).await {
+        Ok(value) => json_response(StatusCode::OK, JSON, &value),
         Err(e) => error_response(&e, Service::Control),
     }
 }

@@ -16,7 +16,6 @@
 //! * UpdateMetricAttribution adds and removes metrics (ListMetricAttributionMetrics follows, new
 //!   metrics count), DeleteMetricAttribution removes it and its values.
 
-use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 use crate::common::*;
@@ -34,31 +33,13 @@ const SCOPED: (&str, &str) = (SCOPED_ID, SCOPED_SECRET);
 /// Events are sent at this time (a window start, 2023-11-14 22:15 UTC) and a little after.
 const SENT: i64 = 1_700_000_100;
 
-/// One signed GET on a fresh connection: the status and the body.
-fn get(url: &str, path: &str, key: (&str, &str)) -> (u16, String) {
-    let authority = url.strip_prefix("http://").unwrap().trim_end_matches('/');
-    let headers = Signer::personalize(key, REGION).headers("GET", authority, path, &[], b"").unwrap();
-    let mut head = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n");
-    for (n, v) in headers.iter().filter(|(n, _)| n != "host") {
-        head.push_str(&format!("{n}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    let mut s = std::net::TcpStream::connect(authority).unwrap();
-    s.write_all(head.as_bytes()).unwrap();
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).unwrap();
-    let text = String::from_utf8_lossy(&out).to_string();
-    let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP response");
-    (head[9..12].parse().unwrap(), body.to_string())
-}
-
 fn values_path(arn: &str) -> String {
     format!("/reko/metric-attribution?metricAttributionArn={}", arn.replace(':', "%3A").replace('/', "%2F"))
 }
 
 /// The totals of an attribution as `(metric, source, value, events)`, sorted.
 fn totals(url: &str, arn: &str) -> Vec<(String, String, f64, u64)> {
-    let (status, body) = get(url, &values_path(arn), ROOT);
+    let (status, body) = signed_get(url, &values_path(arn), ROOT);
     assert_eq!(status, 200, "{body}");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["windowSeconds"], 900, "{v}");
@@ -389,7 +370,7 @@ async fn metric_attribution_measures_events_per_source() {
     expected_a.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     assert_eq!(totals(&server.url, &ma), expected_a);
     // Two windows: the events at t.. and those 15 minutes later.
-    let (_, body) = get(&server.url, &values_path(&ma), ROOT);
+    let (_, body) = signed_get(&server.url, &values_path(&ma), ROOT);
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     let starts: std::collections::BTreeSet<i64> =
         v["windows"].as_array().unwrap().iter().map(|w| w["windowStart"].as_i64().unwrap()).collect();
@@ -425,17 +406,17 @@ async fn metric_attribution_measures_events_per_source() {
     let scoped_list = ok(scoped.list_metric_attributions().send().await, "scoped ListMetricAttributions");
     let names: Vec<_> = scoped_list.metric_attributions().iter().filter_map(|m| m.name()).collect();
     assert_eq!(names, ["ma-b-attribution"]);
-    let (status, body) = get(&server.url, &values_path(&ma), SCOPED);
+    let (status, body) = signed_get(&server.url, &values_path(&ma), SCOPED);
     assert!(status >= 400 && body.contains("ResourceNotFoundException") && !body.contains("CLICKS"), "{body}");
-    let (status, body) = get(&server.url, &values_path(&mb), SCOPED);
+    let (status, body) = signed_get(&server.url, &values_path(&mb), SCOPED);
     assert_eq!(status, 200, "{body}");
-    let (status, body) = get(&server.url, "/reko/metric-attribution?metricAttributionArn=nope", ROOT);
+    let (status, body) = signed_get(&server.url, "/reko/metric-attribution?metricAttributionArn=nope", ROOT);
     assert!(status == 400 && body.contains("'nope'"), "{body}");
-    let (status, body) = get(&server.url, "/reko/metric-attribution?arn=x", ROOT);
+    let (status, body) = signed_get(&server.url, "/reko/metric-attribution?arn=x", ROOT);
     assert!(status == 400 && body.contains("arn"), "{body}");
 
     // Prometheus: a series per attribution, metric and source (campaigns by name), since the start.
-    let (status, scrape) = get(&server.url, "/metrics", ROOT);
+    let (status, scrape) = signed_get(&server.url, "/metrics", ROOT);
     assert_eq!(status, 200);
     let series = |name: &str, metric: &str, source: &str| -> Option<f64> {
         scrape
@@ -530,6 +511,6 @@ async fn metric_attribution_measures_events_per_source() {
     }
     let listed = ok(c.list_metric_attributions().dataset_group_arn(&ga).send().await, "List after Delete");
     assert!(listed.metric_attributions().is_empty());
-    let (status, body) = get(&server.url, &values_path(&ma), ROOT);
+    let (status, body) = signed_get(&server.url, &values_path(&ma), ROOT);
     assert!(status >= 400 && body.contains("ResourceNotFoundException"), "{body}");
 }

@@ -5,8 +5,6 @@
 //! one dataset group sees only its campaigns. The report lists the campaign never called as idle
 //! and the ACTIVE solution version no campaign deploys.
 
-use std::io::{Read, Write};
-
 use crate::common::*;
 
 const SCHEMA: &str = r#"{"type":"record","name":"Interactions","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"EVENT_TYPE","type":"string"},{"name":"TIMESTAMP","type":"long"}],"version":"1.0"}"#;
@@ -15,26 +13,8 @@ const SCOPED_SECRET: &str = "usage-scoped-secret-0001";
 /// GetRecommendations calls that succeed.
 const K: u64 = 25;
 
-/// One signed `GET path` (path and query): status and body.
-fn get(url: &str, path: &str, key: (&str, &str)) -> (u16, String) {
-    let authority = url.strip_prefix("http://").unwrap().trim_end_matches('/');
-    let headers = Signer::personalize(key, REGION).headers("GET", authority, path, &[], b"").unwrap();
-    let mut head = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n");
-    for (n, v) in headers.iter().filter(|(n, _)| n != "host") {
-        head.push_str(&format!("{n}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    let mut s = std::net::TcpStream::connect(authority).unwrap();
-    s.write_all(head.as_bytes()).unwrap();
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).unwrap();
-    let text = String::from_utf8_lossy(&out).to_string();
-    let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP response");
-    (head[9..12].parse().unwrap(), body.to_string())
-}
-
 fn get_json(url: &str, path: &str, key: (&str, &str)) -> serde_json::Value {
-    let (status, body) = get(url, path, key);
+    let (status, body) = signed_get(url, path, key);
     assert_eq!(status, 200, "GET {path}: {body}");
     serde_json::from_str(&body).unwrap()
 }
@@ -210,7 +190,7 @@ fn usage_is_billed_per_window_survives_a_restart_and_is_scoped() {
     let scoped = get_json(&server.url, "/reko/usage", SCOPED);
     check_billing(&scoped, "usage-called", requests, 1);
     assert!(rows(&scoped, "usage-idle").is_empty() && !scoped.to_string().contains("usage-b"), "{scoped}");
-    let (status, body) = get(&server.url, "/reko/usage?campaign=usage-idle", SCOPED);
+    let (status, body) = signed_get(&server.url, "/reko/usage?campaign=usage-idle", SCOPED);
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("campaign 'usage-idle'"), "{body}");
 
@@ -223,7 +203,7 @@ fn usage_is_billed_per_window_survives_a_restart_and_is_scoped() {
         ("/reko/usage/report?underPercent=0", ["underPercent", "got 0"]),
         ("/reko/usage/report?idleDays=500", ["idleDays", "got 500"]),
     ] {
-        let (status, body) = get(&server.url, path, ROOT);
+        let (status, body) = signed_get(&server.url, path, ROOT);
         assert_eq!(status, 400, "{path}: {body}");
         assert!(body.contains("InvalidInputException"), "{path}: {body}");
         for w in words {
