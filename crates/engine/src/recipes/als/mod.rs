@@ -121,7 +121,7 @@ fn symv_k<const FMA: bool>(m: &[f32], v: &[f32], out: &mut [f32], s: usize) {
 /// Hint the CPU to fetch row `i` of `m` (stride `s`) into cache: the rows of the other side's
 /// factors are gathered in index order, which hardware prefetchers cannot predict.
 #[inline(always)]
-fn prefetch_row(m: &[f32], i: usize, s: usize) {
+pub(crate) fn prefetch_row(m: &[f32], i: usize, s: usize) {
     #[cfg(target_arch = "x86_64")]
     if let Some(row) = m.get(i * s..(i + 1) * s) {
         for line in row.chunks(16) {
@@ -134,7 +134,7 @@ fn prefetch_row(m: &[f32], i: usize, s: usize) {
 }
 
 /// How many entries ahead of the current one to prefetch.
-const PREFETCH_AHEAD: usize = 6;
+pub(crate) const PREFETCH_AHEAD: usize = 6;
 
 /// Plain dot product (any length), for serving-side code.
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {

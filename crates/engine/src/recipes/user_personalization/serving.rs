@@ -383,11 +383,18 @@ impl UpModel {
                 }
                 let members = &cl.members[cl.starts[c]..cl.starts[c + 1]];
                 // Scores the members from `from` on that `pass`, until the bound falls short.
+                // Members sit anywhere in the factor matrix: their rows are fetched ahead.
+                let ahead = |j: usize| {
+                    if let Some(&next) = members.get(j + als::PREFETCH_AHEAD) {
+                        als::prefetch_row(&self.y, next as usize, s);
+                    }
+                };
                 let rest = |from: usize, best: &mut SortedTop| {
                     for (j, &i) in members.iter().enumerate().skip(from) {
                         if short(c, j, best.kth()) {
                             break;
                         }
+                        ahead(j);
                         if pass(i) {
                             scored.set(scored.get() + 1);
                             consider(i, self.logit(i as usize, v, ctx), best);
@@ -405,6 +412,7 @@ impl UpModel {
                             if short(c, j, best.kth()) {
                                 break;
                             }
+                            ahead(j);
                             let l = self.logit(i as usize, v, ctx);
                             logits.push(l);
                             consider(i, l, &mut best);
