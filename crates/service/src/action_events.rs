@@ -168,10 +168,7 @@ impl Reko {
             .into_iter()
             .map(|a| PredictedAction { action_id: Some(a.item_id), score: a.score })
             .collect();
-        Ok(GetActionRecommendationsResponse {
-            action_list,
-            recommendation_id: recommendation_id(&deployment.campaign_arn),
-        })
+        Ok(GetActionRecommendationsResponse { action_list, recommendation_id: recommendation_id(deployment) })
     }
 
     /// The Action interactions dataset whose tracking id is `tracking_id`.

@@ -107,8 +107,8 @@ pub(crate) struct ModelSource<'a> {
     pub snapshot_seq: i64,
     pub exploration: Exploration,
     pub metadata_enabled: bool,
-    /// Items the user had events of this type on are never recommended (domain use cases).
-    pub excluded_event_type: Option<&'static str>,
+    /// The domain use case of a recommender (`None`: a campaign).
+    pub use_case: Option<&'static crate::use_case::UseCase>,
 }
 
 /// Personalize's quota of active campaigns per dataset group.
@@ -318,7 +318,7 @@ impl Reko {
             snapshot_seq: stored.internal.get("snapshotSeq").and_then(|v| v.as_i64()).unwrap_or(0),
             exploration: exploration(config)?,
             metadata_enabled: config.and_then(|c| c.enable_metadata_with_recommendations).unwrap_or(false),
-            excluded_event_type: None,
+            use_case: None,
         })
     }
 
@@ -349,7 +349,7 @@ impl Reko {
             dataset_group_arn: group,
             rows: Default::default(),
             metadata_enabled: src.metadata_enabled,
-            excluded_event_type: src.excluded_event_type,
+            use_case: src.use_case,
             items_seq: 0,
             events_seq: 0,
             usage: self.usage_counter(src.serving_arn),

@@ -38,9 +38,9 @@ pub struct Deployment {
     pub(crate) rows: ModelRows,
     /// `enableMetadataWithRecommendations` of the campaign.
     pub metadata_enabled: bool,
-    /// Items the user had events of this type on are never recommended (the domain use cases
-    /// that drop purchased or watched items).
-    pub excluded_event_type: Option<&'static str>,
+    /// The domain use case a recommender serves (what a request must name, the event type
+    /// whose items it never recommends); `None` for a campaign.
+    pub(crate) use_case: Option<&'static crate::use_case::UseCase>,
     /// The newest Items chunk read when the model was loaded: items put later are folded in.
     pub(crate) items_seq: i64,
     /// The newest PutEvents chunk observed when the model was loaded (models that observe events:
@@ -66,7 +66,7 @@ impl Deployment {
             events: self.events.clone(),
             rows: ModelRows::default(),
             metadata_enabled: self.metadata_enabled,
-            excluded_event_type: self.excluded_event_type,
+            use_case: self.use_case,
             items_seq: self.items_seq,
             events_seq: self.events_seq,
             usage: self.usage.clone(),

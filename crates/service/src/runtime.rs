@@ -76,17 +76,18 @@ impl Reko {
         };
         let user_id = view.as_ref().map(|v| v.user_id.as_str()).or(req.user_id.as_deref());
         // Items the user bought (or watched) that the domain use case never recommends.
-        let dropped: std::collections::HashSet<Arc<str>> = match (deployment.excluded_event_type, user_id) {
-            (Some(event_type), Some(user)) => self
-                .inner
-                .live
-                .filter_history(self, &deployment.dataset_group_arn, user)?
-                .into_iter()
-                .filter(|e| e.event_type.eq_ignore_ascii_case(event_type))
-                .map(|e| e.item_id)
-                .collect(),
-            _ => Default::default(),
-        };
+        let dropped: std::collections::HashSet<Arc<str>> =
+            match (deployment.use_case.and_then(|u| u.excluded_event_type), user_id) {
+                (Some(event_type), Some(user)) => self
+                    .inner
+                    .live
+                    .filter_history(self, &deployment.dataset_group_arn, user)?
+                    .into_iter()
+                    .filter(|e| e.event_type.eq_ignore_ascii_case(event_type))
+                    .map(|e| e.item_id)
+                    .collect(),
+                _ => Default::default(),
+            };
         let context = context_tokens(req.context.as_ref());
         let filter = |arn, values| FilterRequest {
             filter_arn: arn,
@@ -128,7 +129,7 @@ impl Reko {
             };
             return Ok(GetRecommendationsResponse {
                 item_list: with_metadata(predicted(items), metadata.as_ref()),
-                recommendation_id: recommendation_id(campaign_arn),
+                recommendation_id: recommendation_id(deployment),
             });
         };
         // Promotions (docs/compatibility.md, "Promotions"): a share of the slots goes to items
@@ -159,7 +160,7 @@ impl Reko {
         };
         let item_list = place_promoted(predicted(rest), predicted(promoted), &name, &mut rand::thread_rng());
         let item_list = with_metadata(item_list, metadata.as_ref());
-        Ok(GetRecommendationsResponse { item_list, recommendation_id: recommendation_id(campaign_arn) })
+        Ok(GetRecommendationsResponse { item_list, recommendation_id: recommendation_id(deployment) })
     }
 
     pub fn get_personalized_ranking(
@@ -210,7 +211,7 @@ impl Reko {
         };
         Ok(GetPersonalizedRankingResponse {
             personalized_ranking: with_metadata(predicted(ranked), metadata.as_ref()),
-            recommendation_id: recommendation_id(&req.campaign_arn),
+            recommendation_id: recommendation_id(deployment),
         })
     }
 
@@ -358,13 +359,10 @@ fn actions_only(campaign_arn: &str) -> crate::ServiceError {
 
 /// A new id naming the campaign or recommender that issued the recommendations
 /// (crate::recommendation_id).
-pub(crate) fn recommendation_id(issuer_arn: &str) -> String {
+pub(crate) fn recommendation_id(deployment: &Deployment) -> String {
     use crate::recommendation_id::{issue, Issuer};
-    issue(if issuer_arn.contains(":recommender/") {
-        Issuer::Recommender(issuer_arn)
-    } else {
-        Issuer::Campaign(issuer_arn)
-    })
+    let arn = deployment.campaign_arn.as_str();
+    issue(if deployment.use_case.is_some() { Issuer::Recommender(arn) } else { Issuer::Campaign(arn) })
 }
 
 #[cfg(test)]

@@ -42,7 +42,7 @@ impl Reko {
                 "recommenderConfig",
             )?,
             metadata_enabled: config.and_then(|c| c.enable_metadata_with_recommendations).unwrap_or(false),
-            excluded_event_type: use_case.excluded_event_type,
+            use_case: Some(use_case),
         })
     }
 
@@ -50,6 +50,11 @@ impl Reko {
     /// use case. A recommender that is not ACTIVE (stopped, starting, being created) serves
     /// nothing.
     pub(crate) fn recommender_serving(&self, arn: &str) -> ServiceResult<(Arc<Deployment>, &'static UseCase)> {
+        // A loaded model serves without reading the catalog (as campaigns): a stop or a delete
+        // unloads it before the recommender leaves ACTIVE.
+        if let Some((d, use_case)) = self.served(arn).and_then(|d| d.use_case.map(|u| (d, u))) {
+            return Ok((d, use_case));
+        }
         let stored: Stored<Recommender> = self.load(ResourceKind::Recommender, arn)?;
         let use_case = use_case_of(&stored.wire)?;
         if stored.wire.status != ResourceStatus::Active.as_str() {
@@ -59,9 +64,6 @@ impl Reko {
                 if stored.wire.status == ResourceStatus::Inactive.as_str() { " (call StartRecommender)" } else { "" }
             ))
             .into());
-        }
-        if let Some(d) = self.served(arn) {
-            return Ok((d, use_case));
         }
         // One load at a time, as for campaigns (see `Reko::deployment`).
         let _loading = self.inner.loading.lock().unwrap_or_else(|p| p.into_inner());
