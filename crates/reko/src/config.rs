@@ -13,6 +13,10 @@ pub struct Config {
     pub listen: String,
     /// Directory of the embedded store and the model files.
     pub data_dir: PathBuf,
+    /// PostgreSQL database (`postgres://user:password@host:port/db`) holding the catalog,
+    /// records and tasks instead of `data_dir/reko.db` (docs/storage.md, "PostgreSQL").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<Secret>,
     /// Region and account id used in ARNs.
     pub region: String,
     pub account_id: String,
@@ -265,6 +269,7 @@ impl Default for Config {
         Config {
             listen: "127.0.0.1:8080".into(),
             data_dir: PathBuf::from("reko-data"),
+            database_url: None,
             region: "us-east-1".into(),
             account_id: "123456789012".into(),
             workers: 2,
@@ -300,6 +305,8 @@ pub struct Overrides {
     pub listen: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<Secret>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -365,6 +372,7 @@ impl Config {
         [
             ("listen", self.listen.clone()),
             ("data_dir", self.data_dir.display().to_string()),
+            ("database_url", redacted(self.database_url.is_some())),
             ("region", self.region.clone()),
             ("account_id", self.account_id.clone()),
             ("workers", self.workers.to_string()),
@@ -490,6 +498,10 @@ mod tests {
             assert_eq!((config.no_console, config.console_secure_cookie), (false, true));
             let shown = format!("{:?}", config.console_settings());
             assert!(!shown.contains("hidden-token-7") && shown.contains("set (redacted)"), "{shown}");
+            jail.set_env("REKO_DATABASE_URL", "postgres://reko:pg-secret-9@db/reko");
+            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(config.database_url.as_ref().map(|u| u.0.as_str()), Some("postgres://reko:pg-secret-9@db/reko"));
+            assert!(!format!("{:?} {config:?}", config.console_settings()).contains("pg-secret-9"));
             jail.set_env("REKO_NO_CONSOLE", "true");
             assert!(Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?.no_console);
             jail.set_env("REKO_NO_CONSOLE", "false");

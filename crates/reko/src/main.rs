@@ -79,6 +79,11 @@ struct ServeArgs {
     /// Data directory [default: ./reko-data].
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// PostgreSQL database for the catalog, records and tasks (postgres://user@host:port/db);
+    /// prefer REKO_DATABASE_URL or the config file when it holds a password
+    /// [default: none, data_dir/reko.db].
+    #[arg(long)]
+    database_url: Option<String>,
     /// Region used in ARNs [default: us-east-1].
     #[arg(long)]
     region: Option<String>,
@@ -166,6 +171,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let overrides = Overrides {
         listen: args.listen,
         data_dir: args.data_dir,
+        database_url: args.database_url.map(config::Secret),
         region: args.region,
         account_id: args.account_id,
         workers: args.workers,
@@ -197,8 +203,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     // Tenants' folders and roles never overlap (checked before anything is opened).
     access_keys::check_key_grants(&config)?;
-    let reko = reko_service::Reko::open(reko_service::ServiceConfig {
+    let service_config = reko_service::ServiceConfig {
         data_dir: config.data_dir.clone(),
+        database_url: config.database_url.as_ref().map(|url| url.0.clone()),
         region: config.region.clone(),
         account_id: config.account_id.clone(),
         workers: config.workers,
@@ -220,13 +227,24 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             None => reko_service::Clock::system(),
         },
         ..Default::default()
-    })
-    .with_context(|| format!("opening the data directory {}", config.data_dir.display()))?;
+    };
+    let opening = match &config.database_url {
+        Some(_) => {
+            format!("opening the database (--database-url) and the data directory {}", config.data_dir.display())
+        }
+        None => format!("opening the data directory {}", config.data_dir.display()),
+    };
+    // Off the async threads: the stores block (the PostgreSQL client refuses an async thread).
+    let reko = tokio::task::spawn_blocking(move || reko_service::Reko::open(service_config))
+        .await
+        .context("opening the service")?
+        .context(opening)?;
     let listener =
         tokio::net::TcpListener::bind(&config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
     let authentication = access_keys::server_authentication(&config, addr)?;
-    tracing::info!(%addr, data_dir = %config.data_dir.display(), region = %config.region, "reko is serving");
+    let store = if config.database_url.is_some() { "postgresql" } else { "sqlite" };
+    tracing::info!(%addr, data_dir = %config.data_dir.display(), store, region = %config.region, "reko is serving");
     // Tests and scripts read this line to find the port.
     println!("Listening on http://{addr}");
     let shutdown = async {

@@ -14,9 +14,13 @@ pub struct UsageArgs {
     /// Data directory to read [default: the config file's data_dir, else ./reko-data].
     #[arg(long)]
     data_dir: Option<PathBuf>,
-    /// Config file whose data_dir to read (default: ./reko.toml if present).
+    /// Config file whose data_dir (or database_url) to read (default: ./reko.toml if present).
     #[arg(long)]
     config: Option<PathBuf>,
+    /// PostgreSQL database to read instead of a data directory (the servers' --database-url)
+    /// [env: REKO_DATABASE_URL].
+    #[arg(long)]
+    database_url: Option<String>,
     /// UTC days to show, today included, from 1 to 400 (with --report: how far back the
     /// over-provisioned rule looks for its 12 windows).
     #[arg(long, default_value_t = DEFAULT_DAYS)]
@@ -69,20 +73,28 @@ pub fn run(args: UsageArgs) -> anyhow::Result<()> {
     } else {
         summary.validate().map_err(invalid)?;
     }
-    let overrides = Overrides { data_dir: args.data_dir.clone(), ..Overrides::default() };
-    let data_dir = Config::load(args.config.as_deref(), &overrides)?.data_dir;
-    let store = report::open_data_dir(&data_dir).map_err(|e| anyhow::anyhow!(e))?;
+    let overrides = Overrides {
+        data_dir: args.data_dir.clone(),
+        database_url: args.database_url.clone().map(crate::config::Secret),
+        ..Overrides::default()
+    };
+    let config = Config::load(args.config.as_deref(), &overrides)?;
+    let store: Box<dyn reko_service::Store> = match &config.database_url {
+        Some(url) => Box::new(report::open_database(&url.0).map_err(|e| anyhow::anyhow!(e))?),
+        None => Box::new(report::open_data_dir(&config.data_dir).map_err(|e| anyhow::anyhow!(e))?),
+    };
+    let store = store.as_ref();
     let now = reko_service::usage::now_secs();
     let json = args.format == "json";
     if args.report {
-        let r = report::report_from_store(&store, &report, now).map_err(invalid)?;
+        let r = report::report_from_store(store, &report, now).map_err(invalid)?;
         if json {
             println!("{}", serde_json::to_string_pretty(&r).context("encoding the report")?);
         } else {
             print_report(&r);
         }
     } else {
-        let s = report::summary_from_store(&store, &summary, now).map_err(invalid)?;
+        let s = report::summary_from_store(store, &summary, now).map_err(invalid)?;
         if json {
             println!("{}", serde_json::to_string_pretty(&s).context("encoding the usage")?);
         } else {

@@ -2,7 +2,7 @@
 //! "Events (PutEvents, PutItems, PutUsers)").
 //!
 //! Accepted records are durable before the call returns: every call hands its encoded chunk to
-//! one writer thread that commits whatever has queued up in a single SQLite transaction (group
+//! one writer thread that commits whatever has queued up in a single store transaction (group
 //! commit), so concurrent callers share one fsync. After the commit the caller applies its
 //! records to the real-time state ([`crate::live`]) and only then answers, so the caller's next
 //! request sees them.

@@ -60,7 +60,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::Duration;
 
-use reko_storage::{SqliteStore, Store};
+use reko_storage::{PgStore, SqliteStore};
 
 pub use access::AccessScope;
 pub use dataset_import_job::STRICT_IMPORT_TAG;
@@ -71,6 +71,8 @@ pub use live::{
     DEFAULT_FILTER_INTERACTIONS_PER_TYPE, DEFAULT_MAX_LIVE_EVENTS, DEFAULT_MAX_LIVE_USERS,
     MAX_FILTER_INTERACTIONS_PER_TYPE,
 };
+/// The store interface (both backends), for tools reading a store directly (`reko usage`).
+pub use reko_storage::Store;
 pub use s3_roles::S3Role;
 pub use scheduler::Clock;
 pub use solution_version::HpoTrials;
@@ -81,8 +83,12 @@ use arn::ArnScheme;
 /// What a Reko server needs to know about itself.
 #[derive(Debug, Clone)]
 pub struct ServiceConfig {
-    /// Holds `reko.db` (catalog, records, tasks) and `models/` (solution version artifacts).
+    /// Holds `reko.db` (catalog, records, tasks; unless `database_url` is set) and `models/`
+    /// (solution version artifacts).
     pub data_dir: PathBuf,
+    /// A PostgreSQL database (`postgres://...`) holding the catalog, records and tasks instead of
+    /// `data_dir/reko.db`. Opening it blocks: call [`Reko::open`] off async worker threads.
+    pub database_url: Option<String>,
     /// Region and account used in ARNs.
     pub region: String,
     pub account_id: String,
@@ -133,6 +139,7 @@ impl Default for ServiceConfig {
     fn default() -> Self {
         ServiceConfig {
             data_dir: PathBuf::from("reko-data"),
+            database_url: None,
             region: "us-east-1".to_string(),
             account_id: "123456789012".to_string(),
             workers: 2,
@@ -200,7 +207,10 @@ impl Reko {
         // Owner-only (0700), with its models/ folder.
         data_roots::create_data_dir(&config.data_dir)?;
         object_storage::Scratch::clear_all(&config.data_dir);
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir.join("reko.db"))?);
+        let store: Arc<dyn Store> = match &config.database_url {
+            Some(url) => Arc::new(PgStore::open(url)?),
+            None => Arc::new(SqliteStore::open(&config.data_dir.join("reko.db"))?),
+        };
         let live = live::LiveState::new(
             config.max_live_users,
             config.max_live_events,

@@ -1,14 +1,21 @@
 //! Reko's system of record: the resource catalog, the datasets' records and the persistent task
-//! queue, behind traits so that the embedded SQLite store can later be joined by a PostgreSQL one
-//! (cluster mode) without touching the engine or the HTTP layer.
+//! queue, behind traits: the embedded SQLite store ([`SqliteStore`], one process) and the PostgreSQL
+//! one ([`PgStore`], a database several processes may share) keep the same semantics, which one
+//! conformance suite checks on both.
 //!
 //! The catalog stores every Personalize resource as a JSON document (its Describe shape) with a few
 //! indexed columns (kind, name, parent, status). Dataset records are stored as encoded columnar
 //! chunks (opaque bytes here; `reko-dataset` owns the format), so a bulk import is one transaction
 //! no matter its size.
 
+#[cfg(test)]
+mod conformance;
+mod postgres;
 mod sqlite;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;
 
+pub use self::postgres::{PgStore, SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION};
 pub use sqlite::SqliteStore;
 
 use serde_json::Value;

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_personalize::config::{BehaviorVersion, Credentials, Region};
 
+pub mod load;
+
 /// The key the benchmarks' server accepts and their clients sign with.
 pub const KEY_ID: &str = "AKIDBENCH0001";
 pub const SECRET: &str = "reko-bench-secret-access-key";

@@ -31,6 +31,7 @@ mod metric_attribution;
 mod metrics;
 mod object_storage;
 mod overload;
+mod postgres;
 mod recipes;
 mod recommenders;
 mod refused_members;

@@ -381,6 +381,12 @@ pub fn open_data_dir(data_dir: &std::path::Path) -> Result<reko_storage::SqliteS
     Ok(store)
 }
 
+/// A PostgreSQL database's store (`reko usage --database-url`, beside running servers). It is
+/// brought to this version's schema like a server's, and refused when a newer version's.
+pub fn open_database(url: &str) -> Result<reko_storage::PgStore, String> {
+    reko_storage::PgStore::open(url).map_err(|e| format!("opening the database (--database-url): {e}"))
+}
+
 /// The usage summary read from a store (`reko usage` on a data directory).
 pub fn summary_from_store(store: &dyn Store, q: &UsageQuery, now: i64) -> Result<UsageSummary, String> {
     q.validate()?;

@@ -38,7 +38,7 @@ const HOT_ITEM: &str = "hot";
 /// Another put-only item, whose events all repeat one eventId.
 const REPEATED_ITEM: &str = "repeated";
 
-fn item(group: char, i: usize) -> String {
+pub(crate) fn item(group: char, i: usize) -> String {
     format!("{group}-{i:02}")
 }
 
@@ -81,32 +81,32 @@ fn write_data(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf,
     paths
 }
 
-fn count(ids: &[String], group: char) -> usize {
+pub(crate) fn count(ids: &[String], group: char) -> usize {
     let prefix = format!("{group}-");
     ids.iter().filter(|i| i.starts_with(&prefix)).count()
 }
 
 /// Whether a top-10 list clearly leans to `group` (at least 8 of its items; with the two
 /// disjoint groups of the synthetic data the lists observed are entirely one group).
-fn leans(ids: &[String], group: char) -> bool {
+pub(crate) fn leans(ids: &[String], group: char) -> bool {
     ids.len() == 10 && count(ids, group) >= 8
 }
 
 /// A `click` on `item` at `sent_at` (epoch seconds).
-fn click(item: &str, sent_at: i64) -> Event {
+pub(crate) fn click(item: &str, sent_at: i64) -> Event {
     Event::builder().event_type("click").item_id(item).sent_at(DateTime::from_secs(sent_at)).build().unwrap()
 }
 
 /// Clicks on `items`, one second apart from `EVENTS_TS + offset`.
-fn clicks(items: &[String], offset: i64) -> Vec<Event> {
+pub(crate) fn clicks(items: &[String], offset: i64) -> Vec<Event> {
     items.iter().enumerate().map(|(k, it)| click(it, EVENTS_TS + offset + k as i64)).collect()
 }
 
-fn a_items(range: std::ops::Range<usize>) -> Vec<String> {
+pub(crate) fn a_items(range: std::ops::Range<usize>) -> Vec<String> {
     range.map(|i| item('a', i)).collect()
 }
 
-async fn put_events(
+pub(crate) async fn put_events(
     ev: &aws_sdk_personalizeevents::Client,
     tracking_id: &str,
     user: Option<&str>,
@@ -125,7 +125,7 @@ async fn put_events(
     );
 }
 
-async fn recs(rt: &aws_sdk_personalizeruntime::Client, campaign: &str, user: &str, n: i32) -> Vec<String> {
+pub(crate) async fn recs(rt: &aws_sdk_personalizeruntime::Client, campaign: &str, user: &str, n: i32) -> Vec<String> {
     let out = ok(
         rt.get_recommendations().campaign_arn(campaign).user_id(user).num_results(n).send().await,
         "GetRecommendations",
@@ -149,13 +149,13 @@ async fn rank(rt: &aws_sdk_personalizeruntime::Client, campaign: &str, user: &st
 }
 
 /// The dataset group with its three datasets (and, when `csv` is given, the imported data).
-struct Group {
-    dsg: String,
+pub(crate) struct Group {
+    pub(crate) dsg: String,
     items: String,
     users: String,
 }
 
-async fn create_group(c: &aws_sdk_personalize::Client, name: &str, csv: Option<&std::path::Path>) -> Group {
+pub(crate) async fn create_group(c: &aws_sdk_personalize::Client, name: &str, csv: Option<&std::path::Path>) -> Group {
     let dsg = create_dataset_group(c, name).await;
     wait_active(c, &Res::DatasetGroup(dsg.clone())).await;
     let s_int = create_schema(c, &format!("{name}-int"), INTERACTIONS_SCHEMA).await;
