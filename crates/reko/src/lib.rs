@@ -3,8 +3,9 @@
 //!
 //! The server side (`reko serve`, `reko usage`: [`config`], [`access_keys`], [`logging`],
 //! [`usage`]) is always built. The client commands (`demo`, `batch`, `import`, `export`, `tasks`,
-//! `eval`) and their AWS SDK dependencies sit behind the `client` feature (on by default), so
-//! `--no-default-features` builds a lean server.
+//! `eval`, and `apply`/`plan`/`export-config` in [`declarative`]) and their AWS SDK dependencies
+//! sit behind the `client` feature (on by default), so `--no-default-features` builds a lean
+//! server.
 
 pub mod access_keys;
 pub mod config;
@@ -13,6 +14,8 @@ pub mod usage;
 
 #[cfg(feature = "client")]
 pub mod batch;
+#[cfg(feature = "client")]
+pub mod declarative;
 #[cfg(feature = "client")]
 pub mod demo;
 #[cfg(feature = "client")]

@@ -18,6 +18,7 @@ mod conformance;
 mod console;
 mod data_deletion;
 mod dataset_updates;
+mod declarative;
 mod demo_smoke;
 mod encryption;
 mod eval_cli;
