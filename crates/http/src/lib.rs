@@ -29,7 +29,7 @@ mod usage;
 
 pub use auth::{AccessKey, Authentication, KeyScope, KeyStore, Principal};
 pub use console::ConsoleConfig;
-pub use control::{handle_control_plane, IMPLEMENTED as IMPLEMENTED_CONTROL_PLANE_OPERATIONS};
+pub use control::{handle_control_plane, handle_extension, IMPLEMENTED as IMPLEMENTED_CONTROL_PLANE_OPERATIONS};
 pub use data_plane::handle_runtime_or_events;
 pub use observe::{install_recorder, MetricsEndpoint, ACCESS_LOG_TARGET};
 
@@ -412,10 +412,15 @@ async fn control_plane(
     body: Bytes,
 ) -> Response {
     let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("");
-    let operation = target.strip_prefix("AmazonPersonalize.").unwrap_or("").to_string();
+    // Personalize's operations, or Reko's extension (docs/experiments.md).
+    let (operation, extension) = match target.strip_prefix("AmazonPersonalize.") {
+        Some(op) => (op.to_string(), false),
+        None => (target.strip_prefix(reko_api::experiment::EXTENSION_TARGET_PREFIX).unwrap_or("").to_string(), true),
+    };
     if operation.is_empty() {
         let e = ApiError::UnknownOperation(format!(
-            "Missing or invalid X-Amz-Target header '{target}': expected AmazonPersonalize.<Operation>"
+            "Missing or invalid X-Amz-Target header '{target}': expected AmazonPersonalize.<Operation> (or \
+             Reko.<Operation> for Reko's extension)"
         ));
         return error_response(&e, Service::Control);
     }
@@ -432,7 +437,14 @@ async fn control_plane(
     };
     let op = operation.clone();
     let scope = scope_of(&principal);
-    let result = blocking(move || control::handle_control_plane(&reko, &scope, &op, &body)).await;
+    let result = blocking(move || {
+        if extension {
+            control::handle_extension(&reko, &scope, &op, &body)
+        } else {
+            control::handle_control_plane(&reko, &scope, &op, &body)
+        }
+    })
+    .await;
     let mut response = match result {
         Ok(value) => json_response(StatusCode::OK, JSON_11, &value),
         Err(e) => {

@@ -172,10 +172,15 @@ impl Observer {
 }
 
 /// The operation a request calls, as a static label: the control plane's `X-Amz-Target` (only
-/// Personalize's operation names), the runtime's and events' paths, or [`UNKNOWN`].
+/// Personalize's operation names, or the experiment extension's under `Reko.`), the runtime's and
+/// events' paths, or [`UNKNOWN`].
 fn operation_of(method: &Method, path: &str, headers: &HeaderMap) -> &'static str {
     if path == "/" {
         let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("");
+        if let Some(name) = target.strip_prefix(reko_api::experiment::EXTENSION_TARGET_PREFIX) {
+            let ops = reko_api::experiment::EXTENSION_OPERATIONS;
+            return ops.binary_search(&name).map_or(UNKNOWN, |i| ops[i]);
+        }
         let name = target.strip_prefix("AmazonPersonalize.").unwrap_or("");
         return reko_api::CONTROL_PLANE_OPERATIONS
             .binary_search(&name)
@@ -294,6 +299,13 @@ mod tests {
         headers.insert("x-amz-target", HeaderValue::from_static("AmazonPersonalize.CreateCampaign"));
         assert_eq!(operation_of(&Method::POST, "/", &headers), "CreateCampaign");
         headers.insert("x-amz-target", HeaderValue::from_static("AmazonPersonalize.Whatever123"));
+        assert_eq!(operation_of(&Method::POST, "/", &headers), UNKNOWN);
+        // Reko's experiment extension: its own names, under its own prefix only.
+        headers.insert("x-amz-target", HeaderValue::from_static("Reko.GetExperimentResults"));
+        assert_eq!(operation_of(&Method::POST, "/", &headers), "GetExperimentResults");
+        headers.insert("x-amz-target", HeaderValue::from_static("Reko.CreateCampaign"));
+        assert_eq!(operation_of(&Method::POST, "/", &headers), UNKNOWN);
+        headers.insert("x-amz-target", HeaderValue::from_static("AmazonPersonalize.CreateExperiment"));
         assert_eq!(operation_of(&Method::POST, "/", &headers), UNKNOWN);
         assert_eq!(operation_of(&Method::POST, "/recommendations", &HeaderMap::new()), "GetRecommendations");
         assert_eq!(operation_of(&Method::POST, "/events", &HeaderMap::new()), "PutEvents");

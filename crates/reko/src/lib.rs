@@ -21,6 +21,8 @@ pub mod demo;
 #[cfg(feature = "client")]
 pub mod eval;
 #[cfg(feature = "client")]
+pub mod experiments;
+#[cfg(feature = "client")]
 pub mod export;
 #[cfg(feature = "client")]
 pub mod import;

@@ -76,6 +76,10 @@ enum Command {
     /// Write the setup file (YAML) of what a server has: every dataset group, or --dataset-group.
     ExportConfig(declarative::ExportConfigArgs),
     #[cfg(feature = "client")]
+    /// A/B experiments on a running server (Reko's extension, docs/experiments.md): create,
+    /// describe, list, results, promote, stop, delete.
+    Experiment(reko::experiments::ExperimentArgs),
+    #[cfg(feature = "client")]
     /// List the background tasks (imports, training, deployments) of a running server.
     Tasks {
         /// Base URL of the server.
@@ -179,6 +183,8 @@ fn main() -> anyhow::Result<()> {
         Command::Plan(args) => runtime.block_on(declarative::run_plan(args)),
         #[cfg(feature = "client")]
         Command::ExportConfig(args) => runtime.block_on(declarative::run_export(args)),
+        #[cfg(feature = "client")]
+        Command::Experiment(args) => runtime.block_on(reko::experiments::run(args)),
         #[cfg(feature = "client")]
         Command::Tasks { endpoint } => runtime.block_on(print_tasks(&endpoint)),
     }

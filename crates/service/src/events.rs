@@ -196,6 +196,7 @@ impl Reko {
                 item_id: item_id.clone(),
                 recommendation_id: e.recommendation_id.clone(),
                 attribution_source: e.metric_attribution.as_ref().map(|m| m.event_attribution_source.clone()),
+                impressions: e.impression.as_ref().map_or(0, |l| l.len() as u32),
             });
             if let Some(item) = &item_id {
                 live.push(LiveEvent::new(item, &e.event_type, event_value.map(|v| v as f32), timestamp));
@@ -208,6 +209,9 @@ impl Reko {
             self.sealer_in_group(&target.dataset_group_arn, &target.dataset_arn)?.seal(builder.finish().encode())?,
         )?;
         self.attribute_events(&target.dataset_group_arn, &attributable);
+        // An anonymous user's events carry only the session id, which its requests give as userId.
+        let user_key = req.user_id.as_deref().unwrap_or(&req.session_id);
+        self.attribute_experiment_events(&target.dataset_group_arn, user_key, &attributable);
         self.observe_put_events(&target.dataset_group_arn, seq, &live);
         self.inner.live.record_events(self, &target, req.user_id.as_deref(), &req.session_id, seq, live)?;
         Ok(())

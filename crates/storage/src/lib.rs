@@ -438,9 +438,60 @@ pub trait AttributionStore: Send + Sync {
     fn delete_attribution_values(&self, metric_attribution_arn: &str) -> StorageResult<()>;
 }
 
+/// Requests one user (a user id, or an anonymous user's session id) got from one arm of an
+/// experiment. Added: `requests` sum up and `first_seen` keeps the earliest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExperimentExposure {
+    pub experiment_arn: String,
+    /// The arm's position in the experiment.
+    pub arm: u32,
+    pub user_key: String,
+    pub requests: u64,
+    /// Epoch seconds of the user's first request.
+    pub first_seen: f64,
+}
+
+/// Events of one type one user sent carrying a recommendation id of one arm. Added: counts and
+/// sums add up and `first_at` keeps the earliest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExperimentConversion {
+    pub experiment_arn: String,
+    pub arm: u32,
+    pub user_key: String,
+    pub event_type: String,
+    pub events: u64,
+    /// Sum of the events' `eventValue`.
+    pub value_sum: f64,
+    /// Items in the events' `impression` lists.
+    pub impressions: u64,
+    /// Epoch seconds (`sentAt`) of the first such event.
+    pub first_at: f64,
+}
+
+/// Per-user counts of A/B experiments (docs/experiments.md).
+pub trait ExperimentStore: Send + Sync {
+    /// Adds exposures in one transaction (see [`ExperimentExposure`]).
+    fn add_experiment_exposures(&self, exposures: &[ExperimentExposure]) -> StorageResult<()>;
+    /// Adds conversions in one transaction (see [`ExperimentConversion`]).
+    fn add_experiment_conversions(&self, conversions: &[ExperimentConversion]) -> StorageResult<()>;
+    /// An experiment's exposures, by arm then user.
+    fn experiment_exposures(&self, experiment_arn: &str) -> StorageResult<Vec<ExperimentExposure>>;
+    /// An experiment's conversions, by arm, user, then event type.
+    fn experiment_conversions(&self, experiment_arn: &str) -> StorageResult<Vec<ExperimentConversion>>;
+    /// Forgets an experiment's counts (it was deleted).
+    fn delete_experiment_data(&self, experiment_arn: &str) -> StorageResult<()>;
+}
+
 /// Everything the service needs from a store.
-pub trait Store: Catalog + RecordStore + TaskQueue + TagStore + UsageStore + ScheduleStore + AttributionStore {}
-impl<T: Catalog + RecordStore + TaskQueue + TagStore + UsageStore + ScheduleStore + AttributionStore> Store for T {}
+pub trait Store:
+    Catalog + RecordStore + TaskQueue + TagStore + UsageStore + ScheduleStore + AttributionStore + ExperimentStore
+{
+}
+impl<
+        T: Catalog + RecordStore + TaskQueue + TagStore + UsageStore + ScheduleStore + AttributionStore + ExperimentStore,
+    > Store for T
+{
+}
 
 pub(crate) fn now_epoch() -> f64 {
     std::time::SystemTime::now()

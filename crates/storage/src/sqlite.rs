@@ -6,9 +6,10 @@ use std::sync::Mutex;
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 
 use crate::{
-    now_epoch, AttributionStore, AttributionValue, Catalog, ChunkRewrite, ChunkSource, ImportMode, NewChunk,
-    RecordChunk, RecordSource, RecordStore, ResourceRecord, ResourceUpdate, StorageError, StorageResult, TagStore,
-    Task, TaskKind, TaskQueue, TaskState, UsageStore, UsageWindow,
+    now_epoch, AttributionStore, AttributionValue, Catalog, ChunkRewrite, ChunkSource, ExperimentConversion,
+    ExperimentExposure, ExperimentStore, ImportMode, NewChunk, RecordChunk, RecordSource, RecordStore, ResourceRecord,
+    ResourceUpdate, StorageError, StorageResult, TagStore, Task, TaskKind, TaskQueue, TaskState, UsageStore,
+    UsageWindow,
 };
 
 const SCHEMA: &str = r#"
@@ -83,6 +84,27 @@ CREATE TABLE IF NOT EXISTS attribution_values (
     value REAL NOT NULL,
     events INTEGER NOT NULL,
     PRIMARY KEY (metric_attribution_arn, metric_name, source, window_start)
+);
+-- A/B experiments: requests per experiment, arm and user (a user id or a session id).
+CREATE TABLE IF NOT EXISTS experiment_exposures (
+    experiment_arn TEXT NOT NULL,
+    arm INTEGER NOT NULL,
+    user_key TEXT NOT NULL,
+    requests INTEGER NOT NULL,
+    first_seen REAL NOT NULL,
+    PRIMARY KEY (experiment_arn, arm, user_key)
+);
+-- Events carrying an arm's recommendation id, per experiment, arm, user and event type.
+CREATE TABLE IF NOT EXISTS experiment_conversions (
+    experiment_arn TEXT NOT NULL,
+    arm INTEGER NOT NULL,
+    user_key TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    events INTEGER NOT NULL,
+    value_sum REAL NOT NULL,
+    impressions INTEGER NOT NULL,
+    first_at REAL NOT NULL,
+    PRIMARY KEY (experiment_arn, arm, user_key, event_type)
 );
 "#;
 
@@ -537,6 +559,7 @@ impl TagStore for SqliteStore {
 }
 
 mod attribution;
+mod experiments;
 mod schedule;
 mod tasks;
 mod usage;

@@ -91,6 +91,8 @@ pub(crate) fn routes<S: Clone + Send + Sync + 'static>(
         .route("/console/campaign", get(campaign))
         .route("/console/campaign/try", post(try_it))
         .route("/console/solution", get(solution))
+        .route("/console/experiments", get(experiments::experiments))
+        .route("/console/experiment", get(experiments::experiment))
         .route("/console/events", get(events))
         .route("/console/events/tail", get(events_tail))
         .route("/console/filters", get(filters))
@@ -685,6 +687,7 @@ async fn keys(State(console): State<Console>, headers: HeaderMap) -> Response {
 
 mod campaign;
 mod events;
+mod experiments;
 mod filters;
 mod group;
 mod solution;

@@ -23,6 +23,7 @@ mod demo_smoke;
 mod encryption;
 mod eval_cli;
 mod events;
+mod experiments;
 mod filters;
 mod full_disk;
 mod impressions;
