@@ -96,6 +96,10 @@ const GET_USAGE: &str = "RekoGetUsage";
 const GET_USAGE_REPORT: &str = "RekoGetUsageReport";
 /// The operation label of `GET /reko/metric-attribution`.
 const GET_METRIC_ATTRIBUTION: &str = "RekoGetMetricAttribution";
+/// The operation label of `GET /reko/dead-letters`.
+const LIST_DEAD_LETTERS: &str = "RekoListDeadLetters";
+/// The operation label of the Segment webhook.
+const COLLECT_SEGMENT: &str = "RekoCollectSegment";
 /// The operation label of every `/console` request (docs/console.md).
 const CONSOLE: &str = "RekoConsole";
 
@@ -106,7 +110,7 @@ impl Observer {
             .copied()
             .chain(reko_api::RUNTIME_OPERATIONS.iter().map(|(op, _)| *op))
             .chain(reko_api::EVENTS_OPERATIONS.iter().map(|(op, _)| *op))
-            .chain([LIST_TASKS, UNKNOWN]);
+            .chain([LIST_TASKS, LIST_DEAD_LETTERS, COLLECT_SEGMENT, UNKNOWN]);
         Arc::new(Observer {
             operations: names.map(|n| (n, OnceLock::new())).collect(),
             in_flight: OnceLock::new(),
@@ -195,8 +199,12 @@ fn operation_of(method: &Method, path: &str, headers: &HeaderMap) -> &'static st
             "/reko/usage" => return GET_USAGE,
             "/reko/usage/report" => return GET_USAGE_REPORT,
             "/reko/metric-attribution" => return GET_METRIC_ATTRIBUTION,
+            "/reko/dead-letters" => return LIST_DEAD_LETTERS,
             _ => {}
         }
+    }
+    if method == Method::POST && path.starts_with(crate::collect::WEBHOOK_PREFIX) {
+        return COLLECT_SEGMENT;
     }
     reko_api::runtime_operation_for_path(path).or_else(|| reko_api::events_operation_for_path(path)).unwrap_or(UNKNOWN)
 }
@@ -315,6 +323,8 @@ mod tests {
         assert_eq!(operation_of(&Method::GET, "/reko/usage", &HeaderMap::new()), GET_USAGE);
         assert_eq!(operation_of(&Method::GET, "/reko/usage/report", &HeaderMap::new()), GET_USAGE_REPORT);
         assert_eq!(operation_of(&Method::GET, "/reko/metric-attribution", &HeaderMap::new()), GET_METRIC_ATTRIBUTION);
+        assert_eq!(operation_of(&Method::GET, "/reko/dead-letters", &HeaderMap::new()), LIST_DEAD_LETTERS);
+        assert_eq!(operation_of(&Method::POST, "/reko/collect/segment/web", &HeaderMap::new()), COLLECT_SEGMENT);
         let observer = Observer::new();
         assert!(observer.series("GetPersonalizedRanking").is_some() && observer.series(UNKNOWN).is_some());
     }

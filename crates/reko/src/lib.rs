@@ -8,6 +8,7 @@
 //! server.
 
 pub mod access_keys;
+pub mod collect;
 pub mod config;
 pub mod logging;
 pub mod usage;

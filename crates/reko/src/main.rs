@@ -225,6 +225,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     // Tenants' folders and roles never overlap (checked before anything is opened).
     access_keys::check_key_grants(&config)?;
+    // Collection sources, their secrets read (checked before anything is opened too).
+    let segment_webhooks = config.collect.segment_webhooks()?;
+    let nats_sources = config.collect.nats_sources()?;
     let reko = reko_service::Reko::open(reko_service::ServiceConfig {
         data_dir: config.data_dir.clone(),
         region: config.region.clone(),
@@ -250,6 +253,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         ..Default::default()
     })
     .with_context(|| format!("opening the data directory {}", config.data_dir.display()))?;
+    let (stop_collecting, collecting) = tokio::sync::watch::channel(false);
+    let consumers = reko::collect::nats::start(reko.clone(), nats_sources, collecting);
     let listener =
         tokio::net::TcpListener::bind(&config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
@@ -289,9 +294,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             secure_cookie: config.console_secure_cookie,
             settings: config.console_settings(),
         }),
+        segment_webhooks,
         ..reko_http::HttpConfig::new(authentication)
     };
     reko_http::serve(listener, reko.clone(), http, shutdown).await?;
+    // The consumers finish the message in hand; an unacknowledged one is delivered again.
+    let _ = stop_collecting.send(true);
+    consumers.await?;
     tokio::task::spawn_blocking(move || reko.shutdown()).await?;
     Ok(())
 }

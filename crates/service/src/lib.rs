@@ -16,6 +16,7 @@ mod batch_inference_job;
 mod batch_segment_job;
 mod campaign;
 mod campaign_sync;
+pub mod collect;
 mod data_deletion_job;
 mod data_roots;
 mod dataset;

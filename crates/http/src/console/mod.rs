@@ -87,6 +87,7 @@ pub(crate) fn routes<S: Clone + Send + Sync + 'static>(
         .route("/console/login", get(login_page).post(login))
         .route("/console/logout", post(logout))
         .route("/console/jobs", get(jobs))
+        .route("/console/dead-letters", get(dead_letters))
         .route("/console/group", get(group))
         .route("/console/campaign", get(campaign))
         .route("/console/campaign/try", post(try_it))
@@ -686,6 +687,7 @@ async fn keys(State(console): State<Console>, headers: HeaderMap) -> Response {
 }
 
 mod campaign;
+mod dead_letters;
 mod events;
 mod experiments;
 mod filters;
@@ -693,6 +695,7 @@ mod group;
 mod solution;
 
 use campaign::{campaign, try_it};
+use dead_letters::dead_letters;
 use events::{events, events_tail};
 use filters::{filter_test, filters};
 use group::{group, InsightsView};

@@ -1,4 +1,5 @@
 use super::*;
+use crate::NewChunk;
 use serde_json::json;
 
 fn resource(arn: &str, kind: &str, name: &str) -> ResourceRecord {
