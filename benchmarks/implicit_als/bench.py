@@ -1,6 +1,6 @@
 """Peer benchmark: implicit's CPU ALS on a reko-synth interactions.csv.
 
-Usage: bench.py DATA_DIR [--alpha 1.0] [--factors 64] [--iterations 15] [--threads 2]
+Usage: bench.py DATA_DIR [--alpha 1.0] [--factors 64] [--iterations 15] [--threads 2] [--recommend N]
 
 Work done (kept identical to what Reko's ALS is measured on):
 * read USER_ID, ITEM_ID, EVENT_TYPE of DATA_DIR/interactions.csv (every event type counts);
@@ -11,6 +11,11 @@ Work done (kept identical to what Reko's ALS is measured on):
 * AlternatingLeastSquares(factors=64, iterations=15, regularization=0.01, use_gpu=False,
   num_threads=2, calculate_training_loss=False), i.e. the conjugate-gradient solver with 3 CG
   steps per row (implicit's defaults, printed below), float32, random_state=42.
+
+With `--recommend N` it then serves the first N users (ids in code order) their top 25, the items
+they interacted with excluded (implicit's `filter_already_liked_items`, its default): one user per
+call on one thread (latency p50/p99 and calls/s), then all N in one batch call with the bench's
+threads (users/s). Printed as `implicit serving ...`.
 
 Prints `implicit seconds_per_iteration=X total=Y` (X: mean of the per-iteration wall times
 implicit reports to the fit callback; Y: wall time of the whole `fit` call, including its
@@ -48,6 +53,7 @@ def main():
     ap.add_argument("--factors", type=int, default=64)
     ap.add_argument("--iterations", type=int, default=15)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--recommend", type=int, default=0, help="users to serve after the fit (0: none)")
     args = ap.parse_args()
 
     import numpy as np
@@ -145,7 +151,34 @@ def main():
     print(f"CPU time of fit: {cpu_total:.1f} s, {cpu_total / args.iterations:.2f} CPU-s per iteration")
     print(f"implicit seconds_per_iteration={spi:.3f} total={total:.2f}")
     print(f"peak RSS {peak_rss_mib():.0f} MiB")
+    if args.recommend > 0:
+        serve(model, user_items, min(args.recommend, n_users))
     return 0
+
+
+def serve(model, user_items, n):
+    """implicit's serving path on the fitted model: single calls, then one batch call."""
+    import numpy as np
+
+    latencies = []
+    for u in range(n):
+        t = time.perf_counter()
+        ids, _ = model.recommend(u, user_items[u], N=25)
+        latencies.append(time.perf_counter() - t)
+        assert len(ids) == 25
+    latencies.sort()
+    single = n / sum(latencies)
+    p50 = latencies[len(latencies) // 2] * 1000.0
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000.0
+    users = np.arange(n)
+    t = time.perf_counter()
+    ids, _ = model.recommend(users, user_items[users], N=25)
+    batch = n / (time.perf_counter() - t)
+    assert ids.shape == (n, 25)
+    print(
+        f"implicit serving items={user_items.shape[1]} single_calls_per_s={single:.0f} p50_ms={p50:.3f} "
+        f"p99_ms={p99:.3f} batch_users_per_s={batch:.0f}"
+    )
 
 
 if __name__ == "__main__":

@@ -121,6 +121,16 @@ accessed! {
     TagResourceRequest => |r| arns([Some(&r.resource_arn)]);
     UntagResourceRequest => |r| arns([Some(&r.resource_arn)]);
     ListTagsForResourceRequest => |r| arns([Some(&r.resource_arn)]);
+    // Reko's experiment extension (docs/experiments.md): the arms are checked against the
+    // experiment's group by the service.
+    CreateExperimentRequest => |r| {
+        let mut a = arns([Some(&r.dataset_group_arn)]);
+        a.extend(r.arms.iter().map(|arm| Access::Resource(arm.target_arn.as_str())));
+        a
+    };
+    ExperimentArnRequest => |r| arns([Some(&r.experiment_arn)]);
+    ListExperimentsRequest => |r| arns([r.dataset_group_arn.as_ref()]);
+    PromoteExperimentRequest => |r| arns([Some(&r.experiment_arn)]);
     GetRecommendationsRequest => |r| {
         let promoted = r.promotions.iter().flatten().map(|p| p.filter_arn.as_ref());
         arns([r.campaign_arn.as_ref(), r.recommender_arn.as_ref(), r.filter_arn.as_ref()].into_iter().chain(promoted))

@@ -25,6 +25,7 @@ pub mod dataset_import_job;
 pub mod error;
 pub mod event_tracker;
 pub mod events;
+pub mod experiment;
 pub mod filter;
 pub mod location;
 pub mod metric_attribution;
@@ -57,6 +58,11 @@ pub use dataset_import_job::*;
 pub use error::{ApiError, ApiResult, Service};
 pub use event_tracker::*;
 pub use events::*;
+pub use experiment::{
+    CreateExperimentRequest, CreateExperimentResponse, DescribeExperimentResponse, Experiment, ExperimentArm,
+    ExperimentArnRequest, ExperimentArnResponse, ExperimentSummary, ListExperimentsRequest, ListExperimentsResponse,
+    PromoteExperimentRequest,
+};
 pub use filter::*;
 pub use metric_attribution::*;
 pub use operations::*;

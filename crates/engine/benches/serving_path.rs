@@ -8,6 +8,8 @@
 //! then, for the same users, the pruned search against a full scan (identical lists, score
 //! error, share of the catalogue scored), and who the tenth of the users scanned most for are
 //! (their share, the items without interactions in their lists, their vectors' norm).
+//! `REKO_BENCH_CATALOGUE=1` adds every item of the catalogue with its category, as the HTTP
+//! benchmark imports them (the items without interactions are then exploration candidates).
 //!
 //! `cargo bench -p reko-engine --bench serving_path`
 
@@ -38,6 +40,16 @@ fn main() {
             Some(EVENT_TYPES[x.event_type as usize]),
             None,
         );
+    }
+    // `REKO_BENCH_CATALOGUE=1`: every item of the catalogue with its creation time and category,
+    // as the HTTP benchmark imports them (items without interactions become exploration
+    // candidates, their factors predicted from the category).
+    if env("REKO_BENCH_CATALOGUE", 0u8) == 1 {
+        for (i, item) in data.items.iter().enumerate() {
+            let id = item_id(i);
+            b.push_item(&id, Some(item.creation_timestamp));
+            b.push_item_features(&id, &[&format!("CATEGORY={}", reko_synth::category_name(item.category as usize))]);
+        }
     }
     let training = b.build();
     let mut config = TrainingConfig::default();

@@ -117,6 +117,28 @@ const OPERATIONS: &[(&str, Handler)] = &[
     ("ListTagsForResource", |c| call(c, |r| c.reko.list_tags_for_resource(r))),
 ];
 
+/// Reko's extension operations (`X-Amz-Target: Reko.<Operation>`, docs/experiments.md): apart
+/// from [`OPERATIONS`], which lists Personalize's only.
+const EXTENSION_OPERATIONS: &[(&str, Handler)] = &[
+    ("CreateExperiment", |c| call(c, |r| c.reko.create_experiment(r))),
+    ("DescribeExperiment", |c| call(c, |r| c.reko.describe_experiment(r))),
+    ("ListExperiments", |c| call(c, |r| c.reko.list_experiments(r, c.scope))),
+    ("StopExperiment", |c| call(c, |r| c.reko.stop_experiment(r))),
+    ("PromoteExperiment", |c| call(c, |r| c.reko.promote_experiment(r))),
+    ("DeleteExperiment", |c| call(c, |r| empty(c.reko.delete_experiment(r)))),
+    ("GetExperimentResults", |c| call(c, |r| c.reko.get_experiment_results(r))),
+];
+
+/// One call of Reko's extension without HTTP (what `POST /` with a `Reko.` target does after
+/// authentication).
+pub fn handle_extension(reko: &Reko, scope: &AccessScope, operation: &str, body: &[u8]) -> ApiResult<Value> {
+    let c = Call { reko, scope, body };
+    match EXTENSION_OPERATIONS.iter().find(|(name, _)| *name == operation) {
+        Some((_, handler)) => handler(&c),
+        None => Err(ApiError::UnknownOperation(format!("Unknown operation Reko.{operation}"))),
+    }
+}
+
 fn dispatch(c: &Call, operation: &str) -> ApiResult<Value> {
     match OPERATIONS.iter().find(|(name, _)| *name == operation) {
         Some((_, handler)) => handler(c),
@@ -181,6 +203,16 @@ mod tests {
             handle_control_plane(&reko, &scope, "CreateNothing", b"{}"),
             Err(ApiError::UnknownOperation(m)) if m == "Unknown operation AmazonPersonalize.CreateNothing"
         ));
+        // The extension's operations are dispatched apart, and only there.
+        for op in reko_api::experiment::EXTENSION_OPERATIONS {
+            let result = handle_extension(&reko, &scope, op, b"{}");
+            assert!(!matches!(result, Err(ApiError::UnknownOperation(_))), "{op}: {result:?}");
+            assert!(matches!(handle_control_plane(&reko, &scope, op, b"{}"), Err(ApiError::UnknownOperation(_))));
+        }
+        let names: Vec<&str> = EXTENSION_OPERATIONS.iter().map(|(n, _)| *n).collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, reko_api::experiment::EXTENSION_OPERATIONS);
         // An empty list succeeds: the handler ran.
         let listed = handle_control_plane(&reko, &scope, "ListDatasetGroups", b"{}").unwrap();
         assert_eq!(listed["datasetGroups"], serde_json::json!([]));

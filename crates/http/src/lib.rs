@@ -21,6 +21,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 pub mod auth;
+mod collect;
 pub mod console;
 mod control;
 mod data_plane;
@@ -28,8 +29,9 @@ mod observe;
 mod usage;
 
 pub use auth::{AccessKey, Authentication, KeyScope, KeyStore, Principal};
+pub use collect::SegmentWebhook;
 pub use console::ConsoleConfig;
-pub use control::{handle_control_plane, IMPLEMENTED as IMPLEMENTED_CONTROL_PLANE_OPERATIONS};
+pub use control::{handle_control_plane, handle_extension, IMPLEMENTED as IMPLEMENTED_CONTROL_PLANE_OPERATIONS};
 pub use data_plane::handle_runtime_or_events;
 pub use observe::{install_recorder, MetricsEndpoint, ACCESS_LOG_TARGET};
 
@@ -65,6 +67,9 @@ pub struct HttpConfig {
     pub metrics: Option<MetricsEndpoint>,
     /// The web console at `/console` (its own login, not SigV4); `None`: not served (404).
     pub console: Option<ConsoleConfig>,
+    /// Segment sources of the webhook (`POST /reko/collect/segment/{source}`, authenticated by
+    /// each source's shared secret instead of SigV4; docs/event-collection.md).
+    pub segment_webhooks: Vec<SegmentWebhook>,
 }
 
 /// Default [`HttpConfig::max_in_flight`]: enough to keep both the async workers and the blocking
@@ -86,6 +91,7 @@ impl HttpConfig {
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             metrics: None,
             console: None,
+            segment_webhooks: Vec::new(),
         }
     }
 }
@@ -151,6 +157,8 @@ pub fn router(reko: Reko, config: HttpConfig) -> Router {
         .route("/reko/usage", get(usage::usage))
         .route("/reko/usage/report", get(usage::usage_report))
         .route("/reko/metric-attribution", get(usage::metric_attribution))
+        .route("/reko/dead-letters", get(collect::dead_letters))
+        .route("/reko/collect/segment/{source}", post(collect::segment_webhook))
         .route("/recommendations", post(get_recommendations))
         .route("/personalize-ranking", post(get_personalized_ranking))
         .route("/events", post(put_events))
@@ -163,6 +171,7 @@ pub fn router(reko: Reko, config: HttpConfig) -> Router {
         .layer(axum::middleware::from_fn_with_state(Admission::new(&config), authenticate))
         .layer(axum::middleware::from_fn_with_state(observe::Observer::new(), observe::observe))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(Extension(collect::Webhooks::new(&config.segment_webhooks)))
         .with_state(reko)
 }
 
@@ -286,6 +295,20 @@ async fn authenticate(State(admission): State<Admission>, request: Request, next
     }
     // The console authenticates its own pages (session cookie, CSRF tokens); nothing else skips
     // SigV4. Without the console its paths are not found, signed or not.
+    // The webhook authenticates by its source's shared secret (and reads its body itself,
+    // bounded in size and time).
+    if request.method() == Method::POST && path.starts_with(collect::WEBHOOK_PREFIX) {
+        // Unsigned bodies: bounded by the unverified budget, as SigV4 requests are before their check.
+        let Ok(_unverified) = admission.unverified.clone().try_acquire_owned() else {
+            metrics::counter!(reko_service::metrics::REQUESTS_THROTTLED, "reason" => "unverified").increment(1);
+            let e = ApiError::Throttling(format!(
+                "Rate exceeded: {} requests are already waiting for their body to arrive; retry with backoff.",
+                admission.max_unverified
+            ));
+            return error_response(&e, Service::Events);
+        };
+        return next.run(request).await;
+    }
     if console::is_console_path(&path) {
         if admission.console {
             return next.run(request).await;
@@ -412,10 +435,15 @@ async fn control_plane(
     body: Bytes,
 ) -> Response {
     let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("");
-    let operation = target.strip_prefix("AmazonPersonalize.").unwrap_or("").to_string();
+    // Personalize's operations, or Reko's extension (docs/experiments.md).
+    let (operation, extension) = match target.strip_prefix("AmazonPersonalize.") {
+        Some(op) => (op.to_string(), false),
+        None => (target.strip_prefix(reko_api::experiment::EXTENSION_TARGET_PREFIX).unwrap_or("").to_string(), true),
+    };
     if operation.is_empty() {
         let e = ApiError::UnknownOperation(format!(
-            "Missing or invalid X-Amz-Target header '{target}': expected AmazonPersonalize.<Operation>"
+            "Missing or invalid X-Amz-Target header '{target}': expected AmazonPersonalize.<Operation> (or \
+             Reko.<Operation> for Reko's extension)"
         ));
         return error_response(&e, Service::Control);
     }
@@ -432,7 +460,14 @@ async fn control_plane(
     };
     let op = operation.clone();
     let scope = scope_of(&principal);
-    let result = blocking(move || control::handle_control_plane(&reko, &scope, &op, &body)).await;
+    let result = blocking(move || {
+        if extension {
+            control::handle_extension(&reko, &scope, &op, &body)
+        } else {
+            control::handle_control_plane(&reko, &scope, &op, &body)
+        }
+    })
+    .await;
     let mut response = match result {
         Ok(value) => json_response(StatusCode::OK, JSON_11, &value),
         Err(e) => {

@@ -96,6 +96,10 @@ const GET_USAGE: &str = "RekoGetUsage";
 const GET_USAGE_REPORT: &str = "RekoGetUsageReport";
 /// The operation label of `GET /reko/metric-attribution`.
 const GET_METRIC_ATTRIBUTION: &str = "RekoGetMetricAttribution";
+/// The operation label of `GET /reko/dead-letters`.
+const LIST_DEAD_LETTERS: &str = "RekoListDeadLetters";
+/// The operation label of the Segment webhook.
+const COLLECT_SEGMENT: &str = "RekoCollectSegment";
 /// The operation label of every `/console` request (docs/console.md).
 const CONSOLE: &str = "RekoConsole";
 
@@ -106,7 +110,7 @@ impl Observer {
             .copied()
             .chain(reko_api::RUNTIME_OPERATIONS.iter().map(|(op, _)| *op))
             .chain(reko_api::EVENTS_OPERATIONS.iter().map(|(op, _)| *op))
-            .chain([LIST_TASKS, UNKNOWN]);
+            .chain([LIST_TASKS, LIST_DEAD_LETTERS, COLLECT_SEGMENT, UNKNOWN]);
         Arc::new(Observer {
             operations: names.map(|n| (n, OnceLock::new())).collect(),
             in_flight: OnceLock::new(),
@@ -172,10 +176,15 @@ impl Observer {
 }
 
 /// The operation a request calls, as a static label: the control plane's `X-Amz-Target` (only
-/// Personalize's operation names), the runtime's and events' paths, or [`UNKNOWN`].
+/// Personalize's operation names, or the experiment extension's under `Reko.`), the runtime's and
+/// events' paths, or [`UNKNOWN`].
 fn operation_of(method: &Method, path: &str, headers: &HeaderMap) -> &'static str {
     if path == "/" {
         let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("");
+        if let Some(name) = target.strip_prefix(reko_api::experiment::EXTENSION_TARGET_PREFIX) {
+            let ops = reko_api::experiment::EXTENSION_OPERATIONS;
+            return ops.binary_search(&name).map_or(UNKNOWN, |i| ops[i]);
+        }
         let name = target.strip_prefix("AmazonPersonalize.").unwrap_or("");
         return reko_api::CONTROL_PLANE_OPERATIONS
             .binary_search(&name)
@@ -190,8 +199,12 @@ fn operation_of(method: &Method, path: &str, headers: &HeaderMap) -> &'static st
             "/reko/usage" => return GET_USAGE,
             "/reko/usage/report" => return GET_USAGE_REPORT,
             "/reko/metric-attribution" => return GET_METRIC_ATTRIBUTION,
+            "/reko/dead-letters" => return LIST_DEAD_LETTERS,
             _ => {}
         }
+    }
+    if method == Method::POST && path.starts_with(crate::collect::WEBHOOK_PREFIX) {
+        return COLLECT_SEGMENT;
     }
     reko_api::runtime_operation_for_path(path).or_else(|| reko_api::events_operation_for_path(path)).unwrap_or(UNKNOWN)
 }
@@ -295,6 +308,13 @@ mod tests {
         assert_eq!(operation_of(&Method::POST, "/", &headers), "CreateCampaign");
         headers.insert("x-amz-target", HeaderValue::from_static("AmazonPersonalize.Whatever123"));
         assert_eq!(operation_of(&Method::POST, "/", &headers), UNKNOWN);
+        // Reko's experiment extension: its own names, under its own prefix only.
+        headers.insert("x-amz-target", HeaderValue::from_static("Reko.GetExperimentResults"));
+        assert_eq!(operation_of(&Method::POST, "/", &headers), "GetExperimentResults");
+        headers.insert("x-amz-target", HeaderValue::from_static("Reko.CreateCampaign"));
+        assert_eq!(operation_of(&Method::POST, "/", &headers), UNKNOWN);
+        headers.insert("x-amz-target", HeaderValue::from_static("AmazonPersonalize.CreateExperiment"));
+        assert_eq!(operation_of(&Method::POST, "/", &headers), UNKNOWN);
         assert_eq!(operation_of(&Method::POST, "/recommendations", &HeaderMap::new()), "GetRecommendations");
         assert_eq!(operation_of(&Method::POST, "/events", &HeaderMap::new()), "PutEvents");
         assert_eq!(operation_of(&Method::POST, "/no/such/path", &HeaderMap::new()), UNKNOWN);
@@ -303,6 +323,8 @@ mod tests {
         assert_eq!(operation_of(&Method::GET, "/reko/usage", &HeaderMap::new()), GET_USAGE);
         assert_eq!(operation_of(&Method::GET, "/reko/usage/report", &HeaderMap::new()), GET_USAGE_REPORT);
         assert_eq!(operation_of(&Method::GET, "/reko/metric-attribution", &HeaderMap::new()), GET_METRIC_ATTRIBUTION);
+        assert_eq!(operation_of(&Method::GET, "/reko/dead-letters", &HeaderMap::new()), LIST_DEAD_LETTERS);
+        assert_eq!(operation_of(&Method::POST, "/reko/collect/segment/web", &HeaderMap::new()), COLLECT_SEGMENT);
         let observer = Observer::new();
         assert!(observer.series("GetPersonalizedRanking").is_some() && observer.series(UNKNOWN).is_some());
     }

@@ -93,6 +93,9 @@ pub struct Config {
     /// otherwise due days apart; never reachable over HTTP.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clock_offset_file: Option<PathBuf>,
+    /// Event collection: Segment webhook sources and NATS consumers (docs/event-collection.md).
+    #[serde(default, skip_serializing_if = "crate::collect::CollectConfig::is_empty")]
+    pub collect: crate::collect::CollectConfig,
 }
 
 fn default_log_format() -> String {
@@ -294,6 +297,7 @@ impl Default for Config {
             s3_roles: Vec::new(),
             scheduler_interval_secs: default_scheduler_interval_secs(),
             clock_offset_file: None,
+            collect: Default::default(),
         }
     }
 }
@@ -392,6 +396,7 @@ impl Config {
             ("kms_keys", list(self.kms_keys.iter().map(|k| format!("{} (material redacted)", k.arn)).collect())),
             ("s3_roles", list(self.s3_roles.iter().map(|r| format!("{} (secret redacted)", r.arn)).collect())),
             ("scheduler_interval_secs", self.scheduler_interval_secs.to_string()),
+            ("collect", list(self.collect.summary())),
             (
                 "clock_offset_file",
                 self.clock_offset_file.as_ref().map(|f| f.display().to_string()).unwrap_or_else(|| "none".into()),

@@ -16,7 +16,10 @@
 //! 9. show a brand-new user's list following a few PutEvents clicks (event tracker);
 //! 10. apply filters (purchased items out; one category only) to a user's list;
 //! 11. promote a category in a user's list;
-//! 12. show the items related to one item (similar items).
+//! 12. show the items related to one item (similar items);
+//! 13. with `--experiment`: run a short A/B experiment between the popularity and
+//!     User-Personalization campaigns on simulated clicks of the synthetic users, and print
+//!     which won ([`experiment`], docs/experiments.md).
 //!
 //! Each step is a function ([`flow`]: steps 3–6, [`showcase`]: 7–9, [`shaping`]: 10–12). Results
 //! go to stdout and are the same for the same data and seed; progress, paths, ARNs and timings
@@ -28,6 +31,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, Context};
 use reko_synth::{SynthConfig, SynthDataset, SynthFiles};
 
+mod experiment;
 mod flow;
 mod shaping;
 mod showcase;
@@ -75,6 +79,13 @@ pub struct DemoArgs {
     /// Give up on a step after this many seconds.
     #[arg(long, default_value_t = 600)]
     pub step_timeout_secs: u64,
+    /// Also run a short A/B experiment between popularity and User-Personalization on the
+    /// synthetic users (simulated clicks from the generator's ground truth) and print which won.
+    #[arg(long)]
+    pub experiment: bool,
+    /// Users the experiment serves (with --experiment).
+    #[arg(long, default_value_t = 2_000)]
+    pub experiment_users: usize,
 }
 
 impl Default for DemoArgs {
@@ -91,6 +102,8 @@ impl Default for DemoArgs {
             region: "us-east-1".into(),
             account_id: "123456789012".into(),
             step_timeout_secs: 600,
+            experiment: false,
+            experiment_users: 2_000,
         }
     }
 }
@@ -156,6 +169,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         flow.step_promotion(&models, &catalog, &shown, &filters, clicked).await?;
         flow.step_similar_items(&models, &catalog, &shown).await?;
         timings.push(("metrics, recommendations, events".into(), t.elapsed()));
+        if args.experiment {
+            let t = Instant::now();
+            flow.step_experiment(&setup.dataset_group, &models, &catalog, args.experiment_users, args.seed).await?;
+            timings.push(("A/B experiment".into(), t.elapsed()));
+        }
         anyhow::Ok((setup, models))
     }
     .await;

@@ -1,8 +1,9 @@
 //! `reko`: the single binary. `reko serve` runs the server, `reko demo` the end-to-end showcase,
 //! `reko tasks` shows background work of a running server, `reko batch` runs (or lists) batch
 //! inference jobs on a running server, `reko import` / `reko export` run dataset import and export
-//! jobs on a running server, `reko eval` evaluates recipes offline, `reko usage` reports usage as
-//! Personalize bills it from a data directory.
+//! jobs on a running server, `reko eval` evaluates recipes offline, `reko apply` / `reko plan` /
+//! `reko export-config` manage a server's resources from a setup file, `reko usage` reports usage
+//! as Personalize bills it from a data directory.
 
 use std::path::PathBuf;
 
@@ -10,7 +11,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use reko::{access_keys, config, logging, usage};
 #[cfg(feature = "client")]
-use reko::{batch, demo, eval, export, import};
+use reko::{batch, declarative, demo, eval, export, import};
 
 use config::{Config, Overrides};
 
@@ -59,6 +60,25 @@ enum Command {
     /// Reads the data directory (read only: the server may be running; the window still open
     /// in a running server is not counted until it closes).
     Usage(usage::UsageArgs),
+    #[cfg(feature = "client")]
+    /// Make a server (Reko or Amazon Personalize) match a setup file (reko.yaml): create or update
+    /// its dataset groups, schemas, datasets, imports, filters, event trackers, solutions,
+    /// campaigns and recommenders, in order, waiting for each to become ACTIVE.
+    ///
+    /// Shows the plan first; changes Personalize cannot make in place are refused unless
+    /// --allow-replace. Applying the same file again changes nothing. See docs/declarative-setup.md.
+    Apply(declarative::ApplyArgs),
+    #[cfg(feature = "client")]
+    /// Show what `reko apply` would do: each resource of the setup file to create, update, replace
+    /// or leave unchanged, with the members that differ.
+    Plan(declarative::PlanArgs),
+    #[cfg(feature = "client")]
+    /// Write the setup file (YAML) of what a server has: every dataset group, or --dataset-group.
+    ExportConfig(declarative::ExportConfigArgs),
+    #[cfg(feature = "client")]
+    /// A/B experiments on a running server (Reko's extension, docs/experiments.md): create,
+    /// describe, list, results, promote, stop, delete.
+    Experiment(reko::experiments::ExperimentArgs),
     #[cfg(feature = "client")]
     /// List the background tasks (imports, training, deployments) of a running server.
     Tasks {
@@ -163,6 +183,14 @@ fn main() -> anyhow::Result<()> {
         Command::Export(args) => runtime.block_on(export::run(args)),
         Command::Usage(args) => usage::run(args),
         #[cfg(feature = "client")]
+        Command::Apply(args) => runtime.block_on(declarative::run_apply(args)),
+        #[cfg(feature = "client")]
+        Command::Plan(args) => runtime.block_on(declarative::run_plan(args)),
+        #[cfg(feature = "client")]
+        Command::ExportConfig(args) => runtime.block_on(declarative::run_export(args)),
+        #[cfg(feature = "client")]
+        Command::Experiment(args) => runtime.block_on(reko::experiments::run(args)),
+        #[cfg(feature = "client")]
         Command::Tasks { endpoint } => runtime.block_on(print_tasks(&endpoint)),
     }
 }
@@ -203,6 +231,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     // Tenants' folders and roles never overlap (checked before anything is opened).
     access_keys::check_key_grants(&config)?;
+    // Collection sources, their secrets read (checked before anything is opened too).
+    let segment_webhooks = config.collect.segment_webhooks()?;
+    let nats_sources = config.collect.nats_sources()?;
     let service_config = reko_service::ServiceConfig {
         data_dir: config.data_dir.clone(),
         database_url: config.database_url.as_ref().map(|url| url.0.clone()),
@@ -239,6 +270,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .context("opening the service")?
         .context(opening)?;
+    let (stop_collecting, collecting) = tokio::sync::watch::channel(false);
+    let consumers = reko::collect::nats::start(reko.clone(), nats_sources, collecting);
     let listener =
         tokio::net::TcpListener::bind(&config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
@@ -279,9 +312,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             secure_cookie: config.console_secure_cookie,
             settings: config.console_settings(),
         }),
+        segment_webhooks,
         ..reko_http::HttpConfig::new(authentication)
     };
     reko_http::serve(listener, reko.clone(), http, shutdown).await?;
+    // The consumers finish the message in hand; an unacknowledged one is delivered again.
+    let _ = stop_collecting.send(true);
+    consumers.await?;
     tokio::task::spawn_blocking(move || reko.shutdown()).await?;
     Ok(())
 }

@@ -266,6 +266,7 @@ impl Reko {
 
     pub fn delete_campaign(&self, req: DeleteCampaignRequest) -> ServiceResult<()> {
         let stored = self.load::<Campaign>(ResourceKind::Campaign, &req.campaign_arn)?;
+        self.check_not_an_arm(&stored.record)?;
         self.start_deletion(&stored)?;
         // A campaign being deleted serves no more requests (marked first, so no model loading
         // now can be installed after this).

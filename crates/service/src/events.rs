@@ -16,7 +16,7 @@ use reko_api::{
     PutUsersRequest, ResourceStatus,
 };
 use reko_dataset::{DatasetType, RecordBatch, RecordBatchBuilder, Schema, Value, INTERACTIONS_RESERVED_FIELDS};
-use reko_storage::{NewChunk, RecordSource, Store};
+use reko_storage::{Appended, KeyedChunk, NewChunk, RecordSource, Store};
 
 use crate::error::{ServiceError, ServiceResult};
 use crate::ingest::{IngestTarget, EVENT_ID_COLUMN, SESSION_ID_COLUMN};
@@ -58,8 +58,15 @@ struct WriteRequest {
     dataset_arn: String,
     rows: u64,
     data: Vec<u8>,
-    reply: SyncSender<ServiceResult<i64>>,
+    dedupe_keys: Vec<String>,
+    reply: SyncSender<ServiceResult<Appended>>,
 }
+
+/// How long event collection remembers a dedupe key (a Segment `messageId`, a NATS event id):
+/// a redelivery later than this is stored again (docs/event-collection.md, "Idempotency").
+pub const DEDUPE_RETENTION_SECS: i64 = 7 * 24 * 3600;
+/// How often the writer forgets dedupe keys older than [`DEDUPE_RETENTION_SECS`].
+const DEDUPE_PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Most chunks committed in one transaction.
 const MAX_GROUP: usize = 512;
@@ -81,16 +88,41 @@ impl RecordWriter {
 
     /// Appends a put chunk durably; returns its sequence number.
     pub(crate) fn append(&self, dataset_arn: &str, rows: u64, data: Vec<u8>) -> ServiceResult<i64> {
+        match self.append_keyed(dataset_arn, rows, data, Vec::new())? {
+            Appended::Stored(seq) => Ok(seq),
+            Appended::Duplicate(keys) => {
+                Err(ServiceError::Internal(format!("a chunk without dedupe keys was refused as a duplicate: {keys:?}")))
+            }
+        }
+    }
+
+    /// Appends a put chunk durably unless one of its dedupe keys was seen for the dataset; the
+    /// keys are stored in the same transaction.
+    pub(crate) fn append_keyed(
+        &self,
+        dataset_arn: &str,
+        rows: u64,
+        data: Vec<u8>,
+        dedupe_keys: Vec<String>,
+    ) -> ServiceResult<Appended> {
         let (reply, answer) = mpsc::sync_channel(1);
         self.tx
-            .send(WriteRequest { dataset_arn: dataset_arn.to_string(), rows, data, reply })
+            .send(WriteRequest { dataset_arn: dataset_arn.to_string(), rows, data, dedupe_keys, reply })
             .map_err(|_| ServiceError::Internal("the record writer has stopped".into()))?;
         answer.recv().map_err(|_| ServiceError::Internal("the record writer has stopped".into()))?
     }
 }
 
 fn write_loop(store: &dyn Store, rx: Receiver<WriteRequest>) {
+    let mut pruned = std::time::Instant::now() - DEDUPE_PRUNE_EVERY;
     while let Ok(first) = rx.recv() {
+        if pruned.elapsed() >= DEDUPE_PRUNE_EVERY {
+            pruned = std::time::Instant::now();
+            let before = crate::usage::now_secs() - DEDUPE_RETENTION_SECS;
+            if let Err(e) = store.prune_dedupe_keys(before) {
+                tracing::warn!(error = %e, "forgetting old dedupe keys failed; retried later");
+            }
+        }
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
             match rx.try_recv() {
@@ -98,14 +130,17 @@ fn write_loop(store: &dyn Store, rx: Receiver<WriteRequest>) {
                 Err(_) => break,
             }
         }
-        let chunks: Vec<NewChunk<'_>> = group
+        let chunks: Vec<KeyedChunk<'_>> = group
             .iter()
-            .map(|r| NewChunk { dataset_arn: &r.dataset_arn, source: RecordSource::Put, rows: r.rows, data: &r.data })
+            .map(|r| KeyedChunk {
+                chunk: NewChunk { dataset_arn: &r.dataset_arn, source: RecordSource::Put, rows: r.rows, data: &r.data },
+                dedupe_keys: &r.dedupe_keys,
+            })
             .collect();
-        match store.append_records(&chunks) {
-            Ok(seqs) => {
-                for (r, seq) in group.iter().zip(seqs) {
-                    let _ = r.reply.send(Ok(seq));
+        match store.append_keyed_records(&chunks) {
+            Ok(outcomes) => {
+                for (r, outcome) in group.iter().zip(outcomes) {
+                    let _ = r.reply.send(Ok(outcome));
                 }
             }
             Err(e) => {
@@ -121,12 +156,24 @@ fn write_loop(store: &dyn Store, rx: Receiver<WriteRequest>) {
 impl Reko {
     /// PutEvents; its events are counted by type, accepted or rejected (all or none are stored).
     pub fn put_events(&self, req: PutEventsRequest) -> ServiceResult<()> {
-        let result = self.store_events(&req);
-        crate::metrics::record_events(req.event_list.iter().map(|e| e.event_type.as_str()), result.is_ok());
+        self.put_events_once(&req, Vec::new()).map(|_| ())
+    }
+
+    /// PutEvents stored only if none of `dedupe_keys` was seen for the tracker's dataset (event
+    /// collection's idempotency); returns the keys seen before when nothing was stored.
+    pub(crate) fn put_events_once(&self, req: &PutEventsRequest, dedupe_keys: Vec<String>) -> ServiceResult<Appended> {
+        let result = self.store_events(req, dedupe_keys);
+        let counted = match &result {
+            Ok(Appended::Duplicate(_)) => None,
+            other => Some(other.is_ok()),
+        };
+        if let Some(accepted) = counted {
+            crate::metrics::record_events(req.event_list.iter().map(|e| e.event_type.as_str()), accepted);
+        }
         result
     }
 
-    fn store_events(&self, req: &PutEventsRequest) -> ServiceResult<()> {
+    fn store_events(&self, req: &PutEventsRequest, dedupe_keys: Vec<String>) -> ServiceResult<Appended> {
         let target = self.tracker_target(&req.tracking_id)?;
         let schema = target.schema.as_ref();
         let mut builder = RecordBatchBuilder::new(schema, &[SESSION_ID_COLUMN, EVENT_ID_COLUMN]);
@@ -196,21 +243,27 @@ impl Reko {
                 item_id: item_id.clone(),
                 recommendation_id: e.recommendation_id.clone(),
                 attribution_source: e.metric_attribution.as_ref().map(|m| m.event_attribution_source.clone()),
+                impressions: e.impression.as_ref().map_or(0, |l| l.len() as u32),
             });
             if let Some(item) = &item_id {
                 live.push(LiveEvent::new(item, &e.event_type, event_value.map(|v| v as f32), timestamp));
             }
         }
         let rows = builder.len() as u64;
-        let seq = self.inner.writer.append(
+        let appended = self.inner.writer.append_keyed(
             &target.dataset_arn,
             rows,
             self.sealer_in_group(&target.dataset_group_arn, &target.dataset_arn)?.seal(builder.finish().encode())?,
+            dedupe_keys,
         )?;
+        let Appended::Stored(seq) = appended else { return Ok(appended) };
         self.attribute_events(&target.dataset_group_arn, &attributable);
+        // An anonymous user's events carry only the session id, which its requests give as userId.
+        let user_key = req.user_id.as_deref().unwrap_or(&req.session_id);
+        self.attribute_experiment_events(&target.dataset_group_arn, user_key, &attributable);
         self.observe_put_events(&target.dataset_group_arn, seq, &live);
         self.inner.live.record_events(self, &target, req.user_id.as_deref(), &req.session_id, seq, live)?;
-        Ok(())
+        Ok(appended)
     }
 
     pub fn put_items(&self, req: PutItemsRequest) -> ServiceResult<()> {
@@ -229,17 +282,26 @@ impl Reko {
     }
 
     pub fn put_users(&self, req: PutUsersRequest) -> ServiceResult<()> {
+        self.put_users_once(&req, Vec::new()).map(|_| ())
+    }
+
+    /// PutUsers stored only if none of `dedupe_keys` was seen for the dataset (see
+    /// [`Self::put_events_once`]).
+    pub(crate) fn put_users_once(&self, req: &PutUsersRequest, dedupe_keys: Vec<String>) -> ServiceResult<Appended> {
         let target = self.dataset_target(&req.dataset_arn, DatasetType::Users)?;
         let records: Vec<(&str, Option<&String>)> =
             req.users.iter().map(|u| (u.user_id.as_str(), u.properties.as_ref())).collect();
         let batch = metadata_rows(&target.schema, "USER_ID", "users", &records)?;
-        self.inner.writer.append(
+        let appended = self.inner.writer.append_keyed(
             &target.dataset_arn,
             batch.len() as u64,
             self.sealer_in_group(&target.dataset_group_arn, &target.dataset_arn)?.seal(batch.encode())?,
+            dedupe_keys,
         )?;
-        self.inner.filters.upsert(&target.dataset_group_arn, DatasetType::Users, &batch);
-        Ok(())
+        if let Appended::Stored(_) = appended {
+            self.inner.filters.upsert(&target.dataset_group_arn, DatasetType::Users, &batch);
+        }
+        Ok(appended)
     }
 
     /// The Interactions dataset behind a tracking id.
@@ -253,7 +315,7 @@ impl Reko {
             .map(|t| t.wire))
     }
 
-    fn tracker_target(&self, tracking_id: &str) -> ServiceResult<IngestTarget> {
+    pub(crate) fn tracker_target(&self, tracking_id: &str) -> ServiceResult<IngestTarget> {
         let key = tracker_key(tracking_id);
         if let Some(t) = self.inner.ingest.by_key.read().unwrap_or_else(|p| p.into_inner()).get(&key) {
             return Ok(t.clone());

@@ -16,6 +16,7 @@ mod batch_inference_job;
 mod batch_segment_job;
 mod campaign;
 mod campaign_sync;
+pub mod collect;
 mod data_deletion_job;
 mod data_roots;
 mod dataset;
@@ -28,6 +29,7 @@ pub mod encryption;
 pub mod error;
 mod event_tracker;
 mod events;
+pub mod experiment;
 mod filter;
 mod hpo;
 mod ingest;
@@ -199,6 +201,8 @@ struct Inner {
     owners: access::Owners,
     /// Runtime requests per campaign, flushed to storage per 5-minute window.
     usage: usage::Accounting,
+    /// Experiment exposures not yet written.
+    exposures: experiment::ExposureBuffer,
 }
 
 impl Reko {
@@ -232,6 +236,7 @@ impl Reko {
                 data_keys: encryption::DataKeys::default(),
                 owners: access::Owners::default(),
                 usage: usage::Accounting::new(usage_retention_days, usage::now_secs()),
+                exposures: experiment::ExposureBuffer::default(),
                 store,
                 deployments: RwLock::new(HashMap::new()),
                 wake: (Mutex::new(0), Condvar::new()),
@@ -310,5 +315,6 @@ impl Reko {
         if let Err(e) = self.flush_usage() {
             tracing::error!(error = %e, "the open window's usage could not be stored at shutdown");
         }
+        self.flush_exposures();
     }
 }

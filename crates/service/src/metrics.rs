@@ -53,6 +53,12 @@ pub const ATTRIBUTED_VALUE: &str = "reko_metric_attribution_value_total";
 /// Events counted by attributed metrics, labelled as [`ATTRIBUTED_VALUE`].
 pub const ATTRIBUTED_EVENTS: &str = "reko_metric_attribution_events_total";
 
+/// Collected messages (webhook, NATS) by `source` (a configured name) and `outcome` (`stored`,
+/// `duplicate`); refused ones are counted by [`DEAD_LETTERS`].
+pub const COLLECTED: &str = "reko_collect_messages_total";
+/// Collected messages refused into the dead letters, by `source` and `reason`.
+pub const DEAD_LETTERS: &str = "reko_collect_dead_letters_total";
+
 /// Distinct event types that get their own label value; later ones are counted as [`OTHER`].
 pub const MAX_EVENT_TYPE_LABELS: usize = 100;
 /// The label value of event types beyond [`MAX_EVENT_TYPE_LABELS`].
@@ -70,6 +76,8 @@ pub fn describe() {
     );
     describe_gauge!(REQUESTS_IN_FLIGHT, "Requests being handled.");
     describe_counter!(REQUESTS_THROTTLED, "Requests refused with ThrottlingException, by reason.");
+    describe_counter!(COLLECTED, "Collected messages (webhook, NATS) by source and outcome (stored, duplicate).");
+    describe_counter!(DEAD_LETTERS, "Collected messages refused into the dead letters, by source and reason.");
     describe_counter!(EVENTS, "PutEvents events by event type (capped, then 'other') and outcome.");
     describe_counter!(IMPORT_ROWS, "Rows committed by dataset import jobs, by dataset group name.");
     describe_counter!(
@@ -159,6 +167,20 @@ pub(crate) fn record_events<'a>(event_types: impl Iterator<Item = &'a str>, acce
         let c = EVENT_TYPES.get(t);
         if accepted { c.accepted } else { c.rejected }.increment(1);
     }
+}
+
+/// Counts a body's stored and duplicate messages under its source (a configured name: bounded).
+pub(crate) fn record_collected(source: &str, stored: u64, duplicates: u64) {
+    for (label, n) in [("stored", stored), ("duplicate", duplicates)] {
+        if n > 0 {
+            metrics::counter!(COLLECTED, "source" => source.to_string(), "outcome" => label).increment(n);
+        }
+    }
+}
+
+/// Counts a dead letter (reasons are a fixed set of codes).
+pub(crate) fn record_dead_letter(source: &str, reason: &'static str) {
+    metrics::counter!(DEAD_LETTERS, "source" => source.to_string(), "reason" => reason).increment(1);
 }
 
 /// Adds measured attribution values to their series (a gauge for the value: sums need not be

@@ -3,9 +3,10 @@
 //!
 //! Layout (40 characters, the events API's cap): `RID-` + a one-letter issuer tag + 16 hex
 //! digits of the issuer's fingerprint + `-` + 18 random hex digits. The tag says what the
-//! fingerprint identifies (`c`: a campaign ARN, `r`: a recommender ARN); later issuers (experiment arms)
-//! get tags of their own here, so every id is made and read in this one place. Ids issued before
-//! this layout (`RID-` + UUID) resolve to nothing.
+//! fingerprint identifies (`c`: a campaign ARN, `r`: a recommender ARN, `e`: an experiment's arm,
+//! whose 16 digits are 15 of the experiment ARN's fingerprint and the arm's position), so every id
+//! is made and read in this one place. Ids issued before this layout (`RID-` + UUID) resolve to
+//! nothing.
 //!
 //! The fingerprint is not secret: whoever can send events to a group could as well name the
 //! source in `eventAttributionSource`. It is resolved only against the campaigns of the dataset
@@ -18,11 +19,16 @@ use rand::Rng;
 pub(crate) enum Issuer<'a> {
     Campaign(&'a str),
     Recommender(&'a str),
+    /// The arm at this position of the experiment with this ARN.
+    ExperimentArm(&'a str, u32),
 }
 
 const PREFIX: &str = "RID-";
 const CAMPAIGN_TAG: char = 'c';
 const RECOMMENDER_TAG: char = 'r';
+const EXPERIMENT_TAG: char = 'e';
+/// Arms an experiment id can name (one hex digit).
+pub(crate) const MAX_ARMS: u32 = 16;
 const FINGERPRINT_HEX: usize = 16;
 const NONCE_HEX: usize = 18;
 
@@ -31,6 +37,7 @@ pub(crate) fn issue(issuer: Issuer<'_>) -> String {
     let (tag, fingerprint) = match issuer {
         Issuer::Campaign(arn) => (CAMPAIGN_TAG, fingerprint(arn)),
         Issuer::Recommender(arn) => (RECOMMENDER_TAG, fingerprint(arn)),
+        Issuer::ExperimentArm(arn, arm) => (EXPERIMENT_TAG, experiment_fingerprint(arn) | u64::from(arm % MAX_ARMS)),
     };
     let nonce: u128 = rand::thread_rng().gen::<u128>() & ((1u128 << (NONCE_HEX * 4)) - 1);
     format!("{PREFIX}{tag}{fingerprint:0width$x}-{nonce:0nwidth$x}", width = FINGERPRINT_HEX, nwidth = NONCE_HEX)
@@ -41,6 +48,7 @@ pub(crate) fn issue(issuer: Issuer<'_>) -> String {
 pub(crate) enum IssuedBy {
     Campaign { fingerprint: u64 },
     Recommender { fingerprint: u64 },
+    ExperimentArm { fingerprint: u64, arm: u32 },
 }
 
 impl IssuedBy {
@@ -51,6 +59,13 @@ impl IssuedBy {
     /// Whether the recommender `arn` has this fingerprint.
     pub(crate) fn is_recommender(&self, arn: &str) -> bool {
         matches!(self, IssuedBy::Recommender { fingerprint: f } if *f == fingerprint(arn))
+    }
+    /// The arm of the experiment `arn` this id names, if it names one of that experiment's.
+    pub(crate) fn experiment_arm(&self, arn: &str) -> Option<u32> {
+        match self {
+            IssuedBy::ExperimentArm { fingerprint: f, arm } if *f == experiment_fingerprint(arn) => Some(*arm),
+            _ => None,
+        }
     }
 }
 
@@ -69,6 +84,9 @@ pub(crate) fn parse(id: &str) -> Option<IssuedBy> {
     match tag {
         CAMPAIGN_TAG => Some(IssuedBy::Campaign { fingerprint }),
         RECOMMENDER_TAG => Some(IssuedBy::Recommender { fingerprint }),
+        EXPERIMENT_TAG => {
+            Some(IssuedBy::ExperimentArm { fingerprint: fingerprint & !0xf, arm: (fingerprint & 0xf) as u32 })
+        }
         _ => None,
     }
 }
@@ -76,6 +94,11 @@ pub(crate) fn parse(id: &str) -> Option<IssuedBy> {
 /// 64-bit FNV-1a of the issuer's ARN (stable across versions and restarts: ids stay readable).
 fn fingerprint(arn: &str) -> u64 {
     arn.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+/// An experiment's fingerprint: its ARN's with the lowest hex digit left for the arm.
+fn experiment_fingerprint(arn: &str) -> u64 {
+    fingerprint(arn) & !0xf
 }
 
 #[cfg(test)]
@@ -99,6 +122,21 @@ mod tests {
         assert!(id.starts_with("RID-r") && id.len() == 40, "{id}");
         let read = parse(&id).unwrap();
         assert!(read.is_recommender(B) && !read.is_recommender(A) && !read.is_campaign(B));
+    }
+
+    #[test]
+    fn experiment_ids_name_the_experiment_and_the_arm() {
+        const E: &str = "arn:aws:personalize:us-east-1:123456789012:experiment/e";
+        for arm in [0, 1, 9] {
+            let id = issue(Issuer::ExperimentArm(E, arm));
+            assert!(id.starts_with("RID-e") && id.len() == 40, "{id}");
+            let read = parse(&id).unwrap();
+            assert_eq!(read.experiment_arm(E), Some(arm));
+            assert_eq!(read.experiment_arm(A), None, "another experiment's ARN");
+            assert!(!read.is_campaign(E) && !read.is_recommender(E));
+        }
+        // A campaign's id names no experiment arm.
+        assert_eq!(parse(&issue(Issuer::Campaign(E))).unwrap().experiment_arm(E), None);
     }
 
     #[test]

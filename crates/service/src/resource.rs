@@ -28,6 +28,8 @@ pub enum ResourceKind {
     DataDeletionJob,
     MetricAttribution,
     Recommender,
+    /// An A/B experiment (Reko's extension, docs/experiments.md).
+    Experiment,
 }
 
 impl ResourceKind {
@@ -48,6 +50,7 @@ impl ResourceKind {
             ResourceKind::DataDeletionJob => "data-deletion-job",
             ResourceKind::MetricAttribution => "metric-attribution",
             ResourceKind::Recommender => "recommender",
+            ResourceKind::Experiment => "experiment",
         }
     }
 
@@ -77,6 +80,7 @@ impl ResourceKind {
             ResourceKind::DataDeletionJob => "data deletion job",
             ResourceKind::MetricAttribution => "metric attribution",
             ResourceKind::Recommender => "recommender",
+            ResourceKind::Experiment => "experiment",
         }
     }
 }

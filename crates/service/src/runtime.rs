@@ -18,6 +18,12 @@ const DEFAULT_NUM_RESULTS: usize = 25;
 
 impl Reko {
     pub fn get_recommendations(&self, req: GetRecommendationsRequest) -> ServiceResult<GetRecommendationsResponse> {
+        if let (Some(arn), None) = (req.campaign_arn.as_deref(), req.recommender_arn.as_deref()) {
+            if crate::experiment::is_experiment_arn(arn) {
+                let arn = arn.to_string();
+                return self.experiment_recommendations(&arn, req);
+            }
+        }
         let started = std::time::Instant::now();
         let deployment = match (req.campaign_arn.as_deref(), req.recommender_arn.as_deref()) {
             (Some(_), Some(_)) => {
@@ -167,6 +173,10 @@ impl Reko {
         &self,
         req: GetPersonalizedRankingRequest,
     ) -> ServiceResult<GetPersonalizedRankingResponse> {
+        if crate::experiment::is_experiment_arn(&req.campaign_arn) {
+            let arn = req.campaign_arn.clone();
+            return self.experiment_ranking(&arn, req);
+        }
         let started = std::time::Instant::now();
         let deployment = self.deployment(&req.campaign_arn)?;
         let result = self.rank(&deployment, req);

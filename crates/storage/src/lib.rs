@@ -117,6 +117,26 @@ pub struct NewChunk<'a> {
     pub data: &'a [u8],
 }
 
+/// A chunk to append only if none of its dedupe keys was seen before
+/// ([`RecordStore::append_keyed_records`]): event collection's idempotency (a Segment
+/// `messageId`, a NATS event id), stored in the same transaction as the records, so a crash can
+/// neither store the records without their keys nor the keys without their records.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyedChunk<'a> {
+    pub chunk: NewChunk<'a>,
+    /// Keys scoped to `chunk.dataset_arn`; empty: an ordinary append.
+    pub dedupe_keys: &'a [String],
+}
+
+/// What became of one [`KeyedChunk`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Appended {
+    /// Stored with this sequence number; its keys are remembered with it.
+    Stored(i64),
+    /// Not stored: these of its keys were already seen (nothing of the chunk was written).
+    Duplicate(Vec<String>),
+}
+
 /// The chunks of a bulk import, as `(rows, data)`, produced one at a time; an error (the
 /// importer's own, saying what failed) aborts the import.
 pub type ChunkSource<'a> = dyn Iterator<Item = Result<(u64, Vec<u8>), ChunkSourceError>> + 'a;
@@ -164,7 +184,23 @@ pub trait RecordStore: Send + Sync {
     ) -> StorageResult<()>;
     /// Appends chunks of individually put records (possibly to several datasets) in one durable
     /// transaction (a group commit of concurrent PutEvents calls); returns each chunk's `seq`.
-    fn append_records(&self, chunks: &[NewChunk<'_>]) -> StorageResult<Vec<i64>>;
+    fn append_records(&self, chunks: &[NewChunk<'_>]) -> StorageResult<Vec<i64>> {
+        let keyed: Vec<KeyedChunk<'_>> = chunks.iter().map(|&chunk| KeyedChunk { chunk, dedupe_keys: &[] }).collect();
+        self.append_keyed_records(&keyed)?
+            .into_iter()
+            .map(|a| match a {
+                Appended::Stored(seq) => Ok(seq),
+                Appended::Duplicate(keys) => {
+                    Err(StorageError::Backend(format!("a chunk without keys was refused as a duplicate of {keys:?}")))
+                }
+            })
+            .collect()
+    }
+    /// [`Self::append_records`] with dedupe keys, in one durable transaction: a chunk any of
+    /// whose keys is already stored for its dataset (or by an earlier chunk of the same call) is
+    /// skipped whole ([`Appended::Duplicate`]); the others are stored with their keys, stamped
+    /// `seen_at` (epoch seconds, for [`CollectStore::prune_dedupe_keys`]).
+    fn append_keyed_records(&self, chunks: &[KeyedChunk<'_>]) -> StorageResult<Vec<Appended>>;
     /// The newest chunk `seq` of a dataset (0 when it has none): what a snapshot read up to.
     fn last_record_seq(&self, dataset_arn: &str) -> StorageResult<i64>;
     /// Every chunk of a dataset, in insertion order: a consistent snapshot.
@@ -181,6 +217,7 @@ pub trait RecordStore: Send + Sync {
     /// them when there are fewer): a look at the latest records reads no more than that.
     fn read_newest_records(&self, dataset_arn: &str, min_rows: u64) -> StorageResult<Vec<RecordChunk>>;
     fn count_records(&self, dataset_arn: &str) -> StorageResult<u64>;
+    /// Deletes a dataset's chunks and its dedupe keys.
     fn delete_records(&self, dataset_arn: &str) -> StorageResult<()>;
     /// Rewrites stored chunks in one transaction, together with `finish` (a data deletion job
     /// recording what it erased): each chunk named by its `seq` gets new data and row count, or
@@ -445,9 +482,104 @@ pub trait AttributionStore: Send + Sync {
     fn delete_attribution_values(&self, metric_attribution_arn: &str) -> StorageResult<()>;
 }
 
+/// Requests one user (a user id, or an anonymous user's session id) got from one arm of an
+/// experiment. Added: `requests` sum up and `first_seen` keeps the earliest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExperimentExposure {
+    pub experiment_arn: String,
+    /// The arm's position in the experiment.
+    pub arm: u32,
+    pub user_key: String,
+    pub requests: u64,
+    /// Epoch seconds of the user's first request.
+    pub first_seen: f64,
+}
+
+/// Events of one type one user sent carrying a recommendation id of one arm. Added: counts and
+/// sums add up and `first_at` keeps the earliest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExperimentConversion {
+    pub experiment_arn: String,
+    pub arm: u32,
+    pub user_key: String,
+    pub event_type: String,
+    pub events: u64,
+    /// Sum of the events' `eventValue`.
+    pub value_sum: f64,
+    /// Items in the events' `impression` lists.
+    pub impressions: u64,
+    /// Epoch seconds (`sentAt`) of the first such event.
+    pub first_at: f64,
+}
+
+/// Per-user counts of A/B experiments (docs/experiments.md).
+pub trait ExperimentStore: Send + Sync {
+    /// Adds exposures in one transaction (see [`ExperimentExposure`]).
+    fn add_experiment_exposures(&self, exposures: &[ExperimentExposure]) -> StorageResult<()>;
+    /// Adds conversions in one transaction (see [`ExperimentConversion`]).
+    fn add_experiment_conversions(&self, conversions: &[ExperimentConversion]) -> StorageResult<()>;
+    /// An experiment's exposures, by arm then user.
+    fn experiment_exposures(&self, experiment_arn: &str) -> StorageResult<Vec<ExperimentExposure>>;
+    /// An experiment's conversions, by arm, user, then event type.
+    fn experiment_conversions(&self, experiment_arn: &str) -> StorageResult<Vec<ExperimentConversion>>;
+    /// Forgets an experiment's counts (it was deleted).
+    fn delete_experiment_data(&self, experiment_arn: &str) -> StorageResult<()>;
+}
+
+/// A collected message refused (docs/event-collection.md, "Dead letters").
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeadLetter {
+    /// Assigned by the store, increasing (0 in a letter not yet stored).
+    pub id: i64,
+    /// Epoch seconds.
+    pub at: f64,
+    /// The collection source's name (a `[[collect.segment]]` or `[[collect.nats]]` name).
+    pub source: String,
+    /// The tracker's dataset group, when the source's tracker was found (scoped keys see theirs).
+    pub dataset_group_arn: Option<String>,
+    /// A short machine-readable reason (`unmapped_event`, `invalid_event`, ...).
+    pub reason: String,
+    /// What was wrong, naming the field.
+    pub detail: String,
+    /// The start of the refused payload (bounded by the caller).
+    pub payload: String,
+}
+
+/// Event collection's own state: dedupe keys' retention and the dead-letter list.
+pub trait CollectStore: Send + Sync {
+    /// Forgets dedupe keys seen before `before` (epoch seconds); returns how many.
+    fn prune_dedupe_keys(&self, before: i64) -> StorageResult<u64>;
+    /// Stores a dead letter (its `id` is ignored) and keeps only the newest `keep`; returns its id.
+    fn add_dead_letter(&self, letter: &DeadLetter, keep: u64) -> StorageResult<i64>;
+    /// The newest `limit` dead letters, newest first.
+    fn dead_letters(&self, limit: u64) -> StorageResult<Vec<DeadLetter>>;
+}
+
 /// Everything the service needs from a store.
-pub trait Store: Catalog + RecordStore + TaskQueue + TagStore + UsageStore + ScheduleStore + AttributionStore {}
-impl<T: Catalog + RecordStore + TaskQueue + TagStore + UsageStore + ScheduleStore + AttributionStore> Store for T {}
+pub trait Store:
+    Catalog
+    + RecordStore
+    + TaskQueue
+    + TagStore
+    + UsageStore
+    + ScheduleStore
+    + AttributionStore
+    + ExperimentStore
+    + CollectStore
+{
+}
+impl<T> Store for T where
+    T: Catalog
+        + RecordStore
+        + TaskQueue
+        + TagStore
+        + UsageStore
+        + ScheduleStore
+        + AttributionStore
+        + ExperimentStore
+        + CollectStore
+{
+}
 
 pub(crate) fn now_epoch() -> f64 {
     std::time::SystemTime::now()

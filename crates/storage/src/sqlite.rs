@@ -6,9 +6,10 @@ use std::sync::Mutex;
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 
 use crate::{
-    now_epoch, AttributionStore, AttributionValue, Catalog, ChunkRewrite, ChunkSource, ImportMode, NewChunk,
-    RecordChunk, RecordSource, RecordStore, ResourceRecord, ResourceUpdate, StorageError, StorageResult, TagStore,
-    Task, TaskKind, TaskQueue, TaskState, UsageStore, UsageWindow,
+    now_epoch, Appended, AttributionStore, AttributionValue, Catalog, ChunkRewrite, ChunkSource, ExperimentConversion,
+    ExperimentExposure, ExperimentStore, ImportMode, KeyedChunk, RecordChunk, RecordSource, RecordStore,
+    ResourceRecord, ResourceUpdate, StorageError, StorageResult, TagStore, Task, TaskKind, TaskQueue, TaskState,
+    UsageStore, UsageWindow,
 };
 
 const SCHEMA: &str = r#"
@@ -83,6 +84,46 @@ CREATE TABLE IF NOT EXISTS attribution_values (
     value REAL NOT NULL,
     events INTEGER NOT NULL,
     PRIMARY KEY (metric_attribution_arn, metric_name, source, window_start)
+);
+-- A/B experiments: requests per experiment, arm and user (a user id or a session id).
+CREATE TABLE IF NOT EXISTS experiment_exposures (
+    experiment_arn TEXT NOT NULL,
+    arm INTEGER NOT NULL,
+    user_key TEXT NOT NULL,
+    requests INTEGER NOT NULL,
+    first_seen REAL NOT NULL,
+    PRIMARY KEY (experiment_arn, arm, user_key)
+);
+-- Events carrying an arm's recommendation id, per experiment, arm, user and event type.
+CREATE TABLE IF NOT EXISTS experiment_conversions (
+    experiment_arn TEXT NOT NULL,
+    arm INTEGER NOT NULL,
+    user_key TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    events INTEGER NOT NULL,
+    value_sum REAL NOT NULL,
+    impressions INTEGER NOT NULL,
+    first_at REAL NOT NULL,
+    PRIMARY KEY (experiment_arn, arm, user_key, event_type)
+);
+-- Event collection's idempotency keys (a Segment messageId, a NATS event id) per dataset, written
+-- in the transaction of their records; pruned after the retention window (docs/event-collection.md).
+CREATE TABLE IF NOT EXISTS dedupe_keys (
+    dataset_arn TEXT NOT NULL,
+    dedupe_key TEXT NOT NULL,
+    seen_at INTEGER NOT NULL,
+    PRIMARY KEY (dataset_arn, dedupe_key)
+);
+CREATE INDEX IF NOT EXISTS dedupe_keys_seen ON dedupe_keys(seen_at);
+-- Collected events refused, newest kept (docs/event-collection.md, "Dead letters").
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at REAL NOT NULL,
+    source TEXT NOT NULL,
+    dataset_group_arn TEXT,
+    reason TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    payload TEXT NOT NULL
 );
 "#;
 
@@ -364,21 +405,41 @@ impl RecordStore for SqliteStore {
         })
     }
 
-    fn append_records(&self, chunks: &[NewChunk<'_>]) -> StorageResult<Vec<i64>> {
+    fn append_keyed_records(&self, chunks: &[KeyedChunk<'_>]) -> StorageResult<Vec<Appended>> {
         self.with(|conn| {
             let tx = conn.transaction()?;
-            let mut seqs = Vec::with_capacity(chunks.len());
+            let mut out = Vec::with_capacity(chunks.len());
             {
                 let mut insert = tx.prepare_cached(
                     "INSERT INTO record_chunks (dataset_arn, source, rows, data) VALUES (?1, ?2, ?3, ?4)",
                 )?;
-                for c in chunks {
+                let mut seen =
+                    tx.prepare_cached("SELECT 1 FROM dedupe_keys WHERE dataset_arn = ?1 AND dedupe_key = ?2")?;
+                let mut remember = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO dedupe_keys (dataset_arn, dedupe_key, seen_at) VALUES (?1, ?2, ?3)",
+                )?;
+                let now = now_epoch() as i64;
+                for k in chunks {
+                    let c = &k.chunk;
+                    let mut duplicates = Vec::new();
+                    for key in k.dedupe_keys {
+                        if seen.exists(params![c.dataset_arn, key])? {
+                            duplicates.push(key.clone());
+                        }
+                    }
+                    if !duplicates.is_empty() {
+                        out.push(Appended::Duplicate(duplicates));
+                        continue;
+                    }
                     insert.execute(params![c.dataset_arn, c.source.as_str(), c.rows as i64, c.data])?;
-                    seqs.push(tx.last_insert_rowid());
+                    out.push(Appended::Stored(tx.last_insert_rowid()));
+                    for key in k.dedupe_keys {
+                        remember.execute(params![c.dataset_arn, key, now])?;
+                    }
                 }
             }
             tx.commit()?;
-            Ok(seqs)
+            Ok(out)
         })
     }
 
@@ -465,7 +526,10 @@ impl RecordStore for SqliteStore {
 
     fn delete_records(&self, dataset_arn: &str) -> StorageResult<()> {
         self.with(|conn| {
-            conn.execute("DELETE FROM record_chunks WHERE dataset_arn = ?1", params![dataset_arn])?;
+            let tx = conn.transaction()?;
+            tx.execute("DELETE FROM record_chunks WHERE dataset_arn = ?1", params![dataset_arn])?;
+            tx.execute("DELETE FROM dedupe_keys WHERE dataset_arn = ?1", params![dataset_arn])?;
+            tx.commit()?;
             Ok(())
         })
     }
@@ -537,6 +601,8 @@ impl TagStore for SqliteStore {
 }
 
 mod attribution;
+mod collect;
+mod experiments;
 mod schedule;
 mod tasks;
 mod usage;

@@ -11,6 +11,13 @@ use tracer::member_paths;
 /// ([`every_listed_operation_is_traced`]).
 fn shapes() -> Vec<(&'static str, &'static str, Vec<String>)> {
     vec![
+        ("extension", "CreateExperiment", member_paths::<CreateExperimentRequest>()),
+        ("extension", "DescribeExperiment", member_paths::<ExperimentArnRequest>()),
+        ("extension", "ListExperiments", member_paths::<ListExperimentsRequest>()),
+        ("extension", "GetExperimentResults", member_paths::<ExperimentArnRequest>()),
+        ("extension", "PromoteExperiment", member_paths::<PromoteExperimentRequest>()),
+        ("extension", "StopExperiment", member_paths::<ExperimentArnRequest>()),
+        ("extension", "DeleteExperiment", member_paths::<ExperimentArnRequest>()),
         ("control", "CreateBatchInferenceJob", member_paths::<CreateBatchInferenceJobRequest>()),
         ("control", "CreateBatchSegmentJob", member_paths::<CreateBatchSegmentJobRequest>()),
         ("control", "CreateCampaign", member_paths::<CreateCampaignRequest>()),
@@ -112,6 +119,7 @@ fn rows(page: &str) -> Vec<(&'static str, String, String, String)> {
                 Some("Control") => "control",
                 Some("Runtime") => "runtime",
                 Some("Events") => "events",
+                Some("Reko") => "extension",
                 _ => "",
             };
             continue;

@@ -30,6 +30,8 @@ pub(crate) const SAMPLE: usize = 256;
 /// A draw whose needed deviation exceeds this many standard deviations is not made (it would
 /// succeed less than once in a million).
 const HOPELESS_Z: f32 = 5.0;
+/// How many candidates ahead `prefetch` is told of.
+const PREFETCH_AHEAD: usize = 8;
 /// Optimism (in standard deviations of a candidate's relevance) at `explorationWeight` 1; chosen
 /// on MovieLens 100K with `cargo bench -p reko-engine --bench exploration` (BENCHMARKS.md).
 pub(crate) const OPTIMISM: f64 = 6.0;
@@ -50,6 +52,71 @@ pub(crate) struct ExplorationIndex {
     /// Mean and standard deviation of the log popularity of items with interactions: what a
     /// request without a user vector assumes of an item without any.
     pub(crate) popularity_prior: (f32, f32),
+    /// Items without interactions grouped by identical factors, when they share few.
+    pub(crate) profiles: Option<Profiles>,
+}
+
+/// Items without interactions have only the factors their metadata predicts, so items with the
+/// same metadata tokens have the same factors: a catalogue with hundreds of thousands of new
+/// items often has a few hundred distinct ones. A request then scores each distinct row once
+/// instead of reading thousands of rows scattered over the factor matrix.
+pub(crate) struct Profiles {
+    /// The profile of each item (`u32::MAX`: not a grouped new item).
+    of: Vec<u32>,
+    /// The profile of each item of [`ExplorationIndex::new`], in its order (read with the item,
+    /// so a draw from the pool costs one read).
+    of_new: Vec<u32>,
+    /// One item of each profile, whose factor row stands for all of them.
+    pub(crate) representatives: Vec<u32>,
+}
+
+impl Profiles {
+    /// New items are grouped when there are at least this many per distinct row...
+    const MIN_SHARE: usize = 4;
+    /// ... and at most this many distinct rows (a request scores each).
+    const MAX_PROFILES: usize = 1024;
+
+    /// Groups `new` by identical rows of `y` (stride `s`); `None` when grouping saves little.
+    fn build(new: &[u32], n: usize, y: &[f32], s: usize) -> Option<Profiles> {
+        if new.len() < 2 * Self::MIN_SHARE || y.len() < n * s {
+            return None;
+        }
+        let row = |i: u32| &y[i as usize * s..(i as usize + 1) * s];
+        let key = |i: u32| {
+            use std::hash::{Hash, Hasher};
+            let mut h = rustc_hash::FxHasher::default();
+            row(i).iter().for_each(|x| x.to_bits().hash(&mut h));
+            h.finish()
+        };
+        let same = |a: u32, b: u32| row(a).iter().zip(row(b)).all(|(x, y)| x.to_bits() == y.to_bits());
+        let mut by_hash: rustc_hash::FxHashMap<u64, Vec<u32>> = rustc_hash::FxHashMap::default();
+        let (mut of, mut representatives) = (vec![u32::MAX; n], Vec::<u32>::new());
+        for &i in new {
+            let ids = by_hash.entry(key(i)).or_default();
+            let p = match ids.iter().copied().find(|&p| same(representatives[p as usize], i)) {
+                Some(p) => p,
+                None => {
+                    if (representatives.len() + 1) * Self::MIN_SHARE > new.len()
+                        || representatives.len() == Self::MAX_PROFILES
+                    {
+                        return None;
+                    }
+                    representatives.push(i);
+                    let p = representatives.len() as u32 - 1;
+                    ids.push(p);
+                    p
+                }
+            };
+            of[i as usize] = p;
+        }
+        let of_new = new.iter().map(|&i| of[i as usize]).collect();
+        Some(Profiles { of, of_new, representatives })
+    }
+
+    /// The profile of item `i`, if it is a grouped new item.
+    pub(crate) fn of(&self, i: u32) -> Option<usize> {
+        self.of.get(i as usize).filter(|&&p| p != u32::MAX).map(|&p| p as usize)
+    }
 }
 
 /// One request's exploration.
@@ -64,6 +131,9 @@ pub(crate) struct Request<'a> {
     pub sd: f32,
     /// Newest interaction of the training data (the cut-off counts from it).
     pub newest: i64,
+    /// The relevance of each profile's new items (`Profiles`), when a new item's relevance is
+    /// its profile's alone (no context, no objective): their draws then read no item data.
+    pub profile_logits: Option<&'a [f32]>,
 }
 
 /// A candidate that earned a slot.
@@ -77,9 +147,11 @@ pub(crate) struct Pick {
 }
 
 impl ExplorationIndex {
-    /// `popularity[i]` is item `i`'s share of (recency-weighted) interactions.
-    pub(crate) fn build(counts: &[u32], created: &[i64], popularity: &[f32]) -> Self {
-        let new = (0..counts.len() as u32).filter(|&i| counts[i as usize] == 0).collect();
+    /// `popularity[i]` is item `i`'s share of (recency-weighted) interactions; `y` the item
+    /// factors (stride `s`).
+    pub(crate) fn build(counts: &[u32], created: &[i64], popularity: &[f32], y: &[f32], s: usize) -> Self {
+        let new: Vec<u32> = (0..counts.len() as u32).filter(|&i| counts[i as usize] == 0).collect();
+        let profiles = Profiles::build(&new, counts.len(), y, s);
         let rare = (0..counts.len() as u32).filter(|&i| (1..=RARE_MAX).contains(&counts[i as usize])).collect();
         let mut aged: Vec<(i64, u32)> = (0..counts.len() as u32)
             .filter(|&i| counts[i as usize] > RARE_MAX && created[i as usize] != i64::MIN)
@@ -92,18 +164,21 @@ impl ExplorationIndex {
         let n = logs.len().max(1) as f64;
         let mean = logs.iter().sum::<f64>() / n;
         let sd = (logs.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / n).sqrt();
-        ExplorationIndex { new, rare, by_age, created, popularity_prior: (mean as f32, sd as f32) }
+        ExplorationIndex { new, rare, by_age, created, popularity_prior: (mean as f32, sd as f32), profiles }
     }
 
     /// The candidates `req` explores, best sample first: at most `req.slots`, each passing `ok`
     /// and with a sample at or above the floor. `logit(i)` is the model's logit of item `i`
-    /// (NaN: not scorable), `counts[i]` its interactions.
+    /// (NaN: not scorable), `counts[i]` its interactions; `prefetch(i)` is told a few candidates
+    /// ahead which item `logit` will read next (candidates lie anywhere in a large catalogue's
+    /// factors, so each would otherwise be a cache miss).
     pub(crate) fn pick(
         &self,
         req: &Request<'_>,
         counts: &[u32],
         logit: impl Fn(u32) -> f32,
         ok: impl Fn(u32) -> bool,
+        prefetch: impl Fn(u32),
     ) -> Vec<Pick> {
         let e = req.exploration;
         if req.slots == 0 || e.weight <= 0.0 {
@@ -114,31 +189,53 @@ impl ExplorationIndex {
         let mut rng = SmallRng::seed_from_u64(e.seed.unwrap_or_else(rand::random));
         let optimism = (OPTIMISM * e.weight) as f32;
         let mut picks: Vec<Pick> = Vec::new();
-        let mut consider = |i: u32, rng: &mut SmallRng| {
-            let mu = logit(i);
+        let mut normal = Normal::default();
+        // Item `i` with relevance `mu` and `n` interactions.
+        let mut consider = |i: u32, mu: f32, n: u32, rng: &mut SmallRng| {
             if mu.is_nan() {
                 return;
             }
-            let n = counts[i as usize] as f32;
-            let sd = if n == 0.0 { req.sd } else { req.sd * RARE_SD_SCALE / (1.0 + n) };
+            let sd = if n == 0 { req.sd } else { req.sd * RARE_SD_SCALE / (1.0 + n as f32) };
             if sd <= 0.0 || (req.floor - mu) / sd - optimism > HOPELESS_Z {
                 return;
             }
-            let sampled = mu + sd * (optimism + standard_normal(rng));
+            let sampled = mu + sd * (optimism + normal.sample(rng));
             if sampled >= req.floor && ok(i) {
                 picks.push(Pick { sampled, logit: mu, item: i });
             }
         };
-        // Items without interactions: all of them while they are few; rare and young ones: a
-        // sample.
-        for (pool, budget) in [(&self.new[..], DIRECT_MAX), (&self.rare[..], SAMPLE), (&self.by_age[..young], SAMPLE)] {
-            if pool.len() <= budget {
-                pool.iter().for_each(|&i| consider(i, &mut rng));
+        let mut draws = Vec::new();
+        // Items without interactions: all of them while they are few, else a sample; grouped
+        // ones take their profile's relevance.
+        if let (Some(grouped), Some(profiles)) = (req.profile_logits, &self.profiles) {
+            let mut visit = |j: usize, rng: &mut SmallRng| {
+                let mu = grouped[profiles.of_new[j] as usize];
+                consider(self.new[j], mu, 0, rng)
+            };
+            if self.new.len() <= DIRECT_MAX {
+                (0..self.new.len()).for_each(|j| visit(j, &mut rng));
             } else {
-                for _ in 0..budget {
-                    let i = pool[rng.gen_range(0..pool.len())];
-                    consider(i, &mut rng);
+                for _ in 0..DIRECT_MAX {
+                    let j = rng.gen_range(0..self.new.len());
+                    visit(j, &mut rng);
                 }
+            }
+        }
+        let new_pool = if req.profile_logits.is_some() && self.profiles.is_some() { &[][..] } else { &self.new[..] };
+        // Rare and young items: a sample.
+        for (pool, budget) in [(new_pool, DIRECT_MAX), (&self.rare[..], SAMPLE), (&self.by_age[..young], SAMPLE)] {
+            let candidates = if pool.len() <= budget {
+                pool
+            } else {
+                draws.clear();
+                draws.extend((0..budget).map(|_| pool[rng.gen_range(0..pool.len())]));
+                &draws[..]
+            };
+            for (j, &i) in candidates.iter().enumerate() {
+                if let Some(&next) = candidates.get(j + PREFETCH_AHEAD) {
+                    prefetch(next);
+                }
+                consider(i, logit(i), counts[i as usize], &mut rng);
             }
         }
         picks.sort_unstable_by(|a, b| b.sampled.total_cmp(&a.sampled).then(a.item.cmp(&b.item)));
@@ -159,11 +256,28 @@ pub(crate) fn merge(main: &[(f32, u32)], picks: &[Pick], want: usize) -> Vec<(u3
     main.chain(picks.iter().map(|p| (p.item, p.logit, true))).take(want).collect()
 }
 
-/// A draw from N(0, 1) (Box–Muller).
-fn standard_normal(rng: &mut SmallRng) -> f32 {
-    let u1: f64 = rng.gen_range(f64::MIN_POSITIVE..1.0);
-    let u2: f64 = rng.gen();
-    ((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32
+/// Draws from N(0, 1) by Marsaglia's polar method: two per logarithm, no trigonometry (a
+/// request draws for thousands of candidates).
+#[derive(Default)]
+struct Normal {
+    spare: Option<f32>,
+}
+
+impl Normal {
+    fn sample(&mut self, rng: &mut SmallRng) -> f32 {
+        if let Some(z) = self.spare.take() {
+            return z;
+        }
+        loop {
+            let (u, v): (f64, f64) = (rng.gen_range(-1.0..1.0), rng.gen_range(-1.0..1.0));
+            let r = u * u + v * v;
+            if r > 0.0 && r < 1.0 {
+                let f = (-2.0 * r.ln() / r).sqrt();
+                self.spare = Some((v * f) as f32);
+                return (u * f) as f32;
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -171,7 +285,7 @@ mod tests {
     use super::*;
 
     fn request(e: &Exploration, slots: usize, floor: f32) -> Request<'_> {
-        Request { exploration: e, slots, floor, sd: 1.0, newest: 100 * 86_400 }
+        Request { exploration: e, slots, floor, sd: 1.0, newest: 100 * 86_400, profile_logits: None }
     }
 
     #[test]
@@ -179,26 +293,26 @@ mod tests {
         // Item 0: new; 1: rare; 2: popular and old; 3: popular and created 5 days before the newest event.
         let counts = [0, 3, 500, 500];
         let created = [i64::MIN, i64::MIN, 0, 95 * 86_400];
-        let ix = ExplorationIndex::build(&counts, &created, &[0.0; 4]);
+        let ix = ExplorationIndex::build(&counts, &created, &[0.0; 4], &[0.0; 4], 1);
         let e = Exploration { weight: 1.0, item_age_cut_off_days: 30.0, seed: Some(1) };
-        let picks = ix.pick(&request(&e, 4, f32::NEG_INFINITY), &counts, |_| 0.0, |_| true);
+        let picks = ix.pick(&request(&e, 4, f32::NEG_INFINITY), &counts, |_| 0.0, |_| true, |_| {});
         let mut items: Vec<u32> = picks.iter().map(|p| p.item).collect();
         items.sort_unstable();
         assert_eq!(items, [0, 1, 3]);
         let e = Exploration { item_age_cut_off_days: 1.0, ..e };
-        let picks = ix.pick(&request(&e, 4, f32::NEG_INFINITY), &counts, |_| 0.0, |_| true);
+        let picks = ix.pick(&request(&e, 4, f32::NEG_INFINITY), &counts, |_| 0.0, |_| true, |_| {});
         assert!(picks.iter().all(|p| p.item < 2), "{picks:?}");
     }
 
     #[test]
     fn a_candidate_far_below_the_floor_never_takes_a_slot() {
         let counts = [0, 0];
-        let ix = ExplorationIndex::build(&counts, &[i64::MIN; 2], &[0.0; 2]);
+        let ix = ExplorationIndex::build(&counts, &[i64::MIN; 2], &[0.0; 2], &[0.0; 2], 1);
         let logit = |i: u32| if i == 0 { -50.0 } else { 0.5 };
         let mut shown = [0; 2];
         for seed in 0..500 {
             let e = Exploration { weight: 0.9, item_age_cut_off_days: 30.0, seed: Some(seed) };
-            for p in ix.pick(&request(&e, 2, 1.0), &counts, logit, |_| true) {
+            for p in ix.pick(&request(&e, 2, 1.0), &counts, logit, |_| true, |_| {}) {
                 shown[p.item as usize] += 1;
             }
         }
@@ -210,12 +324,12 @@ mod tests {
     #[test]
     fn uncertainty_shrinks_with_interactions_and_optimism_with_the_weight() {
         let counts = [0, 9];
-        let ix = ExplorationIndex::build(&counts, &[i64::MIN; 2], &[0.0; 2]);
+        let ix = ExplorationIndex::build(&counts, &[i64::MIN; 2], &[0.0; 2], &[0.0; 2], 1);
         let rate = |weight: f64, item: u32| {
             (0..1000)
                 .filter(|&seed| {
                     let e = Exploration { weight, item_age_cut_off_days: 30.0, seed: Some(seed) };
-                    ix.pick(&request(&e, 2, 1.0), &counts, |_| 0.0, |_| true).iter().any(|p| p.item == item)
+                    ix.pick(&request(&e, 2, 1.0), &counts, |_| 0.0, |_| true, |_| {}).iter().any(|p| p.item == item)
                 })
                 .count()
         };
@@ -227,15 +341,39 @@ mod tests {
     #[test]
     fn requests_spread_exposure_over_equal_candidates() {
         let counts = [0u32; 50];
-        let ix = ExplorationIndex::build(&counts, &[i64::MIN; 50], &[0.0; 50]);
+        let ix = ExplorationIndex::build(&counts, &[i64::MIN; 50], &[0.0; 50], &[0.0; 50], 1);
         let mut shown = [0; 50];
         for seed in 0..400 {
             let e = Exploration { weight: 0.3, item_age_cut_off_days: 30.0, seed: Some(seed) };
-            for p in ix.pick(&request(&e, 3, 0.0), &counts, |_| 0.0, |_| true) {
+            for p in ix.pick(&request(&e, 3, 0.0), &counts, |_| 0.0, |_| true, |_| {}) {
                 shown[p.item as usize] += 1;
             }
         }
         assert!(shown.iter().all(|&n| n > 0), "{shown:?}");
+    }
+
+    #[test]
+    fn new_items_are_grouped_only_when_they_share_rows() {
+        // 16 new items over 2 distinct rows (stride 2), then 16 with rows of their own.
+        let shared: Vec<f32> = (0..16).flat_map(|i| [(i % 2) as f32, 1.0]).collect();
+        let counts = [0u32; 16];
+        let ix = ExplorationIndex::build(&counts, &[i64::MIN; 16], &[0.0; 16], &shared, 2);
+        let p = ix.profiles.expect("16 items over 2 rows");
+        assert_eq!(p.representatives, [0, 1]);
+        assert_eq!((p.of(4), p.of(5)), (Some(0), Some(1)));
+        let distinct: Vec<f32> = (0..16).flat_map(|i| [i as f32, 1.0]).collect();
+        assert!(ExplorationIndex::build(&counts, &[i64::MIN; 16], &[0.0; 16], &distinct, 2).profiles.is_none());
+    }
+
+    #[test]
+    fn the_normal_draws_have_mean_0_and_variance_1() {
+        let (mut rng, mut normal) = (SmallRng::seed_from_u64(3), Normal::default());
+        let draws: Vec<f64> = (0..200_000).map(|_| f64::from(normal.sample(&mut rng))).collect();
+        let mean = draws.iter().sum::<f64>() / draws.len() as f64;
+        let var = draws.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / draws.len() as f64;
+        let beyond_2 = draws.iter().filter(|d| d.abs() > 2.0).count() as f64 / draws.len() as f64;
+        assert!(mean.abs() < 0.01 && (var - 1.0).abs() < 0.01, "mean {mean}, variance {var}");
+        assert!((beyond_2 - 0.0455).abs() < 0.002, "share beyond 2 sd: {beyond_2}");
     }
 
     #[test]

@@ -46,7 +46,9 @@ mod batching;
 mod clusters;
 mod context;
 mod encoding;
+mod exploring;
 mod plugin;
+mod popular;
 mod self_tuning;
 mod serving;
 mod training;
@@ -388,6 +390,8 @@ pub struct UpModel {
     exploration_index: OnceLock<ExplorationIndex>,
     /// Items grouped by k-means cluster, for exact top-k with pruning (large catalogues).
     clusters: OnceLock<ItemClusters>,
+    /// The popularity ranking, for requests without a user vector (built on first use).
+    popular: OnceLock<popular::PopularRanking>,
     context_index: OnceLock<HashMap<String, u32>>,
 }
 
@@ -499,6 +503,7 @@ impl UpModel {
             batcher: ScoreBatcher::default(),
             exploration_index: OnceLock::new(),
             clusters: OnceLock::new(),
+            popular: OnceLock::new(),
         };
         let mean_item = {
             let warm_rows: Vec<u32> = (0..n as u32).filter(|&i| self.counts[i as usize] > 0).collect();

@@ -87,10 +87,13 @@ pub(crate) fn routes<S: Clone + Send + Sync + 'static>(
         .route("/console/login", get(login_page).post(login))
         .route("/console/logout", post(logout))
         .route("/console/jobs", get(jobs))
+        .route("/console/dead-letters", get(dead_letters))
         .route("/console/group", get(group))
         .route("/console/campaign", get(campaign))
         .route("/console/campaign/try", post(try_it))
         .route("/console/solution", get(solution))
+        .route("/console/experiments", get(experiments::experiments))
+        .route("/console/experiment", get(experiments::experiment))
         .route("/console/events", get(events))
         .route("/console/events/tail", get(events_tail))
         .route("/console/filters", get(filters))
@@ -684,12 +687,15 @@ async fn keys(State(console): State<Console>, headers: HeaderMap) -> Response {
 }
 
 mod campaign;
+mod dead_letters;
 mod events;
+mod experiments;
 mod filters;
 mod group;
 mod solution;
 
 use campaign::{campaign, try_it};
+use dead_letters::dead_letters;
 use events::{events, events_tail};
 use filters::{filter_test, filters};
 use group::{group, InsightsView};

@@ -56,6 +56,8 @@ pub(super) struct Flow {
     pub(super) control: aws_sdk_personalize::Client,
     pub(super) runtime: aws_sdk_personalizeruntime::Client,
     pub(super) events: aws_sdk_personalizeevents::Client,
+    /// Reko's experiment extension (`--experiment`).
+    pub(super) experiments: crate::experiments::ExperimentsClient,
     tasks: Option<SocketAddr>,
     /// Signs the task-view requests: key pair and region.
     signing: ((String, String), String),
@@ -106,10 +108,13 @@ impl Flow {
         let nanos =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
         let tag = format!("{:06x}", (nanos ^ u128::from(std::process::id())) & 0xff_ffff);
+        let experiments = crate::experiments::ExperimentsClient::new(url, credentials.clone(), args.region.clone())
+            .expect("the demo's server URL is http://");
         Flow {
             control,
             runtime,
             events,
+            experiments,
             tasks,
             signing: (credentials.clone(), args.region.clone()),
             ui,

@@ -13,10 +13,10 @@ const SCOPED_ID: &str = "AKIDCONSOLESCOPED";
 const SCOPED_SECRET: &str = "console-scoped-secret-0001";
 
 /// One answer: status, head (lower-cased header names kept as sent), body.
-struct Answer {
-    status: u16,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
     head: String,
-    body: String,
+    pub(crate) body: String,
 }
 
 impl Answer {
@@ -29,7 +29,7 @@ impl Answer {
 }
 
 /// A plain HTTP request (no signature), with the console cookie if given and a form body.
-fn send(url: &str, method: &str, path: &str, cookie: Option<&str>, form: Option<&[(&str, &str)]>) -> Answer {
+pub(crate) fn send(url: &str, method: &str, path: &str, cookie: Option<&str>, form: Option<&[(&str, &str)]>) -> Answer {
     let authority = url.strip_prefix("http://").unwrap().trim_end_matches('/');
     let body = form.map(encode_form).unwrap_or_default();
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n");
@@ -69,12 +69,12 @@ fn encode_form(fields: &[(&str, &str)]) -> String {
     fields.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
 }
 
-fn get(url: &str, path: &str, cookie: &str) -> Answer {
+pub(crate) fn get(url: &str, path: &str, cookie: &str) -> Answer {
     send(url, "GET", path, Some(cookie), None)
 }
 
 /// Logs in; the `name=value` of the session cookie.
-fn login(url: &str, key: (&str, &str)) -> String {
+pub(crate) fn login(url: &str, key: (&str, &str)) -> String {
     let answer =
         send(url, "POST", "/console/login", None, Some(&[("access_key_id", key.0), ("secret_access_key", key.1)]));
     assert_eq!(answer.status, 303, "login of {}: {}", key.0, answer.body);
@@ -95,7 +95,7 @@ fn csrf(page: &str) -> String {
     page[start..start + 64].to_string()
 }
 
-fn q(arn: &str) -> String {
+pub(crate) fn q(arn: &str) -> String {
     arn.replace(':', "%3A").replace('/', "%2F")
 }
 

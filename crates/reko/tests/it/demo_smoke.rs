@@ -75,3 +75,29 @@ fn demo_subcommand_runs() {
     let (again, _) = run();
     assert_eq!(stdout, again, "two runs with the same seed printed different results");
 }
+
+/// `reko demo --experiment`: the A/B experiment between popularity and User-Personalization runs
+/// on the embedded server and says how it ended.
+#[test]
+fn demo_runs_a_short_experiment() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_reko"))
+        .args(["demo", "--users", "800", "--items", "200", "--interactions", "20000", "--seed", "5"])
+        .args(["--show-users", "1", "--experiment", "--experiment-users", "600", "--data-dir"])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "reko demo --experiment failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.contains("A/B experiment: popularity (control) against User-Personalization"), "{stdout}");
+    // Both arms served users (a 50/50 split of 600), and the run ends with a verdict.
+    let users: Vec<u64> = stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("arm "))
+        .map(|l| l.split("users").nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(users.len(), 2, "{stdout}");
+    assert_eq!(users.iter().sum::<u64>(), 600, "{stdout}");
+    assert!(users.iter().all(|&n| n > 200), "{users:?}");
+    assert!(stdout.contains("decision: ") && stdout.contains("  => "), "{stdout}");
+}

@@ -3,8 +3,8 @@
 //! to UTC) its `sentAt` falls in; the windows are stored at once, so they survive a restart.
 //!
 //! The source is the event's `metricAttribution.eventAttributionSource` when it has one, else the
-//! campaign that issued its `recommendationId` (a campaign of the event's own dataset group),
-//! else [`SOURCE_NAME_UNDEFINED`].
+//! campaign or recommender that issued its `recommendationId` (one of the event's own dataset
+//! group; for an experiment arm's id, the arm's), else [`SOURCE_NAME_UNDEFINED`].
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, RwLock};
@@ -45,6 +45,8 @@ pub(crate) struct Attributable {
     pub item_id: Option<String>,
     pub recommendation_id: Option<String>,
     pub attribution_source: Option<String>,
+    /// Items in the event's `impression` list (experiments' click-through).
+    pub impressions: u32,
 }
 
 /// What each event adds to each metric it matches (same event type), summed per metric, source
@@ -115,6 +117,8 @@ pub(crate) struct Measurer {
     metrics: Vec<(MetricAttribute, MetricExpression)>,
     campaigns: Vec<String>,
     recommenders: Vec<String>,
+    /// The group's experiments: ARN and each arm's target.
+    experiments: Vec<(String, Vec<String>)>,
     items: Option<Arc<RwLock<ItemMetadata>>>,
 }
 
@@ -126,11 +130,15 @@ impl Measurer {
                 return source.clone();
             }
             let issuer = e.recommendation_id.as_deref().and_then(recommendation_id::parse);
+            // An experiment arm's id names the arm's campaign or recommender.
             let issued = issuer.and_then(|i| {
                 self.campaigns
                     .iter()
                     .find(|arn| i.is_campaign(arn))
                     .or_else(|| self.recommenders.iter().find(|arn| i.is_recommender(arn)))
+                    .or_else(|| {
+                        self.experiments.iter().find_map(|(arn, targets)| targets.get(i.experiment_arm(arn)? as usize))
+                    })
             });
             issued.cloned().unwrap_or_else(|| SOURCE_NAME_UNDEFINED.to_string())
         };
@@ -155,6 +163,7 @@ impl Measurer {
                     item_id: text("ITEM_ID", row),
                     recommendation_id: text("RECOMMENDATION_ID", row),
                     attribution_source: text("EVENT_ATTRIBUTION_SOURCE", row),
+                    impressions: 0,
                 })
             })
             .collect();
@@ -269,12 +278,20 @@ impl Reko {
                 .collect())
         };
         let (campaigns, recommenders) = (in_group(ResourceKind::Campaign)?, in_group(ResourceKind::Recommender)?);
+        let experiments = if needs_issuers {
+            self.experiments_in_group(dataset_group_arn)?
+                .into_iter()
+                .map(|x| (x.experiment_arn, x.arms.into_iter().map(|a| a.target_arn).collect()))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let items = if metrics.iter().any(|(_, e)| matches!(e, MetricExpression::SumItems(_))) {
             self.item_metadata(dataset_group_arn)?
         } else {
             None
         };
-        Ok(Measurer { arn: metric_attribution_arn.to_string(), metrics, campaigns, recommenders, items })
+        Ok(Measurer { arn: metric_attribution_arn.to_string(), metrics, campaigns, recommenders, experiments, items })
     }
 
     /// An attribution's metrics and values, for a caller whose `scope` may see it.
@@ -345,6 +362,7 @@ mod tests {
             item_id: Some(item.into()),
             recommendation_id: None,
             attribution_source: Some(source.into()),
+            impressions: 0,
         }
     }
 

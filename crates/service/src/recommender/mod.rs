@@ -186,6 +186,7 @@ impl Reko {
             ))
             .into());
         }
+        self.check_not_an_arm(&stored.record)?;
         self.start_deletion(&stored)?;
         // Marked first, so no model loading now can be installed after this.
         self.undeploy(&req.recommender_arn);

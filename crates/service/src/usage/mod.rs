@@ -292,6 +292,8 @@ impl crate::Reko {
     fn usage_loop(&self) {
         use std::sync::atomic::Ordering::SeqCst;
         while !self.inner.stopping.load(SeqCst) {
+            // Experiment exposures left in memory when traffic stopped (docs/experiments.md).
+            self.flush_exposures();
             let now = now_secs();
             if self.inner.usage.open_window() < window_start(now) {
                 if let Err(e) = self.flush_usage() {

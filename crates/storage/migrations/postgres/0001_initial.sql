@@ -82,3 +82,44 @@ CREATE TABLE attribution_values (
     events BIGINT NOT NULL,
     PRIMARY KEY (metric_attribution_arn, metric_name, source, window_start)
 );
+
+-- A/B experiments: requests per experiment, arm and user (a user id or a session id).
+CREATE TABLE experiment_exposures (
+    experiment_arn TEXT NOT NULL,
+    arm BIGINT NOT NULL,
+    user_key TEXT NOT NULL,
+    requests BIGINT NOT NULL,
+    first_seen DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (experiment_arn, arm, user_key)
+);
+-- Events carrying an arm's recommendation id, per experiment, arm, user and event type.
+CREATE TABLE experiment_conversions (
+    experiment_arn TEXT NOT NULL,
+    arm BIGINT NOT NULL,
+    user_key TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    events BIGINT NOT NULL,
+    value_sum DOUBLE PRECISION NOT NULL,
+    impressions BIGINT NOT NULL,
+    first_at DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (experiment_arn, arm, user_key, event_type)
+);
+
+-- Event collection's idempotency keys per dataset, written in the transaction of their records.
+CREATE TABLE dedupe_keys (
+    dataset_arn TEXT NOT NULL,
+    dedupe_key TEXT NOT NULL,
+    seen_at BIGINT NOT NULL,
+    PRIMARY KEY (dataset_arn, dedupe_key)
+);
+CREATE INDEX dedupe_keys_seen ON dedupe_keys (seen_at);
+-- Collected events refused, newest kept.
+CREATE TABLE dead_letters (
+    id BIGSERIAL PRIMARY KEY,
+    at DOUBLE PRECISION NOT NULL,
+    source TEXT NOT NULL,
+    dataset_group_arn TEXT,
+    reason TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    payload TEXT NOT NULL
+);

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::*;
 
+mod collected;
 mod records;
 
 /// A backend's database for one test.
@@ -36,7 +37,11 @@ macro_rules! conformance_suite {
             records_after_a_sequence_number_by_source,
             the_newest_chunks_until_enough_rows,
             import_commit_is_atomic_and_full_replaces_bulk_only,
-            rewritten_chunks_keep_their_seqs_and_compaction_keeps_the_store_working
+            rewritten_chunks_keep_their_seqs_and_compaction_keeps_the_store_working,
+            counts_add_up_per_arm_user_and_event_type,
+            a_chunk_with_a_seen_key_is_skipped_whole_in_the_same_transaction,
+            pruned_and_deleted_keys_are_forgotten,
+            dead_letters_keep_the_newest
         );
     };
     (@tests $fixture:expr; $($name:ident),* $(,)?) => {
@@ -52,6 +57,7 @@ macro_rules! conformance_suite {
 }
 pub(crate) use conformance_suite;
 
+pub(crate) use collected::*;
 pub(crate) use records::*;
 
 pub(crate) fn resource(arn: &str, kind: &str, name: &str) -> ResourceRecord {

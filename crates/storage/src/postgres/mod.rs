@@ -15,6 +15,7 @@ use r2d2_postgres::PostgresConnectionManager;
 
 use crate::{now_epoch, Catalog, ResourceRecord, ResourceUpdate, StorageError, StorageResult, TagStore, TaskKind};
 
+mod collected;
 mod migrate;
 mod records;
 mod rest;

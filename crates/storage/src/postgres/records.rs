@@ -4,8 +4,8 @@ use postgres::{GenericClient, Row};
 
 use super::{apply_update, PgStore};
 use crate::{
-    ChunkRewrite, ChunkSource, ImportMode, NewChunk, RecordChunk, RecordSource, RecordStore, ResourceUpdate,
-    StorageError, StorageResult,
+    now_epoch, Appended, ChunkRewrite, ChunkSource, ImportMode, KeyedChunk, RecordChunk, RecordSource, RecordStore,
+    ResourceUpdate, StorageError, StorageResult,
 };
 
 /// Transaction-level advisory lock every transaction adding chunks holds ("reko-rec"): sequence
@@ -63,18 +63,38 @@ impl RecordStore for PgStore {
         })
     }
 
-    fn append_records(&self, chunks: &[NewChunk<'_>]) -> StorageResult<Vec<i64>> {
+    fn append_keyed_records(&self, chunks: &[KeyedChunk<'_>]) -> StorageResult<Vec<Appended>> {
         self.in_tx(|tx| {
             lock_records(tx)?;
             let insert = tx.prepare(
                 "INSERT INTO record_chunks (dataset_arn, source, rows, data) VALUES ($1, $2, $3, $4) RETURNING seq",
             )?;
-            let mut seqs = Vec::with_capacity(chunks.len());
-            for c in chunks {
+            let seen = tx.prepare("SELECT 1 FROM dedupe_keys WHERE dataset_arn = $1 AND dedupe_key = $2")?;
+            let remember = tx.prepare(
+                "INSERT INTO dedupe_keys (dataset_arn, dedupe_key, seen_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT DO NOTHING",
+            )?;
+            let now = now_epoch() as i64;
+            let mut out = Vec::with_capacity(chunks.len());
+            for k in chunks {
+                let c = &k.chunk;
+                let mut duplicates = Vec::new();
+                for key in k.dedupe_keys {
+                    if tx.query_opt(&seen, &[&c.dataset_arn, key])?.is_some() {
+                        duplicates.push(key.clone());
+                    }
+                }
+                if !duplicates.is_empty() {
+                    out.push(Appended::Duplicate(duplicates));
+                    continue;
+                }
                 let row = tx.query_one(&insert, &[&c.dataset_arn, &c.source.as_str(), &(c.rows as i64), &c.data])?;
-                seqs.push(row.try_get(0)?);
+                out.push(Appended::Stored(row.try_get(0)?));
+                for key in k.dedupe_keys {
+                    tx.execute(&remember, &[&c.dataset_arn, key, &now])?;
+                }
             }
-            Ok(seqs)
+            Ok(out)
         })
     }
 
@@ -145,8 +165,11 @@ impl RecordStore for PgStore {
     }
 
     fn delete_records(&self, dataset_arn: &str) -> StorageResult<()> {
-        self.conn()?.execute("DELETE FROM record_chunks WHERE dataset_arn = $1", &[&dataset_arn])?;
-        Ok(())
+        self.in_tx(|tx| {
+            tx.execute("DELETE FROM record_chunks WHERE dataset_arn = $1", &[&dataset_arn])?;
+            tx.execute("DELETE FROM dedupe_keys WHERE dataset_arn = $1", &[&dataset_arn])?;
+            Ok(())
+        })
     }
 
     fn rewrite_records(&self, rewrites: &[ChunkRewrite], finish: &ResourceUpdate) -> StorageResult<()> {

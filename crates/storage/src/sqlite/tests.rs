@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::conformance::{conformance_suite, resource, window, Fixture};
+use crate::NewChunk;
 
 /// A database file in a temporary directory.
 struct SqliteFixture {

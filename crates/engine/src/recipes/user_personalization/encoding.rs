@@ -241,6 +241,7 @@ impl UpModel {
             batcher: ScoreBatcher::default(),
             exploration_index: OnceLock::new(),
             clusters: OnceLock::new(),
+            popular: OnceLock::new(),
         };
         if m.item_index().len() != m.item_ids.len() || m.user_index().len() != m.users.ids.len() {
             return Err(corrupt("duplicate ids in payload".into()));

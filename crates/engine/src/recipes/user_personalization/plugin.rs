@@ -170,6 +170,7 @@ impl Model for UpModel {
         self.user_index();
         self.context_index();
         self.exploration_index();
+        self.popular_ranking();
         if self.item_ids.len() >= PRUNE_MIN_ITEMS {
             self.item_clusters();
         }

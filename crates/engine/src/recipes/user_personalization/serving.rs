@@ -187,71 +187,6 @@ impl UpModel {
         }
     }
 
-    pub(super) fn exploration_index(&self) -> &ExplorationIndex {
-        self.exploration_index.get_or_init(|| ExplorationIndex::build(&self.counts, &self.created, &self.popularity))
-    }
-
-    /// The exploration picks of `query` for vector `v` (`None`: popularity), given the list
-    /// without exploration (`main`, best first) and the logits of items.
-    pub(super) fn explore(
-        &self,
-        v: Option<&[f32]>,
-        query: &RecommendQuery,
-        main: &[(f32, u32)],
-        logit: impl Fn(u32) -> f32,
-        ok: impl Fn(u32) -> bool,
-    ) -> Vec<Pick> {
-        let Some(e) = query.exploration.as_ref().filter(|e| e.weight > 0.0) else { return Vec::new() };
-        let want = query.num_results;
-        let index = self.exploration_index();
-        let counts = &self.counts;
-        // An item without interactions has only a metadata-predicted vector, whose logits are
-        // shrunk towards the mean item: its relevance is read on the trained scale instead, as
-        // the logit an established item gets at the same quantile of metadata-predicted
-        // relevance for this user. Its uncertainty is the spread of established items' logits.
-        // Without a user vector the logit is log popularity: such an item is assumed average.
-        let (mut trained, mut predicted) = (Vec::new(), Vec::new());
-        let sd = match v {
-            Some(v) => {
-                let c = &self.calibration;
-                for (j, &i) in c.items.iter().enumerate() {
-                    trained.push(logit(i));
-                    predicted.push(self.params.score_scale * als::dot(&c.predicted[j * self.s..(j + 1) * self.s], v));
-                }
-                trained.retain(|l| !l.is_nan());
-                predicted.retain(|l| !l.is_nan());
-                trained.sort_unstable_by(f32::total_cmp);
-                predicted.sort_unstable_by(f32::total_cmp);
-                let n = trained.len().max(1) as f32;
-                let mean = trained.iter().sum::<f32>() / n;
-                (trained.iter().map(|l| (l - mean).powi(2)).sum::<f32>() / n).sqrt()
-            }
-            None => index.popularity_prior.1,
-        };
-        let estimate = |i: u32| {
-            let l = logit(i);
-            if counts[i as usize] > 0 {
-                return l;
-            }
-            if v.is_none() {
-                return index.popularity_prior.0;
-            }
-            if trained.is_empty() || predicted.is_empty() {
-                return l;
-            }
-            let q = predicted.partition_point(|&p| p < l) as f64 / predicted.len() as f64;
-            trained[((q * trained.len() as f64) as usize).min(trained.len() - 1)]
-        };
-        let request = exploration::Request {
-            exploration: e,
-            slots: ((e.weight * want as f64).round() as usize).min(want),
-            floor: if main.len() >= want { main[want - 1].0 } else { f32::NEG_INFINITY },
-            sd,
-            newest: self.newest,
-        };
-        index.pick(&request, counts, estimate, |i| ok(i) && !main.iter().any(|m| m.1 == i))
-    }
-
     /// Recommendations for a user vector (`None`: popularity), with context, exclusions and
     /// exploration of `query`; `skip` are item indices never returned (e.g. the history).
     pub fn recommend_for_vector(&self, v: Option<&[f32]>, query: &RecommendQuery, skip: &[u32]) -> Vec<ScoredItem> {
@@ -262,6 +197,9 @@ impl UpModel {
         let ctx = self.context_slots(query.context);
         if let Some(v) = v.filter(|v| v.len() == self.s && n >= PRUNE_MIN_ITEMS) {
             return self.select_pruned(self.item_clusters(), v, &ctx, query, skip);
+        }
+        if v.is_none() && ctx.is_empty() {
+            return self.select_popular(query, skip);
         }
         let logits = self.logits(v, &ctx, true);
         self.select(&logits, v, query, skip)
@@ -285,9 +223,13 @@ impl UpModel {
 
     /// The logit of item `i` for vector `v` with the context slots `ctx`.
     pub(super) fn logit(&self, i: usize, v: &[f32], ctx: &[usize]) -> f32 {
+        self.logit_from_dot(i, als::dot(&self.y[i * self.s..(i + 1) * self.s], v), ctx)
+    }
+
+    /// The logit of item `i` whose factor row has dot product `dot` with the user's vector.
+    pub(super) fn logit_from_dot(&self, i: usize, dot: f32, ctx: &[usize]) -> f32 {
         let n = self.item_ids.len();
-        let mut l =
-            self.params.score_scale * als::dot(&self.y[i * self.s..(i + 1) * self.s], v) + self.objective_term(i);
+        let mut l = self.params.score_scale * dot + self.objective_term(i);
         for &t in ctx {
             l += self.params.context_weight * self.context_lift[t * n + i];
         }
@@ -438,7 +380,11 @@ impl UpModel {
         }
         let want = query.num_results;
         let Some(main) = search(want, &ok, false) else { return full_scan() };
-        let picks = self.explore(Some(v), query, &main, |i| self.logit(i as usize, v, ctx), ok);
+        // New items grouped by their metadata are scored once per group.
+        let picks = match self.profile_logits(v, ctx) {
+            Some(g) => self.explore(Some(v), query, &main, |i| self.logit(i as usize, v, ctx), Some(&g), ok),
+            None => self.explore(Some(v), query, &main, self.candidate_logit(v, ctx), None, ok),
+        };
         // Normaliser: exact over the visited clusters, estimated over the others.
         let visited_max = (0..c_count)
             .filter_map(|c| cache[c].get())
@@ -488,20 +434,36 @@ impl UpModel {
         // Softmax over the whole catalogue.
         let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let z = als::sum_exp(logits, max);
-        let ok = |i: u32| {
-            !skip.contains(&i)
-                && match query.exclude_index {
-                    Some(excluded) => !excluded(i),
-                    None => !(query.exclude)(&self.item_ids[i as usize]),
-                }
-        };
+        let ok = |i: u32| self.admitted(query, skip, i);
         let want = query.num_results;
         let main: Vec<(f32, u32)> =
             top_filtered(logits, want, ok).into_iter().map(|i| (logits[i as usize], i)).collect();
-        let picks = self.explore(v, query, &main, |i| logits[i as usize], ok);
+        let picks = self.explore(v, query, &main, |i| logits[i as usize], None, ok);
         // Without a vector the main list is the popular items.
-        let unexplored = if v.is_none() { Some(Reason::Popular) } else { None };
-        exploration::merge(&main, &picks, want)
+        self.scored_list(&main, &picks, want, max, z, if v.is_none() { Some(Reason::Popular) } else { None })
+    }
+
+    /// Whether `query` may return item `i` (`skip`: item indices never returned).
+    pub(super) fn admitted(&self, query: &RecommendQuery, skip: &[u32], i: u32) -> bool {
+        !skip.contains(&i)
+            && match query.exclude_index {
+                Some(excluded) => !excluded(i),
+                None => !(query.exclude)(&self.item_ids[i as usize]),
+            }
+    }
+
+    /// The list shown (`main` with exploration's `picks`), scored by the softmax of maximum
+    /// `max` and normaliser `z`; `unexplored` is the reason of the items exploration did not place.
+    pub(super) fn scored_list(
+        &self,
+        main: &[(f32, u32)],
+        picks: &[Pick],
+        want: usize,
+        max: f32,
+        z: f64,
+        unexplored: Option<Reason>,
+    ) -> Vec<ScoredItem> {
+        exploration::merge(main, picks, want)
             .into_iter()
             .map(|(i, logit, explored)| ScoredItem {
                 item_id: self.item_ids[i as usize].to_string(),

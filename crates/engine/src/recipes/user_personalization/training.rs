@@ -334,6 +334,7 @@ pub(super) fn fit_from(
         batcher: ScoreBatcher::default(),
         exploration_index: OnceLock::new(),
         clusters: OnceLock::new(),
+        popular: OnceLock::new(),
     };
     if !model.context_tokens.is_empty() && model.params.context_weight > 0.0 {
         let fit = context_fit(&model, data, &lifts);

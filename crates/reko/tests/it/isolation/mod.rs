@@ -107,7 +107,9 @@ fn body(template: &str, a: &Tenant, b: &Tenant, from_b: &[bool], n: u32, how: &H
 /// Sends one signed request for `operation` (a control-plane name or a REST path); the status
 /// and the body, or `None` when the connection was dropped without an answer.
 fn send(authority: &str, operation: &str, body: &[u8], key: (&str, &str)) -> Option<(u16, String)> {
-    let target = format!("AmazonPersonalize.{operation}");
+    // Reko's extension names its own target prefix; Personalize's operations get theirs.
+    let target =
+        if operation.starts_with("Reko.") { operation.to_string() } else { format!("AmazonPersonalize.{operation}") };
     let (path, extra): (&str, Vec<(&str, &str)>) = if operation.starts_with('/') {
         (operation, vec![("content-type", "application/json")])
     } else {
@@ -176,6 +178,8 @@ fn observe(authority: &str, b: &Tenant) -> Vec<String> {
         ("DescribeDatasetGroup", format!(r#"{{"datasetGroupArn":"{}"}}"#, b.get("GS"))),
         ("DescribeRecommender", format!(r#"{{"recommenderArn":"{}"}}"#, b.get("R"))),
         ("ListRecommenders", format!(r#"{{"datasetGroupArn":"{}"}}"#, b.get("GS"))),
+        ("Reko.DescribeExperiment", format!(r#"{{"experimentArn":"{}"}}"#, b.get("X"))),
+        ("Reko.ListExperiments", format!(r#"{{"datasetGroupArn":"{}"}}"#, b.get("G"))),
     ];
     let mut seen: Vec<String> = calls
         .iter()
@@ -185,6 +189,12 @@ fn observe(authority: &str, b: &Tenant) -> Vec<String> {
             format!("{op} {body} -> {text}")
         })
         .collect();
+    // B's experiment counted no exposure of A's requests (its timeline moves with the clock).
+    let body = format!(r#"{{"experimentArn":"{}"}}"#, b.get("X"));
+    let (status, text) = send(authority, "Reko.GetExperimentResults", body.as_bytes(), root).expect("answered");
+    assert_eq!(status, 200, "{text}");
+    let results: serde_json::Value = serde_json::from_str(&text).unwrap();
+    seen.push(format!("B's experiment arms: {}", results["arms"]));
     for (slot, value) in &b.slots {
         if *slot == "T" || *slot == "AT" {
             continue;
@@ -225,7 +235,7 @@ fn scoped_keys_never_reach_another_tenant() {
         ok(shop.domain(aws_sdk_personalize::types::Domain::Ecommerce).send().await, "CreateSchema(domain)");
         create_schema(c, "iso-actions", ACTIONS).await;
         create_schema(c, "iso-action-interactions", ACTION_INTERACTIONS).await;
-        (populate(c, "tenant-a", &dir).await, populate(c, "tenant-b", &dir).await)
+        (populate(c, &server.url, "tenant-a", &dir).await, populate(c, &server.url, "tenant-b", &dir).await)
     });
     let authority = server.url.trim_start_matches("http://").to_string();
     let before = observe(&authority, &b);

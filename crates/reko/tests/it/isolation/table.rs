@@ -107,6 +107,18 @@ pub(super) const OPERATIONS: &[(&str, &str)] = &[
         "DescribeFeatureTransformation",
         r#"{"featureTransformationArn":"arn:aws:personalize:::feature-transformation/trending-now"}"#,
     ),
+    // Reko's experiment extension (`X-Amz-Target: Reko.<Operation>`).
+    (
+        "Reko.CreateExperiment",
+        r#"{"name":"x-{N}","datasetGroupArn":"{G}","arms":[{"name":"a","targetArn":"{C}","weight":1},{"name":"b","targetArn":"{C2}","weight":1}],"conversionEventType":"click","baselineConversionRate":0.1}"#,
+    ),
+    ("Reko.DescribeExperiment", r#"{"experimentArn":"{X}"}"#),
+    ("Reko.ListExperiments", r#"{"datasetGroupArn":"{G}"}"#),
+    ("Reko.GetExperimentResults", r#"{"experimentArn":"{X}"}"#),
+    ("Reko.StopExperiment", r#"{"experimentArn":"{X!}"}"#),
+    ("Reko.PromoteExperiment", r#"{"experimentArn":"{X!}","armName":"b"}"#),
+    ("Reko.DeleteExperiment", r#"{"experimentArn":"{X!}"}"#),
+    ("/recommendations", r#"{"campaignArn":"{X}","userId":"u1","numResults":5}"#),
     (
         "/recommendations",
         r#"{"campaignArn":"{C}","userId":"u1","numResults":5,"filterArn":"{F}","promotions":[{"name":"p","percentPromotedItems":20,"filterArn":"{F}"}]}"#,
@@ -131,4 +143,4 @@ pub(super) const OPERATIONS: &[(&str, &str)] = &[
 ];
 
 pub(super) const SLOTS: &[&str] =
-    &["G", "DI", "DT", "IJ", "S", "SV", "C", "ET", "T", "F", "MA", "GS", "R", "DA", "DX", "AT"];
+    &["G", "DI", "DT", "IJ", "S", "SV", "C", "ET", "T", "F", "MA", "GS", "R", "DA", "DX", "AT", "C2", "X"];

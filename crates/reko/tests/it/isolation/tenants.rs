@@ -27,7 +27,8 @@ impl Tenant {
     }
 }
 
-pub(super) async fn populate(c: &aws_sdk_personalize::Client, name: &str, dir: &std::path::Path) -> Tenant {
+/// `url`: the server's, for the experiment extension's client.
+pub(super) async fn populate(c: &aws_sdk_personalize::Client, url: &str, name: &str, dir: &std::path::Path) -> Tenant {
     let g = create_dataset_group(c, name).await;
     wait_active(c, &Res::DatasetGroup(g.clone())).await;
     let di =
@@ -56,6 +57,22 @@ pub(super) async fn populate(c: &aws_sdk_personalize::Client, name: &str, dir: &
     let s = create_solution(c, &g, &format!("{name}-sol"), "aws-popularity-count").await;
     let sv = train(c, &s).await;
     let camp = deploy(c, &format!("{name}-camp"), &sv).await;
+    // A second campaign and an A/B experiment between the two (Reko's extension).
+    let camp2 = deploy(c, &format!("{name}-camp2"), &sv).await;
+    let experiments = reko::experiments::ExperimentsClient::new(
+        url,
+        (ACCESS_KEY_ID.to_string(), SECRET_ACCESS_KEY.to_string()),
+        REGION,
+    )
+    .unwrap();
+    let arms = serde_json::json!([
+        {"name": "a", "targetArn": camp, "weight": 1},
+        {"name": "b", "targetArn": camp2, "weight": 1}
+    ]);
+    let body = serde_json::json!({"name": format!("{name}-exp"), "datasetGroupArn": g, "arms": arms,
+        "conversionEventType": "click", "baselineConversionRate": 0.1});
+    let created = experiments.ok("CreateExperiment", &body).await.expect("CreateExperiment");
+    let x = created["experimentArn"].as_str().unwrap().to_string();
     let t = create_tracker(c, &format!("{name}-tracker"), &g).await;
     let et = arn("event-tracker", &format!("{name}-tracker"));
     let f =
@@ -151,6 +168,8 @@ pub(super) async fn populate(c: &aws_sdk_personalize::Client, name: &str, dir: &
             ("DA", da),
             ("DX", dx),
             ("AT", at),
+            ("C2", camp2),
+            ("X", x),
         ],
     }
 }
