@@ -162,6 +162,9 @@ pub async fn deploy_user_personalization(
         .name(format!("{name}-up"))
         .dataset_group_arn(&group)
         .recipe_arn("arn:aws:personalize:::recipe/aws-user-personalization")
+        // Automatic training (on by default, first run an hour after creation) would retrain
+        // in the middle of a later run on the kept data directory, competing for the cores.
+        .perform_auto_training(false)
         .send()
         .await
         .unwrap()
