@@ -8,7 +8,7 @@
 //! then, for the same users, the pruned search against a full scan (identical lists, score
 //! error, share of the catalogue scored), and who the tenth of the users scanned most for are
 //! (their share, the items without interactions in their lists, their vectors' norm).
-//! `REKO_BENCH_CATALOGUE=1` adds every item of the catalogue with its category, as the HTTP
+//! `REKO_BENCH_CATALOGUE=1` adds every item of the catalogue with its category and price, as the HTTP
 //! benchmark imports them (the items without interactions are then exploration candidates).
 //!
 //! `cargo bench -p reko-engine --bench serving_path`
@@ -41,14 +41,17 @@ fn main() {
             None,
         );
     }
-    // `REKO_BENCH_CATALOGUE=1`: every item of the catalogue with its creation time and category,
+    // `REKO_BENCH_CATALOGUE=1`: every item of the catalogue with its creation time, category and price,
     // as the HTTP benchmark imports them (items without interactions become exploration
     // candidates, their factors predicted from the category).
     if env("REKO_BENCH_CATALOGUE", 0u8) == 1 {
         for (i, item) in data.items.iter().enumerate() {
             let id = item_id(i);
             b.push_item(&id, Some(item.creation_timestamp));
-            b.push_item_features(&id, &[&format!("CATEGORY={}", reko_synth::category_name(item.category as usize))]);
+            // The tokens the service's featurizer makes of the items file (reko_dataset::features).
+            let category = format!("CATEGORY={}", reko_synth::category_name(item.category as usize));
+            let price = format!("PRICE~{}", reko_dataset::features::numeric_bucket(item.price));
+            b.push_item_features(&id, &[&category, &price]);
         }
     }
     let training = b.build();
