@@ -144,7 +144,12 @@ impl Reko {
                 Err(e) => return Ok(Outcome::Failed { reason: e.to_string() }),
             };
         let version = self.load::<SolutionVersion>(ResourceKind::SolutionVersion, &job.solution_version_arn)?;
-        let deployment = self.load_deployment(arn, &job.solution_version_arn, None)?;
+        // A campaign serving the version already holds its model, indexes built: a batch job
+        // shares it instead of loading the artifact again (seconds at a million items).
+        let deployment = match self.serving_deployment_of(&job.solution_version_arn) {
+            Some(d) => d,
+            None => self.load_deployment(arn, &job.solution_version_arn, None)?,
+        };
         let exploration = crate::campaign::exploration_from_map(
             job.batch_inference_job_config.as_ref().and_then(|c| c.item_exploration_config.as_ref()),
             "batchInferenceJobConfig",

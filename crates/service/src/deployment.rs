@@ -111,6 +111,12 @@ pub struct ServingLoads {
     pub live_states: u64,
 }
 impl Reko {
+    /// A loaded deployment of a campaign serving `solution_version_arn`, if there is one.
+    pub(crate) fn serving_deployment_of(&self, solution_version_arn: &str) -> Option<Arc<Deployment>> {
+        let deployments = self.inner.deployments.read().unwrap_or_else(|p| p.into_inner());
+        deployments.values().find(|d| d.solution_version_arn == solution_version_arn && d.use_case.is_none()).cloned()
+    }
+
     /// The model a campaign serves, loaded on first use after a start.
     pub(crate) fn deployment(&self, campaign_arn: &str) -> ServiceResult<Arc<Deployment>> {
         if let Some(d) = self.inner.deployments.read().unwrap_or_else(|p| p.into_inner()).get(campaign_arn) {

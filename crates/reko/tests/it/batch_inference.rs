@@ -592,6 +592,14 @@ async fn batch_inference_jobs_score_json_lines() {
     // ---- Popularity-Count: no scores, default numResults ---------------------------------------------
     let d = wait_job(c, &j_pop).await;
     assert_active(&d);
+    // A job on a version a campaign serves shares the campaign's loaded model; one on a version no
+    // campaign serves loads its own (model loads are counted in /metrics by serving name).
+    let (_, metrics) = crate::metrics::scrape(&server.url, None);
+    let loads = |name: &str| {
+        metrics.lines().any(|l| l.starts_with(&format!("reko_model_load_seconds_count{{campaign=\"{name}\"}}")))
+    };
+    assert!(loads("bij-up") && loads("bij-pop"), "the campaign and the job without one load their models");
+    assert!(!loads("bij-flt"), "the job on bij-up's version shares its model");
     assert_eq!(d.num_results(), Some(25), "default numResults");
     let mut out = read_out(&pop_out.join("pop-in.jsonl.out"));
     assert_eq!(out.len(), 4);

@@ -18,7 +18,7 @@ const PER_USER: usize = 25;
 
 /// `GET /metrics` over a plain connection (no SigV4), with an optional bearer token: the status
 /// and the body.
-fn scrape(url: &str, token: Option<&str>) -> (u16, String) {
+pub(crate) fn scrape(url: &str, token: Option<&str>) -> (u16, String) {
     let authority = url.strip_prefix("http://").unwrap().trim_end_matches('/');
     let mut s = std::net::TcpStream::connect(authority).unwrap();
     let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
