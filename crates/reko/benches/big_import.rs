@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{control, env, start_server, wait_active};
+use common::{control, env, interactions_dataset, start_import, start_server};
 
 const SCHEMA: &str = r#"{"type":"record","name":"Interactions","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"EVENT_TYPE","type":"string"},{"name":"TIMESTAMP","type":"long"}],"version":"1.0"}"#;
 
@@ -93,46 +93,11 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let (secs, sampled_peak) = runtime.block_on(async {
         let c = control(&server.url());
-        let group = c.create_dataset_group().name("big").send().await.unwrap().dataset_group_arn.unwrap();
-        wait_active("dataset group", || async {
-            let g = c.describe_dataset_group().dataset_group_arn(&group).send().await.unwrap();
-            g.dataset_group.unwrap().status.unwrap()
-        })
-        .await;
-        let schema = c.create_schema().name("big").schema(SCHEMA).send().await.unwrap().schema_arn.unwrap();
-        let dataset = c
-            .create_dataset()
-            .name("big")
-            .schema_arn(schema)
-            .dataset_group_arn(&group)
-            .dataset_type("Interactions")
-            .send()
-            .await
-            .unwrap()
-            .dataset_arn
-            .unwrap();
-        wait_active("dataset", || async {
-            c.describe_dataset().dataset_arn(&dataset).send().await.unwrap().dataset.unwrap().status.unwrap()
-        })
-        .await;
+        let (_, dataset) = interactions_dataset(&c, "big", SCHEMA).await;
         let before = status_kib(pid, "VmHWM");
         eprintln!("server peak RSS before the import: {} MiB", before / 1024);
         let started = Instant::now();
-        let job = c
-            .create_dataset_import_job()
-            .job_name("big")
-            .dataset_arn(&dataset)
-            .data_source(
-                aws_sdk_personalize::types::DataSource::builder()
-                    .data_location(format!("file://{}", csv.display()))
-                    .build(),
-            )
-            .role_arn("arn:aws:iam::123456789012:role/bench")
-            .send()
-            .await
-            .unwrap()
-            .dataset_import_job_arn
-            .unwrap();
+        let job = start_import(&c, "big", &dataset, &csv).await;
         let mut sampled = 0u64;
         loop {
             sampled = sampled.max(status_kib(pid, "VmRSS"));

@@ -23,7 +23,7 @@ use std::time::Instant;
 mod common;
 
 use common::load::{drive, Outgoing, Report, Rng};
-use common::{control, create_tracker, env, start_server, wait_active};
+use common::{control, create_tracker, env, interactions_dataset, start_import, start_server, wait_active};
 
 const SCHEMA: &str = r#"{"type":"record","name":"Interactions","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"EVENT_TYPE","type":"string"},{"name":"TIMESTAMP","type":"long"}],"version":"1.0"}"#;
 const USERS: usize = 100_000;
@@ -44,44 +44,9 @@ fn generate(path: &Path, rows: usize) {
 /// Import rows/s and the PutEvents report of one server.
 async fn measure(url: &str, csv: &Path, rows: usize, connections: usize, seconds: f64) -> (f64, Report) {
     let c = control(url);
-    let group = c.create_dataset_group().name("bench").send().await.unwrap().dataset_group_arn.unwrap();
-    wait_active("dataset group", || async {
-        let g = c.describe_dataset_group().dataset_group_arn(&group).send().await.unwrap();
-        g.dataset_group.unwrap().status.unwrap()
-    })
-    .await;
-    let schema = c.create_schema().name("bench").schema(SCHEMA).send().await.unwrap().schema_arn.unwrap();
-    let dataset = c
-        .create_dataset()
-        .name("bench")
-        .schema_arn(schema)
-        .dataset_group_arn(&group)
-        .dataset_type("Interactions")
-        .send()
-        .await
-        .unwrap()
-        .dataset_arn
-        .unwrap();
-    wait_active("dataset", || async {
-        c.describe_dataset().dataset_arn(&dataset).send().await.unwrap().dataset.unwrap().status.unwrap()
-    })
-    .await;
+    let (group, dataset) = interactions_dataset(&c, "bench", SCHEMA).await;
     let started = Instant::now();
-    let job = c
-        .create_dataset_import_job()
-        .job_name("bench")
-        .dataset_arn(&dataset)
-        .data_source(
-            aws_sdk_personalize::types::DataSource::builder()
-                .data_location(format!("file://{}", csv.display()))
-                .build(),
-        )
-        .role_arn("arn:aws:iam::123456789012:role/bench")
-        .send()
-        .await
-        .unwrap()
-        .dataset_import_job_arn
-        .unwrap();
+    let job = start_import(&c, "bench", &dataset, csv).await;
     wait_active("import", || async {
         let j = c.describe_dataset_import_job().dataset_import_job_arn(&job).send().await.unwrap();
         j.dataset_import_job.unwrap().status.unwrap()

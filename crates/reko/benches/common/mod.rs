@@ -136,21 +136,7 @@ pub async fn deploy_user_personalization(
             c.describe_dataset().dataset_arn(&d).send().await.unwrap().dataset.unwrap().status.unwrap()
         })
         .await;
-        let job = c
-            .create_dataset_import_job()
-            .job_name(format!("{name}-{kind}"))
-            .dataset_arn(&d)
-            .data_source(
-                aws_sdk_personalize::types::DataSource::builder()
-                    .data_location(format!("file://{}", file.display()))
-                    .build(),
-            )
-            .role_arn("arn:aws:iam::123456789012:role/bench")
-            .send()
-            .await
-            .unwrap()
-            .dataset_import_job_arn
-            .unwrap();
+        let job = start_import(c, &format!("{name}-{kind}"), &d, file).await;
         wait_active(&format!("{kind} import"), || async {
             let j = c.describe_dataset_import_job().dataset_import_job_arn(&job).send().await.unwrap();
             j.dataset_import_job.unwrap().status.unwrap()
@@ -186,6 +172,51 @@ pub async fn deploy_user_personalization(
     })
     .await;
     Deployed { group, solution, campaign }
+}
+
+/// A dataset group `name` with one Interactions dataset of `schema`, both ACTIVE: `(group, dataset)`.
+pub async fn interactions_dataset(c: &aws_sdk_personalize::Client, name: &str, schema: &str) -> (String, String) {
+    let group = c.create_dataset_group().name(name).send().await.unwrap().dataset_group_arn.unwrap();
+    wait_active("dataset group", || async {
+        let g = c.describe_dataset_group().dataset_group_arn(&group).send().await.unwrap();
+        g.dataset_group.unwrap().status.unwrap()
+    })
+    .await;
+    let schema = c.create_schema().name(name).schema(schema).send().await.unwrap().schema_arn.unwrap();
+    let dataset = c
+        .create_dataset()
+        .name(name)
+        .schema_arn(schema)
+        .dataset_group_arn(&group)
+        .dataset_type("Interactions")
+        .send()
+        .await
+        .unwrap()
+        .dataset_arn
+        .unwrap();
+    wait_active("dataset", || async {
+        c.describe_dataset().dataset_arn(&dataset).send().await.unwrap().dataset.unwrap().status.unwrap()
+    })
+    .await;
+    (group, dataset)
+}
+
+/// Starts an import job `name` of the CSV `file` into `dataset`; returns the job's ARN.
+pub async fn start_import(c: &aws_sdk_personalize::Client, name: &str, dataset: &str, file: &Path) -> String {
+    c.create_dataset_import_job()
+        .job_name(name)
+        .dataset_arn(dataset)
+        .data_source(
+            aws_sdk_personalize::types::DataSource::builder()
+                .data_location(format!("file://{}", file.display()))
+                .build(),
+        )
+        .role_arn("arn:aws:iam::123456789012:role/bench")
+        .send()
+        .await
+        .unwrap()
+        .dataset_import_job_arn
+        .unwrap()
 }
 
 /// An event tracker on `group`, ACTIVE; returns its tracking id.
