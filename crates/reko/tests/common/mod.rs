@@ -52,3 +52,22 @@ pub fn file_url(path: &Path) -> String {
     let abs = std::fs::canonicalize(path).unwrap();
     format!("file://{}", abs.display())
 }
+
+/// Every file under `dir` holding `needle`'s bytes (what an at-rest scan for leaked ids reads).
+pub fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+                    found.push(path);
+                }
+            }
+        }
+    }
+    found
+}

@@ -10,7 +10,7 @@
 //!   (their recommendations are those of a user never seen); the third group is untouched;
 //! * no file under the data directory holds the user's id or session any more.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::common::*;
@@ -70,25 +70,6 @@ fn scoped_client(url: &str) -> aws_sdk_personalize::Client {
         .retry_config(aws_sdk_personalize::config::retry::RetryConfig::disabled())
         .build();
     aws_sdk_personalize::Client::from_conf(conf)
-}
-
-/// Every file under `dir` holding `needle`.
-fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if let Ok(bytes) = std::fs::read(&path) {
-                if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
-                    found.push(path);
-                }
-            }
-        }
-    }
-    found
 }
 
 struct Group {

@@ -9,7 +9,7 @@
 //! * loss: restarted without the key, the group's data is refused with an error naming the key,
 //!   never read as garbage.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::common::*;
 use aws_sdk_personalizeevents::primitives::DateTime;
@@ -34,25 +34,6 @@ fn write_interactions(path: &Path, prefix: &str) {
         .unwrap();
     }
     std::fs::write(path, csv).unwrap();
-}
-
-/// Every file under `dir` holding `needle`.
-fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if let Ok(bytes) = std::fs::read(&path) {
-                if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
-                    found.push(path);
-                }
-            }
-        }
-    }
-    found
 }
 
 fn write_config(path: &Path, material: Option<&Path>, previous: Option<&Path>) {

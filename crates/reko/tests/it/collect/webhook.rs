@@ -243,22 +243,3 @@ async fn an_encrypted_groups_events_and_dead_letters_stay_sealed() {
         assert!(found.is_empty(), "{needle} in plaintext in {found:?}");
     }
 }
-
-/// Files under `dir` holding `needle`'s bytes.
-fn files_containing(dir: &Path, needle: &str) -> Vec<std::path::PathBuf> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if let Ok(bytes) = std::fs::read(&path) {
-                if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
-                    found.push(path);
-                }
-            }
-        }
-    }
-    found
-}
