@@ -351,15 +351,15 @@ impl Reko {
             rows: Default::default(),
             metadata_enabled: src.metadata_enabled,
             use_case: src.use_case,
-            items_seq: 0,
-            events_seq: 0,
+            items_seq: Default::default(),
+            events_seq: Default::default(),
             usage: self.usage_counter(src.serving_arn),
         };
         // Items put since training (the model skips those it knows).
         if let Some(items) = self.dataset_of_type(&deployment.dataset_group_arn, reko_dataset::DatasetType::Items)? {
             let (put, seq) =
                 self.dataset_batches_with_seq(&items.wire.dataset_arn, Some(reko_storage::RecordSource::Put))?;
-            deployment.items_seq = seq;
+            deployment.items_seq = seq.into();
             let new: Vec<_> = put.iter().flat_map(|b| deployment.new_items(b)).collect();
             if !new.is_empty() {
                 if let Some(model) = deployment.model.with_new_items(&new) {
@@ -367,7 +367,7 @@ impl Reko {
                 }
             }
         }
-        deployment.events_seq = self.observe_stored_events(&deployment)?;
+        self.observe_stored_events(&deployment)?;
         Ok(Arc::new(deployment))
     }
 

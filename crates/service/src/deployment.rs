@@ -2,6 +2,7 @@
 //! state and item metadata (a [`Deployment`]), and how deployments are loaded, installed, kept up
 //! with new items and events, and dropped.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use reko_api::{status, ApiError, Campaign, ResourceStatus};
@@ -41,11 +42,11 @@ pub struct Deployment {
     /// The domain use case a recommender serves (what a request must name, the event type
     /// whose items it never recommends); `None` for a campaign.
     pub(crate) use_case: Option<&'static crate::use_case::UseCase>,
-    /// The newest Items chunk read when the model was loaded: items put later are folded in.
-    pub(crate) items_seq: i64,
-    /// The newest PutEvents chunk observed when the model was loaded (models that observe events:
-    /// later catch-ups read only what came after it).
-    pub(crate) events_seq: i64,
+    /// The newest Items chunk read (at the load, then by catch-ups): items put later are folded in.
+    pub(crate) items_seq: AtomicI64,
+    /// The newest PutEvents chunk observed (at the load, then by catch-ups; models that observe
+    /// events: later catch-ups read only what came after it).
+    pub(crate) events_seq: AtomicI64,
     /// The campaign's request counter (usage accounting), shared by its successive deployments.
     pub(crate) usage: Arc<crate::usage::CampaignCounter>,
 }
@@ -67,8 +68,8 @@ impl Deployment {
             rows: ModelRows::default(),
             metadata_enabled: self.metadata_enabled,
             use_case: self.use_case,
-            items_seq: self.items_seq,
-            events_seq: self.events_seq,
+            items_seq: AtomicI64::new(self.items_seq.load(Ordering::Acquire)),
+            events_seq: AtomicI64::new(self.events_seq.load(Ordering::Acquire)),
             usage: self.usage.clone(),
         }
     }
@@ -222,17 +223,17 @@ impl Reko {
         };
     }
 
-    /// Folds into a just-installed deployment the items put while it was loaded and prepared
-    /// (PutItems extends only deployments already installed); returns the one installed now.
+    /// Folds into an installed deployment the items put after the newest Items chunk it read:
+    /// while it was loaded and prepared (PutItems extends only deployments already installed),
+    /// or by another process. Returns the one installed now.
     pub(crate) fn catch_up_items(&self, deployment: &Arc<Deployment>) -> ServiceResult<Arc<Deployment>> {
         let Some(items) = self.dataset_of_type(&deployment.dataset_group_arn, reko_dataset::DatasetType::Items)? else {
             return Ok(deployment.clone());
         };
         let dataset = &items.wire.dataset_arn;
-        let chunks = self.store().read_records_after(dataset, reko_storage::RecordSource::Put, deployment.items_seq)?;
-        if chunks.is_empty() {
-            return Ok(deployment.clone());
-        }
+        let after = deployment.items_seq.load(Ordering::Acquire);
+        let chunks = self.store().read_records_after(dataset, reko_storage::RecordSource::Put, after)?;
+        let Some(newest) = chunks.iter().map(|c| c.seq).max() else { return Ok(deployment.clone()) };
         let sealer = self.sealer(dataset)?;
         let mut new = Vec::new();
         for chunk in chunks {
@@ -243,8 +244,13 @@ impl Reko {
         }
         let mut base = deployment.clone();
         loop {
-            let Some(model) = base.model.with_new_items(&new) else { return Ok(base) };
+            let Some(model) = base.model.with_new_items(&new) else {
+                // Every item known already: only the chunks read move on.
+                base.items_seq.fetch_max(newest, Ordering::AcqRel);
+                return Ok(base);
+            };
             let extended = Arc::new(base.with_model(model));
+            extended.items_seq.fetch_max(newest, Ordering::AcqRel);
             let mut map = self.inner.deployments.write().unwrap_or_else(|p| p.into_inner());
             match map.get(&base.campaign_arn) {
                 Some(cur) if Arc::ptr_eq(cur, &base) => {
@@ -273,11 +279,11 @@ impl Reko {
     }
 
     /// The events put since a deployment's model was trained (or, after its load, since the load
-    /// read them), observed by models that move with them (Trending-Now); batches the model
-    /// observed already are skipped by it. Bulk imports reach such models at their next training
-    /// (docs/compatibility.md). Returns the newest chunk read.
+    /// read them, or since the last catch-up), observed by models that move with them
+    /// (Trending-Now); batches the model observed already are skipped by it. Bulk imports reach
+    /// such models at their next training (docs/compatibility.md). Returns the newest chunk read.
     pub(crate) fn observe_stored_events(&self, deployment: &Deployment) -> ServiceResult<i64> {
-        let after = deployment.snapshot_seq.max(deployment.events_seq);
+        let after = deployment.snapshot_seq.max(deployment.events_seq.load(Ordering::Acquire));
         if !deployment.model.observes_events() {
             return Ok(after);
         }
@@ -308,6 +314,7 @@ impl Reko {
                 .collect();
             deployment.model.observe_events(chunk.seq, &events);
         }
+        deployment.events_seq.fetch_max(newest, Ordering::AcqRel);
         Ok(newest)
     }
 

@@ -43,6 +43,9 @@ pub(crate) struct FilterState {
     tables: RwLock<HashMap<(String, DatasetType), SharedTable>>,
     /// Items' column values as text, for `metadataColumns`, per dataset group.
     metadata: RwLock<HashMap<String, Arc<RwLock<ItemMetadata>>>>,
+    /// Per dataset, the newest put chunk other processes' records were read up to
+    /// (`crate::replicas`); none: from the first.
+    pub(crate) put_read: std::sync::Mutex<HashMap<String, i64>>,
 }
 
 /// The newest record of every item, each column rendered as text (`metadataColumns`).
@@ -80,6 +83,23 @@ impl FilterState {
 
     pub(crate) fn forget_filter(&self, filter_arn: &str) {
         self.compiled.write().unwrap_or_else(|p| p.into_inner()).remove(filter_arn);
+    }
+
+    /// Forgets every parsed filter and table (changes may have been missed: all is read again).
+    pub(crate) fn forget_all(&self) {
+        self.compiled.write().unwrap_or_else(|p| p.into_inner()).clear();
+        self.tables.write().unwrap_or_else(|p| p.into_inner()).clear();
+        self.metadata.write().unwrap_or_else(|p| p.into_inner()).clear();
+        self.put_read.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    /// Whether a group's table of `dataset_type` (or, for Items, its item metadata) is loaded:
+    /// records put elsewhere must then be applied to it.
+    pub(crate) fn holds(&self, dataset_group_arn: &str, dataset_type: DatasetType) -> bool {
+        let key = (dataset_group_arn.to_string(), dataset_type);
+        self.tables.read().unwrap_or_else(|p| p.into_inner()).contains_key(&key)
+            || (dataset_type == DatasetType::Items
+                && self.metadata.read().unwrap_or_else(|p| p.into_inner()).contains_key(dataset_group_arn))
     }
 
     /// Applies put records to a loaded table (an unloaded one reads them from storage later).

@@ -42,6 +42,7 @@ pub mod object_storage;
 mod recipe;
 mod recommendation_id;
 mod recommender;
+mod replicas;
 pub mod resource;
 mod runtime;
 pub mod s3_roles;
@@ -203,6 +204,11 @@ struct Inner {
     usage: usage::Accounting,
     /// Experiment exposures not yet written.
     exposures: experiment::ExposureBuffer,
+    /// Stops the store's change feed ([`replicas`]).
+    feed_stop: Arc<AtomicBool>,
+    /// Campaigns and recommenders whose model, changed by another process, loads in the
+    /// background; true: changed again meanwhile (looked at once more after the load).
+    following: Mutex<HashMap<String, bool>>,
 }
 
 impl Reko {
@@ -237,6 +243,8 @@ impl Reko {
                 owners: access::Owners::default(),
                 usage: usage::Accounting::new(usage_retention_days, usage::now_secs()),
                 exposures: experiment::ExposureBuffer::default(),
+                feed_stop: Arc::new(AtomicBool::new(false)),
+                following: Mutex::new(HashMap::new()),
                 store,
                 deployments: RwLock::new(HashMap::new()),
                 wake: (Mutex::new(0), Condvar::new()),
@@ -248,6 +256,8 @@ impl Reko {
         reko.rewrap_data_keys()?;
         reko.recover_interrupted_tasks()?;
         reko.repair_auto_training_schedules()?;
+        // Before the warm-up: what it loads is then kept current.
+        reko.start_change_feed()?;
         reko.start_workers();
         reko.start_scheduler();
         reko.start_usage_flusher();
@@ -307,6 +317,7 @@ impl Reko {
     /// window. Interrupted work resumes at the next open.
     pub fn shutdown(&self) {
         self.inner.stopping.store(true, Ordering::SeqCst);
+        self.inner.feed_stop.store(true, Ordering::SeqCst);
         self.notify_workers();
         let handles: Vec<_> = self.inner.workers.lock().unwrap_or_else(|p| p.into_inner()).drain(..).collect();
         for h in handles {

@@ -8,6 +8,7 @@
 //! chunks (opaque bytes here; `reko-dataset` owns the format), so a bulk import is one transaction
 //! no matter its size.
 
+mod changes;
 #[cfg(test)]
 mod conformance;
 mod postgres;
@@ -16,6 +17,7 @@ mod sqlite;
 pub mod testing;
 
 pub use self::postgres::{PgStore, SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION};
+pub use changes::{Change, ChangeFeed, ChangeSink};
 pub use sqlite::SqliteStore;
 
 use serde_json::Value;
@@ -566,6 +568,7 @@ pub trait Store:
     + AttributionStore
     + ExperimentStore
     + CollectStore
+    + ChangeFeed
 {
 }
 impl<T> Store for T where
@@ -578,6 +581,7 @@ impl<T> Store for T where
         + AttributionStore
         + ExperimentStore
         + CollectStore
+        + ChangeFeed
 {
 }
 

@@ -601,6 +601,7 @@ impl TagStore for SqliteStore {
 }
 
 mod attribution;
+mod changes;
 mod collect;
 mod experiments;
 mod schedule;

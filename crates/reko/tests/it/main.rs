@@ -38,6 +38,7 @@ mod postgres;
 mod recipes;
 mod recommenders;
 mod refused_members;
+mod replicas;
 mod samples;
 mod security;
 mod usage;

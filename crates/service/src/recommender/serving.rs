@@ -146,3 +146,21 @@ impl Reko {
         Ok(map.entry(arn).or_insert(deployment).clone())
     }
 }
+
+impl Reko {
+    /// What a recommender's deployment serves when it is current: the model (its deployment's
+    /// `solution_version_arn`), the exploration and whether metadata is returned. `None` while it
+    /// has no trained model.
+    pub(crate) fn recommender_serving_key(
+        &self,
+        stored: &Stored<Recommender>,
+    ) -> ServiceResult<Option<(String, reko_engine::Exploration, bool)>> {
+        let Some(model_id) = stored.internal.get(MODEL_ID).and_then(|v| v.as_str()) else { return Ok(None) };
+        let config = stored.wire.recommender_config.as_ref();
+        Ok(Some((
+            format!("{}/{model_id}", stored.wire.recommender_arn),
+            exploration_from_map(config.and_then(|c| c.item_exploration_config.as_ref()), "recommenderConfig")?,
+            config.and_then(|c| c.enable_metadata_with_recommendations).unwrap_or(false),
+        )))
+    }
+}

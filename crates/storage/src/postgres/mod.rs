@@ -16,6 +16,7 @@ use r2d2_postgres::PostgresConnectionManager;
 use crate::{now_epoch, Catalog, ResourceRecord, ResourceUpdate, StorageError, StorageResult, TagStore, TaskKind};
 
 mod collected;
+mod feed;
 mod migrate;
 mod records;
 mod rest;
@@ -38,6 +39,29 @@ const POOL_SIZE: u32 = 16;
 /// several processes may share the database; the task queue is claimed with `SKIP LOCKED`.
 pub struct PgStore {
     pool: Pool,
+    /// Where the database is, for the change feed's own connection.
+    config: postgres::Config,
+    /// This store's id in the change feed (`reko.origin` of its connections), so the feed can
+    /// leave out this process's own changes.
+    origin: String,
+}
+
+/// Sets `reko.origin` on each pooled connection: the change feed's triggers name the writer.
+#[derive(Debug)]
+struct SetOrigin(String);
+
+impl r2d2::CustomizeConnection<postgres::Client, postgres::Error> for SetOrigin {
+    fn on_acquire(&self, conn: &mut postgres::Client) -> Result<(), postgres::Error> {
+        conn.execute("SELECT set_config('reko.origin', $1, false)", &[&self.0]).map(|_| ())
+    }
+}
+
+/// An id no other store open now has: the process and the time it opened, with a counter.
+fn new_origin() -> String {
+    static OPENED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+    let n = OPENED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}-{nanos}-{n}", std::process::id())
 }
 
 impl PgStore {
@@ -53,16 +77,18 @@ impl PgStore {
             config.application_name("reko");
         }
         let target = describe_target(&config);
-        let manager = PostgresConnectionManager::new(config, NoTls);
+        let origin = new_origin();
+        let manager = PostgresConnectionManager::new(config.clone(), NoTls);
         let pool = r2d2::Pool::builder()
             .max_size(POOL_SIZE)
             .min_idle(Some(1))
             .connection_timeout(CONNECT_TIMEOUT)
             // Connection failures are returned to the caller, not logged by r2d2 as well.
             .error_handler(Box::new(r2d2::NopErrorHandler))
+            .connection_customizer(Box::new(SetOrigin(origin.clone())))
             .build(manager)
             .map_err(|e| StorageError::Backend(format!("cannot connect to PostgreSQL at {target}: {e}")))?;
-        let store = PgStore { pool };
+        let store = PgStore { pool, config, origin };
         migrate::migrate(&mut *store.conn()?)?;
         Ok(store)
     }

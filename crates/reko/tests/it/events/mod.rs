@@ -151,8 +151,8 @@ async fn rank(rt: &aws_sdk_personalizeruntime::Client, campaign: &str, user: &st
 /// The dataset group with its three datasets (and, when `csv` is given, the imported data).
 pub(crate) struct Group {
     pub(crate) dsg: String,
-    items: String,
-    users: String,
+    pub(crate) items: String,
+    pub(crate) users: String,
 }
 
 pub(crate) async fn create_group(c: &aws_sdk_personalize::Client, name: &str, csv: Option<&std::path::Path>) -> Group {
