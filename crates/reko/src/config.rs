@@ -57,6 +57,10 @@ pub struct Config {
     /// Requests handled at once; more are refused with ThrottlingException.
     #[serde(default = "default_max_in_flight")]
     pub max_in_flight: usize,
+    /// Seconds still serving after SIGTERM with `/ready` answering 503, for load balancers that
+    /// poll it (0, the default: the listener closes at once; Kubernetes uses a preStop sleep).
+    #[serde(default)]
+    pub shutdown_delay_secs: u64,
     /// Users, anonymous sessions and session links held in real-time state, all dataset groups
     /// together; the least recently used are evicted beyond it (docs/security.md).
     #[serde(default = "default_max_live_users")]
@@ -97,6 +101,9 @@ pub struct Config {
     #[serde(default, skip_serializing_if = "crate::collect::CollectConfig::is_empty")]
     pub collect: crate::collect::CollectConfig,
 }
+
+/// Longest `shutdown_delay_secs`: load balancers notice within seconds.
+const MAX_SHUTDOWN_DELAY_SECS: u64 = 300;
 
 fn default_log_format() -> String {
     "text".into()
@@ -288,6 +295,7 @@ impl Default for Config {
             no_metrics: false,
             console_secure_cookie: false,
             max_in_flight: default_max_in_flight(),
+            shutdown_delay_secs: 0,
             max_live_users: default_max_live_users(),
             max_live_events: default_max_live_events(),
             filter_interactions_per_type: default_filter_interactions_per_type(),
@@ -335,6 +343,8 @@ pub struct Overrides {
     pub console_secure_cookie: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_in_flight: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shutdown_delay_secs: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_live_users: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -388,6 +398,7 @@ impl Config {
             ("insecure_no_auth", self.insecure_no_auth.to_string()),
             ("console_secure_cookie", self.console_secure_cookie.to_string()),
             ("max_in_flight", self.max_in_flight.to_string()),
+            ("shutdown_delay_secs", self.shutdown_delay_secs.to_string()),
             ("max_live_users", self.max_live_users.to_string()),
             ("max_live_events", self.max_live_events.to_string()),
             ("filter_interactions_per_type", self.filter_interactions_per_type.to_string()),
@@ -437,6 +448,13 @@ impl Config {
         if self.metrics_token.as_ref().is_some_and(|t| t.0.trim().is_empty()) {
             anyhow::bail!("metrics_token (--metrics-token, REKO_METRICS_TOKEN) must not be empty when set");
         }
+        if self.shutdown_delay_secs > MAX_SHUTDOWN_DELAY_SECS {
+            anyhow::bail!(
+                "shutdown_delay_secs (--shutdown-delay-secs, REKO_SHUTDOWN_DELAY_SECS) must be at most \
+                 {MAX_SHUTDOWN_DELAY_SECS}, got {}",
+                self.shutdown_delay_secs
+            );
+        }
         let n = self.filter_interactions_per_type;
         let max = reko_service::MAX_FILTER_INTERACTIONS_PER_TYPE;
         if !(1..=max).contains(&n) {
@@ -482,6 +500,11 @@ mod tests {
                 let e = Config::load(None, &o).unwrap_err().to_string();
                 assert!(e.contains("filter_interactions_per_type") && e.contains(&format!("got {bad}")), "{e}");
             }
+            let slow = Overrides { shutdown_delay_secs: Some(301), ..Overrides::default() };
+            let e = Config::load(None, &slow).unwrap_err().to_string();
+            assert!(e.contains("--shutdown-delay-secs") && e.contains("got 301"), "{e}");
+            jail.set_env("REKO_SHUTDOWN_DELAY_SECS", "5");
+            assert_eq!(Config::load(None, &overrides).map_err(|e| e.to_string())?.shutdown_delay_secs, 5);
             jail.set_env("REKO_FILTER_INTERACTIONS_PER_TYPE", "0");
             assert!(Config::load(None, &overrides).is_err(), "the environment is validated too");
             assert_eq!(config.listen, "0.0.0.0:9000");

@@ -135,6 +135,11 @@ struct ServeArgs {
     /// Requests handled at once; more get ThrottlingException [default: 256].
     #[arg(long)]
     max_in_flight: Option<usize>,
+    /// Seconds still serving after SIGTERM, /ready answering 503, so that a load balancer polling
+    /// /ready stops routing here first; then in-flight requests finish and the process exits
+    /// [default: 0].
+    #[arg(long)]
+    shutdown_delay_secs: Option<u64>,
     /// Users, anonymous sessions and session links kept in real-time state, all dataset groups
     /// together; the least recently used are evicted beyond it [default: 1000000].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
@@ -212,6 +217,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         no_metrics: args.no_metrics.then_some(true),
         console_secure_cookie: args.console_secure_cookie.then_some(true),
         max_in_flight: args.max_in_flight,
+        shutdown_delay_secs: args.shutdown_delay_secs,
         max_live_users: args.max_live_users.map(|n| n as usize),
         max_live_events: args.max_live_events.map(|n| n as usize),
         filter_interactions_per_type: args.filter_interactions_per_type,
@@ -304,6 +310,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     let http = reko_http::HttpConfig {
         max_in_flight: config.max_in_flight,
+        shutdown_delay: std::time::Duration::from_secs(config.shutdown_delay_secs),
         metrics: metrics.map(|handle| reko_http::MetricsEndpoint {
             handle,
             bearer_token: config.metrics_token.as_ref().map(|t| t.0.clone()),
