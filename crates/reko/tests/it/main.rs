@@ -14,6 +14,7 @@ mod actions;
 mod auto_training;
 mod batch_inference;
 mod batch_segments;
+mod cluster_workers;
 mod collect;
 mod conformance;
 mod console;
