@@ -34,6 +34,10 @@ pub struct Config {
     /// unset: `AWS_ENDPOINT_URL` or AWS. Credentials come from the standard AWS variables.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_endpoint: Option<String>,
+    /// Where model artifacts are stored: a folder or `s3://bucket/prefix` (reached like `s3://`
+    /// data locations), shared by a cluster's processes; unset: the data directory's `models/`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_store: Option<String>,
     /// The root key pair (`REKO_ACCESS_KEY_ID` / `REKO_SECRET_ACCESS_KEY`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_key_id: Option<String>,
@@ -297,6 +301,7 @@ impl Default for Config {
             log_format: default_log_format(),
             metrics_token: None,
             s3_endpoint: None,
+            artifact_store: None,
             access_key_id: None,
             secret_access_key: None,
             access_keys: Vec::new(),
@@ -344,6 +349,8 @@ pub struct Overrides {
     pub metrics_token: Option<Secret>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub s3_endpoint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub artifact_store: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub insecure_no_auth: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -408,6 +415,7 @@ impl Config {
             ("metrics_token", redacted(self.metrics_token.is_some())),
             ("no_metrics", self.no_metrics.to_string()),
             ("s3_endpoint", self.s3_endpoint.clone().unwrap_or_else(|| "AWS_ENDPOINT_URL or AWS".into())),
+            ("artifact_store", self.artifact_location().map(|l| l.to_string()).unwrap_or_default()),
             ("insecure_no_auth", self.insecure_no_auth.to_string()),
             ("console_secure_cookie", self.console_secure_cookie.to_string()),
             ("max_in_flight", self.max_in_flight.to_string()),
@@ -460,6 +468,17 @@ impl Config {
         reko_service::Role::parse(&self.role).map_err(|e| anyhow::anyhow!("role (--role, REKO_ROLE) {e}"))
     }
 
+    /// Where model artifacts are stored (`artifact_store`, validated).
+    pub fn artifact_location(&self) -> anyhow::Result<reko_service::artifact_store::ArtifactLocation> {
+        match &self.artifact_store {
+            None => Ok(Default::default()),
+            Some(value) => Ok(reko_service::artifact_store::ArtifactLocation::parse(
+                "artifact_store (--artifact-store, REKO_ARTIFACT_STORE)",
+                value,
+            )?),
+        }
+    }
+
     /// Settings whose range serde does not check.
     fn validate(&self) -> anyhow::Result<()> {
         LogFormat::parse(&self.log_format)?;
@@ -481,6 +500,7 @@ impl Config {
                 self.task_lease_secs
             );
         }
+        self.artifact_location()?;
         reko_service::usage::check_retention_days(self.usage_retention_days).map_err(|e| anyhow::anyhow!(e))?;
         if self.metrics_token.as_ref().is_some_and(|t| t.0.trim().is_empty()) {
             anyhow::bail!("metrics_token (--metrics-token, REKO_METRICS_TOKEN) must not be empty when set");

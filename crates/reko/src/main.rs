@@ -136,6 +136,10 @@ struct ServeArgs {
     /// Endpoint of the S3-compatible store for s3:// locations [default: AWS_ENDPOINT_URL or AWS].
     #[arg(long)]
     s3_endpoint: Option<String>,
+    /// Where model artifacts are stored: a folder or s3://bucket/prefix (reached with the
+    /// s3:// settings); every process of a cluster names the same one [default: data_dir/models].
+    #[arg(long)]
+    artifact_store: Option<String>,
     /// A folder local data locations (imports, batch jobs, exports) may lie in; repeatable
     /// [default: none, local locations are refused; s3:// works]. The data directory and the
     /// config file are never data locations.
@@ -216,6 +220,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         log_format: args.log_format,
         metrics_token: args.metrics_token.map(config::Secret),
         s3_endpoint: args.s3_endpoint,
+        artifact_store: args.artifact_store,
         insecure_no_auth: args.insecure_no_auth.then_some(true),
         no_console: args.no_console.then_some(true),
         no_metrics: args.no_metrics.then_some(true),
@@ -258,6 +263,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             endpoint: config.s3_endpoint.clone(),
             credentials: None,
         },
+        artifact_store: config.artifact_location()?,
         allowed_data_roots: Some(config.data_roots()),
         server_files: config.server_files(&Config::file_path(args.config.as_deref())),
         customer_keys: config.kms_keys.iter().map(|k| k.load()).collect::<anyhow::Result<_>>()?,

@@ -10,6 +10,7 @@ mod action_events;
 mod action_filter;
 mod action_snapshot;
 pub mod arn;
+pub mod artifact_store;
 mod auto_training;
 mod batch_files;
 mod batch_inference_job;
@@ -87,8 +88,8 @@ use arn::ArnScheme;
 /// What a Reko server needs to know about itself.
 #[derive(Debug, Clone)]
 pub struct ServiceConfig {
-    /// Holds `reko.db` (catalog, records, tasks; unless `database_url` is set) and `models/`
-    /// (solution version artifacts).
+    /// Holds `reko.db` (catalog, records, tasks; unless `database_url` is set), `models/`
+    /// (model artifacts, unless `artifact_store` is elsewhere) and `artifact-cache/`.
     pub data_dir: PathBuf,
     /// A PostgreSQL database (`postgres://...`) holding the catalog, records and tasks instead of
     /// `data_dir/reko.db`. Opening it blocks: call [`Reko::open`] off async worker threads.
@@ -104,6 +105,9 @@ pub struct ServiceConfig {
     pub max_task_attempts: i64,
     /// Where `s3://` data locations are read and written.
     pub object_storage: object_storage::ObjectStorageConfig,
+    /// Where model artifacts are stored (an `s3://` one through `object_storage`); shared by the
+    /// processes of a cluster.
+    pub artifact_store: artifact_store::ArtifactLocation,
     /// Folders local data locations (imports, batch jobs, exports) must lie in; `None` allows any
     /// path (embedding applications), the server always sets them.
     pub allowed_data_roots: Option<Vec<PathBuf>>,
@@ -155,6 +159,7 @@ impl Default for ServiceConfig {
             workers: 2,
             max_task_attempts: 3,
             object_storage: Default::default(),
+            artifact_store: Default::default(),
             allowed_data_roots: None,
             server_files: Vec::new(),
             customer_keys: Vec::new(),
@@ -181,6 +186,8 @@ struct Inner {
     config: ServiceConfig,
     arns: ArnScheme,
     store: Arc<dyn Store>,
+    /// Where model artifacts are written and read (through this process's cache).
+    artifacts: artifact_store::ArtifactStore,
     /// Models currently served, per campaign ARN. Swapped whole, so a redeployment has no gap.
     deployments: RwLock<HashMap<String, Arc<Deployment>>>,
     wake: (Mutex<u64>, Condvar),
@@ -234,6 +241,9 @@ impl Reko {
             config.filter_interactions_per_type.clamp(1, MAX_FILTER_INTERACTIONS_PER_TYPE),
         );
         let usage_retention_days = config.usage_retention_days;
+        let artifacts =
+            artifact_store::ArtifactStore::open(&config.artifact_store, &config.data_dir, &config.object_storage)
+                .map_err(|e| ServiceError::Internal(format!("cannot open the artifact store: {e}")))?;
         let reko = Reko {
             inner: Arc::new(Inner {
                 arns: ArnScheme { region: config.region.clone(), account_id: config.account_id.clone() },
@@ -252,6 +262,7 @@ impl Reko {
                 exposures: experiment::ExposureBuffer::default(),
                 worker_id: cluster::worker_identity(),
                 store,
+                artifacts,
                 deployments: RwLock::new(HashMap::new()),
                 wake: (Mutex::new(0), Condvar::new()),
                 stopping: AtomicBool::new(false),
@@ -261,6 +272,9 @@ impl Reko {
         };
         reko.rewrap_data_keys()?;
         let role = reko.config().role;
+        if let Err(e) = reko.prune_artifact_cache() {
+            tracing::warn!(error = %e, "could not prune the artifact cache");
+        }
         if role.runs_tasks() {
             reko.recover_interrupted_tasks()?;
             reko.repair_auto_training_schedules()?;

@@ -188,3 +188,22 @@ fn role_and_task_lease_are_settings_and_checked() {
         Ok(())
     });
 }
+
+#[test]
+#[allow(clippy::result_large_err)]
+fn the_artifact_store_is_a_setting_validated_at_load() {
+    figment::Jail::expect_with(|jail| {
+        let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+        assert_eq!(config.artifact_location().unwrap(), Default::default());
+        jail.set_env("REKO_ARTIFACT_STORE", "s3://models-bucket/prod");
+        let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+        assert!(config.console_settings().contains(&("artifact_store".into(), "s3://models-bucket/prod".into())));
+        let flag = Overrides { artifact_store: Some("/srv/models".into()), ..Overrides::default() };
+        let config = Config::load(None, &flag).map_err(|e| e.to_string())?;
+        assert_eq!(config.artifact_store.as_deref(), Some("/srv/models"));
+        jail.set_env("REKO_ARTIFACT_STORE", "gs://elsewhere");
+        let e = Config::load(None, &Overrides::default()).unwrap_err().to_string();
+        assert!(e.contains("--artifact-store") && e.contains("'gs://elsewhere'"), "{e}");
+        Ok(())
+    });
+}

@@ -11,6 +11,7 @@
 mod common;
 
 mod actions;
+mod artifact_store;
 mod auto_training;
 mod batch_inference;
 mod batch_segments;
