@@ -27,6 +27,7 @@ mod control;
 mod data_plane;
 mod observe;
 mod usage;
+mod worker;
 
 pub use auth::{AccessKey, Authentication, KeyScope, KeyStore, Principal};
 pub use collect::SegmentWebhook;
@@ -70,6 +71,10 @@ pub struct HttpConfig {
     /// Segment sources of the webhook (`POST /reko/collect/segment/{source}`, authenticated by
     /// each source's shared secret instead of SigV4; docs/event-collection.md).
     pub segment_webhooks: Vec<SegmentWebhook>,
+    /// Whether the API (Personalize's services, Reko's extensions, the console) is served. A
+    /// worker process (`--role worker`) serves only `/health`, `/ready` and `/metrics`, and 404
+    /// with a message naming its role on every other path.
+    pub api: bool,
     /// Raised when shutdown begins ([`serve`] raises it); from then on `/ready` answers 503.
     pub draining: Draining,
     /// Time [`serve`] still accepts and serves after shutdown begins, `/ready` answering 503, so
@@ -112,6 +117,7 @@ impl HttpConfig {
             metrics: None,
             console: None,
             segment_webhooks: Vec::new(),
+            api: true,
             draining: Draining::default(),
             shutdown_delay: std::time::Duration::ZERO,
         }
@@ -160,6 +166,9 @@ impl Admission {
 /// console has its own login, [`console`]) is authenticated and admitted first ([`authenticate`]),
 /// and every one but the first three is counted and logged ([`observe::observe`]).
 pub fn router(reko: Reko, config: HttpConfig) -> Router {
+    if !config.api {
+        return worker::router(reko, config);
+    }
     let mut router = Router::new();
     if let Some(endpoint) = config.metrics.clone() {
         let (reko, endpoint) = (reko.clone(), std::sync::Arc::new(endpoint));

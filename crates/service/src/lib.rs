@@ -17,6 +17,7 @@ mod batch_inference_job;
 mod batch_segment_job;
 mod campaign;
 mod campaign_sync;
+pub mod cluster;
 pub mod collect;
 mod data_deletion_job;
 mod data_roots;
@@ -66,6 +67,7 @@ use std::time::Duration;
 use reko_storage::{PgStore, SqliteStore};
 
 pub use access::AccessScope;
+pub use cluster::{Role, DEFAULT_TASK_LEASE};
 pub use dataset_import_job::STRICT_IMPORT_TAG;
 pub use deployment::{Deployment, ServingLoads};
 pub use error::{ServiceError, ServiceResult};
@@ -135,6 +137,12 @@ pub struct ServiceConfig {
     /// How often the scheduler runs due work; zero runs no scheduler (an embedding application
     /// or a test calls [`Reko::run_scheduler_tick`] itself).
     pub scheduler_interval: Duration,
+    /// What this process runs: everything, the API only, or the workers and scheduler only
+    /// (the latter two need `database_url`; docs/cluster.md).
+    pub role: Role,
+    /// How long a claimed task is held without a heartbeat (renewed every third of it); a task
+    /// whose lease expired is taken over by another worker. 2 s to an hour.
+    pub task_lease: Duration,
 }
 
 /// How often the scheduler looks for due work by default: automatic trainings are due days
@@ -162,6 +170,8 @@ impl Default for ServiceConfig {
             usage_retention_days: usage::DEFAULT_RETENTION_DAYS,
             clock: Clock::system(),
             scheduler_interval: DEFAULT_SCHEDULER_INTERVAL,
+            role: Role::All,
+            task_lease: DEFAULT_TASK_LEASE,
         }
     }
 }
@@ -210,11 +220,14 @@ struct Inner {
     usage: usage::Accounting,
     /// Experiment exposures not yet written.
     exposures: experiment::ExposureBuffer,
+    /// The owner this process's workers claim tasks as (unique per process run).
+    worker_id: String,
 }
 
 impl Reko {
     /// Opens (or creates) the data directory, repairs interrupted work and starts the workers.
     pub fn open(config: ServiceConfig) -> ServiceResult<Reko> {
+        Reko::check_cluster_config(&config)?;
         // Owner-only (0700), with its models/ folder.
         data_roots::create_data_dir(&config.data_dir)?;
         object_storage::Scratch::clear_all(&config.data_dir);
@@ -247,6 +260,7 @@ impl Reko {
                 owners: access::Owners::default(),
                 usage: usage::Accounting::new(usage_retention_days, usage::now_secs()),
                 exposures: experiment::ExposureBuffer::default(),
+                worker_id: cluster::worker_identity(),
                 store,
                 artifacts,
                 deployments: RwLock::new(HashMap::new()),
@@ -257,15 +271,23 @@ impl Reko {
             }),
         };
         reko.rewrap_data_keys()?;
-        reko.recover_interrupted_tasks()?;
-        reko.repair_auto_training_schedules()?;
+        let role = reko.config().role;
         if let Err(e) = reko.prune_artifact_cache() {
             tracing::warn!(error = %e, "could not prune the artifact cache");
         }
-        reko.start_workers();
-        reko.start_scheduler();
+        if role.runs_tasks() {
+            reko.recover_interrupted_tasks()?;
+            reko.repair_auto_training_schedules()?;
+            reko.start_workers();
+            reko.start_scheduler();
+        }
         reko.start_usage_flusher();
-        reko.warm_up_in_background();
+        if role.serves_api() {
+            reko.warm_up_in_background();
+        } else {
+            // Nothing to load: a worker serves no campaign.
+            reko.inner.warmed_up.store(true, Ordering::Release);
+        }
         Ok(reko)
     }
 
@@ -293,6 +315,9 @@ impl Reko {
     }
 
     fn start_workers(&self) {
+        if self.inner.config.workers > 0 {
+            self.start_heartbeat();
+        }
         let mut handles = self.inner.workers.lock().unwrap_or_else(|p| p.into_inner());
         for i in 0..self.inner.config.workers {
             let reko = self.clone();

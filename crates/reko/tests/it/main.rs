@@ -15,6 +15,7 @@ mod artifact_store;
 mod auto_training;
 mod batch_inference;
 mod batch_segments;
+mod cluster_workers;
 mod collect;
 mod conformance;
 mod console;

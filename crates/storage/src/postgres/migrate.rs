@@ -7,7 +7,10 @@ use crate::{StorageError, StorageResult};
 
 /// The migrations this version knows, by version. Append only: an applied migration never
 /// changes (a database records which it has).
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("../../migrations/postgres/0001_initial.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("../../migrations/postgres/0001_initial.sql")),
+    (2, include_str!("../../migrations/postgres/0002_task_leases.sql")),
+];
 
 /// The schema version this build brings a database to.
 pub const SCHEMA_VERSION: i32 = MIGRATIONS[MIGRATIONS.len() - 1].0;

@@ -38,6 +38,11 @@ const POOL_SIZE: u32 = 16;
 /// several processes may share the database; the task queue is claimed with `SKIP LOCKED`.
 pub struct PgStore {
     pool: Pool,
+    /// To open the scheduler lock's own connection (outside the pool: the lock lives as long as
+    /// that session).
+    config: postgres::Config,
+    /// The scheduler lock's connection, and whether it holds the lock.
+    scheduler: std::sync::Mutex<Option<(postgres::Client, bool)>>,
 }
 
 impl PgStore {
@@ -53,7 +58,7 @@ impl PgStore {
             config.application_name("reko");
         }
         let target = describe_target(&config);
-        let manager = PostgresConnectionManager::new(config, NoTls);
+        let manager = PostgresConnectionManager::new(config.clone(), NoTls);
         let pool = r2d2::Pool::builder()
             .max_size(POOL_SIZE)
             .min_idle(Some(1))
@@ -62,7 +67,7 @@ impl PgStore {
             .error_handler(Box::new(r2d2::NopErrorHandler))
             .build(manager)
             .map_err(|e| StorageError::Backend(format!("cannot connect to PostgreSQL at {target}: {e}")))?;
-        let store = PgStore { pool };
+        let store = PgStore { pool, config, scheduler: std::sync::Mutex::new(None) };
         migrate::migrate(&mut *store.conn()?)?;
         Ok(store)
     }
