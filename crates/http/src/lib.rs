@@ -27,6 +27,7 @@ mod control;
 mod data_plane;
 mod observe;
 mod usage;
+mod worker;
 
 pub use auth::{AccessKey, Authentication, KeyScope, KeyStore, Principal};
 pub use collect::SegmentWebhook;
@@ -70,6 +71,30 @@ pub struct HttpConfig {
     /// Segment sources of the webhook (`POST /reko/collect/segment/{source}`, authenticated by
     /// each source's shared secret instead of SigV4; docs/event-collection.md).
     pub segment_webhooks: Vec<SegmentWebhook>,
+    /// Whether the API (Personalize's services, Reko's extensions, the console) is served. A
+    /// worker process (`--role worker`) serves only `/health`, `/ready` and `/metrics`, and 404
+    /// with a message naming its role on every other path.
+    pub api: bool,
+    /// Raised when shutdown begins ([`serve`] raises it); from then on `/ready` answers 503.
+    pub draining: Draining,
+    /// Time [`serve`] still accepts and serves after shutdown begins, `/ready` answering 503, so
+    /// that a load balancer polling `/ready` stops routing here before the listener closes.
+    pub shutdown_delay: std::time::Duration,
+}
+
+/// Whether the server is shutting down: a load balancer polling `/ready` then stops routing to it
+/// while its in-flight requests finish.
+#[derive(Debug, Clone, Default)]
+pub struct Draining(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Draining {
+    pub fn start(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 /// Default [`HttpConfig::max_in_flight`]: enough to keep both the async workers and the blocking
@@ -92,6 +117,9 @@ impl HttpConfig {
             metrics: None,
             console: None,
             segment_webhooks: Vec::new(),
+            api: true,
+            draining: Draining::default(),
+            shutdown_delay: std::time::Duration::ZERO,
         }
     }
 }
@@ -138,6 +166,9 @@ impl Admission {
 /// console has its own login, [`console`]) is authenticated and admitted first ([`authenticate`]),
 /// and every one but the first three is counted and logged ([`observe::observe`]).
 pub fn router(reko: Reko, config: HttpConfig) -> Router {
+    if !config.api {
+        return worker::router(reko, config);
+    }
     let mut router = Router::new();
     if let Some(endpoint) = config.metrics.clone() {
         let (reko, endpoint) = (reko.clone(), std::sync::Arc::new(endpoint));
@@ -172,38 +203,83 @@ pub fn router(reko: Reko, config: HttpConfig) -> Router {
         .layer(axum::middleware::from_fn_with_state(observe::Observer::new(), observe::observe))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(Extension(collect::Webhooks::new(&config.segment_webhooks)))
+        .layer(Extension(config.draining.clone()))
         .with_state(reko)
 }
 
-/// Serves until `shutdown` resolves, then finishes in-flight requests. Connections are served
-/// here rather than by `axum::serve` because it sets no header read deadline.
+/// Serves until `shutdown` resolves, then drains: `/ready` answers 503 from then on, requests are
+/// still accepted and served for [`HttpConfig::shutdown_delay`], then the listener closes (new
+/// connections are refused), idle kept-alive connections close, and each in-flight request
+/// finishes, its response saying `Connection: close`; returns once every connection has closed.
+/// Connections are served here rather than by `axum::serve` because it sets no header read
+/// deadline.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     reko: Reko,
     config: HttpConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let header_timeout = config.header_timeout;
-    let app = router(reko, config);
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(());
-    let mut connections = tokio::task::JoinSet::new();
-    let mut shutdown = std::pin::pin!(shutdown);
-    loop {
-        let stream = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(e) => {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    tracing::warn!("accepting a connection failed: {e}");
-                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        let service = hyper_util::service::TowerToHyperService::new(app.clone());
-        let mut stop = stop_rx.clone();
-        connections.spawn(async move {
+    let (draining, delay) = (config.draining.clone(), config.shutdown_delay);
+    let mut connections = Connections {
+        app: router(reko, config.clone()),
+        header_timeout: config.header_timeout,
+        stop: tokio::sync::watch::channel(()),
+        open: tokio::task::JoinSet::new(),
+    };
+    connections.accept_until(&listener, shutdown).await;
+    draining.start();
+    if !delay.is_zero() {
+        tracing::info!(
+            delay_secs = delay.as_secs_f64(),
+            "draining: /ready answers 503, still serving until the delay ends"
+        );
+        connections.accept_until(&listener, tokio::time::sleep(delay)).await;
+    }
+    drop(listener);
+    // Tell every connection to finish its request and close; stalled ones end at their deadlines.
+    let Connections { stop: (stop_tx, stop_rx), mut open, .. } = connections;
+    drop(stop_rx);
+    let _ = stop_tx.send(());
+    while open.join_next().await.is_some() {}
+    Ok(())
+}
+
+/// The connections [`serve`] has accepted, and what it serves them with.
+struct Connections {
+    app: Router,
+    header_timeout: std::time::Duration,
+    /// Sent to once, when the connections are to finish their request and close.
+    stop: (tokio::sync::watch::Sender<()>, tokio::sync::watch::Receiver<()>),
+    open: tokio::task::JoinSet<()>,
+}
+
+impl Connections {
+    /// Accepts and serves connections until `until` resolves.
+    async fn accept_until(&mut self, listener: &tokio::net::TcpListener, until: impl Future<Output = ()>) {
+        let mut until = std::pin::pin!(until);
+        loop {
+            let stream = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        // Out of file descriptors and the like: back off instead of spinning.
+                        tracing::warn!("accepting a connection failed: {e}");
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                        continue;
+                    }
+                },
+                () = &mut until => return,
+            };
+            self.spawn(stream);
+            // Reap finished connections so the set stays as large as the open ones.
+            while self.open.try_join_next().is_some() {}
+        }
+    }
+
+    fn spawn(&mut self, stream: tokio::net::TcpStream) {
+        let service = hyper_util::service::TowerToHyperService::new(self.app.clone());
+        let (mut stop, header_timeout) = (self.stop.1.clone(), self.header_timeout);
+        self.open.spawn(async move {
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(header_timeout);
             let mut conn = std::pin::pin!(builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service));
@@ -218,15 +294,7 @@ pub async fn serve(
             }
             let _ = conn.await;
         });
-        // Reap finished connections so the set stays as large as the open ones.
-        while connections.try_join_next().is_some() {}
     }
-    drop(listener);
-    // Tell every connection to finish its request and close; stalled ones end at their deadlines.
-    drop(stop_rx);
-    let _ = stop_tx.send(());
-    while connections.join_next().await.is_some() {}
-    Ok(())
 }
 
 /// The service a path belongs to, for the status of errors raised before dispatch.
@@ -395,9 +463,12 @@ async fn health() -> impl IntoResponse {
 }
 
 /// Readiness (for a load balancer or a Kubernetes readiness probe): 503 while the campaigns that
-/// were ACTIVE at start-up are still loading, 200 once none is. `/health` says the process is up.
-async fn ready(State(reko): State<Reko>) -> Response {
-    if reko.is_ready() {
+/// were ACTIVE at start-up are still loading, 200 once none is, 503 again once shutdown begins.
+/// `/health` says the process is up.
+async fn ready(State(reko): State<Reko>, Extension(draining): Extension<Draining>) -> Response {
+    if draining.is_draining() {
+        (StatusCode::SERVICE_UNAVAILABLE, [("content-type", JSON)], r#"{"status":"shutting down"}"#).into_response()
+    } else if reko.is_ready() {
         (StatusCode::OK, [("content-type", JSON)], r#"{"status":"ready"}"#).into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, [("content-type", JSON)], r#"{"status":"warming up"}"#).into_response()

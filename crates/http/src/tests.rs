@@ -115,6 +115,7 @@ async fn unverified_requests_have_their_own_smaller_budget() {
 /// cannot hide in them (as on a real network); stopped by the sender.
 async fn server(
     header_timeout: Duration,
+    shutdown_delay: Duration,
 ) -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<std::io::Result<()>>) {
     let tmp = tempfile::tempdir().unwrap();
     let reko = reko_service::Reko::open(reko_service::ServiceConfig {
@@ -128,7 +129,7 @@ async fn server(
     socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let listener = socket.listen(64).unwrap();
     let addr = listener.local_addr().unwrap();
-    let config = HttpConfig { header_timeout, ..config(4, Duration::from_secs(10)) };
+    let config = HttpConfig { header_timeout, shutdown_delay, ..config(4, Duration::from_secs(10)) };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         let served = serve(listener, reko, config, async move {
@@ -144,7 +145,7 @@ async fn server(
 #[tokio::test]
 async fn connections_that_stall_in_their_headers_are_closed() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let (addr, stop, server) = server(Duration::from_millis(300)).await;
+    let (addr, stop, server) = server(Duration::from_millis(300), Duration::ZERO).await;
     let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
     slow.write_all(b"POST / HTTP/1.1\r\nHost: reko\r\nX-Amz-Tar").await.unwrap();
     let mut buf = [0u8; 256];
@@ -164,7 +165,7 @@ async fn connections_that_stall_in_their_headers_are_closed() {
 #[tokio::test]
 async fn a_refused_request_still_sending_its_body_reads_its_answer() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let (addr, _stop, _server) = server(DEFAULT_HEADER_TIMEOUT).await;
+    let (addr, _stop, _server) = server(DEFAULT_HEADER_TIMEOUT, Duration::ZERO).await;
     let client = tokio::net::TcpSocket::new_v4().unwrap();
     client.set_send_buffer_size(4096).unwrap();
     let mut unsigned = client.connect(addr).await.unwrap();
@@ -259,4 +260,77 @@ fn every_implemented_operation_has_its_members_listed() {
     assert!(implemented.contains(&"PutEvents") && implemented.contains(&"GetRecommendations"), "{implemented:?}");
     let missing: Vec<&str> = implemented.into_iter().filter(|op| !listed.contains(op)).collect();
     assert!(missing.is_empty(), "docs/request-members.md has no rows for {missing:?}");
+}
+
+#[tokio::test]
+async fn shutdown_closes_idle_kept_alive_connections_and_refuses_new_ones() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (addr, stop, server) = server(DEFAULT_HEADER_TIMEOUT, Duration::ZERO).await;
+    let mut kept = tokio::net::TcpStream::connect(addr).await.unwrap();
+    kept.write_all(b"GET /health HTTP/1.1\r\nHost: reko\r\n\r\n").await.unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 512];
+    while !String::from_utf8_lossy(&answer).contains(r#"{"status":"ok"}"#) {
+        let n = kept.read(&mut buf).await.unwrap();
+        assert!(n > 0, "closed before the answer: {}", String::from_utf8_lossy(&answer));
+        answer.extend_from_slice(&buf[..n]);
+    }
+    stop.send(()).unwrap();
+    // Closed by the shutdown, well before the header deadline (5 s) would close it.
+    let n =
+        tokio::time::timeout(Duration::from_secs(2), kept.read(&mut buf)).await.expect("the idle connection closed");
+    assert!(matches!(n, Ok(0) | Err(_)), "closed without another answer: {n:?}");
+    tokio::time::timeout(Duration::from_secs(2), server).await.expect("shut down").unwrap().unwrap();
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "the listener is closed");
+}
+
+#[tokio::test]
+async fn ready_answers_503_once_draining_starts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let service = reko_service::ServiceConfig { data_dir: tmp.path().join("data"), workers: 0, ..Default::default() };
+    let reko = Reko::open(service).unwrap();
+    // The start-up warm-up (no campaigns here) ends in the background.
+    while !reko.is_ready() {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let http = config(4, Duration::from_secs(1));
+    let app = router(reko, http.clone());
+    let ready = || Request::get("/ready").body(Body::empty()).unwrap();
+    assert_eq!(app.clone().oneshot(ready()).await.unwrap().status(), 200);
+    http.draining.start();
+    let response = app.clone().oneshot(ready()).await.unwrap();
+    assert_eq!(response.status(), 503);
+    let text = axum::body::to_bytes(response.into_body(), 4096).await.unwrap();
+    assert_eq!(&text[..], br#"{"status":"shutting down"}"#);
+    let health = app.oneshot(Request::get("/health").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(health.status(), 200, "the process is still up");
+}
+
+/// `GET path` on a fresh connection: the status, `None` when refused.
+async fn status_of(addr: std::net::SocketAddr, path: &str) -> Option<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut conn = tokio::net::TcpStream::connect(addr).await.ok()?;
+    conn.write_all(format!("GET {path} HTTP/1.1\r\nHost: reko\r\nConnection: close\r\n\r\n").as_bytes()).await.ok()?;
+    let mut text = String::new();
+    conn.read_to_string(&mut text).await.ok()?;
+    text.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[tokio::test]
+async fn during_the_shutdown_delay_ready_is_503_and_requests_are_still_served() {
+    let delay = Duration::from_millis(600);
+    let (addr, stop, server) = server(DEFAULT_HEADER_TIMEOUT, delay).await;
+    while status_of(addr, "/ready").await != Some(200) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let stopped_at = std::time::Instant::now();
+    stop.send(()).unwrap();
+    while status_of(addr, "/ready").await != Some(503) {
+        assert!(stopped_at.elapsed() < delay / 2, "/ready still 200 after shutdown began");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(status_of(addr, "/health").await, Some(200), "still serving during the delay");
+    tokio::time::timeout(Duration::from_secs(3), server).await.expect("shut down").unwrap().unwrap();
+    assert!(stopped_at.elapsed() >= delay, "the listener stayed open for the delay");
+    assert_eq!(status_of(addr, "/health").await, None, "refused once the delay is over");
 }

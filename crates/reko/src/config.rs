@@ -34,6 +34,10 @@ pub struct Config {
     /// unset: `AWS_ENDPOINT_URL` or AWS. Credentials come from the standard AWS variables.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_endpoint: Option<String>,
+    /// Where model artifacts are stored: a folder or `s3://bucket/prefix` (reached like `s3://`
+    /// data locations), shared by a cluster's processes; unset: the data directory's `models/`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_store: Option<String>,
     /// The root key pair (`REKO_ACCESS_KEY_ID` / `REKO_SECRET_ACCESS_KEY`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_key_id: Option<String>,
@@ -57,6 +61,10 @@ pub struct Config {
     /// Requests handled at once; more are refused with ThrottlingException.
     #[serde(default = "default_max_in_flight")]
     pub max_in_flight: usize,
+    /// Seconds still serving after SIGTERM with `/ready` answering 503, for load balancers that
+    /// poll it (0, the default: the listener closes at once; Kubernetes uses a preStop sleep).
+    #[serde(default)]
+    pub shutdown_delay_secs: u64,
     /// Users, anonymous sessions and session links held in real-time state, all dataset groups
     /// together; the least recently used are evicted beyond it (docs/security.md).
     #[serde(default = "default_max_live_users")]
@@ -93,10 +101,22 @@ pub struct Config {
     /// otherwise due days apart; never reachable over HTTP.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clock_offset_file: Option<PathBuf>,
+    /// What this process runs (docs/cluster.md): `all` (the API, task workers and scheduler),
+    /// `api` (the API only) or `worker` (task workers and the scheduler; its listener serves only
+    /// `/health`, `/ready` and `/metrics`). `api` and `worker` need `database_url`.
+    #[serde(default = "default_role")]
+    pub role: String,
+    /// Seconds a running task is held without its worker's heartbeat; past it, another worker
+    /// takes it over. 2 to 3600.
+    #[serde(default = "default_task_lease_secs")]
+    pub task_lease_secs: u64,
     /// Event collection: Segment webhook sources and NATS consumers (docs/event-collection.md).
     #[serde(default, skip_serializing_if = "crate::collect::CollectConfig::is_empty")]
     pub collect: crate::collect::CollectConfig,
 }
+
+/// Longest `shutdown_delay_secs`: load balancers notice within seconds.
+const MAX_SHUTDOWN_DELAY_SECS: u64 = 300;
 
 fn default_log_format() -> String {
     "text".into()
@@ -116,6 +136,14 @@ fn default_max_live_events() -> usize {
 
 fn default_scheduler_interval_secs() -> u64 {
     reko_service::DEFAULT_SCHEDULER_INTERVAL.as_secs()
+}
+
+fn default_role() -> String {
+    reko_service::Role::All.as_str().into()
+}
+
+fn default_task_lease_secs() -> u64 {
+    reko_service::DEFAULT_TASK_LEASE.as_secs()
 }
 
 fn default_usage_retention_days() -> u32 {
@@ -280,6 +308,7 @@ impl Default for Config {
             log_format: default_log_format(),
             metrics_token: None,
             s3_endpoint: None,
+            artifact_store: None,
             access_key_id: None,
             secret_access_key: None,
             access_keys: Vec::new(),
@@ -288,6 +317,7 @@ impl Default for Config {
             no_metrics: false,
             console_secure_cookie: false,
             max_in_flight: default_max_in_flight(),
+            shutdown_delay_secs: 0,
             max_live_users: default_max_live_users(),
             max_live_events: default_max_live_events(),
             filter_interactions_per_type: default_filter_interactions_per_type(),
@@ -297,6 +327,8 @@ impl Default for Config {
             s3_roles: Vec::new(),
             scheduler_interval_secs: default_scheduler_interval_secs(),
             clock_offset_file: None,
+            role: default_role(),
+            task_lease_secs: default_task_lease_secs(),
             collect: Default::default(),
         }
     }
@@ -326,6 +358,8 @@ pub struct Overrides {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub s3_endpoint: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub artifact_store: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub insecure_no_auth: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub no_console: Option<bool>,
@@ -336,6 +370,8 @@ pub struct Overrides {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_in_flight: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub shutdown_delay_secs: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_live_users: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_live_events: Option<usize>,
@@ -345,6 +381,10 @@ pub struct Overrides {
     pub usage_retention_days: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_data_roots: Option<Vec<PathBuf>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task_lease_secs: Option<u64>,
 }
 
 impl Config {
@@ -385,9 +425,11 @@ impl Config {
             ("metrics_token", redacted(self.metrics_token.is_some())),
             ("no_metrics", self.no_metrics.to_string()),
             ("s3_endpoint", self.s3_endpoint.clone().unwrap_or_else(|| "AWS_ENDPOINT_URL or AWS".into())),
+            ("artifact_store", self.artifact_location().map(|l| l.to_string()).unwrap_or_default()),
             ("insecure_no_auth", self.insecure_no_auth.to_string()),
             ("console_secure_cookie", self.console_secure_cookie.to_string()),
             ("max_in_flight", self.max_in_flight.to_string()),
+            ("shutdown_delay_secs", self.shutdown_delay_secs.to_string()),
             ("max_live_users", self.max_live_users.to_string()),
             ("max_live_events", self.max_live_events.to_string()),
             ("filter_interactions_per_type", self.filter_interactions_per_type.to_string()),
@@ -396,6 +438,8 @@ impl Config {
             ("kms_keys", list(self.kms_keys.iter().map(|k| format!("{} (material redacted)", k.arn)).collect())),
             ("s3_roles", list(self.s3_roles.iter().map(|r| format!("{} (secret redacted)", r.arn)).collect())),
             ("scheduler_interval_secs", self.scheduler_interval_secs.to_string()),
+            ("role", self.role.clone()),
+            ("task_lease_secs", self.task_lease_secs.to_string()),
             ("collect", list(self.collect.summary())),
             (
                 "clock_offset_file",
@@ -430,12 +474,54 @@ impl Config {
         Ok(config)
     }
 
+    /// The role, checked by [`Config::load`].
+    pub fn role(&self) -> anyhow::Result<reko_service::Role> {
+        reko_service::Role::parse(&self.role).map_err(|e| anyhow::anyhow!("role (--role, REKO_ROLE) {e}"))
+    }
+
+    /// Where model artifacts are stored (`artifact_store`, validated).
+    pub fn artifact_location(&self) -> anyhow::Result<reko_service::artifact_store::ArtifactLocation> {
+        match &self.artifact_store {
+            None => Ok(Default::default()),
+            Some(value) => Ok(reko_service::artifact_store::ArtifactLocation::parse(
+                "artifact_store (--artifact-store, REKO_ARTIFACT_STORE)",
+                value,
+            )?),
+        }
+    }
+
     /// Settings whose range serde does not check.
     fn validate(&self) -> anyhow::Result<()> {
         LogFormat::parse(&self.log_format)?;
+        let role = self.role()?;
+        if role != reko_service::Role::All && self.database_url.is_none() {
+            anyhow::bail!(
+                "--role {} requires --database-url (REKO_DATABASE_URL, database_url in the config file): \
+                 on the embedded store no other process would {}",
+                role.as_str(),
+                if role == reko_service::Role::Api { "run the tasks" } else { "serve the API" }
+            );
+        }
+        let range = reko_service::cluster::TASK_LEASE_SECS;
+        if !range.contains(&self.task_lease_secs) {
+            anyhow::bail!(
+                "task_lease_secs (--task-lease-secs, REKO_TASK_LEASE_SECS) must be from {} to {}, got {}",
+                range.start(),
+                range.end(),
+                self.task_lease_secs
+            );
+        }
+        self.artifact_location()?;
         reko_service::usage::check_retention_days(self.usage_retention_days).map_err(|e| anyhow::anyhow!(e))?;
         if self.metrics_token.as_ref().is_some_and(|t| t.0.trim().is_empty()) {
             anyhow::bail!("metrics_token (--metrics-token, REKO_METRICS_TOKEN) must not be empty when set");
+        }
+        if self.shutdown_delay_secs > MAX_SHUTDOWN_DELAY_SECS {
+            anyhow::bail!(
+                "shutdown_delay_secs (--shutdown-delay-secs, REKO_SHUTDOWN_DELAY_SECS) must be at most \
+                 {MAX_SHUTDOWN_DELAY_SECS}, got {}",
+                self.shutdown_delay_secs
+            );
         }
         let n = self.filter_interactions_per_type;
         let max = reko_service::MAX_FILTER_INTERACTIONS_PER_TYPE;
@@ -450,150 +536,4 @@ impl Config {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    #[allow(clippy::result_large_err)] // figment's Jail API fixes the error type
-    fn layers_apply_in_order() {
-        figment::Jail::expect_with(|jail| {
-            jail.create_file("reko.toml", "listen = \"0.0.0.0:9000\"\nregion = \"eu-west-1\"\nworkers = 4")?;
-            jail.set_env("REKO_REGION", "ap-south-1");
-            let overrides = Overrides { workers: Some(8), ..Overrides::default() };
-            let config = Config::load(None, &overrides).map_err(|e| e.to_string())?;
-            assert_eq!(config.max_live_users, reko_service::DEFAULT_MAX_LIVE_USERS);
-            jail.set_env("REKO_MAX_LIVE_USERS", "5000");
-            assert_eq!(Config::load(None, &overrides).map_err(|e| e.to_string())?.max_live_users, 5000);
-            let flag = Overrides { max_live_users: Some(70), max_live_events: Some(700), ..Overrides::default() };
-            let limited = Config::load(None, &flag).map_err(|e| e.to_string())?;
-            assert_eq!((limited.max_live_users, limited.max_live_events), (70, 700));
-            assert_eq!(config.max_live_events, reko_service::DEFAULT_MAX_LIVE_EVENTS);
-            assert_eq!(config.filter_interactions_per_type, 100);
-            assert_eq!(config.usage_retention_days, 400);
-            for bad in [0, 401] {
-                let o = Overrides { usage_retention_days: Some(bad), ..Overrides::default() };
-                let e = Config::load(None, &o).unwrap_err().to_string();
-                assert!(e.contains("--usage-retention-days") && e.contains(&format!("got {bad}")), "{e}");
-            }
-            let wide = Overrides { filter_interactions_per_type: Some(200), ..Overrides::default() };
-            assert_eq!(Config::load(None, &wide).map_err(|e| e.to_string())?.filter_interactions_per_type, 200);
-            for bad in [0, reko_service::MAX_FILTER_INTERACTIONS_PER_TYPE + 1] {
-                let o = Overrides { filter_interactions_per_type: Some(bad), ..Overrides::default() };
-                let e = Config::load(None, &o).unwrap_err().to_string();
-                assert!(e.contains("filter_interactions_per_type") && e.contains(&format!("got {bad}")), "{e}");
-            }
-            jail.set_env("REKO_FILTER_INTERACTIONS_PER_TYPE", "0");
-            assert!(Config::load(None, &overrides).is_err(), "the environment is validated too");
-            assert_eq!(config.listen, "0.0.0.0:9000");
-            assert_eq!(config.region, "ap-south-1");
-            assert_eq!(config.workers, 8);
-            assert_eq!(config.account_id, "123456789012");
-            Ok(())
-        });
-    }
-
-    #[test]
-    #[allow(clippy::result_large_err)]
-    fn the_console_settings_come_from_the_file_the_environment_and_flags() {
-        figment::Jail::expect_with(|jail| {
-            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
-            assert_eq!((config.no_console, config.console_secure_cookie), (false, false));
-            jail.create_file("reko.toml", "console_secure_cookie = true\nmetrics_token = \"hidden-token-7\"\n")?;
-            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
-            assert_eq!((config.no_console, config.console_secure_cookie), (false, true));
-            let shown = format!("{:?}", config.console_settings());
-            assert!(!shown.contains("hidden-token-7") && shown.contains("set (redacted)"), "{shown}");
-            jail.set_env("REKO_DATABASE_URL", "postgres://reko:pg-secret-9@db/reko");
-            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
-            assert_eq!(config.database_url.as_ref().map(|u| u.0.as_str()), Some("postgres://reko:pg-secret-9@db/reko"));
-            assert!(!format!("{:?} {config:?}", config.console_settings()).contains("pg-secret-9"));
-            jail.set_env("REKO_NO_CONSOLE", "true");
-            assert!(Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?.no_console);
-            jail.set_env("REKO_NO_CONSOLE", "false");
-            let flag = Overrides { no_console: Some(true), ..Overrides::default() };
-            assert!(Config::load(None, &flag).map_err(|e| e.to_string())?.no_console);
-            Ok(())
-        });
-    }
-
-    #[test]
-    #[allow(clippy::result_large_err)]
-    fn log_format_and_metrics_token_are_settings() {
-        figment::Jail::expect_with(|jail| {
-            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
-            assert_eq!((config.log_format.as_str(), config.metrics_token.is_none()), ("text", true));
-            jail.set_env("REKO_LOG_FORMAT", "json");
-            jail.set_env("REKO_METRICS_TOKEN", "scrape-token-1");
-            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
-            assert_eq!(config.log_format, "json");
-            assert_eq!(config.metrics_token.as_ref().map(|t| t.0.as_str()), Some("scrape-token-1"));
-            assert!(!format!("{config:?}").contains("scrape-token-1"), "the token is never shown");
-            let flag = Overrides { log_format: Some("text".into()), ..Overrides::default() };
-            assert_eq!(Config::load(None, &flag).map_err(|e| e.to_string())?.log_format, "text");
-            jail.set_env("REKO_LOG_FORMAT", "xml");
-            let e = Config::load(None, &Overrides::default()).unwrap_err().to_string();
-            assert!(e.contains("log_format") && e.contains("text or json") && e.contains("'xml'"), "{e}");
-            Ok(())
-        });
-    }
-
-    #[test]
-    #[allow(clippy::result_large_err)]
-    fn access_keys_come_from_the_file_and_the_environment() {
-        figment::Jail::expect_with(|jail| {
-            jail.create_file(
-                "reko.toml",
-                "[[access_keys]]\naccess_key_id = \"FRONTEND1\"\nsecret_access_key = \"front-end-secret-123\"\n\
-                 runtime_only = true\ndataset_groups = [\"arn:aws:personalize:us-east-1:123456789012:dataset-group/shop\"]\n",
-            )?;
-            jail.set_env("REKO_ACCESS_KEY_ID", "ROOTKEY123");
-            jail.set_env("REKO_SECRET_ACCESS_KEY", "root-secret-value-1");
-            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
-            assert_eq!(config.access_key_id.as_deref(), Some("ROOTKEY123"));
-            assert_eq!(config.access_keys.len(), 1);
-            assert!(config.access_keys[0].runtime_only);
-            let shown = format!("{config:?}");
-            assert!(!shown.contains("root-secret-value-1") && !shown.contains("front-end-secret-123"), "{shown}");
-            Ok(())
-        });
-    }
-
-    #[test]
-    #[allow(clippy::result_large_err)]
-    fn s3_roles_and_per_key_grants_come_from_the_file() {
-        figment::Jail::expect_with(|jail| {
-            jail.create_file(
-                "reko.toml",
-                "[[access_keys]]\naccess_key_id = \"TENANTA1\"\nsecret_access_key = \"tenant-a-secret-0001\"\n\
-                 dataset_groups = [\"arn:aws:personalize:us-east-1:123456789012:dataset-group/a\"]\n\
-                 data_roots = [\"/srv/reko/tenant-a\"]\ns3_roles = [\"arn:aws:iam::123456789012:role/TenantA\"]\n\
-                 [[s3_roles]]\narn = \"arn:aws:iam::123456789012:role/TenantA\"\naccess_key_id = \"AKIAROLEA\"\n\
-                 secret_access_key = \"env:ROLE_A_SECRET\"\nendpoint = \"http://127.0.0.1:9000\"\n\
-                 allowed = [\"s3://bucket-a/\", \"s3://shared/tenant-a/\"]\n\
-                 [[s3_roles]]\narn = \"arn:aws:iam::123456789012:role/TenantB\"\naccess_key_id = \"AKIAROLEB\"\n\
-                 secret_access_key = \"file:role-b.secret\"\nallowed = [\"s3://bucket-b/\"]\n",
-            )?;
-            jail.create_file("role-b.secret", "role-b-secret-value\n")?;
-            jail.set_env("ROLE_A_SECRET", "role-a-secret-value");
-            let config = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
-            let key = &config.access_keys[0];
-            assert_eq!(key.data_roots, [PathBuf::from("/srv/reko/tenant-a")]);
-            assert_eq!(key.s3_roles, ["arn:aws:iam::123456789012:role/TenantA"]);
-            let roles: Vec<_> = config.s3_roles.iter().map(|r| r.load()).collect::<anyhow::Result<_>>().unwrap();
-            assert_eq!(roles[0].secret_access_key, "role-a-secret-value");
-            assert_eq!(roles[0].endpoint.as_deref(), Some("http://127.0.0.1:9000"));
-            assert_eq!(roles[0].allowed, ["s3://bucket-a/", "s3://shared/tenant-a/"]);
-            assert_eq!(roles[1].secret_access_key, "role-b-secret-value");
-            // The secrets never show, and a file: secret is one of the server's own files.
-            let shown = format!("{config:?} {roles:?}");
-            assert!(!shown.contains("role-a-secret-value") && !shown.contains("role-b-secret-value"), "{shown}");
-            assert!(config.server_files(Path::new("reko.toml")).contains(&PathBuf::from("role-b.secret")));
-            // A role with a malformed prefix is refused, naming it.
-            let mut bad = config.s3_roles[0].clone();
-            bad.allowed = vec!["s3://bucket-a/../b/".into()];
-            let e = bad.load().unwrap_err().to_string();
-            assert!(e.contains("TenantA") && e.contains(".."), "{e}");
-            Ok(())
-        });
-    }
-}
+mod tests;

@@ -113,6 +113,15 @@ struct ServeArgs {
     /// Background task workers [default: 2].
     #[arg(long)]
     workers: Option<usize>,
+    /// What this process runs: all (API, task workers, scheduler), api (the API only) or worker
+    /// (task workers and the scheduler; serves only /health, /ready and /metrics). api and worker
+    /// need --database-url; see docs/cluster.md [env: REKO_ROLE; default: all].
+    #[arg(long, value_parser = reko_service::Role::NAMES)]
+    role: Option<String>,
+    /// Seconds a running task is held without its worker's heartbeat before another worker may
+    /// take it over, from 2 to 3600 [env: REKO_TASK_LEASE_SECS; default: 30].
+    #[arg(long)]
+    task_lease_secs: Option<u64>,
     /// Log filter [default: info].
     #[arg(long)]
     log: Option<String>,
@@ -127,6 +136,10 @@ struct ServeArgs {
     /// Endpoint of the S3-compatible store for s3:// locations [default: AWS_ENDPOINT_URL or AWS].
     #[arg(long)]
     s3_endpoint: Option<String>,
+    /// Where model artifacts are stored: a folder or s3://bucket/prefix (reached with the
+    /// s3:// settings); every process of a cluster names the same one [default: data_dir/models].
+    #[arg(long)]
+    artifact_store: Option<String>,
     /// A folder local data locations (imports, batch jobs, exports) may lie in; repeatable
     /// [default: none, local locations are refused; s3:// works]. The data directory and the
     /// config file are never data locations.
@@ -135,6 +148,11 @@ struct ServeArgs {
     /// Requests handled at once; more get ThrottlingException [default: 256].
     #[arg(long)]
     max_in_flight: Option<usize>,
+    /// Seconds still serving after SIGTERM, /ready answering 503, so that a load balancer polling
+    /// /ready stops routing here first; then in-flight requests finish and the process exits
+    /// [default: 0].
+    #[arg(long)]
+    shutdown_delay_secs: Option<u64>,
     /// Users, anonymous sessions and session links kept in real-time state, all dataset groups
     /// together; the least recently used are evicted beyond it [default: 1000000].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
@@ -207,16 +225,20 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         log_format: args.log_format,
         metrics_token: args.metrics_token.map(config::Secret),
         s3_endpoint: args.s3_endpoint,
+        artifact_store: args.artifact_store,
         insecure_no_auth: args.insecure_no_auth.then_some(true),
         no_console: args.no_console.then_some(true),
         no_metrics: args.no_metrics.then_some(true),
         console_secure_cookie: args.console_secure_cookie.then_some(true),
         max_in_flight: args.max_in_flight,
+        shutdown_delay_secs: args.shutdown_delay_secs,
         max_live_users: args.max_live_users.map(|n| n as usize),
         max_live_events: args.max_live_events.map(|n| n as usize),
         filter_interactions_per_type: args.filter_interactions_per_type,
         usage_retention_days: args.usage_retention_days,
         allowed_data_roots: (!args.allowed_data_roots.is_empty()).then_some(args.allowed_data_roots),
+        role: args.role,
+        task_lease_secs: args.task_lease_secs,
     };
     let config = Config::load(args.config.as_deref(), &overrides)?;
     let log_format = logging::LogFormat::parse(&config.log_format)?;
@@ -234,7 +256,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Collection sources, their secrets read (checked before anything is opened too).
     let segment_webhooks = config.collect.segment_webhooks()?;
     let nats_sources = config.collect.nats_sources()?;
+    let role = config.role()?;
     let service_config = reko_service::ServiceConfig {
+        role,
+        task_lease: std::time::Duration::from_secs(config.task_lease_secs),
         data_dir: config.data_dir.clone(),
         database_url: config.database_url.as_ref().map(|url| url.0.clone()),
         region: config.region.clone(),
@@ -244,6 +269,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             endpoint: config.s3_endpoint.clone(),
             credentials: None,
         },
+        artifact_store: config.artifact_location()?,
         allowed_data_roots: Some(config.data_roots()),
         server_files: config.server_files(&Config::file_path(args.config.as_deref())),
         customer_keys: config.kms_keys.iter().map(|k| k.load()).collect::<anyhow::Result<_>>()?,
@@ -277,7 +303,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let authentication = access_keys::server_authentication(&config, addr)?;
     let store = if config.database_url.is_some() { "postgresql" } else { "sqlite" };
-    tracing::info!(%addr, data_dir = %config.data_dir.display(), store, region = %config.region, "reko is serving");
+    tracing::info!(%addr, data_dir = %config.data_dir.display(), store, role = role.as_str(), worker = reko.worker_id(),
+        region = %config.region, "reko is serving");
     // Tests and scripts read this line to find the port.
     println!("Listening on http://{addr}");
     let shutdown = async {
@@ -304,6 +331,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     let http = reko_http::HttpConfig {
         max_in_flight: config.max_in_flight,
+        shutdown_delay: std::time::Duration::from_secs(config.shutdown_delay_secs),
         metrics: metrics.map(|handle| reko_http::MetricsEndpoint {
             handle,
             bearer_token: config.metrics_token.as_ref().map(|t| t.0.clone()),
@@ -313,6 +341,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             settings: config.console_settings(),
         }),
         segment_webhooks,
+        api: role.serves_api(),
         ..reko_http::HttpConfig::new(authentication)
     };
     reko_http::serve(listener, reko.clone(), http, shutdown).await?;
@@ -332,9 +361,16 @@ async fn print_tasks(endpoint: &str) -> anyhow::Result<()> {
         reko::tasks::TasksClient::new(authority, access_keys::client_credentials()?, access_keys::client_region(None));
     let tasks = client.list().await?;
     println!("{:>5}  {:<26} {:<10} {:>6}  {:<50} DETAIL", "ID", "KIND", "STATE", "DONE", "RESOURCE");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
     for task in tasks {
+        // A running task's worker, and how long its lease still runs (negative: expired, the
+        // task waits for another worker to take it over).
+        let lease = match (&task.owner, task.lease_expires) {
+            (Some(owner), Some(expires)) => format!(" [worker {owner}, lease {:+.0} s]", expires - now),
+            _ => String::new(),
+        };
         println!(
-            "{:>5}  {:<26} {:<10} {:>5.0}%  {:<50} {}",
+            "{:>5}  {:<26} {:<10} {:>5.0}%  {:<50} {}{lease}",
             task.task_id,
             task.kind,
             task.state,

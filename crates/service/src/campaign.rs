@@ -99,7 +99,9 @@ pub(crate) struct ModelSource<'a> {
     pub model_arn: &'a str,
     /// The resource whose key sealed the artifact (encrypted groups).
     pub sealed_by: &'a str,
-    pub path: std::path::PathBuf,
+    /// Where the model is (the artifact store, or a file written before it).
+    pub location: crate::artifact_store::ModelLocation,
+    /// The plaintext container's checksum (`artifactSha256`).
     pub sha256: Option<&'a str>,
     pub dataset_group_arn: String,
     pub columns: Option<&'a reko_api::TrainingDataConfig>,
@@ -308,7 +310,10 @@ impl Reko {
             serving_arn: campaign_arn,
             model_arn: solution_version_arn,
             sealed_by: solution_version_arn,
-            path: self.artifact_path(solution_version_arn)?,
+            location: crate::artifact_store::ModelLocation::of(
+                &stored.internal,
+                self.legacy_artifact_path(solution_version_arn)?,
+            ),
             sha256: stored.internal.get("artifactSha256").and_then(|v| v.as_str()),
             dataset_group_arn: stored.wire.dataset_group_arn.clone().unwrap_or_default(),
             columns: stored.wire.solution_config.as_ref().and_then(|c| c.training_data_config.as_ref()),
@@ -327,7 +332,7 @@ impl Reko {
     /// campaign's or a recommender's).
     pub(crate) fn deployment_of(&self, src: ModelSource<'_>) -> ServiceResult<Arc<Deployment>> {
         let load_started = std::time::Instant::now();
-        let artifact = self.read_model(src.sealed_by, &src.path, src.sha256)?;
+        let artifact = self.read_model(src.sealed_by, &src.location, src.sha256)?;
         let model = reko_engine::load_model(&artifact)?;
         let name = crate::metrics::name_of(src.serving_arn).to_string();
         metrics::histogram!(crate::metrics::MODEL_LOAD_DURATION, "campaign" => name)
@@ -436,6 +441,10 @@ impl Reko {
     /// Builds what serving needs (the model's indexes, the group's real-time state) before the
     /// campaign reports ACTIVE, so no request after that waits on a load.
     pub(crate) fn make_ready(&self, deployment: &Deployment) -> ServiceResult<()> {
+        if !self.config().role.serves_api() {
+            // A worker serves nothing: the api replicas prepare their own copy (docs/cluster.md).
+            return Ok(());
+        }
         deployment.model.prepare();
         self.inner.live.preload(self, &deployment.dataset_group_arn)
     }
@@ -444,6 +453,12 @@ impl Reko {
     /// ACTIVE only once served. If the commit fails (the campaign was deleted meanwhile), the
     /// deployment is withdrawn, so a deleted campaign never gets its model back.
     pub(crate) fn install_and_commit(&self, deployment: Arc<Deployment>, commit: &ResourceUpdate) -> ServiceResult<()> {
+        if !self.config().role.serves_api() {
+            // A worker verified that the model loads; the api replicas load it when they see the
+            // commit through the change feed, and the worker keeps no copy.
+            self.store().update_resource(commit)?;
+            return Ok(());
+        }
         let previous = self.install(deployment.clone())?;
         // Items and events put while it was loaded and prepared.
         let caught_up = self.catch_up_items(&deployment).and_then(|d| self.observe_stored_events(&d).map(|_| d));

@@ -363,7 +363,9 @@ impl Reko {
     /// server's own files.
     pub(crate) fn places_in(&self, key_roots: Option<&[PathBuf]>) -> Places {
         let config = self.config();
-        let own = std::iter::once(config.data_dir.as_path()).chain(config.server_files.iter().map(PathBuf::as_path));
+        let own = std::iter::once(config.data_dir.as_path())
+            .chain(config.server_files.iter().map(PathBuf::as_path))
+            .chain(config.artifact_store.folder());
         match key_roots {
             Some(roots) => Places::new(Some(roots), own).per_key(),
             None => Places::new(config.allowed_data_roots.as_deref(), own),
@@ -371,7 +373,8 @@ impl Reko {
     }
 
     /// Refuses an `http(s)://` `location` (of request field `field`), and a local one outside
-    /// `places` or among the server's own files; object storage locations pass.
+    /// `places` or among the server's own files; object storage locations pass unless they overlap
+    /// the artifact store.
     pub(crate) fn check_data_location(
         &self,
         places: &Places,
@@ -386,7 +389,7 @@ impl Reko {
                 ))
                 .into())
             }
-            DataLocation::S3(_) => return Ok(()),
+            DataLocation::S3(s3) => return Ok(self.config().artifact_store.refuse_overlap(s3, field)?),
             DataLocation::MalformedUrl(_) | DataLocation::Local(_) => {}
         }
         let location = location.as_str();

@@ -46,22 +46,12 @@ impl Reko {
             for version in self.store().children(arn)? {
                 self.store().delete_resource(&version.arn)?;
             }
-            let dir = self.solution_models_dir(&record.arn);
-            if dir.exists() {
-                if let Err(e) = std::fs::remove_dir_all(&dir) {
-                    tracing::warn!(error = %e, dir = %dir.display(), "could not remove model files");
-                }
-            }
+            self.delete_models(&self.solution_models_key(&record.arn), &self.solution_models_dir(&record.arn));
         } else if record.kind == ResourceKind::Campaign.as_str() {
             self.undeploy(arn);
         } else if record.kind == ResourceKind::Recommender.as_str() {
             self.undeploy(arn);
-            let dir = self.recommender_models_dir(arn);
-            if dir.exists() {
-                if let Err(e) = std::fs::remove_dir_all(&dir) {
-                    tracing::warn!(error = %e, dir = %dir.display(), "could not remove model files");
-                }
-            }
+            self.delete_models(&self.recommender_models_key(arn), &self.recommender_models_dir(arn));
         } else if record.kind == ResourceKind::Filter.as_str() {
             self.inner.filters.forget_filter(arn);
         } else if record.kind == ResourceKind::MetricAttribution.as_str() {

@@ -265,35 +265,6 @@ impl Reko {
         Ok(Sealer { key: self.group_data_key(group_arn)?, resource_arn: resource_arn.to_string() })
     }
 
-    /// Writes a solution version's model file, sealed when its group is encrypted; returns the
-    /// artifact's checksum (of the plaintext container, as recorded in the catalog).
-    pub(crate) fn write_model(
-        &self,
-        solution_version_arn: &str,
-        artifact: &reko_engine::ModelArtifact,
-        path: &std::path::Path,
-    ) -> ServiceResult<String> {
-        let (bytes, checksum) = artifact.encode();
-        let bytes = self.sealer(solution_version_arn)?.seal(bytes)?;
-        reko_engine::artifact::write_file_atomically(path, &bytes)?;
-        Ok(checksum)
-    }
-
-    /// Reads a solution version's model file (opening it when its group is encrypted) and checks
-    /// it against the recorded checksum.
-    pub(crate) fn read_model(
-        &self,
-        solution_version_arn: &str,
-        path: &std::path::Path,
-        expected_sha256: Option<&str>,
-    ) -> ServiceResult<reko_engine::ModelArtifact> {
-        let bytes = std::fs::read(path).map_err(reko_engine::EngineError::Io)?;
-        let bytes = self.sealer(solution_version_arn)?.open(bytes)?;
-        reko_engine::decode_artifact_verified(&bytes, expected_sha256).map_err(|what| {
-            ServiceError::Engine(reko_engine::EngineError::CorruptArtifact(format!("{}: {what}", path.display())))
-        })
-    }
-
     /// Key rotation, at open: data keys wrapped under a previous material of their customer key
     /// are re-wrapped under the current one. Groups whose key is unavailable are left as they are
     /// (and reported).

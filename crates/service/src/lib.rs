@@ -10,12 +10,14 @@ mod action_events;
 mod action_filter;
 mod action_snapshot;
 pub mod arn;
+pub mod artifact_store;
 mod auto_training;
 mod batch_files;
 mod batch_inference_job;
 mod batch_segment_job;
 mod campaign;
 mod campaign_sync;
+pub mod cluster;
 pub mod collect;
 mod data_deletion_job;
 mod data_roots;
@@ -66,6 +68,7 @@ use std::time::Duration;
 use reko_storage::{PgStore, SqliteStore};
 
 pub use access::AccessScope;
+pub use cluster::{Role, DEFAULT_TASK_LEASE};
 pub use dataset_import_job::STRICT_IMPORT_TAG;
 pub use deployment::{Deployment, ServingLoads};
 pub use error::{ServiceError, ServiceResult};
@@ -86,8 +89,8 @@ use arn::ArnScheme;
 /// What a Reko server needs to know about itself.
 #[derive(Debug, Clone)]
 pub struct ServiceConfig {
-    /// Holds `reko.db` (catalog, records, tasks; unless `database_url` is set) and `models/`
-    /// (solution version artifacts).
+    /// Holds `reko.db` (catalog, records, tasks; unless `database_url` is set), `models/`
+    /// (model artifacts, unless `artifact_store` is elsewhere) and `artifact-cache/`.
     pub data_dir: PathBuf,
     /// A PostgreSQL database (`postgres://...`) holding the catalog, records and tasks instead of
     /// `data_dir/reko.db`. Opening it blocks: call [`Reko::open`] off async worker threads.
@@ -103,6 +106,9 @@ pub struct ServiceConfig {
     pub max_task_attempts: i64,
     /// Where `s3://` data locations are read and written.
     pub object_storage: object_storage::ObjectStorageConfig,
+    /// Where model artifacts are stored (an `s3://` one through `object_storage`); shared by the
+    /// processes of a cluster.
+    pub artifact_store: artifact_store::ArtifactLocation,
     /// Folders local data locations (imports, batch jobs, exports) must lie in; `None` allows any
     /// path (embedding applications), the server always sets them.
     pub allowed_data_roots: Option<Vec<PathBuf>>,
@@ -132,6 +138,12 @@ pub struct ServiceConfig {
     /// How often the scheduler runs due work; zero runs no scheduler (an embedding application
     /// or a test calls [`Reko::run_scheduler_tick`] itself).
     pub scheduler_interval: Duration,
+    /// What this process runs: everything, the API only, or the workers and scheduler only
+    /// (the latter two need `database_url`; docs/cluster.md).
+    pub role: Role,
+    /// How long a claimed task is held without a heartbeat (renewed every third of it); a task
+    /// whose lease expired is taken over by another worker. 2 s to an hour.
+    pub task_lease: Duration,
 }
 
 /// How often the scheduler looks for due work by default: automatic trainings are due days
@@ -148,6 +160,7 @@ impl Default for ServiceConfig {
             workers: 2,
             max_task_attempts: 3,
             object_storage: Default::default(),
+            artifact_store: Default::default(),
             allowed_data_roots: None,
             server_files: Vec::new(),
             customer_keys: Vec::new(),
@@ -158,6 +171,8 @@ impl Default for ServiceConfig {
             usage_retention_days: usage::DEFAULT_RETENTION_DAYS,
             clock: Clock::system(),
             scheduler_interval: DEFAULT_SCHEDULER_INTERVAL,
+            role: Role::All,
+            task_lease: DEFAULT_TASK_LEASE,
         }
     }
 }
@@ -172,6 +187,8 @@ struct Inner {
     config: ServiceConfig,
     arns: ArnScheme,
     store: Arc<dyn Store>,
+    /// Where model artifacts are written and read (through this process's cache).
+    artifacts: artifact_store::ArtifactStore,
     /// Models currently served, per campaign ARN. Swapped whole, so a redeployment has no gap.
     deployments: RwLock<HashMap<String, Arc<Deployment>>>,
     wake: (Mutex<u64>, Condvar),
@@ -209,11 +226,14 @@ struct Inner {
     /// Campaigns and recommenders whose model, changed by another process, loads in the
     /// background; true: changed again meanwhile (looked at once more after the load).
     following: Mutex<HashMap<String, bool>>,
+    /// The owner this process's workers claim tasks as (unique per process run).
+    worker_id: String,
 }
 
 impl Reko {
     /// Opens (or creates) the data directory, repairs interrupted work and starts the workers.
     pub fn open(config: ServiceConfig) -> ServiceResult<Reko> {
+        Reko::check_cluster_config(&config)?;
         // Owner-only (0700), with its models/ folder.
         data_roots::create_data_dir(&config.data_dir)?;
         object_storage::Scratch::clear_all(&config.data_dir);
@@ -227,6 +247,9 @@ impl Reko {
             config.filter_interactions_per_type.clamp(1, MAX_FILTER_INTERACTIONS_PER_TYPE),
         );
         let usage_retention_days = config.usage_retention_days;
+        let artifacts =
+            artifact_store::ArtifactStore::open(&config.artifact_store, &config.data_dir, &config.object_storage)
+                .map_err(|e| ServiceError::Internal(format!("cannot open the artifact store: {e}")))?;
         let reko = Reko {
             inner: Arc::new(Inner {
                 arns: ArnScheme { region: config.region.clone(), account_id: config.account_id.clone() },
@@ -245,7 +268,9 @@ impl Reko {
                 exposures: experiment::ExposureBuffer::default(),
                 feed_stop: Arc::new(AtomicBool::new(false)),
                 following: Mutex::new(HashMap::new()),
+                worker_id: cluster::worker_identity(),
                 store,
+                artifacts,
                 deployments: RwLock::new(HashMap::new()),
                 wake: (Mutex::new(0), Condvar::new()),
                 stopping: AtomicBool::new(false),
@@ -254,14 +279,27 @@ impl Reko {
             }),
         };
         reko.rewrap_data_keys()?;
-        reko.recover_interrupted_tasks()?;
-        reko.repair_auto_training_schedules()?;
+        let role = reko.config().role;
+        if let Err(e) = reko.prune_artifact_cache() {
+            tracing::warn!(error = %e, "could not prune the artifact cache");
+        }
+        if role.runs_tasks() {
+            reko.recover_interrupted_tasks()?;
+            reko.repair_auto_training_schedules()?;
+        }
         // Before the warm-up: what it loads is then kept current.
         reko.start_change_feed()?;
-        reko.start_workers();
-        reko.start_scheduler();
+        if role.runs_tasks() {
+            reko.start_workers();
+            reko.start_scheduler();
+        }
         reko.start_usage_flusher();
-        reko.warm_up_in_background();
+        if role.serves_api() {
+            reko.warm_up_in_background();
+        } else {
+            // Nothing to load: a worker serves no campaign.
+            reko.inner.warmed_up.store(true, Ordering::Release);
+        }
         Ok(reko)
     }
 
@@ -289,6 +327,9 @@ impl Reko {
     }
 
     fn start_workers(&self) {
+        if self.inner.config.workers > 0 {
+            self.start_heartbeat();
+        }
         let mut handles = self.inner.workers.lock().unwrap_or_else(|p| p.into_inner());
         for i in 0..self.inner.config.workers {
             let reko = self.clone();

@@ -40,6 +40,8 @@ pub const TASKS_RUNNING: &str = "reko_tasks_running";
 pub const TASK_DURATION: &str = "reko_task_duration_seconds";
 /// Finished tasks by `kind` and `outcome` (`succeeded`, `failed`).
 pub const TASKS: &str = "reko_tasks_total";
+/// Running tasks this process took over from a worker whose lease expired (it died), by `kind`.
+pub const TASK_TAKEOVERS: &str = "reko_task_takeovers_total";
 /// Time to read, verify and decode a campaign's model, by `campaign` (name).
 pub const MODEL_LOAD_DURATION: &str = "reko_model_load_seconds";
 /// Size of the model a campaign serves, by `campaign` (name).
@@ -89,6 +91,7 @@ pub fn describe() {
     describe_gauge!(TASKS_RUNNING, "Background tasks being run.");
     describe_histogram!(TASK_DURATION, Unit::Seconds, "Background task durations by kind and phase.");
     describe_counter!(TASKS, "Finished background tasks by kind and outcome.");
+    describe_counter!(TASK_TAKEOVERS, "Running tasks taken over from a worker whose lease expired, by kind.");
     describe_histogram!(MODEL_LOAD_DURATION, Unit::Seconds, "Time to load a campaign's model, by campaign name.");
     describe_gauge!(MODEL_MEMORY, Unit::Bytes, "Size of the model each deployed campaign serves, by campaign name.");
     describe_gauge!(RESIDENT_MEMORY, Unit::Bytes, "Resident memory of the process.");
@@ -213,6 +216,11 @@ pub(crate) fn record_task(kind: Option<TaskKind>, elapsed: Duration, succeeded: 
     metrics::histogram!(TASK_DURATION, "kind" => kind, "phase" => "total").record(elapsed.as_secs_f64());
     let outcome = if succeeded { "succeeded" } else { "failed" };
     metrics::counter!(TASKS, "kind" => kind, "outcome" => outcome).increment(1);
+}
+
+/// A task taken over from a worker whose lease expired.
+pub(crate) fn record_takeover(kind: Option<TaskKind>) {
+    metrics::counter!(TASK_TAKEOVERS, "kind" => kind_label(kind)).increment(1);
 }
 
 /// The training phase an engine progress stage belongs to.

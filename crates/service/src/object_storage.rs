@@ -110,7 +110,7 @@ impl ObjectStorageConfig {
         }
     }
 
-    fn store(&self, bucket: &str) -> Result<impl ObjectStore, ObjectStorageError> {
+    pub(crate) fn store(&self, bucket: &str) -> Result<impl ObjectStore, ObjectStorageError> {
         self.store_with(bucket, None)
     }
 
@@ -147,7 +147,7 @@ impl ObjectStorageConfig {
         b.build().map_err(|source| ObjectStorageError::Client { bucket: bucket.to_string(), source })
     }
 
-    fn runtime() -> Result<tokio::runtime::Runtime, ObjectStorageError> {
+    pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, ObjectStorageError> {
         tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(ObjectStorageError::Runtime)
     }
 
@@ -271,7 +271,7 @@ fn read_part(file: &mut std::fs::File) -> std::io::Result<Vec<u8>> {
 }
 
 /// An object-store error as a job's failure reason: the location and the cause.
-fn describe(location: &str, e: object_store::Error) -> ObjectStorageError {
+pub(crate) fn describe(location: &str, e: object_store::Error) -> ObjectStorageError {
     let location = location.to_string();
     match e {
         object_store::Error::NotFound { .. } => ObjectStorageError::NotFound(location),

@@ -177,16 +177,20 @@ impl Reko {
         self.start_deletion(&stored)
     }
 
-    /// A solution's model folder: `models/<name>` in the server's account, `models/@<account>/<name>`
+    /// A solution's folder of artifact keys: `<name>` in the server's account, `@<account>/<name>`
     /// in a tenant's (`@` is not allowed in names, so the two never meet).
-    pub(crate) fn solution_models_dir(&self, solution_arn: &str) -> std::path::PathBuf {
+    pub(crate) fn solution_models_key(&self, solution_arn: &str) -> String {
         let name = solution_arn.rsplit('/').next().unwrap_or(solution_arn);
         match crate::arn::account_of(solution_arn) {
-            Some(account) if self.arns().is_tenant_account(account) => {
-                self.models_dir().join(format!("@{account}")).join(name)
-            }
-            _ => self.models_dir().join(name),
+            Some(account) if self.arns().is_tenant_account(account) => format!("@{account}/{name}"),
+            _ => name.to_string(),
         }
+    }
+
+    /// A solution's model folder in the data directory's `models/` (models written before the
+    /// artifact store, and the default store's).
+    pub(crate) fn solution_models_dir(&self, solution_arn: &str) -> std::path::PathBuf {
+        self.models_dir().join(self.solution_models_key(solution_arn))
     }
 
     /// Loads a solution that can take a new solution version: ACTIVE, or still being activated

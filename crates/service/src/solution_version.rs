@@ -223,12 +223,16 @@ impl Reko {
         }))
     }
 
-    /// Where a solution version's model artifact lives.
-    pub(crate) fn artifact_path(&self, solution_version_arn: &str) -> ServiceResult<std::path::PathBuf> {
-        let (solution_arn, id) = solution_version_arn
-            .rsplit_once('/')
-            .ok_or_else(|| ServiceError::Internal(format!("malformed solution version ARN {solution_version_arn}")))?;
+    /// The model file of a version trained before the artifact store.
+    pub(crate) fn legacy_artifact_path(&self, solution_version_arn: &str) -> ServiceResult<std::path::PathBuf> {
+        let (solution_arn, id) = split_version_arn(solution_version_arn)?;
         Ok(self.solution_models_dir(solution_arn).join(id).join(MODEL_FILE))
+    }
+
+    /// A version's folder of artifact keys: `<solution key>/<version id>`.
+    fn version_artifact_dir(&self, solution_version_arn: &str) -> ServiceResult<String> {
+        let (solution_arn, id) = split_version_arn(solution_version_arn)?;
+        Ok(format!("{}/{id}", self.solution_models_key(solution_arn)))
     }
 
     /// `trainingMode=UPDATE`: refresh the newest FULL version's model with the current data.
@@ -248,13 +252,13 @@ impl Reko {
             .ok_or_else(|| {
                 reko_engine::EngineError::InvalidConfig("no ACTIVE FULL solution version to update".into())
             })?;
-        let path = self
-            .artifact_path(&base.wire.solution_version_arn)
+        let legacy = self
+            .legacy_artifact_path(&base.wire.solution_version_arn)
             .map_err(|e| reko_engine::EngineError::InvalidConfig(e.to_string()))?;
         let previous = self
             .read_model(
                 &base.wire.solution_version_arn,
-                &path,
+                &crate::artifact_store::ModelLocation::of(&base.internal, legacy),
                 base.internal.get("artifactSha256").and_then(|v| v.as_str()),
             )
             .map_err(|e| reko_engine::EngineError::InvalidConfig(e.to_string()))?;
@@ -396,13 +400,8 @@ impl Reko {
             Err(e) => return Err(e.into()),
         };
         phases.enter("artifact");
-        let path = self.artifact_path(arn)?;
-        if let Some(dir) = path.parent() {
-            // Owner-only, and synced with the folders it was created in.
-            crate::data_roots::create_private_dir(dir)
-                .map_err(|e| ServiceError::Internal(format!("cannot create {}: {e}", dir.display())))?;
-        }
-        let checksum = self.write_model(arn, &trained.artifact, &path)?;
+        let written = self.write_model(arn, &trained.artifact, &self.version_artifact_dir(arn)?)?;
+        let checksum = written.sha256.clone();
         drop(phases);
         // Re-read the current document: StopSolutionVersionCreation may have changed it meanwhile.
         let mut current = self.load::<SolutionVersion>(ResourceKind::SolutionVersion, arn)?;
@@ -417,8 +416,7 @@ impl Reko {
         current.wire.tuned_hpo_params =
             tuned_params.map(|p| reko_api::TunedHpoParams { algorithm_hyper_parameters: Some(p) });
         if let Some(internal) = current.internal.as_object_mut() {
-            internal.insert("artifactPath".into(), path.display().to_string().into());
-            internal.insert("artifactSha256".into(), checksum.clone().into());
+            written.record(internal);
             internal.insert("metrics".into(), serde_json::to_value(&trained.metrics).unwrap_or_default());
             internal.insert("snapshotSeq".into(), interactions_seq.into());
             // Every candidate HPO evaluated, for the console's solution page.
@@ -431,6 +429,13 @@ impl Reko {
         progress.report(1.0, "model written");
         Ok(Outcome::Done { detail: format!("{final_status}; model sha256 {checksum}"), update: Some(update) })
     }
+}
+
+/// A solution version ARN's solution ARN and version id.
+fn split_version_arn(solution_version_arn: &str) -> ServiceResult<(&str, &str)> {
+    solution_version_arn
+        .rsplit_once('/')
+        .ok_or_else(|| ServiceError::Internal(format!("malformed solution version ARN {solution_version_arn}")))
 }
 
 /// The candidates an HPO search evaluated: their hyperparameters and objective value (`None`

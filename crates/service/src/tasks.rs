@@ -31,13 +31,23 @@ pub struct TaskInfo {
     pub attempts: i64,
     pub created: f64,
     pub updated: f64,
+    /// The worker running the task (`host:pid:random`); running tasks only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// Epoch seconds until which `owner` holds the task (its heartbeat renews it); past it,
+    /// another worker takes the task over. Running tasks only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lease_expires: Option<f64>,
 }
 
 impl From<Task> for TaskInfo {
     fn from(t: Task) -> Self {
+        let running = t.state == TaskState::Running;
         TaskInfo {
-            task_id: t.id,
             kind: t.kind_str().to_string(),
+            owner: t.owner.filter(|_| running),
+            lease_expires: t.lease_expires.filter(|_| running),
+            task_id: t.id,
             resource_arn: t.resource_arn,
             state: t.state.as_str().to_string(),
             progress: t.progress,
@@ -65,7 +75,7 @@ impl Progress<'_> {
         self.last = std::time::Instant::now();
         tracing::info!(task = self.task.id, kind = self.task.kind_str(), resource = %self.task.resource_arn,
             progress = format!("{:.0}%", fraction * 100.0), "{detail}");
-        if let Err(e) = self.reko.store().report_progress(self.task.id, fraction, detail) {
+        if let Err(e) = self.reko.store().report_progress(self.task.id, self.reko.worker_id(), fraction, detail) {
             tracing::warn!(error = %e, "could not record task progress");
         }
     }
@@ -93,7 +103,14 @@ impl Reko {
         Ok(self.store().list_tasks()?.into_iter().map(TaskInfo::from).collect())
     }
 
+    /// At start-up, on the embedded store (this process is its only user): the tasks that were
+    /// running died with the previous process and go back to the queue. On a shared database
+    /// nothing is certainly dead: a task whose worker died is taken over by a claim once its
+    /// lease expires, and the tasks of other live processes are theirs.
     pub(crate) fn recover_interrupted_tasks(&self) -> ServiceResult<()> {
+        if self.config().database_url.is_some() {
+            return Ok(());
+        }
         for task in self.store().requeue_interrupted()? {
             tracing::warn!(task = task.id, kind = task.kind_str(), resource = %task.resource_arn,
                 "task was interrupted by a shutdown; it will run again");
@@ -103,13 +120,20 @@ impl Reko {
 
     /// Claims and runs one task. Returns whether there was one.
     pub(crate) fn run_next_task(&self) -> ServiceResult<bool> {
-        let Some(task) = self.store().claim_task()? else { return Ok(false) };
+        let owner = self.worker_id();
+        let Some(claimed) = self.store().claim_task(owner, self.config().task_lease)? else { return Ok(false) };
+        let task = claimed.task;
+        if let Some(previous) = &claimed.taken_over_from {
+            crate::metrics::record_takeover(task.known_kind());
+            tracing::warn!(task = task.id, kind = task.kind_str(), resource = %task.resource_arn, %previous,
+                attempt = task.attempts, "task taken over: the lease of its worker expired");
+        }
         let started = std::time::Instant::now();
         tracing::info!(task = task.id, kind = task.kind_str(), resource = %task.resource_arn, attempt = task.attempts, "task started");
         let outcome = if task.attempts > self.config().max_task_attempts {
             Ok(Outcome::Failed {
                 reason: format!(
-                    "The operation was interrupted {} times by server restarts and was abandoned.",
+                    "The operation was interrupted {} times by server restarts or lost workers and was abandoned.",
                     task.attempts - 1
                 ),
             })
@@ -123,7 +147,7 @@ impl Reko {
             Ok(Outcome::Done { detail, update }) => {
                 crate::metrics::record_task(task.known_kind(), started.elapsed(), true);
                 tracing::info!(task = task.id, resource = %task.resource_arn, secs = started.elapsed().as_secs_f64(), "task done: {detail}");
-                self.store().finish_task(task.id, TaskState::Succeeded, &detail, update.as_ref())
+                self.store().finish_task(task.id, owner, TaskState::Succeeded, &detail, update.as_ref())
             }
             Ok(Outcome::Failed { reason }) => {
                 crate::metrics::record_task(task.known_kind(), started.elapsed(), false);
@@ -131,7 +155,7 @@ impl Reko {
             }
             Ok(Outcome::Wait { detail }) => {
                 tracing::debug!(task = task.id, resource = %task.resource_arn, "task waits: {detail}");
-                self.store().requeue_task(task.id)?;
+                self.requeue_held(&task)?;
                 // Not "there was a task": the worker pauses briefly instead of claiming the same
                 // task again at once while what it waits for runs on another worker.
                 return Ok(false);
@@ -144,11 +168,16 @@ impl Reko {
         };
         match finished {
             Ok(()) => {}
+            // Another worker took the task over (this one's lease expired): its result stands,
+            // this one's is dropped.
+            Err(e @ StorageError::LeaseLost { .. }) => {
+                tracing::warn!(task = task.id, resource = %task.resource_arn, "result dropped: {e}");
+            }
             // The resource changed under the task (deleted, stopped, updated): run the task
             // again, it will see the new state.
             Err(StorageError::Conflict { arn, expected, found }) => {
                 tracing::info!(task = task.id, %arn, %expected, %found, "resource changed meanwhile; task requeued");
-                self.store().requeue_task(task.id)?;
+                self.requeue_held(&task)?;
             }
             // A storage failure (a full disk, an I/O error): the resource fails with that reason
             // rather than looping, and is never reported as "interrupted by restarts". Only when
@@ -156,12 +185,24 @@ impl Reko {
             Err(e) => {
                 tracing::error!(task = task.id, error = %e, "task could not finish");
                 if self.fail_task(&task, &format!("The server could not store the result: {e}")).is_err() {
-                    self.store().requeue_task(task.id)?;
+                    self.requeue_held(&task)?;
                 }
                 return Err(e.into());
             }
         }
         Ok(true)
+    }
+
+    /// Puts a task this process holds back in the queue; one it lost meanwhile is left to its
+    /// new owner.
+    fn requeue_held(&self, task: &Task) -> Result<(), StorageError> {
+        match self.store().requeue_task(task.id, self.worker_id()) {
+            Err(e @ StorageError::LeaseLost { .. }) => {
+                tracing::warn!(task = task.id, resource = %task.resource_arn, "not requeued: {e}");
+                Ok(())
+            }
+            other => other,
+        }
     }
 
     fn run_task(&self, task: &Task, progress: &mut Progress<'_>) -> ServiceResult<Outcome> {
@@ -198,7 +239,7 @@ impl Reko {
             }
             None => None,
         };
-        self.store().finish_task(task.id, TaskState::Failed, reason, update.as_ref())
+        self.store().finish_task(task.id, self.worker_id(), TaskState::Failed, reason, update.as_ref())
     }
 
     /// Brings a lightweight resource (dataset group, dataset, solution, event tracker) to ACTIVE.
@@ -457,7 +498,7 @@ mod tests {
         assert_eq!(status_of(&version), ResourceStatus::CreatePending.as_str());
 
         // Another worker has claimed the activation and not finished it yet.
-        let activation = reko.store().claim_task().unwrap().unwrap();
+        let activation = reko.store().claim_task("another-worker", crate::DEFAULT_TASK_LEASE).unwrap().unwrap().task;
         assert_eq!((activation.kind, activation.resource_arn.as_str()), (Ok(TaskKind::Activate), solution.as_str()));
         for _ in 0..3 {
             assert!(!reko.run_next_task().unwrap(), "the training waits");
@@ -466,7 +507,7 @@ mod tests {
             assert_eq!(status_of(&version), ResourceStatus::CreatePending.as_str());
         }
         // The activation runs (again, as after an interruption), then the training.
-        reko.store().requeue_task(activation.id).unwrap();
+        reko.store().requeue_task(activation.id, "another-worker").unwrap();
         drain(&reko);
         assert_eq!(status_of(&solution), ResourceStatus::Active.as_str());
         assert_eq!(status_of(&version), ResourceStatus::Active.as_str());

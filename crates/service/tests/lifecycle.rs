@@ -12,6 +12,9 @@ use reko_api::{
 use reko_service::{Reko, ServiceConfig, ServiceError, ServingLoads};
 use reko_storage::{SqliteStore, TaskQueue};
 
+/// Leases of the workers these tests stand in for.
+const LEASE: Duration = reko_service::DEFAULT_TASK_LEASE;
+
 const SCHEMA: &str = r#"{"type":"record","name":"Interactions","namespace":"com.amazonaws.personalize.schema",
 "fields":[{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"TIMESTAMP","type":"long"}],
 "version":"1.0"}"#;
@@ -309,7 +312,7 @@ fn interrupted_tasks_resume_after_a_restart() {
     let job = stage_import_without_running(&data, &csv);
     // Simulate a crash in the middle of the import: the task is `running` when the server stops.
     let store = SqliteStore::open(&data.join("reko.db")).unwrap();
-    let claimed = store.claim_task().unwrap().expect("the import task is queued");
+    let claimed = store.claim_task("a-crashed-worker", LEASE).unwrap().expect("the import task is queued").task;
     assert_eq!(claimed.resource_arn, job);
     drop(store);
     let reko = open(&data, 1);
@@ -327,7 +330,7 @@ fn a_task_interrupted_too_often_fails_its_resource_with_a_reason() {
     for _ in 0..4 {
         let store = SqliteStore::open(&data.join("reko.db")).unwrap();
         store.requeue_interrupted().unwrap();
-        store.claim_task().unwrap().expect("queued");
+        store.claim_task("a-crashed-worker", LEASE).unwrap().expect("queued");
     }
     let reko = open(&data, 1);
     wait_for("abandoned import", || status_of(&reko, &job), ResourceStatus::CreateFailed.as_str());

@@ -13,12 +13,14 @@ mod changes;
 mod conformance;
 mod postgres;
 mod sqlite;
+mod tasks;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 
 pub use self::postgres::{PgStore, SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION};
 pub use changes::{Change, ChangeFeed, ChangeSink};
 pub use sqlite::SqliteStore;
+pub use tasks::{Claimed, Lease, Task, TaskKind, TaskQueue, TaskState, UnknownTaskKind};
 
 use serde_json::Value;
 
@@ -44,6 +46,10 @@ pub enum StorageError {
     /// The chunks of a bulk import could not be produced; nothing was stored.
     #[error("storage failure: {0}")]
     ChunkSource(ChunkSourceError),
+    /// A worker's write to a task it no longer holds: its lease expired and another worker took
+    /// the task over (or it was requeued). Nothing was written.
+    #[error("task {id} is no longer held by {owner}: its lease expired and another worker took it over")]
+    LeaseLost { id: i64, owner: String },
 }
 
 impl From<rusqlite::Error> for StorageError {
@@ -240,163 +246,6 @@ pub enum ChunkRewrite {
     Delete { seq: i64 },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TaskState {
-    Queued,
-    Running,
-    Succeeded,
-    Failed,
-}
-
-impl Task {
-    /// The kind as stored (known or not), for logs and listings.
-    pub fn kind_str(&self) -> &str {
-        match &self.kind {
-            Ok(kind) => kind.as_str(),
-            Err(UnknownTaskKind(stored)) => stored,
-        }
-    }
-
-    /// The kind, when this version knows it.
-    pub fn known_kind(&self) -> Option<TaskKind> {
-        self.kind.as_ref().ok().copied()
-    }
-}
-
-impl TaskState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TaskState::Queued => "queued",
-            TaskState::Running => "running",
-            TaskState::Succeeded => "succeeded",
-            TaskState::Failed => "failed",
-        }
-    }
-    fn parse(s: &str) -> TaskState {
-        match s {
-            "running" => TaskState::Running,
-            "succeeded" => TaskState::Succeeded,
-            "failed" => TaskState::Failed,
-            _ => TaskState::Queued,
-        }
-    }
-}
-
-/// What a task does. Stored in the queue as [`TaskKind::as_str`]; those strings are part of the
-/// data directory's format and never change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TaskKind {
-    /// Brings a lightweight resource (dataset group, dataset, solution, ...) to ACTIVE.
-    Activate,
-    Import,
-    Train,
-    Deploy,
-    Delete,
-    BatchInference,
-    BatchSegment,
-    Export,
-    /// A dataset's schema replacement.
-    DatasetUpdate,
-    /// A data deletion job: users' records erased from a dataset group.
-    DataDeletion,
-    /// A solution's settings change (UpdateSolution).
-    SolutionUpdate,
-    /// A recommender's training, retraining, update, stop or start (its status says which).
-    Recommender,
-}
-
-impl TaskKind {
-    pub const ALL: [TaskKind; 12] = [
-        TaskKind::Activate,
-        TaskKind::Import,
-        TaskKind::Train,
-        TaskKind::Deploy,
-        TaskKind::Delete,
-        TaskKind::BatchInference,
-        TaskKind::BatchSegment,
-        TaskKind::Export,
-        TaskKind::DatasetUpdate,
-        TaskKind::DataDeletion,
-        TaskKind::SolutionUpdate,
-        TaskKind::Recommender,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TaskKind::Activate => "activate",
-            TaskKind::Import => "dataset-import",
-            TaskKind::Train => "solution-version-training",
-            TaskKind::Deploy => "campaign-deployment",
-            TaskKind::Delete => "delete",
-            TaskKind::BatchInference => "batch-inference",
-            TaskKind::BatchSegment => "batch-segment",
-            TaskKind::Export => "dataset-export",
-            TaskKind::DatasetUpdate => "dataset-update",
-            TaskKind::DataDeletion => "data-deletion",
-            TaskKind::SolutionUpdate => "solution-update",
-            TaskKind::Recommender => "recommender",
-        }
-    }
-
-    /// The kind a stored string names.
-    pub fn parse(s: &str) -> Result<TaskKind, UnknownTaskKind> {
-        TaskKind::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| UnknownTaskKind(s.to_string()))
-    }
-}
-
-impl std::fmt::Display for TaskKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A stored task kind this version does not know (a queue written by another version): the task
-/// is still listed, and fails when it runs.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown task kind {0}")]
-pub struct UnknownTaskKind(pub String);
-
-/// A persistent background task (import, training, deployment, deletion, ...).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Task {
-    pub id: i64,
-    /// The kind, or the stored string when it is unknown to this version.
-    pub kind: Result<TaskKind, UnknownTaskKind>,
-    pub resource_arn: String,
-    pub state: TaskState,
-    pub progress: f64,
-    pub detail: String,
-    pub attempts: i64,
-    pub created: f64,
-    pub updated: f64,
-}
-
-pub trait TaskQueue: Send + Sync {
-    fn enqueue_task(&self, kind: TaskKind, resource_arn: &str) -> StorageResult<i64>;
-    /// Inserts a resource and the task that brings it to life in one transaction, so a crash can
-    /// never leave a pending resource without the work that completes it.
-    fn insert_resource_with_task(&self, record: &ResourceRecord, task_kind: TaskKind) -> StorageResult<i64>;
-    /// Updates a resource and enqueues a task for it in one transaction.
-    fn update_resource_with_task(&self, update: &ResourceUpdate, task_kind: TaskKind) -> StorageResult<i64>;
-    /// Takes the oldest queued task and marks it running.
-    fn claim_task(&self) -> StorageResult<Option<Task>>;
-    fn report_progress(&self, id: i64, progress: f64, detail: &str) -> StorageResult<()>;
-    /// Ends a task, together with the resource update that makes its outcome visible.
-    fn finish_task(
-        &self,
-        id: i64,
-        state: TaskState,
-        detail: &str,
-        update: Option<&ResourceUpdate>,
-    ) -> StorageResult<()>;
-    /// After a restart: running tasks go back to the queue (counting the attempt). Returns them.
-    fn requeue_interrupted(&self) -> StorageResult<Vec<Task>>;
-    fn list_tasks(&self) -> StorageResult<Vec<Task>>;
-    /// Puts a running task back in the queue (its resource changed under it; it runs again). This
-    /// does not count as an interrupted attempt.
-    fn requeue_task(&self, id: i64) -> StorageResult<()>;
-}
-
 /// Tags of resources, kept apart from the documents so tagging never races with status changes.
 pub trait TagStore: Send + Sync {
     fn tags(&self, arn: &str) -> StorageResult<Vec<(String, String)>>;
@@ -583,6 +432,11 @@ impl<T> Store for T where
         + CollectStore
         + ChangeFeed
 {
+}
+
+/// `now + lease` in epoch seconds.
+pub(crate) fn lease_end(now: f64, lease: Lease) -> f64 {
+    now + lease.as_secs_f64()
 }
 
 pub(crate) fn now_epoch() -> f64 {

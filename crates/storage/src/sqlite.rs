@@ -47,7 +47,9 @@ CREATE TABLE IF NOT EXISTS tasks (
     detail TEXT NOT NULL DEFAULT '',
     attempts INTEGER NOT NULL DEFAULT 0,
     created REAL NOT NULL,
-    updated REAL NOT NULL
+    updated REAL NOT NULL,
+    owner TEXT,
+    lease_expires REAL
 );
 CREATE INDEX IF NOT EXISTS tasks_state ON tasks(state, id);
 CREATE TABLE IF NOT EXISTS resource_tags (
@@ -144,6 +146,7 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;
+        tasks::upgrade(&conn)?;
         Ok(SqliteStore { conn: Mutex::new(conn) })
     }
 
@@ -163,6 +166,7 @@ impl SqliteStore {
     pub fn open_in_memory() -> StorageResult<SqliteStore> {
         let conn = Connection::open_in_memory()?;
         conn.execute_batch(SCHEMA)?;
+        tasks::upgrade(&conn)?;
         Ok(SqliteStore { conn: Mutex::new(conn) })
     }
 

@@ -101,9 +101,22 @@ impl Server {
 
     /// Stops the server cleanly (SIGTERM, as a service manager does) and waits for it to exit.
     pub fn stop(&mut self) {
-        let Some(mut child) = self.child.take() else { return };
-        let sent = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("running kill");
+        if self.child.is_some() {
+            self.terminate();
+            self.wait_exit();
+        }
+    }
+
+    /// Sends SIGTERM without waiting (see [`Server::wait_exit`]).
+    pub fn terminate(&self) {
+        let sent = Command::new("kill").args(["-TERM", &self.pid().to_string()]).status().expect("running kill");
         assert!(sent.success(), "kill -TERM failed");
+    }
+
+    /// Waits (at most 60 s) for the server to exit after [`Server::terminate`], asserting a clean
+    /// exit.
+    pub fn wait_exit(&mut self) {
+        let Some(mut child) = self.child.take() else { return };
         let started = Instant::now();
         loop {
             if let Some(status) = child.try_wait().unwrap() {

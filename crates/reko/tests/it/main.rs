@@ -11,9 +11,11 @@
 mod common;
 
 mod actions;
+mod artifact_store;
 mod auto_training;
 mod batch_inference;
 mod batch_segments;
+mod cluster_workers;
 mod collect;
 mod conformance;
 mod console;
@@ -21,6 +23,7 @@ mod data_deletion;
 mod dataset_updates;
 mod declarative;
 mod demo_smoke;
+mod deploy;
 mod encryption;
 mod eval_cli;
 mod events;
@@ -39,6 +42,7 @@ mod recipes;
 mod recommenders;
 mod refused_members;
 mod replicas;
+mod rolling_restart;
 mod samples;
 mod security;
 mod usage;

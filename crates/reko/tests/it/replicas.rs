@@ -68,11 +68,13 @@ async fn recommend_n(
 async fn what_one_replica_is_told_the_other_serves_within_a_second() {
     let Some(db) = TestDatabase::create() else { return };
     let tmp = tempfile::tempdir().unwrap();
-    let data_dir = tmp.path().join("data");
-    let args = ["--database-url", db.url()];
-    // B runs no task (an api replica): every deployment and deletion is done by A.
-    let a = Server::start_with(&data_dir, &args);
-    let b = Server::start_with(&data_dir, &[args[0], args[1], "--workers", "0"]);
+    // The cluster's shape: two api replicas and a worker, each with a data directory of its own,
+    // sharing the database and an artifact store.
+    let store = tmp.path().join("artifacts").display().to_string();
+    let role = |role| ["--database-url", db.url(), "--artifact-store", store.as_str(), "--role", role];
+    let a = Server::start_with(&tmp.path().join("data-a"), &role("api"));
+    let b = Server::start_with(&tmp.path().join("data-b"), &role("api"));
+    let _worker = Server::start_with(&tmp.path().join("data-w"), &role("worker"));
     let (ca, rta, eva) = (&a.control.clone(), &a.runtime.clone(), &a.events.clone());
     let (cb, rtb, evb) = (&b.control.clone(), &b.runtime.clone(), &b.events.clone());
 
@@ -219,10 +221,9 @@ async fn stored_sessions(url: &str, dataset_arn: &str) -> HashSet<String> {
 async fn a_replica_killed_under_put_events_load_loses_no_acknowledged_event() {
     let Some(db) = TestDatabase::create() else { return };
     let tmp = tempfile::tempdir().unwrap();
-    let data_dir = tmp.path().join("data");
     let args = ["--database-url", db.url()];
-    let mut a = Server::start_with(&data_dir, &args);
-    let b = Server::start_with(&data_dir, &args);
+    let mut a = Server::start_with(&tmp.path().join("data-a"), &args);
+    let b = Server::start_with(&tmp.path().join("data-b"), &args);
     let g = create_group(&a.control, "kill", None).await;
     let tracking_id = create_tracker(&a.control, "kill-tracker", &g.dsg).await;
 

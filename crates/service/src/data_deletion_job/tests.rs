@@ -276,7 +276,7 @@ fn an_interrupted_job_resumes_after_a_restart() {
     let csv = write(&tmp.path().join("erase.csv"), &["user_id".into(), "gone-1".into()]);
     let job = create_job(&reko, "erase", &a.arn, csv.clone());
     // Claimed by a worker, then the server stops before it finishes.
-    let claimed = reko.store().claim_task().unwrap().unwrap();
+    let claimed = reko.store().claim_task("a-stopped-worker", crate::DEFAULT_TASK_LEASE).unwrap().unwrap().task;
     assert_eq!((claimed.kind, claimed.resource_arn.as_str()), (Ok(TaskKind::DataDeletion), job.as_str()));
     reko.shutdown();
     drop(reko);

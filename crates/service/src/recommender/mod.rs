@@ -229,12 +229,16 @@ impl Reko {
         Ok(())
     }
 
-    /// A recommender's model folder (beside the solutions' ones; `.` is not allowed in names, so
-    /// it never meets a solution's).
+    /// A recommender's folder of artifact keys (beside the solutions' ones; `.` is not allowed in
+    /// names, so it never meets a solution's).
+    pub(crate) fn recommender_models_key(&self, recommender_arn: &str) -> String {
+        format!("{}.recommender", self.solution_models_key(recommender_arn))
+    }
+
+    /// A recommender's model folder in the data directory's `models/` (models written before the
+    /// artifact store, and the default store's).
     pub(crate) fn recommender_models_dir(&self, recommender_arn: &str) -> std::path::PathBuf {
-        let dir = self.solution_models_dir(recommender_arn);
-        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        dir.with_file_name(format!("{name}.recommender"))
+        self.models_dir().join(self.recommender_models_key(recommender_arn))
     }
 }
 

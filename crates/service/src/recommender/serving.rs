@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use reko_api::{ApiError, Recommender, RecommenderConfig, ResourceStatus};
 
-use super::task::{training_config, MODEL_ID, MODEL_SHA256, SNAPSHOT_SEQ};
+use super::task::{training_config, MODEL_ID, SNAPSHOT_SEQ};
 use super::{use_case_of, UseCase};
 use crate::campaign::{exploration_from_map, ModelSource};
 use crate::deployment::Deployment;
@@ -31,8 +31,11 @@ impl Reko {
             serving_arn: arn,
             model_arn: &format!("{arn}/{model_id}"),
             sealed_by: arn,
-            path: self.recommender_model_path(arn, model_id),
-            sha256: stored.internal.get(MODEL_SHA256).and_then(|v| v.as_str()),
+            location: crate::artifact_store::ModelLocation::of(
+                &stored.internal,
+                self.recommender_model_path(arn, model_id),
+            ),
+            sha256: stored.internal.get(crate::artifact_store::ARTIFACT_SHA256).and_then(|v| v.as_str()),
             dataset_group_arn: stored.wire.dataset_group_arn.clone(),
             columns: config.and_then(|c| c.training_data_config.as_ref()),
             events: training_config(use_case),

@@ -16,7 +16,6 @@ const MODEL_FILE: &str = "model.rkm";
 
 /// Bookkeeping of the model a recommender serves (in its document's internal part).
 pub(super) const MODEL_ID: &str = "modelId";
-pub(super) const MODEL_SHA256: &str = "artifactSha256";
 pub(super) const SNAPSHOT_SEQ: &str = "snapshotSeq";
 /// When the served model was trained (epoch seconds): the retraining cadence counts from it.
 pub(super) const TRAINED_AT: &str = "trainedAt";
@@ -26,7 +25,7 @@ pub(super) const RETRAIN_REQUESTED: &str = "retrainRequested";
 /// A model just trained and written.
 struct Trained {
     model_id: String,
-    sha256: String,
+    written: crate::artifact_store::WrittenModel,
     snapshot_seq: i64,
     metrics: std::collections::BTreeMap<String, f64>,
 }
@@ -192,16 +191,13 @@ impl Reko {
             Err(e) => return Err(e.into()),
         };
         let model_id = crate::arn::solution_version_id();
-        let path = self.recommender_model_path(arn, &model_id);
-        if let Some(dir) = path.parent() {
-            crate::data_roots::create_private_dir(dir)
-                .map_err(|e| ServiceError::Internal(format!("cannot create {}: {e}", dir.display())))?;
-        }
-        let sha256 = self.write_model(arn, &trained.artifact, &path)?;
+        let dir = format!("{}/{model_id}", self.recommender_models_key(arn));
+        let written = self.write_model(arn, &trained.artifact, &dir)?;
         progress.report(0.8, "model written");
-        Ok(Ok(Trained { model_id, sha256, snapshot_seq: snapshot.interactions_seq, metrics: trained.metrics }))
+        Ok(Ok(Trained { model_id, written, snapshot_seq: snapshot.interactions_seq, metrics: trained.metrics }))
     }
 
+    /// The model file of a recommender model trained before the artifact store.
     pub(super) fn recommender_model_path(&self, arn: &str, model_id: &str) -> std::path::PathBuf {
         self.recommender_models_dir(arn).join(model_id).join(MODEL_FILE)
     }
@@ -210,10 +206,11 @@ impl Reko {
     fn remove_replaced_model(&self, stored: &Stored<Recommender>, previous: Option<&str>) {
         let current = stored.internal.get(MODEL_ID).and_then(|v| v.as_str());
         let Some(previous) = previous.filter(|p| Some(*p) != current) else { return };
-        let dir = self.recommender_models_dir(&stored.wire.recommender_arn).join(previous);
-        if let Err(e) = std::fs::remove_dir_all(&dir) {
-            tracing::warn!(error = %e, dir = %dir.display(), "could not remove a replaced recommender model");
-        }
+        let arn = &stored.wire.recommender_arn;
+        self.delete_models(
+            &format!("{}/{previous}", self.recommender_models_key(arn)),
+            &self.recommender_models_dir(arn).join(previous),
+        );
     }
 
     /// Asks for a retraining of an ACTIVE recommender (the cadence's scheduler calls it).
@@ -247,7 +244,7 @@ fn record(stored: &mut Stored<Recommender>, trained: &Trained) {
     }
     if let Some(internal) = stored.internal.as_object_mut() {
         internal.insert(MODEL_ID.into(), trained.model_id.clone().into());
-        internal.insert(MODEL_SHA256.into(), trained.sha256.clone().into());
+        trained.written.record(internal);
         internal.insert(SNAPSHOT_SEQ.into(), trained.snapshot_seq.into());
         internal.insert(TRAINED_AT.into(), now().into());
     }

@@ -103,7 +103,7 @@ fn a_due_retraining_replaces_the_model_without_a_gap() {
     assert!(reko.served(&arn).unwrap().solution_version_arn.ends_with(&second));
     assert_eq!(most_viewed(&reko, &arn)[0], "i0");
     assert!(!reko.recommender_models_dir(&arn).join(&first).exists());
-    assert!(reko.recommender_model_path(&arn, &second).exists());
+    assert!(reko.recommender_models_dir(&arn).join(&second).exists());
     let described = reko.describe_recommender(DescribeRecommenderRequest { recommender_arn: arn.clone() }).unwrap();
     assert!(described.recommender.model_metrics.is_some_and(|m| m.contains_key("coverage")));
     reko.shutdown();
@@ -169,5 +169,29 @@ fn an_update_retrains_only_when_the_training_columns_change() {
     assert_ne!(retrained, first);
     assert_eq!(wire.recommender_config.and_then(|c| c.training_data_config), Some(columns));
     assert_eq!(most_viewed(&reko, &arn)[0], "i0");
+    reko.shutdown();
+}
+
+/// A model written before the artifact store (`models/<name>.recommender/<id>/model.rkm`, no
+/// `artifactKey` in the catalog) still loads after a restart.
+#[test]
+fn a_model_written_before_the_artifact_store_still_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reko, dsg) = shop(dir.path());
+    let arn = create(&reko, &dsg, "viewed");
+    drain(&reko);
+    let mut stored = reko.load::<Recommender>(crate::resource::ResourceKind::Recommender, &arn).unwrap();
+    let model_id = stored.internal.get(super::task::MODEL_ID).and_then(|v| v.as_str()).unwrap().to_string();
+    let internal = stored.internal.as_object_mut().unwrap();
+    let key = internal.remove(crate::artifact_store::models::ARTIFACT_KEY).unwrap();
+    internal.remove(crate::artifact_store::models::OBJECT_SHA256).unwrap();
+    let legacy = reko.recommender_model_path(&arn, &model_id);
+    std::fs::rename(reko.models_dir().join(key.as_str().unwrap()), &legacy).unwrap();
+    reko.save(&stored, "ACTIVE").unwrap();
+    reko.shutdown();
+    drop(reko);
+    let reko = Reko::open(ServiceConfig { data_dir: dir.path().join("d"), workers: 0, ..Default::default() }).unwrap();
+    assert_eq!(most_viewed(&reko, &arn)[0], "i0");
+    assert!(legacy.exists());
     reko.shutdown();
 }

@@ -127,12 +127,30 @@ impl Reko {
             .name("reko-scheduler".into())
             .spawn(move || {
                 let mut last = Instant::now();
+                let mut leading = false;
                 while !reko.inner.stopping.load(Ordering::SeqCst) {
                     std::thread::sleep(Duration::from_millis(100).min(interval));
                     if last.elapsed() < interval {
                         continue;
                     }
                     last = Instant::now();
+                    // One process at a time runs the passes; the others ask again each interval
+                    // and take over when the holder dies.
+                    let lead = reko.store().hold_scheduler_lock().unwrap_or_else(|e| {
+                        tracing::warn!(error = %e, "could not tell whether this process runs the scheduler");
+                        false
+                    });
+                    if lead != leading {
+                        leading = lead;
+                        if lead {
+                            tracing::info!(worker = reko.worker_id(), "this process runs the scheduler");
+                        } else {
+                            tracing::info!("another process runs the scheduler");
+                        }
+                    }
+                    if !lead {
+                        continue;
+                    }
                     if let Err(e) = reko.run_scheduler_tick() {
                         tracing::error!(error = %e, "scheduler pass failed");
                     }

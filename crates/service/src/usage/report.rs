@@ -518,14 +518,20 @@ fn unused_versions(inputs: &Inputs, scope: &AccessScope) -> Vec<UnusedSolutionVe
         })
         .map(|v| {
             let created = v.doc.get("creationDateTime").and_then(|x| x.as_f64()).unwrap_or(v.created);
-            let artifact = v.doc.pointer(&format!("/{}/artifactPath", crate::resource::INTERNAL_KEY));
+            let internal = |k: &str| v.doc.pointer(&format!("/{}/{k}", crate::resource::INTERNAL_KEY));
+            // The size recorded with the artifact; a model written before the artifact store has
+            // its file's path instead.
+            let recorded = internal(crate::artifact_store::ARTIFACT_BYTES).and_then(|b| b.as_u64());
+            let artifact = internal("artifactPath");
             UnusedSolutionVersion {
                 solution_version_arn: v.arn.clone(),
                 solution_arn: v.parent_arn.clone(),
                 dataset_group_arn: v.dataset_group_arn.clone(),
                 created: timestamp_of(created as i64),
                 training_hours: v.doc.get("trainingHours").and_then(|x| x.as_f64()),
-                size_bytes: artifact.and_then(|p| p.as_str()).and_then(|p| std::fs::metadata(p).ok()).map(|m| m.len()),
+                size_bytes: recorded.or_else(|| {
+                    artifact.and_then(|p| p.as_str()).and_then(|p| std::fs::metadata(p).ok()).map(|m| m.len())
+                }),
             }
         })
         .collect();

@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::*;
 
 mod collected;
+mod leases;
 mod records;
 
 /// A backend's database for one test.
@@ -30,6 +31,10 @@ macro_rules! conformance_suite {
             optimistic_updates_detect_concurrent_changes,
             tasks_survive_a_restart_and_are_requeued,
             a_claimed_task_is_claimed_once,
+            a_claimed_task_carries_its_owner_and_lease,
+            an_expired_lease_is_taken_over_counting_an_attempt,
+            a_worker_that_lost_its_task_writes_nothing,
+            renewed_leases_are_not_taken_over,
             task_kinds_are_stored_as_strings,
             usage_windows_add_up_and_are_pruned,
             due_work_is_kept_moved_only_from_the_time_expected_and_dropped_with_its_resource,
@@ -58,7 +63,11 @@ macro_rules! conformance_suite {
 pub(crate) use conformance_suite;
 
 pub(crate) use collected::*;
+pub(crate) use leases::*;
 pub(crate) use records::*;
+
+/// A lease no test outlives.
+pub(crate) const LEASE: Lease = std::time::Duration::from_secs(60);
 
 pub(crate) fn resource(arn: &str, kind: &str, name: &str) -> ResourceRecord {
     ResourceRecord {
@@ -153,29 +162,32 @@ pub(crate) fn tasks_survive_a_restart_and_are_requeued(f: &impl Fixture) {
         let store = f.open();
         store.enqueue_task(TaskKind::Train, "sv:1").unwrap();
         store.enqueue_task(TaskKind::Import, "job:1").unwrap();
-        let t = store.claim_task().unwrap().unwrap();
+        let t = store.claim_task("w1", LEASE).unwrap().unwrap().task;
         assert_eq!((t.kind, t.state, t.attempts), (Ok(TaskKind::Train), TaskState::Running, 1));
-        store.report_progress(t.id, 0.5, "epoch 1").unwrap();
+        store.report_progress(t.id, "w1", 0.5, "epoch 1").unwrap();
     }
     let store = f.open();
     let interrupted = store.requeue_interrupted().unwrap();
     assert_eq!(interrupted.len(), 1);
     assert_eq!((interrupted[0].resource_arn.as_str(), interrupted[0].state), ("sv:1", TaskState::Running));
     assert_eq!((interrupted[0].progress, interrupted[0].detail.as_str()), (0.5, "epoch 1"));
-    let again = store.claim_task().unwrap().unwrap();
-    assert_eq!((again.resource_arn.as_str(), again.attempts), ("sv:1", 2));
+    let again = store.claim_task("w2", LEASE).unwrap().unwrap();
+    assert_eq!((again.task.resource_arn.as_str(), again.task.attempts), ("sv:1", 2));
+    assert_eq!(again.taken_over_from, None, "requeued, not taken over");
     // Requeued because its resource changed: not an interrupted attempt.
-    store.requeue_task(again.id).unwrap();
-    let again = store.claim_task().unwrap().unwrap();
+    store.requeue_task(again.task.id, "w2").unwrap();
+    let again = store.claim_task("w2", LEASE).unwrap().unwrap().task;
     assert_eq!((again.resource_arn.as_str(), again.attempts), ("sv:1", 2));
-    store.finish_task(again.id, TaskState::Succeeded, "done", None).unwrap();
-    let next = store.claim_task().unwrap().unwrap();
+    store.finish_task(again.id, "w2", TaskState::Succeeded, "done", None).unwrap();
+    let next = store.claim_task("w2", LEASE).unwrap().unwrap().task;
     assert_eq!(next.kind, Ok(TaskKind::Import));
-    store.finish_task(next.id, TaskState::Failed, "broken", None).unwrap();
-    assert!(store.claim_task().unwrap().is_none());
+    store.finish_task(next.id, "w2", TaskState::Failed, "broken", None).unwrap();
+    assert!(store.claim_task("w2", LEASE).unwrap().is_none());
     let all = store.list_tasks().unwrap();
     assert_eq!((all[0].state, all[0].progress, all[0].detail.as_str()), (TaskState::Succeeded, 1.0, "done"));
     assert_eq!((all[1].state, all[1].progress, all[1].detail.as_str()), (TaskState::Failed, 0.0, "broken"));
+    // A finished task keeps who ran it, and holds no lease.
+    assert_eq!((all[0].owner.as_deref(), all[0].lease_expires), (Some("w2"), None));
 }
 
 /// Workers claiming from one store at once (several connections, for a backend with a pool)
@@ -188,7 +200,14 @@ pub(crate) fn a_claimed_task_is_claimed_once(f: &impl Fixture) {
     }
     let claimed: Vec<i64> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..4)
-            .map(|_| s.spawn(|| std::iter::from_fn(|| store.claim_task().unwrap()).map(|t| t.id).collect::<Vec<_>>()))
+            .map(|w| {
+                s.spawn(move || {
+                    let owner = format!("w{w}");
+                    std::iter::from_fn(|| store.claim_task(&owner, LEASE).unwrap())
+                        .map(|c| c.task.id)
+                        .collect::<Vec<_>>()
+                })
+            })
             .collect();
         workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
     });

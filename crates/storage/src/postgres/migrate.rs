@@ -9,6 +9,7 @@ use crate::{StorageError, StorageResult};
 /// changes (a database records which it has).
 const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_initial.sql")),
+    (2, include_str!("../../migrations/postgres/0002_task_leases.sql")),
     (3, include_str!("../../migrations/postgres/0003_change_feed.sql")),
 ];
 

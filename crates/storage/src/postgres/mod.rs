@@ -44,6 +44,8 @@ pub struct PgStore {
     /// This store's id in the change feed (`reko.origin` of its connections), so the feed can
     /// leave out this process's own changes.
     origin: String,
+    /// The scheduler lock's connection, and whether it holds the lock.
+    scheduler: std::sync::Mutex<Option<(postgres::Client, bool)>>,
 }
 
 /// Sets `reko.origin` on each pooled connection: the change feed's triggers name the writer.
@@ -88,7 +90,7 @@ impl PgStore {
             .connection_customizer(Box::new(SetOrigin(origin.clone())))
             .build(manager)
             .map_err(|e| StorageError::Backend(format!("cannot connect to PostgreSQL at {target}: {e}")))?;
-        let store = PgStore { pool, config, origin };
+        let store = PgStore { pool, config, origin, scheduler: std::sync::Mutex::new(None) };
         migrate::migrate(&mut *store.conn()?)?;
         Ok(store)
     }

@@ -108,3 +108,33 @@ fn rewritten_chunks_leave_no_bytes_behind_after_compaction() {
     }
     assert_eq!(store.read_records("ds").unwrap().len(), 1);
 }
+
+/// A queue an older version wrote (no lease columns) gains them when opened, its tasks intact.
+#[test]
+fn a_task_table_without_leases_is_upgraded_when_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("reko.db");
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE tasks (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, \
+             resource_arn TEXT NOT NULL, state TEXT NOT NULL, progress REAL NOT NULL DEFAULT 0, \
+             detail TEXT NOT NULL DEFAULT '', attempts INTEGER NOT NULL DEFAULT 0, created REAL NOT NULL, \
+             updated REAL NOT NULL); \
+             INSERT INTO tasks (kind, resource_arn, state, created, updated) VALUES ('activate', 'r:1', 'queued', 0, 0);",
+        )
+        .unwrap();
+    let store = SqliteStore::open(&path).unwrap();
+    let claimed = store.claim_task("w", crate::conformance::LEASE).unwrap().unwrap();
+    assert_eq!((claimed.task.resource_arn.as_str(), claimed.task.owner.as_deref()), ("r:1", Some("w")));
+    drop(store);
+    // Opening it again finds the columns there.
+    SqliteStore::open(&path).unwrap();
+}
+
+#[test]
+fn the_only_process_always_runs_the_scheduler() {
+    let fixture = SqliteFixture::new();
+    let (a, b) = (fixture.open(), fixture.open());
+    assert!(a.hold_scheduler_lock().unwrap() && a.hold_scheduler_lock().unwrap() && b.hold_scheduler_lock().unwrap());
+}

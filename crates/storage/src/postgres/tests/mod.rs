@@ -3,6 +3,7 @@
 use super::*;
 use crate::conformance::{conformance_suite, Fixture};
 use crate::testing::TestDatabase;
+use crate::TaskQueue;
 
 mod feed;
 
@@ -76,4 +77,44 @@ fn an_unreachable_server_is_a_backend_error_naming_it() {
     assert!(text.contains("127.0.0.1:1/reko") && !text.contains("secret"), "{text}");
     let Err(e) = PgStore::open("mysql://x") else { panic!("accepted a MySQL URL") };
     assert!(e.to_string().contains("invalid PostgreSQL database URL"), "{e}");
+}
+
+/// One process runs the scheduler: the first to take the lock keeps it while its session lives;
+/// another takes it over once that session ends (the process died).
+#[test]
+fn one_store_at_a_time_holds_the_scheduler_lock() {
+    let Some(db) = TestDatabase::create() else { return };
+    let (a, b) = (PgStore::open(db.url()).unwrap(), PgStore::open(db.url()).unwrap());
+    assert!(a.hold_scheduler_lock().unwrap());
+    assert!(!b.hold_scheduler_lock().unwrap());
+    assert!(a.hold_scheduler_lock().unwrap(), "the holder keeps it");
+    assert!(!b.hold_scheduler_lock().unwrap(), "asking again does not take it");
+    drop(a);
+    // The server notices the closed session at once; allow it a moment.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !b.hold_scheduler_lock().unwrap() {
+        assert!(std::time::Instant::now() < deadline, "the lock was not released with its session");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(b.hold_scheduler_lock().unwrap());
+}
+
+/// Migration 2 gives the tasks of a version-1 database the lease columns.
+#[test]
+fn running_tasks_of_a_version_1_database_get_lease_columns() {
+    let Some(db) = TestDatabase::create() else { return };
+    let mut c = client(&db);
+    c.batch_execute(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+    )
+    .unwrap();
+    c.batch_execute(include_str!("../../../migrations/postgres/0001_initial.sql")).unwrap();
+    c.batch_execute(
+        "INSERT INTO schema_migrations (version) VALUES (1);
+         INSERT INTO tasks (kind, resource_arn, state, attempts, created, updated) VALUES ('activate', 'r:1', 'running', 1, 0, 0);",
+    )
+    .unwrap();
+    let store = PgStore::open(db.url()).unwrap();
+    let taken = store.claim_task("w", crate::conformance::LEASE).unwrap().unwrap();
+    assert_eq!((taken.task.attempts, taken.taken_over_from.as_deref()), (2, Some("(unknown)")));
 }
