@@ -11,7 +11,9 @@ and the campaign's deployment time, which builds the serving indexes before ACTI
 implicit's `recommend` on the same data (one user per call on one thread, then one batch call).
 
 Writes benchmarks/growth/results.json, prints the tables (Markdown) and draws docs/images/growth.png.
-Usage: benchmarks/growth/run.sh [--quick] [--only train|serve]   (--quick: tiny sizes, to try the program)
+Usage: benchmarks/growth/run.sh [--quick] [--only train|serve] [--train-sizes N,..] [--serve-items N,..]
+(--quick: tiny sizes, to try the program; the size lists run part of the curves, the plot then goes
+to docs/images/growth-full-partial.png)
 """
 
 import argparse
@@ -195,6 +197,8 @@ def main():
     ap.add_argument("--python", required=True, help="the venv's python with implicit and matplotlib")
     ap.add_argument("--quick", action="store_true", help="tiny sizes, to try the program")
     ap.add_argument("--only", choices=["train", "serve"])
+    ap.add_argument("--train-sizes", help="comma-separated interaction counts instead of the default ones")
+    ap.add_argument("--serve-items", help="comma-separated catalogue sizes instead of the default ones")
     args = ap.parse_args()
 
     if args.quick:
@@ -202,7 +206,13 @@ def main():
     else:
         train_sizes = [1_000_000, 5_000_000, 20_000_000, 50_000_000]
         serve_items, serve_users, serve_interactions, seconds = [10_000, 100_000, 1_000_000, 2_000_000], 500_000, 5_000_000, 10
+    if args.train_sizes:
+        train_sizes = [int(n) for n in args.train_sizes.split(",")]
+    if args.serve_items:
+        serve_items = [int(n) for n in args.serve_items.split(",")]
     tag = "quick" if args.quick else "full"
+    if args.train_sizes or args.serve_items:
+        tag += "-partial"
     results = {"machine": f"{cpu_model()}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}", "training": [], "serving": []}
 
     if args.only != "serve":
@@ -249,7 +259,10 @@ def main():
             ("implicit p99 (ms)", lambda r: r["implicit"]["p99_ms"]),
             ("implicit batch users/s", lambda r: r["implicit"]["batch_users_per_s"]),
         ]))
-    plot(results, os.path.join(ROOT, "docs", "images", f"growth{'-quick' if args.quick else ''}.png"))
+    if tag == "full":
+        plot(results, os.path.join(ROOT, "docs", "images", "growth.png"))
+    else:
+        plot(results, os.path.join(ROOT, "docs", "images", f"growth-{tag}.png"))
 
 
 if __name__ == "__main__":

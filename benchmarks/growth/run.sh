@@ -2,7 +2,7 @@
 # Issue 19's growth curves (benchmarks/growth/growth.py): Reko and implicit side by side, training
 # over 1M-50M interactions and serving over 10k-2M items, tables printed and the plot drawn into
 # docs/images/growth.png. Not run by CI; takes about an hour on 2 cores and wants ~30 GB of disk.
-# Usage: benchmarks/growth/run.sh [--quick] [--only train|serve]
+# Usage: benchmarks/growth/run.sh [--quick] [--only train|serve] [--train-sizes N,..] [--serve-items N,..]
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -1,26 +1,34 @@
-//! Real time across replicas: two release `reko serve` on one fresh PostgreSQL database
-//! (`REKO_TEST_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432/postgres`; the database
-//! is dropped afterwards) and one data directory. Events are put on replica A; each one's
-//! latency is the time from A's 200 until replica B's GetRecommendations reflects it:
+//! A cluster on this machine: one `--role worker` and two `--role api` release `reko serve`
+//! processes on one fresh PostgreSQL database (`REKO_TEST_POSTGRES_URL`, default
+//! `postgres://postgres@127.0.0.1:5432/postgres`; the database is dropped afterwards), each with a
+//! data directory of its own and one shared artifact store folder:
 //!
 //! ```sh
 //! cargo bench -p reko --bench replicas
 //! ```
 //!
-//! The campaign serves an aws-popularity-count model through an interaction filter excluding the
-//! items the user clicked: each round, a new user's top item on B is clicked on A, and B is asked
-//! again (every millisecond) until its top item changes. `REKO_BENCH_EVENTS` rounds (default
-//! 200); p50, p99 and the maximum are printed. Files go to `REKO_BENCH_DIR` (default
-//! `target/bench-replicas` of the workspace), made afresh.
+//! 1. Real time across replicas. The campaign serves an aws-popularity-count model through an
+//!    interaction filter excluding the items the user clicked: each round, a new user's top item on
+//!    B is clicked on A, and B is asked again (every millisecond) until its top item changes; the
+//!    latency is the time from A's 200 until then. `REKO_BENCH_EVENTS` rounds (default 200); p50,
+//!    p99 and the maximum are printed.
+//! 2. GetRecommendations (numResults 25, random users, signed) on a User-Personalization campaign
+//!    trained on reko-synth data (`REKO_BENCH_USERS` 20,000, `REKO_BENCH_ITEMS` 5,000,
+//!    `REKO_BENCH_INTERACTIONS` 500,000 by default) with `REKO_BENCH_CONNECTIONS` (64) connections
+//!    for `REKO_BENCH_SECONDS` (10): all on replica A, then half on A and half on B. The load
+//!    generator and both replicas share the machine's cores, which bound the sum.
+//!
+//! Files go to `REKO_BENCH_DIR` (default `target/bench-replicas` of the workspace), made afresh.
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod common;
 
-use common::load::{item_ids, Conn};
-use common::{control, create_tracker, env, interactions_dataset, start_import, start_server, wait_active};
+use common::load::{drive, item_ids, print, Conn, Outgoing, Rng};
+use common::{control, create_tracker, env, interactions_dataset, start_import, start_server, wait_active, Server};
 
 const SCHEMA: &str = r#"{"type":"record","name":"Interactions","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"EVENT_TYPE","type":"string"},{"name":"TIMESTAMP","type":"long"}],"version":"1.0"}"#;
 /// Items of the training data; item k has k + 1 interactions (a strict popularity order).
@@ -57,12 +65,11 @@ fn main() {
     let Some(db) = reko_storage::testing::TestDatabase::create() else {
         panic!("this benchmark needs PostgreSQL: none answers at REKO_TEST_POSTGRES_URL")
     };
-    let data = dir.join("data");
-    let a = start_server(&data, &["--database-url", db.url()]);
-    // B runs no task: an api replica beside A, reading A's models from the same directory (under
-    // another name, so that its log is a file of its own).
-    std::os::unix::fs::symlink(&data, dir.join("data-b")).unwrap();
-    let b = start_server(&dir.join("data-b"), &["--database-url", db.url(), "--workers", "0"]);
+    let store = dir.join("artifacts").display().to_string();
+    let role = |role| ["--database-url", db.url(), "--artifact-store", store.as_str(), "--role", role];
+    let _worker = start_server(&dir.join("data-w"), &role("worker"));
+    let a = start_server(&dir.join("data-a"), &role("api"));
+    let b = start_server(&dir.join("data-b"), &role("api"));
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let latencies = rt.block_on(async {
         let c = control(&a.url());
@@ -136,6 +143,54 @@ fn main() {
         }
         latencies
     });
+    report_latencies(rounds, latencies);
+    rt.block_on(throughput(&dir, &a, &b));
+}
+
+/// Part 2: GetRecommendations on one replica, then on two.
+async fn throughput(dir: &std::path::Path, a: &Server, b: &Server) {
+    let cfg = reko_synth::SynthConfig {
+        users: env("REKO_BENCH_USERS", 20_000),
+        items: env("REKO_BENCH_ITEMS", 5_000),
+        interactions: env("REKO_BENCH_INTERACTIONS", 500_000),
+        ..reko_synth::SynthConfig::default()
+    };
+    let (connections, seconds) = (env("REKO_BENCH_CONNECTIONS", 64usize), env("REKO_BENCH_SECONDS", 10.0f64));
+    let files = reko_synth::write_dataset_streaming(dir, &cfg).unwrap();
+    let c = control(&a.url());
+    let deployed = common::deploy_user_personalization(
+        &c,
+        "throughput",
+        &[("Interactions", reko_synth::interactions_schema(), &files.interactions)],
+    )
+    .await;
+    let (campaign, users) = (deployed.campaign, cfg.users);
+    let request = Arc::new(move |rng: &mut Rng| {
+        let user = reko_synth::user_id(rng.below(users));
+        Outgoing::Sign(
+            "/recommendations",
+            format!(r#"{{"campaignArn":"{campaign}","userId":"{user}","numResults":25}}"#),
+        )
+    });
+    println!("| replicas | connections | GetRecommendations/s | p50 | p99 | p99.9 | errors |");
+    println!("|---|---|---:|---:|---:|---:|---:|");
+    let one = drive(&a.addr, connections, seconds, request.clone()).await;
+    print(&format!("1 (A) | {connections}"), &one, 1, "req");
+    let half = connections / 2;
+    let (on_a, on_b) = tokio::join!(
+        drive(&a.addr, half, seconds, request.clone()),
+        drive(&b.addr, connections - half, seconds, request.clone())
+    );
+    let mut both = on_a;
+    both.requests += on_b.requests;
+    both.errors += on_b.errors;
+    both.latencies.extend(on_b.latencies);
+    both.latencies.sort();
+    print(&format!("2 (A + B) | {half} + {}", connections - half), &both, 1, "req");
+    println!("(load average {})", std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim());
+}
+
+fn report_latencies(rounds: usize, latencies: Vec<Duration>) {
     let mut sorted = latencies;
     sorted.sort();
     let pct = |p: f64| sorted[((sorted.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1e3;

@@ -261,7 +261,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         role,
         task_lease: std::time::Duration::from_secs(config.task_lease_secs),
         data_dir: config.data_dir.clone(),
-        database_url: config.database_url.as_ref().map(|url| url.0.clone()),
+        database_url: config.database_url.as_ref().map(|url| reko_service::DatabaseUrl(url.0.clone())),
         region: config.region.clone(),
         account_id: config.account_id.clone(),
         workers: config.workers,

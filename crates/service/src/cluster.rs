@@ -147,6 +147,17 @@ impl Reko {
 mod tests {
     use super::*;
 
+    /// Logs and panics that print the configuration never show the database password.
+    #[test]
+    fn the_configuration_never_shows_the_database_password() {
+        let config = crate::ServiceConfig {
+            database_url: Some(crate::DatabaseUrl("postgres://reko:pg-secret-3@db/reko".into())),
+            ..Default::default()
+        };
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("pg-secret-3") && shown.contains("DatabaseUrl(redacted)"), "{shown}");
+    }
+
     #[test]
     fn roles_and_leases_are_checked() {
         for name in Role::NAMES {

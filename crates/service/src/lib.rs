@@ -86,6 +86,16 @@ pub use tasks::TaskInfo;
 
 use arn::ArnScheme;
 
+/// A PostgreSQL URL, which may hold a password: never shown by `Debug`.
+#[derive(Clone)]
+pub struct DatabaseUrl(pub String);
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DatabaseUrl(redacted)")
+    }
+}
+
 /// What a Reko server needs to know about itself.
 #[derive(Debug, Clone)]
 pub struct ServiceConfig {
@@ -94,7 +104,7 @@ pub struct ServiceConfig {
     pub data_dir: PathBuf,
     /// A PostgreSQL database (`postgres://...`) holding the catalog, records and tasks instead of
     /// `data_dir/reko.db`. Opening it blocks: call [`Reko::open`] off async worker threads.
-    pub database_url: Option<String>,
+    pub database_url: Option<DatabaseUrl>,
     /// Region and account used in ARNs.
     pub region: String,
     pub account_id: String,
@@ -238,7 +248,7 @@ impl Reko {
         data_roots::create_data_dir(&config.data_dir)?;
         object_storage::Scratch::clear_all(&config.data_dir);
         let store: Arc<dyn Store> = match &config.database_url {
-            Some(url) => Arc::new(PgStore::open(url)?),
+            Some(url) => Arc::new(PgStore::open(&url.0)?),
             None => Arc::new(SqliteStore::open(&config.data_dir.join("reko.db"))?),
         };
         let live = live::LiveState::new(
