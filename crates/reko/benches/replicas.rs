@@ -80,28 +80,7 @@ fn main() {
             j.dataset_import_job.unwrap().status.unwrap()
         })
         .await;
-        let solution = c
-            .create_solution()
-            .name("replicas-pop")
-            .dataset_group_arn(&group)
-            .recipe_arn("arn:aws:personalize:::recipe/aws-popularity-count")
-            .perform_auto_training(false)
-            .send()
-            .await
-            .unwrap()
-            .solution_arn
-            .unwrap();
-        wait_active("solution", || async {
-            c.describe_solution().solution_arn(&solution).send().await.unwrap().solution.unwrap().status.unwrap()
-        })
-        .await;
-        let sv = c.create_solution_version().solution_arn(&solution).send().await.unwrap();
-        let sv = sv.solution_version_arn.unwrap();
-        wait_active("training", || async {
-            let v = c.describe_solution_version().solution_version_arn(&sv).send().await.unwrap();
-            v.solution_version.unwrap().status.unwrap()
-        })
-        .await;
+        let (_, sv) = common::train_solution(&c, &group, "replicas-pop", "aws-popularity-count").await;
         let campaign = c.create_campaign().name("replicas").solution_version_arn(&sv).send().await;
         let campaign = campaign.unwrap().campaign_arn.unwrap();
         wait_active("campaign", || async {

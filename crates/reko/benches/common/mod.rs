@@ -143,11 +143,28 @@ pub async fn deploy_user_personalization(
         })
         .await;
     }
+    let (solution, sv) = train_solution(c, &group, &format!("{name}-up"), "aws-user-personalization").await;
+    let campaign = c.create_campaign().name(name).solution_version_arn(&sv).send().await.unwrap().campaign_arn.unwrap();
+    wait_active("campaign", || async {
+        c.describe_campaign().campaign_arn(&campaign).send().await.unwrap().campaign.unwrap().status.unwrap()
+    })
+    .await;
+    Deployed { group, solution, campaign }
+}
+
+/// A solution `name` of `recipe` (e.g. `aws-popularity-count`) in `group`, and its first version
+/// trained: `(solution, version)`.
+pub async fn train_solution(
+    c: &aws_sdk_personalize::Client,
+    group: &str,
+    name: &str,
+    recipe: &str,
+) -> (String, String) {
     let solution = c
         .create_solution()
-        .name(format!("{name}-up"))
-        .dataset_group_arn(&group)
-        .recipe_arn("arn:aws:personalize:::recipe/aws-user-personalization")
+        .name(name)
+        .dataset_group_arn(group)
+        .recipe_arn(format!("arn:aws:personalize:::recipe/{recipe}"))
         // Automatic training (on by default, first run an hour after creation) would retrain
         // in the middle of a later run on the kept data directory, competing for the cores.
         .perform_auto_training(false)
@@ -166,12 +183,7 @@ pub async fn deploy_user_personalization(
         v.solution_version.unwrap().status.unwrap()
     })
     .await;
-    let campaign = c.create_campaign().name(name).solution_version_arn(&sv).send().await.unwrap().campaign_arn.unwrap();
-    wait_active("campaign", || async {
-        c.describe_campaign().campaign_arn(&campaign).send().await.unwrap().campaign.unwrap().status.unwrap()
-    })
-    .await;
-    Deployed { group, solution, campaign }
+    (solution, sv)
 }
 
 /// A dataset group `name` with one Interactions dataset of `schema`, both ACTIVE: `(group, dataset)`.

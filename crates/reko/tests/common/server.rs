@@ -215,6 +215,12 @@ pub fn control_client(url: &str) -> aws_sdk_personalize::Client {
 
 /// Runtime client (same settings as [`control_client`]).
 pub fn runtime_client(url: &str) -> aws_sdk_personalizeruntime::Client {
+    runtime_client_retrying(url, RetryConfig::disabled())
+}
+
+/// Runtime client with the given retries (`RetryConfig::standard()`: as an application
+/// configures one).
+pub fn runtime_client_retrying(url: &str, retry: RetryConfig) -> aws_sdk_personalizeruntime::Client {
     use aws_sdk_personalizeruntime::config as rc;
     let conf = rc::Config::builder()
         .behavior_version(rc::BehaviorVersion::latest())
@@ -222,7 +228,7 @@ pub fn runtime_client(url: &str) -> aws_sdk_personalizeruntime::Client {
         .endpoint_url(url)
         .credentials_provider(rc::Credentials::new(ACCESS_KEY_ID, SECRET_ACCESS_KEY, None, None, "test"))
         .http_client(aws_smithy_http_client::Builder::new().build_http())
-        .retry_config(rc::retry::RetryConfig::disabled())
+        .retry_config(retry)
         .build();
     aws_sdk_personalizeruntime::Client::from_conf(conf)
 }

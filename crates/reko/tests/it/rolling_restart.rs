@@ -86,21 +86,6 @@ fn authority(server: &Server) -> String {
     server.url.strip_prefix("http://").unwrap().to_string()
 }
 
-/// A runtime client as an application configures one: the SDK's standard retries (3 attempts,
-/// backoff) for throttling and transient errors such as a connection closed under a request.
-fn retrying_runtime_client(url: &str) -> aws_sdk_personalizeruntime::Client {
-    use aws_sdk_personalizeruntime::config as rc;
-    let conf = rc::Config::builder()
-        .behavior_version(rc::BehaviorVersion::latest())
-        .region(rc::Region::new(REGION))
-        .endpoint_url(url)
-        .credentials_provider(rc::Credentials::new(ACCESS_KEY_ID, SECRET_ACCESS_KEY, None, None, "test"))
-        .http_client(aws_smithy_http_client::Builder::new().build_http())
-        .retry_config(rc::retry::RetryConfig::standard())
-        .build();
-    aws_sdk_personalizeruntime::Client::from_conf(conf)
-}
-
 fn wait_ready(server: &Server) {
     let started = Instant::now();
     let handle = tokio::runtime::Handle::current();
@@ -186,7 +171,10 @@ async fn restarting_the_replicas_one_at_a_time_fails_no_request() {
     });
     let mut servers = vec![first, second];
     let backends: Backends = Arc::new(Mutex::new(servers.iter().map(authority).collect()));
-    let runtime = retrying_runtime_client(&proxy(backends.clone()).await);
+    let runtime = runtime_client_retrying(
+        &proxy(backends.clone()).await,
+        aws_sdk_personalizeruntime::config::retry::RetryConfig::standard(),
+    );
 
     let (stop, ok_count) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicUsize::new(0)));
     let failures = Arc::new(Mutex::new(Vec::<String>::new()));
