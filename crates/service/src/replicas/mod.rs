@@ -55,11 +55,13 @@ impl Reko {
 
     /// Records another process appended to a dataset: applied to what this process holds.
     fn follow_records(&self, dataset_arn: &str) -> ServiceResult<()> {
-        let Some(record) = self.store().get_resource(dataset_arn)? else { return Ok(()) };
-        if record.kind != ResourceKind::Dataset.as_str() {
-            return Ok(());
-        }
-        let dataset = self.load::<Dataset>(ResourceKind::Dataset, dataset_arn)?.wire;
+        // One catalog read per notification (it comes per append of another process).
+        let dataset = match self.load::<Dataset>(ResourceKind::Dataset, dataset_arn) {
+            Ok(stored) => stored.wire,
+            // Deleted meanwhile: its deletion's own change clears what was held.
+            Err(ServiceError::Api(reko_api::ApiError::ResourceNotFound(_))) => return Ok(()),
+            Err(e) => return Err(e),
+        };
         let group = &dataset.dataset_group_arn;
         match DatasetType::parse(&dataset.dataset_type) {
             Some(DatasetType::Interactions) => {
