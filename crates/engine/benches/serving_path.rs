@@ -132,6 +132,8 @@ fn compare_with_full_scan(model: &UpModel, users: &[String], interacted: &std::c
     type Row = (f64, usize, f64);
     let mean = |v: &[Row], f: &dyn Fn(&Row) -> f64| v.iter().map(f).sum::<f64>() / v.len().max(1) as f64;
     let (top, rest) = by_share.split_at(tenth);
+    let shown: Vec<String> = top.iter().take(12).map(|x| format!("{:.1}% (norm {:.1})", 100.0 * x.0, x.2)).collect();
+    println!("the users scanned most for: {}", shown.join(", "));
     println!(
         "the tenth scanned most: {:.2}% of the catalogue, {:.1} never-interacted items per list, user vector norm \
          {:.3}; the rest: {:.2}%, {:.1}, {:.3}",

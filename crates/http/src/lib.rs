@@ -478,12 +478,7 @@ async fn ready(State(reko): State<Reko>, Extension(draining): Extension<Draining
 /// Background tasks with their progress (a Reko extension, used by `reko tasks` and the demo).
 async fn tasks(State(reko): State<Reko>, Extension(principal): Extension<Principal>) -> Response {
     let scope = scope_of(&principal);
-    let result = blocking(move || {
-        let mut tasks = reko.list_tasks().map_err(ApiError::from)?;
-        tasks.retain(|t| reko.visible_in(&scope, &t.resource_arn));
-        Ok(tasks)
-    })
-    .await;
+    let result = blocking(move || reko.list_tasks_in(&scope).map_err(ApiError::from)).await;
     match result {
         Ok(tasks) => json_response(StatusCode::OK, JSON, &serde_json::json!({ "tasks": tasks })),
         Err(e) => error_response(&e, Service::Control),

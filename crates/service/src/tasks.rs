@@ -103,6 +103,20 @@ impl Reko {
         Ok(self.store().list_tasks()?.into_iter().map(TaskInfo::from).collect())
     }
 
+    /// The tasks a key with `scope` may see: those of its dataset groups. Which worker runs a
+    /// task (host, pid, lease) is the operator's business: only an unrestricted key sees it.
+    pub fn list_tasks_in(&self, scope: &crate::AccessScope) -> ServiceResult<Vec<TaskInfo>> {
+        let mut tasks = self.list_tasks()?;
+        tasks.retain(|t| self.visible_in(scope, &t.resource_arn));
+        if !scope.is_unrestricted() {
+            for t in &mut tasks {
+                t.owner = None;
+                t.lease_expires = None;
+            }
+        }
+        Ok(tasks)
+    }
+
     /// At start-up, on the embedded store (this process is its only user): the tasks that were
     /// running died with the previous process and go back to the queue. On a shared database
     /// nothing is certainly dead: a task whose worker died is taken over by a claim once its
@@ -418,6 +432,33 @@ mod tests {
 
     fn task_of(reko: &Reko, arn: &str) -> Task {
         reko.store().list_tasks().unwrap().into_iter().find(|t| t.resource_arn == arn).expect("a task")
+    }
+
+    /// A scoped key sees its own group's tasks and not which worker runs them; the root key
+    /// sees every task with its owner and lease.
+    #[test]
+    fn a_scoped_key_sees_its_tasks_without_the_worker() {
+        let dir = tempfile::tempdir().unwrap();
+        let reko =
+            Reko::open(ServiceConfig { data_dir: dir.path().join("d"), workers: 0, ..Default::default() }).unwrap();
+        let root = AccessScope::default();
+        let group = |name: &str| {
+            let request = CreateDatasetGroupRequest { name: name.into(), ..Default::default() };
+            reko.create_dataset_group(request, &root).unwrap().dataset_group_arn
+        };
+        let (a, b) = (group("a"), group("b"));
+        for _ in 0..2 {
+            reko.store().claim_task("host:4242:secret", crate::DEFAULT_TASK_LEASE).unwrap().unwrap();
+        }
+        let all = reko.list_tasks_in(&root).unwrap();
+        assert_eq!(all.len(), 2);
+        assert!(all.iter().all(|t| t.owner.as_deref() == Some("host:4242:secret") && t.lease_expires.is_some()));
+        let scoped = AccessScope { dataset_groups: Some(vec![a.clone()]), ..Default::default() };
+        let seen = reko.list_tasks_in(&scoped).unwrap();
+        assert_eq!(seen.iter().map(|t| t.resource_arn.as_str()).collect::<Vec<_>>(), [a.as_str()]);
+        assert_eq!((seen[0].state.as_str(), seen[0].owner.as_deref(), seen[0].lease_expires), ("running", None, None));
+        let json = serde_json::to_string(&seen).unwrap();
+        assert!(!json.contains("4242") && !json.contains(&b), "{json}");
     }
 
     /// A version created while its solution is CREATE PENDING: its training, claimed while the

@@ -14,7 +14,7 @@
 //! exposure over the plausible candidates.
 
 use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
+use rand::{Rng, RngCore, SeedableRng};
 
 use crate::model::Exploration;
 
@@ -45,9 +45,9 @@ pub(crate) struct ExplorationIndex {
     /// Items without interactions.
     new: Vec<u32>,
     /// Items with 1 to [`RARE_MAX`] interactions.
-    rare: Vec<u32>,
+    rare: Vec<Candidate>,
     /// The others with a creation time, newest first, and their creation times.
-    by_age: Vec<u32>,
+    by_age: Vec<Candidate>,
     created: Vec<i64>,
     /// Mean and standard deviation of the log popularity of items with interactions: what a
     /// request without a user vector assumes of an item without any.
@@ -68,6 +68,10 @@ pub(crate) struct Profiles {
     of_new: Vec<u32>,
     /// One item of each profile, whose factor row stands for all of them.
     pub(crate) representatives: Vec<u32>,
+    /// The new items profile by profile: profile `p`'s are `members[starts[p]..starts[p + 1]]`
+    /// (a sample then draws only among the profiles that can earn a slot).
+    members: Vec<u32>,
+    starts: Vec<usize>,
 }
 
 impl Profiles {
@@ -109,14 +113,35 @@ impl Profiles {
             };
             of[i as usize] = p;
         }
-        let of_new = new.iter().map(|&i| of[i as usize]).collect();
-        Some(Profiles { of, of_new, representatives })
+        let of_new: Vec<u32> = new.iter().map(|&i| of[i as usize]).collect();
+        let mut starts = vec![0usize; representatives.len() + 1];
+        of_new.iter().for_each(|&p| starts[p as usize + 1] += 1);
+        (0..representatives.len()).for_each(|p| starts[p + 1] += starts[p]);
+        let mut members = vec![0u32; new.len()];
+        let mut fill = starts.clone();
+        for (&i, &p) in new.iter().zip(&of_new) {
+            members[fill[p as usize]] = i;
+            fill[p as usize] += 1;
+        }
+        Some(Profiles { of, of_new, representatives, members, starts })
     }
 
     /// The profile of item `i`, if it is a grouped new item.
     pub(crate) fn of(&self, i: u32) -> Option<usize> {
         self.of.get(i as usize).filter(|&&p| p != u32::MAX).map(|&p| p as usize)
     }
+}
+
+/// An item of a sampled pool with what a draw needs before reading its factor row (a sample's
+/// draws land anywhere in the catalogue).
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    item: u32,
+    /// Interactions.
+    count: u32,
+    /// ‖factor row‖: a bound of the item's logit for a user, so that a hopeless item is
+    /// skipped without reading its row.
+    norm: f32,
 }
 
 /// One request's exploration.
@@ -152,13 +177,19 @@ impl ExplorationIndex {
     pub(crate) fn build(counts: &[u32], created: &[i64], popularity: &[f32], y: &[f32], s: usize) -> Self {
         let new: Vec<u32> = (0..counts.len() as u32).filter(|&i| counts[i as usize] == 0).collect();
         let profiles = Profiles::build(&new, counts.len(), y, s);
-        let rare = (0..counts.len() as u32).filter(|&i| (1..=RARE_MAX).contains(&counts[i as usize])).collect();
+        let candidate = |i: u32| {
+            let row = y.get(i as usize * s..(i as usize + 1) * s).unwrap_or(&[]);
+            let norm = if row.is_empty() { f32::INFINITY } else { row.iter().map(|x| x * x).sum::<f32>().sqrt() };
+            Candidate { item: i, count: counts[i as usize], norm }
+        };
+        let rare =
+            (0..counts.len() as u32).filter(|&i| (1..=RARE_MAX).contains(&counts[i as usize])).map(candidate).collect();
         let mut aged: Vec<(i64, u32)> = (0..counts.len() as u32)
             .filter(|&i| counts[i as usize] > RARE_MAX && created[i as usize] != i64::MIN)
             .map(|i| (created[i as usize], i))
             .collect();
         aged.sort_unstable_by(|a, b| b.cmp(a));
-        let (created, by_age) = aged.into_iter().unzip();
+        let (created, by_age) = aged.into_iter().map(|(t, i)| (t, candidate(i))).unzip();
         let logs: Vec<f64> =
             popularity.iter().zip(counts).filter(|(_, &c)| c > 0).map(|(&p, _)| f64::from(p + 1e-9).ln()).collect();
         let n = logs.len().max(1) as f64;
@@ -168,15 +199,17 @@ impl ExplorationIndex {
     }
 
     /// The candidates `req` explores, best sample first: at most `req.slots`, each passing `ok`
-    /// and with a sample at or above the floor. `logit(i)` is the model's logit of item `i`
-    /// (NaN: not scorable), `counts[i]` its interactions; `prefetch(i)` is told a few candidates
+    /// and with a sample at or above the floor. `logit(i, n)` is the model's estimate of item `i`,
+    /// which has `n` interactions (NaN: not scorable); `reach(norm)` the highest logit an item
+    /// with interactions whose factor row has that norm can have (∞: no bound), so that a
+    /// hopeless one is skipped unread; `prefetch(i)` is told a few candidates
     /// ahead which item `logit` will read next (candidates lie anywhere in a large catalogue's
     /// factors, so each would otherwise be a cache miss).
     pub(crate) fn pick(
         &self,
         req: &Request<'_>,
-        counts: &[u32],
-        logit: impl Fn(u32) -> f32,
+        logit: impl Fn(u32, u32) -> f32,
+        reach: impl Fn(f32) -> f32,
         ok: impl Fn(u32) -> bool,
         prefetch: impl Fn(u32),
     ) -> Vec<Pick> {
@@ -190,15 +223,18 @@ impl ExplorationIndex {
         let optimism = (OPTIMISM * e.weight) as f32;
         let mut picks: Vec<Pick> = Vec::new();
         let mut normal = Normal::default();
+        let sd_of = |n: u32| if n == 0 { req.sd } else { req.sd * RARE_SD_SCALE / (1.0 + n as f32) };
+        // Whether an item with relevance `mu` and `n` interactions cannot earn a slot.
+        let hopeless = |mu: f32, n: u32| {
+            let sd = sd_of(n);
+            mu.is_nan() || sd <= 0.0 || (req.floor - mu) / sd - optimism > HOPELESS_Z
+        };
         // Item `i` with relevance `mu` and `n` interactions.
         let mut consider = |i: u32, mu: f32, n: u32, rng: &mut SmallRng| {
-            if mu.is_nan() {
+            if hopeless(mu, n) {
                 return;
             }
-            let sd = if n == 0 { req.sd } else { req.sd * RARE_SD_SCALE / (1.0 + n as f32) };
-            if sd <= 0.0 || (req.floor - mu) / sd - optimism > HOPELESS_Z {
-                return;
-            }
+            let sd = sd_of(n);
             let sampled = mu + sd * (optimism + normal.sample(rng));
             if sampled >= req.floor && ok(i) {
                 picks.push(Pick { sampled, logit: mu, item: i });
@@ -215,29 +251,50 @@ impl ExplorationIndex {
             if self.new.len() <= DIRECT_MAX {
                 (0..self.new.len()).for_each(|j| visit(j, &mut rng));
             } else {
-                for _ in 0..DIRECT_MAX {
-                    let j = rng.gen_range(0..self.new.len());
-                    visit(j, &mut rng);
+                // `DIRECT_MAX` uniform draws among the new items, of which only those landing
+                // in a profile that can earn a slot matter: how many land there, then where.
+                let hopeful: Vec<usize> = (0..grouped.len()).filter(|&p| !hopeless(grouped[p], 0)).collect();
+                let sizes: Vec<usize> = hopeful.iter().map(|&p| profiles.starts[p + 1] - profiles.starts[p]).collect();
+                let within: usize = sizes.iter().sum();
+                let threshold = ((within as u128) << 32) / self.new.len() as u128;
+                let hits = (0..DIRECT_MAX).filter(|_| u128::from(rng.next_u32()) < threshold).count();
+                for _ in 0..hits {
+                    let mut r = rng.gen_range(0..within);
+                    let k = sizes.iter().position(|&n| {
+                        r < n || {
+                            r -= n;
+                            false
+                        }
+                    });
+                    let p = hopeful[k.expect("r < within")];
+                    consider(profiles.members[profiles.starts[p] + r], grouped[p], 0, &mut rng);
                 }
             }
         }
         let new_pool = if req.profile_logits.is_some() && self.profiles.is_some() { &[][..] } else { &self.new[..] };
-        // Rare and young items: a sample.
-        for (pool, budget) in [(new_pool, DIRECT_MAX), (&self.rare[..], SAMPLE), (&self.by_age[..young], SAMPLE)] {
-            let candidates = if pool.len() <= budget {
-                pool
+        // A pool's candidates (`at(j)`: its `j`-th): all of them while they are at most
+        // `budget`, else `budget` uniform draws. Those whose bound is already hopeless are
+        // skipped (a hopeless item draws nothing, so the picks are the same).
+        let mut sample = |len: usize, at: &dyn Fn(usize) -> Candidate, budget: usize, rng: &mut SmallRng| {
+            draws.clear();
+            let live = |c: &Candidate| c.count == 0 || !hopeless(reach(c.norm), c.count);
+            if len <= budget {
+                draws.extend((0..len).map(at).filter(live));
             } else {
-                draws.clear();
-                draws.extend((0..budget).map(|_| pool[rng.gen_range(0..pool.len())]));
-                &draws[..]
-            };
-            for (j, &i) in candidates.iter().enumerate() {
-                if let Some(&next) = candidates.get(j + PREFETCH_AHEAD) {
-                    prefetch(next);
-                }
-                consider(i, logit(i), counts[i as usize], &mut rng);
+                draws.extend((0..budget).map(|_| at(rng.gen_range(0..len))).filter(live));
             }
-        }
+            for j in 0..draws.len() {
+                if let Some(next) = draws.get(j + PREFETCH_AHEAD) {
+                    prefetch(next.item);
+                }
+                let c = draws[j];
+                consider(c.item, logit(c.item, c.count), c.count, rng);
+            }
+        };
+        let new_item = |i: u32| Candidate { item: i, count: 0, norm: f32::INFINITY };
+        sample(new_pool.len(), &|j| new_item(new_pool[j]), DIRECT_MAX, &mut rng);
+        sample(self.rare.len(), &|j| self.rare[j], SAMPLE, &mut rng);
+        sample(young, &|j| self.by_age[j], SAMPLE, &mut rng);
         picks.sort_unstable_by(|a, b| b.sampled.total_cmp(&a.sampled).then(a.item.cmp(&b.item)));
         // Sampling draws with replacement: keep each item's best draw.
         let mut seen = rustc_hash::FxHashSet::default();
@@ -288,6 +345,27 @@ mod tests {
         Request { exploration: e, slots, floor, sd: 1.0, newest: 100 * 86_400, profile_logits: None }
     }
 
+    /// Beyond `DIRECT_MAX` grouped new items, the draws that matter land in the profiles that
+    /// can earn a slot as uniform draws over all new items would: about a third of 4,096 draws
+    /// here, spread over the whole profile, and none in the hopeless ones.
+    #[test]
+    fn sampled_new_items_come_from_the_hopeful_profiles_at_the_uniform_rate() {
+        let n = 12_000;
+        let counts = vec![0u32; n];
+        let y: Vec<f32> = (0..n).map(|i| (i % 3) as f32 + 1.0).collect();
+        let ix = ExplorationIndex::build(&counts, &vec![i64::MIN; n], &vec![0.0; n], &y, 1);
+        let profiles = ix.profiles.as_ref().expect("three rows shared by 4,000 items each");
+        let logits = [0.0, -100.0, -100.0];
+        let e = Exploration { weight: 1.0, item_age_cut_off_days: 30.0, seed: Some(7) };
+        let req = Request { profile_logits: Some(&logits), ..request(&e, n, 0.0) };
+        let picks = ix.pick(&req, |_, _| f32::NAN, |_| f32::INFINITY, |_| true, |_| {});
+        assert!(picks.iter().all(|p| profiles.of(p.item) == Some(0)), "only the hopeful profile");
+        // 4,096 draws, a third of them in the profile: about 1,150 distinct of its 4,000 items.
+        assert!((1_050..1_250).contains(&picks.len()), "{} picks", picks.len());
+        let (lo, hi) = picks.iter().fold((u32::MAX, 0), |(lo, hi), p| (lo.min(p.item), hi.max(p.item)));
+        assert!(lo < 100 && hi > n as u32 - 100, "drawn over the whole profile: {lo}..{hi}");
+    }
+
     #[test]
     fn candidates_are_rare_or_young_items() {
         // Item 0: new; 1: rare; 2: popular and old; 3: popular and created 5 days before the newest event.
@@ -295,12 +373,12 @@ mod tests {
         let created = [i64::MIN, i64::MIN, 0, 95 * 86_400];
         let ix = ExplorationIndex::build(&counts, &created, &[0.0; 4], &[0.0; 4], 1);
         let e = Exploration { weight: 1.0, item_age_cut_off_days: 30.0, seed: Some(1) };
-        let picks = ix.pick(&request(&e, 4, f32::NEG_INFINITY), &counts, |_| 0.0, |_| true, |_| {});
+        let picks = ix.pick(&request(&e, 4, f32::NEG_INFINITY), |_, _| 0.0, |_| f32::INFINITY, |_| true, |_| {});
         let mut items: Vec<u32> = picks.iter().map(|p| p.item).collect();
         items.sort_unstable();
         assert_eq!(items, [0, 1, 3]);
         let e = Exploration { item_age_cut_off_days: 1.0, ..e };
-        let picks = ix.pick(&request(&e, 4, f32::NEG_INFINITY), &counts, |_| 0.0, |_| true, |_| {});
+        let picks = ix.pick(&request(&e, 4, f32::NEG_INFINITY), |_, _| 0.0, |_| f32::INFINITY, |_| true, |_| {});
         assert!(picks.iter().all(|p| p.item < 2), "{picks:?}");
     }
 
@@ -308,11 +386,11 @@ mod tests {
     fn a_candidate_far_below_the_floor_never_takes_a_slot() {
         let counts = [0, 0];
         let ix = ExplorationIndex::build(&counts, &[i64::MIN; 2], &[0.0; 2], &[0.0; 2], 1);
-        let logit = |i: u32| if i == 0 { -50.0 } else { 0.5 };
+        let logit = |i: u32, _| if i == 0 { -50.0 } else { 0.5 };
         let mut shown = [0; 2];
         for seed in 0..500 {
             let e = Exploration { weight: 0.9, item_age_cut_off_days: 30.0, seed: Some(seed) };
-            for p in ix.pick(&request(&e, 2, 1.0), &counts, logit, |_| true, |_| {}) {
+            for p in ix.pick(&request(&e, 2, 1.0), logit, |_| f32::INFINITY, |_| true, |_| {}) {
                 shown[p.item as usize] += 1;
             }
         }
@@ -329,7 +407,9 @@ mod tests {
             (0..1000)
                 .filter(|&seed| {
                     let e = Exploration { weight, item_age_cut_off_days: 30.0, seed: Some(seed) };
-                    ix.pick(&request(&e, 2, 1.0), &counts, |_| 0.0, |_| true, |_| {}).iter().any(|p| p.item == item)
+                    ix.pick(&request(&e, 2, 1.0), |_, _| 0.0, |_| f32::INFINITY, |_| true, |_| {})
+                        .iter()
+                        .any(|p| p.item == item)
                 })
                 .count()
         };
@@ -345,7 +425,7 @@ mod tests {
         let mut shown = [0; 50];
         for seed in 0..400 {
             let e = Exploration { weight: 0.3, item_age_cut_off_days: 30.0, seed: Some(seed) };
-            for p in ix.pick(&request(&e, 3, 0.0), &counts, |_| 0.0, |_| true, |_| {}) {
+            for p in ix.pick(&request(&e, 3, 0.0), |_, _| 0.0, |_| f32::INFINITY, |_| true, |_| {}) {
                 shown[p.item as usize] += 1;
             }
         }

@@ -10,8 +10,22 @@ use crate::recipes::als;
 /// centroids (`c_count × s`) and each row's cluster.
 pub(crate) fn kmeans(rows: &[f32], n: usize, s: usize, c_count: usize, iterations: usize) -> (Vec<f32>, Vec<u32>) {
     let row = |i: usize| &rows[i * s..(i + 1) * s];
-    // Deterministic start: evenly spaced rows.
-    let mut centroids: Vec<f32> = (0..c_count).flat_map(|c| row(c * n / c_count).to_vec()).collect();
+    if n == 0 {
+        return (vec![0.0; c_count * s], Vec::new());
+    }
+    // Deterministic start: evenly spaced distinct rows (items sharing one row, such as new
+    // items whose factors their metadata predicts, would otherwise start several centroids on
+    // one point and leave all but one of those clusters empty).
+    let mut seen = std::collections::HashSet::new();
+    let mut distinct = |i: usize| seen.insert(row(i).iter().map(|x| x.to_bits()).collect::<Vec<u32>>());
+    let mut starts: Vec<usize> = (0..c_count).map(|c| c * n / c_count).filter(|&i| distinct(i)).collect();
+    // Too few distinct rows at those places: the next distinct rows in order, then (fewer
+    // distinct rows than clusters) repeats, whose clusters stay empty.
+    starts.extend((0..n).filter(|&i| distinct(i)).take(c_count - starts.len()));
+    while starts.len() < c_count {
+        starts.push(starts[starts.len() % starts.len().max(1)]);
+    }
+    let mut centroids: Vec<f32> = starts.iter().flat_map(|&i| row(i).to_vec()).collect();
     let mut assign = vec![0u32; n];
     for _ in 0..iterations {
         let norms: Vec<f32> = centroids.chunks_exact(s).map(|c| c.iter().map(|x| x * x).sum()).collect();
@@ -80,4 +94,24 @@ pub(crate) fn group_by_cluster(assign: &[u32], c_count: usize) -> (Vec<u32>, Vec
         fill[c as usize] += 1;
     }
     (members, starts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows many items share (new items' metadata-predicted factors) start one centroid each,
+    /// not one per evenly spaced position: every cluster gets members when there are enough
+    /// distinct rows. Here the first 900 of 1,000 rows are one point.
+    #[test]
+    fn shared_rows_do_not_leave_clusters_empty() {
+        let (n, s, c_count) = (1_000, 2, 16);
+        let rows: Vec<f32> =
+            (0..n).flat_map(|i| if i < 900 { [0.0, 0.0] } else { [i as f32, (i * 7 % 13) as f32] }).collect();
+        let (_, assign) = kmeans(&rows, n, s, c_count, 4);
+        let (_, starts) = group_by_cluster(&assign, c_count);
+        let empty = (0..c_count).filter(|&c| starts[c + 1] == starts[c]).count();
+        assert_eq!(empty, 0, "clusters without members: {empty} of {c_count}");
+        assert!(kmeans(&[], 0, s, 1, 2).1.is_empty());
+    }
 }

@@ -437,8 +437,7 @@ impl Ctl<'_> {
     }
 
     fn tasks(&self) -> ApiResult<Vec<TaskRow>> {
-        let mut tasks = self.reko.list_tasks().map_err(ApiError::from)?;
-        tasks.retain(|t| self.reko.visible_in(self.scope, &t.resource_arn));
+        let tasks = self.reko.list_tasks_in(self.scope).map_err(ApiError::from)?;
         Ok(tasks.into_iter().map(TaskRow::from).collect())
     }
 }

@@ -20,6 +20,8 @@ pub(super) struct ItemClusters {
     pub(super) distance: Vec<f32>,
     pub(super) starts: Vec<usize>,
     pub(super) centroids: Vec<f32>,
+    /// ‖centroid‖ of each cluster (the scale of its bound's rounding error).
+    pub(super) centroid_norm: Vec<f32>,
     pub(super) radius: Vec<f32>,
     pub(super) variance: Vec<f32>,
     pub(super) lift_max: Vec<f32>,
@@ -80,6 +82,7 @@ impl ItemClusters {
             members,
             distance,
             starts,
+            centroid_norm: norms(&centroids, s),
             centroids,
             radius,
             variance,
@@ -125,6 +128,7 @@ impl ItemClusters {
             distance,
             starts,
             centroids: self.centroids.clone(),
+            centroid_norm: self.centroid_norm.clone(),
             radius,
             variance: self.variance.clone(),
             lift_max,
@@ -133,6 +137,10 @@ impl ItemClusters {
             objective_mean: self.objective_mean.clone(),
         }
     }
+}
+
+fn norms(rows: &[f32], s: usize) -> Vec<f32> {
+    rows.chunks_exact(s.max(1)).map(|r| r.iter().map(|x| x * x).sum::<f32>().sqrt()).collect()
 }
 
 /// Orders each cluster's members by distance from its centroid, farthest first, and returns the

@@ -188,7 +188,8 @@ impl UpModel {
         } else {
             let n = r.u32("calibration count")? as usize;
             remaining(&r, 4 + 4 * k, n, "calibration item")?;
-            let mut c = Calibration { items: Vec::with_capacity(n), predicted: vec![0f32; n * s] };
+            let mut c =
+                Calibration { items: Vec::with_capacity(n), predicted: vec![0f32; n * s], trained: Default::default() };
             for j in 0..n {
                 let i = r.u32("calibration item")?;
                 if i as usize >= n_items {

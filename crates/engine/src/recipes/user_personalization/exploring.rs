@@ -24,7 +24,6 @@ impl UpModel {
         let Some(e) = query.exploration.as_ref().filter(|e| e.weight > 0.0) else { return Vec::new() };
         let want = query.num_results;
         let index = self.exploration_index();
-        let counts = &self.counts;
         // An item without interactions has only a metadata-predicted vector, whose logits are
         // shrunk towards the mean item: its relevance is read on the trained scale instead, as
         // the logit an established item gets at the same quantile of metadata-predicted
@@ -33,13 +32,11 @@ impl UpModel {
         let (mut trained, mut predicted) = (Vec::new(), Vec::new());
         let sd = match v {
             Some(v) => {
-                let c = &self.calibration;
+                let (c, s) = (&self.calibration, self.s);
+                let (rows, ctx) = (c.trained_rows(&self.y, s), self.context_slots(query.context));
                 for (j, &i) in c.items.iter().enumerate() {
-                    if let Some(&next) = c.items.get(j + als::PREFETCH_AHEAD) {
-                        als::prefetch_row(&self.y, next as usize, self.s);
-                    }
-                    trained.push(logit(i));
-                    predicted.push(self.params.score_scale * als::dot(&c.predicted[j * self.s..(j + 1) * self.s], v));
+                    trained.push(self.logit_from_dot(i as usize, als::dot(&rows[j * s..(j + 1) * s], v), &ctx));
+                    predicted.push(self.params.score_scale * als::dot(&c.predicted[j * s..(j + 1) * s], v));
                 }
                 trained.retain(|l| !l.is_nan());
                 predicted.retain(|l| !l.is_nan());
@@ -62,9 +59,9 @@ impl UpModel {
             let q = predicted.partition_point(|&p| p < l) as f64 / predicted.len() as f64;
             trained[((q * trained.len() as f64) as usize).min(trained.len() - 1)]
         };
-        let estimate = |i: u32| {
+        let estimate = |i: u32, n: u32| {
             let l = logit(i);
-            if counts[i as usize] > 0 {
+            if n > 0 {
                 return l;
             }
             calibrated(l)
@@ -78,13 +75,19 @@ impl UpModel {
             newest: self.newest,
             profile_logits: profile_logits.as_deref(),
         };
-        let grouped = |i: u32| index.profiles.as_ref().is_some_and(|p| p.of(i).is_some());
-        let prefetch = |i: u32| {
-            if !grouped(i) {
-                als::prefetch_row(&self.y, i as usize, self.s)
-            }
+        // (A grouped new item's row is not read, but telling it apart costs the lookup a
+        // prefetch saves: its row is fetched all the same.)
+        let prefetch = |i: u32| als::prefetch_row(&self.y, i as usize, self.s);
+        // Without context lifts or an objective's terms a logit is `scale · y·v`, at most
+        // `|scale| · ‖y‖ · ‖v‖` (widened for rounding).
+        let vnorm = v
+            .filter(|_| query.context.is_empty() && self.objective.is_empty())
+            .map(|v| v.iter().map(|x| x * x).sum::<f32>().sqrt());
+        let reach = |norm: f32| match vnorm {
+            Some(vn) => self.params.score_scale.abs() * norm * vn * (1.0 + 1e-4) + f32::MIN_POSITIVE,
+            None => f32::INFINITY,
         };
-        index.pick(&request, counts, estimate, |i| ok(i) && !main.iter().any(|m| m.1 == i), prefetch)
+        index.pick(&request, estimate, reach, |i| ok(i) && !main.iter().any(|m| m.1 == i), prefetch)
     }
 
     /// The logit of each profile's new items for vector `v` (grouped new items share their

@@ -270,18 +270,25 @@ impl UpModel {
         let vnorm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
         let mut bounds: Vec<(f32, usize)> = Vec::with_capacity(c_count);
         let mut estimate = vec![0f32; c_count];
-        // Per cluster: the bound of its members but for their distance from the centroid.
+        // Per cluster: the bound of its members but for their distance from the centroid, and
+        // the margin that covers float rounding. The margin is relative to the magnitudes summed
+        // (‖centroid‖‖v‖ and the radius term, the lifts), not to 1: a user whose vector is tiny
+        // has tiny logits, which an absolute margin would make impossible to prune.
         let mut bases = vec![0f32; c_count];
+        let mut margins = vec![0f32; c_count];
         for (c, estimate) in estimate.iter_mut().enumerate() {
             let centre = scale * als::dot(&cl.centroids[c * s..(c + 1) * s], v);
             let spread: f32 = v.iter().zip(&cl.variance[c * s..(c + 1) * s]).map(|(x, var)| x * x * var).sum();
             let (mut lift_max, mut lift_mean) = (cl.objective_max[c], cl.objective_mean[c]);
+            let mut magnitude = scale.abs() * vnorm * (cl.centroid_norm[c] + cl.radius[c]) + lift_max.abs();
             for &t in ctx {
                 lift_max += w * cl.lift_max[c * tokens + t];
                 lift_mean += w * cl.lift_mean[c * tokens + t];
+                magnitude += (w * cl.lift_max[c * tokens + t]).abs();
             }
             let bound = centre + scale * vnorm * cl.radius[c] + lift_max;
-            bounds.push((bound + 1e-4 * (bound.abs() + 1.0), c));
+            margins[c] = 1e-4 * (bound.abs() + magnitude) + f32::MIN_POSITIVE;
+            bounds.push((bound + margins[c], c));
             bases[c] = centre + lift_max;
             *estimate = centre + 0.5 * scale * scale * spread + lift_mean;
         }
@@ -293,7 +300,7 @@ impl UpModel {
         // k-th best, so do the rest of its cluster's.
         let short = |c: usize, j: usize, kth: Option<f32>| {
             let b = bases[c] + scale * vnorm * cl.distance[cl.starts[c] + j];
-            kth.is_some_and(|kth| b + 1e-4 * (b.abs() + 1.0) < kth)
+            kth.is_some_and(|kth| b + margins[c] < kth)
         };
         let ok = |i: u32| {
             !skip.contains(&i)
