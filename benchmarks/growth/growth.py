@@ -10,10 +10,11 @@ Serving: for 10k, 100k, 1M and 2M items (500,000 users, 5,000,000 interactions),
 and the campaign's deployment time, which builds the serving indexes before ACTIVE) against
 implicit's `recommend` on the same data (one user per call on one thread, then one batch call).
 
-Writes benchmarks/growth/results.json, prints the tables (Markdown) and draws docs/images/growth.png.
+Updates the points it ran in benchmarks/growth/results.json (each point keeps the machine and date
+it was measured on), then prints the tables (Markdown) and draws docs/images/growth.png from every
+stored point, so the curves can be measured a few points at a time.
 Usage: benchmarks/growth/run.sh [--quick] [--only train|serve] [--train-sizes N,..] [--serve-items N,..]
-(--quick: tiny sizes, to try the program; the size lists run part of the curves, the plot then goes
-to docs/images/growth-full-partial.png)
+(--quick: tiny sizes, to try the program, into results-quick.json and docs/images/growth-quick.png)
 """
 
 import argparse
@@ -210,10 +211,17 @@ def main():
         train_sizes = [int(n) for n in args.train_sizes.split(",")]
     if args.serve_items:
         serve_items = [int(n) for n in args.serve_items.split(",")]
+    # Each run updates the points it measured in the stored results (committed for the full
+    # sizes), and the tables and the plot are drawn from every stored point, each with the
+    # machine and date it was measured on.
     tag = "quick" if args.quick else "full"
-    if args.train_sizes or args.serve_items:
-        tag += "-partial"
-    results = {"machine": f"{cpu_model()}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}", "training": [], "serving": []}
+    path = os.path.join(HERE, "results-quick.json" if args.quick else "results.json")
+    stored = {"training": [], "serving": []}
+    if os.path.exists(path):
+        with open(path) as f:
+            stored = json.load(f)
+    machine = f"{cpu_model()}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}"
+    results = {"machine": machine, "training": [], "serving": []}
 
     if args.only != "serve":
         for n in train_sizes:
@@ -235,8 +243,16 @@ def main():
                 "reko": reko_serving(serve_users, items, serve_interactions, seconds, 20_000 if not args.quick else 1_000),
             })
 
-    with open(os.path.join(HERE, f"results-{tag}.json"), "w") as f:
-        json.dump(results, f, indent=2)
+    for kind, key in (("training", "interactions"), ("serving", "items")):
+        for r in results[kind]:
+            r["machine"] = machine
+        fresh = {r[key] for r in results[kind]}
+        kept = [r for r in stored.get(kind, []) if r[key] not in fresh]
+        results[kind] = sorted(kept + results[kind], key=lambda r: r[key])
+    machines = sorted({r["machine"] for kind in ("training", "serving") for r in results[kind]})
+    results["machine"] = "; ".join(machines) if machines else machine
+    with open(path, "w") as f:
+        json.dump({"training": results["training"], "serving": results["serving"]}, f, indent=2)
     print(f"\nmachine: {results['machine']}\n")
     if results["training"]:
         print(table(results["training"], [
@@ -259,10 +275,7 @@ def main():
             ("implicit p99 (ms)", lambda r: r["implicit"]["p99_ms"]),
             ("implicit batch users/s", lambda r: r["implicit"]["batch_users_per_s"]),
         ]))
-    if tag == "full":
-        plot(results, os.path.join(ROOT, "docs", "images", "growth.png"))
-    else:
-        plot(results, os.path.join(ROOT, "docs", "images", f"growth-{tag}.png"))
+    plot(results, os.path.join(ROOT, "docs", "images", "growth.png" if tag == "full" else "growth-quick.png"))
 
 
 if __name__ == "__main__":

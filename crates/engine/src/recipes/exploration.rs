@@ -366,6 +366,31 @@ mod tests {
         assert!(lo < 100 && hi > n as u32 - 100, "drawn over the whole profile: {lo}..{hi}");
     }
 
+    /// The work of one request's exploration does not grow with the catalogue: with new items
+    /// grouped by profile and rare items far below the floor, it reads no row at all, whether
+    /// the catalogue holds 20,000 items or 200,000; with rare items in reach, at most `SAMPLE`.
+    #[test]
+    fn exploration_reads_as_many_rows_at_any_catalogue_size() {
+        let rows_read = |n: usize, rare_reach: f32| {
+            // Two thirds new (2 profiles), a third rare (3 interactions, row norm 1).
+            let counts: Vec<u32> = (0..n).map(|i| if i % 3 == 2 { 3 } else { 0 }).collect();
+            let y: Vec<f32> = (0..n).map(|i| [2.0, 3.0, 1.0][i % 3]).collect();
+            let ix = ExplorationIndex::build(&counts, &vec![i64::MIN; n], &vec![0.0; n], &y, 1);
+            let logits = [0.0, -100.0];
+            let e = Exploration { weight: 0.3, item_age_cut_off_days: 30.0, seed: Some(5) };
+            let req = Request { profile_logits: Some(&logits), ..request(&e, 10, 0.0) };
+            let read = std::cell::Cell::new(0usize);
+            let logit = |_, _| {
+                read.set(read.get() + 1);
+                -100.0
+            };
+            ix.pick(&req, logit, |norm| norm * rare_reach, |_| true, |_| {});
+            read.get()
+        };
+        assert_eq!((rows_read(20_000, -50.0), rows_read(200_000, -50.0)), (0, 0));
+        assert_eq!((rows_read(20_000, 1.0), rows_read(200_000, 1.0)), (SAMPLE, SAMPLE));
+    }
+
     #[test]
     fn candidates_are_rare_or_young_items() {
         // Item 0: new; 1: rare; 2: popular and old; 3: popular and created 5 days before the newest event.

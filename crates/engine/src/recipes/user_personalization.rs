@@ -573,8 +573,10 @@ impl UpModel {
 }
 
 /// Catalogues of at least this many items are served through [`ItemClusters`] (smaller ones
-/// are cheap to scan).
-pub const PRUNE_MIN_ITEMS: usize = 20_000;
+/// are cheap to scan). At 10,000 items the server answered 5,738 requests/s scanning and
+/// scoring the softmax over the catalogue, against 10,335 at 100,000 items through the index
+/// (`benchmarks/growth/run.sh`, BENCHMARKS.md).
+pub const PRUNE_MIN_ITEMS: usize = 5_000;
 /// Users an offline evaluation must score for it to build the cluster index first.
 const EVAL_PRUNE_MIN_USERS: usize = 5_000;
 
