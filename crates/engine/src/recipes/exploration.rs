@@ -17,6 +17,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, RngCore, SeedableRng};
 
 use crate::model::Exploration;
+use crate::recipes::{als, kmeans};
 
 /// Items with at most this many interactions are explored for their uncertainty; items with
 /// more only while younger than the cut-off.
@@ -114,15 +115,8 @@ impl Profiles {
             of[i as usize] = p;
         }
         let of_new: Vec<u32> = new.iter().map(|&i| of[i as usize]).collect();
-        let mut starts = vec![0usize; representatives.len() + 1];
-        of_new.iter().for_each(|&p| starts[p as usize + 1] += 1);
-        (0..representatives.len()).for_each(|p| starts[p + 1] += starts[p]);
-        let mut members = vec![0u32; new.len()];
-        let mut fill = starts.clone();
-        for (&i, &p) in new.iter().zip(&of_new) {
-            members[fill[p as usize]] = i;
-            fill[p as usize] += 1;
-        }
+        let (positions, starts) = kmeans::group_by_cluster(&of_new, representatives.len());
+        let members = positions.into_iter().map(|j| new[j as usize]).collect();
         Some(Profiles { of, of_new, representatives, members, starts })
     }
 
@@ -179,7 +173,7 @@ impl ExplorationIndex {
         let profiles = Profiles::build(&new, counts.len(), y, s);
         let candidate = |i: u32| {
             let row = y.get(i as usize * s..(i as usize + 1) * s).unwrap_or(&[]);
-            let norm = if row.is_empty() { f32::INFINITY } else { row.iter().map(|x| x * x).sum::<f32>().sqrt() };
+            let norm = if row.is_empty() { f32::INFINITY } else { als::dot(row, row).sqrt() };
             Candidate { item: i, count: counts[i as usize], norm }
         };
         let rare =
@@ -254,20 +248,22 @@ impl ExplorationIndex {
                 // `DIRECT_MAX` uniform draws among the new items, of which only those landing
                 // in a profile that can earn a slot matter: how many land there, then where.
                 let hopeful: Vec<usize> = (0..grouped.len()).filter(|&p| !hopeless(grouped[p], 0)).collect();
-                let sizes: Vec<usize> = hopeful.iter().map(|&p| profiles.starts[p + 1] - profiles.starts[p]).collect();
-                let within: usize = sizes.iter().sum();
+                // Where each hopeful profile's members end, counted over the hopeful ones only.
+                let ends: Vec<usize> = hopeful
+                    .iter()
+                    .scan(0, |end, &p| {
+                        *end += profiles.starts[p + 1] - profiles.starts[p];
+                        Some(*end)
+                    })
+                    .collect();
+                let within = ends.last().copied().unwrap_or(0);
                 let threshold = ((within as u128) << 32) / self.new.len() as u128;
                 let hits = (0..DIRECT_MAX).filter(|_| u128::from(rng.next_u32()) < threshold).count();
                 for _ in 0..hits {
-                    let mut r = rng.gen_range(0..within);
-                    let k = sizes.iter().position(|&n| {
-                        r < n || {
-                            r -= n;
-                            false
-                        }
-                    });
-                    let p = hopeful[k.expect("r < within")];
-                    consider(profiles.members[profiles.starts[p] + r], grouped[p], 0, &mut rng);
+                    let r = rng.gen_range(0..within);
+                    let k = ends.partition_point(|&end| end <= r);
+                    let (p, first) = (hopeful[k], if k == 0 { 0 } else { ends[k - 1] });
+                    consider(profiles.members[profiles.starts[p] + r - first], grouped[p], 0, &mut rng);
                 }
             }
         }

@@ -140,7 +140,7 @@ impl ItemClusters {
 }
 
 fn norms(rows: &[f32], s: usize) -> Vec<f32> {
-    rows.chunks_exact(s.max(1)).map(|r| r.iter().map(|x| x * x).sum::<f32>().sqrt()).collect()
+    rows.chunks_exact(s.max(1)).map(|r| als::dot(r, r).sqrt()).collect()
 }
 
 /// Orders each cluster's members by distance from its centroid, farthest first, and returns the

@@ -80,9 +80,7 @@ impl UpModel {
         let prefetch = |i: u32| als::prefetch_row(&self.y, i as usize, self.s);
         // Without context lifts or an objective's terms a logit is `scale · y·v`, at most
         // `|scale| · ‖y‖ · ‖v‖` (widened for rounding).
-        let vnorm = v
-            .filter(|_| query.context.is_empty() && self.objective.is_empty())
-            .map(|v| v.iter().map(|x| x * x).sum::<f32>().sqrt());
+        let vnorm = v.filter(|_| query.context.is_empty() && self.objective.is_empty()).map(|v| als::dot(v, v).sqrt());
         let reach = |norm: f32| match vnorm {
             Some(vn) => self.params.score_scale.abs() * norm * vn * (1.0 + 1e-4) + f32::MIN_POSITIVE,
             None => f32::INFINITY,
