@@ -243,3 +243,32 @@ fn evaluate_recipe_runs_registered_recipes() {
         Err(EngineError::InsufficientData(_))
     ));
 }
+
+/// Tuning's sample stays the same size as the data grows: at most `max_users` users and only
+/// the items they touched, re-indexed, so a tuning fit over a million-item catalogue solves the
+/// sample's items, not the catalogue's (issue 19: every candidate fit solved every item).
+#[test]
+fn the_tuning_sample_stays_the_same_size_as_the_data_grows() {
+    let sample = |users: usize| {
+        let mut b = TrainingDataBuilder::new();
+        // Each user brings items of their own: the catalogue grows with the users.
+        for u in 0..users {
+            for k in 0..8 {
+                b.push_interaction(&format!("u{u}"), &format!("i{}", u * 5 + k), (k * 100) as i64, None, None);
+            }
+        }
+        let data = b.build();
+        let split = validation_split(&data, 200, 50);
+        assert!(split.train.num_users() <= 200, "{} users of {users}", split.train.num_users());
+        assert!(split.test.len() <= 50, "{} test users", split.test.len());
+        assert!(
+            split.train.num_items() * 5 < data.num_items(),
+            "{} items of {}",
+            split.train.num_items(),
+            data.num_items()
+        );
+        split.train.num_interactions() + split.train.num_items()
+    };
+    let (small, large) = (sample(2_000), sample(8_000));
+    assert!(large * 10 <= small * 12, "{small} at 2,000 users, {large} at 8,000");
+}

@@ -581,6 +581,8 @@ pub const PRUNE_MIN_ITEMS: usize = 5_000;
 const EVAL_PRUNE_MIN_USERS: usize = 5_000;
 
 #[cfg(test)]
+mod growth_tests;
+#[cfg(test)]
 mod impressions_tests;
 #[cfg(test)]
 mod tests;

@@ -83,47 +83,6 @@ fn pruned_selection_equals_the_full_scan() {
     assert_eq!(members, 3005, "every item, new ones included, is in a cluster");
 }
 
-/// A user whose vector is tiny (one who only met rare items, whose factors regularisation
-/// shrinks) has tiny logits: the search prunes as much for them as for anyone, with the same
-/// items as a full scan. Float rounding margins proportional to 1 made it scan the catalogue.
-#[test]
-fn a_tiny_user_vector_is_pruned_like_any_other() {
-    let mut b = TrainingDataBuilder::new();
-    // 20 tastes of 150 items each: the clusters follow the tastes.
-    for u in 0..400 {
-        for k in 0..30 {
-            let item = (u % 20) * 150 + (u * 7 + k * k * 13) % 150;
-            b.push_interaction(&format!("u{u}"), &format!("i{item}"), k * 100, None, None);
-        }
-    }
-    let model = fit("aws-user-personalization", &b.build(), &TrainingConfig::default());
-    let q = RecommendQuery {
-        user_id: None,
-        item_id: None,
-        num_results: 25,
-        exclude: &|_| false,
-        exclude_index: None,
-        context: &[],
-        exploration: None,
-    };
-    let ids = |r: &[ScoredItem]| r.iter().map(|s| s.item_id.clone()).collect::<Vec<_>>();
-    for u in ["u1", "u2", "u3"] {
-        let v = model.user_vector(u).unwrap().to_vec();
-        let normal = model.pruned_against_full_scan(&v, &q);
-        let tiny: Vec<f32> = v.iter().map(|x| x * 1e-7).collect();
-        let shrunk = model.pruned_against_full_scan(&tiny, &q);
-        assert_eq!(ids(&shrunk.pruned), ids(&shrunk.full), "{u}");
-        assert_eq!(ids(&shrunk.pruned), ids(&normal.pruned), "{u}: the direction decides, not the length");
-        assert!(normal.scored < normal.catalogue / 2, "{u}: {} of {}", normal.scored, normal.catalogue);
-        assert!(
-            shrunk.scored <= normal.scored + normal.scored / 10,
-            "{u}: {} against {}",
-            shrunk.scored,
-            normal.scored
-        );
-    }
-}
-
 /// Concurrent requests scored in batches get exactly what a lone request gets.
 #[test]
 fn batched_scoring_under_concurrency_equals_direct_scoring() {

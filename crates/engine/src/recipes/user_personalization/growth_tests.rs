@@ -1,0 +1,81 @@
+//! Work that must not grow faster than the data (issue 19): each test pins a path that once
+//! scanned the whole catalogue, at sizes small enough for a test.
+
+use super::*;
+use crate::evaluation::{self, EvalSplit};
+use crate::training_data::TrainingDataBuilder;
+
+fn small_config() -> TrainingConfig {
+    let mut c = TrainingConfig::default();
+    c.hyperparameters.insert("hidden_dimension".into(), "16".into());
+    c.hyperparameters.insert("num_iterations".into(), "4".into());
+    c
+}
+
+/// A user whose vector is tiny (one who only met rare items, whose factors regularisation
+/// shrinks) has tiny logits: the search prunes as much for them as for anyone, with the same
+/// items as a full scan. Float rounding margins proportional to 1 made it scan the catalogue.
+#[test]
+fn a_tiny_user_vector_is_pruned_like_any_other() {
+    let mut b = TrainingDataBuilder::new();
+    // 20 tastes of 150 items each: the clusters follow the tastes.
+    for u in 0..400 {
+        for k in 0..30 {
+            let item = (u % 20) * 150 + (u * 7 + k * k * 13) % 150;
+            b.push_interaction(&format!("u{u}"), &format!("i{item}"), k * 100, None, None);
+        }
+    }
+    let model = fit("aws-user-personalization", &b.build(), &TrainingConfig::default());
+    let q = RecommendQuery {
+        user_id: None,
+        item_id: None,
+        num_results: 25,
+        exclude: &|_| false,
+        exclude_index: None,
+        context: &[],
+        exploration: None,
+    };
+    let ids = |r: &[ScoredItem]| r.iter().map(|s| s.item_id.clone()).collect::<Vec<_>>();
+    for u in ["u1", "u2", "u3"] {
+        let v = model.user_vector(u).unwrap().to_vec();
+        let normal = model.pruned_against_full_scan(&v, &q);
+        let tiny: Vec<f32> = v.iter().map(|x| x * 1e-7).collect();
+        let shrunk = model.pruned_against_full_scan(&tiny, &q);
+        assert_eq!(ids(&shrunk.pruned), ids(&shrunk.full), "{u}");
+        assert_eq!(ids(&shrunk.pruned), ids(&normal.pruned), "{u}: the direction decides, not the length");
+        assert!(normal.scored < normal.catalogue / 2, "{u}: {} of {}", normal.scored, normal.catalogue);
+        assert!(
+            shrunk.scored <= normal.scored + normal.scored / 10,
+            "{u}: {} against {}",
+            shrunk.scored,
+            normal.scored
+        );
+    }
+}
+
+/// Offline evaluation over many users builds the cluster index first and finds each top 25 with
+/// the pruned search; over few users it scans (the index would cost more than it saves). The
+/// metrics are the same either way. Scanning a million-item catalogue for every test user made
+/// evaluation most of a training run.
+#[test]
+fn offline_evaluation_over_many_users_ranks_through_the_cluster_index() {
+    let mut b = TrainingDataBuilder::new();
+    // 60 tastes of 100 items each: 6,000 items, EVAL_PRUNE_MIN_USERS users of 6 interactions.
+    for u in 0..EVAL_PRUNE_MIN_USERS {
+        for k in 0..6 {
+            let item = (u % 60) * 100 + (u / 60 * 7 + k * k * 13) % 100;
+            b.push_interaction(&format!("u{u}"), &format!("i{item}"), (k * 100) as i64, None, None);
+        }
+    }
+    let data = b.build();
+    assert!(data.num_items() >= PRUNE_MIN_ITEMS, "{}", data.num_items());
+    let split = evaluation::temporal_split(&data, 0.2, 5);
+    assert_eq!(split.test.len(), EVAL_PRUNE_MIN_USERS);
+    let model = fit("aws-user-personalization", &split.train, &small_config());
+    let few = EvalSplit { train: split.train.clone(), test: split.test.iter().step_by(10).cloned().collect() };
+    let scanned = evaluation::evaluate_model(&model, &few);
+    assert!(model.clusters.get().is_none(), "500 users are scanned");
+    evaluation::evaluate_model(&model, &split);
+    assert!(model.clusters.get().is_some(), "5,000 users go through the index");
+    assert_eq!(evaluation::evaluate_model(&model, &few), scanned, "the pruned search ranks as the scan does");
+}
