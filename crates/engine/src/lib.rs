@@ -16,6 +16,7 @@ pub mod artifact;
 pub mod error;
 pub mod evaluation;
 pub mod hpo;
+mod memory;
 pub mod model;
 pub mod pipeline;
 pub mod progress;

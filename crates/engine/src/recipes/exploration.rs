@@ -33,6 +33,8 @@ pub(crate) const SAMPLE: usize = 256;
 const HOPELESS_Z: f32 = 5.0;
 /// How many candidates ahead `prefetch` is told of.
 const PREFETCH_AHEAD: usize = 8;
+/// How many draws ahead a pool's entries are fetched.
+const POOL_AHEAD: usize = 16;
 /// Optimism (in standard deviations of a candidate's relevance) at `explorationWeight` 1; chosen
 /// on MovieLens 100K with `cargo bench -p reko-engine --bench exploration` (BENCHMARKS.md).
 pub(crate) const OPTIMISM: f64 = 6.0;
@@ -176,19 +178,23 @@ impl ExplorationIndex {
             let norm = if row.is_empty() { f32::INFINITY } else { als::dot(row, row).sqrt() };
             Candidate { item: i, count: counts[i as usize], norm }
         };
-        let rare =
+        let rare: Vec<Candidate> =
             (0..counts.len() as u32).filter(|&i| (1..=RARE_MAX).contains(&counts[i as usize])).map(candidate).collect();
         let mut aged: Vec<(i64, u32)> = (0..counts.len() as u32)
             .filter(|&i| counts[i as usize] > RARE_MAX && created[i as usize] != i64::MIN)
             .map(|i| (created[i as usize], i))
             .collect();
         aged.sort_unstable_by(|a, b| b.cmp(a));
-        let (created, by_age) = aged.into_iter().map(|(t, i)| (t, candidate(i))).unzip();
+        let (created, by_age): (Vec<i64>, Vec<Candidate>) = aged.into_iter().map(|(t, i)| (t, candidate(i))).unzip();
         let logs: Vec<f64> =
             popularity.iter().zip(counts).filter(|(_, &c)| c > 0).map(|(&p, _)| f64::from(p + 1e-9).ln()).collect();
         let n = logs.len().max(1) as f64;
         let mean = logs.iter().sum::<f64>() / n;
         let sd = (logs.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / n).sqrt();
+        // Requests read the pools at random.
+        crate::memory::prefer_huge_pages(&new);
+        crate::memory::prefer_huge_pages(&rare);
+        crate::memory::prefer_huge_pages(&by_age);
         ExplorationIndex { new, rare, by_age, created, popularity_prior: (mean as f32, sd as f32), profiles }
     }
 
@@ -223,24 +229,29 @@ impl ExplorationIndex {
             let sd = sd_of(n);
             mu.is_nan() || sd <= 0.0 || (req.floor - mu) / sd - optimism > HOPELESS_Z
         };
-        // Item `i` with relevance `mu` and `n` interactions.
-        let mut consider = |i: u32, mu: f32, n: u32, rng: &mut SmallRng| {
+        // Item `item()` with relevance `mu` and `n` interactions; the item is looked up only
+        // when its sample earns a slot (a draw among the new items lands anywhere in a large
+        // array: looking every draw up was most of a request's exploration).
+        let mut consider = |item: &dyn Fn() -> u32, mu: f32, n: u32, rng: &mut SmallRng| {
             if hopeless(mu, n) {
                 return;
             }
             let sd = sd_of(n);
             let sampled = mu + sd * (optimism + normal.sample(rng));
-            if sampled >= req.floor && ok(i) {
-                picks.push(Pick { sampled, logit: mu, item: i });
+            if sampled >= req.floor {
+                let i = item();
+                if ok(i) {
+                    picks.push(Pick { sampled, logit: mu, item: i });
+                }
             }
         };
-        let mut draws = Vec::new();
+        let (mut draws, mut positions) = (Vec::new(), Vec::new());
         // Items without interactions: all of them while they are few, else a sample; grouped
         // ones take their profile's relevance.
         if let (Some(grouped), Some(profiles)) = (req.profile_logits, &self.profiles) {
             let mut visit = |j: usize, rng: &mut SmallRng| {
                 let mu = grouped[profiles.of_new[j] as usize];
-                consider(self.new[j], mu, 0, rng)
+                consider(&|| self.new[j], mu, 0, rng)
             };
             if self.new.len() <= DIRECT_MAX {
                 (0..self.new.len()).for_each(|j| visit(j, &mut rng));
@@ -263,7 +274,8 @@ impl ExplorationIndex {
                     let r = rng.gen_range(0..within);
                     let k = ends.partition_point(|&end| end <= r);
                     let (p, first) = (hopeful[k], if k == 0 { 0 } else { ends[k - 1] });
-                    consider(profiles.members[profiles.starts[p] + r - first], grouped[p], 0, &mut rng);
+                    let at = profiles.starts[p] + r - first;
+                    consider(&|| profiles.members[at], grouped[p], 0, &mut rng);
                 }
             }
         }
@@ -271,26 +283,41 @@ impl ExplorationIndex {
         // A pool's candidates (`at(j)`: its `j`-th): all of them while they are at most
         // `budget`, else `budget` uniform draws. Those whose bound is already hopeless are
         // skipped (a hopeless item draws nothing, so the picks are the same).
-        let mut sample = |len: usize, at: &dyn Fn(usize) -> Candidate, budget: usize, rng: &mut SmallRng| {
-            draws.clear();
-            let live = |c: &Candidate| c.count == 0 || !hopeless(reach(c.norm), c.count);
-            if len <= budget {
-                draws.extend((0..len).map(at).filter(live));
-            } else {
-                draws.extend((0..budget).map(|_| at(rng.gen_range(0..len))).filter(live));
-            }
-            for j in 0..draws.len() {
-                if let Some(next) = draws.get(j + PREFETCH_AHEAD) {
-                    prefetch(next.item);
+        let mut sample =
+            |len: usize, at: &dyn Fn(usize) -> Candidate, fetch: &dyn Fn(usize), budget: usize, rng: &mut SmallRng| {
+                draws.clear();
+                let live = |c: &Candidate| c.count == 0 || !hopeless(reach(c.norm), c.count);
+                if len <= budget {
+                    draws.extend((0..len).map(at).filter(live));
+                } else {
+                    // The draws first, their candidates fetched a few ahead: each lies anywhere in
+                    // a pool of hundreds of thousands.
+                    positions.clear();
+                    positions.extend((0..budget).map(|_| rng.gen_range(0..len)));
+                    positions.iter().take(POOL_AHEAD).for_each(|&j| fetch(j));
+                    for (k, &j) in positions.iter().enumerate() {
+                        if let Some(&ahead) = positions.get(k + POOL_AHEAD) {
+                            fetch(ahead);
+                        }
+                        let c = at(j);
+                        if live(&c) {
+                            draws.push(c);
+                        }
+                    }
                 }
-                let c = draws[j];
-                consider(c.item, logit(c.item, c.count), c.count, rng);
-            }
-        };
+                for j in 0..draws.len() {
+                    if let Some(next) = draws.get(j + PREFETCH_AHEAD) {
+                        prefetch(next.item);
+                    }
+                    let c = draws[j];
+                    consider(&|| c.item, logit(c.item, c.count), c.count, rng);
+                }
+            };
         let new_item = |i: u32| Candidate { item: i, count: 0, norm: f32::INFINITY };
-        sample(new_pool.len(), &|j| new_item(new_pool[j]), DIRECT_MAX, &mut rng);
-        sample(self.rare.len(), &|j| self.rare[j], SAMPLE, &mut rng);
-        sample(young, &|j| self.by_age[j], SAMPLE, &mut rng);
+        let (rare, by_age) = (&self.rare, &self.by_age);
+        sample(new_pool.len(), &|j| new_item(new_pool[j]), &|j| als::prefetch(&new_pool[j]), DIRECT_MAX, &mut rng);
+        sample(rare.len(), &|j| rare[j], &|j| als::prefetch(&rare[j]), SAMPLE, &mut rng);
+        sample(young, &|j| by_age[j], &|j| als::prefetch(&by_age[j]), SAMPLE, &mut rng);
         picks.sort_unstable_by(|a, b| b.sampled.total_cmp(&a.sampled).then(a.item.cmp(&b.item)));
         // Sampling draws with replacement: keep each item's best draw.
         let mut seen = rustc_hash::FxHashSet::default();

@@ -122,15 +122,21 @@ fn symv_k<const FMA: bool>(m: &[f32], v: &[f32], out: &mut [f32], s: usize) {
 /// factors are gathered in index order, which hardware prefetchers cannot predict.
 #[inline(always)]
 pub(crate) fn prefetch_row(m: &[f32], i: usize, s: usize) {
-    #[cfg(target_arch = "x86_64")]
     if let Some(row) = m.get(i * s..(i + 1) * s) {
-        for line in row.chunks(16) {
-            // SAFETY: prefetching is a hint and never faults; the pointer is in bounds.
-            unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(line.as_ptr().cast()) };
-        }
+        row.chunks(16).for_each(|line| prefetch(&line[0]));
     }
+}
+
+/// Hint the CPU to fetch the cache line holding `x`.
+#[inline(always)]
+pub(crate) fn prefetch<T>(x: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: prefetching is a hint and never faults; the pointer comes from a reference.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>((x as *const T).cast())
+    };
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = (m, i, s);
+    let _ = x;
 }
 
 /// How many entries ahead of the current one to prefetch.

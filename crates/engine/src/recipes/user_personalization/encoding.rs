@@ -189,7 +189,7 @@ impl UpModel {
             let n = r.u32("calibration count")? as usize;
             remaining(&r, 4 + 4 * k, n, "calibration item")?;
             let mut c =
-                Calibration { items: Vec::with_capacity(n), predicted: vec![0f32; n * s], trained: Default::default() };
+                Calibration { items: Vec::with_capacity(n), predicted: vec![0f32; n * s], ..Default::default() };
             for j in 0..n {
                 let i = r.u32("calibration item")?;
                 if i as usize >= n_items {

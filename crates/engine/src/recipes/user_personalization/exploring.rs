@@ -29,19 +29,28 @@ impl UpModel {
         // the logit an established item gets at the same quantile of metadata-predicted
         // relevance for this user. Its uncertainty is the spread of established items' logits.
         // Without a user vector the logit is log popularity: such an item is assumed average.
-        let (mut trained, mut predicted) = (Vec::new(), Vec::new());
+        // `predicted`: each distinct predicted logit and how many items have it, ascending;
+        // `below[k]`: how many have one of the first `k`.
+        let (mut trained, mut predicted, mut below) = (Vec::new(), Vec::new(), vec![0u32]);
         let sd = match v {
             Some(v) => {
                 let (c, s) = (&self.calibration, self.s);
                 let (rows, ctx) = (c.trained_rows(&self.y, s), self.context_slots(query.context));
                 for (j, &i) in c.items.iter().enumerate() {
                     trained.push(self.logit_from_dot(i as usize, als::dot(&rows[j * s..(j + 1) * s], v), &ctx));
-                    predicted.push(self.params.score_scale * als::dot(&c.predicted[j * s..(j + 1) * s], v));
+                }
+                let (distinct, counts) = c.distinct_predictions(s);
+                for (row, &n) in distinct.chunks_exact(s).zip(counts) {
+                    predicted.push((self.params.score_scale * als::dot(row, v), n));
                 }
                 trained.retain(|l| !l.is_nan());
-                predicted.retain(|l| !l.is_nan());
+                predicted.retain(|(l, _)| !l.is_nan());
                 trained.sort_unstable_by(f32::total_cmp);
-                predicted.sort_unstable_by(f32::total_cmp);
+                predicted.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+                below.extend(predicted.iter().scan(0, |sum, &(_, n)| {
+                    *sum += n;
+                    Some(*sum)
+                }));
                 let n = trained.len().max(1) as f32;
                 let mean = trained.iter().sum::<f32>() / n;
                 (trained.iter().map(|l| (l - mean).powi(2)).sum::<f32>() / n).sqrt()
@@ -56,15 +65,14 @@ impl UpModel {
             if trained.is_empty() || predicted.is_empty() {
                 return l;
             }
-            let q = predicted.partition_point(|&p| p < l) as f64 / predicted.len() as f64;
+            let rank = below[predicted.partition_point(|&(p, _)| p < l)];
+            let q = f64::from(rank) / f64::from(below[below.len() - 1]);
             trained[((q * trained.len() as f64) as usize).min(trained.len() - 1)]
         };
-        let estimate = |i: u32, n: u32| {
-            let l = logit(i);
-            if n > 0 {
-                return l;
-            }
-            calibrated(l)
+        let estimate = |i: u32, n: u32| match (n, v) {
+            (0, None) => index.popularity_prior.0,
+            (0, Some(_)) => calibrated(logit(i)),
+            _ => logit(i),
         };
         let profile_logits: Option<Vec<f32>> = grouped.map(|g| g.iter().map(|&l| calibrated(l)).collect());
         let request = exploration::Request {
@@ -76,8 +84,12 @@ impl UpModel {
             profile_logits: profile_logits.as_deref(),
         };
         // (A grouped new item's row is not read, but telling it apart costs the lookup a
-        // prefetch saves: its row is fetched all the same.)
-        let prefetch = |i: u32| als::prefetch_row(&self.y, i as usize, self.s);
+        // prefetch saves: its row is fetched all the same.) Without a user vector no row is read.
+        let prefetch = |i: u32| {
+            if v.is_some() {
+                als::prefetch_row(&self.y, i as usize, self.s)
+            }
+        };
         // Without context lifts or an objective's terms a logit is `scale · y·v`, at most
         // `|scale| · ‖y‖ · ‖v‖` (widened for rounding).
         let vnorm = v.filter(|_| query.context.is_empty() && self.objective.is_empty()).map(|v| als::dot(v, v).sqrt());

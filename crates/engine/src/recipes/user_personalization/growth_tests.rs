@@ -79,3 +79,14 @@ fn offline_evaluation_over_many_users_ranks_through_the_cluster_index() {
     assert!(model.clusters.get().is_some(), "5,000 users go through the index");
     assert_eq!(evaluation::evaluate_model(&model, &few), scanned, "the pruned search ranks as the scan does");
 }
+
+/// Exploration's calibration scores each distinct metadata prediction once: items with the same
+/// metadata share it, so a million-item catalogue's 512 calibration items have a few dozen.
+#[test]
+fn calibration_groups_identical_predictions() {
+    let (a, b) = ([1.0f32, 2.0], [0.5f32, -1.0]);
+    let c = Calibration { items: vec![0, 1, 2, 3], predicted: [a, b, a, a].concat(), ..Default::default() };
+    let (rows, counts) = c.distinct_predictions(2);
+    assert_eq!(rows, [a, b].concat());
+    assert_eq!(counts, [3, 1]);
+}

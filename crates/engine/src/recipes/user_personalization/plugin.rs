@@ -166,6 +166,7 @@ impl Model for UpModel {
         Some(&self.item_ids)
     }
     fn prepare(&self) {
+        crate::memory::prefer_huge_pages(&self.y);
         self.item_index();
         self.user_index();
         self.context_index();

@@ -267,7 +267,8 @@ impl UpModel {
         let (s, scale, w) = (self.s, self.params.score_scale, self.params.context_weight);
         let c_count = cl.starts.len() - 1;
         let tokens = self.context_tokens.len();
-        let vnorm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        let v2: Vec<f32> = v.iter().map(|x| x * x).collect();
+        let vnorm = v2.iter().sum::<f32>().sqrt();
         let mut bounds: Vec<(f32, usize)> = Vec::with_capacity(c_count);
         let mut estimate = vec![0f32; c_count];
         // Per cluster: the bound of its members but for their distance from the centroid, and
@@ -278,7 +279,7 @@ impl UpModel {
         let mut margins = vec![0f32; c_count];
         for (c, estimate) in estimate.iter_mut().enumerate() {
             let centre = scale * als::dot(&cl.centroids[c * s..(c + 1) * s], v);
-            let spread: f32 = v.iter().zip(&cl.variance[c * s..(c + 1) * s]).map(|(x, var)| x * x * var).sum();
+            let spread = als::dot(&v2, &cl.variance[c * s..(c + 1) * s]);
             let (mut lift_max, mut lift_mean) = (cl.objective_max[c], cl.objective_mean[c]);
             let mut magnitude = scale.abs() * vnorm * (cl.centroid_norm[c] + cl.radius[c]) + lift_max.abs();
             for &t in ctx {
@@ -292,7 +293,7 @@ impl UpModel {
             bases[c] = centre + lift_max;
             *estimate = centre + 0.5 * scale * scale * spread + lift_mean;
         }
-        bounds.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
+        let bounds = BestFirst::new(bounds);
         // Logits of the visited clusters' members (those the unfiltered search scored: a prefix,
         // farthest first), computed once.
         let cache: Vec<OnceLock<Vec<f32>>> = (0..c_count).map(|_| OnceLock::new()).collect();
@@ -326,7 +327,7 @@ impl UpModel {
                     best.insert(l, i);
                 }
             };
-            for &(bound, c) in &bounds {
+            for (bound, c) in bounds.iter() {
                 if best.kth().is_some_and(|kth| bound < kth) {
                     break;
                 }

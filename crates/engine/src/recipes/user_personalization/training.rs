@@ -444,6 +444,9 @@ pub(super) struct Calibration {
     /// request reads them all, and 128 KB in one place stay in cache where 512 rows scattered
     /// over a large catalogue's factors are 512 cache misses.
     pub(super) trained: std::sync::OnceLock<Vec<f32>>,
+    /// The distinct rows of `predicted` side by side, and how many items have each: items
+    /// with the same metadata have the same prediction, so a request scores each row once.
+    pub(super) distinct: std::sync::OnceLock<(Vec<f32>, Vec<u32>)>,
 }
 
 /// Established items exploration calibrates with (enough for stable quantiles, cheap per request).
@@ -457,7 +460,7 @@ impl Calibration {
             (0..counts.len() as u32).filter(|&i| counts[i as usize] > exploration::RARE_MAX).collect();
         let step = established.len().div_ceil(CALIBRATION_ITEMS).max(1);
         let items: Vec<u32> = established.into_iter().step_by(step).collect();
-        Calibration { predicted: vec![0.0; items.len() * s], items, trained: Default::default() }
+        Calibration { predicted: vec![0.0; items.len() * s], items, ..Default::default() }
     }
 
     /// The items' trained rows of `y` (stride `s`), side by side.
@@ -465,6 +468,24 @@ impl Calibration {
         self.trained.get_or_init(|| {
             self.items.iter().flat_map(|&i| &y[i as usize * s..(i as usize + 1) * s]).copied().collect()
         })
+    }
+
+    /// [`Self::distinct`], grouped on first use.
+    pub(super) fn distinct_predictions(&self, s: usize) -> (&[f32], &[u32]) {
+        let (rows, counts) = self.distinct.get_or_init(|| {
+            let mut at: rustc_hash::FxHashMap<Vec<u32>, usize> = rustc_hash::FxHashMap::default();
+            let (mut rows, mut counts) = (Vec::new(), Vec::new());
+            for row in self.predicted.chunks_exact(s.max(1)) {
+                let k = *at.entry(row.iter().map(|x| x.to_bits()).collect()).or_insert_with(|| {
+                    rows.extend_from_slice(row);
+                    counts.push(0);
+                    counts.len() - 1
+                });
+                counts[k] += 1;
+            }
+            (rows, counts)
+        });
+        (rows, counts)
     }
 
     /// The same prediction for every item (no item metadata: the mean item).
