@@ -204,6 +204,7 @@ fn main() {
             num_results: 25,
             exclude: &|_| false,
             exclude_index: None,
+            candidates: None,
             context: &[],
             exploration: None,
         };

@@ -117,6 +117,7 @@ fn main() {
                 num_results: if slot == 2 { 100 } else { 25 },
                 exclude: &exclude,
                 exclude_index: None,
+                candidates: None,
                 context: ctx,
                 exploration: None,
             });

@@ -51,6 +51,7 @@ fn recommend(model: &dyn Model, user: &str, n: usize, seen: &[u32], e: Option<Ex
         num_results: n,
         exclude: &|_| false,
         exclude_index: Some(&excluded),
+        candidates: None,
         context: &[],
         exploration: e,
     };
@@ -174,6 +175,7 @@ fn new_items(data: &TrainingData) {
                     num_results: 25,
                     exclude: &|_| false,
                     exclude_index: Some(&excluded),
+                    candidates: None,
                     context: &[],
                     exploration: exploration(w, u64::from(u) * 31 + asked as u64),
                 };
@@ -244,6 +246,7 @@ fn simulation(data: &TrainingData) {
                     num_results: LIST,
                     exclude: &|id| seen.contains(id),
                     exclude_index: None,
+                    candidates: None,
                     context: &[],
                     exploration: exploration(w, rng.gen()),
                 };

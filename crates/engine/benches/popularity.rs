@@ -77,6 +77,7 @@ fn main() {
             num_results: 100,
             exclude: &|_| false,
             exclude_index: None,
+            candidates: None,
             context: &[],
             exploration: None,
         })
@@ -98,6 +99,7 @@ fn main() {
                 num_results: 25,
                 exclude,
                 exclude_index: None,
+                candidates: None,
                 context: &[],
                 exploration: None,
             });

@@ -167,6 +167,7 @@ fn query(user: &str, exploration: Option<Exploration>) -> RecommendQuery<'_> {
         num_results: 25,
         exclude: &|_| false,
         exclude_index: None,
+        candidates: None,
         context: &[],
         exploration,
     }

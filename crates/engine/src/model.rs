@@ -20,6 +20,10 @@ pub struct RecommendQuery<'a> {
     /// The same exclusion by the model's item index ([`Model::catalogue`] order), cheaper than
     /// by id; models with a catalogue use it instead of `exclude` when given.
     pub exclude_index: Option<&'a dyn Fn(u32) -> bool>,
+    /// Every item index `exclude_index` may let through, when the caller knows them and they
+    /// are few (a selective filter): a model may score just these. A hint: the exclusions
+    /// still apply, and models without a catalogue ignore it.
+    pub candidates: Option<&'a [u32]>,
     /// The request's `context` map as feature tokens `FIELD=value` (e.g. `DEVICE=mobile`).
     pub context: &'a [String],
     /// The campaign's `itemExplorationConfig`, for recipes that explore cold items.

@@ -40,6 +40,7 @@ fn movielens_100k_popularity() {
         num_results: 5,
         exclude: &|_| false,
         exclude_index: None,
+        candidates: None,
         context: &[],
         exploration: None,
     });

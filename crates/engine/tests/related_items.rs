@@ -38,6 +38,7 @@ fn related(model: &dyn reko_engine::Model, item: &str, n: usize) -> Vec<String> 
             num_results: n,
             exclude: &|_| false,
             exclude_index: None,
+            candidates: None,
             context: &[],
             exploration: None,
         })

@@ -46,6 +46,7 @@ fn beats_popularity_and_uses_context() {
             num_results: 20,
             exclude: &|_| false,
             exclude_index: None,
+            candidates: None,
             context: &ctx,
             exploration: None,
         };

@@ -238,6 +238,19 @@ impl BoundFilter {
     pub fn uses_current_user(&self) -> bool {
         self.exprs.iter().any(|e| !e.if_clause.is_empty())
     }
+
+    /// Whether the decision depends on more than the table evaluated against: the user's
+    /// interactions or attributes, the request's item, or the time. One that does not holds for
+    /// every request with the same values while the table is unchanged.
+    pub fn depends_on_request(&self) -> bool {
+        self.uses_interactions()
+            || self.uses_current_user()
+            || self
+                .exprs
+                .iter()
+                .flat_map(|e| e.groups.iter().flatten())
+                .any(|c| matches!(c.rhs, BoundRhs::CurrentItem(_) | BoundRhs::Now(_)))
+    }
 }
 
 fn numeric_value(v: &FilterValue) -> Option<f64> {
@@ -391,6 +404,20 @@ mod tests {
 
     fn bind(text: &str, pairs: &[(&str, &str)]) -> Result<BoundFilter, String> {
         parse(text).unwrap().bind(&vals(pairs)).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn what_a_decision_depends_on() {
+        let depends = |text: &str| {
+            let values: &[(&str, &str)] = if text.contains("$C") { &[("C", "\"shoes\"")] } else { &[] };
+            bind(text, values).unwrap().depends_on_request()
+        };
+        assert!(!depends("INCLUDE ItemID WHERE Items.CATEGORY IN ($C)"));
+        assert!(!depends("EXCLUDE ItemID WHERE Items.PRICE > 10 | INCLUDE ItemID WHERE Items.CATEGORY IN ($C)"));
+        assert!(depends("EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN (\"click\")"));
+        assert!(depends("INCLUDE ItemID WHERE Items.CATEGORY IN CurrentItem.CATEGORY"));
+        assert!(depends("INCLUDE ItemID WHERE Items.CREATION_TIMESTAMP > NOW() - 1d"));
+        assert!(depends("INCLUDE ItemID WHERE Items.CATEGORY IN ($C) IF CurrentUser.AGE > 18"));
     }
 
     #[test]

@@ -169,6 +169,12 @@ impl Decision {
         }
     }
 
+    /// The allowed rows when nothing outside them is allowed (an INCLUDE of table rows only):
+    /// then they are every item that can pass.
+    pub fn only_rows(&self) -> Option<&RowSet> {
+        (self.restricted && self.include_mode && self.include_ids.is_empty()).then_some(&self.rows)
+    }
+
     /// The allowed rows (`None` when unrestricted).
     pub fn allowed_rows(&self) -> Option<&RowSet> {
         self.restricted.then_some(&self.rows)

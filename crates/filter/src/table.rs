@@ -149,6 +149,15 @@ pub struct AttributeTable {
     ids: Vec<Box<str>>,
     index: FxHashMap<Box<str>, u32>,
     columns: Vec<AttrColumn>,
+    /// Which contents the table holds: unique across every table of the process, renewed by
+    /// each change, so a result computed from one revision stays true while it lasts.
+    revision: u64,
+}
+
+/// A revision no table has had ([`AttributeTable::revision`]).
+fn next_revision() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl AttributeTable {
@@ -185,6 +194,7 @@ impl AttributeTable {
             ids: Vec::new(),
             index: FxHashMap::default(),
             columns,
+            revision: next_revision(),
         }
     }
 
@@ -245,7 +255,13 @@ impl AttributeTable {
         Ok(self.apply(id, &cells))
     }
 
+    /// The table's revision: equal revisions, equal contents.
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
     fn apply(&mut self, id: &str, cells: &[Cell<'_>]) -> u32 {
+        self.revision = next_revision();
         let row = match self.index.get(id) {
             Some(&r) => r,
             None => {

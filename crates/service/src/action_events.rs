@@ -159,6 +159,7 @@ impl Reko {
             num_results: req.num_results_or_default(),
             exclude: &|id| !allowed(id),
             exclude_index: None,
+            candidates: None,
             context: &[],
             exploration: None,
         };

@@ -269,6 +269,7 @@ impl LineContext<'_> {
                 num_results: self.num_results,
                 exclude: &|_| false,
                 exclude_index: None,
+                candidates: None,
                 context,
                 exploration: Some(self.exploration),
             })
@@ -361,6 +362,7 @@ impl LineContext<'_> {
                         num_results: self.num_results,
                         exclude: &|id| !allowed(id),
                         exclude_index: None,
+                        candidates: None,
                         context: &context,
                         exploration: Some(self.exploration),
                     })

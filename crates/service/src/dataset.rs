@@ -272,9 +272,7 @@ mod tests {
 
     use crate::{AccessScope, Reko, ServiceConfig, ServiceError};
 
-    fn drain(reko: &Reko) {
-        while reko.run_next_task().unwrap() {}
-    }
+    use crate::test_support::drain;
 
     fn items_schema(extra: &str) -> String {
         format!(

@@ -31,6 +31,34 @@ pub(crate) const MAX_FILTERS_PER_DATASET_GROUP: usize = 10;
 pub(crate) struct CompiledFilter {
     pub dataset_group_arn: String,
     pub expression: FilterExpression,
+    decisions: Decisions,
+}
+
+/// A filter's decisions that depend only on its values and the Items table (not on the user,
+/// the request's item or the time), kept per values while the table's revision lasts: one
+/// reads a column of the whole catalogue, and requests repeat the same few values.
+#[derive(Default)]
+struct Decisions(std::sync::Mutex<HashMap<FilterValues, (u64, Arc<Decision>)>>);
+
+/// A request's `filterValues`.
+type FilterValues = BTreeMap<String, String>;
+
+impl Decisions {
+    /// Sets of values kept at most (beyond, all are dropped and kept anew).
+    const MAX: usize = 256;
+
+    fn get(&self, values: &BTreeMap<String, String>, revision: u64) -> Option<Arc<Decision>> {
+        let kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        kept.get(values).filter(|(r, _)| *r == revision).map(|(_, d)| d.clone())
+    }
+
+    fn put(&self, values: &BTreeMap<String, String>, revision: u64, decision: Arc<Decision>) {
+        let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if kept.len() >= Self::MAX && !kept.contains_key(values) {
+            kept.clear();
+        }
+        kept.insert(values.clone(), (revision, decision));
+    }
 }
 
 /// An attribute table read by requests and updated by PutItems / PutUsers.
@@ -126,7 +154,7 @@ impl FilterState {
 /// A filter bound to one request, ready to judge candidate item ids.
 pub(crate) struct ItemGate {
     table: Arc<RwLock<AttributeTable>>,
-    decision: Decision,
+    decision: Arc<Decision>,
 }
 
 impl ItemGate {
@@ -143,45 +171,76 @@ impl ItemGate {
         &self,
         rows: &ModelRows,
         catalogue: Option<&[Arc<str>]>,
-        f: impl FnOnce(&dyn Fn(&str) -> bool, Option<&dyn Fn(u32) -> bool>) -> T,
+        f: impl FnOnce(&dyn Fn(&str) -> bool, Option<&dyn Fn(u32) -> bool>, Option<&[u32]>) -> T,
     ) -> T {
         let table = self.table.read().unwrap_or_else(|p| p.into_inner());
         let by_id = |id: &str| self.decision.allows(&table, id);
-        let Some(catalogue) = catalogue else { return f(&by_id, None) };
-        let map = rows.rows(&self.table, &table, catalogue);
-        let by_index = |i: u32| match map.get(i as usize) {
+        let Some(catalogue) = catalogue else { return f(&by_id, None, None) };
+        let maps = rows.rows(&self.table, &table, catalogue);
+        let by_index = |i: u32| match maps.of_item.get(i as usize) {
             Some(&r) if r != NO_ROW => self.decision.allows_row(r),
             _ => catalogue.get(i as usize).is_some_and(|id| self.decision.allows_absent_id(id)),
         };
-        f(&by_id, Some(&by_index))
+        // The model's items among the allowed rows, when nothing else passes and they are few.
+        let candidates: Option<Vec<u32>> =
+            self.decision.only_rows().filter(|allowed| allowed.count() <= max_candidates(catalogue.len())).map(
+                |allowed| {
+                    allowed
+                        .iter()
+                        .filter_map(|r| maps.item_of_row.get(r as usize).copied())
+                        .filter(|&i| i != NO_ROW)
+                        .collect()
+                },
+            );
+        f(&by_id, Some(&by_index), candidates.as_deref())
     }
 }
 
 const NO_ROW: u32 = u32::MAX;
 
-type CachedRows = (usize, usize, Arc<Vec<u32>>);
+type CachedRows = (usize, usize, Arc<RowMaps>);
 
-/// A model's items mapped to their rows in the Items attribute table (`NO_ROW`: not in it),
-/// cached per table and rebuilt when the table grows or is replaced.
+/// A model's items and the rows of the Items attribute table, both ways.
+pub(crate) struct RowMaps {
+    /// The row of each model item (`NO_ROW`: not in the table).
+    of_item: Vec<u32>,
+    /// The model item of each row (`NO_ROW`: not in the model).
+    item_of_row: Vec<u32>,
+}
+
+/// A model's items mapped to their rows in the Items attribute table and back, cached per table
+/// and rebuilt when the table grows or is replaced.
 #[derive(Default)]
 pub(crate) struct ModelRows {
-    /// (table address, table length, rows).
+    /// (table address, table length, maps).
     cached: std::sync::Mutex<Option<CachedRows>>,
 }
 
 impl ModelRows {
-    fn rows(&self, shared: &SharedTable, table: &AttributeTable, catalogue: &[Arc<str>]) -> Arc<Vec<u32>> {
+    fn rows(&self, shared: &SharedTable, table: &AttributeTable, catalogue: &[Arc<str>]) -> Arc<RowMaps> {
         let key = (Arc::as_ptr(shared) as usize, table.len());
         let mut cached = self.cached.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((ptr, len, map)) = cached.as_ref() {
+        if let Some((ptr, len, maps)) = cached.as_ref() {
             if (*ptr, *len) == key {
-                return map.clone();
+                return maps.clone();
             }
         }
-        let map: Arc<Vec<u32>> = Arc::new(catalogue.iter().map(|id| table.row_of(id).unwrap_or(NO_ROW)).collect());
-        *cached = Some((key.0, key.1, map.clone()));
-        map
+        let of_item: Vec<u32> = catalogue.iter().map(|id| table.row_of(id).unwrap_or(NO_ROW)).collect();
+        let mut item_of_row = vec![NO_ROW; table.len()];
+        for (i, &r) in of_item.iter().enumerate().filter(|(_, &r)| r != NO_ROW) {
+            item_of_row[r as usize] = i as u32;
+        }
+        let maps = Arc::new(RowMaps { of_item, item_of_row });
+        *cached = Some((key.0, key.1, maps.clone()));
+        maps
     }
+}
+
+/// Most items a filter may let through for a request to name them to the model as candidates
+/// (scored directly instead of searched for): `16·√n` of a catalogue of `n`, where scoring them
+/// costs less than walking the clusters of items the filter refuses.
+fn max_candidates(catalogue: usize) -> usize {
+    16 * (catalogue as f64).sqrt() as usize
 }
 
 /// The request side of a filter: who is asking about what.
@@ -295,7 +354,11 @@ impl Reko {
                 }
                 let expression = reko_filter::parse(&filter.filter_expression)
                     .map_err(|e| ServiceError::Internal(format!("stored filter {filter_arn} no longer parses: {e}")))?;
-                let c = Arc::new(CompiledFilter { dataset_group_arn: filter.dataset_group_arn, expression });
+                let c = Arc::new(CompiledFilter {
+                    dataset_group_arn: filter.dataset_group_arn,
+                    expression,
+                    decisions: Decisions::default(),
+                });
                 self.inner
                     .filters
                     .compiled
@@ -379,14 +442,24 @@ impl Reko {
         };
         let users_guard = users.as_ref().map(|u| u.read().unwrap_or_else(|p| p.into_inner()));
         let table = self.attribute_table(r.dataset_group_arn, DatasetType::Items)?;
+        let values = r.values.unwrap_or(&empty);
+        let kept = !bound.depends_on_request();
         let decision = {
             let items = table.read().unwrap_or_else(|p| p.into_inner());
+            if let Some(decision) = compiled.decisions.get(values, items.revision()).filter(|_| kept) {
+                drop(items);
+                return Ok(Some(ItemGate { table, decision }));
+            }
             let mut ctx = EvalContext::new(now() as i64).with_interactions(&interactions);
             if let Some(users) = users_guard.as_deref() {
                 ctx = ctx.with_user(users, r.user_id.and_then(|u| users.row_of(u)));
             }
             ctx = ctx.with_current_item(r.item_id.and_then(|i| items.row_of(i)));
-            bound.item_rows(&items, &ctx).map_err(filter_error)?
+            let decision = Arc::new(bound.item_rows(&items, &ctx).map_err(filter_error)?);
+            if kept {
+                compiled.decisions.put(values, items.revision(), decision.clone());
+            }
+            decision
         };
         Ok(Some(ItemGate { table, decision }))
     }
@@ -519,3 +592,7 @@ fn id_only_schema(dataset_type: DatasetType) -> ServiceResult<Schema> {
     ))
     .map_err(|e| ServiceError::Internal(format!("built-in schema: {e}")))
 }
+
+#[cfg(test)]
+#[path = "filter_tests.rs"]
+mod tests;

@@ -56,6 +56,8 @@ mod solution_update;
 mod solution_version;
 mod tags;
 pub mod tasks;
+#[cfg(test)]
+mod test_support;
 pub mod usage;
 mod use_case;
 

@@ -107,9 +107,13 @@ impl Reko {
             None => None,
         };
         // The model's ranking of the items passing `allowed` (also given by item index), best first.
-        let recommend_indexed = |n: usize, allowed: &dyn Fn(&str) -> bool, by_index: Option<&dyn Fn(u32) -> bool>| {
+        let recommend_indexed = |n: usize,
+                                 allowed: &dyn Fn(&str) -> bool,
+                                 by_index: Option<&dyn Fn(u32) -> bool>,
+                                 candidates: Option<&[u32]>| {
             // Dropped items are known by id only: the index shortcut is left out then.
             let by_index = by_index.filter(|_| dropped.is_empty());
+            let candidates = candidates.filter(|_| by_index.is_some());
             let excluded_index = by_index.map(|f| move |i: u32| !f(i));
             let query = RecommendQuery {
                 user_id,
@@ -117,6 +121,7 @@ impl Reko {
                 num_results: n,
                 exclude: &|id| !allowed(id) || dropped.contains(id),
                 exclude_index: excluded_index.as_ref().map(|f| f as &dyn Fn(u32) -> bool),
+                candidates,
                 context: &context,
                 exploration: Some(deployment.exploration),
             };
@@ -125,12 +130,14 @@ impl Reko {
                 _ => deployment.model.recommend(&query),
             }
         };
-        let recommend = |n: usize, allowed: &dyn Fn(&str) -> bool| recommend_indexed(n, allowed, None);
+        let recommend = |n: usize, allowed: &dyn Fn(&str) -> bool| recommend_indexed(n, allowed, None, None);
         let Some(promotion) = req.promotions.as_ref().and_then(|p| p.first()) else {
             let items = match &gate {
-                Some(g) => g.with_index(&deployment.rows, deployment.model.catalogue(), |allowed, by_index| {
-                    recommend_indexed(num_results, allowed, by_index)
-                }),
+                Some(g) => {
+                    g.with_index(&deployment.rows, deployment.model.catalogue(), |allowed, by_index, candidates| {
+                        recommend_indexed(num_results, allowed, by_index, candidates)
+                    })
+                }
                 None => recommend(num_results, &|_| true),
             };
             return Ok(GetRecommendationsResponse {

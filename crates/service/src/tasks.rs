@@ -426,9 +426,7 @@ mod tests {
         assert!(doc.get("failureReason").is_none());
     }
 
-    fn drain(reko: &Reko) {
-        while reko.run_next_task().unwrap() {}
-    }
+    use crate::test_support::drain;
 
     fn task_of(reko: &Reko, arn: &str) -> Task {
         reko.store().list_tasks().unwrap().into_iter().find(|t| t.resource_arn == arn).expect("a task")

@@ -261,6 +261,7 @@ mod tests {
             num_results: 10,
             exclude: &|_| false,
             exclude_index: None,
+            candidates: None,
             context: &[],
             exploration: None,
         });
@@ -272,6 +273,7 @@ mod tests {
             num_results: 2,
             exclude: &|i| i == "a",
             exclude_index: None,
+            candidates: None,
             context: &[],
             exploration: None,
         });
@@ -329,6 +331,7 @@ mod tests {
             num_results: 3,
             exclude: &|_| false,
             exclude_index: None,
+            candidates: None,
             context: &[],
             exploration: None,
         });

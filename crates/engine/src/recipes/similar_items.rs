@@ -194,6 +194,7 @@ mod tests {
             num_results: 4,
             exclude: &|_| false,
             exclude_index: None,
+            candidates: None,
             context: &[],
             exploration: None,
         };

@@ -260,6 +260,7 @@ mod tests {
             num_results: n,
             exclude,
             exclude_index: None,
+            candidates: None,
             context: &[],
             exploration: None,
         }

@@ -43,6 +43,7 @@ use crate::top_k::{top_filtered, SortedTop};
 use crate::training_data::{TrainingData, UserInteractions, NO_CONTEXT};
 
 mod batching;
+mod candidates;
 mod clusters;
 mod context;
 mod encoding;

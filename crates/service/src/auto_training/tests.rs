@@ -46,9 +46,7 @@ fn open(dir: &Path) -> Reko {
     .unwrap()
 }
 
-fn drain(reko: &Reko) {
-    while reko.run_next_task().unwrap() {}
-}
+use crate::test_support::drain;
 
 fn shift_clock(dir: &Path, secs: f64) {
     std::fs::write(dir.join("clock"), secs.to_string()).unwrap();

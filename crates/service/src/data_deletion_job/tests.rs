@@ -22,9 +22,7 @@ fn open(dir: &Path, workers: usize) -> Reko {
     .unwrap()
 }
 
-fn drain(reko: &Reko) {
-    while reko.run_next_task().unwrap() {}
-}
+use crate::test_support::drain;
 
 struct Group {
     arn: String,

@@ -4,9 +4,7 @@ use reko_api::*;
 
 use crate::{AccessScope, Reko, ServiceConfig};
 
-fn drain(reko: &Reko) {
-    while reko.run_next_task().unwrap() {}
-}
+use crate::test_support::drain;
 
 /// An ECOMMERCE group with 1,200 views of 40 items by 60 users (item `i0` the most viewed), its
 /// tasks run by `drain` (no workers).

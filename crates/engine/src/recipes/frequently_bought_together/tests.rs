@@ -21,6 +21,7 @@ fn related(model: &dyn Model, item_id: &str, n: usize) -> Vec<ScoredItem> {
         num_results: n,
         exclude: &|_| false,
         exclude_index: None,
+        candidates: None,
         context: &[],
         exploration: None,
     })

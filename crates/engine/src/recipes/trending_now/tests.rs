@@ -59,6 +59,7 @@ fn serving_and_rank() {
         num_results: 2,
         exclude: &|i| i == "rise",
         exclude_index: None,
+        candidates: None,
         context: &[],
         exploration: None,
     };
@@ -91,6 +92,7 @@ fn observed_events_move_the_trends() {
         num_results: 10,
         exclude: &|_| false,
         exclude_index: None,
+        candidates: None,
         context: &[],
         exploration: None,
     };

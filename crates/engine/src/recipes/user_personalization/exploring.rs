@@ -191,6 +191,7 @@ mod tests {
                 num_results: 10,
                 exclude: &|_| false,
                 exclude_index: None,
+                candidates: None,
                 context: &[],
                 exploration: Some(e),
             };

@@ -33,6 +33,7 @@ impl FittedModel for UpModel {
                     num_results: n,
                     exclude: &|_| false,
                     exclude_index: Some(&excluded),
+                    candidates: None,
                     context: &[],
                     exploration: None,
                 };

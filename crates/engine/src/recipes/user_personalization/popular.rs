@@ -72,6 +72,7 @@ mod tests {
             num_results: 25,
             exclude,
             exclude_index: None,
+            candidates: None,
             context: &[],
             exploration,
         }

@@ -387,7 +387,14 @@ impl UpModel {
             return full_scan();
         }
         let want = query.num_results;
-        let Some(main) = search(want, &ok, false) else { return full_scan() };
+        // A selective filter's few items are scored directly rather than searched for.
+        let main = match query.candidates {
+            Some(candidates) => self.top_of_candidates(candidates, v, ctx, want, &ok, scored),
+            None => match search(want, &ok, false) {
+                Some(main) => main,
+                None => return full_scan(),
+            },
+        };
         // New items grouped by their metadata are scored once per group.
         let picks = match self.profile_logits(v, ctx) {
             Some(g) => self.explore(Some(v), query, &main, |i| self.logit(i as usize, v, ctx), Some(&g), ok),

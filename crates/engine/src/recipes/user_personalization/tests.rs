@@ -46,6 +46,7 @@ fn pruned_selection_equals_the_full_scan() {
             num_results: 25,
             exclude: &exclude,
             exclude_index: None,
+            candidates: None,
             context,
             exploration,
         };
@@ -72,6 +73,7 @@ fn pruned_selection_equals_the_full_scan() {
         num_results: 10,
         exclude: &|_| false,
         exclude_index: None,
+        candidates: None,
         context: &[],
         exploration: Some(Exploration { weight: 1.0, item_age_cut_off_days: 1.0, seed: Some(3) }),
     };
@@ -248,6 +250,7 @@ fn q<'a>(
         num_results: n,
         exclude: &|_| false,
         exclude_index: None,
+        candidates: None,
         context,
         exploration,
     }

@@ -3,9 +3,7 @@ use reko_api::*;
 use super::window_start;
 use crate::{AccessScope, Reko, ServiceConfig};
 
-fn drain(reko: &Reko) {
-    while reko.run_next_task().unwrap() {}
-}
+use crate::test_support::drain;
 
 /// The report files of `dir`, by name, with their rows (header first).
 fn reports(dir: &std::path::Path) -> Vec<(String, Vec<String>)> {
