@@ -120,6 +120,8 @@ pub struct Decision {
     /// Ids outside the table matched by INCLUDE / EXCLUDE interaction conditions.
     include_ids: FxHashSet<Box<str>>,
     exclude_ids: FxHashSet<Box<str>>,
+    /// How many of `rows` are allowed (counted once: a kept decision serves many requests).
+    allowed: usize,
 }
 
 impl Decision {
@@ -131,6 +133,7 @@ impl Decision {
             rows: RowSet::empty(0),
             include_ids: FxHashSet::default(),
             exclude_ids: FxHashSet::default(),
+            allowed: 0,
         }
     }
 
@@ -169,10 +172,10 @@ impl Decision {
         }
     }
 
-    /// The allowed rows when nothing outside them is allowed (an INCLUDE of table rows only):
-    /// then they are every item that can pass.
-    pub fn only_rows(&self) -> Option<&RowSet> {
-        (self.restricted && self.include_mode && self.include_ids.is_empty()).then_some(&self.rows)
+    /// The allowed rows and how many they are, when nothing outside them is allowed (an
+    /// INCLUDE of table rows only): then they are every item that can pass.
+    pub fn only_rows(&self) -> Option<(&RowSet, usize)> {
+        (self.restricted && self.include_mode && self.include_ids.is_empty()).then_some((&self.rows, self.allowed))
     }
 
     /// The allowed rows (`None` when unrestricted).
@@ -430,6 +433,7 @@ impl BoundFilter {
         if let Some(x) = &exc {
             allowed.subtract(x);
         }
+        d.allowed = allowed.count();
         d.rows = allowed;
         d
     }

@@ -47,12 +47,12 @@ impl Decisions {
     /// Sets of values kept at most (beyond, all are dropped and kept anew).
     const MAX: usize = 256;
 
-    fn get(&self, values: &BTreeMap<String, String>, revision: u64) -> Option<Arc<Decision>> {
+    fn get(&self, values: &FilterValues, revision: u64) -> Option<Arc<Decision>> {
         let kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
         kept.get(values).filter(|(r, _)| *r == revision).map(|(_, d)| d.clone())
     }
 
-    fn put(&self, values: &BTreeMap<String, String>, revision: u64, decision: Arc<Decision>) {
+    fn put(&self, values: &FilterValues, revision: u64, decision: Arc<Decision>) {
         let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
         if kept.len() >= Self::MAX && !kept.contains_key(values) {
             kept.clear();
@@ -182,16 +182,15 @@ impl ItemGate {
             _ => catalogue.get(i as usize).is_some_and(|id| self.decision.allows_absent_id(id)),
         };
         // The model's items among the allowed rows, when nothing else passes and they are few.
-        let candidates: Option<Vec<u32>> =
-            self.decision.only_rows().filter(|allowed| allowed.count() <= max_candidates(catalogue.len())).map(
-                |allowed| {
-                    allowed
-                        .iter()
-                        .filter_map(|r| maps.item_of_row.get(r as usize).copied())
-                        .filter(|&i| i != NO_ROW)
-                        .collect()
-                },
-            );
+        let candidates: Option<Vec<u32>> = match self.decision.only_rows() {
+            Some((rows, count)) if count <= max_candidates(catalogue.len()) => Some(
+                rows.iter()
+                    .filter_map(|r| maps.item_of_row.get(r as usize).copied())
+                    .filter(|&i| i != NO_ROW)
+                    .collect(),
+            ),
+            _ => None,
+        };
         f(&by_id, Some(&by_index), candidates.as_deref())
     }
 }

@@ -12,33 +12,28 @@ pub(crate) fn drain(reko: &Reko) {
 /// A dataset group `group` with one dataset of `dataset_type` on a new schema `schema`
 /// (Avro JSON), both ACTIVE: their ARNs.
 pub(crate) fn group_with_dataset(reko: &Reko, group: &str, schema: &str, dataset_type: &str) -> (String, String) {
-    let scope = AccessScope::default();
-    let schema_arn = reko
-        .create_schema(
-            CreateSchemaRequest {
-                name: format!("{group}-{dataset_type}"),
-                schema: schema.into(),
-                ..Default::default()
-            },
-            &scope,
-        )
-        .unwrap()
-        .schema_arn;
-    let dsg = reko
-        .create_dataset_group(CreateDatasetGroupRequest { name: group.into(), ..Default::default() }, &scope)
-        .unwrap()
-        .dataset_group_arn;
+    let request = CreateDatasetGroupRequest { name: group.into(), ..Default::default() };
+    let dsg = reko.create_dataset_group(request, &AccessScope::default()).unwrap().dataset_group_arn;
     drain(reko);
+    let dataset = dataset_in(reko, &dsg, &format!("{group}-{dataset_type}"), schema, dataset_type);
+    (dsg, dataset)
+}
+
+/// A dataset `name` of `dataset_type` in the group `dsg`, on a new schema `schema` of the same
+/// name, ACTIVE: its ARN.
+pub(crate) fn dataset_in(reko: &Reko, dsg: &str, name: &str, schema: &str, dataset_type: &str) -> String {
+    let request = CreateSchemaRequest { name: name.into(), schema: schema.into(), ..Default::default() };
+    let schema_arn = reko.create_schema(request, &AccessScope::default()).unwrap().schema_arn;
     let dataset = reko
         .create_dataset(CreateDatasetRequest {
-            name: format!("{group}-{dataset_type}"),
+            name: name.into(),
             schema_arn,
-            dataset_group_arn: dsg.clone(),
+            dataset_group_arn: dsg.into(),
             dataset_type: dataset_type.into(),
             tags: None,
         })
         .unwrap()
         .dataset_arn;
     drain(reko);
-    (dsg, dataset)
+    dataset
 }

@@ -89,31 +89,18 @@ impl Profiles {
             return None;
         }
         let row = |i: u32| &y[i as usize * s..(i as usize + 1) * s];
-        let key = |i: u32| {
-            use std::hash::{Hash, Hasher};
-            let mut h = rustc_hash::FxHasher::default();
-            row(i).iter().for_each(|x| x.to_bits().hash(&mut h));
-            h.finish()
-        };
-        let same = |a: u32, b: u32| row(a).iter().zip(row(b)).all(|(x, y)| x.to_bits() == y.to_bits());
-        let mut by_hash: rustc_hash::FxHashMap<u64, Vec<u32>> = rustc_hash::FxHashMap::default();
+        let mut distinct = kmeans::DistinctRows::default();
         let (mut of, mut representatives) = (vec![u32::MAX; n], Vec::<u32>::new());
         for &i in new {
-            let ids = by_hash.entry(key(i)).or_default();
-            let p = match ids.iter().copied().find(|&p| same(representatives[p as usize], i)) {
-                Some(p) => p,
-                None => {
-                    if (representatives.len() + 1) * Self::MIN_SHARE > new.len()
-                        || representatives.len() == Self::MAX_PROFILES
-                    {
-                        return None;
-                    }
-                    representatives.push(i);
-                    let p = representatives.len() as u32 - 1;
-                    ids.push(p);
-                    p
+            let (p, first) = distinct.id(row(i));
+            if first {
+                if (representatives.len() + 1) * Self::MIN_SHARE > new.len()
+                    || representatives.len() == Self::MAX_PROFILES
+                {
+                    return None;
                 }
-            };
+                representatives.push(i);
+            }
             of[i as usize] = p;
         }
         let of_new: Vec<u32> = new.iter().map(|&i| of[i as usize]).collect();

@@ -16,8 +16,8 @@ pub(crate) fn kmeans(rows: &[f32], n: usize, s: usize, c_count: usize, iteration
     // Deterministic start: evenly spaced distinct rows (items sharing one row, such as new
     // items whose factors their metadata predicts, would otherwise start several centroids on
     // one point and leave all but one of those clusters empty).
-    let mut seen = std::collections::HashSet::new();
-    let mut distinct = |i: usize| seen.insert(row(i).iter().map(|x| x.to_bits()).collect::<Vec<u32>>());
+    let mut seen = DistinctRows::default();
+    let mut distinct = |i: usize| seen.id(row(i)).1;
     let mut starts: Vec<usize> = (0..c_count).map(|c| c * n / c_count).filter(|&i| distinct(i)).collect();
     // Too few distinct rows at those places: the next distinct rows in order, then (fewer
     // distinct rows than clusters) repeats, whose clusters stay empty.
@@ -96,6 +96,30 @@ pub(crate) fn group_by_cluster(assign: &[u32], c_count: usize) -> (Vec<u32>, Vec
     (members, starts)
 }
 
+/// Numbers rows by their exact contents (bit for bit), in order of first appearance: items whose
+/// factors their metadata alone predicts share rows, and work done once per distinct row is saved
+/// for the others.
+#[derive(Default)]
+pub(crate) struct DistinctRows {
+    ids: rustc_hash::FxHashMap<Vec<u32>, u32>,
+    /// The row being looked up, as bits (reused: a lookup allocates only for a new row).
+    key: Vec<u32>,
+}
+
+impl DistinctRows {
+    /// The number of `row`, and whether this is its first appearance.
+    pub(crate) fn id(&mut self, row: &[f32]) -> (u32, bool) {
+        self.key.clear();
+        self.key.extend(row.iter().map(|x| x.to_bits()));
+        if let Some(&id) = self.ids.get(self.key.as_slice()) {
+            return (id, false);
+        }
+        let id = self.ids.len() as u32;
+        self.ids.insert(self.key.clone(), id);
+        (id, true)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,5 +137,14 @@ mod tests {
         let empty = (0..c_count).filter(|&c| starts[c + 1] == starts[c]).count();
         assert_eq!(empty, 0, "clusters without members: {empty} of {c_count}");
         assert!(kmeans(&[], 0, s, 1, 2).1.is_empty());
+    }
+
+    #[test]
+    fn distinct_rows_are_numbered_by_first_appearance() {
+        let mut d = DistinctRows::default();
+        let ids: Vec<(u32, bool)> =
+            [[1.0, 2.0], [0.5, 0.0], [1.0, 2.0], [-0.0, 0.0], [0.5, 0.0]].iter().map(|r| d.id(r)).collect();
+        // -0.0 and 0.0 differ bit for bit.
+        assert_eq!(ids, [(0, true), (1, true), (0, false), (2, true), (1, false)]);
     }
 }

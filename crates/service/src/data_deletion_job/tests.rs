@@ -22,7 +22,7 @@ fn open(dir: &Path, workers: usize) -> Reko {
     .unwrap()
 }
 
-use crate::test_support::drain;
+use crate::test_support::{dataset_in, drain};
 
 struct Group {
     arn: String,
@@ -55,27 +55,10 @@ fn group(reko: &Reko, dir: &Path, name: &str, encrypted: bool, users: &[&str], p
         .unwrap()
         .dataset_group_arn;
     drain(reko);
-    let mut datasets = Vec::new();
-    for (kind, schema) in [("Interactions", INTERACTIONS), ("Users", USERS)] {
-        let schema_arn = reko
-            .create_schema(
-                CreateSchemaRequest { name: format!("{name}-{kind}"), schema: schema.into(), ..Default::default() },
-                &scope,
-            )
-            .unwrap()
-            .schema_arn;
-        let dataset = reko
-            .create_dataset(CreateDatasetRequest {
-                name: format!("{name}-{kind}"),
-                schema_arn,
-                dataset_group_arn: arn.clone(),
-                dataset_type: kind.into(),
-                tags: None,
-            })
-            .unwrap()
-            .dataset_arn;
-        datasets.push(dataset);
-    }
+    let datasets: Vec<String> = [("Interactions", INTERACTIONS), ("Users", USERS)]
+        .into_iter()
+        .map(|(kind, schema)| dataset_in(reko, &arn, &format!("{name}-{kind}"), schema, kind))
+        .collect();
     let tracker = reko
         .create_event_tracker(CreateEventTrackerRequest {
             name: format!("{name}-t"),

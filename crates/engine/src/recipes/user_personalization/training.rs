@@ -473,15 +473,15 @@ impl Calibration {
     /// [`Self::distinct`], grouped on first use.
     pub(super) fn distinct_predictions(&self, s: usize) -> (&[f32], &[u32]) {
         let (rows, counts) = self.distinct.get_or_init(|| {
-            let mut at: rustc_hash::FxHashMap<Vec<u32>, usize> = rustc_hash::FxHashMap::default();
+            let mut distinct = crate::recipes::kmeans::DistinctRows::default();
             let (mut rows, mut counts) = (Vec::new(), Vec::new());
             for row in self.predicted.chunks_exact(s.max(1)) {
-                let k = *at.entry(row.iter().map(|x| x.to_bits()).collect()).or_insert_with(|| {
+                let (k, first) = distinct.id(row);
+                if first {
                     rows.extend_from_slice(row);
                     counts.push(0);
-                    counts.len() - 1
-                });
-                counts[k] += 1;
+                }
+                counts[k as usize] += 1;
             }
             (rows, counts)
         });
